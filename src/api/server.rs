@@ -1,0 +1,80 @@
+//! Server-side helpers for server functions: the request's user, cookies, redirects and the
+//! mapping from domain errors to what the browser sees.
+//!
+//! Leptos contexts are only reliable before a server function's first `.await` (when it runs
+//! inside a resource during server rendering), so each server function starts with [`ctx()`],
+//! which captures everything it needs up front.
+
+use axum::http::{header, HeaderValue, StatusCode};
+use leptos::prelude::*;
+use leptos_axum::ResponseOptions;
+
+use crate::auth::{login, session};
+use crate::db::users::UserRow;
+use crate::error::AppError;
+use crate::http::AppState;
+
+/// What a server function needs from its request, captured before any `.await`.
+pub struct Ctx {
+    pub state: AppState,
+    pub token: Option<String>,
+    response: Option<ResponseOptions>,
+}
+
+pub fn ctx() -> Ctx {
+    Ctx {
+        state: expect_context::<AppState>(),
+        token: use_context::<http::request::Parts>()
+            .and_then(|parts| session::token_from_headers(&parts.headers)),
+        response: use_context::<ResponseOptions>(),
+    }
+}
+
+impl Ctx {
+    pub async fn current_user(&self) -> Result<Option<UserRow>, ServerFnError> {
+        let Some(token) = &self.token else {
+            return Ok(None);
+        };
+        login::user_for_token(&self.state.db, self.state.clock.as_ref(), token)
+            .await
+            .map_err(|e| self.fail(e))
+    }
+
+    /// The signed-in user, or a 401.
+    pub async fn require_user(&self) -> Result<UserRow, ServerFnError> {
+        self.current_user()
+            .await?
+            .ok_or_else(|| self.fail(AppError::Unauthenticated))
+    }
+
+    pub fn set_cookie(&self, value: &str) {
+        if let (Some(res), Ok(v)) = (&self.response, HeaderValue::from_str(value)) {
+            res.append_header(header::SET_COOKIE, v);
+        }
+    }
+
+    pub fn set_status(&self, status: StatusCode) {
+        if let Some(res) = &self.response {
+            res.set_status(status);
+        }
+    }
+
+    /// Turns a domain error into a server-function error with the matching HTTP status;
+    /// internal details are logged, not sent.
+    pub fn fail(&self, e: AppError) -> ServerFnError {
+        self.set_status(
+            StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+        );
+        if let AppError::Internal(detail) = &e {
+            tracing::error!(%detail, "request failed");
+        }
+        ServerFnError::new(e.to_string())
+    }
+}
+
+/// Sets the response status of the page being rendered, if there is one.
+pub fn set_status(status: StatusCode) {
+    if let Some(res) = use_context::<ResponseOptions>() {
+        res.set_status(status);
+    }
+}

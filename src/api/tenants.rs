@@ -1,0 +1,115 @@
+//! Tenants for the Instance → Tenants page and the tenant a page is about.
+
+use leptos::prelude::*;
+
+use crate::model::TenantSummary;
+
+#[cfg(feature = "ssr")]
+use {
+    super::server::ctx, super::url_with_query, crate::clock::rfc3339,
+    crate::db::tenants::TenantRow, crate::error::AppError, crate::iam::tenants,
+};
+
+#[cfg(feature = "ssr")]
+fn summary(t: TenantRow) -> TenantSummary {
+    TenantSummary {
+        id: t.id,
+        name: t.name,
+        created_at: rfc3339(t.created_at),
+    }
+}
+
+/// Every tenant; superadmins only.
+#[server(endpoint = "tenants/list")]
+pub async fn list_tenants() -> Result<Vec<TenantSummary>, ServerFnError> {
+    let ctx = ctx();
+    let user = ctx.require_user().await?;
+    if !user.is_superadmin {
+        return Err(ctx.fail(AppError::Forbidden(
+            "Only superadmins manage tenants.".into(),
+        )));
+    }
+    let rows = tenants::visible_to(&ctx.state.db, &user)
+        .await
+        .map_err(|e| ctx.fail(e))?;
+    Ok(rows.into_iter().map(summary).collect())
+}
+
+/// The tenant a page is about, if the signed-in user may enter it (404 otherwise, so a
+/// tenant's existence is not revealed to outsiders).
+#[server(endpoint = "tenants/get")]
+pub async fn get_tenant(tenant: String) -> Result<TenantSummary, ServerFnError> {
+    let ctx = ctx();
+    let user = ctx.require_user().await?;
+    let state = &ctx.state;
+    let fail = |e| ctx.fail(e);
+    let not_found = || {
+        fail(AppError::NotFound(format!(
+            "There is no tenant `{tenant}` you can enter."
+        )))
+    };
+    if !tenants::can_enter(&state.db, &user, &tenant)
+        .await
+        .map_err(fail)?
+    {
+        return Err(not_found());
+    }
+    let mut conn = state.db.acquire().await.map_err(fail)?;
+    let row = crate::db::tenants::find(&mut conn, &tenant)
+        .await
+        .map_err(fail)?;
+    row.map(summary).ok_or_else(not_found)
+}
+
+#[server(endpoint = "tenants/create")]
+pub async fn create_tenant(id: String, name: String) -> Result<(), ServerFnError> {
+    let ctx = ctx();
+    let user = ctx.require_user().await?;
+    let state = &ctx.state;
+    match tenants::create(&state.db, state.clock.as_ref(), &user, &id, &name).await {
+        Ok(t) => {
+            let notice = format!("Tenant {} created.", t.id);
+            leptos_axum::redirect(&url_with_query("/instance/tenants", &[("notice", &notice)]));
+            Ok(())
+        }
+        Err(AppError::Invalid { field, message }) => {
+            leptos_axum::redirect(&url_with_query(
+                "/instance/tenants",
+                &[
+                    ("error", &message),
+                    ("field", field),
+                    ("id", &id),
+                    ("name", &name),
+                ],
+            ));
+            Ok(())
+        }
+        Err(e) => Err(ctx.fail(e)),
+    }
+}
+
+#[server(endpoint = "tenants/rename")]
+pub async fn rename_tenant(id: String, name: String) -> Result<(), ServerFnError> {
+    let ctx = ctx();
+    let user = ctx.require_user().await?;
+    let state = &ctx.state;
+    match tenants::rename(&state.db, state.clock.as_ref(), &user, &id, &name).await {
+        Ok(()) => {
+            let notice = format!("Tenant {id} renamed.");
+            leptos_axum::redirect(&url_with_query("/instance/tenants", &[("notice", &notice)]));
+            Ok(())
+        }
+        Err(AppError::Invalid { message, .. }) => {
+            leptos_axum::redirect(&url_with_query(
+                "/instance/tenants",
+                &[
+                    ("rename_error", &message),
+                    ("rename", &id),
+                    ("rename_name", &name),
+                ],
+            ));
+            Ok(())
+        }
+        Err(e) => Err(ctx.fail(e)),
+    }
+}

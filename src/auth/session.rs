@@ -1,0 +1,83 @@
+//! Browser sessions: a random cookie value whose SHA-256 is the key of a `sessions` row.
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use http::header::{HeaderMap, COOKIE};
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+
+pub const COOKIE_NAME: &str = "roster_session";
+/// A session lasts 12 hours from sign-in.
+pub const SESSION_TTL_MILLIS: i64 = 12 * 60 * 60 * 1000;
+
+/// A new session token (for the cookie) and its hash (for the database).
+pub fn new_token() -> (String, String) {
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    let token = URL_SAFE_NO_PAD.encode(bytes);
+    let hash = hash_token(&token);
+    (token, hash)
+}
+
+pub fn hash_token(token: &str) -> String {
+    let digest = Sha256::digest(token.as_bytes());
+    URL_SAFE_NO_PAD.encode(digest)
+}
+
+/// The session token a request carries, if any.
+pub fn token_from_headers(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == COOKIE_NAME)
+        .map(|(_, value)| value.to_string())
+        .filter(|v| !v.is_empty())
+}
+
+/// `Set-Cookie` value that stores `token`.
+pub fn set_cookie(token: &str, secure: bool) -> String {
+    let max_age = SESSION_TTL_MILLIS / 1000;
+    let secure = if secure { "; Secure" } else { "" };
+    format!("{COOKIE_NAME}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}")
+}
+
+/// `Set-Cookie` value that removes the session cookie.
+pub fn clear_cookie(secure: bool) -> String {
+    let secure = if secure { "; Secure" } else { "" };
+    format!("{COOKIE_NAME}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http::HeaderValue;
+
+    #[test]
+    fn tokens_are_random_and_hashes_are_stable() {
+        let (a, ha) = new_token();
+        let (b, _) = new_token();
+        assert_ne!(a, b);
+        assert_eq!(hash_token(&a), ha);
+        assert!(a.len() >= 43);
+    }
+
+    #[test]
+    fn the_token_is_found_among_other_cookies() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            COOKIE,
+            HeaderValue::from_static("theme=dark; roster_session=abc123; x=y"),
+        );
+        assert_eq!(token_from_headers(&h).as_deref(), Some("abc123"));
+    }
+
+    #[test]
+    fn cookies_are_httponly_lax_and_secure_only_under_https() {
+        let c = set_cookie("t", false);
+        assert!(c.contains("HttpOnly") && c.contains("SameSite=Lax") && !c.contains("Secure"));
+        assert!(set_cookie("t", true).ends_with("; Secure"));
+    }
+}

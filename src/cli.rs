@@ -1,0 +1,249 @@
+//! The command line: `roster serve` (the default) and admin commands for automation. Every
+//! command prints JSON on success and a plain error with a non-zero exit status otherwise.
+
+use std::io::Read;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{Parser, Subcommand};
+use serde_json::json;
+
+use crate::clock::{rfc3339, SharedClock, SystemClock};
+use crate::config::{Secret, Settings};
+use crate::db::Db;
+use crate::error::AppError;
+use crate::http::{router, AppState};
+use crate::iam::{instance, tenants};
+
+#[derive(Parser)]
+#[command(
+    name = "roster",
+    version,
+    about = "Multi-tenant identity admin with a SCIM 2.0 server"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server (admin UI and APIs). The default.
+    Serve,
+    /// Manage superadmins.
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+    /// Manage tenants.
+    Tenant {
+        #[command(subcommand)]
+        command: TenantCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Create a superadmin; the password is read from standard input.
+    Create {
+        #[arg(long)]
+        username: String,
+        /// Read the password from standard input (required: passwords never go in arguments).
+        #[arg(long)]
+        password_stdin: bool,
+        #[arg(long)]
+        email: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum TenantCommand {
+    /// Create a tenant.
+    Create {
+        /// The tenant id: lowercase letters, digits and hyphens.
+        id: String,
+        #[arg(long)]
+        name: String,
+    },
+}
+
+/// A command's failure, printed as `error: …`.
+struct CliError(String);
+
+impl From<AppError> for CliError {
+    fn from(e: AppError) -> Self {
+        match e {
+            AppError::Internal(detail) => CliError(detail),
+            other => CliError(other.to_string()),
+        }
+    }
+}
+
+pub async fn run() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing();
+    let settings = match Settings::from_env() {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let result = match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(settings).await,
+        Command::Admin { command } => admin(settings, command).await,
+        Command::Tenant { command } => tenant(settings, command).await,
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(CliError(message)) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+/// Connects and migrates: every command works on a fresh database.
+async fn open_db(settings: &Settings) -> Result<Db, CliError> {
+    let db = Db::connect(&settings.database_url).await.map_err(|e| {
+        CliError(format!(
+            "ROSTER_DATABASE_URL: cannot open the database ({}). Check the URL, that the server is running and the credentials.",
+            match e { AppError::Internal(d) => d, other => other.to_string() }
+        ))
+    })?;
+    db.migrate().await?;
+    Ok(db)
+}
+
+async fn serve(settings: Settings) -> Result<(), CliError> {
+    let clock: SharedClock = Arc::new(SystemClock);
+    let db = open_db(&settings).await?;
+    instance::ensure_default_tenant(&db, clock.as_ref()).await?;
+    if let Some(admin) = settings.initial_admin.clone() {
+        let new_admin = instance::NewAdmin {
+            username: admin.username.clone(),
+            email: None,
+            password: admin.password,
+        };
+        match instance::create_superadmin(&db, clock.as_ref(), new_admin, true).await {
+            Ok(_) => {
+                tracing::info!(username = %admin.username, "created the first superadmin from ROSTER_ADMIN_USERNAME")
+            }
+            Err(AppError::Conflict(_)) => {}
+            Err(e) => {
+                return Err(CliError(format!(
+                    "ROSTER_ADMIN_USERNAME / ROSTER_ADMIN_PASSWORD: {e}"
+                )))
+            }
+        }
+    }
+    let addr = settings.site_addr;
+    let public_url = settings.public_url.clone();
+    let state = AppState::new(db.clone(), settings, clock);
+    let app = router(state);
+    let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| {
+        CliError(format!(
+            "LEPTOS_SITE_ADDR: cannot listen on {addr} ({e}). Choose a free port, e.g. LEPTOS_SITE_ADDR=127.0.0.1:3001."
+        ))
+    })?;
+    println!("Roster is running. Open {public_url}/ in your browser.");
+    tracing::info!(%addr, "listening");
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .map_err(|e| CliError(format!("server stopped: {e}")))?;
+    db.close().await;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+}
+
+async fn admin(settings: Settings, command: AdminCommand) -> Result<(), CliError> {
+    let AdminCommand::Create {
+        username,
+        password_stdin,
+        email,
+    } = command;
+    if !password_stdin {
+        return Err(CliError(
+            "pass the password on standard input with --password-stdin (never as an argument)"
+                .into(),
+        ));
+    }
+    let mut password = String::new();
+    std::io::stdin()
+        .read_to_string(&mut password)
+        .map_err(|e| CliError(format!("cannot read the password from standard input: {e}")))?;
+    let password = password.trim_end_matches(['\r', '\n']).to_string();
+    let db = open_db(&settings).await?;
+    let clock = SystemClock;
+    instance::ensure_default_tenant(&db, &clock).await?;
+    let user = instance::create_superadmin(
+        &db,
+        &clock,
+        instance::NewAdmin {
+            username,
+            email,
+            password: Secret::new(password),
+        },
+        false,
+    )
+    .await?;
+    print_json(json!({
+        "id": user.id,
+        "username": user.username,
+        "email": user.email,
+        "superadmin": user.is_superadmin,
+    }));
+    Ok(())
+}
+
+async fn tenant(settings: Settings, command: TenantCommand) -> Result<(), CliError> {
+    let TenantCommand::Create { id, name } = command;
+    let db = open_db(&settings).await?;
+    let clock = SystemClock;
+    instance::ensure_default_tenant(&db, &clock).await?;
+    // The CLI acts with the machine's authority, as a superadmin would.
+    let operator = crate::db::users::UserRow {
+        id: String::new(),
+        username: "cli".into(),
+        email: None,
+        display_name: None,
+        password_hash: None,
+        is_superadmin: true,
+        active: true,
+    };
+    let row = tenants::create(&db, &clock, &operator, &id, &name).await?;
+    print_json(json!({ "id": row.id, "name": row.name, "created": rfc3339(row.created_at) }));
+    Ok(())
+}
+
+fn print_json(value: serde_json::Value) {
+    println!("{value}");
+}

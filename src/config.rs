@@ -1,0 +1,318 @@
+//! Settings, from the environment (and `Leptos.toml` for the site), checked once at start-up so a
+//! bad value stops Roster with a message that names the setting and how to fix it.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+/// A value that must never reach a log line: `Debug` prints a placeholder.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+/// A start-up problem, phrased for the operator.
+#[derive(Debug, thiserror::Error)]
+#[error("{setting}: {problem}. {fix}")]
+pub struct SettingError {
+    pub setting: &'static str,
+    pub problem: String,
+    pub fix: String,
+}
+
+impl SettingError {
+    fn new(setting: &'static str, problem: impl Into<String>, fix: impl Into<String>) -> Self {
+        Self {
+            setting,
+            problem: problem.into(),
+            fix: fix.into(),
+        }
+    }
+}
+
+/// The first superadmin, created at start-up when none exists.
+#[derive(Debug, Clone)]
+pub struct InitialAdmin {
+    pub username: String,
+    pub password: Secret,
+}
+
+/// Site settings read from `Leptos.toml` (then overridden by `LEPTOS_*` variables).
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct SiteSettings {
+    #[serde(default = "default_site_addr")]
+    pub site_addr: String,
+    #[serde(default = "default_site_root")]
+    pub site_root: String,
+    #[serde(default = "default_pkg_dir")]
+    pub site_pkg_dir: String,
+    #[serde(default = "default_output_name")]
+    pub output_name: String,
+}
+
+fn default_site_addr() -> String {
+    "127.0.0.1:3000".into()
+}
+fn default_site_root() -> String {
+    "target/site".into()
+}
+fn default_pkg_dir() -> String {
+    "pkg".into()
+}
+fn default_output_name() -> String {
+    "roster".into()
+}
+
+impl Default for SiteSettings {
+    fn default() -> Self {
+        Self {
+            site_addr: default_site_addr(),
+            site_root: default_site_root(),
+            site_pkg_dir: default_pkg_dir(),
+            output_name: default_output_name(),
+        }
+    }
+}
+
+/// Everything Roster needs to know to start.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub database_url: String,
+    pub public_url: String,
+    pub site_addr: SocketAddr,
+    pub site: SiteSettings,
+    pub initial_admin: Option<InitialAdmin>,
+}
+
+impl Settings {
+    /// The base URL without a trailing slash.
+    pub fn public_base(&self) -> &str {
+        self.public_url.trim_end_matches('/')
+    }
+
+    /// Cookies get `Secure` when Roster is reached over https.
+    pub fn secure_cookies(&self) -> bool {
+        self.public_url.starts_with("https://")
+    }
+
+    /// Reads the settings from the process environment.
+    pub fn from_env() -> Result<Self, SettingError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads the settings through `lookup`, so tests can pass their own environment.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, SettingError> {
+        let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
+
+        let config_path = get("ROSTER_LEPTOS_TOML").unwrap_or_else(|| "Leptos.toml".into());
+        let mut site = read_site_settings(Path::new(&config_path))?;
+        if let Some(v) = get("LEPTOS_SITE_ADDR") {
+            site.site_addr = v;
+        }
+        if let Some(v) = get("LEPTOS_SITE_ROOT") {
+            site.site_root = v;
+        }
+        if let Some(v) = get("LEPTOS_SITE_PKG_DIR") {
+            site.site_pkg_dir = v;
+        }
+        if let Some(v) = get("LEPTOS_OUTPUT_NAME") {
+            site.output_name = v;
+        }
+        let site_addr: SocketAddr = site.site_addr.parse().map_err(|_| {
+            SettingError::new(
+                "LEPTOS_SITE_ADDR",
+                format!("`{}` is not an address and port", site.site_addr),
+                "Use the form 127.0.0.1:3000 (or site-addr in Leptos.toml).",
+            )
+        })?;
+
+        let database_url = match get("ROSTER_DATABASE_URL") {
+            Some(url) => check_database_url(url)?,
+            None => default_sqlite_url(),
+        };
+
+        let public_url = match get("ROSTER_PUBLIC_URL") {
+            Some(url) => check_public_url(url)?,
+            None => format!("http://{site_addr}"),
+        };
+
+        let initial_admin = match (get("ROSTER_ADMIN_USERNAME"), get("ROSTER_ADMIN_PASSWORD")) {
+            (None, None) => None,
+            (Some(username), Some(password)) => {
+                if let Err(problem) = crate::model::validate_username(&username) {
+                    return Err(SettingError::new(
+                        "ROSTER_ADMIN_USERNAME",
+                        problem,
+                        "Choose another first superadmin name.",
+                    ));
+                }
+                if let Err(problem) = crate::model::validate_new_password(&password) {
+                    return Err(SettingError::new(
+                        "ROSTER_ADMIN_PASSWORD",
+                        problem,
+                        "Choose a longer password.",
+                    ));
+                }
+                Some(InitialAdmin {
+                    username,
+                    password: Secret::new(password),
+                })
+            }
+            (Some(_), None) => {
+                return Err(SettingError::new(
+                    "ROSTER_ADMIN_PASSWORD",
+                    "it is missing while ROSTER_ADMIN_USERNAME is set",
+                    "Set both, or neither (then use the first-run setup page).",
+                ))
+            }
+            (None, Some(_)) => {
+                return Err(SettingError::new(
+                    "ROSTER_ADMIN_USERNAME",
+                    "it is missing while ROSTER_ADMIN_PASSWORD is set",
+                    "Set both, or neither (then use the first-run setup page).",
+                ))
+            }
+        };
+
+        Ok(Self {
+            database_url,
+            public_url,
+            site_addr,
+            site,
+            initial_admin,
+        })
+    }
+
+    /// The Leptos options the renderer needs, from our site settings.
+    pub fn leptos_options(&self) -> leptos::config::LeptosOptions {
+        leptos::config::LeptosOptions::builder()
+            .output_name(self.site.output_name.as_str())
+            .site_root(self.site.site_root.as_str())
+            .site_pkg_dir(self.site.site_pkg_dir.as_str())
+            .site_addr(self.site_addr)
+            .env(leptos::config::Env::PROD)
+            .build()
+    }
+}
+
+fn read_site_settings(path: &Path) -> Result<SiteSettings, SettingError> {
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return Ok(SiteSettings::default());
+    };
+    toml::from_str(&text).map_err(|e| {
+        SettingError::new(
+            "ROSTER_LEPTOS_TOML",
+            format!("{} could not be read: {e}", path.display()),
+            "Fix the file, or point ROSTER_LEPTOS_TOML at a valid one.",
+        )
+    })
+}
+
+/// The default store: a SQLite file under ./data, created when missing.
+pub fn default_sqlite_url() -> String {
+    let path: PathBuf = ["data", "roster.db"].iter().collect();
+    format!("sqlite://{}?mode=rwc", path.display())
+}
+
+fn check_database_url(url: String) -> Result<String, SettingError> {
+    let supported = ["sqlite:", "postgres://", "postgresql://"];
+    if supported.iter().any(|p| url.starts_with(p)) {
+        Ok(url)
+    } else {
+        Err(SettingError::new(
+            "ROSTER_DATABASE_URL",
+            "only SQLite and PostgreSQL URLs are supported",
+            "Use sqlite://path/to/file.db?mode=rwc or postgres://user:password@host/db.",
+        ))
+    }
+}
+
+fn check_public_url(url: String) -> Result<String, SettingError> {
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"));
+    match rest {
+        Some(host) if !host.is_empty() && !host.starts_with('/') => {
+            Ok(url.trim_end_matches('/').to_string())
+        }
+        _ => Err(SettingError::new(
+            "ROSTER_PUBLIC_URL",
+            format!("`{url}` is not an http(s) URL"),
+            "Give the address people and identity providers use, e.g. https://roster.example.com.",
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn settings(vars: &[(&str, &str)]) -> Result<Settings, SettingError> {
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .chain([("ROSTER_LEPTOS_TOML".to_string(), "/nonexistent".to_string())])
+            .collect();
+        Settings::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn defaults_to_sqlite_under_data_and_public_url_from_site_address() {
+        let s = settings(&[]).unwrap();
+        assert!(s.database_url.starts_with("sqlite://data"));
+        assert_eq!(s.public_url, "http://127.0.0.1:3000");
+        assert!(!s.secure_cookies());
+    }
+
+    #[test]
+    fn a_mysql_url_is_refused_naming_the_setting() {
+        let err = settings(&[("ROSTER_DATABASE_URL", "mysql://x")]).unwrap_err();
+        assert_eq!(err.setting, "ROSTER_DATABASE_URL");
+        assert!(err.to_string().contains("sqlite://"));
+    }
+
+    #[test]
+    fn a_public_url_without_scheme_is_refused() {
+        let err = settings(&[("ROSTER_PUBLIC_URL", "roster.example.com")]).unwrap_err();
+        assert_eq!(err.setting, "ROSTER_PUBLIC_URL");
+    }
+
+    #[test]
+    fn an_https_public_url_makes_cookies_secure_and_loses_its_trailing_slash() {
+        let s = settings(&[("ROSTER_PUBLIC_URL", "https://r.example.com/")]).unwrap();
+        assert!(s.secure_cookies());
+        assert_eq!(s.public_base(), "https://r.example.com");
+    }
+
+    #[test]
+    fn an_admin_username_without_password_is_refused() {
+        let err = settings(&[("ROSTER_ADMIN_USERNAME", "root")]).unwrap_err();
+        assert_eq!(err.setting, "ROSTER_ADMIN_PASSWORD");
+    }
+
+    #[test]
+    fn a_bad_site_address_is_refused() {
+        let err = settings(&[("LEPTOS_SITE_ADDR", "localhost")]).unwrap_err();
+        assert_eq!(err.setting, "LEPTOS_SITE_ADDR");
+    }
+
+    #[test]
+    fn secrets_do_not_print() {
+        assert_eq!(format!("{:?}", Secret::new("hunter2")), "Secret(***)");
+    }
+}

@@ -1,0 +1,110 @@
+//! Global users: insert and look up by id or by sign-in name.
+
+use sqlx::Row;
+
+use super::Conn;
+use crate::clock::Millis;
+use crate::error::{is_unique_violation, AppError, AppResult};
+
+#[derive(Debug, Clone)]
+pub struct UserRow {
+    pub id: String,
+    pub username: String,
+    pub email: Option<String>,
+    pub display_name: Option<String>,
+    pub password_hash: Option<String>,
+    pub is_superadmin: bool,
+    pub active: bool,
+}
+
+const USER_COLUMNS: &str =
+    "id, username, email, display_name, password_hash, is_superadmin, active";
+
+pub(super) fn from_row(row: &sqlx::any::AnyRow) -> Result<UserRow, sqlx::Error> {
+    Ok(UserRow {
+        id: row.try_get("id")?,
+        username: row.try_get("username")?,
+        email: row.try_get("email")?,
+        display_name: row.try_get("display_name")?,
+        password_hash: row.try_get("password_hash")?,
+        is_superadmin: super::flag_of(row.try_get("is_superadmin")?),
+        active: super::flag_of(row.try_get("active")?),
+    })
+}
+
+pub struct NewUser<'a> {
+    pub id: &'a str,
+    pub username: &'a str,
+    pub email: Option<&'a str>,
+    pub display_name: Option<&'a str>,
+    pub password_hash: Option<&'a str>,
+    pub is_superadmin: bool,
+}
+
+pub async fn insert(conn: &mut Conn, user: &NewUser<'_>, now: Millis) -> AppResult<()> {
+    let email = user.email.map(str::trim).filter(|e| !e.is_empty());
+    let result = sqlx::query(
+        "INSERT INTO users (id, username, username_lower, email, email_lower, display_name, \
+         password_hash, is_superadmin, active, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1, $9, $9)",
+    )
+    .bind(user.id)
+    .bind(user.username)
+    .bind(user.username.to_lowercase())
+    .bind(email)
+    .bind(email.map(str::to_lowercase))
+    .bind(user.display_name)
+    .bind(user.password_hash)
+    .bind(super::flag(user.is_superadmin))
+    .bind(now)
+    .execute(&mut *conn)
+    .await;
+    match result {
+        Ok(_) => Ok(()),
+        Err(e) if is_unique_violation(&e) => Err(AppError::invalid(
+            "username",
+            format!("The username `{}` is taken.", user.username),
+        )),
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub async fn count_superadmins(conn: &mut Conn) -> AppResult<i64> {
+    let row = sqlx::query("SELECT COUNT(*) AS n FROM users WHERE is_superadmin = 1")
+        .fetch_one(&mut *conn)
+        .await?;
+    Ok(row.try_get("n")?)
+}
+
+pub async fn find_by_id(conn: &mut Conn, id: &str) -> AppResult<Option<UserRow>> {
+    let row = sqlx::query(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?;
+    Ok(row.as_ref().map(from_row).transpose()?)
+}
+
+/// Finds the user a sign-in name means: the username first (case-insensitively), else an
+/// email address that belongs to exactly one user.
+pub async fn find_by_login(conn: &mut Conn, login: &str) -> AppResult<Option<UserRow>> {
+    let lower = login.trim().to_lowercase();
+    let by_name = sqlx::query(&format!(
+        "SELECT {USER_COLUMNS} FROM users WHERE username_lower = $1"
+    ))
+    .bind(&lower)
+    .fetch_optional(&mut *conn)
+    .await?;
+    if let Some(row) = by_name {
+        return Ok(Some(from_row(&row)?));
+    }
+    let by_email = sqlx::query(&format!(
+        "SELECT {USER_COLUMNS} FROM users WHERE email_lower = $1 LIMIT 2"
+    ))
+    .bind(&lower)
+    .fetch_all(&mut *conn)
+    .await?;
+    match by_email.as_slice() {
+        [only] => Ok(Some(from_row(only)?)),
+        _ => Ok(None),
+    }
+}

@@ -1,0 +1,34 @@
+//! The HTTP face of Roster: one axum router serving the admin UI (Leptos SSR + server
+//! functions), static assets and the health check. Tests build it with [`router`] and call it
+//! in process.
+
+pub mod guard;
+pub mod health;
+pub mod state;
+
+use axum::routing::get;
+use axum::Router;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use tower_http::limit::RequestBodyLimitLayer;
+
+pub use state::AppState;
+
+use crate::app::{shell, App};
+
+/// Form posts and server-function calls are small; anything larger is refused early.
+const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+pub fn router(state: AppState) -> Router {
+    let routes = generate_route_list(App);
+    let options = state.leptos_options.clone();
+    Router::new()
+        .route("/healthz", get(health::healthz))
+        .leptos_routes_with_context(&state, routes, || {}, move || shell(options.clone()))
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            guard::page_guard,
+        ))
+        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .with_state(state)
+}

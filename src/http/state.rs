@@ -1,0 +1,30 @@
+//! The one state every handler and server function shares.
+
+use std::sync::Arc;
+
+use axum::extract::FromRef;
+use leptos::config::LeptosOptions;
+
+use crate::clock::SharedClock;
+use crate::config::Settings;
+use crate::db::Db;
+
+#[derive(Clone, FromRef)]
+pub struct AppState {
+    pub db: Db,
+    pub settings: Arc<Settings>,
+    pub clock: SharedClock,
+    pub leptos_options: LeptosOptions,
+}
+
+impl AppState {
+    pub fn new(db: Db, settings: Settings, clock: SharedClock) -> Self {
+        let leptos_options = settings.leptos_options();
+        Self {
+            db,
+            settings: Arc::new(settings),
+            clock,
+            leptos_options,
+        }
+    }
+}

@@ -1,0 +1,82 @@
+//! The instance: its first superadmin, further superadmins from the CLI, and the default tenant.
+
+use crate::auth::password;
+use crate::clock::Clock;
+use crate::config::Secret;
+use crate::db::{self, users::NewUser, users::UserRow, Db};
+use crate::error::{AppError, AppResult};
+use crate::model;
+
+pub const DEFAULT_TENANT_ID: &str = "main";
+pub const DEFAULT_TENANT_NAME: &str = "Main";
+
+/// Makes sure the default tenant exists; a fresh install has exactly `main`.
+pub async fn ensure_default_tenant(db: &Db, clock: &dyn Clock) -> AppResult<()> {
+    let mut conn = db.acquire().await?;
+    db::tenants::insert_if_missing(
+        &mut conn,
+        DEFAULT_TENANT_ID,
+        DEFAULT_TENANT_NAME,
+        clock.now_millis(),
+    )
+    .await?;
+    Ok(())
+}
+
+pub async fn needs_setup(db: &Db) -> AppResult<bool> {
+    let mut conn = db.acquire().await?;
+    Ok(db::users::count_superadmins(&mut conn).await? == 0)
+}
+
+pub struct NewAdmin {
+    pub username: String,
+    pub email: Option<String>,
+    pub password: Secret,
+}
+
+fn check_new_admin(admin: &NewAdmin) -> AppResult<()> {
+    model::validate_username(&admin.username).map_err(|m| AppError::invalid("username", m))?;
+    if let Some(email) = &admin.email {
+        model::validate_optional_email(email).map_err(|m| AppError::invalid("email", m))?;
+    }
+    model::validate_new_password(admin.password.expose())
+        .map_err(|m| AppError::invalid("password", m))?;
+    Ok(())
+}
+
+/// Creates a superadmin. With `only_if_first`, refuses once any superadmin exists (the
+/// first-run setup page and `ROSTER_ADMIN_*` settings); the CLI may add more.
+pub async fn create_superadmin(
+    db: &Db,
+    clock: &dyn Clock,
+    admin: NewAdmin,
+    only_if_first: bool,
+) -> AppResult<UserRow> {
+    check_new_admin(&admin)?;
+    let hash = password::hash(admin.password.clone()).await?;
+    let mut tx = db.begin().await?;
+    if only_if_first && db::users::count_superadmins(&mut tx).await? > 0 {
+        return Err(AppError::Conflict(
+            "Setup is already done: a superadmin exists. Sign in instead.".into(),
+        ));
+    }
+    let id = db::new_id();
+    db::users::insert(
+        &mut tx,
+        &NewUser {
+            id: &id,
+            username: &admin.username,
+            email: admin.email.as_deref(),
+            display_name: None,
+            password_hash: Some(&hash),
+            is_superadmin: true,
+        },
+        clock.now_millis(),
+    )
+    .await?;
+    let user = db::users::find_by_id(&mut tx, &id)
+        .await?
+        .ok_or_else(|| AppError::Internal("new user vanished".into()))?;
+    tx.commit().await?;
+    Ok(user)
+}

@@ -1,0 +1,5 @@
+//! The rules of Roster's identity model: who may create what, and what must hold afterwards.
+//! Storage is in `db`; HTTP and UI layers call these functions and only map their results.
+
+pub mod instance;
+pub mod tenants;

@@ -1,0 +1,70 @@
+//! Tenants: only superadmins create and rename them; everyone sees the ones they can enter.
+
+use crate::clock::Clock;
+use crate::db::{self, tenants::TenantRow, users::UserRow, Db};
+use crate::error::{AppError, AppResult};
+use crate::model;
+
+fn require_superadmin(actor: &UserRow) -> AppResult<()> {
+    if actor.is_superadmin {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden(
+            "Only superadmins manage tenants.".into(),
+        ))
+    }
+}
+
+pub async fn create(
+    db: &Db,
+    clock: &dyn Clock,
+    actor: &UserRow,
+    id: &str,
+    name: &str,
+) -> AppResult<TenantRow> {
+    require_superadmin(actor)?;
+    let id = id.trim();
+    model::validate_tenant_id(id).map_err(|m| AppError::invalid("id", m))?;
+    model::validate_tenant_name(name).map_err(|m| AppError::invalid("name", m))?;
+    let mut tx = db.begin().await?;
+    db::tenants::insert(&mut tx, id, name.trim(), clock.now_millis()).await?;
+    let row = db::tenants::find(&mut tx, id)
+        .await?
+        .ok_or_else(|| AppError::Internal("new tenant vanished".into()))?;
+    tx.commit().await?;
+    Ok(row)
+}
+
+pub async fn rename(
+    db: &Db,
+    clock: &dyn Clock,
+    actor: &UserRow,
+    id: &str,
+    name: &str,
+) -> AppResult<()> {
+    require_superadmin(actor)?;
+    model::validate_tenant_name(name).map_err(|m| AppError::invalid("name", m))?;
+    let mut conn = db.acquire().await?;
+    db::tenants::rename(&mut conn, id, name.trim(), clock.now_millis()).await
+}
+
+/// The tenants `user` may enter: all of them for a superadmin.
+pub async fn visible_to(db: &Db, user: &UserRow) -> AppResult<Vec<TenantRow>> {
+    let mut conn = db.acquire().await?;
+    if user.is_superadmin {
+        db::tenants::list_all(&mut conn).await
+    } else {
+        db::tenants::list_for_user(&mut conn, &user.id).await
+    }
+}
+
+pub async fn can_enter(db: &Db, user: &UserRow, tenant_id: &str) -> AppResult<bool> {
+    let mut conn = db.acquire().await?;
+    if db::tenants::find(&mut conn, tenant_id).await?.is_none() {
+        return Ok(false);
+    }
+    if user.is_superadmin {
+        return Ok(true);
+    }
+    db::tenants::has_access(&mut conn, tenant_id, &user.id).await
+}

@@ -1,0 +1,43 @@
+//! Roster: a multi-tenant identity admin with a SCIM 2.0 provisioning server.
+//!
+//! A tour of the modules, from the outside in:
+//! - [`app`] and [`ui`]: the admin UI (Leptos, rendered on the server and hydrated in the browser);
+//! - [`api`]: server functions, the UI's only door to data;
+//! - `http`: the axum router (UI, health check);
+//! - `iam`: the rules of the identity model; `auth`: passwords, sessions, sign-in;
+//! - `db`: all SQL, one code path for SQLite and PostgreSQL;
+//! - `scim`: the SCIM 2.0 protocol core, free of HTTP and SQL;
+//! - [`model`]: types and validation shared by server and browser.
+#![recursion_limit = "512"]
+
+pub mod api;
+pub mod app;
+pub mod model;
+pub mod ui;
+
+#[cfg(feature = "ssr")]
+pub mod auth;
+#[cfg(feature = "ssr")]
+pub mod cli;
+#[cfg(feature = "ssr")]
+pub mod clock;
+#[cfg(feature = "ssr")]
+pub mod config;
+#[cfg(feature = "ssr")]
+pub mod db;
+#[cfg(feature = "ssr")]
+pub mod error;
+#[cfg(feature = "ssr")]
+pub mod http;
+#[cfg(feature = "ssr")]
+pub mod iam;
+#[cfg(feature = "ssr")]
+pub mod scim;
+
+/// The browser's entry point: hydrates the server-rendered page.
+#[cfg(feature = "hydrate")]
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn hydrate() {
+    console_error_panic_hook::set_once();
+    leptos::mount::hydrate_body(app::App);
+}

@@ -1,0 +1,542 @@
+//! SCIM message plumbing shared by every endpoint: URN and media-type constants, `ListResponse`, list/search
+//! parameters, and the validation (on the way in) and rendering (on the way out) of User and Group bodies,
+//! all driven by the schema registry.
+
+use serde_json::{json, Map, Value};
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
+
+use super::error::ScimError;
+use super::filter::eval::{parse_bool, parse_datetime};
+use super::filter::{AttrPath, Filter};
+use super::json::{get_ci, is_unassigned};
+use super::schema::{registry, AttrType, AttributeDef, Mutability, ResourceTypeDef, Returned};
+
+pub const USER_URN: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
+pub const GROUP_URN: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
+pub const ENTERPRISE_USER_URN: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+pub const SCHEMA_URN: &str = "urn:ietf:params:scim:schemas:core:2.0:Schema";
+pub const RESOURCE_TYPE_URN: &str = "urn:ietf:params:scim:schemas:core:2.0:ResourceType";
+pub const SERVICE_PROVIDER_CONFIG_URN: &str =
+    "urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig";
+pub const LIST_RESPONSE_URN: &str = "urn:ietf:params:scim:api:messages:2.0:ListResponse";
+pub const PATCH_OP_URN: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
+pub const SEARCH_REQUEST_URN: &str = "urn:ietf:params:scim:api:messages:2.0:SearchRequest";
+pub const ERROR_URN: &str = "urn:ietf:params:scim:api:messages:2.0:Error";
+/// The SCIM media type (RFC 7644 §8.1); `application/json` must be accepted too.
+pub const CONTENT_TYPE: &str = "application/scim+json";
+
+/// An RFC 7644 §3.4.2 ListResponse: integer `totalResults`, `startIndex`, `itemsPerPage` and exactly
+/// `Resources` (authentik and others read that spelling only).
+pub fn list_response(resources: Vec<Value>, total_results: u64, start_index: u64) -> Value {
+    json!({
+        "schemas": [LIST_RESPONSE_URN],
+        "totalResults": total_results,
+        "startIndex": start_index.max(1),
+        "itemsPerPage": resources.len(),
+        "Resources": resources,
+    })
+}
+
+/// `meta` for a resource: timestamps as RFC 3339, `version` as a weak ETag when given.
+pub fn meta(
+    resource_type: &str,
+    created: OffsetDateTime,
+    last_modified: OffsetDateTime,
+    location: &str,
+    version: Option<&str>,
+) -> Value {
+    let fmt = |t: OffsetDateTime| t.format(&Rfc3339).unwrap_or_default();
+    let mut m = json!({
+        "resourceType": resource_type,
+        "created": fmt(created),
+        "lastModified": fmt(last_modified),
+        "location": location,
+    });
+    if let (Some(v), Some(obj)) = (version, m.as_object_mut()) {
+        obj.insert("version".into(), Value::String(format!("W/\"{v}\"")));
+    }
+    m
+}
+
+/// Sort direction of a list request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SortOrder {
+    #[default]
+    Ascending,
+    Descending,
+}
+
+/// The parameters of `GET /Users?…` or a `POST /.search` body (RFC 7644 §3.4.2, §3.4.3).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ListQuery {
+    pub filter: Option<Filter>,
+    pub attributes: Vec<String>,
+    pub excluded_attributes: Vec<String>,
+    pub sort_by: Option<AttrPath>,
+    pub sort_order: SortOrder,
+    /// 1-based; values below 1 are read as 1 (RFC 7644 §3.4.2.4).
+    pub start_index: u64,
+    /// `None` when the client gave no count; negative counts are read as 0.
+    pub count: Option<u64>,
+}
+
+impl ListQuery {
+    /// From already-percent-decoded query pairs (`+` decoded as space, as authentik sends it). Names are
+    /// case-insensitive.
+    pub fn from_pairs<'a>(
+        pairs: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> Result<ListQuery, ScimError> {
+        let mut q = ListQuery {
+            start_index: 1,
+            ..ListQuery::default()
+        };
+        for (k, v) in pairs {
+            match k.to_ascii_lowercase().as_str() {
+                "filter" => q.filter = Some(Filter::parse(v)?),
+                "attributes" => q.attributes = split_list(v),
+                "excludedattributes" => q.excluded_attributes = split_list(v),
+                "sortby" => q.sort_by = Some(AttrPath::parse(v)?),
+                "sortorder" => q.sort_order = parse_sort_order(v)?,
+                "startindex" => q.start_index = parse_int(v, "startIndex")?.max(1) as u64,
+                "count" => q.count = Some(parse_int(v, "count")?.max(0) as u64),
+                _ => {}
+            }
+        }
+        Ok(q)
+    }
+
+    /// From a `POST /.search` body (RFC 7644 §3.4.3); `attributes` may be arrays or comma-separated strings.
+    pub fn from_search_body(body: &Value) -> Result<ListQuery, ScimError> {
+        let obj = body.as_object().ok_or_else(|| {
+            ScimError::InvalidSyntax("a search request body must be a JSON object".into())
+        })?;
+        let mut q = ListQuery {
+            start_index: 1,
+            ..ListQuery::default()
+        };
+        for (k, v) in obj {
+            match (k.to_ascii_lowercase().as_str(), v) {
+                ("filter", Value::String(s)) => q.filter = Some(Filter::parse(s)?),
+                ("attributes", v) => q.attributes = string_list(v, "attributes")?,
+                ("excludedattributes", v) => {
+                    q.excluded_attributes = string_list(v, "excludedAttributes")?
+                }
+                ("sortby", Value::String(s)) => q.sort_by = Some(AttrPath::parse(s)?),
+                ("sortorder", Value::String(s)) => q.sort_order = parse_sort_order(s)?,
+                ("startindex", v) => q.start_index = json_int(v, "startIndex")?.max(1) as u64,
+                ("count", v) => q.count = Some(json_int(v, "count")?.max(0) as u64),
+                ("schemas", _) => {}
+                ("filter" | "sortby" | "sortorder", _) => {
+                    return Err(ScimError::InvalidSyntax(format!("`{k}` must be a string")))
+                }
+                _ => {}
+            }
+        }
+        Ok(q)
+    }
+}
+
+/// `"userName, name.givenName"` → `["userName", "name.givenName"]`.
+pub fn split_list(v: &str) -> Vec<String> {
+    v.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+fn string_list(v: &Value, what: &str) -> Result<Vec<String>, ScimError> {
+    match v {
+        Value::String(s) => Ok(split_list(s)),
+        Value::Array(items) => items
+            .iter()
+            .map(|i| {
+                i.as_str()
+                    .map(|s| s.trim().to_string())
+                    .ok_or_else(|| ScimError::InvalidSyntax(format!("`{what}` must list strings")))
+            })
+            .collect(),
+        Value::Null => Ok(Vec::new()),
+        _ => Err(ScimError::InvalidSyntax(format!(
+            "`{what}` must be an array of strings"
+        ))),
+    }
+}
+
+fn parse_sort_order(v: &str) -> Result<SortOrder, ScimError> {
+    match v.to_ascii_lowercase().as_str() {
+        "ascending" => Ok(SortOrder::Ascending),
+        "descending" => Ok(SortOrder::Descending),
+        _ => Err(ScimError::InvalidValue(format!(
+            "sortOrder must be ascending or descending, not `{v}`"
+        ))),
+    }
+}
+
+fn parse_int(v: &str, what: &str) -> Result<i64, ScimError> {
+    v.trim()
+        .parse::<i64>()
+        .map_err(|_| ScimError::InvalidValue(format!("`{what}` must be an integer, not `{v}`")))
+}
+
+fn json_int(v: &Value, what: &str) -> Result<i64, ScimError> {
+    match v {
+        Value::Number(n) => n
+            .as_i64()
+            .ok_or_else(|| ScimError::InvalidValue(format!("`{what}` must be an integer"))),
+        Value::String(s) => parse_int(s, what),
+        _ => Err(ScimError::InvalidValue(format!(
+            "`{what}` must be an integer"
+        ))),
+    }
+}
+
+// ---- Incoming bodies ---------------------------------------------------------------------------------------
+
+/// Whether a body creates a resource or replaces (PUT) an existing one.
+#[derive(Debug, Clone, Copy)]
+pub enum Intent<'a> {
+    Create,
+    /// PUT: immutable attributes must keep their stored value.
+    Replace {
+        existing: &'a Value,
+    },
+}
+
+/// Validates and normalises a POST/PUT body for `rt`: canonical attribute names, booleans from `"True"`/
+/// `"False"` strings, type checks, required attributes, readOnly attributes (`id`, `meta`, `groups`,
+/// `members[].display`) dropped, unknown schema URNs (e.g. Entra's ADSCIM Group URN) and unknown attributes
+/// ignored, `password` kept for storage to hash, `schemas` rebuilt. Returns the clean resource.
+pub fn validate_resource(
+    rt: &ResourceTypeDef,
+    body: &Value,
+    intent: Intent<'_>,
+) -> Result<Value, ScimError> {
+    let obj = body
+        .as_object()
+        .ok_or_else(|| ScimError::InvalidSyntax("the request body must be a JSON object".into()))?;
+    if let Some(schemas) = get_ci(obj, "schemas") {
+        if !schemas.is_array() && !schemas.is_null() {
+            return Err(ScimError::InvalidSyntax(
+                "`schemas` must be an array of URNs".into(),
+            ));
+        }
+    }
+    let reg = registry();
+    let mut out = Map::new();
+    for (key, value) in obj {
+        if key.eq_ignore_ascii_case("schemas") {
+            continue;
+        }
+        if let Some(ext) = reg.extension_of(rt, key) {
+            let Some(fields) = value.as_object() else {
+                if value.is_null() {
+                    continue;
+                }
+                return Err(ScimError::InvalidValue(format!(
+                    "`{key}` must be an object of extension attributes"
+                )));
+            };
+            let mut ext_out = Map::new();
+            for (k, v) in fields {
+                if let Some(def) = ext.attr(k) {
+                    if let Some(v) = coerce_input(def, v, k)? {
+                        ext_out.insert(def.name.to_string(), v);
+                    }
+                }
+            }
+            if !ext_out.is_empty() {
+                out.insert(ext.id.to_string(), Value::Object(ext_out));
+            }
+            continue;
+        }
+        let Some(resolved) = reg.top_level(rt, key) else {
+            continue;
+        };
+        if resolved.extension {
+            // An unqualified extension attribute: keep it where it belongs.
+            if let Some(v) = coerce_input(resolved.attr, value, key)? {
+                let slot = out
+                    .entry(resolved.schema.to_string())
+                    .or_insert_with(|| Value::Object(Map::new()));
+                if let Some(o) = slot.as_object_mut() {
+                    o.insert(resolved.attr.name.to_string(), v);
+                }
+            }
+            continue;
+        }
+        if let Some(v) = coerce_input(resolved.attr, value, key)? {
+            out.insert(resolved.attr.name.to_string(), v);
+        }
+    }
+    for def in reg
+        .schema(rt.schema)
+        .map(|s| s.attributes.as_slice())
+        .unwrap_or(&[])
+    {
+        if def.required {
+            match out.get(def.name) {
+                Some(Value::String(s)) if !s.trim().is_empty() => {}
+                Some(v) if !v.is_string() && !is_unassigned(v) => {}
+                _ => {
+                    return Err(ScimError::InvalidValue(format!(
+                        "`{}` is required and must not be empty",
+                        def.name
+                    )))
+                }
+            }
+        }
+    }
+    if let Intent::Replace { existing } = intent {
+        check_immutable(rt, existing, &out)?;
+    }
+    let mut result = Value::Object(out);
+    set_schemas(rt, &mut result);
+    Ok(result)
+}
+
+/// PUT must not change an immutable attribute that already has a value (RFC 7643 §7).
+fn check_immutable(
+    rt: &ResourceTypeDef,
+    existing: &Value,
+    new: &Map<String, Value>,
+) -> Result<(), ScimError> {
+    let reg = registry();
+    for schema in reg.schemas_of(rt) {
+        for def in schema
+            .attributes
+            .iter()
+            .filter(|d| d.mutability == Mutability::Immutable)
+        {
+            let ext = schema.id != rt.schema;
+            let old = if ext {
+                existing.get(schema.id).and_then(|e| e.get(def.name))
+            } else {
+                existing.get(def.name)
+            };
+            let new_v = if ext {
+                new.get(schema.id).and_then(|e| e.get(def.name))
+            } else {
+                new.get(def.name)
+            };
+            if let Some(old) = old.filter(|v| !is_unassigned(v)) {
+                if new_v != Some(old) {
+                    return Err(ScimError::Mutability(format!(
+                        "`{}` is immutable and cannot be changed",
+                        def.name
+                    )));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Sets `schemas` to the core URN plus the extension URNs present in the resource.
+pub fn set_schemas(rt: &ResourceTypeDef, resource: &mut Value) {
+    let Some(obj) = resource.as_object_mut() else {
+        return;
+    };
+    let mut schemas = vec![Value::String(rt.schema.to_string())];
+    for (urn, _) in &rt.extensions {
+        if obj.get(*urn).is_some_and(|v| !is_unassigned(v)) {
+            schemas.push(Value::String((*urn).to_string()));
+        } else {
+            obj.remove(*urn);
+        }
+    }
+    obj.insert("schemas".into(), Value::Array(schemas));
+}
+
+/// Type-checks and normalises one incoming value for `def`, dropping readOnly parts. `None` = unassigned.
+pub(crate) fn coerce_input(
+    def: &AttributeDef,
+    value: &Value,
+    path: &str,
+) -> Result<Option<Value>, ScimError> {
+    if def.is_read_only() {
+        return Ok(None);
+    }
+    coerce(def, value, path, true)
+}
+
+/// Type-checks and normalises a value for `def`: booleans from strings, numbers from numeric strings,
+/// a bare string for a complex attribute with a `value` sub-attribute (Entra's `manager: "id"`), a single value
+/// for a multi-valued attribute wrapped in an array; `null` members of arrays dropped.
+pub(crate) fn coerce(
+    def: &AttributeDef,
+    value: &Value,
+    path: &str,
+    drop_read_only: bool,
+) -> Result<Option<Value>, ScimError> {
+    if value.is_null() {
+        return Ok(None);
+    }
+    if def.multi_valued {
+        let items: Vec<&Value> = match value {
+            Value::Array(items) => items.iter().collect(),
+            single => vec![single],
+        };
+        let mut out = Vec::with_capacity(items.len());
+        for item in items {
+            if let Some(v) = coerce_single(def, item, path, drop_read_only)? {
+                // A repeated value (same `value` and `type`) is one value.
+                crate::scim::patch::merge_element(&mut out, def, v);
+            }
+        }
+        enforce_single_primary(&mut out, None);
+        return Ok(Some(Value::Array(out)));
+    }
+    coerce_single(def, value, path, drop_read_only)
+}
+
+pub(crate) fn coerce_single(
+    def: &AttributeDef,
+    value: &Value,
+    path: &str,
+    drop_read_only: bool,
+) -> Result<Option<Value>, ScimError> {
+    let wrong = |expected: &str| {
+        Err(ScimError::InvalidValue(format!(
+            "`{path}` must be {expected}, not {}",
+            kind(value)
+        )))
+    };
+    Ok(Some(match (def.ty, value) {
+        (_, Value::Null) => return Ok(None),
+        (AttrType::Complex, Value::Object(fields)) => {
+            let mut out = Map::new();
+            for (k, v) in fields {
+                let Some(sub) = def.sub(k) else { continue };
+                if drop_read_only && sub.is_read_only() {
+                    continue;
+                }
+                if let Some(v) = coerce(sub, v, &format!("{path}.{}", sub.name), drop_read_only)? {
+                    out.insert(sub.name.to_string(), v);
+                }
+            }
+            if out.is_empty() {
+                return Ok(None);
+            }
+            Value::Object(out)
+        }
+        (AttrType::Complex, Value::String(_) | Value::Number(_)) if def.sub("value").is_some() => {
+            let inner = def
+                .sub("value")
+                .map(|s| coerce_single(s, value, path, drop_read_only))
+                .transpose()?
+                .flatten();
+            match inner {
+                Some(v) => json!({ "value": v }),
+                None => return Ok(None),
+            }
+        }
+        (AttrType::Complex, _) => return wrong("an object"),
+        (AttrType::Boolean, Value::Bool(_)) => value.clone(),
+        (AttrType::Boolean, Value::String(s)) => match parse_bool(s) {
+            Some(b) => Value::Bool(b),
+            None => return wrong("true or false"),
+        },
+        (AttrType::Boolean, _) => return wrong("true or false"),
+        (AttrType::Integer, Value::Number(n)) if n.is_i64() || n.is_u64() => value.clone(),
+        (AttrType::Integer, Value::String(s)) => match s.trim().parse::<i64>() {
+            Ok(i) => json!(i),
+            Err(_) => return wrong("an integer"),
+        },
+        (AttrType::Integer, _) => return wrong("an integer"),
+        (AttrType::Decimal, Value::Number(_)) => value.clone(),
+        (AttrType::Decimal, Value::String(s)) => match s
+            .trim()
+            .parse::<f64>()
+            .ok()
+            .and_then(serde_json::Number::from_f64)
+        {
+            Some(n) => Value::Number(n),
+            None => return wrong("a number"),
+        },
+        (AttrType::Decimal, _) => return wrong("a number"),
+        (AttrType::DateTime, Value::String(s)) if parse_datetime(s).is_some() => value.clone(),
+        (AttrType::DateTime, _) => {
+            return wrong("an RFC 3339 dateTime such as \"2011-05-13T04:42:34Z\"")
+        }
+        (AttrType::String | AttrType::Reference | AttrType::Binary, Value::String(_)) => {
+            value.clone()
+        }
+        (AttrType::String, Value::Number(n)) => Value::String(n.to_string()),
+        (AttrType::String | AttrType::Reference | AttrType::Binary, _) => return wrong("a string"),
+    }))
+}
+
+fn kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// RFC 7643 §2.4: `primary: true` at most once. The element at `winner` keeps it (default: the first one).
+pub(crate) fn enforce_single_primary(items: &mut [Value], winner: Option<usize>) {
+    let primaries: Vec<usize> = items
+        .iter()
+        .enumerate()
+        .filter(|(_, v)| v.get("primary").and_then(Value::as_bool) == Some(true))
+        .map(|(i, _)| i)
+        .collect();
+    if primaries.len() <= 1 && winner.is_none() {
+        return;
+    }
+    let keep = winner
+        .filter(|w| primaries.contains(w))
+        .or_else(|| primaries.first().copied());
+    for i in primaries {
+        if Some(i) != keep {
+            if let Some(o) = items.get_mut(i).and_then(Value::as_object_mut) {
+                o.insert("primary".into(), Value::Bool(false));
+            }
+        }
+    }
+}
+
+// ---- Outgoing bodies ---------------------------------------------------------------------------------------
+
+/// Renders a stored resource for a response: `returned: never` attributes (password) removed, nulls dropped,
+/// every multi-valued attribute of the core schema present (as `[]` when empty — authentik and Okta need
+/// `members: []`, `emails: []`), `schemas` rebuilt. Apply [`crate::scim::projection`] afterwards.
+pub fn render(rt: &ResourceTypeDef, stored: &Value) -> Value {
+    let reg = registry();
+    let mut out = match stored {
+        Value::Object(o) => o.clone(),
+        _ => Map::new(),
+    };
+    out.retain(|_, v| !v.is_null());
+    for schema in reg.schemas_of(rt) {
+        let is_ext = schema.id != rt.schema;
+        for def in &schema.attributes {
+            let holder = if is_ext {
+                out.get_mut(schema.id).and_then(Value::as_object_mut)
+            } else {
+                Some(&mut out)
+            };
+            let Some(holder) = holder else { continue };
+            if def.returned == Returned::Never {
+                crate::scim::json::remove_ci(holder, def.name);
+            } else if def.multi_valued && !is_ext {
+                let present = holder.get(def.name).is_some_and(Value::is_array);
+                if !present {
+                    holder.insert(def.name.to_string(), Value::Array(Vec::new()));
+                }
+            }
+        }
+    }
+    let mut v = Value::Object(out);
+    set_schemas(rt, &mut v);
+    v
+}
+
+#[cfg(test)]
+mod tests;

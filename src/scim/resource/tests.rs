@@ -1,0 +1,227 @@
+//! Tests for list responses, list/search parameters, body validation and rendering.
+
+use serde_json::json;
+
+use super::*;
+
+fn rt_user() -> &'static ResourceTypeDef {
+    registry().user()
+}
+
+#[test]
+fn list_response_uses_integer_counts_and_exactly_resources() {
+    let body = list_response(vec![json!({"id": "1"})], 7, 0);
+    assert_eq!(
+        body,
+        json!({
+            "schemas": ["urn:ietf:params:scim:api:messages:2.0:ListResponse"],
+            "totalResults": 7,
+            "startIndex": 1,
+            "itemsPerPage": 1,
+            "Resources": [{"id": "1"}],
+        })
+    );
+}
+
+#[test]
+fn list_query_reads_query_pairs_case_insensitively_and_clamps_paging() {
+    let q = ListQuery::from_pairs([
+        ("filter", r#"userName eq "jdoe""#),
+        ("startIndex", "0"),
+        ("COUNT", "-5"),
+        ("excludedAttributes", "members, meta"),
+        ("sortOrder", "descending"),
+    ])
+    .expect("parses");
+    assert!(q.filter.is_some());
+    assert_eq!(q.start_index, 1);
+    assert_eq!(q.count, Some(0));
+    assert_eq!(q.excluded_attributes, vec!["members", "meta"]);
+    assert_eq!(q.sort_order, SortOrder::Descending);
+    assert!(matches!(
+        ListQuery::from_pairs([("filter", "userName eq")]),
+        Err(ScimError::InvalidFilter(_))
+    ));
+    assert!(matches!(
+        ListQuery::from_pairs([("count", "ten")]),
+        Err(ScimError::InvalidValue(_))
+    ));
+}
+
+#[test]
+fn a_search_body_accepts_attribute_arrays() {
+    let q = ListQuery::from_search_body(&json!({
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"],
+        "attributes": ["displayName", "userName"],
+        "filter": "displayName sw \"smith\"",
+        "startIndex": 1,
+        "count": 10
+    }))
+    .expect("parses");
+    assert_eq!(q.attributes, vec!["displayName", "userName"]);
+    assert_eq!(q.count, Some(10));
+}
+
+#[test]
+fn a_user_without_user_name_is_invalid_value() {
+    for body in [
+        json!({"displayName": "x"}),
+        json!({"userName": "  "}),
+        json!({"userName": null}),
+    ] {
+        assert!(
+            matches!(
+                validate_resource(rt_user(), &body, Intent::Create),
+                Err(ScimError::InvalidValue(_))
+            ),
+            "{body}"
+        );
+    }
+    assert!(matches!(
+        validate_resource(registry().group(), &json!({"members": []}), Intent::Create),
+        Err(ScimError::InvalidValue(_))
+    ));
+}
+
+#[test]
+fn validation_canonicalises_names_coerces_booleans_and_drops_read_only_attributes() {
+    let v = validate_resource(
+        rt_user(),
+        &json!({
+            "USERNAME": "jdoe",
+            "Active": "True",
+            "id": "client-chosen",
+            "meta": {"resourceType": "User"},
+            "groups": [{"value": "g"}],
+            "emails": [{"Value": "a@b.c", "Primary": "true"}],
+            "password": "s3cret"
+        }),
+        Intent::Create,
+    )
+    .expect("valid");
+    assert_eq!(
+        v,
+        json!({
+            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+            "userName": "jdoe",
+            "active": true,
+            "emails": [{"value": "a@b.c", "primary": true}],
+            "password": "s3cret"
+        })
+    );
+}
+
+#[test]
+fn unknown_schema_urns_and_attributes_are_accepted_and_ignored() {
+    let v = validate_resource(
+        registry().group(),
+        &json!({
+            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group",
+                        "http://schemas.microsoft.com/2006/11/ResourceManagement/ADSCIM/2.0/Group"],
+            "displayName": "Eng",
+            "http://schemas.microsoft.com/2006/11/ResourceManagement/ADSCIM/2.0/Group": {"x": 1},
+            "shoeSize": 42
+        }),
+        Intent::Create,
+    )
+    .expect("valid");
+    assert_eq!(
+        v,
+        json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": "Eng"})
+    );
+}
+
+#[test]
+fn wrong_types_are_invalid_value_naming_the_attribute() {
+    match validate_resource(
+        rt_user(),
+        &json!({"userName": "x", "name": {"givenName": true}}),
+        Intent::Create,
+    ) {
+        Err(ScimError::InvalidValue(d)) => assert!(d.contains("name.givenName"), "{d}"),
+        other => panic!("{other:?}"),
+    }
+    assert!(validate_resource(
+        rt_user(),
+        &json!({"userName": "x", "active": "maybe"}),
+        Intent::Create
+    )
+    .is_err());
+    assert!(validate_resource(rt_user(), &json!("a string"), Intent::Create).is_err());
+}
+
+#[test]
+fn extension_attributes_are_kept_under_their_urn() {
+    let v = validate_resource(
+        rt_user(),
+        &json!({"userName": "x", ENTERPRISE_USER_URN: {"EmployeeNumber": 17, "manager": "boss", "bogus": 1}}),
+        Intent::Create,
+    )
+    .expect("valid");
+    assert_eq!(
+        v[ENTERPRISE_USER_URN],
+        json!({"employeeNumber": "17", "manager": {"value": "boss"}})
+    );
+    assert_eq!(v["schemas"][1], ENTERPRISE_USER_URN);
+}
+
+#[test]
+fn more_than_one_primary_keeps_the_first() {
+    let v = validate_resource(
+        rt_user(),
+        &json!({"userName": "x", "emails": [{"value": "a", "primary": true}, {"value": "b", "primary": true}]}),
+        Intent::Create,
+    )
+    .expect("valid");
+    assert_eq!(v["emails"][1]["primary"], false);
+}
+
+#[test]
+fn replace_keeps_immutable_rules() {
+    let existing = json!({"userName": "x"});
+    assert!(validate_resource(
+        rt_user(),
+        &json!({"userName": "y"}),
+        Intent::Replace {
+            existing: &existing
+        }
+    )
+    .is_ok());
+}
+
+#[test]
+fn rendering_never_returns_password_and_renders_empty_lists_as_arrays() {
+    let out = render(
+        rt_user(),
+        &json!({"id": "1", "userName": "x", "password": "p", "nickName": null}),
+    );
+    assert!(out.get("password").is_none());
+    assert!(out.get("nickName").is_none());
+    for list in [
+        "emails",
+        "phoneNumbers",
+        "ims",
+        "photos",
+        "addresses",
+        "groups",
+        "entitlements",
+        "roles",
+        "x509Certificates",
+    ] {
+        assert_eq!(out[list], json!([]), "{list}");
+    }
+    let g = render(registry().group(), &json!({"id": "g", "displayName": "G"}));
+    assert_eq!(g["members"], json!([]));
+    assert_eq!(
+        g["schemas"],
+        json!(["urn:ietf:params:scim:schemas:core:2.0:Group"])
+    );
+}
+
+#[test]
+fn meta_formats_rfc_3339_times_and_a_weak_etag() {
+    let t = time::macros::datetime!(2011-05-13 04:42:34 UTC);
+    let m = meta("User", t, t, "https://h/Users/1", Some("3"));
+    assert_eq!(m["created"], "2011-05-13T04:42:34Z");
+    assert_eq!(m["version"], "W/\"3\"");
+}

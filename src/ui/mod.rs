@@ -1,0 +1,5 @@
+//! The admin UI: the application shell, shared components and one module per page.
+
+pub mod components;
+pub mod layout;
+pub mod pages;

@@ -1,0 +1,230 @@
+//! `TestApp`: a Roster router on its own fresh database, with a clock the test controls and
+//! one method per kind of request the tests make.
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{header, HeaderMap, Request, StatusCode};
+use axum::Router;
+use http_body_util::BodyExt;
+use roster::clock::{Clock, ManualClock};
+use roster::config::Settings;
+use roster::db::Db;
+use roster::http::{router, AppState};
+use tower::ServiceExt;
+
+pub const ADMIN: &str = "admin";
+pub const ADMIN_PASSWORD: &str = "correct horse battery";
+
+pub struct TestApp {
+    pub router: Router,
+    pub db: Db,
+    pub clock: ManualClock,
+    _dir: Option<tempfile::TempDir>,
+}
+
+pub struct TestResponse {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: String,
+}
+
+impl TestResponse {
+    pub fn location(&self) -> Option<String> {
+        self.headers
+            .get(header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+    }
+
+    /// The session cookie this response sets, as `name=value`.
+    pub fn session_cookie(&self) -> Option<String> {
+        self.headers
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find(|v| v.starts_with("roster_session="))
+            .and_then(|v| v.split(';').next())
+            .map(str::to_string)
+    }
+
+    pub fn set_cookie_header(&self) -> String {
+        self.headers
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+}
+
+/// A fresh, empty database URL: a temp SQLite file, or a new PostgreSQL database.
+pub async fn fresh_database() -> (String, Option<tempfile::TempDir>) {
+    match std::env::var("ROSTER_TEST_POSTGRES_URL") {
+        Ok(admin_url) if !admin_url.is_empty() => {
+            sqlx::any::install_default_drivers();
+            let name = format!("roster_test_{}", uuid::Uuid::new_v4().simple());
+            let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&admin_url)
+                .await
+                .expect("connect to the test PostgreSQL server");
+            sqlx::Executor::execute(&mut conn, format!("CREATE DATABASE {name}").as_str())
+                .await
+                .expect("create a test database");
+            let base = admin_url
+                .rsplit_once('/')
+                .map(|(b, _)| b)
+                .unwrap_or(&admin_url);
+            (format!("{base}/{name}"), None)
+        }
+        _ => {
+            let dir = tempfile::tempdir().expect("temp dir");
+            let url = format!("sqlite://{}/roster.db?mode=rwc", dir.path().display());
+            (url, Some(dir))
+        }
+    }
+}
+
+impl TestApp {
+    /// A fresh install: migrated, default tenant, no users.
+    pub async fn spawn() -> Self {
+        let (database_url, dir) = fresh_database().await;
+        let settings = Settings::from_lookup(|name| match name {
+            "ROSTER_DATABASE_URL" => Some(database_url.clone()),
+            "ROSTER_LEPTOS_TOML" => Some("/nonexistent".into()),
+            _ => None,
+        })
+        .expect("settings");
+        let db = Db::connect(&database_url).await.expect("connect");
+        db.migrate().await.expect("migrate");
+        let clock = ManualClock::starting_at(1_800_000_000_000);
+        roster::iam::instance::ensure_default_tenant(&db, &clock)
+            .await
+            .expect("default tenant");
+        let state = AppState::new(db.clone(), settings, Arc::new(clock.clone()));
+        Self {
+            router: router(state),
+            db,
+            clock,
+            _dir: dir,
+        }
+    }
+
+    /// A fresh install with a superadmin, and that superadmin's session cookie.
+    pub async fn with_admin() -> (Self, String) {
+        let app = Self::spawn().await;
+        app.create_superadmin(ADMIN, ADMIN_PASSWORD).await;
+        let cookie = app.sign_in(ADMIN, ADMIN_PASSWORD).await;
+        (app, cookie)
+    }
+
+    pub async fn create_superadmin(&self, username: &str, password: &str) {
+        roster::iam::instance::create_superadmin(
+            &self.db,
+            &self.clock,
+            roster::iam::instance::NewAdmin {
+                username: username.into(),
+                email: Some(format!("{username}@example.com")),
+                password: roster::config::Secret::new(password),
+            },
+            false,
+        )
+        .await
+        .expect("create superadmin");
+    }
+
+    pub fn now(&self) -> i64 {
+        self.clock.now_millis()
+    }
+
+    pub async fn send(&self, req: Request<Body>) -> TestResponse {
+        let res = self
+            .router
+            .clone()
+            .oneshot(req)
+            .await
+            .expect("router answers");
+        let status = res.status();
+        let headers = res.headers().clone();
+        let bytes = res.into_body().collect().await.expect("body").to_bytes();
+        TestResponse {
+            status,
+            headers,
+            body: String::from_utf8_lossy(&bytes).into_owned(),
+        }
+    }
+
+    pub async fn get(&self, path: &str, cookie: Option<&str>) -> TestResponse {
+        let mut req = Request::get(path).header(header::ACCEPT, "text/html");
+        if let Some(c) = cookie {
+            req = req.header(header::COOKIE, c);
+        }
+        self.send(req.body(Body::empty()).unwrap()).await
+    }
+
+    /// A plain HTML form post (as a browser without JavaScript sends it).
+    pub async fn post_form(
+        &self,
+        path: &str,
+        form: &[(&str, &str)],
+        cookie: Option<&str>,
+    ) -> TestResponse {
+        let body = form
+            .iter()
+            .map(|(k, v)| format!("{k}={}", roster::api::encode_query_value(v)))
+            .collect::<Vec<_>>()
+            .join("&");
+        let mut req = Request::post(path)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::ACCEPT, "text/html")
+            .header(header::REFERER, "http://127.0.0.1:3000/previous");
+        if let Some(c) = cookie {
+            req = req.header(header::COOKIE, c);
+        }
+        self.send(req.body(Body::from(body)).unwrap()).await
+    }
+
+    /// Signs in through the login form and returns the session cookie.
+    pub async fn sign_in(&self, username: &str, password: &str) -> String {
+        let res = self
+            .post_form(
+                "/api/auth/login",
+                &[("username", username), ("password", password)],
+                None,
+            )
+            .await;
+        res.session_cookie().unwrap_or_else(|| {
+            panic!(
+                "no session cookie; status {} location {:?}",
+                res.status,
+                res.location()
+            )
+        })
+    }
+}
+
+/// The query parameter `key` of a redirect target, decoded.
+pub fn query_value(location: &str, key: &str) -> Option<String> {
+    let query = location.split_once('?')?.1;
+    query.split('&').find_map(|pair| {
+        let (k, v) = pair.split_once('=')?;
+        (k == key).then(|| percent_decode(v))
+    })
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            if let Ok(b) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
+                out.push(b);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(if bytes[i] == b'+' { b' ' } else { bytes[i] });
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}

@@ -1,0 +1,10 @@
+//! Roster's one integration-test binary: drives the axum router in process, on a fresh database
+//! per test. SQLite by default; PostgreSQL when `ROSTER_TEST_POSTGRES_URL` names a server
+//! (the test command starts one on loopback).
+
+mod helpers;
+
+mod auth;
+mod cli;
+mod health;
+mod tenants;
