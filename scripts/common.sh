@@ -44,8 +44,9 @@ fi
 #  * one build at a time: an exclusive lock, held until the script exits (or release_target_dir);
 #  * no mix-ups between checkouts: the crate's own artifacts (libroster.rlib, roster.wasm, ...) have
 #    the same names for every checkout, and cargo judges them fresh by file times, so another
-#    checkout's build can pass for this one's. When the last user was another checkout, this
-#    removes the `roster` package's artifacts (dependencies stay) so it is rebuilt from this one.
+#    checkout's build can pass for this one's (seen: a stale roster.wasm from another checkout).
+#    When the last user was another checkout, the crate is rebuilt; dependencies stay.
+# Plain cargo commands run by hand with this CARGO_TARGET_DIR bypass both guards.
 claim_target_dir() {
   mkdir -p "$CARGO_TARGET_DIR"
   exec {ROSTER_LOCK_FD}>"$CARGO_TARGET_DIR/.roster-lock"
