@@ -7,7 +7,7 @@ use leptos_router::components::{Outlet, Redirect, A};
 use leptos_router::hooks::use_location;
 
 use crate::api::auth::{get_shell, Logout};
-use crate::model::ShellInfo;
+use crate::model::{ShellInfo, TenantSummary};
 use crate::ui::components::{error_text, ErrorPanel, Loading};
 
 /// The sections of Tenant → IAM, in the order the side navigation lists them.
@@ -39,8 +39,20 @@ fn current_tenant(shell: &ShellInfo, path: &str) -> Option<String> {
     })
 }
 
+/// Bumped by pages that change what the shell shows (e.g. creating or renaming a tenant), so
+/// the tenant switcher refetches without a page load.
+#[derive(Clone, Copy)]
+pub struct ShellRefresh(pub RwSignal<usize>);
+
+impl ShellRefresh {
+    pub fn bump(&self) {
+        self.0.update(|n| *n += 1);
+    }
+}
+
 #[component]
 pub fn AppShell() -> impl IntoView {
+    provide_context(ShellRefresh(RwSignal::new(0)));
     let shell = Resource::new(|| (), |_| get_shell());
     view! {
         <Suspense fallback=Loading>
@@ -77,6 +89,24 @@ fn ShellFrame(info: ShellInfo) -> impl IntoView {
 #[component]
 fn TopBar(info: StoredValue<ShellInfo>, tenant: Memo<Option<String>>) -> impl IntoView {
     let logout = ServerAction::<Logout>::new();
+    // The tenant list starts from the shell's data and is refetched when a page changes it.
+    let refresh = expect_context::<ShellRefresh>().0;
+    let tenants = RwSignal::new(info.with_value(|i| i.tenants.clone()));
+    let refetched = Resource::new(
+        move || refresh.get(),
+        |n| async move {
+            if n == 0 {
+                None
+            } else {
+                get_shell().await.ok().flatten()
+            }
+        },
+    );
+    Effect::new(move |_| {
+        if let Some(Some(fresh)) = refetched.get() {
+            tenants.set(fresh.tenants);
+        }
+    });
     let user = info.with_value(|i| i.user.clone());
     let home = move || {
         tenant
@@ -86,9 +116,8 @@ fn TopBar(info: StoredValue<ShellInfo>, tenant: Memo<Option<String>>) -> impl In
     };
     let tenant_name = move || {
         let current = tenant.get();
-        info.with_value(|i| {
-            i.tenants
-                .iter()
+        tenants.with(|list| {
+            list.iter()
                 .find(|t| Some(&t.id) == current.as_ref())
                 .map(|t| t.name.clone())
                 .unwrap_or_else(|| "No tenant".into())
@@ -111,7 +140,7 @@ fn TopBar(info: StoredValue<ShellInfo>, tenant: Memo<Option<String>>) -> impl In
                     <div class="absolute left-0 mt-2 w-64 rounded-lg border border-slate-200 bg-white p-1 shadow-lg">
                         <p class="px-3 py-2 text-xs font-medium uppercase tracking-wide text-slate-400">"Your tenants"</p>
                         <ul role="list">
-                            {info.with_value(|i| i.tenants.clone()).into_iter().map(|t| {
+                            <For each=move || tenants.get() key=|t| (t.id.clone(), t.name.clone()) children=move |t: TenantSummary| {
                                 let id = t.id.clone();
                                 let is_current = move || tenant.get().as_deref() == Some(id.as_str());
                                 view! {
@@ -124,7 +153,7 @@ fn TopBar(info: StoredValue<ShellInfo>, tenant: Memo<Option<String>>) -> impl In
                                         </a>
                                     </li>
                                 }
-                            }).collect_view()}
+                            }/>
                         </ul>
                     </div>
                 </details>

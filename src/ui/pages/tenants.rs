@@ -10,6 +10,7 @@ use crate::ui::components::{
     error_text, field_error, query_param, Banners, Card, EmptyState, ErrorPanel, Field, Loading,
     PageHeader, INPUT_CLASS, PRIMARY_BUTTON, SECONDARY_BUTTON,
 };
+use crate::ui::layout::ShellRefresh;
 
 #[component]
 pub fn TenantsPage() -> impl IntoView {
@@ -19,6 +20,13 @@ pub fn TenantsPage() -> impl IntoView {
         move || (create.version().get(), rename.version().get()),
         |_| list_tenants(),
     );
+    // The tenant switcher lists tenants too: refresh it after a change made in place.
+    let refresh = expect_context::<ShellRefresh>();
+    Effect::new(move |_| {
+        if create.version().get() + rename.version().get() > 0 {
+            refresh.bump();
+        }
+    });
     view! {
         <Title text="Tenants · Roster"/>
         <PageHeader title="Tenants" subtitle="Each tenant is an isolated space with its own users' access, groups, roles and SCIM integrations."/>
