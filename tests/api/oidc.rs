@@ -19,6 +19,7 @@ const ROSTER_BASE: &str = "http://127.0.0.1:3000";
 struct Provider {
     issuer: String,
     rogue_issuer: String,
+    rotating_issuer: String,
 }
 
 /// The provider process, kept with its standard input open: it exits when the test binary
@@ -59,6 +60,7 @@ fn provider() -> &'static Provider {
         Provider {
             issuer: json["issuer"].as_str().unwrap().to_string(),
             rogue_issuer: json["rogue_issuer"].as_str().unwrap().to_string(),
+            rotating_issuer: json["rotating_issuer"].as_str().unwrap().to_string(),
         }
     })
 }
@@ -420,6 +422,20 @@ async fn an_id_token_signed_by_another_key_is_refused() {
     let id = add_provider(&app, &provider().rogue_issuer, UserClaim::Email, false).await;
     assert_refused(&sign_in_via(&app, &id, "erin").await, "cannot trust");
     assert_eq!(session_count(&app).await, 0);
+}
+
+#[tokio::test]
+async fn keys_are_fetched_again_when_a_token_names_a_key_roster_has_not_seen() {
+    let app = app().await;
+    create_user(&app, "rita", "rita@example.com").await;
+    // This issuer's first JWKS answer (cached by Roster at the start) lacks the signing key.
+    let id = add_provider(&app, &provider().rotating_issuer, UserClaim::Email, false).await;
+    let res = sign_in_via(&app, &id, "rita").await;
+    assert!(
+        cookie(&res, "roster_session").is_some(),
+        "{:?}",
+        res.location()
+    );
 }
 
 #[tokio::test]

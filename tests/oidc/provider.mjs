@@ -6,7 +6,11 @@
 //   * `issuer`: an honest provider that signs ID tokens with key set A and publishes A;
 //   * `rogue_issuer`: the same provider, signing with A, but whose JWKS endpoint publishes key
 //     set B under A's key ids — so every ID token it issues is "signed by another key" than the
-//     ones its JWKS vouches for, and a correct relying party must refuse it.
+//     ones its JWKS vouches for, and a correct relying party must refuse it;
+//   * `rotating_issuer`: signs with A, but its JWKS endpoint answers the first request with only
+//     an older key (another kid), as if A had been rotated in after the relying party cached
+//     the keys; later requests get A. A relying party that fetches the keys again on an unknown
+//     kid signs people in; one that does not, refuses them.
 //
 // Client `roster` (secret `roster-test-secret`, confidential, code flow) may redirect to any
 // `http://127.0.0.1:3000/auth/oidc/<id>/callback`, because Roster's provider ids are made per
@@ -37,6 +41,7 @@ function publicPart({ kty, n, e, kid, alg, use }) {
 
 const keyA = signingKey('key-a');
 const keyB = signingKey('key-a'); // same kid, different key: the rogue JWKS
+const keyOld = signingKey('key-old'); // what the rotating issuer published before A
 
 const changedClaims = new Map();
 
@@ -94,7 +99,8 @@ function configuration() {
   };
 }
 
-function startIssuer({ rogue }) {
+function startIssuer({ rogue = false, rotating = false }) {
+  let jwksRequests = 0;
   return new Promise((resolve) => {
     const server = createServer();
     server.listen(0, '127.0.0.1', () => {
@@ -117,6 +123,11 @@ function startIssuer({ rogue }) {
           });
           return;
         }
+        if (rotating && req.url === '/jwks' && jwksRequests++ === 0) {
+          res.setHeader('content-type', 'application/jwk-set+json');
+          res.end(JSON.stringify({ keys: [publicPart(keyOld)] }));
+          return;
+        }
         if (rogue && req.url === '/jwks') {
           res.setHeader('content-type', 'application/jwk-set+json');
           res.end(JSON.stringify({ keys: [publicPart(keyB)] }));
@@ -129,9 +140,14 @@ function startIssuer({ rogue }) {
   });
 }
 
-const good = await startIssuer({ rogue: false });
+const good = await startIssuer({});
 const rogue = await startIssuer({ rogue: true });
-process.stdout.write(`${JSON.stringify({ issuer: good.issuer, rogue_issuer: rogue.issuer })}\n`);
+const rotating = await startIssuer({ rotating: true });
+process.stdout.write(`${JSON.stringify({
+  issuer: good.issuer,
+  rogue_issuer: rogue.issuer,
+  rotating_issuer: rotating.issuer,
+})}\n`);
 // The test binary reads only that line and closes the pipe: everything else goes to stderr.
 process.stdout.on('error', () => {});
 console.log = console.error;

@@ -15,7 +15,8 @@ use std::time::Duration;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use openidconnect::core::{
-    CoreAuthenticationFlow, CoreClient, CoreIdToken, CoreJsonWebKeySet, CoreTokenResponse,
+    CoreAuthenticationFlow, CoreClient, CoreIdToken, CoreJsonWebKeySet, CoreJwsSigningAlgorithm,
+    CoreTokenResponse,
 };
 use openidconnect::{
     AccessToken, AuthorizationCode, ClientId, ClientSecret, CsrfToken, IssuerUrl, Nonce,
@@ -530,8 +531,17 @@ fn verify(
     let client = client(settings, p, meta)
         .map_err(|f| openidconnect::ClaimsVerificationError::Other(f.detail))?;
     // `exp` is checked against this time: our clock, minus the skew we tolerate.
+    // The algorithms the provider says it signs ID tokens with (never `none`); HS256 and
+    // friends verify with the client secret, as the spec allows for confidential clients.
+    let algs: Vec<CoreJwsSigningAlgorithm> = meta
+        .id_token_signing_alg_values_supported()
+        .iter()
+        .filter(|a| **a != CoreJwsSigningAlgorithm::None)
+        .cloned()
+        .collect();
     let verifier = client
         .id_token_verifier()
+        .set_allowed_algs(algs)
         .set_time_fn(move || millis_to_datetime(now - CLOCK_SKEW_MILLIS))
         .set_issue_time_verifier_fn(move |iat| {
             if iat.timestamp_millis() > now + CLOCK_SKEW_MILLIS {
