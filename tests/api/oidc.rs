@@ -609,3 +609,28 @@ async fn client_secrets_are_stored_encrypted() {
         .await
         .is_ok());
 }
+
+#[tokio::test]
+async fn a_user_signed_in_through_the_provider_enters_only_the_tenants_they_have_access_to() {
+    let app = app().await;
+    let user_id = create_user(&app, "nora", "nora@example.com").await;
+    let mut conn = app.db.acquire().await.unwrap();
+    roster::db::tenants::insert(&mut conn, "dev", "Development", app.now())
+        .await
+        .unwrap();
+    roster::db::tenants::grant_access(&mut conn, "dev", &user_id, app.now())
+        .await
+        .unwrap();
+    drop(conn);
+    let id = add_provider(&app, &provider().issuer, UserClaim::Email, false).await;
+    let session = cookie(&sign_in_via(&app, &id, "nora").await, "roster_session").unwrap();
+
+    assert_eq!(
+        app.get("/t/dev/iam/users", Some(&session)).await.status,
+        200
+    );
+    assert_eq!(
+        app.get("/t/main/iam/users", Some(&session)).await.status,
+        404
+    );
+}
