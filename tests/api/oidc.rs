@@ -634,3 +634,22 @@ async fn a_user_signed_in_through_the_provider_enters_only_the_tenants_they_have
         404
     );
 }
+
+#[tokio::test]
+async fn a_sign_in_the_person_cancelled_at_the_provider_says_so_on_the_login_page() {
+    let app = app().await;
+    create_user(&app, "olga", "olga@example.com").await;
+    let id = add_provider(&app, &provider().issuer, UserClaim::Email, false).await;
+    let (callback, binding) = to_callback(&app, &id, "olga", None).await;
+    let state = query_value(&callback, "state").unwrap();
+    // What a provider sends when the person cancels (RFC 6749 §4.1.2.1).
+    let cancelled = format!(
+        "/auth/oidc/{id}/callback?error=access_denied&error_description=End-User%20aborted%20interaction&state={}",
+        roster::api::encode_query_value(&state)
+    );
+    assert_refused(
+        &app.get(&cancelled, Some(&binding)).await,
+        "did not sign you in: End-User aborted interaction",
+    );
+    assert_eq!(session_count(&app).await, 0);
+}
