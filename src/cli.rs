@@ -40,6 +40,47 @@ enum Command {
         #[command(subcommand)]
         command: TenantCommand,
     },
+    /// Manage the OpenID Connect providers people may sign in with.
+    Oidc {
+        #[command(subcommand)]
+        command: OidcCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum OidcCommand {
+    /// Add a provider; the client secret is read from standard input and stored encrypted with
+    /// ROSTER_SECRET_KEY. Prints the redirect URI to register at the provider.
+    Add {
+        /// Shown to people as "Sign in with <name>".
+        #[arg(long)]
+        name: String,
+        /// The issuer URL, exactly as the provider's discovery document states it.
+        #[arg(long)]
+        issuer: String,
+        #[arg(long)]
+        client_id: String,
+        /// Read the client secret from standard input (required: secrets never go in arguments).
+        #[arg(long)]
+        client_secret_stdin: bool,
+        /// Space-separated scopes; `openid` is always added.
+        #[arg(long, default_value = crate::auth::oidc::DEFAULT_SCOPES)]
+        scopes: String,
+        /// The claim matched against users on a person's first sign-in:
+        /// email, preferred_username or sub (the last two are matched against usernames).
+        #[arg(long, default_value = "email")]
+        claim: String,
+        /// Create a user for a person no user matches (default: refuse them).
+        #[arg(long)]
+        create_users: bool,
+    },
+    /// List the providers (never their secrets).
+    List,
+    /// Delete a provider; people linked through it keep their accounts.
+    Delete {
+        /// The provider id, as `roster oidc list` shows it.
+        id: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -93,6 +134,7 @@ pub async fn run() -> ExitCode {
         Command::Serve => serve(settings).await,
         Command::Admin { command } => admin(settings, command).await,
         Command::Tenant { command } => tenant(settings, command).await,
+        Command::Oidc { command } => oidc(settings, command).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -127,6 +169,9 @@ async fn open_db(settings: &Settings) -> Result<Db, CliError> {
 async fn serve(settings: Settings) -> Result<(), CliError> {
     let clock: SharedClock = Arc::new(SystemClock);
     let db = open_db(&settings).await?;
+    crate::auth::oidc::check_secret_key(&db, &settings)
+        .await
+        .map_err(CliError)?;
     instance::ensure_default_tenant(&db, clock.as_ref()).await?;
     if let Some(admin) = settings.initial_admin.clone() {
         let new_admin = instance::NewAdmin {
@@ -241,6 +286,65 @@ async fn tenant(settings: Settings, command: TenantCommand) -> Result<(), CliErr
     };
     let row = tenants::create(&db, &clock, &operator, &id, &name).await?;
     print_json(json!({ "id": row.id, "name": row.name, "created": rfc3339(row.created_at) }));
+    Ok(())
+}
+
+async fn oidc(settings: Settings, command: OidcCommand) -> Result<(), CliError> {
+    use crate::auth::oidc;
+    match command {
+        OidcCommand::Add {
+            name,
+            issuer,
+            client_id,
+            client_secret_stdin,
+            scopes,
+            claim,
+            create_users,
+        } => {
+            if !client_secret_stdin {
+                return Err(CliError(
+                    "pass the client secret on standard input with --client-secret-stdin (never as an argument)"
+                        .into(),
+                ));
+            }
+            let user_claim = oidc::UserClaim::parse(&claim).map_err(CliError)?;
+            let mut secret = String::new();
+            std::io::stdin().read_to_string(&mut secret).map_err(|e| {
+                CliError(format!(
+                    "cannot read the client secret from standard input: {e}"
+                ))
+            })?;
+            let secret = secret.trim_end_matches(['\r', '\n']).to_string();
+            let db = open_db(&settings).await?;
+            let row = oidc::add_provider(
+                &db,
+                &SystemClock,
+                &settings,
+                oidc::NewProvider {
+                    name,
+                    issuer,
+                    client_id,
+                    client_secret: Secret::new(secret),
+                    scopes: Some(scopes),
+                    user_claim,
+                    create_users,
+                },
+            )
+            .await?;
+            print_json(json!(oidc::view(&settings, &row)));
+        }
+        OidcCommand::List => {
+            let db = open_db(&settings).await?;
+            let rows = oidc::list_providers(&db).await?;
+            let views: Vec<_> = rows.iter().map(|r| oidc::view(&settings, r)).collect();
+            print_json(json!(views));
+        }
+        OidcCommand::Delete { id } => {
+            let db = open_db(&settings).await?;
+            oidc::delete_provider(&db, &id).await?;
+            print_json(json!({ "deleted": id }));
+        }
+    }
     Ok(())
 }
 

@@ -32,6 +32,11 @@ impl ManualClock {
         Self(Arc::new(AtomicI64::new(millis)))
     }
 
+    /// Moves to `millis`, forwards or back (e.g. to real time, to talk to a real provider).
+    pub fn set(&self, millis: Millis) {
+        self.0.store(millis, Ordering::SeqCst);
+    }
+
     pub fn advance_minutes(&self, minutes: i64) {
         self.0.fetch_add(minutes * 60_000, Ordering::SeqCst);
     }

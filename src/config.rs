@@ -88,6 +88,11 @@ impl Default for SiteSettings {
     }
 }
 
+/// How to make a `ROSTER_SECRET_KEY`, said wherever one is missing or wrong.
+pub const SECRET_KEY_FIX: &str =
+    "Set it to 32 random bytes in base64, made once with `openssl rand -base64 32` \
+     (or `head -c 32 /dev/urandom | base64`), and keep it with your backups but apart from the database.";
+
 /// Everything Roster needs to know to start.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -96,6 +101,8 @@ pub struct Settings {
     pub site_addr: SocketAddr,
     pub site: SiteSettings,
     pub initial_admin: Option<InitialAdmin>,
+    /// `ROSTER_SECRET_KEY`: encrypts secrets Roster must read back (OpenID client secrets).
+    pub secret_key: Option<crate::auth::secret_box::SecretKey>,
 }
 
 impl Settings {
@@ -188,12 +195,20 @@ impl Settings {
             }
         };
 
+        let secret_key = match get("ROSTER_SECRET_KEY") {
+            None => None,
+            Some(text) => Some(crate::auth::secret_box::SecretKey::parse(&text).map_err(
+                |problem| SettingError::new("ROSTER_SECRET_KEY", problem, SECRET_KEY_FIX),
+            )?),
+        };
+
         Ok(Self {
             database_url,
             public_url,
             site_addr,
             site,
             initial_admin,
+            secret_key,
         })
     }
 
@@ -309,6 +324,19 @@ mod tests {
     fn a_bad_site_address_is_refused() {
         let err = settings(&[("LEPTOS_SITE_ADDR", "localhost")]).unwrap_err();
         assert_eq!(err.setting, "LEPTOS_SITE_ADDR");
+    }
+
+    #[test]
+    fn a_secret_key_of_the_wrong_length_is_refused_naming_the_setting() {
+        let err = settings(&[("ROSTER_SECRET_KEY", "c2hvcnQ=")]).unwrap_err();
+        assert_eq!(err.setting, "ROSTER_SECRET_KEY");
+        assert!(err.to_string().contains("openssl rand -base64 32"), "{err}");
+        let ok = settings(&[(
+            "ROSTER_SECRET_KEY",
+            "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
+        )])
+        .unwrap();
+        assert!(ok.secret_key.is_some());
     }
 
     #[test]

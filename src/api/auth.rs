@@ -88,16 +88,58 @@ pub async fn login(
     }
 }
 
+/// A "Sign in with …" button on the login page: a plain link, so it works without JavaScript.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct SsoButton {
+    pub name: String,
+    pub href: String,
+}
+
+/// The OpenID providers people may sign in with; `next` is carried through the sign-in.
+#[server(endpoint = "auth/sso-options")]
+pub async fn sso_options(next: Option<String>) -> Result<Vec<SsoButton>, ServerFnError> {
+    let ctx = ctx();
+    let providers = crate::auth::oidc::list_providers(&ctx.state.db)
+        .await
+        .map_err(|e| ctx.fail(e))?;
+    let next = next.filter(|n| n.starts_with('/')).unwrap_or_default();
+    Ok(providers
+        .into_iter()
+        .map(|p| SsoButton {
+            href: url_with_query(
+                &format!("/auth/oidc/{}/start", p.id),
+                &[("next", next.as_str())],
+            ),
+            name: p.name,
+        })
+        .collect())
+}
+
 #[server(endpoint = "auth/logout")]
 pub async fn logout() -> Result<(), ServerFnError> {
     let ctx = ctx();
+    let state = &ctx.state;
+    let mut provider_logout = None;
     if let Some(token) = &ctx.token {
-        login::sign_out(&ctx.state.db, token)
+        // A session that began at a provider also ends there, when the provider allows it.
+        provider_logout = crate::auth::oidc::flow::end_session_url(
+            &state.db,
+            state.clock.as_ref(),
+            &state.settings,
+            &state.oidc,
+            token,
+        )
+        .await;
+        login::sign_out(&state.db, token)
             .await
             .map_err(|e| ctx.fail(e))?;
     }
-    ctx.set_cookie(&session::clear_cookie(ctx.state.settings.secure_cookies()));
-    leptos_axum::redirect("/login?notice=You%20are%20signed%20out.");
+    ctx.set_cookie(&session::clear_cookie(state.settings.secure_cookies()));
+    leptos_axum::redirect(
+        provider_logout
+            .as_deref()
+            .unwrap_or("/login?notice=You%20are%20signed%20out."),
+    );
     Ok(())
 }
 

@@ -74,20 +74,26 @@ pub async fn sign_in(
         ));
     }
     db::throttle::clear(&mut tx, &login_lower).await?;
-    if let Some(old) = previous_token {
-        db::sessions::delete(&mut tx, &session::hash_token(old)).await?;
-    }
-    let (token, hash) = session::new_token();
-    db::sessions::insert(
-        &mut tx,
-        &hash,
-        &user.id,
-        now,
-        now + session::SESSION_TTL_MILLIS,
-    )
-    .await?;
+    let (token, _) = start_session(&mut tx, &user.id, now, previous_token).await?;
     tx.commit().await?;
     Ok(SignedIn { token, user })
+}
+
+/// Starts a session for `user_id`, ending the one `previous_token` belonged to (so a session
+/// id planted before sign-in is useless). Returns the cookie value and its stored hash. Every
+/// way of signing in (password, OpenID Connect) goes through here.
+pub async fn start_session(
+    conn: &mut db::Conn,
+    user_id: &str,
+    now: crate::clock::Millis,
+    previous_token: Option<&str>,
+) -> AppResult<(String, String)> {
+    if let Some(old) = previous_token {
+        db::sessions::delete(conn, &session::hash_token(old)).await?;
+    }
+    let (token, hash) = session::new_token();
+    db::sessions::insert(conn, &hash, user_id, now, now + session::SESSION_TTL_MILLIS).await?;
+    Ok((token, hash))
 }
 
 /// Ends the session `token` belongs to.

@@ -1,5 +1,8 @@
-//! Who is asking: password hashing, browser sessions and the sign-in flow with its throttle.
+//! Who is asking: password hashing, browser sessions, the sign-in flow with its throttle, and
+//! single sign-on with OpenID Connect.
 
 pub mod login;
+pub mod oidc;
 pub mod password;
+pub mod secret_box;
 pub mod session;

@@ -1,6 +1,7 @@
 //! The only place with SQL. One connection pool of sqlx's `Any` driver serves SQLite and
 //! PostgreSQL with the same queries (portable SQL, `$n` parameters), chosen by the URL at run time.
 
+pub mod oidc;
 pub mod sessions;
 pub mod tenants;
 pub mod throttle;

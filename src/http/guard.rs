@@ -14,6 +14,7 @@ use crate::iam::instance;
 
 fn is_page(path: &str) -> bool {
     !(path.starts_with("/api/")
+        || path.starts_with("/auth/")
         || path.starts_with("/pkg/")
         || path == "/healthz"
         || path.contains('.'))

@@ -1,9 +1,10 @@
 //! The HTTP face of Roster: one axum router serving the admin UI (Leptos SSR + server
-//! functions), static assets and the health check. Tests build it with [`router`] and call it
+//! functions), static assets, OpenID Connect sign-in and the health check. Tests build it with [`router`] and call it
 //! in process.
 
 pub mod guard;
 pub mod health;
+pub mod oidc;
 pub mod state;
 
 use axum::routing::get;
@@ -23,6 +24,8 @@ pub fn router(state: AppState) -> Router {
     let options = state.leptos_options.clone();
     Router::new()
         .route("/healthz", get(health::healthz))
+        .route("/auth/oidc/{id}/start", get(oidc::start))
+        .route("/auth/oidc/{id}/callback", get(oidc::callback))
         .leptos_routes_with_context(&state, routes, || {}, move || shell(options.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(axum::middleware::from_fn_with_state(

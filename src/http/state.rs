@@ -5,6 +5,7 @@ use std::sync::Arc;
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 
+use crate::auth::oidc::OidcRuntime;
 use crate::clock::SharedClock;
 use crate::config::Settings;
 use crate::db::Db;
@@ -15,6 +16,8 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     pub clock: SharedClock,
     pub leptos_options: LeptosOptions,
+    /// OpenID Connect: HTTP client and cached provider metadata.
+    pub oidc: Arc<OidcRuntime>,
 }
 
 impl AppState {
@@ -25,6 +28,7 @@ impl AppState {
             settings: Arc::new(settings),
             clock,
             leptos_options,
+            oidc: Arc::new(OidcRuntime::new()),
         }
     }
 }

@@ -6,8 +6,18 @@ use std::process::{Command, Stdio};
 use crate::helpers::fresh_database;
 
 fn roster(database_url: &str, args: &[&str], stdin: &str) -> (i32, String, String) {
+    roster_with(database_url, args, stdin, &[])
+}
+
+fn roster_with(
+    database_url: &str,
+    args: &[&str],
+    stdin: &str,
+    env: &[(&str, &str)],
+) -> (i32, String, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_roster"))
         .args(args)
+        .envs(env.iter().copied())
         .env("ROSTER_DATABASE_URL", database_url)
         .env("ROSTER_LEPTOS_TOML", "/nonexistent")
         .env("RUST_LOG", "warn")
@@ -96,4 +106,110 @@ async fn a_bad_database_url_stops_with_a_message_naming_the_setting() {
     );
     assert_eq!(code, 2);
     assert!(err.contains("ROSTER_DATABASE_URL"), "{err}");
+}
+
+const KEY: (&str, &str) = ("ROSTER_SECRET_KEY", crate::helpers::SECRET_KEY);
+
+#[tokio::test]
+async fn oidc_add_list_and_delete_print_json_and_never_the_secret() {
+    let (url, _dir) = fresh_database().await;
+    let public = ("ROSTER_PUBLIC_URL", "https://roster.example.com");
+    let (code, out, err) = roster_with(
+        &url,
+        &[
+            "oidc",
+            "add",
+            "--name",
+            "authentik",
+            "--issuer",
+            "https://auth.example.com/application/o/roster/",
+            "--client-id",
+            "roster-client",
+            "--client-secret-stdin",
+            "--claim",
+            "preferred_username",
+        ],
+        "very-secret-value\n",
+        &[KEY, public],
+    );
+    assert_eq!(code, 0, "{err}");
+    let added: serde_json::Value = serde_json::from_str(&out).expect("JSON");
+    let id = added["id"].as_str().unwrap().to_string();
+    assert_eq!(added["name"], "authentik");
+    assert_eq!(added["scopes"], "openid email profile");
+    assert_eq!(added["claim"], "preferred_username");
+    assert_eq!(added["create_users"], false);
+    assert_eq!(
+        added["redirect_uri"],
+        format!("https://roster.example.com/auth/oidc/{id}/callback")
+    );
+    assert!(!out.contains("very-secret-value"));
+
+    let (code, out, err) = roster_with(&url, &["oidc", "list"], "", &[KEY, public]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        !out.contains("very-secret-value") && !out.contains("secret"),
+        "{out}"
+    );
+    let list: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(list[0]["id"], id.as_str());
+
+    let (code, out, err) = roster_with(&url, &["oidc", "delete", &id], "", &[KEY]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains(&id));
+    let (code, _, err) = roster_with(&url, &["oidc", "delete", &id], "", &[KEY]);
+    assert_eq!(code, 1);
+    assert!(err.contains("No OpenID provider"), "{err}");
+}
+
+#[tokio::test]
+async fn oidc_add_without_a_secret_key_names_the_setting_and_how_to_make_one() {
+    let (url, _dir) = fresh_database().await;
+    let (code, _, err) = roster(
+        &url,
+        &[
+            "oidc",
+            "add",
+            "--name",
+            "x",
+            "--issuer",
+            "https://auth.example.com",
+            "--client-id",
+            "c",
+            "--client-secret-stdin",
+        ],
+        "s\n",
+    );
+    assert_eq!(code, 1);
+    assert!(err.contains("ROSTER_SECRET_KEY"), "{err}");
+    assert!(err.contains("openssl rand -base64 32"), "{err}");
+}
+
+#[tokio::test]
+async fn serve_refuses_to_start_when_the_secret_key_cannot_open_stored_secrets() {
+    let (url, _dir) = fresh_database().await;
+    let add = [
+        "oidc",
+        "add",
+        "--name",
+        "x",
+        "--issuer",
+        "https://auth.example.com",
+        "--client-id",
+        "c",
+        "--client-secret-stdin",
+    ];
+    let (code, _, err) = roster_with(&url, &add, "s\n", &[KEY]);
+    assert_eq!(code, 0, "{err}");
+    let port = ("LEPTOS_SITE_ADDR", "127.0.0.1:0");
+    let (code, _, err) = roster_with(&url, &["serve"], "", &[port]);
+    assert_eq!(code, 1);
+    assert!(err.contains("ROSTER_SECRET_KEY: it is missing"), "{err}");
+    let other_key = (
+        "ROSTER_SECRET_KEY",
+        "BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc=",
+    );
+    let (code, _, err) = roster_with(&url, &["serve"], "", &[port, other_key]);
+    assert_eq!(code, 1);
+    assert!(err.contains("cannot be read"), "{err}");
 }

@@ -15,9 +15,12 @@ use tower::ServiceExt;
 
 pub const ADMIN: &str = "admin";
 pub const ADMIN_PASSWORD: &str = "correct horse battery";
+/// `ROSTER_SECRET_KEY` of every test app: 32 bytes, base64.
+pub const SECRET_KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
 
 pub struct TestApp {
     pub router: Router,
+    pub state: AppState,
     pub db: Db,
     pub clock: ManualClock,
     _dir: Option<tempfile::TempDir>,
@@ -91,6 +94,7 @@ impl TestApp {
         let settings = Settings::from_lookup(|name| match name {
             "ROSTER_DATABASE_URL" => Some(database_url.clone()),
             "ROSTER_LEPTOS_TOML" => Some("/nonexistent".into()),
+            "ROSTER_SECRET_KEY" => Some(SECRET_KEY.into()),
             _ => None,
         })
         .expect("settings");
@@ -102,7 +106,8 @@ impl TestApp {
             .expect("default tenant");
         let state = AppState::new(db.clone(), settings, Arc::new(clock.clone()));
         Self {
-            router: router(state),
+            router: router(state.clone()),
+            state,
             db,
             clock,
             _dir: dir,

@@ -7,4 +7,5 @@ mod helpers;
 mod auth;
 mod cli;
 mod health;
+mod oidc;
 mod tenants;
