@@ -8,10 +8,15 @@ use super::Arg;
 use crate::scim::filter::eval::{parse_bool, parse_datetime};
 use crate::scim::{AttrPath, CompareOp, CompareValue, Filter, ScimError};
 
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
     User,
     Group,
+    /// Inside `emails[…]`: one row of `user_emails e`.
+    Email,
+    /// Inside `members[…]`: one row of `group_members m`.
+    Member,
 }
 
 /// How a column compares.
@@ -62,18 +67,19 @@ fn column(kind: Kind, path: &AttrPath) -> Result<Col, ScimError> {
     let sub = path.sub_attr.as_deref().map(str::to_ascii_lowercase);
     if let Some(urn) = &path.urn {
         let core = match kind {
-            Kind::User => crate::scim::resource::USER_URN,
-            Kind::Group => crate::scim::resource::GROUP_URN,
+            Kind::Group | Kind::Member => crate::scim::resource::GROUP_URN,
+            _ => crate::scim::resource::USER_URN,
         };
         if !urn.eq_ignore_ascii_case(core) {
             return Err(unsupported(path));
         }
     }
     let col = match (kind, name.as_str(), sub.as_deref()) {
-        (_, "id", None) => match kind {
-            Kind::User => Col::Exact("u.id"),
-            Kind::Group => Col::Exact("g.id"),
-        },
+        (Kind::Email, "value", None) => Col::Lower("e.value_lower"),
+        (Kind::Email, "type", None) => Col::Lower("e.kind"),
+        (Kind::Member, "value", None) => Col::Exact("m.user_id"),
+        (Kind::User, "id", None) => Col::Exact("u.id"),
+        (Kind::Group, "id", None) => Col::Exact("g.id"),
         (Kind::User, "username", None) => Col::Lower("u.username_lower"),
         (Kind::User, "externalid", None) => Col::Exact("s.external_id"),
         (Kind::User, "displayname", None) => Col::Lower("u.display_name_lower"),
@@ -142,30 +148,25 @@ pub fn translate(kind: Kind, filter: &Filter, sql: &mut Sql) -> Result<(), ScimE
             Col::Exists(prefix) => sql.text.push_str(&format!("{prefix} IS NOT NULL)")),
         },
         Filter::ValuePath { attr, filter } => {
-            // emails[value eq "x"] / members[value eq "x"]: only `value` comparisons are indexed.
-            let mut inner = (**filter).clone();
-            qualify(&mut inner, attr);
-            translate(kind, &inner, sql)?;
+            // One element must match the whole inner filter: an EXISTS over its rows.
+            let (inner_kind, prefix) = match (kind, attr.name.to_ascii_lowercase().as_str()) {
+                (Kind::User, "emails") => (
+                    Kind::Email,
+                    "EXISTS (SELECT 1 FROM user_emails e WHERE e.user_id = u.id AND ",
+                ),
+                (Kind::Group, "members") => (
+                    Kind::Member,
+                    "EXISTS (SELECT 1 FROM group_members m WHERE m.group_id = g.id AND ",
+                ),
+                _ => return Err(unsupported(attr)),
+            };
+            sql.text.push_str(prefix);
+            translate(inner_kind, filter, sql)?;
+            sql.text.push(')');
         }
         Filter::Compare { path, op, value } => compare(kind, path, *op, value, sql)?,
     }
     Ok(())
-}
-
-/// Rewrites `value eq "x"` inside `emails[…]` to `emails.value eq "x"`.
-fn qualify(f: &mut Filter, attr: &AttrPath) {
-    match f {
-        Filter::And(items) | Filter::Or(items) => items.iter_mut().for_each(|i| qualify(i, attr)),
-        Filter::Not(inner) => qualify(inner, attr),
-        Filter::Compare { path, .. } | Filter::Present(path) => {
-            *path = AttrPath {
-                urn: attr.urn.clone(),
-                name: attr.name.clone(),
-                sub_attr: Some(path.name.clone()),
-            };
-        }
-        Filter::ValuePath { .. } => {}
-    }
 }
 
 fn compare(

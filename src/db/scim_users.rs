@@ -251,7 +251,7 @@ async fn replace_emails(conn: &mut Conn, id: &str, emails: &[(String, String)]) 
         )
         .bind(id)
         .bind(value.to_lowercase())
-        .bind(kind)
+        .bind(kind.to_lowercase())
         .execute(&mut *conn)
         .await?;
     }

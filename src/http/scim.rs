@@ -251,11 +251,11 @@ pub async fn handle(State(state): State<AppState>, req: Request) -> Response {
         return Failure::Scim(ScimError::NotFound(format!("no SCIM endpoint at {path_text}")))
             .into_response(None);
     };
-    let bytes = match to_bytes(body, MAX_PAYLOAD).await {
-        Ok(b) => b,
-        Err(_) => Vec::new().into(),
+    let (bytes, mut too_large) = match to_bytes(body, MAX_PAYLOAD).await {
+        Ok(b) => (b, false),
+        Err(_) => (Vec::new().into(), true),
     };
-    let too_large = parts
+    too_large |= parts
         .headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
@@ -270,7 +270,7 @@ pub async fn handle(State(state): State<AppState>, req: Request) -> Response {
         now,
     };
     let query = query_pairs(parts.uri.query());
-    let outcome = if too_large || bytes.len() >= MAX_PAYLOAD && parts.method != Method::GET {
+    let outcome = if too_large {
         Err((
             Failure::Scim(ScimError::PayloadTooLarge(format!(
                 "the request body is larger than {MAX_PAYLOAD} bytes (maxPayloadSize)"

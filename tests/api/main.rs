@@ -8,3 +8,6 @@ mod auth;
 mod cli;
 mod health;
 mod tenants;
+mod scim_auth;
+mod scim_users;
+mod scim_groups;
