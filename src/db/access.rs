@@ -146,7 +146,8 @@ pub async fn remove(conn: &mut Conn, tenant_id: &str, user_id: &str) -> AppResul
 /// (accesses, active accesses) of a user across all tenants.
 pub async fn counts(conn: &mut Conn, user_id: &str) -> AppResult<(i64, i64)> {
     let row = sqlx::query(
-        "SELECT COUNT(*) AS n, COALESCE(SUM(active), 0) AS a FROM tenant_access WHERE user_id = $1",
+        "SELECT COUNT(*) AS n, COUNT(CASE WHEN active = 1 THEN 1 END) AS a \
+         FROM tenant_access WHERE user_id = $1",
     )
     .bind(user_id)
     .fetch_one(&mut *conn)
