@@ -11,3 +11,5 @@ mod tenants;
 mod scim_auth;
 mod scim_users;
 mod scim_groups;
+mod scim_replay;
+mod scim_cli;

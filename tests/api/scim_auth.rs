@@ -272,3 +272,68 @@ async fn every_request_is_logged_per_integration_with_redacted_failures() {
 pub fn urlencode(s: &str) -> String {
     roster::api::encode_query_value(s)
 }
+
+#[tokio::test]
+async fn the_scim_provisioner_role_is_created_once_with_exactly_its_permissions() {
+    let app = TestApp::spawn().await;
+    app.integration("main").await;
+    app.integration("main").await;
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM roles WHERE tenant_id = 'main' AND name = 'SCIMProvisioner' AND managed = 1", &[]).await,
+        1
+    );
+    let perms = app
+        .count(
+            "SELECT COUNT(*) FROM role_permissions p JOIN roles r ON r.id = p.role_id WHERE r.name = 'SCIMProvisioner'",
+            &[],
+        )
+        .await;
+    assert_eq!(perms, 11);
+    assert_eq!(
+        app.count(
+            "SELECT COUNT(*) FROM role_permissions p JOIN roles r ON r.id = p.role_id \
+             WHERE r.name = 'SCIMProvisioner' AND p.resource = 'USERS' AND p.action = 'DELETE'",
+            &[]
+        )
+        .await,
+        0
+    );
+    assert_eq!(app.count("SELECT COUNT(*) FROM service_accounts", &[]).await, 2);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM bindings WHERE subject_type = 'service_account'", &[]).await,
+        2
+    );
+    // Only hashes are stored.
+    assert_eq!(app.count("SELECT COUNT(*) FROM api_tokens WHERE LENGTH(token_hash) = 43", &[]).await, 2);
+}
+
+#[tokio::test]
+async fn the_request_log_keeps_only_the_newest_entries_per_integration() {
+    let app = TestApp::spawn().await;
+    let i = app.integration("main").await;
+    {
+        let mut conn = app.db.acquire().await.unwrap();
+        for n in 0..1005 {
+            roster::db::scim_log::record(
+                &mut conn,
+                &i.id,
+                &roster::db::scim_log::LogEntry {
+                    at: n,
+                    method: "GET".into(),
+                    path: format!("/n{n}"),
+                    status: 200,
+                    duration_ms: 1,
+                    error_detail: None,
+                    request_body: None,
+                },
+            )
+            .await
+            .unwrap();
+        }
+    }
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM scim_request_log WHERE integration_id = $1", &[&i.id]).await,
+        1000
+    );
+    assert_eq!(app.count("SELECT MIN(at) FROM scim_request_log", &[]).await, 5);
+}
