@@ -358,9 +358,10 @@ async fn scim(settings: Settings, command: ScimCommand) -> Result<(), CliError> 
             grace_seconds,
         } => {
             let token =
-                integrations::rotate(&db, &clock, &tenant, &id, Some(grace_seconds * 1000))
-                    .await?;
-            print_json(json!({ "id": id, "token": token, "old_token_grace_seconds": grace_seconds }));
+                integrations::rotate(&db, &clock, &tenant, &id, Some(grace_seconds * 1000)).await?;
+            print_json(
+                json!({ "id": id, "token": token, "old_token_grace_seconds": grace_seconds }),
+            );
         }
         ScimCommand::List { tenant } => {
             let rows = integrations::list(&db, &tenant).await?;

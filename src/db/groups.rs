@@ -129,11 +129,7 @@ pub async fn insert(conn: &mut Conn, g: &GroupRow) -> AppResult<()> {
 }
 
 /// Updates name, externalId and stored attributes; bumps the version.
-pub async fn update(
-    conn: &mut Conn,
-    g: &GroupRow,
-    now: Millis,
-) -> AppResult<()> {
+pub async fn update(conn: &mut Conn, g: &GroupRow, now: Millis) -> AppResult<()> {
     let result = sqlx::query(
         "UPDATE groups SET display_name = $1, display_name_lower = $2, external_id = $3, \
          scim_json = $4, updated_at = $5, version = version + 1 WHERE tenant_id = $6 AND id = $7",
@@ -199,7 +195,12 @@ pub async fn can_be_member(conn: &mut Conn, tenant_id: &str, user_id: &str) -> A
     Ok(row.try_get::<i64, _>("n")? > 0)
 }
 
-pub async fn add_member(conn: &mut Conn, group_id: &str, user_id: &str, now: Millis) -> AppResult<()> {
+pub async fn add_member(
+    conn: &mut Conn,
+    group_id: &str,
+    user_id: &str,
+    now: Millis,
+) -> AppResult<()> {
     sqlx::query(
         "INSERT INTO group_members (group_id, user_id, created_at) VALUES ($1, $2, $3) \
          ON CONFLICT (group_id, user_id) DO NOTHING",

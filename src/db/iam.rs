@@ -186,7 +186,11 @@ fn grant_from(r: &sqlx::any::AnyRow) -> Result<GrantRow, sqlx::Error> {
 }
 
 /// Permissions bound to a user directly and through the tenant's groups they belong to.
-pub async fn user_grants(conn: &mut Conn, tenant_id: &str, user_id: &str) -> AppResult<Vec<GrantRow>> {
+pub async fn user_grants(
+    conn: &mut Conn,
+    tenant_id: &str,
+    user_id: &str,
+) -> AppResult<Vec<GrantRow>> {
     let rows = sqlx::query(
         "SELECT p.resource, p.action, r.name AS role_name, NULL AS via_group \
          FROM bindings b JOIN roles r ON r.id = b.role_id JOIN role_permissions p ON p.role_id = r.id \

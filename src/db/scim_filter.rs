@@ -8,7 +8,6 @@ use super::Arg;
 use crate::scim::filter::eval::{parse_bool, parse_datetime};
 use crate::scim::{AttrPath, CompareOp, CompareValue, Filter, ScimError};
 
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
     User,
@@ -140,9 +139,9 @@ pub fn translate(kind: Kind, filter: &Filter, sql: &mut Sql) -> Result<(), ScimE
             sql.text.push(')');
         }
         Filter::Present(path) => match column(kind, path)? {
-            Col::Lower(c) | Col::Exact(c) => {
-                sql.text.push_str(&format!("({c} IS NOT NULL AND {c} <> '')"))
-            }
+            Col::Lower(c) | Col::Exact(c) => sql
+                .text
+                .push_str(&format!("({c} IS NOT NULL AND {c} <> '')")),
             Col::Time(c) => sql.text.push_str(&format!("({c} IS NOT NULL)")),
             Col::Flag(_) => sql.text.push_str("(1 = 1)"),
             Col::Exists(prefix) => sql.text.push_str(&format!("{prefix} IS NOT NULL)")),
@@ -182,7 +181,9 @@ fn compare(
         Col::Flag(c) => {
             let b = match value {
                 CompareValue::Bool(b) => *b,
-                CompareValue::Str(s) => parse_bool(s).ok_or_else(|| bad("expected true or false"))?,
+                CompareValue::Str(s) => {
+                    parse_bool(s).ok_or_else(|| bad("expected true or false"))?
+                }
                 _ => return Err(bad("expected true or false")),
             };
             let p = sql.arg(Arg::Int(super::flag(b)));
@@ -243,8 +244,7 @@ fn compare(
             match col {
                 Col::Exists(prefix) => {
                     if op == CompareOp::Ne {
-                        sql.text
-                            .push_str(&format!("NOT {prefix} = {p})"));
+                        sql.text.push_str(&format!("NOT {prefix} = {p})"));
                     } else {
                         sql.text.push_str(&format!("{prefix} {o} {p}{escape})"));
                     }
@@ -290,7 +290,10 @@ mod tests {
     #[test]
     fn emails_value_path_is_an_exists_subquery() {
         let (text, _) = sql(Kind::User, "emails[value eq \"a@b.c\"]").unwrap();
-        assert!(text.starts_with("EXISTS (SELECT 1 FROM user_emails"), "{text}");
+        assert!(
+            text.starts_with("EXISTS (SELECT 1 FROM user_emails"),
+            "{text}"
+        );
     }
 
     #[test]

@@ -104,7 +104,8 @@ impl Failure {
     }
 
     fn into_response(self, allow: Option<&str>) -> Response {
-        let status = StatusCode::from_u16(self.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let status =
+            StatusCode::from_u16(self.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         if let Failure::Scim(ScimError::Internal(d)) = &self {
             tracing::error!(detail = %d, "SCIM request failed");
         }
@@ -137,7 +138,10 @@ pub fn percent_decode(s: &str, plus_as_space: bool) -> String {
     while i < bytes.len() {
         match bytes[i] {
             b'%' if i + 3 <= bytes.len() => {
-                match std::str::from_utf8(&bytes[i + 1..i + 3]).ok().and_then(|h| u8::from_str_radix(h, 16).ok()) {
+                match std::str::from_utf8(&bytes[i + 1..i + 3])
+                    .ok()
+                    .and_then(|h| u8::from_str_radix(h, 16).ok())
+                {
                     Some(b) => {
                         out.push(b);
                         i += 3;
@@ -195,11 +199,15 @@ fn bearer(headers: &HeaderMap) -> Option<String> {
 pub fn redact(v: &mut Value) {
     match v {
         Value::Object(o) => {
-            let patches_password = o
-                .iter()
-                .any(|(k, p)| k.eq_ignore_ascii_case("path") && p.as_str().is_some_and(|s| s.to_ascii_lowercase().contains("password")));
+            let patches_password = o.iter().any(|(k, p)| {
+                k.eq_ignore_ascii_case("path")
+                    && p.as_str()
+                        .is_some_and(|s| s.to_ascii_lowercase().contains("password"))
+            });
             for (k, item) in o.iter_mut() {
-                if k.eq_ignore_ascii_case("password") || (patches_password && k.eq_ignore_ascii_case("value")) {
+                if k.eq_ignore_ascii_case("password")
+                    || (patches_password && k.eq_ignore_ascii_case("value"))
+                {
                     *item = Value::String("[redacted]".into());
                 } else {
                     redact(item);
@@ -241,15 +249,21 @@ pub async fn handle(State(state): State<AppState>, req: Request) -> Response {
     let path_text = format!("/{}", segments.join("/"));
     let target = match segments.as_slice() {
         [api, v1, tenant, integ, id, scim, v2, rest @ ..]
-            if api == "api" && v1 == "v1" && integ == "integrations" && scim == "scim" && v2 == "v2" =>
+            if api == "api"
+                && v1 == "v1"
+                && integ == "integrations"
+                && scim == "scim"
+                && v2 == "v2" =>
         {
             Some((tenant.clone(), id.clone(), rest.to_vec()))
         }
         _ => None,
     };
     let Some((tenant_id, integration_id, rest)) = target else {
-        return Failure::Scim(ScimError::NotFound(format!("no SCIM endpoint at {path_text}")))
-            .into_response(None);
+        return Failure::Scim(ScimError::NotFound(format!(
+            "no SCIM endpoint at {path_text}"
+        )))
+        .into_response(None);
     };
     let (bytes, mut too_large) = match to_bytes(body, MAX_PAYLOAD).await {
         Ok(b) => (b, false),
@@ -278,7 +292,16 @@ pub async fn handle(State(state): State<AppState>, req: Request) -> Response {
             None,
         ))
     } else {
-        serve(&state, &scope, &parts.method, &parts.headers, &rest, &query, &bytes).await
+        serve(
+            &state,
+            &scope,
+            &parts.method,
+            &parts.headers,
+            &rest,
+            &query,
+            &bytes,
+        )
+        .await
     };
     let (response, status, detail) = match outcome {
         Ok(reply) => {
@@ -313,7 +336,11 @@ pub async fn handle(State(state): State<AppState>, req: Request) -> Response {
         Err((failure, allow)) => {
             let status = failure.status();
             let detail = failure.detail();
-            (failure.into_response(allow.as_deref()), status, Some(detail))
+            (
+                failure.into_response(allow.as_deref()),
+                status,
+                Some(detail),
+            )
         }
     };
     let entry = db::scim_log::LogEntry {
@@ -332,7 +359,12 @@ pub async fn handle(State(state): State<AppState>, req: Request) -> Response {
     response
 }
 
-async fn record(state: &AppState, tenant_id: &str, integration_id: &str, entry: &db::scim_log::LogEntry) {
+async fn record(
+    state: &AppState,
+    tenant_id: &str,
+    integration_id: &str,
+    entry: &db::scim_log::LogEntry,
+) {
     let result = async {
         let mut conn = state.db.acquire().await?;
         if db::scim_integrations::find(&mut conn, tenant_id, integration_id)
@@ -364,13 +396,18 @@ fn not_allowed(allow: &str) -> Outcome {
     ))
 }
 
-fn header_str<'h>(headers: &'h HeaderMap, name: header::HeaderName) -> Option<&'h str> {
+fn header_str(headers: &HeaderMap, name: header::HeaderName) -> Option<&str> {
     headers.get(name).and_then(|v| v.to_str().ok())
 }
 
 fn json_body(headers: &HeaderMap, bytes: &[u8]) -> Result<Value, Failure> {
     let ct = header_str(headers, header::CONTENT_TYPE).unwrap_or("");
-    let mime = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    let mime = ct
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
     if mime != CONTENT_TYPE && mime != "application/json" {
         return Err(Failure::UnsupportedMediaType(format!(
             "send the body as {CONTENT_TYPE} (or application/json), not `{ct}`"
@@ -398,7 +435,11 @@ fn projection(
     query: &[(String, String)],
     rt: &crate::scim::schema::ResourceTypeDef,
 ) -> Result<Projection, ScimError> {
-    Projection::from_query(rt, param(query, "attributes"), param(query, "excludedAttributes"))
+    Projection::from_query(
+        rt,
+        param(query, "attributes"),
+        param(query, "excludedAttributes"),
+    )
 }
 
 async fn serve(
@@ -439,9 +480,14 @@ async fn serve(
     let is_get = method == Method::GET;
     match rest.as_slice() {
         ["ServiceProviderConfig"] if is_get => {
-            return Ok(Reply::ok(discovery::service_provider_config(&scope.base, &opts)))
+            return Ok(Reply::ok(discovery::service_provider_config(
+                &scope.base,
+                &opts,
+            )))
         }
-        ["ResourceTypes"] if is_get => return Ok(Reply::ok(discovery::resource_types(&scope.base))),
+        ["ResourceTypes"] if is_get => {
+            return Ok(Reply::ok(discovery::resource_types(&scope.base)))
+        }
         ["ResourceTypes", id] if is_get => {
             return discovery::resource_type(&scope.base, id)
                 .map(Reply::ok)
@@ -453,7 +499,10 @@ async fn serve(
                 .map(Reply::ok)
                 .map_err(fail)
         }
-        ["ServiceProviderConfig"] | ["ResourceTypes"] | ["ResourceTypes", _] | ["Schemas"]
+        ["ServiceProviderConfig"]
+        | ["ResourceTypes"]
+        | ["ResourceTypes", _]
+        | ["Schemas"]
         | ["Schemas", _] => return not_allowed("GET"),
         ["Bulk"] => {
             return Err(fail(ScimError::MethodNotAllowed(
@@ -493,7 +542,9 @@ async fn serve(
     let id = rest.get(1).copied().unwrap_or_default();
     check_permission(&caller, kind, op).map_err(fail)?;
     let body = match op {
-        Op::Create | Op::Search | Op::Replace | Op::Patch => Some(json_body(headers, bytes).map_err(|f| (f, None))?),
+        Op::Create | Op::Search | Op::Replace | Op::Patch => {
+            Some(json_body(headers, bytes).map_err(|f| (f, None))?)
+        }
         _ => None,
     };
     let body = body.unwrap_or(Value::Null);
@@ -504,9 +555,19 @@ async fn serve(
         .begin()
         .await
         .map_err(|e| fail(ScimError::Internal(e.to_string())))?;
-    let reply = run(&mut tx, scope, kind, op, id, &body, query, if_match, if_none_match)
-        .await
-        .map_err(fail)?;
+    let reply = run(
+        &mut tx,
+        scope,
+        kind,
+        op,
+        id,
+        &body,
+        query,
+        if_match,
+        if_none_match,
+    )
+    .await
+    .map_err(fail)?;
     tx.commit()
         .await
         .map_err(|e| fail(ScimError::Internal(e.to_string())))?;
@@ -615,7 +676,8 @@ async fn run(
                     if !asked {
                         return Ok(Reply::NoContent);
                     }
-                    let (v, version) = scim_groups::get(conn, scope, id, p.includes("members")).await?;
+                    let (v, version) =
+                        scim_groups::get(conn, scope, id, p.includes("members")).await?;
                     Ok(Reply::resource(StatusCode::OK, p.apply(&v), &version))
                 }
             }
@@ -638,13 +700,25 @@ mod tests {
     fn paths_are_decoded_and_dot_segments_applied() {
         assert_eq!(
             normalise_path("/api//v1/main/./integrations/x/scim/v2/%55sers/../Users"),
-            vec!["api", "v1", "main", "integrations", "x", "scim", "v2", "Users"]
+            vec![
+                "api",
+                "v1",
+                "main",
+                "integrations",
+                "x",
+                "scim",
+                "v2",
+                "Users"
+            ]
         );
     }
 
     #[test]
     fn plus_is_a_space_in_queries_only() {
-        assert_eq!(percent_decode("userName+eq+%22a%2Bb%22", true), "userName eq \"a+b\"");
+        assert_eq!(
+            percent_decode("userName+eq+%22a%2Bb%22", true),
+            "userName eq \"a+b\""
+        );
         assert_eq!(percent_decode("a+b", false), "a+b");
         assert_eq!(percent_decode("100%", true), "100%");
     }
@@ -655,6 +729,9 @@ mod tests {
             "Operations": [{"op": "replace", "path": "password", "value": "x"}]});
         redact(&mut v);
         let text = v.to_string();
-        assert!(!text.contains("s3cret") && !text.contains("\"x\""), "{text}");
+        assert!(
+            !text.contains("s3cret") && !text.contains("\"x\""),
+            "{text}"
+        );
     }
 }

@@ -74,14 +74,21 @@ pub async fn create(
 ) -> AppResult<Created> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 100 {
-        return Err(AppError::invalid("name", "Give the integration a name of 1 to 100 characters."));
+        return Err(AppError::invalid(
+            "name",
+            "Give the integration a name of 1 to 100 characters.",
+        ));
     }
     let now = clock.now_millis();
     let mut tx = db.begin().await?;
     if db::tenants::find(&mut tx, tenant_id).await?.is_none() {
-        return Err(AppError::NotFound(format!("There is no tenant `{tenant_id}`.")));
+        return Err(AppError::NotFound(format!(
+            "There is no tenant `{tenant_id}`."
+        )));
     }
-    let role = permissions::ensure_managed_role(&mut tx, tenant_id, permissions::SCIM_PROVISIONER, now).await?;
+    let role =
+        permissions::ensure_managed_role(&mut tx, tenant_id, permissions::SCIM_PROVISIONER, now)
+            .await?;
     let id = new_integration_id();
     let sa_id = db::new_id();
     db::iam::insert_service_account(
@@ -118,10 +125,20 @@ pub async fn create(
 async fn require(conn: &mut Conn, tenant_id: &str, id: &str) -> AppResult<IntegrationRow> {
     db::scim_integrations::find(conn, tenant_id, id)
         .await?
-        .ok_or_else(|| AppError::NotFound(format!("Tenant `{tenant_id}` has no SCIM integration `{id}`.")))
+        .ok_or_else(|| {
+            AppError::NotFound(format!(
+                "Tenant `{tenant_id}` has no SCIM integration `{id}`."
+            ))
+        })
 }
 
-pub async fn set_enabled(db: &Db, clock: &dyn Clock, tenant_id: &str, id: &str, enabled: bool) -> AppResult<IntegrationRow> {
+pub async fn set_enabled(
+    db: &Db,
+    clock: &dyn Clock,
+    tenant_id: &str,
+    id: &str,
+    enabled: bool,
+) -> AppResult<IntegrationRow> {
     let mut tx = db.begin().await?;
     require(&mut tx, tenant_id, id).await?;
     db::scim_integrations::set_enabled(&mut tx, tenant_id, id, enabled, clock.now_millis()).await?;
@@ -136,7 +153,13 @@ pub async fn delete(db: &Db, tenant_id: &str, id: &str) -> AppResult<()> {
     let mut tx = db.begin().await?;
     let row = require(&mut tx, tenant_id, id).await?;
     db::scim_integrations::delete(&mut tx, tenant_id, id).await?;
-    db::iam::delete_bindings_of(&mut tx, tenant_id, "service_account", &row.service_account_id).await?;
+    db::iam::delete_bindings_of(
+        &mut tx,
+        tenant_id,
+        "service_account",
+        &row.service_account_id,
+    )
+    .await?;
     db::iam::delete_service_account(&mut tx, &row.service_account_id).await?;
     tx.commit().await?;
     Ok(())
@@ -167,7 +190,12 @@ pub async fn list(db: &Db, tenant_id: &str) -> AppResult<Vec<IntegrationRow>> {
     db::scim_integrations::list(&mut conn, tenant_id).await
 }
 
-pub async fn log(db: &Db, tenant_id: &str, id: &str, limit: i64) -> AppResult<Vec<db::scim_log::LogEntry>> {
+pub async fn log(
+    db: &Db,
+    tenant_id: &str,
+    id: &str,
+    limit: i64,
+) -> AppResult<Vec<db::scim_log::LogEntry>> {
     let mut conn = db.acquire().await?;
     require(&mut conn, tenant_id, id).await?;
     db::scim_log::list(&mut conn, id, limit).await

@@ -80,7 +80,11 @@ impl Permissions {
 
 /// The union of the roles bound to the subject and (for users) to each of the tenant's groups
 /// they belong to. A user without access to the tenant (or suspended there) has none.
-pub async fn effective(conn: &mut Conn, tenant_id: &str, subject: Subject<'_>) -> AppResult<Permissions> {
+pub async fn effective(
+    conn: &mut Conn,
+    tenant_id: &str,
+    subject: Subject<'_>,
+) -> AppResult<Permissions> {
     let rows = match subject {
         Subject::User {
             superadmin: true, ..
@@ -104,7 +108,9 @@ pub async fn effective(conn: &mut Conn, tenant_id: &str, subject: Subject<'_>) -
             }
             db::iam::user_grants(conn, tenant_id, id).await?
         }
-        Subject::ServiceAccount { id } => db::iam::service_account_grants(conn, tenant_id, id).await?,
+        Subject::ServiceAccount { id } => {
+            db::iam::service_account_grants(conn, tenant_id, id).await?
+        }
     };
     let grants = rows
         .into_iter()

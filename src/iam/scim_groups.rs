@@ -14,7 +14,9 @@ use crate::clock::Millis;
 use crate::db::groups::GroupRow;
 use crate::db::scim_users::Page;
 use crate::db::{self, Conn};
-use crate::scim::patch::{apply_patch, parse_patch_request, plan_member_ops, MemberDelta, MemberPlan};
+use crate::scim::patch::{
+    apply_patch, parse_patch_request, plan_member_ops, MemberDelta, MemberPlan,
+};
 use crate::scim::projection::Projection;
 use crate::scim::resource::{self, Intent, ListQuery};
 use crate::scim::{registry, ScimError};
@@ -111,18 +113,25 @@ pub async fn list(conn: &mut Conn, scope: &Scope, q: &ListQuery) -> Result<Value
         };
         items.push(projection.apply(&render(scope, row, members)));
     }
-    Ok(resource::list_response(items, total.max(0) as u64, q.start_index))
+    Ok(resource::list_response(
+        items,
+        total.max(0) as u64,
+        q.start_index,
+    ))
 }
 
 fn member_ids(resource: &Value) -> Option<Vec<String>> {
-    resource.get("members").and_then(Value::as_array).map(|items| {
-        items
-            .iter()
-            .filter_map(|m| m.get("value").and_then(Value::as_str).map(str::to_string))
-            .collect::<BTreeSet<_>>()
-            .into_iter()
-            .collect()
-    })
+    resource
+        .get("members")
+        .and_then(Value::as_array)
+        .map(|items| {
+            items
+                .iter()
+                .filter_map(|m| m.get("value").and_then(Value::as_str).map(str::to_string))
+                .collect::<BTreeSet<_>>()
+                .into_iter()
+                .collect()
+        })
 }
 
 fn stored_json(resource: &Value) -> String {
@@ -199,14 +208,21 @@ async fn apply_delta(
 }
 
 /// `POST /Groups`.
-pub async fn create(conn: &mut Conn, scope: &Scope, body: &Value) -> Result<(Value, String), ScimError> {
+pub async fn create(
+    conn: &mut Conn,
+    scope: &Scope,
+    body: &Value,
+) -> Result<(Value, String), ScimError> {
     let rt = registry().group();
     let resource = resource::validate_resource(rt, body, Intent::Create)?;
     let row = GroupRow {
         id: db::new_id(),
         tenant_id: scope.tenant_id.clone(),
         display_name: display_name_of(&resource)?,
-        external_id: resource.get("externalId").and_then(Value::as_str).map(str::to_string),
+        external_id: resource
+            .get("externalId")
+            .and_then(Value::as_str)
+            .map(str::to_string),
         managed_by: Some(scope.integration_id.clone()),
         scim_json: Some(stored_json(&resource)),
         version: 1,
@@ -239,7 +255,10 @@ async fn save_attributes(
 ) -> Result<bool, ScimError> {
     let updated = GroupRow {
         display_name: display_name_of(resource)?,
-        external_id: resource.get("externalId").and_then(Value::as_str).map(str::to_string),
+        external_id: resource
+            .get("externalId")
+            .and_then(Value::as_str)
+            .map(str::to_string),
         scim_json: Some(stored_json(resource)),
         ..row.clone()
     };
@@ -249,7 +268,9 @@ async fn save_attributes(
     {
         return Ok(false);
     }
-    db::groups::update(conn, &updated, scope.now).await.map_err(scim_err)?;
+    db::groups::update(conn, &updated, scope.now)
+        .await
+        .map_err(scim_err)?;
     Ok(true)
 }
 
@@ -265,17 +286,23 @@ pub async fn replace(
     let row = find(conn, scope, id).await?;
     check_if_match(if_match, &version(&row))?;
     let existing = render(scope, &row, None);
-    let resource = resource::validate_resource(rt, body, Intent::Replace { existing: &existing })?;
+    let resource = resource::validate_resource(
+        rt,
+        body,
+        Intent::Replace {
+            existing: &existing,
+        },
+    )?;
     let named_members = body
         .as_object()
         .is_some_and(|o| o.keys().any(|k| k.eq_ignore_ascii_case("members")));
-    let changed = save_attributes(conn, scope, &row, &resource).await?;
+    save_attributes(conn, scope, &row, &resource).await?;
     if named_members {
         let ids = member_ids(&resource).unwrap_or_default();
         apply_delta(conn, scope, id, &MemberDelta::ReplaceAll(ids)).await?;
-        db::groups::touch(conn, id, scope.now).await.map_err(scim_err)?;
-    } else if changed {
-        // already bumped by the update
+        db::groups::touch(conn, id, scope.now)
+            .await
+            .map_err(scim_err)?;
     }
     get(conn, scope, id, true).await
 }
@@ -323,19 +350,28 @@ pub async fn patch(
         None => false,
     };
     if members_changed && !changed {
-        db::groups::touch(conn, id, scope.now).await.map_err(scim_err)?;
+        db::groups::touch(conn, id, scope.now)
+            .await
+            .map_err(scim_err)?;
     }
     let row = find(conn, scope, id).await?;
     Ok(version(&row))
 }
 
 /// `DELETE /Groups/{id}`.
-pub async fn delete(conn: &mut Conn, scope: &Scope, id: &str, if_match: Option<&str>) -> Result<(), ScimError> {
+pub async fn delete(
+    conn: &mut Conn,
+    scope: &Scope,
+    id: &str,
+    if_match: Option<&str>,
+) -> Result<(), ScimError> {
     let row = find(conn, scope, id).await?;
     check_if_match(if_match, &version(&row))?;
     db::iam::delete_bindings_of(conn, &scope.tenant_id, "group", id)
         .await
         .map_err(scim_err)?;
-    db::groups::delete(conn, &scope.tenant_id, id).await.map_err(scim_err)?;
+    db::groups::delete(conn, &scope.tenant_id, id)
+        .await
+        .map_err(scim_err)?;
     Ok(())
 }

@@ -75,9 +75,10 @@ pub fn etag(version: &str) -> String {
 
 /// Whether an `If-Match` / `If-None-Match` header names `version` (or is `*`).
 pub fn etag_matches(header: &str, version: &str) -> bool {
-    header.split(',').map(str::trim).any(|t| {
-        t == "*" || t.trim_start_matches("W/").trim_matches('"') == version
-    })
+    header
+        .split(',')
+        .map(str::trim)
+        .any(|t| t == "*" || t.trim_start_matches("W/").trim_matches('"') == version)
 }
 
 /// The user as SCIM JSON, before projection. `groups` is `None` when not loaded.
@@ -177,7 +178,11 @@ pub async fn list(conn: &mut Conn, scope: &Scope, q: &ListQuery) -> Result<Value
         };
         items.push(projection.apply(&render(scope, row, groups)));
     }
-    Ok(resource::list_response(items, total.max(0) as u64, q.start_index))
+    Ok(resource::list_response(
+        items,
+        total.max(0) as u64,
+        q.start_index,
+    ))
 }
 
 struct Incoming {
@@ -189,7 +194,11 @@ fn split_password(mut resource: Value) -> Result<Incoming, ScimError> {
     let password = match resource.as_object_mut().and_then(|o| o.remove("password")) {
         None | Some(Value::Null) => None,
         Some(Value::String(s)) => Some(s),
-        Some(_) => return Err(ScimError::InvalidValue("`password` must be a string".into())),
+        Some(_) => {
+            return Err(ScimError::InvalidValue(
+                "`password` must be a string".into(),
+            ))
+        }
     };
     Ok(Incoming { resource, password })
 }
@@ -200,7 +209,11 @@ fn str_of<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
 
 /// The emails of a resource as `(value, type)`, and the primary one (else the first).
 fn emails_of(v: &Value) -> (Vec<(String, String)>, Option<String>) {
-    let items = v.get("emails").and_then(Value::as_array).cloned().unwrap_or_default();
+    let items = v
+        .get("emails")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
     let mut out = Vec::new();
     let mut primary = None;
     for e in &items {
@@ -210,7 +223,10 @@ fn emails_of(v: &Value) -> (Vec<(String, String)>, Option<String>) {
         if e.get("primary").and_then(Value::as_bool) == Some(true) && primary.is_none() {
             primary = Some(value.to_string());
         }
-        out.push((value.to_string(), str_of(e, "type").unwrap_or("").to_string()));
+        out.push((
+            value.to_string(),
+            str_of(e, "type").unwrap_or("").to_string(),
+        ));
     }
     if primary.is_none() {
         primary = out.first().map(|(v, _)| v.clone());
@@ -222,7 +238,15 @@ fn emails_of(v: &Value) -> (Vec<(String, String)>, Option<String>) {
 /// or are per tenant / computed.
 fn stored_json(resource: &Value) -> String {
     let mut obj = resource.as_object().cloned().unwrap_or_default();
-    for k in ["id", "meta", "groups", "userName", "externalId", "active", "password"] {
+    for k in [
+        "id",
+        "meta",
+        "groups",
+        "userName",
+        "externalId",
+        "active",
+        "password",
+    ] {
         obj.remove(k);
     }
     Value::Object(obj).to_string()
@@ -235,20 +259,30 @@ async fn hash_password(text: &str) -> Result<String, ScimError> {
 }
 
 fn username_of(resource: &Value) -> Result<String, ScimError> {
-    let name = str_of(resource, "userName").unwrap_or("").trim().to_string();
+    let name = str_of(resource, "userName")
+        .unwrap_or("")
+        .trim()
+        .to_string();
     crate::model::validate_username(&name)
         .map_err(|m| ScimError::InvalidValue(format!("userName: {m}")))?;
     Ok(name)
 }
 
 /// `POST /Users`.
-pub async fn create(conn: &mut Conn, scope: &Scope, body: &Value) -> Result<(Value, String), ScimError> {
+pub async fn create(
+    conn: &mut Conn,
+    scope: &Scope,
+    body: &Value,
+) -> Result<(Value, String), ScimError> {
     let rt = registry().user();
     let incoming = split_password(resource::validate_resource(rt, body, Intent::Create)?)?;
     let resource = &incoming.resource;
     let username = username_of(resource)?;
     let external_id = str_of(resource, "externalId");
-    let active = resource.get("active").and_then(Value::as_bool).unwrap_or(true);
+    let active = resource
+        .get("active")
+        .and_then(Value::as_bool)
+        .unwrap_or(true);
     let (emails, primary) = emails_of(resource);
     let json_text = stored_json(resource);
     let profile = Profile {
@@ -259,9 +293,16 @@ pub async fn create(conn: &mut Conn, scope: &Scope, body: &Value) -> Result<(Val
         emails: &emails,
     };
     let t = &scope.tenant_id;
-    let user_id = match db::scim_users::find_global(conn, &username).await.map_err(scim_err)? {
+    let user_id = match db::scim_users::find_global(conn, &username)
+        .await
+        .map_err(scim_err)?
+    {
         Some((id, created_by)) => {
-            if db::access::find(conn, t, &id).await.map_err(scim_err)?.is_some() {
+            if db::access::find(conn, t, &id)
+                .await
+                .map_err(scim_err)?
+                .is_some()
+            {
                 return Err(ScimError::Uniqueness(format!(
                     "this tenant already has a user with userName `{username}`; find it with \
                      filter=userName eq \"{username}\""
@@ -280,7 +321,9 @@ pub async fn create(conn: &mut Conn, scope: &Scope, body: &Value) -> Result<(Val
                         .map_err(scim_err)?;
                 }
             } else {
-                db::scim_users::touch(conn, &id, scope.now).await.map_err(scim_err)?;
+                db::scim_users::touch(conn, &id, scope.now)
+                    .await
+                    .map_err(scim_err)?;
             }
             id
         }
@@ -290,18 +333,36 @@ pub async fn create(conn: &mut Conn, scope: &Scope, body: &Value) -> Result<(Val
                 None => None,
             };
             let id = db::new_id();
-            db::scim_users::insert(conn, &id, &profile, hash.as_deref(), &scope.integration_id, scope.now)
-                .await
-                .map_err(scim_err)?;
+            db::scim_users::insert(
+                conn,
+                &id,
+                &profile,
+                hash.as_deref(),
+                &scope.integration_id,
+                scope.now,
+            )
+            .await
+            .map_err(scim_err)?;
             id
         }
     };
-    db::access::grant(conn, t, &user_id, &scope.integration_id, external_id, scope.now)
-        .await
-        .map_err(scim_err)?;
+    db::access::grant(
+        conn,
+        t,
+        &user_id,
+        &scope.integration_id,
+        external_id,
+        scope.now,
+    )
+    .await
+    .map_err(scim_err)?;
     if !active {
-        db::access::set_active(conn, t, &user_id, false).await.map_err(scim_err)?;
-        db::scim_users::end_sessions(conn, &user_id).await.map_err(scim_err)?;
+        db::access::set_active(conn, t, &user_id, false)
+            .await
+            .map_err(scim_err)?;
+        db::scim_users::end_sessions(conn, &user_id)
+            .await
+            .map_err(scim_err)?;
     }
     get(conn, scope, &user_id, true).await
 }
@@ -361,14 +422,32 @@ async fn apply(
     }
     let external_id = str_of(resource, "externalId");
     if external_id != row.external_id.as_deref() {
-        db::access::grant(conn, t, &row.id, &scope.integration_id, external_id, scope.now)
+        db::access::grant(
+            conn,
+            t,
+            &row.id,
+            &scope.integration_id,
+            external_id,
+            scope.now,
+        )
+        .await
+        .map_err(scim_err)?;
+        db::access::touch(conn, t, &row.id)
             .await
             .map_err(scim_err)?;
-        db::access::touch(conn, t, &row.id).await.map_err(scim_err)?;
     }
-    let active = resource.get("active").and_then(Value::as_bool).unwrap_or(true);
-    if db::access::set_active(conn, t, &row.id, active).await.map_err(scim_err)? && !active {
-        db::scim_users::end_sessions(conn, &row.id).await.map_err(scim_err)?;
+    let active = resource
+        .get("active")
+        .and_then(Value::as_bool)
+        .unwrap_or(true);
+    if db::access::set_active(conn, t, &row.id, active)
+        .await
+        .map_err(scim_err)?
+        && !active
+    {
+        db::scim_users::end_sessions(conn, &row.id)
+            .await
+            .map_err(scim_err)?;
     }
     Ok(())
 }
@@ -420,7 +499,12 @@ pub async fn patch(
 }
 
 /// `DELETE /Users/{id}`.
-pub async fn delete(conn: &mut Conn, scope: &Scope, id: &str, if_match: Option<&str>) -> Result<(), ScimError> {
+pub async fn delete(
+    conn: &mut Conn,
+    scope: &Scope,
+    id: &str,
+    if_match: Option<&str>,
+) -> Result<(), ScimError> {
     let row = find(conn, scope, id).await?;
     check_if_match(if_match, &user_version(&row))?;
     let t = &scope.tenant_id;
@@ -430,6 +514,8 @@ pub async fn delete(conn: &mut Conn, scope: &Scope, id: &str, if_match: Option<&
     if left == 0 {
         db::access::remove(conn, t, id).await.map_err(scim_err)?;
     }
-    db::scim_users::touch(conn, id, scope.now).await.map_err(scim_err)?;
+    db::scim_users::touch(conn, id, scope.now)
+        .await
+        .map_err(scim_err)?;
     Ok(())
 }

@@ -10,7 +10,10 @@ async fn service_provider_config_advertises_every_block_with_a_valid_token() {
     let i = app.integration("main").await;
     let res = app.scim(&i, "GET", "/ServiceProviderConfig", None).await;
     assert_eq!(res.status, 200, "{}", res.body);
-    assert_eq!(res.header("content-type").as_deref(), Some("application/scim+json"));
+    assert_eq!(
+        res.header("content-type").as_deref(),
+        Some("application/scim+json")
+    );
     let spc = res.json();
     for block in ["patch", "bulk", "filter", "changePassword", "sort", "etag"] {
         assert!(spc[block]["supported"].is_boolean(), "{block}");
@@ -24,7 +27,12 @@ async fn service_provider_config_advertises_every_block_with_a_valid_token() {
     let schemas = app.scim(&i, "GET", "/Schemas", None).await;
     assert_eq!(schemas.status, 200);
     let one = app
-        .scim(&i, "GET", "/Schemas/urn:ietf:params:scim:schemas:core:2.0:Group", None)
+        .scim(
+            &i,
+            "GET",
+            "/Schemas/urn:ietf:params:scim:schemas:core:2.0:Group",
+            None,
+        )
         .await;
     assert_eq!(one.json()["name"], "Group");
 }
@@ -34,9 +42,14 @@ async fn a_missing_or_unknown_token_is_401_with_www_authenticate_bearer() {
     let app = TestApp::spawn().await;
     let i = app.integration("main").await;
     for token in [None, Some("nope"), Some("")] {
-        let res = app.scim_raw("GET", &i.path("/Users"), token, None, &[]).await;
+        let res = app
+            .scim_raw("GET", &i.path("/Users"), token, None, &[])
+            .await;
         assert_eq!(res.status, 401, "{token:?}");
-        assert!(res.header("www-authenticate").unwrap().starts_with("Bearer"));
+        assert!(res
+            .header("www-authenticate")
+            .unwrap()
+            .starts_with("Bearer"));
         assert_eq!(res.json()["status"], "401");
     }
 }
@@ -46,15 +59,21 @@ async fn a_token_only_works_at_its_own_integration() {
     let app = TestApp::spawn().await;
     let a = app.integration("main").await;
     let b = app.integration("main").await;
-    let res = app.scim_raw("GET", &b.path("/Users"), Some(&a.token), None, &[]).await;
+    let res = app
+        .scim_raw("GET", &b.path("/Users"), Some(&a.token), None, &[])
+        .await;
     assert_eq!(res.status, 401);
     app.create_tenant("other").await;
     let c = app.integration("other").await;
     // Integration `a` named under another tenant does not exist there.
     let wrong_tenant = format!("/api/v1/other/integrations/{}/scim/v2/Users", a.id);
-    let res = app.scim_raw("GET", &wrong_tenant, Some(&a.token), None, &[]).await;
+    let res = app
+        .scim_raw("GET", &wrong_tenant, Some(&a.token), None, &[])
+        .await;
     assert_eq!(res.status, 404);
-    let res = app.scim_raw("GET", &c.path("/Users"), Some(&a.token), None, &[]).await;
+    let res = app
+        .scim_raw("GET", &c.path("/Users"), Some(&a.token), None, &[])
+        .await;
     assert_eq!(res.status, 401);
 }
 
@@ -72,7 +91,9 @@ async fn a_disabled_integration_answers_401_saying_it_is_disabled_and_a_deleted_
         .await
         .unwrap();
     assert_eq!(app.scim(&i, "GET", "/Users", None).await.status, 200);
-    roster::iam::integrations::delete(&app.db, "main", &i.id).await.unwrap();
+    roster::iam::integrations::delete(&app.db, "main", &i.id)
+        .await
+        .unwrap();
     let res = app.scim(&i, "GET", "/Users", None).await;
     assert_eq!(res.status, 404);
     assert_eq!(res.json()["status"], "404");
@@ -87,7 +108,9 @@ async fn rotating_the_token_stops_the_old_one_at_once_by_default_or_after_a_grac
         .await
         .unwrap();
     assert_eq!(new.len(), 200);
-    assert!(new.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'));
+    assert!(new
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'));
     assert_eq!(app.scim(&i, "GET", "/Users", None).await.status, 401);
     i.token = new.clone();
     assert_eq!(app.scim(&i, "GET", "/Users", None).await.status, 200);
@@ -129,19 +152,37 @@ async fn a_custom_role_without_groups_delete_gets_403() {
         )
         .await
         .unwrap();
-        let sa: String = sqlx::query_scalar("SELECT service_account_id FROM scim_integrations WHERE id = $1")
-            .bind(&i.id)
-            .fetch_one(&mut *conn)
-            .await
-            .unwrap();
-        roster::db::iam::insert_binding(&mut conn, "main", &role.id, "service_account", &sa, app.now())
-            .await
-            .unwrap();
+        let sa: String =
+            sqlx::query_scalar("SELECT service_account_id FROM scim_integrations WHERE id = $1")
+                .bind(&i.id)
+                .fetch_one(&mut *conn)
+                .await
+                .unwrap();
+        roster::db::iam::insert_binding(
+            &mut conn,
+            "main",
+            &role.id,
+            "service_account",
+            &sa,
+            app.now(),
+        )
+        .await
+        .unwrap();
     }
-    let res = app.scim(&i, "DELETE", &format!("/Groups/{gid}"), None).await;
+    let res = app
+        .scim(&i, "DELETE", &format!("/Groups/{gid}"), None)
+        .await;
     assert_eq!(res.status, 403, "{}", res.body);
-    assert!(res.json()["detail"].as_str().unwrap().contains("GROUPS:DELETE"));
-    assert_eq!(app.scim(&i, "GET", &format!("/Groups/{gid}"), None).await.status, 200);
+    assert!(res.json()["detail"]
+        .as_str()
+        .unwrap()
+        .contains("GROUPS:DELETE"));
+    assert_eq!(
+        app.scim(&i, "GET", &format!("/Groups/{gid}"), None)
+            .await
+            .status,
+        200
+    );
     let res = app
         .scim(&i, "POST", "/Users", Some(json!({"userName": "x"})))
         .await;
@@ -154,14 +195,24 @@ async fn unknown_routes_and_wrong_methods_answer_with_scim_error_bodies() {
     let i = app.integration("main").await;
     let res = app.scim(&i, "GET", "/Nope", None).await;
     assert_eq!(res.status, 404);
-    assert_eq!(res.json()["schemas"][0], "urn:ietf:params:scim:api:messages:2.0:Error");
+    assert_eq!(
+        res.json()["schemas"][0],
+        "urn:ietf:params:scim:api:messages:2.0:Error"
+    );
     let res = app.scim(&i, "DELETE", "/Users", None).await;
     assert_eq!(res.status, 405);
     assert_eq!(res.json()["status"], "405");
     assert!(res.header("allow").is_some());
     let res = app.scim(&i, "POST", "/Bulk", Some(json!({}))).await;
     assert_eq!(res.status, 405);
-    let res = app.scim(&i, "GET", "/Users/00000000-0000-0000-0000-000000000000", None).await;
+    let res = app
+        .scim(
+            &i,
+            "GET",
+            "/Users/00000000-0000-0000-0000-000000000000",
+            None,
+        )
+        .await;
     assert_eq!(res.status, 404);
     assert_eq!(res.json()["status"], "404");
 }
@@ -183,7 +234,9 @@ async fn the_path_is_normalised_before_routing_and_checks() {
         "/api/v1/main/integrations/{}/scim/v2/../../../{}/scim/v2/Users",
         i.id, other.id
     );
-    let res = app.scim_raw("GET", &sneaky, Some(&i.token), None, &[]).await;
+    let res = app
+        .scim_raw("GET", &sneaky, Some(&i.token), None, &[])
+        .await;
     assert_eq!(res.status, 401);
 }
 
@@ -225,7 +278,12 @@ async fn malformed_json_wrong_content_type_and_huge_bodies_are_rejected_clearly(
     assert_eq!(res.status, 201, "{}", res.body);
     let huge = "x".repeat(1024 * 1024 + 10);
     let res = app
-        .scim(&i, "POST", "/Users", Some(json!({"userName": "big", "title": huge})))
+        .scim(
+            &i,
+            "POST",
+            "/Users",
+            Some(json!({"userName": "big", "title": huge})),
+        )
         .await;
     assert_eq!(res.status, 413);
     assert_eq!(res.json()["status"], "413");
@@ -256,12 +314,18 @@ async fn every_request_is_logged_per_integration_with_redacted_failures() {
         Some(json!({"userName": "", "password": "hunter2hunter2"})),
     )
     .await;
-    let log = roster::iam::integrations::log(&app.db, "main", &i.id, 10).await.unwrap();
+    let log = roster::iam::integrations::log(&app.db, "main", &i.id, 10)
+        .await
+        .unwrap();
     assert_eq!(log.len(), 2);
     let failure = log.iter().find(|e| e.status == 400).expect("the failure");
     assert_eq!(failure.method, "POST");
     assert!(failure.path.ends_with("/Users"));
-    assert!(failure.error_detail.as_deref().unwrap().contains("userName"));
+    assert!(failure
+        .error_detail
+        .as_deref()
+        .unwrap()
+        .contains("userName"));
     let body = failure.request_body.as_deref().unwrap();
     assert!(!body.contains("hunter2"), "{body}");
     assert!(body.contains("[redacted]"));
@@ -298,13 +362,28 @@ async fn the_scim_provisioner_role_is_created_once_with_exactly_its_permissions(
         .await,
         0
     );
-    assert_eq!(app.count("SELECT COUNT(*) FROM service_accounts", &[]).await, 2);
     assert_eq!(
-        app.count("SELECT COUNT(*) FROM bindings WHERE subject_type = 'service_account'", &[]).await,
+        app.count("SELECT COUNT(*) FROM service_accounts", &[])
+            .await,
+        2
+    );
+    assert_eq!(
+        app.count(
+            "SELECT COUNT(*) FROM bindings WHERE subject_type = 'service_account'",
+            &[]
+        )
+        .await,
         2
     );
     // Only hashes are stored.
-    assert_eq!(app.count("SELECT COUNT(*) FROM api_tokens WHERE LENGTH(token_hash) = 43", &[]).await, 2);
+    assert_eq!(
+        app.count(
+            "SELECT COUNT(*) FROM api_tokens WHERE LENGTH(token_hash) = 43",
+            &[]
+        )
+        .await,
+        2
+    );
 }
 
 #[tokio::test]
@@ -332,8 +411,15 @@ async fn the_request_log_keeps_only_the_newest_entries_per_integration() {
         }
     }
     assert_eq!(
-        app.count("SELECT COUNT(*) FROM scim_request_log WHERE integration_id = $1", &[&i.id]).await,
+        app.count(
+            "SELECT COUNT(*) FROM scim_request_log WHERE integration_id = $1",
+            &[&i.id]
+        )
+        .await,
         1000
     );
-    assert_eq!(app.count("SELECT MIN(at) FROM scim_request_log", &[]).await, 5);
+    assert_eq!(
+        app.count("SELECT MIN(at) FROM scim_request_log", &[]).await,
+        5
+    );
 }

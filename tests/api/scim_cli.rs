@@ -14,7 +14,16 @@ async fn scim_create_prints_id_endpoint_and_a_200_character_token_and_sets_up_th
     let (url, _dir) = fresh_database().await;
     let (code, out, err) = roster(
         &url,
-        &["scim", "create", "--tenant", "main", "--name", "authentik", "--description", "IdP"],
+        &[
+            "scim",
+            "create",
+            "--tenant",
+            "main",
+            "--name",
+            "authentik",
+            "--description",
+            "IdP",
+        ],
         "",
     );
     assert_eq!(code, 0, "{err}");
@@ -45,7 +54,19 @@ async fn scim_create_prints_id_endpoint_and_a_200_character_token_and_sets_up_th
     let (_, out, _) = roster(&url, &["scim", "list", "--tenant", "main"], "");
     assert_eq!(json_of(&out).as_array().unwrap().len(), 1);
     // A second integration reuses the SCIMProvisioner role.
-    let (code, _, err) = roster(&url, &["scim", "create", "--tenant", "main", "--name", "okta", "--disabled"], "");
+    let (code, _, err) = roster(
+        &url,
+        &[
+            "scim",
+            "create",
+            "--tenant",
+            "main",
+            "--name",
+            "okta",
+            "--disabled",
+        ],
+        "",
+    );
     assert_eq!(code, 0, "{err}");
     let (code, out, _) = roster(&url, &["scim", "delete", "--tenant", "main", id], "");
     assert_eq!(code, 0);
@@ -58,7 +79,11 @@ async fn scim_create_prints_id_endpoint_and_a_200_character_token_and_sets_up_th
 #[tokio::test]
 async fn scim_create_in_an_unknown_tenant_fails_with_a_message() {
     let (url, _dir) = fresh_database().await;
-    let (code, _, err) = roster(&url, &["scim", "create", "--tenant", "nope", "--name", "x"], "");
+    let (code, _, err) = roster(
+        &url,
+        &["scim", "create", "--tenant", "nope", "--name", "x"],
+        "",
+    );
     assert_eq!(code, 1);
     assert!(err.contains("nope"), "{err}");
 }

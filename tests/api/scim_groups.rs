@@ -36,7 +36,12 @@ async fn a_group_is_created_with_members_and_empty_groups_show_members_as_an_emp
     let i = app.integration("main").await;
     let u = new_user(&app, &i, "ann").await;
     let res = app
-        .scim(&i, "POST", "/Groups", Some(json!({"displayName": "Eng", "externalId": "e-1", "members": [{"value": u}]})))
+        .scim(
+            &i,
+            "POST",
+            "/Groups",
+            Some(json!({"displayName": "Eng", "externalId": "e-1", "members": [{"value": u}]})),
+        )
         .await;
     assert_eq!(res.status, 201, "{}", res.body);
     assert!(res.location().is_some() && res.header("etag").is_some());
@@ -48,7 +53,10 @@ async fn a_group_is_created_with_members_and_empty_groups_show_members_as_an_emp
         .await
         .json();
     assert_eq!(empty["members"], json!([]));
-    let user = app.scim(&i, "GET", &format!("/Users/{u}"), None).await.json();
+    let user = app
+        .scim(&i, "GET", &format!("/Users/{u}"), None)
+        .await
+        .json();
     assert_eq!(user["groups"][0]["value"], g["id"]);
     assert_eq!(user["groups"][0]["display"], "Eng");
 }
@@ -60,18 +68,45 @@ async fn display_name_is_unique_per_tenant_case_insensitively_and_findable_after
     let i = app.integration("main").await;
     let o = app.integration("other").await;
     let id = new_group(&app, &i, json!({"displayName": "Admins"})).await;
-    let res = app.scim(&i, "POST", "/Groups", Some(json!({"displayName": "ADMINS"}))).await;
+    let res = app
+        .scim(
+            &i,
+            "POST",
+            "/Groups",
+            Some(json!({"displayName": "ADMINS"})),
+        )
+        .await;
     assert_eq!(res.status, 409);
     assert_eq!(res.json()["scimType"], "uniqueness");
     let found = app
-        .scim(&i, "GET", &format!("/Groups?filter={}", urlencode("displayName eq \"admins\"")), None)
+        .scim(
+            &i,
+            "GET",
+            &format!("/Groups?filter={}", urlencode("displayName eq \"admins\"")),
+            None,
+        )
         .await
         .json();
     assert_eq!(found["totalResults"], 1);
     assert_eq!(found["Resources"][0]["id"], id);
     // Another tenant may have its own Admins.
-    assert_eq!(app.scim(&o, "POST", "/Groups", Some(json!({"displayName": "Admins"}))).await.status, 201);
-    assert_eq!(app.scim(&o, "GET", &format!("/Groups/{id}"), None).await.status, 404);
+    assert_eq!(
+        app.scim(
+            &o,
+            "POST",
+            "/Groups",
+            Some(json!({"displayName": "Admins"}))
+        )
+        .await
+        .status,
+        201
+    );
+    assert_eq!(
+        app.scim(&o, "GET", &format!("/Groups/{id}"), None)
+            .await
+            .status,
+        404
+    );
     // Renaming onto a taken name is 409 too.
     let other = new_group(&app, &i, json!({"displayName": "Others"})).await;
     let res = app
@@ -88,7 +123,12 @@ async fn members_must_have_access_to_the_tenant() {
     let o = app.integration("other").await;
     let outsider = new_user(&app, &o, "outsider").await;
     let res = app
-        .scim(&i, "POST", "/Groups", Some(json!({"displayName": "X", "members": [{"value": outsider}]})))
+        .scim(
+            &i,
+            "POST",
+            "/Groups",
+            Some(json!({"displayName": "X", "members": [{"value": outsider}]})),
+        )
         .await;
     assert_eq!(res.status, 400);
     assert!(res.json()["detail"].as_str().unwrap().contains(&outsider));
@@ -97,7 +137,10 @@ async fn members_must_have_access_to_the_tenant() {
         .scim(&i, "PATCH", &format!("/Groups/{g}"), Some(json!({"Operations": [{"op": "add", "path": "members", "value": [{"value": "no-such-user"}]}]})))
         .await;
     assert_eq!(res.status, 400);
-    assert!(res.json()["detail"].as_str().unwrap().contains("no-such-user"));
+    assert!(res.json()["detail"]
+        .as_str()
+        .unwrap()
+        .contains("no-such-user"));
     assert_eq!(app.count("SELECT COUNT(*) FROM groups", &[]).await, 1);
 }
 
@@ -114,7 +157,9 @@ async fn member_patches_in_every_idp_form_add_and_remove_only_the_named_members(
         let app = &app;
         let i = &i;
         let path = path.clone();
-        async move { app.scim(i, "PATCH", &path, Some(json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": ops}))).await }
+        async move {
+            app.scim(i, "PATCH", &path, Some(json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": ops}))).await
+        }
     };
     let res = send(json!([{"op": "add", "path": "members", "value": [{"value": a}]}, {"op": "Add", "path": "members", "value": [{"$ref": null, "value": b}]}, {"op": "add", "path": "members", "value": [{"value": c, "display": "c"}]}])).await;
     assert_eq!(res.status, 204, "{}", res.body);
@@ -132,10 +177,15 @@ async fn member_patches_in_every_idp_form_add_and_remove_only_the_named_members(
     assert_eq!(member_ids(&got), vec![c.clone()]);
     // Okta: rename and member change in one request; replace without members never empties.
     let res = app
-        .scim(&i, "PATCH", &format!("{path}?attributes=displayName,members"), Some(json!({"Operations": [
-            {"op": "replace", "value": {"id": g, "displayName": "P2"}},
-            {"op": "add", "path": "members", "value": [{"value": a, "display": "a"}]}
-        ]})))
+        .scim(
+            &i,
+            "PATCH",
+            &format!("{path}?attributes=displayName,members"),
+            Some(json!({"Operations": [
+                {"op": "replace", "value": {"id": g, "displayName": "P2"}},
+                {"op": "add", "path": "members", "value": [{"value": a, "display": "a"}]}
+            ]})),
+        )
         .await;
     assert_eq!(res.status, 200, "{}", res.body);
     assert_eq!(res.json()["displayName"], "P2");
@@ -158,12 +208,26 @@ async fn put_replaces_members_when_named_and_keeps_them_when_not() {
     let app = TestApp::spawn().await;
     let i = app.integration("main").await;
     let a = new_user(&app, &i, "a").await;
-    let g = new_group(&app, &i, json!({"displayName": "Q", "members": [{"value": a}]})).await;
+    let g = new_group(
+        &app,
+        &i,
+        json!({"displayName": "Q", "members": [{"value": a}]}),
+    )
+    .await;
     let path = format!("/Groups/{g}");
-    let res = app.scim(&i, "PUT", &path, Some(json!({"displayName": "Q renamed"}))).await;
+    let res = app
+        .scim(&i, "PUT", &path, Some(json!({"displayName": "Q renamed"})))
+        .await;
     assert_eq!(res.status, 200, "{}", res.body);
     assert_eq!(member_ids(&res.json()), vec![a.clone()]);
-    let res = app.scim(&i, "PUT", &path, Some(json!({"displayName": "Q", "members": []}))).await;
+    let res = app
+        .scim(
+            &i,
+            "PUT",
+            &path,
+            Some(json!({"displayName": "Q", "members": []})),
+        )
+        .await;
     assert_eq!(res.json()["members"], json!([]));
 }
 
@@ -172,19 +236,51 @@ async fn excluded_members_are_not_loaded_and_members_value_filters_use_the_index
     let app = TestApp::spawn().await;
     let i = app.integration("main").await;
     let a = new_user(&app, &i, "a").await;
-    let g = new_group(&app, &i, json!({"displayName": "Big", "members": [{"value": a}]})).await;
+    let g = new_group(
+        &app,
+        &i,
+        json!({"displayName": "Big", "members": [{"value": a}]}),
+    )
+    .await;
     new_group(&app, &i, json!({"displayName": "Small"})).await;
     let list = app
-        .scim(&i, "GET", &format!("/Groups?excludedAttributes=members&filter={}", urlencode("displayName eq \"Big\"")), None)
+        .scim(
+            &i,
+            "GET",
+            &format!(
+                "/Groups?excludedAttributes=members&filter={}",
+                urlencode("displayName eq \"Big\"")
+            ),
+            None,
+        )
         .await
         .json();
     assert_eq!(list["totalResults"], 1);
     assert!(list["Resources"][0].get("members").is_none());
-    let one = app.scim(&i, "GET", &format!("/Groups/{g}?excludedAttributes=members"), None).await.json();
+    let one = app
+        .scim(
+            &i,
+            "GET",
+            &format!("/Groups/{g}?excludedAttributes=members"),
+            None,
+        )
+        .await
+        .json();
     assert!(one.get("members").is_none());
     assert_eq!(one["displayName"], "Big");
-    for f in [format!("members.value eq \"{a}\""), format!("members[value eq \"{a}\"]")] {
-        let found = app.scim(&i, "GET", &format!("/Groups?filter={}", urlencode(&f)), None).await.json();
+    for f in [
+        format!("members.value eq \"{a}\""),
+        format!("members[value eq \"{a}\"]"),
+    ] {
+        let found = app
+            .scim(
+                &i,
+                "GET",
+                &format!("/Groups?filter={}", urlencode(&f)),
+                None,
+            )
+            .await
+            .json();
         assert_eq!(found["totalResults"], 1, "{f}");
         assert_eq!(found["Resources"][0]["id"], g);
     }
@@ -195,9 +291,24 @@ async fn deleting_a_group_is_204_then_404() {
     let app = TestApp::spawn().await;
     let i = app.integration("main").await;
     let g = new_group(&app, &i, json!({"displayName": "Gone"})).await;
-    assert_eq!(app.scim(&i, "DELETE", &format!("/Groups/{g}"), None).await.status, 204);
-    assert_eq!(app.scim(&i, "GET", &format!("/Groups/{g}"), None).await.status, 404);
-    assert_eq!(app.scim(&i, "DELETE", &format!("/Groups/{g}"), None).await.status, 404);
+    assert_eq!(
+        app.scim(&i, "DELETE", &format!("/Groups/{g}"), None)
+            .await
+            .status,
+        204
+    );
+    assert_eq!(
+        app.scim(&i, "GET", &format!("/Groups/{g}"), None)
+            .await
+            .status,
+        404
+    );
+    assert_eq!(
+        app.scim(&i, "DELETE", &format!("/Groups/{g}"), None)
+            .await
+            .status,
+        404
+    );
 }
 
 #[tokio::test]
@@ -205,26 +316,44 @@ async fn a_role_bound_to_a_group_survives_a_rename_and_shows_its_origin() {
     let app = TestApp::spawn().await;
     let i = app.integration("main").await;
     let u = new_user(&app, &i, "viewer").await;
-    let g = new_group(&app, &i, json!({"displayName": "Engineering", "members": [{"value": u}]})).await;
+    let g = new_group(
+        &app,
+        &i,
+        json!({"displayName": "Engineering", "members": [{"value": u}]}),
+    )
+    .await;
     {
         let mut conn = app.db.acquire().await.unwrap();
-        let role = roster::iam::permissions::ensure_managed_role(&mut conn, "main", "Viewer", app.now())
-            .await
-            .unwrap();
+        let role =
+            roster::iam::permissions::ensure_managed_role(&mut conn, "main", "Viewer", app.now())
+                .await
+                .unwrap();
         roster::db::iam::insert_binding(&mut conn, "main", &role.id, "group", &g, app.now())
             .await
             .unwrap();
     }
-    app.scim(&i, "PATCH", &format!("/Groups/{g}"), Some(json!({"Operations": [{"op": "replace", "value": {"displayName": "Eng"}}]}))).await;
+    app.scim(
+        &i,
+        "PATCH",
+        &format!("/Groups/{g}"),
+        Some(json!({"Operations": [{"op": "replace", "value": {"displayName": "Eng"}}]})),
+    )
+    .await;
     let mut conn = app.db.acquire().await.unwrap();
     let perms = roster::iam::permissions::effective(
         &mut conn,
         "main",
-        roster::iam::permissions::Subject::User { id: &u, superadmin: false },
+        roster::iam::permissions::Subject::User {
+            id: &u,
+            superadmin: false,
+        },
     )
     .await
     .unwrap();
     assert!(perms.allows("USERS", "READ"));
     assert!(!perms.allows("USERS", "UPDATE"));
-    assert_eq!(perms.origins("GROUPS", "READ")[0].to_string(), "Viewer, via group Eng");
+    assert_eq!(
+        perms.origins("GROUPS", "READ")[0].to_string(),
+        "Viewer, via group Eng"
+    );
 }

@@ -40,7 +40,10 @@ async fn creating_a_user_answers_201_with_location_etag_and_the_full_resource() 
     let location = res.location().unwrap();
     assert!(location.ends_with(&format!("/Users/{id}")), "{location}");
     assert_eq!(body["meta"]["location"], location);
-    assert_eq!(res.header("etag").unwrap(), body["meta"]["version"].as_str().unwrap());
+    assert_eq!(
+        res.header("etag").unwrap(),
+        body["meta"]["version"].as_str().unwrap()
+    );
     let got = app.scim(&i, "GET", &format!("/Users/{id}"), None).await;
     assert_eq!(got.status, 200);
     assert_eq!(got.json()["emails"][0]["value"], "Jane.Doe@example.com");
@@ -51,7 +54,12 @@ async fn a_user_without_emails_lists_emails_as_an_empty_array() {
     let app = TestApp::spawn().await;
     let i = app.integration("main").await;
     let res = app
-        .scim(&i, "POST", "/Users", Some(json!({"userName": "solo", "emails": []})))
+        .scim(
+            &i,
+            "POST",
+            "/Users",
+            Some(json!({"userName": "solo", "emails": []})),
+        )
         .await;
     assert_eq!(res.status, 201, "{}", res.body);
     assert_eq!(res.json()["emails"], json!([]));
@@ -69,7 +77,12 @@ async fn username_is_unique_case_insensitively_with_409_uniqueness_in_the_same_t
     assert_eq!(res.status, 409);
     assert_eq!(res.json()["scimType"], "uniqueness");
     let found = app
-        .scim(&i, "GET", &format!("/Users?filter={}", urlencode("userName eq \"JDoe\"")), None)
+        .scim(
+            &i,
+            "GET",
+            &format!("/Users?filter={}", urlencode("userName eq \"JDoe\"")),
+            None,
+        )
         .await
         .json();
     assert_eq!(found["totalResults"], 1);
@@ -91,8 +104,22 @@ async fn a_username_known_in_another_tenant_is_linked_not_duplicated() {
     assert_eq!(linked["id"], id);
     // The other tenant's integration did not create the user: global attributes stay.
     assert_eq!(linked["displayName"], "shared display");
-    assert_eq!(app.count("SELECT COUNT(*) FROM users WHERE username_lower = 'shared'", &[]).await, 1);
-    assert_eq!(app.count("SELECT COUNT(*) FROM tenant_access WHERE user_id = $1", &[&id]).await, 2);
+    assert_eq!(
+        app.count(
+            "SELECT COUNT(*) FROM users WHERE username_lower = 'shared'",
+            &[]
+        )
+        .await,
+        1
+    );
+    assert_eq!(
+        app.count(
+            "SELECT COUNT(*) FROM tenant_access WHERE user_id = $1",
+            &[&id]
+        )
+        .await,
+        2
+    );
 }
 
 #[tokio::test]
@@ -133,7 +160,10 @@ async fn an_integration_cannot_change_the_password_or_profile_of_a_user_it_did_n
         .await;
     assert_eq!(res.json()["active"], false);
     assert_eq!(res.json()["externalId"], "b-1");
-    let in_a = app.scim(&a, "GET", &format!("/Users/{id}"), None).await.json();
+    let in_a = app
+        .scim(&a, "GET", &format!("/Users/{id}"), None)
+        .await
+        .json();
     assert_eq!(in_a["active"], true);
     assert_eq!(in_a["externalId"], "ext-owned");
 }
@@ -164,7 +194,9 @@ async fn a_password_sent_by_scim_lets_the_user_sign_in_and_is_never_returned() {
     app.sign_in("pat", "second password 2").await;
     let mut put = user("pat");
     put["password"] = json!("third password 3");
-    let res = app.scim(&i, "PUT", &format!("/Users/{id}"), Some(put)).await;
+    let res = app
+        .scim(&i, "PUT", &format!("/Users/{id}"), Some(put))
+        .await;
     assert_eq!(res.status, 200, "{}", res.body);
     app.sign_in("pat", "third password 3").await;
 }
@@ -180,7 +212,11 @@ async fn active_false_suspends_in_the_tenant_ends_sessions_and_keeps_the_record_
         .unwrap()
         .to_string();
     app.sign_in("sam", "sams password 1").await;
-    assert_eq!(app.count("SELECT COUNT(*) FROM sessions WHERE user_id = $1", &[&id]).await, 1);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM sessions WHERE user_id = $1", &[&id])
+            .await,
+        1
+    );
     let res = app
         .scim(
             &i,
@@ -191,23 +227,37 @@ async fn active_false_suspends_in_the_tenant_ends_sessions_and_keeps_the_record_
         .await;
     assert_eq!(res.status, 200, "{}", res.body);
     assert_eq!(res.json()["active"], false);
-    assert_eq!(app.count("SELECT COUNT(*) FROM sessions WHERE user_id = $1", &[&id]).await, 0);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM sessions WHERE user_id = $1", &[&id])
+            .await,
+        0
+    );
     let got = app.scim(&i, "GET", &format!("/Users/{id}"), None).await;
     assert_eq!(got.status, 200);
     assert_eq!(got.json()["active"], false);
     // Suspended in every tenant it has: no sign-in.
     let res = app
-        .post_form("/api/auth/login", &[("username", "sam"), ("password", "sams password 1")], None)
+        .post_form(
+            "/api/auth/login",
+            &[("username", "sam"), ("password", "sams password 1")],
+            None,
+        )
         .await;
     assert!(res.session_cookie().is_none());
     let filtered = app
-        .scim(&i, "GET", &format!("/Users?filter={}", urlencode("active eq false")), None)
+        .scim(
+            &i,
+            "GET",
+            &format!("/Users?filter={}", urlencode("active eq false")),
+            None,
+        )
         .await
         .json();
     assert_eq!(filtered["totalResults"], 1);
     let mut put = user("sam");
     put["active"] = json!(true);
-    app.scim(&i, "PUT", &format!("/Users/{id}"), Some(put)).await;
+    app.scim(&i, "PUT", &format!("/Users/{id}"), Some(put))
+        .await;
     app.sign_in("sam", "sams password 1").await;
 }
 
@@ -220,18 +270,50 @@ async fn delete_removes_tenant_access_and_memberships_keeps_the_global_user_and_
     let id = create(&app, &a, "dora").await;
     app.scim(&b, "POST", "/Users", Some(user("dora"))).await;
     let g = app
-        .scim(&a, "POST", "/Groups", Some(json!({"displayName": "G", "members": [{"value": id}]})))
+        .scim(
+            &a,
+            "POST",
+            "/Groups",
+            Some(json!({"displayName": "G", "members": [{"value": id}]})),
+        )
         .await
         .json();
     assert_eq!(g["members"].as_array().unwrap().len(), 1);
     let res = app.scim(&a, "DELETE", &format!("/Users/{id}"), None).await;
     assert_eq!(res.status, 204);
-    assert_eq!(app.scim(&a, "GET", &format!("/Users/{id}"), None).await.status, 404);
-    assert_eq!(app.scim(&a, "DELETE", &format!("/Users/{id}"), None).await.status, 404);
-    let g = app.scim(&a, "GET", &format!("/Groups/{}", g["id"].as_str().unwrap()), None).await.json();
+    assert_eq!(
+        app.scim(&a, "GET", &format!("/Users/{id}"), None)
+            .await
+            .status,
+        404
+    );
+    assert_eq!(
+        app.scim(&a, "DELETE", &format!("/Users/{id}"), None)
+            .await
+            .status,
+        404
+    );
+    let g = app
+        .scim(
+            &a,
+            "GET",
+            &format!("/Groups/{}", g["id"].as_str().unwrap()),
+            None,
+        )
+        .await
+        .json();
     assert_eq!(g["members"], json!([]));
-    assert_eq!(app.scim(&b, "GET", &format!("/Users/{id}"), None).await.status, 200);
-    assert_eq!(app.count("SELECT COUNT(*) FROM users WHERE id = $1", &[&id]).await, 1);
+    assert_eq!(
+        app.scim(&b, "GET", &format!("/Users/{id}"), None)
+            .await
+            .status,
+        200
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM users WHERE id = $1", &[&id])
+            .await,
+        1
+    );
 }
 
 #[tokio::test]
@@ -241,10 +323,28 @@ async fn another_tenants_users_are_invisible() {
     let a = app.integration("main").await;
     let b = app.integration("other").await;
     let id = create(&app, &a, "hidden").await;
-    assert_eq!(app.scim(&b, "GET", &format!("/Users/{id}"), None).await.status, 404);
-    assert_eq!(app.scim(&b, "PUT", &format!("/Users/{id}"), Some(user("hidden"))).await.status, 404);
-    assert_eq!(app.scim(&b, "DELETE", &format!("/Users/{id}"), None).await.status, 404);
-    assert_eq!(app.scim(&b, "GET", "/Users", None).await.json()["totalResults"], 0);
+    assert_eq!(
+        app.scim(&b, "GET", &format!("/Users/{id}"), None)
+            .await
+            .status,
+        404
+    );
+    assert_eq!(
+        app.scim(&b, "PUT", &format!("/Users/{id}"), Some(user("hidden")))
+            .await
+            .status,
+        404
+    );
+    assert_eq!(
+        app.scim(&b, "DELETE", &format!("/Users/{id}"), None)
+            .await
+            .status,
+        404
+    );
+    assert_eq!(
+        app.scim(&b, "GET", "/Users", None).await.json()["totalResults"],
+        0
+    );
 }
 
 #[tokio::test]
@@ -261,17 +361,34 @@ async fn filters_on_indexed_attributes_find_the_right_users() {
         ("userName co \"o\"", vec!["bob", "carol"]),
         ("externalId eq \"ext-carol\"", vec!["carol"]),
         ("emails.value eq \"ALICE@example.com\"", vec!["alice"]),
-        ("emails[type eq \"work\" and value eq \"bob@example.com\"]", vec!["bob"]),
+        (
+            "emails[type eq \"work\" and value eq \"bob@example.com\"]",
+            vec!["bob"],
+        ),
         ("displayName eq \"carol display\"", vec!["carol"]),
-        ("active eq true and not (userName eq \"bob\")", vec!["alice", "carol"]),
-        ("userName eq \"alice\" or userName eq \"carol\"", vec!["alice", "carol"]),
-        ("meta.lastModified gt \"2027-01-15T08:01:30Z\"", vec!["carol"]),
+        (
+            "active eq true and not (userName eq \"bob\")",
+            vec!["alice", "carol"],
+        ),
+        (
+            "userName eq \"alice\" or userName eq \"carol\"",
+            vec!["alice", "carol"],
+        ),
+        (
+            "meta.lastModified gt \"2027-01-15T08:01:30Z\"",
+            vec!["carol"],
+        ),
         ("userName pr", vec!["alice", "bob", "carol"]),
         ("id eq \"1a2b3c4d-0000-0000-0000-000000000000\"", vec![]),
     ];
     for (filter, expected) in cases {
         let res = app
-            .scim(&i, "GET", &format!("/Users?filter={}&sortBy=userName", urlencode(filter)), None)
+            .scim(
+                &i,
+                "GET",
+                &format!("/Users?filter={}&sortBy=userName", urlencode(filter)),
+                None,
+            )
             .await;
         assert_eq!(res.status, 200, "{filter}: {}", res.body);
         let names: Vec<String> = res.json()["Resources"]
@@ -292,7 +409,12 @@ async fn lists_page_with_start_index_and_count_and_sort_both_ways() {
         create(&app, &i, n).await;
     }
     let page = app
-        .scim(&i, "GET", "/Users?startIndex=2&count=2&sortBy=userName", None)
+        .scim(
+            &i,
+            "GET",
+            "/Users?startIndex=2&count=2&sortBy=userName",
+            None,
+        )
         .await
         .json();
     assert_eq!(page["totalResults"], 5);
@@ -301,22 +423,32 @@ async fn lists_page_with_start_index_and_count_and_sort_both_ways() {
     assert_eq!(page["Resources"][0]["userName"], "u2");
     assert_eq!(page["Resources"][1]["userName"], "u3");
     let desc = app
-        .scim(&i, "GET", "/Users?sortBy=userName&sortOrder=descending&count=1", None)
+        .scim(
+            &i,
+            "GET",
+            "/Users?sortBy=userName&sortOrder=descending&count=1",
+            None,
+        )
         .await
         .json();
     assert_eq!(desc["Resources"][0]["userName"], "u5");
     let none = app.scim(&i, "GET", "/Users?count=0", None).await.json();
     assert_eq!(none["totalResults"], 5);
     assert_eq!(none["Resources"], json!([]));
-    let big = app.scim(&i, "GET", "/Users?count=100000", None).await.json();
+    let big = app
+        .scim(&i, "GET", "/Users?count=100000", None)
+        .await
+        .json();
     assert_eq!(big["itemsPerPage"], 5);
     let search = app
         .scim(
             &i,
             "POST",
             "/Users/.search",
-            Some(json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"],
-                "filter": "userName eq \"u4\"", "attributes": ["userName"]})),
+            Some(
+                json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"],
+                "filter": "userName eq \"u4\"", "attributes": ["userName"]}),
+            ),
         )
         .await;
     assert_eq!(search.status, 200, "{}", search.body);
@@ -332,14 +464,24 @@ async fn attributes_and_excluded_attributes_shape_the_response() {
     let i = app.integration("main").await;
     let id = create(&app, &i, "shape").await;
     let r = app
-        .scim(&i, "GET", &format!("/Users/{id}?attributes=userName,name.givenName"), None)
+        .scim(
+            &i,
+            "GET",
+            &format!("/Users/{id}?attributes=userName,name.givenName"),
+            None,
+        )
         .await
         .json();
     assert_eq!(r["userName"], "shape");
     assert_eq!(r["name"], json!({"givenName": "Given"}));
     assert!(r.get("emails").is_none());
     let r = app
-        .scim(&i, "GET", &format!("/Users/{id}?excludedAttributes=emails,groups"), None)
+        .scim(
+            &i,
+            "GET",
+            &format!("/Users/{id}?excludedAttributes=emails,groups"),
+            None,
+        )
         .await
         .json();
     assert!(r.get("emails").is_none() && r.get("groups").is_none());
@@ -354,20 +496,48 @@ async fn etags_give_412_on_a_stale_if_match_and_304_on_a_matching_if_none_match(
     let path = i.path(&format!("/Users/{id}"));
     let first = app.scim(&i, "GET", &format!("/Users/{id}"), None).await;
     let tag = first.header("etag").unwrap();
-    let res = app.scim_raw("GET", &path, Some(&i.token), None, &[("if-none-match", &tag)]).await;
+    let res = app
+        .scim_raw(
+            "GET",
+            &path,
+            Some(&i.token),
+            None,
+            &[("if-none-match", &tag)],
+        )
+        .await;
     assert_eq!(res.status, 304);
     let patch = json!({"Operations": [{"op": "replace", "path": "displayName", "value": "New"}]});
     let res = app
-        .scim_raw("PATCH", &path, Some(&i.token), Some(patch.clone()), &[("if-match", &tag)])
+        .scim_raw(
+            "PATCH",
+            &path,
+            Some(&i.token),
+            Some(patch.clone()),
+            &[("if-match", &tag)],
+        )
         .await;
     assert_eq!(res.status, 200, "{}", res.body);
     assert_ne!(res.header("etag").unwrap(), tag);
     let res = app
-        .scim_raw("PATCH", &path, Some(&i.token), Some(patch), &[("if-match", &tag)])
+        .scim_raw(
+            "PATCH",
+            &path,
+            Some(&i.token),
+            Some(patch),
+            &[("if-match", &tag)],
+        )
         .await;
     assert_eq!(res.status, 412);
     assert_eq!(res.json()["status"], "412");
-    let res = app.scim_raw("GET", &path, Some(&i.token), None, &[("if-none-match", &tag)]).await;
+    let res = app
+        .scim_raw(
+            "GET",
+            &path,
+            Some(&i.token),
+            None,
+            &[("if-none-match", &tag)],
+        )
+        .await;
     assert_eq!(res.status, 200);
 }
 
@@ -380,17 +550,27 @@ async fn put_replaces_the_user_and_a_failed_request_changes_nothing() {
     let mut body = user("putme");
     body["name"] = json!({"givenName": "Only"});
     body["emails"] = json!([]);
-    let res = app.scim(&i, "PUT", &format!("/Users/{id}"), Some(body)).await;
+    let res = app
+        .scim(&i, "PUT", &format!("/Users/{id}"), Some(body))
+        .await;
     assert_eq!(res.status, 200, "{}", res.body);
     assert_eq!(res.json()["name"], json!({"givenName": "Only"}));
     assert_eq!(res.json()["emails"], json!([]));
-    let before = app.scim(&i, "GET", &format!("/Users/{id}"), None).await.json();
+    let before = app
+        .scim(&i, "GET", &format!("/Users/{id}"), None)
+        .await
+        .json();
     let mut clash = user("TAKEN");
     clash["active"] = json!(false);
-    let res = app.scim(&i, "PUT", &format!("/Users/{id}"), Some(clash)).await;
+    let res = app
+        .scim(&i, "PUT", &format!("/Users/{id}"), Some(clash))
+        .await;
     assert_eq!(res.status, 409, "{}", res.body);
     assert_eq!(res.json()["scimType"], "uniqueness");
-    let after = app.scim(&i, "GET", &format!("/Users/{id}"), None).await.json();
+    let after = app
+        .scim(&i, "GET", &format!("/Users/{id}"), None)
+        .await
+        .json();
     assert_eq!(before, after);
 }
 
@@ -412,10 +592,18 @@ async fn a_conflicting_patch_is_rejected_whole() {
         .await;
     assert_eq!(res.status, 400, "{}", res.body);
     assert_eq!(res.json()["scimType"], "noTarget");
-    let got = app.scim(&i, "GET", &format!("/Users/{id}"), None).await.json();
+    let got = app
+        .scim(&i, "GET", &format!("/Users/{id}"), None)
+        .await
+        .json();
     assert_eq!(got["displayName"], "conflict display");
     let res = app
-        .scim(&i, "PATCH", &format!("/Users/{id}"), Some(json!({"Operations": [{"op": "replace", "path": "groups", "value": []}]})))
+        .scim(
+            &i,
+            "PATCH",
+            &format!("/Users/{id}"),
+            Some(json!({"Operations": [{"op": "replace", "path": "groups", "value": []}]})),
+        )
         .await;
     assert_eq!(res.status, 400, "{}", res.body);
 }
