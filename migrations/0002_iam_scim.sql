@@ -6,6 +6,9 @@
 -- every change of the tenant-scoped part of a user, so the SCIM ETag changes with it.
 ALTER TABLE tenant_access ADD COLUMN active BIGINT NOT NULL DEFAULT 1 CHECK (active IN (0, 1));
 ALTER TABLE tenant_access ADD COLUMN version BIGINT NOT NULL DEFAULT 1;
+-- 0 when the provisioning IdP never sent `active` (or removed it): shown without `active`, and
+-- not suspended.
+ALTER TABLE tenant_access ADD COLUMN active_assigned BIGINT NOT NULL DEFAULT 1 CHECK (active_assigned IN (0, 1));
 
 -- Where a tenant access came from. One row per source: `manual` (granted by hand or by the CLI),
 -- or the id of the SCIM integration that granted it, with that integration's `externalId` for the

@@ -68,13 +68,24 @@ pub async fn grant(
     Ok(())
 }
 
-/// Sets the per-tenant `active` flag; true when it changed.
+/// Sets the per-tenant `active` flag and whether the IdP assigned it at all; true when the
+/// `active` flag changed.
 pub async fn set_active(
     conn: &mut Conn,
     tenant_id: &str,
     user_id: &str,
     active: bool,
+    assigned: bool,
 ) -> AppResult<bool> {
+    sqlx::query(
+        "UPDATE tenant_access SET active_assigned = $1, version = version + 1 \
+         WHERE tenant_id = $2 AND user_id = $3 AND active_assigned <> $1",
+    )
+    .bind(super::flag(assigned))
+    .bind(tenant_id)
+    .bind(user_id)
+    .execute(&mut *conn)
+    .await?;
     let done = sqlx::query(
         "UPDATE tenant_access SET active = $1, version = version + 1 \
          WHERE tenant_id = $2 AND user_id = $3 AND active <> $1",

@@ -20,6 +20,7 @@ pub struct ScimUserRow {
     pub updated_at: Millis,
     pub version: i64,
     pub access_active: bool,
+    pub access_active_assigned: bool,
     pub access_version: i64,
     pub external_id: Option<String>,
 }
@@ -29,7 +30,7 @@ const FROM: &str = "FROM users u \
      JOIN tenant_access a ON a.user_id = u.id AND a.tenant_id = $1 \
      LEFT JOIN tenant_access_sources s ON s.tenant_id = a.tenant_id AND s.user_id = u.id AND s.source = $2";
 const COLUMNS: &str = "u.id, u.username, u.scim_json, u.created_by, u.created_at, u.updated_at, \
-     u.version, a.active AS access_active, a.version AS access_version, s.external_id";
+     u.version, a.active AS access_active, a.active_assigned, a.version AS access_version, s.external_id";
 
 fn from_row(r: &sqlx::any::AnyRow) -> Result<ScimUserRow, sqlx::Error> {
     Ok(ScimUserRow {
@@ -41,6 +42,7 @@ fn from_row(r: &sqlx::any::AnyRow) -> Result<ScimUserRow, sqlx::Error> {
         updated_at: r.try_get("updated_at")?,
         version: r.try_get("version")?,
         access_active: super::flag_of(r.try_get("access_active")?),
+        access_active_assigned: super::flag_of(r.try_get("active_assigned")?),
         access_version: r.try_get("access_version")?,
         external_id: r.try_get("external_id")?,
     })

@@ -511,6 +511,25 @@ async fn serve(
         }
         _ => {}
     }
+    if rest.as_slice() == [".search"] {
+        if method != Method::POST {
+            return not_allowed("POST");
+        }
+        caller.require("USERS", "READ").map_err(fail)?;
+        caller.require("GROUPS", "READ").map_err(fail)?;
+        let body = json_body(headers, bytes).map_err(|f| (f, None))?;
+        let q = ListQuery::from_search_body(&body).map_err(fail)?;
+        let mut tx = state
+            .db
+            .begin()
+            .await
+            .map_err(|e| fail(ScimError::Internal(e.to_string())))?;
+        let list = root_search(&mut tx, scope, &q).await.map_err(fail)?;
+        tx.commit()
+            .await
+            .map_err(|e| fail(ScimError::Internal(e.to_string())))?;
+        return Ok(Reply::ok(list));
+    }
     let kind = match rest.first() {
         Some(&"Users") => Kind::Users,
         Some(&"Groups") => Kind::Groups,
@@ -572,6 +591,52 @@ async fn serve(
         .await
         .map_err(|e| fail(ScimError::Internal(e.to_string())))?;
     Ok(reply)
+}
+
+/// `POST /.search` (RFC 7644 §3.4.3): Users, then Groups, paged as one list. A resource type
+/// whose schema lacks an attribute of the filter has no matches.
+async fn root_search(
+    conn: &mut db::Conn,
+    scope: &Scope,
+    q: &ListQuery,
+) -> Result<Value, ScimError> {
+    let limit = q
+        .count
+        .unwrap_or(scim_users::MAX_RESULTS)
+        .min(scim_users::MAX_RESULTS);
+    let mut offset = q.start_index.saturating_sub(1);
+    let mut remaining = limit;
+    let mut total = 0u64;
+    let mut resources = Vec::new();
+    for kind in [Kind::Users, Kind::Groups] {
+        let rt = match kind {
+            Kind::Users => registry().user(),
+            Kind::Groups => registry().group(),
+        };
+        if let Some(f) = &q.filter {
+            if crate::scim::filter::validate(f, rt).is_err() {
+                continue;
+            }
+        }
+        let mut part = q.clone();
+        part.start_index = offset + 1;
+        part.count = Some(remaining);
+        let list = match kind {
+            Kind::Users => scim_users::list(conn, scope, &part).await?,
+            Kind::Groups => scim_groups::list(conn, scope, &part).await?,
+        };
+        let t = list["totalResults"].as_u64().unwrap_or(0);
+        total += t;
+        let items = list["Resources"].as_array().cloned().unwrap_or_default();
+        remaining = remaining.saturating_sub(items.len() as u64);
+        resources.extend(items);
+        offset = offset.saturating_sub(t);
+    }
+    Ok(crate::scim::resource::list_response(
+        resources,
+        total,
+        q.start_index,
+    ))
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]

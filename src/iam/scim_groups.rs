@@ -32,6 +32,17 @@ pub fn version(row: &GroupRow) -> String {
 
 /// The group as SCIM JSON before projection; `members` is `None` when not loaded.
 pub fn render(scope: &Scope, row: &GroupRow, members: Option<Vec<(String, String)>>) -> Value {
+    render_with(scope, row, members, false)
+}
+
+/// [`render`], optionally with each member's `display` (for PATCH filters such as
+/// `members[display eq "x"]`).
+fn render_with(
+    scope: &Scope,
+    row: &GroupRow,
+    members: Option<Vec<(String, String)>>,
+    with_display: bool,
+) -> Value {
     let mut obj: Map<String, Value> = row
         .scim_json
         .as_deref()
@@ -48,7 +59,13 @@ pub fn render(scope: &Scope, row: &GroupRow, members: Option<Vec<(String, String
         let items: Vec<Value> = members
             .into_iter()
             .map(|(id, display)| {
-                json!({"value": id, "display": display, "$ref": format!("{}/Users/{id}", scope.base), "type": "User"})
+                // `display` is not echoed: it is not a schema sub-attribute of `members`
+                // (RFC 7643 §8.7.1) and clients compare members with what they sent.
+                let mut m = json!({"value": id, "$ref": format!("{}/Users/{id}", scope.base), "type": "User"});
+                if with_display {
+                    m["display"] = json!(display);
+                }
+                m
             })
             .collect();
         obj.insert("members".into(), Value::Array(items));
@@ -336,7 +353,7 @@ pub async fn patch(
         }
         MemberPlan::NeedsMembers => {
             let members = db::groups::members(conn, id).await.map_err(scim_err)?;
-            let mut current = render(scope, &row, Some(members));
+            let mut current = render_with(scope, &row, Some(members), true);
             if let Some(o) = current.as_object_mut() {
                 o.remove("meta");
             }

@@ -96,7 +96,11 @@ pub fn render(scope: &Scope, row: &ScimUserRow, groups: Option<Vec<(String, Stri
         Some(e) => obj.insert("externalId".into(), json!(e)),
         None => obj.remove("externalId"),
     };
-    obj.insert("active".into(), json!(row.access_active));
+    if row.access_active_assigned || !row.access_active {
+        obj.insert("active".into(), json!(row.access_active));
+    } else {
+        obj.remove("active");
+    }
     if let Some(groups) = groups {
         let items: Vec<Value> = groups
             .into_iter()
@@ -356,10 +360,11 @@ pub async fn create(
     )
     .await
     .map_err(scim_err)?;
+    let assigned = resource.get("active").is_some();
+    db::access::set_active(conn, t, &user_id, active, assigned)
+        .await
+        .map_err(scim_err)?;
     if !active {
-        db::access::set_active(conn, t, &user_id, false)
-            .await
-            .map_err(scim_err)?;
         db::scim_users::end_sessions(conn, &user_id)
             .await
             .map_err(scim_err)?;
@@ -440,7 +445,8 @@ async fn apply(
         .get("active")
         .and_then(Value::as_bool)
         .unwrap_or(true);
-    if db::access::set_active(conn, t, &row.id, active)
+    let assigned = resource.get("active").is_some();
+    if db::access::set_active(conn, t, &row.id, active, assigned)
         .await
         .map_err(scim_err)?
         && !active

@@ -607,3 +607,28 @@ async fn a_conflicting_patch_is_rejected_whole() {
         .await;
     assert_eq!(res.status, 400, "{}", res.body);
 }
+
+#[tokio::test]
+async fn removing_active_leaves_the_user_unsuspended_and_shown_without_active() {
+    let app = TestApp::spawn().await;
+    let i = app.integration("main").await;
+    let id = create(&app, &i, "noactive").await;
+    let res = app
+        .scim(
+            &i,
+            "PATCH",
+            &format!("/Users/{id}"),
+            Some(json!({"Operations": [{"op": "remove", "path": "active"}]})),
+        )
+        .await;
+    assert_eq!(res.status, 200, "{}", res.body);
+    assert!(res.json().get("active").is_none());
+    assert_eq!(
+        app.count(
+            "SELECT COUNT(*) FROM tenant_access WHERE user_id = $1 AND active = 1",
+            &[&id]
+        )
+        .await,
+        1
+    );
+}
