@@ -632,3 +632,15 @@ async fn removing_active_leaves_the_user_unsuspended_and_shown_without_active() 
         1
     );
 }
+
+#[tokio::test]
+async fn an_unquoted_filter_value_from_old_authentik_is_tolerated() {
+    let app = TestApp::spawn().await;
+    let i = app.integration("main").await;
+    create(&app, &i, "akadmin").await;
+    let res = app
+        .scim(&i, "GET", "/Users?filter=userName+eq+akadmin", None)
+        .await;
+    assert_eq!(res.status, 200, "{}", res.body);
+    assert_eq!(res.json()["totalResults"], 1);
+}
