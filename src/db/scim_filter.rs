@@ -54,9 +54,11 @@ impl Sql {
     }
 }
 
+const UNSUPPORTED: &str = "filtering on `";
+
 fn unsupported(path: &AttrPath) -> ScimError {
     ScimError::InvalidFilter(format!(
-        "filtering on `{path}` is not supported; filter on userName, externalId, emails.value, \
+        "{UNSUPPORTED}{path}` is not supported; filter on userName, externalId, emails.value, \
          displayName, active, meta.lastModified, meta.created, id or members.value"
     ))
 }
@@ -257,6 +259,15 @@ fn compare(
         }
     }
     Ok(())
+}
+
+/// Whether `filter` runs entirely as SQL (every attribute it names has a column).
+pub fn is_indexed(kind: Kind, filter: &Filter) -> bool {
+    match translate(kind, filter, &mut Sql::new(Vec::new())) {
+        Ok(()) => true,
+        Err(ScimError::InvalidFilter(d)) => !d.starts_with(UNSUPPORTED),
+        Err(_) => true,
+    }
 }
 
 /// The ORDER BY column for `sortBy`, or `invalidValue` for an attribute without one.

@@ -19,6 +19,7 @@ use serde_json::{json, Map, Value};
 use crate::auth::password;
 use crate::clock::Millis;
 use crate::config::Secret;
+use crate::db::scim_filter::Kind;
 use crate::db::scim_users::{ListError, Page, Profile, ScimUserRow};
 use crate::db::{self, Conn};
 use crate::error::AppError;
@@ -159,6 +160,13 @@ pub async fn list(conn: &mut Conn, scope: &Scope, q: &ListQuery) -> Result<Value
         crate::scim::filter::validate(f, rt)?;
     }
     let limit = q.count.unwrap_or(MAX_RESULTS).min(MAX_RESULTS) as i64;
+    if let Some(f) = q
+        .filter
+        .as_ref()
+        .filter(|f| !db::scim_filter::is_indexed(Kind::User, f))
+    {
+        return list_in_memory(conn, scope, q, f, &projection, limit).await;
+    }
     let page = Page {
         filter: q.filter.as_ref(),
         sort_by: q.sort_by.as_ref(),
@@ -187,6 +195,57 @@ pub async fn list(conn: &mut Conn, scope: &Scope, q: &ListQuery) -> Result<Value
         total.max(0) as u64,
         q.start_index,
     ))
+}
+
+/// Most users of a tenant a filter on unindexed attributes may scan; beyond it the filter is
+/// refused (400 `tooMany`) rather than answered partly.
+pub const MAX_SCAN: i64 = 1000;
+
+/// A filter that names attributes without a column (e.g. `title`, `name.givenName`): the core's
+/// evaluator over the tenant's users, bounded by [`MAX_SCAN`].
+async fn list_in_memory(
+    conn: &mut Conn,
+    scope: &Scope,
+    q: &ListQuery,
+    filter: &crate::scim::Filter,
+    projection: &Projection,
+    limit: i64,
+) -> Result<Value, ScimError> {
+    let rt = registry().user();
+    let page = Page {
+        filter: None,
+        sort_by: q.sort_by.as_ref(),
+        sort_order: q.sort_order,
+        offset: 0,
+        limit: MAX_SCAN + 1,
+    };
+    let (_, rows) =
+        db::scim_users::list(conn, &scope.tenant_id, &scope.integration_id, &page).await?;
+    if rows.len() as i64 > MAX_SCAN {
+        return Err(ScimError::TooMany(format!(
+            "this filter needs attributes without an index and the tenant has more than {MAX_SCAN} \
+             users; filter on userName, externalId, emails.value, displayName, active or \
+             meta.lastModified"
+        )));
+    }
+    let mut matched = Vec::new();
+    for row in &rows {
+        let groups = db::scim_users::groups_of(conn, &scope.tenant_id, &row.id)
+            .await
+            .map_err(scim_err)?;
+        let v = render(scope, row, Some(groups));
+        if crate::scim::filter::matches(filter, &v, rt) {
+            matched.push(v);
+        }
+    }
+    let total = matched.len() as u64;
+    let items = matched
+        .into_iter()
+        .skip(q.start_index.saturating_sub(1) as usize)
+        .take(limit.max(0) as usize)
+        .map(|v| projection.apply(&v))
+        .collect();
+    Ok(resource::list_response(items, total, q.start_index))
 }
 
 struct Incoming {

@@ -644,3 +644,24 @@ async fn an_unquoted_filter_value_from_old_authentik_is_tolerated() {
     assert_eq!(res.status, 200, "{}", res.body);
     assert_eq!(res.json()["totalResults"], 1);
 }
+
+#[tokio::test]
+async fn filters_on_unindexed_attributes_are_evaluated_exactly_over_a_bounded_scan() {
+    let app = TestApp::spawn().await;
+    let i = app.integration("main").await;
+    let mut body = user("titled");
+    body["title"] = json!("Engineer");
+    app.scim(&i, "POST", "/Users", Some(body)).await;
+    create(&app, &i, "untitled").await;
+    for (f, n) in [
+        ("title eq \"engineer\"", 1),
+        ("name.givenName eq \"Given\" and userName sw \"un\"", 1),
+        ("title pr or userName eq \"untitled\"", 2),
+    ] {
+        let res = app
+            .scim(&i, "GET", &format!("/Users?filter={}", urlencode(f)), None)
+            .await;
+        assert_eq!(res.status, 200, "{f}: {}", res.body);
+        assert_eq!(res.json()["totalResults"], n, "{f}");
+    }
+}
