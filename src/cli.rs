@@ -13,7 +13,7 @@ use crate::config::{Secret, Settings};
 use crate::db::Db;
 use crate::error::AppError;
 use crate::http::{router, AppState};
-use crate::iam::{instance, tenants};
+use crate::iam::{instance, integrations, tenants};
 
 #[derive(Parser)]
 #[command(
@@ -44,6 +44,11 @@ enum Command {
     Oidc {
         #[command(subcommand)]
         command: OidcCommand,
+    },
+    /// Manage SCIM integrations (the endpoints identity providers provision into).
+    Scim {
+        #[command(subcommand)]
+        command: ScimCommand,
     },
 }
 
@@ -80,6 +85,62 @@ enum OidcCommand {
     Delete {
         /// The provider id, as `roster oidc list` shows it.
         id: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum ScimCommand {
+    /// Create an integration; prints its id, endpoint and Secret Token (shown only now).
+    Create {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long, default_value = "")]
+        description: String,
+        /// Create it disabled (enable it once the identity provider is configured).
+        #[arg(long)]
+        disabled: bool,
+    },
+    /// Enable an integration.
+    Enable {
+        #[arg(long)]
+        tenant: String,
+        id: String,
+    },
+    /// Disable an integration: its endpoint answers 401 until enabled again.
+    Disable {
+        #[arg(long)]
+        tenant: String,
+        id: String,
+    },
+    /// Delete an integration and revoke its token; provisioned users and groups stay.
+    Delete {
+        #[arg(long)]
+        tenant: String,
+        id: String,
+    },
+    /// Issue a new Secret Token (printed once). The old one stops working after the grace period.
+    Rotate {
+        #[arg(long)]
+        tenant: String,
+        id: String,
+        /// Seconds the old token keeps working (default 0: it stops now).
+        #[arg(long, default_value_t = 0)]
+        grace_seconds: i64,
+    },
+    /// List a tenant's integrations.
+    List {
+        #[arg(long)]
+        tenant: String,
+    },
+    /// Print an integration's request log, newest first.
+    Log {
+        #[arg(long)]
+        tenant: String,
+        id: String,
+        #[arg(long, default_value_t = 100)]
+        limit: i64,
     },
 }
 
@@ -135,6 +196,7 @@ pub async fn run() -> ExitCode {
         Command::Admin { command } => admin(settings, command).await,
         Command::Tenant { command } => tenant(settings, command).await,
         Command::Oidc { command } => oidc(settings, command).await,
+        Command::Scim { command } => scim(settings, command).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -343,6 +405,89 @@ async fn oidc(settings: Settings, command: OidcCommand) -> Result<(), CliError> 
             let db = open_db(&settings).await?;
             oidc::delete_provider(&db, &id).await?;
             print_json(json!({ "deleted": id }));
+        }
+    }
+    Ok(())
+}
+
+fn integration_json(
+    row: &crate::db::scim_integrations::IntegrationRow,
+    public_base: &str,
+) -> serde_json::Value {
+    json!({
+        "id": row.id,
+        "tenant": row.tenant_id,
+        "name": row.name,
+        "description": row.description,
+        "enabled": row.enabled,
+        "endpoint": integrations::endpoint(public_base, &row.tenant_id, &row.id),
+        "created": rfc3339(row.created_at),
+    })
+}
+
+async fn scim(settings: Settings, command: ScimCommand) -> Result<(), CliError> {
+    let db = open_db(&settings).await?;
+    let clock = SystemClock;
+    instance::ensure_default_tenant(&db, &clock).await?;
+    let base = settings.public_base().to_string();
+    match command {
+        ScimCommand::Create {
+            tenant,
+            name,
+            description,
+            disabled,
+        } => {
+            let created =
+                integrations::create(&db, &clock, &base, &tenant, &name, &description, !disabled)
+                    .await?;
+            let mut out = integration_json(&created.integration, &base);
+            out["token"] = json!(created.token);
+            print_json(out);
+        }
+        ScimCommand::Enable { tenant, id } => {
+            let row = integrations::set_enabled(&db, &clock, &tenant, &id, true).await?;
+            print_json(integration_json(&row, &base));
+        }
+        ScimCommand::Disable { tenant, id } => {
+            let row = integrations::set_enabled(&db, &clock, &tenant, &id, false).await?;
+            print_json(integration_json(&row, &base));
+        }
+        ScimCommand::Delete { tenant, id } => {
+            integrations::delete(&db, &tenant, &id).await?;
+            print_json(json!({ "id": id, "deleted": true }));
+        }
+        ScimCommand::Rotate {
+            tenant,
+            id,
+            grace_seconds,
+        } => {
+            let token =
+                integrations::rotate(&db, &clock, &tenant, &id, Some(grace_seconds * 1000)).await?;
+            print_json(
+                json!({ "id": id, "token": token, "old_token_grace_seconds": grace_seconds }),
+            );
+        }
+        ScimCommand::List { tenant } => {
+            let rows = integrations::list(&db, &tenant).await?;
+            print_json(json!(rows
+                .iter()
+                .map(|r| integration_json(r, &base))
+                .collect::<Vec<_>>()));
+        }
+        ScimCommand::Log { tenant, id, limit } => {
+            let entries = integrations::log(&db, &tenant, &id, limit.clamp(1, 1000)).await?;
+            print_json(json!(entries
+                .iter()
+                .map(|e| json!({
+                    "time": rfc3339(e.at),
+                    "method": e.method,
+                    "path": e.path,
+                    "status": e.status,
+                    "duration_ms": e.duration_ms,
+                    "error": e.error_detail,
+                    "body": e.request_body,
+                }))
+                .collect::<Vec<_>>()));
         }
     }
     Ok(())

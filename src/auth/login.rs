@@ -67,7 +67,10 @@ pub async fn sign_in(
             return Err(AppError::invalid("password", WRONG_CREDENTIALS));
         }
     };
-    if !user.active {
+    // Suspended everywhere: a (non-superadmin) user whose every tenant access is suspended.
+    let (accesses, active_accesses) = db::access::counts(&mut tx, &user.id).await?;
+    let suspended_everywhere = !user.is_superadmin && accesses > 0 && active_accesses == 0;
+    if !user.active || suspended_everywhere {
         tx.commit().await?;
         return Err(AppError::Forbidden(
             "This account is suspended. Ask an administrator to restore it.".into(),

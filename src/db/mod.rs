@@ -1,7 +1,14 @@
 //! The only place with SQL. One connection pool of sqlx's `Any` driver serves SQLite and
 //! PostgreSQL with the same queries (portable SQL, `$n` parameters), chosen by the URL at run time.
 
+pub mod access;
+pub mod groups;
+pub mod iam;
 pub mod oidc;
+pub mod scim_filter;
+pub mod scim_integrations;
+pub mod scim_log;
+pub mod scim_users;
 pub mod sessions;
 pub mod tenants;
 pub mod throttle;
@@ -132,4 +139,25 @@ pub fn flag_of(stored: i64) -> bool {
 /// A fresh random id for rows that are not named by people.
 pub fn new_id() -> String {
     uuid::Uuid::new_v4().to_string()
+}
+
+/// A query argument of a statement built at run time (filters, paging): `$n` binds in order.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Arg {
+    Text(String),
+    Int(i64),
+}
+
+/// Binds `args` in order to `query`.
+pub fn bind_all<'q>(
+    mut query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    args: &'q [Arg],
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    for a in args {
+        query = match a {
+            Arg::Text(t) => query.bind(t.as_str()),
+            Arg::Int(i) => query.bind(*i),
+        };
+    }
+    query
 }

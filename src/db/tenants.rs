@@ -92,7 +92,7 @@ pub async fn list_for_user(conn: &mut Conn, user_id: &str) -> AppResult<Vec<Tena
     let rows = sqlx::query(
         "SELECT t.id, t.name, t.created_at FROM tenants t \
          JOIN tenant_access a ON a.tenant_id = t.id \
-         WHERE a.user_id = $1 ORDER BY t.id",
+         WHERE a.user_id = $1 AND a.active = 1 ORDER BY t.id",
     )
     .bind(user_id)
     .fetch_all(&mut *conn)
@@ -102,7 +102,8 @@ pub async fn list_for_user(conn: &mut Conn, user_id: &str) -> AppResult<Vec<Tena
 
 pub async fn has_access(conn: &mut Conn, tenant_id: &str, user_id: &str) -> AppResult<bool> {
     let row = sqlx::query(
-        "SELECT COUNT(*) AS n FROM tenant_access WHERE tenant_id = $1 AND user_id = $2",
+        "SELECT COUNT(*) AS n FROM tenant_access \
+         WHERE tenant_id = $1 AND user_id = $2 AND active = 1",
     )
     .bind(tenant_id)
     .bind(user_id)
@@ -111,20 +112,12 @@ pub async fn has_access(conn: &mut Conn, tenant_id: &str, user_id: &str) -> AppR
     Ok(row.try_get::<i64, _>("n")? > 0)
 }
 
+/// Grants access by hand (source `manual`); a suspended access stays suspended.
 pub async fn grant_access(
     conn: &mut Conn,
     tenant_id: &str,
     user_id: &str,
     now: Millis,
 ) -> AppResult<()> {
-    sqlx::query(
-        "INSERT INTO tenant_access (tenant_id, user_id, created_at) VALUES ($1, $2, $3) \
-         ON CONFLICT (tenant_id, user_id) DO NOTHING",
-    )
-    .bind(tenant_id)
-    .bind(user_id)
-    .bind(now)
-    .execute(&mut *conn)
-    .await?;
-    Ok(())
+    super::access::grant(conn, tenant_id, user_id, super::access::MANUAL, None, now).await
 }

@@ -5,9 +5,10 @@
 pub mod guard;
 pub mod health;
 pub mod oidc;
+pub mod scim;
 pub mod state;
 
-use axum::routing::get;
+use axum::routing::{any, get};
 use axum::Router;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use tower_http::limit::RequestBodyLimitLayer;
@@ -33,5 +34,8 @@ pub fn router(state: AppState) -> Router {
             guard::page_guard,
         ))
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        // Added after the layers above: the SCIM endpoint enforces its own advertised body
+        // limit with a SCIM error, and normalises the path itself before any check.
+        .route("/api/v1/{*rest}", any(scim::handle))
         .with_state(state)
 }

@@ -5,7 +5,7 @@ use std::process::{Command, Stdio};
 
 use crate::helpers::fresh_database;
 
-fn roster(database_url: &str, args: &[&str], stdin: &str) -> (i32, String, String) {
+pub fn roster(database_url: &str, args: &[&str], stdin: &str) -> (i32, String, String) {
     roster_with(database_url, args, stdin, &[])
 }
 

@@ -233,3 +233,119 @@ fn percent_decode(s: &str) -> String {
     }
     String::from_utf8_lossy(&out).into_owned()
 }
+
+/// A SCIM integration made for a test: its id, token and endpoint path.
+pub struct Integration {
+    pub id: String,
+    pub token: String,
+    pub tenant: String,
+}
+
+impl Integration {
+    /// The endpoint path of this integration (no host).
+    pub fn path(&self, rest: &str) -> String {
+        format!(
+            "/api/v1/{}/integrations/{}/scim/v2{rest}",
+            self.tenant, self.id
+        )
+    }
+}
+
+impl TestResponse {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): status {} body {}", self.status, self.body))
+    }
+
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+    }
+}
+
+impl TestApp {
+    pub async fn create_tenant(&self, id: &str) {
+        let mut conn = self.db.acquire().await.unwrap();
+        roster::db::tenants::insert(&mut conn, id, id, self.now())
+            .await
+            .expect("tenant");
+    }
+
+    /// A SCIM integration in `tenant`, enabled.
+    pub async fn integration(&self, tenant: &str) -> Integration {
+        let created = roster::iam::integrations::create(
+            &self.db,
+            &self.clock,
+            "http://roster.test",
+            tenant,
+            "IdP",
+            "",
+            true,
+        )
+        .await
+        .expect("create integration");
+        Integration {
+            id: created.integration.id,
+            token: created.token,
+            tenant: tenant.into(),
+        }
+    }
+
+    /// A SCIM request with the integration's token.
+    pub async fn scim(
+        &self,
+        integ: &Integration,
+        method: &str,
+        rest: &str,
+        body: Option<serde_json::Value>,
+    ) -> TestResponse {
+        self.scim_raw(method, &integ.path(rest), Some(&integ.token), body, &[])
+            .await
+    }
+
+    /// A SCIM request with full control of path, token and extra headers.
+    pub async fn scim_raw(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<serde_json::Value>,
+        headers: &[(&str, &str)],
+    ) -> TestResponse {
+        let mut req = Request::builder()
+            .method(method)
+            .uri(path)
+            .header(header::ACCEPT, "application/scim+json");
+        if let Some(t) = token {
+            req = req.header(header::AUTHORIZATION, format!("Bearer {t}"));
+        }
+        let has_ct = headers
+            .iter()
+            .any(|(k, _)| k.eq_ignore_ascii_case("content-type"));
+        if body.is_some() && !has_ct {
+            req = req.header(header::CONTENT_TYPE, "application/scim+json");
+        }
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        let body = body.map(|b| Body::from(b.to_string())).unwrap_or_default();
+        self.send(req.body(body).unwrap()).await
+    }
+
+    /// Runs one SQL query returning a single integer.
+    pub async fn count(&self, sql: &str, args: &[&str]) -> i64 {
+        use sqlx::Row;
+        let mut conn = self.db.acquire().await.unwrap();
+        let mut q = sqlx::query(sql);
+        for a in args {
+            q = q.bind(*a);
+        }
+        q.fetch_one(&mut *conn)
+            .await
+            .expect("query")
+            .try_get::<i64, _>(0)
+            .expect("integer")
+    }
+}

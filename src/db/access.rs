@@ -1,0 +1,189 @@
+//! Tenant access and where it came from: `manual`, or a SCIM integration (with that integration's
+//! `externalId` for the user). An access lives while at least one source does; `active` is the
+//! per-tenant suspension flag (SCIM `active`).
+
+use sqlx::Row;
+
+use super::Conn;
+use crate::clock::Millis;
+use crate::error::AppResult;
+
+/// The source name of access granted by hand (UI or CLI).
+pub const MANUAL: &str = "manual";
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccessRow {
+    pub active: bool,
+    pub version: i64,
+}
+
+pub async fn find(conn: &mut Conn, tenant_id: &str, user_id: &str) -> AppResult<Option<AccessRow>> {
+    let row = sqlx::query(
+        "SELECT active, version FROM tenant_access WHERE tenant_id = $1 AND user_id = $2",
+    )
+    .bind(tenant_id)
+    .bind(user_id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    row.map(|r| {
+        Ok(AccessRow {
+            active: super::flag_of(r.try_get("active")?),
+            version: r.try_get("version")?,
+        })
+    })
+    .transpose()
+}
+
+/// Grants access from `source` (creating the access, active, when missing) and records the
+/// source's external id for the user.
+pub async fn grant(
+    conn: &mut Conn,
+    tenant_id: &str,
+    user_id: &str,
+    source: &str,
+    external_id: Option<&str>,
+    now: Millis,
+) -> AppResult<()> {
+    sqlx::query(
+        "INSERT INTO tenant_access (tenant_id, user_id, created_at, active, version) \
+         VALUES ($1, $2, $3, 1, 1) ON CONFLICT (tenant_id, user_id) DO NOTHING",
+    )
+    .bind(tenant_id)
+    .bind(user_id)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query(
+        "INSERT INTO tenant_access_sources (tenant_id, user_id, source, external_id, created_at) \
+         VALUES ($1, $2, $3, $4, $5) \
+         ON CONFLICT (tenant_id, user_id, source) DO UPDATE SET external_id = excluded.external_id",
+    )
+    .bind(tenant_id)
+    .bind(user_id)
+    .bind(source)
+    .bind(external_id)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Sets the per-tenant `active` flag and whether the IdP assigned it at all; true when the
+/// `active` flag changed.
+pub async fn set_active(
+    conn: &mut Conn,
+    tenant_id: &str,
+    user_id: &str,
+    active: bool,
+    assigned: bool,
+) -> AppResult<bool> {
+    sqlx::query(
+        "UPDATE tenant_access SET active_assigned = $1, version = version + 1 \
+         WHERE tenant_id = $2 AND user_id = $3 AND active_assigned <> $1",
+    )
+    .bind(super::flag(assigned))
+    .bind(tenant_id)
+    .bind(user_id)
+    .execute(&mut *conn)
+    .await?;
+    let done = sqlx::query(
+        "UPDATE tenant_access SET active = $1, version = version + 1 \
+         WHERE tenant_id = $2 AND user_id = $3 AND active <> $1",
+    )
+    .bind(super::flag(active))
+    .bind(tenant_id)
+    .bind(user_id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+/// Marks a tenant-scoped change of the user (ETag).
+pub async fn touch(conn: &mut Conn, tenant_id: &str, user_id: &str) -> AppResult<()> {
+    sqlx::query(
+        "UPDATE tenant_access SET version = version + 1 WHERE tenant_id = $1 AND user_id = $2",
+    )
+    .bind(tenant_id)
+    .bind(user_id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Removes one source; answers how many sources the access still has.
+pub async fn remove_source(
+    conn: &mut Conn,
+    tenant_id: &str,
+    user_id: &str,
+    source: &str,
+) -> AppResult<i64> {
+    sqlx::query(
+        "DELETE FROM tenant_access_sources WHERE tenant_id = $1 AND user_id = $2 AND source = $3",
+    )
+    .bind(tenant_id)
+    .bind(user_id)
+    .bind(source)
+    .execute(&mut *conn)
+    .await?;
+    let row = sqlx::query(
+        "SELECT COUNT(*) AS n FROM tenant_access_sources WHERE tenant_id = $1 AND user_id = $2",
+    )
+    .bind(tenant_id)
+    .bind(user_id)
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(row.try_get("n")?)
+}
+
+/// Ends the user's access to the tenant: their memberships in its groups, then the access itself
+/// (with its sources).
+pub async fn remove(conn: &mut Conn, tenant_id: &str, user_id: &str) -> AppResult<()> {
+    sqlx::query(
+        "DELETE FROM group_members WHERE user_id = $1 \
+         AND group_id IN (SELECT id FROM groups WHERE tenant_id = $2)",
+    )
+    .bind(user_id)
+    .bind(tenant_id)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query("DELETE FROM tenant_access WHERE tenant_id = $1 AND user_id = $2")
+        .bind(tenant_id)
+        .bind(user_id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// (accesses, active accesses) of a user across all tenants.
+pub async fn counts(conn: &mut Conn, user_id: &str) -> AppResult<(i64, i64)> {
+    let row = sqlx::query(
+        "SELECT COUNT(*) AS n, COUNT(CASE WHEN active = 1 THEN 1 END) AS a \
+         FROM tenant_access WHERE user_id = $1",
+    )
+    .bind(user_id)
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok((row.try_get("n")?, row.try_get("a")?))
+}
+
+/// The external id a source holds for a user, if any.
+pub async fn external_id(
+    conn: &mut Conn,
+    tenant_id: &str,
+    user_id: &str,
+    source: &str,
+) -> AppResult<Option<String>> {
+    let row = sqlx::query(
+        "SELECT external_id FROM tenant_access_sources \
+         WHERE tenant_id = $1 AND user_id = $2 AND source = $3",
+    )
+    .bind(tenant_id)
+    .bind(user_id)
+    .bind(source)
+    .fetch_optional(&mut *conn)
+    .await?;
+    Ok(match row {
+        Some(r) => r.try_get("external_id")?,
+        None => None,
+    })
+}

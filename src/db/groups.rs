@@ -1,0 +1,231 @@
+//! Groups of a tenant and their members. Member changes touch one row per added or removed member.
+
+use sqlx::Row;
+
+use super::scim_filter::{self, Kind, Sql};
+use super::scim_users::{ListError, Page};
+use super::{Arg, Conn};
+use crate::clock::Millis;
+use crate::error::{is_unique_violation, AppError, AppResult};
+use crate::scim::resource::SortOrder;
+
+#[derive(Debug, Clone)]
+pub struct GroupRow {
+    pub id: String,
+    pub tenant_id: String,
+    pub display_name: String,
+    pub external_id: Option<String>,
+    pub managed_by: Option<String>,
+    pub scim_json: Option<String>,
+    pub version: i64,
+    pub created_at: Millis,
+    pub updated_at: Millis,
+}
+
+const COLUMNS: &str = "g.id, g.tenant_id, g.display_name, g.external_id, g.managed_by, \
+     g.scim_json, g.version, g.created_at, g.updated_at";
+
+fn from_row(r: &sqlx::any::AnyRow) -> Result<GroupRow, sqlx::Error> {
+    Ok(GroupRow {
+        id: r.try_get("id")?,
+        tenant_id: r.try_get("tenant_id")?,
+        display_name: r.try_get("display_name")?,
+        external_id: r.try_get("external_id")?,
+        managed_by: r.try_get("managed_by")?,
+        scim_json: r.try_get("scim_json")?,
+        version: r.try_get("version")?,
+        created_at: r.try_get("created_at")?,
+        updated_at: r.try_get("updated_at")?,
+    })
+}
+
+pub async fn find(conn: &mut Conn, tenant_id: &str, id: &str) -> AppResult<Option<GroupRow>> {
+    let row = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM groups g WHERE g.tenant_id = $1 AND g.id = $2"
+    ))
+    .bind(tenant_id)
+    .bind(id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    Ok(row.as_ref().map(from_row).transpose()?)
+}
+
+pub async fn list(
+    conn: &mut Conn,
+    tenant_id: &str,
+    page: &Page<'_>,
+) -> Result<(i64, Vec<GroupRow>), ListError> {
+    let mut sql = Sql::new(vec![Arg::Text(tenant_id.into())]);
+    if let Some(f) = page.filter {
+        sql.text.push_str(" AND ");
+        scim_filter::translate(Kind::Group, f, &mut sql)?;
+    }
+    let order = match page.sort_by {
+        Some(p) => scim_filter::sort_column(Kind::Group, p)?,
+        None => "g.created_at",
+    };
+    let dir = match page.sort_order {
+        SortOrder::Ascending => "ASC",
+        SortOrder::Descending => "DESC",
+    };
+    let filter_sql = &sql.text;
+    let count_q = format!("SELECT COUNT(*) AS n FROM groups g WHERE g.tenant_id = $1{filter_sql}");
+    let total: i64 = super::bind_all(sqlx::query(&count_q), &sql.args)
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(AppError::from)?
+        .try_get("n")
+        .map_err(AppError::from)?;
+    let mut args = sql.args.clone();
+    args.push(Arg::Int(page.limit));
+    args.push(Arg::Int(page.offset));
+    let n = args.len();
+    let q = format!(
+        "SELECT {COLUMNS} FROM groups g WHERE g.tenant_id = $1{filter_sql} \
+         ORDER BY {order} {dir}, g.id {dir} LIMIT ${} OFFSET ${}",
+        n - 1,
+        n
+    );
+    let rows = super::bind_all(sqlx::query(&q), &args)
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(AppError::from)?;
+    let rows = rows
+        .iter()
+        .map(from_row)
+        .collect::<Result<_, _>>()
+        .map_err(AppError::from)?;
+    Ok((total, rows))
+}
+
+fn taken(name: &str) -> AppError {
+    AppError::Conflict(format!(
+        "a group named `{name}` already exists in this tenant"
+    ))
+}
+
+pub async fn insert(conn: &mut Conn, g: &GroupRow) -> AppResult<()> {
+    let result = sqlx::query(
+        "INSERT INTO groups (id, tenant_id, display_name, display_name_lower, external_id, \
+         managed_by, scim_json, version, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8, $9)",
+    )
+    .bind(&g.id)
+    .bind(&g.tenant_id)
+    .bind(&g.display_name)
+    .bind(g.display_name.to_lowercase())
+    .bind(g.external_id.as_deref())
+    .bind(g.managed_by.as_deref())
+    .bind(g.scim_json.as_deref())
+    .bind(g.created_at)
+    .bind(g.updated_at)
+    .execute(&mut *conn)
+    .await;
+    match result {
+        Ok(_) => Ok(()),
+        Err(e) if is_unique_violation(&e) => Err(taken(&g.display_name)),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Updates name, externalId and stored attributes; bumps the version.
+pub async fn update(conn: &mut Conn, g: &GroupRow, now: Millis) -> AppResult<()> {
+    let result = sqlx::query(
+        "UPDATE groups SET display_name = $1, display_name_lower = $2, external_id = $3, \
+         scim_json = $4, updated_at = $5, version = version + 1 WHERE tenant_id = $6 AND id = $7",
+    )
+    .bind(&g.display_name)
+    .bind(g.display_name.to_lowercase())
+    .bind(g.external_id.as_deref())
+    .bind(g.scim_json.as_deref())
+    .bind(now)
+    .bind(&g.tenant_id)
+    .bind(&g.id)
+    .execute(&mut *conn)
+    .await;
+    match result {
+        Ok(_) => Ok(()),
+        Err(e) if is_unique_violation(&e) => Err(taken(&g.display_name)),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Marks a membership change (lastModified and ETag).
+pub async fn touch(conn: &mut Conn, id: &str, now: Millis) -> AppResult<()> {
+    sqlx::query("UPDATE groups SET updated_at = $1, version = version + 1 WHERE id = $2")
+        .bind(now)
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn delete(conn: &mut Conn, tenant_id: &str, id: &str) -> AppResult<bool> {
+    let done = sqlx::query("DELETE FROM groups WHERE tenant_id = $1 AND id = $2")
+        .bind(tenant_id)
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+/// Members as `(user id, display)`: the display is the user's display name, else the userName.
+pub async fn members(conn: &mut Conn, group_id: &str) -> AppResult<Vec<(String, String)>> {
+    let rows = sqlx::query(
+        "SELECT u.id, COALESCE(u.display_name, u.username) AS display FROM group_members m \
+         JOIN users u ON u.id = m.user_id WHERE m.group_id = $1 ORDER BY u.username_lower",
+    )
+    .bind(group_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get("id")?, r.try_get("display")?)))
+        .collect()
+}
+
+/// Whether `user_id` has access to `tenant_id` (suspended or not): only such users can be members.
+pub async fn can_be_member(conn: &mut Conn, tenant_id: &str, user_id: &str) -> AppResult<bool> {
+    let row = sqlx::query(
+        "SELECT COUNT(*) AS n FROM tenant_access WHERE tenant_id = $1 AND user_id = $2",
+    )
+    .bind(tenant_id)
+    .bind(user_id)
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(row.try_get::<i64, _>("n")? > 0)
+}
+
+pub async fn add_member(
+    conn: &mut Conn,
+    group_id: &str,
+    user_id: &str,
+    now: Millis,
+) -> AppResult<()> {
+    sqlx::query(
+        "INSERT INTO group_members (group_id, user_id, created_at) VALUES ($1, $2, $3) \
+         ON CONFLICT (group_id, user_id) DO NOTHING",
+    )
+    .bind(group_id)
+    .bind(user_id)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn remove_member(conn: &mut Conn, group_id: &str, user_id: &str) -> AppResult<()> {
+    sqlx::query("DELETE FROM group_members WHERE group_id = $1 AND user_id = $2")
+        .bind(group_id)
+        .bind(user_id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn remove_all_members(conn: &mut Conn, group_id: &str) -> AppResult<()> {
+    sqlx::query("DELETE FROM group_members WHERE group_id = $1")
+        .bind(group_id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}

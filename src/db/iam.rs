@@ -1,0 +1,350 @@
+//! Roles with their permissions, bindings, service accounts and their API tokens.
+
+use sqlx::Row;
+
+use super::Conn;
+use crate::clock::Millis;
+use crate::error::AppResult;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoleRow {
+    pub id: String,
+    pub tenant_id: String,
+    pub name: String,
+    pub description: String,
+    pub managed: bool,
+}
+
+fn role_from(r: &sqlx::any::AnyRow) -> Result<RoleRow, sqlx::Error> {
+    Ok(RoleRow {
+        id: r.try_get("id")?,
+        tenant_id: r.try_get("tenant_id")?,
+        name: r.try_get("name")?,
+        description: r.try_get("description")?,
+        managed: super::flag_of(r.try_get("managed")?),
+    })
+}
+
+pub async fn find_role_by_name(
+    conn: &mut Conn,
+    tenant_id: &str,
+    name: &str,
+) -> AppResult<Option<RoleRow>> {
+    let row = sqlx::query(
+        "SELECT id, tenant_id, name, description, managed FROM roles \
+         WHERE tenant_id = $1 AND name_lower = $2",
+    )
+    .bind(tenant_id)
+    .bind(name.to_lowercase())
+    .fetch_optional(&mut *conn)
+    .await?;
+    Ok(row.as_ref().map(role_from).transpose()?)
+}
+
+pub async fn find_role(conn: &mut Conn, tenant_id: &str, id: &str) -> AppResult<Option<RoleRow>> {
+    let row = sqlx::query(
+        "SELECT id, tenant_id, name, description, managed FROM roles \
+         WHERE tenant_id = $1 AND id = $2",
+    )
+    .bind(tenant_id)
+    .bind(id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    Ok(row.as_ref().map(role_from).transpose()?)
+}
+
+pub async fn list_roles(conn: &mut Conn, tenant_id: &str) -> AppResult<Vec<RoleRow>> {
+    let rows = sqlx::query(
+        "SELECT id, tenant_id, name, description, managed FROM roles \
+         WHERE tenant_id = $1 ORDER BY name_lower",
+    )
+    .bind(tenant_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(rows.iter().map(role_from).collect::<Result<_, _>>()?)
+}
+
+/// Inserts a role and its permissions (`(resource, action)` pairs).
+pub async fn insert_role(
+    conn: &mut Conn,
+    role: &RoleRow,
+    permissions: &[(&str, &str)],
+    now: Millis,
+) -> AppResult<()> {
+    sqlx::query(
+        "INSERT INTO roles (id, tenant_id, name, name_lower, description, managed, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $7)",
+    )
+    .bind(&role.id)
+    .bind(&role.tenant_id)
+    .bind(&role.name)
+    .bind(role.name.to_lowercase())
+    .bind(&role.description)
+    .bind(super::flag(role.managed))
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    for (resource, action) in permissions {
+        sqlx::query("INSERT INTO role_permissions (role_id, resource, action) VALUES ($1, $2, $3)")
+            .bind(&role.id)
+            .bind(*resource)
+            .bind(*action)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
+pub async fn role_permissions(conn: &mut Conn, role_id: &str) -> AppResult<Vec<(String, String)>> {
+    let rows = sqlx::query(
+        "SELECT resource, action FROM role_permissions WHERE role_id = $1 ORDER BY resource, action",
+    )
+    .bind(role_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get("resource")?, r.try_get("action")?)))
+        .collect()
+}
+
+pub async fn delete_role(conn: &mut Conn, role_id: &str) -> AppResult<()> {
+    sqlx::query("DELETE FROM roles WHERE id = $1")
+        .bind(role_id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn insert_binding(
+    conn: &mut Conn,
+    tenant_id: &str,
+    role_id: &str,
+    subject_type: &str,
+    subject_id: &str,
+    now: Millis,
+) -> AppResult<String> {
+    let id = super::new_id();
+    sqlx::query(
+        "INSERT INTO bindings (id, tenant_id, role_id, subject_type, subject_id, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6) \
+         ON CONFLICT (tenant_id, role_id, subject_type, subject_id) DO NOTHING",
+    )
+    .bind(&id)
+    .bind(tenant_id)
+    .bind(role_id)
+    .bind(subject_type)
+    .bind(subject_id)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    Ok(id)
+}
+
+pub async fn delete_binding(conn: &mut Conn, tenant_id: &str, id: &str) -> AppResult<bool> {
+    let done = sqlx::query("DELETE FROM bindings WHERE tenant_id = $1 AND id = $2")
+        .bind(tenant_id)
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+pub async fn delete_bindings_of(
+    conn: &mut Conn,
+    tenant_id: &str,
+    subject_type: &str,
+    subject_id: &str,
+) -> AppResult<()> {
+    sqlx::query(
+        "DELETE FROM bindings WHERE tenant_id = $1 AND subject_type = $2 AND subject_id = $3",
+    )
+    .bind(tenant_id)
+    .bind(subject_type)
+    .bind(subject_id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// One permission a subject holds and where it comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GrantRow {
+    pub resource: String,
+    pub action: String,
+    pub role_name: String,
+    /// `None` when bound directly; the group's display name when through a group.
+    pub via_group: Option<String>,
+}
+
+fn grant_from(r: &sqlx::any::AnyRow) -> Result<GrantRow, sqlx::Error> {
+    Ok(GrantRow {
+        resource: r.try_get("resource")?,
+        action: r.try_get("action")?,
+        role_name: r.try_get("role_name")?,
+        via_group: r.try_get("via_group")?,
+    })
+}
+
+/// Permissions bound to a user directly and through the tenant's groups they belong to.
+pub async fn user_grants(
+    conn: &mut Conn,
+    tenant_id: &str,
+    user_id: &str,
+) -> AppResult<Vec<GrantRow>> {
+    let rows = sqlx::query(
+        "SELECT p.resource, p.action, r.name AS role_name, NULL AS via_group \
+         FROM bindings b JOIN roles r ON r.id = b.role_id JOIN role_permissions p ON p.role_id = r.id \
+         WHERE b.tenant_id = $1 AND b.subject_type = 'user' AND b.subject_id = $2 \
+         UNION ALL \
+         SELECT p.resource, p.action, r.name AS role_name, g.display_name AS via_group \
+         FROM group_members m JOIN groups g ON g.id = m.group_id AND g.tenant_id = $1 \
+         JOIN bindings b ON b.tenant_id = $1 AND b.subject_type = 'group' AND b.subject_id = g.id \
+         JOIN roles r ON r.id = b.role_id JOIN role_permissions p ON p.role_id = r.id \
+         WHERE m.user_id = $2",
+    )
+    .bind(tenant_id)
+    .bind(user_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(rows.iter().map(grant_from).collect::<Result<_, _>>()?)
+}
+
+/// Permissions bound to a service account.
+pub async fn service_account_grants(
+    conn: &mut Conn,
+    tenant_id: &str,
+    service_account_id: &str,
+) -> AppResult<Vec<GrantRow>> {
+    let rows = sqlx::query(
+        "SELECT p.resource, p.action, r.name AS role_name, NULL AS via_group \
+         FROM bindings b JOIN roles r ON r.id = b.role_id JOIN role_permissions p ON p.role_id = r.id \
+         WHERE b.tenant_id = $1 AND b.subject_type = 'service_account' AND b.subject_id = $2",
+    )
+    .bind(tenant_id)
+    .bind(service_account_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(rows.iter().map(grant_from).collect::<Result<_, _>>()?)
+}
+
+pub async fn insert_service_account(
+    conn: &mut Conn,
+    id: &str,
+    tenant_id: &str,
+    name: &str,
+    description: &str,
+    now: Millis,
+) -> AppResult<()> {
+    sqlx::query(
+        "INSERT INTO service_accounts (id, tenant_id, name, description, created_at) \
+         VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(id)
+    .bind(tenant_id)
+    .bind(name)
+    .bind(description)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn delete_service_account(conn: &mut Conn, id: &str) -> AppResult<()> {
+    sqlx::query("DELETE FROM service_accounts WHERE id = $1")
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenRow {
+    pub id: String,
+    pub name: String,
+    pub prefix: String,
+    pub token_hash: String,
+    pub created_at: Millis,
+    pub expires_at: Option<Millis>,
+    pub last_used_at: Option<Millis>,
+}
+
+pub async fn insert_token(
+    conn: &mut Conn,
+    service_account_id: &str,
+    token: &TokenRow,
+) -> AppResult<()> {
+    sqlx::query(
+        "INSERT INTO api_tokens (id, service_account_id, name, prefix, token_hash, created_at, expires_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(&token.id)
+    .bind(service_account_id)
+    .bind(&token.name)
+    .bind(&token.prefix)
+    .bind(&token.token_hash)
+    .bind(token.created_at)
+    .bind(token.expires_at)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// The tokens of a service account (live or not), newest first.
+pub async fn tokens_of(conn: &mut Conn, service_account_id: &str) -> AppResult<Vec<TokenRow>> {
+    let rows = sqlx::query(
+        "SELECT id, name, prefix, token_hash, created_at, expires_at, last_used_at FROM api_tokens \
+         WHERE service_account_id = $1 ORDER BY created_at DESC",
+    )
+    .bind(service_account_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(TokenRow {
+                id: r.try_get("id")?,
+                name: r.try_get("name")?,
+                prefix: r.try_get("prefix")?,
+                token_hash: r.try_get("token_hash")?,
+                created_at: r.try_get("created_at")?,
+                expires_at: r.try_get("expires_at")?,
+                last_used_at: r.try_get("last_used_at")?,
+            })
+        })
+        .collect()
+}
+
+/// Ends the service account's current tokens: deleted now, or expiring at `until`.
+pub async fn expire_tokens(
+    conn: &mut Conn,
+    service_account_id: &str,
+    until: Option<Millis>,
+) -> AppResult<()> {
+    match until {
+        None => {
+            sqlx::query("DELETE FROM api_tokens WHERE service_account_id = $1")
+                .bind(service_account_id)
+                .execute(&mut *conn)
+                .await?;
+        }
+        Some(t) => {
+            sqlx::query(
+                "UPDATE api_tokens SET expires_at = $1 WHERE service_account_id = $2 \
+                 AND (expires_at IS NULL OR expires_at > $1)",
+            )
+            .bind(t)
+            .bind(service_account_id)
+            .execute(&mut *conn)
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+pub async fn mark_token_used(conn: &mut Conn, token_id: &str, now: Millis) -> AppResult<()> {
+    sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
+        .bind(now)
+        .bind(token_id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,322 @@
+//! SCIM filters → SQL, in one place. Only attributes with an indexed column are translated
+//! (`userName`, `externalId`, `emails.value`, `displayName`, `active`, `meta.lastModified`,
+//! `meta.created`, `id`, and `members.value` for groups); any other attribute is `invalidFilter`,
+//! never a silently wrong result. The SQL refers to the aliases of `db::scim_users` (`u`, `a`, `s`)
+//! and `db::groups` (`g`).
+
+use super::Arg;
+use crate::scim::filter::eval::{parse_bool, parse_datetime};
+use crate::scim::{AttrPath, CompareOp, CompareValue, Filter, ScimError};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    User,
+    Group,
+    /// Inside `emails[…]`: one row of `user_emails e`.
+    Email,
+    /// Inside `members[…]`: one row of `group_members m`.
+    Member,
+}
+
+/// How a column compares.
+#[derive(Clone, Copy)]
+enum Col {
+    /// Stored lower-cased; the value is lower-cased (caseExact false).
+    Lower(&'static str),
+    /// Compared exactly (caseExact true).
+    Exact(&'static str),
+    /// A 0/1 flag.
+    Flag(&'static str),
+    /// Epoch millis compared with a dateTime.
+    Time(&'static str),
+    /// `EXISTS (… = value)`: emails.value or members.value.
+    Exists(&'static str),
+}
+
+/// A WHERE fragment under construction; `next` is the number of the next `$n`.
+pub struct Sql {
+    pub text: String,
+    pub args: Vec<Arg>,
+}
+
+impl Sql {
+    pub fn new(args: Vec<Arg>) -> Self {
+        Sql {
+            text: String::new(),
+            args,
+        }
+    }
+
+    /// Adds an argument and answers its placeholder.
+    pub fn arg(&mut self, a: Arg) -> String {
+        self.args.push(a);
+        format!("${}", self.args.len())
+    }
+}
+
+const UNSUPPORTED: &str = "filtering on `";
+
+fn unsupported(path: &AttrPath) -> ScimError {
+    ScimError::InvalidFilter(format!(
+        "{UNSUPPORTED}{path}` is not supported; filter on userName, externalId, emails.value, \
+         displayName, active, meta.lastModified, meta.created, id or members.value"
+    ))
+}
+
+fn column(kind: Kind, path: &AttrPath) -> Result<Col, ScimError> {
+    let name = path.name.to_ascii_lowercase();
+    let sub = path.sub_attr.as_deref().map(str::to_ascii_lowercase);
+    if let Some(urn) = &path.urn {
+        let core = match kind {
+            Kind::Group | Kind::Member => crate::scim::resource::GROUP_URN,
+            _ => crate::scim::resource::USER_URN,
+        };
+        if !urn.eq_ignore_ascii_case(core) {
+            return Err(unsupported(path));
+        }
+    }
+    let col = match (kind, name.as_str(), sub.as_deref()) {
+        (Kind::Email, "value", None) => Col::Lower("e.value_lower"),
+        (Kind::Email, "type", None) => Col::Lower("e.kind"),
+        (Kind::Member, "value", None) => Col::Exact("m.user_id"),
+        (Kind::User, "id", None) => Col::Exact("u.id"),
+        (Kind::Group, "id", None) => Col::Exact("g.id"),
+        (Kind::User, "username", None) => Col::Lower("u.username_lower"),
+        (Kind::User, "externalid", None) => Col::Exact("s.external_id"),
+        (Kind::User, "displayname", None) => Col::Lower("u.display_name_lower"),
+        (Kind::User, "active", None) => Col::Flag("a.active"),
+        (Kind::User, "emails", None | Some("value")) => Col::Exists(
+            "EXISTS (SELECT 1 FROM user_emails e WHERE e.user_id = u.id AND e.value_lower",
+        ),
+        (Kind::User, "meta", Some("lastmodified")) => Col::Time("u.updated_at"),
+        (Kind::User, "meta", Some("created")) => Col::Time("u.created_at"),
+        (Kind::Group, "displayname", None) => Col::Lower("g.display_name_lower"),
+        (Kind::Group, "externalid", None) => Col::Exact("g.external_id"),
+        (Kind::Group, "members", None | Some("value")) => Col::Exists(
+            "EXISTS (SELECT 1 FROM group_members m WHERE m.group_id = g.id AND m.user_id",
+        ),
+        (Kind::Group, "meta", Some("lastmodified")) => Col::Time("g.updated_at"),
+        (Kind::Group, "meta", Some("created")) => Col::Time("g.created_at"),
+        _ => return Err(unsupported(path)),
+    };
+    Ok(col)
+}
+
+fn like_escape(s: &str) -> String {
+    s.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
+}
+
+fn text_value(v: &CompareValue) -> Option<String> {
+    match v {
+        CompareValue::Str(s) => Some(s.clone()),
+        CompareValue::Number(n) => Some(n.to_string()),
+        CompareValue::Bool(b) => Some(b.to_string()),
+        CompareValue::Null => None,
+    }
+}
+
+/// Appends the SQL for `filter` to `sql`.
+pub fn translate(kind: Kind, filter: &Filter, sql: &mut Sql) -> Result<(), ScimError> {
+    match filter {
+        Filter::And(items) | Filter::Or(items) => {
+            let joiner = if matches!(filter, Filter::And(_)) {
+                " AND "
+            } else {
+                " OR "
+            };
+            sql.text.push('(');
+            for (i, f) in items.iter().enumerate() {
+                if i > 0 {
+                    sql.text.push_str(joiner);
+                }
+                translate(kind, f, sql)?;
+            }
+            sql.text.push(')');
+        }
+        Filter::Not(inner) => {
+            sql.text.push_str("NOT (");
+            translate(kind, inner, sql)?;
+            sql.text.push(')');
+        }
+        Filter::Present(path) => match column(kind, path)? {
+            Col::Lower(c) | Col::Exact(c) => sql
+                .text
+                .push_str(&format!("({c} IS NOT NULL AND {c} <> '')")),
+            Col::Time(c) => sql.text.push_str(&format!("({c} IS NOT NULL)")),
+            Col::Flag(_) => sql.text.push_str("(1 = 1)"),
+            Col::Exists(prefix) => sql.text.push_str(&format!("{prefix} IS NOT NULL)")),
+        },
+        Filter::ValuePath { attr, filter } => {
+            // One element must match the whole inner filter: an EXISTS over its rows.
+            let (inner_kind, prefix) = match (kind, attr.name.to_ascii_lowercase().as_str()) {
+                (Kind::User, "emails") => (
+                    Kind::Email,
+                    "EXISTS (SELECT 1 FROM user_emails e WHERE e.user_id = u.id AND ",
+                ),
+                (Kind::Group, "members") => (
+                    Kind::Member,
+                    "EXISTS (SELECT 1 FROM group_members m WHERE m.group_id = g.id AND ",
+                ),
+                _ => return Err(unsupported(attr)),
+            };
+            sql.text.push_str(prefix);
+            translate(inner_kind, filter, sql)?;
+            sql.text.push(')');
+        }
+        Filter::Compare { path, op, value } => compare(kind, path, *op, value, sql)?,
+    }
+    Ok(())
+}
+
+fn compare(
+    kind: Kind,
+    path: &AttrPath,
+    op: CompareOp,
+    value: &CompareValue,
+    sql: &mut Sql,
+) -> Result<(), ScimError> {
+    let col = column(kind, path)?;
+    let bad = |why: &str| ScimError::InvalidFilter(format!("`{path} {op} {value}`: {why}"));
+    match col {
+        Col::Flag(c) => {
+            let b = match value {
+                CompareValue::Bool(b) => *b,
+                CompareValue::Str(s) => {
+                    parse_bool(s).ok_or_else(|| bad("expected true or false"))?
+                }
+                _ => return Err(bad("expected true or false")),
+            };
+            let p = sql.arg(Arg::Int(super::flag(b)));
+            match op {
+                CompareOp::Eq => sql.text.push_str(&format!("{c} = {p}")),
+                CompareOp::Ne => sql.text.push_str(&format!("{c} <> {p}")),
+                _ => return Err(bad("booleans only compare with eq and ne")),
+            }
+        }
+        Col::Time(c) => {
+            let CompareValue::Str(s) = value else {
+                return Err(bad("expected an RFC 3339 dateTime"));
+            };
+            let t = parse_datetime(s).ok_or_else(|| bad("expected an RFC 3339 dateTime"))?;
+            let millis = (t.unix_timestamp_nanos() / 1_000_000) as i64;
+            let p = sql.arg(Arg::Int(millis));
+            let o = match op {
+                CompareOp::Eq => "=",
+                CompareOp::Ne => "<>",
+                CompareOp::Gt => ">",
+                CompareOp::Ge => ">=",
+                CompareOp::Lt => "<",
+                CompareOp::Le => "<=",
+                _ => return Err(bad("dateTimes compare with eq, ne, gt, ge, lt and le")),
+            };
+            sql.text.push_str(&format!("{c} {o} {p}"));
+        }
+        Col::Lower(c) | Col::Exact(c) | Col::Exists(c) => {
+            let lower = !matches!(col, Col::Exact(_));
+            let Some(text) = text_value(value) else {
+                // `eq null` means "not present".
+                return match op {
+                    CompareOp::Eq if !matches!(col, Col::Exists(_)) => {
+                        sql.text.push_str(&format!("{c} IS NULL"));
+                        Ok(())
+                    }
+                    CompareOp::Ne if !matches!(col, Col::Exists(_)) => {
+                        sql.text.push_str(&format!("{c} IS NOT NULL"));
+                        Ok(())
+                    }
+                    _ => Err(bad("null only compares with eq and ne")),
+                };
+            };
+            let text = if lower { text.to_lowercase() } else { text };
+            let (o, arg) = match op {
+                CompareOp::Eq => ("=", text),
+                CompareOp::Ne => ("<>", text),
+                CompareOp::Gt => (">", text),
+                CompareOp::Ge => (">=", text),
+                CompareOp::Lt => ("<", text),
+                CompareOp::Le => ("<=", text),
+                CompareOp::Co => ("LIKE", format!("%{}%", like_escape(&text))),
+                CompareOp::Sw => ("LIKE", format!("{}%", like_escape(&text))),
+                CompareOp::Ew => ("LIKE", format!("%{}", like_escape(&text))),
+            };
+            let p = sql.arg(Arg::Text(arg));
+            let escape = if o == "LIKE" { " ESCAPE '\\'" } else { "" };
+            match col {
+                Col::Exists(prefix) => {
+                    if op == CompareOp::Ne {
+                        sql.text.push_str(&format!("NOT {prefix} = {p})"));
+                    } else {
+                        sql.text.push_str(&format!("{prefix} {o} {p}{escape})"));
+                    }
+                }
+                _ if op == CompareOp::Ne => {
+                    sql.text.push_str(&format!("({c} IS NULL OR {c} <> {p})"))
+                }
+                _ => sql.text.push_str(&format!("{c} {o} {p}{escape}")),
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Whether `filter` runs entirely as SQL (every attribute it names has a column).
+pub fn is_indexed(kind: Kind, filter: &Filter) -> bool {
+    match translate(kind, filter, &mut Sql::new(Vec::new())) {
+        Ok(()) => true,
+        Err(ScimError::InvalidFilter(d)) => !d.starts_with(UNSUPPORTED),
+        Err(_) => true,
+    }
+}
+
+/// The ORDER BY column for `sortBy`, or `invalidValue` for an attribute without one.
+pub fn sort_column(kind: Kind, path: &AttrPath) -> Result<&'static str, ScimError> {
+    match column(kind, path) {
+        Ok(Col::Lower(c) | Col::Exact(c) | Col::Time(c) | Col::Flag(c)) => Ok(c),
+        _ => Err(ScimError::InvalidValue(format!(
+            "sorting by `{path}` is not supported; sort by userName, displayName, externalId, \
+             id, meta.created or meta.lastModified"
+        ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sql(kind: Kind, f: &str) -> Result<(String, Vec<Arg>), ScimError> {
+        let mut s = Sql::new(vec![Arg::Text("t".into())]);
+        translate(kind, &Filter::parse(f)?, &mut s)?;
+        Ok((s.text, s.args))
+    }
+
+    #[test]
+    fn username_eq_compares_the_lowercase_column() {
+        let (text, args) = sql(Kind::User, "userName eq \"JDoe\"").unwrap();
+        assert_eq!(text, "u.username_lower = $2");
+        assert_eq!(args[1], Arg::Text("jdoe".into()));
+    }
+
+    #[test]
+    fn emails_value_path_is_an_exists_subquery() {
+        let (text, _) = sql(Kind::User, "emails[value eq \"a@b.c\"]").unwrap();
+        assert!(
+            text.starts_with("EXISTS (SELECT 1 FROM user_emails"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn unindexed_attributes_are_an_invalid_filter() {
+        let err = sql(Kind::User, "title eq \"x\"").unwrap_err();
+        assert!(matches!(err, ScimError::InvalidFilter(_)));
+    }
+
+    #[test]
+    fn like_patterns_escape_wildcards() {
+        let (text, args) = sql(Kind::Group, "displayName sw \"a_%\"").unwrap();
+        assert!(text.contains("LIKE $2 ESCAPE"));
+        assert_eq!(args[1], Arg::Text("a\\_\\%%".into()));
+    }
+}

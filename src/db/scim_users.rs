@@ -1,0 +1,309 @@
+//! Users as one SCIM integration sees them in one tenant: the global user, its tenant access
+//! (`active`) and the integration's `externalId` for it. Filters and paging run in SQL.
+
+use sqlx::Row;
+
+use super::scim_filter::{self, Kind, Sql};
+use super::{Arg, Conn};
+use crate::clock::Millis;
+use crate::error::{is_unique_violation, AppError, AppResult};
+use crate::scim::resource::SortOrder;
+use crate::scim::{AttrPath, Filter, ScimError};
+
+#[derive(Debug, Clone)]
+pub struct ScimUserRow {
+    pub id: String,
+    pub username: String,
+    pub scim_json: Option<String>,
+    pub created_by: Option<String>,
+    pub created_at: Millis,
+    pub updated_at: Millis,
+    pub version: i64,
+    pub access_active: bool,
+    pub access_active_assigned: bool,
+    pub access_version: i64,
+    pub external_id: Option<String>,
+}
+
+/// `$1` = tenant, `$2` = the integration (source) whose externalId is shown.
+const FROM: &str = "FROM users u \
+     JOIN tenant_access a ON a.user_id = u.id AND a.tenant_id = $1 \
+     LEFT JOIN tenant_access_sources s ON s.tenant_id = a.tenant_id AND s.user_id = u.id AND s.source = $2";
+const COLUMNS: &str = "u.id, u.username, u.scim_json, u.created_by, u.created_at, u.updated_at, \
+     u.version, a.active AS access_active, a.active_assigned, a.version AS access_version, s.external_id";
+
+fn from_row(r: &sqlx::any::AnyRow) -> Result<ScimUserRow, sqlx::Error> {
+    Ok(ScimUserRow {
+        id: r.try_get("id")?,
+        username: r.try_get("username")?,
+        scim_json: r.try_get("scim_json")?,
+        created_by: r.try_get("created_by")?,
+        created_at: r.try_get("created_at")?,
+        updated_at: r.try_get("updated_at")?,
+        version: r.try_get("version")?,
+        access_active: super::flag_of(r.try_get("access_active")?),
+        access_active_assigned: super::flag_of(r.try_get("active_assigned")?),
+        access_version: r.try_get("access_version")?,
+        external_id: r.try_get("external_id")?,
+    })
+}
+
+pub async fn find(
+    conn: &mut Conn,
+    tenant_id: &str,
+    source: &str,
+    user_id: &str,
+) -> AppResult<Option<ScimUserRow>> {
+    let row = sqlx::query(&format!("SELECT {COLUMNS} {FROM} WHERE u.id = $3"))
+        .bind(tenant_id)
+        .bind(source)
+        .bind(user_id)
+        .fetch_optional(&mut *conn)
+        .await?;
+    Ok(row.as_ref().map(from_row).transpose()?)
+}
+
+/// A global user by userName (case-insensitive): `(id, created_by)`.
+pub async fn find_global(
+    conn: &mut Conn,
+    username: &str,
+) -> AppResult<Option<(String, Option<String>)>> {
+    let row = sqlx::query("SELECT id, created_by FROM users WHERE username_lower = $1")
+        .bind(username.to_lowercase())
+        .fetch_optional(&mut *conn)
+        .await?;
+    row.map(|r| Ok((r.try_get("id")?, r.try_get("created_by")?)))
+        .transpose()
+}
+
+pub struct Page<'a> {
+    pub filter: Option<&'a Filter>,
+    pub sort_by: Option<&'a AttrPath>,
+    pub sort_order: SortOrder,
+    /// 0-based.
+    pub offset: i64,
+    pub limit: i64,
+}
+
+/// Runs a list query: the total and one page of rows. Errors are SCIM errors for bad filters.
+pub async fn list(
+    conn: &mut Conn,
+    tenant_id: &str,
+    source: &str,
+    page: &Page<'_>,
+) -> Result<(i64, Vec<ScimUserRow>), ListError> {
+    let mut sql = Sql::new(vec![Arg::Text(tenant_id.into()), Arg::Text(source.into())]);
+    if let Some(f) = page.filter {
+        scim_filter::translate(Kind::User, f, &mut sql)?;
+    }
+    let filter_sql = if sql.text.is_empty() {
+        String::new()
+    } else {
+        format!("WHERE {}", sql.text)
+    };
+    let order = match page.sort_by {
+        Some(p) => scim_filter::sort_column(Kind::User, p)?,
+        None => "u.created_at",
+    };
+    let dir = match page.sort_order {
+        SortOrder::Ascending => "ASC",
+        SortOrder::Descending => "DESC",
+    };
+    let count_q = format!("SELECT COUNT(*) AS n {FROM} {filter_sql}");
+    let total: i64 = super::bind_all(sqlx::query(&count_q), &sql.args)
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(AppError::from)?
+        .try_get("n")
+        .map_err(AppError::from)?;
+    let mut args = sql.args.clone();
+    args.push(Arg::Int(page.limit));
+    args.push(Arg::Int(page.offset));
+    let n = args.len();
+    let q = format!(
+        "SELECT {COLUMNS} {FROM} {filter_sql} ORDER BY {order} {dir}, u.id {dir} LIMIT ${} OFFSET ${}",
+        n - 1,
+        n
+    );
+    let rows = super::bind_all(sqlx::query(&q), &args)
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(AppError::from)?;
+    let rows = rows
+        .iter()
+        .map(from_row)
+        .collect::<Result<_, _>>()
+        .map_err(AppError::from)?;
+    Ok((total, rows))
+}
+
+/// A list failure: a SCIM error (bad filter or sort) or a storage error.
+#[derive(Debug)]
+pub enum ListError {
+    Scim(ScimError),
+    App(AppError),
+}
+
+impl From<ScimError> for ListError {
+    fn from(e: ScimError) -> Self {
+        ListError::Scim(e)
+    }
+}
+
+impl From<AppError> for ListError {
+    fn from(e: AppError) -> Self {
+        ListError::App(e)
+    }
+}
+
+/// The global attributes of a user that have columns.
+pub struct Profile<'a> {
+    pub username: &'a str,
+    pub display_name: Option<&'a str>,
+    pub primary_email: Option<&'a str>,
+    pub scim_json: &'a str,
+    /// `(value, type)` of every email.
+    pub emails: &'a [(String, String)],
+}
+
+pub async fn insert(
+    conn: &mut Conn,
+    id: &str,
+    profile: &Profile<'_>,
+    password_hash: Option<&str>,
+    created_by: &str,
+    now: Millis,
+) -> AppResult<()> {
+    let result = sqlx::query(
+        "INSERT INTO users (id, username, username_lower, email, email_lower, display_name, \
+         display_name_lower, password_hash, is_superadmin, active, created_at, updated_at, \
+         scim_json, created_by, version) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, 1, $9, $9, $10, $11, 1)",
+    )
+    .bind(id)
+    .bind(profile.username)
+    .bind(profile.username.to_lowercase())
+    .bind(profile.primary_email)
+    .bind(profile.primary_email.map(str::to_lowercase))
+    .bind(profile.display_name)
+    .bind(profile.display_name.map(str::to_lowercase))
+    .bind(password_hash)
+    .bind(now)
+    .bind(profile.scim_json)
+    .bind(created_by)
+    .execute(&mut *conn)
+    .await;
+    match result {
+        Ok(_) => {}
+        Err(e) if is_unique_violation(&e) => {
+            return Err(AppError::Conflict(format!(
+                "the userName `{}` is taken",
+                profile.username
+            )))
+        }
+        Err(e) => return Err(e.into()),
+    }
+    replace_emails(conn, id, profile.emails).await
+}
+
+pub async fn update_profile(
+    conn: &mut Conn,
+    id: &str,
+    profile: &Profile<'_>,
+    now: Millis,
+) -> AppResult<()> {
+    let result = sqlx::query(
+        "UPDATE users SET username = $1, username_lower = $2, email = $3, email_lower = $4, \
+         display_name = $5, display_name_lower = $6, scim_json = $7, updated_at = $8, \
+         version = version + 1 WHERE id = $9",
+    )
+    .bind(profile.username)
+    .bind(profile.username.to_lowercase())
+    .bind(profile.primary_email)
+    .bind(profile.primary_email.map(str::to_lowercase))
+    .bind(profile.display_name)
+    .bind(profile.display_name.map(str::to_lowercase))
+    .bind(profile.scim_json)
+    .bind(now)
+    .bind(id)
+    .execute(&mut *conn)
+    .await;
+    match result {
+        Ok(_) => {}
+        Err(e) if is_unique_violation(&e) => {
+            return Err(AppError::Conflict(format!(
+                "the userName `{}` is taken",
+                profile.username
+            )))
+        }
+        Err(e) => return Err(e.into()),
+    }
+    replace_emails(conn, id, profile.emails).await
+}
+
+async fn replace_emails(conn: &mut Conn, id: &str, emails: &[(String, String)]) -> AppResult<()> {
+    sqlx::query("DELETE FROM user_emails WHERE user_id = $1")
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    for (value, kind) in emails {
+        sqlx::query(
+            "INSERT INTO user_emails (user_id, value_lower, kind) VALUES ($1, $2, $3) \
+             ON CONFLICT (user_id, value_lower, kind) DO NOTHING",
+        )
+        .bind(id)
+        .bind(value.to_lowercase())
+        .bind(kind.to_lowercase())
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+pub async fn set_password(conn: &mut Conn, id: &str, hash: &str, now: Millis) -> AppResult<()> {
+    sqlx::query("UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3")
+        .bind(hash)
+        .bind(now)
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// Marks a change of the user (lastModified and ETag).
+pub async fn touch(conn: &mut Conn, id: &str, now: Millis) -> AppResult<()> {
+    sqlx::query("UPDATE users SET updated_at = $1, version = version + 1 WHERE id = $2")
+        .bind(now)
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// The tenant's groups a user belongs to: `(group id, display name)`.
+pub async fn groups_of(
+    conn: &mut Conn,
+    tenant_id: &str,
+    user_id: &str,
+) -> AppResult<Vec<(String, String)>> {
+    let rows = sqlx::query(
+        "SELECT g.id, g.display_name FROM group_members m JOIN groups g ON g.id = m.group_id \
+         WHERE m.user_id = $1 AND g.tenant_id = $2 ORDER BY g.display_name_lower",
+    )
+    .bind(user_id)
+    .bind(tenant_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get("id")?, r.try_get("display_name")?)))
+        .collect()
+}
+
+/// Ends every session of a user.
+pub async fn end_sessions(conn: &mut Conn, user_id: &str) -> AppResult<()> {
+    sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+        .bind(user_id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,284 @@
+//! SCIM integrations: creating one (with the tenant's `SCIMProvisioner` role, a service account
+//! bound to it and a Secret Token shown once), enabling, disabling, deleting, rotating the token,
+//! and authenticating a request to an integration's endpoint.
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use rand::{Rng, RngCore};
+use subtle::ConstantTimeEq;
+
+use crate::auth::session::hash_token;
+use crate::clock::{Clock, Millis};
+use crate::db::iam::TokenRow;
+use crate::db::scim_integrations::IntegrationRow;
+use crate::db::{self, Conn, Db};
+use crate::error::{AppError, AppResult};
+use crate::iam::permissions::{self, Permissions, Subject};
+use crate::scim::ScimError;
+
+/// Length of an integration id (like `zIRjRAMGvkammpeLVuyJl`).
+pub const ID_LEN: usize = 21;
+/// Random bytes in a Secret Token: 150 bytes are 200 URL-safe base64 characters.
+const TOKEN_BYTES: usize = 150;
+/// Characters of a token kept in clear to recognise it.
+const PREFIX_LEN: usize = 8;
+
+/// A new integration and its Secret Token (only ever returned here and by [`rotate`]).
+#[derive(Debug)]
+pub struct Created {
+    pub integration: IntegrationRow,
+    pub endpoint: String,
+    pub token: String,
+}
+
+fn new_integration_id() -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    let mut rng = rand::rngs::OsRng;
+    (0..ID_LEN)
+        .map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char)
+        .collect()
+}
+
+fn new_token(now: Millis, name: &str) -> (String, TokenRow) {
+    let mut bytes = [0u8; TOKEN_BYTES];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    let token = URL_SAFE_NO_PAD.encode(bytes);
+    let row = TokenRow {
+        id: db::new_id(),
+        name: name.into(),
+        prefix: token[..PREFIX_LEN].to_string(),
+        token_hash: hash_token(&token),
+        created_at: now,
+        expires_at: None,
+        last_used_at: None,
+    };
+    (token, row)
+}
+
+/// The endpoint URL of an integration.
+pub fn endpoint(public_base: &str, tenant_id: &str, id: &str) -> String {
+    format!(
+        "{}/api/v1/{tenant_id}/integrations/{id}/scim/v2",
+        public_base.trim_end_matches('/')
+    )
+}
+
+pub async fn create(
+    db: &Db,
+    clock: &dyn Clock,
+    public_base: &str,
+    tenant_id: &str,
+    name: &str,
+    description: &str,
+    enabled: bool,
+) -> AppResult<Created> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(AppError::invalid(
+            "name",
+            "Give the integration a name of 1 to 100 characters.",
+        ));
+    }
+    let now = clock.now_millis();
+    let mut tx = db.begin().await?;
+    if db::tenants::find(&mut tx, tenant_id).await?.is_none() {
+        return Err(AppError::NotFound(format!(
+            "There is no tenant `{tenant_id}`."
+        )));
+    }
+    let role =
+        permissions::ensure_managed_role(&mut tx, tenant_id, permissions::SCIM_PROVISIONER, now)
+            .await?;
+    let id = new_integration_id();
+    let sa_id = db::new_id();
+    db::iam::insert_service_account(
+        &mut tx,
+        &sa_id,
+        tenant_id,
+        &format!("scim-{}", id.to_lowercase()),
+        &format!("SCIM integration {name}"),
+        now,
+    )
+    .await?;
+    db::iam::insert_binding(&mut tx, tenant_id, &role.id, "service_account", &sa_id, now).await?;
+    let (token, token_row) = new_token(now, "Secret Token");
+    db::iam::insert_token(&mut tx, &sa_id, &token_row).await?;
+    let integration = IntegrationRow {
+        id: id.clone(),
+        tenant_id: tenant_id.into(),
+        name: name.into(),
+        description: description.trim().into(),
+        enabled,
+        service_account_id: sa_id,
+        created_at: now,
+        updated_at: now,
+    };
+    db::scim_integrations::insert(&mut tx, &integration).await?;
+    tx.commit().await?;
+    Ok(Created {
+        endpoint: endpoint(public_base, tenant_id, &id),
+        integration,
+        token,
+    })
+}
+
+async fn require(conn: &mut Conn, tenant_id: &str, id: &str) -> AppResult<IntegrationRow> {
+    db::scim_integrations::find(conn, tenant_id, id)
+        .await?
+        .ok_or_else(|| {
+            AppError::NotFound(format!(
+                "Tenant `{tenant_id}` has no SCIM integration `{id}`."
+            ))
+        })
+}
+
+pub async fn set_enabled(
+    db: &Db,
+    clock: &dyn Clock,
+    tenant_id: &str,
+    id: &str,
+    enabled: bool,
+) -> AppResult<IntegrationRow> {
+    let mut tx = db.begin().await?;
+    require(&mut tx, tenant_id, id).await?;
+    db::scim_integrations::set_enabled(&mut tx, tenant_id, id, enabled, clock.now_millis()).await?;
+    let row = require(&mut tx, tenant_id, id).await?;
+    tx.commit().await?;
+    Ok(row)
+}
+
+/// Deletes the integration and its service account (revoking the token). The users and groups it
+/// provisioned stay.
+pub async fn delete(db: &Db, tenant_id: &str, id: &str) -> AppResult<()> {
+    let mut tx = db.begin().await?;
+    let row = require(&mut tx, tenant_id, id).await?;
+    db::scim_integrations::delete(&mut tx, tenant_id, id).await?;
+    db::iam::delete_bindings_of(
+        &mut tx,
+        tenant_id,
+        "service_account",
+        &row.service_account_id,
+    )
+    .await?;
+    db::iam::delete_service_account(&mut tx, &row.service_account_id).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Issues a new Secret Token. The old one stops working after `grace_millis` (now, when `None`
+/// or 0).
+pub async fn rotate(
+    db: &Db,
+    clock: &dyn Clock,
+    tenant_id: &str,
+    id: &str,
+    grace_millis: Option<i64>,
+) -> AppResult<String> {
+    let now = clock.now_millis();
+    let mut tx = db.begin().await?;
+    let row = require(&mut tx, tenant_id, id).await?;
+    let until = grace_millis.filter(|g| *g > 0).map(|g| now + g);
+    db::iam::expire_tokens(&mut tx, &row.service_account_id, until).await?;
+    let (token, token_row) = new_token(now, "Secret Token");
+    db::iam::insert_token(&mut tx, &row.service_account_id, &token_row).await?;
+    tx.commit().await?;
+    Ok(token)
+}
+
+pub async fn list(db: &Db, tenant_id: &str) -> AppResult<Vec<IntegrationRow>> {
+    let mut conn = db.acquire().await?;
+    db::scim_integrations::list(&mut conn, tenant_id).await
+}
+
+pub async fn log(
+    db: &Db,
+    tenant_id: &str,
+    id: &str,
+    limit: i64,
+) -> AppResult<Vec<db::scim_log::LogEntry>> {
+    let mut conn = db.acquire().await?;
+    require(&mut conn, tenant_id, id).await?;
+    db::scim_log::list(&mut conn, id, limit).await
+}
+
+/// A request that proved it may speak for an integration.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub integration: IntegrationRow,
+    pub permissions: Permissions,
+}
+
+impl Caller {
+    /// 403 unless the integration's roles allow `action` on `resource`.
+    pub fn require(&self, resource: &str, action: &str) -> Result<(), ScimError> {
+        if self.permissions.allows(resource, action) {
+            Ok(())
+        } else {
+            Err(ScimError::Forbidden(format!(
+                "this integration's roles do not grant {resource}:{action}"
+            )))
+        }
+    }
+}
+
+/// Bearer token → service account → integration. The token must belong to the integration named
+/// in the URL; hashes are compared in constant time.
+pub async fn authenticate(
+    conn: &mut Conn,
+    now: Millis,
+    tenant_id: &str,
+    integration_id: &str,
+    bearer: Option<&str>,
+) -> Result<Caller, ScimError> {
+    let internal = |e: AppError| ScimError::Internal(e.to_string());
+    let integration = db::scim_integrations::find(conn, tenant_id, integration_id)
+        .await
+        .map_err(internal)?
+        .ok_or_else(|| ScimError::NotFound("there is no such SCIM integration".into()))?;
+    let Some(bearer) = bearer.filter(|b| !b.is_empty()) else {
+        return Err(ScimError::Unauthorized(
+            "send the integration's Secret Token as `Authorization: Bearer <token>`".into(),
+        ));
+    };
+    let presented = hash_token(bearer);
+    let tokens = db::iam::tokens_of(conn, &integration.service_account_id)
+        .await
+        .map_err(internal)?;
+    let mut found: Option<&TokenRow> = None;
+    for t in &tokens {
+        if bool::from(t.token_hash.as_bytes().ct_eq(presented.as_bytes())) {
+            found = Some(t);
+        }
+    }
+    let Some(token) = found else {
+        return Err(ScimError::Unauthorized(
+            "the bearer token is not valid for this integration".into(),
+        ));
+    };
+    if token.expires_at.is_some_and(|e| e <= now) {
+        return Err(ScimError::Unauthorized(
+            "the bearer token has expired; use the integration's current Secret Token".into(),
+        ));
+    }
+    if !integration.enabled {
+        return Err(ScimError::Unauthorized(
+            "this SCIM integration is disabled; enable it in Roster to resume provisioning".into(),
+        ));
+    }
+    db::iam::mark_token_used(conn, &token.id, now)
+        .await
+        .map_err(internal)?;
+    let permissions = permissions::effective(
+        conn,
+        tenant_id,
+        Subject::ServiceAccount {
+            id: &integration.service_account_id,
+        },
+    )
+    .await
+    .map_err(internal)?;
+    Ok(Caller {
+        integration,
+        permissions,
+    })
+}

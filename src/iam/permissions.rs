@@ -1,0 +1,195 @@
+//! Roles, bindings and the one answer to "what may this subject do in this tenant, and why".
+//! Every check (SCIM, server functions, UI) goes through [`effective`].
+
+use crate::clock::Millis;
+use crate::db::{self, iam::RoleRow, Conn};
+use crate::error::AppResult;
+
+pub const RESOURCES: [&str; 7] = [
+    "USERS",
+    "GROUPS",
+    "ROLES",
+    "BINDINGS",
+    "SERVICE_ACCOUNTS",
+    "INTEGRATIONS",
+    "AUDITLOG",
+];
+pub const ACTIONS: [&str; 4] = ["CREATE", "READ", "UPDATE", "DELETE"];
+
+pub const ADMIN: &str = "Admin";
+pub const VIEWER: &str = "Viewer";
+pub const SCIM_PROVISIONER: &str = "SCIMProvisioner";
+
+/// Who asks.
+#[derive(Debug, Clone, Copy)]
+pub enum Subject<'a> {
+    User { id: &'a str, superadmin: bool },
+    ServiceAccount { id: &'a str },
+}
+
+/// Where a permission comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origin {
+    /// Superadmins may do everything everywhere.
+    Superadmin,
+    /// A role bound to the subject itself.
+    Role(String),
+    /// A role bound to a group the user belongs to: (role, group display name).
+    RoleViaGroup(String, String),
+}
+
+impl std::fmt::Display for Origin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Origin::Superadmin => f.write_str("superadmin"),
+            Origin::Role(r) => f.write_str(r),
+            Origin::RoleViaGroup(r, g) => write!(f, "{r}, via group {g}"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Grant {
+    pub resource: String,
+    pub action: String,
+    pub origin: Origin,
+}
+
+/// A subject's effective permissions in a tenant, each with its origins.
+#[derive(Debug, Clone, Default)]
+pub struct Permissions {
+    pub grants: Vec<Grant>,
+}
+
+impl Permissions {
+    pub fn allows(&self, resource: &str, action: &str) -> bool {
+        self.grants
+            .iter()
+            .any(|g| g.resource == resource && g.action == action)
+    }
+
+    /// The origins of one permission ("Viewer, via group Engineering").
+    pub fn origins(&self, resource: &str, action: &str) -> Vec<&Origin> {
+        self.grants
+            .iter()
+            .filter(|g| g.resource == resource && g.action == action)
+            .map(|g| &g.origin)
+            .collect()
+    }
+}
+
+/// The union of the roles bound to the subject and (for users) to each of the tenant's groups
+/// they belong to. A user without access to the tenant (or suspended there) has none.
+pub async fn effective(
+    conn: &mut Conn,
+    tenant_id: &str,
+    subject: Subject<'_>,
+) -> AppResult<Permissions> {
+    let rows = match subject {
+        Subject::User {
+            superadmin: true, ..
+        } => {
+            let grants = RESOURCES
+                .iter()
+                .flat_map(|r| {
+                    ACTIONS.iter().map(move |a| Grant {
+                        resource: (*r).into(),
+                        action: (*a).into(),
+                        origin: Origin::Superadmin,
+                    })
+                })
+                .collect();
+            return Ok(Permissions { grants });
+        }
+        Subject::User { id, .. } => {
+            match db::access::find(conn, tenant_id, id).await? {
+                Some(a) if a.active => {}
+                _ => return Ok(Permissions::default()),
+            }
+            db::iam::user_grants(conn, tenant_id, id).await?
+        }
+        Subject::ServiceAccount { id } => {
+            db::iam::service_account_grants(conn, tenant_id, id).await?
+        }
+    };
+    let grants = rows
+        .into_iter()
+        .map(|r| Grant {
+            origin: match r.via_group {
+                Some(g) => Origin::RoleViaGroup(r.role_name, g),
+                None => Origin::Role(r.role_name),
+            },
+            resource: r.resource,
+            action: r.action,
+        })
+        .collect();
+    Ok(Permissions { grants })
+}
+
+/// The permissions of a managed role.
+pub fn managed_permissions(name: &str) -> Vec<(&'static str, &'static str)> {
+    match name {
+        ADMIN => RESOURCES
+            .iter()
+            .flat_map(|r| ACTIONS.iter().map(move |a| (*r, *a)))
+            .collect(),
+        VIEWER => RESOURCES.iter().map(|r| (*r, "READ")).collect(),
+        SCIM_PROVISIONER => {
+            let mut p = Vec::new();
+            for a in ACTIONS {
+                p.push(("GROUPS", a));
+                p.push(("BINDINGS", a));
+            }
+            for a in ["CREATE", "READ", "UPDATE"] {
+                p.push(("USERS", a));
+            }
+            p
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// Finds the managed role `name` of a tenant, creating it when missing.
+pub async fn ensure_managed_role(
+    conn: &mut Conn,
+    tenant_id: &str,
+    name: &str,
+    now: Millis,
+) -> AppResult<RoleRow> {
+    if let Some(r) = db::iam::find_role_by_name(conn, tenant_id, name).await? {
+        return Ok(r);
+    }
+    let role = RoleRow {
+        id: db::new_id(),
+        tenant_id: tenant_id.into(),
+        name: name.into(),
+        description: match name {
+            ADMIN => "Everything in this tenant.",
+            VIEWER => "Read everything in this tenant.",
+            _ => "What a SCIM integration needs to provision users and groups.",
+        }
+        .into(),
+        managed: true,
+    };
+    db::iam::insert_role(conn, &role, &managed_permissions(name), now).await?;
+    Ok(role)
+}
+
+/// Creates a custom role (tests and the admin UI).
+pub async fn create_custom_role(
+    conn: &mut Conn,
+    tenant_id: &str,
+    name: &str,
+    permissions: &[(&str, &str)],
+    now: Millis,
+) -> AppResult<RoleRow> {
+    let role = RoleRow {
+        id: db::new_id(),
+        tenant_id: tenant_id.into(),
+        name: name.into(),
+        description: String::new(),
+        managed: false,
+    };
+    db::iam::insert_role(conn, &role, permissions, now).await?;
+    Ok(role)
+}

@@ -1,0 +1,394 @@
+//! SCIM Groups of one tenant. `displayName` is unique in the tenant (case-insensitively, 409
+//! `uniqueness`); members must be users with access to the tenant (else 400 naming the value).
+//! Member changes cost O(changes): PATCHes are folded into a delta by the SCIM core's
+//! `plan_member_ops` and applied row by row; members are loaded only when a response shows them
+//! or a PATCH selects members by something other than their id. A replace that does not name
+//! `members` leaves them alone.
+
+use std::collections::BTreeSet;
+
+use serde_json::{json, Map, Value};
+
+use super::scim_users::{etag, etag_matches, scim_err, Scope, MAX_RESULTS};
+use crate::clock::Millis;
+use crate::db::groups::GroupRow;
+use crate::db::scim_users::Page;
+use crate::db::{self, Conn};
+use crate::scim::patch::{
+    apply_patch, parse_patch_request, plan_member_ops, MemberDelta, MemberPlan,
+};
+use crate::scim::projection::Projection;
+use crate::scim::resource::{self, Intent, ListQuery};
+use crate::scim::{registry, ScimError};
+
+fn meta_time(millis: Millis) -> time::OffsetDateTime {
+    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(millis) * 1_000_000)
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
+}
+
+pub fn version(row: &GroupRow) -> String {
+    row.version.to_string()
+}
+
+/// The group as SCIM JSON before projection; `members` is `None` when not loaded.
+pub fn render(scope: &Scope, row: &GroupRow, members: Option<Vec<(String, String)>>) -> Value {
+    render_with(scope, row, members, false)
+}
+
+/// [`render`], optionally with each member's `display` (for PATCH filters such as
+/// `members[display eq "x"]`).
+fn render_with(
+    scope: &Scope,
+    row: &GroupRow,
+    members: Option<Vec<(String, String)>>,
+    with_display: bool,
+) -> Value {
+    let mut obj: Map<String, Value> = row
+        .scim_json
+        .as_deref()
+        .and_then(|s| serde_json::from_str::<Value>(s).ok())
+        .and_then(|v| v.as_object().cloned())
+        .unwrap_or_default();
+    obj.insert("id".into(), json!(row.id));
+    obj.insert("displayName".into(), json!(row.display_name));
+    match &row.external_id {
+        Some(e) => obj.insert("externalId".into(), json!(e)),
+        None => obj.remove("externalId"),
+    };
+    if let Some(members) = members {
+        let items: Vec<Value> = members
+            .into_iter()
+            .map(|(id, display)| {
+                // `display` is not echoed: it is not a schema sub-attribute of `members`
+                // (RFC 7643 §8.7.1) and clients compare members with what they sent.
+                let mut m = json!({"value": id, "$ref": format!("{}/Users/{id}", scope.base), "type": "User"});
+                if with_display {
+                    m["display"] = json!(display);
+                }
+                m
+            })
+            .collect();
+        obj.insert("members".into(), Value::Array(items));
+    }
+    let location = format!("{}/Groups/{}", scope.base, row.id);
+    obj.insert(
+        "meta".into(),
+        resource::meta(
+            "Group",
+            meta_time(row.created_at),
+            meta_time(row.updated_at),
+            &location,
+            Some(&version(row)),
+        ),
+    );
+    resource::render(registry().group(), &Value::Object(obj))
+}
+
+async fn find(conn: &mut Conn, scope: &Scope, id: &str) -> Result<GroupRow, ScimError> {
+    db::groups::find(conn, &scope.tenant_id, id)
+        .await
+        .map_err(scim_err)?
+        .ok_or_else(|| ScimError::NotFound(format!("no group `{id}` in this tenant")))
+}
+
+pub async fn get(
+    conn: &mut Conn,
+    scope: &Scope,
+    id: &str,
+    with_members: bool,
+) -> Result<(Value, String), ScimError> {
+    let row = find(conn, scope, id).await?;
+    let members = if with_members {
+        Some(db::groups::members(conn, &row.id).await.map_err(scim_err)?)
+    } else {
+        None
+    };
+    Ok((render(scope, &row, members), version(&row)))
+}
+
+pub async fn list(conn: &mut Conn, scope: &Scope, q: &ListQuery) -> Result<Value, ScimError> {
+    let rt = registry().group();
+    let projection = Projection::new(rt, &q.attributes, &q.excluded_attributes)?;
+    if let Some(f) = &q.filter {
+        crate::scim::filter::validate(f, rt)?;
+    }
+    let page = Page {
+        filter: q.filter.as_ref(),
+        sort_by: q.sort_by.as_ref(),
+        sort_order: q.sort_order,
+        offset: q.start_index.saturating_sub(1) as i64,
+        limit: q.count.unwrap_or(MAX_RESULTS).min(MAX_RESULTS) as i64,
+    };
+    let (total, rows) = db::groups::list(conn, &scope.tenant_id, &page).await?;
+    let with_members = projection.includes("members");
+    let mut items = Vec::with_capacity(rows.len());
+    for row in &rows {
+        let members = if with_members {
+            Some(db::groups::members(conn, &row.id).await.map_err(scim_err)?)
+        } else {
+            None
+        };
+        items.push(projection.apply(&render(scope, row, members)));
+    }
+    Ok(resource::list_response(
+        items,
+        total.max(0) as u64,
+        q.start_index,
+    ))
+}
+
+fn member_ids(resource: &Value) -> Option<Vec<String>> {
+    resource
+        .get("members")
+        .and_then(Value::as_array)
+        .map(|items| {
+            items
+                .iter()
+                .filter_map(|m| m.get("value").and_then(Value::as_str).map(str::to_string))
+                .collect::<BTreeSet<_>>()
+                .into_iter()
+                .collect()
+        })
+}
+
+fn stored_json(resource: &Value) -> String {
+    let mut obj = resource.as_object().cloned().unwrap_or_default();
+    for k in ["id", "meta", "displayName", "externalId", "members"] {
+        obj.remove(k);
+    }
+    Value::Object(obj).to_string()
+}
+
+fn display_name_of(resource: &Value) -> Result<String, ScimError> {
+    let name = resource
+        .get("displayName")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .trim()
+        .to_string();
+    if name.is_empty() || name.chars().count() > 255 {
+        return Err(ScimError::InvalidValue(
+            "`displayName` must have 1 to 255 characters".into(),
+        ));
+    }
+    Ok(name)
+}
+
+async fn check_members(conn: &mut Conn, scope: &Scope, ids: &[String]) -> Result<(), ScimError> {
+    for id in ids {
+        if !db::groups::can_be_member(conn, &scope.tenant_id, id)
+            .await
+            .map_err(scim_err)?
+        {
+            return Err(ScimError::InvalidValue(format!(
+                "member `{id}` is not a user with access to this tenant"
+            )));
+        }
+    }
+    Ok(())
+}
+
+async fn apply_delta(
+    conn: &mut Conn,
+    scope: &Scope,
+    group_id: &str,
+    delta: &MemberDelta,
+) -> Result<bool, ScimError> {
+    match delta {
+        MemberDelta::Changes { added, removed } => {
+            check_members(conn, scope, added).await?;
+            for id in added {
+                db::groups::add_member(conn, group_id, id, scope.now)
+                    .await
+                    .map_err(scim_err)?;
+            }
+            for id in removed {
+                db::groups::remove_member(conn, group_id, id)
+                    .await
+                    .map_err(scim_err)?;
+            }
+            Ok(!added.is_empty() || !removed.is_empty())
+        }
+        MemberDelta::ReplaceAll(ids) => {
+            check_members(conn, scope, ids).await?;
+            db::groups::remove_all_members(conn, group_id)
+                .await
+                .map_err(scim_err)?;
+            for id in ids {
+                db::groups::add_member(conn, group_id, id, scope.now)
+                    .await
+                    .map_err(scim_err)?;
+            }
+            Ok(true)
+        }
+    }
+}
+
+/// `POST /Groups`.
+pub async fn create(
+    conn: &mut Conn,
+    scope: &Scope,
+    body: &Value,
+) -> Result<(Value, String), ScimError> {
+    let rt = registry().group();
+    let resource = resource::validate_resource(rt, body, Intent::Create)?;
+    let row = GroupRow {
+        id: db::new_id(),
+        tenant_id: scope.tenant_id.clone(),
+        display_name: display_name_of(&resource)?,
+        external_id: resource
+            .get("externalId")
+            .and_then(Value::as_str)
+            .map(str::to_string),
+        managed_by: Some(scope.integration_id.clone()),
+        scim_json: Some(stored_json(&resource)),
+        version: 1,
+        created_at: scope.now,
+        updated_at: scope.now,
+    };
+    db::groups::insert(conn, &row).await.map_err(scim_err)?;
+    if let Some(ids) = member_ids(&resource) {
+        apply_delta(conn, scope, &row.id, &MemberDelta::ReplaceAll(ids)).await?;
+    }
+    get(conn, scope, &row.id, true).await
+}
+
+fn check_if_match(if_match: Option<&str>, v: &str) -> Result<(), ScimError> {
+    match if_match {
+        Some(h) if !etag_matches(h, v) => Err(ScimError::PreconditionFailed(format!(
+            "the group has changed: its version is {}",
+            etag(v)
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// Writes name, externalId and other attributes of `resource` when they changed.
+async fn save_attributes(
+    conn: &mut Conn,
+    scope: &Scope,
+    row: &GroupRow,
+    resource: &Value,
+) -> Result<bool, ScimError> {
+    let updated = GroupRow {
+        display_name: display_name_of(resource)?,
+        external_id: resource
+            .get("externalId")
+            .and_then(Value::as_str)
+            .map(str::to_string),
+        scim_json: Some(stored_json(resource)),
+        ..row.clone()
+    };
+    if updated.display_name == row.display_name
+        && updated.external_id == row.external_id
+        && updated.scim_json.as_deref().unwrap_or("{}") == row.scim_json.as_deref().unwrap_or("{}")
+    {
+        return Ok(false);
+    }
+    db::groups::update(conn, &updated, scope.now)
+        .await
+        .map_err(scim_err)?;
+    Ok(true)
+}
+
+/// `PUT /Groups/{id}`: `members` replaced when present (even `[]`), untouched when absent.
+pub async fn replace(
+    conn: &mut Conn,
+    scope: &Scope,
+    id: &str,
+    body: &Value,
+    if_match: Option<&str>,
+) -> Result<(Value, String), ScimError> {
+    let rt = registry().group();
+    let row = find(conn, scope, id).await?;
+    check_if_match(if_match, &version(&row))?;
+    let existing = render(scope, &row, None);
+    let resource = resource::validate_resource(
+        rt,
+        body,
+        Intent::Replace {
+            existing: &existing,
+        },
+    )?;
+    let named_members = body
+        .as_object()
+        .is_some_and(|o| o.keys().any(|k| k.eq_ignore_ascii_case("members")));
+    save_attributes(conn, scope, &row, &resource).await?;
+    if named_members {
+        let ids = member_ids(&resource).unwrap_or_default();
+        apply_delta(conn, scope, id, &MemberDelta::ReplaceAll(ids)).await?;
+        db::groups::touch(conn, id, scope.now)
+            .await
+            .map_err(scim_err)?;
+    }
+    get(conn, scope, id, true).await
+}
+
+/// `PATCH /Groups/{id}`. Answers the new version; the caller renders the group only when the
+/// request asked for attributes.
+pub async fn patch(
+    conn: &mut Conn,
+    scope: &Scope,
+    id: &str,
+    body: &Value,
+    if_match: Option<&str>,
+) -> Result<String, ScimError> {
+    let rt = registry().group();
+    let ops = parse_patch_request(body)?;
+    let row = find(conn, scope, id).await?;
+    check_if_match(if_match, &version(&row))?;
+    let (delta, changed) = match plan_member_ops(&ops)? {
+        MemberPlan::Delta { delta, rest } => {
+            let changed = if rest.is_empty() {
+                false
+            } else {
+                let mut current = render(scope, &row, None);
+                if let Some(o) = current.as_object_mut() {
+                    o.remove("meta");
+                }
+                let outcome = apply_patch(rt, &current, &rest)?;
+                save_attributes(conn, scope, &row, &outcome.resource).await?
+            };
+            (delta, changed)
+        }
+        MemberPlan::NeedsMembers => {
+            let members = db::groups::members(conn, id).await.map_err(scim_err)?;
+            let mut current = render_with(scope, &row, Some(members), true);
+            if let Some(o) = current.as_object_mut() {
+                o.remove("meta");
+            }
+            let outcome = apply_patch(rt, &current, &ops)?;
+            let changed = save_attributes(conn, scope, &row, &outcome.resource).await?;
+            (outcome.members, changed)
+        }
+    };
+    let members_changed = match &delta {
+        Some(d) => apply_delta(conn, scope, id, d).await?,
+        None => false,
+    };
+    if members_changed && !changed {
+        db::groups::touch(conn, id, scope.now)
+            .await
+            .map_err(scim_err)?;
+    }
+    let row = find(conn, scope, id).await?;
+    Ok(version(&row))
+}
+
+/// `DELETE /Groups/{id}`.
+pub async fn delete(
+    conn: &mut Conn,
+    scope: &Scope,
+    id: &str,
+    if_match: Option<&str>,
+) -> Result<(), ScimError> {
+    let row = find(conn, scope, id).await?;
+    check_if_match(if_match, &version(&row))?;
+    db::iam::delete_bindings_of(conn, &scope.tenant_id, "group", id)
+        .await
+        .map_err(scim_err)?;
+    db::groups::delete(conn, &scope.tenant_id, id)
+        .await
+        .map_err(scim_err)?;
+    Ok(())
+}

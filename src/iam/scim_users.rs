@@ -1,0 +1,586 @@
+//! SCIM Users in one tenant, as one integration provisions them.
+//!
+//! Users are global; SCIM is per tenant. The rules:
+//! - `userName` is unique across the instance, compared case-insensitively and stored as sent. A
+//!   POST whose `userName` exists globally but not in this tenant links that user (grants access,
+//!   201); when this tenant already has the user it is 409 `uniqueness`.
+//! - The integration that created a user (`users.created_by`) owns its global attributes
+//!   (userName, name, emails, displayName, the other SCIM attributes) and its password. Any other
+//!   integration changes only what is scoped to its tenant: its own `externalId` for the user, the
+//!   user's `active` flag in this tenant, and memberships in this tenant's groups. Global attributes
+//!   it sends are ignored; a password it sends is refused with 403. Nothing reaches the superadmin
+//!   flag.
+//! - `active: false` suspends the user in this tenant and ends their sessions; the record stays
+//!   readable. `DELETE` removes this integration's source of the access; when no source is left the
+//!   access and the user's memberships in this tenant's groups go, and the user is 404 here.
+
+use serde_json::{json, Map, Value};
+
+use crate::auth::password;
+use crate::clock::Millis;
+use crate::config::Secret;
+use crate::db::scim_filter::Kind;
+use crate::db::scim_users::{ListError, Page, Profile, ScimUserRow};
+use crate::db::{self, Conn};
+use crate::error::AppError;
+use crate::scim::patch::parse_patch_request;
+use crate::scim::projection::Projection;
+use crate::scim::resource::{self, Intent, ListQuery};
+use crate::scim::{registry, ScimError};
+
+/// Most resources one list or search answers (advertised as `filter.maxResults`).
+pub const MAX_RESULTS: u64 = 200;
+
+/// Where a SCIM request acts: tenant, integration, endpoint base URL and time.
+#[derive(Debug, Clone)]
+pub struct Scope {
+    pub tenant_id: String,
+    pub integration_id: String,
+    pub base: String,
+    pub now: Millis,
+}
+
+pub fn scim_err(e: AppError) -> ScimError {
+    match e {
+        AppError::Conflict(m) => ScimError::Uniqueness(m),
+        AppError::NotFound(m) => ScimError::NotFound(m),
+        AppError::Invalid { message, .. } => ScimError::InvalidValue(message),
+        AppError::Forbidden(m) => ScimError::Forbidden(m),
+        other => ScimError::Internal(other.to_string()),
+    }
+}
+
+impl From<ListError> for ScimError {
+    fn from(e: ListError) -> Self {
+        match e {
+            ListError::Scim(s) => s,
+            ListError::App(a) => scim_err(a),
+        }
+    }
+}
+
+fn meta_time(millis: Millis) -> time::OffsetDateTime {
+    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(millis) * 1_000_000)
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
+}
+
+/// A user's ETag value (without `W/` and quotes).
+pub fn user_version(row: &ScimUserRow) -> String {
+    format!("{}-{}", row.version, row.access_version)
+}
+
+/// The weak ETag header value for a version.
+pub fn etag(version: &str) -> String {
+    format!("W/\"{version}\"")
+}
+
+/// Whether an `If-Match` / `If-None-Match` header names `version` (or is `*`).
+pub fn etag_matches(header: &str, version: &str) -> bool {
+    header
+        .split(',')
+        .map(str::trim)
+        .any(|t| t == "*" || t.trim_start_matches("W/").trim_matches('"') == version)
+}
+
+/// The user as SCIM JSON, before projection. `groups` is `None` when not loaded.
+pub fn render(scope: &Scope, row: &ScimUserRow, groups: Option<Vec<(String, String)>>) -> Value {
+    let rt = registry().user();
+    let mut obj: Map<String, Value> = row
+        .scim_json
+        .as_deref()
+        .and_then(|s| serde_json::from_str::<Value>(s).ok())
+        .and_then(|v| v.as_object().cloned())
+        .unwrap_or_default();
+    obj.insert("id".into(), json!(row.id));
+    obj.insert("userName".into(), json!(row.username));
+    match &row.external_id {
+        Some(e) => obj.insert("externalId".into(), json!(e)),
+        None => obj.remove("externalId"),
+    };
+    if row.access_active_assigned || !row.access_active {
+        obj.insert("active".into(), json!(row.access_active));
+    } else {
+        obj.remove("active");
+    }
+    if let Some(groups) = groups {
+        let items: Vec<Value> = groups
+            .into_iter()
+            .map(|(id, name)| {
+                json!({"value": id, "display": name, "$ref": format!("{}/Groups/{id}", scope.base), "type": "direct"})
+            })
+            .collect();
+        obj.insert("groups".into(), Value::Array(items));
+    }
+    let location = format!("{}/Users/{}", scope.base, row.id);
+    obj.insert(
+        "meta".into(),
+        resource::meta(
+            "User",
+            meta_time(row.created_at),
+            meta_time(row.updated_at),
+            &location,
+            Some(&user_version(row)),
+        ),
+    );
+    resource::render(rt, &Value::Object(obj))
+}
+
+async fn find(conn: &mut Conn, scope: &Scope, id: &str) -> Result<ScimUserRow, ScimError> {
+    db::scim_users::find(conn, &scope.tenant_id, &scope.integration_id, id)
+        .await
+        .map_err(scim_err)?
+        .ok_or_else(|| ScimError::NotFound(format!("no user `{id}` in this tenant")))
+}
+
+/// Loads and renders one user; `with_groups` loads memberships.
+pub async fn get(
+    conn: &mut Conn,
+    scope: &Scope,
+    id: &str,
+    with_groups: bool,
+) -> Result<(Value, String), ScimError> {
+    let row = find(conn, scope, id).await?;
+    let groups = if with_groups {
+        Some(
+            db::scim_users::groups_of(conn, &scope.tenant_id, &row.id)
+                .await
+                .map_err(scim_err)?,
+        )
+    } else {
+        None
+    };
+    Ok((render(scope, &row, groups), user_version(&row)))
+}
+
+/// `GET /Users` and `POST /Users/.search`.
+pub async fn list(conn: &mut Conn, scope: &Scope, q: &ListQuery) -> Result<Value, ScimError> {
+    let rt = registry().user();
+    let projection = Projection::new(rt, &q.attributes, &q.excluded_attributes)?;
+    if let Some(f) = &q.filter {
+        crate::scim::filter::validate(f, rt)?;
+    }
+    let limit = q.count.unwrap_or(MAX_RESULTS).min(MAX_RESULTS) as i64;
+    if let Some(f) = q
+        .filter
+        .as_ref()
+        .filter(|f| !db::scim_filter::is_indexed(Kind::User, f))
+    {
+        return list_in_memory(conn, scope, q, f, &projection, limit).await;
+    }
+    let page = Page {
+        filter: q.filter.as_ref(),
+        sort_by: q.sort_by.as_ref(),
+        sort_order: q.sort_order,
+        offset: q.start_index.saturating_sub(1) as i64,
+        limit,
+    };
+    let (total, rows) =
+        db::scim_users::list(conn, &scope.tenant_id, &scope.integration_id, &page).await?;
+    let with_groups = projection.includes("groups");
+    let mut items = Vec::with_capacity(rows.len());
+    for row in &rows {
+        let groups = if with_groups {
+            Some(
+                db::scim_users::groups_of(conn, &scope.tenant_id, &row.id)
+                    .await
+                    .map_err(scim_err)?,
+            )
+        } else {
+            None
+        };
+        items.push(projection.apply(&render(scope, row, groups)));
+    }
+    Ok(resource::list_response(
+        items,
+        total.max(0) as u64,
+        q.start_index,
+    ))
+}
+
+/// Most users of a tenant a filter on unindexed attributes may scan; beyond it the filter is
+/// refused (400 `tooMany`) rather than answered partly.
+pub const MAX_SCAN: i64 = 1000;
+
+/// A filter that names attributes without a column (e.g. `title`, `name.givenName`): the core's
+/// evaluator over the tenant's users, bounded by [`MAX_SCAN`].
+async fn list_in_memory(
+    conn: &mut Conn,
+    scope: &Scope,
+    q: &ListQuery,
+    filter: &crate::scim::Filter,
+    projection: &Projection,
+    limit: i64,
+) -> Result<Value, ScimError> {
+    let rt = registry().user();
+    let page = Page {
+        filter: None,
+        sort_by: q.sort_by.as_ref(),
+        sort_order: q.sort_order,
+        offset: 0,
+        limit: MAX_SCAN + 1,
+    };
+    let (_, rows) =
+        db::scim_users::list(conn, &scope.tenant_id, &scope.integration_id, &page).await?;
+    if rows.len() as i64 > MAX_SCAN {
+        return Err(ScimError::TooMany(format!(
+            "this filter needs attributes without an index and the tenant has more than {MAX_SCAN} \
+             users; filter on userName, externalId, emails.value, displayName, active or \
+             meta.lastModified"
+        )));
+    }
+    let mut matched = Vec::new();
+    for row in &rows {
+        let groups = db::scim_users::groups_of(conn, &scope.tenant_id, &row.id)
+            .await
+            .map_err(scim_err)?;
+        let v = render(scope, row, Some(groups));
+        if crate::scim::filter::matches(filter, &v, rt) {
+            matched.push(v);
+        }
+    }
+    let total = matched.len() as u64;
+    let items = matched
+        .into_iter()
+        .skip(q.start_index.saturating_sub(1) as usize)
+        .take(limit.max(0) as usize)
+        .map(|v| projection.apply(&v))
+        .collect();
+    Ok(resource::list_response(items, total, q.start_index))
+}
+
+struct Incoming {
+    resource: Value,
+    password: Option<String>,
+}
+
+fn split_password(mut resource: Value) -> Result<Incoming, ScimError> {
+    let password = match resource.as_object_mut().and_then(|o| o.remove("password")) {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) => Some(s),
+        Some(_) => {
+            return Err(ScimError::InvalidValue(
+                "`password` must be a string".into(),
+            ))
+        }
+    };
+    Ok(Incoming { resource, password })
+}
+
+fn str_of<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
+    v.get(key).and_then(Value::as_str)
+}
+
+/// The emails of a resource as `(value, type)`, and the primary one (else the first).
+fn emails_of(v: &Value) -> (Vec<(String, String)>, Option<String>) {
+    let items = v
+        .get("emails")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    let mut out = Vec::new();
+    let mut primary = None;
+    for e in &items {
+        let Some(value) = str_of(e, "value").map(str::trim).filter(|s| !s.is_empty()) else {
+            continue;
+        };
+        if e.get("primary").and_then(Value::as_bool) == Some(true) && primary.is_none() {
+            primary = Some(value.to_string());
+        }
+        out.push((
+            value.to_string(),
+            str_of(e, "type").unwrap_or("").to_string(),
+        ));
+    }
+    if primary.is_none() {
+        primary = out.first().map(|(v, _)| v.clone());
+    }
+    (out, primary)
+}
+
+/// What is stored as `scim_json`: the resource without the attributes that have their own column
+/// or are per tenant / computed.
+fn stored_json(resource: &Value) -> String {
+    let mut obj = resource.as_object().cloned().unwrap_or_default();
+    for k in [
+        "id",
+        "meta",
+        "groups",
+        "userName",
+        "externalId",
+        "active",
+        "password",
+    ] {
+        obj.remove(k);
+    }
+    Value::Object(obj).to_string()
+}
+
+async fn hash_password(text: &str) -> Result<String, ScimError> {
+    crate::model::validate_new_password(text)
+        .map_err(|m| ScimError::InvalidValue(format!("password: {m}")))?;
+    password::hash(Secret::new(text)).await.map_err(scim_err)
+}
+
+fn username_of(resource: &Value) -> Result<String, ScimError> {
+    let name = str_of(resource, "userName")
+        .unwrap_or("")
+        .trim()
+        .to_string();
+    crate::model::validate_username(&name)
+        .map_err(|m| ScimError::InvalidValue(format!("userName: {m}")))?;
+    Ok(name)
+}
+
+/// `POST /Users`.
+pub async fn create(
+    conn: &mut Conn,
+    scope: &Scope,
+    body: &Value,
+) -> Result<(Value, String), ScimError> {
+    let rt = registry().user();
+    let incoming = split_password(resource::validate_resource(rt, body, Intent::Create)?)?;
+    let resource = &incoming.resource;
+    let username = username_of(resource)?;
+    let external_id = str_of(resource, "externalId");
+    let active = resource
+        .get("active")
+        .and_then(Value::as_bool)
+        .unwrap_or(true);
+    let (emails, primary) = emails_of(resource);
+    let json_text = stored_json(resource);
+    let profile = Profile {
+        username: &username,
+        display_name: str_of(resource, "displayName"),
+        primary_email: primary.as_deref(),
+        scim_json: &json_text,
+        emails: &emails,
+    };
+    let t = &scope.tenant_id;
+    let user_id = match db::scim_users::find_global(conn, &username)
+        .await
+        .map_err(scim_err)?
+    {
+        Some((id, created_by)) => {
+            if db::access::find(conn, t, &id)
+                .await
+                .map_err(scim_err)?
+                .is_some()
+            {
+                return Err(ScimError::Uniqueness(format!(
+                    "this tenant already has a user with userName `{username}`; find it with \
+                     filter=userName eq \"{username}\""
+                )));
+            }
+            // Link the existing global user. Only the integration that created it may change
+            // its global attributes and password.
+            if created_by.as_deref() == Some(scope.integration_id.as_str()) {
+                db::scim_users::update_profile(conn, &id, &profile, scope.now)
+                    .await
+                    .map_err(scim_err)?;
+                if let Some(p) = &incoming.password {
+                    let hash = hash_password(p).await?;
+                    db::scim_users::set_password(conn, &id, &hash, scope.now)
+                        .await
+                        .map_err(scim_err)?;
+                }
+            } else {
+                db::scim_users::touch(conn, &id, scope.now)
+                    .await
+                    .map_err(scim_err)?;
+            }
+            id
+        }
+        None => {
+            let hash = match &incoming.password {
+                Some(p) => Some(hash_password(p).await?),
+                None => None,
+            };
+            let id = db::new_id();
+            db::scim_users::insert(
+                conn,
+                &id,
+                &profile,
+                hash.as_deref(),
+                &scope.integration_id,
+                scope.now,
+            )
+            .await
+            .map_err(scim_err)?;
+            id
+        }
+    };
+    db::access::grant(
+        conn,
+        t,
+        &user_id,
+        &scope.integration_id,
+        external_id,
+        scope.now,
+    )
+    .await
+    .map_err(scim_err)?;
+    let assigned = resource.get("active").is_some();
+    db::access::set_active(conn, t, &user_id, active, assigned)
+        .await
+        .map_err(scim_err)?;
+    if !active {
+        db::scim_users::end_sessions(conn, &user_id)
+            .await
+            .map_err(scim_err)?;
+    }
+    get(conn, scope, &user_id, true).await
+}
+
+fn check_if_match(if_match: Option<&str>, version: &str) -> Result<(), ScimError> {
+    match if_match {
+        Some(h) if !etag_matches(h, version) => Err(ScimError::PreconditionFailed(format!(
+            "the user has changed: its version is {}",
+            etag(version)
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// Applies a full new state of a user (from PUT or PATCH) within the integration's reach.
+async fn apply(
+    conn: &mut Conn,
+    scope: &Scope,
+    row: &ScimUserRow,
+    incoming: Incoming,
+) -> Result<(), ScimError> {
+    let resource = &incoming.resource;
+    let owner = row.created_by.as_deref() == Some(scope.integration_id.as_str());
+    let t = &scope.tenant_id;
+    if owner {
+        let username = username_of(resource)?;
+        let (emails, primary) = emails_of(resource);
+        let json_text = stored_json(resource);
+        let old_json = row.scim_json.clone().unwrap_or_default();
+        if username != row.username || json_text != old_json {
+            db::scim_users::update_profile(
+                conn,
+                &row.id,
+                &Profile {
+                    username: &username,
+                    display_name: str_of(resource, "displayName"),
+                    primary_email: primary.as_deref(),
+                    scim_json: &json_text,
+                    emails: &emails,
+                },
+                scope.now,
+            )
+            .await
+            .map_err(scim_err)?;
+        }
+    }
+    if let Some(p) = &incoming.password {
+        if !owner {
+            return Err(ScimError::Forbidden(
+                "this integration did not create the user, so it cannot set their password".into(),
+            ));
+        }
+        let hash = hash_password(p).await?;
+        db::scim_users::set_password(conn, &row.id, &hash, scope.now)
+            .await
+            .map_err(scim_err)?;
+    }
+    let external_id = str_of(resource, "externalId");
+    if external_id != row.external_id.as_deref() {
+        db::access::grant(
+            conn,
+            t,
+            &row.id,
+            &scope.integration_id,
+            external_id,
+            scope.now,
+        )
+        .await
+        .map_err(scim_err)?;
+        db::access::touch(conn, t, &row.id)
+            .await
+            .map_err(scim_err)?;
+    }
+    let active = resource
+        .get("active")
+        .and_then(Value::as_bool)
+        .unwrap_or(true);
+    let assigned = resource.get("active").is_some();
+    if db::access::set_active(conn, t, &row.id, active, assigned)
+        .await
+        .map_err(scim_err)?
+        && !active
+    {
+        db::scim_users::end_sessions(conn, &row.id)
+            .await
+            .map_err(scim_err)?;
+    }
+    Ok(())
+}
+
+/// `PUT /Users/{id}`.
+pub async fn replace(
+    conn: &mut Conn,
+    scope: &Scope,
+    id: &str,
+    body: &Value,
+    if_match: Option<&str>,
+) -> Result<(Value, String), ScimError> {
+    let rt = registry().user();
+    let row = find(conn, scope, id).await?;
+    check_if_match(if_match, &user_version(&row))?;
+    let existing = render(scope, &row, None);
+    let incoming = split_password(resource::validate_resource(
+        rt,
+        body,
+        Intent::Replace {
+            existing: &existing,
+        },
+    )?)?;
+    apply(conn, scope, &row, incoming).await?;
+    get(conn, scope, id, true).await
+}
+
+/// `PATCH /Users/{id}`.
+pub async fn patch(
+    conn: &mut Conn,
+    scope: &Scope,
+    id: &str,
+    body: &Value,
+    if_match: Option<&str>,
+) -> Result<(Value, String), ScimError> {
+    let rt = registry().user();
+    let ops = parse_patch_request(body)?;
+    let row = find(conn, scope, id).await?;
+    check_if_match(if_match, &user_version(&row))?;
+    let mut current = render(scope, &row, None);
+    if let Some(o) = current.as_object_mut() {
+        o.remove("meta");
+        o.remove("groups");
+    }
+    let outcome = crate::scim::patch::apply_patch(rt, &current, &ops)?;
+    let incoming = split_password(outcome.resource)?;
+    apply(conn, scope, &row, incoming).await?;
+    get(conn, scope, id, true).await
+}
+
+/// `DELETE /Users/{id}`.
+pub async fn delete(
+    conn: &mut Conn,
+    scope: &Scope,
+    id: &str,
+    if_match: Option<&str>,
+) -> Result<(), ScimError> {
+    let row = find(conn, scope, id).await?;
+    check_if_match(if_match, &user_version(&row))?;
+    let t = &scope.tenant_id;
+    let left = db::access::remove_source(conn, t, id, &scope.integration_id)
+        .await
+        .map_err(scim_err)?;
+    if left == 0 {
+        db::access::remove(conn, t, id).await.map_err(scim_err)?;
+    }
+    db::scim_users::touch(conn, id, scope.now)
+        .await
+        .map_err(scim_err)?;
+    Ok(())
+}

@@ -1,0 +1,429 @@
+//! SCIM authentication, authorisation, routing and protocol negatives.
+
+use serde_json::json;
+
+use crate::helpers::TestApp;
+
+#[tokio::test]
+async fn service_provider_config_advertises_every_block_with_a_valid_token() {
+    let app = TestApp::spawn().await;
+    let i = app.integration("main").await;
+    let res = app.scim(&i, "GET", "/ServiceProviderConfig", None).await;
+    assert_eq!(res.status, 200, "{}", res.body);
+    assert_eq!(
+        res.header("content-type").as_deref(),
+        Some("application/scim+json")
+    );
+    let spc = res.json();
+    for block in ["patch", "bulk", "filter", "changePassword", "sort", "etag"] {
+        assert!(spc[block]["supported"].is_boolean(), "{block}");
+    }
+    assert_eq!(spc["changePassword"]["supported"], true);
+    assert_eq!(spc["filter"]["maxResults"], 200);
+    let rt = app.scim(&i, "GET", "/ResourceTypes", None).await;
+    assert_eq!(rt.json()["totalResults"], 2);
+    let rt = app.scim(&i, "GET", "/ResourceTypes/User", None).await;
+    assert_eq!(rt.json()["endpoint"], "/Users");
+    let schemas = app.scim(&i, "GET", "/Schemas", None).await;
+    assert_eq!(schemas.status, 200);
+    let one = app
+        .scim(
+            &i,
+            "GET",
+            "/Schemas/urn:ietf:params:scim:schemas:core:2.0:Group",
+            None,
+        )
+        .await;
+    assert_eq!(one.json()["name"], "Group");
+}
+
+#[tokio::test]
+async fn a_missing_or_unknown_token_is_401_with_www_authenticate_bearer() {
+    let app = TestApp::spawn().await;
+    let i = app.integration("main").await;
+    for token in [None, Some("nope"), Some("")] {
+        let res = app
+            .scim_raw("GET", &i.path("/Users"), token, None, &[])
+            .await;
+        assert_eq!(res.status, 401, "{token:?}");
+        assert!(res
+            .header("www-authenticate")
+            .unwrap()
+            .starts_with("Bearer"));
+        assert_eq!(res.json()["status"], "401");
+    }
+}
+
+#[tokio::test]
+async fn a_token_only_works_at_its_own_integration() {
+    let app = TestApp::spawn().await;
+    let a = app.integration("main").await;
+    let b = app.integration("main").await;
+    let res = app
+        .scim_raw("GET", &b.path("/Users"), Some(&a.token), None, &[])
+        .await;
+    assert_eq!(res.status, 401);
+    app.create_tenant("other").await;
+    let c = app.integration("other").await;
+    // Integration `a` named under another tenant does not exist there.
+    let wrong_tenant = format!("/api/v1/other/integrations/{}/scim/v2/Users", a.id);
+    let res = app
+        .scim_raw("GET", &wrong_tenant, Some(&a.token), None, &[])
+        .await;
+    assert_eq!(res.status, 404);
+    let res = app
+        .scim_raw("GET", &c.path("/Users"), Some(&a.token), None, &[])
+        .await;
+    assert_eq!(res.status, 401);
+}
+
+#[tokio::test]
+async fn a_disabled_integration_answers_401_saying_it_is_disabled_and_a_deleted_one_404() {
+    let app = TestApp::spawn().await;
+    let i = app.integration("main").await;
+    roster::iam::integrations::set_enabled(&app.db, &app.clock, "main", &i.id, false)
+        .await
+        .unwrap();
+    let res = app.scim(&i, "GET", "/Users", None).await;
+    assert_eq!(res.status, 401);
+    assert!(res.json()["detail"].as_str().unwrap().contains("disabled"));
+    roster::iam::integrations::set_enabled(&app.db, &app.clock, "main", &i.id, true)
+        .await
+        .unwrap();
+    assert_eq!(app.scim(&i, "GET", "/Users", None).await.status, 200);
+    roster::iam::integrations::delete(&app.db, "main", &i.id)
+        .await
+        .unwrap();
+    let res = app.scim(&i, "GET", "/Users", None).await;
+    assert_eq!(res.status, 404);
+    assert_eq!(res.json()["status"], "404");
+}
+
+#[tokio::test]
+async fn rotating_the_token_stops_the_old_one_at_once_by_default_or_after_a_grace_period() {
+    let app = TestApp::spawn().await;
+    let mut i = app.integration("main").await;
+    let old = i.token.clone();
+    let new = roster::iam::integrations::rotate(&app.db, &app.clock, "main", &i.id, None)
+        .await
+        .unwrap();
+    assert_eq!(new.len(), 200);
+    assert!(new
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'));
+    assert_eq!(app.scim(&i, "GET", "/Users", None).await.status, 401);
+    i.token = new.clone();
+    assert_eq!(app.scim(&i, "GET", "/Users", None).await.status, 200);
+    let newer = roster::iam::integrations::rotate(&app.db, &app.clock, "main", &i.id, Some(60_000))
+        .await
+        .unwrap();
+    assert_eq!(app.scim(&i, "GET", "/Users", None).await.status, 200);
+    app.clock.advance_minutes(2);
+    let res = app.scim(&i, "GET", "/Users", None).await;
+    assert_eq!(res.status, 401);
+    assert!(res.json()["detail"].as_str().unwrap().contains("expired"));
+    i.token = newer;
+    assert_eq!(app.scim(&i, "GET", "/Users", None).await.status, 200);
+    assert_ne!(old, i.token);
+}
+
+#[tokio::test]
+async fn a_custom_role_without_groups_delete_gets_403() {
+    let app = TestApp::spawn().await;
+    let i = app.integration("main").await;
+    let g = app
+        .scim(&i, "POST", "/Groups", Some(json!({"displayName": "Ops"})))
+        .await
+        .json();
+    let gid = g["id"].as_str().unwrap().to_string();
+    // Replace the integration's role with a custom one that lacks GROUPS:DELETE.
+    {
+        let mut conn = app.db.acquire().await.unwrap();
+        sqlx::query("DELETE FROM bindings WHERE subject_type = 'service_account'")
+            .execute(&mut *conn)
+            .await
+            .unwrap();
+        let role = roster::iam::permissions::create_custom_role(
+            &mut conn,
+            "main",
+            "GroupsNoDelete",
+            &[("GROUPS", "READ"), ("GROUPS", "UPDATE"), ("USERS", "READ")],
+            app.now(),
+        )
+        .await
+        .unwrap();
+        let sa: String =
+            sqlx::query_scalar("SELECT service_account_id FROM scim_integrations WHERE id = $1")
+                .bind(&i.id)
+                .fetch_one(&mut *conn)
+                .await
+                .unwrap();
+        roster::db::iam::insert_binding(
+            &mut conn,
+            "main",
+            &role.id,
+            "service_account",
+            &sa,
+            app.now(),
+        )
+        .await
+        .unwrap();
+    }
+    let res = app
+        .scim(&i, "DELETE", &format!("/Groups/{gid}"), None)
+        .await;
+    assert_eq!(res.status, 403, "{}", res.body);
+    assert!(res.json()["detail"]
+        .as_str()
+        .unwrap()
+        .contains("GROUPS:DELETE"));
+    assert_eq!(
+        app.scim(&i, "GET", &format!("/Groups/{gid}"), None)
+            .await
+            .status,
+        200
+    );
+    let res = app
+        .scim(&i, "POST", "/Users", Some(json!({"userName": "x"})))
+        .await;
+    assert_eq!(res.status, 403);
+}
+
+#[tokio::test]
+async fn unknown_routes_and_wrong_methods_answer_with_scim_error_bodies() {
+    let app = TestApp::spawn().await;
+    let i = app.integration("main").await;
+    let res = app.scim(&i, "GET", "/Nope", None).await;
+    assert_eq!(res.status, 404);
+    assert_eq!(
+        res.json()["schemas"][0],
+        "urn:ietf:params:scim:api:messages:2.0:Error"
+    );
+    let res = app.scim(&i, "DELETE", "/Users", None).await;
+    assert_eq!(res.status, 405);
+    assert_eq!(res.json()["status"], "405");
+    assert!(res.header("allow").is_some());
+    let res = app.scim(&i, "POST", "/Bulk", Some(json!({}))).await;
+    assert_eq!(res.status, 405);
+    let res = app
+        .scim(
+            &i,
+            "GET",
+            "/Users/00000000-0000-0000-0000-000000000000",
+            None,
+        )
+        .await;
+    assert_eq!(res.status, 404);
+    assert_eq!(res.json()["status"], "404");
+}
+
+#[tokio::test]
+async fn the_path_is_normalised_before_routing_and_checks() {
+    let app = TestApp::spawn().await;
+    let i = app.integration("main").await;
+    let odd = format!(
+        "/api/v1/main/./integrations//{}/scim/v2/x/../%55sers?filter=userName+eq+%22nobody%22",
+        i.id
+    );
+    let res = app.scim_raw("GET", &odd, Some(&i.token), None, &[]).await;
+    assert_eq!(res.status, 200, "{}", res.body);
+    assert_eq!(res.json()["totalResults"], 0);
+    // Dot segments cannot climb into another integration without its token.
+    let other = app.integration("main").await;
+    let sneaky = format!(
+        "/api/v1/main/integrations/{}/scim/v2/../../../{}/scim/v2/Users",
+        i.id, other.id
+    );
+    let res = app
+        .scim_raw("GET", &sneaky, Some(&i.token), None, &[])
+        .await;
+    assert_eq!(res.status, 401);
+}
+
+#[tokio::test]
+async fn malformed_json_wrong_content_type_and_huge_bodies_are_rejected_clearly() {
+    let app = TestApp::spawn().await;
+    let i = app.integration("main").await;
+    let bad = app
+        .send(
+            axum::http::Request::post(i.path("/Users"))
+                .header("authorization", format!("Bearer {}", i.token))
+                .header("content-type", "application/scim+json")
+                .body(axum::body::Body::from("{not json"))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(bad.status, 400);
+    assert_eq!(bad.json()["scimType"], "invalidSyntax");
+    let res = app
+        .scim_raw(
+            "POST",
+            &i.path("/Users"),
+            Some(&i.token),
+            Some(json!({"userName": "a"})),
+            &[("content-type", "text/plain")],
+        )
+        .await;
+    assert_eq!(res.status, 415);
+    assert_eq!(res.json()["status"], "415");
+    let res = app
+        .scim_raw(
+            "POST",
+            &i.path("/Users"),
+            Some(&i.token),
+            Some(json!({"userName": "plainjson"})),
+            &[("content-type", "application/json; charset=utf-8")],
+        )
+        .await;
+    assert_eq!(res.status, 201, "{}", res.body);
+    let huge = "x".repeat(1024 * 1024 + 10);
+    let res = app
+        .scim(
+            &i,
+            "POST",
+            "/Users",
+            Some(json!({"userName": "big", "title": huge})),
+        )
+        .await;
+    assert_eq!(res.status, 413);
+    assert_eq!(res.json()["status"], "413");
+}
+
+#[tokio::test]
+async fn an_invalid_or_unsupported_filter_is_400_invalid_filter() {
+    let app = TestApp::spawn().await;
+    let i = app.integration("main").await;
+    for f in [
+        "userName eq",
+        "noSuchAttribute eq \"x\"",
+        "userName xx \"a\"",
+    ] {
+        let res = app
+            .scim(&i, "GET", &format!("/Users?filter={}", urlencode(f)), None)
+            .await;
+        assert_eq!(res.status, 400, "{f}: {}", res.body);
+        assert_eq!(res.json()["scimType"], "invalidFilter", "{f}");
+    }
+}
+
+#[tokio::test]
+async fn every_request_is_logged_per_integration_with_redacted_failures() {
+    let app = TestApp::spawn().await;
+    let i = app.integration("main").await;
+    app.scim(&i, "GET", "/Users", None).await;
+    app.scim(
+        &i,
+        "POST",
+        "/Users",
+        Some(json!({"userName": "", "password": "hunter2hunter2"})),
+    )
+    .await;
+    let log = roster::iam::integrations::log(&app.db, "main", &i.id, 10)
+        .await
+        .unwrap();
+    assert_eq!(log.len(), 2);
+    let failure = log.iter().find(|e| e.status == 400).expect("the failure");
+    assert_eq!(failure.method, "POST");
+    assert!(failure.path.ends_with("/Users"));
+    assert!(failure
+        .error_detail
+        .as_deref()
+        .unwrap()
+        .contains("userName"));
+    let body = failure.request_body.as_deref().unwrap();
+    assert!(!body.contains("hunter2"), "{body}");
+    assert!(body.contains("[redacted]"));
+    let ok = log.iter().find(|e| e.status == 200).unwrap();
+    assert!(ok.error_detail.is_none() && ok.request_body.is_none());
+}
+
+pub fn urlencode(s: &str) -> String {
+    roster::api::encode_query_value(s)
+}
+
+#[tokio::test]
+async fn the_scim_provisioner_role_is_created_once_with_exactly_its_permissions() {
+    let app = TestApp::spawn().await;
+    app.integration("main").await;
+    app.integration("main").await;
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM roles WHERE tenant_id = 'main' AND name = 'SCIMProvisioner' AND managed = 1", &[]).await,
+        1
+    );
+    let perms = app
+        .count(
+            "SELECT COUNT(*) FROM role_permissions p JOIN roles r ON r.id = p.role_id WHERE r.name = 'SCIMProvisioner'",
+            &[],
+        )
+        .await;
+    assert_eq!(perms, 11);
+    assert_eq!(
+        app.count(
+            "SELECT COUNT(*) FROM role_permissions p JOIN roles r ON r.id = p.role_id \
+             WHERE r.name = 'SCIMProvisioner' AND p.resource = 'USERS' AND p.action = 'DELETE'",
+            &[]
+        )
+        .await,
+        0
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM service_accounts", &[])
+            .await,
+        2
+    );
+    assert_eq!(
+        app.count(
+            "SELECT COUNT(*) FROM bindings WHERE subject_type = 'service_account'",
+            &[]
+        )
+        .await,
+        2
+    );
+    // Only hashes are stored.
+    assert_eq!(
+        app.count(
+            "SELECT COUNT(*) FROM api_tokens WHERE LENGTH(token_hash) = 43",
+            &[]
+        )
+        .await,
+        2
+    );
+}
+
+#[tokio::test]
+async fn the_request_log_keeps_only_the_newest_entries_per_integration() {
+    let app = TestApp::spawn().await;
+    let i = app.integration("main").await;
+    {
+        let mut conn = app.db.acquire().await.unwrap();
+        for n in 0..1005 {
+            roster::db::scim_log::record(
+                &mut conn,
+                &i.id,
+                &roster::db::scim_log::LogEntry {
+                    at: n,
+                    method: "GET".into(),
+                    path: format!("/n{n}"),
+                    status: 200,
+                    duration_ms: 1,
+                    error_detail: None,
+                    request_body: None,
+                },
+            )
+            .await
+            .unwrap();
+        }
+    }
+    assert_eq!(
+        app.count(
+            "SELECT COUNT(*) FROM scim_request_log WHERE integration_id = $1",
+            &[&i.id]
+        )
+        .await,
+        1000
+    );
+    assert_eq!(
+        app.count("SELECT MIN(at) FROM scim_request_log", &[]).await,
+        5
+    );
+}

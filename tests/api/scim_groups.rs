@@ -1,0 +1,386 @@
+//! SCIM Groups: uniqueness, members, PATCH forms, large-group paths.
+
+use serde_json::{json, Value};
+
+use crate::helpers::{Integration, TestApp};
+use crate::scim_auth::urlencode;
+
+async fn new_user(app: &TestApp, i: &Integration, name: &str) -> String {
+    let res = app
+        .scim(i, "POST", "/Users", Some(json!({"userName": name})))
+        .await;
+    assert_eq!(res.status, 201, "{}", res.body);
+    res.json()["id"].as_str().unwrap().to_string()
+}
+
+async fn new_group(app: &TestApp, i: &Integration, body: Value) -> String {
+    let res = app.scim(i, "POST", "/Groups", Some(body)).await;
+    assert_eq!(res.status, 201, "{}", res.body);
+    res.json()["id"].as_str().unwrap().to_string()
+}
+
+fn member_ids(group: &Value) -> Vec<String> {
+    let mut ids: Vec<String> = group["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["value"].as_str().unwrap().to_string())
+        .collect();
+    ids.sort();
+    ids
+}
+
+#[tokio::test]
+async fn a_group_is_created_with_members_and_empty_groups_show_members_as_an_empty_array() {
+    let app = TestApp::spawn().await;
+    let i = app.integration("main").await;
+    let u = new_user(&app, &i, "ann").await;
+    let res = app
+        .scim(
+            &i,
+            "POST",
+            "/Groups",
+            Some(json!({"displayName": "Eng", "externalId": "e-1", "members": [{"value": u}]})),
+        )
+        .await;
+    assert_eq!(res.status, 201, "{}", res.body);
+    assert!(res.location().is_some() && res.header("etag").is_some());
+    let g = res.json();
+    assert_eq!(g["members"][0]["value"], u);
+    let empty = app
+        .scim(&i, "POST", "/Groups", Some(json!({"displayName": "Empty"})))
+        .await
+        .json();
+    assert_eq!(empty["members"], json!([]));
+    let user = app
+        .scim(&i, "GET", &format!("/Users/{u}"), None)
+        .await
+        .json();
+    assert_eq!(user["groups"][0]["value"], g["id"]);
+    assert_eq!(user["groups"][0]["display"], "Eng");
+}
+
+#[tokio::test]
+async fn display_name_is_unique_per_tenant_case_insensitively_and_findable_after_409() {
+    let app = TestApp::spawn().await;
+    app.create_tenant("other").await;
+    let i = app.integration("main").await;
+    let o = app.integration("other").await;
+    let id = new_group(&app, &i, json!({"displayName": "Admins"})).await;
+    let res = app
+        .scim(
+            &i,
+            "POST",
+            "/Groups",
+            Some(json!({"displayName": "ADMINS"})),
+        )
+        .await;
+    assert_eq!(res.status, 409);
+    assert_eq!(res.json()["scimType"], "uniqueness");
+    let found = app
+        .scim(
+            &i,
+            "GET",
+            &format!("/Groups?filter={}", urlencode("displayName eq \"admins\"")),
+            None,
+        )
+        .await
+        .json();
+    assert_eq!(found["totalResults"], 1);
+    assert_eq!(found["Resources"][0]["id"], id);
+    // Another tenant may have its own Admins.
+    assert_eq!(
+        app.scim(
+            &o,
+            "POST",
+            "/Groups",
+            Some(json!({"displayName": "Admins"}))
+        )
+        .await
+        .status,
+        201
+    );
+    assert_eq!(
+        app.scim(&o, "GET", &format!("/Groups/{id}"), None)
+            .await
+            .status,
+        404
+    );
+    // Renaming onto a taken name is 409 too.
+    let other = new_group(&app, &i, json!({"displayName": "Others"})).await;
+    let res = app
+        .scim(&i, "PATCH", &format!("/Groups/{other}"), Some(json!({"Operations": [{"op": "replace", "path": "displayName", "value": "admins"}]})))
+        .await;
+    assert_eq!(res.status, 409);
+}
+
+#[tokio::test]
+async fn members_must_have_access_to_the_tenant() {
+    let app = TestApp::spawn().await;
+    app.create_tenant("other").await;
+    let i = app.integration("main").await;
+    let o = app.integration("other").await;
+    let outsider = new_user(&app, &o, "outsider").await;
+    let res = app
+        .scim(
+            &i,
+            "POST",
+            "/Groups",
+            Some(json!({"displayName": "X", "members": [{"value": outsider}]})),
+        )
+        .await;
+    assert_eq!(res.status, 400);
+    assert!(res.json()["detail"].as_str().unwrap().contains(&outsider));
+    let g = new_group(&app, &i, json!({"displayName": "Y"})).await;
+    let res = app
+        .scim(&i, "PATCH", &format!("/Groups/{g}"), Some(json!({"Operations": [{"op": "add", "path": "members", "value": [{"value": "no-such-user"}]}]})))
+        .await;
+    assert_eq!(res.status, 400);
+    assert!(res.json()["detail"]
+        .as_str()
+        .unwrap()
+        .contains("no-such-user"));
+    assert_eq!(app.count("SELECT COUNT(*) FROM groups", &[]).await, 1);
+}
+
+#[tokio::test]
+async fn member_patches_in_every_idp_form_add_and_remove_only_the_named_members() {
+    let app = TestApp::spawn().await;
+    let i = app.integration("main").await;
+    let a = new_user(&app, &i, "a").await;
+    let b = new_user(&app, &i, "b").await;
+    let c = new_user(&app, &i, "c").await;
+    let g = new_group(&app, &i, json!({"displayName": "P"})).await;
+    let path = format!("/Groups/{g}");
+    let send = |ops: Value| {
+        let app = &app;
+        let i = &i;
+        let path = path.clone();
+        async move {
+            app.scim(i, "PATCH", &path, Some(json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": ops}))).await
+        }
+    };
+    let res = send(json!([{"op": "add", "path": "members", "value": [{"value": a}]}, {"op": "Add", "path": "members", "value": [{"$ref": null, "value": b}]}, {"op": "add", "path": "members", "value": [{"value": c, "display": "c"}]}])).await;
+    assert_eq!(res.status, 204, "{}", res.body);
+    assert!(res.body.is_empty());
+    let got = app.scim(&i, "GET", &path, None).await.json();
+    let mut all = vec![a.clone(), b.clone(), c.clone()];
+    all.sort();
+    assert_eq!(member_ids(&got), all);
+    // authentik ≤ 2026.5 / Entra: remove with a value list acts as a selector.
+    send(json!([{"op": "Remove", "path": "members", "value": [{"value": a}]}])).await;
+    // authentik new form.
+    let res = send(json!([{"op": "remove", "path": format!("members[value eq \"{b}\"]")}])).await;
+    assert_eq!(res.status, 204);
+    let got = app.scim(&i, "GET", &path, None).await.json();
+    assert_eq!(member_ids(&got), vec![c.clone()]);
+    // Okta: rename and member change in one request; replace without members never empties.
+    let res = app
+        .scim(
+            &i,
+            "PATCH",
+            &format!("{path}?attributes=displayName,members"),
+            Some(json!({"Operations": [
+                {"op": "replace", "value": {"id": g, "displayName": "P2"}},
+                {"op": "add", "path": "members", "value": [{"value": a, "display": "a"}]}
+            ]})),
+        )
+        .await;
+    assert_eq!(res.status, 200, "{}", res.body);
+    assert_eq!(res.json()["displayName"], "P2");
+    let mut ac = vec![a.clone(), c.clone()];
+    ac.sort();
+    assert_eq!(member_ids(&res.json()), ac);
+    // Full push: replace members.
+    send(json!([{"op": "replace", "path": "members", "value": [{"value": b}]}])).await;
+    let got = app.scim(&i, "GET", &path, None).await.json();
+    assert_eq!(member_ids(&got), vec![b.clone()]);
+    // Removing by display needs the member list (the slow path) and still works.
+    let res = send(json!([{"op": "remove", "path": "members[display eq \"b\"]"}])).await;
+    assert_eq!(res.status, 204, "{}", res.body);
+    let got = app.scim(&i, "GET", &path, None).await.json();
+    assert_eq!(got["members"], json!([]));
+}
+
+#[tokio::test]
+async fn put_replaces_members_when_named_and_keeps_them_when_not() {
+    let app = TestApp::spawn().await;
+    let i = app.integration("main").await;
+    let a = new_user(&app, &i, "a").await;
+    let g = new_group(
+        &app,
+        &i,
+        json!({"displayName": "Q", "members": [{"value": a}]}),
+    )
+    .await;
+    let path = format!("/Groups/{g}");
+    let res = app
+        .scim(&i, "PUT", &path, Some(json!({"displayName": "Q renamed"})))
+        .await;
+    assert_eq!(res.status, 200, "{}", res.body);
+    assert_eq!(member_ids(&res.json()), vec![a.clone()]);
+    let res = app
+        .scim(
+            &i,
+            "PUT",
+            &path,
+            Some(json!({"displayName": "Q", "members": []})),
+        )
+        .await;
+    assert_eq!(res.json()["members"], json!([]));
+}
+
+#[tokio::test]
+async fn excluded_members_are_not_loaded_and_members_value_filters_use_the_index() {
+    let app = TestApp::spawn().await;
+    let i = app.integration("main").await;
+    let a = new_user(&app, &i, "a").await;
+    let g = new_group(
+        &app,
+        &i,
+        json!({"displayName": "Big", "members": [{"value": a}]}),
+    )
+    .await;
+    new_group(&app, &i, json!({"displayName": "Small"})).await;
+    let list = app
+        .scim(
+            &i,
+            "GET",
+            &format!(
+                "/Groups?excludedAttributes=members&filter={}",
+                urlencode("displayName eq \"Big\"")
+            ),
+            None,
+        )
+        .await
+        .json();
+    assert_eq!(list["totalResults"], 1);
+    assert!(list["Resources"][0].get("members").is_none());
+    let one = app
+        .scim(
+            &i,
+            "GET",
+            &format!("/Groups/{g}?excludedAttributes=members"),
+            None,
+        )
+        .await
+        .json();
+    assert!(one.get("members").is_none());
+    assert_eq!(one["displayName"], "Big");
+    for f in [
+        format!("members.value eq \"{a}\""),
+        format!("members[value eq \"{a}\"]"),
+    ] {
+        let found = app
+            .scim(
+                &i,
+                "GET",
+                &format!("/Groups?filter={}", urlencode(&f)),
+                None,
+            )
+            .await
+            .json();
+        assert_eq!(found["totalResults"], 1, "{f}");
+        assert_eq!(found["Resources"][0]["id"], g);
+    }
+}
+
+#[tokio::test]
+async fn deleting_a_group_is_204_then_404() {
+    let app = TestApp::spawn().await;
+    let i = app.integration("main").await;
+    let g = new_group(&app, &i, json!({"displayName": "Gone"})).await;
+    assert_eq!(
+        app.scim(&i, "DELETE", &format!("/Groups/{g}"), None)
+            .await
+            .status,
+        204
+    );
+    assert_eq!(
+        app.scim(&i, "GET", &format!("/Groups/{g}"), None)
+            .await
+            .status,
+        404
+    );
+    assert_eq!(
+        app.scim(&i, "DELETE", &format!("/Groups/{g}"), None)
+            .await
+            .status,
+        404
+    );
+}
+
+#[tokio::test]
+async fn a_role_bound_to_a_group_survives_a_rename_and_shows_its_origin() {
+    let app = TestApp::spawn().await;
+    let i = app.integration("main").await;
+    let u = new_user(&app, &i, "viewer").await;
+    let g = new_group(
+        &app,
+        &i,
+        json!({"displayName": "Engineering", "members": [{"value": u}]}),
+    )
+    .await;
+    {
+        let mut conn = app.db.acquire().await.unwrap();
+        let role =
+            roster::iam::permissions::ensure_managed_role(&mut conn, "main", "Viewer", app.now())
+                .await
+                .unwrap();
+        roster::db::iam::insert_binding(&mut conn, "main", &role.id, "group", &g, app.now())
+            .await
+            .unwrap();
+    }
+    app.scim(
+        &i,
+        "PATCH",
+        &format!("/Groups/{g}"),
+        Some(json!({"Operations": [{"op": "replace", "value": {"displayName": "Eng"}}]})),
+    )
+    .await;
+    let mut conn = app.db.acquire().await.unwrap();
+    let perms = roster::iam::permissions::effective(
+        &mut conn,
+        "main",
+        roster::iam::permissions::Subject::User {
+            id: &u,
+            superadmin: false,
+        },
+    )
+    .await
+    .unwrap();
+    assert!(perms.allows("USERS", "READ"));
+    assert!(!perms.allows("USERS", "UPDATE"));
+    assert_eq!(
+        perms.origins("GROUPS", "READ")[0].to_string(),
+        "Viewer, via group Eng"
+    );
+}
+
+#[tokio::test]
+async fn a_root_search_finds_users_and_groups_as_one_list() {
+    let app = TestApp::spawn().await;
+    let i = app.integration("main").await;
+    new_user(&app, &i, "root-user").await;
+    new_group(&app, &i, json!({"displayName": "root-group"})).await;
+    let res = app
+        .scim(
+            &i,
+            "POST",
+            "/.search",
+            Some(json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"]})),
+        )
+        .await;
+    assert_eq!(res.status, 200, "{}", res.body);
+    assert_eq!(res.json()["totalResults"], 2);
+    let res = app
+        .scim(
+            &i,
+            "POST",
+            "/.search",
+            Some(json!({"filter": "userName eq \"root-user\""})),
+        )
+        .await;
+    assert_eq!(res.json()["totalResults"], 1);
+    assert_eq!(app.scim(&i, "GET", "/.search", None).await.status, 405);
+}
