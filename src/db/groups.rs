@@ -161,6 +161,7 @@ pub async fn touch(conn: &mut Conn, id: &str, now: Millis) -> AppResult<()> {
 }
 
 pub async fn delete(conn: &mut Conn, tenant_id: &str, id: &str) -> AppResult<bool> {
+    touch_members(conn, id).await?;
     let done = sqlx::query("DELETE FROM groups WHERE tenant_id = $1 AND id = $2")
         .bind(tenant_id)
         .bind(id)
@@ -210,19 +211,50 @@ pub async fn add_member(
     .bind(now)
     .execute(&mut *conn)
     .await?;
-    Ok(())
+    touch_member(conn, group_id, user_id).await
 }
 
 pub async fn remove_member(conn: &mut Conn, group_id: &str, user_id: &str) -> AppResult<()> {
-    sqlx::query("DELETE FROM group_members WHERE group_id = $1 AND user_id = $2")
+    let done = sqlx::query("DELETE FROM group_members WHERE group_id = $1 AND user_id = $2")
         .bind(group_id)
         .bind(user_id)
         .execute(&mut *conn)
         .await?;
+    if done.rows_affected() > 0 {
+        touch_member(conn, group_id, user_id).await?;
+    }
+    Ok(())
+}
+
+/// A user's `groups` attribute shows their memberships, so a membership change is a new
+/// version of the user in the group's tenant (their ETag changes).
+async fn touch_member(conn: &mut Conn, group_id: &str, user_id: &str) -> AppResult<()> {
+    sqlx::query(
+        "UPDATE tenant_access SET version = version + 1 \
+         WHERE tenant_id = (SELECT tenant_id FROM groups WHERE id = $1) AND user_id = $2",
+    )
+    .bind(group_id)
+    .bind(user_id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// [`touch_member`] for every member, before the memberships go.
+async fn touch_members(conn: &mut Conn, group_id: &str) -> AppResult<()> {
+    sqlx::query(
+        "UPDATE tenant_access SET version = version + 1 \
+         WHERE tenant_id = (SELECT tenant_id FROM groups WHERE id = $1) \
+         AND user_id IN (SELECT user_id FROM group_members WHERE group_id = $1)",
+    )
+    .bind(group_id)
+    .execute(&mut *conn)
+    .await?;
     Ok(())
 }
 
 pub async fn remove_all_members(conn: &mut Conn, group_id: &str) -> AppResult<()> {
+    touch_members(conn, group_id).await?;
     sqlx::query("DELETE FROM group_members WHERE group_id = $1")
         .bind(group_id)
         .execute(&mut *conn)

@@ -665,3 +665,60 @@ async fn filters_on_unindexed_attributes_are_evaluated_exactly_over_a_bounded_sc
         assert_eq!(res.json()["totalResults"], n, "{f}");
     }
 }
+
+#[tokio::test]
+async fn a_users_etag_changes_when_their_group_memberships_change() {
+    let app = TestApp::spawn().await;
+    let i = app.integration("main").await;
+    let id = create(&app, &i, "member-etag").await;
+    let path = i.path(&format!("/Users/{id}"));
+    let before = app.scim(&i, "GET", &format!("/Users/{id}"), None).await;
+    let tag = before.header("etag").unwrap();
+    let group = app
+        .scim(
+            &i,
+            "POST",
+            "/Groups",
+            Some(json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": "Etag Watchers"})),
+        )
+        .await
+        .json();
+    let gid = group["id"].as_str().unwrap().to_string();
+    let add = json!({"Operations": [{"op": "add", "path": "members", "value": [{"value": id}]}]});
+    let res = app
+        .scim(&i, "PATCH", &format!("/Groups/{gid}"), Some(add))
+        .await;
+    assert!(res.status.is_success(), "{}", res.body);
+
+    let res = app
+        .scim_raw(
+            "GET",
+            &path,
+            Some(&i.token),
+            None,
+            &[("if-none-match", &tag)],
+        )
+        .await;
+    assert_eq!(
+        res.status, 200,
+        "joining a group is a change of the user's `groups`"
+    );
+    let after = res.header("etag").unwrap();
+    assert_ne!(after, tag);
+    assert_eq!(res.json()["groups"][0]["value"], gid.as_str());
+
+    let remove =
+        json!({"Operations": [{"op": "remove", "path": format!("members[value eq \"{id}\"]")}]});
+    app.scim(&i, "PATCH", &format!("/Groups/{gid}"), Some(remove))
+        .await;
+    let res = app
+        .scim_raw(
+            "GET",
+            &path,
+            Some(&i.token),
+            None,
+            &[("if-none-match", &after)],
+        )
+        .await;
+    assert_eq!(res.status, 200, "leaving a group is a change too");
+}
