@@ -86,15 +86,7 @@ pub async fn list(
         n - 1,
         n
     );
-    let rows = super::bind_all(sqlx::query(&q), &args)
-        .fetch_all(&mut *conn)
-        .await
-        .map_err(AppError::from)?;
-    let rows = rows
-        .iter()
-        .map(from_row)
-        .collect::<Result<_, _>>()
-        .map_err(AppError::from)?;
+    let rows = super::fetch_mapped(conn, &q, &args, from_row).await?;
     Ok((total, rows))
 }
 

@@ -149,6 +149,19 @@ pub enum Arg {
 }
 
 /// Binds `args` in order to `query`.
+/// Runs `sql` with `args` bound in order and maps every row with `map`.
+pub async fn fetch_mapped<T>(
+    conn: &mut Conn,
+    sql: &str,
+    args: &[Arg],
+    map: fn(&sqlx::any::AnyRow) -> Result<T, sqlx::Error>,
+) -> AppResult<Vec<T>> {
+    let rows = bind_all(sqlx::query(sql), args)
+        .fetch_all(&mut *conn)
+        .await?;
+    Ok(rows.iter().map(map).collect::<Result<_, _>>()?)
+}
+
 pub fn bind_all<'q>(
     mut query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
     args: &'q [Arg],

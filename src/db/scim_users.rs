@@ -125,15 +125,7 @@ pub async fn list(
         n - 1,
         n
     );
-    let rows = super::bind_all(sqlx::query(&q), &args)
-        .fetch_all(&mut *conn)
-        .await
-        .map_err(AppError::from)?;
-    let rows = rows
-        .iter()
-        .map(from_row)
-        .collect::<Result<_, _>>()
-        .map_err(AppError::from)?;
+    let rows = super::fetch_mapped(conn, &q, &args, from_row).await?;
     Ok((total, rows))
 }
 
@@ -193,16 +185,7 @@ pub async fn insert(
     .bind(created_by)
     .execute(&mut *conn)
     .await;
-    match result {
-        Ok(_) => {}
-        Err(e) if is_unique_violation(&e) => {
-            return Err(AppError::Conflict(format!(
-                "the userName `{}` is taken",
-                profile.username
-            )))
-        }
-        Err(e) => return Err(e.into()),
-    }
+    username_free(result, profile.username)?;
     replace_emails(conn, id, profile.emails).await
 }
 
@@ -228,17 +211,22 @@ pub async fn update_profile(
     .bind(id)
     .execute(&mut *conn)
     .await;
-    match result {
-        Ok(_) => {}
-        Err(e) if is_unique_violation(&e) => {
-            return Err(AppError::Conflict(format!(
-                "the userName `{}` is taken",
-                profile.username
-            )))
-        }
-        Err(e) => return Err(e.into()),
-    }
+    username_free(result, profile.username)?;
     replace_emails(conn, id, profile.emails).await
+}
+
+/// Maps a unique violation of a user write to the SCIM-facing "userName is taken" conflict.
+fn username_free(
+    result: Result<sqlx::any::AnyQueryResult, sqlx::Error>,
+    username: &str,
+) -> AppResult<()> {
+    match result {
+        Ok(_) => Ok(()),
+        Err(e) if is_unique_violation(&e) => Err(AppError::Conflict(format!(
+            "the userName `{username}` is taken"
+        ))),
+        Err(e) => Err(e.into()),
+    }
 }
 
 async fn replace_emails(conn: &mut Conn, id: &str, emails: &[(String, String)]) -> AppResult<()> {
