@@ -7,8 +7,18 @@ use leptos_router::{path, SsrMode};
 
 use crate::ui::layout::AppShell;
 use crate::ui::pages::{
-    home::HomePage, iam::IamSectionPage, login::LoginPage, not_found::NotFound, setup::SetupPage,
+    bindings::BindingsPage,
+    groups::{GroupPage, GroupsPage},
+    home::HomePage,
+    login::LoginPage,
+    not_found::NotFound,
+    oidc::OidcProvidersPage,
+    roles::{RolePage, RolesPage},
+    scim::{IntegrationPage, ScimPage},
+    service_accounts::{ServiceAccountPage, ServiceAccountsPage},
+    setup::SetupPage,
     tenants::TenantsPage,
+    users::{UserPage, UsersPage},
 };
 
 /// The document around the app, rendered on the server only.
@@ -46,7 +56,18 @@ pub fn App() -> impl IntoView {
                 <ParentRoute path=path!("") view=AppShell ssr=SsrMode::Async>
                     <Route path=path!("/") view=HomePage ssr=SsrMode::Async/>
                     <Route path=path!("/instance/tenants") view=TenantsPage ssr=SsrMode::Async/>
-                    <Route path=path!("/t/:tenant/iam/:section") view=IamSectionPage ssr=SsrMode::Async/>
+                    <Route path=path!("/instance/oidc") view=OidcProvidersPage ssr=SsrMode::Async/>
+                    <Route path=path!("/t/:tenant/iam/users") view=UsersPage ssr=SsrMode::Async/>
+                    <Route path=path!("/t/:tenant/iam/users/:user") view=UserPage ssr=SsrMode::Async/>
+                    <Route path=path!("/t/:tenant/iam/groups") view=GroupsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/t/:tenant/iam/groups/:group") view=GroupPage ssr=SsrMode::Async/>
+                    <Route path=path!("/t/:tenant/iam/roles") view=RolesPage ssr=SsrMode::Async/>
+                    <Route path=path!("/t/:tenant/iam/roles/:role") view=RolePage ssr=SsrMode::Async/>
+                    <Route path=path!("/t/:tenant/iam/bindings") view=BindingsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/t/:tenant/iam/service-accounts") view=ServiceAccountsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/t/:tenant/iam/service-accounts/:account") view=ServiceAccountPage ssr=SsrMode::Async/>
+                    <Route path=path!("/t/:tenant/iam/scim") view=ScimPage ssr=SsrMode::Async/>
+                    <Route path=path!("/t/:tenant/iam/scim/:integration") view=IntegrationPage ssr=SsrMode::Async/>
                 </ParentRoute>
             </Routes>
         </Router>

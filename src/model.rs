@@ -26,6 +26,30 @@ pub struct TenantSummary {
     pub created_at: String,
 }
 
+/// What the signed-in user may do in the tenant a page is about. Pages hide the controls of
+/// anything not listed here; the server functions check again, so hiding is only a courtesy.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TenantScope {
+    pub tenant: TenantSummary,
+    /// `RESOURCE:ACTION` pairs, e.g. `USERS:UPDATE`.
+    pub permissions: Vec<String>,
+    pub is_superadmin: bool,
+}
+
+impl TenantScope {
+    /// May the user do `action` (CREATE, READ, UPDATE, DELETE) on `resource` (USERS, GROUPS, …)?
+    pub fn can(&self, resource: &str, action: &str) -> bool {
+        self.permissions
+            .iter()
+            .any(|p| p.split_once(':') == Some((resource, action)))
+    }
+
+    /// The path of an IAM page of this tenant, e.g. `iam_path("users")` → `/t/main/iam/users`.
+    pub fn iam_path(&self, rest: &str) -> String {
+        format!("/t/{}/iam/{rest}", self.tenant.id)
+    }
+}
+
 /// What the application shell shows: who is signed in and which tenants they can enter.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ShellInfo {
@@ -127,6 +151,24 @@ mod tests {
         assert!(validate_tenant_id("a").is_err());
         assert!(validate_tenant_id("with space").is_err());
         assert!(validate_tenant_id(&"a".repeat(64)).is_err());
+    }
+
+    #[test]
+    fn a_scope_allows_exactly_its_permissions() {
+        let scope = TenantScope {
+            tenant: TenantSummary {
+                id: "main".into(),
+                name: "Main".into(),
+                created_at: String::new(),
+            },
+            permissions: vec!["USERS:READ".into(), "GROUPS:UPDATE".into()],
+            is_superadmin: false,
+        };
+        assert!(scope.can("USERS", "READ"));
+        assert!(scope.can("GROUPS", "UPDATE"));
+        assert!(!scope.can("USERS", "UPDATE"));
+        assert!(!scope.can("USERS:READ", ""));
+        assert_eq!(scope.iam_path("users"), "/t/main/iam/users");
     }
 
     #[test]

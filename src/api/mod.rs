@@ -3,8 +3,17 @@
 //! as query parameters of a redirect, so every form works the same with JavaScript off.
 
 pub mod auth;
+pub mod bindings;
+pub mod groups;
+pub mod oidc;
+pub mod roles;
+pub mod scim;
+pub mod service_accounts;
 pub mod tenants;
+pub mod users;
 
+#[cfg(feature = "ssr")]
+pub mod gate;
 #[cfg(feature = "ssr")]
 pub mod server;
 

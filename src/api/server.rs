@@ -78,3 +78,43 @@ pub fn set_status(status: StatusCode) {
         res.set_status(status);
     }
 }
+
+/// What a form post ends in: a success notice, or a domain error. [`Ctx::answer_form`] turns it
+/// into a redirect back to the form's page, so forms behave the same with JavaScript off.
+pub type FormOutcome = Result<String, AppError>;
+
+impl Ctx {
+    /// Redirects to `path` with a success banner (`Ok(notice)`), or with the error beside its
+    /// field plus `keep` (the values to put back in the form) for input and conflict errors.
+    /// Anything else (401, 403, 404, 500) is returned as an error with its HTTP status.
+    pub fn answer_form(
+        &self,
+        path: &str,
+        outcome: FormOutcome,
+        keep: &[(&str, &str)],
+    ) -> Result<(), ServerFnError> {
+        let mut params: Vec<(&str, &str)> = Vec::new();
+        let message;
+        match &outcome {
+            Ok(notice) => params.push(("notice", notice)),
+            Err(AppError::Invalid { field, message: m }) => {
+                params.push(("error", m));
+                params.push(("field", field));
+                params.extend_from_slice(keep);
+            }
+            Err(AppError::Conflict(m)) => {
+                message = m.clone();
+                params.push(("error", &message));
+                params.extend_from_slice(keep);
+            }
+            Err(_) => {}
+        }
+        match outcome {
+            Ok(_) | Err(AppError::Invalid { .. }) | Err(AppError::Conflict(_)) => {
+                leptos_axum::redirect(&super::url_with_query(path, &params));
+                Ok(())
+            }
+            Err(e) => Err(self.fail(e)),
+        }
+    }
+}

@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 
-use crate::model::TenantSummary;
+use crate::model::{TenantScope, TenantSummary};
 
 #[cfg(feature = "ssr")]
 use {
@@ -59,6 +59,14 @@ pub async fn get_tenant(tenant: String) -> Result<TenantSummary, ServerFnError> 
         .await
         .map_err(fail)?;
     row.map(summary).ok_or_else(not_found)
+}
+
+/// The tenant a page is about and what the signed-in user may do there (404 when they may not
+/// enter it). Every tenant page loads this first.
+#[server(endpoint = "tenants/scope")]
+pub async fn get_tenant_scope(tenant: String) -> Result<TenantScope, ServerFnError> {
+    let ctx = ctx();
+    Ok(ctx.enter_tenant(&tenant).await?.scope())
 }
 
 #[server(endpoint = "tenants/create")]

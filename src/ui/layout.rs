@@ -202,6 +202,7 @@ fn SideNav(info: StoredValue<ShellInfo>, tenant: Memo<Option<String>>) -> impl I
                 <p class="mt-8 px-3 text-xs font-semibold uppercase tracking-wide text-slate-400">"Instance"</p>
                 <ul role="list" class="mt-2 space-y-0.5">
                     <li><A href="/instance/tenants" attr:class=link_class>"Tenants"</A></li>
+                    <li><A href="/instance/oidc" attr:class=link_class>"Sign-in providers"</A></li>
                 </ul>
             })}
         </nav>

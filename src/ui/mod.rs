@@ -3,3 +3,5 @@
 pub mod components;
 pub mod layout;
 pub mod pages;
+pub mod tenant_page;
+pub mod widgets;

@@ -1,11 +1,17 @@
 //! One module per page.
 
+pub mod bindings;
+pub mod groups;
 pub mod home;
-pub mod iam;
 pub mod login;
 pub mod not_found;
+pub mod oidc;
+pub mod roles;
+pub mod scim;
+pub mod service_accounts;
 pub mod setup;
 pub mod tenants;
+pub mod users;
 
 use leptos::prelude::*;
 

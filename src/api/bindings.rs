@@ -1,0 +1,1 @@
+//! Bindings: which role a user, group or service account has in a tenant.

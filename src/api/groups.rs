@@ -1,0 +1,1 @@
+//! Groups of a tenant: list, members, and the roles bound to them.

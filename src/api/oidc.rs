@@ -1,0 +1,1 @@
+//! Instance → Sign-in providers: the OpenID Connect providers people sign in through (superadmins).

@@ -1,0 +1,1 @@
+//! Tenant → IAM → SCIM Provisioning: integrations, their tokens and their request log.

@@ -1,0 +1,1 @@
+//! Service accounts of a tenant and their API tokens.
