@@ -348,3 +348,91 @@ pub async fn mark_token_used(conn: &mut Conn, token_id: &str, now: Millis) -> Ap
         .await?;
     Ok(())
 }
+
+/// A binding with the names a person recognises: the role's and the subject's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BindingRow {
+    pub id: String,
+    pub role_id: String,
+    pub role_name: String,
+    /// `user`, `group` or `service_account`.
+    pub subject_type: String,
+    pub subject_id: String,
+    /// Username, group display name or service-account name (the id when the subject is gone).
+    pub subject_name: String,
+    pub created_at: Millis,
+}
+
+/// The bindings of a tenant, or of one subject (`Some((type, id))`), ordered by subject then role.
+pub async fn list_bindings(
+    conn: &mut Conn,
+    tenant_id: &str,
+    subject: Option<(&str, &str)>,
+) -> AppResult<Vec<BindingRow>> {
+    let (filter, args): (&str, Vec<&str>) = match subject {
+        Some((t, id)) => (
+            " AND b.subject_type = $2 AND b.subject_id = $3",
+            vec![tenant_id, t, id],
+        ),
+        None => ("", vec![tenant_id]),
+    };
+    let sql = format!(
+        "SELECT b.id, b.role_id, r.name AS role_name, b.subject_type, b.subject_id, b.created_at, \
+           COALESCE(u.username, g.display_name, s.name, b.subject_id) AS subject_name \
+         FROM bindings b JOIN roles r ON r.id = b.role_id \
+         LEFT JOIN users u ON b.subject_type = 'user' AND u.id = b.subject_id \
+         LEFT JOIN groups g ON b.subject_type = 'group' AND g.id = b.subject_id \
+         LEFT JOIN service_accounts s ON b.subject_type = 'service_account' AND s.id = b.subject_id \
+         WHERE b.tenant_id = $1{filter} \
+         ORDER BY b.subject_type, LOWER(COALESCE(u.username, g.display_name, s.name, b.subject_id)), r.name_lower"
+    );
+    let mut q = sqlx::query(&sql);
+    for a in args {
+        q = q.bind(a);
+    }
+    let rows = q.fetch_all(&mut *conn).await?;
+    rows.iter()
+        .map(|r| {
+            Ok(BindingRow {
+                id: r.try_get("id")?,
+                role_id: r.try_get("role_id")?,
+                role_name: r.try_get("role_name")?,
+                subject_type: r.try_get("subject_type")?,
+                subject_id: r.try_get("subject_id")?,
+                subject_name: r.try_get("subject_name")?,
+                created_at: r.try_get("created_at")?,
+            })
+        })
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(Into::into)
+}
+
+/// Whether the binding (role, subject) exists already.
+pub async fn binding_exists(
+    conn: &mut Conn,
+    tenant_id: &str,
+    role_id: &str,
+    subject_type: &str,
+    subject_id: &str,
+) -> AppResult<bool> {
+    let row = sqlx::query(
+        "SELECT 1 FROM bindings WHERE tenant_id = $1 AND role_id = $2 AND subject_type = $3 AND subject_id = $4",
+    )
+    .bind(tenant_id)
+    .bind(role_id)
+    .bind(subject_type)
+    .bind(subject_id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    Ok(row.is_some())
+}
+
+/// Whether a service account of this tenant has this id.
+pub async fn service_account_exists(conn: &mut Conn, tenant_id: &str, id: &str) -> AppResult<bool> {
+    let row = sqlx::query("SELECT 1 FROM service_accounts WHERE tenant_id = $1 AND id = $2")
+        .bind(tenant_id)
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?;
+    Ok(row.is_some())
+}
