@@ -1,0 +1,1 @@
+//! The Groups pages' server functions: members, SCIM warnings, attaching roles.

@@ -1,0 +1,1 @@
+//! The Sign-in providers page's server functions (superadmins only).

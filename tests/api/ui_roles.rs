@@ -1,0 +1,1 @@
+//! The Roles and Bindings pages' server functions: custom roles, the matrix, bindings.

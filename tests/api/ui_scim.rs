@@ -1,0 +1,1 @@
+//! The SCIM Provisioning page's server functions: permissions, forms, tokens shown once.

@@ -1,0 +1,1 @@
+//! The Service Accounts page's server functions: accounts and tokens shown once.

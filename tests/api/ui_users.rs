@@ -1,0 +1,1 @@
+//! The Users pages' server functions: search, paging, access, passwords, effective permissions.
