@@ -137,6 +137,36 @@ impl TestApp {
         .expect("create superadmin");
     }
 
+    /// A user who is not a superadmin, with a password and (when `tenant` is given) access to
+    /// that tenant granted by hand; no roles. Returns the user's id.
+    pub async fn plain_user(&self, username: &str, password: &str, tenant: Option<&str>) -> String {
+        let mut conn = self.db.acquire().await.unwrap();
+        let hash = roster::auth::password::hash(roster::config::Secret::new(password))
+            .await
+            .unwrap();
+        let id = format!("u-{username}");
+        roster::db::users::insert(
+            &mut conn,
+            &roster::db::users::NewUser {
+                id: &id,
+                username,
+                email: Some(&format!("{username}@example.com")),
+                display_name: None,
+                password_hash: Some(&hash),
+                is_superadmin: false,
+            },
+            self.now(),
+        )
+        .await
+        .unwrap();
+        if let Some(t) = tenant {
+            roster::db::tenants::grant_access(&mut conn, t, &id, self.now())
+                .await
+                .unwrap();
+        }
+        id
+    }
+
     pub fn now(&self) -> i64 {
         self.clock.now_millis()
     }
