@@ -89,6 +89,8 @@ export default defineConfig({
       LEPTOS_SITE_ROOT: siteRoot,
       ROSTER_ADMIN_USERNAME: 'admin',
       ROSTER_ADMIN_PASSWORD: 'e2e admin password',
+      // Encrypts the client secrets of sign-in providers (the SSO spec adds one).
+      ROSTER_SECRET_KEY: 'AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=',
     },
     url: `${baseURL}/healthz`,
     reuseExistingServer: false,

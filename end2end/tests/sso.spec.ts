@@ -1,0 +1,100 @@
+// The end of the seed: "test both SSO and SCIM". An IdP provisions a person and a group over
+// SCIM, the admin gives the group the Viewer role in the UI, and the person signs in through the
+// IdP (a real OpenID provider on loopback) and sees exactly what Viewer allows.
+import { test, expect, request as playwrightRequest } from '@playwright/test';
+import { ADMIN } from './support/env';
+import { LoginPage } from './support/pages';
+import { createIntegrationByCli } from './support/roster';
+import { startProvider, TestProvider, CLIENT } from './support/oidc';
+
+let provider: TestProvider;
+
+test.beforeAll(async ({ baseURL }) => {
+  provider = await startProvider(baseURL!);
+});
+
+test.afterAll(async () => {
+  await provider?.stop();
+});
+
+test('a person provisioned by SCIM signs in through the IdP and gets what Viewer allows', async ({ page, browser, baseURL }) => {
+  const suffix = Date.now().toString(36);
+  const person = `carol-${suffix}`;
+  const groupName = `Readers ${suffix}`;
+  const providerName = `Test IdP ${suffix}`;
+
+  // The IdP pushes the person and a group with them in it.
+  const integration = createIntegrationByCli('main', `sso-idp-${suffix}`);
+  const scim = await playwrightRequest.newContext({
+    baseURL: `${baseURL}/api/v1/main/integrations/${integration.id}/scim/v2/`,
+    extraHTTPHeaders: { Authorization: `Bearer ${integration.token}`, 'Content-Type': 'application/scim+json' },
+  });
+  const user = await scim.post('Users', {
+    data: {
+      schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'],
+      userName: person,
+      name: { givenName: 'Carol', familyName: 'Reader' },
+      emails: [{ value: `${person}@example.com`, type: 'work', primary: true }],
+      active: true,
+    },
+  });
+  expect(user.status()).toBe(201);
+  const userId = (await user.json()).id;
+  const group = await scim.post('Groups', {
+    data: {
+      schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'],
+      displayName: groupName,
+      members: [{ value: userId }],
+    },
+  });
+  expect(group.status()).toBe(201);
+  await scim.dispose();
+
+  // The admin connects the IdP for sign-in and gives the group the Viewer role.
+  const login = new LoginPage(page);
+  await login.open();
+  await login.signIn(ADMIN.username, ADMIN.password);
+  await expect(page.getByTestId('signed-in-user')).toHaveText(ADMIN.username);
+  await page.goto('/instance/oidc');
+  await page.getByLabel('Name', { exact: true }).fill(providerName);
+  await page.getByLabel('Issuer URL').fill(provider.issuer);
+  await page.getByLabel('Client ID').fill(CLIENT.id);
+  await page.getByLabel('Client secret').fill(CLIENT.secret);
+  await page.getByLabel('Match people by').selectOption('email');
+  await page.getByRole('button', { name: 'Add provider' }).click();
+  await expect(page.getByRole('status')).toContainText(`Provider ${providerName} added`);
+  await expect(page.getByTestId(`redirect-uri-${providerName}`)).toContainText('/auth/oidc/');
+
+  await page.goto('/t/main/iam/groups');
+  await page.getByRole('link', { name: groupName }).click();
+  await page.getByLabel('Role to attach').selectOption({ label: 'Viewer' });
+  await page.getByRole('button', { name: 'Attach role' }).click();
+  await expect(page.getByRole('status')).toContainText('Viewer');
+
+  // The person signs in through the IdP in a browser of their own.
+  const theirs = await browser.newContext();
+  const them = await theirs.newPage();
+  await them.goto('/login');
+  await them.getByRole('link', { name: `Sign in with ${providerName}` }).click();
+  await them.locator('input[name="login"]').fill(person);
+  await them.locator('input[name="password"]').fill('anything');
+  await them.locator('button[type="submit"]').click();
+  await them.locator('button[type="submit"]', { hasText: 'Continue' }).click();
+  await expect(them.getByTestId('signed-in-user')).toBeVisible();
+  await expect(them.getByTestId('signed-in-user')).toContainText(/Carol Reader|carol-/);
+
+  // Viewer: everything readable, nothing writable.
+  await them.goto('/t/main/iam/groups');
+  await expect(them.getByRole('link', { name: groupName })).toBeVisible();
+  await expect(them.getByRole('button', { name: /create|add|delete|attach/i })).toHaveCount(0);
+  await them.goto('/t/main/iam/users');
+  await expect(them.getByRole('link', { name: person })).toBeVisible();
+  await expect(them.getByRole('button', { name: /grant|create|delete|remove/i })).toHaveCount(0);
+
+  // A write crafted by hand, with their session, is refused by the server.
+  const crafted = await them.request.post('/api/groups/create', {
+    form: { tenant: 'main', display_name: `Sneaky ${suffix}` },
+  });
+  expect(crafted.status()).toBe(403);
+  await theirs.close();
+});

@@ -1,0 +1,36 @@
+// A real OpenID provider for the SSO specs: tests/oidc/provider.mjs (npm `oidc-provider`),
+// started on loopback with Roster's e2e address as the allowed redirect base.
+import { spawn, ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import readline from 'node:readline';
+
+export interface TestProvider {
+  issuer: string;
+  stop: () => Promise<void>;
+}
+
+/** Client registered at the provider for Roster (see tests/oidc/provider.mjs). */
+export const CLIENT = { id: 'roster', secret: 'roster-test-secret' };
+
+export async function startProvider(rosterBaseUrl: string): Promise<TestProvider> {
+  const dir = path.resolve(__dirname, '../../../tests/oidc');
+  const child: ChildProcess = spawn(process.execPath, ['provider.mjs'], {
+    cwd: dir,
+    env: { ...process.env, ROSTER_PUBLIC_URL: rosterBaseUrl },
+    stdio: ['pipe', 'pipe', 'ignore'],
+  });
+  const lines = readline.createInterface({ input: child.stdout! });
+  const first = await Promise.race([
+    new Promise<string>((resolve) => lines.once('line', resolve)),
+    new Promise<string>((_, reject) => setTimeout(() => reject(new Error('the OpenID provider did not start within 20 s')), 20_000)),
+  ]);
+  const { issuer } = JSON.parse(first);
+  return {
+    issuer,
+    stop: async () => {
+      child.stdin?.end();
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+    },
+  };
+}
