@@ -259,6 +259,28 @@ pub async fn users_matching(
         .collect::<Result<_, _>>()?)
 }
 
+/// Users whose username equals `subject` (case-insensitively) or whom a SCIM integration
+/// provisioned with `externalId` = `subject` (exactly); at most two.
+pub async fn users_matching_subject(
+    conn: &mut Conn,
+    subject: &str,
+) -> AppResult<Vec<super::users::UserRow>> {
+    let rows = sqlx::query(
+        "SELECT id, username, email, display_name, password_hash, is_superadmin, active FROM users \
+         WHERE username_lower = $1 \
+            OR id IN (SELECT user_id FROM tenant_access_sources WHERE external_id = $2) \
+         LIMIT 2",
+    )
+    .bind(subject.trim().to_lowercase())
+    .bind(subject)
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(rows
+        .iter()
+        .map(super::users::from_row)
+        .collect::<Result<_, _>>()?)
+}
+
 pub async fn insert_session(
     conn: &mut Conn,
     session_hash: &str,

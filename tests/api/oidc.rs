@@ -558,6 +558,37 @@ async fn users_can_be_matched_by_preferred_username() {
 }
 
 #[tokio::test]
+async fn with_the_sub_claim_a_user_is_found_by_the_external_id_scim_gave_them() {
+    // Okta and Entra send their own user id both as the OpenID `sub` and as the SCIM
+    // `externalId`, while the SCIM userName is an email address.
+    let app = app().await;
+    let scim = app.integration("main").await;
+    let res = app
+        .scim(
+            &scim,
+            "POST",
+            "/Users",
+            Some(serde_json::json!({
+                "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+                "userName": "okta.person@example.com",
+                "externalId": "00u1okta",
+                "emails": [{"value": "okta.person@example.com", "primary": true}],
+            })),
+        )
+        .await;
+    assert_eq!(res.status, 201, "{}", res.body);
+    let id = add_provider(&app, &provider().issuer, UserClaim::Sub, false).await;
+    let res = sign_in_via(&app, &id, "00u1okta").await;
+    let session = cookie(&res, "roster_session").expect("signed in via the externalId");
+    let home = app.get("/", Some(&session)).await;
+    assert!(home.body.contains("okta.person@example.com"));
+
+    // A subject that is neither a username nor an externalId matches nobody.
+    let res = sign_in_via(&app, &id, "00u2unknown").await;
+    assert!(cookie(&res, "roster_session").is_none());
+}
+
+#[tokio::test]
 async fn a_provider_that_cannot_be_reached_ends_on_the_login_page() {
     let app = app().await;
     let id = add_provider(&app, "http://127.0.0.1:9", UserClaim::Email, false).await;

@@ -649,14 +649,15 @@ async fn resolve_user(
             format!("email {value} of subject {} has email_verified = false", person.subject),
         ));
     }
-    let column = if claim == UserClaim::Email {
-        "email"
-    } else {
-        "preferred_username"
-    };
-    let matches = db::oidc::users_matching(conn, column, value)
-        .await
-        .map_err(internal)?;
+    let matches = match claim {
+        UserClaim::Email => db::oidc::users_matching(conn, "email", value).await,
+        UserClaim::PreferredUsername => {
+            db::oidc::users_matching(conn, "preferred_username", value).await
+        }
+        // Okta and Entra send their user id both as the OpenID subject and as the SCIM externalId.
+        UserClaim::Sub => db::oidc::users_matching_subject(conn, value).await,
+    }
+    .map_err(internal)?;
     let user = match matches.as_slice() {
         [user] => user.clone(),
         [] if p.create_users => create_user(conn, p, claim, person, now).await?,

@@ -106,7 +106,7 @@ fn claim_label(claim: &str) -> &'static str {
     match claim {
         "email" => "email (matched against users' email addresses)",
         "preferred_username" => "preferred_username (matched against usernames)",
-        _ => "sub (matched against usernames)",
+        _ => "sub (matched against usernames and SCIM externalIds)",
     }
 }
 
@@ -156,7 +156,7 @@ fn AddProviderForm(
                     <select id="field-claim" name="claim" class=INPUT_CLASS aria-invalid=move || claim_error.get().is_some().to_string()>
                         <option value="email" selected=move || selected("email")>"email — users' email addresses"</option>
                         <option value="preferred_username" selected=move || selected("preferred_username")>"preferred_username — usernames"</option>
-                        <option value="sub" selected=move || selected("sub")>"sub — usernames"</option>
+                        <option value="sub" selected=move || selected("sub")>"sub — usernames or SCIM externalIds"</option>
                     </select>
                     {move || claim_error.get().map(|e| view! { <p class="text-sm text-rose-600">{e}</p> })}
                 </div>
