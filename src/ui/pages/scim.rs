@@ -13,22 +13,55 @@ use crate::ui::components::{
     error_text, field_error, query_param, Banners, Card, EmptyState, ErrorPanel, Field, Loading,
     PageHeader, INPUT_CLASS, PRIMARY_BUTTON, SECONDARY_BUTTON,
 };
-use crate::ui::tenant_page::{route_param, TenantPage};
+use crate::ui::tenant_page::{route_param, tenant_param, TenantPage};
 use crate::ui::widgets::{
     count, Badge, ConfirmAction, CopyField, Table, Time, Tone, DANGER_BUTTON, LINK_CLASS, TD,
 };
 
+// The pages' resources and actions are made here, outside the tenant frame's `Suspense`, so the
+// server and the browser create them once and in the same order (resources made inside a
+// `Suspend` are made again when it re-runs, and hydration then misses their data).
+
 #[component]
 pub fn ScimPage() -> impl IntoView {
+    let tenant = tenant_param();
+    let create = ServerAction::<CreateIntegration>::new();
+    let list = Resource::new(
+        move || (tenant.get(), create.version().get()),
+        |(tenant, _)| list_integrations(tenant),
+    );
     view! {
-        <TenantPage title="SCIM Provisioning" page=|scope| view! { <IntegrationList scope/> }/>
+        <TenantPage title="SCIM Provisioning" page=move |scope| view! { <IntegrationList scope create list/> }/>
     }
 }
 
 #[component]
 pub fn IntegrationPage() -> impl IntoView {
+    let tenant = tenant_param();
+    let id = route_param("integration");
+    let failed = query_param("failed");
+    let actions = Actions {
+        enable: ServerAction::<SetIntegrationEnabled>::new(),
+        rotate: ServerAction::<RotateIntegrationToken>::new(),
+        delete: ServerAction::<DeleteIntegration>::new(),
+    };
+    let detail = Resource::new(
+        move || {
+            (
+                tenant.get(),
+                id.get(),
+                failed.get().is_some(),
+                actions.enable.version().get() + actions.rotate.version().get(),
+            )
+        },
+        |(tenant, id, failed, _)| get_integration(tenant, id, failed),
+    );
+    let revealed = Resource::new(
+        move || (tenant.get(), id.get(), actions.rotate.version().get()),
+        |(tenant, id, _)| reveal_token(tenant, id),
+    );
     view! {
-        <TenantPage title="SCIM integration" page=|scope| view! { <Integration scope/> }/>
+        <TenantPage title="SCIM integration" page=move |scope| view! { <Integration scope detail revealed actions/> }/>
     }
 }
 
@@ -41,17 +74,17 @@ fn status_tone(status: i64) -> Tone {
     }
 }
 
+type ListResource = Resource<Result<Vec<IntegrationView>, ServerFnError>>;
+type DetailResource = Resource<Result<IntegrationDetail, ServerFnError>>;
+type RevealResource = Resource<Result<Option<RevealedToken>, ServerFnError>>;
+
 #[component]
-fn IntegrationList(scope: TenantScope) -> impl IntoView {
+fn IntegrationList(
+    scope: TenantScope,
+    create: ServerAction<CreateIntegration>,
+    list: ListResource,
+) -> impl IntoView {
     let tenant = scope.tenant.id.clone();
-    let create = ServerAction::<CreateIntegration>::new();
-    let list = Resource::new(
-        {
-            let tenant = tenant.clone();
-            move || (tenant.clone(), create.version().get())
-        },
-        |(tenant, _)| list_integrations(tenant),
-    );
     let can_create = scope.can("INTEGRATIONS", "CREATE");
     let creating = query_param("create");
     let list_path = scope.iam_path("scim");
@@ -168,39 +201,12 @@ fn IntegrationTable(rows: Vec<IntegrationView>, scope: TenantScope) -> impl Into
 }
 
 #[component]
-fn Integration(scope: TenantScope) -> impl IntoView {
-    let tenant = scope.tenant.id.clone();
-    let id = route_param("integration");
-    let failed = query_param("failed");
-    let enable = ServerAction::<SetIntegrationEnabled>::new();
-    let rotate = ServerAction::<RotateIntegrationToken>::new();
-    let delete = ServerAction::<DeleteIntegration>::new();
-    let detail = Resource::new(
-        {
-            let tenant = tenant.clone();
-            move || {
-                (
-                    tenant.clone(),
-                    id.get(),
-                    failed.get().is_some(),
-                    enable.version().get() + rotate.version().get(),
-                )
-            }
-        },
-        |(tenant, id, failed, _)| get_integration(tenant, id, failed),
-    );
-    let revealed = Resource::new(
-        {
-            let tenant = tenant.clone();
-            move || (tenant.clone(), id.get(), rotate.version().get())
-        },
-        |(tenant, id, _)| reveal_token(tenant, id),
-    );
-    let actions = Actions {
-        enable,
-        rotate,
-        delete,
-    };
+fn Integration(
+    scope: TenantScope,
+    detail: DetailResource,
+    revealed: RevealResource,
+    actions: Actions,
+) -> impl IntoView {
     view! {
         <Transition fallback=Loading>
             {move || {
@@ -309,7 +315,7 @@ fn IntegrationBody(
             </Card>
             <Card class="p-6">
                 <h2 class="text-base font-semibold text-slate-900">"Details"</h2>
-                <dl class="mt-4 grid grid-cols-2 gap-x-4 gap-y-3 text-sm">
+                <dl class="mt-4 grid grid-cols-[auto_minmax(0,1fr)] gap-x-6 gap-y-3 text-sm">
                     <dt class="text-slate-500">"Status"</dt>
                     <dd data-testid="integration-status">
                         {if i.enabled {
@@ -332,7 +338,7 @@ fn IntegrationBody(
                     </dd>
                     <dt class="text-slate-500">"Service account"</dt>
                     <dd>
-                        <a href=account_href class=LINK_CLASS>{account_name}</a>
+                        <a href=account_href class=format!("{LINK_CLASS} break-all")>{account_name}</a>
                     </dd>
                 </dl>
             </Card>
@@ -427,6 +433,14 @@ fn RequestLog(log: Vec<LogView>, path: String) -> impl IntoView {
 #[component]
 fn LogItem(e: LogView) -> impl IntoView {
     let failed = e.status >= 400;
+    // The part after the endpoint URL ("/Users?filter=…") says what was asked; the full path is
+    // in the tooltip.
+    let short_path = e
+        .path
+        .split_once("/scim/v2")
+        .map(|(_, rest)| if rest.is_empty() { "/" } else { rest })
+        .unwrap_or(&e.path)
+        .to_string();
     view! {
         <li data-testid="log-entry">
             <details class="group">
@@ -434,7 +448,7 @@ fn LogItem(e: LogView) -> impl IntoView {
                     <span aria-hidden="true" class="text-slate-400 transition group-open:rotate-90">"▸"</span>
                     <span class="w-40 shrink-0 text-slate-500"><Time at=e.at.clone()/></span>
                     <span class="w-16 shrink-0 font-mono text-xs font-semibold text-slate-700">{e.method.clone()}</span>
-                    <span class="min-w-0 flex-1 truncate font-mono text-xs text-slate-700">{e.path.clone()}</span>
+                    <span class="min-w-0 flex-1 truncate font-mono text-xs text-slate-700" title=e.path.clone()>{short_path}</span>
                     <Badge text=e.status.to_string() tone=status_tone(e.status)/>
                     <span class="w-16 shrink-0 text-right text-xs text-slate-400">{format!("{} ms", e.duration_ms)}</span>
                 </summary>
