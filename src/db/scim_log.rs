@@ -63,7 +63,11 @@ pub async fn list_where(
     failed_only: bool,
     limit: i64,
 ) -> AppResult<Vec<LogEntry>> {
-    let failed = if failed_only { " AND status >= 400" } else { "" };
+    let failed = if failed_only {
+        " AND status >= 400"
+    } else {
+        ""
+    };
     let rows = sqlx::query(&format!(
         "SELECT at, method, path, status, duration_ms, error_detail, request_body \
          FROM scim_request_log WHERE integration_id = $1{failed} ORDER BY at DESC, id DESC LIMIT $2"

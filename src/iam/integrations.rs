@@ -192,7 +192,10 @@ pub async fn list(db: &Db, tenant_id: &str) -> AppResult<Vec<IntegrationRow>> {
 
 /// The integrations of a tenant with how many users and groups each manages and its last
 /// request (the SCIM Provisioning page).
-pub async fn summaries(db: &Db, tenant_id: &str) -> AppResult<Vec<db::scim_integrations::IntegrationSummary>> {
+pub async fn summaries(
+    db: &Db,
+    tenant_id: &str,
+) -> AppResult<Vec<db::scim_integrations::IntegrationSummary>> {
     let mut conn = db.acquire().await?;
     db::scim_integrations::summaries(&mut conn, tenant_id, None).await
 }

@@ -193,7 +193,9 @@ async fn an_admin_creates_an_integration_whose_token_is_shown_once_and_works() {
     assert_eq!(hashed, 1);
 
     // The token works against the SCIM endpoint.
-    let res = app.scim(&integ, "GET", "/ServiceProviderConfig", None).await;
+    let res = app
+        .scim(&integ, "GET", "/ServiceProviderConfig", None)
+        .await;
     assert_eq!(res.status, 200);
     let res = app
         .scim(&integ, "POST", "/Users", Some(user_json("jdoe")))
@@ -350,10 +352,15 @@ async fn disabling_makes_scim_answer_401_and_the_log_shows_the_failure() {
     let role = detail["provisioner_role_id"].as_str().unwrap();
     let sa = detail["service_account_id"].as_str().unwrap();
     let page = app
-        .get(&format!("/t/main/iam/scim/{}?failed=1", integ.id), Some(&cookie))
+        .get(
+            &format!("/t/main/iam/scim/{}?failed=1", integ.id),
+            Some(&cookie),
+        )
         .await;
     assert!(page.body.contains(&format!("/t/main/iam/roles/{role}")));
-    assert!(page.body.contains(&format!("/t/main/iam/service-accounts/{sa}")));
+    assert!(page
+        .body
+        .contains(&format!("/t/main/iam/service-accounts/{sa}")));
     assert!(page.body.contains("this SCIM integration is disabled"));
 
     let res = app
@@ -424,9 +431,7 @@ async fn deleting_keeps_the_users_and_stops_the_endpoint() {
     assert_eq!(res.status, 302);
     let location = res.location().unwrap();
     assert!(location.starts_with("/t/main/iam/scim?notice="));
-    assert!(query_value(&location, "notice")
-        .unwrap()
-        .contains("remain"));
+    assert!(query_value(&location, "notice").unwrap().contains("remain"));
     let users = app
         .count(
             "SELECT COUNT(*) FROM users WHERE username_lower = $1",
@@ -478,8 +483,14 @@ async fn a_viewer_reads_but_every_write_is_refused_with_403() {
             "/api/scim/enable",
             vec![("tenant", "main"), ("id", &integ.id), ("enabled", "false")],
         ),
-        ("/api/scim/rotate", vec![("tenant", "main"), ("id", &integ.id)]),
-        ("/api/scim/delete", vec![("tenant", "main"), ("id", &integ.id)]),
+        (
+            "/api/scim/rotate",
+            vec![("tenant", "main"), ("id", &integ.id)],
+        ),
+        (
+            "/api/scim/delete",
+            vec![("tenant", "main"), ("id", &integ.id)],
+        ),
     ];
     for (path, form) in &writes {
         let res = app.post_form(path, form, Some(&vera)).await;

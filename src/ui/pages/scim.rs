@@ -269,7 +269,7 @@ fn IntegrationBody(
     let rotate = can_update.then(|| view! {
         <ConfirmAction label="Rotate token" aria_label=format!("Rotate the Secret Token of {}", i.name)
             message="Issue a new Secret Token? The current one stops working at once, so paste the new one into your identity provider right after.">
-            <ActionForm action=actions.rotate>
+            <ActionForm action=actions.rotate on:submit=close_confirm_panel>
                 {rotate_fields}
                 <button type="submit" class=DANGER_BUTTON>"Rotate token"</button>
             </ActionForm>
@@ -345,6 +345,24 @@ fn IntegrationBody(
         </div>
         <RequestLog log=d.log.clone() path=log_path/>
     }
+}
+
+/// Closes the confirmation panel holding a submitted form: with JavaScript the page is updated
+/// in place, and a panel the person opened would otherwise stay open.
+fn close_confirm_panel(ev: leptos::ev::SubmitEvent) {
+    #[cfg(feature = "hydrate")]
+    {
+        use leptos::wasm_bindgen::JsCast;
+        let details = ev
+            .target()
+            .and_then(|t| t.dyn_into::<leptos::web_sys::Element>().ok())
+            .and_then(|form| form.closest("details").ok().flatten());
+        if let Some(details) = details {
+            let _ = details.remove_attribute("open");
+        }
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = ev;
 }
 
 /// The fields naming the integration a form acts on.
