@@ -113,12 +113,23 @@ test('an admin connects authentik through the SCIM Provisioning page', async ({ 
   await expect(page.getByRole('link', { name: 'SCIMProvisioner' })).toHaveAttribute('href', new RegExp(`/t/${tenant}/iam/roles/`));
   await expect(page.getByRole('link', { name: /^scim-/ })).toHaveAttribute('href', new RegExp(`/t/${tenant}/iam/service-accounts/`));
 
-  // Deleting says what stays, and the endpoint stops working.
-  const dialog = await integration.openDelete();
+  // Deleting says what stays, and the endpoint stops working. (Deleted from a second tab, so
+  // the first one then meets an integration that is gone.)
+  const second = await page.context().newPage();
+  await second.goto(page.url());
+  const secondIntegration = new IntegrationPage(second, 'authentik');
+  const dialog = await secondIntegration.openDelete();
   await expect(dialog).toContainText('users and groups it provisioned remain');
   await dialog.getByRole('button', { name: 'Delete integration' }).click();
-  await expect(page).toHaveURL(new RegExp(`/t/${tenant}/iam/scim\\?notice=`));
-  await expect(list.emptyState()).toBeVisible();
+  await expect(second).toHaveURL(new RegExp(`/t/${tenant}/iam/scim\\?notice=`));
+  await expect(second.getByRole('status')).toContainText('remain');
+  await expect(new ScimListPage(second).emptyState()).toBeVisible();
+  await second.close();
   expect((await new AuthentikClient(request, endpoint, renewed.token).listUsers()).status()).toBe(404);
+
+  // A refused form says why, in place.
+  await page.getByRole('button', { name: 'Disable', exact: true }).click();
+  await expect(page.getByRole('alert').filter({ hasText: 'has no SCIM integration' })).toBeVisible();
+  pageErrors = pageErrors.filter((e) => !e.includes('404'));
   expect(pageErrors).toEqual([]);
 });

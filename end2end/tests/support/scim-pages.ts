@@ -63,6 +63,7 @@ export class IntegrationPage {
     await this.page.locator(`summary[aria-label="Rotate the Secret Token of ${this.name}"]`).click();
     await this.page.getByRole('dialog').getByRole('button', { name: 'Rotate token' }).click();
     await expect(this.tokenPanel()).toContainText('New Secret Token issued');
+    await expect(this.page.getByRole('dialog')).toBeHidden();
   }
   async openDelete() {
     await this.page.locator(`summary[aria-label="Delete integration ${this.name}"]`).click();

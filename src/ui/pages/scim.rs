@@ -65,6 +65,23 @@ pub fn IntegrationPage() -> impl IntoView {
     }
 }
 
+/// What went wrong when a form sent with JavaScript was refused (403, 404, …); without
+/// JavaScript the browser shows the server's answer itself.
+#[component]
+fn ActionError<A>(action: ServerAction<A>) -> impl IntoView
+where
+    A: leptos::server_fn::ServerFn<Output = ()> + Clone + Send + Sync + 'static,
+    A::Error: Clone + Send + Sync + 'static,
+    ServerFnError: From<A::Error>,
+{
+    move || {
+        action.value().get().and_then(Result::err).map(|e| {
+            let e = ServerFnError::from(e);
+            view! { <div class="mb-4"><ErrorPanel message=error_text(&e)/></div> }
+        })
+    }
+}
+
 /// The tone of an HTTP status: 2xx good, 4xx and 5xx bad.
 fn status_tone(status: i64) -> Tone {
     match status {
@@ -100,6 +117,7 @@ fn IntegrationList(
             {can_create.then(|| view! { <a href=create_href.clone() class=PRIMARY_BUTTON>"Create"</a> })}
         </PageHeader>
         <Banners hide_field_errors=true/>
+        <ActionError action=create/>
         {move || (can_create && creating.get().is_some()).then(|| view! {
             <CreateForm create tenant=form_tenant.clone() cancel=form_cancel.clone()/>
         })}
@@ -216,6 +234,9 @@ fn Integration(
                     match detail.await {
                         Ok(d) => view! { <IntegrationBody d revealed scope actions/> }.into_any(),
                         Err(e) => view! {
+                            <nav aria-label="Breadcrumb" class="mb-2 text-sm">
+                                <a href=scope.iam_path("scim") class=LINK_CLASS>"← SCIM Provisioning"</a>
+                            </nav>
                             <PageHeader title="SCIM integration"/>
                             <ErrorPanel message=error_text(&e)/>
                         }.into_any(),
@@ -302,6 +323,9 @@ fn IntegrationBody(
             {delete}
         </PageHeader>
         <Banners/>
+        <ActionError action=actions.enable/>
+        <ActionError action=actions.rotate/>
+        <ActionError action=actions.delete/>
         {revealed.map(|r| view! { <TokenPanel endpoint=d.endpoint.clone() revealed=r/> })}
         <div class="grid gap-6 lg:grid-cols-3">
             <Card class="p-6 lg:col-span-2">
