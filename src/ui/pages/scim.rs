@@ -463,8 +463,14 @@ fn RequestLog(log: Vec<LogView>, path: String) -> impl IntoView {
                 view! { <p class="px-6 py-10 text-center text-sm text-slate-500">{empty_text}</p> }.into_any()
             } else {
                 view! {
+                    // Keyed, so an entry someone opened stays with that entry when the log
+                    // reloads (instead of its open state moving to whatever row is there now).
                     <ul role="list" class="divide-y divide-slate-100" data-testid="request-log">
-                        {log.into_iter().map(|e| view! { <LogItem e/> }).collect_view()}
+                        <For each=move || log.clone()
+                            key=|e| (e.at.clone(), e.method.clone(), e.path.clone(), e.status, e.duration_ms)
+                            let:e>
+                            <LogItem e/>
+                        </For>
                     </ul>
                 }.into_any()
             }}
@@ -483,12 +489,17 @@ fn LogItem(e: LogView) -> impl IntoView {
         .map(|(_, rest)| if rest.is_empty() { "/" } else { rest })
         .unwrap_or(&e.path)
         .to_string();
+    // To the second: a sync sends many requests a minute.
+    let shown_at = match (e.at.get(..10), e.at.get(11..19)) {
+        (Some(day), Some(hms)) => format!("{day} {hms} UTC"),
+        _ => e.at.clone(),
+    };
     view! {
         <li data-testid="log-entry">
             <details class="group">
                 <summary class="flex cursor-pointer list-none items-center gap-4 px-6 py-3 text-sm hover:bg-slate-50">
                     <span aria-hidden="true" class="text-slate-400 transition group-open:rotate-90">"▸"</span>
-                    <span class="w-40 shrink-0 text-slate-500"><Time at=e.at.clone()/></span>
+                    <span class="w-44 shrink-0 text-slate-500"><time datetime=e.at.clone() class="whitespace-nowrap">{shown_at}</time></span>
                     <span class="w-16 shrink-0 font-mono text-xs font-semibold text-slate-700">{e.method.clone()}</span>
                     <span class="min-w-0 flex-1 truncate font-mono text-xs text-slate-700" title=e.path.clone()>{short_path}</span>
                     <Badge text=e.status.to_string() tone=status_tone(e.status)/>
