@@ -1,9 +1,11 @@
 // Tenant → IAM → SCIM Provisioning with JavaScript: the admin creates an integration, copies its
 // URL and token from the page, and authentik-shaped SCIM requests use them; the page then shows
 // counts and the request log; disabling and rotating take effect on the endpoint.
+import fs from 'node:fs';
+import path from 'node:path';
 import { expect, test } from '@playwright/test';
 import { LoginPage, TenantsPage } from './support/pages';
-import { ADMIN } from './support/env';
+import { ADMIN, dataDir } from './support/env';
 import { AuthentikClient, IntegrationPage, ScimListPage } from './support/scim-pages';
 
 // Hydration or other script errors fail the test: the page must really run with JavaScript.
@@ -127,9 +129,18 @@ test('an admin connects authentik through the SCIM Provisioning page', async ({ 
   await second.close();
   expect((await new AuthentikClient(request, endpoint, renewed.token).listUsers()).status()).toBe(404);
 
-  // A refused form says why, in place.
+  // The first tab still shows it; acting on it leads back to the list, saying why.
+  expect(pageErrors).toEqual([]);
   await page.getByRole('button', { name: 'Disable', exact: true }).click();
-  await expect(page.getByRole('alert').filter({ hasText: 'has no SCIM integration' })).toBeVisible();
+  await expect(page).toHaveURL(new RegExp(`/t/${tenant}/iam/scim\\?error=`));
+  await expect(page.getByRole('alert')).toContainText('has no SCIM integration');
+  await expect(list.emptyState()).toBeVisible();
+  // (Meanwhile the page's data reload met the integration gone: 404, as it should.)
   pageErrors = pageErrors.filter((e) => !e.includes('404'));
+
+  // Neither token went into the server's log.
+  const log = fs.readFileSync(path.join(dataDir, 'server.log'), 'utf8');
+  expect(log).not.toContain(token);
+  expect(log).not.toContain(renewed.token);
   expect(pageErrors).toEqual([]);
 });

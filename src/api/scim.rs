@@ -274,6 +274,28 @@ pub async fn reveal_token(
     Ok(Some(RevealedToken { token, rotated }))
 }
 
+/// Ends a form on one integration: like [`super::server::Ctx::answer_form`], except that an
+/// integration that is gone (deleted meanwhile, e.g. in another tab) sends the person back to the
+/// list with the reason, rather than to a bare error page.
+#[cfg(feature = "ssr")]
+fn answer_integration_form(
+    ctx: &super::server::Ctx,
+    tenant: &str,
+    id: &str,
+    outcome: super::server::FormOutcome,
+) -> Result<(), ServerFnError> {
+    match outcome {
+        Err(AppError::NotFound(message)) => {
+            leptos_axum::redirect(&super::url_with_query(
+                &list_path(tenant),
+                &[("error", &message)],
+            ));
+            Ok(())
+        }
+        outcome => ctx.answer_form(&page_path(tenant, id), outcome, &[]),
+    }
+}
+
 #[cfg(feature = "ssr")]
 fn hand_over_token(ctx: &super::server::Ctx, tenant: &str, id: &str, token: &str, rotated: bool) {
     for c in reveal::set(
@@ -362,7 +384,7 @@ pub async fn set_integration_enabled(
                     )
                 }
             });
-    ctx.answer_form(&page_path(&tenant, &id), outcome, &[])
+    answer_integration_form(&ctx, &tenant, &id, outcome)
 }
 
 /// Issues a new Secret Token; the old one stops working at once. The new one is shown once on
@@ -379,7 +401,7 @@ pub async fn rotate_integration_token(tenant: String, id: String) -> Result<(), 
             hand_over_token(&ctx, &tenant, &id, &token, true);
             "New Secret Token issued; the old one no longer works.".to_string()
         });
-    ctx.answer_form(&page_path(&tenant, &id), outcome, &[])
+    answer_integration_form(&ctx, &tenant, &id, outcome)
 }
 
 /// Deletes an integration, its service account and token. The users and groups it provisioned
@@ -395,5 +417,8 @@ pub async fn delete_integration(tenant: String, id: String) -> Result<(), Server
             "Integration deleted. The users and groups it provisioned remain; its endpoint and token no longer work."
                 .to_string()
         });
-    ctx.answer_form(&list_path(&tenant), outcome, &[])
+    match outcome {
+        Ok(notice) => ctx.answer_form(&list_path(&tenant), Ok(notice), &[]),
+        gone_or_failed => answer_integration_form(&ctx, &tenant, &id, gone_or_failed),
+    }
 }

@@ -534,7 +534,7 @@ async fn a_user_without_access_to_the_tenant_gets_404() {
         )
         .await;
     assert_eq!(res.status, 404);
-    // An integration of another tenant is not found through this one.
+    // An integration of another tenant is not found through this one: back to the list, saying so.
     let res = app
         .post_form(
             "/api/scim/delete",
@@ -542,6 +542,11 @@ async fn a_user_without_access_to_the_tenant_gets_404() {
             Some(&cookie),
         )
         .await;
-    assert_eq!(res.status, 404);
+    assert_eq!(res.status, 302);
+    let location = res.location().unwrap();
+    assert!(location.starts_with("/t/other/iam/scim?error="));
+    assert!(query_value(&location, "error")
+        .unwrap()
+        .contains("has no SCIM integration"));
     assert_eq!(app.scim(&integ, "GET", "/Users", None).await.status, 200);
 }
