@@ -1,1 +1,424 @@
 //! Tenant → IAM → SCIM Provisioning: integrations, their tokens and their request log.
+//!
+//! A Secret Token is shown once, and never travels in a URL: the server function that creates
+//! (or rotates) it hands it to the browser in a short-lived one-time cookie ([`reveal`]) and
+//! redirects to the integration's page, whose [`reveal_token`] reads the cookie and clears it.
+//! This works the same with JavaScript on (fetch + client-side navigation) and off (form post
+//! + redirect).
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+#[cfg(feature = "ssr")]
+use {
+    super::server::ctx,
+    crate::clock::rfc3339,
+    crate::db::{scim_integrations::IntegrationSummary, scim_log::LogEntry},
+    crate::error::AppError,
+    crate::iam::integrations,
+};
+
+/// The only provisioning type there is (the form still names it, for clarity).
+pub const SCIM_2_0: &str = "scim2";
+/// How many log entries the integration page shows.
+pub const LOG_LIMIT: i64 = 100;
+
+/// A row of the SCIM Provisioning list.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IntegrationView {
+    pub id: String,
+    pub name: String,
+    pub description: String,
+    pub enabled: bool,
+    /// RFC 3339, UTC.
+    pub created_at: String,
+    /// Users whose access to the tenant this integration granted.
+    pub users: i64,
+    /// Groups this integration manages.
+    pub groups: i64,
+    pub last_request_at: Option<String>,
+    pub last_status: Option<i64>,
+}
+
+/// One entry of an integration's request log.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogView {
+    pub at: String,
+    pub method: String,
+    pub path: String,
+    pub status: i64,
+    pub duration_ms: i64,
+    pub error_detail: Option<String>,
+    /// The request body with passwords redacted (kept for failures only).
+    pub request_body: Option<String>,
+}
+
+/// Everything the integration page shows.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IntegrationDetail {
+    pub integration: IntegrationView,
+    pub endpoint: String,
+    pub provisioner_role_id: Option<String>,
+    pub service_account_id: String,
+    pub log: Vec<LogView>,
+}
+
+/// A Secret Token being shown its one time.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RevealedToken {
+    pub token: String,
+    /// True after a rotation, false after the integration was created.
+    pub rotated: bool,
+}
+
+#[cfg(feature = "ssr")]
+fn view_of(s: IntegrationSummary) -> IntegrationView {
+    IntegrationView {
+        id: s.row.id,
+        name: s.row.name,
+        description: s.row.description,
+        enabled: s.row.enabled,
+        created_at: rfc3339(s.row.created_at),
+        users: s.users,
+        groups: s.groups,
+        last_request_at: s.last_request_at.map(rfc3339),
+        last_status: s.last_status,
+    }
+}
+
+#[cfg(feature = "ssr")]
+fn log_view(e: LogEntry) -> LogView {
+    LogView {
+        at: rfc3339(e.at),
+        method: e.method,
+        path: e.path,
+        status: e.status,
+        duration_ms: e.duration_ms,
+        error_detail: e.error_detail,
+        request_body: e.request_body,
+    }
+}
+
+#[cfg(feature = "ssr")]
+fn list_path(tenant: &str) -> String {
+    format!("/t/{tenant}/iam/scim")
+}
+
+#[cfg(feature = "ssr")]
+fn page_path(tenant: &str, id: &str) -> String {
+    format!("/t/{tenant}/iam/scim/{id}")
+}
+
+/// The one-time cookie that carries a new Secret Token from the server function that made it
+/// to the integration page. HttpOnly (no script reads it), SameSite=Strict, scoped to the two
+/// paths that read it (the page, for server rendering, and [`reveal_token`]'s endpoint, for
+/// client-side navigation), expiring after 10 minutes, and cleared by the first read. The token
+/// never appears in a URL, a log or the database (which keeps only its hash).
+#[cfg(feature = "ssr")]
+mod reveal {
+    use super::page_path;
+    use http::header::{HeaderMap, COOKIE};
+
+    pub const COOKIE_NAME: &str = "roster_scim_reveal";
+    /// The path of [`super::reveal_token`]'s endpoint.
+    pub const ENDPOINT_PATH: &str = "/api/scim/reveal";
+    const MAX_AGE_SECONDS: i64 = 600;
+
+    fn cookie(value: &str, path: &str, max_age: i64, secure: bool) -> String {
+        let secure = if secure { "; Secure" } else { "" };
+        format!(
+            "{COOKIE_NAME}={value}; Path={path}; HttpOnly; SameSite=Strict; Max-Age={max_age}{secure}"
+        )
+    }
+
+    /// `Set-Cookie` values that hand `token` of integration `id` to its page.
+    pub fn set(tenant: &str, id: &str, token: &str, rotated: bool, secure: bool) -> [String; 2] {
+        let kind = if rotated { "rotated" } else { "created" };
+        let value = format!("{kind}.{id}.{token}");
+        [
+            cookie(&value, &page_path(tenant, id), MAX_AGE_SECONDS, secure),
+            cookie(&value, ENDPOINT_PATH, MAX_AGE_SECONDS, secure),
+        ]
+    }
+
+    /// `Set-Cookie` values that remove the cookie from both paths.
+    pub fn clear(tenant: &str, id: &str, secure: bool) -> [String; 2] {
+        [
+            cookie("", &page_path(tenant, id), 0, secure),
+            cookie("", ENDPOINT_PATH, 0, secure),
+        ]
+    }
+
+    /// The raw cookie value a request carries, if any.
+    pub fn from_headers(headers: &HeaderMap) -> Option<String> {
+        headers
+            .get_all(COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(';'))
+            .filter_map(|pair| pair.trim().split_once('='))
+            .find(|(name, value)| *name == COOKIE_NAME && !value.is_empty())
+            .map(|(_, value)| value.to_string())
+    }
+
+    /// The token in `value` when it is for integration `id`: `(token, rotated)`.
+    pub fn parse(value: &str, id: &str) -> Option<(String, bool)> {
+        let (kind, rest) = value.split_once('.')?;
+        let (for_id, token) = rest.split_once('.')?;
+        if for_id != id || token.is_empty() {
+            return None;
+        }
+        match kind {
+            "created" => Some((token.to_string(), false)),
+            "rotated" => Some((token.to_string(), true)),
+            _ => None,
+        }
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn the_cookie_is_httponly_strict_scoped_and_short_lived() {
+            let [page, api] = set("main", "abc", "tok-en_1", false, true);
+            assert!(page.starts_with("roster_scim_reveal=created.abc.tok-en_1;"));
+            assert!(page.contains("Path=/t/main/iam/scim/abc;"));
+            assert!(api.contains("Path=/api/scim/reveal;"));
+            for c in [&page, &api] {
+                assert!(c.contains("HttpOnly") && c.contains("SameSite=Strict"));
+                assert!(c.contains("Max-Age=600") && c.ends_with("; Secure"));
+            }
+            assert!(clear("main", "abc", false)
+                .iter()
+                .all(|c| c.contains("Max-Age=0") && c.starts_with("roster_scim_reveal=;")));
+        }
+
+        #[test]
+        fn a_token_is_only_revealed_on_its_own_integration_page() {
+            assert_eq!(
+                parse("rotated.abc.t0k", "abc"),
+                Some(("t0k".to_string(), true))
+            );
+            assert_eq!(parse("created.abc.t0k", "other"), None);
+            assert_eq!(parse("created.abc.", "abc"), None);
+            assert_eq!(parse("bogus.abc.t0k", "abc"), None);
+        }
+    }
+}
+
+/// The tenant's integrations with their counts and last request. Needs INTEGRATIONS:READ.
+#[server(endpoint = "scim/list")]
+pub async fn list_integrations(tenant: String) -> Result<Vec<IntegrationView>, ServerFnError> {
+    let ctx = ctx();
+    ctx.enter_tenant_for(&tenant, "INTEGRATIONS", "READ")
+        .await?;
+    let rows = integrations::summaries(&ctx.state.db, &tenant)
+        .await
+        .map_err(|e| ctx.fail(e))?;
+    Ok(rows.into_iter().map(view_of).collect())
+}
+
+/// One integration, its links and its newest log entries (only failures when `failed`).
+/// Needs INTEGRATIONS:READ.
+#[server(endpoint = "scim/get")]
+pub async fn get_integration(
+    tenant: String,
+    id: String,
+    failed: bool,
+) -> Result<IntegrationDetail, ServerFnError> {
+    let ctx = ctx();
+    ctx.enter_tenant_for(&tenant, "INTEGRATIONS", "READ")
+        .await?;
+    let d = integrations::details(&ctx.state.db, &tenant, &id, failed, LOG_LIMIT)
+        .await
+        .map_err(|e| ctx.fail(e))?;
+    Ok(IntegrationDetail {
+        endpoint: integrations::endpoint(ctx.state.settings.public_base(), &tenant, &id),
+        service_account_id: d.summary.row.service_account_id.clone(),
+        integration: view_of(d.summary),
+        provisioner_role_id: d.provisioner_role_id,
+        log: d.log.into_iter().map(log_view).collect(),
+    })
+}
+
+/// The Secret Token just created or rotated for integration `id`, once: it comes from the
+/// one-time cookie, which this clears. `None` on any later call. Needs INTEGRATIONS:READ.
+#[server(endpoint = "scim/reveal")]
+pub async fn reveal_token(
+    tenant: String,
+    id: String,
+) -> Result<Option<RevealedToken>, ServerFnError> {
+    let ctx = ctx();
+    let cookie = use_context::<http::request::Parts>()
+        .and_then(|parts| reveal::from_headers(&parts.headers));
+    let response = use_context::<leptos_axum::ResponseOptions>();
+    let Some(cookie) = cookie else {
+        return Ok(None);
+    };
+    ctx.enter_tenant_for(&tenant, "INTEGRATIONS", "READ")
+        .await?;
+    for c in reveal::clear(&tenant, &id, ctx.state.settings.secure_cookies()) {
+        ctx.set_cookie(&c);
+    }
+    let Some((token, rotated)) = reveal::parse(&cookie, &id) else {
+        return Ok(None);
+    };
+    // The page (or answer) holding the token must not be kept by a cache.
+    if let Some(res) = response {
+        res.insert_header(
+            http::header::CACHE_CONTROL,
+            http::HeaderValue::from_static("no-store"),
+        );
+    }
+    Ok(Some(RevealedToken { token, rotated }))
+}
+
+/// Ends a form on one integration: like [`super::server::Ctx::answer_form`], except that an
+/// integration that is gone (deleted meanwhile, e.g. in another tab) sends the person back to the
+/// list with the reason, rather than to a bare error page.
+#[cfg(feature = "ssr")]
+fn answer_integration_form(
+    ctx: &super::server::Ctx,
+    tenant: &str,
+    id: &str,
+    outcome: super::server::FormOutcome,
+) -> Result<(), ServerFnError> {
+    match outcome {
+        Err(AppError::NotFound(message)) => {
+            leptos_axum::redirect(&super::url_with_query(
+                &list_path(tenant),
+                &[("error", &message)],
+            ));
+            Ok(())
+        }
+        outcome => ctx.answer_form(&page_path(tenant, id), outcome, &[]),
+    }
+}
+
+#[cfg(feature = "ssr")]
+fn hand_over_token(ctx: &super::server::Ctx, tenant: &str, id: &str, token: &str, rotated: bool) {
+    for c in reveal::set(
+        tenant,
+        id,
+        token,
+        rotated,
+        ctx.state.settings.secure_cookies(),
+    ) {
+        ctx.set_cookie(&c);
+    }
+}
+
+/// Creates an integration (with its service account, `SCIMProvisioner` binding and Secret
+/// Token) and opens its page, where the token is shown once. Needs INTEGRATIONS:CREATE.
+#[server(endpoint = "scim/create")]
+pub async fn create_integration(
+    tenant: String,
+    name: String,
+    description: String,
+    provisioning_type: String,
+) -> Result<(), ServerFnError> {
+    let ctx = ctx();
+    ctx.enter_tenant_for(&tenant, "INTEGRATIONS", "CREATE")
+        .await?;
+    let state = &ctx.state;
+    let outcome = if provisioning_type != SCIM_2_0 {
+        Err(AppError::invalid(
+            "provisioning_type",
+            "Choose SCIM 2.0, the only provisioning type there is.",
+        ))
+    } else {
+        integrations::create(
+            &state.db,
+            state.clock.as_ref(),
+            state.settings.public_base(),
+            &tenant,
+            &name,
+            &description,
+            true,
+        )
+        .await
+    };
+    match outcome {
+        Ok(created) => {
+            let id = created.integration.id;
+            hand_over_token(&ctx, &tenant, &id, &created.token, false);
+            let notice = format!("Integration {} created.", created.integration.name);
+            ctx.answer_form(&page_path(&tenant, &id), Ok(notice), &[])
+        }
+        Err(e) => ctx.answer_form(
+            &list_path(&tenant),
+            Err(e),
+            &[
+                ("create", "1"),
+                ("name", &name),
+                ("description", &description),
+            ],
+        ),
+    }
+}
+
+/// Enables (`enabled` = "true") or disables an integration. A disabled integration's endpoint
+/// answers 401. Needs INTEGRATIONS:UPDATE.
+#[server(endpoint = "scim/enable")]
+pub async fn set_integration_enabled(
+    tenant: String,
+    id: String,
+    enabled: String,
+) -> Result<(), ServerFnError> {
+    let ctx = ctx();
+    ctx.enter_tenant_for(&tenant, "INTEGRATIONS", "UPDATE")
+        .await?;
+    let state = &ctx.state;
+    let enabled = enabled == "true";
+    let outcome =
+        integrations::set_enabled(&state.db, state.clock.as_ref(), &tenant, &id, enabled)
+            .await
+            .map(|row| {
+                if enabled {
+                    format!("Integration {} enabled: its endpoint accepts requests again.", row.name)
+                } else {
+                    format!(
+                        "Integration {} disabled: its endpoint refuses every request until you enable it.",
+                        row.name
+                    )
+                }
+            });
+    answer_integration_form(&ctx, &tenant, &id, outcome)
+}
+
+/// Issues a new Secret Token; the old one stops working at once. The new one is shown once on
+/// the integration's page. Needs INTEGRATIONS:UPDATE.
+#[server(endpoint = "scim/rotate")]
+pub async fn rotate_integration_token(tenant: String, id: String) -> Result<(), ServerFnError> {
+    let ctx = ctx();
+    ctx.enter_tenant_for(&tenant, "INTEGRATIONS", "UPDATE")
+        .await?;
+    let state = &ctx.state;
+    let outcome = integrations::rotate(&state.db, state.clock.as_ref(), &tenant, &id, None)
+        .await
+        .map(|token| {
+            hand_over_token(&ctx, &tenant, &id, &token, true);
+            "New Secret Token issued; the old one no longer works.".to_string()
+        });
+    answer_integration_form(&ctx, &tenant, &id, outcome)
+}
+
+/// Deletes an integration, its service account and token. The users and groups it provisioned
+/// stay. Needs INTEGRATIONS:DELETE.
+#[server(endpoint = "scim/delete")]
+pub async fn delete_integration(tenant: String, id: String) -> Result<(), ServerFnError> {
+    let ctx = ctx();
+    ctx.enter_tenant_for(&tenant, "INTEGRATIONS", "DELETE")
+        .await?;
+    let outcome = integrations::delete(&ctx.state.db, &tenant, &id)
+        .await
+        .map(|()| {
+            "Integration deleted. The users and groups it provisioned remain; its endpoint and token no longer work."
+                .to_string()
+        });
+    match outcome {
+        Ok(notice) => ctx.answer_form(&list_path(&tenant), Ok(notice), &[]),
+        gone_or_failed => answer_integration_form(&ctx, &tenant, &id, gone_or_failed),
+    }
+}

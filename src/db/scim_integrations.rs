@@ -101,3 +101,53 @@ pub async fn delete(conn: &mut Conn, tenant_id: &str, id: &str) -> AppResult<()>
         .await?;
     Ok(())
 }
+
+/// An integration with what the SCIM Provisioning page shows beside it: how many users (tenant
+/// accesses it is a source of) and groups it manages, and its last request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IntegrationSummary {
+    pub row: IntegrationRow,
+    pub users: i64,
+    pub groups: i64,
+    pub last_request_at: Option<Millis>,
+    pub last_status: Option<i64>,
+}
+
+/// The integrations of a tenant (or only integration `id`) with their counts and last request,
+/// in one query.
+pub async fn summaries(
+    conn: &mut Conn,
+    tenant_id: &str,
+    id: Option<&str>,
+) -> AppResult<Vec<IntegrationSummary>> {
+    let only_one = if id.is_some() { " AND i.id = $2" } else { "" };
+    let sql = format!(
+        "SELECT i.id, i.tenant_id, i.name, i.description, i.enabled, i.service_account_id, \
+         i.created_at, i.updated_at, \
+         (SELECT COUNT(*) FROM tenant_access_sources s \
+          WHERE s.source = i.id AND s.tenant_id = i.tenant_id) AS users, \
+         (SELECT COUNT(*) FROM groups g \
+          WHERE g.tenant_id = i.tenant_id AND g.managed_by = i.id) AS managed_groups, \
+         (SELECT MAX(l.at) FROM scim_request_log l WHERE l.integration_id = i.id) AS last_at, \
+         (SELECT l.status FROM scim_request_log l WHERE l.integration_id = i.id \
+          ORDER BY l.at DESC LIMIT 1) AS last_status \
+         FROM scim_integrations i WHERE i.tenant_id = $1{only_one} ORDER BY i.created_at, i.id"
+    );
+    let mut query = sqlx::query(&sql).bind(tenant_id);
+    if let Some(id) = id {
+        query = query.bind(id);
+    }
+    let rows = query.fetch_all(&mut *conn).await?;
+    rows.iter()
+        .map(|r| {
+            Ok(IntegrationSummary {
+                row: from_row(r)?,
+                users: r.try_get("users")?,
+                groups: r.try_get("managed_groups")?,
+                last_request_at: r.try_get("last_at")?,
+                last_status: r.try_get("last_status")?,
+            })
+        })
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(Into::into)
+}

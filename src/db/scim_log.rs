@@ -52,10 +52,26 @@ pub async fn record(conn: &mut Conn, integration_id: &str, e: &LogEntry) -> AppR
 
 /// The newest `limit` entries, newest first.
 pub async fn list(conn: &mut Conn, integration_id: &str, limit: i64) -> AppResult<Vec<LogEntry>> {
-    let rows = sqlx::query(
+    list_where(conn, integration_id, false, limit).await
+}
+
+/// The newest `limit` entries, newest first; only failures (status 400 and above) when
+/// `failed_only`.
+pub async fn list_where(
+    conn: &mut Conn,
+    integration_id: &str,
+    failed_only: bool,
+    limit: i64,
+) -> AppResult<Vec<LogEntry>> {
+    let failed = if failed_only {
+        " AND status >= 400"
+    } else {
+        ""
+    };
+    let rows = sqlx::query(&format!(
         "SELECT at, method, path, status, duration_ms, error_detail, request_body \
-         FROM scim_request_log WHERE integration_id = $1 ORDER BY at DESC LIMIT $2",
-    )
+         FROM scim_request_log WHERE integration_id = $1{failed} ORDER BY at DESC, id DESC LIMIT $2"
+    ))
     .bind(integration_id)
     .bind(limit)
     .fetch_all(&mut *conn)

@@ -190,6 +190,53 @@ pub async fn list(db: &Db, tenant_id: &str) -> AppResult<Vec<IntegrationRow>> {
     db::scim_integrations::list(&mut conn, tenant_id).await
 }
 
+/// The integrations of a tenant with how many users and groups each manages and its last
+/// request (the SCIM Provisioning page).
+pub async fn summaries(
+    db: &Db,
+    tenant_id: &str,
+) -> AppResult<Vec<db::scim_integrations::IntegrationSummary>> {
+    let mut conn = db.acquire().await?;
+    db::scim_integrations::summaries(&mut conn, tenant_id, None).await
+}
+
+/// One integration's page: its summary, the id of the tenant's `SCIMProvisioner` role (what its
+/// service account is bound to) and its newest log entries (only failures when `failed_only`).
+pub struct Details {
+    pub summary: db::scim_integrations::IntegrationSummary,
+    pub provisioner_role_id: Option<String>,
+    pub log: Vec<db::scim_log::LogEntry>,
+}
+
+pub async fn details(
+    db: &Db,
+    tenant_id: &str,
+    id: &str,
+    failed_only: bool,
+    limit: i64,
+) -> AppResult<Details> {
+    let mut conn = db.acquire().await?;
+    let summary = db::scim_integrations::summaries(&mut conn, tenant_id, Some(id))
+        .await?
+        .into_iter()
+        .next()
+        .ok_or_else(|| {
+            AppError::NotFound(format!(
+                "Tenant `{tenant_id}` has no SCIM integration `{id}`."
+            ))
+        })?;
+    let provisioner_role_id =
+        db::iam::find_role_by_name(&mut conn, tenant_id, permissions::SCIM_PROVISIONER)
+            .await?
+            .map(|r| r.id);
+    let log = db::scim_log::list_where(&mut conn, id, failed_only, limit).await?;
+    Ok(Details {
+        summary,
+        provisioner_role_id,
+        log,
+    })
+}
+
 pub async fn log(
     db: &Db,
     tenant_id: &str,
