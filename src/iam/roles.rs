@@ -21,14 +21,38 @@ pub struct RoleDetail {
 /// Every role of the tenant with its number of bindings; creates the managed `Admin` and
 /// `Viewer` roles first when the tenant lacks them (`SCIMProvisioner` comes with integrations).
 pub async fn list(db: &Db, clock: &dyn Clock, tenant_id: &str) -> AppResult<Vec<(RoleRow, i64)>> {
+    let mut conn = db.acquire().await?;
+    let roles = db::iam::list_roles_with_binding_counts(&mut conn, tenant_id).await?;
+    let has = |name: &str| roles.iter().any(|(r, _)| r.managed && r.name == name);
+    if has(permissions::ADMIN) && has(permissions::VIEWER) {
+        return Ok(roles);
+    }
+    drop(conn);
+    // Once per tenant. SQLite refuses a transaction that read before another connection wrote
+    // (SQLITE_BUSY on the upgrade to a write lock), so a lost race is simply tried again.
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        match ensure_defaults(db, clock, tenant_id).await {
+            Ok(()) => break,
+            Err(AppError::Internal(_)) if attempt < 3 => {
+                tokio::time::sleep(std::time::Duration::from_millis(50 * attempt)).await;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    let mut conn = db.acquire().await?;
+    db::iam::list_roles_with_binding_counts(&mut conn, tenant_id).await
+}
+
+async fn ensure_defaults(db: &Db, clock: &dyn Clock, tenant_id: &str) -> AppResult<()> {
     let now = clock.now_millis();
     let mut tx = db.begin().await?;
     for name in [permissions::ADMIN, permissions::VIEWER] {
         permissions::ensure_managed_role(&mut tx, tenant_id, name, now).await?;
     }
-    let roles = db::iam::list_roles_with_binding_counts(&mut tx, tenant_id).await?;
     tx.commit().await?;
-    Ok(roles)
+    Ok(())
 }
 
 fn not_found() -> AppError {

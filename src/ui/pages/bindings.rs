@@ -34,6 +34,7 @@ fn BindingsBody(scope: TenantScope) -> impl IntoView {
     view! {
         <PageHeader title="Bindings" subtitle="A binding gives a role to a user, a group or a service account in this tenant. To change one, remove it and bind again."/>
         <Banners hide_field_errors=true/>
+        <ActionErrors errors=Signal::derive(move || last_error(create).or_else(|| last_error(delete)))/>
         <Transition fallback=Loading>
             {move || {
                 let scope = scope.clone();
@@ -192,4 +193,32 @@ fn CreateBindingForm(
             </ActionForm>
         </Card>
     }
+}
+
+/// The error of a form action that did not end in a redirect (403, 404, 500), shown after a
+/// post made by the hydrated page; without JavaScript the browser shows the error response.
+#[component]
+pub fn ActionErrors(#[prop(into)] errors: Signal<Option<String>>) -> impl IntoView {
+    move || {
+        errors.get().map(|e| {
+            view! {
+                <div role="alert" class="mb-4 rounded-lg border border-rose-200 bg-rose-50 px-4 py-3 text-sm text-rose-800">{e}</div>
+            }
+        })
+    }
+}
+
+/// The last error of `action`, in words (for [`ActionErrors`]).
+pub fn last_error<S>(action: ServerAction<S>) -> Option<String>
+where
+    S: leptos::server_fn::ServerFn + Clone + Send + Sync + 'static,
+    S::Output: Clone + Send + Sync + 'static,
+    S::Error: Clone + Send + Sync + 'static + std::fmt::Display,
+{
+    action.value().get().and_then(|r| r.err()).map(|e| {
+        let text = e.to_string();
+        text.split_once(": ")
+            .map(|(_, rest)| rest.to_string())
+            .unwrap_or(text)
+    })
 }

@@ -11,6 +11,7 @@ use crate::ui::components::{
     error_text, field_error, query_param, Banners, Card, EmptyState, ErrorPanel, Field, Loading,
     PageHeader, INPUT_CLASS, PRIMARY_BUTTON, SECONDARY_BUTTON,
 };
+use crate::ui::pages::bindings::{last_error, ActionErrors};
 use crate::ui::tenant_page::{route_param, TenantPage};
 use crate::ui::widgets::{Badge, ConfirmAction, Table, Tone, DANGER_BUTTON, LINK_CLASS, TD, TD_ACTIONS};
 
@@ -219,6 +220,7 @@ fn NewRole(scope: TenantScope) -> impl IntoView {
             <a href=back class=SECONDARY_BUTTON>"Back to roles"</a>
         </PageHeader>
         <Banners hide_field_errors=true/>
+        <ActionErrors errors=Signal::derive(move || last_error(create))/>
         {if scope.can("ROLES", "CREATE") {
             view! {
                 <Card class="p-6">
@@ -314,6 +316,7 @@ fn RoleBody(
             {delete_view}
         </PageHeader>
         <Banners hide_field_errors=editable/>
+        <ActionErrors errors=Signal::derive(move || last_error(update).or_else(|| last_error(delete)))/>
         <div class="mb-4 flex flex-wrap items-center gap-3 text-sm text-slate-600">
             {if r.managed {
                 view! { <Badge text="Managed" tone=Tone::Brand/> }.into_any()

@@ -15,7 +15,7 @@ use crate::ui::components::{
     error_text, field_error, query_param, Banners, Card, EmptyState, ErrorPanel, Field, Loading,
     PageHeader, INPUT_CLASS, PRIMARY_BUTTON, SECONDARY_BUTTON,
 };
-use crate::ui::pages::bindings::BindingTable;
+use crate::ui::pages::bindings::{last_error, ActionErrors, BindingTable};
 use crate::ui::tenant_page::{route_param, TenantPage};
 use crate::ui::widgets::{
     count, Badge, ConfirmAction, CopyField, Table, Time, Tone, DANGER_BUTTON, LINK_CLASS, TD,
@@ -48,6 +48,7 @@ fn AccountsBody(scope: TenantScope) -> impl IntoView {
     view! {
         <PageHeader title="Service Accounts" subtitle="Identities for scripts, CI jobs and IdPs. They cannot sign in to this UI: they use API tokens, and get permissions from the roles bound to them."/>
         <Banners hide_field_errors=true/>
+        <ActionErrors errors=Signal::derive(move || last_error(create))/>
         {can_create.then(|| view! {
             <Card class="mb-6 p-6">
                 <h2 class="text-base font-semibold text-slate-900">"Create a service account"</h2>
@@ -257,6 +258,13 @@ fn AccountBody(scope: TenantScope, d: AccountDetail, actions: Actions) -> impl I
             {delete_view}
         </PageHeader>
         <Banners hide_field_errors=true/>
+        <ActionErrors errors=Signal::derive(move || {
+            last_error(actions.create_token)
+                .or_else(|| last_error(actions.revoke))
+                .or_else(|| last_error(actions.delete))
+                .or_else(|| last_error(actions.bind))
+                .or_else(|| last_error(actions.unbind))
+        })/>
         <div class="mb-4 flex flex-wrap items-center gap-3 text-sm text-slate-600">
             {scim_badge(&a.integration)}
             <span>"Created " <Time at=a.created_at.clone()/></span>
