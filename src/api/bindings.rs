@@ -148,6 +148,7 @@ pub async fn create_binding(
     let state = &ctx.state;
     let outcome = async {
         let mut tx = state.db.begin().await?;
+        db::iam::lock_tenant_for_write(&mut tx, &t).await?;
         let login = user_login.trim();
         let (kind, subject_id) = if !login.is_empty() {
             let user = db::users::find_by_login(&mut tx, login).await?.ok_or_else(|| {
@@ -216,6 +217,7 @@ pub async fn delete_binding(
     let t = &gate.tenant.id;
     let outcome = async {
         let mut tx = ctx.state.db.begin().await?;
+        db::iam::lock_tenant_for_write(&mut tx, t).await?;
         bindings::delete(&mut tx, t, &binding).await?;
         tx.commit().await?;
         Ok("Binding removed.".to_string())

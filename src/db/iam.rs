@@ -626,3 +626,15 @@ pub async fn delete_token(conn: &mut Conn, service_account_id: &str, token_id: &
         .await?;
     Ok(done.rows_affected() > 0)
 }
+
+/// Takes the write lock a transaction needs before it reads and then writes the tenant's roles:
+/// on SQLite the transaction holds the database's write lock from here on (waiting its turn
+/// instead of failing when another connection wrote since its first read); on PostgreSQL it
+/// locks the tenant's row, so two first visits do not both create the same role.
+pub async fn lock_tenant_for_write(conn: &mut Conn, tenant_id: &str) -> AppResult<()> {
+    sqlx::query("UPDATE tenants SET name = name WHERE id = $1")
+        .bind(tenant_id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}

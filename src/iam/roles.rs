@@ -28,19 +28,7 @@ pub async fn list(db: &Db, clock: &dyn Clock, tenant_id: &str) -> AppResult<Vec<
         return Ok(roles);
     }
     drop(conn);
-    // Once per tenant. SQLite refuses a transaction that read before another connection wrote
-    // (SQLITE_BUSY on the upgrade to a write lock), so a lost race is simply tried again.
-    let mut attempt = 0;
-    loop {
-        attempt += 1;
-        match ensure_defaults(db, clock, tenant_id).await {
-            Ok(()) => break,
-            Err(AppError::Internal(_)) if attempt < 3 => {
-                tokio::time::sleep(std::time::Duration::from_millis(50 * attempt)).await;
-            }
-            Err(e) => return Err(e),
-        }
-    }
+    ensure_defaults(db, clock, tenant_id).await?;
     let mut conn = db.acquire().await?;
     db::iam::list_roles_with_binding_counts(&mut conn, tenant_id).await
 }
@@ -48,6 +36,7 @@ pub async fn list(db: &Db, clock: &dyn Clock, tenant_id: &str) -> AppResult<Vec<
 async fn ensure_defaults(db: &Db, clock: &dyn Clock, tenant_id: &str) -> AppResult<()> {
     let now = clock.now_millis();
     let mut tx = db.begin().await?;
+    db::iam::lock_tenant_for_write(&mut tx, tenant_id).await?;
     for name in [permissions::ADMIN, permissions::VIEWER] {
         permissions::ensure_managed_role(&mut tx, tenant_id, name, now).await?;
     }
@@ -143,6 +132,7 @@ pub async fn create(
     let perms = parse_permissions(perms)?;
     let now = clock.now_millis();
     let mut tx = db.begin().await?;
+    db::iam::lock_tenant_for_write(&mut tx, tenant_id).await?;
     if db::iam::find_role_by_name(&mut tx, tenant_id, name)
         .await?
         .is_some()
@@ -175,6 +165,7 @@ pub async fn update(
     let (name, description) = (name.trim(), description.trim());
     let now = clock.now_millis();
     let mut tx = db.begin().await?;
+    db::iam::lock_tenant_for_write(&mut tx, tenant_id).await?;
     let role = db::iam::find_role(&mut tx, tenant_id, role_id)
         .await?
         .ok_or_else(not_found)?;
@@ -202,6 +193,7 @@ pub async fn update(
 /// went with it. Managed roles are refused (403).
 pub async fn delete(db: &Db, tenant_id: &str, role_id: &str) -> AppResult<(String, u64)> {
     let mut tx = db.begin().await?;
+    db::iam::lock_tenant_for_write(&mut tx, tenant_id).await?;
     let role = db::iam::find_role(&mut tx, tenant_id, role_id)
         .await?
         .ok_or_else(not_found)?;

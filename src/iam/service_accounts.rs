@@ -103,6 +103,7 @@ pub async fn create(
     }
     let now = clock.now_millis();
     let mut tx = db.begin().await?;
+    db::iam::lock_tenant_for_write(&mut tx, tenant_id).await?;
     if db::iam::service_account_name_taken(&mut tx, tenant_id, name).await? {
         return Err(AppError::invalid(
             "name",
@@ -122,6 +123,7 @@ pub async fn create(
 /// by a SCIM integration is refused: deleting the integration removes it.
 pub async fn delete(db: &Db, tenant_id: &str, id: &str) -> AppResult<String> {
     let mut tx = db.begin().await?;
+    db::iam::lock_tenant_for_write(&mut tx, tenant_id).await?;
     let account = db::iam::find_service_account(&mut tx, tenant_id, id)
         .await?
         .ok_or_else(not_found)?;
@@ -174,6 +176,7 @@ pub async fn create_token(
     let now = clock.now_millis();
     let expires_at = parse_expiry(expires_days, now)?;
     let mut tx = db.begin().await?;
+    db::iam::lock_tenant_for_write(&mut tx, tenant_id).await?;
     let account = db::iam::find_service_account(&mut tx, tenant_id, account_id)
         .await?
         .ok_or_else(not_found)?;
@@ -192,6 +195,7 @@ pub async fn revoke_token(
     token_id: &str,
 ) -> AppResult<String> {
     let mut tx = db.begin().await?;
+    db::iam::lock_tenant_for_write(&mut tx, tenant_id).await?;
     let account = db::iam::find_service_account(&mut tx, tenant_id, account_id)
         .await?
         .ok_or_else(not_found)?;

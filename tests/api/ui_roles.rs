@@ -227,7 +227,7 @@ async fn a_duplicate_or_bad_role_name_comes_back_beside_the_name_field() {
 async fn managed_roles_are_listed_read_only_and_cannot_be_edited_or_deleted() {
     let (app, cookie) = TestApp::with_admin().await;
     let page = app.get("/t/main/iam/roles", Some(&cookie)).await;
-    assert_eq!(page.status, 200);
+    assert_eq!(page.status, 200, "{}", page.body);
     assert!(page.body.contains("role-row-Admin") && page.body.contains("role-row-Viewer"));
     assert!(page.body.contains("Managed"));
     let admin = role_id(&app, "Admin").await.expect("Admin exists once the page was opened");

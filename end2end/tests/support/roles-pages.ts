@@ -128,6 +128,8 @@ export class ServiceAccountPage {
     return this.page.getByTestId('new-token-panel');
   }
   async createToken(name: string, days = '') {
+    // With JavaScript, let the page hydrate first so the token comes back as the action's value.
+    await this.page.waitForLoadState('networkidle');
     await this.page.getByLabel('Token name').fill(name);
     await this.page.getByLabel('Expires in (days)').fill(days);
     await this.page.getByRole('button', { name: 'Create token' }).click();

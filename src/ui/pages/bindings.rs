@@ -167,7 +167,7 @@ fn CreateBindingForm(
                     <label for="field-subject" class="block text-sm font-medium text-slate-700">"Give it to"</label>
                     <select id="field-subject" name="subject" class=INPUT_CLASS
                         aria-invalid=move || subject_error.get().is_some().to_string()>
-                        <option value="">"Choose a group, service account or user…"</option>
+                        <option value="">"Choose who…"</option>
                         <optgroup label="Groups">
                             {groups.into_iter().map(|(id, name)| option(format!("group:{id}"), name, &kept_subject)).collect_view()}
                         </optgroup>

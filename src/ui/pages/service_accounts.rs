@@ -229,12 +229,12 @@ fn AccountBody(scope: TenantScope, d: AccountDetail, actions: Actions) -> impl I
                 <input type="hidden" name="tenant" value=tenant/>
                 <input type="hidden" name="subject" value=subject/>
                 <input type="hidden" name="back" value=back/>
-                <label for="field-role_id" class="text-sm text-slate-700">"Give it a role"</label>
+                <label for="field-role_id" class="whitespace-nowrap text-sm text-slate-700">"Give it a role"</label>
                 <select id="field-role_id" name="role_id" required class=format!("{INPUT_CLASS} w-48")>
                     <option value="">"Choose a role…"</option>
                     {roles.into_iter().map(|(id, name)| view! { <option value=id>{name}</option> }).collect_view()}
                 </select>
-                <button type="submit" class=SECONDARY_BUTTON>"Bind role"</button>
+                <button type="submit" class=format!("{SECONDARY_BUTTON} whitespace-nowrap")>"Bind role"</button>
             </ActionForm>
         }
     });
