@@ -1,5 +1,5 @@
 // Page objects for Roles, Bindings and Service Accounts: what a person does there, by role and label.
-import { APIRequestContext, expect, Page } from '@playwright/test';
+import { APIRequestContext, expect, Locator, Page } from '@playwright/test';
 import { execFileSync } from 'node:child_process';
 import { databaseUrl, rosterBin } from './env';
 
@@ -24,6 +24,18 @@ export async function provisionUser(request: APIRequestContext, username: string
   expect(res.status()).toBe(201);
 }
 
+/**
+ * Clicks a link until the page with `heading` shows: a click that lands while the page is still
+ * hydrating can be swallowed by the router, so it is tried again.
+ */
+async function followLink(page: Page, link: Locator, heading: string) {
+  await page.waitForLoadState('networkidle');
+  await expect(async () => {
+    if (await link.isVisible()) await link.click();
+    await expect(page.getByRole('heading', { name: heading, level: 1 })).toBeVisible({ timeout: 8000 });
+  }).toPass({ timeout: 25_000 });
+}
+
 export class RolesPage {
   constructor(private page: Page, private tenant = 'main') {}
   async open() {
@@ -34,12 +46,10 @@ export class RolesPage {
     return this.page.getByTestId(`role-row-${name}`);
   }
   async openRole(name: string) {
-    await this.row(name).getByRole('link', { name, exact: true }).click();
-    await expect(this.page.getByRole('heading', { name, level: 1 })).toBeVisible();
+    await followLink(this.page, this.row(name).getByRole('link', { name, exact: true }), name);
   }
   async startCreate() {
-    await this.page.getByRole('link', { name: 'Create role' }).click();
-    await expect(this.page.getByRole('heading', { name: 'Create a role', level: 1 })).toBeVisible();
+    await followLink(this.page, this.page.getByRole('link', { name: 'Create role' }), 'Create a role');
   }
 }
 

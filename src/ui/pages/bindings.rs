@@ -5,32 +5,39 @@ use leptos::form::ActionForm;
 use leptos::prelude::*;
 
 use crate::api::bindings::{
-    list_bindings, BindingChoices, BindingView, CreateBinding, DeleteBinding,
+    list_bindings, BindingChoices, BindingView, BindingsData, CreateBinding, DeleteBinding,
 };
 use crate::model::TenantScope;
 use crate::ui::components::{
     error_text, field_error, query_param, Banners, Card, EmptyState, ErrorPanel, Loading,
     PageHeader, INPUT_CLASS, PRIMARY_BUTTON,
 };
-use crate::ui::tenant_page::TenantPage;
+use crate::ui::tenant_page::{tenant_param, TenantPage};
 use crate::ui::widgets::{Badge, ConfirmAction, Table, Time, Tone, DANGER_BUTTON, LINK_CLASS, TD, TD_ACTIONS};
 
+/// Actions and resources are made before anything is awaited, so the server and the hydrating
+/// browser create them in the same order.
 #[component]
 pub fn BindingsPage() -> impl IntoView {
+    let tenant = tenant_param();
+    let create = ServerAction::<CreateBinding>::new();
+    let delete = ServerAction::<DeleteBinding>::new();
+    let data = Resource::new(
+        move || (tenant.get(), create.version().get(), delete.version().get()),
+        |(t, _, _)| list_bindings(t),
+    );
     view! {
-        <TenantPage title="Bindings" page=|scope: TenantScope| view! { <BindingsBody scope/> }/>
+        <TenantPage title="Bindings" page=move |scope: TenantScope| view! { <BindingsBody scope data create delete/> }/>
     }
 }
 
 #[component]
-fn BindingsBody(scope: TenantScope) -> impl IntoView {
-    let create = ServerAction::<CreateBinding>::new();
-    let delete = ServerAction::<DeleteBinding>::new();
-    let tenant = scope.tenant.id.clone();
-    let data = Resource::new(
-        move || (tenant.clone(), create.version().get(), delete.version().get()),
-        |(t, _, _)| list_bindings(t),
-    );
+fn BindingsBody(
+    scope: TenantScope,
+    data: Resource<Result<BindingsData, ServerFnError>>,
+    create: ServerAction<CreateBinding>,
+    delete: ServerAction<DeleteBinding>,
+) -> impl IntoView {
     view! {
         <PageHeader title="Bindings" subtitle="A binding gives a role to a user, a group or a service account in this tenant. To change one, remove it and bind again."/>
         <Banners hide_field_errors=true/>

@@ -5,14 +5,16 @@
 use leptos::form::ActionForm;
 use leptos::prelude::*;
 
-use crate::api::roles::{get_role, list_roles, CreateRole, DeleteRole, RoleDetail, UpdateRole};
+use crate::api::roles::{
+    get_role, list_roles, CreateRole, DeleteRole, RoleDetail, RoleSummary, UpdateRole,
+};
 use crate::model::TenantScope;
 use crate::ui::components::{
     error_text, field_error, query_param, Banners, Card, EmptyState, ErrorPanel, Field, Loading,
     PageHeader, INPUT_CLASS, PRIMARY_BUTTON, SECONDARY_BUTTON,
 };
 use crate::ui::pages::bindings::{last_error, ActionErrors};
-use crate::ui::tenant_page::{route_param, TenantPage};
+use crate::ui::tenant_page::{route_param, tenant_param, TenantPage};
 use crate::ui::widgets::{Badge, ConfirmAction, Table, Tone, DANGER_BUTTON, LINK_CLASS, TD, TD_ACTIONS};
 
 const RESOURCES: [(&str, &str); 7] = [
@@ -31,17 +33,23 @@ const ACTIONS: [(&str, &str); 4] = [
     ("DELETE", "Delete"),
 ];
 
+// Each page creates its actions and resources before anything is awaited, so the server and the
+// hydrating browser create them in the same order (their ids must match).
+
 #[component]
 pub fn RolesPage() -> impl IntoView {
+    let tenant = tenant_param();
+    let roles = Resource::new(move || tenant.get(), list_roles);
     view! {
-        <TenantPage title="Roles" page=|scope: TenantScope| view! { <RolesList scope/> }/>
+        <TenantPage title="Roles" page=move |scope: TenantScope| view! { <RolesList scope roles/> }/>
     }
 }
 
 #[component]
-fn RolesList(scope: TenantScope) -> impl IntoView {
-    let tenant = scope.tenant.id.clone();
-    let roles = Resource::new(move || tenant.clone(), list_roles);
+fn RolesList(
+    scope: TenantScope,
+    roles: Resource<Result<Vec<RoleSummary>, ServerFnError>>,
+) -> impl IntoView {
     let new_path = scope.iam_path("roles/new");
     let can_create = scope.can("ROLES", "CREATE");
     let scope2 = scope.clone();
@@ -98,12 +106,31 @@ fn RolesList(scope: TenantScope) -> impl IntoView {
 #[component]
 pub fn RolePage() -> impl IntoView {
     let role = route_param("role");
+    let tenant = tenant_param();
+    let create = ServerAction::<CreateRole>::new();
+    let update = ServerAction::<UpdateRole>::new();
+    let delete = ServerAction::<DeleteRole>::new();
+    let detail = Resource::new(
+        move || (tenant.get(), role.get(), update.version().get()),
+        |(t, r, _)| async move {
+            if r == "new" {
+                Ok(None)
+            } else {
+                get_role(t, r).await.map(Some)
+            }
+        },
+    );
     view! {
         <TenantPage title="Role" page=move |scope: TenantScope| {
-            if role.get_untracked() == "new" {
-                view! { <NewRole scope/> }.into_any()
-            } else {
-                view! { <RoleView scope/> }.into_any()
+            // Reactive: after a create, the browser moves from /roles/new to the new role's page
+            // within the same route.
+            move || {
+                let scope = scope.clone();
+                if role.get() == "new" {
+                    view! { <NewRole scope create/> }.into_any()
+                } else {
+                    view! { <RoleView scope detail update delete/> }.into_any()
+                }
             }
         }/>
     }
@@ -212,8 +239,7 @@ fn RoleFields(name: String, description: String, granted: Vec<String>) -> impl I
 }
 
 #[component]
-fn NewRole(scope: TenantScope) -> impl IntoView {
-    let create = ServerAction::<CreateRole>::new();
+fn NewRole(scope: TenantScope, create: ServerAction<CreateRole>) -> impl IntoView {
     let back = scope.iam_path("roles");
     view! {
         <PageHeader title="Create a role" subtitle="A custom role: a name and the permissions it grants.">
@@ -240,22 +266,20 @@ fn NewRole(scope: TenantScope) -> impl IntoView {
 }
 
 #[component]
-fn RoleView(scope: TenantScope) -> impl IntoView {
-    let role_id = route_param("role");
-    let update = ServerAction::<UpdateRole>::new();
-    let delete = ServerAction::<DeleteRole>::new();
-    let tenant = scope.tenant.id.clone();
-    let detail = Resource::new(
-        move || (tenant.clone(), role_id.get(), update.version().get()),
-        |(t, r, _)| get_role(t, r),
-    );
+fn RoleView(
+    scope: TenantScope,
+    detail: Resource<Result<Option<RoleDetail>, ServerFnError>>,
+    update: ServerAction<UpdateRole>,
+    delete: ServerAction<DeleteRole>,
+) -> impl IntoView {
     view! {
         <Transition fallback=Loading>
             {move || {
                 let scope = scope.clone();
                 Suspend::new(async move {
                     match detail.await {
-                        Ok(d) => view! { <RoleBody scope d update delete/> }.into_any(),
+                        Ok(Some(d)) => view! { <RoleBody scope d update delete/> }.into_any(),
+                        Ok(None) => view! { <Loading/> }.into_any(),
                         Err(e) => view! {
                             <PageHeader title="Role"/>
                             <ErrorPanel message=error_text(&e)/>

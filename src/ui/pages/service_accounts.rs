@@ -7,7 +7,8 @@ use leptos::prelude::*;
 
 use crate::api::bindings::{CreateBinding, DeleteBinding};
 use crate::api::service_accounts::{
-    get_service_account, list_service_accounts, AccountDetail, CreateServiceAccount, CreateToken,
+    get_service_account, list_service_accounts, AccountDetail, AccountSummary,
+    CreateServiceAccount, CreateToken,
     DeleteServiceAccount, NewToken, RevokeToken,
 };
 use crate::model::TenantScope;
@@ -16,16 +17,25 @@ use crate::ui::components::{
     PageHeader, INPUT_CLASS, PRIMARY_BUTTON, SECONDARY_BUTTON,
 };
 use crate::ui::pages::bindings::{last_error, ActionErrors, BindingTable};
-use crate::ui::tenant_page::{route_param, TenantPage};
+use crate::ui::tenant_page::{route_param, tenant_param, TenantPage};
 use crate::ui::widgets::{
     count, Badge, ConfirmAction, CopyField, Table, Time, Tone, DANGER_BUTTON, LINK_CLASS, TD,
     TD_ACTIONS,
 };
 
+// Each page makes its actions and resources before anything is awaited, so the server and the
+// hydrating browser create them in the same order.
+
 #[component]
 pub fn ServiceAccountsPage() -> impl IntoView {
+    let tenant = tenant_param();
+    let create = ServerAction::<CreateServiceAccount>::new();
+    let accounts = Resource::new(
+        move || (tenant.get(), create.version().get()),
+        |(t, _)| list_service_accounts(t),
+    );
     view! {
-        <TenantPage title="Service Accounts" page=|scope: TenantScope| view! { <AccountsBody scope/> }/>
+        <TenantPage title="Service Accounts" page=move |scope: TenantScope| view! { <AccountsBody scope accounts create/> }/>
     }
 }
 
@@ -36,13 +46,11 @@ fn scim_badge(integration: &Option<(String, String)>) -> Option<impl IntoView> {
 }
 
 #[component]
-fn AccountsBody(scope: TenantScope) -> impl IntoView {
-    let create = ServerAction::<CreateServiceAccount>::new();
-    let tenant = scope.tenant.id.clone();
-    let accounts = Resource::new(
-        move || (tenant.clone(), create.version().get()),
-        |(t, _)| list_service_accounts(t),
-    );
+fn AccountsBody(
+    scope: TenantScope,
+    accounts: Resource<Result<Vec<AccountSummary>, ServerFnError>>,
+    create: ServerAction<CreateServiceAccount>,
+) -> impl IntoView {
     let can_create = scope.can("SERVICE_ACCOUNTS", "CREATE");
     let tenant_id = scope.tenant.id.clone();
     view! {
@@ -112,8 +120,30 @@ fn AccountsBody(scope: TenantScope) -> impl IntoView {
 
 #[component]
 pub fn ServiceAccountPage() -> impl IntoView {
+    let tenant = tenant_param();
+    let account = route_param("account");
+    let actions = Actions {
+        create_token: ServerAction::new(),
+        revoke: ServerAction::new(),
+        delete: ServerAction::new(),
+        bind: ServerAction::new(),
+        unbind: ServerAction::new(),
+    };
+    let detail = Resource::new(
+        move || {
+            (
+                tenant.get(),
+                account.get(),
+                actions.create_token.version().get()
+                    + actions.revoke.version().get()
+                    + actions.bind.version().get()
+                    + actions.unbind.version().get(),
+            )
+        },
+        |(t, a, _)| get_service_account(t, a),
+    );
     view! {
-        <TenantPage title="Service account" page=|scope: TenantScope| view! { <AccountView scope/> }/>
+        <TenantPage title="Service account" page=move |scope: TenantScope| view! { <AccountView scope detail actions/> }/>
     }
 }
 
@@ -128,29 +158,11 @@ struct Actions {
 }
 
 #[component]
-fn AccountView(scope: TenantScope) -> impl IntoView {
-    let account = route_param("account");
-    let actions = Actions {
-        create_token: ServerAction::new(),
-        revoke: ServerAction::new(),
-        delete: ServerAction::new(),
-        bind: ServerAction::new(),
-        unbind: ServerAction::new(),
-    };
-    let tenant = scope.tenant.id.clone();
-    let detail = Resource::new(
-        move || {
-            (
-                tenant.clone(),
-                account.get(),
-                actions.create_token.version().get()
-                    + actions.revoke.version().get()
-                    + actions.bind.version().get()
-                    + actions.unbind.version().get(),
-            )
-        },
-        |(t, a, _)| get_service_account(t, a),
-    );
+fn AccountView(
+    scope: TenantScope,
+    detail: Resource<Result<AccountDetail, ServerFnError>>,
+    actions: Actions,
+) -> impl IntoView {
     view! {
         <Transition fallback=Loading>
             {move || {
