@@ -151,12 +151,14 @@ pub async fn create_binding(
         db::iam::lock_tenant_for_write(&mut tx, &t).await?;
         let login = user_login.trim();
         let (kind, subject_id) = if !login.is_empty() {
-            let user = db::users::find_by_login(&mut tx, login).await?.ok_or_else(|| {
-                AppError::invalid(
-                    "user_login",
-                    format!("No user with access to this tenant is called {login}."),
-                )
-            })?;
+            let user = db::users::find_by_login(&mut tx, login)
+                .await?
+                .ok_or_else(|| {
+                    AppError::invalid(
+                        "user_login",
+                        format!("No user with access to this tenant is called {login}."),
+                    )
+                })?;
             (SubjectKind::User, user.id)
         } else {
             let (kind, id) = subject.split_once(':').ok_or_else(|| {
@@ -182,14 +184,16 @@ pub async fn create_binding(
         .map_err(|e| match e {
             // A user name typed in the text field is reported there.
             AppError::Invalid {
-                field: "subject_id", ..
+                field: "subject_id",
+                ..
             } if !login.is_empty() => AppError::invalid(
                 "user_login",
                 format!("No user with access to this tenant is called {login}."),
             ),
-            AppError::Invalid { field: "subject_id", message } => {
-                AppError::invalid("subject", message)
-            }
+            AppError::Invalid {
+                field: "subject_id",
+                message,
+            } => AppError::invalid("subject", message),
             e => e,
         })?;
         tx.commit().await?;
@@ -202,7 +206,11 @@ pub async fn create_binding(
     ctx.answer_form(
         &back_path(&t, &back),
         outcome,
-        &[("role_id", &role_id), ("subject", &subject), ("user_login", &user_login)],
+        &[
+            ("role_id", &role_id),
+            ("subject", &subject),
+            ("user_login", &user_login),
+        ],
     )
 }
 

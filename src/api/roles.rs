@@ -94,7 +94,16 @@ pub async fn create_role(
     let gate = ctx.enter_tenant_for(&tenant, "ROLES", "CREATE").await?;
     let state = &ctx.state;
     let t = &gate.tenant.id;
-    match roles::create(&state.db, state.clock.as_ref(), t, &name, &description, &perm).await {
+    match roles::create(
+        &state.db,
+        state.clock.as_ref(),
+        t,
+        &name,
+        &description,
+        &perm,
+    )
+    .await
+    {
         Ok(role) => ctx.answer_form(
             &roles_path(t, &format!("/{}", role.id)),
             Ok(format!("Role {} created.", role.name)),
@@ -105,7 +114,11 @@ pub async fn create_role(
             ctx.answer_form(
                 &roles_path(t, "/new"),
                 Err(e),
-                &[("name", &name), ("description", &description), ("perms", &perms)],
+                &[
+                    ("name", &name),
+                    ("description", &description),
+                    ("perms", &perms),
+                ],
             )
         }
     }
@@ -125,7 +138,16 @@ pub async fn update_role(
     let state = &ctx.state;
     let t = &gate.tenant.id;
     let path = roles_path(t, &format!("/{role}"));
-    match roles::update(&state.db, state.clock.as_ref(), t, &role, &name, &description, &perm).await
+    match roles::update(
+        &state.db,
+        state.clock.as_ref(),
+        t,
+        &role,
+        &name,
+        &description,
+        &perm,
+    )
+    .await
     {
         Ok(r) => ctx.answer_form(&path, Ok(format!("Role {} saved.", r.name)), &[]),
         Err(e) => {
@@ -133,7 +155,11 @@ pub async fn update_role(
             ctx.answer_form(
                 &path,
                 Err(e),
-                &[("name", &name), ("description", &description), ("perms", &perms)],
+                &[
+                    ("name", &name),
+                    ("description", &description),
+                    ("perms", &perms),
+                ],
             )
         }
     }
@@ -145,12 +171,13 @@ pub async fn delete_role(tenant: String, role: String) -> Result<(), ServerFnErr
     let ctx = ctx();
     let gate = ctx.enter_tenant_for(&tenant, "ROLES", "DELETE").await?;
     let t = &gate.tenant.id;
-    let outcome = roles::delete(&ctx.state.db, t, &role)
-        .await
-        .map(|(name, bindings)| match bindings {
-            0 => format!("Role {name} deleted."),
-            1 => format!("Role {name} deleted, with its 1 binding."),
-            n => format!("Role {name} deleted, with its {n} bindings."),
-        });
+    let outcome =
+        roles::delete(&ctx.state.db, t, &role)
+            .await
+            .map(|(name, bindings)| match bindings {
+                0 => format!("Role {name} deleted."),
+                1 => format!("Role {name} deleted, with its 1 binding."),
+                n => format!("Role {name} deleted, with its {n} bindings."),
+            });
     ctx.answer_form(&roles_path(t, ""), outcome, &[])
 }

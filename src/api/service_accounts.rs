@@ -233,7 +233,9 @@ pub async fn delete_service_account(tenant: String, account: String) -> Result<(
     match service_accounts::delete(&ctx.state.db, t, &account).await {
         Ok(name) => ctx.answer_form(
             &accounts_path(t, ""),
-            Ok(format!("Service account {name} deleted with its tokens and bindings.")),
+            Ok(format!(
+                "Service account {name} deleted with its tokens and bindings."
+            )),
             &[],
         ),
         Err(e) => ctx.answer_form(&accounts_path(t, &format!("/{account}")), Err(e), &[]),
@@ -275,7 +277,12 @@ pub async fn create_token(
     .await
     {
         Ok((plain, row)) if plain_form => {
-            ctx.set_cookie(&token_cookie(&path, &plain, 300, state.settings.secure_cookies()));
+            ctx.set_cookie(&token_cookie(
+                &path,
+                &plain,
+                300,
+                state.settings.secure_cookies(),
+            ));
             ctx.answer_form(
                 &path,
                 Ok(format!("Token {} created. Copy it now.", row.name)),

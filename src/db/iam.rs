@@ -519,7 +519,11 @@ pub async fn delete_bindings_of_role(conn: &mut Conn, role_id: &str) -> AppResul
 }
 
 /// `(id, name)` pairs for choosing a subject: groups of the tenant, by name (at most `limit`).
-pub async fn group_choices(conn: &mut Conn, tenant_id: &str, limit: i64) -> AppResult<Vec<(String, String)>> {
+pub async fn group_choices(
+    conn: &mut Conn,
+    tenant_id: &str,
+    limit: i64,
+) -> AppResult<Vec<(String, String)>> {
     let rows = sqlx::query(
         "SELECT id, display_name AS name FROM groups WHERE tenant_id = $1 \
          ORDER BY display_name_lower LIMIT $2",
@@ -532,7 +536,11 @@ pub async fn group_choices(conn: &mut Conn, tenant_id: &str, limit: i64) -> AppR
 }
 
 /// `(id, username)` of users with access to the tenant, by username (at most `limit`).
-pub async fn user_choices(conn: &mut Conn, tenant_id: &str, limit: i64) -> AppResult<Vec<(String, String)>> {
+pub async fn user_choices(
+    conn: &mut Conn,
+    tenant_id: &str,
+    limit: i64,
+) -> AppResult<Vec<(String, String)>> {
     let rows = sqlx::query(
         "SELECT u.id, u.username AS name FROM tenant_access a JOIN users u ON u.id = a.user_id \
          WHERE a.tenant_id = $1 ORDER BY u.username_lower LIMIT $2",
@@ -565,7 +573,8 @@ pub struct ServiceAccountRow {
     pub integration: Option<(String, String)>,
 }
 
-const SERVICE_ACCOUNT_SELECT: &str = "SELECT s.id, s.tenant_id, s.name, s.description, s.created_at, \
+const SERVICE_ACCOUNT_SELECT: &str =
+    "SELECT s.id, s.tenant_id, s.name, s.description, s.created_at, \
        (SELECT COUNT(*) FROM api_tokens t WHERE t.service_account_id = s.id) AS token_count, \
        i.id AS integration_id, i.name AS integration_name \
      FROM service_accounts s LEFT JOIN scim_integrations i ON i.service_account_id = s.id \
@@ -586,12 +595,18 @@ fn service_account_from(r: &sqlx::any::AnyRow) -> Result<ServiceAccountRow, sqlx
 }
 
 /// The service accounts of a tenant, by name.
-pub async fn list_service_accounts(conn: &mut Conn, tenant_id: &str) -> AppResult<Vec<ServiceAccountRow>> {
+pub async fn list_service_accounts(
+    conn: &mut Conn,
+    tenant_id: &str,
+) -> AppResult<Vec<ServiceAccountRow>> {
     let rows = sqlx::query(&format!("{SERVICE_ACCOUNT_SELECT} ORDER BY s.name"))
         .bind(tenant_id)
         .fetch_all(&mut *conn)
         .await?;
-    Ok(rows.iter().map(service_account_from).collect::<Result<_, _>>()?)
+    Ok(rows
+        .iter()
+        .map(service_account_from)
+        .collect::<Result<_, _>>()?)
 }
 
 pub async fn find_service_account(
@@ -608,7 +623,11 @@ pub async fn find_service_account(
 }
 
 /// Whether the tenant has a service account named `name`.
-pub async fn service_account_name_taken(conn: &mut Conn, tenant_id: &str, name: &str) -> AppResult<bool> {
+pub async fn service_account_name_taken(
+    conn: &mut Conn,
+    tenant_id: &str,
+    name: &str,
+) -> AppResult<bool> {
     let row = sqlx::query("SELECT 1 FROM service_accounts WHERE tenant_id = $1 AND name = $2")
         .bind(tenant_id)
         .bind(name)
@@ -618,7 +637,11 @@ pub async fn service_account_name_taken(conn: &mut Conn, tenant_id: &str, name: 
 }
 
 /// Deletes one token of a service account; false when it has no such token.
-pub async fn delete_token(conn: &mut Conn, service_account_id: &str, token_id: &str) -> AppResult<bool> {
+pub async fn delete_token(
+    conn: &mut Conn,
+    service_account_id: &str,
+    token_id: &str,
+) -> AppResult<bool> {
     let done = sqlx::query("DELETE FROM api_tokens WHERE service_account_id = $1 AND id = $2")
         .bind(service_account_id)
         .bind(token_id)

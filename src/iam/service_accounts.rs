@@ -63,7 +63,9 @@ pub async fn list(
         .map(|a| {
             let mine = all
                 .iter()
-                .filter(|b| b.subject_type == SubjectKind::ServiceAccount.as_str() && b.subject_id == a.id)
+                .filter(|b| {
+                    b.subject_type == SubjectKind::ServiceAccount.as_str() && b.subject_id == a.id
+                })
                 .cloned()
                 .collect();
             (a, mine)
@@ -76,8 +78,13 @@ pub async fn get(db: &Db, tenant_id: &str, id: &str) -> AppResult<AccountDetail>
     let account = db::iam::find_service_account(&mut conn, tenant_id, id)
         .await?
         .ok_or_else(not_found)?;
-    let bindings =
-        bindings::of_subject(&mut conn, tenant_id, SubjectKind::ServiceAccount, &account.id).await?;
+    let bindings = bindings::of_subject(
+        &mut conn,
+        tenant_id,
+        SubjectKind::ServiceAccount,
+        &account.id,
+    )
+    .await?;
     let tokens = db::iam::tokens_of(&mut conn, &account.id).await?;
     Ok(AccountDetail {
         account,
@@ -134,8 +141,13 @@ pub async fn delete(db: &Db, tenant_id: &str, id: &str) -> AppResult<String> {
             account.name
         )));
     }
-    db::iam::delete_bindings_of(&mut tx, tenant_id, SubjectKind::ServiceAccount.as_str(), &account.id)
-        .await?;
+    db::iam::delete_bindings_of(
+        &mut tx,
+        tenant_id,
+        SubjectKind::ServiceAccount.as_str(),
+        &account.id,
+    )
+    .await?;
     db::iam::delete_service_account(&mut tx, &account.id).await?;
     tx.commit().await?;
     Ok(account.name)

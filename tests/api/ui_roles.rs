@@ -109,7 +109,10 @@ async fn a_custom_role_is_created_edited_and_deleted_with_its_matrix() {
     let page = app.get(&location, Some(&cookie)).await;
     assert_eq!(page.status, 200);
     assert!(page.body.contains("Role Auditors created."));
-    assert!(page.body.contains(r#"value="USERS:READ" checked"#), "matrix shows what the role grants");
+    assert!(
+        page.body.contains(r#"value="USERS:READ" checked"#),
+        "matrix shows what the role grants"
+    );
     assert!(page.body.contains("Save role"));
 
     // Saving replaces the whole matrix.
@@ -196,15 +199,24 @@ async fn a_duplicate_or_bad_role_name_comes_back_beside_the_name_field() {
     assert!(query_value(&location, "error")
         .unwrap()
         .contains("already exists"));
-    assert_eq!(query_value(&location, "perms").as_deref(), Some("USERS:READ"));
+    assert_eq!(
+        query_value(&location, "perms").as_deref(),
+        Some("USERS:READ")
+    );
     let page = app.get(&location, Some(&cookie)).await;
     assert!(page.body.contains("already exists in this tenant"));
-    assert!(page.body.contains(r#"value="AUDITORS""#), "the typed name is kept");
+    assert!(
+        page.body.contains(r#"value="AUDITORS""#),
+        "the typed name is kept"
+    );
 
     let empty = create("   ").await;
     assert_eq!(query_value(&empty, "field").as_deref(), Some("name"));
     let long: &'static str = Box::leak("x".repeat(101).into_boxed_str());
-    assert_eq!(query_value(&create(long).await, "field").as_deref(), Some("name"));
+    assert_eq!(
+        query_value(&create(long).await, "field").as_deref(),
+        Some("name")
+    );
     let bad = app
         .post_form(
             "/api/roles/create",
@@ -230,7 +242,9 @@ async fn managed_roles_are_listed_read_only_and_cannot_be_edited_or_deleted() {
     assert_eq!(page.status, 200, "{}", page.body);
     assert!(page.body.contains("role-row-Admin") && page.body.contains("role-row-Viewer"));
     assert!(page.body.contains("Managed"));
-    let admin = role_id(&app, "Admin").await.expect("Admin exists once the page was opened");
+    let admin = role_id(&app, "Admin")
+        .await
+        .expect("Admin exists once the page was opened");
     let before = permissions_of(&app, &admin).await;
     assert_eq!(before.len(), 28);
 
@@ -268,9 +282,10 @@ async fn bindings_are_created_and_removed_for_users_groups_and_service_accounts(
     let (app, cookie) = TestApp::with_admin().await;
     let (user_id, _) = member(&app, "dave", None).await;
     let mut conn = app.db.acquire().await.unwrap();
-    let viewer = roster::iam::permissions::ensure_managed_role(&mut conn, "main", "Viewer", app.now())
-        .await
-        .unwrap();
+    let viewer =
+        roster::iam::permissions::ensure_managed_role(&mut conn, "main", "Viewer", app.now())
+            .await
+            .unwrap();
     let group = roster::db::groups::GroupRow {
         id: roster::db::new_id(),
         tenant_id: "main".into(),
@@ -311,7 +326,9 @@ async fn bindings_are_created_and_removed_for_users_groups_and_service_accounts(
             .await;
         let location = res.location().unwrap();
         assert!(location.starts_with("/t/main/iam/bindings?"), "{location}");
-        assert!(query_value(&location, "notice").unwrap().starts_with("Role Viewer bound"));
+        assert!(query_value(&location, "notice")
+            .unwrap()
+            .starts_with("Role Viewer bound"));
     }
     assert_eq!(app.count("SELECT COUNT(*) FROM bindings", &[]).await, 3);
 
@@ -334,7 +351,11 @@ async fn bindings_are_created_and_removed_for_users_groups_and_service_accounts(
     let res = app
         .post_form(
             "/api/bindings/create",
-            &[("tenant", "main"), ("role_id", &viewer.id), ("user_login", "nobody")],
+            &[
+                ("tenant", "main"),
+                ("role_id", &viewer.id),
+                ("user_login", "nobody"),
+            ],
             Some(&cookie),
         )
         .await;
@@ -345,13 +366,21 @@ async fn bindings_are_created_and_removed_for_users_groups_and_service_accounts(
 
     let page = app.get("/t/main/iam/bindings", Some(&cookie)).await;
     assert!(page.body.contains("binding-row-Engineering-Viewer"));
-    assert!(page.body.contains(&format!("/t/main/iam/groups/{}", group.id)));
-    assert!(page.body.contains(&format!("/t/main/iam/service-accounts/{sa}")));
+    assert!(page
+        .body
+        .contains(&format!("/t/main/iam/groups/{}", group.id)));
+    assert!(page
+        .body
+        .contains(&format!("/t/main/iam/service-accounts/{sa}")));
     assert!(page.body.contains(&format!("/t/main/iam/users/{user_id}")));
-    assert!(page.body.contains(&format!("/t/main/iam/roles/{}", viewer.id)));
+    assert!(page
+        .body
+        .contains(&format!("/t/main/iam/roles/{}", viewer.id)));
 
     let mut conn = app.db.acquire().await.unwrap();
-    let bindings = roster::iam::bindings::list(&mut conn, "main").await.unwrap();
+    let bindings = roster::iam::bindings::list(&mut conn, "main")
+        .await
+        .unwrap();
     drop(conn);
     for b in &bindings {
         let res = app
@@ -376,9 +405,10 @@ async fn a_viewer_sees_no_write_controls_and_every_write_is_refused_with_403() {
     let viewer = role_id(&app, "Viewer").await.unwrap();
     let (_, cookie) = member(&app, "vera", Some("Viewer")).await;
     let mut conn = app.db.acquire().await.unwrap();
-    let custom = roster::iam::permissions::create_custom_role(&mut conn, "main", "Ops", &[], app.now())
-        .await
-        .unwrap();
+    let custom =
+        roster::iam::permissions::create_custom_role(&mut conn, "main", "Ops", &[], app.now())
+            .await
+            .unwrap();
     drop(conn);
 
     let page = app.get("/t/main/iam/roles", Some(&cookie)).await;
@@ -394,20 +424,47 @@ async fn a_viewer_sees_no_write_controls_and_every_write_is_refused_with_403() {
     assert!(!page.body.contains("Bind role") && !page.body.contains("Remove binding"));
 
     let mut conn = app.db.acquire().await.unwrap();
-    let binding = roster::iam::bindings::list(&mut conn, "main").await.unwrap()[0].id.clone();
+    let binding = roster::iam::bindings::list(&mut conn, "main")
+        .await
+        .unwrap()[0]
+        .id
+        .clone();
     drop(conn);
     let writes: Vec<(&str, Vec<(&str, &str)>)> = vec![
-        ("/api/roles/create", vec![("tenant", "main"), ("name", "Mine")]),
-        ("/api/roles/update", vec![("tenant", "main"), ("role", &custom.id), ("name", "Mine")]),
-        ("/api/roles/delete", vec![("tenant", "main"), ("role", &custom.id)]),
-        ("/api/bindings/create", vec![("tenant", "main"), ("role_id", &viewer), ("user_login", "admin")]),
-        ("/api/bindings/delete", vec![("tenant", "main"), ("binding", &binding)]),
+        (
+            "/api/roles/create",
+            vec![("tenant", "main"), ("name", "Mine")],
+        ),
+        (
+            "/api/roles/update",
+            vec![("tenant", "main"), ("role", &custom.id), ("name", "Mine")],
+        ),
+        (
+            "/api/roles/delete",
+            vec![("tenant", "main"), ("role", &custom.id)],
+        ),
+        (
+            "/api/bindings/create",
+            vec![
+                ("tenant", "main"),
+                ("role_id", &viewer),
+                ("user_login", "admin"),
+            ],
+        ),
+        (
+            "/api/bindings/delete",
+            vec![("tenant", "main"), ("binding", &binding)],
+        ),
     ];
     for (path, form) in &writes {
         let res = app.post_form(path, form, Some(&cookie)).await;
         assert_eq!(res.status, 403, "{path}: {}", res.body);
     }
-    assert_eq!(app.count("SELECT COUNT(*) FROM roles WHERE name = 'Mine'", &[]).await, 0);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM roles WHERE name = 'Mine'", &[])
+            .await,
+        0
+    );
     assert_eq!(app.count("SELECT COUNT(*) FROM bindings", &[]).await, 1);
 }
 
@@ -417,14 +474,30 @@ async fn a_user_without_access_to_the_tenant_gets_404() {
     app.get("/t/main/iam/roles", Some(&admin_cookie)).await;
     let admin_role = role_id(&app, "Admin").await.unwrap();
     let cookie = outsider(&app).await;
-    assert_eq!(app.get("/t/main/iam/roles", Some(&cookie)).await.status, 404);
-    assert_eq!(app.get("/t/main/iam/bindings", Some(&cookie)).await.status, 404);
+    assert_eq!(
+        app.get("/t/main/iam/roles", Some(&cookie)).await.status,
+        404
+    );
+    assert_eq!(
+        app.get("/t/main/iam/bindings", Some(&cookie)).await.status,
+        404
+    );
     for (path, form) in [
         ("/api/roles/list", vec![("tenant", "main")]),
         ("/api/roles/create", vec![("tenant", "main"), ("name", "X")]),
-        ("/api/roles/delete", vec![("tenant", "main"), ("role", admin_role.as_str())]),
+        (
+            "/api/roles/delete",
+            vec![("tenant", "main"), ("role", admin_role.as_str())],
+        ),
         ("/api/bindings/list", vec![("tenant", "main")]),
-        ("/api/bindings/create", vec![("tenant", "main"), ("role_id", admin_role.as_str()), ("user_login", "outsider")]),
+        (
+            "/api/bindings/create",
+            vec![
+                ("tenant", "main"),
+                ("role_id", admin_role.as_str()),
+                ("user_login", "outsider"),
+            ],
+        ),
     ] {
         let res = app.post_form(path, &form, Some(&cookie)).await;
         assert_eq!(res.status, 404, "{path}");

@@ -20,7 +20,11 @@ async fn create_account(app: &TestApp, cookie: &str, name: &str) -> String {
     let res = app
         .post_form(
             "/api/service-accounts/create",
-            &[("tenant", "main"), ("name", name), ("description", "Builds")],
+            &[
+                ("tenant", "main"),
+                ("name", name),
+                ("description", "Builds"),
+            ],
             Some(cookie),
         )
         .await;
@@ -33,7 +37,12 @@ async fn create_account(app: &TestApp, cookie: &str, name: &str) -> String {
 }
 
 /// The token create call as the hydrated page makes it (no `text/html` in Accept).
-async fn create_token_with_js(app: &TestApp, cookie: &str, account: &str, name: &str) -> serde_json::Value {
+async fn create_token_with_js(
+    app: &TestApp,
+    cookie: &str,
+    account: &str,
+    name: &str,
+) -> serde_json::Value {
     let body = format!(
         "tenant=main&account={account}&token_name={}&expires_days=30",
         roster::api::encode_query_value(name)
@@ -51,7 +60,9 @@ async fn create_token_with_js(app: &TestApp, cookie: &str, account: &str, name: 
 
 async fn tokens(app: &TestApp, account: &str) -> Vec<roster::db::iam::TokenRow> {
     let mut conn = app.db.acquire().await.unwrap();
-    roster::db::iam::tokens_of(&mut conn, account).await.unwrap()
+    roster::db::iam::tokens_of(&mut conn, account)
+        .await
+        .unwrap()
 }
 
 #[tokio::test]
@@ -76,7 +87,10 @@ async fn a_service_account_is_created_listed_and_deleted() {
             .await;
         let location = res.location().unwrap();
         assert_eq!(query_value(&location, "field").as_deref(), Some("name"));
-        assert!(query_value(&location, "error").unwrap().contains(expected), "{location}");
+        assert!(
+            query_value(&location, "error").unwrap().contains(expected),
+            "{location}"
+        );
     }
 
     let res = app
@@ -98,12 +112,18 @@ async fn a_token_is_returned_once_to_the_page_and_only_its_hash_is_stored() {
     let (app, cookie) = TestApp::with_admin().await;
     let id = create_account(&app, &cookie, "deployer").await;
     let answer = create_token_with_js(&app, &cookie, &id, "GitHub Actions").await;
-    let plain = answer["token"].as_str().expect("token returned").to_string();
+    let plain = answer["token"]
+        .as_str()
+        .expect("token returned")
+        .to_string();
     assert!(plain.len() >= 150);
     let stored = tokens(&app, &id).await;
     assert_eq!(stored.len(), 1);
     assert_eq!(stored[0].name, "GitHub Actions");
-    assert_eq!(stored[0].token_hash, roster::auth::session::hash_token(&plain));
+    assert_eq!(
+        stored[0].token_hash,
+        roster::auth::session::hash_token(&plain)
+    );
     assert_eq!(stored[0].prefix, plain[..8]);
     assert!(stored[0].expires_at.is_some());
 
@@ -113,12 +133,19 @@ async fn a_token_is_returned_once_to_the_page_and_only_its_hash_is_stored() {
     assert_eq!(page.status, 200);
     assert!(page.body.contains("token-row-GitHub Actions"));
     assert!(page.body.contains(&format!("{}…", stored[0].prefix)));
-    assert!(!page.body.contains(&plain), "the plain token never comes back");
+    assert!(
+        !page.body.contains(&plain),
+        "the plain token never comes back"
+    );
 
     let res = app
         .post_form(
             "/api/service-accounts/tokens/revoke",
-            &[("tenant", "main"), ("account", &id), ("token", &stored[0].id)],
+            &[
+                ("tenant", "main"),
+                ("account", &id),
+                ("token", &stored[0].id),
+            ],
             Some(&cookie),
         )
         .await;
@@ -157,9 +184,16 @@ async fn without_javascript_the_token_travels_in_a_one_time_cookie_to_the_accoun
         .expect("one-time cookie");
     assert!(line.contains("HttpOnly") && line.contains("SameSite=Strict"));
     assert!(line.contains(&format!("Path={path};")));
-    let plain = line["roster_new_token=".len()..].split(';').next().unwrap().to_string();
+    let plain = line["roster_new_token=".len()..]
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
     let stored = tokens(&app, &id).await;
-    assert_eq!(stored[0].token_hash, roster::auth::session::hash_token(&plain));
+    assert_eq!(
+        stored[0].token_hash,
+        roster::auth::session::hash_token(&plain)
+    );
     assert_eq!(stored[0].expires_at, None);
 
     let with_cookie = format!("{cookie}; roster_new_token={plain}");
@@ -177,7 +211,12 @@ async fn without_javascript_the_token_travels_in_a_one_time_cookie_to_the_accoun
     let res = app
         .post_form(
             "/api/service-accounts/tokens/create",
-            &[("tenant", "main"), ("account", &id), ("token_name", "x"), ("expires_days", "0")],
+            &[
+                ("tenant", "main"),
+                ("account", &id),
+                ("token_name", "x"),
+                ("expires_days", "0"),
+            ],
             Some(&cookie),
         )
         .await;
@@ -212,7 +251,11 @@ async fn the_service_account_of_a_scim_integration_is_badged_and_cannot_be_delet
     let error = query_value(&res.location().unwrap(), "error").unwrap();
     assert!(error.contains("Delete the integration"), "{error}");
     assert_eq!(
-        app.count("SELECT COUNT(*) FROM service_accounts WHERE id = $1", &[&sa]).await,
+        app.count(
+            "SELECT COUNT(*) FROM service_accounts WHERE id = $1",
+            &[&sa]
+        )
+        .await,
         1
     );
 }
@@ -235,10 +278,22 @@ async fn a_viewer_cannot_change_service_accounts_and_an_outsider_cannot_see_them
     assert!(!list.body.contains("Create service account"));
 
     let writes: Vec<(&str, Vec<(&str, &str)>)> = vec![
-        ("/api/service-accounts/create", vec![("tenant", "main"), ("name", "mine")]),
-        ("/api/service-accounts/delete", vec![("tenant", "main"), ("account", &id)]),
-        ("/api/service-accounts/tokens/create", vec![("tenant", "main"), ("account", &id), ("token_name", "x")]),
-        ("/api/service-accounts/tokens/revoke", vec![("tenant", "main"), ("account", &id), ("token", &token)]),
+        (
+            "/api/service-accounts/create",
+            vec![("tenant", "main"), ("name", "mine")],
+        ),
+        (
+            "/api/service-accounts/delete",
+            vec![("tenant", "main"), ("account", &id)],
+        ),
+        (
+            "/api/service-accounts/tokens/create",
+            vec![("tenant", "main"), ("account", &id), ("token_name", "x")],
+        ),
+        (
+            "/api/service-accounts/tokens/revoke",
+            vec![("tenant", "main"), ("account", &id), ("token", &token)],
+        ),
     ];
     for (path, form) in &writes {
         let res = app.post_form(path, form, Some(&cookie)).await;
@@ -248,12 +303,31 @@ async fn a_viewer_cannot_change_service_accounts_and_an_outsider_cannot_see_them
     assert!(account_id(&app, "mine").await.is_none());
 
     let cookie = outsider(&app).await;
-    assert_eq!(app.get("/t/main/iam/service-accounts", Some(&cookie)).await.status, 404);
+    assert_eq!(
+        app.get("/t/main/iam/service-accounts", Some(&cookie))
+            .await
+            .status,
+        404
+    );
     for (path, form) in [
         ("/api/service-accounts/list", vec![("tenant", "main")]),
-        ("/api/service-accounts/get", vec![("tenant", "main"), ("account", id.as_str())]),
-        ("/api/service-accounts/tokens/create", vec![("tenant", "main"), ("account", id.as_str()), ("token_name", "x")]),
+        (
+            "/api/service-accounts/get",
+            vec![("tenant", "main"), ("account", id.as_str())],
+        ),
+        (
+            "/api/service-accounts/tokens/create",
+            vec![
+                ("tenant", "main"),
+                ("account", id.as_str()),
+                ("token_name", "x"),
+            ],
+        ),
     ] {
-        assert_eq!(app.post_form(path, &form, Some(&cookie)).await.status, 404, "{path}");
+        assert_eq!(
+            app.post_form(path, &form, Some(&cookie)).await.status,
+            404,
+            "{path}"
+        );
     }
 }

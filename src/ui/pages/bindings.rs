@@ -13,7 +13,9 @@ use crate::ui::components::{
     PageHeader, INPUT_CLASS, PRIMARY_BUTTON,
 };
 use crate::ui::tenant_page::{tenant_param, TenantPage};
-use crate::ui::widgets::{Badge, ConfirmAction, Table, Time, Tone, DANGER_BUTTON, LINK_CLASS, TD, TD_ACTIONS};
+use crate::ui::widgets::{
+    Badge, ConfirmAction, Table, Time, Tone, DANGER_BUTTON, LINK_CLASS, TD, TD_ACTIONS,
+};
 
 /// Actions and resources are made before anything is awaited, so the server and the hydrating
 /// browser create them in the same order.

@@ -15,7 +15,9 @@ use crate::ui::components::{
 };
 use crate::ui::pages::bindings::{last_error, ActionErrors};
 use crate::ui::tenant_page::{route_param, tenant_param, TenantPage};
-use crate::ui::widgets::{Badge, ConfirmAction, Table, Tone, DANGER_BUTTON, LINK_CLASS, TD, TD_ACTIONS};
+use crate::ui::widgets::{
+    Badge, ConfirmAction, Table, Tone, DANGER_BUTTON, LINK_CLASS, TD, TD_ACTIONS,
+};
 
 const RESOURCES: [(&str, &str); 7] = [
     ("USERS", "Users"),

@@ -8,8 +8,7 @@ use leptos::prelude::*;
 use crate::api::bindings::{CreateBinding, DeleteBinding};
 use crate::api::service_accounts::{
     get_service_account, list_service_accounts, AccountDetail, AccountSummary,
-    CreateServiceAccount, CreateToken,
-    DeleteServiceAccount, NewToken, RevokeToken,
+    CreateServiceAccount, CreateToken, DeleteServiceAccount, NewToken, RevokeToken,
 };
 use crate::model::TenantScope;
 use crate::ui::components::{
@@ -344,7 +343,11 @@ fn CreateTokenForm(
 }
 
 #[component]
-fn TokenTable(d: AccountDetail, tenant: String, revoke: Option<ServerAction<RevokeToken>>) -> impl IntoView {
+fn TokenTable(
+    d: AccountDetail,
+    tenant: String,
+    revoke: Option<ServerAction<RevokeToken>>,
+) -> impl IntoView {
     let owned = d.account.integration.is_some();
     view! {
         <Table headers=vec!["Name", "Prefix", "Created", "Expires", "Last used", ""] caption="API tokens">
