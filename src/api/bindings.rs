@@ -93,22 +93,40 @@ pub async fn list_bindings(tenant: String) -> Result<BindingsData, ServerFnError
     let fail = |e| ctx.fail(e);
     let mut conn = ctx.state.db.acquire().await.map_err(fail)?;
     let list = bindings::list(&mut conn, t).await.map_err(fail)?;
+    // The form lists a kind of subject only to those who may read it; a user can always be
+    // named in the username/email field.
     let choices = if gate.permissions.allows("BINDINGS", "CREATE") {
+        let may = |resource| gate.permissions.allows(resource, "READ");
         let roles = db::iam::list_roles(&mut conn, t).await.map_err(fail)?;
-        let accounts = db::iam::list_service_accounts(&mut conn, t)
-            .await
-            .map_err(fail)?;
-        let mut users = db::iam::user_choices(&mut conn, t, USER_CHOICES + 1)
-            .await
-            .map_err(fail)?;
-        let more_users = users.len() as i64 > USER_CHOICES;
-        users.truncate(USER_CHOICES as usize);
+        let service_accounts = if may("SERVICE_ACCOUNTS") {
+            let accounts = db::iam::list_service_accounts(&mut conn, t)
+                .await
+                .map_err(fail)?;
+            accounts.into_iter().map(|a| (a.id, a.name)).collect()
+        } else {
+            Vec::new()
+        };
+        let groups = if may("GROUPS") {
+            db::iam::group_choices(&mut conn, t, OTHER_CHOICES)
+                .await
+                .map_err(fail)?
+        } else {
+            Vec::new()
+        };
+        let (users, more_users) = if may("USERS") {
+            let mut users = db::iam::user_choices(&mut conn, t, USER_CHOICES + 1)
+                .await
+                .map_err(fail)?;
+            let more = users.len() as i64 > USER_CHOICES;
+            users.truncate(USER_CHOICES as usize);
+            (users, more)
+        } else {
+            (Vec::new(), true)
+        };
         Some(BindingChoices {
             roles: roles.into_iter().map(|r| (r.id, r.name)).collect(),
-            groups: db::iam::group_choices(&mut conn, t, OTHER_CHOICES)
-                .await
-                .map_err(fail)?,
-            service_accounts: accounts.into_iter().map(|a| (a.id, a.name)).collect(),
+            groups,
+            service_accounts,
             users,
             more_users,
         })
