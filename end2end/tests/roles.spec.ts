@@ -89,3 +89,37 @@ test('a role is bound to a user and the binding removed', async ({ page }) => {
   await expect(page.getByRole('status')).toHaveText(/Binding removed\./);
   await expect(bindings.row(user, 'Viewer')).toHaveCount(0);
 });
+
+test('a Viewer sees roles, bindings and service accounts read-only, and a crafted write is refused', async ({ page, browser }) => {
+  const user = `vic-${Date.now()}`;
+  await provisionUser(page.request, user, 'viewer password');
+  const bindings = new BindingsPage(page);
+  await bindings.open();
+  await bindings.bind('Viewer', user);
+  await expect(bindings.row(user, 'Viewer')).toBeVisible();
+
+  const context = await browser.newContext();
+  const viewer = await context.newPage();
+  const login = new LoginPage(viewer);
+  await login.open();
+  await login.signIn(user, 'viewer password');
+  await expect(viewer).toHaveURL(/\/t\/main\//);
+  const roles = new RolesPage(viewer);
+  await roles.open();
+  await expect(roles.row('Admin')).toBeVisible();
+  await expect(viewer.getByRole('link', { name: 'Create role' })).toHaveCount(0);
+  const viewerBindings = new BindingsPage(viewer);
+  await viewerBindings.open();
+  await expect(viewerBindings.row(user, 'Viewer')).toBeVisible();
+  await expect(viewer.getByRole('button', { name: 'Bind role' })).toHaveCount(0);
+  await expect(viewer.locator('summary', { hasText: 'Remove' })).toHaveCount(0);
+  await viewer.goto('/t/main/iam/service-accounts');
+  await expect(viewer.getByRole('heading', { name: 'Service Accounts', level: 1 })).toBeVisible();
+  await expect(viewer.getByRole('button', { name: 'Create service account' })).toHaveCount(0);
+  const res = await viewer.request.post('/api/roles/create', {
+    form: { tenant: 'main', name: 'Sneaky' },
+    headers: { Accept: 'application/json' },
+  });
+  expect(res.status()).toBe(403);
+  await context.close();
+});

@@ -7,7 +7,7 @@ import { databaseUrl, rosterBin } from './env';
  * A user with access to `tenant`, as an IdP would provision one: a SCIM integration made with
  * `roster scim create` (its service account shows up under Service Accounts), then `POST /Users`.
  */
-export async function provisionUser(request: APIRequestContext, username: string, tenant = 'main') {
+export async function provisionUser(request: APIRequestContext, username: string, password?: string, tenant = 'main') {
   const out = execFileSync(rosterBin(), ['scim', 'create', '--tenant', tenant, '--name', `idp-${username}`], {
     env: { ...process.env, ROSTER_DATABASE_URL: databaseUrl, RUST_LOG: 'warn' },
   }).toString();
@@ -19,6 +19,7 @@ export async function provisionUser(request: APIRequestContext, username: string
       userName: username,
       emails: [{ value: `${username}@example.com`, primary: true }],
       active: true,
+      ...(password ? { password } : {}),
     },
   });
   expect(res.status()).toBe(201);
