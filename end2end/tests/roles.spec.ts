@@ -48,9 +48,12 @@ test('a custom role is created, its matrix edited, then deleted', async ({ page 
 
   // A name taken (in another case) is refused beside the field.
   await form.name().fill('viewer');
+  await form.cell('Roles', 'read').check();
   await form.save();
   await expect(page.getByText('A role named “viewer” already exists')).toBeVisible();
   await expect(form.name()).toHaveAttribute('aria-invalid', 'true');
+  await expect(form.cell('Roles', 'read')).toBeChecked(); // what was ticked is kept
+  await form.cell('Roles', 'read').uncheck();
 
   await form.name().fill(name);
   await form.cell('Audit log', 'read').uncheck();
