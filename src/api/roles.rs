@@ -1,1 +1,183 @@
 //! Roles of a tenant: managed roles (read-only) and custom roles with their permission matrix.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+#[cfg(feature = "ssr")]
+use {super::server::ctx, crate::iam::roles};
+
+/// A role as the Roles list shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoleSummary {
+    pub id: String,
+    pub name: String,
+    pub description: String,
+    pub managed: bool,
+    /// How many bindings give this role.
+    pub bindings: i64,
+}
+
+/// One role with its permissions as `RESOURCE:ACTION` strings.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoleDetail {
+    pub role: RoleSummary,
+    pub permissions: Vec<String>,
+}
+
+impl RoleDetail {
+    pub fn grants(&self, resource: &str, action: &str) -> bool {
+        self.permissions
+            .iter()
+            .any(|p| p.split_once(':') == Some((resource, action)))
+    }
+}
+
+#[cfg(feature = "ssr")]
+fn roles_path(tenant: &str, rest: &str) -> String {
+    format!("/t/{tenant}/iam/roles{rest}")
+}
+
+/// Every role of the tenant (the managed Admin and Viewer roles are created when missing).
+#[server(endpoint = "roles/list")]
+pub async fn list_roles(tenant: String) -> Result<Vec<RoleSummary>, ServerFnError> {
+    let ctx = ctx();
+    let gate = ctx.enter_tenant_for(&tenant, "ROLES", "READ").await?;
+    let state = &ctx.state;
+    let rows = roles::list(&state.db, state.clock.as_ref(), &gate.tenant.id)
+        .await
+        .map_err(|e| ctx.fail(e))?;
+    Ok(rows
+        .into_iter()
+        .map(|(r, n)| RoleSummary {
+            id: r.id,
+            name: r.name,
+            description: r.description,
+            managed: r.managed,
+            bindings: n,
+        })
+        .collect())
+}
+
+#[server(endpoint = "roles/get")]
+pub async fn get_role(tenant: String, role: String) -> Result<RoleDetail, ServerFnError> {
+    let ctx = ctx();
+    let gate = ctx.enter_tenant_for(&tenant, "ROLES", "READ").await?;
+    let d = roles::get(&ctx.state.db, &gate.tenant.id, &role)
+        .await
+        .map_err(|e| ctx.fail(e))?;
+    Ok(RoleDetail {
+        role: RoleSummary {
+            id: d.role.id,
+            name: d.role.name,
+            description: d.role.description,
+            managed: d.role.managed,
+            bindings: d.bindings,
+        },
+        permissions: d
+            .permissions
+            .into_iter()
+            .map(|(r, a)| format!("{r}:{a}"))
+            .collect(),
+    })
+}
+
+/// Creates a custom role. The matrix's checkboxes are named `perm[]` (serde_qs reads repeated
+/// `perm[]` keys, also percent-encoded as a browser sends them, as a list).
+#[server(endpoint = "roles/create")]
+pub async fn create_role(
+    tenant: String,
+    name: String,
+    #[server(default)] description: String,
+    #[server(default)] perm: Vec<String>,
+) -> Result<(), ServerFnError> {
+    let ctx = ctx();
+    let gate = ctx.enter_tenant_for(&tenant, "ROLES", "CREATE").await?;
+    let state = &ctx.state;
+    let t = &gate.tenant.id;
+    match roles::create(
+        &state.db,
+        state.clock.as_ref(),
+        t,
+        &name,
+        &description,
+        &perm,
+    )
+    .await
+    {
+        Ok(role) => ctx.answer_form(
+            &roles_path(t, &format!("/{}", role.id)),
+            Ok(format!("Role {} created.", role.name)),
+            &[],
+        ),
+        Err(e) => {
+            let perms = perm.join(",");
+            ctx.answer_form(
+                &roles_path(t, "/new"),
+                Err(e),
+                &[
+                    ("name", &name),
+                    ("description", &description),
+                    ("perms", &perms),
+                ],
+            )
+        }
+    }
+}
+
+/// Saves a custom role's name, description and whole matrix at once.
+#[server(endpoint = "roles/update")]
+pub async fn update_role(
+    tenant: String,
+    role: String,
+    name: String,
+    #[server(default)] description: String,
+    #[server(default)] perm: Vec<String>,
+) -> Result<(), ServerFnError> {
+    let ctx = ctx();
+    let gate = ctx.enter_tenant_for(&tenant, "ROLES", "UPDATE").await?;
+    let state = &ctx.state;
+    let t = &gate.tenant.id;
+    let path = roles_path(t, &format!("/{role}"));
+    match roles::update(
+        &state.db,
+        state.clock.as_ref(),
+        t,
+        &role,
+        &name,
+        &description,
+        &perm,
+    )
+    .await
+    {
+        Ok(r) => ctx.answer_form(&path, Ok(format!("Role {} saved.", r.name)), &[]),
+        Err(e) => {
+            let perms = perm.join(",");
+            ctx.answer_form(
+                &path,
+                Err(e),
+                &[
+                    ("name", &name),
+                    ("description", &description),
+                    ("perms", &perms),
+                ],
+            )
+        }
+    }
+}
+
+/// Deletes a custom role and the bindings that give it.
+#[server(endpoint = "roles/delete")]
+pub async fn delete_role(tenant: String, role: String) -> Result<(), ServerFnError> {
+    let ctx = ctx();
+    let gate = ctx.enter_tenant_for(&tenant, "ROLES", "DELETE").await?;
+    let t = &gate.tenant.id;
+    let outcome =
+        roles::delete(&ctx.state.db, t, &role)
+            .await
+            .map(|(name, bindings)| match bindings {
+                0 => format!("Role {name} deleted."),
+                1 => format!("Role {name} deleted, with its 1 binding."),
+                n => format!("Role {name} deleted, with its {n} bindings."),
+            });
+    ctx.answer_form(&roles_path(t, ""), outcome, &[])
+}

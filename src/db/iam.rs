@@ -436,3 +436,228 @@ pub async fn service_account_exists(conn: &mut Conn, tenant_id: &str, id: &str) 
         .await?;
     Ok(row.is_some())
 }
+
+// ---- Roles and service accounts pages (admin UI) ----
+
+/// The roles of a tenant, each with how many bindings use it.
+pub async fn list_roles_with_binding_counts(
+    conn: &mut Conn,
+    tenant_id: &str,
+) -> AppResult<Vec<(RoleRow, i64)>> {
+    let rows = sqlx::query(
+        "SELECT r.id, r.tenant_id, r.name, r.description, r.managed, \
+           (SELECT COUNT(*) FROM bindings b WHERE b.role_id = r.id) AS n \
+         FROM roles r WHERE r.tenant_id = $1 ORDER BY r.managed DESC, r.name_lower",
+    )
+    .bind(tenant_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter()
+        .map(|r| Ok((role_from(r)?, r.try_get::<i64, _>("n")?)))
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(Into::into)
+}
+
+/// How many bindings give this role.
+pub async fn count_bindings_of_role(conn: &mut Conn, role_id: &str) -> AppResult<i64> {
+    let row = sqlx::query("SELECT COUNT(*) AS n FROM bindings WHERE role_id = $1")
+        .bind(role_id)
+        .fetch_one(&mut *conn)
+        .await?;
+    Ok(row.try_get("n")?)
+}
+
+/// Renames a role and sets its description.
+pub async fn update_role(
+    conn: &mut Conn,
+    role_id: &str,
+    name: &str,
+    description: &str,
+    now: Millis,
+) -> AppResult<()> {
+    sqlx::query(
+        "UPDATE roles SET name = $1, name_lower = $2, description = $3, updated_at = $4 WHERE id = $5",
+    )
+    .bind(name)
+    .bind(name.to_lowercase())
+    .bind(description)
+    .bind(now)
+    .bind(role_id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Replaces a role's permissions with `permissions`.
+pub async fn set_role_permissions(
+    conn: &mut Conn,
+    role_id: &str,
+    permissions: &[(&str, &str)],
+) -> AppResult<()> {
+    sqlx::query("DELETE FROM role_permissions WHERE role_id = $1")
+        .bind(role_id)
+        .execute(&mut *conn)
+        .await?;
+    for (resource, action) in permissions {
+        sqlx::query("INSERT INTO role_permissions (role_id, resource, action) VALUES ($1, $2, $3)")
+            .bind(role_id)
+            .bind(*resource)
+            .bind(*action)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Deletes every binding of a role; returns how many there were.
+pub async fn delete_bindings_of_role(conn: &mut Conn, role_id: &str) -> AppResult<u64> {
+    let done = sqlx::query("DELETE FROM bindings WHERE role_id = $1")
+        .bind(role_id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(done.rows_affected())
+}
+
+/// `(id, name)` pairs for choosing a subject: groups of the tenant, by name (at most `limit`).
+pub async fn group_choices(
+    conn: &mut Conn,
+    tenant_id: &str,
+    limit: i64,
+) -> AppResult<Vec<(String, String)>> {
+    let rows = sqlx::query(
+        "SELECT id, display_name AS name FROM groups WHERE tenant_id = $1 \
+         ORDER BY display_name_lower LIMIT $2",
+    )
+    .bind(tenant_id)
+    .bind(limit)
+    .fetch_all(&mut *conn)
+    .await?;
+    pairs(&rows)
+}
+
+/// `(id, username)` of users with access to the tenant, by username (at most `limit`).
+pub async fn user_choices(
+    conn: &mut Conn,
+    tenant_id: &str,
+    limit: i64,
+) -> AppResult<Vec<(String, String)>> {
+    let rows = sqlx::query(
+        "SELECT u.id, u.username AS name FROM tenant_access a JOIN users u ON u.id = a.user_id \
+         WHERE a.tenant_id = $1 ORDER BY u.username_lower LIMIT $2",
+    )
+    .bind(tenant_id)
+    .bind(limit)
+    .fetch_all(&mut *conn)
+    .await?;
+    pairs(&rows)
+}
+
+fn pairs(rows: &[sqlx::any::AnyRow]) -> AppResult<Vec<(String, String)>> {
+    rows.iter()
+        .map(|r| Ok((r.try_get("id")?, r.try_get("name")?)))
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(Into::into)
+}
+
+/// A service account with what its list row shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServiceAccountRow {
+    pub id: String,
+    pub tenant_id: String,
+    pub name: String,
+    pub description: String,
+    pub created_at: Millis,
+    /// Tokens it holds (expired ones included until revoked).
+    pub token_count: i64,
+    /// The SCIM integration that owns it: (id, name).
+    pub integration: Option<(String, String)>,
+}
+
+const SERVICE_ACCOUNT_SELECT: &str =
+    "SELECT s.id, s.tenant_id, s.name, s.description, s.created_at, \
+       (SELECT COUNT(*) FROM api_tokens t WHERE t.service_account_id = s.id) AS token_count, \
+       i.id AS integration_id, i.name AS integration_name \
+     FROM service_accounts s LEFT JOIN scim_integrations i ON i.service_account_id = s.id \
+     WHERE s.tenant_id = $1";
+
+fn service_account_from(r: &sqlx::any::AnyRow) -> Result<ServiceAccountRow, sqlx::Error> {
+    let integration_id: Option<String> = r.try_get("integration_id")?;
+    let integration_name: Option<String> = r.try_get("integration_name")?;
+    Ok(ServiceAccountRow {
+        id: r.try_get("id")?,
+        tenant_id: r.try_get("tenant_id")?,
+        name: r.try_get("name")?,
+        description: r.try_get("description")?,
+        created_at: r.try_get("created_at")?,
+        token_count: r.try_get("token_count")?,
+        integration: integration_id.zip(integration_name),
+    })
+}
+
+/// The service accounts of a tenant, by name.
+pub async fn list_service_accounts(
+    conn: &mut Conn,
+    tenant_id: &str,
+) -> AppResult<Vec<ServiceAccountRow>> {
+    let rows = sqlx::query(&format!("{SERVICE_ACCOUNT_SELECT} ORDER BY s.name"))
+        .bind(tenant_id)
+        .fetch_all(&mut *conn)
+        .await?;
+    Ok(rows
+        .iter()
+        .map(service_account_from)
+        .collect::<Result<_, _>>()?)
+}
+
+pub async fn find_service_account(
+    conn: &mut Conn,
+    tenant_id: &str,
+    id: &str,
+) -> AppResult<Option<ServiceAccountRow>> {
+    let row = sqlx::query(&format!("{SERVICE_ACCOUNT_SELECT} AND s.id = $2"))
+        .bind(tenant_id)
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?;
+    Ok(row.as_ref().map(service_account_from).transpose()?)
+}
+
+/// Whether the tenant has a service account named `name`.
+pub async fn service_account_name_taken(
+    conn: &mut Conn,
+    tenant_id: &str,
+    name: &str,
+) -> AppResult<bool> {
+    let row = sqlx::query("SELECT 1 FROM service_accounts WHERE tenant_id = $1 AND name = $2")
+        .bind(tenant_id)
+        .bind(name)
+        .fetch_optional(&mut *conn)
+        .await?;
+    Ok(row.is_some())
+}
+
+/// Deletes one token of a service account; false when it has no such token.
+pub async fn delete_token(
+    conn: &mut Conn,
+    service_account_id: &str,
+    token_id: &str,
+) -> AppResult<bool> {
+    let done = sqlx::query("DELETE FROM api_tokens WHERE service_account_id = $1 AND id = $2")
+        .bind(service_account_id)
+        .bind(token_id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+/// Takes the write lock a transaction needs before it reads and then writes the tenant's roles:
+/// on SQLite the transaction holds the database's write lock from here on (waiting its turn
+/// instead of failing when another connection wrote since its first read); on PostgreSQL it
+/// locks the tenant's row, so two first visits do not both create the same role.
+pub async fn lock_tenant_for_write(conn: &mut Conn, tenant_id: &str) -> AppResult<()> {
+    sqlx::query("UPDATE tenants SET name = name WHERE id = $1")
+        .bind(tenant_id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}

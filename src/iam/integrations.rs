@@ -39,7 +39,9 @@ fn new_integration_id() -> String {
         .collect()
 }
 
-fn new_token(now: Millis, name: &str) -> (String, TokenRow) {
+/// A new random API token (URL-safe, about 200 characters) and its row: prefix in clear, SHA-256
+/// hash, no expiry. The one token generator: integrations and service-account tokens use it.
+pub fn new_token(now: Millis, name: &str) -> (String, TokenRow) {
     let mut bytes = [0u8; TOKEN_BYTES];
     rand::rngs::OsRng.fill_bytes(&mut bytes);
     let token = URL_SAFE_NO_PAD.encode(bytes);

@@ -5,6 +5,8 @@ pub mod bindings;
 pub mod instance;
 pub mod integrations;
 pub mod permissions;
+pub mod roles;
 pub mod scim_groups;
 pub mod scim_users;
+pub mod service_accounts;
 pub mod tenants;

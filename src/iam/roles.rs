@@ -1,0 +1,226 @@
+//! Custom roles and their resource × action matrix: the rules for creating, editing and deleting
+//! them (names unique per tenant, managed roles untouchable), and the list that makes sure the
+//! tenant's managed roles exist.
+
+use crate::clock::Clock;
+use crate::db::{self, iam::RoleRow, Db};
+use crate::error::{AppError, AppResult};
+use crate::iam::permissions::{self, ACTIONS, RESOURCES};
+
+pub const NAME_MAX: usize = 100;
+pub const DESCRIPTION_MAX: usize = 500;
+
+/// A role with its permissions (`(resource, action)`) and how many bindings give it.
+#[derive(Debug, Clone)]
+pub struct RoleDetail {
+    pub role: RoleRow,
+    pub permissions: Vec<(String, String)>,
+    pub bindings: i64,
+}
+
+/// Every role of the tenant with its number of bindings; creates the managed `Admin` and
+/// `Viewer` roles first when the tenant lacks them (`SCIMProvisioner` comes with integrations).
+pub async fn list(db: &Db, clock: &dyn Clock, tenant_id: &str) -> AppResult<Vec<(RoleRow, i64)>> {
+    let mut conn = db.acquire().await?;
+    let roles = db::iam::list_roles_with_binding_counts(&mut conn, tenant_id).await?;
+    let has = |name: &str| roles.iter().any(|(r, _)| r.managed && r.name == name);
+    if has(permissions::ADMIN) && has(permissions::VIEWER) {
+        return Ok(roles);
+    }
+    drop(conn);
+    ensure_defaults(db, clock, tenant_id).await?;
+    let mut conn = db.acquire().await?;
+    db::iam::list_roles_with_binding_counts(&mut conn, tenant_id).await
+}
+
+async fn ensure_defaults(db: &Db, clock: &dyn Clock, tenant_id: &str) -> AppResult<()> {
+    let now = clock.now_millis();
+    let mut tx = db.begin().await?;
+    db::iam::lock_tenant_for_write(&mut tx, tenant_id).await?;
+    for name in [permissions::ADMIN, permissions::VIEWER] {
+        permissions::ensure_managed_role(&mut tx, tenant_id, name, now).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+fn not_found() -> AppError {
+    AppError::NotFound("This tenant has no such role (it may have been deleted).".into())
+}
+
+pub async fn get(db: &Db, tenant_id: &str, role_id: &str) -> AppResult<RoleDetail> {
+    let mut conn = db.acquire().await?;
+    let role = db::iam::find_role(&mut conn, tenant_id, role_id)
+        .await?
+        .ok_or_else(not_found)?;
+    let permissions = db::iam::role_permissions(&mut conn, &role.id).await?;
+    let bindings = db::iam::count_bindings_of_role(&mut conn, &role.id).await?;
+    Ok(RoleDetail {
+        role,
+        permissions,
+        bindings,
+    })
+}
+
+/// Checks `RESOURCE:ACTION` values from the matrix form; duplicates are dropped.
+pub fn parse_permissions(values: &[String]) -> AppResult<Vec<(&'static str, &'static str)>> {
+    let mut out = Vec::new();
+    for v in values {
+        let parsed = v.split_once(':').and_then(|(r, a)| {
+            let r = RESOURCES.iter().find(|x| **x == r)?;
+            let a = ACTIONS.iter().find(|x| **x == a)?;
+            Some((*r, *a))
+        });
+        match parsed {
+            Some(p) if !out.contains(&p) => out.push(p),
+            Some(_) => {}
+            None => {
+                return Err(AppError::invalid(
+                    "perm",
+                    format!("`{v}` is not a permission: use RESOURCE:ACTION from the matrix."),
+                ))
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn check_fields(name: &str, description: &str) -> AppResult<()> {
+    if name.is_empty() {
+        return Err(AppError::invalid("name", "Enter a name for the role."));
+    }
+    if name.chars().count() > NAME_MAX {
+        return Err(AppError::invalid(
+            "name",
+            format!("Use at most {NAME_MAX} characters for the name."),
+        ));
+    }
+    if description.chars().count() > DESCRIPTION_MAX {
+        return Err(AppError::invalid(
+            "description",
+            format!("Use at most {DESCRIPTION_MAX} characters for the description."),
+        ));
+    }
+    Ok(())
+}
+
+fn name_taken(name: &str) -> AppError {
+    AppError::invalid(
+        "name",
+        format!("A role named “{name}” already exists in this tenant (names are compared without case). Choose another name."),
+    )
+}
+
+fn managed_refused(role: &RoleRow, verb: &str) -> AppError {
+    AppError::Forbidden(format!(
+        "{} is a managed role: it cannot be {verb}. Create a custom role instead.",
+        role.name
+    ))
+}
+
+/// Creates a custom role with its permissions, in one transaction.
+pub async fn create(
+    db: &Db,
+    clock: &dyn Clock,
+    tenant_id: &str,
+    name: &str,
+    description: &str,
+    perms: &[String],
+) -> AppResult<RoleRow> {
+    let (name, description) = (name.trim(), description.trim());
+    check_fields(name, description)?;
+    let perms = parse_permissions(perms)?;
+    let now = clock.now_millis();
+    let mut tx = db.begin().await?;
+    db::iam::lock_tenant_for_write(&mut tx, tenant_id).await?;
+    if db::iam::find_role_by_name(&mut tx, tenant_id, name)
+        .await?
+        .is_some()
+    {
+        return Err(name_taken(name));
+    }
+    let role = RoleRow {
+        id: db::new_id(),
+        tenant_id: tenant_id.into(),
+        name: name.into(),
+        description: description.into(),
+        managed: false,
+    };
+    db::iam::insert_role(&mut tx, &role, &perms, now).await?;
+    tx.commit().await?;
+    Ok(role)
+}
+
+/// Saves a custom role's name, description and whole matrix, in one transaction. Managed roles
+/// are refused (403).
+pub async fn update(
+    db: &Db,
+    clock: &dyn Clock,
+    tenant_id: &str,
+    role_id: &str,
+    name: &str,
+    description: &str,
+    perms: &[String],
+) -> AppResult<RoleRow> {
+    let (name, description) = (name.trim(), description.trim());
+    let now = clock.now_millis();
+    let mut tx = db.begin().await?;
+    db::iam::lock_tenant_for_write(&mut tx, tenant_id).await?;
+    let role = db::iam::find_role(&mut tx, tenant_id, role_id)
+        .await?
+        .ok_or_else(not_found)?;
+    if role.managed {
+        return Err(managed_refused(&role, "edited"));
+    }
+    check_fields(name, description)?;
+    let perms = parse_permissions(perms)?;
+    if let Some(other) = db::iam::find_role_by_name(&mut tx, tenant_id, name).await? {
+        if other.id != role.id {
+            return Err(name_taken(name));
+        }
+    }
+    db::iam::update_role(&mut tx, &role.id, name, description, now).await?;
+    db::iam::set_role_permissions(&mut tx, &role.id, &perms).await?;
+    tx.commit().await?;
+    Ok(RoleRow {
+        name: name.into(),
+        description: description.into(),
+        ..role
+    })
+}
+
+/// Deletes a custom role and the bindings that give it; returns its name and how many bindings
+/// went with it. Managed roles are refused (403).
+pub async fn delete(db: &Db, tenant_id: &str, role_id: &str) -> AppResult<(String, u64)> {
+    let mut tx = db.begin().await?;
+    db::iam::lock_tenant_for_write(&mut tx, tenant_id).await?;
+    let role = db::iam::find_role(&mut tx, tenant_id, role_id)
+        .await?
+        .ok_or_else(not_found)?;
+    if role.managed {
+        return Err(managed_refused(&role, "deleted"));
+    }
+    let bindings = db::iam::delete_bindings_of_role(&mut tx, &role.id).await?;
+    db::iam::delete_role(&mut tx, &role.id).await?;
+    tx.commit().await?;
+    Ok((role.name, bindings))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn matrix_values_are_checked_and_deduplicated() {
+        let ok = parse_permissions(&[
+            "USERS:READ".into(),
+            "GROUPS:DELETE".into(),
+            "USERS:READ".into(),
+        ])
+        .unwrap();
+        assert_eq!(ok, vec![("USERS", "READ"), ("GROUPS", "DELETE")]);
+        assert!(parse_permissions(&["USERS:FLY".into()]).is_err());
+        assert!(parse_permissions(&["users:READ".into()]).is_err());
+        assert!(parse_permissions(&["USERS".into()]).is_err());
+    }
+}
