@@ -2,9 +2,11 @@
 //! Storage is in `db`; HTTP and UI layers call these functions and only map their results.
 
 pub mod bindings;
+pub mod groups;
 pub mod instance;
 pub mod integrations;
 pub mod permissions;
 pub mod scim_groups;
 pub mod scim_users;
 pub mod tenants;
+pub mod users;
