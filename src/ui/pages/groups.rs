@@ -231,15 +231,18 @@ fn GroupDetails(
             </ConfirmAction>
         }
     });
-    let warning = g.managed_by.clone().map(|name| view! {
-        <div role="note" data-testid="scim-managed-warning" class="mb-6 flex gap-3 rounded-lg border border-amber-200 bg-amber-50 px-4 py-3 text-sm text-amber-900">
-            <span aria-hidden="true" class="font-bold">"!"</span>
-            <p>
-                "This group is managed by SCIM · "{name.clone()}". The next sync from "{name.clone()}
-                " may undo members added or removed here; change membership in "{name}" to make it last. "
-                "Roles attached here stay: Roster keeps them across syncs."
-            </p>
-        </div>
+    let warning = g.managed_by.clone().map(|name| {
+        let text = format!(
+            "This group is managed by SCIM · {name}. The next sync from {name} may undo members \
+             added or removed here; change membership in {name} to make it last. Roles attached \
+             here stay: Roster keeps them across syncs."
+        );
+        view! {
+            <div role="note" data-testid="scim-managed-warning" class="mb-6 flex gap-3 rounded-lg border border-amber-200 bg-amber-50 px-4 py-3 text-sm text-amber-900">
+                <span aria-hidden="true" class="font-bold">"!"</span>
+                <p>{text}</p>
+            </div>
+        }
     });
     let header_badge = view! { <ManagedBadge group=g.clone()/> };
     let role_list = view! { <RoleList d=d.clone() scope=scope.clone() actions can_detach/> };
