@@ -117,12 +117,12 @@ fn user_list_row(r: &sqlx::any::AnyRow) -> Result<UserListRow, sqlx::Error> {
 }
 
 /// The condition matching a search `$n` (a [`contains_pattern`]) on username, display name and
-/// every email address of user `u`.
+/// every email address of user `u` (the email subquery is uncorrelated, so it runs once).
 fn user_search(n: usize) -> String {
     format!(
         " AND (u.username_lower LIKE ${n} ESCAPE '\\' OR u.display_name_lower LIKE ${n} ESCAPE '\\' \
          OR u.email_lower LIKE ${n} ESCAPE '\\' \
-         OR EXISTS (SELECT 1 FROM user_emails e WHERE e.user_id = u.id AND e.value_lower LIKE ${n} ESCAPE '\\'))"
+         OR u.id IN (SELECT e.user_id FROM user_emails e WHERE e.value_lower LIKE ${n} ESCAPE '\\'))"
     )
 }
 
