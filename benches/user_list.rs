@@ -87,7 +87,11 @@ fn bench(c: &mut Criterion) {
         b.iter(|| {
             rt.block_on(async {
                 let mut conn = db.acquire().await.expect("conn");
-                black_box(directory::count_users(&mut conn, "main").await.expect("count"))
+                black_box(
+                    directory::count_users(&mut conn, "main")
+                        .await
+                        .expect("count"),
+                )
             })
         })
     });

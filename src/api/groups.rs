@@ -54,9 +54,7 @@ pub struct GroupDetail {
 #[cfg(feature = "ssr")]
 fn item(g: db::directory::GroupListRow) -> GroupItem {
     GroupItem {
-        managed_by: g
-            .managed_by
-            .map(|id| g.integration.unwrap_or(id)),
+        managed_by: g.managed_by.map(|id| g.integration.unwrap_or(id)),
         id: g.id,
         name: g.display_name,
         members: g.members,
@@ -121,7 +119,11 @@ pub async fn get_group(
     let row = db::directory::group(&mut conn, &tenant, &group)
         .await
         .map_err(fail)?
-        .ok_or_else(|| fail(AppError::NotFound("There is no such group in this tenant.".into())))?;
+        .ok_or_else(|| {
+            fail(AppError::NotFound(
+                "There is no such group in this tenant.".into(),
+            ))
+        })?;
     let page = db::directory::members_page(
         &mut conn,
         &tenant,
@@ -204,7 +206,9 @@ pub async fn delete_group(tenant: String, group: String) -> Result<(), ServerFnE
     let t = gate.tenant.id.clone();
     let outcome = iam::groups::delete(&ctx.state.db, &t, &group)
         .await
-        .map(|name| format!("Group {name} deleted, with its members' memberships and role bindings."));
+        .map(|name| {
+            format!("Group {name} deleted, with its members' memberships and role bindings.")
+        });
     ctx.answer_form(&format!("/t/{t}/iam/groups"), outcome, &[])
 }
 

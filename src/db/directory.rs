@@ -409,11 +409,12 @@ pub async fn members_page(
 
 /// Whether the user is a member of the group.
 pub async fn is_member(conn: &mut Conn, group_id: &str, user_id: &str) -> AppResult<bool> {
-    let row = sqlx::query("SELECT 1 AS one FROM group_members WHERE group_id = $1 AND user_id = $2")
-        .bind(group_id)
-        .bind(user_id)
-        .fetch_optional(&mut *conn)
-        .await?;
+    let row =
+        sqlx::query("SELECT 1 AS one FROM group_members WHERE group_id = $1 AND user_id = $2")
+            .bind(group_id)
+            .bind(user_id)
+            .fetch_optional(&mut *conn)
+            .await?;
     Ok(row.is_some())
 }
 

@@ -23,7 +23,12 @@ pub fn validate_name(name: &str) -> AppResult<String> {
 }
 
 /// Creates a group managed by hand (no integration). Answers it.
-pub async fn create(db: &Db, clock: &dyn Clock, tenant_id: &str, name: &str) -> AppResult<GroupRow> {
+pub async fn create(
+    db: &Db,
+    clock: &dyn Clock,
+    tenant_id: &str,
+    name: &str,
+) -> AppResult<GroupRow> {
     let name = validate_name(name)?;
     let now = clock.now_millis();
     let row = GroupRow {
@@ -78,7 +83,10 @@ pub async fn add_member(
     login: &str,
 ) -> AppResult<String> {
     if login.trim().is_empty() {
-        return Err(AppError::invalid("login", "Enter a username or an email address."));
+        return Err(AppError::invalid(
+            "login",
+            "Enter a username or an email address.",
+        ));
     }
     let mut tx = db.begin().await?;
     let group = require(&mut tx, tenant_id, group_id).await?;
@@ -106,7 +114,10 @@ pub async fn add_member(
     db::groups::add_member(&mut tx, group_id, &user.id, now).await?;
     db::groups::touch(&mut tx, group_id, now).await?;
     tx.commit().await?;
-    Ok(format!("{} added to {}.", user.username, group.display_name))
+    Ok(format!(
+        "{} added to {}.",
+        user.username, group.display_name
+    ))
 }
 
 /// Removes a member from the group. Answers the notice.

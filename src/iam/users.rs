@@ -17,7 +17,10 @@ pub async fn grant_access(
     login: &str,
 ) -> AppResult<String> {
     if login.trim().is_empty() {
-        return Err(AppError::invalid("login", "Enter a username or an email address."));
+        return Err(AppError::invalid(
+            "login",
+            "Enter a username or an email address.",
+        ));
     }
     let mut tx = db.begin().await?;
     let user = db::users::find_by_login(&mut tx, login)
@@ -115,15 +118,12 @@ pub async fn set_password(
     user_id: &str,
     new_password: Secret,
 ) -> AppResult<String> {
-    validate_new_password(new_password.expose())
-        .map_err(|m| AppError::invalid("password", m))?;
+    validate_new_password(new_password.expose()).map_err(|m| AppError::invalid("password", m))?;
     let user = {
         let mut conn = db.acquire().await?;
         let user = db::directory::user_in_tenant(&mut conn, tenant_id, user_id)
             .await?
-            .ok_or_else(|| {
-                AppError::NotFound("That user has no access to this tenant.".into())
-            })?;
+            .ok_or_else(|| AppError::NotFound("That user has no access to this tenant.".into()))?;
         if !actor.is_superadmin {
             if user.is_superadmin {
                 return Err(AppError::Forbidden(

@@ -49,7 +49,15 @@ fn GroupListView(scope: TenantScope) -> impl IntoView {
     let list = Resource::new(
         {
             let tenant = tenant.clone();
-            move || (tenant.clone(), q.get(), after.get(), before.get(), notice.get())
+            move || {
+                (
+                    tenant.clone(),
+                    q.get(),
+                    after.get(),
+                    before.get(),
+                    notice.get(),
+                )
+            }
         },
         |(tenant, q, after, before, _)| list_groups(tenant, q, after, before),
     );
@@ -246,7 +254,8 @@ fn GroupDetails(
     });
     let header_badge = view! { <ManagedBadge group=g.clone()/> };
     let role_list = view! { <RoleList d=d.clone() scope=scope.clone() actions can_detach/> };
-    let attach_form = can_attach.then(|| view! { <AttachForm d=d.clone() tenant=tenant.clone() actions/> });
+    let attach_form =
+        can_attach.then(|| view! { <AttachForm d=d.clone() tenant=tenant.clone() actions/> });
     let add_form = can_update.then(|| {
                     let tenant = tenant.clone();
                     let id = g.id.clone();
@@ -294,7 +303,12 @@ fn GroupDetails(
 }
 
 #[component]
-fn RoleList(d: GroupDetail, scope: TenantScope, actions: GroupActions, can_detach: bool) -> impl IntoView {
+fn RoleList(
+    d: GroupDetail,
+    scope: TenantScope,
+    actions: GroupActions,
+    can_detach: bool,
+) -> impl IntoView {
     if d.bindings.is_empty() {
         return view! {
             <p class="mt-4 text-sm text-slate-500" data-testid="group-roles-empty">"No role is attached yet, so membership gives no permissions."</p>
@@ -365,14 +379,26 @@ fn MemberTable(
     }
     let shown = d.members.len() as i64;
     let summary = match &q {
-        Some(q) => format!("Showing {} matching “{q}” of {} members", count(shown), count(d.group.members)),
-        None => format!("Showing {} of {} members", count(shown), count(d.group.members)),
+        Some(q) => format!(
+            "Showing {} matching “{q}” of {} members",
+            count(shown),
+            count(d.group.members)
+        ),
+        None => format!(
+            "Showing {} of {} members",
+            count(shown),
+            count(d.group.members)
+        ),
     };
     let path = scope.iam_path(&format!("groups/{}", d.group.id));
     let (prev, next) = pager_links(&path, q, d.prev, d.next);
     let tenant = scope.tenant.id.clone();
     let group = d.group.id.clone();
-    let headers = if can_update { vec!["Member", "Email", "Access", ""] } else { vec!["Member", "Email", "Access"] };
+    let headers = if can_update {
+        vec!["Member", "Email", "Access", ""]
+    } else {
+        vec!["Member", "Email", "Access"]
+    };
     view! {
         <Table caption="Members of this group" headers>
             {d.members.into_iter().map(|u| {

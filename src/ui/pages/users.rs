@@ -45,7 +45,10 @@ pub fn UserBadges(user: UserItem) -> impl IntoView {
 /// A user's name cell: display name (or username) linking to their page, the username below.
 #[component]
 pub fn UserCell(user: UserItem, href: String) -> impl IntoView {
-    let shown = user.display_name.clone().unwrap_or_else(|| user.username.clone());
+    let shown = user
+        .display_name
+        .clone()
+        .unwrap_or_else(|| user.username.clone());
     let sub = user.display_name.is_some().then(|| user.username.clone());
     view! {
         <a href=href class=LINK_CLASS>{shown}</a>
@@ -147,14 +150,14 @@ fn UserTable(list: UserList, scope: TenantScope, q: Option<String>) -> impl Into
             "Showing {} {} matching “{q}”{} · {} users in this tenant",
             count(shown),
             if shown == 1 { "user" } else { "users" },
-            if list.next.is_some() { " (more on the next pages)" } else { "" },
+            if list.next.is_some() {
+                " (more on the next pages)"
+            } else {
+                ""
+            },
             count(list.total)
         ),
-        None => format!(
-            "Showing {} of {} users",
-            count(shown),
-            count(list.total)
-        ),
+        None => format!("Showing {} of {} users", count(shown), count(list.total)),
     };
     let (prev, next) = pager_links(&scope.iam_path("users"), q, list.prev, list.next);
     view! {
@@ -186,7 +189,14 @@ fn UserView(scope: TenantScope) -> impl IntoView {
     let detail = Resource::new(
         {
             let tenant = tenant.clone();
-            move || (tenant.clone(), user.get(), notice.get(), password.version().get())
+            move || {
+                (
+                    tenant.clone(),
+                    user.get(),
+                    notice.get(),
+                    password.version().get(),
+                )
+            }
         },
         |(tenant, user, _, _)| get_user(tenant, user),
     );
@@ -298,7 +308,13 @@ fn UserDetails(
         {(d.suspended_here || d.suspended_everywhere).then(|| view! { <Badge text="Suspended" tone=Tone::Bad/> })}
     };
     let sources = d.sources.clone();
-    let status = if d.suspended_everywhere { "Suspended on this instance" } else if d.suspended_here { "Suspended in this tenant" } else { "Active" };
+    let status = if d.suspended_everywhere {
+        "Suspended on this instance"
+    } else if d.suspended_here {
+        "Suspended in this tenant"
+    } else {
+        "Active"
+    };
     let password_state = if d.has_password { "Set" } else { "Not set" };
     view! {
         <PageHeader title=title subtitle=subtitle>
