@@ -4,6 +4,7 @@ use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::users::{BoundRole, UserItem};
+use crate::model::TenantScope;
 
 #[cfg(feature = "ssr")]
 use {
@@ -11,8 +12,12 @@ use {
     super::users::{cursor, user_items, PAGE_SIZE},
     crate::db,
     crate::error::AppError,
-    crate::iam::{self, bindings::SubjectKind},
+    crate::iam::{self, bindings::SubjectKind, permissions},
 };
+
+/// The value of a managed role (Admin, Viewer) in the attach form before the tenant has its copy.
+#[cfg(feature = "ssr")]
+const MANAGED_PREFIX: &str = "managed:";
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GroupItem {
@@ -25,6 +30,7 @@ pub struct GroupItem {
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GroupList {
+    pub scope: TenantScope,
     pub groups: Vec<GroupItem>,
     /// All groups of the tenant (not only the matches).
     pub total: i64,
@@ -41,6 +47,7 @@ pub struct RoleOption {
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GroupDetail {
+    pub scope: TenantScope,
     pub group: GroupItem,
     /// One page of members (searched with `q`).
     pub members: Vec<UserItem>,
@@ -95,6 +102,7 @@ pub async fn list_groups(
         .await
         .map_err(fail)?;
     Ok(GroupList {
+        scope: gate.scope(),
         groups: page.rows.into_iter().map(item).collect(),
         total,
         prev,
@@ -157,20 +165,34 @@ pub async fn get_group(
             })
             .collect();
     let attachable = if gate.permissions.allows("BINDINGS", "CREATE") {
-        db::iam::list_roles(&mut conn, &tenant)
+        let roles = db::iam::list_roles(&mut conn, &tenant)
             .await
-            .map_err(fail)?
+            .map_err(fail)?;
+        // Admin and Viewer are offered even before the tenant's copy exists (made on attach).
+        let mut options: Vec<RoleOption> = [permissions::ADMIN, permissions::VIEWER]
             .into_iter()
-            .filter(|r| !bindings.iter().any(|b| b.role_id == r.id))
-            .map(|r| RoleOption {
-                id: r.id,
-                name: r.name,
+            .filter(|m| !roles.iter().any(|r| r.name == *m))
+            .map(|m| RoleOption {
+                id: format!("{MANAGED_PREFIX}{m}"),
+                name: m.to_string(),
             })
-            .collect()
+            .collect();
+        options.extend(
+            roles
+                .into_iter()
+                .filter(|r| !bindings.iter().any(|b| b.role_id == r.id))
+                .map(|r| RoleOption {
+                    id: r.id,
+                    name: r.name,
+                }),
+        );
+        options.sort_by_key(|o| o.name.to_lowercase());
+        options
     } else {
         Vec::new()
     };
     Ok(GroupDetail {
+        scope: gate.scope(),
         group: item(row),
         members,
         prev,
@@ -255,15 +277,17 @@ pub async fn attach_role(
     let t = gate.tenant.id.clone();
     let outcome = async {
         let mut tx = state.db.begin().await?;
-        let role = iam::bindings::create(
-            &mut tx,
-            &t,
-            &role_id,
-            SubjectKind::Group,
-            &group,
-            state.clock.now_millis(),
-        )
-        .await?;
+        let now = state.clock.now_millis();
+        let role_id = match role_id.strip_prefix(MANAGED_PREFIX) {
+            Some(m) if m == permissions::ADMIN || m == permissions::VIEWER => {
+                permissions::ensure_managed_role(&mut tx, &t, m, now)
+                    .await?
+                    .id
+            }
+            _ => role_id.clone(),
+        };
+        let role =
+            iam::bindings::create(&mut tx, &t, &role_id, SubjectKind::Group, &group, now).await?;
         tx.commit().await?;
         Ok(format!(
             "Role {role} attached: every member of this group now has its permissions here."

@@ -3,6 +3,8 @@
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use crate::model::TenantScope;
+
 #[cfg(feature = "ssr")]
 use {
     super::server::ctx,
@@ -34,6 +36,8 @@ pub struct UserItem {
 /// One page of a keyset-paged list: the keys to ask for the previous and next pages.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UserList {
+    /// What the signed-in user may do here (the page leaves out what they may not).
+    pub scope: TenantScope,
     pub users: Vec<UserItem>,
     /// Users with access to the tenant (all of them, not only the matches).
     pub total: i64,
@@ -70,6 +74,7 @@ pub struct PermissionRow {
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UserDetail {
+    pub scope: TenantScope,
     pub id: String,
     pub username: String,
     pub display_name: Option<String>,
@@ -172,6 +177,7 @@ pub async fn list_users(
         .await
         .map_err(fail)?;
     Ok(UserList {
+        scope: gate.scope(),
         users,
         total,
         prev,
@@ -274,6 +280,7 @@ pub async fn get_user(tenant: String, user: String) -> Result<UserDetail, Server
                 .map_err(fail)?
                 == 0);
     Ok(UserDetail {
+        scope: gate.scope(),
         password_settable,
         id: row.id,
         username: row.username,

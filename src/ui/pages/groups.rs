@@ -9,24 +9,96 @@ use crate::api::groups::{
 };
 use crate::model::TenantScope;
 use crate::ui::components::{
-    error_text, query_param, Banners, Card, EmptyState, ErrorPanel, Field, Loading, PageHeader,
-    INPUT_CLASS, PRIMARY_BUTTON, SECONDARY_BUTTON,
+    field_error, query_param, Banners, Card, EmptyState, Field, Loading, PageHeader, INPUT_CLASS,
+    PRIMARY_BUTTON, SECONDARY_BUTTON,
 };
-use crate::ui::pages::users::{pager_links, UserBadges, UserCell};
-use crate::ui::tenant_page::{route_param, TenantPage};
+use crate::ui::pages::users::{
+    load_error, pager_links, Loaded, SearchBox, TabTitle, UserBadges, UserCell,
+};
+use crate::ui::tenant_page::{route_param, tenant_param};
 use crate::ui::widgets::{
-    count, Badge, ConfirmAction, Pager, SearchForm, Table, Tone, DANGER_BUTTON, LINK_CLASS, TD,
-    TD_ACTIONS,
+    count, Badge, ConfirmAction, Pager, Table, Tone, DANGER_BUTTON, LINK_CLASS, TD, TD_ACTIONS,
 };
+
+// One resource per page, made up front, carrying the tenant scope (see users.rs).
 
 #[component]
 pub fn GroupsPage() -> impl IntoView {
-    view! { <TenantPage title="Groups" page=|scope| view! { <GroupListView scope/> }/> }
+    let tenant = tenant_param();
+    let create = ServerAction::<CreateGroup>::new();
+    let q = query_param("q");
+    let after = query_param("after");
+    let before = query_param("before");
+    let notice = query_param("notice");
+    let list: Loaded<GroupList> = Resource::new(
+        move || {
+            (
+                tenant.get(),
+                q.get(),
+                after.get(),
+                before.get(),
+                notice.get(),
+            )
+        },
+        |(tenant, q, after, before, _)| list_groups(tenant, q, after, before),
+    );
+    view! {
+        <Transition fallback=Loading>
+            {move || Suspend::new(async move {
+                match list.await {
+                    Ok(list) => view! {
+                        <TabTitle page="Groups" scope=list.scope.clone()/>
+                        <GroupListView scope=list.scope.clone() list create/>
+                    }.into_any(),
+                    Err(e) => load_error("Groups", &e),
+                }
+            })}
+        </Transition>
+    }
 }
 
 #[component]
 pub fn GroupPage() -> impl IntoView {
-    view! { <TenantPage title="Group" page=|scope| view! { <GroupView scope/> }/> }
+    let tenant = tenant_param();
+    let group = route_param("group");
+    let q = query_param("q");
+    let after = query_param("after");
+    let before = query_param("before");
+    let notice = query_param("notice");
+    let error = query_param("error");
+    let actions = GroupActions {
+        delete: ServerAction::new(),
+        add: ServerAction::new(),
+        remove: ServerAction::new(),
+        attach: ServerAction::new(),
+        detach: ServerAction::new(),
+    };
+    let detail: Loaded<GroupDetail> = Resource::new(
+        move || {
+            (
+                tenant.get(),
+                group.get(),
+                q.get(),
+                after.get(),
+                before.get(),
+                (notice.get(), error.get()),
+            )
+        },
+        |(tenant, group, q, after, before, _)| get_group(tenant, group, q, after, before),
+    );
+    view! {
+        <Transition fallback=Loading>
+            {move || Suspend::new(async move {
+                match detail.await {
+                    Ok(d) => view! {
+                        <TabTitle page=d.group.name.clone() scope=d.scope.clone()/>
+                        <GroupDetails scope=d.scope.clone() d actions q=q.get_untracked()/>
+                    }.into_any(),
+                    Err(e) => load_error("Group", &e),
+                }
+            })}
+        </Transition>
+    }
 }
 
 /// "SCIM · authentik" for a group an integration manages, "Roster" for one made here.
@@ -39,28 +111,13 @@ fn ManagedBadge(group: GroupItem) -> impl IntoView {
 }
 
 #[component]
-fn GroupListView(scope: TenantScope) -> impl IntoView {
+fn GroupListView(
+    scope: TenantScope,
+    list: GroupList,
+    create: ServerAction<CreateGroup>,
+) -> impl IntoView {
     let tenant = scope.tenant.id.clone();
-    let create = ServerAction::<CreateGroup>::new();
     let q = query_param("q");
-    let after = query_param("after");
-    let before = query_param("before");
-    let notice = query_param("notice");
-    let list = Resource::new(
-        {
-            let tenant = tenant.clone();
-            move || {
-                (
-                    tenant.clone(),
-                    q.get(),
-                    after.get(),
-                    before.get(),
-                    notice.get(),
-                )
-            }
-        },
-        |(tenant, q, after, before, _)| list_groups(tenant, q, after, before),
-    );
     let can_create = scope.can("GROUPS", "CREATE");
     let subtitle = format!(
         "Groups of tenant {}. Groups pushed by your identity provider appear here; attach a role to a group to give its members permissions.",
@@ -83,19 +140,9 @@ fn GroupListView(scope: TenantScope) -> impl IntoView {
         })}
         <Card class="overflow-hidden">
             <div class="flex flex-wrap items-center justify-between gap-3 border-b border-slate-200 px-6 py-4">
-                <SearchForm label="Search groups" placeholder="Group name" value=q/>
+                <SearchBox label="Search groups" placeholder="Group name" value=q.get_untracked()/>
             </div>
-            <Transition fallback=Loading>
-                {move || {
-                    let scope = scope.clone();
-                    Suspend::new(async move {
-                        match list.await {
-                            Ok(list) => view! { <GroupTable list scope q=q.get_untracked()/> }.into_any(),
-                            Err(e) => view! { <div class="p-4"><ErrorPanel message=error_text(&e)/></div> }.into_any(),
-                        }
-                    })
-                }}
-            </Transition>
+            <GroupTable list scope q=q.get_untracked()/>
         </Card>
     }
 }
@@ -150,56 +197,6 @@ struct GroupActions {
     remove: ServerAction<RemoveMember>,
     attach: ServerAction<AttachRole>,
     detach: ServerAction<DetachRole>,
-}
-
-#[component]
-fn GroupView(scope: TenantScope) -> impl IntoView {
-    let tenant = scope.tenant.id.clone();
-    let group = route_param("group");
-    let q = query_param("q");
-    let after = query_param("after");
-    let before = query_param("before");
-    let notice = query_param("notice");
-    let error = query_param("error");
-    let actions = GroupActions {
-        delete: ServerAction::new(),
-        add: ServerAction::new(),
-        remove: ServerAction::new(),
-        attach: ServerAction::new(),
-        detach: ServerAction::new(),
-    };
-    let detail = Resource::new(
-        {
-            let tenant = tenant.clone();
-            move || {
-                (
-                    tenant.clone(),
-                    group.get(),
-                    q.get(),
-                    after.get(),
-                    before.get(),
-                    (notice.get(), error.get()),
-                )
-            }
-        },
-        |(tenant, group, q, after, before, _)| get_group(tenant, group, q, after, before),
-    );
-    view! {
-        <Transition fallback=Loading>
-            {move || {
-                let scope = scope.clone();
-                Suspend::new(async move {
-                    match detail.await {
-                        Ok(d) => view! { <GroupDetails d scope actions q=q.get_untracked()/> }.into_any(),
-                        Err(e) => view! {
-                            <PageHeader title="Group"/>
-                            <ErrorPanel message=error_text(&e)/>
-                        }.into_any(),
-                    }
-                })
-            }}
-        </Transition>
-    }
 }
 
 #[component]
@@ -272,7 +269,7 @@ fn GroupDetails(
                 });
     let search = {
         let q = q.clone();
-        view! { <SearchForm label="Search members" placeholder="Username, name or email" value=Signal::derive(move || q.clone())/> }
+        view! { <SearchBox label="Search members" placeholder="Username, name or email" value=q/> }
     };
     let title = g.name.clone();
     let member_table = view! { <MemberTable d scope actions can_update q/> };
@@ -281,7 +278,7 @@ fn GroupDetails(
             {header_badge}
             {delete_control}
         </PageHeader>
-        <Banners/>
+        <Banners hide_field_errors=true/>
         {warning}
         <Card class="mb-6 p-6">
             <h2 class="text-base font-semibold text-slate-900">"Roles"</h2>
@@ -344,6 +341,7 @@ fn RoleList(
 
 #[component]
 fn AttachForm(d: GroupDetail, tenant: String, actions: GroupActions) -> impl IntoView {
+    let role_error = field_error("role_id").get_untracked();
     if d.attachable.is_empty() {
         return view! { <p class="mt-4 text-sm text-slate-500">"Every role of this tenant is attached already."</p> }.into_any();
     }
@@ -356,6 +354,7 @@ fn AttachForm(d: GroupDetail, tenant: String, actions: GroupActions) -> impl Int
                 <select id="field-role_id" name="role_id" class=INPUT_CLASS>
                     {d.attachable.into_iter().map(|r| view! { <option value=r.id>{r.name}</option> }).collect_view()}
                 </select>
+                {role_error.map(|e| view! { <p class="text-sm text-rose-600">{e}</p> })}
             </div>
             <button type="submit" class=PRIMARY_BUTTON disabled=move || actions.attach.pending().get()>"Attach role"</button>
         </ActionForm>

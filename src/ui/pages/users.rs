@@ -2,6 +2,7 @@
 
 use leptos::form::ActionForm;
 use leptos::prelude::*;
+use leptos_meta::Title;
 
 use crate::api::url_with_query;
 use crate::api::users::{
@@ -10,22 +11,102 @@ use crate::api::users::{
 use crate::model::TenantScope;
 use crate::ui::components::{
     error_text, query_param, Banners, Card, EmptyState, ErrorPanel, Field, Loading, PageHeader,
-    PRIMARY_BUTTON,
+    INPUT_CLASS, PRIMARY_BUTTON, SECONDARY_BUTTON,
 };
-use crate::ui::tenant_page::{route_param, TenantPage};
+use crate::ui::pages::not_found::NotFound;
+use crate::ui::tenant_page::{route_param, tenant_param};
 use crate::ui::widgets::{
-    count, Badge, ConfirmAction, Pager, SearchForm, Table, Time, Tone, DANGER_BUTTON, LINK_CLASS,
-    TD,
+    count, Badge, ConfirmAction, Pager, Table, Time, Tone, DANGER_BUTTON, LINK_CLASS, TD,
 };
+
+// Each page loads ONE resource, made up front, whose data carries the tenant scope: a resource
+// made inside another Suspense's async branch (as with the `TenantPage` frame) was created in a
+// different order in the browser than on the server, and hydration then failed at random.
+
+pub type Loaded<T> = Resource<Result<T, ServerFnError>>;
+
+/// The browser tab's title: "Users · Main · Roster".
+#[component]
+pub fn TabTitle(#[prop(into)] page: String, scope: TenantScope) -> impl IntoView {
+    view! { <Title text=format!("{page} · {} · Roster", scope.tenant.name)/> }
+}
+
+/// What a page shows when its data did not load: "not found" for outsiders and missing things
+/// (404, as the server answered), the reason for a missing permission (403).
+pub fn load_error(title: &'static str, e: &ServerFnError) -> AnyView {
+    let message = error_text(e);
+    if message.starts_with("You may not") {
+        view! { <PageHeader title=title/><ErrorPanel message/> }.into_any()
+    } else {
+        view! { <NotFound/> }.into_any()
+    }
+}
 
 #[component]
 pub fn UsersPage() -> impl IntoView {
-    view! { <TenantPage title="Users" page=|scope| view! { <UserListView scope/> }/> }
+    let tenant = tenant_param();
+    let grant = ServerAction::<GrantAccess>::new();
+    let q = query_param("q");
+    let after = query_param("after");
+    let before = query_param("before");
+    let list: Loaded<UserList> = Resource::new(
+        move || {
+            (
+                tenant.get(),
+                q.get(),
+                after.get(),
+                before.get(),
+                grant.version().get(),
+            )
+        },
+        |(tenant, q, after, before, _)| list_users(tenant, q, after, before),
+    );
+    view! {
+        <Transition fallback=Loading>
+            {move || Suspend::new(async move {
+                match list.await {
+                    Ok(list) => view! {
+                        <TabTitle page="Users" scope=list.scope.clone()/>
+                        <UserListView scope=list.scope.clone() list grant/>
+                    }.into_any(),
+                    Err(e) => load_error("Users", &e),
+                }
+            })}
+        </Transition>
+    }
 }
 
 #[component]
 pub fn UserPage() -> impl IntoView {
-    view! { <TenantPage title="User" page=|scope| view! { <UserView scope/> }/> }
+    let tenant = tenant_param();
+    let user = route_param("user");
+    let remove = ServerAction::<RemoveAccess>::new();
+    let password = ServerAction::<SetPassword>::new();
+    let notice = query_param("notice");
+    let detail: Loaded<UserDetail> = Resource::new(
+        move || {
+            (
+                tenant.get(),
+                user.get(),
+                notice.get(),
+                password.version().get(),
+            )
+        },
+        |(tenant, user, _, _)| get_user(tenant, user),
+    );
+    view! {
+        <Transition fallback=Loading>
+            {move || Suspend::new(async move {
+                match detail.await {
+                    Ok(d) => view! {
+                        <TabTitle page=d.username.clone() scope=d.scope.clone()/>
+                        <UserDetails scope=d.scope.clone() d remove password/>
+                    }.into_any(),
+                    Err(e) => load_error("User", &e),
+                }
+            })}
+        </Transition>
+    }
 }
 
 /// The badges of a user in lists: where their access comes from, and whether they are suspended.
@@ -56,6 +137,24 @@ pub fn UserCell(user: UserItem, href: String) -> impl IntoView {
     }
 }
 
+/// A GET search box (`?q=`) for these lists. (The shared `SearchForm` widget's optional hidden
+/// fields broke hydration here; this one has none.)
+#[component]
+pub fn SearchBox(
+    #[prop(into)] label: String,
+    #[prop(into)] placeholder: String,
+    value: Option<String>,
+) -> impl IntoView {
+    view! {
+        <form method="get" role="search" class="flex items-center gap-2">
+            <label for="search-q" class="sr-only">{label}</label>
+            <input id="search-q" name="q" type="search" class=format!("{INPUT_CLASS} w-72")
+                placeholder=placeholder value=value/>
+            <button type="submit" class=SECONDARY_BUTTON>"Search"</button>
+        </form>
+    }
+}
+
 /// Previous/next links of a keyset-paged list at `path`, keeping the search.
 pub fn pager_links(
     path: &str,
@@ -71,27 +170,13 @@ pub fn pager_links(
 }
 
 #[component]
-fn UserListView(scope: TenantScope) -> impl IntoView {
+fn UserListView(
+    scope: TenantScope,
+    list: UserList,
+    grant: ServerAction<GrantAccess>,
+) -> impl IntoView {
     let tenant = scope.tenant.id.clone();
-    let grant = ServerAction::<GrantAccess>::new();
     let q = query_param("q");
-    let after = query_param("after");
-    let before = query_param("before");
-    let list = Resource::new(
-        {
-            let tenant = tenant.clone();
-            move || {
-                (
-                    tenant.clone(),
-                    q.get(),
-                    after.get(),
-                    before.get(),
-                    grant.version().get(),
-                )
-            }
-        },
-        |(tenant, q, after, before, _)| list_users(tenant, q, after, before),
-    );
     let can_update = scope.can("USERS", "UPDATE");
     let subtitle = format!(
         "People with access to tenant {}. They arrive from your identity provider through SCIM, or are granted access by hand.",
@@ -115,19 +200,9 @@ fn UserListView(scope: TenantScope) -> impl IntoView {
         })}
         <Card class="overflow-hidden">
             <div class="flex flex-wrap items-center justify-between gap-3 border-b border-slate-200 px-6 py-4">
-                <SearchForm label="Search users" placeholder="Username, name or email" value=q/>
+                <SearchBox label="Search users" placeholder="Username, name or email" value=q.get_untracked()/>
             </div>
-            <Transition fallback=Loading>
-                {move || {
-                    let scope = scope.clone();
-                    Suspend::new(async move {
-                        match list.await {
-                            Ok(list) => view! { <UserTable list scope q=q.get_untracked()/> }.into_any(),
-                            Err(e) => view! { <div class="p-4"><ErrorPanel message=error_text(&e)/></div> }.into_any(),
-                        }
-                    })
-                }}
-            </Transition>
+            <UserTable list scope q=q.get_untracked()/>
         </Card>
     }
 }
@@ -177,45 +252,6 @@ fn UserTable(list: UserList, scope: TenantScope, q: Option<String>) -> impl Into
         <Pager summary prev next/>
     }
     .into_any()
-}
-
-#[component]
-fn UserView(scope: TenantScope) -> impl IntoView {
-    let tenant = scope.tenant.id.clone();
-    let user = route_param("user");
-    let remove = ServerAction::<RemoveAccess>::new();
-    let password = ServerAction::<SetPassword>::new();
-    let notice = query_param("notice");
-    let detail = Resource::new(
-        {
-            let tenant = tenant.clone();
-            move || {
-                (
-                    tenant.clone(),
-                    user.get(),
-                    notice.get(),
-                    password.version().get(),
-                )
-            }
-        },
-        |(tenant, user, _, _)| get_user(tenant, user),
-    );
-    view! {
-        <Transition fallback=Loading>
-            {move || {
-                let scope = scope.clone();
-                Suspend::new(async move {
-                    match detail.await {
-                        Ok(d) => view! { <UserDetails d scope remove password/> }.into_any(),
-                        Err(e) => view! {
-                            <PageHeader title="User"/>
-                            <ErrorPanel message=error_text(&e)/>
-                        }.into_any(),
-                    }
-                })
-            }}
-        </Transition>
-    }
 }
 
 const DT: &str = "text-xs font-medium uppercase tracking-wide text-slate-500";
