@@ -1,1 +1,325 @@
 //! Groups of a tenant: list, members, and the roles bound to them.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::users::{BoundRole, UserItem};
+use crate::model::TenantScope;
+
+#[cfg(feature = "ssr")]
+use {
+    super::server::ctx,
+    super::users::{cursor, user_items, PAGE_SIZE},
+    crate::db,
+    crate::error::AppError,
+    crate::iam::{self, bindings::SubjectKind, permissions},
+};
+
+/// The value of a managed role (Admin, Viewer) in the attach form before the tenant has its copy.
+#[cfg(feature = "ssr")]
+const MANAGED_PREFIX: &str = "managed:";
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GroupItem {
+    pub id: String,
+    pub name: String,
+    /// The SCIM integration that manages the group (its name), if any.
+    pub managed_by: Option<String>,
+    pub members: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GroupList {
+    pub scope: TenantScope,
+    pub groups: Vec<GroupItem>,
+    /// All groups of the tenant (not only the matches).
+    pub total: i64,
+    pub prev: Option<String>,
+    pub next: Option<String>,
+}
+
+/// A role the group could be given.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoleOption {
+    pub id: String,
+    pub name: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GroupDetail {
+    pub scope: TenantScope,
+    pub group: GroupItem,
+    /// One page of members (searched with `q`).
+    pub members: Vec<UserItem>,
+    pub prev: Option<String>,
+    pub next: Option<String>,
+    pub bindings: Vec<BoundRole>,
+    /// The tenant's roles not yet bound to the group (empty unless the user may create bindings).
+    pub attachable: Vec<RoleOption>,
+}
+
+#[cfg(feature = "ssr")]
+fn item(g: db::directory::GroupListRow) -> GroupItem {
+    GroupItem {
+        managed_by: g.managed_by.map(|id| g.integration.unwrap_or(id)),
+        id: g.id,
+        name: g.display_name,
+        members: g.members,
+    }
+}
+
+/// One page of the tenant's groups by name; `q` searches names.
+#[server(endpoint = "groups/list")]
+pub async fn list_groups(
+    tenant: String,
+    q: Option<String>,
+    after: Option<String>,
+    before: Option<String>,
+) -> Result<GroupList, ServerFnError> {
+    let ctx = ctx();
+    let gate = ctx.enter_tenant_for(&tenant, "GROUPS", "READ").await?;
+    let fail = |e| ctx.fail(e);
+    let tenant = gate.tenant.id.clone();
+    let mut conn = ctx.state.db.acquire().await.map_err(fail)?;
+    let page = db::directory::groups_page(
+        &mut conn,
+        &tenant,
+        q.as_deref(),
+        &cursor(after, before),
+        PAGE_SIZE,
+    )
+    .await
+    .map_err(fail)?;
+    let prev = page
+        .has_prev
+        .then(|| page.rows.first().map(|r| r.display_name_lower.clone()))
+        .flatten();
+    let next = page
+        .has_next
+        .then(|| page.rows.last().map(|r| r.display_name_lower.clone()))
+        .flatten();
+    let total = db::directory::count_groups(&mut conn, &tenant)
+        .await
+        .map_err(fail)?;
+    Ok(GroupList {
+        scope: gate.scope(),
+        groups: page.rows.into_iter().map(item).collect(),
+        total,
+        prev,
+        next,
+    })
+}
+
+/// One group with a page of its members (`q` searches them) and its roles.
+#[server(endpoint = "groups/get")]
+pub async fn get_group(
+    tenant: String,
+    group: String,
+    q: Option<String>,
+    after: Option<String>,
+    before: Option<String>,
+) -> Result<GroupDetail, ServerFnError> {
+    let ctx = ctx();
+    let gate = ctx.enter_tenant_for(&tenant, "GROUPS", "READ").await?;
+    let fail = |e| ctx.fail(e);
+    let tenant = gate.tenant.id.clone();
+    let mut conn = ctx.state.db.acquire().await.map_err(fail)?;
+    let row = db::directory::group(&mut conn, &tenant, &group)
+        .await
+        .map_err(fail)?
+        .ok_or_else(|| {
+            fail(AppError::NotFound(
+                "There is no such group in this tenant.".into(),
+            ))
+        })?;
+    let page = db::directory::members_page(
+        &mut conn,
+        &tenant,
+        &row.id,
+        q.as_deref(),
+        &cursor(after, before),
+        PAGE_SIZE,
+    )
+    .await
+    .map_err(fail)?;
+    let prev = page
+        .has_prev
+        .then(|| page.rows.first().map(|r| r.username_lower.clone()))
+        .flatten();
+    let next = page
+        .has_next
+        .then(|| page.rows.last().map(|r| r.username_lower.clone()))
+        .flatten();
+    let members = user_items(&mut conn, &tenant, page.rows)
+        .await
+        .map_err(fail)?;
+    let bindings: Vec<BoundRole> =
+        iam::bindings::of_subject(&mut conn, &tenant, SubjectKind::Group, &row.id)
+            .await
+            .map_err(fail)?
+            .into_iter()
+            .map(|b| BoundRole {
+                binding_id: b.id,
+                role_id: b.role_id,
+                role_name: b.role_name,
+            })
+            .collect();
+    let attachable = if gate.permissions.allows("BINDINGS", "CREATE") {
+        let roles = db::iam::list_roles(&mut conn, &tenant)
+            .await
+            .map_err(fail)?;
+        // Admin and Viewer are offered even before the tenant's copy exists (made on attach).
+        let mut options: Vec<RoleOption> = [permissions::ADMIN, permissions::VIEWER]
+            .into_iter()
+            .filter(|m| !roles.iter().any(|r| r.name == *m))
+            .map(|m| RoleOption {
+                id: format!("{MANAGED_PREFIX}{m}"),
+                name: m.to_string(),
+            })
+            .collect();
+        options.extend(
+            roles
+                .into_iter()
+                .filter(|r| !bindings.iter().any(|b| b.role_id == r.id))
+                .map(|r| RoleOption {
+                    id: r.id,
+                    name: r.name,
+                }),
+        );
+        options.sort_by_key(|o| o.name.to_lowercase());
+        options
+    } else {
+        Vec::new()
+    };
+    Ok(GroupDetail {
+        scope: gate.scope(),
+        group: item(row),
+        members,
+        prev,
+        next,
+        bindings,
+        attachable,
+    })
+}
+
+#[server(endpoint = "groups/create")]
+pub async fn create_group(tenant: String, name: String) -> Result<(), ServerFnError> {
+    let ctx = ctx();
+    let gate = ctx.enter_tenant_for(&tenant, "GROUPS", "CREATE").await?;
+    let state = &ctx.state;
+    let t = gate.tenant.id.clone();
+    match iam::groups::create(&state.db, state.clock.as_ref(), &t, &name).await {
+        Ok(g) => ctx.answer_form(
+            &format!("/t/{t}/iam/groups/{}", g.id),
+            Ok(format!(
+                "Group {} created. Add members below, and attach a role to give them permissions.",
+                g.display_name
+            )),
+            &[],
+        ),
+        Err(e) => ctx.answer_form(&format!("/t/{t}/iam/groups"), Err(e), &[("name", &name)]),
+    }
+}
+
+#[server(endpoint = "groups/delete")]
+pub async fn delete_group(tenant: String, group: String) -> Result<(), ServerFnError> {
+    let ctx = ctx();
+    let gate = ctx.enter_tenant_for(&tenant, "GROUPS", "DELETE").await?;
+    let t = gate.tenant.id.clone();
+    let outcome = iam::groups::delete(&ctx.state.db, &t, &group)
+        .await
+        .map(|name| {
+            format!("Group {name} deleted, with its members' memberships and role bindings.")
+        });
+    ctx.answer_form(&format!("/t/{t}/iam/groups"), outcome, &[])
+}
+
+#[server(endpoint = "groups/add-member")]
+pub async fn add_member(tenant: String, group: String, login: String) -> Result<(), ServerFnError> {
+    let ctx = ctx();
+    let gate = ctx.enter_tenant_for(&tenant, "GROUPS", "UPDATE").await?;
+    let state = &ctx.state;
+    let t = gate.tenant.id.clone();
+    let outcome =
+        iam::groups::add_member(&state.db, state.clock.as_ref(), &t, &group, &login).await;
+    ctx.answer_form(
+        &format!("/t/{t}/iam/groups/{group}"),
+        outcome,
+        &[("login", &login)],
+    )
+}
+
+#[server(endpoint = "groups/remove-member")]
+pub async fn remove_member(
+    tenant: String,
+    group: String,
+    user: String,
+) -> Result<(), ServerFnError> {
+    let ctx = ctx();
+    let gate = ctx.enter_tenant_for(&tenant, "GROUPS", "UPDATE").await?;
+    let state = &ctx.state;
+    let t = gate.tenant.id.clone();
+    let outcome =
+        iam::groups::remove_member(&state.db, state.clock.as_ref(), &t, &group, &user).await;
+    ctx.answer_form(&format!("/t/{t}/iam/groups/{group}"), outcome, &[])
+}
+
+/// Binds a role to the group: how an admin gives a synced group permissions.
+#[server(endpoint = "groups/attach-role")]
+pub async fn attach_role(
+    tenant: String,
+    group: String,
+    role_id: String,
+) -> Result<(), ServerFnError> {
+    let ctx = ctx();
+    let gate = ctx.enter_tenant_for(&tenant, "BINDINGS", "CREATE").await?;
+    let state = &ctx.state;
+    let t = gate.tenant.id.clone();
+    let outcome = async {
+        let mut tx = state.db.begin().await?;
+        let now = state.clock.now_millis();
+        let role_id = match role_id.strip_prefix(MANAGED_PREFIX) {
+            Some(m) if m == permissions::ADMIN || m == permissions::VIEWER => {
+                permissions::ensure_managed_role(&mut tx, &t, m, now)
+                    .await?
+                    .id
+            }
+            _ => role_id.clone(),
+        };
+        let role =
+            iam::bindings::create(&mut tx, &t, &role_id, SubjectKind::Group, &group, now).await?;
+        tx.commit().await?;
+        Ok(format!(
+            "Role {role} attached: every member of this group now has its permissions here."
+        ))
+    }
+    .await;
+    ctx.answer_form(&format!("/t/{t}/iam/groups/{group}"), outcome, &[])
+}
+
+/// Deletes one of the group's bindings.
+#[server(endpoint = "groups/detach-role")]
+pub async fn detach_role(
+    tenant: String,
+    group: String,
+    binding: String,
+) -> Result<(), ServerFnError> {
+    let ctx = ctx();
+    let gate = ctx.enter_tenant_for(&tenant, "BINDINGS", "DELETE").await?;
+    let state = &ctx.state;
+    let t = gate.tenant.id.clone();
+    let outcome = async {
+        let mut tx = state.db.begin().await?;
+        let theirs = iam::bindings::of_subject(&mut tx, &t, SubjectKind::Group, &group).await?;
+        let Some(b) = theirs.into_iter().find(|b| b.id == binding) else {
+            return Err(AppError::NotFound(
+                "That role is not bound to this group (any more).".into(),
+            ));
+        };
+        iam::bindings::delete(&mut tx, &t, &b.id).await?;
+        tx.commit().await?;
+        Ok(format!("Role {} detached from this group.", b.role_name))
+    }
+    .await;
+    ctx.answer_form(&format!("/t/{t}/iam/groups/{group}"), outcome, &[])
+}

@@ -2,6 +2,7 @@
 //! PostgreSQL with the same queries (portable SQL, `$n` parameters), chosen by the URL at run time.
 
 pub mod access;
+pub mod directory;
 pub mod groups;
 pub mod iam;
 pub mod oidc;

@@ -85,7 +85,7 @@ pub async fn find_by_id(conn: &mut Conn, id: &str) -> AppResult<Option<UserRow>>
 }
 
 /// Finds the user a sign-in name means: the username first (case-insensitively), else an
-/// email address that belongs to exactly one user.
+/// email address (primary or any other) that belongs to exactly one user.
 pub async fn find_by_login(conn: &mut Conn, login: &str) -> AppResult<Option<UserRow>> {
     let lower = login.trim().to_lowercase();
     let by_name = sqlx::query(&format!(
@@ -97,8 +97,11 @@ pub async fn find_by_login(conn: &mut Conn, login: &str) -> AppResult<Option<Use
     if let Some(row) = by_name {
         return Ok(Some(from_row(&row)?));
     }
+    // Any of a user's addresses counts (SCIM users may have several in `user_emails`); the
+    // primary one in `users.email_lower` too, for users made by the CLI or setup.
     let by_email = sqlx::query(&format!(
-        "SELECT {USER_COLUMNS} FROM users WHERE email_lower = $1 LIMIT 2"
+        "SELECT {USER_COLUMNS} FROM users WHERE email_lower = $1 \
+         OR id IN (SELECT user_id FROM user_emails WHERE value_lower = $1) LIMIT 2"
     ))
     .bind(&lower)
     .fetch_all(&mut *conn)

@@ -2,6 +2,7 @@
 //! Storage is in `db`; HTTP and UI layers call these functions and only map their results.
 
 pub mod bindings;
+pub mod groups;
 pub mod instance;
 pub mod integrations;
 pub mod permissions;
@@ -10,3 +11,4 @@ pub mod scim_groups;
 pub mod scim_users;
 pub mod service_accounts;
 pub mod tenants;
+pub mod users;

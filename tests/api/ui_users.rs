@@ -1,1 +1,632 @@
 //! The Users pages' server functions: search, paging, access, passwords, effective permissions.
+
+use serde_json::{json, Value};
+
+use crate::helpers::{query_value, Integration, TestApp};
+
+/// A user made directly in the database with a password and (optionally) access to `tenant`.
+pub async fn local_user(
+    app: &TestApp,
+    username: &str,
+    password: &str,
+    tenant: Option<&str>,
+) -> String {
+    let mut conn = app.db.acquire().await.unwrap();
+    let hash = roster::auth::password::hash(roster::config::Secret::new(password))
+        .await
+        .unwrap();
+    let id = roster::db::new_id();
+    roster::db::users::insert(
+        &mut conn,
+        &roster::db::users::NewUser {
+            id: &id,
+            username,
+            email: Some(&format!("{username}@local.test")),
+            display_name: None,
+            password_hash: Some(&hash),
+            is_superadmin: false,
+        },
+        app.now(),
+    )
+    .await
+    .unwrap();
+    if let Some(t) = tenant {
+        roster::db::tenants::grant_access(&mut conn, t, &id, app.now())
+            .await
+            .unwrap();
+    }
+    id
+}
+
+/// Binds the managed role `role` of `tenant` to a user.
+pub async fn bind_role(app: &TestApp, tenant: &str, role: &str, user_id: &str) {
+    let mut conn = app.db.acquire().await.unwrap();
+    let r = roster::iam::permissions::ensure_managed_role(&mut conn, tenant, role, app.now())
+        .await
+        .unwrap();
+    roster::iam::bindings::create(
+        &mut conn,
+        tenant,
+        &r.id,
+        roster::iam::bindings::SubjectKind::User,
+        user_id,
+        app.now(),
+    )
+    .await
+    .unwrap();
+}
+
+/// A signed-in user of `main` whose only role there is Viewer.
+pub async fn viewer(app: &TestApp) -> (String, String) {
+    let id = local_user(app, "viewer", "viewer password", Some("main")).await;
+    bind_role(app, "main", "Viewer", &id).await;
+    (id, app.sign_in("viewer", "viewer password").await)
+}
+
+/// A signed-in user without access to `main`.
+pub async fn outsider(app: &TestApp) -> String {
+    app.create_tenant("elsewhere").await;
+    local_user(app, "outsider", "outsider password", Some("elsewhere")).await;
+    app.sign_in("outsider", "outsider password").await
+}
+
+pub async fn scim_user(app: &TestApp, i: &Integration, body: Value) -> String {
+    let res = app.scim(i, "POST", "/Users", Some(body)).await;
+    assert_eq!(res.status, 201, "{}", res.body);
+    res.json()["id"].as_str().unwrap().to_string()
+}
+
+/// Calls a data server function as the hydrated page does (a JSON answer, no redirect).
+pub async fn data(app: &TestApp, path: &str, form: &[(&str, &str)], cookie: &str) -> Value {
+    let res = data_call(app, path, form, cookie).await;
+    assert_eq!(res.status, 200, "{path}: {}", res.body);
+    res.json()
+}
+
+pub async fn data_call(
+    app: &TestApp,
+    path: &str,
+    form: &[(&str, &str)],
+    cookie: &str,
+) -> crate::helpers::TestResponse {
+    use axum::http::{header, Request};
+    let body = form
+        .iter()
+        .map(|(k, v)| format!("{k}={}", roster::api::encode_query_value(v)))
+        .collect::<Vec<_>>()
+        .join("&");
+    let req = Request::post(path)
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(header::ACCEPT, "application/json")
+        .header(header::COOKIE, cookie)
+        .body(axum::body::Body::from(body))
+        .unwrap();
+    app.send(req).await
+}
+
+async fn list(app: &TestApp, cookie: &str, form: &[(&str, &str)]) -> Value {
+    let mut f = vec![("tenant", "main")];
+    f.extend_from_slice(form);
+    data(app, "/api/users/list", &f, cookie).await
+}
+
+fn usernames(list: &Value) -> Vec<String> {
+    list["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["username"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[tokio::test]
+async fn search_finds_users_by_username_name_and_any_email() {
+    let (app, cookie) = TestApp::with_admin().await;
+    let i = app.integration("main").await;
+    scim_user(
+        &app,
+        &i,
+        json!({"userName": "ada", "displayName": "Ada Lovelace",
+        "emails": [{"value": "countess@analytical.test", "primary": true}]}),
+    )
+    .await;
+    scim_user(&app, &i, json!({"userName": "grace", "displayName": "Grace Hopper",
+        "emails": [{"value": "grace@navy.test", "primary": true}, {"value": "cobol@Compilers.test", "type": "home"}]})).await;
+    scim_user(
+        &app,
+        &i,
+        json!({"userName": "alan_t", "displayName": "Alan Turing"}),
+    )
+    .await;
+
+    assert_eq!(
+        usernames(&list(&app, &cookie, &[("q", "GRAC")]).await),
+        ["grace"]
+    );
+    assert_eq!(
+        usernames(&list(&app, &cookie, &[("q", "lovelace")]).await),
+        ["ada"]
+    );
+    assert_eq!(
+        usernames(&list(&app, &cookie, &[("q", "countess@")]).await),
+        ["ada"]
+    );
+    assert_eq!(
+        usernames(&list(&app, &cookie, &[("q", "compilers")]).await),
+        ["grace"],
+        "a secondary email"
+    );
+    // Wildcards are literal: `_` matches only an underscore.
+    assert_eq!(
+        usernames(&list(&app, &cookie, &[("q", "n_t")]).await),
+        ["alan_t"]
+    );
+    assert!(usernames(&list(&app, &cookie, &[("q", "nobody")]).await).is_empty());
+    // Without a search: everyone with access, by username (the admin has none: superadmins enter anyway).
+    let all = list(&app, &cookie, &[]).await;
+    assert_eq!(usernames(&all), ["ada", "alan_t", "grace"]);
+    assert_eq!(all["total"], 3);
+}
+
+#[tokio::test]
+async fn keyset_pages_are_disjoint_ordered_and_cover_every_user_both_ways() {
+    let (app, cookie) = TestApp::with_admin().await;
+    {
+        let mut conn = app.db.acquire().await.unwrap();
+        for n in 0..120 {
+            let id = format!("u{n}");
+            roster::db::users::insert(
+                &mut conn,
+                &roster::db::users::NewUser {
+                    id: &id,
+                    username: &format!("User{n:03}"),
+                    email: None,
+                    display_name: None,
+                    password_hash: None,
+                    is_superadmin: false,
+                },
+                app.now(),
+            )
+            .await
+            .unwrap();
+            roster::db::tenants::grant_access(&mut conn, "main", &id, app.now())
+                .await
+                .unwrap();
+        }
+    }
+    let mut seen = Vec::new();
+    let mut pages = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        let page = match &after {
+            Some(a) => list(&app, &cookie, &[("after", a)]).await,
+            None => list(&app, &cookie, &[]).await,
+        };
+        assert_eq!(page["total"], 120);
+        assert_eq!(page["prev"].is_null(), after.is_none());
+        seen.extend(usernames(&page));
+        pages.push(page.clone());
+        match page["next"].as_str() {
+            Some(n) => after = Some(n.to_string()),
+            None => break,
+        }
+    }
+    assert_eq!(pages.len(), 3);
+    assert_eq!(
+        pages.iter().map(|p| usernames(p).len()).collect::<Vec<_>>(),
+        [50, 50, 20]
+    );
+    let expected: Vec<String> = (0..120).map(|n| format!("User{n:03}")).collect();
+    assert_eq!(seen, expected, "in order, no duplicates, none missing");
+    // Back from the last page: the previous page is the second one again.
+    let back = list(
+        &app,
+        &cookie,
+        &[("before", pages[2]["prev"].as_str().unwrap())],
+    )
+    .await;
+    assert_eq!(usernames(&back), usernames(&pages[1]));
+    assert!(back["next"].is_string() && back["prev"].is_string());
+    let first = list(&app, &cookie, &[("before", back["prev"].as_str().unwrap())]).await;
+    assert_eq!(usernames(&first), usernames(&pages[0]));
+    assert!(first["prev"].is_null());
+}
+
+#[tokio::test]
+async fn badges_name_the_provisioning_integration_and_suspended_users() {
+    let (app, cookie) = TestApp::with_admin().await;
+    let i = app.integration("main").await;
+    scim_user(&app, &i, json!({"userName": "active.one"})).await;
+    scim_user(&app, &i, json!({"userName": "gone.one", "active": false})).await;
+    local_user(&app, "by.hand", "by hand password", Some("main")).await;
+    let all = list(&app, &cookie, &[]).await;
+    let users = all["users"].as_array().unwrap();
+    let find = |n: &str| users.iter().find(|u| u["username"] == n).unwrap().clone();
+    assert_eq!(find("active.one")["provisioned_by"], json!(["IdP"]));
+    assert_eq!(find("active.one")["suspended"], false);
+    assert_eq!(find("active.one")["manual"], false);
+    assert_eq!(find("gone.one")["suspended"], true);
+    assert_eq!(find("by.hand")["provisioned_by"], json!([]));
+    assert_eq!(find("by.hand")["manual"], true);
+    let page = app.get("/t/main/iam/users", Some(&cookie)).await;
+    assert!(page.body.contains("SCIM · IdP"), "badge rendered");
+    assert!(page.body.contains("Suspended"));
+}
+
+#[tokio::test]
+async fn the_user_page_lists_sources_external_ids_groups_and_permissions() {
+    let (app, cookie) = TestApp::with_admin().await;
+    let i = app.integration("main").await;
+    let id = scim_user(
+        &app,
+        &i,
+        json!({"userName": "linus", "externalId": "ext-42",
+        "emails": [{"value": "linus@kernel.test", "type": "work"}]}),
+    )
+    .await;
+    bind_role(&app, "main", "Viewer", &id).await;
+    let d = data(
+        &app,
+        "/api/users/get",
+        &[("tenant", "main"), ("user", &id)],
+        &cookie,
+    )
+    .await;
+    assert_eq!(d["username"], "linus");
+    assert_eq!(d["sources"][0]["label"], "SCIM · IdP");
+    assert_eq!(d["sources"][0]["external_id"], "ext-42");
+    assert_eq!(d["bindings"][0]["role_name"], "Viewer");
+    assert!(d["emails"].to_string().contains("linus@kernel.test"));
+    let users_row = d["permissions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["resource"] == "USERS")
+        .unwrap()
+        .clone();
+    assert_eq!(
+        users_row["cells"][1],
+        json!(["Viewer"]),
+        "USERS · READ from Viewer"
+    );
+    assert_eq!(users_row["cells"][2], json!([]), "no USERS · UPDATE");
+    let page = app
+        .get(&format!("/t/main/iam/users/{id}"), Some(&cookie))
+        .await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("Effective permissions"));
+    assert!(page.body.contains("ext-42"));
+}
+
+#[tokio::test]
+async fn access_is_granted_by_username_or_email_and_removed_again() {
+    let (app, cookie) = TestApp::with_admin().await;
+    app.create_tenant("other").await;
+    let id = local_user(&app, "mira", "mira password", Some("other")).await;
+
+    let res = app
+        .post_form(
+            "/api/users/grant",
+            &[("tenant", "main"), ("login", "MIRA@local.test")],
+            Some(&cookie),
+        )
+        .await;
+    let loc = res.location().unwrap();
+    assert!(
+        query_value(&loc, "notice")
+            .unwrap()
+            .contains("mira now has access"),
+        "{loc}"
+    );
+    assert_eq!(app.count("SELECT COUNT(*) FROM tenant_access_sources WHERE tenant_id = 'main' AND user_id = $1 AND source = 'manual'", &[&id]).await, 1);
+
+    let again = app
+        .post_form(
+            "/api/users/grant",
+            &[("tenant", "main"), ("login", "mira")],
+            Some(&cookie),
+        )
+        .await;
+    assert!(query_value(&again.location().unwrap(), "error")
+        .unwrap()
+        .contains("already has access"));
+
+    let unknown = app
+        .post_form(
+            "/api/users/grant",
+            &[("tenant", "main"), ("login", "nobody")],
+            Some(&cookie),
+        )
+        .await;
+    let loc = unknown.location().unwrap();
+    assert_eq!(query_value(&loc, "field").as_deref(), Some("login"));
+    assert_eq!(
+        query_value(&loc, "login").as_deref(),
+        Some("nobody"),
+        "the value is kept"
+    );
+
+    let removed = app
+        .post_form(
+            "/api/users/remove",
+            &[("tenant", "main"), ("user", &id)],
+            Some(&cookie),
+        )
+        .await;
+    assert!(query_value(&removed.location().unwrap(), "notice")
+        .unwrap()
+        .contains("Access removed"));
+    assert_eq!(
+        app.count(
+            "SELECT COUNT(*) FROM tenant_access WHERE tenant_id = 'main' AND user_id = $1",
+            &[&id]
+        )
+        .await,
+        0
+    );
+    assert_eq!(
+        app.count(
+            "SELECT COUNT(*) FROM tenant_access WHERE tenant_id = 'other' AND user_id = $1",
+            &[&id]
+        )
+        .await,
+        1,
+        "other tenants keep theirs"
+    );
+}
+
+#[tokio::test]
+async fn removing_hand_granted_access_keeps_scim_access_and_says_so() {
+    let (app, cookie) = TestApp::with_admin().await;
+    let i = app.integration("main").await;
+    let id = scim_user(&app, &i, json!({"userName": "sam"})).await;
+    // SCIM-only access cannot be removed here.
+    let refused = app
+        .post_form(
+            "/api/users/remove",
+            &[("tenant", "main"), ("user", &id)],
+            Some(&cookie),
+        )
+        .await;
+    assert!(query_value(&refused.location().unwrap(), "error")
+        .unwrap()
+        .contains("SCIM"));
+    app.post_form(
+        "/api/users/grant",
+        &[("tenant", "main"), ("login", "sam")],
+        Some(&cookie),
+    )
+    .await;
+    let res = app
+        .post_form(
+            "/api/users/remove",
+            &[("tenant", "main"), ("user", &id)],
+            Some(&cookie),
+        )
+        .await;
+    let notice = query_value(&res.location().unwrap(), "notice").unwrap();
+    assert!(
+        notice.contains("keeps access through SCIM (IdP)"),
+        "{notice}"
+    );
+    assert_eq!(
+        app.count(
+            "SELECT COUNT(*) FROM tenant_access WHERE tenant_id = 'main' AND user_id = $1",
+            &[&id]
+        )
+        .await,
+        1
+    );
+    assert_eq!(
+        app.count(
+            "SELECT COUNT(*) FROM tenant_access_sources WHERE user_id = $1 AND source = 'manual'",
+            &[&id]
+        )
+        .await,
+        0
+    );
+}
+
+#[tokio::test]
+async fn a_password_set_here_signs_a_scim_user_in_by_username_and_by_any_email() {
+    let (app, cookie) = TestApp::with_admin().await;
+    let i = app.integration("main").await;
+    let id = scim_user(
+        &app,
+        &i,
+        json!({"userName": "akadmin.two", "emails": [
+        {"value": "primary@corp.test", "primary": true},
+        {"value": "Second@Corp.test", "type": "home"}]}),
+    )
+    .await;
+
+    let short = app
+        .post_form(
+            "/api/users/password",
+            &[("tenant", "main"), ("user", &id), ("password", "short")],
+            Some(&cookie),
+        )
+        .await;
+    assert_eq!(
+        query_value(&short.location().unwrap(), "field").as_deref(),
+        Some("password")
+    );
+
+    let res = app
+        .post_form(
+            "/api/users/password",
+            &[
+                ("tenant", "main"),
+                ("user", &id),
+                ("password", "a long new password"),
+            ],
+            Some(&cookie),
+        )
+        .await;
+    assert!(query_value(&res.location().unwrap(), "notice")
+        .unwrap()
+        .contains("Password set"));
+    let stored: String = {
+        use sqlx::Row;
+        let mut conn = app.db.acquire().await.unwrap();
+        sqlx::query("SELECT password_hash FROM users WHERE id = $1")
+            .bind(&id)
+            .fetch_one(&mut *conn)
+            .await
+            .unwrap()
+            .try_get(0)
+            .unwrap()
+    };
+    assert!(stored.starts_with("$argon2id$"), "stored hashed");
+    app.sign_in("akadmin.two", "a long new password").await;
+    app.sign_in("primary@corp.test", "a long new password")
+        .await;
+    app.sign_in("second@corp.test", "a long new password").await;
+}
+
+#[tokio::test]
+async fn a_tenant_admin_may_not_set_the_password_of_someone_who_can_enter_other_tenants() {
+    let (app, _) = TestApp::with_admin().await;
+    let admin_id = local_user(&app, "tenantadmin", "tenant admin password", Some("main")).await;
+    bind_role(&app, "main", "Admin", &admin_id).await;
+    let cookie = app.sign_in("tenantadmin", "tenant admin password").await;
+    app.create_tenant("other").await;
+    let both = local_user(&app, "both", "both password", Some("main")).await;
+    {
+        let mut conn = app.db.acquire().await.unwrap();
+        roster::db::tenants::grant_access(&mut conn, "other", &both, app.now())
+            .await
+            .unwrap();
+    }
+    let res = app
+        .post_form(
+            "/api/users/password",
+            &[
+                ("tenant", "main"),
+                ("user", &both),
+                ("password", "taken over!"),
+            ],
+            Some(&cookie),
+        )
+        .await;
+    assert_eq!(res.status, 403);
+    let only_here = local_user(&app, "onlyhere", "only here password", Some("main")).await;
+    let ok = app
+        .post_form(
+            "/api/users/password",
+            &[
+                ("tenant", "main"),
+                ("user", &only_here),
+                ("password", "reset by admin"),
+            ],
+            Some(&cookie),
+        )
+        .await;
+    assert!(query_value(&ok.location().unwrap(), "notice").is_some());
+    app.sign_in("onlyhere", "reset by admin").await;
+}
+
+#[tokio::test]
+async fn a_viewer_reads_but_every_write_is_refused_with_403() {
+    let (app, _) = TestApp::with_admin().await;
+    let (viewer_id, cookie) = viewer(&app).await;
+    let target = local_user(&app, "target", "target password", Some("main")).await;
+    let listed = list(&app, &cookie, &[]).await;
+    assert!(usernames(&listed).contains(&"target".to_string()));
+    data(
+        &app,
+        "/api/users/get",
+        &[("tenant", "main"), ("user", &target)],
+        &cookie,
+    )
+    .await;
+    for (path, form) in [
+        (
+            "/api/users/grant",
+            vec![("tenant", "main"), ("login", "target")],
+        ),
+        (
+            "/api/users/remove",
+            vec![("tenant", "main"), ("user", target.as_str())],
+        ),
+        (
+            "/api/users/password",
+            vec![
+                ("tenant", "main"),
+                ("user", target.as_str()),
+                ("password", "a new password"),
+            ],
+        ),
+        (
+            "/api/users/password",
+            vec![
+                ("tenant", "main"),
+                ("user", viewer_id.as_str()),
+                ("password", "a new password"),
+            ],
+        ),
+    ] {
+        let res = app.post_form(path, &form, Some(&cookie)).await;
+        assert_eq!(res.status, 403, "{path}");
+    }
+    // No write controls on the pages.
+    let page = app.get("/t/main/iam/users", Some(&cookie)).await;
+    assert_eq!(page.status, 200);
+    assert!(!page.body.contains("Grant access"));
+    let user_page = app
+        .get(&format!("/t/main/iam/users/{target}"), Some(&cookie))
+        .await;
+    assert!(user_page.body.contains("Effective permissions"));
+    assert!(!user_page.body.contains("Remove access") && !user_page.body.contains("Save password"));
+}
+
+#[tokio::test]
+async fn an_outsider_gets_404_everywhere() {
+    let (app, _) = TestApp::with_admin().await;
+    let target = local_user(&app, "target", "target password", Some("main")).await;
+    let cookie = outsider(&app).await;
+    for (path, form) in [
+        (
+            "/api/users/grant",
+            vec![("tenant", "main"), ("login", "target")],
+        ),
+        (
+            "/api/users/remove",
+            vec![("tenant", "main"), ("user", target.as_str())],
+        ),
+        (
+            "/api/users/password",
+            vec![
+                ("tenant", "main"),
+                ("user", target.as_str()),
+                ("password", "a new password"),
+            ],
+        ),
+    ] {
+        let res = app.post_form(path, &form, Some(&cookie)).await;
+        assert_eq!(res.status, 404, "{path}");
+    }
+    for (path, form) in [
+        ("/api/users/list", vec![("tenant", "main")]),
+        (
+            "/api/users/get",
+            vec![("tenant", "main"), ("user", target.as_str())],
+        ),
+    ] {
+        assert_eq!(
+            data_call(&app, path, &form, &cookie).await.status,
+            404,
+            "{path}"
+        );
+    }
+    assert_eq!(
+        app.get("/t/main/iam/users", Some(&cookie)).await.status,
+        404
+    );
+    assert_eq!(
+        app.get(&format!("/t/main/iam/users/{target}"), Some(&cookie))
+            .await
+            .status,
+        404
+    );
+}

@@ -1,0 +1,430 @@
+//! The admin pages' reads of a tenant's directory: users and groups listed with keyset paging
+//! (so the 2,000th page costs what the first does, even at 100,000 users), searched on the
+//! `*_lower` columns, with what their badges need.
+
+use sqlx::Row;
+
+use super::{Arg, Conn};
+use crate::clock::Millis;
+use crate::error::AppResult;
+
+/// Where a page of a keyset-paged list starts: after or before a key (the `*_lower` column the
+/// list is ordered by), or at the beginning.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Cursor {
+    #[default]
+    First,
+    After(String),
+    Before(String),
+}
+
+/// One page of rows in ascending key order, with whether there is more on either side.
+#[derive(Debug, Clone)]
+pub struct KeyPage<T> {
+    pub rows: Vec<T>,
+    pub has_prev: bool,
+    pub has_next: bool,
+}
+
+/// A `LIKE` pattern matching `text` anywhere, with the wildcards in it taken literally
+/// (`ESCAPE '\'`). `text` is lower-cased: the columns searched are the `*_lower` ones.
+pub fn contains_pattern(text: &str) -> String {
+    let mut out = String::from("%");
+    for c in text.trim().to_lowercase().chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('%');
+    out
+}
+
+/// Runs `select` (which must end in a WHERE clause that `$args` already satisfy) with the keyset
+/// condition on `key`, `LIMIT limit + 1` to learn whether another page follows.
+async fn key_page<T>(
+    conn: &mut Conn,
+    select: &str,
+    key: &str,
+    mut args: Vec<Arg>,
+    cursor: &Cursor,
+    limit: i64,
+    map: fn(&sqlx::any::AnyRow) -> Result<T, sqlx::Error>,
+) -> AppResult<KeyPage<T>> {
+    let (cond, dir) = match cursor {
+        Cursor::First => (String::new(), "ASC"),
+        Cursor::After(k) => {
+            args.push(Arg::Text(k.clone()));
+            (format!(" AND {key} > ${}", args.len()), "ASC")
+        }
+        Cursor::Before(k) => {
+            args.push(Arg::Text(k.clone()));
+            (format!(" AND {key} < ${}", args.len()), "DESC")
+        }
+    };
+    args.push(Arg::Int(limit + 1));
+    let sql = format!("{select}{cond} ORDER BY {key} {dir} LIMIT ${}", args.len());
+    let mut rows = super::fetch_mapped(conn, &sql, &args, map).await?;
+    let more = rows.len() as i64 > limit;
+    rows.truncate(limit as usize);
+    Ok(match cursor {
+        Cursor::Before(_) => {
+            rows.reverse();
+            KeyPage {
+                rows,
+                has_prev: more,
+                has_next: true,
+            }
+        }
+        Cursor::After(_) => KeyPage {
+            rows,
+            has_prev: true,
+            has_next: more,
+        },
+        Cursor::First => KeyPage {
+            rows,
+            has_prev: false,
+            has_next: more,
+        },
+    })
+}
+
+/// A user as the Users list shows them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserListRow {
+    pub id: String,
+    pub username: String,
+    /// The paging key.
+    pub username_lower: String,
+    pub display_name: Option<String>,
+    pub email: Option<String>,
+    /// `users.active` (instance-wide).
+    pub user_active: bool,
+    /// `tenant_access.active` (this tenant).
+    pub access_active: bool,
+}
+
+fn user_list_row(r: &sqlx::any::AnyRow) -> Result<UserListRow, sqlx::Error> {
+    Ok(UserListRow {
+        id: r.try_get("id")?,
+        username: r.try_get("username")?,
+        username_lower: r.try_get("username_lower")?,
+        display_name: r.try_get("display_name")?,
+        email: r.try_get("email")?,
+        user_active: super::flag_of(r.try_get("active")?),
+        access_active: super::flag_of(r.try_get("access_active")?),
+    })
+}
+
+/// The condition matching a search `$n` (a [`contains_pattern`]) on username, display name and
+/// every email address of user `u` (the email subquery is uncorrelated, so it runs once).
+fn user_search(n: usize) -> String {
+    format!(
+        " AND (u.username_lower LIKE ${n} ESCAPE '\\' OR u.display_name_lower LIKE ${n} ESCAPE '\\' \
+         OR u.email_lower LIKE ${n} ESCAPE '\\' \
+         OR u.id IN (SELECT e.user_id FROM user_emails e WHERE e.value_lower LIKE ${n} ESCAPE '\\'))"
+    )
+}
+
+/// One page of the users with access to `tenant_id`, by username, optionally searched.
+///
+/// The users are walked in `username_lower` order (its unique index) and each is checked against
+/// the tenant-access primary key, so a page reads about `limit` rows however far it is into the
+/// list (`CROSS JOIN` keeps SQLite's planner on that order; PostgreSQL plans it freely).
+pub async fn users_page(
+    conn: &mut Conn,
+    tenant_id: &str,
+    search: Option<&str>,
+    cursor: &Cursor,
+    limit: i64,
+) -> AppResult<KeyPage<UserListRow>> {
+    let mut args = vec![Arg::Text(tenant_id.into())];
+    let mut select = String::from(
+        "SELECT u.id, u.username, u.username_lower, u.display_name, u.email, u.active, \
+         a.active AS access_active FROM users u CROSS JOIN tenant_access a \
+         WHERE a.user_id = u.id AND a.tenant_id = $1",
+    );
+    if let Some(q) = search.map(str::trim).filter(|q| !q.is_empty()) {
+        args.push(Arg::Text(contains_pattern(q)));
+        select.push_str(&user_search(args.len()));
+    }
+    key_page(
+        conn,
+        &select,
+        "u.username_lower",
+        args,
+        cursor,
+        limit,
+        user_list_row,
+    )
+    .await
+}
+
+/// How many users have access to the tenant (an index-only count of its tenant-access rows).
+pub async fn count_users(conn: &mut Conn, tenant_id: &str) -> AppResult<i64> {
+    let row = sqlx::query("SELECT COUNT(*) AS n FROM tenant_access WHERE tenant_id = $1")
+        .bind(tenant_id)
+        .fetch_one(&mut *conn)
+        .await?;
+    Ok(row.try_get("n")?)
+}
+
+/// One source of a user's tenant access, with the integration's name when the source is one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceRow {
+    pub user_id: String,
+    /// `manual` or an integration id.
+    pub source: String,
+    /// The integration's name; `None` for `manual` (or an integration since deleted).
+    pub integration: Option<String>,
+    pub external_id: Option<String>,
+    pub created_at: Millis,
+}
+
+fn source_row(r: &sqlx::any::AnyRow) -> Result<SourceRow, sqlx::Error> {
+    Ok(SourceRow {
+        user_id: r.try_get("user_id")?,
+        source: r.try_get("source")?,
+        integration: r.try_get("integration")?,
+        external_id: r.try_get("external_id")?,
+        created_at: r.try_get("created_at")?,
+    })
+}
+
+/// The access sources of the given users in a tenant (one query for a whole page of users).
+pub async fn access_sources(
+    conn: &mut Conn,
+    tenant_id: &str,
+    user_ids: &[String],
+) -> AppResult<Vec<SourceRow>> {
+    if user_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut args = vec![Arg::Text(tenant_id.into())];
+    let mut marks = Vec::with_capacity(user_ids.len());
+    for id in user_ids {
+        args.push(Arg::Text(id.clone()));
+        marks.push(format!("${}", args.len()));
+    }
+    let sql = format!(
+        "SELECT s.user_id, s.source, i.name AS integration, s.external_id, s.created_at \
+         FROM tenant_access_sources s \
+         LEFT JOIN scim_integrations i ON i.id = s.source AND i.tenant_id = s.tenant_id \
+         WHERE s.tenant_id = $1 AND s.user_id IN ({}) ORDER BY s.created_at, s.source",
+        marks.join(", ")
+    );
+    super::fetch_mapped(conn, &sql, &args, source_row).await
+}
+
+/// What the user page shows of the global user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserDetailRow {
+    pub id: String,
+    pub username: String,
+    pub display_name: Option<String>,
+    pub email: Option<String>,
+    pub is_superadmin: bool,
+    pub user_active: bool,
+    pub has_password: bool,
+    pub created_at: Millis,
+    pub updated_at: Millis,
+    pub access_active: bool,
+    pub access_since: Millis,
+}
+
+/// A user with access to the tenant (`None` otherwise, even if the user exists).
+pub async fn user_in_tenant(
+    conn: &mut Conn,
+    tenant_id: &str,
+    user_id: &str,
+) -> AppResult<Option<UserDetailRow>> {
+    let row = sqlx::query(
+        "SELECT u.id, u.username, u.display_name, u.email, u.is_superadmin, u.active, \
+         CASE WHEN u.password_hash IS NULL THEN 0 ELSE 1 END AS has_password, \
+         u.created_at, u.updated_at, a.active AS access_active, a.created_at AS access_since \
+         FROM users u JOIN tenant_access a ON a.user_id = u.id AND a.tenant_id = $1 WHERE u.id = $2",
+    )
+    .bind(tenant_id)
+    .bind(user_id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    row.map(|r| {
+        Ok(UserDetailRow {
+            id: r.try_get("id")?,
+            username: r.try_get("username")?,
+            display_name: r.try_get("display_name")?,
+            email: r.try_get("email")?,
+            is_superadmin: super::flag_of(r.try_get("is_superadmin")?),
+            user_active: super::flag_of(r.try_get("active")?),
+            has_password: super::flag_of(r.try_get("has_password")?),
+            created_at: r.try_get("created_at")?,
+            updated_at: r.try_get("updated_at")?,
+            access_active: super::flag_of(r.try_get("access_active")?),
+            access_since: r.try_get("access_since")?,
+        })
+    })
+    .transpose()
+}
+
+/// Every email address of a user (lower-cased, as stored for lookups), with its type.
+pub async fn emails_of(conn: &mut Conn, user_id: &str) -> AppResult<Vec<(String, String)>> {
+    let rows = sqlx::query(
+        "SELECT value_lower, kind FROM user_emails WHERE user_id = $1 ORDER BY value_lower, kind",
+    )
+    .bind(user_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get("value_lower")?, r.try_get("kind")?)))
+        .collect()
+}
+
+/// How many tenants other than `tenant_id` the user has access to.
+pub async fn other_tenants(conn: &mut Conn, tenant_id: &str, user_id: &str) -> AppResult<i64> {
+    let row = sqlx::query(
+        "SELECT COUNT(*) AS n FROM tenant_access WHERE user_id = $1 AND tenant_id <> $2",
+    )
+    .bind(user_id)
+    .bind(tenant_id)
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(row.try_get("n")?)
+}
+
+/// A group as the Groups list shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupListRow {
+    pub id: String,
+    pub display_name: String,
+    /// The paging key.
+    pub display_name_lower: String,
+    pub managed_by: Option<String>,
+    /// The managing integration's name (`None` when not managed or the integration is gone).
+    pub integration: Option<String>,
+    pub members: i64,
+}
+
+fn group_list_row(r: &sqlx::any::AnyRow) -> Result<GroupListRow, sqlx::Error> {
+    Ok(GroupListRow {
+        id: r.try_get("id")?,
+        display_name: r.try_get("display_name")?,
+        display_name_lower: r.try_get("display_name_lower")?,
+        managed_by: r.try_get("managed_by")?,
+        integration: r.try_get("integration")?,
+        members: r.try_get("members")?,
+    })
+}
+
+const GROUP_SELECT: &str = "SELECT g.id, g.display_name, g.display_name_lower, g.managed_by, \
+     i.name AS integration, \
+     (SELECT COUNT(*) FROM group_members m WHERE m.group_id = g.id) AS members \
+     FROM groups g LEFT JOIN scim_integrations i ON i.id = g.managed_by";
+
+/// One page of a tenant's groups by name, optionally searched (name contains).
+pub async fn groups_page(
+    conn: &mut Conn,
+    tenant_id: &str,
+    search: Option<&str>,
+    cursor: &Cursor,
+    limit: i64,
+) -> AppResult<KeyPage<GroupListRow>> {
+    let mut args = vec![Arg::Text(tenant_id.into())];
+    let mut select = format!("{GROUP_SELECT} WHERE g.tenant_id = $1");
+    if let Some(q) = search.map(str::trim).filter(|q| !q.is_empty()) {
+        args.push(Arg::Text(contains_pattern(q)));
+        select.push_str(&format!(
+            " AND g.display_name_lower LIKE ${} ESCAPE '\\'",
+            args.len()
+        ));
+    }
+    key_page(
+        conn,
+        &select,
+        "g.display_name_lower",
+        args,
+        cursor,
+        limit,
+        group_list_row,
+    )
+    .await
+}
+
+/// One group of the tenant with its member count and managing integration.
+pub async fn group(
+    conn: &mut Conn,
+    tenant_id: &str,
+    group_id: &str,
+) -> AppResult<Option<GroupListRow>> {
+    let sql = format!("{GROUP_SELECT} WHERE g.tenant_id = $1 AND g.id = $2");
+    let rows = super::fetch_mapped(
+        conn,
+        &sql,
+        &[Arg::Text(tenant_id.into()), Arg::Text(group_id.into())],
+        group_list_row,
+    )
+    .await?;
+    Ok(rows.into_iter().next())
+}
+
+pub async fn count_groups(conn: &mut Conn, tenant_id: &str) -> AppResult<i64> {
+    let row = sqlx::query("SELECT COUNT(*) AS n FROM groups WHERE tenant_id = $1")
+        .bind(tenant_id)
+        .fetch_one(&mut *conn)
+        .await?;
+    Ok(row.try_get("n")?)
+}
+
+/// One page of a group's members by username, optionally searched like the Users list.
+pub async fn members_page(
+    conn: &mut Conn,
+    tenant_id: &str,
+    group_id: &str,
+    search: Option<&str>,
+    cursor: &Cursor,
+    limit: i64,
+) -> AppResult<KeyPage<UserListRow>> {
+    let mut args = vec![Arg::Text(tenant_id.into()), Arg::Text(group_id.into())];
+    let mut select = String::from(
+        "SELECT u.id, u.username, u.username_lower, u.display_name, u.email, u.active, \
+         a.active AS access_active FROM group_members m \
+         JOIN users u ON u.id = m.user_id \
+         JOIN tenant_access a ON a.user_id = u.id AND a.tenant_id = $1 \
+         WHERE m.group_id = $2",
+    );
+    if let Some(q) = search.map(str::trim).filter(|q| !q.is_empty()) {
+        args.push(Arg::Text(contains_pattern(q)));
+        select.push_str(&user_search(args.len()));
+    }
+    key_page(
+        conn,
+        &select,
+        "u.username_lower",
+        args,
+        cursor,
+        limit,
+        user_list_row,
+    )
+    .await
+}
+
+/// Whether the user is a member of the group.
+pub async fn is_member(conn: &mut Conn, group_id: &str, user_id: &str) -> AppResult<bool> {
+    let row =
+        sqlx::query("SELECT 1 AS one FROM group_members WHERE group_id = $1 AND user_id = $2")
+            .bind(group_id)
+            .bind(user_id)
+            .fetch_optional(&mut *conn)
+            .await?;
+    Ok(row.is_some())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::contains_pattern;
+
+    #[test]
+    fn search_patterns_take_wildcards_literally() {
+        assert_eq!(contains_pattern(" Ada "), "%ada%");
+        assert_eq!(contains_pattern("50%_a\\b"), "%50\\%\\_a\\\\b%");
+    }
+}

@@ -1,0 +1,155 @@
+//! Admin-side rules for a tenant's users (the SCIM side is `scim_users`): granting tenant access
+//! by hand, taking the hand-granted access back, and setting a local password.
+
+use crate::auth::password;
+use crate::clock::Clock;
+use crate::config::Secret;
+use crate::db::{self, access::MANUAL, users::UserRow, Db};
+use crate::error::{AppError, AppResult};
+use crate::model::validate_new_password;
+
+/// Grants access to `tenant_id` by hand (source `manual`) to the existing user whose username or
+/// email is `login`. Answers the success notice.
+pub async fn grant_access(
+    db: &Db,
+    clock: &dyn Clock,
+    tenant_id: &str,
+    login: &str,
+) -> AppResult<String> {
+    if login.trim().is_empty() {
+        return Err(AppError::invalid(
+            "login",
+            "Enter a username or an email address.",
+        ));
+    }
+    let mut tx = db.begin().await?;
+    let user = db::users::find_by_login(&mut tx, login)
+        .await?
+        .ok_or_else(|| {
+            AppError::invalid(
+                "login",
+                format!(
+                    "No user has the username or email `{}`. Users arrive through SCIM \
+                     provisioning or `roster admin create`; grant access once they exist.",
+                    login.trim()
+                ),
+            )
+        })?;
+    let sources = db::directory::access_sources(&mut tx, tenant_id, &[user.id.clone()]).await?;
+    if sources.iter().any(|s| s.source == MANUAL) {
+        return Err(AppError::Conflict(format!(
+            "{} already has access granted by hand.",
+            user.username
+        )));
+    }
+    let now = clock.now_millis();
+    db::access::grant(&mut tx, tenant_id, &user.id, MANUAL, None, now).await?;
+    db::access::touch(&mut tx, tenant_id, &user.id).await?;
+    tx.commit().await?;
+    Ok(format!("{} now has access to this tenant.", user.username))
+}
+
+/// What removing the hand-granted access did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Removed {
+    /// No source is left: the access, its group memberships and bindings are gone.
+    AccessEnded,
+    /// SCIM integrations (named) still grant access.
+    StillProvisioned(Vec<String>),
+}
+
+/// Removes the `manual` source of a user's access. When no other source remains, the access ends
+/// with the user's memberships in the tenant's groups and the roles bound to them here.
+pub async fn remove_access(
+    db: &Db,
+    clock: &dyn Clock,
+    actor: &UserRow,
+    tenant_id: &str,
+    user_id: &str,
+) -> AppResult<Removed> {
+    let mut tx = db.begin().await?;
+    let sources = db::directory::access_sources(&mut tx, tenant_id, &[user_id.to_string()]).await?;
+    if sources.is_empty() {
+        return Err(AppError::NotFound(
+            "That user has no access to this tenant (any more).".into(),
+        ));
+    }
+    if !sources.iter().any(|s| s.source == MANUAL) {
+        return Err(AppError::Conflict(
+            "This user's access was not granted by hand: it comes from SCIM provisioning. \
+             Unassign the user in the identity provider to end it."
+                .into(),
+        ));
+    }
+    if actor.id == user_id && !actor.is_superadmin {
+        return Err(AppError::Conflict(
+            "You cannot remove your own access. Ask another administrator.".into(),
+        ));
+    }
+    let left = db::access::remove_source(&mut tx, tenant_id, user_id, MANUAL).await?;
+    let outcome = if left == 0 {
+        db::access::remove(&mut tx, tenant_id, user_id).await?;
+        db::iam::delete_bindings_of(&mut tx, tenant_id, "user", user_id).await?;
+        Removed::AccessEnded
+    } else {
+        db::access::touch(&mut tx, tenant_id, user_id).await?;
+        Removed::StillProvisioned(
+            sources
+                .into_iter()
+                .filter(|s| s.source != MANUAL)
+                .map(|s| s.integration.unwrap_or(s.source))
+                .collect(),
+        )
+    };
+    db::scim_users::touch(&mut tx, user_id, clock.now_millis()).await?;
+    tx.commit().await?;
+    Ok(outcome)
+}
+
+/// Sets (or resets) the local password of a user with access to the tenant. A tenant
+/// administrator may do so only for users who belong to this tenant alone and are not
+/// superadmins (a password opens every tenant the user can enter); superadmins may for anyone.
+/// The user's other sessions end.
+pub async fn set_password(
+    db: &Db,
+    clock: &dyn Clock,
+    actor: &UserRow,
+    tenant_id: &str,
+    user_id: &str,
+    new_password: Secret,
+) -> AppResult<String> {
+    validate_new_password(new_password.expose()).map_err(|m| AppError::invalid("password", m))?;
+    let user = {
+        let mut conn = db.acquire().await?;
+        let user = db::directory::user_in_tenant(&mut conn, tenant_id, user_id)
+            .await?
+            .ok_or_else(|| AppError::NotFound("That user has no access to this tenant.".into()))?;
+        if !actor.is_superadmin {
+            if user.is_superadmin {
+                return Err(AppError::Forbidden(
+                    "Only a superadmin may set a superadmin's password.".into(),
+                ));
+            }
+            if db::directory::other_tenants(&mut conn, tenant_id, user_id).await? > 0 {
+                return Err(AppError::Forbidden(
+                    "This user can also enter other tenants, so only a superadmin may set \
+                     their password."
+                        .into(),
+                ));
+            }
+        }
+        user
+    };
+    let hash = password::hash(new_password).await?;
+    let mut tx = db.begin().await?;
+    db::scim_users::set_password(&mut tx, user_id, &hash, clock.now_millis()).await?;
+    if actor.id != user_id {
+        db::scim_users::end_sessions(&mut tx, user_id).await?;
+    }
+    tx.commit().await?;
+    Ok(format!(
+        "Password {} for {}. They can sign in with their username or email.",
+        if user.has_password { "reset" } else { "set" },
+        user.username
+    ))
+}
