@@ -2,7 +2,7 @@
 import { expect, test } from '@playwright/test';
 import { LoginPage } from './support/pages';
 import { ADMIN } from './support/env';
-import { BindingsPage, RoleForm, RolesPage, ServiceAccountPage, ServiceAccountsPage, provisionUser } from './support/roles-pages';
+import { BindingsPage, RoleForm, RolesPage, ServiceAccountPage, ServiceAccountsPage, provisionUser, notice } from './support/roles-pages';
 
 test.beforeEach(async ({ page }) => {
   const login = new LoginPage(page);
@@ -27,7 +27,7 @@ test('a custom role is created and bound without JavaScript', async ({ page }) =
     ['Bindings', 'create'],
   ]);
   await form.create();
-  await expect(page.getByRole('status')).toHaveText(new RegExp(`Role ${name} created\\.`));
+  await expect(notice(page)).toHaveText(new RegExp(`Role ${name} created\\.`));
   await expect(form.cell('Users', 'read')).toBeChecked();
   await expect(form.cell('Bindings', 'create')).toBeChecked();
   await expect(form.cell('Groups', 'read')).toBeChecked();
@@ -38,10 +38,10 @@ test('a custom role is created and bound without JavaScript', async ({ page }) =
   const bindings = new BindingsPage(page);
   await bindings.open();
   await bindings.bindUser(name, user);
-  await expect(page.getByRole('status')).toHaveText(new RegExp(`Role ${name} bound to the user\\.`));
+  await expect(notice(page)).toHaveText(new RegExp(`Role ${name} bound to the user\\.`));
   await expect(bindings.row(user, name)).toBeVisible();
   await bindings.remove(user, name);
-  await expect(page.getByRole('status')).toHaveText(/Binding removed\./);
+  await expect(notice(page)).toHaveText(/Binding removed\./);
 });
 
 test('a service-account token is shown once without JavaScript', async ({ page }) => {
@@ -57,5 +57,5 @@ test('a service-account token is shown once without JavaScript', async ({ page }
   await expect(account.tokenRow('cron')).toContainText(token.slice(0, 8));
   await expect(account.newTokenPanel()).toHaveCount(0);
   await account.revoke('cron');
-  await expect(page.getByRole('status')).toHaveText(/Token cron revoked/);
+  await expect(notice(page)).toHaveText(/Token cron revoked/);
 });

@@ -2,7 +2,7 @@
 import { expect, test } from '@playwright/test';
 import { LoginPage } from './support/pages';
 import { ADMIN } from './support/env';
-import { BindingsPage, RoleForm, RolesPage, provisionUser } from './support/roles-pages';
+import { BindingsPage, RoleForm, RolesPage, provisionUser, notice } from './support/roles-pages';
 
 const shots = process.env.ROSTER_E2E_SCREENSHOTS;
 
@@ -40,7 +40,7 @@ test('a custom role is created, its matrix edited, then deleted', async ({ page 
     ['Audit log', 'read'],
   ]);
   await form.create();
-  await expect(page.getByRole('status')).toHaveText(new RegExp(`Role ${name} created\\.`));
+  await expect(notice(page)).toHaveText(new RegExp(`Role ${name} created\\.`));
   await expect(page.getByRole('heading', { name, level: 1 })).toBeVisible();
   await expect(form.cell('Users', 'read')).toBeChecked();
   await expect(form.cell('Audit log', 'read')).toBeChecked();
@@ -60,7 +60,7 @@ test('a custom role is created, its matrix edited, then deleted', async ({ page 
   await form.cell('Groups', 'read').check();
   await form.cell('Groups', 'update').check();
   await form.save();
-  await expect(page.getByRole('status')).toHaveText(new RegExp(`Role ${name} saved\\.`));
+  await expect(notice(page)).toHaveText(new RegExp(`Role ${name} saved\\.`));
   await page.reload();
   await expect(form.cell('Groups', 'update')).toBeChecked();
   await expect(form.cell('Audit log', 'read')).not.toBeChecked();
@@ -69,7 +69,7 @@ test('a custom role is created, its matrix edited, then deleted', async ({ page 
 
   await form.delete(name);
   await expect(page).toHaveURL(/\/iam\/roles\?/);
-  await expect(page.getByRole('status')).toHaveText(new RegExp(`Role ${name} deleted\\.`));
+  await expect(notice(page)).toHaveText(new RegExp(`Role ${name} deleted\\.`));
   await expect(roles.row(name)).toHaveCount(0);
 });
 
@@ -79,7 +79,7 @@ test('a role is bound to a user and the binding removed', async ({ page }) => {
   const bindings = new BindingsPage(page);
   await bindings.open();
   await bindings.bind('Viewer', user);
-  await expect(page.getByRole('status')).toHaveText(/Role Viewer bound to the user\./);
+  await expect(notice(page)).toHaveText(/Role Viewer bound to the user\./);
   const row = bindings.row(user, 'Viewer');
   await expect(row).toContainText('User');
   await expect(row.getByRole('link', { name: user })).toHaveAttribute('href', /\/t\/main\/iam\/users\//);
@@ -89,7 +89,7 @@ test('a role is bound to a user and the binding removed', async ({ page }) => {
   await expect(page.getByRole('alert')).toHaveText(/already bound to this user/);
   if (shots) await page.screenshot({ path: `${shots}/bindings.png`, fullPage: true });
   await bindings.remove(user, 'Viewer');
-  await expect(page.getByRole('status')).toHaveText(/Binding removed\./);
+  await expect(notice(page)).toHaveText(/Binding removed\./);
   await expect(bindings.row(user, 'Viewer')).toHaveCount(0);
 });
 

@@ -2,7 +2,7 @@
 import { expect, test } from '@playwright/test';
 import { LoginPage } from './support/pages';
 import { ADMIN } from './support/env';
-import { BindingsPage, ServiceAccountPage, ServiceAccountsPage } from './support/roles-pages';
+import { BindingsPage, ServiceAccountPage, ServiceAccountsPage, notice } from './support/roles-pages';
 
 const shots = process.env.ROSTER_E2E_SCREENSHOTS;
 
@@ -19,11 +19,11 @@ test('a service account gets a role and a token that is shown once, then revoked
   const accounts = new ServiceAccountsPage(page);
   await accounts.open();
   await accounts.create(name, 'Deploys from CI');
-  await expect(page.getByRole('status')).toHaveText(new RegExp(`Service account ${name} created`));
+  await expect(notice(page)).toHaveText(new RegExp(`Service account ${name} created`));
 
   const account = new ServiceAccountPage(page);
   await account.bindRole('Viewer');
-  await expect(page.getByRole('status')).toHaveText(/Role Viewer bound to the service account\./);
+  await expect(notice(page)).toHaveText(/Role Viewer bound to the service account\./);
   await expect(page.getByTestId(`binding-row-${name}-Viewer`)).toBeVisible();
 
   await account.createToken('GitHub Actions', '30');
@@ -48,7 +48,7 @@ test('a service account gets a role and a token that is shown once, then revoked
   expect(await page.content()).not.toContain(token);
 
   await account.revoke('GitHub Actions');
-  await expect(page.getByRole('status')).toHaveText(/Token GitHub Actions revoked/);
+  await expect(notice(page)).toHaveText(/Token GitHub Actions revoked/);
   await expect(account.tokenRow('GitHub Actions')).toHaveCount(0);
 
   await accounts.open();

@@ -37,6 +37,11 @@ async function followLink(page: Page, link: Locator, heading: string) {
   }).toPass({ timeout: 25_000 });
 }
 
+/** The success banner after a form (not the "Loading…" status or the new-token panel). */
+export function notice(page: Page) {
+  return page.getByRole('status').filter({ hasText: /^\s*✓/ });
+}
+
 export class RolesPage {
   constructor(private page: Page, private tenant = 'main') {}
   async open() {
