@@ -1,60 +1,42 @@
 // The end of the seed: "test both SSO and SCIM". An IdP provisions a person and a group over
 // SCIM, the admin gives the group the Viewer role in the UI, and the person signs in through the
 // IdP (a real OpenID provider on loopback) and sees exactly what Viewer allows.
-import { test, expect, request as playwrightRequest } from '@playwright/test';
-import { ADMIN } from './support/env';
-import { LoginPage } from './support/pages';
-import { createIntegrationByCli } from './support/roster';
+import { test, expect } from '@playwright/test';
+import { createIntegration, scim, scimUser, signInAsAdmin, GroupPage, GroupsPage } from './support/iam-pages';
 import { startProvider, TestProvider, CLIENT } from './support/oidc';
+import { notice } from './support/roles-pages';
 
 let provider: TestProvider;
 
-test.beforeAll(async ({ baseURL }) => {
-  provider = await startProvider(baseURL!);
+test.beforeAll(async ({}, testInfo) => {
+  provider = await startProvider(testInfo.project.use.baseURL!);
 });
 
 test.afterAll(async () => {
   await provider?.stop();
 });
 
-test('a person provisioned by SCIM signs in through the IdP and gets what Viewer allows', async ({ page, browser, baseURL }) => {
+test('a person provisioned by SCIM signs in through the IdP and gets what Viewer allows', async ({ page, browser, request }) => {
   const suffix = Date.now().toString(36);
   const person = `carol-${suffix}`;
   const groupName = `Readers ${suffix}`;
   const providerName = `Test IdP ${suffix}`;
 
   // The IdP pushes the person and a group with them in it.
-  const integration = createIntegrationByCli('main', `sso-idp-${suffix}`);
-  const scim = await playwrightRequest.newContext({
-    baseURL: `${baseURL}/api/v1/main/integrations/${integration.id}/scim/v2/`,
-    extraHTTPHeaders: { Authorization: `Bearer ${integration.token}`, 'Content-Type': 'application/scim+json' },
+  const integration = createIntegration(`sso-idp-${suffix}`);
+  const userId = await scimUser(request, integration, person, {
+    name: { givenName: 'Carol', familyName: 'Reader' },
+    displayName: 'Carol Reader',
+    emails: [{ value: `${person}@example.com`, type: 'work', primary: true }],
   });
-  const user = await scim.post('Users', {
-    data: {
-      schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'],
-      userName: person,
-      name: { givenName: 'Carol', familyName: 'Reader' },
-      emails: [{ value: `${person}@example.com`, type: 'work', primary: true }],
-      active: true,
-    },
+  await scim(request, integration, 'POST', '/Groups', {
+    schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'],
+    displayName: groupName,
+    members: [{ value: userId }],
   });
-  expect(user.status()).toBe(201);
-  const userId = (await user.json()).id;
-  const group = await scim.post('Groups', {
-    data: {
-      schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'],
-      displayName: groupName,
-      members: [{ value: userId }],
-    },
-  });
-  expect(group.status()).toBe(201);
-  await scim.dispose();
 
   // The admin connects the IdP for sign-in and gives the group the Viewer role.
-  const login = new LoginPage(page);
-  await login.open();
-  await login.signIn(ADMIN.username, ADMIN.password);
-  await expect(page.getByTestId('signed-in-user')).toHaveText(ADMIN.username);
+  await signInAsAdmin(page);
   await page.goto('/instance/oidc');
   await page.getByLabel('Name', { exact: true }).fill(providerName);
   await page.getByLabel('Issuer URL').fill(provider.issuer);
@@ -62,14 +44,14 @@ test('a person provisioned by SCIM signs in through the IdP and gets what Viewer
   await page.getByLabel('Client secret').fill(CLIENT.secret);
   await page.getByLabel('Match people by').selectOption('email');
   await page.getByRole('button', { name: 'Add provider' }).click();
-  await expect(page.getByRole('status')).toContainText(`Provider ${providerName} added`);
+  await expect(notice(page)).toContainText(`Provider ${providerName} added`);
   await expect(page.getByTestId(`redirect-uri-${providerName}`)).toContainText('/auth/oidc/');
 
-  await page.goto('/t/main/iam/groups');
-  await page.getByRole('link', { name: groupName }).click();
-  await page.getByLabel('Role to attach').selectOption({ label: 'Viewer' });
-  await page.getByRole('button', { name: 'Attach role' }).click();
-  await expect(page.getByRole('status')).toContainText('Viewer');
+  const groups = new GroupsPage(page);
+  await groups.open();
+  await groups.row(groupName).getByRole('link', { name: groupName }).click();
+  await new GroupPage(page).attachRole('Viewer');
+  await expect(new GroupPage(page).roles()).toContainText('Viewer');
 
   // The person signs in through the IdP in a browser of their own.
   const theirs = await browser.newContext();
@@ -93,7 +75,7 @@ test('a person provisioned by SCIM signs in through the IdP and gets what Viewer
 
   // A write crafted by hand, with their session, is refused by the server.
   const crafted = await them.request.post('/api/groups/create', {
-    form: { tenant: 'main', display_name: `Sneaky ${suffix}` },
+    form: { tenant: 'main', name: `Sneaky ${suffix}` },
   });
   expect(crafted.status()).toBe(403);
   await theirs.close();

@@ -58,17 +58,3 @@ export async function startFreshServer(port: number): Promise<FreshServer> {
     },
   };
 }
-
-export interface CliIntegration {
-  id: string;
-  token: string;
-}
-
-/** `roster scim create`: an integration made by an operator at the command line. */
-export function createIntegrationByCli(tenant: string, name: string): CliIntegration {
-  const out = execFileSync(rosterBin(), ['scim', 'create', '--tenant', tenant, '--name', name], {
-    env: { ...process.env, ROSTER_DATABASE_URL: databaseUrl, RUST_LOG: 'warn' },
-  });
-  const json = JSON.parse(out.toString());
-  return { id: json.id, token: json.token };
-}
