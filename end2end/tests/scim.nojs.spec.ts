@@ -23,6 +23,7 @@ test('an integration is created, its token shown once and it is disabled without
   await form.getByRole('button', { name: 'Save' }).click();
   await expect(page.getByText('Give the integration a name of 1 to 100 characters.')).toBeVisible();
   await expect(form.getByLabel('Description')).toHaveValue('kept on error');
+  await page.screenshot({ path: test.info().outputPath('scim-create-form-error-nojs.png'), fullPage: true });
 
   await list.open('main');
   await list.create(name, 'Without JavaScript');
