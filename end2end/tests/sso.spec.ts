@@ -70,7 +70,7 @@ test('a person provisioned by SCIM signs in through the IdP and gets what Viewer
   await expect(them.getByRole('link', { name: groupName })).toBeVisible();
   await expect(them.getByRole('button', { name: /create|add|delete|attach/i })).toHaveCount(0);
   await them.goto('/t/main/iam/users');
-  await expect(them.getByRole('link', { name: person })).toBeVisible();
+  await expect(them.getByTestId(`user-row-${person}`).getByRole('link', { name: 'Carol Reader' })).toBeVisible();
   await expect(them.getByRole('button', { name: /grant|create|delete|remove/i })).toHaveCount(0);
 
   // A write crafted by hand, with their session, is refused by the server.
