@@ -38,6 +38,9 @@ pub struct UserItem {
 pub struct UserList {
     /// What the signed-in user may do here (the page leaves out what they may not).
     pub scope: TenantScope,
+    /// False when the user may enter the tenant but not read its users (the Users page is where
+    /// everyone lands, so it explains instead of answering 403).
+    pub readable: bool,
     pub users: Vec<UserItem>,
     /// Users with access to the tenant (all of them, not only the matches).
     pub total: i64,
@@ -149,7 +152,17 @@ pub async fn list_users(
     before: Option<String>,
 ) -> Result<UserList, ServerFnError> {
     let ctx = ctx();
-    let gate = ctx.enter_tenant_for(&tenant, "USERS", "READ").await?;
+    let gate = ctx.enter_tenant(&tenant).await?;
+    if !gate.permissions.allows("USERS", "READ") {
+        return Ok(UserList {
+            scope: gate.scope(),
+            readable: false,
+            users: Vec::new(),
+            total: 0,
+            prev: None,
+            next: None,
+        });
+    }
     let fail = |e| ctx.fail(e);
     let tenant = gate.tenant.id.clone();
     let mut conn = ctx.state.db.acquire().await.map_err(fail)?;
@@ -178,6 +191,7 @@ pub async fn list_users(
         .map_err(fail)?;
     Ok(UserList {
         scope: gate.scope(),
+        readable: true,
         users,
         total,
         prev,

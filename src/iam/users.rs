@@ -35,7 +35,8 @@ pub async fn grant_access(
                 ),
             )
         })?;
-    let sources = db::directory::access_sources(&mut tx, tenant_id, &[user.id.clone()]).await?;
+    let sources =
+        db::directory::access_sources(&mut tx, tenant_id, std::slice::from_ref(&user.id)).await?;
     if sources.iter().any(|s| s.source == MANUAL) {
         return Err(AppError::Conflict(format!(
             "{} already has access granted by hand.",

@@ -581,6 +581,22 @@ async fn a_viewer_reads_but_every_write_is_refused_with_403() {
 }
 
 #[tokio::test]
+async fn a_member_without_roles_lands_on_the_users_page_and_is_told_why_it_is_empty() {
+    let (app, _) = TestApp::with_admin().await;
+    local_user(&app, "norole", "no role password", Some("main")).await;
+    let cookie = app.sign_in("norole", "no role password").await;
+    let list = data(&app, "/api/users/list", &[("tenant", "main")], &cookie).await;
+    assert_eq!(list["readable"], false);
+    assert_eq!(list["users"], json!([]));
+    let page = app.get("/t/main/iam/users", Some(&cookie)).await;
+    assert_eq!(page.status, 200);
+    assert!(page
+        .body
+        .contains("none of your roles here lets you read its users"));
+    assert!(!page.body.contains("Grant access"));
+}
+
+#[tokio::test]
 async fn an_outsider_gets_404_everywhere() {
     let (app, _) = TestApp::with_admin().await;
     let target = local_user(&app, "target", "target password", Some("main")).await;

@@ -384,9 +384,14 @@ fn MemberTable(
             count(d.group.members)
         ),
         None => format!(
-            "Showing {} of {} members",
+            "Showing {} of {} {}",
             count(shown),
-            count(d.group.members)
+            count(d.group.members),
+            if d.group.members == 1 {
+                "member"
+            } else {
+                "members"
+            }
         ),
     };
     let path = scope.iam_path(&format!("groups/{}", d.group.id));

@@ -209,6 +209,13 @@ fn UserListView(
 
 #[component]
 fn UserTable(list: UserList, scope: TenantScope, q: Option<String>) -> impl IntoView {
+    if !list.readable {
+        return view! {
+            <EmptyState title="You cannot see this tenant's users"
+                body="You may enter this tenant, but none of your roles here lets you read its users. Ask an administrator of this tenant for a role such as Viewer."/>
+        }
+        .into_any();
+    }
     if list.users.is_empty() {
         return match &q {
             Some(q) => view! {
