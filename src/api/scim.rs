@@ -117,7 +117,7 @@ fn page_path(tenant: &str, id: &str) -> String {
 #[cfg(feature = "ssr")]
 mod reveal {
     use super::page_path;
-    use http::header::{HeaderMap, COOKIE};
+    use http::header::HeaderMap;
 
     pub const COOKIE_NAME: &str = "roster_scim_reveal";
     /// The path of [`super::reveal_token`]'s endpoint.
@@ -125,10 +125,7 @@ mod reveal {
     const MAX_AGE_SECONDS: i64 = 600;
 
     fn cookie(value: &str, path: &str, max_age: i64, secure: bool) -> String {
-        let secure = if secure { "; Secure" } else { "" };
-        format!(
-            "{COOKIE_NAME}={value}; Path={path}; HttpOnly; SameSite=Strict; Max-Age={max_age}{secure}"
-        )
+        crate::http::cookies::one_time(COOKIE_NAME, value, path, max_age, secure)
     }
 
     /// `Set-Cookie` values that hand `token` of integration `id` to its page.
@@ -151,14 +148,7 @@ mod reveal {
 
     /// The raw cookie value a request carries, if any.
     pub fn from_headers(headers: &HeaderMap) -> Option<String> {
-        headers
-            .get_all(COOKIE)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(';'))
-            .filter_map(|pair| pair.trim().split_once('='))
-            .find(|(name, value)| *name == COOKIE_NAME && !value.is_empty())
-            .map(|(_, value)| value.to_string())
+        crate::http::cookies::value(headers, COOKIE_NAME)
     }
 
     /// The token in `value` when it is for integration `id`: `(token, rotated)`.

@@ -19,7 +19,7 @@ use {
     crate::clock::rfc3339,
     crate::db::iam::{ServiceAccountRow, TokenRow},
     crate::iam::service_accounts,
-    axum::http::{header, HeaderMap},
+    axum::http::header,
 };
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -98,19 +98,6 @@ fn token_view(t: TokenRow, now: i64) -> TokenView {
     }
 }
 
-#[cfg(feature = "ssr")]
-fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(n, _)| *n == name)
-        .map(|(_, v)| v.to_string())
-        .filter(|v| !v.is_empty())
-}
-
 #[server(endpoint = "service-accounts/list")]
 pub async fn list_service_accounts(tenant: String) -> Result<Vec<AccountSummary>, ServerFnError> {
     let ctx = ctx();
@@ -146,7 +133,7 @@ pub async fn get_service_account(
     let mut new_token = None;
     if let Some(plain) = headers
         .as_ref()
-        .and_then(|h| cookie_value(h, NEW_TOKEN_COOKIE))
+        .and_then(|h| crate::http::cookies::value(h, NEW_TOKEN_COOKIE))
     {
         let hash = hash_token(&plain);
         if let Some(t) = d.tokens.iter().find(|t| t.token_hash == hash) {
@@ -188,10 +175,7 @@ pub async fn get_service_account(
 
 #[cfg(feature = "ssr")]
 fn token_cookie(path: &str, value: &str, max_age: i64, secure: bool) -> String {
-    let secure = if secure { "; Secure" } else { "" };
-    format!(
-        "{NEW_TOKEN_COOKIE}={value}; Path={path}; HttpOnly; SameSite=Strict; Max-Age={max_age}{secure}"
-    )
+    crate::http::cookies::one_time(NEW_TOKEN_COOKIE, value, path, max_age, secure)
 }
 
 #[server(endpoint = "service-accounts/create")]

@@ -2,7 +2,7 @@
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use http::header::{HeaderMap, COOKIE};
+use http::header::HeaderMap;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
@@ -26,15 +26,7 @@ pub fn hash_token(token: &str) -> String {
 
 /// The session token a request carries, if any.
 pub fn token_from_headers(headers: &HeaderMap) -> Option<String> {
-    headers
-        .get_all(COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == COOKIE_NAME)
-        .map(|(_, value)| value.to_string())
-        .filter(|v| !v.is_empty())
+    crate::http::cookies::value(headers, COOKIE_NAME)
 }
 
 /// `Set-Cookie` value that stores `token`.
@@ -68,7 +60,7 @@ mod tests {
     fn the_token_is_found_among_other_cookies() {
         let mut h = HeaderMap::new();
         h.insert(
-            COOKIE,
+            http::header::COOKIE,
             HeaderValue::from_static("theme=dark; roster_session=abc123; x=y"),
         );
         assert_eq!(token_from_headers(&h).as_deref(), Some("abc123"));

@@ -2,6 +2,7 @@
 //! functions), static assets, OpenID Connect sign-in and the health check. Tests build it with [`router`] and call it
 //! in process.
 
+pub mod cookies;
 pub mod guard;
 pub mod health;
 pub mod oidc;

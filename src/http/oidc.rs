@@ -50,18 +50,6 @@ fn to_login(provider_id: &str, failure: Failure, secure: bool) -> Response {
     )
 }
 
-fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(n, _)| *n == name)
-        .map(|(_, v)| v.to_string())
-        .filter(|v| !v.is_empty())
-}
-
 pub async fn start(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -97,7 +85,7 @@ pub async fn callback(
     headers: HeaderMap,
 ) -> Response {
     let secure = state.settings.secure_cookies();
-    let binding = cookie_value(&headers, BINDING_COOKIE);
+    let binding = super::cookies::value(&headers, BINDING_COOKIE);
     let previous = session::token_from_headers(&headers);
     match flow::callback(
         &state.db,
