@@ -90,14 +90,7 @@ pub async fn list_groups(
     )
     .await
     .map_err(fail)?;
-    let prev = page
-        .has_prev
-        .then(|| page.rows.first().map(|r| r.display_name_lower.clone()))
-        .flatten();
-    let next = page
-        .has_next
-        .then(|| page.rows.last().map(|r| r.display_name_lower.clone()))
-        .flatten();
+    let (prev, next) = page.cursors(|r| &r.display_name_lower);
     let total = db::directory::count_groups(&mut conn, &tenant)
         .await
         .map_err(fail)?;
@@ -142,14 +135,7 @@ pub async fn get_group(
     )
     .await
     .map_err(fail)?;
-    let prev = page
-        .has_prev
-        .then(|| page.rows.first().map(|r| r.username_lower.clone()))
-        .flatten();
-    let next = page
-        .has_next
-        .then(|| page.rows.last().map(|r| r.username_lower.clone()))
-        .flatten();
+    let (prev, next) = page.cursors(|r| &r.username_lower);
     let members = user_items(&mut conn, &tenant, page.rows)
         .await
         .map_err(fail)?;

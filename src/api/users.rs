@@ -175,14 +175,7 @@ pub async fn list_users(
     )
     .await
     .map_err(fail)?;
-    let prev = page
-        .has_prev
-        .then(|| page.rows.first().map(|r| r.username_lower.clone()))
-        .flatten();
-    let next = page
-        .has_next
-        .then(|| page.rows.last().map(|r| r.username_lower.clone()))
-        .flatten();
+    let (prev, next) = page.cursors(|r| &r.username_lower);
     let total = db::directory::count_users(&mut conn, &tenant)
         .await
         .map_err(fail)?;

@@ -26,6 +26,19 @@ pub struct KeyPage<T> {
     pub has_next: bool,
 }
 
+impl<T> KeyPage<T> {
+    /// The cursors of the Previous and Next links: the sort key of the first row when there is
+    /// an earlier page, of the last row when there is a later one.
+    pub fn cursors(&self, key: impl Fn(&T) -> &str) -> (Option<String>, Option<String>) {
+        let first = self.rows.first().filter(|_| self.has_prev);
+        let last = self.rows.last().filter(|_| self.has_next);
+        (
+            first.map(|r| key(r).to_string()),
+            last.map(|r| key(r).to_string()),
+        )
+    }
+}
+
 /// A `LIKE` pattern matching `text` anywhere, with the wildcards in it taken literally
 /// (`ESCAPE '\'`). `text` is lower-cased: the columns searched are the `*_lower` ones.
 pub fn contains_pattern(text: &str) -> String {
