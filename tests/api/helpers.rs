@@ -144,13 +144,13 @@ impl TestApp {
         let hash = roster::auth::password::hash(roster::config::Secret::new(password))
             .await
             .unwrap();
-        let id = format!("u-{username}");
+        let id = roster::db::new_id();
         roster::db::users::insert(
             &mut conn,
             &roster::db::users::NewUser {
                 id: &id,
                 username,
-                email: Some(&format!("{username}@example.com")),
+                email: Some(&format!("{username}@local.test")),
                 display_name: None,
                 password_hash: Some(&hash),
                 is_superadmin: false,
@@ -165,6 +165,36 @@ impl TestApp {
                 .unwrap();
         }
         id
+    }
+
+    /// Binds the managed role `role` (Admin, Viewer, SCIMProvisioner) of `tenant` to a user.
+    pub async fn bind_managed_role(&self, tenant: &str, role: &str, user_id: &str) {
+        let mut conn = self.db.acquire().await.unwrap();
+        let r = roster::iam::permissions::ensure_managed_role(&mut conn, tenant, role, self.now())
+            .await
+            .unwrap();
+        roster::iam::bindings::create(
+            &mut conn,
+            tenant,
+            &r.id,
+            roster::iam::bindings::SubjectKind::User,
+            user_id,
+            self.now(),
+        )
+        .await
+        .unwrap();
+    }
+
+    /// A signed-in user with access to `main` and, when given, the managed role `role` there;
+    /// returns the user's id and session cookie.
+    pub async fn member(&self, username: &str, role: Option<&str>) -> (String, String) {
+        let id = self
+            .plain_user(username, "member password", Some("main"))
+            .await;
+        if let Some(role) = role {
+            self.bind_managed_role("main", role, &id).await;
+        }
+        (id, self.sign_in(username, "member password").await)
     }
 
     pub fn now(&self) -> i64 {

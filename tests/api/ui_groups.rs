@@ -3,7 +3,7 @@
 use serde_json::{json, Value};
 
 use crate::helpers::{query_value, TestApp};
-use crate::ui_users::{data, data_call, local_user, outsider, scim_user, viewer};
+use crate::ui_users::{data, data_call, outsider, scim_user, viewer};
 
 async fn create_group(app: &TestApp, cookie: &str, name: &str) -> String {
     let res = app
@@ -136,10 +136,13 @@ async fn a_group_is_created_by_hand_and_a_taken_name_is_refused_beside_the_field
 async fn members_are_added_by_username_or_email_and_removed_bumping_versions() {
     let (app, cookie) = TestApp::with_admin().await;
     let g = create_group(&app, &cookie, "Team").await;
-    let a = local_user(&app, "alice", "alice password", Some("main")).await;
-    local_user(&app, "bob", "bob password", Some("main")).await;
+    let a = app
+        .plain_user("alice", "alice password", Some("main"))
+        .await;
+    app.plain_user("bob", "bob password", Some("main")).await;
     app.create_tenant("other").await;
-    local_user(&app, "carol", "carol password", Some("other")).await;
+    app.plain_user("carol", "carol password", Some("other"))
+        .await;
     let before = versions(&app, &g, &a).await;
 
     let res = app
@@ -264,7 +267,7 @@ async fn members_are_paged_by_username() {
 async fn attaching_viewer_to_a_group_gives_its_members_read_permissions_via_the_group() {
     let (app, cookie) = TestApp::with_admin().await;
     let g = create_group(&app, &cookie, "Engineering").await;
-    let u = local_user(&app, "dev", "dev password", Some("main")).await;
+    let u = app.plain_user("dev", "dev password", Some("main")).await;
     app.post_form(
         "/api/groups/add-member",
         &[("tenant", "main"), ("group", &g), ("login", "dev")],
@@ -352,7 +355,7 @@ async fn attaching_viewer_to_a_group_gives_its_members_read_permissions_via_the_
 async fn deleting_a_group_removes_its_memberships_and_bindings() {
     let (app, cookie) = TestApp::with_admin().await;
     let g = create_group(&app, &cookie, "Temp").await;
-    local_user(&app, "tmp", "tmp password", Some("main")).await;
+    app.plain_user("tmp", "tmp password", Some("main")).await;
     app.post_form(
         "/api/groups/add-member",
         &[("tenant", "main"), ("group", &g), ("login", "tmp")],
@@ -400,7 +403,9 @@ async fn deleting_a_group_removes_its_memberships_and_bindings() {
 async fn a_viewer_gets_403_on_every_group_write_and_sees_no_write_controls() {
     let (app, admin) = TestApp::with_admin().await;
     let g = create_group(&app, &admin, "Readers").await;
-    let member = local_user(&app, "member", "member password", Some("main")).await;
+    let member = app
+        .plain_user("member", "member password", Some("main"))
+        .await;
     app.post_form(
         "/api/groups/add-member",
         &[("tenant", "main"), ("group", &g), ("login", "member")],

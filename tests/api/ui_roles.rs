@@ -2,52 +2,9 @@
 
 use crate::helpers::{query_value, TestApp};
 
-/// A user with a password and access to `main`, bound to the managed role `role` when given;
-/// returns the user's id and session cookie.
-pub async fn member(app: &TestApp, username: &str, role: Option<&str>) -> (String, String) {
-    let id = roster::db::new_id();
-    let hash = roster::auth::password::hash(roster::config::Secret::new("member password"))
-        .await
-        .unwrap();
-    let mut conn = app.db.acquire().await.unwrap();
-    roster::db::users::insert(
-        &mut conn,
-        &roster::db::users::NewUser {
-            id: &id,
-            username,
-            email: Some(&format!("{username}@example.com")),
-            display_name: None,
-            password_hash: Some(&hash),
-            is_superadmin: false,
-        },
-        app.now(),
-    )
-    .await
-    .unwrap();
-    roster::db::tenants::grant_access(&mut conn, "main", &id, app.now())
-        .await
-        .unwrap();
-    if let Some(role) = role {
-        let r = roster::iam::permissions::ensure_managed_role(&mut conn, "main", role, app.now())
-            .await
-            .unwrap();
-        roster::db::iam::insert_binding(&mut conn, "main", &r.id, "user", &id, app.now())
-            .await
-            .unwrap();
-    }
-    drop(conn);
-    let cookie = app.sign_in(username, "member password").await;
-    (id, cookie)
-}
-
 /// A user with a password but no access to `main`.
 pub async fn outsider(app: &TestApp) -> String {
-    let (id, _) = member(app, "outsider", None).await;
-    let mut conn = app.db.acquire().await.unwrap();
-    roster::db::access::remove(&mut conn, "main", &id)
-        .await
-        .unwrap();
-    drop(conn);
+    app.plain_user("outsider", "member password", None).await;
     app.sign_in("outsider", "member password").await
 }
 
@@ -148,7 +105,7 @@ async fn a_custom_role_is_created_edited_and_deleted_with_its_matrix() {
     assert!(permissions_of(&app, &id).await.is_empty());
 
     // Deleting takes its bindings along.
-    let (user_id, _) = member(&app, "carol", None).await;
+    let (user_id, _) = app.member("carol", None).await;
     let mut conn = app.db.acquire().await.unwrap();
     roster::db::iam::insert_binding(&mut conn, "main", &id, "user", &user_id, app.now())
         .await
@@ -280,7 +237,7 @@ async fn managed_roles_are_listed_read_only_and_cannot_be_edited_or_deleted() {
 #[tokio::test]
 async fn bindings_are_created_and_removed_for_users_groups_and_service_accounts() {
     let (app, cookie) = TestApp::with_admin().await;
-    let (user_id, _) = member(&app, "dave", None).await;
+    let (user_id, _) = app.member("dave", None).await;
     let mut conn = app.db.acquire().await.unwrap();
     let viewer =
         roster::iam::permissions::ensure_managed_role(&mut conn, "main", "Viewer", app.now())
@@ -339,7 +296,7 @@ async fn bindings_are_created_and_removed_for_users_groups_and_service_accounts(
             &[
                 ("tenant", "main"),
                 ("role_id", &viewer.id),
-                ("user_login", "DAVE@example.com"),
+                ("user_login", "DAVE@local.test"),
             ],
             Some(&cookie),
         )
@@ -403,7 +360,7 @@ async fn a_viewer_sees_no_write_controls_and_every_write_is_refused_with_403() {
     let (app, admin_cookie) = TestApp::with_admin().await;
     app.get("/t/main/iam/roles", Some(&admin_cookie)).await;
     let viewer = role_id(&app, "Viewer").await.unwrap();
-    let (_, cookie) = member(&app, "vera", Some("Viewer")).await;
+    let (_, cookie) = app.member("vera", Some("Viewer")).await;
     let mut conn = app.db.acquire().await.unwrap();
     let custom =
         roster::iam::permissions::create_custom_role(&mut conn, "main", "Ops", &[], app.now())

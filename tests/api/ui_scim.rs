@@ -89,45 +89,9 @@ fn user_json(username: &str) -> Value {
 
 /// A user with access to `main` and the `Viewer` role there (INTEGRATIONS:READ only), signed in.
 async fn viewer(app: &TestApp) -> String {
-    use roster::iam::{bindings, permissions};
-    let now = app.now();
-    let id = roster::db::new_id();
-    let hash = roster::auth::password::hash(roster::config::Secret::new("viewer password"))
+    app.member("vera", Some(roster::iam::permissions::VIEWER))
         .await
-        .unwrap();
-    let mut conn = app.db.acquire().await.unwrap();
-    roster::db::users::insert(
-        &mut conn,
-        &roster::db::users::NewUser {
-            id: &id,
-            username: "vera",
-            email: None,
-            display_name: None,
-            password_hash: Some(&hash),
-            is_superadmin: false,
-        },
-        now,
-    )
-    .await
-    .unwrap();
-    roster::db::access::grant(&mut conn, "main", &id, "manual", None, now)
-        .await
-        .unwrap();
-    let role = permissions::ensure_managed_role(&mut conn, "main", permissions::VIEWER, now)
-        .await
-        .unwrap();
-    bindings::create(
-        &mut conn,
-        "main",
-        &role.id,
-        bindings::SubjectKind::User,
-        &id,
-        now,
-    )
-    .await
-    .unwrap();
-    drop(conn);
-    app.sign_in("vera", "viewer password").await
+        .1
 }
 
 #[tokio::test]

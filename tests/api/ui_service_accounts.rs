@@ -4,7 +4,7 @@ use axum::body::Body;
 use axum::http::{header, Request};
 
 use crate::helpers::{query_value, TestApp};
-use crate::ui_roles::{member, outsider};
+use crate::ui_roles::outsider;
 
 async fn account_id(app: &TestApp, name: &str) -> Option<String> {
     let mut conn = app.db.acquire().await.unwrap();
@@ -266,7 +266,7 @@ async fn a_viewer_cannot_change_service_accounts_and_an_outsider_cannot_see_them
     let id = create_account(&app, &admin_cookie, "reader").await;
     create_token_with_js(&app, &admin_cookie, &id, "t1").await;
     let token = tokens(&app, &id).await[0].id.clone();
-    let (_, cookie) = member(&app, "vic", Some("Viewer")).await;
+    let (_, cookie) = app.member("vic", Some("Viewer")).await;
 
     let page = app
         .get(&format!("/t/main/iam/service-accounts/{id}"), Some(&cookie))

@@ -4,69 +4,20 @@ use serde_json::{json, Value};
 
 use crate::helpers::{query_value, Integration, TestApp};
 
-/// A user made directly in the database with a password and (optionally) access to `tenant`.
-pub async fn local_user(
-    app: &TestApp,
-    username: &str,
-    password: &str,
-    tenant: Option<&str>,
-) -> String {
-    let mut conn = app.db.acquire().await.unwrap();
-    let hash = roster::auth::password::hash(roster::config::Secret::new(password))
-        .await
-        .unwrap();
-    let id = roster::db::new_id();
-    roster::db::users::insert(
-        &mut conn,
-        &roster::db::users::NewUser {
-            id: &id,
-            username,
-            email: Some(&format!("{username}@local.test")),
-            display_name: None,
-            password_hash: Some(&hash),
-            is_superadmin: false,
-        },
-        app.now(),
-    )
-    .await
-    .unwrap();
-    if let Some(t) = tenant {
-        roster::db::tenants::grant_access(&mut conn, t, &id, app.now())
-            .await
-            .unwrap();
-    }
-    id
-}
-
-/// Binds the managed role `role` of `tenant` to a user.
-pub async fn bind_role(app: &TestApp, tenant: &str, role: &str, user_id: &str) {
-    let mut conn = app.db.acquire().await.unwrap();
-    let r = roster::iam::permissions::ensure_managed_role(&mut conn, tenant, role, app.now())
-        .await
-        .unwrap();
-    roster::iam::bindings::create(
-        &mut conn,
-        tenant,
-        &r.id,
-        roster::iam::bindings::SubjectKind::User,
-        user_id,
-        app.now(),
-    )
-    .await
-    .unwrap();
-}
-
 /// A signed-in user of `main` whose only role there is Viewer.
 pub async fn viewer(app: &TestApp) -> (String, String) {
-    let id = local_user(app, "viewer", "viewer password", Some("main")).await;
-    bind_role(app, "main", "Viewer", &id).await;
+    let id = app
+        .plain_user("viewer", "viewer password", Some("main"))
+        .await;
+    app.bind_managed_role("main", "Viewer", &id).await;
     (id, app.sign_in("viewer", "viewer password").await)
 }
 
 /// A signed-in user without access to `main`.
 pub async fn outsider(app: &TestApp) -> String {
     app.create_tenant("elsewhere").await;
-    local_user(app, "outsider", "outsider password", Some("elsewhere")).await;
+    app.plain_user("outsider", "outsider password", Some("elsewhere"))
+        .await;
     app.sign_in("outsider", "outsider password").await
 }
 
@@ -238,7 +189,8 @@ async fn badges_name_the_provisioning_integration_and_suspended_users() {
     let i = app.integration("main").await;
     scim_user(&app, &i, json!({"userName": "active.one"})).await;
     scim_user(&app, &i, json!({"userName": "gone.one", "active": false})).await;
-    local_user(&app, "by.hand", "by hand password", Some("main")).await;
+    app.plain_user("by.hand", "by hand password", Some("main"))
+        .await;
     let all = list(&app, &cookie, &[]).await;
     let users = all["users"].as_array().unwrap();
     let find = |n: &str| users.iter().find(|u| u["username"] == n).unwrap().clone();
@@ -264,7 +216,7 @@ async fn the_user_page_lists_sources_external_ids_groups_and_permissions() {
         "emails": [{"value": "linus@kernel.test", "type": "work"}]}),
     )
     .await;
-    bind_role(&app, "main", "Viewer", &id).await;
+    app.bind_managed_role("main", "Viewer", &id).await;
     let d = data(
         &app,
         "/api/users/get",
@@ -302,7 +254,7 @@ async fn the_user_page_lists_sources_external_ids_groups_and_permissions() {
 async fn access_is_granted_by_username_or_email_and_removed_again() {
     let (app, cookie) = TestApp::with_admin().await;
     app.create_tenant("other").await;
-    let id = local_user(&app, "mira", "mira password", Some("other")).await;
+    let id = app.plain_user("mira", "mira password", Some("other")).await;
 
     let res = app
         .post_form(
@@ -487,11 +439,13 @@ async fn a_password_set_here_signs_a_scim_user_in_by_username_and_by_any_email()
 #[tokio::test]
 async fn a_tenant_admin_may_not_set_the_password_of_someone_who_can_enter_other_tenants() {
     let (app, _) = TestApp::with_admin().await;
-    let admin_id = local_user(&app, "tenantadmin", "tenant admin password", Some("main")).await;
-    bind_role(&app, "main", "Admin", &admin_id).await;
+    let admin_id = app
+        .plain_user("tenantadmin", "tenant admin password", Some("main"))
+        .await;
+    app.bind_managed_role("main", "Admin", &admin_id).await;
     let cookie = app.sign_in("tenantadmin", "tenant admin password").await;
     app.create_tenant("other").await;
-    let both = local_user(&app, "both", "both password", Some("main")).await;
+    let both = app.plain_user("both", "both password", Some("main")).await;
     {
         let mut conn = app.db.acquire().await.unwrap();
         roster::db::tenants::grant_access(&mut conn, "other", &both, app.now())
@@ -510,7 +464,9 @@ async fn a_tenant_admin_may_not_set_the_password_of_someone_who_can_enter_other_
         )
         .await;
     assert_eq!(res.status, 403);
-    let only_here = local_user(&app, "onlyhere", "only here password", Some("main")).await;
+    let only_here = app
+        .plain_user("onlyhere", "only here password", Some("main"))
+        .await;
     let ok = app
         .post_form(
             "/api/users/password",
@@ -530,7 +486,9 @@ async fn a_tenant_admin_may_not_set_the_password_of_someone_who_can_enter_other_
 async fn a_viewer_reads_but_every_write_is_refused_with_403() {
     let (app, _) = TestApp::with_admin().await;
     let (viewer_id, cookie) = viewer(&app).await;
-    let target = local_user(&app, "target", "target password", Some("main")).await;
+    let target = app
+        .plain_user("target", "target password", Some("main"))
+        .await;
     let listed = list(&app, &cookie, &[]).await;
     assert!(usernames(&listed).contains(&"target".to_string()));
     data(
@@ -583,7 +541,8 @@ async fn a_viewer_reads_but_every_write_is_refused_with_403() {
 #[tokio::test]
 async fn a_member_without_roles_lands_on_the_users_page_and_is_told_why_it_is_empty() {
     let (app, _) = TestApp::with_admin().await;
-    local_user(&app, "norole", "no role password", Some("main")).await;
+    app.plain_user("norole", "no role password", Some("main"))
+        .await;
     let cookie = app.sign_in("norole", "no role password").await;
     let list = data(&app, "/api/users/list", &[("tenant", "main")], &cookie).await;
     assert_eq!(list["readable"], false);
@@ -599,7 +558,9 @@ async fn a_member_without_roles_lands_on_the_users_page_and_is_told_why_it_is_em
 #[tokio::test]
 async fn an_outsider_gets_404_everywhere() {
     let (app, _) = TestApp::with_admin().await;
-    let target = local_user(&app, "target", "target password", Some("main")).await;
+    let target = app
+        .plain_user("target", "target password", Some("main"))
+        .await;
     let cookie = outsider(&app).await;
     for (path, form) in [
         (
