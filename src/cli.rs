@@ -255,6 +255,8 @@ async fn serve(settings: Settings) -> Result<(), CliError> {
     }
     let addr = settings.site_addr;
     let public_url = settings.public_url.clone();
+    let sweeper =
+        crate::auth::housekeeping::spawn(db.clone(), clock.clone(), settings.housekeeping_every);
     let state = AppState::new(db.clone(), settings, clock);
     let app = router(state);
     let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| {
@@ -268,6 +270,9 @@ async fn serve(settings: Settings) -> Result<(), CliError> {
         .with_graceful_shutdown(shutdown_signal())
         .await
         .map_err(|e| CliError(format!("server stopped: {e}")))?;
+    // In-flight requests have finished (graceful shutdown); stop sweeping, then close the pool
+    // so SQLite checkpoints its WAL.
+    sweeper.abort();
     db.close().await;
     Ok(())
 }

@@ -89,6 +89,9 @@ impl Default for SiteSettings {
 }
 
 /// How to make a `ROSTER_SECRET_KEY`, said wherever one is missing or wrong.
+/// Default of `ROSTER_HOUSEKEEPING_SECS`.
+pub const HOUSEKEEPING_SECS_DEFAULT: u64 = 300;
+
 pub const SECRET_KEY_FIX: &str =
     "Set it to 32 random bytes in base64, made once with `openssl rand -base64 32` \
      (or `head -c 32 /dev/urandom | base64`), and keep it with your backups but apart from the database.";
@@ -101,6 +104,9 @@ pub struct Settings {
     pub site_addr: SocketAddr,
     pub site: SiteSettings,
     pub initial_admin: Option<InitialAdmin>,
+    /// `ROSTER_HOUSEKEEPING_SECS`: how often expired sessions, sign-in states and old sign-in
+    /// failures are swept away.
+    pub housekeeping_every: std::time::Duration,
     /// `ROSTER_SECRET_KEY`: encrypts secrets Roster must read back (OpenID client secrets).
     pub secret_key: Option<crate::auth::secret_box::SecretKey>,
 }
@@ -195,6 +201,19 @@ impl Settings {
             }
         };
 
+        let housekeeping_every =
+            match get("ROSTER_HOUSEKEEPING_SECS") {
+                None => std::time::Duration::from_secs(HOUSEKEEPING_SECS_DEFAULT),
+                Some(v) => match v.trim().parse::<u64>() {
+                    Ok(n) if (10..=86_400).contains(&n) => std::time::Duration::from_secs(n),
+                    _ => return Err(SettingError::new(
+                        "ROSTER_HOUSEKEEPING_SECS",
+                        format!("`{v}` is not a number of seconds from 10 to 86400"),
+                        "Use e.g. ROSTER_HOUSEKEEPING_SECS=300 (the default), or leave it unset.",
+                    )),
+                },
+            };
+
         let secret_key = match get("ROSTER_SECRET_KEY") {
             None => None,
             Some(text) => Some(crate::auth::secret_box::SecretKey::parse(&text).map_err(
@@ -208,6 +227,7 @@ impl Settings {
             site_addr,
             site,
             initial_admin,
+            housekeeping_every,
             secret_key,
         })
     }
@@ -318,6 +338,18 @@ mod tests {
     fn an_admin_username_without_password_is_refused() {
         let err = settings(&[("ROSTER_ADMIN_USERNAME", "root")]).unwrap_err();
         assert_eq!(err.setting, "ROSTER_ADMIN_PASSWORD");
+    }
+
+    #[test]
+    fn the_housekeeping_interval_is_seconds_within_bounds() {
+        let s = settings(&[]).unwrap();
+        assert_eq!(s.housekeeping_every.as_secs(), HOUSEKEEPING_SECS_DEFAULT);
+        let s = settings(&[("ROSTER_HOUSEKEEPING_SECS", "60")]).unwrap();
+        assert_eq!(s.housekeeping_every.as_secs(), 60);
+        for bad in ["0", "5", "soon", "100000"] {
+            let err = settings(&[("ROSTER_HOUSEKEEPING_SECS", bad)]).unwrap_err();
+            assert_eq!(err.setting, "ROSTER_HOUSEKEEPING_SECS", "{bad}");
+        }
     }
 
     #[test]

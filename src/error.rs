@@ -19,6 +19,10 @@ pub enum AppError {
     Forbidden(String),
     #[error("Too many failed sign-ins. Try again in {minutes} minutes.")]
     LockedOut { minutes: i64 },
+    /// The database could not take the work in time (writers queued too long, a lock or
+    /// serialization conflict, no connection): nothing was changed; the caller should retry.
+    #[error("Roster is busy right now and changed nothing. Try again in a moment.")]
+    Busy(String),
     #[error("Something went wrong on our side. Try again; if it persists, check the server log.")]
     Internal(String),
 }
@@ -31,6 +35,10 @@ impl AppError {
         }
     }
 
+    pub fn busy(why: impl Into<String>) -> Self {
+        Self::Busy(why.into())
+    }
+
     pub fn status(&self) -> u16 {
         match self {
             Self::Invalid { .. } => 400,
@@ -39,6 +47,7 @@ impl AppError {
             Self::Unauthenticated => 401,
             Self::Forbidden(_) => 403,
             Self::LockedOut { .. } => 429,
+            Self::Busy(_) => 503,
             Self::Internal(_) => 500,
         }
     }
@@ -46,8 +55,47 @@ impl AppError {
 
 impl From<sqlx::Error> for AppError {
     fn from(e: sqlx::Error) -> Self {
+        if is_transient(&e) {
+            tracing::warn!(error = %e, "database busy; the request may be retried");
+            return Self::Busy(e.to_string());
+        }
         tracing::error!(error = %e, "database error");
         Self::Internal(e.to_string())
+    }
+}
+
+/// Errors that say "not now" rather than "wrong": no pool connection in time, SQLite busy or
+/// locked past its busy timeout, PostgreSQL serialization failures, deadlocks and lock
+/// timeouts. The transaction was rolled back; the same request may succeed when retried.
+pub fn is_transient(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed => true,
+        sqlx::Error::Database(db) => match db.code().as_deref() {
+            // SQLite extended result codes: the primary code is the low byte.
+            Some(code) if code.bytes().all(|b| b.is_ascii_digit()) => {
+                let primary = code.parse::<u32>().unwrap_or(0) & 0xff;
+                primary == 5 /* SQLITE_BUSY */ || primary == 6 /* SQLITE_LOCKED */
+            }
+            Some("40001" | "40P01" | "55P03" | "57P03") => true,
+            _ => false,
+        },
+        _ => false,
+    }
+}
+
+/// Turns a unique-constraint violation into the answer the caller gives for it (a form field
+/// error, a SCIM 409 `uniqueness`): the constraint decides, no SELECT before the INSERT.
+pub trait UniqueOr<T> {
+    fn unique_or(self, taken: impl FnOnce() -> AppError) -> AppResult<T>;
+}
+
+impl<T> UniqueOr<T> for Result<T, sqlx::Error> {
+    fn unique_or(self, taken: impl FnOnce() -> AppError) -> AppResult<T> {
+        match self {
+            Ok(v) => Ok(v),
+            Err(e) if is_unique_violation(&e) => Err(taken()),
+            Err(e) => Err(e.into()),
+        }
     }
 }
 
@@ -58,6 +106,24 @@ impl From<sqlx::migrate::MigrateError> for AppError {
 }
 
 pub type AppResult<T> = Result<T, AppError>;
+
+/// How a domain error reads to a SCIM client: a clash is 409 `uniqueness`, a busy database 503
+/// (retried by IdPs), anything unexpected 500 with the detail kept for the server log.
+impl From<AppError> for crate::scim::ScimError {
+    fn from(e: AppError) -> Self {
+        use crate::scim::ScimError;
+        match e {
+            AppError::Conflict(m) => ScimError::Uniqueness(m),
+            AppError::NotFound(m) => ScimError::NotFound(m),
+            AppError::Invalid { message, .. } => ScimError::InvalidValue(message),
+            AppError::Forbidden(m) => ScimError::Forbidden(m),
+            AppError::Busy(m) => ScimError::Unavailable(format!(
+                "the server is busy and changed nothing; retry this request ({m})"
+            )),
+            other => ScimError::Internal(other.to_string()),
+        }
+    }
+}
 
 /// True when `e` is a unique-constraint violation, on either database.
 pub fn is_unique_violation(e: &sqlx::Error) -> bool {

@@ -9,8 +9,7 @@ use {
     super::server::ctx,
     crate::clock::rfc3339,
     crate::db::{self, iam::BindingRow},
-    crate::error::AppError,
-    crate::iam::bindings::{self, SubjectKind},
+    crate::iam::bindings,
 };
 
 /// A binding as lists show it.
@@ -164,63 +163,13 @@ pub async fn create_binding(
     let gate = ctx.enter_tenant_for(&tenant, "BINDINGS", "CREATE").await?;
     let t = gate.tenant.id.clone();
     let state = &ctx.state;
-    let outcome = async {
-        let mut tx = state.db.begin().await?;
-        db::iam::lock_tenant_for_write(&mut tx, &t).await?;
-        let login = user_login.trim();
-        let (kind, subject_id) = if !login.is_empty() {
-            let user = db::users::find_by_login(&mut tx, login)
-                .await?
-                .ok_or_else(|| {
-                    AppError::invalid(
-                        "user_login",
-                        format!("No user with access to this tenant is called {login}."),
-                    )
-                })?;
-            (SubjectKind::User, user.id)
-        } else {
-            let (kind, id) = subject.split_once(':').ok_or_else(|| {
-                AppError::invalid(
-                    "subject",
-                    "Choose who gets the role: a group, a service account or a user.",
-                )
-            })?;
-            (SubjectKind::parse(kind)?, id.to_string())
-        };
-        if role_id.is_empty() {
-            return Err(AppError::invalid("role_id", "Choose a role."));
-        }
-        let role = bindings::create(
-            &mut tx,
-            &t,
-            &role_id,
-            kind,
-            &subject_id,
-            state.clock.as_ref().now_millis(),
-        )
+    let choice = bindings::SubjectChoice {
+        user_login: &user_login,
+        picked: &subject,
+    };
+    let outcome = bindings::bind_chosen(&state.db, state.clock.now_millis(), &t, &role_id, choice)
         .await
-        .map_err(|e| match e {
-            // A user name typed in the text field is reported there.
-            AppError::Invalid {
-                field: "subject_id",
-                ..
-            } if !login.is_empty() => AppError::invalid(
-                "user_login",
-                format!("No user with access to this tenant is called {login}."),
-            ),
-            AppError::Invalid {
-                field: "subject_id",
-                message,
-            } => AppError::invalid("subject", message),
-            e => e,
-        })?;
-        tx.commit().await?;
-        Ok(format!(
-            "Role {role} bound to the {}.",
-            kind.as_str().replace('_', " ")
-        ))
-    }
-    .await;
+        .map(|(role, kind)| format!("Role {role} bound to the {}.", kind.label()));
     ctx.answer_form(
         &back_path(&t, &back),
         outcome,
@@ -241,13 +190,8 @@ pub async fn delete_binding(
     let ctx = ctx();
     let gate = ctx.enter_tenant_for(&tenant, "BINDINGS", "DELETE").await?;
     let t = &gate.tenant.id;
-    let outcome = async {
-        let mut tx = ctx.state.db.begin().await?;
-        db::iam::lock_tenant_for_write(&mut tx, t).await?;
-        bindings::delete(&mut tx, t, &binding).await?;
-        tx.commit().await?;
-        Ok("Binding removed.".to_string())
-    }
-    .await;
+    let outcome = bindings::unbind(&ctx.state.db, t, &binding)
+        .await
+        .map(|()| "Binding removed.".to_string());
     ctx.answer_form(&back_path(t, &back), outcome, &[])
 }

@@ -12,12 +12,8 @@ use {
     super::users::{cursor, user_items, PAGE_SIZE},
     crate::db,
     crate::error::AppError,
-    crate::iam::{self, bindings::SubjectKind, permissions},
+    crate::iam::{self, bindings::SubjectKind},
 };
-
-/// The value of a managed role (Admin, Viewer) in the attach form before the tenant has its copy.
-#[cfg(feature = "ssr")]
-const MANAGED_PREFIX: &str = "managed:";
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GroupItem {
@@ -154,26 +150,14 @@ pub async fn get_group(
         let roles = db::iam::list_roles(&mut conn, &tenant)
             .await
             .map_err(fail)?;
-        // Admin and Viewer are offered even before the tenant's copy exists (made on attach).
-        let mut options: Vec<RoleOption> = [permissions::ADMIN, permissions::VIEWER]
+        roles
             .into_iter()
-            .filter(|m| !roles.iter().any(|r| r.name == *m))
-            .map(|m| RoleOption {
-                id: format!("{MANAGED_PREFIX}{m}"),
-                name: m.to_string(),
+            .filter(|r| !bindings.iter().any(|b| b.role_id == r.id))
+            .map(|r| RoleOption {
+                id: r.id,
+                name: r.name,
             })
-            .collect();
-        options.extend(
-            roles
-                .into_iter()
-                .filter(|r| !bindings.iter().any(|b| b.role_id == r.id))
-                .map(|r| RoleOption {
-                    id: r.id,
-                    name: r.name,
-                }),
-        );
-        options.sort_by_key(|o| o.name.to_lowercase());
-        options
+            .collect()
     } else {
         Vec::new()
     };
@@ -261,25 +245,18 @@ pub async fn attach_role(
     let gate = ctx.enter_tenant_for(&tenant, "BINDINGS", "CREATE").await?;
     let state = &ctx.state;
     let t = gate.tenant.id.clone();
-    let outcome = async {
-        let mut tx = state.db.begin().await?;
-        let now = state.clock.now_millis();
-        let role_id = match role_id.strip_prefix(MANAGED_PREFIX) {
-            Some(m) if m == permissions::ADMIN || m == permissions::VIEWER => {
-                permissions::ensure_managed_role(&mut tx, &t, m, now)
-                    .await?
-                    .id
-            }
-            _ => role_id.clone(),
-        };
-        let role =
-            iam::bindings::create(&mut tx, &t, &role_id, SubjectKind::Group, &group, now).await?;
-        tx.commit().await?;
-        Ok(format!(
-            "Role {role} attached: every member of this group now has its permissions here."
-        ))
-    }
-    .await;
+    let outcome = iam::bindings::bind(
+        &state.db,
+        state.clock.now_millis(),
+        &t,
+        &role_id,
+        SubjectKind::Group,
+        &group,
+    )
+    .await
+    .map(|role| {
+        format!("Role {role} attached: every member of this group now has its permissions here.")
+    });
     ctx.answer_form(&format!("/t/{t}/iam/groups/{group}"), outcome, &[])
 }
 
@@ -294,18 +271,8 @@ pub async fn detach_role(
     let gate = ctx.enter_tenant_for(&tenant, "BINDINGS", "DELETE").await?;
     let state = &ctx.state;
     let t = gate.tenant.id.clone();
-    let outcome = async {
-        let mut tx = state.db.begin().await?;
-        let theirs = iam::bindings::of_subject(&mut tx, &t, SubjectKind::Group, &group).await?;
-        let Some(b) = theirs.into_iter().find(|b| b.id == binding) else {
-            return Err(AppError::NotFound(
-                "That role is not bound to this group (any more).".into(),
-            ));
-        };
-        iam::bindings::delete(&mut tx, &t, &b.id).await?;
-        tx.commit().await?;
-        Ok(format!("Role {} detached from this group.", b.role_name))
-    }
-    .await;
+    let outcome = iam::bindings::detach(&state.db, &t, SubjectKind::Group, &group, &binding)
+        .await
+        .map(|role| format!("Role {role} detached from this group."));
     ctx.answer_form(&format!("/t/{t}/iam/groups/{group}"), outcome, &[])
 }

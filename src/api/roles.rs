@@ -43,7 +43,7 @@ pub async fn list_roles(tenant: String) -> Result<Vec<RoleSummary>, ServerFnErro
     let ctx = ctx();
     let gate = ctx.enter_tenant_for(&tenant, "ROLES", "READ").await?;
     let state = &ctx.state;
-    let rows = roles::list(&state.db, state.clock.as_ref(), &gate.tenant.id)
+    let rows = roles::list(&state.db, &gate.tenant.id)
         .await
         .map_err(|e| ctx.fail(e))?;
     Ok(rows

@@ -48,7 +48,7 @@ pub async fn sign_in(
     let stored_hash = user.as_ref().and_then(|u| u.password_hash.clone());
     let password_ok = password::verify(password_text, stored_hash).await;
 
-    let mut tx = db.begin().await?;
+    let mut tx = db.begin_write().await?;
     let user = match user {
         Some(user) if password_ok => user,
         _ => {

@@ -1,6 +1,7 @@
 //! Who is asking: password hashing, browser sessions, the sign-in flow with its throttle, and
 //! single sign-on with OpenID Connect.
 
+pub mod housekeeping;
 pub mod login;
 pub mod oidc;
 pub mod password;

@@ -6,7 +6,7 @@ use super::scim_filter::{self, Kind, Sql};
 use super::scim_users::{ListError, Page};
 use super::{Arg, Conn};
 use crate::clock::Millis;
-use crate::error::{is_unique_violation, AppError, AppResult};
+use crate::error::{AppError, AppResult, UniqueOr};
 use crate::scim::resource::SortOrder;
 
 #[derive(Debug, Clone)]
@@ -113,11 +113,7 @@ pub async fn insert(conn: &mut Conn, g: &GroupRow) -> AppResult<()> {
     .bind(g.updated_at)
     .execute(&mut *conn)
     .await;
-    match result {
-        Ok(_) => Ok(()),
-        Err(e) if is_unique_violation(&e) => Err(taken(&g.display_name)),
-        Err(e) => Err(e.into()),
-    }
+    result.map(|_| ()).unique_or(|| taken(&g.display_name))
 }
 
 /// Updates name, externalId and stored attributes; bumps the version.
@@ -135,11 +131,7 @@ pub async fn update(conn: &mut Conn, g: &GroupRow, now: Millis) -> AppResult<()>
     .bind(&g.id)
     .execute(&mut *conn)
     .await;
-    match result {
-        Ok(_) => Ok(()),
-        Err(e) if is_unique_violation(&e) => Err(taken(&g.display_name)),
-        Err(e) => Err(e.into()),
-    }
+    result.map(|_| ()).unique_or(|| taken(&g.display_name))
 }
 
 /// Marks a membership change (lastModified and ETag).

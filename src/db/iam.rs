@@ -4,7 +4,15 @@ use sqlx::Row;
 
 use super::Conn;
 use crate::clock::Millis;
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult, UniqueOr};
+
+/// The form error for a role name the tenant already has (the unique index decides).
+pub fn role_name_taken(name: &str) -> AppError {
+    AppError::invalid(
+        "name",
+        format!("A role named “{name}” already exists in this tenant (names are compared without case). Choose another name."),
+    )
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RoleRow {
@@ -41,6 +49,46 @@ pub async fn find_role_by_name(
     Ok(row.as_ref().map(role_from).transpose()?)
 }
 
+/// The managed role `name` of a tenant, found by its managed flag (a custom role never passes
+/// for a managed one).
+pub async fn find_managed_role(
+    conn: &mut Conn,
+    tenant_id: &str,
+    name: &str,
+) -> AppResult<Option<RoleRow>> {
+    let row = sqlx::query(
+        "SELECT id, tenant_id, name, description, managed FROM roles \
+         WHERE tenant_id = $1 AND managed = 1 AND name_lower = $2",
+    )
+    .bind(tenant_id)
+    .bind(name.to_lowercase())
+    .fetch_optional(&mut *conn)
+    .await?;
+    Ok(row.as_ref().map(role_from).transpose()?)
+}
+
+/// Inserts a managed role unless the tenant has one of that name; true when it was inserted
+/// (then its permissions are to be added). Concurrent callers cannot both insert.
+pub async fn insert_managed_role_if_missing(
+    conn: &mut Conn,
+    role: &RoleRow,
+    now: Millis,
+) -> AppResult<bool> {
+    let done = sqlx::query(
+        "INSERT INTO roles (id, tenant_id, name, name_lower, description, managed, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, 1, $6, $6) ON CONFLICT (tenant_id, name_lower) DO NOTHING",
+    )
+    .bind(&role.id)
+    .bind(&role.tenant_id)
+    .bind(&role.name)
+    .bind(role.name.to_lowercase())
+    .bind(&role.description)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
 pub async fn find_role(conn: &mut Conn, tenant_id: &str, id: &str) -> AppResult<Option<RoleRow>> {
     let row = sqlx::query(
         "SELECT id, tenant_id, name, description, managed FROM roles \
@@ -64,14 +112,15 @@ pub async fn list_roles(conn: &mut Conn, tenant_id: &str) -> AppResult<Vec<RoleR
     Ok(rows.iter().map(role_from).collect::<Result<_, _>>()?)
 }
 
-/// Inserts a role and its permissions (`(resource, action)` pairs).
+/// Inserts a role and its permissions (`(resource, action)` pairs). A name the tenant has
+/// already is a field error on `name`.
 pub async fn insert_role(
     conn: &mut Conn,
     role: &RoleRow,
     permissions: &[(&str, &str)],
     now: Millis,
 ) -> AppResult<()> {
-    sqlx::query(
+    let inserted = sqlx::query(
         "INSERT INTO roles (id, tenant_id, name, name_lower, description, managed, created_at, updated_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $7)",
     )
@@ -83,10 +132,20 @@ pub async fn insert_role(
     .bind(super::flag(role.managed))
     .bind(now)
     .execute(&mut *conn)
-    .await?;
+    .await;
+    inserted.unique_or(|| role_name_taken(&role.name))?;
+    add_role_permissions(conn, &role.id, permissions).await
+}
+
+/// Adds `(resource, action)` permissions to a role.
+pub async fn add_role_permissions(
+    conn: &mut Conn,
+    role_id: &str,
+    permissions: &[(&str, &str)],
+) -> AppResult<()> {
     for (resource, action) in permissions {
         sqlx::query("INSERT INTO role_permissions (role_id, resource, action) VALUES ($1, $2, $3)")
-            .bind(&role.id)
+            .bind(role_id)
             .bind(*resource)
             .bind(*action)
             .execute(&mut *conn)
@@ -115,6 +174,8 @@ pub async fn delete_role(conn: &mut Conn, role_id: &str) -> AppResult<()> {
     Ok(())
 }
 
+/// Binds a role to a subject; `None` when that binding exists already (the unique index
+/// decides, so concurrent binders cannot both insert).
 pub async fn insert_binding(
     conn: &mut Conn,
     tenant_id: &str,
@@ -122,9 +183,9 @@ pub async fn insert_binding(
     subject_type: &str,
     subject_id: &str,
     now: Millis,
-) -> AppResult<String> {
+) -> AppResult<Option<String>> {
     let id = super::new_id();
-    sqlx::query(
+    let done = sqlx::query(
         "INSERT INTO bindings (id, tenant_id, role_id, subject_type, subject_id, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6) \
          ON CONFLICT (tenant_id, role_id, subject_type, subject_id) DO NOTHING",
@@ -137,7 +198,7 @@ pub async fn insert_binding(
     .bind(now)
     .execute(&mut *conn)
     .await?;
-    Ok(id)
+    Ok((done.rows_affected() == 1).then_some(id))
 }
 
 pub async fn delete_binding(conn: &mut Conn, tenant_id: &str, id: &str) -> AppResult<bool> {
@@ -227,6 +288,7 @@ pub async fn service_account_grants(
     Ok(rows.iter().map(grant_from).collect::<Result<_, _>>()?)
 }
 
+/// Inserts a service account; a name the tenant has already is a field error on `name`.
 pub async fn insert_service_account(
     conn: &mut Conn,
     id: &str,
@@ -235,7 +297,7 @@ pub async fn insert_service_account(
     description: &str,
     now: Millis,
 ) -> AppResult<()> {
-    sqlx::query(
+    let inserted = sqlx::query(
         "INSERT INTO service_accounts (id, tenant_id, name, description, created_at) \
          VALUES ($1, $2, $3, $4, $5)",
     )
@@ -245,8 +307,13 @@ pub async fn insert_service_account(
     .bind(description)
     .bind(now)
     .execute(&mut *conn)
-    .await?;
-    Ok(())
+    .await;
+    inserted.map(|_| ()).unique_or(|| {
+        AppError::invalid(
+            "name",
+            format!("A service account named {name} already exists in this tenant. Choose another name."),
+        )
+    })
 }
 
 pub async fn delete_service_account(conn: &mut Conn, id: &str) -> AppResult<()> {
@@ -407,26 +474,6 @@ pub async fn list_bindings(
         .map_err(Into::into)
 }
 
-/// Whether the binding (role, subject) exists already.
-pub async fn binding_exists(
-    conn: &mut Conn,
-    tenant_id: &str,
-    role_id: &str,
-    subject_type: &str,
-    subject_id: &str,
-) -> AppResult<bool> {
-    let row = sqlx::query(
-        "SELECT 1 FROM bindings WHERE tenant_id = $1 AND role_id = $2 AND subject_type = $3 AND subject_id = $4",
-    )
-    .bind(tenant_id)
-    .bind(role_id)
-    .bind(subject_type)
-    .bind(subject_id)
-    .fetch_optional(&mut *conn)
-    .await?;
-    Ok(row.is_some())
-}
-
 /// Whether a service account of this tenant has this id.
 pub async fn service_account_exists(conn: &mut Conn, tenant_id: &str, id: &str) -> AppResult<bool> {
     let row = sqlx::query("SELECT 1 FROM service_accounts WHERE tenant_id = $1 AND id = $2")
@@ -475,7 +522,7 @@ pub async fn update_role(
     description: &str,
     now: Millis,
 ) -> AppResult<()> {
-    sqlx::query(
+    let updated = sqlx::query(
         "UPDATE roles SET name = $1, name_lower = $2, description = $3, updated_at = $4 WHERE id = $5",
     )
     .bind(name)
@@ -484,8 +531,8 @@ pub async fn update_role(
     .bind(now)
     .bind(role_id)
     .execute(&mut *conn)
-    .await?;
-    Ok(())
+    .await;
+    updated.map(|_| ()).unique_or(|| role_name_taken(name))
 }
 
 /// Replaces a role's permissions with `permissions`.
@@ -622,20 +669,6 @@ pub async fn find_service_account(
     Ok(row.as_ref().map(service_account_from).transpose()?)
 }
 
-/// Whether the tenant has a service account named `name`.
-pub async fn service_account_name_taken(
-    conn: &mut Conn,
-    tenant_id: &str,
-    name: &str,
-) -> AppResult<bool> {
-    let row = sqlx::query("SELECT 1 FROM service_accounts WHERE tenant_id = $1 AND name = $2")
-        .bind(tenant_id)
-        .bind(name)
-        .fetch_optional(&mut *conn)
-        .await?;
-    Ok(row.is_some())
-}
-
 /// Deletes one token of a service account; false when it has no such token.
 pub async fn delete_token(
     conn: &mut Conn,
@@ -648,16 +681,4 @@ pub async fn delete_token(
         .execute(&mut *conn)
         .await?;
     Ok(done.rows_affected() > 0)
-}
-
-/// Takes the write lock a transaction needs before it reads and then writes the tenant's roles:
-/// on SQLite the transaction holds the database's write lock from here on (waiting its turn
-/// instead of failing when another connection wrote since its first read); on PostgreSQL it
-/// locks the tenant's row, so two first visits do not both create the same role.
-pub async fn lock_tenant_for_write(conn: &mut Conn, tenant_id: &str) -> AppResult<()> {
-    sqlx::query("UPDATE tenants SET name = name WHERE id = $1")
-        .bind(tenant_id)
-        .execute(&mut *conn)
-        .await?;
-    Ok(())
 }

@@ -15,17 +15,24 @@ pub mod tenants;
 pub mod throttle;
 pub mod users;
 
+use std::ops::{Deref, DerefMut};
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::any::AnyPoolOptions;
 use sqlx::AnyConnection;
 use sqlx::{AnyPool, Executor};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 
 pub type Conn = AnyConnection;
 pub type Tx = sqlx::Transaction<'static, sqlx::Any>;
+
+/// How long a write waits for its turn (SQLite: the one writer; PostgreSQL: a pool connection)
+/// before it gives up with [`AppError::Busy`] (503 with `Retry-After` for SCIM clients).
+pub const WRITE_WAIT: Duration = Duration::from_secs(15);
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
@@ -40,6 +47,44 @@ pub enum Backend {
 pub struct Db {
     pool: AnyPool,
     backend: Backend,
+    /// SQLite allows one writer at a time: writers of this process take turns here (fairly, in
+    /// arrival order, without holding a pool connection) instead of polling SQLite's busy
+    /// handler. Absent on PostgreSQL, where row locks and constraints order concurrent writers.
+    writer_turn: Option<Arc<Semaphore>>,
+}
+
+/// A write transaction: on SQLite it holds the writer's turn and SQLite's write lock from its
+/// first statement (`BEGIN IMMEDIATE`), so reading then writing can never fail to upgrade.
+/// Dereferences to the connection, like [`Tx`]. Dropped without [`WriteTx::commit`], it rolls
+/// back.
+pub struct WriteTx {
+    tx: Tx,
+    _turn: Option<OwnedSemaphorePermit>,
+}
+
+impl WriteTx {
+    pub async fn commit(self) -> AppResult<()> {
+        self.tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn rollback(self) -> AppResult<()> {
+        self.tx.rollback().await?;
+        Ok(())
+    }
+}
+
+impl Deref for WriteTx {
+    type Target = Tx;
+    fn deref(&self) -> &Tx {
+        &self.tx
+    }
+}
+
+impl DerefMut for WriteTx {
+    fn deref_mut(&mut self) -> &mut Tx {
+        &mut self.tx
+    }
 }
 
 impl Db {
@@ -47,6 +92,7 @@ impl Db {
     /// machine. Does not migrate: call [`Db::migrate`].
     pub async fn connect(url: &str) -> AppResult<Self> {
         sqlx::any::install_default_drivers();
+        let url = &sqlite_creating_file(url);
         let backend = if url.starts_with("sqlite:") {
             Backend::Sqlite
         } else {
@@ -76,7 +122,12 @@ impl Db {
             Backend::Postgres => options.max_connections((cores * 4).clamp(4, 32)),
         };
         let pool = options.connect(url).await?;
-        Ok(Self { pool, backend })
+        let writer_turn = (backend == Backend::Sqlite).then(|| Arc::new(Semaphore::new(1)));
+        Ok(Self {
+            pool,
+            backend,
+            writer_turn,
+        })
     }
 
     /// Applies the migrations in `migrations/` that have not run yet.
@@ -93,8 +144,31 @@ impl Db {
         self.backend
     }
 
+    /// A transaction for reads only (a consistent snapshot). Anything that writes uses
+    /// [`Db::begin_write`].
     pub async fn begin(&self) -> AppResult<Tx> {
         Ok(self.pool.begin().await?)
+    }
+
+    /// The one way to start a transaction that writes. On SQLite it waits for the writer's turn
+    /// (at most [`WRITE_WAIT`]) and starts with `BEGIN IMMEDIATE`; on PostgreSQL it is a plain
+    /// `BEGIN` and constraints decide between concurrent writers.
+    pub async fn begin_write(&self) -> AppResult<WriteTx> {
+        let turn = match &self.writer_turn {
+            Some(sem) => {
+                let permit = tokio::time::timeout(WRITE_WAIT, sem.clone().acquire_owned())
+                    .await
+                    .map_err(|_| AppError::busy("waited too long for the database's writer"))?
+                    .map_err(|_| AppError::busy("the database is shutting down"))?;
+                Some(permit)
+            }
+            None => None,
+        };
+        let tx = match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.pool.begin().await?,
+        };
+        Ok(WriteTx { tx, _turn: turn })
     }
 
     pub async fn acquire(&self) -> AppResult<sqlx::pool::PoolConnection<sqlx::Any>> {
@@ -109,6 +183,16 @@ impl Db {
     pub async fn close(&self) {
         self.pool.close().await;
     }
+}
+
+/// A SQLite URL without `mode=` opens an existing file only ("unable to open database file"
+/// otherwise); Roster's promise is that the file is created, so `mode=rwc` is added.
+fn sqlite_creating_file(url: &str) -> String {
+    if !url.starts_with("sqlite:") || url.contains(":memory:") || url.contains("mode=") {
+        return url.to_string();
+    }
+    let joiner = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{joiner}mode=rwc")
 }
 
 fn create_sqlite_parent_dir(url: &str) {

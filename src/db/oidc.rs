@@ -5,7 +5,7 @@ use sqlx::Row;
 
 use super::Conn;
 use crate::clock::Millis;
-use crate::error::{is_unique_violation, AppError, AppResult};
+use crate::error::{AppError, AppResult, UniqueOr};
 
 #[derive(Debug, Clone)]
 pub struct ProviderRow {
@@ -56,14 +56,12 @@ pub async fn insert_provider(conn: &mut Conn, p: &ProviderRow) -> AppResult<()> 
     .bind(p.created_at)
     .execute(&mut *conn)
     .await;
-    match result {
-        Ok(_) => Ok(()),
-        Err(e) if is_unique_violation(&e) => Err(AppError::invalid(
+    result.map(|_| ()).unique_or(|| {
+        AppError::invalid(
             "name",
             format!("A provider named `{}` already exists.", p.name),
-        )),
-        Err(e) => Err(e.into()),
-    }
+        )
+    })
 }
 
 pub async fn list_providers(conn: &mut Conn) -> AppResult<Vec<ProviderRow>> {
@@ -211,13 +209,11 @@ pub async fn insert_link(
     .bind(now)
     .execute(&mut *conn)
     .await;
-    match result {
-        Ok(_) => Ok(()),
-        Err(e) if is_unique_violation(&e) => Err(AppError::Conflict(
+    result.map(|_| ()).unique_or(|| {
+        AppError::Conflict(
             "This account is already linked to another identity at this provider.".into(),
-        )),
-        Err(e) => Err(e.into()),
-    }
+        )
+    })
 }
 
 pub async fn touch_link(

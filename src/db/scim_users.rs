@@ -6,7 +6,7 @@ use sqlx::Row;
 use super::scim_filter::{self, Kind, Sql};
 use super::{Arg, Conn};
 use crate::clock::Millis;
-use crate::error::{is_unique_violation, AppError, AppResult};
+use crate::error::{AppError, AppResult, UniqueOr};
 use crate::scim::resource::SortOrder;
 use crate::scim::{AttrPath, Filter, ScimError};
 
@@ -220,13 +220,9 @@ fn username_free(
     result: Result<sqlx::any::AnyQueryResult, sqlx::Error>,
     username: &str,
 ) -> AppResult<()> {
-    match result {
-        Ok(_) => Ok(()),
-        Err(e) if is_unique_violation(&e) => Err(AppError::Conflict(format!(
-            "the userName `{username}` is taken"
-        ))),
-        Err(e) => Err(e.into()),
-    }
+    result
+        .map(|_| ())
+        .unique_or(|| AppError::Conflict(format!("the userName `{username}` is taken")))
 }
 
 async fn replace_emails(conn: &mut Conn, id: &str, emails: &[(String, String)]) -> AppResult<()> {

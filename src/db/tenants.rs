@@ -4,7 +4,7 @@ use sqlx::Row;
 
 use super::Conn;
 use crate::clock::Millis;
-use crate::error::{is_unique_violation, AppError, AppResult};
+use crate::error::{AppError, AppResult, UniqueOr};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TenantRow {
@@ -30,14 +30,9 @@ pub async fn insert(conn: &mut Conn, id: &str, name: &str, now: Millis) -> AppRe
     .bind(now)
     .execute(&mut *conn)
     .await;
-    match result {
-        Ok(_) => Ok(()),
-        Err(e) if is_unique_violation(&e) => Err(AppError::invalid(
-            "id",
-            format!("A tenant with the ID `{id}` already exists."),
-        )),
-        Err(e) => Err(e.into()),
-    }
+    result.map(|_| ()).unique_or(|| {
+        AppError::invalid("id", format!("A tenant with the ID `{id}` already exists."))
+    })
 }
 
 /// Inserts the tenant unless one with this id exists; true when it was created.

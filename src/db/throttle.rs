@@ -70,3 +70,17 @@ pub async fn clear(conn: &mut Conn, login_lower: &str) -> AppResult<()> {
         .await?;
     Ok(())
 }
+
+/// Deletes failures recorded before `failed_before` and lockouts that ended by `now`; returns
+/// how many rows went.
+pub async fn delete_stale(conn: &mut Conn, failed_before: Millis, now: Millis) -> AppResult<u64> {
+    let failures = sqlx::query("DELETE FROM login_failures WHERE failed_at < $1")
+        .bind(failed_before)
+        .execute(&mut *conn)
+        .await?;
+    let lockouts = sqlx::query("DELETE FROM login_lockouts WHERE locked_until <= $1")
+        .bind(now)
+        .execute(&mut *conn)
+        .await?;
+    Ok(failures.rows_affected() + lockouts.rows_affected())
+}

@@ -4,7 +4,7 @@ use sqlx::Row;
 
 use super::Conn;
 use crate::clock::Millis;
-use crate::error::{is_unique_violation, AppError, AppResult};
+use crate::error::{AppError, AppResult, UniqueOr};
 
 #[derive(Debug, Clone)]
 pub struct UserRow {
@@ -59,14 +59,12 @@ pub async fn insert(conn: &mut Conn, user: &NewUser<'_>, now: Millis) -> AppResu
     .bind(now)
     .execute(&mut *conn)
     .await;
-    match result {
-        Ok(_) => Ok(()),
-        Err(e) if is_unique_violation(&e) => Err(AppError::invalid(
+    result.map(|_| ()).unique_or(|| {
+        AppError::invalid(
             "username",
             format!("The username `{}` is taken.", user.username),
-        )),
-        Err(e) => Err(e.into()),
-    }
+        )
+    })
 }
 
 pub async fn count_superadmins(conn: &mut Conn) -> AppResult<i64> {

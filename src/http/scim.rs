@@ -26,6 +26,8 @@ use crate::scim::{registry, ScimError};
 
 /// Largest SCIM request body (advertised as `bulk.maxPayloadSize`).
 pub const MAX_PAYLOAD: usize = 1024 * 1024;
+/// How long a client told 503 should wait before retrying (authentik, Okta and Entra honour it).
+const RETRY_AFTER_SECS: &str = "2";
 /// Request bodies kept in the log are cut at this many bytes.
 const LOG_BODY_MAX: usize = 8 * 1024;
 
@@ -42,6 +44,42 @@ enum Reply {
 }
 
 impl Reply {
+    fn status(&self) -> StatusCode {
+        match self {
+            Reply::Json { status, .. } => *status,
+            Reply::NoContent => StatusCode::NO_CONTENT,
+            Reply::NotModified(_) => StatusCode::NOT_MODIFIED,
+        }
+    }
+
+    fn into_response(self) -> Response {
+        match self {
+            Reply::Json {
+                status,
+                body,
+                etag,
+                location,
+            } => {
+                let mut res = json_response(status, &body);
+                if let Some(e) = etag.and_then(|e| HeaderValue::from_str(&e).ok()) {
+                    res.headers_mut().insert(header::ETAG, e);
+                }
+                if let Some(l) = location.and_then(|l| HeaderValue::from_str(&l).ok()) {
+                    res.headers_mut().insert(header::LOCATION, l);
+                }
+                res
+            }
+            Reply::NoContent => StatusCode::NO_CONTENT.into_response(),
+            Reply::NotModified(e) => {
+                let mut res = StatusCode::NOT_MODIFIED.into_response();
+                if let Ok(e) = HeaderValue::from_str(&etag(&e)) {
+                    res.headers_mut().insert(header::ETAG, e);
+                }
+                res
+            }
+        }
+    }
+
     fn ok(body: Value) -> Self {
         Reply::Json {
             status: StatusCode::OK,
@@ -110,6 +148,12 @@ impl Failure {
             tracing::error!(detail = %d, "SCIM request failed");
         }
         let mut res = json_response(status, &self.body());
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            res.headers_mut().insert(
+                header::RETRY_AFTER,
+                HeaderValue::from_static(RETRY_AFTER_SECS),
+            );
+        }
         if status == StatusCode::UNAUTHORIZED {
             res.headers_mut().insert(
                 header::WWW_AUTHENTICATE,
@@ -284,82 +328,66 @@ pub async fn handle(State(state): State<AppState>, req: Request) -> Response {
         now,
     };
     let query = query_pairs(parts.uri.query());
+    // The whole request is one write transaction: the token check and its last-used time, the
+    // work, and (when it succeeds) its log entry commit together or not at all.
+    let mut tx = match state.db.begin_write().await {
+        Ok(tx) => tx,
+        Err(e) => {
+            let failure = Failure::Scim(e.into());
+            tracing::warn!(path = %path_text, "SCIM request not taken: {}", failure.detail());
+            return failure.into_response(None);
+        }
+    };
     let outcome = if too_large {
-        Err((
-            Failure::Scim(ScimError::PayloadTooLarge(format!(
-                "the request body is larger than {MAX_PAYLOAD} bytes (maxPayloadSize)"
-            ))),
-            None,
-        ))
+        Err(fail(ScimError::PayloadTooLarge(format!(
+            "the request body is larger than {MAX_PAYLOAD} bytes (maxPayloadSize)"
+        ))))
     } else {
-        serve(
-            &state,
-            &scope,
-            &parts.method,
-            &parts.headers,
-            &rest,
-            &query,
-            &bytes,
-        )
-        .await
+        let (method, headers) = (&parts.method, &parts.headers);
+        serve(&mut tx, &scope, method, headers, &rest, &query, &bytes).await
     };
-    let (response, status, detail) = match outcome {
-        Ok(reply) => {
-            let res = match reply {
-                Reply::Json {
-                    status,
-                    body,
-                    etag,
-                    location,
-                } => {
-                    let mut res = json_response(status, &body);
-                    if let Some(e) = etag.and_then(|e| HeaderValue::from_str(&e).ok()) {
-                        res.headers_mut().insert(header::ETAG, e);
-                    }
-                    if let Some(l) = location.and_then(|l| HeaderValue::from_str(&l).ok()) {
-                        res.headers_mut().insert(header::LOCATION, l);
-                    }
-                    res
-                }
-                Reply::NoContent => StatusCode::NO_CONTENT.into_response(),
-                Reply::NotModified(e) => {
-                    let mut res = StatusCode::NOT_MODIFIED.into_response();
-                    if let Ok(e) = HeaderValue::from_str(&etag(&e)) {
-                        res.headers_mut().insert(header::ETAG, e);
-                    }
-                    res
-                }
-            };
-            let status = res.status().as_u16();
-            (res, status, None)
-        }
-        Err((failure, allow)) => {
-            let status = failure.status();
-            let detail = failure.detail();
-            (
-                failure.into_response(allow.as_deref()),
-                status,
-                Some(detail),
-            )
-        }
-    };
-    let entry = db::scim_log::LogEntry {
+    let mut entry = db::scim_log::LogEntry {
         at: now,
         method: parts.method.to_string(),
         path: match parts.uri.query() {
             Some(q) => format!("{path_text}?{q}"),
             None => path_text,
         },
-        status: i64::from(status),
-        duration_ms: started.elapsed().as_millis() as i64,
-        request_body: detail.as_ref().and_then(|_| body_for_log(&bytes)),
-        error_detail: detail,
+        status: 0,
+        duration_ms: 0,
+        request_body: None,
+        error_detail: None,
     };
-    record(&state, &tenant_id, &integration_id, &entry).await;
-    response
+    let (failure, allow) = match outcome {
+        Ok(reply) => {
+            entry.status = i64::from(reply.status().as_u16());
+            entry.duration_ms = started.elapsed().as_millis() as i64;
+            let committed = async {
+                db::scim_log::record(&mut tx, &integration_id, &entry).await?;
+                tx.commit().await
+            }
+            .await;
+            match committed {
+                Ok(()) => return reply.into_response(),
+                Err(e) => (Failure::Scim(e.into()), None),
+            }
+        }
+        Err(failed) => {
+            drop(tx); // rolls back whatever the failed request wrote
+            failed
+        }
+    };
+    entry.status = i64::from(failure.status());
+    entry.duration_ms = started.elapsed().as_millis() as i64;
+    entry.error_detail = Some(failure.detail());
+    entry.request_body = body_for_log(&bytes);
+    record_failure(&state, &tenant_id, &integration_id, &entry).await;
+    failure.into_response(allow.as_deref())
 }
 
-async fn record(
+/// Records a failed request in its own small transaction (the request's was rolled back), when
+/// the integration exists.
+async fn record_failure(
     state: &AppState,
     tenant_id: &str,
     integration_id: &str,
@@ -443,7 +471,7 @@ fn projection(
 }
 
 async fn serve(
-    state: &AppState,
+    conn: &mut db::Conn,
     scope: &Scope,
     method: &Method,
     headers: &HeaderMap,
@@ -451,23 +479,16 @@ async fn serve(
     query: &[(String, String)],
     bytes: &[u8],
 ) -> Outcome {
-    let caller = {
-        let mut conn = state
-            .db
-            .acquire()
-            .await
-            .map_err(|e| fail(ScimError::Internal(e.to_string())))?;
-        let token = bearer(headers);
-        integrations::authenticate(
-            &mut conn,
-            scope.now,
-            &scope.tenant_id,
-            &scope.integration_id,
-            token.as_deref(),
-        )
-        .await
-        .map_err(fail)?
-    };
+    let token = bearer(headers);
+    let caller = integrations::authenticate(
+        conn,
+        scope.now,
+        &scope.tenant_id,
+        &scope.integration_id,
+        token.as_deref(),
+    )
+    .await
+    .map_err(fail)?;
     let rest: Vec<&str> = rest.iter().map(String::as_str).collect();
     let opts = ServiceProviderOptions {
         max_payload_size: MAX_PAYLOAD,
@@ -519,15 +540,7 @@ async fn serve(
         caller.require("GROUPS", "READ").map_err(fail)?;
         let body = json_body(headers, bytes).map_err(|f| (f, None))?;
         let q = ListQuery::from_search_body(&body).map_err(fail)?;
-        let mut tx = state
-            .db
-            .begin()
-            .await
-            .map_err(|e| fail(ScimError::Internal(e.to_string())))?;
-        let list = root_search(&mut tx, scope, &q).await.map_err(fail)?;
-        tx.commit()
-            .await
-            .map_err(|e| fail(ScimError::Internal(e.to_string())))?;
+        let list = root_search(conn, scope, &q).await.map_err(fail)?;
         return Ok(Reply::ok(list));
     }
     let kind = match rest.first() {
@@ -569,13 +582,8 @@ async fn serve(
     let body = body.unwrap_or(Value::Null);
     let if_match = header_str(headers, header::IF_MATCH);
     let if_none_match = header_str(headers, header::IF_NONE_MATCH);
-    let mut tx = state
-        .db
-        .begin()
-        .await
-        .map_err(|e| fail(ScimError::Internal(e.to_string())))?;
-    let reply = run(
-        &mut tx,
+    run(
+        conn,
         scope,
         kind,
         op,
@@ -586,11 +594,7 @@ async fn serve(
         if_none_match,
     )
     .await
-    .map_err(fail)?;
-    tx.commit()
-        .await
-        .map_err(|e| fail(ScimError::Internal(e.to_string())))?;
-    Ok(reply)
+    .map_err(fail)
 }
 
 /// `POST /.search` (RFC 7644 §3.4.3): Users, then Groups, paged as one list. A resource type

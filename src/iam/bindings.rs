@@ -3,7 +3,7 @@
 //! user page all call it.
 
 use crate::clock::Millis;
-use crate::db::{self, iam::BindingRow, Conn};
+use crate::db::{self, iam::BindingRow, Conn, Db};
 use crate::error::{AppError, AppResult};
 
 /// Who a binding is for.
@@ -21,6 +21,15 @@ impl SubjectKind {
             SubjectKind::User => "user",
             SubjectKind::Group => "group",
             SubjectKind::ServiceAccount => "service_account",
+        }
+    }
+
+    /// As people read it: `user`, `group`, `service account`.
+    pub fn label(self) -> &'static str {
+        match self {
+            SubjectKind::User => "user",
+            SubjectKind::Group => "group",
+            SubjectKind::ServiceAccount => "service account",
         }
     }
 
@@ -86,15 +95,118 @@ pub async fn create(
             },
         ));
     }
-    if db::iam::binding_exists(conn, tenant_id, &role.id, kind.as_str(), subject_id).await? {
+    let inserted =
+        db::iam::insert_binding(conn, tenant_id, &role.id, kind.as_str(), subject_id, now).await?;
+    if inserted.is_none() {
         return Err(AppError::Conflict(format!(
             "The role {} is already bound to this {}.",
             role.name,
-            kind.as_str().replace('_', " ")
+            kind.label()
         )));
     }
-    db::iam::insert_binding(conn, tenant_id, &role.id, kind.as_str(), subject_id, now).await?;
     Ok(role.name)
+}
+
+/// Who a form names as the subject of a new binding: a user typed by username or email (wins
+/// when given), or a `kind:id` picked from the list.
+pub struct SubjectChoice<'a> {
+    pub user_login: &'a str,
+    pub picked: &'a str,
+}
+
+/// Binds `role_id` to the subject a form chose, in one write transaction; answers the role's
+/// name and the subject's kind. Errors name the form field to mark (`user_login`, `subject`,
+/// `role_id`).
+pub async fn bind_chosen(
+    db: &Db,
+    now: Millis,
+    tenant_id: &str,
+    role_id: &str,
+    choice: SubjectChoice<'_>,
+) -> AppResult<(String, SubjectKind)> {
+    if role_id.is_empty() {
+        return Err(AppError::invalid("role_id", "Choose a role."));
+    }
+    let login = choice.user_login.trim();
+    let no_such_login = || {
+        AppError::invalid(
+            "user_login",
+            format!("No user with access to this tenant is called {login}."),
+        )
+    };
+    let mut tx = db.begin_write().await?;
+    let (kind, subject_id) = if !login.is_empty() {
+        let user = db::users::find_by_login(&mut tx, login)
+            .await?
+            .ok_or_else(no_such_login)?;
+        (SubjectKind::User, user.id)
+    } else {
+        let (kind, id) = choice.picked.split_once(':').ok_or_else(|| {
+            AppError::invalid(
+                "subject",
+                "Choose who gets the role: a group, a service account or a user.",
+            )
+        })?;
+        (SubjectKind::parse(kind)?, id.to_string())
+    };
+    let role = create(&mut tx, tenant_id, role_id, kind, &subject_id, now)
+        .await
+        .map_err(|e| match e {
+            AppError::Invalid {
+                field: "subject_id",
+                ..
+            } if !login.is_empty() => no_such_login(),
+            AppError::Invalid {
+                field: "subject_id",
+                message,
+            } => AppError::invalid("subject", message),
+            e => e,
+        })?;
+    tx.commit().await?;
+    Ok((role, kind))
+}
+
+/// Binds `role_id` to one subject in its own write transaction; answers the role's name.
+pub async fn bind(
+    db: &Db,
+    now: Millis,
+    tenant_id: &str,
+    role_id: &str,
+    kind: SubjectKind,
+    subject_id: &str,
+) -> AppResult<String> {
+    let mut tx = db.begin_write().await?;
+    let role = create(&mut tx, tenant_id, role_id, kind, subject_id, now).await?;
+    tx.commit().await?;
+    Ok(role)
+}
+
+/// Deletes a binding of the tenant in its own write transaction.
+pub async fn unbind(db: &Db, tenant_id: &str, binding_id: &str) -> AppResult<()> {
+    let mut tx = db.begin_write().await?;
+    delete(&mut tx, tenant_id, binding_id).await?;
+    tx.commit().await
+}
+
+/// Deletes one binding of one subject (the group page's "Detach"); answers the role's name.
+pub async fn detach(
+    db: &Db,
+    tenant_id: &str,
+    kind: SubjectKind,
+    subject_id: &str,
+    binding_id: &str,
+) -> AppResult<String> {
+    let mut tx = db.begin_write().await?;
+    let theirs = of_subject(&mut tx, tenant_id, kind, subject_id).await?;
+    let Some(b) = theirs.into_iter().find(|b| b.id == binding_id) else {
+        return Err(AppError::NotFound(format!(
+            "That role is not bound to this {} (any more).",
+            kind.label()
+        )));
+    };
+    delete(&mut tx, tenant_id, &b.id).await?;
+    tx.commit().await?;
+    Ok(b.role_name)
 }
 
 /// Deletes a binding of the tenant; 404 when there is none with this id.

@@ -42,7 +42,7 @@ pub async fn create(
         created_at: now,
         updated_at: now,
     };
-    let mut tx = db.begin().await?;
+    let mut tx = db.begin_write().await?;
     match db::groups::insert(&mut tx, &row).await {
         Ok(()) => {}
         Err(AppError::Conflict(_)) => {
@@ -65,7 +65,7 @@ async fn require(conn: &mut db::Conn, tenant_id: &str, group_id: &str) -> AppRes
 
 /// Deletes a group with its memberships and the bindings that named it. Answers its name.
 pub async fn delete(db: &Db, tenant_id: &str, group_id: &str) -> AppResult<String> {
-    let mut tx = db.begin().await?;
+    let mut tx = db.begin_write().await?;
     let group = require(&mut tx, tenant_id, group_id).await?;
     db::iam::delete_bindings_of(&mut tx, tenant_id, "group", group_id).await?;
     db::groups::delete(&mut tx, tenant_id, group_id).await?;
@@ -88,7 +88,7 @@ pub async fn add_member(
             "Enter a username or an email address.",
         ));
     }
-    let mut tx = db.begin().await?;
+    let mut tx = db.begin_write().await?;
     let group = require(&mut tx, tenant_id, group_id).await?;
     let user = db::users::find_by_login(&mut tx, login).await?;
     let user = match user {
@@ -128,7 +128,7 @@ pub async fn remove_member(
     group_id: &str,
     user_id: &str,
 ) -> AppResult<String> {
-    let mut tx = db.begin().await?;
+    let mut tx = db.begin_write().await?;
     let group = require(&mut tx, tenant_id, group_id).await?;
     if !db::directory::is_member(&mut tx, group_id, user_id).await? {
         return Err(AppError::NotFound(

@@ -5,22 +5,21 @@ use crate::clock::Clock;
 use crate::config::Secret;
 use crate::db::{self, users::NewUser, users::UserRow, Db};
 use crate::error::{AppError, AppResult};
+use crate::iam::permissions;
 use crate::model;
 
 pub const DEFAULT_TENANT_ID: &str = "main";
 pub const DEFAULT_TENANT_NAME: &str = "Main";
 
-/// Makes sure the default tenant exists; a fresh install has exactly `main`.
+/// Makes sure the default tenant exists with its managed roles; a fresh install has exactly
+/// `main`. Safe when several replicas start at once.
 pub async fn ensure_default_tenant(db: &Db, clock: &dyn Clock) -> AppResult<()> {
-    let mut conn = db.acquire().await?;
-    db::tenants::insert_if_missing(
-        &mut conn,
-        DEFAULT_TENANT_ID,
-        DEFAULT_TENANT_NAME,
-        clock.now_millis(),
-    )
-    .await?;
-    Ok(())
+    let now = clock.now_millis();
+    let mut tx = db.begin_write().await?;
+    if db::tenants::insert_if_missing(&mut tx, DEFAULT_TENANT_ID, DEFAULT_TENANT_NAME, now).await? {
+        permissions::create_birth_roles(&mut tx, DEFAULT_TENANT_ID, now).await?;
+    }
+    tx.commit().await
 }
 
 pub async fn needs_setup(db: &Db) -> AppResult<bool> {
@@ -54,7 +53,7 @@ pub async fn create_superadmin(
 ) -> AppResult<UserRow> {
     check_new_admin(&admin)?;
     let hash = password::hash(admin.password.clone()).await?;
-    let mut tx = db.begin().await?;
+    let mut tx = db.begin_write().await?;
     if only_if_first && db::users::count_superadmins(&mut tx).await? > 0 {
         return Err(AppError::Conflict(
             "Setup is already done: a superadmin exists. Sign in instead.".into(),

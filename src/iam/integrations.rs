@@ -20,6 +20,8 @@ use crate::scim::ScimError;
 pub const ID_LEN: usize = 21;
 /// Random bytes in a Secret Token: 150 bytes are 200 URL-safe base64 characters.
 const TOKEN_BYTES: usize = 150;
+/// A token's "last used" time is kept to this precision (one minute).
+const LAST_USED_RESOLUTION_MILLIS: Millis = 60_000;
 /// Characters of a token kept in clear to recognise it.
 const PREFIX_LEN: usize = 8;
 
@@ -82,7 +84,7 @@ pub async fn create(
         ));
     }
     let now = clock.now_millis();
-    let mut tx = db.begin().await?;
+    let mut tx = db.begin_write().await?;
     if db::tenants::find(&mut tx, tenant_id).await?.is_none() {
         return Err(AppError::NotFound(format!(
             "There is no tenant `{tenant_id}`."
@@ -141,7 +143,7 @@ pub async fn set_enabled(
     id: &str,
     enabled: bool,
 ) -> AppResult<IntegrationRow> {
-    let mut tx = db.begin().await?;
+    let mut tx = db.begin_write().await?;
     require(&mut tx, tenant_id, id).await?;
     db::scim_integrations::set_enabled(&mut tx, tenant_id, id, enabled, clock.now_millis()).await?;
     let row = require(&mut tx, tenant_id, id).await?;
@@ -152,7 +154,7 @@ pub async fn set_enabled(
 /// Deletes the integration and its service account (revoking the token). The users and groups it
 /// provisioned stay.
 pub async fn delete(db: &Db, tenant_id: &str, id: &str) -> AppResult<()> {
-    let mut tx = db.begin().await?;
+    let mut tx = db.begin_write().await?;
     let row = require(&mut tx, tenant_id, id).await?;
     db::scim_integrations::delete(&mut tx, tenant_id, id).await?;
     db::iam::delete_bindings_of(
@@ -177,7 +179,7 @@ pub async fn rotate(
     grace_millis: Option<i64>,
 ) -> AppResult<String> {
     let now = clock.now_millis();
-    let mut tx = db.begin().await?;
+    let mut tx = db.begin_write().await?;
     let row = require(&mut tx, tenant_id, id).await?;
     let until = grace_millis.filter(|g| *g > 0).map(|g| now + g);
     db::iam::expire_tokens(&mut tx, &row.service_account_id, until).await?;
@@ -228,7 +230,7 @@ pub async fn details(
             ))
         })?;
     let provisioner_role_id =
-        db::iam::find_role_by_name(&mut conn, tenant_id, permissions::SCIM_PROVISIONER)
+        db::iam::find_managed_role(&mut conn, tenant_id, permissions::SCIM_PROVISIONER)
             .await?
             .map(|r| r.id);
     let log = db::scim_log::list_where(&mut conn, id, failed_only, limit).await?;
@@ -279,7 +281,7 @@ pub async fn authenticate(
     integration_id: &str,
     bearer: Option<&str>,
 ) -> Result<Caller, ScimError> {
-    let internal = |e: AppError| ScimError::Internal(e.to_string());
+    let internal = ScimError::from;
     let integration = db::scim_integrations::find(conn, tenant_id, integration_id)
         .await
         .map_err(internal)?
@@ -314,9 +316,16 @@ pub async fn authenticate(
             "this SCIM integration is disabled; enable it in Roster to resume provisioning".into(),
         ));
     }
-    db::iam::mark_token_used(conn, &token.id, now)
-        .await
-        .map_err(internal)?;
+    // Recorded to the minute: a fresh stamp is not rewritten, so parallel requests of one
+    // integration do not all queue on its token's row.
+    if token
+        .last_used_at
+        .is_none_or(|used| now - used >= LAST_USED_RESOLUTION_MILLIS)
+    {
+        db::iam::mark_token_used(conn, &token.id, now)
+            .await
+            .map_err(internal)?;
+    }
     let permissions = permissions::effective(
         conn,
         tenant_id,

@@ -3,7 +3,7 @@
 
 use crate::clock::Millis;
 use crate::db::{self, iam::RoleRow, Conn};
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 
 pub const RESOURCES: [&str; 7] = [
     "USERS",
@@ -149,30 +149,61 @@ pub fn managed_permissions(name: &str) -> Vec<(&'static str, &'static str)> {
     }
 }
 
-/// Finds the managed role `name` of a tenant, creating it when missing.
+/// The managed roles, in the order they are listed. No custom role may take one of these names
+/// (compared without case), so a name always means the same role.
+pub const MANAGED_ROLES: [&str; 3] = [ADMIN, VIEWER, SCIM_PROVISIONER];
+
+/// Whether `name` is (case aside) the name of a managed role.
+pub fn is_managed_name(name: &str) -> bool {
+    MANAGED_ROLES
+        .iter()
+        .any(|m| m.eq_ignore_ascii_case(name.trim()))
+}
+
+fn managed_description(name: &str) -> &'static str {
+    match name {
+        ADMIN => "Everything in this tenant.",
+        VIEWER => "Read everything in this tenant.",
+        _ => "What a SCIM integration needs to provision users and groups.",
+    }
+}
+
+/// The managed roles every tenant has from its birth: Admin and Viewer. Called in the
+/// transaction that creates the tenant (and by migration 0004 for tenants made before).
+pub async fn create_birth_roles(conn: &mut Conn, tenant_id: &str, now: Millis) -> AppResult<()> {
+    for name in [ADMIN, VIEWER] {
+        ensure_managed_role(conn, tenant_id, name, now).await?;
+    }
+    Ok(())
+}
+
+/// The managed role `name` of a tenant, created when missing (`SCIMProvisioner` with the first
+/// integration). Safe under concurrency: the unique index on the name decides who inserts, and
+/// the role is then read by its managed flag.
 pub async fn ensure_managed_role(
     conn: &mut Conn,
     tenant_id: &str,
     name: &str,
     now: Millis,
 ) -> AppResult<RoleRow> {
-    if let Some(r) = db::iam::find_role_by_name(conn, tenant_id, name).await? {
-        return Ok(r);
-    }
     let role = RoleRow {
         id: db::new_id(),
         tenant_id: tenant_id.into(),
         name: name.into(),
-        description: match name {
-            ADMIN => "Everything in this tenant.",
-            VIEWER => "Read everything in this tenant.",
-            _ => "What a SCIM integration needs to provision users and groups.",
-        }
-        .into(),
+        description: managed_description(name).into(),
         managed: true,
     };
-    db::iam::insert_role(conn, &role, &managed_permissions(name), now).await?;
-    Ok(role)
+    if db::iam::insert_managed_role_if_missing(conn, &role, now).await? {
+        db::iam::add_role_permissions(conn, &role.id, &managed_permissions(name)).await?;
+        return Ok(role);
+    }
+    db::iam::find_managed_role(conn, tenant_id, name)
+        .await?
+        .ok_or_else(|| {
+            AppError::Internal(format!(
+                "tenant `{tenant_id}` has a custom role named like the managed role {name}"
+            ))
+        })
 }
 
 /// Creates a custom role (tests and the admin UI).

@@ -1,6 +1,5 @@
 //! Custom roles and their resource × action matrix: the rules for creating, editing and deleting
-//! them (names unique per tenant, managed roles untouchable), and the list that makes sure the
-//! tenant's managed roles exist.
+//! them (names unique per tenant and never a managed role's name, managed roles untouchable).
 
 use crate::clock::Clock;
 use crate::db::{self, iam::RoleRow, Db};
@@ -18,30 +17,11 @@ pub struct RoleDetail {
     pub bindings: i64,
 }
 
-/// Every role of the tenant with its number of bindings; creates the managed `Admin` and
-/// `Viewer` roles first when the tenant lacks them (`SCIMProvisioner` comes with integrations).
-pub async fn list(db: &Db, clock: &dyn Clock, tenant_id: &str) -> AppResult<Vec<(RoleRow, i64)>> {
-    let mut conn = db.acquire().await?;
-    let roles = db::iam::list_roles_with_binding_counts(&mut conn, tenant_id).await?;
-    let has = |name: &str| roles.iter().any(|(r, _)| r.managed && r.name == name);
-    if has(permissions::ADMIN) && has(permissions::VIEWER) {
-        return Ok(roles);
-    }
-    drop(conn);
-    ensure_defaults(db, clock, tenant_id).await?;
+/// Every role of the tenant with its number of bindings (the managed ones first). A read: the
+/// managed roles exist from the tenant's birth.
+pub async fn list(db: &Db, tenant_id: &str) -> AppResult<Vec<(RoleRow, i64)>> {
     let mut conn = db.acquire().await?;
     db::iam::list_roles_with_binding_counts(&mut conn, tenant_id).await
-}
-
-async fn ensure_defaults(db: &Db, clock: &dyn Clock, tenant_id: &str) -> AppResult<()> {
-    let now = clock.now_millis();
-    let mut tx = db.begin().await?;
-    db::iam::lock_tenant_for_write(&mut tx, tenant_id).await?;
-    for name in [permissions::ADMIN, permissions::VIEWER] {
-        permissions::ensure_managed_role(&mut tx, tenant_id, name, now).await?;
-    }
-    tx.commit().await?;
-    Ok(())
 }
 
 fn not_found() -> AppError {
@@ -95,6 +75,12 @@ fn check_fields(name: &str, description: &str) -> AppResult<()> {
             format!("Use at most {NAME_MAX} characters for the name."),
         ));
     }
+    if permissions::is_managed_name(name) {
+        return Err(AppError::invalid(
+            "name",
+            format!("“{name}” is the name of a managed role. Choose another name."),
+        ));
+    }
     if description.chars().count() > DESCRIPTION_MAX {
         return Err(AppError::invalid(
             "description",
@@ -102,13 +88,6 @@ fn check_fields(name: &str, description: &str) -> AppResult<()> {
         ));
     }
     Ok(())
-}
-
-fn name_taken(name: &str) -> AppError {
-    AppError::invalid(
-        "name",
-        format!("A role named “{name}” already exists in this tenant (names are compared without case). Choose another name."),
-    )
 }
 
 fn managed_refused(role: &RoleRow, verb: &str) -> AppError {
@@ -131,14 +110,7 @@ pub async fn create(
     check_fields(name, description)?;
     let perms = parse_permissions(perms)?;
     let now = clock.now_millis();
-    let mut tx = db.begin().await?;
-    db::iam::lock_tenant_for_write(&mut tx, tenant_id).await?;
-    if db::iam::find_role_by_name(&mut tx, tenant_id, name)
-        .await?
-        .is_some()
-    {
-        return Err(name_taken(name));
-    }
+    let mut tx = db.begin_write().await?;
     let role = RoleRow {
         id: db::new_id(),
         tenant_id: tenant_id.into(),
@@ -164,8 +136,7 @@ pub async fn update(
 ) -> AppResult<RoleRow> {
     let (name, description) = (name.trim(), description.trim());
     let now = clock.now_millis();
-    let mut tx = db.begin().await?;
-    db::iam::lock_tenant_for_write(&mut tx, tenant_id).await?;
+    let mut tx = db.begin_write().await?;
     let role = db::iam::find_role(&mut tx, tenant_id, role_id)
         .await?
         .ok_or_else(not_found)?;
@@ -174,11 +145,6 @@ pub async fn update(
     }
     check_fields(name, description)?;
     let perms = parse_permissions(perms)?;
-    if let Some(other) = db::iam::find_role_by_name(&mut tx, tenant_id, name).await? {
-        if other.id != role.id {
-            return Err(name_taken(name));
-        }
-    }
     db::iam::update_role(&mut tx, &role.id, name, description, now).await?;
     db::iam::set_role_permissions(&mut tx, &role.id, &perms).await?;
     tx.commit().await?;
@@ -192,8 +158,7 @@ pub async fn update(
 /// Deletes a custom role and the bindings that give it; returns its name and how many bindings
 /// went with it. Managed roles are refused (403).
 pub async fn delete(db: &Db, tenant_id: &str, role_id: &str) -> AppResult<(String, u64)> {
-    let mut tx = db.begin().await?;
-    db::iam::lock_tenant_for_write(&mut tx, tenant_id).await?;
+    let mut tx = db.begin_write().await?;
     let role = db::iam::find_role(&mut tx, tenant_id, role_id)
         .await?
         .ok_or_else(not_found)?;

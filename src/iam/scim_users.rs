@@ -41,13 +41,7 @@ pub struct Scope {
 }
 
 pub fn scim_err(e: AppError) -> ScimError {
-    match e {
-        AppError::Conflict(m) => ScimError::Uniqueness(m),
-        AppError::NotFound(m) => ScimError::NotFound(m),
-        AppError::Invalid { message, .. } => ScimError::InvalidValue(message),
-        AppError::Forbidden(m) => ScimError::Forbidden(m),
-        other => ScimError::Internal(other.to_string()),
-    }
+    e.into()
 }
 
 impl From<ListError> for ScimError {

@@ -109,14 +109,7 @@ pub async fn create(
         ));
     }
     let now = clock.now_millis();
-    let mut tx = db.begin().await?;
-    db::iam::lock_tenant_for_write(&mut tx, tenant_id).await?;
-    if db::iam::service_account_name_taken(&mut tx, tenant_id, name).await? {
-        return Err(AppError::invalid(
-            "name",
-            format!("A service account named {name} already exists in this tenant. Choose another name."),
-        ));
-    }
+    let mut tx = db.begin_write().await?;
     let id = db::new_id();
     db::iam::insert_service_account(&mut tx, &id, tenant_id, name, description, now).await?;
     let account = db::iam::find_service_account(&mut tx, tenant_id, &id)
@@ -129,8 +122,7 @@ pub async fn create(
 /// Deletes a service account with its bindings and tokens; returns its name. An account owned
 /// by a SCIM integration is refused: deleting the integration removes it.
 pub async fn delete(db: &Db, tenant_id: &str, id: &str) -> AppResult<String> {
-    let mut tx = db.begin().await?;
-    db::iam::lock_tenant_for_write(&mut tx, tenant_id).await?;
+    let mut tx = db.begin_write().await?;
     let account = db::iam::find_service_account(&mut tx, tenant_id, id)
         .await?
         .ok_or_else(not_found)?;
@@ -187,8 +179,7 @@ pub async fn create_token(
     }
     let now = clock.now_millis();
     let expires_at = parse_expiry(expires_days, now)?;
-    let mut tx = db.begin().await?;
-    db::iam::lock_tenant_for_write(&mut tx, tenant_id).await?;
+    let mut tx = db.begin_write().await?;
     let account = db::iam::find_service_account(&mut tx, tenant_id, account_id)
         .await?
         .ok_or_else(not_found)?;
@@ -206,8 +197,7 @@ pub async fn revoke_token(
     account_id: &str,
     token_id: &str,
 ) -> AppResult<String> {
-    let mut tx = db.begin().await?;
-    db::iam::lock_tenant_for_write(&mut tx, tenant_id).await?;
+    let mut tx = db.begin_write().await?;
     let account = db::iam::find_service_account(&mut tx, tenant_id, account_id)
         .await?
         .ok_or_else(not_found)?;

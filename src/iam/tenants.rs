@@ -1,8 +1,10 @@
-//! Tenants: only superadmins create and rename them; everyone sees the ones they can enter.
+//! Tenants: only superadmins create and rename them; everyone sees the ones they can enter. A
+//! tenant is born with its managed roles (Admin, Viewer), in the transaction that creates it.
 
-use crate::clock::Clock;
-use crate::db::{self, tenants::TenantRow, users::UserRow, Db};
+use crate::clock::{Clock, Millis};
+use crate::db::{self, tenants::TenantRow, users::UserRow, Conn, Db};
 use crate::error::{AppError, AppResult};
+use crate::iam::permissions;
 use crate::model;
 
 fn require_superadmin(actor: &UserRow) -> AppResult<()> {
@@ -26,13 +28,20 @@ pub async fn create(
     let id = id.trim();
     model::validate_tenant_id(id).map_err(|m| AppError::invalid("id", m))?;
     model::validate_tenant_name(name).map_err(|m| AppError::invalid("name", m))?;
-    let mut tx = db.begin().await?;
-    db::tenants::insert(&mut tx, id, name.trim(), clock.now_millis()).await?;
+    let now = clock.now_millis();
+    let mut tx = db.begin_write().await?;
+    found(&mut tx, id, name.trim(), now).await?;
     let row = db::tenants::find(&mut tx, id)
         .await?
         .ok_or_else(|| AppError::Internal("new tenant vanished".into()))?;
     tx.commit().await?;
     Ok(row)
+}
+
+/// Inserts a tenant with the managed roles it is born with, inside the caller's transaction.
+pub async fn found(conn: &mut Conn, id: &str, name: &str, now: Millis) -> AppResult<()> {
+    db::tenants::insert(conn, id, name, now).await?;
+    permissions::create_birth_roles(conn, id, now).await
 }
 
 pub async fn rename(

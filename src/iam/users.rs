@@ -22,7 +22,7 @@ pub async fn grant_access(
             "Enter a username or an email address.",
         ));
     }
-    let mut tx = db.begin().await?;
+    let mut tx = db.begin_write().await?;
     let user = db::users::find_by_login(&mut tx, login)
         .await?
         .ok_or_else(|| {
@@ -68,7 +68,7 @@ pub async fn remove_access(
     tenant_id: &str,
     user_id: &str,
 ) -> AppResult<Removed> {
-    let mut tx = db.begin().await?;
+    let mut tx = db.begin_write().await?;
     let sources = db::directory::access_sources(&mut tx, tenant_id, &[user_id.to_string()]).await?;
     if sources.is_empty() {
         return Err(AppError::NotFound(
@@ -120,29 +120,27 @@ pub async fn set_password(
     new_password: Secret,
 ) -> AppResult<String> {
     validate_new_password(new_password.expose()).map_err(|m| AppError::invalid("password", m))?;
-    let user = {
-        let mut conn = db.acquire().await?;
-        let user = db::directory::user_in_tenant(&mut conn, tenant_id, user_id)
-            .await?
-            .ok_or_else(|| AppError::NotFound("That user has no access to this tenant.".into()))?;
-        if !actor.is_superadmin {
-            if user.is_superadmin {
-                return Err(AppError::Forbidden(
-                    "Only a superadmin may set a superadmin's password.".into(),
-                ));
-            }
-            if db::directory::other_tenants(&mut conn, tenant_id, user_id).await? > 0 {
-                return Err(AppError::Forbidden(
-                    "This user can also enter other tenants, so only a superadmin may set \
-                     their password."
-                        .into(),
-                ));
-            }
-        }
-        user
-    };
+    // argon2 runs before the transaction, so the writer's turn is never held while hashing; the
+    // rule is checked inside it, against the state the write commits on.
     let hash = password::hash(new_password).await?;
-    let mut tx = db.begin().await?;
+    let mut tx = db.begin_write().await?;
+    let user = db::directory::user_in_tenant(&mut tx, tenant_id, user_id)
+        .await?
+        .ok_or_else(|| AppError::NotFound("That user has no access to this tenant.".into()))?;
+    if !actor.is_superadmin {
+        if user.is_superadmin {
+            return Err(AppError::Forbidden(
+                "Only a superadmin may set a superadmin's password.".into(),
+            ));
+        }
+        if db::directory::other_tenants(&mut tx, tenant_id, user_id).await? > 0 {
+            return Err(AppError::Forbidden(
+                "This user can also enter other tenants, so only a superadmin may set \
+                 their password."
+                    .into(),
+            ));
+        }
+    }
     db::scim_users::set_password(&mut tx, user_id, &hash, clock.now_millis()).await?;
     if actor.id != user_id {
         db::scim_users::end_sessions(&mut tx, user_id).await?;

@@ -57,6 +57,10 @@ pub enum ScimError {
     /// 413: the body is larger than the advertised `maxPayloadSize`.
     #[error("payload too large: {0}")]
     PayloadTooLarge(String),
+    /// 503: the server could not take the request in time (its database was busy); nothing was
+    /// changed and the client should retry (the answer carries `Retry-After`).
+    #[error("unavailable: {0}")]
+    Unavailable(String),
     /// 500: a bug or an outage. The detail is logged, never sent.
     #[error("internal error: {0}")]
     Internal(String),
@@ -81,6 +85,7 @@ impl ScimError {
             ScimError::PreconditionFailed(_) => 412,
             ScimError::PayloadTooLarge(_) => 413,
             ScimError::Internal(_) => 500,
+            ScimError::Unavailable(_) => 503,
         }
     }
 
@@ -119,7 +124,8 @@ impl ScimError {
             | ScimError::Unauthorized(d)
             | ScimError::Forbidden(d)
             | ScimError::MethodNotAllowed(d)
-            | ScimError::PayloadTooLarge(d) => d,
+            | ScimError::PayloadTooLarge(d)
+            | ScimError::Unavailable(d) => d,
         }
     }
 
@@ -198,6 +204,7 @@ mod tests {
             (ScimError::Forbidden(String::new()), 403, None),
             (ScimError::MethodNotAllowed(String::new()), 405, None),
             (ScimError::PayloadTooLarge(String::new()), 413, None),
+            (ScimError::Unavailable(String::new()), 503, None),
             (ScimError::Internal(String::new()), 500, None),
         ];
         for (err, status, scim_type) in cases {

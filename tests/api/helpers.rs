@@ -23,7 +23,9 @@ pub struct TestApp {
     pub state: AppState,
     pub db: Db,
     pub clock: ManualClock,
-    _dir: Option<tempfile::TempDir>,
+    /// The database this app runs on (a replica connects to the same one).
+    pub database_url: String,
+    _dir: Option<std::sync::Arc<tempfile::TempDir>>,
 }
 
 pub struct TestResponse {
@@ -91,6 +93,26 @@ impl TestApp {
     /// A fresh install: migrated, default tenant, no users.
     pub async fn spawn() -> Self {
         let (database_url, dir) = fresh_database().await;
+        let app = Self::on_database(&database_url, dir.map(std::sync::Arc::new)).await;
+        roster::iam::instance::ensure_default_tenant(&app.db, &app.clock)
+            .await
+            .expect("default tenant");
+        app
+    }
+
+    /// A second Roster server on this app's database (its own pool, writer queue and router),
+    /// as a replica behind a load balancer is; it shares the clock's starting time.
+    pub async fn replica(&self) -> Self {
+        let replica = Self::on_database(&self.database_url, self._dir.clone()).await;
+        replica.clock.set(self.now());
+        replica
+    }
+
+    async fn on_database(
+        database_url: &str,
+        dir: Option<std::sync::Arc<tempfile::TempDir>>,
+    ) -> Self {
+        let database_url = database_url.to_string();
         let settings = Settings::from_lookup(|name| match name {
             "ROSTER_DATABASE_URL" => Some(database_url.clone()),
             "ROSTER_LEPTOS_TOML" => Some("/nonexistent".into()),
@@ -101,15 +123,13 @@ impl TestApp {
         let db = Db::connect(&database_url).await.expect("connect");
         db.migrate().await.expect("migrate");
         let clock = ManualClock::starting_at(1_800_000_000_000);
-        roster::iam::instance::ensure_default_tenant(&db, &clock)
-            .await
-            .expect("default tenant");
         let state = AppState::new(db.clone(), settings, Arc::new(clock.clone()));
         Self {
             router: router(state.clone()),
             state,
             db,
             clock,
+            database_url,
             _dir: dir,
         }
     }
@@ -327,10 +347,11 @@ impl TestResponse {
 
 impl TestApp {
     pub async fn create_tenant(&self, id: &str) {
-        let mut conn = self.db.acquire().await.unwrap();
-        roster::db::tenants::insert(&mut conn, id, id, self.now())
+        let mut tx = self.db.begin_write().await.unwrap();
+        roster::iam::tenants::found(&mut tx, id, id, self.now())
             .await
             .expect("tenant");
+        tx.commit().await.unwrap();
     }
 
     /// A SCIM integration in `tenant`, enabled.

@@ -258,10 +258,8 @@ pub async fn start(
     }
     let (url, _, _) = request.url();
     let next_path = next.map(|n| crate::api::safe_next(Some(n)));
+    // Expired states are swept by `auth::housekeeping`, not here.
     let mut conn = db.acquire().await.map_err(internal)?;
-    db::oidc::delete_expired_pending(&mut conn, now)
-        .await
-        .map_err(internal)?;
     db::oidc::insert_pending(
         &mut conn,
         &PendingLogin {
@@ -476,7 +474,7 @@ pub async fn callback(
     }
 
     // 5. Link the identity to a user, and start the session.
-    let mut tx = db.begin().await.map_err(internal)?;
+    let mut tx = db.begin_write().await.map_err(internal)?;
     let user = resolve_user(&mut tx, &p, claim, &person, now).await?;
     if !user.active {
         return Err(fail(

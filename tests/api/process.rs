@@ -1,0 +1,313 @@
+//! Roster as a real process on a SQLite file: what it acknowledged survives SIGKILL, SIGTERM lets
+//! in-flight requests finish, and the database URL is accepted in both spellings.
+
+use std::collections::BTreeSet;
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+use crate::cli::roster;
+
+/// A `roster serve` child on loopback.
+struct Server {
+    child: Child,
+    base: String,
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free loopback port")
+}
+
+impl Server {
+    fn start(database_url: &str) -> Self {
+        let port = free_port();
+        let child = Command::new(env!("CARGO_BIN_EXE_roster"))
+            .arg("serve")
+            .env("ROSTER_DATABASE_URL", database_url)
+            .env("ROSTER_LEPTOS_TOML", "/nonexistent")
+            .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
+            .env("RUST_LOG", "warn")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start roster serve");
+        let server = Self {
+            child,
+            base: format!("http://127.0.0.1:{port}"),
+        };
+        server.wait_until_healthy(port);
+        server
+    }
+
+    fn wait_until_healthy(&self, port: u16) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline {
+            if let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) {
+                let _ =
+                    s.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+                let mut answer = String::new();
+                let _ = s.read_to_string(&mut answer);
+                if answer.starts_with("HTTP/1.1 200") {
+                    return;
+                }
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("roster serve did not become healthy on port {port}");
+    }
+
+    fn port(&self) -> u16 {
+        self.base
+            .rsplit(':')
+            .next()
+            .and_then(|p| p.parse().ok())
+            .unwrap_or(0)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A SCIM integration made with the CLI: (id, token).
+fn integration(database_url: &str) -> (String, String) {
+    let (code, out, err) = roster(
+        database_url,
+        &["scim", "create", "--tenant", "main", "--name", "crash test"],
+        "",
+    );
+    assert_eq!(code, 0, "{err}");
+    let created: Value = serde_json::from_str(&out).expect("JSON");
+    (
+        created["id"].as_str().unwrap().to_string(),
+        created["token"].as_str().unwrap().to_string(),
+    )
+}
+
+/// These tests are about a SQLite file; the PostgreSQL stage skips them.
+fn on_postgres() -> bool {
+    std::env::var("ROSTER_TEST_POSTGRES_URL").is_ok_and(|v| !v.is_empty())
+}
+
+fn sqlite_file_url(dir: &tempfile::TempDir) -> String {
+    format!("sqlite://{}/roster.db", dir.path().display())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn what_was_acknowledged_survives_a_sigkill_mid_sync() {
+    if on_postgres() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let url = sqlite_file_url(&dir);
+    let server = Server::start(&url);
+    let (id, token) = integration(&url);
+    let endpoint = format!("{}/api/v1/main/integrations/{id}/scim/v2", server.base);
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .unwrap();
+    let group: Value = http
+        .post(format!("{endpoint}/Groups"))
+        .bearer_auth(&token)
+        .header("content-type", "application/scim+json")
+        .body(json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": "Synced"}).to_string())
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .map(|t| serde_json::from_str(&t).expect("JSON"))
+        .unwrap();
+    let group_id = group["id"].as_str().unwrap().to_string();
+
+    // Four clients sync users and memberships until the server dies (each at most 300 users).
+    let acked_users = Arc::new(Mutex::new(Vec::<String>::new()));
+    let acked_members = Arc::new(Mutex::new(BTreeSet::<String>::new()));
+    let clients: Vec<_> = (0..4)
+        .map(|c| {
+            let (http, endpoint, token, group_id) =
+                (http.clone(), endpoint.clone(), token.clone(), group_id.clone());
+            let (users, members) = (acked_users.clone(), acked_members.clone());
+            tokio::spawn(async move {
+                for i in 0..300 {
+                    let body = json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+                                      "userName": format!("c{c}-u{i}")});
+                    let Ok(res) = http
+                        .post(format!("{endpoint}/Users"))
+                        .bearer_auth(&token)
+                        .header("content-type", "application/scim+json")
+                        .body(body.to_string())
+                        .send()
+                        .await
+                    else {
+                        return;
+                    };
+                    if res.status() != 201 {
+                        return;
+                    }
+                    let Ok(text) = res.text().await else { return };
+                    let Ok(created) = serde_json::from_str::<Value>(&text) else { return };
+                    let user_id = created["id"].as_str().unwrap_or_default().to_string();
+                    users.lock().unwrap().push(user_id.clone());
+                    let patch = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+                        "Operations": [{"op": "add", "path": "members", "value": [{"value": user_id}]}]});
+                    let Ok(res) = http
+                        .patch(format!("{endpoint}/Groups/{group_id}"))
+                        .bearer_auth(&token)
+                        .header("content-type", "application/scim+json")
+                        .body(patch.to_string())
+                        .send()
+                        .await
+                    else {
+                        return;
+                    };
+                    if !res.status().is_success() {
+                        return;
+                    }
+                    members.lock().unwrap().insert(user_id);
+                }
+            })
+        })
+        .collect();
+
+    // Kill it without warning once a good part of the sync was acknowledged.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while acked_members.lock().unwrap().len() < 40 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let mut server = server;
+    server.child.kill().expect("SIGKILL");
+    server.child.wait().unwrap();
+    for c in clients {
+        let _ = tokio::time::timeout(Duration::from_secs(20), c).await;
+    }
+    let users = acked_users.lock().unwrap().clone();
+    let members = acked_members.lock().unwrap().clone();
+    assert!(
+        members.len() >= 40,
+        "only {} member adds were acknowledged",
+        members.len()
+    );
+
+    // Restarted on the same file: every acknowledged create and member add is there.
+    let restarted = Server::start(&url);
+    let endpoint = format!("{}/api/v1/main/integrations/{id}/scim/v2", restarted.base);
+    for user_id in &users {
+        let res = http
+            .get(format!("{endpoint}/Users/{user_id}"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200, "acknowledged user {user_id} is lost");
+    }
+    let group: Value = http
+        .get(format!("{endpoint}/Groups/{group_id}"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .map(|t| serde_json::from_str(&t).expect("JSON"))
+        .unwrap();
+    let stored: BTreeSet<String> = group["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|m| m["value"].as_str().map(str::to_string))
+        .collect();
+    let lost: Vec<_> = members.difference(&stored).collect();
+    assert!(lost.is_empty(), "acknowledged member adds lost: {lost:?}");
+    drop(restarted);
+}
+
+#[test]
+fn sigterm_lets_an_in_flight_request_finish_before_the_server_exits() {
+    if on_postgres() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let url = sqlite_file_url(&dir);
+    let mut server = Server::start(&url);
+    let (id, token) = integration(&url);
+    let body =
+        json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "in.flight"})
+            .to_string();
+    let (first, rest) = body.split_at(body.len() / 2);
+    let mut conn = TcpStream::connect(("127.0.0.1", server.port())).unwrap();
+    conn.set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    write!(
+        conn,
+        "POST /api/v1/main/integrations/{id}/scim/v2/Users HTTP/1.1\r\nHost: 127.0.0.1\r\n\
+         Authorization: Bearer {token}\r\nContent-Type: application/scim+json\r\n\
+         Content-Length: {}\r\n\r\n{first}",
+        body.len()
+    )
+    .unwrap();
+    conn.flush().unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    let pid = server.child.id().to_string();
+    let status = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+    assert!(status.success());
+    std::thread::sleep(Duration::from_millis(300));
+    // Still running: it waits for the request it is reading.
+    assert!(
+        server.child.try_wait().unwrap().is_none(),
+        "exited with a request in flight"
+    );
+    conn.write_all(rest.as_bytes()).unwrap();
+    let mut answer = Vec::new();
+    let mut buf = [0u8; 4096];
+    while let Ok(n) = conn.read(&mut buf) {
+        if n == 0 {
+            break;
+        }
+        answer.extend_from_slice(&buf[..n]);
+        if String::from_utf8_lossy(&answer).contains("\"in.flight\"") {
+            break;
+        }
+    }
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 201"), "{answer}");
+    drop(conn);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let exit = loop {
+        if let Some(s) = server.child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(Instant::now() < deadline, "did not exit after SIGTERM");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(exit.success(), "{exit}");
+}
+
+#[test]
+fn a_sqlite_url_with_or_without_mode_creates_the_file_and_its_folders() {
+    if on_postgres() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    for (i, suffix) in ["", "?mode=rwc"].iter().enumerate() {
+        let file = dir.path().join(format!("var{i}/lib/roster/roster.db"));
+        let url = format!("sqlite://{}{suffix}", file.display());
+        assert!(url.starts_with("sqlite:///"), "{url}");
+        let (code, out, err) = roster(&url, &["tenant", "create", "dev", "--name", "Dev"], "");
+        assert_eq!(code, 0, "{url}: {err}");
+        assert!(out.contains("\"dev\""), "{out}");
+        assert!(file.exists(), "{url} did not create {}", file.display());
+    }
+}

@@ -1,0 +1,464 @@
+//! Writes by design: parallel SCIM syncs, two replicas on one database, a busy writer and
+//! concurrent first integrations lose nothing and never answer 500; opening pages writes nothing.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use serde_json::{json, Value};
+
+use crate::helpers::{Integration, TestApp, TestResponse};
+
+/// How many SCIM clients write at once (Entra and Okta send several requests in parallel).
+const WRITERS: usize = 8;
+
+fn user(name: &str) -> Value {
+    json!({
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+        "userName": name,
+        "name": {"givenName": name, "familyName": "Parallel"},
+        "emails": [{"value": format!("{name}@example.com"), "type": "work", "primary": true}],
+        "active": true
+    })
+}
+
+fn add_member(user_id: &str) -> Value {
+    json!({
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+        "Operations": [{"op": "add", "path": "members", "value": [{"value": user_id}]}]
+    })
+}
+
+fn remove_member(user_id: &str) -> Value {
+    json!({
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+        "Operations": [{"op": "remove", "path": format!("members[value eq \"{user_id}\"]")}]
+    })
+}
+
+/// Sends `count` copies of a request built from an index at once, spread over `apps` (one per
+/// replica), and answers each response in index order.
+async fn at_once<F>(
+    apps: &[Arc<TestApp>],
+    integ: &Arc<Integration>,
+    count: usize,
+    call: F,
+) -> Vec<TestResponse>
+where
+    F: Fn(usize) -> (&'static str, String, Option<Value>),
+{
+    let tasks: Vec<_> = (0..count)
+        .map(|i| {
+            let app = apps[i % apps.len()].clone();
+            let integ = integ.clone();
+            let (method, rest, body) = call(i);
+            tokio::spawn(async move { app.scim(&integ, method, &rest, body).await })
+        })
+        .collect();
+    let mut out = Vec::new();
+    for t in tasks {
+        out.push(t.await.expect("request task"));
+    }
+    out
+}
+
+fn assert_no_server_errors(what: &str, responses: &[TestResponse]) {
+    for r in responses {
+        assert!(
+            r.status.as_u16() < 500,
+            "{what}: answered {} {}",
+            r.status,
+            r.body
+        );
+    }
+}
+
+async fn members_of(app: &TestApp, integ: &Integration, group_id: &str) -> BTreeSet<String> {
+    let res = app
+        .scim(integ, "GET", &format!("/Groups/{group_id}"), None)
+        .await;
+    assert_eq!(res.status, 200, "{}", res.body);
+    res.json()["members"]
+        .as_array()
+        .map(|m| {
+            m.iter()
+                .filter_map(|m| m["value"].as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// One parallel sync against `apps` (one server, or replicas on one database): creates, member
+/// adds on one group, PUTs and PATCHes, then removes beside adds, then a race on one userName.
+async fn parallel_sync(apps: Vec<Arc<TestApp>>) {
+    let first = apps[0].clone();
+    let integ = Arc::new(first.integration("main").await);
+    let group = first
+        .scim(
+            &integ,
+            "POST",
+            "/Groups",
+            Some(json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": "Parallel"})),
+        )
+        .await;
+    assert_eq!(group.status, 201, "{}", group.body);
+    let group_id = group.json()["id"].as_str().unwrap().to_string();
+
+    // 1. Creates in parallel: all acknowledged, all stored.
+    let created = at_once(&apps, &integ, WRITERS, |i| {
+        ("POST", "/Users".into(), Some(user(&format!("p{i}"))))
+    })
+    .await;
+    assert_no_server_errors("create", &created);
+    let ids: Vec<String> = created
+        .iter()
+        .map(|r| {
+            assert_eq!(r.status, 201, "{}", r.body);
+            r.json()["id"].as_str().unwrap().to_string()
+        })
+        .collect();
+
+    // 2. Member adds on one group, PUTs and PATCHes of the users, all at once.
+    let g = group_id.clone();
+    let ids_for = ids.clone();
+    let mixed = at_once(&apps, &integ, WRITERS * 3, move |i| {
+        let id = &ids_for[i % WRITERS];
+        match i / WRITERS {
+            0 => ("PATCH", format!("/Groups/{g}"), Some(add_member(id))),
+            1 => {
+                let mut body = user(&format!("p{}", i % WRITERS));
+                body["displayName"] = json!(format!("Put {i}"));
+                ("PUT", format!("/Users/{id}"), Some(body))
+            }
+            _ => (
+                "PATCH",
+                format!("/Users/{id}"),
+                Some(json!({
+                    "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+                    "Operations": [{"op": "replace", "path": "title", "value": "Patched"}]
+                })),
+            ),
+        }
+    })
+    .await;
+    assert_no_server_errors("adds, PUTs and PATCHes", &mixed);
+    for r in &mixed {
+        assert!(r.status.is_success(), "{} {}", r.status, r.body);
+    }
+    let expected: BTreeSet<String> = ids.iter().cloned().collect();
+    assert_eq!(members_of(&first, &integ, &group_id).await, expected);
+
+    // 3. Half the members leave while new users join, at once: exactly the acknowledged set.
+    let joiners = at_once(&apps, &integ, WRITERS / 2, |i| {
+        ("POST", "/Users".into(), Some(user(&format!("j{i}"))))
+    })
+    .await;
+    assert_no_server_errors("joiner create", &joiners);
+    let joiner_ids: Vec<String> = joiners
+        .iter()
+        .map(|r| r.json()["id"].as_str().unwrap().to_string())
+        .collect();
+    let (g, leaving, joining) = (group_id.clone(), ids.clone(), joiner_ids.clone());
+    let churn = at_once(&apps, &integ, WRITERS, move |i| {
+        if i % 2 == 0 {
+            (
+                "PATCH",
+                format!("/Groups/{g}"),
+                Some(remove_member(&leaving[i / 2])),
+            )
+        } else {
+            (
+                "PATCH",
+                format!("/Groups/{g}"),
+                Some(add_member(&joining[i / 2])),
+            )
+        }
+    })
+    .await;
+    assert_no_server_errors("member churn", &churn);
+    for r in &churn {
+        assert!(r.status.is_success(), "{} {}", r.status, r.body);
+    }
+    let mut expected: BTreeSet<String> = ids[WRITERS / 2..].iter().cloned().collect();
+    expected.extend(joiner_ids);
+    assert_eq!(members_of(&first, &integ, &group_id).await, expected);
+
+    // 4. Eight creates of one userName: one 201, the rest 409 `uniqueness`.
+    let raced = at_once(&apps, &integ, WRITERS, |_| {
+        ("POST", "/Users".into(), Some(user("raced.name")))
+    })
+    .await;
+    assert_no_server_errors("raced create", &raced);
+    let winners = raced.iter().filter(|r| r.status == 201).count();
+    assert_eq!(
+        winners,
+        1,
+        "{:?}",
+        raced.iter().map(|r| r.status).collect::<Vec<_>>()
+    );
+    for r in raced.iter().filter(|r| r.status != 201) {
+        assert_eq!(r.status, 409, "{}", r.body);
+        assert_eq!(r.json()["scimType"], "uniqueness", "{}", r.body);
+    }
+    assert_eq!(
+        first
+            .count(
+                "SELECT COUNT(*) FROM users WHERE username_lower = $1",
+                &["raced.name"]
+            )
+            .await,
+        1
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn parallel_scim_writers_on_one_server_lose_nothing_and_never_answer_5xx() {
+    let app = Arc::new(TestApp::spawn().await);
+    parallel_sync(vec![app]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_replicas_on_one_database_lose_nothing_and_never_answer_5xx() {
+    let app = TestApp::spawn().await;
+    let replica = app.replica().await;
+    parallel_sync(vec![Arc::new(app), Arc::new(replica)]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_first_integrations_created_at_once_share_one_provisioner_role() {
+    let app = Arc::new(TestApp::spawn().await);
+    let (a, b) = tokio::join!(app.integration("main"), app.integration("main"));
+    assert_ne!(a.id, b.id);
+    let provisioners = app
+        .count(
+            "SELECT COUNT(*) FROM roles WHERE tenant_id = 'main' AND managed = 1 AND name = $1",
+            &["SCIMProvisioner"],
+        )
+        .await;
+    assert_eq!(provisioners, 1);
+    let bound = app
+        .count(
+            "SELECT COUNT(*) FROM bindings b JOIN roles r ON r.id = b.role_id \
+             WHERE r.name = $1 AND b.subject_type = 'service_account'",
+            &["SCIMProvisioner"],
+        )
+        .await;
+    assert_eq!(bound, 2);
+    for integ in [&a, &b] {
+        let res = app
+            .scim(
+                integ,
+                "POST",
+                "/Users",
+                Some(user(&integ.id.to_lowercase())),
+            )
+            .await;
+        assert_eq!(res.status, 201, "{}", res.body);
+    }
+}
+
+#[tokio::test]
+async fn a_tenant_is_born_with_admin_and_viewer_and_no_custom_role_takes_their_names() {
+    let (app, admin) = TestApp::with_admin().await;
+    app.create_tenant("acme").await;
+    for tenant in ["main", "acme"] {
+        let managed = app
+            .count(
+                "SELECT COUNT(*) FROM roles WHERE tenant_id = $1 AND managed = 1 AND name IN ('Admin', 'Viewer')",
+                &[tenant],
+            )
+            .await;
+        assert_eq!(managed, 2, "{tenant}");
+    }
+    assert_eq!(
+        app.count(
+            "SELECT COUNT(*) FROM role_permissions p JOIN roles r ON r.id = p.role_id \
+             WHERE r.tenant_id = 'acme' AND r.name = $1",
+            &["Admin"]
+        )
+        .await,
+        28
+    );
+    // A custom role may not be called like a managed one, not even SCIMProvisioner before the
+    // first integration exists.
+    for name in ["viewer", "SCIMPROVISIONER"] {
+        let res = app
+            .post_form(
+                "/api/roles/create",
+                &[("tenant", "main"), ("name", name), ("description", "")],
+                Some(&admin),
+            )
+            .await;
+        assert!(
+            res.status.is_redirection() || res.status.is_client_error(),
+            "{}",
+            res.status
+        );
+        assert_eq!(
+            app.count(
+                "SELECT COUNT(*) FROM roles WHERE tenant_id = 'main' AND name_lower = $1",
+                &[&name.to_lowercase()]
+            )
+            .await,
+            i64::from(name == "viewer"),
+            "{name}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn opening_every_page_writes_nothing_to_the_database() {
+    if std::env::var("ROSTER_TEST_POSTGRES_URL").is_ok_and(|v| !v.is_empty()) {
+        return; // the change counter below is SQLite's; the read paths are the same code
+    }
+    let (app, admin) = TestApp::with_admin().await;
+    let integ = app.integration("main").await;
+    let u = app
+        .scim(&integ, "POST", "/Users", Some(user("reader")))
+        .await;
+    let user_id = u.json()["id"].as_str().unwrap().to_string();
+    let g = app
+        .scim(
+            &integ,
+            "POST",
+            "/Groups",
+            Some(json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": "Readers",
+                        "members": [{"value": user_id}]})),
+        )
+        .await;
+    let group_id = g.json()["id"].as_str().unwrap().to_string();
+    let role_id = {
+        let mut conn = app.db.acquire().await.unwrap();
+        roster::db::iam::find_managed_role(&mut conn, "main", "Viewer")
+            .await
+            .unwrap()
+            .unwrap()
+            .id
+    };
+    let sa_id = {
+        let mut conn = app.db.acquire().await.unwrap();
+        roster::db::iam::list_service_accounts(&mut conn, "main")
+            .await
+            .unwrap()[0]
+            .id
+            .clone()
+    };
+    let pages = [
+        "/".to_string(),
+        "/instance/tenants".into(),
+        "/instance/oidc".into(),
+        "/t/main/iam/users".into(),
+        format!("/t/main/iam/users/{user_id}"),
+        "/t/main/iam/groups".into(),
+        format!("/t/main/iam/groups/{group_id}"),
+        "/t/main/iam/roles".into(),
+        format!("/t/main/iam/roles/{role_id}"),
+        "/t/main/iam/bindings".into(),
+        "/t/main/iam/service-accounts".into(),
+        format!("/t/main/iam/service-accounts/{sa_id}"),
+        "/t/main/iam/scim".into(),
+        format!("/t/main/iam/scim/{}", integ.id),
+    ];
+    // SQLite's data_version, read on one held connection, changes when any other connection
+    // commits a change.
+    let mut watcher = app.db.acquire().await.unwrap();
+    let version = |row: sqlx::any::AnyRow| -> i64 { sqlx::Row::try_get(&row, 0).unwrap() };
+    let before = version(
+        sqlx::query("PRAGMA data_version")
+            .fetch_one(&mut *watcher)
+            .await
+            .unwrap(),
+    );
+    for page in &pages {
+        let res = app.get(page, Some(&admin)).await;
+        assert_eq!(res.status, 200, "{page}: {}", res.body);
+    }
+    let after = version(
+        sqlx::query("PRAGMA data_version")
+            .fetch_one(&mut *watcher)
+            .await
+            .unwrap(),
+    );
+    assert_eq!(before, after, "a page view wrote to the database");
+    // The watcher does see writes: a SCIM request (logged) changes the counter.
+    app.scim(&integ, "GET", "/Users", None).await;
+    let written = version(
+        sqlx::query("PRAGMA data_version")
+            .fetch_one(&mut *watcher)
+            .await
+            .unwrap(),
+    );
+    assert_ne!(after, written);
+}
+
+#[tokio::test]
+async fn a_scim_write_that_cannot_get_the_database_in_time_answers_503_with_retry_after() {
+    if std::env::var("ROSTER_TEST_POSTGRES_URL").is_ok_and(|v| !v.is_empty()) {
+        return; // holding SQLite's write lock from another server is the situation tested
+    }
+    let app = TestApp::spawn().await;
+    let integ = app.integration("main").await;
+    // Another server (a replica, or the CLI) holds SQLite's write lock past the busy timeout.
+    let other = app.replica().await;
+    let mut blocker = other.db.begin_write().await.unwrap();
+    sqlx::query("UPDATE tenants SET name = name WHERE id = 'main'")
+        .execute(&mut **blocker)
+        .await
+        .unwrap();
+    let res = app
+        .scim(&integ, "POST", "/Users", Some(user("waits")))
+        .await;
+    assert_eq!(res.status, 503, "{}", res.body);
+    assert_eq!(res.header("retry-after").as_deref(), Some("2"));
+    assert_eq!(res.json()["status"], "503");
+    blocker.rollback().await.unwrap();
+    // Nothing was half-written, and the retry succeeds.
+    assert_eq!(
+        app.count(
+            "SELECT COUNT(*) FROM users WHERE username_lower = 'waits'",
+            &[]
+        )
+        .await,
+        0
+    );
+    let retried = app
+        .scim(&integ, "POST", "/Users", Some(user("waits")))
+        .await;
+    assert_eq!(retried.status, 201, "{}", retried.body);
+}
+
+#[tokio::test]
+async fn housekeeping_sweeps_expired_sessions_sign_in_states_and_old_failures() {
+    let (app, _admin) = TestApp::with_admin().await;
+    let wrong = app
+        .post_form(
+            "/api/auth/login",
+            &[("username", "admin"), ("password", "wrong password")],
+            None,
+        )
+        .await;
+    assert!(wrong.session_cookie().is_none());
+    assert_eq!(app.count("SELECT COUNT(*) FROM sessions", &[]).await, 1);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM login_failures", &[]).await,
+        1
+    );
+
+    // Nothing is due yet.
+    let swept = roster::auth::housekeeping::sweep(&app.db, app.now())
+        .await
+        .unwrap();
+    assert_eq!(swept, Default::default());
+
+    // Past the failure window and the session's 12 hours.
+    app.clock.advance_minutes(13 * 60);
+    let swept = roster::auth::housekeeping::sweep(&app.db, app.now())
+        .await
+        .unwrap();
+    assert_eq!(swept.sessions, 1);
+    assert_eq!(swept.failure_rows, 1);
+    assert_eq!(app.count("SELECT COUNT(*) FROM sessions", &[]).await, 0);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM login_failures", &[]).await,
+        0
+    );
+}
