@@ -180,13 +180,14 @@ pub async fn can_be_member(conn: &mut Conn, tenant_id: &str, user_id: &str) -> A
     Ok(row.try_get::<i64, _>("n")? > 0)
 }
 
+/// Adds a member; false when they were one already (the primary key decides).
 pub async fn add_member(
     conn: &mut Conn,
     group_id: &str,
     user_id: &str,
     now: Millis,
-) -> AppResult<()> {
-    sqlx::query(
+) -> AppResult<bool> {
+    let done = sqlx::query(
         "INSERT INTO group_members (group_id, user_id, created_at) VALUES ($1, $2, $3) \
          ON CONFLICT (group_id, user_id) DO NOTHING",
     )
@@ -195,7 +196,8 @@ pub async fn add_member(
     .bind(now)
     .execute(&mut *conn)
     .await?;
-    touch_member(conn, group_id, user_id).await
+    touch_member(conn, group_id, user_id).await?;
+    Ok(done.rows_affected() == 1)
 }
 
 pub async fn remove_member(conn: &mut Conn, group_id: &str, user_id: &str) -> AppResult<()> {

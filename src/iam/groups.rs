@@ -104,14 +104,13 @@ pub async fn add_member(
             ))
         }
     };
-    if db::directory::is_member(&mut tx, group_id, &user.id).await? {
+    let now = clock.now_millis();
+    if !db::groups::add_member(&mut tx, group_id, &user.id, now).await? {
         return Err(AppError::Conflict(format!(
             "{} is already a member of {}.",
             user.username, group.display_name
         )));
     }
-    let now = clock.now_millis();
-    db::groups::add_member(&mut tx, group_id, &user.id, now).await?;
     db::groups::touch(&mut tx, group_id, now).await?;
     tx.commit().await?;
     Ok(format!(
