@@ -1,6 +1,9 @@
 //! Microbenchmarks of the SCIM protocol core: filter parse + evaluate, and a 20-operation PATCH, over the
 //! RFC 7643 §8.2 example user. Run with `cargo bench --features ssr --bench scim_core`.
 
+// Benchmarks may unwrap, expect and panic (Cargo.toml denies them in the crate itself).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion};
@@ -47,8 +50,8 @@ fn twenty_ops() -> Value {
 fn benches(c: &mut Criterion) {
     let rt = registry().user();
     let resource = user();
-    let parsed =
-        Filter::parse(FILTER).unwrap_or_else(|_| Filter::Present(filter::AttrPath::new("id")));
+    let parsed = Filter::parse(FILTER)
+        .unwrap_or_else(|_| Filter::Present(roster::scim::AttrPath::new("id")));
 
     c.bench_function("filter parse", |b| {
         b.iter(|| Filter::parse(black_box(FILTER)))

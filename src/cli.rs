@@ -9,11 +9,13 @@ use clap::{Parser, Subcommand};
 use serde_json::json;
 
 use crate::clock::{rfc3339, SharedClock, SystemClock};
-use crate::config::{Secret, Settings};
+use crate::config::Settings;
 use crate::db::Db;
 use crate::error::AppError;
-use crate::http::{router, AppState};
+use crate::http::router;
 use crate::iam::{instance, integrations, tenants};
+use crate::secret::Secret;
+use crate::state::AppState;
 
 #[derive(Parser)]
 #[command(

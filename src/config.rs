@@ -1,28 +1,10 @@
 //! Settings, from the environment (and `Leptos.toml` for the site), checked once at start-up so a
 //! bad value stops Roster with a message that names the setting and how to fix it.
 
-use std::fmt;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
-/// A value that must never reach a log line: `Debug` prints a placeholder.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
-
-impl Secret {
-    pub fn new(value: impl Into<String>) -> Self {
-        Self(value.into())
-    }
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Secret(***)")
-    }
-}
+use crate::secret::{Secret, SecretKey};
 
 /// A start-up problem, phrased for the operator.
 #[derive(Debug, thiserror::Error)]
@@ -108,7 +90,7 @@ pub struct Settings {
     /// failures are swept away.
     pub housekeeping_every: std::time::Duration,
     /// `ROSTER_SECRET_KEY`: encrypts secrets Roster must read back (OpenID client secrets).
-    pub secret_key: Option<crate::auth::secret_box::SecretKey>,
+    pub secret_key: Option<SecretKey>,
 }
 
 impl Settings {
@@ -216,9 +198,9 @@ impl Settings {
 
         let secret_key = match get("ROSTER_SECRET_KEY") {
             None => None,
-            Some(text) => Some(crate::auth::secret_box::SecretKey::parse(&text).map_err(
-                |problem| SettingError::new("ROSTER_SECRET_KEY", problem, SECRET_KEY_FIX),
-            )?),
+            Some(text) => Some(SecretKey::parse(&text).map_err(|problem| {
+                SettingError::new("ROSTER_SECRET_KEY", problem, SECRET_KEY_FIX)
+            })?),
         };
 
         Ok(Self {

@@ -6,14 +6,14 @@ use crate::model::ShellInfo;
 
 #[cfg(feature = "ssr")]
 use {
-    super::server::ctx,
-    super::{safe_next, url_with_query},
+    super::ctx::ctx,
     crate::auth::{login, session},
     crate::clock::rfc3339,
-    crate::config::Secret,
     crate::error::AppError,
     crate::iam::{instance, tenants},
     crate::model::{CurrentUser, TenantSummary},
+    crate::secret::Secret,
+    crate::url::{safe_next, url_with_query},
 };
 
 /// Who is signed in and which tenants they may enter; `None` when nobody is.

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 #[cfg(feature = "ssr")]
 use {
-    super::server::ctx,
+    super::ctx::ctx,
     crate::clock::rfc3339,
     crate::db::{self, iam::BindingRow},
     crate::iam::bindings,

@@ -4,7 +4,7 @@
 
 use leptos::prelude::ServerFnError;
 
-use super::server::Ctx;
+use super::ctx::Ctx;
 use crate::db::{tenants::TenantRow, users::UserRow};
 use crate::error::AppError;
 use crate::iam::permissions::{self, Permissions, Subject};

@@ -8,7 +8,7 @@ use crate::model::TenantScope;
 
 #[cfg(feature = "ssr")]
 use {
-    super::server::ctx,
+    super::ctx::ctx,
     super::users::{cursor, user_items, PAGE_SIZE},
     crate::db,
     crate::error::AppError,

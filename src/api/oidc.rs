@@ -6,11 +6,11 @@ use serde::{Deserialize, Serialize};
 
 #[cfg(feature = "ssr")]
 use {
-    super::server::{ctx, Ctx},
+    super::ctx::{ctx, Ctx},
     crate::auth::oidc,
-    crate::config::Secret,
     crate::db::users::UserRow,
     crate::error::AppError,
+    crate::secret::Secret,
 };
 
 /// A provider as the page shows it: everything but the secret.

@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 #[cfg(feature = "ssr")]
-use {super::server::ctx, crate::iam::roles};
+use {super::ctx::ctx, crate::iam::roles};
 
 /// A role as the Roles list shows it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 #[cfg(feature = "ssr")]
 use {
-    super::server::ctx,
+    super::ctx::ctx,
     crate::clock::rfc3339,
     crate::db::{scim_integrations::IntegrationSummary, scim_log::LogEntry},
     crate::error::AppError,
@@ -125,7 +125,7 @@ mod reveal {
     const MAX_AGE_SECONDS: i64 = 600;
 
     fn cookie(value: &str, path: &str, max_age: i64, secure: bool) -> String {
-        crate::http::cookies::one_time(COOKIE_NAME, value, path, max_age, secure)
+        crate::auth::cookies::one_time(COOKIE_NAME, value, path, max_age, secure)
     }
 
     /// `Set-Cookie` values that hand `token` of integration `id` to its page.
@@ -148,7 +148,7 @@ mod reveal {
 
     /// The raw cookie value a request carries, if any.
     pub fn from_headers(headers: &HeaderMap) -> Option<String> {
-        crate::http::cookies::value(headers, COOKIE_NAME)
+        crate::auth::cookies::value(headers, COOKIE_NAME)
     }
 
     /// The token in `value` when it is for integration `id`: `(token, rotated)`.
@@ -264,19 +264,19 @@ pub async fn reveal_token(
     Ok(Some(RevealedToken { token, rotated }))
 }
 
-/// Ends a form on one integration: like [`super::server::Ctx::answer_form`], except that an
+/// Ends a form on one integration: like [`super::ctx::Ctx::answer_form`], except that an
 /// integration that is gone (deleted meanwhile, e.g. in another tab) sends the person back to the
 /// list with the reason, rather than to a bare error page.
 #[cfg(feature = "ssr")]
 fn answer_integration_form(
-    ctx: &super::server::Ctx,
+    ctx: &super::ctx::Ctx,
     tenant: &str,
     id: &str,
-    outcome: super::server::FormOutcome,
+    outcome: super::ctx::FormOutcome,
 ) -> Result<(), ServerFnError> {
     match outcome {
         Err(AppError::NotFound(message)) => {
-            leptos_axum::redirect(&super::url_with_query(
+            leptos_axum::redirect(&crate::url::url_with_query(
                 &list_path(tenant),
                 &[("error", &message)],
             ));
@@ -287,7 +287,7 @@ fn answer_integration_form(
 }
 
 #[cfg(feature = "ssr")]
-fn hand_over_token(ctx: &super::server::Ctx, tenant: &str, id: &str, token: &str, rotated: bool) {
+fn hand_over_token(ctx: &super::ctx::Ctx, tenant: &str, id: &str, token: &str, rotated: bool) {
     for c in reveal::set(
         tenant,
         id,

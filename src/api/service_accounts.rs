@@ -14,7 +14,7 @@ use super::bindings::BindingView;
 #[cfg(feature = "ssr")]
 use {
     super::bindings::binding_view,
-    super::server::ctx,
+    super::ctx::ctx,
     crate::auth::session::hash_token,
     crate::clock::rfc3339,
     crate::db::iam::{ServiceAccountRow, TokenRow},
@@ -133,7 +133,7 @@ pub async fn get_service_account(
     let mut new_token = None;
     if let Some(plain) = headers
         .as_ref()
-        .and_then(|h| crate::http::cookies::value(h, NEW_TOKEN_COOKIE))
+        .and_then(|h| crate::auth::cookies::value(h, NEW_TOKEN_COOKIE))
     {
         let hash = hash_token(&plain);
         if let Some(t) = d.tokens.iter().find(|t| t.token_hash == hash) {
@@ -175,7 +175,7 @@ pub async fn get_service_account(
 
 #[cfg(feature = "ssr")]
 fn token_cookie(path: &str, value: &str, max_age: i64, secure: bool) -> String {
-    crate::http::cookies::one_time(NEW_TOKEN_COOKIE, value, path, max_age, secure)
+    crate::auth::cookies::one_time(NEW_TOKEN_COOKIE, value, path, max_age, secure)
 }
 
 #[server(endpoint = "service-accounts/create")]

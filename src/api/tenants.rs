@@ -6,8 +6,8 @@ use crate::model::{TenantScope, TenantSummary};
 
 #[cfg(feature = "ssr")]
 use {
-    super::server::ctx, super::url_with_query, crate::clock::rfc3339,
-    crate::db::tenants::TenantRow, crate::error::AppError, crate::iam::tenants,
+    super::ctx::ctx, crate::clock::rfc3339, crate::db::tenants::TenantRow, crate::error::AppError,
+    crate::iam::tenants, crate::url::url_with_query,
 };
 
 #[cfg(feature = "ssr")]

@@ -7,12 +7,12 @@ use crate::model::TenantScope;
 
 #[cfg(feature = "ssr")]
 use {
-    super::server::ctx,
+    super::ctx::ctx,
     crate::clock::rfc3339,
-    crate::config::Secret,
     crate::db::{self, directory::Cursor},
     crate::error::AppError,
     crate::iam::{self, bindings::SubjectKind, permissions},
+    crate::secret::Secret,
 };
 
 /// Rows per page of the Users list and a group's members.

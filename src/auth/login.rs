@@ -4,9 +4,9 @@
 
 use crate::auth::{password, session};
 use crate::clock::Clock;
-use crate::config::Secret;
 use crate::db::{self, users::UserRow, Db};
 use crate::error::{AppError, AppResult};
+use crate::secret::Secret;
 
 pub const MAX_FAILURES: i64 = 10;
 pub const FAILURE_WINDOW_MILLIS: i64 = 5 * 60 * 1000;

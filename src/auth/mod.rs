@@ -1,9 +1,10 @@
 //! Who is asking: password hashing, browser sessions, the sign-in flow with its throttle, and
 //! single sign-on with OpenID Connect.
 
+pub mod cookies;
 pub mod housekeeping;
 pub mod login;
 pub mod oidc;
 pub mod password;
-pub mod secret_box;
+pub mod random;
 pub mod session;

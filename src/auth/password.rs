@@ -1,13 +1,11 @@
 //! Password hashing with argon2, run on tokio's blocking threads so a hash (tens of
 //! milliseconds of CPU) never stalls the async workers.
 
-use argon2::password_hash::{
-    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
-};
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier};
 use argon2::Argon2;
 
-use crate::config::Secret;
 use crate::error::{AppError, AppResult};
+use crate::secret::Secret;
 
 /// A hash of a password nobody knows, verified against when the user does not exist, so a
 /// wrong username costs the same time as a wrong password.
@@ -15,7 +13,7 @@ const DECOY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$
 
 pub async fn hash(password: Secret) -> AppResult<String> {
     tokio::task::spawn_blocking(move || {
-        let salt = SaltString::generate(&mut OsRng);
+        let salt = super::random::password_salt();
         Argon2::default()
             .hash_password(password.expose().as_bytes(), &salt)
             .map(|h| h.to_string())

@@ -3,7 +3,6 @@
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use http::header::HeaderMap;
-use rand::RngCore;
 use sha2::{Digest, Sha256};
 
 pub const COOKIE_NAME: &str = "roster_session";
@@ -12,9 +11,7 @@ pub const SESSION_TTL_MILLIS: i64 = 12 * 60 * 60 * 1000;
 
 /// A new session token (for the cookie) and its hash (for the database).
 pub fn new_token() -> (String, String) {
-    let mut bytes = [0u8; 32];
-    rand::rngs::OsRng.fill_bytes(&mut bytes);
-    let token = URL_SAFE_NO_PAD.encode(bytes);
+    let token = super::random::url_safe_token(32);
     let hash = hash_token(&token);
     (token, hash)
 }
@@ -26,7 +23,7 @@ pub fn hash_token(token: &str) -> String {
 
 /// The session token a request carries, if any.
 pub fn token_from_headers(headers: &HeaderMap) -> Option<String> {
-    crate::http::cookies::value(headers, COOKIE_NAME)
+    super::cookies::value(headers, COOKIE_NAME)
 }
 
 /// `Set-Cookie` value that stores `token`.

@@ -13,7 +13,7 @@ pub struct ProviderRow {
     pub name: String,
     pub issuer: String,
     pub client_id: String,
-    /// Encrypted; see `auth::secret_box`.
+    /// Encrypted; see `secret::SecretKey`.
     pub client_secret_enc: String,
     pub scopes: String,
     pub user_claim: String,

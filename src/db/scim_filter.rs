@@ -68,8 +68,8 @@ fn column(kind: Kind, path: &AttrPath) -> Result<Col, ScimError> {
     let sub = path.sub_attr.as_deref().map(str::to_ascii_lowercase);
     if let Some(urn) = &path.urn {
         let core = match kind {
-            Kind::Group | Kind::Member => crate::scim::resource::GROUP_URN,
-            _ => crate::scim::resource::USER_URN,
+            Kind::Group | Kind::Member => crate::scim::urn::GROUP_URN,
+            _ => crate::scim::urn::USER_URN,
         };
         if !urn.eq_ignore_ascii_case(core) {
             return Err(unsupported(path));

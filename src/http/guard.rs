@@ -8,9 +8,9 @@ use axum::http::{header, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 
-use super::AppState;
 use crate::auth::{login, session};
 use crate::iam::instance;
+use crate::state::AppState;
 
 fn is_page(path: &str) -> bool {
     !(path.starts_with("/api/")
@@ -56,7 +56,7 @@ pub async fn page_guard(State(state): State<AppState>, req: Request, next: Next)
                 .path_and_query()
                 .map(|p| p.as_str().to_string())
                 .unwrap_or_else(|| "/".into());
-            let next_param = crate::api::encode_query_value(&target);
+            let next_param = crate::url::encode_query_value(&target);
             Redirect::to(&format!("/login?next={next_param}")).into_response()
         }
         (true, _) => next.run(req).await,

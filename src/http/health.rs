@@ -3,7 +3,7 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 
-use super::AppState;
+use crate::state::AppState;
 
 pub async fn healthz(State(state): State<AppState>) -> (StatusCode, &'static str) {
     if state.db.ping().await {

@@ -2,21 +2,18 @@
 //! functions), static assets, OpenID Connect sign-in and the health check. Tests build it with [`router`] and call it
 //! in process.
 
-pub mod cookies;
 pub mod guard;
 pub mod health;
 pub mod oidc;
 pub mod scim;
-pub mod state;
 
 use axum::routing::{any, get};
 use axum::Router;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use tower_http::limit::RequestBodyLimitLayer;
 
-pub use state::AppState;
-
 use crate::app::{shell, App};
+use crate::state::AppState;
 
 /// Form posts and server-function calls are small; anything larger is refused early.
 const MAX_BODY_BYTES: usize = 1024 * 1024;

@@ -6,10 +6,10 @@ use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
-use super::AppState;
-use crate::api::url_with_query;
 use crate::auth::oidc::flow::{self, CallbackParams, Failure, BINDING_COOKIE};
 use crate::auth::session;
+use crate::state::AppState;
+use crate::url::url_with_query;
 
 #[derive(Debug, Default, serde::Deserialize)]
 pub struct StartParams {
@@ -85,7 +85,7 @@ pub async fn callback(
     headers: HeaderMap,
 ) -> Response {
     let secure = state.settings.secure_cookies();
-    let binding = super::cookies::value(&headers, BINDING_COOKIE);
+    let binding = crate::auth::cookies::value(&headers, BINDING_COOKIE);
     let previous = session::token_from_headers(&headers);
     match flow::callback(
         &state.db,

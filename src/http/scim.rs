@@ -14,15 +14,16 @@ use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 
-use super::AppState;
 use crate::db;
 use crate::iam::integrations::{self, Caller};
 use crate::iam::scim_groups;
 use crate::iam::scim_users::{self, etag, etag_matches, Scope};
 use crate::scim::discovery::{self, ServiceProviderOptions};
 use crate::scim::projection::Projection;
-use crate::scim::resource::{ListQuery, CONTENT_TYPE};
+use crate::scim::resource::ListQuery;
+use crate::scim::urn::CONTENT_TYPE;
 use crate::scim::{registry, ScimError};
+use crate::state::AppState;
 
 /// Largest SCIM request body (advertised as `bulk.maxPayloadSize`).
 pub const MAX_PAYLOAD: usize = 1024 * 1024;
@@ -134,7 +135,7 @@ impl Failure {
         match self {
             Failure::Scim(e) => e.to_json(),
             Failure::UnsupportedMediaType(d) => serde_json::json!({
-                "schemas": [crate::scim::resource::ERROR_URN],
+                "schemas": [crate::scim::urn::ERROR_URN],
                 "status": "415",
                 "detail": d,
             }),

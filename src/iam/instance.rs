@@ -2,11 +2,11 @@
 
 use crate::auth::password;
 use crate::clock::Clock;
-use crate::config::Secret;
 use crate::db::{self, users::NewUser, users::UserRow, Db};
 use crate::error::{AppError, AppResult};
 use crate::iam::permissions;
 use crate::model;
+use crate::secret::Secret;
 
 pub const DEFAULT_TENANT_ID: &str = "main";
 pub const DEFAULT_TENANT_NAME: &str = "Main";

@@ -2,11 +2,9 @@
 //! bound to it and a Secret Token shown once), enabling, disabling, deleting, rotating the token,
 //! and authenticating a request to an integration's endpoint.
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
-use rand::{Rng, RngCore};
 use subtle::ConstantTimeEq;
 
+use crate::auth::random;
 use crate::auth::session::hash_token;
 use crate::clock::{Clock, Millis};
 use crate::db::iam::TokenRow;
@@ -35,18 +33,13 @@ pub struct Created {
 
 fn new_integration_id() -> String {
     const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-    let mut rng = rand::rngs::OsRng;
-    (0..ID_LEN)
-        .map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char)
-        .collect()
+    random::string_from(ALPHABET, ID_LEN)
 }
 
 /// A new random API token (URL-safe, about 200 characters) and its row: prefix in clear, SHA-256
 /// hash, no expiry. The one token generator: integrations and service-account tokens use it.
 pub fn new_token(now: Millis, name: &str) -> (String, TokenRow) {
-    let mut bytes = [0u8; TOKEN_BYTES];
-    rand::rngs::OsRng.fill_bytes(&mut bytes);
-    let token = URL_SAFE_NO_PAD.encode(bytes);
+    let token = random::url_safe_token(TOKEN_BYTES);
     let row = TokenRow {
         id: db::new_id(),
         name: name.into(),

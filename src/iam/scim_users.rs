@@ -18,7 +18,6 @@ use serde_json::{json, Map, Value};
 
 use crate::auth::password;
 use crate::clock::Millis;
-use crate::config::Secret;
 use crate::db::scim_filter::Kind;
 use crate::db::scim_users::{ListError, Page, Profile, ScimUserRow};
 use crate::db::{self, Conn};
@@ -27,6 +26,7 @@ use crate::scim::patch::parse_patch_request;
 use crate::scim::projection::Projection;
 use crate::scim::resource::{self, Intent, ListQuery};
 use crate::scim::{registry, ScimError};
+use crate::secret::Secret;
 
 /// Most resources one list or search answers (advertised as `filter.maxResults`).
 pub const MAX_RESULTS: u64 = 200;

@@ -3,10 +3,10 @@
 
 use crate::auth::password;
 use crate::clock::Clock;
-use crate::config::Secret;
 use crate::db::{self, access::MANUAL, users::UserRow, Db};
 use crate::error::{AppError, AppResult};
 use crate::model::validate_new_password;
+use crate::secret::Secret;
 
 /// Grants access to `tenant_id` by hand (source `manual`) to the existing user whose username or
 /// email is `login`. Answers the success notice.

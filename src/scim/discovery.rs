@@ -6,8 +6,9 @@ use serde_json::{json, Value};
 
 use super::error::ScimError;
 use super::patch::MAX_OPERATIONS;
-use super::resource::{list_response, RESOURCE_TYPE_URN, SCHEMA_URN, SERVICE_PROVIDER_CONFIG_URN};
+use super::resource::list_response;
 use super::schema::{registry, ResourceTypeDef, SchemaDef};
+use super::urn::{RESOURCE_TYPE_URN, SCHEMA_URN, SERVICE_PROVIDER_CONFIG_URN};
 
 /// What the server advertises; the HTTP layer must enforce the same limits.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -2,7 +2,7 @@
 
 use serde_json::{json, Value};
 
-use super::resource::ERROR_URN;
+use super::urn::ERROR_URN;
 
 /// A SCIM protocol error. `Display` gives the full detail (for logs); [`ScimError::to_json`] gives the body.
 ///

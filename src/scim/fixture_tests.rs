@@ -7,8 +7,9 @@ use super::patch::{
     apply_patch_body, parse_patch_request, plan_member_ops, MemberDelta, MemberPlan,
 };
 use super::projection::Projection;
-use super::resource::{render, validate_resource, Intent, ENTERPRISE_USER_URN};
+use super::resource::{render, validate_resource, Intent};
 use super::schema::registry;
+use super::urn::ENTERPRISE_USER_URN;
 
 fn load(text: &str) -> Value {
     serde_json::from_str(text).expect("fixture is JSON")

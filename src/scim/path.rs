@@ -6,12 +6,12 @@ use std::fmt;
 
 use scim_v2::filter as sv;
 
+use super::attr_path::{parse_attr_path, AttrPath};
 use super::error::ScimError;
 use super::filter::parse::{
-    at, check_len, convert_path, convert_val_filter, describe, normalize, parse_attr_path,
-    unplaceholder,
+    at, check_len, convert_path, convert_val_filter, describe, normalize, unplaceholder,
 };
-use super::filter::{AttrPath, Filter, MAX_FILTER_DEPTH};
+use super::filter::{Filter, MAX_FILTER_DEPTH};
 use super::schema::registry;
 
 /// A parsed PATCH path.
@@ -104,7 +104,7 @@ impl fmt::Display for PatchPath {
 mod tests {
     use super::*;
     use crate::scim::filter::{CompareOp, CompareValue};
-    use crate::scim::resource::ENTERPRISE_USER_URN;
+    use crate::scim::urn::ENTERPRISE_USER_URN;
 
     #[test]
     fn a_bare_extension_urn_is_the_whole_extension() {

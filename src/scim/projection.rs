@@ -4,8 +4,8 @@
 
 use serde_json::{Map, Value};
 
+use super::attr_path::AttrPath;
 use super::error::ScimError;
-use super::filter::AttrPath;
 use super::json::get_ci;
 use super::resource::split_list;
 use super::schema::{registry, AttributeDef, ResourceTypeDef, Returned};

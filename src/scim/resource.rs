@@ -1,4 +1,4 @@
-//! SCIM message plumbing shared by every endpoint: URN and media-type constants, `ListResponse`, list/search
+//! SCIM message plumbing shared by every endpoint: `ListResponse`, list/search
 //! parameters, and the validation (on the way in) and rendering (on the way out) of User and Group bodies,
 //! all driven by the schema registry.
 
@@ -6,25 +6,13 @@ use serde_json::{json, Map, Value};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
+use super::attr_path::AttrPath;
 use super::error::ScimError;
 use super::filter::eval::{parse_bool, parse_datetime};
-use super::filter::{AttrPath, Filter};
+use super::filter::Filter;
 use super::json::{get_ci, is_unassigned};
 use super::schema::{registry, AttrType, AttributeDef, Mutability, ResourceTypeDef, Returned};
-
-pub const USER_URN: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
-pub const GROUP_URN: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
-pub const ENTERPRISE_USER_URN: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
-pub const SCHEMA_URN: &str = "urn:ietf:params:scim:schemas:core:2.0:Schema";
-pub const RESOURCE_TYPE_URN: &str = "urn:ietf:params:scim:schemas:core:2.0:ResourceType";
-pub const SERVICE_PROVIDER_CONFIG_URN: &str =
-    "urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig";
-pub const LIST_RESPONSE_URN: &str = "urn:ietf:params:scim:api:messages:2.0:ListResponse";
-pub const PATCH_OP_URN: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
-pub const SEARCH_REQUEST_URN: &str = "urn:ietf:params:scim:api:messages:2.0:SearchRequest";
-pub const ERROR_URN: &str = "urn:ietf:params:scim:api:messages:2.0:Error";
-/// The SCIM media type (RFC 7644 §8.1); `application/json` must be accepted too.
-pub const CONTENT_TYPE: &str = "application/scim+json";
+use super::urn::LIST_RESPONSE_URN;
 
 /// An RFC 7644 §3.4.2 ListResponse: integer `totalResults`, `startIndex`, `itemsPerPage` and exactly
 /// `Resources` (authentik and others read that spelling only).
@@ -382,7 +370,7 @@ pub(crate) fn coerce(
         for item in items {
             if let Some(v) = coerce_single(def, item, path, drop_read_only)? {
                 // A repeated value (same `value` and `type`) is one value.
-                crate::scim::patch::merge_element(&mut out, def, v);
+                merge_element(&mut out, def, v);
             }
         }
         enforce_single_primary(&mut out, None);
@@ -503,6 +491,52 @@ pub(crate) fn enforce_single_primary(items: &mut [Value], winner: Option<usize>)
 }
 
 // ---- Outgoing bodies ---------------------------------------------------------------------------------------
+
+/// The `value` sub-attribute of an element, for matching (case-folded unless caseExact).
+pub(crate) fn element_key(def: &AttributeDef, v: &Value) -> Option<String> {
+    let value = v
+        .as_object()
+        .and_then(|o| get_ci(o, "value"))
+        .or(if v.is_object() { None } else { Some(v) })?;
+    let s = match value {
+        Value::String(s) => s.clone(),
+        Value::Null => return None,
+        other => other.to_string(),
+    };
+    let exact = def.sub("value").is_some_and(|s| s.case_exact);
+    Some(if exact { s } else { s.to_lowercase() })
+}
+
+fn element_type(v: &Value) -> Option<String> {
+    v.get("type").and_then(Value::as_str).map(str::to_lowercase)
+}
+
+/// Adds `item` to `items` unless an element with the same `value` (and `type`, when both have one) exists, in
+/// which case the new sub-attributes are merged into it. Returns the element's index.
+pub(crate) fn merge_element(items: &mut Vec<Value>, def: &AttributeDef, item: Value) -> usize {
+    let key = element_key(def, &item);
+    let ty = element_type(&item);
+    let existing = items.iter().position(|e| {
+        if key.is_none() {
+            return *e == item;
+        }
+        element_key(def, e) == key
+            && (ty.is_none() || element_type(e).is_none() || element_type(e) == ty)
+    });
+    match (existing, item) {
+        (Some(i), Value::Object(fields)) => {
+            if let Some(o) = items.get_mut(i).and_then(Value::as_object_mut) {
+                o.extend(fields);
+            }
+            i
+        }
+        (Some(i), _) => i,
+        (None, item) => {
+            items.push(item);
+            items.len() - 1
+        }
+    }
+}
 
 /// Renders a stored resource for a response: `returned: never` attributes (password) removed, nulls dropped,
 /// every multi-valued attribute of the core schema present (as `[]` when empty — authentik and Okta need

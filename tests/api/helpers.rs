@@ -10,7 +10,8 @@ use http_body_util::BodyExt;
 use roster::clock::{Clock, ManualClock};
 use roster::config::Settings;
 use roster::db::Db;
-use roster::http::{router, AppState};
+use roster::http::router;
+use roster::state::AppState;
 use tower::ServiceExt;
 
 pub const ADMIN: &str = "admin";
@@ -149,7 +150,7 @@ impl TestApp {
             roster::iam::instance::NewAdmin {
                 username: username.into(),
                 email: Some(format!("{username}@example.com")),
-                password: roster::config::Secret::new(password),
+                password: roster::secret::Secret::new(password),
             },
             false,
         )
@@ -161,7 +162,7 @@ impl TestApp {
     /// that tenant granted by hand; no roles. Returns the user's id.
     pub async fn plain_user(&self, username: &str, password: &str, tenant: Option<&str>) -> String {
         let mut conn = self.db.acquire().await.unwrap();
-        let hash = roster::auth::password::hash(roster::config::Secret::new(password))
+        let hash = roster::auth::password::hash(roster::secret::Secret::new(password))
             .await
             .unwrap();
         let id = roster::db::new_id();
@@ -255,7 +256,7 @@ impl TestApp {
     ) -> TestResponse {
         let body = form
             .iter()
-            .map(|(k, v)| format!("{k}={}", roster::api::encode_query_value(v)))
+            .map(|(k, v)| format!("{k}={}", roster::url::encode_query_value(v)))
             .collect::<Vec<_>>()
             .join("&");
         let mut req = Request::post(path)

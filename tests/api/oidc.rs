@@ -9,7 +9,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Mutex, OnceLock};
 
 use roster::auth::oidc::{self, NewProvider, UserClaim};
-use roster::config::Secret;
+use roster::secret::Secret;
 
 use crate::helpers::{query_value, TestApp, TestResponse};
 
@@ -74,6 +74,8 @@ async fn app() -> TestApp {
     app
 }
 
+// A real provider checks token times against the real clock.
+#[allow(clippy::disallowed_methods)]
 fn real_now() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -205,7 +207,7 @@ impl Browser {
                 Some(fields) => {
                     let body = fields
                         .iter()
-                        .map(|(k, v)| format!("{k}={}", roster::api::encode_query_value(v)))
+                        .map(|(k, v)| format!("{k}={}", roster::url::encode_query_value(v)))
                         .collect::<Vec<_>>()
                         .join("&");
                     self.http
@@ -285,7 +287,7 @@ async fn to_callback(
     let start_path = match next {
         Some(n) => format!(
             "/auth/oidc/{provider_id}/start?next={}",
-            roster::api::encode_query_value(n)
+            roster::url::encode_query_value(n)
         ),
         None => format!("/auth/oidc/{provider_id}/start"),
     };
@@ -676,7 +678,7 @@ async fn a_sign_in_the_person_cancelled_at_the_provider_says_so_on_the_login_pag
     // What a provider sends when the person cancels (RFC 6749 §4.1.2.1).
     let cancelled = format!(
         "/auth/oidc/{id}/callback?error=access_denied&error_description=End-User%20aborted%20interaction&state={}",
-        roster::api::encode_query_value(&state)
+        roster::url::encode_query_value(&state)
     );
     assert_refused(
         &app.get(&cancelled, Some(&binding)).await,

@@ -338,7 +338,7 @@ async fn every_request_is_logged_per_integration_with_redacted_failures() {
 }
 
 pub fn urlencode(s: &str) -> String {
-    roster::api::encode_query_value(s)
+    roster::url::encode_query_value(s)
 }
 
 #[tokio::test]

@@ -125,7 +125,7 @@ async fn a_user_who_is_not_superadmin_cannot_manage_or_see_other_tenants() {
     let (app, _) = TestApp::with_admin().await;
     // A plain user with access to `main` only.
     let mut conn = app.db.acquire().await.unwrap();
-    let hash = roster::auth::password::hash(roster::config::Secret::new("plain password"))
+    let hash = roster::auth::password::hash(roster::secret::Secret::new("plain password"))
         .await
         .unwrap();
     roster::db::users::insert(

@@ -13,7 +13,7 @@ const REVEAL: &str = "roster_scim_reveal";
 async fn call(app: &TestApp, path: &str, form: &[(&str, &str)], cookie: &str) -> TestResponse {
     let body = form
         .iter()
-        .map(|(k, v)| format!("{k}={}", roster::api::encode_query_value(v)))
+        .map(|(k, v)| format!("{k}={}", roster::url::encode_query_value(v)))
         .collect::<Vec<_>>()
         .join("&");
     let req = Request::post(path)

@@ -45,7 +45,7 @@ async fn create_token_with_js(
 ) -> serde_json::Value {
     let body = format!(
         "tenant=main&account={account}&token_name={}&expires_days=30",
-        roster::api::encode_query_value(name)
+        roster::url::encode_query_value(name)
     );
     let req = Request::post("/api/service-accounts/tokens/create")
         .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")

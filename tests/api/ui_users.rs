@@ -43,7 +43,7 @@ pub async fn data_call(
     use axum::http::{header, Request};
     let body = form
         .iter()
-        .map(|(k, v)| format!("{k}={}", roster::api::encode_query_value(v)))
+        .map(|(k, v)| format!("{k}={}", roster::url::encode_query_value(v)))
         .collect::<Vec<_>>()
         .join("&");
     let req = Request::post(path)

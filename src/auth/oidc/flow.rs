@@ -23,7 +23,6 @@ use openidconnect::{
     OAuth2TokenResponse, PkceCodeChallenge, PkceCodeVerifier, PostLogoutRedirectUrl,
     ProviderMetadataWithLogout, RedirectUrl, Scope, TokenResponse,
 };
-use rand::RngCore;
 use sha2::{Digest, Sha256};
 
 use super::{client_secret, redirect_uri, UserClaim, PENDING_TTL_MILLIS};
@@ -171,9 +170,7 @@ fn error_chain(e: &dyn std::error::Error) -> String {
 }
 
 fn random_token() -> String {
-    let mut bytes = [0u8; 32];
-    rand::rngs::OsRng.fill_bytes(&mut bytes);
-    URL_SAFE_NO_PAD.encode(bytes)
+    crate::auth::random::url_safe_token(32)
 }
 
 fn sha256(text: &str) -> String {
@@ -257,7 +254,7 @@ pub async fn start(
         request = request.add_scope(Scope::new(scope.to_string()));
     }
     let (url, _, _) = request.url();
-    let next_path = next.map(|n| crate::api::safe_next(Some(n)));
+    let next_path = next.map(|n| crate::url::safe_next(Some(n)));
     // Expired states are swept by `auth::housekeeping`, not here.
     let mut conn = db.acquire().await.map_err(internal)?;
     db::oidc::insert_pending(

@@ -4,11 +4,11 @@
 
 pub mod flow;
 
-use crate::auth::secret_box::SecretKey;
 use crate::clock::{Clock, Millis};
-use crate::config::{Secret, Settings, SECRET_KEY_FIX};
+use crate::config::{Settings, SECRET_KEY_FIX};
 use crate::db::{self, oidc::ProviderRow, Db};
 use crate::error::{AppError, AppResult};
+use crate::secret::{Secret, SecretKey};
 
 pub use flow::OidcRuntime;
 

@@ -8,7 +8,8 @@ use serde_json::{Map, Value};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
-use super::{AttrPath, CompareOp, CompareValue, Filter};
+use super::{CompareOp, CompareValue, Filter};
+use crate::scim::attr_path::AttrPath;
 use crate::scim::error::ScimError;
 use crate::scim::json::get_ci;
 use crate::scim::schema::{registry, AttrType, AttributeDef, ResolveError, ResourceTypeDef};

@@ -9,63 +9,8 @@ use std::fmt;
 pub use eval::{matches, matches_element, parse_for, validate};
 pub use parse::{MAX_FILTER_DEPTH, MAX_FILTER_LEN};
 
+use super::attr_path::AttrPath;
 use super::error::ScimError;
-
-/// An attribute path: `[urn ":"] name ["." sub_attr]`. Names keep the client's spelling; resolve them with
-/// [`crate::scim::schema::Registry::resolve`] for the canonical form.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct AttrPath {
-    pub urn: Option<String>,
-    pub name: String,
-    pub sub_attr: Option<String>,
-}
-
-impl AttrPath {
-    /// A bare attribute name, e.g. `userName`.
-    pub fn new(name: impl Into<String>) -> Self {
-        AttrPath {
-            urn: None,
-            name: name.into(),
-            sub_attr: None,
-        }
-    }
-
-    /// A dotted path, e.g. `name.givenName`.
-    pub fn with_sub(name: impl Into<String>, sub: impl Into<String>) -> Self {
-        AttrPath {
-            urn: None,
-            name: name.into(),
-            sub_attr: Some(sub.into()),
-        }
-    }
-
-    /// Parses a plain attribute path as used in `attributes=` lists and PATCH paths without filters:
-    /// `userName`, `name.givenName`, `urn:…:enterprise:2.0:User:employeeNumber`, `members.$ref`.
-    /// A bare schema URN is not an attribute path (see [`crate::scim::path`] for PATCH, which allows it).
-    pub fn parse(text: &str) -> Result<AttrPath, ScimError> {
-        parse::parse_attr_path(text.trim()).ok_or_else(|| {
-            ScimError::InvalidPath(format!("`{text}` is not a valid attribute path"))
-        })
-    }
-
-    /// True when the path names `name` (case-insensitively), whatever its URN and sub-attribute.
-    pub fn is(&self, name: &str) -> bool {
-        self.name.eq_ignore_ascii_case(name)
-    }
-}
-
-impl fmt::Display for AttrPath {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if let Some(urn) = &self.urn {
-            write!(f, "{urn}:")?;
-        }
-        f.write_str(&self.name)?;
-        if let Some(sub) = &self.sub_attr {
-            write!(f, ".{sub}")?;
-        }
-        Ok(())
-    }
-}
 
 /// Comparison operators of RFC 7644 Table 3 (`pr` is [`Filter::Present`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

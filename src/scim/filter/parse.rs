@@ -4,7 +4,8 @@
 
 use scim_v2::filter as sv;
 
-use super::{AttrPath, CompareOp, CompareValue, Filter};
+use super::{CompareOp, CompareValue, Filter};
+use crate::scim::attr_path::AttrPath;
 use crate::scim::error::ScimError;
 use crate::scim::schema::registry;
 
@@ -455,42 +456,6 @@ pub(crate) fn convert_path(p: sv::AttrPath) -> Result<AttrPath, String> {
         name,
         sub_attr,
     })
-}
-
-/// Plain attribute path parser for `attributes=` lists and filter-free PATCH paths (no scim_v2 needed: no
-/// operators, and URNs are split against the registry's known schemas first).
-pub(crate) fn parse_attr_path(text: &str) -> Option<AttrPath> {
-    let (urn, rest) = match registry().split_urn(text) {
-        Some((_, "")) => return None,
-        Some((urn, rest)) => (Some(urn.to_string()), rest),
-        None => match text.rsplit_once(':') {
-            Some((urn, rest)) if !urn.is_empty() => (Some(urn.to_string()), rest),
-            Some(_) => return None,
-            None => (None, text),
-        },
-    };
-    let (name, sub) = match rest.split_once('.') {
-        Some((n, s)) => (n, Some(s)),
-        None => (rest, None),
-    };
-    if !is_attr_name(name) || sub.is_some_and(|s| !is_attr_name(s)) {
-        return None;
-    }
-    Some(AttrPath {
-        urn,
-        name: name.to_string(),
-        sub_attr: sub.map(str::to_string),
-    })
-}
-
-/// RFC 7644 ATTRNAME (`ALPHA *(nameChar)`), plus `$ref`.
-pub(crate) fn is_attr_name(s: &str) -> bool {
-    if s.eq_ignore_ascii_case("$ref") {
-        return true;
-    }
-    let mut chars = s.chars();
-    chars.next().is_some_and(|c| c.is_ascii_alphabetic())
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
 }
 
 #[cfg(test)]

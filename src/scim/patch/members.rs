@@ -10,7 +10,7 @@ use crate::scim::error::ScimError;
 use crate::scim::filter::{CompareOp, CompareValue, Filter};
 use crate::scim::json::get_ci;
 use crate::scim::path::PatchPath;
-use crate::scim::resource::GROUP_URN;
+use crate::scim::urn::GROUP_URN;
 
 /// How a group's members change.
 #[derive(Debug, Clone, PartialEq, Eq)]

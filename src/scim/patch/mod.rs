@@ -21,13 +21,15 @@ use std::collections::BTreeSet;
 
 use serde_json::{Map, Value};
 
+use super::attr_path::{parse_attr_path, AttrPath};
 use super::error::ScimError;
 use super::filter::eval::{matches_element, validate_element};
-use super::filter::parse::parse_attr_path;
-use super::filter::{AttrPath, CompareOp, CompareValue, Filter};
+use super::filter::{CompareOp, CompareValue, Filter};
 use super::json::{get_ci, is_unassigned, key_ci, remove_ci, set_ci};
 use super::path::PatchPath;
-use super::resource::{coerce, coerce_single, enforce_single_primary, set_schemas};
+use super::resource::{
+    coerce, coerce_single, element_key, enforce_single_primary, merge_element, set_schemas,
+};
 use super::schema::{
     registry, AttributeDef, Mutability, ResolveError, ResolvedAttr, ResourceTypeDef,
 };
@@ -707,52 +709,6 @@ fn set_or_remove(obj: &mut Map<String, Value>, sub: &AttributeDef, v: Option<Val
         Some(v) => set_ci(obj, sub.name, v),
         None => {
             remove_ci(obj, sub.name);
-        }
-    }
-}
-
-/// The `value` sub-attribute of an element, for matching (case-folded unless caseExact).
-fn element_key(def: &AttributeDef, v: &Value) -> Option<String> {
-    let value = v
-        .as_object()
-        .and_then(|o| get_ci(o, "value"))
-        .or(if v.is_object() { None } else { Some(v) })?;
-    let s = match value {
-        Value::String(s) => s.clone(),
-        Value::Null => return None,
-        other => other.to_string(),
-    };
-    let exact = def.sub("value").is_some_and(|s| s.case_exact);
-    Some(if exact { s } else { s.to_lowercase() })
-}
-
-fn element_type(v: &Value) -> Option<String> {
-    v.get("type").and_then(Value::as_str).map(str::to_lowercase)
-}
-
-/// Adds `item` to `items` unless an element with the same `value` (and `type`, when both have one) exists, in
-/// which case the new sub-attributes are merged into it. Returns the element's index.
-pub(crate) fn merge_element(items: &mut Vec<Value>, def: &AttributeDef, item: Value) -> usize {
-    let key = element_key(def, &item);
-    let ty = element_type(&item);
-    let existing = items.iter().position(|e| {
-        if key.is_none() {
-            return *e == item;
-        }
-        element_key(def, e) == key
-            && (ty.is_none() || element_type(e).is_none() || element_type(e) == ty)
-    });
-    match (existing, item) {
-        (Some(i), Value::Object(fields)) => {
-            if let Some(o) = items.get_mut(i).and_then(Value::as_object_mut) {
-                o.extend(fields);
-            }
-            i
-        }
-        (Some(i), _) => i,
-        (None, item) => {
-            items.push(item);
-            items.len() - 1
         }
     }
 }

@@ -3,6 +3,7 @@
 use serde_json::json;
 
 use super::*;
+use crate::scim::urn::ENTERPRISE_USER_URN;
 
 fn rt_user() -> &'static ResourceTypeDef {
     registry().user()

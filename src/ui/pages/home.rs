@@ -4,8 +4,8 @@ use leptos::prelude::*;
 use leptos_router::components::Redirect;
 
 use crate::api::auth::get_shell;
-use crate::api::url_with_query;
 use crate::ui::components::{query_param, Card, EmptyState, Loading};
+use crate::url::url_with_query;
 
 #[component]
 pub fn HomePage() -> impl IntoView {

@@ -6,7 +6,7 @@ use leptos_meta::Title;
 #[component]
 pub fn NotFound() -> impl IntoView {
     #[cfg(feature = "ssr")]
-    crate::api::server::set_status(axum::http::StatusCode::NOT_FOUND);
+    crate::api::ctx::set_status(axum::http::StatusCode::NOT_FOUND);
     view! {
         <Title text="Not found · Roster"/>
         <div class="flex min-h-[60vh] flex-col items-center justify-center px-6 text-center">

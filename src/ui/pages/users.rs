@@ -4,7 +4,6 @@ use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::api::url_with_query;
 use crate::api::users::{
     get_user, list_users, GrantAccess, RemoveAccess, SetPassword, UserDetail, UserItem, UserList,
 };
@@ -18,6 +17,7 @@ use crate::ui::tenant_page::{route_param, tenant_param};
 use crate::ui::widgets::{
     count, Badge, ConfirmAction, Pager, Table, Time, Tone, DANGER_BUTTON, LINK_CLASS, TD,
 };
+use crate::url::url_with_query;
 
 // Each page loads ONE resource, made up front, whose data carries the tenant scope: a resource
 // made inside another Suspense's async branch (as with the `TenantPage` frame) was created in a

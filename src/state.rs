@@ -1,4 +1,6 @@
-//! The one state every handler and server function shares.
+//! The one state every handler and server function shares: the shared context of both faces (axum
+//! handlers in `http` and server functions in `api`), so it lives above `iam` and below both of them
+//! rather than inside the router's module.
 
 use std::sync::Arc;
 

@@ -1,6 +1,7 @@
 //! Reading cookies from a request and writing the short-lived, page-scoped ones that carry a
 //! secret exactly once (a new token to the page that shows it). One parser for every cookie
-//! Roster reads: the session, the OpenID sign-in binding and the one-time token cookies.
+//! Roster reads: the session, the OpenID sign-in binding and the one-time token cookies. It lives in
+//! `auth` (not `http`) because sessions and sign-in read it, and `auth` sits below `http`.
 
 use axum::http::{header::COOKIE, HeaderMap};
 

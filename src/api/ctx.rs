@@ -12,7 +12,7 @@ use leptos_axum::ResponseOptions;
 use crate::auth::{login, session};
 use crate::db::users::UserRow;
 use crate::error::AppError;
-use crate::http::AppState;
+use crate::state::AppState;
 
 /// What a server function needs from its request, captured before any `.await`.
 pub struct Ctx {
@@ -111,7 +111,7 @@ impl Ctx {
         }
         match outcome {
             Ok(_) | Err(AppError::Invalid { .. }) | Err(AppError::Conflict(_)) => {
-                leptos_axum::redirect(&super::url_with_query(path, &params));
+                leptos_axum::redirect(&crate::url::url_with_query(path, &params));
                 Ok(())
             }
             Err(e) => Err(self.fail(e)),

@@ -1,13 +1,33 @@
-//! Secrets Roster must be able to read back (an OpenID client secret), encrypted at rest with
-//! AES-256-GCM under `ROSTER_SECRET_KEY`. The row id is the associated data, so a ciphertext
-//! copied onto another row does not decrypt. Stored form: `v1:<base64url(nonce ‖ ciphertext ‖ tag)>`.
+//! Secrets in one place, on the ground floor: [`Secret`], a string whose `Debug` hides it (passwords,
+//! tokens, client secrets), and [`SecretKey`], which seals the secrets Roster must read back (an OpenID
+//! client secret) with AES-256-GCM under `ROSTER_SECRET_KEY`. The row id is the associated data, so a
+//! ciphertext copied onto another row does not decrypt. Stored form: `v1:<base64url(nonce ‖ ciphertext ‖ tag)>`.
+
+use std::fmt;
 
 use base64::engine::general_purpose::{STANDARD, URL_SAFE, URL_SAFE_NO_PAD};
 use base64::Engine;
 use ring::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM, NONCE_LEN};
 use ring::rand::{SecureRandom, SystemRandom};
 
-use crate::config::Secret;
+/// A value that must never reach a log line: `Debug` prints a placeholder.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
 
 const PREFIX: &str = "v1:";
 
