@@ -1,9 +1,6 @@
 //! Microbenchmarks of the SCIM protocol core: filter parse + evaluate, and a 20-operation PATCH, over the
 //! RFC 7643 §8.2 example user. Run with `cargo bench --features ssr --bench scim_core`.
 
-// Benchmarks may unwrap, expect and panic (Cargo.toml denies them in the crate itself).
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion};

@@ -3,6 +3,9 @@
 //! Keyset paging must keep every page as cheap as the first.
 //! Run with `cargo bench --features ssr --bench user_list`.
 
+// Benchmarks may unwrap, expect and panic (Cargo.toml denies them in the crate itself).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion};

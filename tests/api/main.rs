@@ -2,6 +2,9 @@
 //! per test. SQLite by default; PostgreSQL when `ROSTER_TEST_POSTGRES_URL` names a server
 //! (the test command starts one on loopback).
 
+// Tests may unwrap, expect and panic (Cargo.toml denies them in the crate itself).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod helpers;
 
 mod auth;
