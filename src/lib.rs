@@ -8,7 +8,7 @@
 //! - `auth`: passwords, sessions, cookies, sign-in, randomness;
 //! - `db`: all SQL, one code path for SQLite and PostgreSQL; `config`: settings;
 //! - the ground: `scim` (the SCIM 2.0 protocol core, free of HTTP and SQL), [`model`] (types and
-//!   validation shared by server and browser), `error`, `clock`, [`url`], `secret`.
+//!   validation shared by server and browser), `clock`, [`url`], `secret`; `error` just above it.
 //!
 //! Imports run one way, down the floors listed in README.md's Layout (`scripts/check-layers`).
 #![recursion_limit = "512"]
