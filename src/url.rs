@@ -30,14 +30,24 @@ pub fn url_with_query(path: &str, params: &[(&str, &str)]) -> String {
     }
 }
 
-/// Only local paths may be a redirect target after sign-in (no open redirects).
+/// Only local paths may be a redirect target after sign-in (no open redirects): a path that
+/// starts with one `/` and holds nothing but URL characters. Whitespace and control characters
+/// (which browsers strip before resolving, so `/\t/evil.example` would become `//evil.example`),
+/// backslashes and anything else fall back to `/`. What passes is also a valid header value.
 pub fn safe_next(next: Option<&str>) -> String {
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.starts_with("/\\") => {
-            n.to_string()
-        }
+        Some(n) if is_local_path(n) => n.to_string(),
         _ => "/".to_string(),
     }
+}
+
+fn is_local_path(n: &str) -> bool {
+    let bytes = n.as_bytes();
+    let url_char = |b: &u8| b.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=:@/?%#".contains(b);
+    bytes.first() == Some(&b'/')
+        && bytes.get(1) != Some(&b'/')
+        && n.len() <= 2048
+        && bytes.iter().all(url_char)
 }
 
 #[cfg(test)]
@@ -56,5 +66,23 @@ mod tests {
         assert_eq!(safe_next(Some("//evil.example")), "/");
         assert_eq!(safe_next(Some("https://evil.example")), "/");
         assert_eq!(safe_next(None), "/");
+        assert_eq!(
+            safe_next(Some("/t/main/iam/users?q=a%20b")),
+            "/t/main/iam/users?q=a%20b"
+        );
+        // Browsers drop TAB, CR and LF before resolving: `/\t/evil` would be `//evil` (M1).
+        for evil in [
+            "/\t/evil.example/sso",
+            "/\n/evil.example",
+            "/\r//evil.example",
+            "/\\evil.example",
+            "/ /evil.example",
+            "/\u{7f}/evil.example",
+            "/\u{3000}/evil.example",
+            "evil.example",
+            "",
+        ] {
+            assert_eq!(safe_next(Some(evil)), "/", "{evil:?}");
+        }
     }
 }

@@ -250,7 +250,9 @@ pub fn redact(v: &mut Value) {
                         .is_some_and(|s| s.to_ascii_lowercase().contains("password"))
             });
             for (k, item) in o.iter_mut() {
-                if k.eq_ignore_ascii_case("password")
+                // Any spelling: `password`, `Password`, URN-qualified
+                // (`urn:…:User:password`), inside a PATCH `value` object (M6).
+                if k.to_ascii_lowercase().contains("password")
                     || (patches_password && k.eq_ignore_ascii_case("value"))
                 {
                     *item = Value::String("[redacted]".into());
@@ -803,5 +805,23 @@ mod tests {
             !text.contains("s3cret") && !text.contains("\"x\""),
             "{text}"
         );
+    }
+
+    #[test]
+    fn urn_qualified_and_differently_cased_passwords_are_redacted_too() {
+        let mut v = serde_json::json!({
+            "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+            "Operations": [
+                {"op": "replace", "value": {"urn:ietf:params:scim:schemas:core:2.0:User:password": "Summer2025!"}},
+                {"op": "replace", "value": {"PASSWORD": "Winter2025!", "displayName": "kept"}},
+                {"op": "replace", "path": "urn:ietf:params:scim:schemas:core:2.0:User:Password", "value": "Autumn2025!"}
+            ]
+        });
+        redact(&mut v);
+        let text = v.to_string();
+        for secret in ["Summer2025!", "Winter2025!", "Autumn2025!"] {
+            assert!(!text.contains(secret), "{text}");
+        }
+        assert!(text.contains("kept"), "{text}");
     }
 }

@@ -173,6 +173,34 @@ async fn sign_in_never_redirects_off_site() {
 }
 
 #[tokio::test]
+async fn m1_a_control_character_in_next_cannot_open_a_redirect_or_break_the_answer() {
+    let (app, _) = TestApp::with_admin().await;
+    for next in [
+        "/\t/evil.example/sso",
+        "/\n/evil.example",
+        "/\\evil.example",
+        "/\r\nSet-Cookie: x=y",
+    ] {
+        let res = app
+            .post_form(
+                "/api/auth/login",
+                &[
+                    ("username", ADMIN),
+                    ("password", ADMIN_PASSWORD),
+                    ("next", next),
+                ],
+                None,
+            )
+            .await;
+        assert_eq!(res.location().as_deref(), Some("/"), "{next:?}");
+        assert!(
+            res.session_cookie().is_some(),
+            "{next:?}: signed in all the same"
+        );
+    }
+}
+
+#[tokio::test]
 async fn signing_in_rotates_the_session_id() {
     let (app, first) = TestApp::with_admin().await;
     let res = app
