@@ -38,10 +38,19 @@ pub async fn find_role_by_name(
     tenant_id: &str,
     name: &str,
 ) -> AppResult<Option<RoleRow>> {
-    let row = sqlx::query(
+    role_named(conn, tenant_id, name, "").await
+}
+
+async fn role_named(
+    conn: &mut Conn,
+    tenant_id: &str,
+    name: &str,
+    and: &str,
+) -> AppResult<Option<RoleRow>> {
+    let row = sqlx::query(&format!(
         "SELECT id, tenant_id, name, description, managed FROM roles \
-         WHERE tenant_id = $1 AND name_lower = $2",
-    )
+         WHERE tenant_id = $1 AND name_lower = $2{and}"
+    ))
     .bind(tenant_id)
     .bind(name.to_lowercase())
     .fetch_optional(&mut *conn)
@@ -56,15 +65,7 @@ pub async fn find_managed_role(
     tenant_id: &str,
     name: &str,
 ) -> AppResult<Option<RoleRow>> {
-    let row = sqlx::query(
-        "SELECT id, tenant_id, name, description, managed FROM roles \
-         WHERE tenant_id = $1 AND managed = 1 AND name_lower = $2",
-    )
-    .bind(tenant_id)
-    .bind(name.to_lowercase())
-    .fetch_optional(&mut *conn)
-    .await?;
-    Ok(row.as_ref().map(role_from).transpose()?)
+    role_named(conn, tenant_id, name, " AND managed = 1").await
 }
 
 /// Inserts a managed role unless the tenant has one of that name; true when it was inserted

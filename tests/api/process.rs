@@ -100,6 +100,20 @@ fn on_postgres() -> bool {
     std::env::var("ROSTER_TEST_POSTGRES_URL").is_ok_and(|v| !v.is_empty())
 }
 
+/// Sends a SCIM JSON body with the integration's token.
+async fn send(
+    request: reqwest::RequestBuilder,
+    token: &str,
+    body: Value,
+) -> reqwest::Result<reqwest::Response> {
+    request
+        .bearer_auth(token)
+        .header("content-type", "application/scim+json")
+        .body(body.to_string())
+        .send()
+        .await
+}
+
 fn sqlite_file_url(dir: &tempfile::TempDir) -> String {
     format!("sqlite://{}/roster.db", dir.path().display())
 }
@@ -144,13 +158,7 @@ async fn what_was_acknowledged_survives_a_sigkill_mid_sync() {
                 for i in 0..300 {
                     let body = json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
                                       "userName": format!("c{c}-u{i}")});
-                    let Ok(res) = http
-                        .post(format!("{endpoint}/Users"))
-                        .bearer_auth(&token)
-                        .header("content-type", "application/scim+json")
-                        .body(body.to_string())
-                        .send()
-                        .await
+                    let Ok(res) = send(http.post(format!("{endpoint}/Users")), &token, body).await
                     else {
                         return;
                     };
@@ -163,14 +171,8 @@ async fn what_was_acknowledged_survives_a_sigkill_mid_sync() {
                     users.lock().unwrap().push(user_id.clone());
                     let patch = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
                         "Operations": [{"op": "add", "path": "members", "value": [{"value": user_id}]}]});
-                    let Ok(res) = http
-                        .patch(format!("{endpoint}/Groups/{group_id}"))
-                        .bearer_auth(&token)
-                        .header("content-type", "application/scim+json")
-                        .body(patch.to_string())
-                        .send()
-                        .await
-                    else {
+                    let patch_group = http.patch(format!("{endpoint}/Groups/{group_id}"));
+                    let Ok(res) = send(patch_group, &token, patch).await else {
                         return;
                     };
                     if !res.status().is_success() {
