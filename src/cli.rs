@@ -83,6 +83,15 @@ enum OidcCommand {
     },
     /// List the providers (never their secrets).
     List,
+    /// Tie a provider to the SCIM integrations whose `externalId` its `sub` may match
+    /// (replaces the list; none given: none, the default).
+    Trust {
+        /// The provider id, as `roster oidc list` shows it.
+        id: String,
+        /// A SCIM integration id (repeat for several).
+        #[arg(long = "integration")]
+        integrations: Vec<String>,
+    },
     /// Delete a provider; people linked through it keep their accounts.
     Delete {
         /// The provider id, as `roster oidc list` shows it.
@@ -168,6 +177,14 @@ enum TenantCommand {
         id: String,
         #[arg(long)]
         name: String,
+    },
+    /// Change a tenant's settings.
+    Set {
+        id: String,
+        /// Whether the tenant's SCIM integrations (and admins) may take in users who can already
+        /// enter another tenant: `on` or `off` (the default for new tenants).
+        #[arg(long, value_parser = ["on", "off"])]
+        link_foreign_users: Option<String>,
     },
 }
 
@@ -339,7 +356,6 @@ async fn admin(settings: Settings, command: AdminCommand) -> Result<(), CliError
 }
 
 async fn tenant(settings: Settings, command: TenantCommand) -> Result<(), CliError> {
-    let TenantCommand::Create { id, name } = command;
     let db = open_db(&settings).await?;
     let clock = SystemClock;
     instance::ensure_default_tenant(&db, &clock).await?;
@@ -353,8 +369,24 @@ async fn tenant(settings: Settings, command: TenantCommand) -> Result<(), CliErr
         is_superadmin: true,
         active: true,
     };
-    let row = tenants::create(&db, &clock, &operator, &id, &name).await?;
-    print_json(json!({ "id": row.id, "name": row.name, "created": rfc3339(row.created_at) }));
+    match command {
+        TenantCommand::Create { id, name } => {
+            let row = tenants::create(&db, &clock, &operator, &id, &name).await?;
+            print_json(
+                json!({ "id": row.id, "name": row.name, "created": rfc3339(row.created_at) }),
+            );
+        }
+        TenantCommand::Set {
+            id,
+            link_foreign_users,
+        } => {
+            if let Some(v) = link_foreign_users {
+                tenants::set_link_foreign_users(&db, &clock, &operator, &id, v == "on").await?;
+            }
+            let on = tenants::links_foreign_users(&db, &id).await?;
+            print_json(json!({ "id": id, "link_foreign_users": on }));
+        }
+    }
     Ok(())
 }
 
@@ -407,6 +439,11 @@ async fn oidc(settings: Settings, command: OidcCommand) -> Result<(), CliError> 
             let rows = oidc::list_providers(&db).await?;
             let views: Vec<_> = rows.iter().map(|r| oidc::view(&settings, r)).collect();
             print_json(json!(views));
+        }
+        OidcCommand::Trust { id, integrations } => {
+            let db = open_db(&settings).await?;
+            let ids = oidc::trust_integrations(&db, &id, &integrations).await?;
+            print_json(json!({ "id": id, "trusted_integrations": ids }));
         }
         OidcCommand::Delete { id } => {
             let db = open_db(&settings).await?;

@@ -167,9 +167,16 @@ pub async fn create_binding(
         user_login: &user_login,
         picked: &subject,
     };
-    let outcome = bindings::bind_chosen(&state.db, state.clock.now_millis(), &t, &role_id, choice)
-        .await
-        .map(|(role, kind)| format!("Role {role} bound to the {}.", kind.label()));
+    let outcome = bindings::bind_chosen(
+        &state.db,
+        state.clock.now_millis(),
+        &gate.permissions,
+        &t,
+        &role_id,
+        choice,
+    )
+    .await
+    .map(|(role, kind)| format!("Role {role} bound to the {}.", kind.label()));
     ctx.answer_form(
         &back_path(&t, &back),
         outcome,

@@ -210,8 +210,15 @@ pub async fn add_member(tenant: String, group: String, login: String) -> Result<
     let gate = ctx.enter_tenant_for(&tenant, "GROUPS", "UPDATE").await?;
     let state = &ctx.state;
     let t = gate.tenant.id.clone();
-    let outcome =
-        iam::groups::add_member(&state.db, state.clock.as_ref(), &t, &group, &login).await;
+    let outcome = iam::groups::add_member(
+        &state.db,
+        state.clock.as_ref(),
+        &gate.permissions,
+        &t,
+        &group,
+        &login,
+    )
+    .await;
     ctx.answer_form(
         &format!("/t/{t}/iam/groups/{group}"),
         outcome,
@@ -248,6 +255,7 @@ pub async fn attach_role(
     let outcome = iam::bindings::bind(
         &state.db,
         state.clock.now_millis(),
+        &gate.permissions,
         &t,
         &role_id,
         SubjectKind::Group,

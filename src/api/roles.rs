@@ -97,6 +97,7 @@ pub async fn create_role(
     match roles::create(
         &state.db,
         state.clock.as_ref(),
+        &gate.permissions,
         t,
         &name,
         &description,
@@ -141,6 +142,7 @@ pub async fn update_role(
     match roles::update(
         &state.db,
         state.clock.as_ref(),
+        &gate.permissions,
         t,
         &role,
         &name,

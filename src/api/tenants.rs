@@ -121,3 +121,28 @@ pub async fn rename_tenant(id: String, name: String) -> Result<(), ServerFnError
         Err(e) => Err(ctx.fail(e)),
     }
 }
+
+/// Sets whether a tenant may take in users of other tenants (Instance → Tenants, superadmins).
+/// `link` is the checkbox: present (`on`) or absent.
+#[server(endpoint = "tenants/link-foreign-users")]
+pub async fn set_link_foreign_users(
+    id: String,
+    #[server(default)] link: String,
+) -> Result<(), ServerFnError> {
+    let ctx = ctx();
+    let user = ctx.require_user().await?;
+    let state = &ctx.state;
+    let on = !link.is_empty() && link != "off";
+    match tenants::set_link_foreign_users(&state.db, state.clock.as_ref(), &user, &id, on).await {
+        Ok(()) => {
+            let notice = if on {
+                format!("Tenant {id} may now link users of other tenants.")
+            } else {
+                format!("Tenant {id} no longer links users of other tenants.")
+            };
+            leptos_axum::redirect(&url_with_query("/instance/tenants", &[("notice", &notice)]));
+            Ok(())
+        }
+        Err(e) => Err(ctx.fail(e)),
+    }
+}

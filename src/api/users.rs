@@ -280,12 +280,17 @@ pub async fn get_user(tenant: String, user: String) -> Result<UserDetail, Server
                 .collect(),
         })
         .collect();
-    let password_settable = gate.user.is_superadmin
-        || (!row.is_superadmin
-            && db::directory::other_tenants(&mut conn, &tenant, &row.id)
-                .await
-                .map_err(fail)?
-                == 0);
+    let target = iam::reach::facts(&mut conn, &tenant, &row.id)
+        .await
+        .map_err(fail)?;
+    let password_settable = iam::reach::may_change_credentials(
+        iam::reach::Actor::User {
+            id: &gate.user.id,
+            superadmin: gate.user.is_superadmin,
+        },
+        &target,
+    )
+    .is_ok();
     Ok(UserDetail {
         scope: gate.scope(),
         password_settable,
@@ -314,8 +319,14 @@ pub async fn grant_access(tenant: String, login: String) -> Result<(), ServerFnE
     let ctx = ctx();
     let gate = ctx.enter_tenant_for(&tenant, "USERS", "UPDATE").await?;
     let state = &ctx.state;
-    let outcome =
-        iam::users::grant_access(&state.db, state.clock.as_ref(), &gate.tenant.id, &login).await;
+    let outcome = iam::users::grant_access(
+        &state.db,
+        state.clock.as_ref(),
+        &gate.user,
+        &gate.tenant.id,
+        &login,
+    )
+    .await;
     ctx.answer_form(
         &format!("/t/{}/iam/users", gate.tenant.id),
         outcome,

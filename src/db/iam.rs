@@ -683,3 +683,23 @@ pub async fn delete_token(
         .await?;
     Ok(done.rows_affected() > 0)
 }
+
+/// The permissions of every role bound to a group of the tenant (what membership gives).
+pub async fn group_role_permissions(
+    conn: &mut Conn,
+    tenant_id: &str,
+    group_id: &str,
+) -> AppResult<Vec<(String, String)>> {
+    let rows = sqlx::query(
+        "SELECT DISTINCT p.resource, p.action FROM bindings b \
+         JOIN role_permissions p ON p.role_id = b.role_id \
+         WHERE b.tenant_id = $1 AND b.subject_type = 'group' AND b.subject_id = $2",
+    )
+    .bind(tenant_id)
+    .bind(group_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get("resource")?, r.try_get("action")?)))
+        .collect()
+}

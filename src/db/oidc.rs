@@ -255,19 +255,22 @@ pub async fn users_matching(
         .collect::<Result<_, _>>()?)
 }
 
-/// Users whose username equals `subject` (case-insensitively) or whom a SCIM integration
-/// provisioned with `externalId` = `subject` (exactly); at most two.
+/// Users to whom one of the SCIM integrations the provider trusts gave `externalId` = `subject`
+/// (exactly); at most two. Nothing else matches a subject: an `externalId` written by any other
+/// integration, or a username, proves nothing about who signs in.
 pub async fn users_matching_subject(
     conn: &mut Conn,
+    provider_id: &str,
     subject: &str,
 ) -> AppResult<Vec<super::users::UserRow>> {
     let rows = sqlx::query(
         "SELECT id, username, email, display_name, password_hash, is_superadmin, active FROM users \
-         WHERE username_lower = $1 \
-            OR id IN (SELECT user_id FROM tenant_access_sources WHERE external_id = $2) \
+         WHERE id IN (SELECT s.user_id FROM tenant_access_sources s \
+             JOIN oidc_provider_integrations t ON t.integration_id = s.source \
+             WHERE t.provider_id = $1 AND s.external_id = $2) \
          LIMIT 2",
     )
-    .bind(subject.trim().to_lowercase())
+    .bind(provider_id)
     .bind(subject)
     .fetch_all(&mut *conn)
     .await?;
@@ -275,6 +278,44 @@ pub async fn users_matching_subject(
         .iter()
         .map(super::users::from_row)
         .collect::<Result<_, _>>()?)
+}
+
+/// The SCIM integrations whose externalIds a provider trusts for `sub` matching.
+pub async fn trusted_integrations(conn: &mut Conn, provider_id: &str) -> AppResult<Vec<String>> {
+    let rows = sqlx::query(
+        "SELECT integration_id FROM oidc_provider_integrations WHERE provider_id = $1 \
+         ORDER BY integration_id",
+    )
+    .bind(provider_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(rows
+        .iter()
+        .map(|r| r.try_get("integration_id"))
+        .collect::<Result<_, _>>()?)
+}
+
+/// Replaces the integrations a provider trusts.
+pub async fn set_trusted_integrations(
+    conn: &mut Conn,
+    provider_id: &str,
+    integration_ids: &[String],
+) -> AppResult<()> {
+    sqlx::query("DELETE FROM oidc_provider_integrations WHERE provider_id = $1")
+        .bind(provider_id)
+        .execute(&mut *conn)
+        .await?;
+    for id in integration_ids {
+        sqlx::query(
+            "INSERT INTO oidc_provider_integrations (provider_id, integration_id) VALUES ($1, $2) \
+             ON CONFLICT (provider_id, integration_id) DO NOTHING",
+        )
+        .bind(provider_id)
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
 }
 
 pub async fn insert_session(

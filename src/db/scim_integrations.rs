@@ -151,3 +151,12 @@ pub async fn summaries(
         .collect::<Result<_, sqlx::Error>>()
         .map_err(Into::into)
 }
+
+/// Whether an integration with this id exists (in any tenant).
+pub async fn exists_anywhere(conn: &mut Conn, id: &str) -> AppResult<bool> {
+    let row = sqlx::query("SELECT COUNT(*) AS n FROM scim_integrations WHERE id = $1")
+        .bind(id)
+        .fetch_one(&mut *conn)
+        .await?;
+    Ok(row.try_get::<i64, _>("n")? > 0)
+}

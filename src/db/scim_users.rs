@@ -23,14 +23,18 @@ pub struct ScimUserRow {
     pub access_active_assigned: bool,
     pub access_version: i64,
     pub external_id: Option<String>,
+    /// Whether the integration that asks gave this user access to the tenant.
+    pub from_this_integration: bool,
 }
 
-/// `$1` = tenant, `$2` = the integration (source) whose externalId is shown.
+/// `$1` = tenant, `$2` = the integration (source) whose externalId is shown. Superadmins are out
+/// of every integration's reach (`iam::reach`): an integration never sees one.
 const FROM: &str = "FROM users u \
-     JOIN tenant_access a ON a.user_id = u.id AND a.tenant_id = $1 \
+     JOIN tenant_access a ON a.user_id = u.id AND a.tenant_id = $1 AND u.is_superadmin = 0 \
      LEFT JOIN tenant_access_sources s ON s.tenant_id = a.tenant_id AND s.user_id = u.id AND s.source = $2";
 const COLUMNS: &str = "u.id, u.username, u.scim_json, u.created_by, u.created_at, u.updated_at, \
-     u.version, a.active AS access_active, a.active_assigned, a.version AS access_version, s.external_id";
+     u.version, a.active AS access_active, a.active_assigned, a.version AS access_version, s.external_id, \
+     s.source AS own_source";
 
 fn from_row(r: &sqlx::any::AnyRow) -> Result<ScimUserRow, sqlx::Error> {
     Ok(ScimUserRow {
@@ -45,6 +49,7 @@ fn from_row(r: &sqlx::any::AnyRow) -> Result<ScimUserRow, sqlx::Error> {
         access_active_assigned: super::flag_of(r.try_get("active_assigned")?),
         access_version: r.try_get("access_version")?,
         external_id: r.try_get("external_id")?,
+        from_this_integration: r.try_get::<Option<String>, _>("own_source")?.is_some(),
     })
 }
 
@@ -74,6 +79,24 @@ pub async fn find_global(
         .await?;
     row.map(|r| Ok((r.try_get("id")?, r.try_get("created_by")?)))
         .transpose()
+}
+
+/// The stored global profile of a user: username and SCIM JSON.
+#[derive(Debug, Clone)]
+pub struct StoredProfile {
+    pub username: String,
+    pub scim_json: Option<String>,
+}
+
+pub async fn find_stored(conn: &mut Conn, id: &str) -> AppResult<StoredProfile> {
+    let row = sqlx::query("SELECT username, scim_json FROM users WHERE id = $1")
+        .bind(id)
+        .fetch_one(&mut *conn)
+        .await?;
+    Ok(StoredProfile {
+        username: row.try_get("username")?,
+        scim_json: row.try_get("scim_json")?,
+    })
 }
 
 pub struct Page<'a> {

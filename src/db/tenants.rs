@@ -116,3 +116,34 @@ pub async fn grant_access(
 ) -> AppResult<()> {
     super::access::grant(conn, tenant_id, user_id, super::access::MANUAL, None, now).await
 }
+
+/// Whether the tenant may take in users who can already enter another tenant (`iam::reach`).
+pub async fn link_foreign_users(conn: &mut Conn, id: &str) -> AppResult<bool> {
+    let row = sqlx::query("SELECT link_foreign_users FROM tenants WHERE id = $1")
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?;
+    Ok(match row {
+        Some(r) => super::flag_of(r.try_get("link_foreign_users")?),
+        None => false,
+    })
+}
+
+pub async fn set_link_foreign_users(
+    conn: &mut Conn,
+    id: &str,
+    on: bool,
+    now: Millis,
+) -> AppResult<()> {
+    let done =
+        sqlx::query("UPDATE tenants SET link_foreign_users = $1, updated_at = $2 WHERE id = $3")
+            .bind(super::flag(on))
+            .bind(now)
+            .bind(id)
+            .execute(&mut *conn)
+            .await?;
+    if done.rows_affected() == 0 {
+        return Err(AppError::NotFound(format!("There is no tenant `{id}`.")));
+    }
+    Ok(())
+}

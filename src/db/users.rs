@@ -109,3 +109,43 @@ pub async fn find_by_login(conn: &mut Conn, login: &str) -> AppResult<Option<Use
         _ => Ok(None),
     }
 }
+
+/// What `iam::reach` needs to know of a user seen from `tenant_id`: the superadmin flag, the
+/// integration that created the user, whether they have a password, and how many other tenants
+/// they have access to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReachFacts {
+    pub id: String,
+    pub is_superadmin: bool,
+    pub created_by: Option<String>,
+    pub has_password: bool,
+    pub other_tenants: i64,
+}
+
+pub async fn reach_facts(
+    conn: &mut Conn,
+    tenant_id: &str,
+    user_id: &str,
+) -> AppResult<Option<ReachFacts>> {
+    let row = sqlx::query(
+        "SELECT u.id, u.is_superadmin, u.created_by, \
+         CASE WHEN u.password_hash IS NULL THEN 0 ELSE 1 END AS has_password, \
+         (SELECT COUNT(*) FROM tenant_access a WHERE a.user_id = u.id AND a.tenant_id <> $2) AS others \
+         FROM users u WHERE u.id = $1",
+    )
+    .bind(user_id)
+    .bind(tenant_id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    row.map(|r| -> Result<_, sqlx::Error> {
+        Ok(ReachFacts {
+            id: r.try_get("id")?,
+            is_superadmin: super::flag_of(r.try_get("is_superadmin")?),
+            created_by: r.try_get("created_by")?,
+            has_password: super::flag_of(r.try_get("has_password")?),
+            other_tenants: r.try_get("others")?,
+        })
+    })
+    .transpose()
+    .map_err(Into::into)
+}

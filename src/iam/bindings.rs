@@ -5,6 +5,8 @@
 use crate::clock::Millis;
 use crate::db::{self, iam::BindingRow, Conn, Db};
 use crate::error::{AppError, AppResult};
+use crate::iam::permissions::Permissions;
+use crate::iam::reach;
 
 /// Who a binding is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -115,11 +117,13 @@ pub struct SubjectChoice<'a> {
 }
 
 /// Binds `role_id` to the subject a form chose, in one write transaction; answers the role's
-/// name and the subject's kind. Errors name the form field to mark (`user_login`, `subject`,
+/// name and the subject's kind. `held` are the actor's permissions: they must cover the role's
+/// (`reach::may_bind_role`). Errors name the form field to mark (`user_login`, `subject`,
 /// `role_id`).
 pub async fn bind_chosen(
     db: &Db,
     now: Millis,
+    held: &Permissions,
     tenant_id: &str,
     role_id: &str,
     choice: SubjectChoice<'_>,
@@ -135,6 +139,7 @@ pub async fn bind_chosen(
         )
     };
     let mut tx = db.begin_write().await?;
+    reach::may_bind_role(&mut tx, tenant_id, held, role_id).await?;
     let (kind, subject_id) = if !login.is_empty() {
         let user = db::users::find_by_login(&mut tx, login)
             .await?
@@ -166,16 +171,19 @@ pub async fn bind_chosen(
     Ok((role, kind))
 }
 
-/// Binds `role_id` to one subject in its own write transaction; answers the role's name.
+/// Binds `role_id` to one subject in its own write transaction; answers the role's name. `held`
+/// must cover the role's permissions (`reach::may_bind_role`).
 pub async fn bind(
     db: &Db,
     now: Millis,
+    held: &Permissions,
     tenant_id: &str,
     role_id: &str,
     kind: SubjectKind,
     subject_id: &str,
 ) -> AppResult<String> {
     let mut tx = db.begin_write().await?;
+    reach::may_bind_role(&mut tx, tenant_id, held, role_id).await?;
     let role = create(&mut tx, tenant_id, role_id, kind, subject_id, now).await?;
     tx.commit().await?;
     Ok(role)

@@ -74,10 +74,12 @@ pub async fn delete(db: &Db, tenant_id: &str, group_id: &str) -> AppResult<Strin
 }
 
 /// Adds the user whose username or email is `login` to the group; they must have access to the
-/// tenant. Answers the notice.
+/// tenant, and the actor (`held`) must hold every permission the group's roles give
+/// (`reach::may_add_to_group`). Answers the notice.
 pub async fn add_member(
     db: &Db,
     clock: &dyn Clock,
+    held: &crate::iam::permissions::Permissions,
     tenant_id: &str,
     group_id: &str,
     login: &str,
@@ -90,6 +92,7 @@ pub async fn add_member(
     }
     let mut tx = db.begin_write().await?;
     let group = require(&mut tx, tenant_id, group_id).await?;
+    crate::iam::reach::may_add_to_group(&mut tx, tenant_id, held, &group.id).await?;
     let user = db::users::find_by_login(&mut tx, login).await?;
     let user = match user {
         Some(u) if db::groups::can_be_member(&mut tx, tenant_id, &u.id).await? => u,

@@ -6,6 +6,7 @@ pub mod groups;
 pub mod instance;
 pub mod integrations;
 pub mod permissions;
+pub mod reach;
 pub mod roles;
 pub mod scim_groups;
 pub mod scim_users;

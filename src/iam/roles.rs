@@ -4,7 +4,8 @@
 use crate::clock::Clock;
 use crate::db::{self, iam::RoleRow, Db};
 use crate::error::{AppError, AppResult};
-use crate::iam::permissions::{self, ACTIONS, RESOURCES};
+use crate::iam::permissions::{self, Permissions, ACTIONS, RESOURCES};
+use crate::iam::reach;
 
 pub const NAME_MAX: usize = 100;
 pub const DESCRIPTION_MAX: usize = 500;
@@ -97,10 +98,12 @@ fn managed_refused(role: &RoleRow, verb: &str) -> AppError {
     ))
 }
 
-/// Creates a custom role with its permissions, in one transaction.
+/// Creates a custom role with its permissions, in one transaction. The actor (`held`) must hold
+/// every permission the role gets (`reach::may_grant`).
 pub async fn create(
     db: &Db,
     clock: &dyn Clock,
+    held: &Permissions,
     tenant_id: &str,
     name: &str,
     description: &str,
@@ -109,6 +112,7 @@ pub async fn create(
     let (name, description) = (name.trim(), description.trim());
     check_fields(name, description)?;
     let perms = parse_permissions(perms)?;
+    reach::may_grant(held, perms.iter().copied())?;
     let now = clock.now_millis();
     let mut tx = db.begin_write().await?;
     let role = RoleRow {
@@ -124,10 +128,12 @@ pub async fn create(
 }
 
 /// Saves a custom role's name, description and whole matrix, in one transaction. Managed roles
-/// are refused (403).
+/// are refused (403). The actor (`held`) must hold every permission the edit adds
+/// (`reach::may_grant`); those the role had already stay as they were.
 pub async fn update(
     db: &Db,
     clock: &dyn Clock,
+    held: &Permissions,
     tenant_id: &str,
     role_id: &str,
     name: &str,
@@ -145,6 +151,14 @@ pub async fn update(
     }
     check_fields(name, description)?;
     let perms = parse_permissions(perms)?;
+    let before = db::iam::role_permissions(&mut tx, &role.id).await?;
+    reach::may_grant(
+        held,
+        perms
+            .iter()
+            .copied()
+            .filter(|(r, a)| !before.iter().any(|(br, ba)| br == r && ba == a)),
+    )?;
     db::iam::update_role(&mut tx, &role.id, name, description, now).await?;
     db::iam::set_role_permissions(&mut tx, &role.id, &perms).await?;
     tx.commit().await?;

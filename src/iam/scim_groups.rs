@@ -3,7 +3,9 @@
 //! Member changes cost O(changes): PATCHes are folded into a delta by the SCIM core's
 //! `plan_member_ops` and applied row by row; members are loaded only when a response shows them
 //! or a PATCH selects members by something other than their id. A replace that does not name
-//! `members` leaves them alone.
+//! `members` leaves them alone. An integration reads every group of its tenant but changes
+//! (PUT, PATCH, DELETE) only the groups it manages (`iam::reach`): a group made by hand or by
+//! another integration may be bound to powerful roles.
 
 use std::collections::BTreeSet;
 
@@ -14,6 +16,7 @@ use crate::clock::Millis;
 use crate::db::groups::GroupRow;
 use crate::db::scim_users::Page;
 use crate::db::{self, Conn};
+use crate::iam::reach;
 use crate::scim::patch::{
     apply_patch, parse_patch_request, plan_member_ops, MemberDelta, MemberPlan,
 };
@@ -89,6 +92,14 @@ async fn find(conn: &mut Conn, scope: &Scope, id: &str) -> Result<GroupRow, Scim
         .await
         .map_err(scim_err)?
         .ok_or_else(|| ScimError::NotFound(format!("no group `{id}` in this tenant")))
+}
+
+/// A group this integration may change: one it manages.
+async fn find_managed(conn: &mut Conn, scope: &Scope, id: &str) -> Result<GroupRow, ScimError> {
+    let row = find(conn, scope, id).await?;
+    reach::integration_manages_group(&scope.integration_id, row.managed_by.as_deref())
+        .map_err(scim_err)?;
+    Ok(row)
 }
 
 pub async fn get(
@@ -300,7 +311,7 @@ pub async fn replace(
     if_match: Option<&str>,
 ) -> Result<(Value, String), ScimError> {
     let rt = registry().group();
-    let row = find(conn, scope, id).await?;
+    let row = find_managed(conn, scope, id).await?;
     check_if_match(if_match, &version(&row))?;
     let existing = render(scope, &row, None);
     let resource = resource::validate_resource(
@@ -335,7 +346,7 @@ pub async fn patch(
 ) -> Result<String, ScimError> {
     let rt = registry().group();
     let ops = parse_patch_request(body)?;
-    let row = find(conn, scope, id).await?;
+    let row = find_managed(conn, scope, id).await?;
     check_if_match(if_match, &version(&row))?;
     let (delta, changed) = match plan_member_ops(&ops)? {
         MemberPlan::Delta { delta, rest } => {
@@ -382,7 +393,7 @@ pub async fn delete(
     id: &str,
     if_match: Option<&str>,
 ) -> Result<(), ScimError> {
-    let row = find(conn, scope, id).await?;
+    let row = find_managed(conn, scope, id).await?;
     check_if_match(if_match, &version(&row))?;
     db::iam::delete_bindings_of(conn, &scope.tenant_id, "group", id)
         .await

@@ -1,18 +1,24 @@
 //! SCIM Users in one tenant, as one integration provisions them.
 //!
-//! Users are global; SCIM is per tenant. The rules:
+//! Users are global; SCIM is per tenant. The rules (the cross-tenant ones are decided in
+//! `iam::reach`):
 //! - `userName` is unique across the instance, compared case-insensitively and stored as sent. A
 //!   POST whose `userName` exists globally but not in this tenant links that user (grants access,
-//!   201); when this tenant already has the user it is 409 `uniqueness`.
-//! - The integration that created a user (`users.created_by`) owns its global attributes
-//!   (userName, name, emails, displayName, the other SCIM attributes) and its password. Any other
-//!   integration changes only what is scoped to its tenant: its own `externalId` for the user, the
-//!   user's `active` flag in this tenant, and memberships in this tenant's groups. Global attributes
-//!   it sends are ignored; a password it sends is refused with 403. Nothing reaches the superadmin
-//!   flag.
-//! - `active: false` suspends the user in this tenant and ends their sessions; the record stays
-//!   readable. `DELETE` removes this integration's source of the access; when no source is left the
-//!   access and the user's memberships in this tenant's groups go, and the user is 404 here.
+//!   201) when the tenant may take them in: a superadmin's name is reserved (409), and a user who
+//!   can enter another tenant is linked only where the tenant allows it (else 409). When this
+//!   tenant already has the user it is 409 `uniqueness`. Superadmins are invisible to integrations.
+//! - The integration that created a user (`users.created_by`) owns its global attributes (name,
+//!   displayName, the other SCIM attributes) and sees them; the credentials (password, userName,
+//!   emails) it changes only while the user can enter no other tenant. Any other integration sees
+//!   and changes only what is scoped to its tenant: its own `externalId` for the user, the user's
+//!   `active` flag in this tenant, and memberships in this tenant's groups. Global attributes it
+//!   sends are ignored; a password it sends is refused with 403.
+//! - An integration changes (PUT, PATCH, DELETE) only users it gave access to this tenant.
+//! - `active: false` suspends the user in this tenant at once (permissions are computed per
+//!   request); sessions end only when the user is suspended in every tenant they belong to.
+//!   `DELETE` removes this integration's source of the access; when no source is left the access
+//!   and the user's memberships in this tenant's groups go, and the user is 404 here.
+//! - Setting a password ends the user's sessions.
 
 use serde_json::{json, Map, Value};
 
@@ -22,6 +28,7 @@ use crate::db::scim_filter::Kind;
 use crate::db::scim_users::{ListError, Page, Profile, ScimUserRow};
 use crate::db::{self, Conn};
 use crate::error::AppError;
+use crate::iam::reach::{self, Actor};
 use crate::scim::patch::parse_patch_request;
 use crate::scim::projection::Projection;
 use crate::scim::resource::{self, Intent, ListQuery};
@@ -79,9 +86,12 @@ pub fn etag_matches(header: &str, version: &str) -> bool {
 /// The user as SCIM JSON, before projection. `groups` is `None` when not loaded.
 pub fn render(scope: &Scope, row: &ScimUserRow, groups: Option<Vec<(String, String)>>) -> Value {
     let rt = registry().user();
+    // The global profile (name, emails, …) is shown only to the integration that wrote it.
+    let owner = row.created_by.as_deref() == Some(scope.integration_id.as_str());
     let mut obj: Map<String, Value> = row
         .scim_json
         .as_deref()
+        .filter(|_| owner)
         .and_then(|s| serde_json::from_str::<Value>(s).ok())
         .and_then(|v| v.as_object().cloned())
         .unwrap_or_default();
@@ -354,7 +364,11 @@ pub async fn create(
         .await
         .map_err(scim_err)?
     {
-        Some((id, created_by)) => {
+        Some((id, _)) => {
+            let target = reach::facts(conn, t, &id).await.map_err(scim_err)?;
+            if target.is_superadmin {
+                return Err(scim_err(reach::reserved(&username)));
+            }
             if db::access::find(conn, t, &id)
                 .await
                 .map_err(scim_err)?
@@ -365,19 +379,28 @@ pub async fn create(
                      filter=userName eq \"{username}\""
                 )));
             }
-            // Link the existing global user. Only the integration that created it may change
-            // its global attributes and password.
-            if created_by.as_deref() == Some(scope.integration_id.as_str()) {
-                db::scim_users::update_profile(conn, &id, &profile, scope.now)
-                    .await
-                    .map_err(scim_err)?;
-                if let Some(p) = &incoming.password {
-                    let hash = hash_password(p).await?;
-                    db::scim_users::set_password(conn, &id, &hash, scope.now)
-                        .await
-                        .map_err(scim_err)?;
-                }
-            } else {
+            // Link the existing global user, where the tenant may take them in. Only the
+            // integration that created it changes its global attributes, and its credentials
+            // only as far as `reach` allows.
+            let actor = Actor::Integration {
+                id: &scope.integration_id,
+            };
+            reach::may_take_in(conn, t, actor, &username, &target)
+                .await
+                .map_err(scim_err)?;
+            let stored = db::scim_users::find_stored(conn, &id)
+                .await
+                .map_err(scim_err)?;
+            let changed = write_global(
+                conn,
+                scope,
+                &target,
+                &stored,
+                resource,
+                incoming.password.as_deref(),
+            )
+            .await?;
+            if !changed {
                 db::scim_users::touch(conn, &id, scope.now)
                     .await
                     .map_err(scim_err)?;
@@ -418,7 +441,7 @@ pub async fn create(
         .await
         .map_err(scim_err)?;
     if !active {
-        db::scim_users::end_sessions(conn, &user_id)
+        reach::after_suspension(conn, &user_id)
             .await
             .map_err(scim_err)?;
     }
@@ -443,41 +466,21 @@ async fn apply(
     incoming: Incoming,
 ) -> Result<(), ScimError> {
     let resource = &incoming.resource;
-    let owner = row.created_by.as_deref() == Some(scope.integration_id.as_str());
     let t = &scope.tenant_id;
-    if owner {
-        let username = username_of(resource)?;
-        let (emails, primary) = emails_of(resource);
-        let json_text = stored_json(resource);
-        let old_json = row.scim_json.clone().unwrap_or_default();
-        if username != row.username || json_text != old_json {
-            db::scim_users::update_profile(
-                conn,
-                &row.id,
-                &Profile {
-                    username: &username,
-                    display_name: str_of(resource, "displayName"),
-                    primary_email: primary.as_deref(),
-                    scim_json: &json_text,
-                    emails: &emails,
-                },
-                scope.now,
-            )
-            .await
-            .map_err(scim_err)?;
-        }
-    }
-    if let Some(p) = &incoming.password {
-        if !owner {
-            return Err(ScimError::Forbidden(
-                "this integration did not create the user, so it cannot set their password".into(),
-            ));
-        }
-        let hash = hash_password(p).await?;
-        db::scim_users::set_password(conn, &row.id, &hash, scope.now)
-            .await
-            .map_err(scim_err)?;
-    }
+    let target = reach::facts(conn, t, &row.id).await.map_err(scim_err)?;
+    let stored = db::scim_users::StoredProfile {
+        username: row.username.clone(),
+        scim_json: row.scim_json.clone(),
+    };
+    write_global(
+        conn,
+        scope,
+        &target,
+        &stored,
+        resource,
+        incoming.password.as_deref(),
+    )
+    .await?;
     let external_id = str_of(resource, "externalId");
     if external_id != row.external_id.as_deref() {
         db::access::grant(
@@ -504,11 +507,82 @@ async fn apply(
         .map_err(scim_err)?
         && !active
     {
-        db::scim_users::end_sessions(conn, &row.id)
+        reach::after_suspension(conn, &row.id)
             .await
             .map_err(scim_err)?;
     }
     Ok(())
+}
+
+/// The emails of a resource, lowercased and sorted, to tell whether a write changes them.
+fn email_values(resource: &Value) -> Vec<String> {
+    let mut v: Vec<String> = emails_of(resource)
+        .0
+        .into_iter()
+        .map(|(value, _)| value.to_lowercase())
+        .collect();
+    v.sort();
+    v.dedup();
+    v
+}
+
+/// Writes what an integration may write of a user's global record: the password (refused unless
+/// `reach::may_change_credentials` allows it; the user's sessions end), and for the owning
+/// integration the profile, whose userName and emails are credentials too. Other integrations'
+/// global attributes are ignored. True when something was written.
+async fn write_global(
+    conn: &mut Conn,
+    scope: &Scope,
+    target: &db::users::ReachFacts,
+    stored: &db::scim_users::StoredProfile,
+    resource: &Value,
+    password: Option<&str>,
+) -> Result<bool, ScimError> {
+    let actor = Actor::Integration {
+        id: &scope.integration_id,
+    };
+    let mut changed = false;
+    if let Some(p) = password {
+        reach::may_change_credentials(actor, target).map_err(scim_err)?;
+        let hash = hash_password(p).await?;
+        db::scim_users::set_password(conn, &target.id, &hash, scope.now)
+            .await
+            .map_err(scim_err)?;
+        db::scim_users::end_sessions(conn, &target.id)
+            .await
+            .map_err(scim_err)?;
+        changed = true;
+    }
+    let owner = target.created_by.as_deref() == Some(scope.integration_id.as_str());
+    if !owner {
+        return Ok(changed);
+    }
+    let username = username_of(resource)?;
+    let (emails, primary) = emails_of(resource);
+    let json_text = stored_json(resource);
+    let old_json = stored.scim_json.clone().unwrap_or_default();
+    let old_resource: Value = serde_json::from_str(&old_json).unwrap_or(Value::Null);
+    if username != stored.username || email_values(resource) != email_values(&old_resource) {
+        reach::may_change_credentials(actor, target).map_err(scim_err)?;
+    }
+    if username != stored.username || json_text != old_json {
+        db::scim_users::update_profile(
+            conn,
+            &target.id,
+            &Profile {
+                username: &username,
+                display_name: str_of(resource, "displayName"),
+                primary_email: primary.as_deref(),
+                scim_json: &json_text,
+                emails: &emails,
+            },
+            scope.now,
+        )
+        .await
+        .map_err(scim_err)?;
+        changed = true;
+    }
+    Ok(changed)
 }
 
 /// `PUT /Users/{id}`.
@@ -521,6 +595,7 @@ pub async fn replace(
 ) -> Result<(Value, String), ScimError> {
     let rt = registry().user();
     let row = find(conn, scope, id).await?;
+    reach::integration_gave_access(row.from_this_integration).map_err(scim_err)?;
     check_if_match(if_match, &user_version(&row))?;
     let existing = render(scope, &row, None);
     let incoming = split_password(resource::validate_resource(
@@ -545,6 +620,7 @@ pub async fn patch(
     let rt = registry().user();
     let ops = parse_patch_request(body)?;
     let row = find(conn, scope, id).await?;
+    reach::integration_gave_access(row.from_this_integration).map_err(scim_err)?;
     check_if_match(if_match, &user_version(&row))?;
     let mut current = render(scope, &row, None);
     if let Some(o) = current.as_object_mut() {
@@ -565,6 +641,7 @@ pub async fn delete(
     if_match: Option<&str>,
 ) -> Result<(), ScimError> {
     let row = find(conn, scope, id).await?;
+    reach::integration_gave_access(row.from_this_integration).map_err(scim_err)?;
     check_if_match(if_match, &user_version(&row))?;
     let t = &scope.tenant_id;
     let left = db::access::remove_source(conn, t, id, &scope.integration_id)

@@ -145,6 +145,20 @@ pub async fn delete(db: &Db, tenant_id: &str, id: &str) -> AppResult<String> {
     Ok(account.name)
 }
 
+/// The tokens of an integration's service account are its Secret Token: they are made and
+/// ended only by rotating the integration (INTEGRATIONS:UPDATE), never here, or SERVICE_ACCOUNTS
+/// rights would mint SCIM credentials (issue 10, rule 5 of `iam::reach`).
+fn integration_tokens_refused(account: &ServiceAccountRow) -> AppResult<()> {
+    match &account.integration {
+        Some((_, integration)) => Err(AppError::Forbidden(format!(
+            "{} belongs to the SCIM integration {integration}: its token is the integration's \
+             Secret Token, made only by rotating the integration under SCIM Provisioning.",
+            account.name
+        ))),
+        None => Ok(()),
+    }
+}
+
 /// Parses the expiry field of the token form: empty or `never` → none, else whole days.
 pub fn parse_expiry(days: &str, now: Millis) -> AppResult<Option<Millis>> {
     let days = days.trim();
@@ -183,6 +197,7 @@ pub async fn create_token(
     let account = db::iam::find_service_account(&mut tx, tenant_id, account_id)
         .await?
         .ok_or_else(not_found)?;
+    integration_tokens_refused(&account)?;
     let (token, mut row) = integrations::new_token(now, name);
     row.expires_at = expires_at;
     db::iam::insert_token(&mut tx, &account.id, &row).await?;
@@ -201,6 +216,7 @@ pub async fn revoke_token(
     let account = db::iam::find_service_account(&mut tx, tenant_id, account_id)
         .await?
         .ok_or_else(not_found)?;
+    integration_tokens_refused(&account)?;
     let tokens = db::iam::tokens_of(&mut tx, &account.id).await?;
     let token = tokens
         .into_iter()

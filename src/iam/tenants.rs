@@ -57,6 +57,28 @@ pub async fn rename(
     db::tenants::rename(&mut conn, id, name.trim(), clock.now_millis()).await
 }
 
+/// Sets whether the tenant may take in users who can already enter another tenant (its SCIM
+/// integrations link them, its admins grant them access; see `iam::reach::may_take_in`).
+/// Superadmins only.
+pub async fn set_link_foreign_users(
+    db: &Db,
+    clock: &dyn Clock,
+    actor: &UserRow,
+    id: &str,
+    on: bool,
+) -> AppResult<()> {
+    require_superadmin(actor)?;
+    let mut tx = db.begin_write().await?;
+    db::tenants::set_link_foreign_users(&mut tx, id, on, clock.now_millis()).await?;
+    tx.commit().await
+}
+
+/// Whether the tenant may take in users of other tenants.
+pub async fn links_foreign_users(db: &Db, id: &str) -> AppResult<bool> {
+    let mut conn = db.acquire().await?;
+    db::tenants::link_foreign_users(&mut conn, id).await
+}
+
 /// The tenants `user` may enter: all of them for a superadmin.
 pub async fn visible_to(db: &Db, user: &UserRow) -> AppResult<Vec<TenantRow>> {
     let mut conn = db.acquire().await?;

@@ -1,18 +1,23 @@
 //! Admin-side rules for a tenant's users (the SCIM side is `scim_users`): granting tenant access
-//! by hand, taking the hand-granted access back, and setting a local password.
+//! by hand, taking the hand-granted access back, and setting a local password. Who may take in
+//! whom and change whose credentials is decided in `iam::reach`.
 
 use crate::auth::password;
 use crate::clock::Clock;
 use crate::db::{self, access::MANUAL, users::UserRow, Db};
 use crate::error::{AppError, AppResult};
+use crate::iam::reach::{self, Actor};
 use crate::model::validate_new_password;
 use crate::secret::Secret;
 
 /// Grants access to `tenant_id` by hand (source `manual`) to the existing user whose username or
-/// email is `login`. Answers the success notice.
+/// email is `login`, where `reach::may_take_in` lets `actor` take them in (never a superadmin
+/// unless the actor is one; a user of another tenant only where the tenant allows it). A user the
+/// actor may not take in gets the same answer as a name nobody has. Answers the success notice.
 pub async fn grant_access(
     db: &Db,
     clock: &dyn Clock,
+    actor: &UserRow,
     tenant_id: &str,
     login: &str,
 ) -> AppResult<String> {
@@ -22,19 +27,30 @@ pub async fn grant_access(
             "Enter a username or an email address.",
         ));
     }
+    let unknown = || {
+        AppError::invalid(
+            "login",
+            format!(
+                "No user you may grant access to has the username or email `{}`. Users arrive \
+                 through SCIM provisioning or `roster admin create`; a user who can already enter \
+                 another tenant is taken in only by a superadmin, or where this tenant may link \
+                 users of other tenants.",
+                login.trim()
+            ),
+        )
+    };
     let mut tx = db.begin_write().await?;
     let user = db::users::find_by_login(&mut tx, login)
         .await?
-        .ok_or_else(|| {
-            AppError::invalid(
-                "login",
-                format!(
-                    "No user has the username or email `{}`. Users arrive through SCIM \
-                     provisioning or `roster admin create`; grant access once they exist.",
-                    login.trim()
-                ),
-            )
-        })?;
+        .ok_or_else(unknown)?;
+    let target = reach::facts(&mut tx, tenant_id, &user.id).await?;
+    let by = Actor::User {
+        id: &actor.id,
+        superadmin: actor.is_superadmin,
+    };
+    reach::may_take_in(&mut tx, tenant_id, by, &user.username, &target)
+        .await
+        .map_err(|_| unknown())?;
     let sources =
         db::directory::access_sources(&mut tx, tenant_id, std::slice::from_ref(&user.id)).await?;
     if sources.iter().any(|s| s.source == MANUAL) {
@@ -107,10 +123,9 @@ pub async fn remove_access(
     Ok(outcome)
 }
 
-/// Sets (or resets) the local password of a user with access to the tenant. A tenant
-/// administrator may do so only for users who belong to this tenant alone and are not
-/// superadmins (a password opens every tenant the user can enter); superadmins may for anyone.
-/// The user's other sessions end.
+/// Sets (or resets) the local password of a user with access to the tenant, where
+/// `reach::may_change_credentials` allows it (a password opens every tenant the user can
+/// enter). The user's other sessions end.
 pub async fn set_password(
     db: &Db,
     clock: &dyn Clock,
@@ -127,20 +142,14 @@ pub async fn set_password(
     let user = db::directory::user_in_tenant(&mut tx, tenant_id, user_id)
         .await?
         .ok_or_else(|| AppError::NotFound("That user has no access to this tenant.".into()))?;
-    if !actor.is_superadmin {
-        if user.is_superadmin {
-            return Err(AppError::Forbidden(
-                "Only a superadmin may set a superadmin's password.".into(),
-            ));
-        }
-        if db::directory::other_tenants(&mut tx, tenant_id, user_id).await? > 0 {
-            return Err(AppError::Forbidden(
-                "This user can also enter other tenants, so only a superadmin may set \
-                 their password."
-                    .into(),
-            ));
-        }
-    }
+    let target = reach::facts(&mut tx, tenant_id, user_id).await?;
+    reach::may_change_credentials(
+        Actor::User {
+            id: &actor.id,
+            superadmin: actor.is_superadmin,
+        },
+        &target,
+    )?;
     db::scim_users::set_password(&mut tx, user_id, &hash, clock.now_millis()).await?;
     if actor.id != user_id {
         db::scim_users::end_sessions(&mut tx, user_id).await?;

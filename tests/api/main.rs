@@ -7,6 +7,7 @@
 
 mod helpers;
 
+mod attacks_identity;
 mod auth;
 mod cli;
 mod health;

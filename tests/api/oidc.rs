@@ -16,8 +16,8 @@ use crate::helpers::{query_value, TestApp, TestResponse};
 /// Where Roster's callback lives in the test settings (`ROSTER_PUBLIC_URL` defaults to the site).
 const ROSTER_BASE: &str = "http://127.0.0.1:3000";
 
-struct Provider {
-    issuer: String,
+pub(crate) struct Provider {
+    pub(crate) issuer: String,
     rogue_issuer: String,
     rotating_issuer: String,
 }
@@ -26,7 +26,7 @@ struct Provider {
 /// does (and the pipe closes).
 static PROVIDER_PROCESS: Mutex<Option<Child>> = Mutex::new(None);
 
-fn provider() -> &'static Provider {
+pub(crate) fn provider() -> &'static Provider {
     static PROVIDER: OnceLock<Provider> = OnceLock::new();
     PROVIDER.get_or_init(|| {
         let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/oidc");
@@ -67,7 +67,7 @@ fn provider() -> &'static Provider {
 
 /// A set-up test app (with a superadmin) whose clock shows real time: the provider's tokens
 /// carry real times.
-async fn app() -> TestApp {
+pub(crate) async fn app() -> TestApp {
     let app = TestApp::spawn().await;
     app.create_superadmin("root", "a long root password").await;
     app.clock.set(real_now());
@@ -83,7 +83,12 @@ fn real_now() -> i64 {
         .as_millis() as i64
 }
 
-async fn add_provider(app: &TestApp, issuer: &str, claim: UserClaim, create_users: bool) -> String {
+pub(crate) async fn add_provider(
+    app: &TestApp,
+    issuer: &str,
+    claim: UserClaim,
+    create_users: bool,
+) -> String {
     oidc::add_provider(
         &app.db,
         &app.clock,
@@ -103,7 +108,7 @@ async fn add_provider(app: &TestApp, issuer: &str, claim: UserClaim, create_user
     .id
 }
 
-async fn create_user(app: &TestApp, username: &str, email: &str) -> String {
+pub(crate) async fn create_user(app: &TestApp, username: &str, email: &str) -> String {
     let id = roster::db::new_id();
     let mut conn = app.db.acquire().await.unwrap();
     roster::db::users::insert(
@@ -136,7 +141,7 @@ async fn change_claims(account: &str, claims: serde_json::Value) {
 }
 
 /// The `Set-Cookie` value for `name`, as `name=value`.
-fn cookie(res: &TestResponse, name: &str) -> Option<String> {
+pub(crate) fn cookie(res: &TestResponse, name: &str) -> Option<String> {
     res.headers
         .get_all(reqwest::header::SET_COOKIE)
         .iter()
@@ -271,7 +276,7 @@ fn parse_form(html: &str) -> (String, Vec<(String, String)>) {
 
 /// The whole flow: start on Roster, sign in at the provider as `login`, come back. Returns the
 /// callback's response.
-async fn sign_in_via(app: &TestApp, provider_id: &str, login: &str) -> TestResponse {
+pub(crate) async fn sign_in_via(app: &TestApp, provider_id: &str, login: &str) -> TestResponse {
     let (callback, binding) = to_callback(app, provider_id, login, None).await;
     app.get(&callback, Some(&binding)).await
 }
@@ -309,7 +314,7 @@ async fn to_callback(
     (path, binding)
 }
 
-fn assert_refused(res: &TestResponse, words: &str) {
+pub(crate) fn assert_refused(res: &TestResponse, words: &str) {
     assert_eq!(res.status, 303, "{}", res.body);
     let location = res.location().unwrap();
     assert!(location.starts_with("/login?error="), "{location}");
@@ -580,6 +585,10 @@ async fn with_the_sub_claim_a_user_is_found_by_the_external_id_scim_gave_them() 
         .await;
     assert_eq!(res.status, 201, "{}", res.body);
     let id = add_provider(&app, &provider().issuer, UserClaim::Sub, false).await;
+    // The provider trusts the externalIds of this integration only (issue 10).
+    oidc::trust_integrations(&app.db, &id, std::slice::from_ref(&scim.id))
+        .await
+        .unwrap();
     let res = sign_in_via(&app, &id, "00u1okta").await;
     let session = cookie(&res, "roster_session").expect("signed in via the externalId");
     let home = app.get("/", Some(&session)).await;

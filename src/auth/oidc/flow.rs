@@ -638,10 +638,15 @@ async fn resolve_user(
             ),
         )
     })?;
-    if claim == UserClaim::Email && person.email_verified == Some(false) {
+    // An email proves who someone is only when the provider says it verified it.
+    if claim == UserClaim::Email && person.email_verified != Some(true) {
         return Err(fail(
             format!("Your email address at {} is not verified, so Roster cannot match it to an account.", p.name),
-            format!("email {value} of subject {} has email_verified = false", person.subject),
+            format!(
+                "email {value} of subject {} has email_verified = {}; only verified emails are matched",
+                person.subject,
+                person.email_verified.map_or("(absent)".to_string(), |v| v.to_string())
+            ),
         ));
     }
     let matches = match claim {
@@ -650,7 +655,8 @@ async fn resolve_user(
             db::oidc::users_matching(conn, "preferred_username", value).await
         }
         // Okta and Entra send their user id both as the OpenID subject and as the SCIM externalId.
-        UserClaim::Sub => db::oidc::users_matching_subject(conn, value).await,
+        // Only externalIds written by the integrations this provider is tied to.
+        UserClaim::Sub => db::oidc::users_matching_subject(conn, &p.id, value).await,
     }
     .map_err(internal)?;
     let user = match matches.as_slice() {
@@ -674,6 +680,20 @@ async fn resolve_user(
             ))
         }
     };
+    if !crate::iam::reach::may_auto_link(&user) {
+        return Err(fail(
+            format!(
+                "The Roster account for {value} cannot be linked to {} automatically. Sign in with your password, or ask an administrator.",
+                p.name
+            ),
+            format!(
+                "user {} matches {}={value} (subject {}) but has a password or is a superadmin; such accounts are never linked on first sign-in",
+                user.username,
+                claim.as_str(),
+                person.subject
+            ),
+        ));
+    }
     if let Some(other) = db::oidc::subject_of_user(conn, &p.issuer, &user.id)
         .await
         .map_err(internal)?

@@ -191,6 +191,49 @@ pub async fn add_provider(
     Ok(row)
 }
 
+/// Ties a provider to the SCIM integrations (by id, in any tenant) whose `externalId` values
+/// its `sub` may match, replacing the previous list (empty: none, the default). Only a
+/// superadmin or the operator may (the caller checks).
+pub async fn trust_integrations(
+    db: &Db,
+    provider_id: &str,
+    integration_ids: &[String],
+) -> AppResult<Vec<String>> {
+    let mut tx = db.begin_write().await?;
+    if db::oidc::find_provider(&mut tx, provider_id)
+        .await?
+        .is_none()
+    {
+        return Err(AppError::NotFound(format!(
+            "No OpenID provider has the id `{provider_id}`."
+        )));
+    }
+    let mut ids: Vec<String> = integration_ids
+        .iter()
+        .map(|i| i.trim().to_string())
+        .filter(|i| !i.is_empty())
+        .collect();
+    ids.sort();
+    ids.dedup();
+    for id in &ids {
+        if !db::scim_integrations::exists_anywhere(&mut tx, id).await? {
+            return Err(AppError::invalid(
+                "integrations",
+                format!("No SCIM integration has the id `{id}`."),
+            ));
+        }
+    }
+    db::oidc::set_trusted_integrations(&mut tx, provider_id, &ids).await?;
+    tx.commit().await?;
+    Ok(ids)
+}
+
+/// The SCIM integrations a provider trusts for `sub` matching.
+pub async fn trusted_integrations(db: &Db, provider_id: &str) -> AppResult<Vec<String>> {
+    let mut conn = db.acquire().await?;
+    db::oidc::trusted_integrations(&mut conn, provider_id).await
+}
+
 pub async fn list_providers(db: &Db) -> AppResult<Vec<ProviderRow>> {
     let mut conn = db.acquire().await?;
     db::oidc::list_providers(&mut conn).await
