@@ -17,6 +17,14 @@ fn user(name: &str) -> Value {
     })
 }
 
+/// Lets `tenant` link users of other tenants (a superadmin's decision; off by default).
+async fn allow_linking(app: &TestApp, tenant: &str) {
+    let mut conn = app.db.acquire().await.unwrap();
+    roster::db::tenants::set_link_foreign_users(&mut conn, tenant, true, app.now())
+        .await
+        .unwrap();
+}
+
 async fn create(app: &TestApp, i: &Integration, name: &str) -> String {
     let res = app.scim(i, "POST", "/Users", Some(user(name))).await;
     assert_eq!(res.status, 201, "{}", res.body);
@@ -98,12 +106,26 @@ async fn a_username_known_in_another_tenant_is_linked_not_duplicated() {
     let id = create(&app, &a, "shared").await;
     let mut body = user("SHARED");
     body["displayName"] = json!("Changed by other tenant");
+    // Linking a user of another tenant is the instance's decision (issue 10): off by default.
+    let res = app.scim(&b, "POST", "/Users", Some(body.clone())).await;
+    assert_eq!(res.status, 409, "{}", res.body);
+    assert_eq!(res.json()["scimType"], "uniqueness");
+    allow_linking(&app, "other").await;
     let res = app.scim(&b, "POST", "/Users", Some(body)).await;
     assert_eq!(res.status, 201, "{}", res.body);
     let linked = res.json();
     assert_eq!(linked["id"], id);
-    // The other tenant's integration did not create the user: global attributes stay.
-    assert_eq!(linked["displayName"], "shared display");
+    // The other tenant's integration did not create the user: global attributes stay, and it
+    // is not shown them.
+    assert!(linked.get("displayName").is_none(), "{linked}");
+    assert_eq!(
+        app.count(
+            "SELECT COUNT(*) FROM users WHERE id = $1 AND display_name = 'shared display'",
+            &[&id]
+        )
+        .await,
+        1
+    );
     assert_eq!(
         app.count(
             "SELECT COUNT(*) FROM users WHERE username_lower = 'shared'",
@@ -129,6 +151,7 @@ async fn an_integration_cannot_change_the_password_or_profile_of_a_user_it_did_n
     let a = app.integration("main").await;
     let b = app.integration("other").await;
     let id = create(&app, &a, "owned").await;
+    allow_linking(&app, "other").await;
     app.scim(&b, "POST", "/Users", Some(user("owned"))).await;
     let res = app
         .scim(
@@ -148,7 +171,13 @@ async fn an_integration_cannot_change_the_password_or_profile_of_a_user_it_did_n
         )
         .await;
     assert_eq!(res.status, 200);
-    assert_eq!(res.json()["displayName"], "owned display");
+    assert!(res.json().get("displayName").is_none(), "{}", res.body);
+    assert_eq!(
+        app.scim(&a, "GET", &format!("/Users/{id}"), None)
+            .await
+            .json()["displayName"],
+        "owned display"
+    );
     // Its own tenant-scoped state it may change.
     let res = app
         .scim(
@@ -268,6 +297,7 @@ async fn delete_removes_tenant_access_and_memberships_keeps_the_global_user_and_
     let a = app.integration("main").await;
     let b = app.integration("other").await;
     let id = create(&app, &a, "dora").await;
+    allow_linking(&app, "other").await;
     app.scim(&b, "POST", "/Users", Some(user("dora"))).await;
     let g = app
         .scim(
