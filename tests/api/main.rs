@@ -9,6 +9,7 @@ mod helpers;
 
 mod attacks_identity;
 mod auth;
+mod authz_matrix;
 mod cli;
 mod health;
 mod oidc;
