@@ -94,17 +94,12 @@ pub async fn create_role(
     let gate = ctx.enter_tenant_for(&tenant, "ROLES", "CREATE").await?;
     let state = &ctx.state;
     let t = &gate.tenant.id;
-    match roles::create(
-        &state.db,
-        state.clock.as_ref(),
-        &gate.permissions,
-        t,
-        &name,
-        &description,
-        &perm,
-    )
-    .await
-    {
+    let input = roles::RoleInput {
+        name: &name,
+        description: &description,
+        perms: &perm,
+    };
+    match roles::create(&state.db, state.clock.as_ref(), &gate.permissions, t, input).await {
         Ok(role) => ctx.answer_form(
             &roles_path(t, &format!("/{}", role.id)),
             Ok(format!("Role {} created.", role.name)),
@@ -139,15 +134,18 @@ pub async fn update_role(
     let state = &ctx.state;
     let t = &gate.tenant.id;
     let path = roles_path(t, &format!("/{role}"));
+    let input = roles::RoleInput {
+        name: &name,
+        description: &description,
+        perms: &perm,
+    };
     match roles::update(
         &state.db,
         state.clock.as_ref(),
         &gate.permissions,
         t,
         &role,
-        &name,
-        &description,
-        &perm,
+        input,
     )
     .await
     {

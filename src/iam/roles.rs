@@ -98,6 +98,14 @@ fn managed_refused(role: &RoleRow, verb: &str) -> AppError {
     ))
 }
 
+/// What the role form sends: name, description and the ticked `RESOURCE:ACTION` values.
+#[derive(Debug, Clone, Copy)]
+pub struct RoleInput<'a> {
+    pub name: &'a str,
+    pub description: &'a str,
+    pub perms: &'a [String],
+}
+
 /// Creates a custom role with its permissions, in one transaction. The actor (`held`) must hold
 /// every permission the role gets (`reach::may_grant`).
 pub async fn create(
@@ -105,11 +113,9 @@ pub async fn create(
     clock: &dyn Clock,
     held: &Permissions,
     tenant_id: &str,
-    name: &str,
-    description: &str,
-    perms: &[String],
+    input: RoleInput<'_>,
 ) -> AppResult<RoleRow> {
-    let (name, description) = (name.trim(), description.trim());
+    let (name, description, perms) = (input.name.trim(), input.description.trim(), input.perms);
     check_fields(name, description)?;
     let perms = parse_permissions(perms)?;
     reach::may_grant(held, perms.iter().copied())?;
@@ -136,11 +142,9 @@ pub async fn update(
     held: &Permissions,
     tenant_id: &str,
     role_id: &str,
-    name: &str,
-    description: &str,
-    perms: &[String],
+    input: RoleInput<'_>,
 ) -> AppResult<RoleRow> {
-    let (name, description) = (name.trim(), description.trim());
+    let (name, description, perms) = (input.name.trim(), input.description.trim(), input.perms);
     let now = clock.now_millis();
     let mut tx = db.begin_write().await?;
     let role = db::iam::find_role(&mut tx, tenant_id, role_id)
