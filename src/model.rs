@@ -24,6 +24,9 @@ pub struct TenantSummary {
     pub name: String,
     /// RFC 3339, UTC.
     pub created_at: String,
+    /// Whether the tenant may take in users of other tenants (shown to superadmins).
+    #[serde(default)]
+    pub link_foreign_users: bool,
 }
 
 /// What the signed-in user may do in the tenant a page is about. Pages hide the controls of
@@ -160,6 +163,7 @@ mod tests {
                 id: "main".into(),
                 name: "Main".into(),
                 created_at: String::new(),
+                link_foreign_users: false,
             },
             permissions: vec!["USERS:READ".into(), "GROUPS:UPDATE".into()],
             is_superadmin: false,

@@ -39,6 +39,7 @@ pub async fn get_shell() -> Result<Option<ShellInfo>, ServerFnError> {
                 id: t.id,
                 name: t.name,
                 created_at: rfc3339(t.created_at),
+                link_foreign_users: t.link_foreign_users,
             })
             .collect(),
     }))

@@ -97,6 +97,7 @@ impl TenantGate {
                 id: self.tenant.id.clone(),
                 name: self.tenant.name.clone(),
                 created_at: crate::clock::rfc3339(self.tenant.created_at),
+                link_foreign_users: self.tenant.link_foreign_users,
             },
             permissions,
             is_superadmin: self.user.is_superadmin,

@@ -16,6 +16,7 @@ fn summary(t: TenantRow) -> TenantSummary {
         id: t.id,
         name: t.name,
         created_at: rfc3339(t.created_at),
+        link_foreign_users: t.link_foreign_users,
     }
 }
 

@@ -11,6 +11,8 @@ pub struct TenantRow {
     pub id: String,
     pub name: String,
     pub created_at: Millis,
+    /// Whether the tenant may take in users of other tenants (`iam::reach::may_take_in`).
+    pub link_foreign_users: bool,
 }
 
 fn from_row(row: &sqlx::any::AnyRow) -> Result<TenantRow, sqlx::Error> {
@@ -18,6 +20,7 @@ fn from_row(row: &sqlx::any::AnyRow) -> Result<TenantRow, sqlx::Error> {
         id: row.try_get("id")?,
         name: row.try_get("name")?,
         created_at: row.try_get("created_at")?,
+        link_foreign_users: super::flag_of(row.try_get("link_foreign_users")?),
     })
 }
 
@@ -68,24 +71,26 @@ pub async fn rename(conn: &mut Conn, id: &str, name: &str, now: Millis) -> AppRe
 }
 
 pub async fn find(conn: &mut Conn, id: &str) -> AppResult<Option<TenantRow>> {
-    let row = sqlx::query("SELECT id, name, created_at FROM tenants WHERE id = $1")
-        .bind(id)
-        .fetch_optional(&mut *conn)
-        .await?;
+    let row =
+        sqlx::query("SELECT id, name, created_at, link_foreign_users FROM tenants WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&mut *conn)
+            .await?;
     Ok(row.as_ref().map(from_row).transpose()?)
 }
 
 pub async fn list_all(conn: &mut Conn) -> AppResult<Vec<TenantRow>> {
-    let rows = sqlx::query("SELECT id, name, created_at FROM tenants ORDER BY id")
-        .fetch_all(&mut *conn)
-        .await?;
+    let rows =
+        sqlx::query("SELECT id, name, created_at, link_foreign_users FROM tenants ORDER BY id")
+            .fetch_all(&mut *conn)
+            .await?;
     Ok(rows.iter().map(from_row).collect::<Result<_, _>>()?)
 }
 
 /// The tenants a (non-superadmin) user has access to.
 pub async fn list_for_user(conn: &mut Conn, user_id: &str) -> AppResult<Vec<TenantRow>> {
     let rows = sqlx::query(
-        "SELECT t.id, t.name, t.created_at FROM tenants t \
+        "SELECT t.id, t.name, t.created_at, t.link_foreign_users FROM tenants t \
          JOIN tenant_access a ON a.tenant_id = t.id \
          WHERE a.user_id = $1 AND a.active = 1 ORDER BY t.id",
     )

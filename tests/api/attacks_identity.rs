@@ -394,6 +394,13 @@ async fn h2_linking_a_user_of_another_tenant_is_a_decision_and_suspends_only_the
         0
     );
     allow_linking(&app, &root, "t2").await;
+    let page = app.get("/instance/tenants", Some(&root)).await;
+    assert_eq!(page.status, 200);
+    assert!(
+        page.body
+            .contains(r#"id="link-t2" name="link" type="checkbox" value="on" checked"#),
+        "Instance → Tenants shows the setting"
+    );
 
     let res = app
         .scim(

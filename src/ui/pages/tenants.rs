@@ -1,10 +1,11 @@
-//! Instance → Tenants: list, create and rename tenants (superadmins only).
+//! Instance → Tenants: list, create and rename tenants, and set whether each may link users of
+//! other tenants (superadmins only).
 
 use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::api::tenants::{list_tenants, CreateTenant, RenameTenant};
+use crate::api::tenants::{list_tenants, CreateTenant, RenameTenant, SetLinkForeignUsers};
 use crate::model::{validate_tenant_id, TenantSummary};
 use crate::ui::components::{
     error_text, field_error, query_param, Banners, Card, EmptyState, ErrorPanel, Field, Loading,
@@ -16,8 +17,15 @@ use crate::ui::layout::ShellRefresh;
 pub fn TenantsPage() -> impl IntoView {
     let create = ServerAction::<CreateTenant>::new();
     let rename = ServerAction::<RenameTenant>::new();
+    let link = ServerAction::<SetLinkForeignUsers>::new();
     let tenants = Resource::new(
-        move || (create.version().get(), rename.version().get()),
+        move || {
+            (
+                create.version().get(),
+                rename.version().get(),
+                link.version().get(),
+            )
+        },
         |_| list_tenants(),
     );
     // The tenant switcher lists tenants too: refresh it after a change made in place.
@@ -39,7 +47,7 @@ pub fn TenantsPage() -> impl IntoView {
                         Ok(list) if list.is_empty() => view! {
                             <EmptyState title="No tenants" body="Create a tenant above to get started."/>
                         }.into_any(),
-                        Ok(list) => view! { <TenantTable list rename/> }.into_any(),
+                        Ok(list) => view! { <TenantTable list rename link/> }.into_any(),
                         Err(e) => view! { <div class="p-4"><ErrorPanel message=error_text(&e)/></div> }.into_any(),
                     }
                 })}
@@ -93,7 +101,11 @@ fn CreateTenantForm(create: ServerAction<CreateTenant>) -> impl IntoView {
 }
 
 #[component]
-fn TenantTable(list: Vec<TenantSummary>, rename: ServerAction<RenameTenant>) -> impl IntoView {
+fn TenantTable(
+    list: Vec<TenantSummary>,
+    rename: ServerAction<RenameTenant>,
+    link: ServerAction<SetLinkForeignUsers>,
+) -> impl IntoView {
     let renaming = query_param("rename");
     let rename_error = query_param("rename_error");
     view! {
@@ -103,6 +115,7 @@ fn TenantTable(list: Vec<TenantSummary>, rename: ServerAction<RenameTenant>) -> 
                     <th scope="col" class="px-6 py-3 text-left font-medium text-slate-500">"Name"</th>
                     <th scope="col" class="px-6 py-3 text-left font-medium text-slate-500">"ID"</th>
                     <th scope="col" class="px-6 py-3 text-left font-medium text-slate-500">"Created"</th>
+                    <th scope="col" class="px-6 py-3 text-left font-medium text-slate-500">"Users of other tenants"</th>
                     <th scope="col" class="px-6 py-3 text-right font-medium text-slate-500"><span class="sr-only">"Actions"</span></th>
                 </tr>
             </thead>
@@ -114,6 +127,8 @@ fn TenantTable(list: Vec<TenantSummary>, rename: ServerAction<RenameTenant>) -> 
                     let input_label = format!("New name for {}", t.id);
                     let summary_label = format!("Rename {}", t.name);
                     let created_day = t.created_at.get(..10).unwrap_or_default().to_string();
+                    let link_id = format!("link-{}", t.id);
+                    let link_on = t.link_foreign_users;
                     let open = {
                         let id = id.clone();
                         move || renaming.get().as_deref() == Some(id.as_str())
@@ -127,6 +142,14 @@ fn TenantTable(list: Vec<TenantSummary>, rename: ServerAction<RenameTenant>) -> 
                             <td class="px-6 py-4 font-medium text-slate-900">{t.name.clone()}</td>
                             <td class="px-6 py-4 font-mono text-slate-600">{t.id.clone()}</td>
                             <td class="px-6 py-4 text-slate-500"><time datetime=t.created_at.clone()>{created_day}</time></td>
+                            <td class="px-6 py-4">
+                                <ActionForm action=link attr:class="flex items-center gap-2">
+                                    <input type="hidden" name="id" value=t.id.clone()/>
+                                    <input id=link_id.clone() name="link" type="checkbox" value="on" checked=link_on/>
+                                    <label for=link_id class="text-slate-600">"may link"</label>
+                                    <button type="submit" class=SECONDARY_BUTTON>"Save"</button>
+                                </ActionForm>
+                            </td>
                             <td class="px-6 py-4 text-right">
                                 <details class="inline-block text-left" open=open>
                                     <summary class=format!("{SECONDARY_BUTTON} cursor-pointer list-none") aria-label=summary_label>"Rename"</summary>
