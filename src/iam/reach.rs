@@ -17,7 +17,9 @@
 //!    that carries roles) must hold every permission it grants; an integration changes only the
 //!    groups it manages and the users it gave access to.
 //! 6. OpenID sign-in links automatically only users without a password and without the
-//!    superadmin flag.
+//!    superadmin flag, and `sub` matches only externalIds of the integrations the provider is
+//!    tied to. Sign-in sits on a floor below `iam` (README, Layout), so this one rule is decided
+//!    where sign-in is: `auth::oidc::flow::may_auto_link` and `db::oidc::users_matching_subject`.
 
 use crate::db::{self, users::ReachFacts, Conn};
 use crate::error::{AppError, AppResult};
@@ -220,12 +222,6 @@ pub fn integration_gave_access(gave_access: bool) -> AppResult<()> {
                 .into(),
         ))
     }
-}
-
-/// Rule 6: may OpenID sign-in link an identity to this user on its first sign-in, by a matching
-/// claim? Never a superadmin, never a user with a password (they link explicitly).
-pub fn may_auto_link(user: &db::users::UserRow) -> bool {
-    !user.is_superadmin && user.password_hash.is_none()
 }
 
 #[cfg(test)]

@@ -272,7 +272,7 @@ async fn every_server_function_refuses_who_it_must() {
             name: "IdP".into(),
             issuer: "https://idp.example.com/".into(),
             client_id: "x".into(),
-            client_secret: roster::config::Secret::new("y"),
+            client_secret: roster::secret::Secret::new("y"),
             scopes: None,
             user_claim: roster::auth::oidc::UserClaim::Email,
             create_users: false,

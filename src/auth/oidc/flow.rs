@@ -607,6 +607,12 @@ async fn userinfo(
     })
 }
 
+/// Whether a first sign-in may link an identity to this user by a matching claim (issue 10, rule
+/// 6 of `iam::reach`): never a superadmin, never a user with a password (they link explicitly).
+pub fn may_auto_link(user: &UserRow) -> bool {
+    !user.is_superadmin && user.password_hash.is_none()
+}
+
 /// The user this identity is: the stored link, or (first time) the one user the configured
 /// claim matches, or a new user when the provider allows it.
 async fn resolve_user(
@@ -680,7 +686,7 @@ async fn resolve_user(
             ))
         }
     };
-    if !crate::iam::reach::may_auto_link(&user) {
+    if !may_auto_link(&user) {
         return Err(fail(
             format!(
                 "The Roster account for {value} cannot be linked to {} automatically. Sign in with your password, or ask an administrator.",
