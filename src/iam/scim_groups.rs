@@ -185,11 +185,14 @@ fn display_name_of(resource: &Value) -> Result<String, ScimError> {
     Ok(name)
 }
 
+/// Members must be users this integration can see: with access to the tenant, and no
+/// superadmin (out of every integration's reach, `iam::reach`).
 async fn check_members(conn: &mut Conn, scope: &Scope, ids: &[String]) -> Result<(), ScimError> {
     for id in ids {
-        if !db::groups::can_be_member(conn, &scope.tenant_id, id)
+        if db::scim_users::find(conn, &scope.tenant_id, &scope.integration_id, id)
             .await
             .map_err(scim_err)?
+            .is_none()
         {
             return Err(ScimError::InvalidValue(format!(
                 "member `{id}` is not a user with access to this tenant"

@@ -498,6 +498,27 @@ async fn h2_an_integration_cannot_reach_the_superadmin() {
             .await;
         assert_eq!(res.status, 404, "{method}: {}", res.body);
     }
+    // Nor put them in its groups.
+    let res = app
+        .scim(
+            &t2,
+            "POST",
+            "/Groups",
+            Some(
+                json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
+                        "displayName": "Mine", "members": [{"value": admin}]}),
+            ),
+        )
+        .await;
+    assert_eq!(res.status, 400, "{}", res.body);
+    assert_eq!(
+        app.count(
+            "SELECT COUNT(*) FROM group_members WHERE user_id = $1",
+            &[&admin]
+        )
+        .await,
+        0
+    );
     assert_eq!(sessions_of(&app, &admin).await, sessions);
     assert_eq!(
         app.count(
