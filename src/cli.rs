@@ -37,6 +37,11 @@ enum Command {
         #[command(subcommand)]
         command: AdminCommand,
     },
+    /// Manage users.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
     /// Manage tenants.
     Tenant {
         #[command(subcommand)]
@@ -170,6 +175,19 @@ enum AdminCommand {
 }
 
 #[derive(Subcommand)]
+enum UserCommand {
+    /// Set a user's local password (read from standard input); ends all their sessions.
+    Password {
+        /// The username or an email address of the user.
+        #[arg(long)]
+        login: String,
+        /// Read the password from standard input (required: passwords never go in arguments).
+        #[arg(long)]
+        password_stdin: bool,
+    },
+}
+
+#[derive(Subcommand)]
 enum TenantCommand {
     /// Create a tenant.
     Create {
@@ -216,6 +234,7 @@ pub async fn run() -> ExitCode {
         Command::Tenant { command } => tenant(settings, command).await,
         Command::Oidc { command } => oidc(settings, command).await,
         Command::Scim { command } => scim(settings, command).await,
+        Command::User { command } => user(settings, command).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -352,6 +371,30 @@ async fn admin(settings: Settings, command: AdminCommand) -> Result<(), CliError
         "email": user.email,
         "superadmin": user.is_superadmin,
     }));
+    Ok(())
+}
+
+async fn user(settings: Settings, command: UserCommand) -> Result<(), CliError> {
+    let UserCommand::Password {
+        login,
+        password_stdin,
+    } = command;
+    if !password_stdin {
+        return Err(CliError(
+            "pass the password on standard input with --password-stdin (never as an argument)"
+                .into(),
+        ));
+    }
+    let mut password = String::new();
+    std::io::stdin()
+        .read_to_string(&mut password)
+        .map_err(|e| CliError(format!("cannot read the password from standard input: {e}")))?;
+    let password = password.trim_end_matches(['\r', '\n']).to_string();
+    let db = open_db(&settings).await?;
+    let username =
+        crate::iam::users::operator_set_password(&db, &SystemClock, &login, Secret::new(password))
+            .await?;
+    print_json(json!({ "username": username, "password": "set", "sessions": "ended" }));
     Ok(())
 }
 

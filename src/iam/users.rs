@@ -161,3 +161,28 @@ pub async fn set_password(
         user.username
     ))
 }
+
+/// Sets the local password of the user whose username or email is `login`, as the machine's
+/// operator (the CLI: a superadmin's authority under `reach::may_change_credentials`). All the
+/// user's sessions end. Answers the user's username.
+pub async fn operator_set_password(
+    db: &Db,
+    clock: &dyn Clock,
+    login: &str,
+    new_password: Secret,
+) -> AppResult<String> {
+    validate_new_password(new_password.expose()).map_err(|m| AppError::invalid("password", m))?;
+    let hash = password::hash(new_password).await?;
+    let mut tx = db.begin_write().await?;
+    let user = db::users::find_by_login(&mut tx, login)
+        .await?
+        .ok_or_else(|| {
+            AppError::NotFound(format!("No user has the username or email `{login}`."))
+        })?;
+    let target = reach::facts(&mut tx, "", &user.id).await?;
+    reach::may_change_credentials(Actor::Operator, &target)?;
+    db::scim_users::set_password(&mut tx, &user.id, &hash, clock.now_millis()).await?;
+    db::scim_users::end_sessions(&mut tx, &user.id).await?;
+    tx.commit().await?;
+    Ok(user.username)
+}

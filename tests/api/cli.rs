@@ -3,7 +3,7 @@
 use std::io::Write;
 use std::process::{Command, Stdio};
 
-use crate::helpers::fresh_database;
+use crate::helpers::{fresh_database, TestApp};
 
 pub fn roster(database_url: &str, args: &[&str], stdin: &str) -> (i32, String, String) {
     roster_with(database_url, args, stdin, &[])
@@ -212,4 +212,47 @@ async fn serve_refuses_to_start_when_the_secret_key_cannot_open_stored_secrets()
     let (code, _, err) = roster_with(&url, &["serve"], "", &[port, other_key]);
     assert_eq!(code, 1);
     assert!(err.contains("cannot be read"), "{err}");
+}
+
+#[tokio::test]
+async fn tenant_settings_user_passwords_and_provider_trust_go_through_the_identity_rules() {
+    let app = TestApp::spawn().await;
+    let url = app.database_url.clone();
+    // A tenant may link users of other tenants only once a superadmin (here the operator) says so.
+    let (code, out, err) = roster(&url, &["tenant", "set", "main"], "");
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains(r#""link_foreign_users":false"#), "{out}");
+    let (code, out, err) = roster(
+        &url,
+        &["tenant", "set", "main", "--link-foreign-users", "on"],
+        "",
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains(r#""link_foreign_users":true"#), "{out}");
+
+    // The operator sets any user's password; their sessions end.
+    let id = app.plain_user("pia", "old password 1", Some("main")).await;
+    app.sign_in("pia", "old password 1").await;
+    let (code, out, err) = roster(
+        &url,
+        &["user", "password", "--login", "pia", "--password-stdin"],
+        "new password 2\n",
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("pia"), "{out}");
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM sessions WHERE user_id = $1", &[&id])
+            .await,
+        0
+    );
+    app.sign_in("pia", "new password 2").await;
+
+    // A provider's trusted integrations must exist.
+    let (code, _, err) = roster(
+        &url,
+        &["oidc", "trust", "no-such-provider", "--integration", "x"],
+        "",
+    );
+    assert_ne!(code, 0);
+    assert!(err.contains("no-such-provider"), "{err}");
 }
