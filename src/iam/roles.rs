@@ -79,7 +79,10 @@ fn check_fields(name: &str, description: &str) -> AppResult<()> {
     if permissions::is_managed_name(name) {
         return Err(AppError::invalid(
             "name",
-            format!("“{name}” is the name of a managed role. Choose another name."),
+            format!(
+                "A role named “{name}” already exists: it is a managed role, and no custom role \
+                 may share its name (compared without case). Choose another name."
+            ),
         ));
     }
     if description.chars().count() > DESCRIPTION_MAX {
