@@ -31,10 +31,10 @@ pub async fn grant_access(
         AppError::invalid(
             "login",
             format!(
-                "No user you may grant access to has the username or email `{}`. Users arrive \
-                 through SCIM provisioning or `roster admin create`; a user who can already enter \
-                 another tenant is taken in only by a superadmin, or where this tenant may link \
-                 users of other tenants.",
+                "No user has the username or email `{}` that you may grant access to. Users \
+                 arrive through SCIM provisioning or `roster admin create`; a user who can already \
+                 enter another tenant is taken in only by a superadmin, or where this tenant may \
+                 link users of other tenants.",
                 login.trim()
             ),
         )

@@ -147,7 +147,8 @@ fn TenantTable(
                                     <input type="hidden" name="id" value=t.id.clone()/>
                                     <input id=link_id.clone() name="link" type="checkbox" value="on" checked=link_on/>
                                     <label for=link_id class="text-slate-600">"may link"</label>
-                                    <button type="submit" class=SECONDARY_BUTTON>"Save"</button>
+                                    // "Apply", not "Save": each row's Rename form has the Save button.
+                                    <button type="submit" class=SECONDARY_BUTTON aria-label=format!("Apply the linking setting of {}", t.id)>"Apply"</button>
                                 </ActionForm>
                             </td>
                             <td class="px-6 py-4 text-right">
