@@ -2,6 +2,7 @@
 //! one method per kind of request the tests make.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::body::Body;
 use axum::http::{header, HeaderMap, Request, StatusCode};
@@ -13,6 +14,9 @@ use roster::db::Db;
 use roster::http::router;
 use roster::state::AppState;
 use tower::ServiceExt;
+
+/// The longest any one request of a test may take (a hang fails the test instead of the run).
+pub const REQUEST_LIMIT: Duration = Duration::from_secs(90);
 
 pub const ADMIN: &str = "admin";
 pub const ADMIN_PASSWORD: &str = "correct horse battery";
@@ -222,20 +226,63 @@ impl TestApp {
         self.clock.now_millis()
     }
 
+    /// Sends `req` through the router. No request may hang a test run: past
+    /// [`REQUEST_LIMIT`] the test fails naming the request and, on PostgreSQL, what each of
+    /// the test database's sessions is waiting for.
     pub async fn send(&self, req: Request<Body>) -> TestResponse {
-        let res = self
-            .router
-            .clone()
-            .oneshot(req)
-            .await
-            .expect("router answers");
-        let status = res.status();
-        let headers = res.headers().clone();
-        let bytes = res.into_body().collect().await.expect("body").to_bytes();
+        let what = format!("{} {}", req.method(), req.uri());
+        let answer = async {
+            let res = self
+                .router
+                .clone()
+                .oneshot(req)
+                .await
+                .expect("router answers");
+            let status = res.status();
+            let headers = res.headers().clone();
+            let bytes = res.into_body().collect().await.expect("body").to_bytes();
+            (status, headers, bytes)
+        };
+        let Ok((status, headers, bytes)) = tokio::time::timeout(REQUEST_LIMIT, answer).await else {
+            panic!(
+                "{what} did not answer within {REQUEST_LIMIT:?}; database sessions: {}",
+                self.database_sessions().await
+            );
+        };
         TestResponse {
             status,
             headers,
             body: String::from_utf8_lossy(&bytes).into_owned(),
+        }
+    }
+
+    /// What the test database's sessions are doing (PostgreSQL; empty on SQLite): for the
+    /// message of a request that hung.
+    async fn database_sessions(&self) -> String {
+        if self.database_url.starts_with("sqlite:") {
+            return "(SQLite)".into();
+        }
+        let probe = async {
+            let mut conn =
+                <sqlx::AnyConnection as sqlx::Connection>::connect(&self.database_url).await?;
+            let rows = sqlx::query(
+                "SELECT CONCAT(pid, ' ', state, ' ', wait_event_type, '/', wait_event, ': ', \
+                 LEFT(query, 160)) AS line FROM pg_stat_activity \
+                 WHERE datname = current_database() AND pid <> pg_backend_pid()",
+            )
+            .fetch_all(&mut conn)
+            .await?;
+            Ok::<_, sqlx::Error>(
+                rows.iter()
+                    .map(|r| sqlx::Row::get::<String, _>(r, "line"))
+                    .collect::<Vec<_>>()
+                    .join(" | "),
+            )
+        };
+        match tokio::time::timeout(Duration::from_secs(5), probe).await {
+            Ok(Ok(lines)) => lines,
+            Ok(Err(e)) => format!("(could not read them: {e})"),
+            Err(_) => "(could not read them in 5 s)".into(),
         }
     }
 

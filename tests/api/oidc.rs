@@ -162,6 +162,7 @@ impl Browser {
         Self {
             http: reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
+                .timeout(crate::helpers::REQUEST_LIMIT)
                 .build()
                 .unwrap(),
             jar: HashMap::new(),
