@@ -81,7 +81,8 @@ pub const SECRET_KEY_FIX: &str =
 /// Everything Roster needs to know to start.
 #[derive(Debug, Clone)]
 pub struct Settings {
-    pub database_url: String,
+    /// May hold a PostgreSQL password: kept out of `Debug` output (review L14).
+    pub database_url: Secret,
     pub public_url: String,
     pub site_addr: SocketAddr,
     pub site: SiteSettings,
@@ -91,6 +92,10 @@ pub struct Settings {
     pub housekeeping_every: std::time::Duration,
     /// `ROSTER_SECRET_KEY`: encrypts secrets Roster must read back (OpenID client secrets).
     pub secret_key: Option<SecretKey>,
+    /// `ROSTER_CLIENT_ADDRESS_HEADER`: behind a reverse proxy, the header it puts the client's
+    /// address in (`X-Real-IP`, or `X-Forwarded-For`, whose last entry is read). Unset: the
+    /// connection's peer address. The sign-in throttle keys on it.
+    pub client_address_header: Option<axum::http::HeaderName>,
 }
 
 impl Settings {
@@ -203,14 +208,28 @@ impl Settings {
             })?),
         };
 
+        let client_address_header = match get("ROSTER_CLIENT_ADDRESS_HEADER") {
+            None => None,
+            Some(v) => Some(axum::http::HeaderName::from_bytes(v.trim().as_bytes()).map_err(
+                |_| {
+                    SettingError::new(
+                        "ROSTER_CLIENT_ADDRESS_HEADER",
+                        format!("`{v}` is not a header name"),
+                        "Use the header your reverse proxy sets, e.g. X-Real-IP or X-Forwarded-For, or leave it unset.",
+                    )
+                },
+            )?),
+        };
+
         Ok(Self {
-            database_url,
+            database_url: Secret::new(database_url),
             public_url,
             site_addr,
             site,
             initial_admin,
             housekeeping_every,
             secret_key,
+            client_address_header,
         })
     }
 
@@ -291,7 +310,11 @@ mod tests {
     #[test]
     fn defaults_to_sqlite_under_data_and_public_url_from_site_address() {
         let s = settings(&[]).unwrap();
-        assert!(s.database_url.starts_with("sqlite://data"));
+        assert!(s.database_url.expose().starts_with("sqlite://data"));
+        assert!(
+            !format!("{s:?}").contains("sqlite://data"),
+            "no URL in Debug output"
+        );
         assert_eq!(s.public_url, "http://127.0.0.1:3000");
         assert!(!s.secure_cookies());
     }

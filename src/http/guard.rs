@@ -39,7 +39,7 @@ pub async fn page_guard(State(state): State<AppState>, req: Request, next: Next)
     if path == "/setup" {
         return Redirect::to("/login").into_response();
     }
-    let token = session::token_from_headers(req.headers());
+    let token = session::token_from_headers(req.headers(), state.settings.secure_cookies());
     let user = match token {
         Some(t) => match login::user_for_token(&state.db, state.clock.as_ref(), &t).await {
             Ok(u) => u,

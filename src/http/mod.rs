@@ -3,6 +3,7 @@
 //! in process.
 
 pub mod guard;
+pub mod hardening;
 pub mod health;
 pub mod oidc;
 pub mod scim;
@@ -35,5 +36,14 @@ pub fn router(state: AppState) -> Router {
         // Added after the layers above: the SCIM endpoint enforces its own advertised body
         // limit with a SCIM error, and normalises the path itself before any check.
         .route("/api/v1/{*rest}", any(scim::handle))
+        // Outermost, so they cover every route, the SCIM API and the fallback included.
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            hardening::same_origin_only,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            hardening::security_headers,
+        ))
         .with_state(state)
 }

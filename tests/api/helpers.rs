@@ -301,6 +301,19 @@ impl TestApp {
         form: &[(&str, &str)],
         cookie: Option<&str>,
     ) -> TestResponse {
+        self.post_form_from(path, form, cookie, &[], None).await
+    }
+
+    /// [`TestApp::post_form`] with extra headers (`Origin`, `Sec-Fetch-Site`…) and, when
+    /// given, the client address the server sees as the connection's peer.
+    pub async fn post_form_from(
+        &self,
+        path: &str,
+        form: &[(&str, &str)],
+        cookie: Option<&str>,
+        headers: &[(&str, &str)],
+        peer: Option<std::net::SocketAddr>,
+    ) -> TestResponse {
         let body = form
             .iter()
             .map(|(k, v)| format!("{k}={}", roster::url::encode_query_value(v)))
@@ -313,7 +326,15 @@ impl TestApp {
         if let Some(c) = cookie {
             req = req.header(header::COOKIE, c);
         }
-        self.send(req.body(Body::from(body)).unwrap()).await
+        for (name, value) in headers {
+            req = req.header(*name, *value);
+        }
+        let mut req = req.body(Body::from(body)).unwrap();
+        if let Some(addr) = peer {
+            req.extensions_mut()
+                .insert(axum::extract::ConnectInfo(addr));
+        }
+        self.send(req).await
     }
 
     /// Signs in through the login form and returns the session cookie.

@@ -8,6 +8,7 @@
 mod helpers;
 
 mod attacks_identity;
+mod attacks_web;
 mod auth;
 mod authz_matrix;
 mod cli;
