@@ -16,7 +16,7 @@ use roster::state::AppState;
 use tower::ServiceExt;
 
 /// The longest any one request of a test may take (a hang fails the test instead of the run).
-pub const REQUEST_LIMIT: Duration = Duration::from_secs(90);
+pub const REQUEST_LIMIT: Duration = Duration::from_secs(60);
 
 pub const ADMIN: &str = "admin";
 pub const ADMIN_PASSWORD: &str = "correct horse battery";
@@ -259,8 +259,14 @@ impl TestApp {
     /// What the test database's sessions are doing (PostgreSQL; empty on SQLite): for the
     /// message of a request that hung.
     async fn database_sessions(&self) -> String {
+        let pool = self.db.pool();
+        let pool_state = format!(
+            "pool: {} connections, {} idle",
+            pool.size(),
+            pool.num_idle()
+        );
         if self.database_url.starts_with("sqlite:") {
-            return "(SQLite)".into();
+            return format!("(SQLite) {pool_state}");
         }
         let probe = async {
             let mut conn =
@@ -280,10 +286,23 @@ impl TestApp {
             )
         };
         match tokio::time::timeout(Duration::from_secs(5), probe).await {
-            Ok(Ok(lines)) => lines,
+            Ok(Ok(lines)) => format!("{pool_state}; {lines}"),
             Ok(Err(e)) => format!("(could not read them: {e})"),
             Err(_) => "(could not read them in 5 s)".into(),
         }
+    }
+
+    /// A page's status, without [`REQUEST_LIMIT`] (the caller bounds the wait itself).
+    pub async fn get_unbounded(&self, path: &str, cookie: &str) -> StatusCode {
+        let req = Request::get(path)
+            .header(header::ACCEPT, "text/html")
+            .header(header::COOKIE, cookie)
+            .body(Body::empty())
+            .unwrap();
+        let res = self.router.clone().oneshot(req).await.expect("router answers");
+        let status = res.status();
+        res.into_body().collect().await.expect("body");
+        status
     }
 
     pub async fn get(&self, path: &str, cookie: Option<&str>) -> TestResponse {

@@ -15,6 +15,7 @@ mod cli;
 mod health;
 mod oidc;
 mod process;
+mod renders;
 mod scim_auth;
 mod scim_cli;
 mod scim_groups;
