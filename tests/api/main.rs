@@ -17,6 +17,7 @@ mod process;
 mod scim_auth;
 mod scim_cli;
 mod scim_groups;
+mod scim_limits;
 mod scim_replay;
 mod scim_users;
 mod tenants;
