@@ -9,7 +9,7 @@ use axum::http::{HeaderMap, HeaderName};
 /// The address to key per-client limits on; "unknown" when there is none (in-process calls).
 pub fn address(headers: &HeaderMap, peer: Option<IpAddr>, header: Option<&HeaderName>) -> String {
     let from_header = header.and_then(|name| {
-        let last = headers.get_all(name).iter().last()?.to_str().ok()?;
+        let last = headers.get_all(name).iter().next_back()?.to_str().ok()?;
         last.rsplit(',').next()?.trim().parse::<IpAddr>().ok()
     });
     match from_header.or(peer) {

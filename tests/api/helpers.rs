@@ -97,8 +97,13 @@ pub async fn fresh_database() -> (String, Option<tempfile::TempDir>) {
 impl TestApp {
     /// A fresh install: migrated, default tenant, no users.
     pub async fn spawn() -> Self {
+        Self::spawn_with(&[]).await
+    }
+
+    /// A fresh install with extra settings (environment variables), e.g. `ROSTER_SCIM_RATE`.
+    pub async fn spawn_with(extra: &[(&str, &str)]) -> Self {
         let (database_url, dir) = fresh_database().await;
-        let app = Self::on_database(&database_url, dir.map(std::sync::Arc::new)).await;
+        let app = Self::on_database(&database_url, dir.map(std::sync::Arc::new), extra).await;
         roster::iam::instance::ensure_default_tenant(&app.db, &app.clock)
             .await
             .expect("default tenant");
@@ -108,7 +113,7 @@ impl TestApp {
     /// A second Roster server on this app's database (its own pool, writer queue and router),
     /// as a replica behind a load balancer is; it shares the clock's starting time.
     pub async fn replica(&self) -> Self {
-        let replica = Self::on_database(&self.database_url, self._dir.clone()).await;
+        let replica = Self::on_database(&self.database_url, self._dir.clone(), &[]).await;
         replica.clock.set(self.now());
         replica
     }
@@ -116,13 +121,17 @@ impl TestApp {
     async fn on_database(
         database_url: &str,
         dir: Option<std::sync::Arc<tempfile::TempDir>>,
+        extra: &[(&str, &str)],
     ) -> Self {
         let database_url = database_url.to_string();
         let settings = Settings::from_lookup(|name| match name {
             "ROSTER_DATABASE_URL" => Some(database_url.clone()),
             "ROSTER_LEPTOS_TOML" => Some("/nonexistent".into()),
             "ROSTER_SECRET_KEY" => Some(SECRET_KEY.into()),
-            _ => None,
+            _ => extra
+                .iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| v.to_string()),
         })
         .expect("settings");
         let db = Db::connect(&database_url).await.expect("connect");
@@ -299,7 +308,12 @@ impl TestApp {
             .header(header::COOKIE, cookie)
             .body(Body::empty())
             .unwrap();
-        let res = self.router.clone().oneshot(req).await.expect("router answers");
+        let res = self
+            .router
+            .clone()
+            .oneshot(req)
+            .await
+            .expect("router answers");
         let status = res.status();
         res.into_body().collect().await.expect("body");
         status

@@ -54,7 +54,12 @@ async fn forty_parallel_renders_of_each_page_all_answer() {
     ] {
         let path = path.as_str();
         let answered = parallel_renders(&app, path, &cookie, 40).await;
-        assert_eq!(answered, 40, "{path}: {} of 40 renders never answered", 40 - answered);
+        assert_eq!(
+            answered,
+            40,
+            "{path}: {} of 40 renders never answered",
+            40 - answered
+        );
     }
 }
 
@@ -81,7 +86,10 @@ fn apps_on_separate_runtimes_render_side_by_side() {
                             Some(&cookie),
                         )
                         .await;
-                        for path in [format!("/t/main/iam/users/{user}"), "/t/main/iam/groups".into()] {
+                        for path in [
+                            format!("/t/main/iam/users/{user}"),
+                            "/t/main/iam/groups".into(),
+                        ] {
                             let status = tokio::time::timeout(
                                 Duration::from_secs(20),
                                 app.get_unbounded(&path, &cookie),
