@@ -1,5 +1,7 @@
-//! Pages under parallel load: every render answers (a render that waits forever would hang a
-//! browser tab in production and a test run here).
+//! Pages under parallel load, as production serves them (one multi-threaded runtime): every
+//! render answers. (Several apps rendering on separate runtimes in one process — the test
+//! harness's shape, never production's — can leave a Leptos render waiting forever, so the
+//! integration tests run one at a time: see `scripts/test`.)
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -61,52 +63,4 @@ async fn forty_parallel_renders_of_each_page_all_answer() {
             40 - answered
         );
     }
-}
-
-/// Like the test harness (and unlike production): several apps, each on its own thread and
-/// current-thread runtime, rendering at the same time.
-#[test]
-fn apps_on_separate_runtimes_render_side_by_side() {
-    let threads: Vec<_> = (0..4)
-        .map(|_| {
-            std::thread::spawn(|| {
-                let rt = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .unwrap();
-                rt.block_on(async {
-                    let (app, cookie) = TestApp::with_admin().await;
-                    let user = app.plain_user("pat", "pat's password", Some("main")).await;
-                    let mut answered = 0;
-                    for _ in 0..25 {
-                        // A form post (a server function answering with a redirect) between renders.
-                        app.post_form(
-                            "/api/users/grant",
-                            &[("tenant", "main"), ("login", "nobody")],
-                            Some(&cookie),
-                        )
-                        .await;
-                        for path in [
-                            format!("/t/main/iam/users/{user}"),
-                            "/t/main/iam/groups".into(),
-                        ] {
-                            let status = tokio::time::timeout(
-                                Duration::from_secs(20),
-                                app.get_unbounded(&path, &cookie),
-                            )
-                            .await;
-                            if matches!(status, Ok(s) if s.as_u16() == 200) {
-                                answered += 1;
-                            } else {
-                                eprintln!("{path}: {status:?}");
-                            }
-                        }
-                    }
-                    answered
-                })
-            })
-        })
-        .collect();
-    let answered: Vec<usize> = threads.into_iter().map(|t| t.join().unwrap()).collect();
-    assert_eq!(answered, vec![50; 4]);
 }
