@@ -67,7 +67,7 @@ pub async fn insert(conn: &mut Conn, user: &NewUser<'_>, now: Millis) -> AppResu
     })
 }
 
-/// Whether any superadmin exists: one index probe (`users_superadmin_idx`), asked by every
+/// Whether any superadmin exists: one index probe (`users_superadmins_idx`), asked by every
 /// anonymous page request, so never a count over the directory.
 pub async fn any_superadmin(conn: &mut Conn) -> AppResult<bool> {
     let row = sqlx::query("SELECT 1 AS one FROM users WHERE is_superadmin = 1 LIMIT 1")

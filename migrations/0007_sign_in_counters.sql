@@ -13,5 +13,3 @@ CREATE TABLE sign_in_counters (
 );
 CREATE INDEX sign_in_counters_window_idx ON sign_in_counters (window_start);
 
--- Every anonymous page asks whether setup is done (M3): an index probe, not a scan of users.
-CREATE INDEX users_superadmin_idx ON users (is_superadmin);
