@@ -11,7 +11,7 @@ use std::collections::BTreeSet;
 
 use serde_json::{json, Map, Value};
 
-use super::scim_users::{etag, etag_matches, scim_err, Scope, MAX_RESULTS};
+use super::scim_users::{etag, etag_matches, Scope, MAX_RESULTS};
 use crate::clock::Millis;
 use crate::db::groups::GroupRow;
 use crate::db::scim_users::Page;
@@ -89,16 +89,14 @@ fn render_with(
 
 async fn find(conn: &mut Conn, scope: &Scope, id: &str) -> Result<GroupRow, ScimError> {
     db::groups::find(conn, &scope.tenant_id, id)
-        .await
-        .map_err(scim_err)?
+        .await?
         .ok_or_else(|| ScimError::NotFound(format!("no group `{id}` in this tenant")))
 }
 
 /// A group this integration may change: one it manages.
 async fn find_managed(conn: &mut Conn, scope: &Scope, id: &str) -> Result<GroupRow, ScimError> {
     let row = find(conn, scope, id).await?;
-    reach::integration_manages_group(&scope.integration_id, row.managed_by.as_deref())
-        .map_err(scim_err)?;
+    reach::integration_manages_group(&scope.integration_id, row.managed_by.as_deref())?;
     Ok(row)
 }
 
@@ -110,7 +108,7 @@ pub async fn get(
 ) -> Result<(Value, String), ScimError> {
     let row = find(conn, scope, id).await?;
     let members = if with_members {
-        Some(db::groups::members(conn, &row.id).await.map_err(scim_err)?)
+        Some(db::groups::members(conn, &row.id).await?)
     } else {
         None
     };
@@ -135,7 +133,7 @@ pub async fn list(conn: &mut Conn, scope: &Scope, q: &ListQuery) -> Result<Value
     let mut items = Vec::with_capacity(rows.len());
     for row in &rows {
         let members = if with_members {
-            Some(db::groups::members(conn, &row.id).await.map_err(scim_err)?)
+            Some(db::groups::members(conn, &row.id).await?)
         } else {
             None
         };
@@ -190,8 +188,7 @@ fn display_name_of(resource: &Value) -> Result<String, ScimError> {
 async fn check_members(conn: &mut Conn, scope: &Scope, ids: &[String]) -> Result<(), ScimError> {
     for id in ids {
         if db::scim_users::find(conn, &scope.tenant_id, &scope.integration_id, id)
-            .await
-            .map_err(scim_err)?
+            .await?
             .is_none()
         {
             return Err(ScimError::InvalidValue(format!(
@@ -212,26 +209,18 @@ async fn apply_delta(
         MemberDelta::Changes { added, removed } => {
             check_members(conn, scope, added).await?;
             for id in added {
-                db::groups::add_member(conn, group_id, id, scope.now)
-                    .await
-                    .map_err(scim_err)?;
+                db::groups::add_member(conn, group_id, id, scope.now).await?;
             }
             for id in removed {
-                db::groups::remove_member(conn, group_id, id)
-                    .await
-                    .map_err(scim_err)?;
+                db::groups::remove_member(conn, group_id, id).await?;
             }
             Ok(!added.is_empty() || !removed.is_empty())
         }
         MemberDelta::ReplaceAll(ids) => {
             check_members(conn, scope, ids).await?;
-            db::groups::remove_all_members(conn, group_id)
-                .await
-                .map_err(scim_err)?;
+            db::groups::remove_all_members(conn, group_id).await?;
             for id in ids {
-                db::groups::add_member(conn, group_id, id, scope.now)
-                    .await
-                    .map_err(scim_err)?;
+                db::groups::add_member(conn, group_id, id, scope.now).await?;
             }
             Ok(true)
         }
@@ -260,7 +249,7 @@ pub async fn create(
         created_at: scope.now,
         updated_at: scope.now,
     };
-    db::groups::insert(conn, &row).await.map_err(scim_err)?;
+    db::groups::insert(conn, &row).await?;
     if let Some(ids) = member_ids(&resource) {
         apply_delta(conn, scope, &row.id, &MemberDelta::ReplaceAll(ids)).await?;
     }
@@ -299,9 +288,7 @@ async fn save_attributes(
     {
         return Ok(false);
     }
-    db::groups::update(conn, &updated, scope.now)
-        .await
-        .map_err(scim_err)?;
+    db::groups::update(conn, &updated, scope.now).await?;
     Ok(true)
 }
 
@@ -331,9 +318,7 @@ pub async fn replace(
     if named_members {
         let ids = member_ids(&resource).unwrap_or_default();
         apply_delta(conn, scope, id, &MemberDelta::ReplaceAll(ids)).await?;
-        db::groups::touch(conn, id, scope.now)
-            .await
-            .map_err(scim_err)?;
+        db::groups::touch(conn, id, scope.now).await?;
     }
     get(conn, scope, id, true).await
 }
@@ -366,7 +351,7 @@ pub async fn patch(
             (delta, changed)
         }
         MemberPlan::NeedsMembers => {
-            let members = db::groups::members(conn, id).await.map_err(scim_err)?;
+            let members = db::groups::members(conn, id).await?;
             let mut current = render_with(scope, &row, Some(members), true);
             if let Some(o) = current.as_object_mut() {
                 o.remove("meta");
@@ -381,9 +366,7 @@ pub async fn patch(
         None => false,
     };
     if members_changed && !changed {
-        db::groups::touch(conn, id, scope.now)
-            .await
-            .map_err(scim_err)?;
+        db::groups::touch(conn, id, scope.now).await?;
     }
     let row = find(conn, scope, id).await?;
     Ok(version(&row))
@@ -398,11 +381,7 @@ pub async fn delete(
 ) -> Result<(), ScimError> {
     let row = find_managed(conn, scope, id).await?;
     check_if_match(if_match, &version(&row))?;
-    db::iam::delete_bindings_of(conn, &scope.tenant_id, "group", id)
-        .await
-        .map_err(scim_err)?;
-    db::groups::delete(conn, &scope.tenant_id, id)
-        .await
-        .map_err(scim_err)?;
+    db::iam::delete_bindings_of(conn, &scope.tenant_id, "group", id).await?;
+    db::groups::delete(conn, &scope.tenant_id, id).await?;
     Ok(())
 }

@@ -27,7 +27,6 @@ use crate::clock::Millis;
 use crate::db::scim_filter::Kind;
 use crate::db::scim_users::{ListError, Page, Profile, ScimUserRow};
 use crate::db::{self, Conn};
-use crate::error::AppError;
 use crate::iam::reach::{self, Actor};
 use crate::scim::patch::parse_patch_request;
 use crate::scim::projection::Projection;
@@ -47,15 +46,11 @@ pub struct Scope {
     pub now: Millis,
 }
 
-pub fn scim_err(e: AppError) -> ScimError {
-    e.into()
-}
-
 impl From<ListError> for ScimError {
     fn from(e: ListError) -> Self {
         match e {
             ListError::Scim(s) => s,
-            ListError::App(a) => scim_err(a),
+            ListError::App(a) => a.into(),
         }
     }
 }
@@ -131,8 +126,7 @@ pub fn render(scope: &Scope, row: &ScimUserRow, groups: Option<Vec<(String, Stri
 
 async fn find(conn: &mut Conn, scope: &Scope, id: &str) -> Result<ScimUserRow, ScimError> {
     db::scim_users::find(conn, &scope.tenant_id, &scope.integration_id, id)
-        .await
-        .map_err(scim_err)?
+        .await?
         .ok_or_else(|| ScimError::NotFound(format!("no user `{id}` in this tenant")))
 }
 
@@ -145,11 +139,7 @@ pub async fn get(
 ) -> Result<(Value, String), ScimError> {
     let row = find(conn, scope, id).await?;
     let groups = if with_groups {
-        Some(
-            db::scim_users::groups_of(conn, &scope.tenant_id, &row.id)
-                .await
-                .map_err(scim_err)?,
-        )
+        Some(db::scim_users::groups_of(conn, &scope.tenant_id, &row.id).await?)
     } else {
         None
     };
@@ -184,11 +174,7 @@ pub async fn list(conn: &mut Conn, scope: &Scope, q: &ListQuery) -> Result<Value
     let mut items = Vec::with_capacity(rows.len());
     for row in &rows {
         let groups = if with_groups {
-            Some(
-                db::scim_users::groups_of(conn, &scope.tenant_id, &row.id)
-                    .await
-                    .map_err(scim_err)?,
-            )
+            Some(db::scim_users::groups_of(conn, &scope.tenant_id, &row.id).await?)
         } else {
             None
         };
@@ -234,9 +220,7 @@ async fn list_in_memory(
     }
     let mut matched = Vec::new();
     for row in &rows {
-        let groups = db::scim_users::groups_of(conn, &scope.tenant_id, &row.id)
-            .await
-            .map_err(scim_err)?;
+        let groups = db::scim_users::groups_of(conn, &scope.tenant_id, &row.id).await?;
         let v = render(scope, row, Some(groups));
         if crate::scim::filter::matches(filter, &v, rt) {
             matched.push(v);
@@ -322,7 +306,7 @@ fn stored_json(resource: &Value) -> String {
 async fn hash_password(text: &str) -> Result<String, ScimError> {
     crate::model::validate_new_password(text)
         .map_err(|m| ScimError::InvalidValue(format!("password: {m}")))?;
-    password::hash(Secret::new(text)).await.map_err(scim_err)
+    Ok(password::hash(Secret::new(text)).await?)
 }
 
 fn username_of(resource: &Value) -> Result<String, ScimError> {
@@ -360,20 +344,13 @@ pub async fn create(
         emails: &emails,
     };
     let t = &scope.tenant_id;
-    let user_id = match db::scim_users::find_global(conn, &username)
-        .await
-        .map_err(scim_err)?
-    {
+    let user_id = match db::scim_users::find_global(conn, &username).await? {
         Some((id, _)) => {
-            let target = reach::facts(conn, t, &id).await.map_err(scim_err)?;
+            let target = reach::facts(conn, t, &id).await?;
             if target.is_superadmin {
-                return Err(scim_err(reach::reserved(&username)));
+                return Err(reach::reserved(&username).into());
             }
-            if db::access::find(conn, t, &id)
-                .await
-                .map_err(scim_err)?
-                .is_some()
-            {
+            if db::access::find(conn, t, &id).await?.is_some() {
                 return Err(ScimError::Uniqueness(format!(
                     "this tenant already has a user with userName `{username}`; find it with \
                      filter=userName eq \"{username}\""
@@ -385,12 +362,8 @@ pub async fn create(
             let actor = Actor::Integration {
                 id: &scope.integration_id,
             };
-            reach::may_take_in(conn, t, actor, &username, &target)
-                .await
-                .map_err(scim_err)?;
-            let stored = db::scim_users::find_stored(conn, &id)
-                .await
-                .map_err(scim_err)?;
+            reach::may_take_in(conn, t, actor, &username, &target).await?;
+            let stored = db::scim_users::find_stored(conn, &id).await?;
             let changed = write_global(
                 conn,
                 scope,
@@ -401,9 +374,7 @@ pub async fn create(
             )
             .await?;
             if !changed {
-                db::scim_users::touch(conn, &id, scope.now)
-                    .await
-                    .map_err(scim_err)?;
+                db::scim_users::touch(conn, &id, scope.now).await?;
             }
             id
         }
@@ -421,8 +392,7 @@ pub async fn create(
                 &scope.integration_id,
                 scope.now,
             )
-            .await
-            .map_err(scim_err)?;
+            .await?;
             id
         }
     };
@@ -434,16 +404,11 @@ pub async fn create(
         external_id,
         scope.now,
     )
-    .await
-    .map_err(scim_err)?;
+    .await?;
     let assigned = resource.get("active").is_some();
-    db::access::set_active(conn, t, &user_id, active, assigned)
-        .await
-        .map_err(scim_err)?;
+    db::access::set_active(conn, t, &user_id, active, assigned).await?;
     if !active {
-        reach::after_suspension(conn, &user_id)
-            .await
-            .map_err(scim_err)?;
+        reach::after_suspension(conn, &user_id).await?;
     }
     get(conn, scope, &user_id, true).await
 }
@@ -467,7 +432,7 @@ async fn apply(
 ) -> Result<(), ScimError> {
     let resource = &incoming.resource;
     let t = &scope.tenant_id;
-    let target = reach::facts(conn, t, &row.id).await.map_err(scim_err)?;
+    let target = reach::facts(conn, t, &row.id).await?;
     let stored = db::scim_users::StoredProfile {
         username: row.username.clone(),
         scim_json: row.scim_json.clone(),
@@ -491,25 +456,16 @@ async fn apply(
             external_id,
             scope.now,
         )
-        .await
-        .map_err(scim_err)?;
-        db::access::touch(conn, t, &row.id)
-            .await
-            .map_err(scim_err)?;
+        .await?;
+        db::access::touch(conn, t, &row.id).await?;
     }
     let active = resource
         .get("active")
         .and_then(Value::as_bool)
         .unwrap_or(true);
     let assigned = resource.get("active").is_some();
-    if db::access::set_active(conn, t, &row.id, active, assigned)
-        .await
-        .map_err(scim_err)?
-        && !active
-    {
-        reach::after_suspension(conn, &row.id)
-            .await
-            .map_err(scim_err)?;
+    if db::access::set_active(conn, t, &row.id, active, assigned).await? && !active {
+        reach::after_suspension(conn, &row.id).await?;
     }
     Ok(())
 }
@@ -543,14 +499,10 @@ async fn write_global(
     };
     let mut changed = false;
     if let Some(p) = password {
-        reach::may_change_credentials(actor, target).map_err(scim_err)?;
+        reach::may_change_credentials(actor, target)?;
         let hash = hash_password(p).await?;
-        db::scim_users::set_password(conn, &target.id, &hash, scope.now)
-            .await
-            .map_err(scim_err)?;
-        db::scim_users::end_sessions(conn, &target.id)
-            .await
-            .map_err(scim_err)?;
+        db::scim_users::set_password(conn, &target.id, &hash, scope.now).await?;
+        db::scim_users::end_sessions(conn, &target.id).await?;
         changed = true;
     }
     let owner = target.created_by.as_deref() == Some(scope.integration_id.as_str());
@@ -563,7 +515,7 @@ async fn write_global(
     let old_json = stored.scim_json.clone().unwrap_or_default();
     let old_resource: Value = serde_json::from_str(&old_json).unwrap_or(Value::Null);
     if username != stored.username || email_values(resource) != email_values(&old_resource) {
-        reach::may_change_credentials(actor, target).map_err(scim_err)?;
+        reach::may_change_credentials(actor, target)?;
     }
     if username != stored.username || json_text != old_json {
         db::scim_users::update_profile(
@@ -578,8 +530,7 @@ async fn write_global(
             },
             scope.now,
         )
-        .await
-        .map_err(scim_err)?;
+        .await?;
         changed = true;
     }
     Ok(changed)
@@ -595,7 +546,7 @@ pub async fn replace(
 ) -> Result<(Value, String), ScimError> {
     let rt = registry().user();
     let row = find(conn, scope, id).await?;
-    reach::integration_gave_access(row.from_this_integration).map_err(scim_err)?;
+    reach::integration_gave_access(row.from_this_integration)?;
     check_if_match(if_match, &user_version(&row))?;
     let existing = render(scope, &row, None);
     let incoming = split_password(resource::validate_resource(
@@ -620,7 +571,7 @@ pub async fn patch(
     let rt = registry().user();
     let ops = parse_patch_request(body)?;
     let row = find(conn, scope, id).await?;
-    reach::integration_gave_access(row.from_this_integration).map_err(scim_err)?;
+    reach::integration_gave_access(row.from_this_integration)?;
     check_if_match(if_match, &user_version(&row))?;
     let mut current = render(scope, &row, None);
     if let Some(o) = current.as_object_mut() {
@@ -641,17 +592,13 @@ pub async fn delete(
     if_match: Option<&str>,
 ) -> Result<(), ScimError> {
     let row = find(conn, scope, id).await?;
-    reach::integration_gave_access(row.from_this_integration).map_err(scim_err)?;
+    reach::integration_gave_access(row.from_this_integration)?;
     check_if_match(if_match, &user_version(&row))?;
     let t = &scope.tenant_id;
-    let left = db::access::remove_source(conn, t, id, &scope.integration_id)
-        .await
-        .map_err(scim_err)?;
+    let left = db::access::remove_source(conn, t, id, &scope.integration_id).await?;
     if left == 0 {
-        db::access::remove(conn, t, id).await.map_err(scim_err)?;
+        db::access::remove(conn, t, id).await?;
     }
-    db::scim_users::touch(conn, id, scope.now)
-        .await
-        .map_err(scim_err)?;
+    db::scim_users::touch(conn, id, scope.now).await?;
     Ok(())
 }
