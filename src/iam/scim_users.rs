@@ -20,6 +20,8 @@
 //!   and the user's memberships in this tenant's groups go, and the user is 404 here.
 //! - Setting a password ends the user's sessions.
 
+use std::collections::HashMap;
+
 use serde_json::{json, Map, Value};
 
 use crate::auth::password;
@@ -170,21 +172,34 @@ pub async fn list(conn: &mut Conn, scope: &Scope, q: &ListQuery) -> Result<Value
     };
     let (total, rows) =
         db::scim_users::list(conn, &scope.tenant_id, &scope.integration_id, &page).await?;
-    let with_groups = projection.includes("groups");
+    // Groups of the whole page in one query, not one per user.
+    let mut groups = if projection.includes("groups") {
+        Some(groups_of_page(conn, scope, &rows).await?)
+    } else {
+        None
+    };
     let mut items = Vec::with_capacity(rows.len());
     for row in &rows {
-        let groups = if with_groups {
-            Some(db::scim_users::groups_of(conn, &scope.tenant_id, &row.id).await?)
-        } else {
-            None
-        };
-        items.push(projection.apply(&render(scope, row, groups)));
+        let g = groups
+            .as_mut()
+            .map(|all| all.remove(&row.id).unwrap_or_default());
+        items.push(projection.apply(&render(scope, row, g)));
     }
     Ok(resource::list_response(
         items,
         total.max(0) as u64,
         q.start_index,
     ))
+}
+
+/// The tenant's groups of each user of a page (batched: one query per `db::IN_CHUNK` users).
+async fn groups_of_page(
+    conn: &mut Conn,
+    scope: &Scope,
+    rows: &[ScimUserRow],
+) -> Result<HashMap<String, Vec<(String, String)>>, ScimError> {
+    let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+    Ok(db::scim_users::groups_of_many(conn, &scope.tenant_id, &ids).await?)
 }
 
 /// Most users of a tenant a filter on unindexed attributes may scan; beyond it the filter is
@@ -218,10 +233,11 @@ async fn list_in_memory(
              meta.lastModified"
         )));
     }
+    let mut groups = groups_of_page(conn, scope, &rows).await?;
     let mut matched = Vec::new();
     for row in &rows {
-        let groups = db::scim_users::groups_of(conn, &scope.tenant_id, &row.id).await?;
-        let v = render(scope, row, Some(groups));
+        let g = groups.remove(&row.id).unwrap_or_default();
+        let v = render(scope, row, Some(g));
         if crate::scim::filter::matches(filter, &v, rt) {
             matched.push(v);
         }
