@@ -34,6 +34,10 @@ pub struct ScimUserRow {
 const FROM: &str = "FROM users u \
      JOIN tenant_access a ON a.user_id = u.id AND a.tenant_id = $1 AND u.is_superadmin = 0 \
      LEFT JOIN tenant_access_sources s ON s.tenant_id = a.tenant_id AND s.user_id = u.id AND s.source = $2";
+/// [`FROM`] for an unfiltered page: users first (in the order of `users_created_idx`).
+const UNFILTERED_FROM: &str = "FROM users u CROSS JOIN tenant_access a \
+     LEFT JOIN tenant_access_sources s ON s.tenant_id = a.tenant_id AND s.user_id = u.id AND s.source = $2 \
+     WHERE a.user_id = u.id AND a.tenant_id = $1 AND u.is_superadmin = 0";
 /// [`FROM`] after `users u`, to join a page of ids back to their rows.
 const JOINS: &str = "JOIN tenant_access a ON a.user_id = u.id AND a.tenant_id = $1 AND u.is_superadmin = 0 \
      LEFT JOIN tenant_access_sources s ON s.tenant_id = a.tenant_id AND s.user_id = u.id AND s.source = $2";
@@ -142,8 +146,8 @@ pub async fn list(
     let (count_q, count_args) = if filter_sql.is_empty() {
         (
             "SELECT (SELECT COUNT(*) FROM tenant_access WHERE tenant_id = $1) - \
-             (SELECT COUNT(*) FROM users u JOIN tenant_access a ON a.user_id = u.id \
-              AND a.tenant_id = $1 WHERE u.is_superadmin = 1) AS n"
+             (SELECT COUNT(*) FROM users u CROSS JOIN tenant_access a \
+              WHERE u.is_superadmin = 1 AND a.user_id = u.id AND a.tenant_id = $1) AS n"
                 .to_string(),
             &sql.args[..1],
         )
@@ -166,8 +170,15 @@ pub async fn list(
     // A deferred join: the page's ids are found on the indexes (`users_created_idx` for the
     // default order) without carrying the rows' JSON through the skipped rows or a sort; only
     // the page's rows are then read in full.
+    // Unfiltered, `CROSS JOIN` keeps SQLite walking the users in index order and probing the
+    // tenant-access key (PostgreSQL plans it freely); a filter picks its own index.
+    let inner_from = if filter_sql.is_empty() {
+        UNFILTERED_FROM.to_string()
+    } else {
+        format!("{FROM} {filter_sql}")
+    };
     let q = format!(
-        "SELECT {COLUMNS} FROM (SELECT u.id AS kid {FROM} {filter_sql} \
+        "SELECT {COLUMNS} FROM (SELECT u.id AS kid {inner_from} \
          ORDER BY {order} {dir}, u.id {dir} LIMIT ${} OFFSET ${}) k \
          JOIN users u ON u.id = k.kid {JOINS} ORDER BY {order} {dir}, u.id {dir}",
         n - 1,
