@@ -256,7 +256,7 @@ fn init_tracing() {
 
 /// Connects and migrates: every command works on a fresh database.
 async fn open_db(settings: &Settings) -> Result<Db, CliError> {
-    let db = Db::connect(&settings.database_url).await.map_err(|e| {
+    let db = Db::connect(settings.database_url.expose()).await.map_err(|e| {
         CliError(format!(
             "ROSTER_DATABASE_URL: cannot open the database ({}). Check the URL, that the server is running and the credentials.",
             match e { AppError::Internal(d) => d, other => other.to_string() }
@@ -304,6 +304,8 @@ async fn serve(settings: Settings) -> Result<(), CliError> {
     })?;
     println!("Roster is running. Open {public_url}/ in your browser.");
     tracing::info!(%addr, "listening");
+    // The peer address reaches handlers (per-client sign-in limits: `auth::client`).
+    let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await

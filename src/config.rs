@@ -74,6 +74,18 @@ impl Default for SiteSettings {
 /// Default of `ROSTER_HOUSEKEEPING_SECS`.
 pub const HOUSEKEEPING_SECS_DEFAULT: u64 = 300;
 
+/// Default of `ROSTER_SCIM_RATE`: requests per second per integration.
+pub const SCIM_RATE_DEFAULT: u32 = 50;
+/// Default of `ROSTER_SCIM_BURST`: requests an integration may send at once.
+pub const SCIM_BURST_DEFAULT: u32 = 200;
+
+/// The SCIM request rate each integration is held to (per replica, in memory).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ScimRate {
+    pub per_second: u32,
+    pub burst: u32,
+}
+
 pub const SECRET_KEY_FIX: &str =
     "Set it to 32 random bytes in base64, made once with `openssl rand -base64 32` \
      (or `head -c 32 /dev/urandom | base64`), and keep it with your backups but apart from the database.";
@@ -81,7 +93,8 @@ pub const SECRET_KEY_FIX: &str =
 /// Everything Roster needs to know to start.
 #[derive(Debug, Clone)]
 pub struct Settings {
-    pub database_url: String,
+    /// May hold a PostgreSQL password: kept out of `Debug` output (review L14).
+    pub database_url: Secret,
     pub public_url: String,
     pub site_addr: SocketAddr,
     pub site: SiteSettings,
@@ -91,6 +104,12 @@ pub struct Settings {
     pub housekeeping_every: std::time::Duration,
     /// `ROSTER_SECRET_KEY`: encrypts secrets Roster must read back (OpenID client secrets).
     pub secret_key: Option<SecretKey>,
+    /// `ROSTER_CLIENT_ADDRESS_HEADER`: behind a reverse proxy, the header it puts the client's
+    /// address in (`X-Real-IP`, or `X-Forwarded-For`, whose last entry is read). Unset: the
+    /// connection's peer address. The sign-in throttle keys on it.
+    pub client_address_header: Option<axum::http::HeaderName>,
+    /// `ROSTER_SCIM_RATE` and `ROSTER_SCIM_BURST`; `None` when `ROSTER_SCIM_RATE=0` (no limit).
+    pub scim_rate: Option<ScimRate>,
 }
 
 impl Settings {
@@ -203,14 +222,30 @@ impl Settings {
             })?),
         };
 
+        let client_address_header = match get("ROSTER_CLIENT_ADDRESS_HEADER") {
+            None => None,
+            Some(v) => Some(axum::http::HeaderName::from_bytes(v.trim().as_bytes()).map_err(
+                |_| {
+                    SettingError::new(
+                        "ROSTER_CLIENT_ADDRESS_HEADER",
+                        format!("`{v}` is not a header name"),
+                        "Use the header your reverse proxy sets, e.g. X-Real-IP or X-Forwarded-For, or leave it unset.",
+                    )
+                },
+            )?),
+        };
+        let scim_rate = scim_rate(&get)?;
+
         Ok(Self {
-            database_url,
+            database_url: Secret::new(database_url),
             public_url,
             site_addr,
             site,
             initial_admin,
             housekeeping_every,
             secret_key,
+            client_address_header,
+            scim_rate,
         })
     }
 
@@ -224,6 +259,28 @@ impl Settings {
             .env(leptos::config::Env::PROD)
             .build()
     }
+}
+
+/// `ROSTER_SCIM_RATE` (requests per second per integration, 0 = no limit) and
+/// `ROSTER_SCIM_BURST` (how many at once).
+fn scim_rate(get: &impl Fn(&str) -> Option<String>) -> Result<Option<ScimRate>, SettingError> {
+    let number = |name: &'static str, default: u32, max: u32, zero_ok: bool| match get(name) {
+        None => Ok(default),
+        Some(v) => match v.trim().parse::<u32>() {
+            Ok(n) if n <= max && (zero_ok || n > 0) => Ok(n),
+            _ => Err(SettingError::new(
+                name,
+                format!(
+                    "`{v}` is not a whole number from {} to {max}",
+                    u32::from(!zero_ok)
+                ),
+                format!("Use e.g. {name}={default} (the default), or leave it unset."),
+            )),
+        },
+    };
+    let per_second = number("ROSTER_SCIM_RATE", SCIM_RATE_DEFAULT, 100_000, true)?;
+    let burst = number("ROSTER_SCIM_BURST", SCIM_BURST_DEFAULT, 1_000_000, false)?;
+    Ok((per_second > 0).then_some(ScimRate { per_second, burst }))
 }
 
 fn read_site_settings(path: &Path) -> Result<SiteSettings, SettingError> {
@@ -291,7 +348,11 @@ mod tests {
     #[test]
     fn defaults_to_sqlite_under_data_and_public_url_from_site_address() {
         let s = settings(&[]).unwrap();
-        assert!(s.database_url.starts_with("sqlite://data"));
+        assert!(s.database_url.expose().starts_with("sqlite://data"));
+        assert!(
+            !format!("{s:?}").contains("sqlite://data"),
+            "no URL in Debug output"
+        );
         assert_eq!(s.public_url, "http://127.0.0.1:3000");
         assert!(!s.secure_cookies());
     }
@@ -331,6 +392,39 @@ mod tests {
         for bad in ["0", "5", "soon", "100000"] {
             let err = settings(&[("ROSTER_HOUSEKEEPING_SECS", bad)]).unwrap_err();
             assert_eq!(err.setting, "ROSTER_HOUSEKEEPING_SECS", "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_scim_rate_has_a_default_can_be_turned_off_and_refuses_bad_values() {
+        let s = settings(&[]).unwrap();
+        assert_eq!(
+            s.scim_rate,
+            Some(ScimRate {
+                per_second: SCIM_RATE_DEFAULT,
+                burst: SCIM_BURST_DEFAULT
+            })
+        );
+        let s = settings(&[("ROSTER_SCIM_RATE", "5"), ("ROSTER_SCIM_BURST", "10")]).unwrap();
+        assert_eq!(
+            s.scim_rate,
+            Some(ScimRate {
+                per_second: 5,
+                burst: 10
+            })
+        );
+        assert_eq!(
+            settings(&[("ROSTER_SCIM_RATE", "0")]).unwrap().scim_rate,
+            None
+        );
+        for (name, bad) in [
+            ("ROSTER_SCIM_RATE", "-1"),
+            ("ROSTER_SCIM_RATE", "fast"),
+            ("ROSTER_SCIM_BURST", "0"),
+            ("ROSTER_SCIM_BURST", "1e9"),
+        ] {
+            let err = settings(&[(name, bad)]).unwrap_err();
+            assert_eq!(err.setting, name, "{bad}");
         }
     }
 

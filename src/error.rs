@@ -23,6 +23,10 @@ pub enum AppError {
     /// serialization conflict, no connection): nothing was changed; the caller should retry.
     #[error("Roster is busy right now and changed nothing. Try again in a moment.")]
     Busy(String),
+    /// Too much of one kind of costly work at once (password hashing): refused before starting,
+    /// answered 429 with `Retry-After`.
+    #[error("Too many sign-ins are being checked right now. Try again in a few seconds.")]
+    Overloaded(String),
     #[error("Something went wrong on our side. Try again; if it persists, check the server log.")]
     Internal(String),
 }
@@ -39,6 +43,15 @@ impl AppError {
         Self::Busy(why.into())
     }
 
+    /// When to try again, for the answers that say "not now" (`Retry-After`, seconds).
+    pub fn retry_after_secs(&self) -> Option<i64> {
+        match self {
+            Self::LockedOut { minutes } => Some(minutes * 60),
+            Self::Busy(_) | Self::Overloaded(_) => Some(2),
+            _ => None,
+        }
+    }
+
     pub fn status(&self) -> u16 {
         match self {
             Self::Invalid { .. } => 400,
@@ -48,6 +61,7 @@ impl AppError {
             Self::Forbidden(_) => 403,
             Self::LockedOut { .. } => 429,
             Self::Busy(_) => 503,
+            Self::Overloaded(_) => 429,
             Self::Internal(_) => 500,
         }
     }
@@ -117,7 +131,7 @@ impl From<AppError> for crate::scim::ScimError {
             AppError::NotFound(m) => ScimError::NotFound(m),
             AppError::Invalid { message, .. } => ScimError::InvalidValue(message),
             AppError::Forbidden(m) => ScimError::Forbidden(m),
-            AppError::Busy(m) => ScimError::Unavailable(format!(
+            AppError::Busy(m) | AppError::Overloaded(m) => ScimError::Unavailable(format!(
                 "the server is busy and changed nothing; retry this request ({m})"
             )),
             other => ScimError::Internal(other.to_string()),

@@ -82,7 +82,11 @@ test('an admin connects authentik through the SCIM Provisioning page', async ({ 
   await expect(row).toContainText(/20[04]/);
   await page.screenshot({ path: test.info().outputPath('scim-list.png'), fullPage: true });
 
-  // Disabling makes the next SCIM call fail, and the log shows why.
+  // The log shows the integration's failures and why, with passwords redacted. Disabling makes
+  // the next SCIM call fail; refused calls (401) are not the integration's and stay out of its
+  // log (the server log counts them).
+  const again = await authentik.createUser(`ada.${stamp}`, 'secret password here');
+  expect(again.status()).toBe(409);
   await row.getByRole('link', { name: 'authentik' }).click();
   await integration.disable();
   expect((await authentik.listUsers()).status()).toBe(401);
@@ -90,12 +94,12 @@ test('an admin connects authentik through the SCIM Provisioning page', async ({ 
   expect(late.status()).toBe(401);
   await page.reload();
   await integration.showFailuresOnly();
-  await expect(integration.logEntries()).toHaveCount(2);
+  await expect(integration.logEntries()).toHaveCount(1);
   const failure = integration.logEntries().first();
-  await expect(failure).toContainText('401');
+  await expect(failure).toContainText('409');
   await expect(failure).toContainText('POST');
   await failure.locator('summary').click();
-  await expect(failure.getByTestId('log-error')).toContainText('disabled');
+  await expect(failure.getByTestId('log-error')).toContainText('already has a user');
   await expect(failure).toContainText('[redacted]');
   await expect(failure).not.toContainText('secret password here');
   await page.screenshot({ path: test.info().outputPath('scim-integration-log.png'), fullPage: true });

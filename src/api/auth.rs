@@ -58,6 +58,7 @@ pub async fn login(
         state.clock.as_ref(),
         &username,
         Secret::new(password),
+        &ctx.client,
         ctx.token.as_deref(),
     )
     .await;
@@ -71,10 +72,20 @@ pub async fn login(
             Ok(())
         }
         Err(
-            e @ (AppError::Invalid { .. } | AppError::LockedOut { .. } | AppError::Forbidden(_)),
+            e @ (AppError::Invalid { .. }
+            | AppError::LockedOut { .. }
+            | AppError::Overloaded(_)
+            | AppError::Forbidden(_)),
         ) => {
+            ctx.retry_after(&e);
             let message = e.to_string();
             let next = next.unwrap_or_default();
+            // A name too long to be anyone's is not echoed back into the form (or the URL).
+            let username = if username.len() > login::MAX_LOGIN_BYTES {
+                String::new()
+            } else {
+                username
+            };
             leptos_axum::redirect(&url_with_query(
                 "/login",
                 &[
@@ -200,6 +211,7 @@ pub async fn setup(
         state.clock.as_ref(),
         &username,
         Secret::new(password),
+        &ctx.client,
         None,
     )
     .await

@@ -9,7 +9,7 @@ use axum::http::{header, HeaderValue, StatusCode};
 use leptos::prelude::*;
 use leptos_axum::ResponseOptions;
 
-use crate::auth::{login, session};
+use crate::auth::{client, login, session};
 use crate::db::users::UserRow;
 use crate::error::AppError;
 use crate::state::AppState;
@@ -18,14 +18,32 @@ use crate::state::AppState;
 pub struct Ctx {
     pub state: AppState,
     pub token: Option<String>,
+    /// The client's address (`auth::client`), for per-client limits.
+    pub client: String,
     response: Option<ResponseOptions>,
 }
 
 pub fn ctx() -> Ctx {
+    let state = expect_context::<AppState>();
+    let parts = use_context::<http::request::Parts>();
+    let secure = state.settings.secure_cookies();
+    let token = parts
+        .as_ref()
+        .and_then(|p| session::token_from_headers(&p.headers, secure));
+    let client = match &parts {
+        Some(p) => client::address(
+            &p.headers,
+            p.extensions
+                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+                .map(|c| c.0.ip()),
+            state.settings.client_address_header.as_ref(),
+        ),
+        None => "unknown".into(),
+    };
     Ctx {
-        state: expect_context::<AppState>(),
-        token: use_context::<http::request::Parts>()
-            .and_then(|parts| session::token_from_headers(&parts.headers)),
+        state,
+        token,
+        client,
         response: use_context::<ResponseOptions>(),
     }
 }
@@ -50,6 +68,13 @@ impl Ctx {
     pub fn set_cookie(&self, value: &str) {
         if let (Some(res), Ok(v)) = (&self.response, HeaderValue::from_str(value)) {
             res.append_header(header::SET_COOKIE, v);
+        }
+    }
+
+    /// Adds `Retry-After` when `e` says "not now".
+    pub fn retry_after(&self, e: &AppError) {
+        if let (Some(res), Some(secs)) = (&self.response, e.retry_after_secs()) {
+            res.insert_header(header::RETRY_AFTER, HeaderValue::from(secs));
         }
     }
 

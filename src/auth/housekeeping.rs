@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use crate::auth::login::FAILURE_WINDOW_MILLIS;
+use crate::auth::throttle::WINDOW_MILLIS;
 use crate::clock::SharedClock;
 use crate::db::{self, Db};
 use crate::error::AppResult;
@@ -27,7 +27,7 @@ pub async fn sweep(db: &Db, now: crate::clock::Millis) -> AppResult<Swept> {
     let swept = Swept {
         sessions: db::sessions::delete_expired(&mut tx, now).await?,
         sign_in_states: db::oidc::delete_expired_pending(&mut tx, now).await?,
-        failure_rows: db::throttle::delete_stale(&mut tx, now - FAILURE_WINDOW_MILLIS, now).await?,
+        failure_rows: db::throttle::delete_stale(&mut tx, now - WINDOW_MILLIS, now).await?,
         scim_log_entries: db::scim_log::trim_all(&mut tx).await?,
     };
     tx.commit().await?;

@@ -1,16 +1,16 @@
-//! Signing in with a username (or email) and password, with the throttle: 10 failures within
-//! 5 minutes lock that login name for 30 minutes. A successful sign-in always starts a new
+//! Signing in with a username (or email) and password. Every attempt is counted by
+//! [`throttle`] before its password is verified, so parallel guesses are all counted; the
+//! password work itself is bounded (`password`). A successful sign-in always starts a new
 //! session (the old one, if any, is ended), so a session id planted before sign-in is useless.
 
-use crate::auth::{password, session};
+use crate::auth::{password, session, throttle};
 use crate::clock::Clock;
 use crate::db::{self, users::UserRow, Db};
 use crate::error::{AppError, AppResult};
 use crate::secret::Secret;
 
-pub const MAX_FAILURES: i64 = 10;
-pub const FAILURE_WINDOW_MILLIS: i64 = 5 * 60 * 1000;
-pub const LOCKOUT_MILLIS: i64 = 30 * 60 * 1000;
+/// Longer login names are refused before any work (an email address is at most 320 bytes).
+pub const MAX_LOGIN_BYTES: usize = 320;
 
 /// What a successful sign-in hands back: the cookie value (shown to nobody else) and the user.
 pub struct SignedIn {
@@ -20,66 +20,80 @@ pub struct SignedIn {
 
 pub const WRONG_CREDENTIALS: &str = "Wrong username or password.";
 
+/// Someone at `client` (an address, or "unknown") tries `login` with `password_text`.
 pub async fn sign_in(
     db: &Db,
     clock: &dyn Clock,
     login: &str,
     password_text: Secret,
+    client: &str,
     previous_token: Option<&str>,
 ) -> AppResult<SignedIn> {
-    let login_lower = login.trim().to_lowercase();
-    if login_lower.is_empty() {
+    let login_lower = login_name(login)?;
+    let now = clock.now_millis();
+    let user = {
+        let mut conn = db.acquire().await?;
+        db::users::find_by_login(&mut conn, &login_lower).await?
+    };
+    let mut attempt =
+        throttle::Attempt::new(user.as_ref().map(|u| u.id.as_str()), &login_lower, client);
+    throttle::admit(db, &mut attempt, now).await?;
+
+    let stored_hash = user.as_ref().and_then(|u| u.password_hash.clone());
+    let password_ok = match password::verify(password_text, stored_hash).await {
+        Ok(ok) => ok,
+        Err(e) => {
+            throttle::withdraw(db, &attempt).await?;
+            return Err(e);
+        }
+    };
+    let user = match user {
+        Some(user) if password_ok => user,
+        _ => {
+            throttle::failed(db, &attempt, now).await?;
+            return Err(AppError::invalid("password", WRONG_CREDENTIALS));
+        }
+    };
+    let mut tx = db.begin_write().await?;
+    throttle::succeeded(&mut tx, &attempt).await?;
+    if is_suspended(&mut tx, &user).await? {
+        tx.commit().await?;
+        return Err(AppError::Forbidden(SUSPENDED.into()));
+    }
+    let (token, _) = start_session(&mut tx, &user.id, now, previous_token).await?;
+    tx.commit().await?;
+    Ok(SignedIn { token, user })
+}
+
+/// The login name as the throttle and the lookup use it: trimmed, lower-cased, not empty and
+/// not longer than [`MAX_LOGIN_BYTES`].
+fn login_name(login: &str) -> AppResult<String> {
+    let login = login.trim();
+    if login.is_empty() {
         return Err(AppError::invalid(
             "username",
             "Enter your username or email.",
         ));
     }
-    let now = clock.now_millis();
-    let mut conn = db.acquire().await?;
-    if let Some(until) = db::throttle::locked_until(&mut conn, &login_lower).await? {
-        if until > now {
-            let minutes = (until - now + 59_999) / 60_000;
-            return Err(AppError::LockedOut { minutes });
-        }
-    }
-    let user = db::users::find_by_login(&mut conn, &login_lower).await?;
-    drop(conn);
-
-    let stored_hash = user.as_ref().and_then(|u| u.password_hash.clone());
-    let password_ok = password::verify(password_text, stored_hash).await;
-
-    let mut tx = db.begin_write().await?;
-    let user = match user {
-        Some(user) if password_ok => user,
-        _ => {
-            let failures = db::throttle::record_failure(
-                &mut tx,
-                &login_lower,
-                now,
-                now - FAILURE_WINDOW_MILLIS,
-            )
-            .await?;
-            if failures >= MAX_FAILURES {
-                db::throttle::lock(&mut tx, &login_lower, now + LOCKOUT_MILLIS).await?;
-                tracing::warn!(login = %login_lower, "sign-in locked after repeated failures");
-            }
-            tx.commit().await?;
-            return Err(AppError::invalid("password", WRONG_CREDENTIALS));
-        }
-    };
-    // Suspended everywhere: a (non-superadmin) user whose every tenant access is suspended.
-    let (accesses, active_accesses) = db::access::counts(&mut tx, &user.id).await?;
-    let suspended_everywhere = !user.is_superadmin && accesses > 0 && active_accesses == 0;
-    if !user.active || suspended_everywhere {
-        tx.commit().await?;
-        return Err(AppError::Forbidden(
-            "This account is suspended. Ask an administrator to restore it.".into(),
+    if login.len() > MAX_LOGIN_BYTES {
+        return Err(AppError::invalid(
+            "username",
+            format!("A username or email is at most {MAX_LOGIN_BYTES} characters."),
         ));
     }
-    db::throttle::clear(&mut tx, &login_lower).await?;
-    let (token, _) = start_session(&mut tx, &user.id, now, previous_token).await?;
-    tx.commit().await?;
-    Ok(SignedIn { token, user })
+    Ok(login.to_lowercase())
+}
+
+pub const SUSPENDED: &str = "This account is suspended. Ask an administrator to restore it.";
+
+/// Whether `user` may not sign in, by any way: suspended (`active` false), or — a user who is
+/// not a superadmin — suspended in every tenant they belong to.
+pub async fn is_suspended(conn: &mut db::Conn, user: &UserRow) -> AppResult<bool> {
+    if !user.active {
+        return Ok(true);
+    }
+    let (accesses, active_accesses) = db::access::counts(conn, &user.id).await?;
+    Ok(!user.is_superadmin && accesses > 0 && active_accesses == 0)
 }
 
 /// Starts a session for `user_id`, ending the one `previous_token` belonged to (so a session

@@ -87,6 +87,11 @@ impl DerefMut for WriteTx {
     }
 }
 
+/// Per-connection limits on PostgreSQL (see [`Db::connect`]): `lock_timeout` matches the
+/// SQLite writer's wait.
+const PG_SESSION_LIMITS: &str =
+    "SET lock_timeout = '15s'; SET idle_in_transaction_session_timeout = '60s'";
+
 impl Db {
     /// Connects (creating the SQLite file and its folder if missing) and sizes the pool for the
     /// machine. Does not migrate: call [`Db::migrate`].
@@ -119,7 +124,17 @@ impl Db {
                         })
                     })
             }
-            Backend::Postgres => options.max_connections((cores * 4).clamp(4, 32)),
+            // No wait is unbounded: a row lock not granted within the writer's wait answers
+            // 503 (55P03, transient) instead of hanging the request, and a transaction left
+            // open by a stuck client is ended by the server.
+            Backend::Postgres => options
+                .max_connections((cores * 4).clamp(4, 32))
+                .after_connect(|conn, _meta| {
+                    Box::pin(async move {
+                        conn.execute(PG_SESSION_LIMITS).await?;
+                        Ok(())
+                    })
+                }),
         };
         let pool = options.connect(url).await?;
         let writer_turn = (backend == Backend::Sqlite).then(|| Arc::new(Semaphore::new(1)));

@@ -1,4 +1,5 @@
-//! The sign-in throttle's storage: recent failures and lockouts, per lower-cased login name.
+//! The sign-in throttle's storage: one counter per key (see `auth::throttle`), incremented and
+//! read in one statement so that parallel attempts are each counted.
 
 use sqlx::Row;
 
@@ -6,81 +7,81 @@ use super::Conn;
 use crate::clock::Millis;
 use crate::error::AppResult;
 
-pub async fn locked_until(conn: &mut Conn, login_lower: &str) -> AppResult<Option<Millis>> {
-    let row = sqlx::query("SELECT locked_until FROM login_lockouts WHERE login_lower = $1")
-        .bind(login_lower)
-        .fetch_optional(&mut *conn)
-        .await?;
-    Ok(row.map(|r| r.try_get("locked_until")).transpose()?)
+/// A counter after an attempt was counted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Counted {
+    pub attempts: i64,
+    pub locked_until: Millis,
 }
 
-/// Records a failure and returns how many failures there have been since `window_start`.
-pub async fn record_failure(
+/// Counts one attempt for `key` and returns the counter. A counter whose window started before
+/// `window_start` starts again at 1 (its lock, if any, stays).
+pub async fn count_attempt(
     conn: &mut Conn,
-    login_lower: &str,
+    key: &str,
     now: Millis,
     window_start: Millis,
-) -> AppResult<i64> {
-    sqlx::query("DELETE FROM login_failures WHERE login_lower = $1 AND failed_at < $2")
-        .bind(login_lower)
-        .bind(window_start)
-        .execute(&mut *conn)
-        .await?;
-    sqlx::query("INSERT INTO login_failures (id, login_lower, failed_at) VALUES ($1, $2, $3)")
-        .bind(super::new_id())
-        .bind(login_lower)
-        .bind(now)
-        .execute(&mut *conn)
-        .await?;
+) -> AppResult<Counted> {
     let row = sqlx::query(
-        "SELECT COUNT(*) AS n FROM login_failures WHERE login_lower = $1 AND failed_at >= $2",
+        "INSERT INTO sign_in_counters (counter_key, window_start, attempts, locked_until) \
+         VALUES ($1, $2, 1, 0) \
+         ON CONFLICT (counter_key) DO UPDATE SET \
+           attempts = CASE WHEN sign_in_counters.window_start < $3 THEN 1 \
+                           ELSE sign_in_counters.attempts + 1 END, \
+           window_start = CASE WHEN sign_in_counters.window_start < $3 THEN $2 \
+                               ELSE sign_in_counters.window_start END \
+         RETURNING attempts, locked_until",
     )
-    .bind(login_lower)
+    .bind(key)
+    .bind(now)
     .bind(window_start)
     .fetch_one(&mut *conn)
     .await?;
-    Ok(row.try_get("n")?)
+    Ok(Counted {
+        attempts: row.try_get("attempts")?,
+        locked_until: row.try_get("locked_until")?,
+    })
 }
 
-pub async fn lock(conn: &mut Conn, login_lower: &str, until: Millis) -> AppResult<()> {
+/// Locks `key` until `until`.
+pub async fn lock(conn: &mut Conn, key: &str, until: Millis) -> AppResult<()> {
+    sqlx::query("UPDATE sign_in_counters SET locked_until = $2 WHERE counter_key = $1")
+        .bind(key)
+        .bind(until)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// Takes back one counted attempt of `key` (it succeeded, or was never tried).
+pub async fn uncount(conn: &mut Conn, key: &str) -> AppResult<()> {
     sqlx::query(
-        "INSERT INTO login_lockouts (login_lower, locked_until) VALUES ($1, $2) \
-         ON CONFLICT (login_lower) DO UPDATE SET locked_until = excluded.locked_until",
+        "UPDATE sign_in_counters SET attempts = attempts - 1 \
+         WHERE counter_key = $1 AND attempts > 0",
     )
-    .bind(login_lower)
-    .bind(until)
+    .bind(key)
     .execute(&mut *conn)
     .await?;
-    sqlx::query("DELETE FROM login_failures WHERE login_lower = $1")
-        .bind(login_lower)
+    Ok(())
+}
+
+/// Forgets `key` entirely (a successful sign-in clears its own account-and-address counter).
+pub async fn clear(conn: &mut Conn, key: &str) -> AppResult<()> {
+    sqlx::query("DELETE FROM sign_in_counters WHERE counter_key = $1")
+        .bind(key)
         .execute(&mut *conn)
         .await?;
     Ok(())
 }
 
-/// Forgets failures and any expired lockout after a successful sign-in.
-pub async fn clear(conn: &mut Conn, login_lower: &str) -> AppResult<()> {
-    sqlx::query("DELETE FROM login_failures WHERE login_lower = $1")
-        .bind(login_lower)
-        .execute(&mut *conn)
-        .await?;
-    sqlx::query("DELETE FROM login_lockouts WHERE login_lower = $1")
-        .bind(login_lower)
-        .execute(&mut *conn)
-        .await?;
-    Ok(())
-}
-
-/// Deletes failures recorded before `failed_before` and lockouts that ended by `now`; returns
-/// how many rows went.
-pub async fn delete_stale(conn: &mut Conn, failed_before: Millis, now: Millis) -> AppResult<u64> {
-    let failures = sqlx::query("DELETE FROM login_failures WHERE failed_at < $1")
-        .bind(failed_before)
-        .execute(&mut *conn)
-        .await?;
-    let lockouts = sqlx::query("DELETE FROM login_lockouts WHERE locked_until <= $1")
-        .bind(now)
-        .execute(&mut *conn)
-        .await?;
-    Ok(failures.rows_affected() + lockouts.rows_affected())
+/// Deletes counters whose window started before `window_start` and whose lock ended by `now`;
+/// returns how many went.
+pub async fn delete_stale(conn: &mut Conn, window_start: Millis, now: Millis) -> AppResult<u64> {
+    let done =
+        sqlx::query("DELETE FROM sign_in_counters WHERE window_start < $1 AND locked_until <= $2")
+            .bind(window_start)
+            .bind(now)
+            .execute(&mut *conn)
+            .await?;
+    Ok(done.rows_affected())
 }

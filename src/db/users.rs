@@ -67,11 +67,13 @@ pub async fn insert(conn: &mut Conn, user: &NewUser<'_>, now: Millis) -> AppResu
     })
 }
 
-pub async fn count_superadmins(conn: &mut Conn) -> AppResult<i64> {
-    let row = sqlx::query("SELECT COUNT(*) AS n FROM users WHERE is_superadmin = 1")
-        .fetch_one(&mut *conn)
+/// Whether any superadmin exists: one index probe (`users_superadmins_idx`), asked by every
+/// anonymous page request, so never a count over the directory.
+pub async fn any_superadmin(conn: &mut Conn) -> AppResult<bool> {
+    let row = sqlx::query("SELECT 1 AS one FROM users WHERE is_superadmin = 1 LIMIT 1")
+        .fetch_optional(&mut *conn)
         .await?;
-    Ok(row.try_get("n")?)
+    Ok(row.is_some())
 }
 
 pub async fn find_by_id(conn: &mut Conn, id: &str) -> AppResult<Option<UserRow>> {

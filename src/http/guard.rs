@@ -31,7 +31,7 @@ pub async fn page_guard(State(state): State<AppState>, req: Request, next: Next)
     };
     if needs_setup {
         return if path == "/setup" {
-            next.run(req).await
+            render(next, req).await
         } else {
             Redirect::to("/setup").into_response()
         };
@@ -39,7 +39,7 @@ pub async fn page_guard(State(state): State<AppState>, req: Request, next: Next)
     if path == "/setup" {
         return Redirect::to("/login").into_response();
     }
-    let token = session::token_from_headers(req.headers());
+    let token = session::token_from_headers(req.headers(), state.settings.secure_cookies());
     let user = match token {
         Some(t) => match login::user_for_token(&state.db, state.clock.as_ref(), &t).await {
             Ok(u) => u,
@@ -49,7 +49,7 @@ pub async fn page_guard(State(state): State<AppState>, req: Request, next: Next)
     };
     match (user.is_some(), path.as_str()) {
         (true, "/login") => Redirect::to("/").into_response(),
-        (false, "/login") => next.run(req).await,
+        (false, "/login") => render(next, req).await,
         (false, _) => {
             let target = req
                 .uri()
@@ -59,7 +59,27 @@ pub async fn page_guard(State(state): State<AppState>, req: Request, next: Next)
             let next_param = crate::url::encode_query_value(&target);
             Redirect::to(&format!("/login?next={next_param}")).into_response()
         }
-        (true, _) => next.run(req).await,
+        (true, _) => render(next, req).await,
+    }
+}
+
+/// No page render may hold a request (and its browser tab) forever: past [`RENDER_LIMIT`] the
+/// render is dropped and the answer is 503 with `Retry-After`.
+pub const RENDER_LIMIT: std::time::Duration = std::time::Duration::from_secs(30);
+
+async fn render(next: Next, req: Request) -> Response {
+    let path = req.uri().path().to_string();
+    match tokio::time::timeout(RENDER_LIMIT, next.run(req)).await {
+        Ok(res) => res,
+        Err(_) => {
+            tracing::error!(%path, "page render did not finish within {RENDER_LIMIT:?}; dropped");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                [(header::RETRY_AFTER, "1")],
+                Body::from("This page took too long to prepare. Reload it."),
+            )
+                .into_response()
+        }
     }
 }
 

@@ -3,11 +3,12 @@
 //! in process.
 
 pub mod guard;
+pub mod hardening;
 pub mod health;
 pub mod oidc;
 pub mod scim;
 
-use axum::routing::{any, get};
+use axum::routing::get;
 use axum::Router;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use tower_http::limit::RequestBodyLimitLayer;
@@ -33,7 +34,16 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         // Added after the layers above: the SCIM endpoint enforces its own advertised body
-        // limit with a SCIM error, and normalises the path itself before any check.
-        .route("/api/v1/{*rest}", any(scim::handle))
+        // limit with a SCIM error, and normalises the path itself before routing.
+        .route_service("/api/v1/{*rest}", scim::service(state.clone()))
+        // Outermost, so they cover every route, the SCIM API and the fallback included.
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            hardening::same_origin_only,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            hardening::security_headers,
+        ))
         .with_state(state)
 }

@@ -86,7 +86,7 @@ pub async fn callback(
 ) -> Response {
     let secure = state.settings.secure_cookies();
     let binding = crate::auth::cookies::value(&headers, BINDING_COOKIE);
-    let previous = session::token_from_headers(&headers);
+    let previous = session::token_from_headers(&headers, secure);
     match flow::callback(
         &state.db,
         state.clock.as_ref(),

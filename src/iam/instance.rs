@@ -24,7 +24,7 @@ pub async fn ensure_default_tenant(db: &Db, clock: &dyn Clock) -> AppResult<()> 
 
 pub async fn needs_setup(db: &Db) -> AppResult<bool> {
     let mut conn = db.acquire().await?;
-    Ok(db::users::count_superadmins(&mut conn).await? == 0)
+    Ok(!db::users::any_superadmin(&mut conn).await?)
 }
 
 pub struct NewAdmin {
@@ -54,7 +54,7 @@ pub async fn create_superadmin(
     check_new_admin(&admin)?;
     let hash = password::hash(admin.password.clone()).await?;
     let mut tx = db.begin_write().await?;
-    if only_if_first && db::users::count_superadmins(&mut tx).await? > 0 {
+    if only_if_first && db::users::any_superadmin(&mut tx).await? {
         return Err(AppError::Conflict(
             "Setup is already done: a superadmin exists. Sign in instead.".into(),
         ));

@@ -8,6 +8,7 @@ pub mod integrations;
 pub mod permissions;
 pub mod reach;
 pub mod roles;
+pub mod scim;
 pub mod scim_groups;
 pub mod scim_users;
 pub mod service_accounts;

@@ -57,6 +57,13 @@ pub enum ScimError {
     /// 413: the body is larger than the advertised `maxPayloadSize`.
     #[error("payload too large: {0}")]
     PayloadTooLarge(String),
+    /// 415: the body is not `application/scim+json` (or `application/json`).
+    #[error("unsupported media type: {0}")]
+    UnsupportedMediaType(String),
+    /// 429: the client sent more requests than its rate allows (the answer carries
+    /// `Retry-After`).
+    #[error("too many requests: {0}")]
+    TooManyRequests(String),
     /// 503: the server could not take the request in time (its database was busy); nothing was
     /// changed and the client should retry (the answer carries `Retry-After`).
     #[error("unavailable: {0}")]
@@ -84,6 +91,8 @@ impl ScimError {
             ScimError::Uniqueness(_) | ScimError::Conflict(_) => 409,
             ScimError::PreconditionFailed(_) => 412,
             ScimError::PayloadTooLarge(_) => 413,
+            ScimError::UnsupportedMediaType(_) => 415,
+            ScimError::TooManyRequests(_) => 429,
             ScimError::Internal(_) => 500,
             ScimError::Unavailable(_) => 503,
         }
@@ -125,6 +134,8 @@ impl ScimError {
             | ScimError::Forbidden(d)
             | ScimError::MethodNotAllowed(d)
             | ScimError::PayloadTooLarge(d)
+            | ScimError::UnsupportedMediaType(d)
+            | ScimError::TooManyRequests(d)
             | ScimError::Unavailable(d) => d,
         }
     }

@@ -2,6 +2,7 @@
 //! one method per kind of request the tests make.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::body::Body;
 use axum::http::{header, HeaderMap, Request, StatusCode};
@@ -13,6 +14,9 @@ use roster::db::Db;
 use roster::http::router;
 use roster::state::AppState;
 use tower::ServiceExt;
+
+/// The longest any one request of a test may take (a hang fails the test instead of the run).
+pub const REQUEST_LIMIT: Duration = Duration::from_secs(60);
 
 pub const ADMIN: &str = "admin";
 pub const ADMIN_PASSWORD: &str = "correct horse battery";
@@ -93,8 +97,13 @@ pub async fn fresh_database() -> (String, Option<tempfile::TempDir>) {
 impl TestApp {
     /// A fresh install: migrated, default tenant, no users.
     pub async fn spawn() -> Self {
+        Self::spawn_with(&[]).await
+    }
+
+    /// A fresh install with extra settings (environment variables), e.g. `ROSTER_SCIM_RATE`.
+    pub async fn spawn_with(extra: &[(&str, &str)]) -> Self {
         let (database_url, dir) = fresh_database().await;
-        let app = Self::on_database(&database_url, dir.map(std::sync::Arc::new)).await;
+        let app = Self::on_database(&database_url, dir.map(std::sync::Arc::new), extra).await;
         roster::iam::instance::ensure_default_tenant(&app.db, &app.clock)
             .await
             .expect("default tenant");
@@ -104,7 +113,7 @@ impl TestApp {
     /// A second Roster server on this app's database (its own pool, writer queue and router),
     /// as a replica behind a load balancer is; it shares the clock's starting time.
     pub async fn replica(&self) -> Self {
-        let replica = Self::on_database(&self.database_url, self._dir.clone()).await;
+        let replica = Self::on_database(&self.database_url, self._dir.clone(), &[]).await;
         replica.clock.set(self.now());
         replica
     }
@@ -112,13 +121,17 @@ impl TestApp {
     async fn on_database(
         database_url: &str,
         dir: Option<std::sync::Arc<tempfile::TempDir>>,
+        extra: &[(&str, &str)],
     ) -> Self {
         let database_url = database_url.to_string();
         let settings = Settings::from_lookup(|name| match name {
             "ROSTER_DATABASE_URL" => Some(database_url.clone()),
             "ROSTER_LEPTOS_TOML" => Some("/nonexistent".into()),
             "ROSTER_SECRET_KEY" => Some(SECRET_KEY.into()),
-            _ => None,
+            _ => extra
+                .iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| v.to_string()),
         })
         .expect("settings");
         let db = Db::connect(&database_url).await.expect("connect");
@@ -222,7 +235,79 @@ impl TestApp {
         self.clock.now_millis()
     }
 
+    /// Sends `req` through the router. No request may hang a test run: past
+    /// [`REQUEST_LIMIT`] the test fails naming the request and, on PostgreSQL, what each of
+    /// the test database's sessions is waiting for.
     pub async fn send(&self, req: Request<Body>) -> TestResponse {
+        let what = format!("{} {}", req.method(), req.uri());
+        let answer = async {
+            let res = self
+                .router
+                .clone()
+                .oneshot(req)
+                .await
+                .expect("router answers");
+            let status = res.status();
+            let headers = res.headers().clone();
+            let bytes = res.into_body().collect().await.expect("body").to_bytes();
+            (status, headers, bytes)
+        };
+        let Ok((status, headers, bytes)) = tokio::time::timeout(REQUEST_LIMIT, answer).await else {
+            panic!(
+                "{what} did not answer within {REQUEST_LIMIT:?}; database sessions: {}",
+                self.database_sessions().await
+            );
+        };
+        TestResponse {
+            status,
+            headers,
+            body: String::from_utf8_lossy(&bytes).into_owned(),
+        }
+    }
+
+    /// What the test database's sessions are doing (PostgreSQL; empty on SQLite): for the
+    /// message of a request that hung.
+    async fn database_sessions(&self) -> String {
+        let pool = self.db.pool();
+        let pool_state = format!(
+            "pool: {} connections, {} idle",
+            pool.size(),
+            pool.num_idle()
+        );
+        if self.database_url.starts_with("sqlite:") {
+            return format!("(SQLite) {pool_state}");
+        }
+        let probe = async {
+            let mut conn =
+                <sqlx::AnyConnection as sqlx::Connection>::connect(&self.database_url).await?;
+            let rows = sqlx::query(
+                "SELECT CONCAT(pid, ' ', state, ' ', wait_event_type, '/', wait_event, ': ', \
+                 LEFT(query, 160)) AS line FROM pg_stat_activity \
+                 WHERE datname = current_database() AND pid <> pg_backend_pid()",
+            )
+            .fetch_all(&mut conn)
+            .await?;
+            Ok::<_, sqlx::Error>(
+                rows.iter()
+                    .map(|r| sqlx::Row::get::<String, _>(r, "line"))
+                    .collect::<Vec<_>>()
+                    .join(" | "),
+            )
+        };
+        match tokio::time::timeout(Duration::from_secs(5), probe).await {
+            Ok(Ok(lines)) => format!("{pool_state}; {lines}"),
+            Ok(Err(e)) => format!("(could not read them: {e})"),
+            Err(_) => "(could not read them in 5 s)".into(),
+        }
+    }
+
+    /// A page's status, without [`REQUEST_LIMIT`] (the caller bounds the wait itself).
+    pub async fn get_unbounded(&self, path: &str, cookie: &str) -> StatusCode {
+        let req = Request::get(path)
+            .header(header::ACCEPT, "text/html")
+            .header(header::COOKIE, cookie)
+            .body(Body::empty())
+            .unwrap();
         let res = self
             .router
             .clone()
@@ -230,13 +315,8 @@ impl TestApp {
             .await
             .expect("router answers");
         let status = res.status();
-        let headers = res.headers().clone();
-        let bytes = res.into_body().collect().await.expect("body").to_bytes();
-        TestResponse {
-            status,
-            headers,
-            body: String::from_utf8_lossy(&bytes).into_owned(),
-        }
+        res.into_body().collect().await.expect("body");
+        status
     }
 
     pub async fn get(&self, path: &str, cookie: Option<&str>) -> TestResponse {
@@ -254,6 +334,19 @@ impl TestApp {
         form: &[(&str, &str)],
         cookie: Option<&str>,
     ) -> TestResponse {
+        self.post_form_from(path, form, cookie, &[], None).await
+    }
+
+    /// [`TestApp::post_form`] with extra headers (`Origin`, `Sec-Fetch-Site`…) and, when
+    /// given, the client address the server sees as the connection's peer.
+    pub async fn post_form_from(
+        &self,
+        path: &str,
+        form: &[(&str, &str)],
+        cookie: Option<&str>,
+        headers: &[(&str, &str)],
+        peer: Option<std::net::SocketAddr>,
+    ) -> TestResponse {
         let body = form
             .iter()
             .map(|(k, v)| format!("{k}={}", roster::url::encode_query_value(v)))
@@ -266,7 +359,15 @@ impl TestApp {
         if let Some(c) = cookie {
             req = req.header(header::COOKIE, c);
         }
-        self.send(req.body(Body::from(body)).unwrap()).await
+        for (name, value) in headers {
+            req = req.header(*name, *value);
+        }
+        let mut req = req.body(Body::from(body)).unwrap();
+        if let Some(addr) = peer {
+            req.extensions_mut()
+                .insert(axum::extract::ConnectInfo(addr));
+        }
+        self.send(req).await
     }
 
     /// Signs in through the login form and returns the session cookie.

@@ -8,15 +8,18 @@
 mod helpers;
 
 mod attacks_identity;
+mod attacks_web;
 mod auth;
 mod authz_matrix;
 mod cli;
 mod health;
 mod oidc;
 mod process;
+mod renders;
 mod scim_auth;
 mod scim_cli;
 mod scim_groups;
+mod scim_limits;
 mod scim_replay;
 mod scim_users;
 mod tenants;

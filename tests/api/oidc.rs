@@ -162,6 +162,7 @@ impl Browser {
         Self {
             http: reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
+                .timeout(crate::helpers::REQUEST_LIMIT)
                 .build()
                 .unwrap(),
             jar: HashMap::new(),
@@ -694,4 +695,49 @@ async fn a_sign_in_the_person_cancelled_at_the_provider_says_so_on_the_login_pag
         "did not sign you in: End-User aborted interaction",
     );
     assert_eq!(session_count(&app).await, 0);
+}
+
+#[tokio::test]
+async fn l1_a_user_suspended_in_every_tenant_cannot_sign_in_through_the_provider() {
+    let app = app().await;
+    let scim = app.integration("main").await;
+    let res = app
+        .scim(
+            &scim,
+            "POST",
+            "/Users",
+            Some(serde_json::json!({
+                "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+                "userName": "suspended.person@example.com",
+                "externalId": "00u9suspended",
+            })),
+        )
+        .await;
+    assert_eq!(res.status, 201, "{}", res.body);
+    let user_id = res.json()["id"].as_str().unwrap().to_string();
+    let id = add_provider(&app, &provider().issuer, UserClaim::Sub, false).await;
+    oidc::trust_integrations(&app.db, &id, std::slice::from_ref(&scim.id))
+        .await
+        .unwrap();
+    let res = sign_in_via(&app, &id, "00u9suspended").await;
+    assert!(
+        cookie(&res, "roster_session").is_some(),
+        "signs in while active"
+    );
+
+    // The IdP suspends the person in the only tenant they belong to.
+    let res = app
+        .scim(
+            &scim,
+            "PATCH",
+            &format!("/Users/{user_id}"),
+            Some(serde_json::json!({
+                "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+                "Operations": [{"op": "replace", "value": {"active": false}}],
+            })),
+        )
+        .await;
+    assert_eq!(res.status, 200, "{}", res.body);
+    let res = sign_in_via(&app, &id, "00u9suspended").await;
+    assert_refused(&res, "suspended");
 }

@@ -440,9 +440,14 @@ async fn housekeeping_sweeps_expired_sessions_sign_in_states_and_old_failures() 
         .await;
     assert!(wrong.session_cookie().is_none());
     assert_eq!(app.count("SELECT COUNT(*) FROM sessions", &[]).await, 1);
+    // The failure counts under the account from this client, the account, and the client.
     assert_eq!(
-        app.count("SELECT COUNT(*) FROM login_failures", &[]).await,
-        1
+        app.count(
+            "SELECT COUNT(*) FROM sign_in_counters WHERE attempts = 1",
+            &[]
+        )
+        .await,
+        3
     );
 
     // Nothing is due yet.
@@ -457,10 +462,11 @@ async fn housekeeping_sweeps_expired_sessions_sign_in_states_and_old_failures() 
         .await
         .unwrap();
     assert_eq!(swept.sessions, 1);
-    assert_eq!(swept.failure_rows, 1);
+    assert_eq!(swept.failure_rows, 3);
     assert_eq!(app.count("SELECT COUNT(*) FROM sessions", &[]).await, 0);
     assert_eq!(
-        app.count("SELECT COUNT(*) FROM login_failures", &[]).await,
+        app.count("SELECT COUNT(*) FROM sign_in_counters", &[])
+            .await,
         0
     );
 }

@@ -473,11 +473,15 @@ pub async fn callback(
     // 5. Link the identity to a user, and start the session.
     let mut tx = db.begin_write().await.map_err(internal)?;
     let user = resolve_user(&mut tx, &p, claim, &person, now).await?;
-    if !user.active {
+    // The same rule as a password sign-in (review L1): suspended, or suspended in every tenant.
+    if crate::auth::login::is_suspended(&mut tx, &user)
+        .await
+        .map_err(internal)?
+    {
         return Err(fail(
-            "This account is suspended. Ask an administrator to restore it.",
+            crate::auth::login::SUSPENDED,
             format!(
-                "user {} ({}) is suspended (active = false)",
+                "user {} ({}) is suspended (active = false, or in every tenant they belong to)",
                 user.username, user.id
             ),
         ));

@@ -1,0 +1,104 @@
+//! The SCIM 2.0 endpoint, `/api/v1/{tenant}/integrations/{integration_id}/scim/v2/…`: an axum
+//! router of small handlers over `iam::scim`. The path is normalised before routing
+//! ([`path`]); one request is one write transaction shared through [`request::Exchange`] (the
+//! `lifecycle` middleware owns it, the `ScimCaller` extractor fills it, handlers borrow it);
+//! the rate limit ([`limit`]) and the request log ([`log`]) apply to authenticated callers.
+
+pub mod handlers;
+pub mod limit;
+pub mod log;
+pub mod path;
+pub mod reply;
+pub mod request;
+
+use std::sync::Arc;
+
+use axum::routing::{any, get, post, MethodRouter};
+use axum::Router;
+use tower::ServiceBuilder;
+
+use handlers as h;
+use handlers::{Groups, Resource, Users};
+use limit::RateLimiter;
+use log::Refused;
+pub use request::MAX_PAYLOAD;
+
+use crate::state::AppState;
+
+/// The SCIM routes' state: the app's, the rate limiter and the count of refused requests.
+#[derive(Clone)]
+pub struct ScimState {
+    pub app: AppState,
+    pub limiter: Option<Arc<RateLimiter>>,
+    pub refused: Arc<Refused>,
+}
+
+/// Where every endpoint lives.
+const ENDPOINT: &str = "/api/v1/{tenant}/integrations/{integration_id}/scim/v2";
+
+/// Everything under `/api/v1/`, paths normalised before routing (a layer on the router itself
+/// would run after routing).
+pub fn service(
+    app: AppState,
+) -> tower::util::MapRequest<Router, fn(axum::extract::Request) -> axum::extract::Request> {
+    let state = ScimState {
+        limiter: app
+            .settings
+            .scim_rate
+            .map(|r| Arc::new(RateLimiter::new(r))),
+        refused: Arc::new(Refused::default()),
+        app,
+    };
+    let router = Router::new()
+        .nest(ENDPOINT, endpoint())
+        .fallback(h::no_endpoint)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            request::lifecycle,
+        ))
+        .with_state(state);
+    ServiceBuilder::new()
+        .map_request(path::normalise as fn(_) -> _)
+        .service(router)
+}
+
+/// One integration's endpoint.
+fn endpoint() -> Router<ScimState> {
+    Router::new()
+        .route(
+            "/ServiceProviderConfig",
+            discovery(get(h::service_provider_config)),
+        )
+        .route("/ResourceTypes", discovery(get(h::resource_types)))
+        .route("/ResourceTypes/{id}", discovery(get(h::resource_type)))
+        .route("/Schemas", discovery(get(h::schemas)))
+        .route("/Schemas/{id}", discovery(get(h::schema)))
+        .route("/Bulk", any(h::bulk))
+        .route("/.search", post(h::root_search).fallback(h::only("POST")))
+        .merge(resource::<Users>("/Users"))
+        .merge(resource::<Groups>("/Groups"))
+        .fallback(h::unknown_resource)
+}
+
+fn discovery(route: MethodRouter<ScimState>) -> MethodRouter<ScimState> {
+    route.fallback(h::only("GET"))
+}
+
+/// `/Users` or `/Groups`: the collection, `.search` and one resource.
+fn resource<R: Resource>(at: &str) -> Router<ScimState> {
+    let collection = get(h::list::<R>).post(h::create::<R>);
+    let item = get(h::get::<R>)
+        .put(h::replace::<R>)
+        .patch(h::patch::<R>)
+        .delete(h::delete::<R>);
+    Router::new()
+        .route(at, collection.fallback(h::only("GET, POST")))
+        .route(
+            &format!("{at}/.search"),
+            post(h::search::<R>).fallback(h::only("POST")),
+        )
+        .route(
+            &format!("{at}/{{id}}"),
+            item.fallback(h::only("GET, PUT, PATCH, DELETE")),
+        )
+}

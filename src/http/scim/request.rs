@@ -1,0 +1,355 @@
+//! One SCIM request, start to end. [`lifecycle`] (a middleware around every SCIM route) reads the
+//! body once and hands the handlers an empty [`Exchange`]; the [`ScimCaller`] extractor opens the
+//! request's write transaction, authenticates in it and leaves it in the exchange; the handler
+//! borrows it ([`ScimCaller::tx`]); afterwards `lifecycle` writes the log entry into it and
+//! commits, or rolls back and records the failure on its own. Unauthenticated requests leave the
+//! exchange empty, so they are never logged per integration.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::body::{to_bytes, Body, Bytes};
+use axum::extract::{FromRequest, FromRequestParts, Path, Request, State};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderMap};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use serde_json::Value;
+use tokio::sync::{Mutex, OwnedMappedMutexGuard, OwnedMutexGuard};
+
+use super::log::{body_for_log, cut, LOG_PATH_MAX};
+use super::path::{percent_decode, NormalisedPath};
+use super::reply::{too_many, Failure, LogDetail};
+use super::ScimState;
+use crate::db::scim_log::LogEntry;
+use crate::db::{self, WriteTx};
+use crate::iam::integrations::{self, Caller};
+use crate::iam::scim::{Call, Kind, Query};
+use crate::iam::scim_users::Scope;
+use crate::scim::urn::CONTENT_TYPE;
+use crate::scim::ScimError;
+
+/// Largest SCIM request body (advertised as `bulk.maxPayloadSize`).
+pub const MAX_PAYLOAD: usize = 1024 * 1024;
+
+/// The request's share between [`lifecycle`] and the handler: the open transaction once the
+/// caller is authenticated, and whether the body was over [`MAX_PAYLOAD`].
+#[derive(Clone, Default)]
+pub struct Exchange {
+    open: Arc<Mutex<Option<Open>>>,
+    too_large: bool,
+}
+
+/// An authenticated request's transaction and integration.
+pub struct Open {
+    tx: WriteTx,
+    integration_id: String,
+}
+
+/// The request's write transaction, borrowed by a handler.
+pub type TxGuard = OwnedMappedMutexGuard<Option<Open>, WriteTx>;
+
+/// The middleware around every SCIM route: see the module's description.
+pub async fn lifecycle(State(s): State<ScimState>, req: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let at = s.app.clock.now_millis();
+    let (req, bytes, exchange) = buffered(req).await;
+    let mut entry = LogEntry {
+        at,
+        method: req.method().to_string(),
+        path: logged_path(&req),
+        status: 0,
+        duration_ms: 0,
+        error_detail: None,
+        request_body: None,
+    };
+    let res = next.run(req).await;
+    let Some(open) = exchange.open.lock().await.take() else {
+        return res;
+    };
+    entry.status = i64::from(res.status().as_u16());
+    entry.duration_ms = started.elapsed().as_millis() as i64;
+    settle(&s, open, entry, &bytes, res).await
+}
+
+/// Reads the body (up to [`MAX_PAYLOAD`]) and puts it back, with an [`Exchange`] beside it.
+async fn buffered(req: Request) -> (Request, Bytes, Exchange) {
+    let (mut parts, body) = req.into_parts();
+    let declared = header_str(&parts.headers, header::CONTENT_LENGTH)
+        .and_then(|v| v.parse::<usize>().ok())
+        .is_some_and(|n| n > MAX_PAYLOAD);
+    let (bytes, too_large) = match to_bytes(body, MAX_PAYLOAD).await {
+        Ok(b) if !declared => (b, false),
+        _ => (Bytes::new(), true),
+    };
+    let exchange = Exchange {
+        too_large,
+        ..Exchange::default()
+    };
+    parts.extensions.insert(exchange.clone());
+    (
+        Request::from_parts(parts, Body::from(bytes.clone())),
+        bytes,
+        exchange,
+    )
+}
+
+fn logged_path(req: &Request) -> String {
+    let path = req
+        .extensions()
+        .get::<NormalisedPath>()
+        .map_or_else(|| req.uri().path().to_string(), |p| p.0.clone());
+    let full = match req.uri().query() {
+        Some(q) => format!("{path}?{q}"),
+        None => path,
+    };
+    cut(full, LOG_PATH_MAX)
+}
+
+/// A success commits with its log entry; a failure rolls back, then is recorded on its own.
+async fn settle(
+    s: &ScimState,
+    open: Open,
+    mut entry: LogEntry,
+    body: &[u8],
+    res: Response,
+) -> Response {
+    let Open {
+        mut tx,
+        integration_id,
+    } = open;
+    let res = if res.status().is_client_error() || res.status().is_server_error() {
+        drop(tx); // rolls back whatever the failed request wrote
+        res
+    } else {
+        let committed = async {
+            db::scim_log::record(&mut tx, &integration_id, &entry).await?;
+            tx.commit().await
+        };
+        match committed.await {
+            Ok(()) => return res,
+            Err(e) => Failure::from(ScimError::from(e)).into_response(),
+        }
+    };
+    entry.status = i64::from(res.status().as_u16());
+    entry.error_detail = res.extensions().get::<LogDetail>().map(|d| d.0.clone());
+    entry.request_body = body_for_log(body);
+    record_failure(s, &integration_id, &entry).await;
+    res
+}
+
+/// Records a failed request in its own small transaction (the request's was rolled back).
+async fn record_failure(s: &ScimState, integration_id: &str, entry: &LogEntry) {
+    let result = async {
+        let mut conn = s.app.db.acquire().await?;
+        db::scim_log::record(&mut conn, integration_id, entry).await
+    };
+    if let Err(e) = result.await {
+        tracing::warn!(error = %e, "could not record a SCIM request in the log");
+    }
+}
+
+/// The authenticated integration, and the request's transaction it was authenticated in.
+pub struct ScimCaller {
+    pub caller: Caller,
+    pub scope: Scope,
+    exchange: Exchange,
+}
+
+impl ScimCaller {
+    /// Borrows the request's write transaction.
+    pub async fn tx(&self) -> Result<TxGuard, Failure> {
+        let guard: OwnedMutexGuard<Option<Open>> = self.exchange.open.clone().lock_owned().await;
+        OwnedMutexGuard::try_map(guard, |o| o.as_mut().map(|open| &mut open.tx))
+            .map_err(|_| ScimError::Internal("the request's transaction is gone".into()).into())
+    }
+
+    /// The call on resource type `kind`.
+    pub fn on(&self, kind: Kind) -> Call<'_> {
+        Call {
+            scope: &self.scope,
+            caller: &self.caller,
+            kind,
+        }
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct EndpointPath {
+    tenant: String,
+    integration_id: String,
+}
+
+impl FromRequestParts<ScimState> for ScimCaller {
+    type Rejection = Failure;
+
+    async fn from_request_parts(parts: &mut Parts, s: &ScimState) -> Result<Self, Failure> {
+        let exchange = parts.extensions.get::<Exchange>().cloned().ok_or_else(|| {
+            Failure::from(ScimError::Internal(
+                "a SCIM request outside lifecycle".into(),
+            ))
+        })?;
+        let scope = scope(parts, s).await?;
+        let (tx, caller) = authenticate(s, &scope, bearer(&parts.headers).as_deref()).await?;
+        let integration_id = scope.integration_id.clone();
+        *exchange.open.lock().await = Some(Open { tx, integration_id });
+        if let Some(limiter) = &s.limiter {
+            limiter
+                .take(&scope.integration_id, Instant::now())
+                .map_err(too_many)?;
+        }
+        if exchange.too_large {
+            return Err(ScimError::PayloadTooLarge(format!(
+                "the request body is larger than {MAX_PAYLOAD} bytes (maxPayloadSize)"
+            ))
+            .into());
+        }
+        Ok(ScimCaller {
+            caller,
+            scope,
+            exchange,
+        })
+    }
+}
+
+async fn scope(parts: &mut Parts, s: &ScimState) -> Result<Scope, Failure> {
+    let Path(p) = Path::<EndpointPath>::from_request_parts(parts, s)
+        .await
+        .map_err(|e| ScimError::NotFound(format!("no SCIM endpoint here: {e}")))?;
+    let base = integrations::endpoint(s.app.settings.public_base(), &p.tenant, &p.integration_id);
+    Ok(Scope {
+        tenant_id: p.tenant,
+        integration_id: p.integration_id,
+        base,
+        now: s.app.clock.now_millis(),
+    })
+}
+
+/// Opens the request's write transaction and checks the token in it. A busy database is 503; a
+/// refusal is counted for the server log.
+async fn authenticate(
+    s: &ScimState,
+    scope: &Scope,
+    token: Option<&str>,
+) -> Result<(WriteTx, Caller), Failure> {
+    let mut tx = s.app.db.begin_write().await.map_err(|e| {
+        tracing::warn!(error = %e, "SCIM request not taken");
+        Failure::from(ScimError::from(e))
+    })?;
+    let (t, i) = (&scope.tenant_id, &scope.integration_id);
+    match integrations::authenticate(&mut tx, scope.now, t, i, token).await {
+        Ok(caller) => Ok((tx, caller)),
+        Err(e) => {
+            if matches!(e.status(), 401 | 404) {
+                s.refused.note(e.status(), e.detail());
+            }
+            Err(e.into())
+        }
+    }
+}
+
+fn bearer(headers: &HeaderMap) -> Option<String> {
+    let v = header_str(headers, header::AUTHORIZATION)?.trim();
+    let (scheme, token) = v.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim().to_string())
+}
+
+fn header_str(headers: &HeaderMap, name: header::HeaderName) -> Option<&str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+/// A SCIM request body: `application/scim+json` (or `application/json`), valid JSON.
+pub struct ScimJson(pub Value);
+
+impl<S: Send + Sync> FromRequest<S> for ScimJson {
+    type Rejection = Failure;
+
+    async fn from_request(req: Request, s: &S) -> Result<Self, Failure> {
+        let ct = header_str(req.headers(), header::CONTENT_TYPE)
+            .unwrap_or("")
+            .to_string();
+        let mime = ct
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase();
+        if mime != CONTENT_TYPE && mime != "application/json" {
+            return Err(ScimError::UnsupportedMediaType(format!(
+                "send the body as {CONTENT_TYPE} (or application/json), not `{ct}`"
+            ))
+            .into());
+        }
+        let bytes = Bytes::from_request(req, s)
+            .await
+            .map_err(|e| ScimError::InvalidSyntax(format!("the body could not be read: {e}")))?;
+        serde_json::from_slice(&bytes).map(ScimJson).map_err(|e| {
+            ScimError::InvalidSyntax(format!("the body is not valid JSON: {e}")).into()
+        })
+    }
+}
+
+/// The query string's parameters, percent-decoded (`+` is a space).
+pub struct ScimQuery(pub Query);
+
+impl<S: Send + Sync> FromRequestParts<S> for ScimQuery {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let pairs = parts
+            .uri
+            .query()
+            .unwrap_or("")
+            .split('&')
+            .filter(|p| !p.is_empty())
+            .map(|p| {
+                let (k, v) = p.split_once('=').unwrap_or((p, ""));
+                (percent_decode(k, true), percent_decode(v, true))
+            });
+        Ok(ScimQuery(Query(pairs.collect())))
+    }
+}
+
+/// The `If-Match` and `If-None-Match` headers.
+pub struct Preconditions {
+    pub if_match: Option<String>,
+    pub if_none_match: Option<String>,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Preconditions {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let get = |name| header_str(&parts.headers, name).map(str::to_string);
+        Ok(Preconditions {
+            if_match: get(header::IF_MATCH),
+            if_none_match: get(header::IF_NONE_MATCH),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_bearer_scheme_is_case_insensitive_and_other_schemes_are_no_token() {
+        let mut h = HeaderMap::new();
+        h.insert(header::AUTHORIZATION, "bearer  abc ".parse().unwrap());
+        assert_eq!(bearer(&h).as_deref(), Some("abc"));
+        h.insert(header::AUTHORIZATION, "Basic abc".parse().unwrap());
+        assert_eq!(bearer(&h), None);
+    }
+
+    #[test]
+    fn a_logged_path_is_cut_at_two_kilobytes() {
+        let req = Request::builder()
+            .uri(format!("/x?{}", "a".repeat(4096)))
+            .body(Body::empty())
+            .unwrap();
+        let p = logged_path(&req);
+        assert!(p.len() <= LOG_PATH_MAX + '…'.len_utf8(), "{}", p.len());
+    }
+}

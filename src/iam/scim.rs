@@ -1,0 +1,332 @@
+//! The SCIM service the endpoint calls, one function per operation over `scim_users` and
+//! `scim_groups`: the permission each operation needs, root search across both resource types,
+//! projections (`attributes` / `excludedAttributes`) and what a Groups PATCH answers.
+
+use serde_json::Value;
+
+use crate::db::Conn;
+use crate::iam::integrations::Caller;
+use crate::iam::scim_groups;
+use crate::iam::scim_users::{self, etag_matches, Scope, MAX_RESULTS};
+use crate::scim::filter;
+use crate::scim::projection::Projection;
+use crate::scim::resource::{list_response, ListQuery};
+use crate::scim::schema::ResourceTypeDef;
+use crate::scim::{registry, ScimError};
+
+/// The two resource types an integration provisions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    Users,
+    Groups,
+}
+
+/// What a request does to a resource type.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Op {
+    List,
+    Search,
+    Create,
+    Get,
+    Replace,
+    Patch,
+    Delete,
+}
+
+impl Kind {
+    pub fn resource_type(self) -> &'static ResourceTypeDef {
+        match self {
+            Kind::Users => registry().user(),
+            Kind::Groups => registry().group(),
+        }
+    }
+}
+
+/// The permission `op` on `kind` needs. Users are global: a Users `DELETE` only removes this
+/// tenant's access, so it is an update.
+pub fn check_permission(caller: &Caller, kind: Kind, op: Op) -> Result<(), ScimError> {
+    let resource = match kind {
+        Kind::Users => "USERS",
+        Kind::Groups => "GROUPS",
+    };
+    let action = match (kind, op) {
+        (_, Op::List | Op::Search | Op::Get) => "READ",
+        (_, Op::Create) => "CREATE",
+        (_, Op::Replace | Op::Patch) | (Kind::Users, Op::Delete) => "UPDATE",
+        (Kind::Groups, Op::Delete) => "DELETE",
+    };
+    caller.require(resource, action)
+}
+
+/// The query string's parameters, decoded, in order.
+#[derive(Debug, Clone, Default)]
+pub struct Query(pub Vec<(String, String)>);
+
+impl Query {
+    /// A parameter by name (case-insensitive, as RFC 7644 names are).
+    pub fn param(&self, name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    fn list_query(&self) -> Result<ListQuery, ScimError> {
+        ListQuery::from_pairs(self.0.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+    }
+
+    fn projection(&self, kind: Kind) -> Result<Projection, ScimError> {
+        let (attrs, excluded) = (self.param("attributes"), self.param("excludedAttributes"));
+        Projection::from_query(kind.resource_type(), attrs, excluded)
+    }
+
+    fn asks_attributes(&self) -> bool {
+        self.param("attributes").is_some() || self.param("excludedAttributes").is_some()
+    }
+}
+
+/// Who asks, where, about which resource type.
+#[derive(Clone, Copy)]
+pub struct Call<'a> {
+    pub scope: &'a Scope,
+    pub caller: &'a Caller,
+    pub kind: Kind,
+}
+
+impl Call<'_> {
+    fn may(&self, op: Op) -> Result<(), ScimError> {
+        check_permission(self.caller, self.kind, op)
+    }
+}
+
+/// A resource as answered, with its version (the ETag value).
+#[derive(Debug, Clone)]
+pub struct Versioned {
+    pub body: Value,
+    pub version: String,
+}
+
+/// What a `GET` of one resource answers.
+#[derive(Debug, Clone)]
+pub enum Fetched {
+    Resource(Versioned),
+    /// `If-None-Match` named the current version.
+    NotModified(String),
+}
+
+/// `GET /{kind}`.
+pub async fn list(conn: &mut Conn, call: Call<'_>, query: &Query) -> Result<Value, ScimError> {
+    call.may(Op::List)?;
+    list_of(conn, call, &query.list_query()?).await
+}
+
+/// `POST /{kind}/.search`.
+pub async fn search(conn: &mut Conn, call: Call<'_>, body: &Value) -> Result<Value, ScimError> {
+    call.may(Op::Search)?;
+    list_of(conn, call, &ListQuery::from_search_body(body)?).await
+}
+
+async fn list_of(conn: &mut Conn, call: Call<'_>, q: &ListQuery) -> Result<Value, ScimError> {
+    match call.kind {
+        Kind::Users => scim_users::list(conn, call.scope, q).await,
+        Kind::Groups => scim_groups::list(conn, call.scope, q).await,
+    }
+}
+
+/// `GET /{kind}/{id}`: the resource, or not modified when `If-None-Match` names its version.
+pub async fn get(
+    conn: &mut Conn,
+    call: Call<'_>,
+    id: &str,
+    query: &Query,
+    if_none_match: Option<&str>,
+) -> Result<Fetched, ScimError> {
+    call.may(Op::Get)?;
+    let p = query.projection(call.kind)?;
+    let (body, version) = load(conn, call, id, &p).await?;
+    if if_none_match.is_some_and(|h| etag_matches(h, &version)) {
+        return Ok(Fetched::NotModified(version));
+    }
+    Ok(Fetched::Resource(Versioned {
+        body: p.apply(&body),
+        version,
+    }))
+}
+
+async fn load(
+    conn: &mut Conn,
+    call: Call<'_>,
+    id: &str,
+    p: &Projection,
+) -> Result<(Value, String), ScimError> {
+    match call.kind {
+        Kind::Users => scim_users::get(conn, call.scope, id, p.includes("groups")).await,
+        Kind::Groups => scim_groups::get(conn, call.scope, id, p.includes("members")).await,
+    }
+}
+
+/// `POST /{kind}`.
+pub async fn create(
+    conn: &mut Conn,
+    call: Call<'_>,
+    body: &Value,
+    query: &Query,
+) -> Result<Versioned, ScimError> {
+    call.may(Op::Create)?;
+    let p = query.projection(call.kind)?;
+    let (v, version) = match call.kind {
+        Kind::Users => scim_users::create(conn, call.scope, body).await?,
+        Kind::Groups => scim_groups::create(conn, call.scope, body).await?,
+    };
+    Ok(projected(&p, v, version))
+}
+
+/// `PUT /{kind}/{id}`.
+pub async fn replace(
+    conn: &mut Conn,
+    call: Call<'_>,
+    id: &str,
+    body: &Value,
+    query: &Query,
+    if_match: Option<&str>,
+) -> Result<Versioned, ScimError> {
+    call.may(Op::Replace)?;
+    let p = query.projection(call.kind)?;
+    let (v, version) = match call.kind {
+        Kind::Users => scim_users::replace(conn, call.scope, id, body, if_match).await?,
+        Kind::Groups => scim_groups::replace(conn, call.scope, id, body, if_match).await?,
+    };
+    Ok(projected(&p, v, version))
+}
+
+/// `PATCH /{kind}/{id}`. A Users PATCH answers the user; a Groups PATCH answers nothing (204)
+/// unless `attributes` or `excludedAttributes` ask for the group (a large group's member list
+/// is not sent back on every change).
+pub async fn patch(
+    conn: &mut Conn,
+    call: Call<'_>,
+    id: &str,
+    body: &Value,
+    query: &Query,
+    if_match: Option<&str>,
+) -> Result<Option<Versioned>, ScimError> {
+    call.may(Op::Patch)?;
+    let p = query.projection(call.kind)?;
+    if call.kind == Kind::Users {
+        let (v, version) = scim_users::patch(conn, call.scope, id, body, if_match).await?;
+        return Ok(Some(projected(&p, v, version)));
+    }
+    scim_groups::patch(conn, call.scope, id, body, if_match).await?;
+    if !query.asks_attributes() {
+        return Ok(None);
+    }
+    let (v, version) = load(conn, call, id, &p).await?;
+    Ok(Some(projected(&p, v, version)))
+}
+
+/// `DELETE /{kind}/{id}`.
+pub async fn delete(
+    conn: &mut Conn,
+    call: Call<'_>,
+    id: &str,
+    if_match: Option<&str>,
+) -> Result<(), ScimError> {
+    call.may(Op::Delete)?;
+    match call.kind {
+        Kind::Users => scim_users::delete(conn, call.scope, id, if_match).await,
+        Kind::Groups => scim_groups::delete(conn, call.scope, id, if_match).await,
+    }
+}
+
+fn projected(p: &Projection, body: Value, version: String) -> Versioned {
+    Versioned {
+        body: p.apply(&body),
+        version,
+    }
+}
+
+/// `POST /.search` (RFC 7644 §3.4.3): Users, then Groups, paged as one list. Needs read on both.
+pub async fn root_search(
+    conn: &mut Conn,
+    scope: &Scope,
+    caller: &Caller,
+    body: &Value,
+) -> Result<Value, ScimError> {
+    check_permission(caller, Kind::Users, Op::Search)?;
+    check_permission(caller, Kind::Groups, Op::Search)?;
+    let q = ListQuery::from_search_body(body)?;
+    let mut page = RootPage::new(&q);
+    for kind in [Kind::Users, Kind::Groups] {
+        page.add(
+            conn,
+            Call {
+                scope,
+                caller,
+                kind,
+            },
+            &q,
+        )
+        .await?;
+    }
+    Ok(list_response(page.resources, page.total, q.start_index))
+}
+
+/// The root search's page as it fills: the offset left to skip and the room left.
+struct RootPage {
+    offset: u64,
+    remaining: u64,
+    total: u64,
+    resources: Vec<Value>,
+}
+
+impl RootPage {
+    fn new(q: &ListQuery) -> Self {
+        Self {
+            offset: q.start_index.saturating_sub(1),
+            remaining: q.count.unwrap_or(MAX_RESULTS).min(MAX_RESULTS),
+            total: 0,
+            resources: Vec::new(),
+        }
+    }
+
+    /// Adds one resource type's part. A type whose schema lacks an attribute of the filter has
+    /// no matches.
+    async fn add(
+        &mut self,
+        conn: &mut Conn,
+        call: Call<'_>,
+        q: &ListQuery,
+    ) -> Result<(), ScimError> {
+        let rt = call.kind.resource_type();
+        if q.filter
+            .as_ref()
+            .is_some_and(|f| filter::validate(f, rt).is_err())
+        {
+            return Ok(());
+        }
+        let mut part = q.clone();
+        part.start_index = self.offset + 1;
+        part.count = Some(self.remaining);
+        let list = list_of(conn, call, &part).await?;
+        let t = list["totalResults"].as_u64().unwrap_or(0);
+        let items = list["Resources"].as_array().cloned().unwrap_or_default();
+        self.total += t;
+        self.remaining = self.remaining.saturating_sub(items.len() as u64);
+        self.resources.extend(items);
+        self.offset = self.offset.saturating_sub(t);
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_parameters_are_found_by_any_case() {
+        let q = Query(vec![("ATTRIBUTES".into(), "userName".into())]);
+        assert_eq!(q.param("attributes"), Some("userName"));
+        assert!(q.asks_attributes());
+        assert!(!Query::default().asks_attributes());
+    }
+}
