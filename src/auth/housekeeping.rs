@@ -1,5 +1,6 @@
 //! What a long-running server sweeps away on a schedule: expired sessions, sign-in states
-//! (OpenID logins never completed) and sign-in failure rows past the throttle's window. One
+//! (OpenID logins never completed), sign-in failure rows past the throttle's window and SCIM
+//! request-log entries beyond each integration's bound. One
 //! background task per process; several replicas sweeping the same database is harmless (the
 //! deletes are idempotent).
 
@@ -16,6 +17,8 @@ pub struct Swept {
     pub sessions: u64,
     pub sign_in_states: u64,
     pub failure_rows: u64,
+    /// SCIM request-log entries beyond each integration's bound (`db::scim_log::trim_all`).
+    pub scim_log_entries: u64,
 }
 
 /// Deletes everything that expired by `now`, in one write transaction.
@@ -25,6 +28,7 @@ pub async fn sweep(db: &Db, now: crate::clock::Millis) -> AppResult<Swept> {
         sessions: db::sessions::delete_expired(&mut tx, now).await?,
         sign_in_states: db::oidc::delete_expired_pending(&mut tx, now).await?,
         failure_rows: db::throttle::delete_stale(&mut tx, now - WINDOW_MILLIS, now).await?,
+        scim_log_entries: db::scim_log::trim_all(&mut tx).await?,
     };
     tx.commit().await?;
     Ok(swept)
@@ -43,6 +47,7 @@ pub fn spawn(db: Db, clock: SharedClock, every: Duration) -> tokio::task::JoinHa
                     sessions = s.sessions,
                     sign_in_states = s.sign_in_states,
                     failure_rows = s.failure_rows,
+                    scim_log_entries = s.scim_log_entries,
                     "housekeeping swept expired rows"
                 ),
                 Ok(_) => {}

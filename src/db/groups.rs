@@ -1,5 +1,7 @@
 //! Groups of a tenant and their members. Member changes touch one row per added or removed member.
 
+use std::collections::HashMap;
+
 use sqlx::Row;
 
 use super::scim_filter::{self, Kind, Sql};
@@ -168,6 +170,33 @@ pub async fn members(conn: &mut Conn, group_id: &str) -> AppResult<Vec<(String, 
         .collect()
 }
 
+/// [`members`] of a page of groups, in one query per [`super::IN_CHUNK`] groups: group id →
+/// members. Groups without members are absent.
+pub async fn members_of_many(
+    conn: &mut Conn,
+    group_ids: &[String],
+) -> AppResult<HashMap<String, Vec<(String, String)>>> {
+    let mut out: HashMap<String, Vec<(String, String)>> = HashMap::new();
+    for chunk in group_ids.chunks(super::IN_CHUNK) {
+        let sql = format!(
+            "SELECT m.group_id, u.id, COALESCE(u.display_name, u.username) AS display \
+             FROM group_members m JOIN users u ON u.id = m.user_id \
+             WHERE m.group_id IN ({}) ORDER BY u.username_lower",
+            super::placeholders(1, chunk.len())
+        );
+        let mut q = sqlx::query(&sql);
+        for id in chunk {
+            q = q.bind(id.as_str());
+        }
+        for r in q.fetch_all(&mut *conn).await? {
+            out.entry(r.try_get("group_id")?)
+                .or_default()
+                .push((r.try_get("id")?, r.try_get("display")?));
+        }
+    }
+    Ok(out)
+}
+
 /// Whether `user_id` has access to `tenant_id` (suspended or not): only such users can be members.
 pub async fn can_be_member(conn: &mut Conn, tenant_id: &str, user_id: &str) -> AppResult<bool> {
     let row = sqlx::query(
@@ -209,6 +238,78 @@ pub async fn remove_member(conn: &mut Conn, group_id: &str, user_id: &str) -> Ap
     if done.rows_affected() > 0 {
         touch_member(conn, group_id, user_id).await?;
     }
+    Ok(())
+}
+
+/// [`add_member`] for many users: one INSERT and one version bump per [`super::IN_CHUNK`] users.
+/// Answers how many memberships are new.
+pub async fn add_members(
+    conn: &mut Conn,
+    group_id: &str,
+    user_ids: &[String],
+    now: Millis,
+) -> AppResult<u64> {
+    let mut added = 0;
+    for chunk in user_ids.chunks(super::IN_CHUNK) {
+        let values: Vec<String> = (0..chunk.len())
+            .map(|i| format!("($1, ${}, $2)", i + 3))
+            .collect();
+        let sql = format!(
+            "INSERT INTO group_members (group_id, user_id, created_at) VALUES {} \
+             ON CONFLICT (group_id, user_id) DO NOTHING",
+            values.join(", ")
+        );
+        let mut q = sqlx::query(&sql).bind(group_id).bind(now);
+        for id in chunk {
+            q = q.bind(id.as_str());
+        }
+        added += q.execute(&mut *conn).await?.rows_affected();
+        touch_many(conn, group_id, chunk, false).await?;
+    }
+    Ok(added)
+}
+
+/// [`remove_member`] for many users: one version bump and one DELETE per [`super::IN_CHUNK`]
+/// users.
+pub async fn remove_members(conn: &mut Conn, group_id: &str, user_ids: &[String]) -> AppResult<()> {
+    for chunk in user_ids.chunks(super::IN_CHUNK) {
+        touch_many(conn, group_id, chunk, true).await?;
+        let sql = format!(
+            "DELETE FROM group_members WHERE group_id = $1 AND user_id IN ({})",
+            super::placeholders(2, chunk.len())
+        );
+        let mut q = sqlx::query(&sql).bind(group_id);
+        for id in chunk {
+            q = q.bind(id.as_str());
+        }
+        q.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// [`touch_member`] for several users (at most [`super::IN_CHUNK`]); with `members_only`, only
+/// those who are members of the group (before they are removed).
+async fn touch_many(
+    conn: &mut Conn,
+    group_id: &str,
+    user_ids: &[String],
+    members_only: bool,
+) -> AppResult<()> {
+    let members = if members_only {
+        " AND user_id IN (SELECT user_id FROM group_members WHERE group_id = $1)"
+    } else {
+        ""
+    };
+    let sql = format!(
+        "UPDATE tenant_access SET version = version + 1 \
+         WHERE tenant_id = (SELECT tenant_id FROM groups WHERE id = $1) AND user_id IN ({}){members}",
+        super::placeholders(2, user_ids.len())
+    );
+    let mut q = sqlx::query(&sql).bind(group_id);
+    for id in user_ids {
+        q = q.bind(id.as_str());
+    }
+    q.execute(&mut *conn).await?;
     Ok(())
 }
 

@@ -248,7 +248,23 @@ pub enum Arg {
     Int(i64),
 }
 
-/// Binds `args` in order to `query`.
+/// Most values bound in one `IN (…)` list: batched lookups and writes go in chunks of this many
+/// (SQLite builds before 3.32 allow 999 variables per statement, later ones 32,766).
+pub const IN_CHUNK: usize = 500;
+
+/// `$first, $first+1, …` for `n` values: the inside of an `IN (…)` list.
+pub fn placeholders(first: usize, n: usize) -> String {
+    let mut out = String::with_capacity(n * 5);
+    for i in 0..n {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        out.push('$');
+        out.push_str(&(first + i).to_string());
+    }
+    out
+}
+
 /// Runs `sql` with `args` bound in order and maps every row with `map`.
 pub async fn fetch_mapped<T>(
     conn: &mut Conn,
@@ -262,6 +278,7 @@ pub async fn fetch_mapped<T>(
     Ok(rows.iter().map(map).collect::<Result<_, _>>()?)
 }
 
+/// Binds `args` in order to `query`.
 pub fn bind_all<'q>(
     mut query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
     args: &'q [Arg],
@@ -273,4 +290,15 @@ pub fn bind_all<'q>(
         };
     }
     query
+}
+
+#[cfg(test)]
+mod tests {
+    use super::placeholders;
+
+    #[test]
+    fn placeholders_number_from_the_first() {
+        assert_eq!(placeholders(3, 3), "$3, $4, $5");
+        assert_eq!(placeholders(1, 0), "");
+    }
 }

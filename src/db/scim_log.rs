@@ -1,4 +1,13 @@
 //! The per-integration SCIM request log, bounded to the newest [`KEEP_PER_INTEGRATION`] entries.
+//!
+//! Appending is one INSERT. Trimming walks the integration's newest entries, so it runs in batches:
+//! on an integration's first entry after start-up and every [`TRIM_EVERY`] entries after that (per
+//! process), and for every integration in the housekeeping sweep ([`trim_all`]). Between trims an
+//! integration holds at most `KEEP_PER_INTEGRATION + TRIM_EVERY` entries per process writing it;
+//! readers ask for the newest `limit <= KEEP_PER_INTEGRATION`.
+
+use std::collections::HashMap;
+use std::sync::{LazyLock, Mutex};
 
 use sqlx::Row;
 
@@ -6,8 +15,29 @@ use super::Conn;
 use crate::clock::Millis;
 use crate::error::AppResult;
 
-/// How many entries each integration keeps; older ones are deleted as new ones arrive.
+/// How many entries each integration keeps; older ones are deleted in batches as new ones arrive.
 pub const KEEP_PER_INTEGRATION: i64 = 1000;
+
+/// An integration's log is trimmed on every this many appends (by this process).
+pub const TRIM_EVERY: u64 = 100;
+
+/// Appends per integration since start-up (this process), to trim every [`TRIM_EVERY`].
+static APPENDS: LazyLock<Mutex<HashMap<String, u64>>> = LazyLock::new(Default::default);
+
+/// Counts an append for `integration_id`; true when this one should trim (the first after
+/// start-up, then every [`TRIM_EVERY`]).
+fn due_for_trim(integration_id: &str) -> bool {
+    let Ok(mut appends) = APPENDS.lock() else {
+        return true;
+    };
+    let n = match appends.get_mut(integration_id) {
+        Some(n) => n,
+        None => appends.entry(integration_id.to_string()).or_insert(0),
+    };
+    let due = *n % TRIM_EVERY == 0;
+    *n += 1;
+    due
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LogEntry {
@@ -20,7 +50,7 @@ pub struct LogEntry {
     pub request_body: Option<String>,
 }
 
-/// Records an entry and prunes the integration's log to the newest entries.
+/// Records an entry; every [`TRIM_EVERY`] entries also prunes the integration's log.
 pub async fn record(conn: &mut Conn, integration_id: &str, e: &LogEntry) -> AppResult<()> {
     sqlx::query(
         "INSERT INTO scim_request_log (id, integration_id, at, method, path, status, duration_ms, \
@@ -37,8 +67,17 @@ pub async fn record(conn: &mut Conn, integration_id: &str, e: &LogEntry) -> AppR
     .bind(e.request_body.as_deref())
     .execute(&mut *conn)
     .await?;
+    if due_for_trim(integration_id) {
+        trim(conn, integration_id).await?;
+    }
+    Ok(())
+}
+
+/// Deletes all but the newest [`KEEP_PER_INTEGRATION`] entries of an integration; answers how
+/// many went.
+pub async fn trim(conn: &mut Conn, integration_id: &str) -> AppResult<u64> {
     // With fewer entries than the bound, the subquery is NULL and nothing is deleted.
-    sqlx::query(
+    let done = sqlx::query(
         "DELETE FROM scim_request_log WHERE integration_id = $1 AND at < \
          (SELECT at FROM scim_request_log WHERE integration_id = $1 \
           ORDER BY at DESC LIMIT 1 OFFSET $2)",
@@ -47,7 +86,22 @@ pub async fn record(conn: &mut Conn, integration_id: &str, e: &LogEntry) -> AppR
     .bind(KEEP_PER_INTEGRATION - 1)
     .execute(&mut *conn)
     .await?;
-    Ok(())
+    Ok(done.rows_affected())
+}
+
+/// [`trim`] for every integration (the housekeeping sweep); answers how many entries went.
+pub async fn trim_all(conn: &mut Conn) -> AppResult<u64> {
+    let ids: Vec<String> = sqlx::query("SELECT id FROM scim_integrations")
+        .fetch_all(&mut *conn)
+        .await?
+        .iter()
+        .map(|r| r.try_get("id"))
+        .collect::<Result<_, _>>()?;
+    let mut deleted = 0;
+    for id in &ids {
+        deleted += trim(conn, id).await?;
+    }
+    Ok(deleted)
 }
 
 /// The newest `limit` entries, newest first.
@@ -55,7 +109,7 @@ pub async fn list(conn: &mut Conn, integration_id: &str, limit: i64) -> AppResul
     list_where(conn, integration_id, false, limit).await
 }
 
-/// The newest `limit` entries, newest first; only failures (status 400 and above) when
+/// The newest `limit` entries (at most [`KEEP_PER_INTEGRATION`]), newest first; only failures (status 400 and above) when
 /// `failed_only`.
 pub async fn list_where(
     conn: &mut Conn,
@@ -73,7 +127,7 @@ pub async fn list_where(
          FROM scim_request_log WHERE integration_id = $1{failed} ORDER BY at DESC, id DESC LIMIT $2"
     ))
     .bind(integration_id)
-    .bind(limit)
+    .bind(limit.min(KEEP_PER_INTEGRATION))
     .fetch_all(&mut *conn)
     .await?;
     rows.iter()

@@ -1,6 +1,8 @@
 //! Users as one SCIM integration sees them in one tenant: the global user, its tenant access
 //! (`active`) and the integration's `externalId` for it. Filters and paging run in SQL.
 
+use std::collections::{HashMap, HashSet};
+
 use sqlx::Row;
 
 use super::scim_filter::{self, Kind, Sql};
@@ -31,6 +33,13 @@ pub struct ScimUserRow {
 /// of every integration's reach (`iam::reach`): an integration never sees one.
 const FROM: &str = "FROM users u \
      JOIN tenant_access a ON a.user_id = u.id AND a.tenant_id = $1 AND u.is_superadmin = 0 \
+     LEFT JOIN tenant_access_sources s ON s.tenant_id = a.tenant_id AND s.user_id = u.id AND s.source = $2";
+/// [`FROM`] for an unfiltered page: users first (in the order of `users_created_idx`).
+const UNFILTERED_FROM: &str = "FROM users u CROSS JOIN tenant_access a \
+     LEFT JOIN tenant_access_sources s ON s.tenant_id = a.tenant_id AND s.user_id = u.id AND s.source = $2 \
+     WHERE a.user_id = u.id AND a.tenant_id = $1 AND u.is_superadmin = 0";
+/// [`FROM`] after `users u`, to join a page of ids back to their rows.
+const JOINS: &str = "JOIN tenant_access a ON a.user_id = u.id AND a.tenant_id = $1 AND u.is_superadmin = 0 \
      LEFT JOIN tenant_access_sources s ON s.tenant_id = a.tenant_id AND s.user_id = u.id AND s.source = $2";
 const COLUMNS: &str = "u.id, u.username, u.scim_json, u.created_by, u.created_at, u.updated_at, \
      u.version, a.active AS access_active, a.active_assigned, a.version AS access_version, s.external_id, \
@@ -132,8 +141,23 @@ pub async fn list(
         SortOrder::Ascending => "ASC",
         SortOrder::Descending => "DESC",
     };
-    let count_q = format!("SELECT COUNT(*) AS n {FROM} {filter_sql}");
-    let total: i64 = super::bind_all(sqlx::query(&count_q), &sql.args)
+    // Unfiltered, the count is the tenant's access rows (an index-only count) less its
+    // superadmins (a partial index): no join over every user.
+    let (count_q, count_args) = if filter_sql.is_empty() {
+        (
+            "SELECT (SELECT COUNT(*) FROM tenant_access WHERE tenant_id = $1) - \
+             (SELECT COUNT(*) FROM users u CROSS JOIN tenant_access a \
+              WHERE u.is_superadmin = 1 AND a.user_id = u.id AND a.tenant_id = $1) AS n"
+                .to_string(),
+            &sql.args[..1],
+        )
+    } else {
+        (
+            format!("SELECT COUNT(*) AS n {FROM} {filter_sql}"),
+            &sql.args[..],
+        )
+    };
+    let total: i64 = super::bind_all(sqlx::query(&count_q), count_args)
         .fetch_one(&mut *conn)
         .await
         .map_err(AppError::from)?
@@ -143,8 +167,20 @@ pub async fn list(
     args.push(Arg::Int(page.limit));
     args.push(Arg::Int(page.offset));
     let n = args.len();
+    // A deferred join: the page's ids are found on the indexes (`users_created_idx` for the
+    // default order) without carrying the rows' JSON through the skipped rows or a sort; only
+    // the page's rows are then read in full.
+    // Unfiltered, `CROSS JOIN` keeps SQLite walking the users in index order and probing the
+    // tenant-access key (PostgreSQL plans it freely); a filter picks its own index.
+    let inner_from = if filter_sql.is_empty() {
+        UNFILTERED_FROM.to_string()
+    } else {
+        format!("{FROM} {filter_sql}")
+    };
     let q = format!(
-        "SELECT {COLUMNS} {FROM} {filter_sql} ORDER BY {order} {dir}, u.id {dir} LIMIT ${} OFFSET ${}",
+        "SELECT {COLUMNS} FROM (SELECT u.id AS kid {inner_from} \
+         ORDER BY {order} {dir}, u.id {dir} LIMIT ${} OFFSET ${}) k \
+         JOIN users u ON u.id = k.kid {JOINS} ORDER BY {order} {dir}, u.id {dir}",
         n - 1,
         n
     );
@@ -304,6 +340,59 @@ pub async fn groups_of(
     rows.iter()
         .map(|r| Ok((r.try_get("id")?, r.try_get("display_name")?)))
         .collect()
+}
+
+/// [`groups_of`] for a page of users in one query per [`super::IN_CHUNK`] users: user id →
+/// `(group id, display name)` by group name. Users without groups are absent.
+pub async fn groups_of_many(
+    conn: &mut Conn,
+    tenant_id: &str,
+    user_ids: &[String],
+) -> AppResult<HashMap<String, Vec<(String, String)>>> {
+    let mut out: HashMap<String, Vec<(String, String)>> = HashMap::new();
+    for chunk in user_ids.chunks(super::IN_CHUNK) {
+        let sql = format!(
+            "SELECT m.user_id, g.id, g.display_name FROM group_members m \
+             JOIN groups g ON g.id = m.group_id \
+             WHERE g.tenant_id = $1 AND m.user_id IN ({}) ORDER BY g.display_name_lower, g.id",
+            super::placeholders(2, chunk.len())
+        );
+        let mut q = sqlx::query(&sql).bind(tenant_id);
+        for id in chunk {
+            q = q.bind(id.as_str());
+        }
+        for r in q.fetch_all(&mut *conn).await? {
+            out.entry(r.try_get("user_id")?)
+                .or_default()
+                .push((r.try_get("id")?, r.try_get("display_name")?));
+        }
+    }
+    Ok(out)
+}
+
+/// Which of `user_ids` an integration of `tenant_id` can see (users with access to the tenant,
+/// never a superadmin), in one query per [`super::IN_CHUNK`] ids.
+pub async fn visible_of(
+    conn: &mut Conn,
+    tenant_id: &str,
+    user_ids: &[String],
+) -> AppResult<HashSet<String>> {
+    let mut out = HashSet::new();
+    for chunk in user_ids.chunks(super::IN_CHUNK) {
+        let sql = format!(
+            "SELECT a.user_id FROM tenant_access a JOIN users u ON u.id = a.user_id \
+             WHERE a.tenant_id = $1 AND u.is_superadmin = 0 AND a.user_id IN ({})",
+            super::placeholders(2, chunk.len())
+        );
+        let mut q = sqlx::query(&sql).bind(tenant_id);
+        for id in chunk {
+            q = q.bind(id.as_str());
+        }
+        for r in q.fetch_all(&mut *conn).await? {
+            out.insert(r.try_get("user_id")?);
+        }
+    }
+    Ok(out)
 }
 
 /// Ends every session of a user.

@@ -1,7 +1,7 @@
 //! SCIM Groups of one tenant. `displayName` is unique in the tenant (case-insensitively, 409
 //! `uniqueness`); members must be users with access to the tenant (else 400 naming the value).
 //! Member changes cost O(changes): PATCHes are folded into a delta by the SCIM core's
-//! `plan_member_ops` and applied row by row; members are loaded only when a response shows them
+//! `plan_member_ops` and applied in batched statements (one existence check, one insert); members are loaded only when a response shows them
 //! or a PATCH selects members by something other than their id. A replace that does not name
 //! `members` leaves them alone. An integration reads every group of its tenant but changes
 //! (PUT, PATCH, DELETE) only the groups it manages (`iam::reach`): a group made by hand or by
@@ -11,7 +11,7 @@ use std::collections::BTreeSet;
 
 use serde_json::{json, Map, Value};
 
-use super::scim_users::{etag, etag_matches, scim_err, Scope, MAX_RESULTS};
+use super::scim_users::{etag, etag_matches, Scope, MAX_RESULTS};
 use crate::clock::Millis;
 use crate::db::groups::GroupRow;
 use crate::db::scim_users::Page;
@@ -89,16 +89,14 @@ fn render_with(
 
 async fn find(conn: &mut Conn, scope: &Scope, id: &str) -> Result<GroupRow, ScimError> {
     db::groups::find(conn, &scope.tenant_id, id)
-        .await
-        .map_err(scim_err)?
+        .await?
         .ok_or_else(|| ScimError::NotFound(format!("no group `{id}` in this tenant")))
 }
 
 /// A group this integration may change: one it manages.
 async fn find_managed(conn: &mut Conn, scope: &Scope, id: &str) -> Result<GroupRow, ScimError> {
     let row = find(conn, scope, id).await?;
-    reach::integration_manages_group(&scope.integration_id, row.managed_by.as_deref())
-        .map_err(scim_err)?;
+    reach::integration_manages_group(&scope.integration_id, row.managed_by.as_deref())?;
     Ok(row)
 }
 
@@ -110,7 +108,7 @@ pub async fn get(
 ) -> Result<(Value, String), ScimError> {
     let row = find(conn, scope, id).await?;
     let members = if with_members {
-        Some(db::groups::members(conn, &row.id).await.map_err(scim_err)?)
+        Some(db::groups::members(conn, &row.id).await?)
     } else {
         None
     };
@@ -131,15 +129,19 @@ pub async fn list(conn: &mut Conn, scope: &Scope, q: &ListQuery) -> Result<Value
         limit: q.count.unwrap_or(MAX_RESULTS).min(MAX_RESULTS) as i64,
     };
     let (total, rows) = db::groups::list(conn, &scope.tenant_id, &page).await?;
-    let with_members = projection.includes("members");
+    // Members of the whole page in one query, not one per group.
+    let mut members = if projection.includes("members") {
+        let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+        Some(db::groups::members_of_many(conn, &ids).await?)
+    } else {
+        None
+    };
     let mut items = Vec::with_capacity(rows.len());
     for row in &rows {
-        let members = if with_members {
-            Some(db::groups::members(conn, &row.id).await.map_err(scim_err)?)
-        } else {
-            None
-        };
-        items.push(projection.apply(&render(scope, row, members)));
+        let m = members
+            .as_mut()
+            .map(|all| all.remove(&row.id).unwrap_or_default());
+        items.push(projection.apply(&render(scope, row, m)));
     }
     Ok(resource::list_response(
         items,
@@ -186,22 +188,23 @@ fn display_name_of(resource: &Value) -> Result<String, ScimError> {
 }
 
 /// Members must be users this integration can see: with access to the tenant, and no
-/// superadmin (out of every integration's reach, `iam::reach`).
+/// superadmin (out of every integration's reach, `iam::reach`). One query per
+/// [`db::IN_CHUNK`] ids; the first id (in the order given) that is not such a user is named.
 async fn check_members(conn: &mut Conn, scope: &Scope, ids: &[String]) -> Result<(), ScimError> {
-    for id in ids {
-        if db::scim_users::find(conn, &scope.tenant_id, &scope.integration_id, id)
-            .await
-            .map_err(scim_err)?
-            .is_none()
-        {
-            return Err(ScimError::InvalidValue(format!(
-                "member `{id}` is not a user with access to this tenant"
-            )));
-        }
+    if ids.is_empty() {
+        return Ok(());
     }
-    Ok(())
+    let visible = db::scim_users::visible_of(conn, &scope.tenant_id, ids).await?;
+    match ids.iter().find(|id| !visible.contains(*id)) {
+        Some(id) => Err(ScimError::InvalidValue(format!(
+            "member `{id}` is not a user with access to this tenant"
+        ))),
+        None => Ok(()),
+    }
 }
 
+/// Applies a member change with batched statements: O(changed members), never a load of the
+/// group's members.
 async fn apply_delta(
     conn: &mut Conn,
     scope: &Scope,
@@ -211,28 +214,14 @@ async fn apply_delta(
     match delta {
         MemberDelta::Changes { added, removed } => {
             check_members(conn, scope, added).await?;
-            for id in added {
-                db::groups::add_member(conn, group_id, id, scope.now)
-                    .await
-                    .map_err(scim_err)?;
-            }
-            for id in removed {
-                db::groups::remove_member(conn, group_id, id)
-                    .await
-                    .map_err(scim_err)?;
-            }
+            db::groups::add_members(conn, group_id, added, scope.now).await?;
+            db::groups::remove_members(conn, group_id, removed).await?;
             Ok(!added.is_empty() || !removed.is_empty())
         }
         MemberDelta::ReplaceAll(ids) => {
             check_members(conn, scope, ids).await?;
-            db::groups::remove_all_members(conn, group_id)
-                .await
-                .map_err(scim_err)?;
-            for id in ids {
-                db::groups::add_member(conn, group_id, id, scope.now)
-                    .await
-                    .map_err(scim_err)?;
-            }
+            db::groups::remove_all_members(conn, group_id).await?;
+            db::groups::add_members(conn, group_id, ids, scope.now).await?;
             Ok(true)
         }
     }
@@ -260,7 +249,7 @@ pub async fn create(
         created_at: scope.now,
         updated_at: scope.now,
     };
-    db::groups::insert(conn, &row).await.map_err(scim_err)?;
+    db::groups::insert(conn, &row).await?;
     if let Some(ids) = member_ids(&resource) {
         apply_delta(conn, scope, &row.id, &MemberDelta::ReplaceAll(ids)).await?;
     }
@@ -299,9 +288,7 @@ async fn save_attributes(
     {
         return Ok(false);
     }
-    db::groups::update(conn, &updated, scope.now)
-        .await
-        .map_err(scim_err)?;
+    db::groups::update(conn, &updated, scope.now).await?;
     Ok(true)
 }
 
@@ -331,9 +318,7 @@ pub async fn replace(
     if named_members {
         let ids = member_ids(&resource).unwrap_or_default();
         apply_delta(conn, scope, id, &MemberDelta::ReplaceAll(ids)).await?;
-        db::groups::touch(conn, id, scope.now)
-            .await
-            .map_err(scim_err)?;
+        db::groups::touch(conn, id, scope.now).await?;
     }
     get(conn, scope, id, true).await
 }
@@ -366,7 +351,7 @@ pub async fn patch(
             (delta, changed)
         }
         MemberPlan::NeedsMembers => {
-            let members = db::groups::members(conn, id).await.map_err(scim_err)?;
+            let members = db::groups::members(conn, id).await?;
             let mut current = render_with(scope, &row, Some(members), true);
             if let Some(o) = current.as_object_mut() {
                 o.remove("meta");
@@ -381,9 +366,7 @@ pub async fn patch(
         None => false,
     };
     if members_changed && !changed {
-        db::groups::touch(conn, id, scope.now)
-            .await
-            .map_err(scim_err)?;
+        db::groups::touch(conn, id, scope.now).await?;
     }
     let row = find(conn, scope, id).await?;
     Ok(version(&row))
@@ -398,11 +381,7 @@ pub async fn delete(
 ) -> Result<(), ScimError> {
     let row = find_managed(conn, scope, id).await?;
     check_if_match(if_match, &version(&row))?;
-    db::iam::delete_bindings_of(conn, &scope.tenant_id, "group", id)
-        .await
-        .map_err(scim_err)?;
-    db::groups::delete(conn, &scope.tenant_id, id)
-        .await
-        .map_err(scim_err)?;
+    db::iam::delete_bindings_of(conn, &scope.tenant_id, "group", id).await?;
+    db::groups::delete(conn, &scope.tenant_id, id).await?;
     Ok(())
 }

@@ -20,6 +20,8 @@
 //!   and the user's memberships in this tenant's groups go, and the user is 404 here.
 //! - Setting a password ends the user's sessions.
 
+use std::collections::HashMap;
+
 use serde_json::{json, Map, Value};
 
 use crate::auth::password;
@@ -27,7 +29,6 @@ use crate::clock::Millis;
 use crate::db::scim_filter::Kind;
 use crate::db::scim_users::{ListError, Page, Profile, ScimUserRow};
 use crate::db::{self, Conn};
-use crate::error::AppError;
 use crate::iam::reach::{self, Actor};
 use crate::scim::patch::parse_patch_request;
 use crate::scim::projection::Projection;
@@ -47,15 +48,11 @@ pub struct Scope {
     pub now: Millis,
 }
 
-pub fn scim_err(e: AppError) -> ScimError {
-    e.into()
-}
-
 impl From<ListError> for ScimError {
     fn from(e: ListError) -> Self {
         match e {
             ListError::Scim(s) => s,
-            ListError::App(a) => scim_err(a),
+            ListError::App(a) => a.into(),
         }
     }
 }
@@ -131,8 +128,7 @@ pub fn render(scope: &Scope, row: &ScimUserRow, groups: Option<Vec<(String, Stri
 
 async fn find(conn: &mut Conn, scope: &Scope, id: &str) -> Result<ScimUserRow, ScimError> {
     db::scim_users::find(conn, &scope.tenant_id, &scope.integration_id, id)
-        .await
-        .map_err(scim_err)?
+        .await?
         .ok_or_else(|| ScimError::NotFound(format!("no user `{id}` in this tenant")))
 }
 
@@ -145,11 +141,7 @@ pub async fn get(
 ) -> Result<(Value, String), ScimError> {
     let row = find(conn, scope, id).await?;
     let groups = if with_groups {
-        Some(
-            db::scim_users::groups_of(conn, &scope.tenant_id, &row.id)
-                .await
-                .map_err(scim_err)?,
-        )
+        Some(db::scim_users::groups_of(conn, &scope.tenant_id, &row.id).await?)
     } else {
         None
     };
@@ -180,25 +172,34 @@ pub async fn list(conn: &mut Conn, scope: &Scope, q: &ListQuery) -> Result<Value
     };
     let (total, rows) =
         db::scim_users::list(conn, &scope.tenant_id, &scope.integration_id, &page).await?;
-    let with_groups = projection.includes("groups");
+    // Groups of the whole page in one query, not one per user.
+    let mut groups = if projection.includes("groups") {
+        Some(groups_of_page(conn, scope, &rows).await?)
+    } else {
+        None
+    };
     let mut items = Vec::with_capacity(rows.len());
     for row in &rows {
-        let groups = if with_groups {
-            Some(
-                db::scim_users::groups_of(conn, &scope.tenant_id, &row.id)
-                    .await
-                    .map_err(scim_err)?,
-            )
-        } else {
-            None
-        };
-        items.push(projection.apply(&render(scope, row, groups)));
+        let g = groups
+            .as_mut()
+            .map(|all| all.remove(&row.id).unwrap_or_default());
+        items.push(projection.apply(&render(scope, row, g)));
     }
     Ok(resource::list_response(
         items,
         total.max(0) as u64,
         q.start_index,
     ))
+}
+
+/// The tenant's groups of each user of a page (batched: one query per `db::IN_CHUNK` users).
+async fn groups_of_page(
+    conn: &mut Conn,
+    scope: &Scope,
+    rows: &[ScimUserRow],
+) -> Result<HashMap<String, Vec<(String, String)>>, ScimError> {
+    let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+    Ok(db::scim_users::groups_of_many(conn, &scope.tenant_id, &ids).await?)
 }
 
 /// Most users of a tenant a filter on unindexed attributes may scan; beyond it the filter is
@@ -232,12 +233,11 @@ async fn list_in_memory(
              meta.lastModified"
         )));
     }
+    let mut groups = groups_of_page(conn, scope, &rows).await?;
     let mut matched = Vec::new();
     for row in &rows {
-        let groups = db::scim_users::groups_of(conn, &scope.tenant_id, &row.id)
-            .await
-            .map_err(scim_err)?;
-        let v = render(scope, row, Some(groups));
+        let g = groups.remove(&row.id).unwrap_or_default();
+        let v = render(scope, row, Some(g));
         if crate::scim::filter::matches(filter, &v, rt) {
             matched.push(v);
         }
@@ -319,10 +319,75 @@ fn stored_json(resource: &Value) -> String {
     Value::Object(obj).to_string()
 }
 
-async fn hash_password(text: &str) -> Result<String, ScimError> {
+/// A password hashed before the request's write transaction opened: argon2 takes tens of
+/// milliseconds, and on SQLite a write transaction holds the one writer's turn. It stands in only
+/// for the exact password it was made from; any other is hashed in the transaction as before.
+#[derive(Debug, Clone)]
+pub struct PreparedPassword {
+    plain: Secret,
+    hash: String,
+}
+
+/// Whether `key` names the `password` attribute (any case, or URN-qualified).
+fn is_password_key(key: &str) -> bool {
+    let k = key.to_ascii_lowercase();
+    k == "password" || k.ends_with(":password")
+}
+
+/// The password a `/Users` request body sets, if any: a POST or PUT body's `password`, or the
+/// value a PATCH operation gives it (by `path`, or inside an operation's `value` object).
+fn password_in(body: &Value) -> Option<&str> {
+    let o = body.as_object()?;
+    if let Some(p) = o.iter().find(|(k, _)| is_password_key(k)) {
+        return p.1.as_str();
+    }
+    let ops = o
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("Operations"))?
+        .1
+        .as_array()?;
+    ops.iter().find_map(|op| {
+        let op = op.as_object()?;
+        let value = op.iter().find(|(k, _)| k.eq_ignore_ascii_case("value"))?.1;
+        let path = op
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case("path"))
+            .and_then(|(_, p)| p.as_str());
+        match path {
+            Some(p) if is_password_key(p) => value.as_str(),
+            Some(_) => None,
+            None => value
+                .as_object()?
+                .iter()
+                .find(|(k, _)| is_password_key(k))?
+                .1
+                .as_str(),
+        }
+    })
+}
+
+/// Hashes the password a SCIM `/Users` request (POST, PUT or PATCH body) sets, before its write
+/// transaction opens; pass the result to [`create_with`], [`replace_with`] or [`patch_with`].
+/// `None` when the body sets no password or an invalid one (the request then fails in its
+/// transaction with the usual error) or hashing failed (it is tried again there).
+pub async fn prepare_password(body: &Value) -> Option<PreparedPassword> {
+    let text = password_in(body)?;
+    crate::model::validate_new_password(text).ok()?;
+    let plain = Secret::new(text);
+    let hash = password::hash(plain.clone()).await.ok()?;
+    Some(PreparedPassword { plain, hash })
+}
+
+async fn hash_password(
+    text: &str,
+    prepared: Option<&PreparedPassword>,
+) -> Result<String, ScimError> {
     crate::model::validate_new_password(text)
         .map_err(|m| ScimError::InvalidValue(format!("password: {m}")))?;
-    password::hash(Secret::new(text)).await.map_err(scim_err)
+    if let Some(p) = prepared.filter(|p| p.plain.expose() == text) {
+        return Ok(p.hash.clone());
+    }
+    Ok(password::hash(Secret::new(text)).await?)
 }
 
 fn username_of(resource: &Value) -> Result<String, ScimError> {
@@ -340,6 +405,16 @@ pub async fn create(
     conn: &mut Conn,
     scope: &Scope,
     body: &Value,
+) -> Result<(Value, String), ScimError> {
+    create_with(conn, scope, body, None).await
+}
+
+/// [`create`] with the password hashed beforehand ([`prepare_password`]).
+pub async fn create_with(
+    conn: &mut Conn,
+    scope: &Scope,
+    body: &Value,
+    prepared: Option<&PreparedPassword>,
 ) -> Result<(Value, String), ScimError> {
     let rt = registry().user();
     let incoming = split_password(resource::validate_resource(rt, body, Intent::Create)?)?;
@@ -360,20 +435,13 @@ pub async fn create(
         emails: &emails,
     };
     let t = &scope.tenant_id;
-    let user_id = match db::scim_users::find_global(conn, &username)
-        .await
-        .map_err(scim_err)?
-    {
+    let user_id = match db::scim_users::find_global(conn, &username).await? {
         Some((id, _)) => {
-            let target = reach::facts(conn, t, &id).await.map_err(scim_err)?;
+            let target = reach::facts(conn, t, &id).await?;
             if target.is_superadmin {
-                return Err(scim_err(reach::reserved(&username)));
+                return Err(reach::reserved(&username).into());
             }
-            if db::access::find(conn, t, &id)
-                .await
-                .map_err(scim_err)?
-                .is_some()
-            {
+            if db::access::find(conn, t, &id).await?.is_some() {
                 return Err(ScimError::Uniqueness(format!(
                     "this tenant already has a user with userName `{username}`; find it with \
                      filter=userName eq \"{username}\""
@@ -385,12 +453,8 @@ pub async fn create(
             let actor = Actor::Integration {
                 id: &scope.integration_id,
             };
-            reach::may_take_in(conn, t, actor, &username, &target)
-                .await
-                .map_err(scim_err)?;
-            let stored = db::scim_users::find_stored(conn, &id)
-                .await
-                .map_err(scim_err)?;
+            reach::may_take_in(conn, t, actor, &username, &target).await?;
+            let stored = db::scim_users::find_stored(conn, &id).await?;
             let changed = write_global(
                 conn,
                 scope,
@@ -398,18 +462,17 @@ pub async fn create(
                 &stored,
                 resource,
                 incoming.password.as_deref(),
+                prepared,
             )
             .await?;
             if !changed {
-                db::scim_users::touch(conn, &id, scope.now)
-                    .await
-                    .map_err(scim_err)?;
+                db::scim_users::touch(conn, &id, scope.now).await?;
             }
             id
         }
         None => {
             let hash = match &incoming.password {
-                Some(p) => Some(hash_password(p).await?),
+                Some(p) => Some(hash_password(p, prepared).await?),
                 None => None,
             };
             let id = db::new_id();
@@ -421,8 +484,7 @@ pub async fn create(
                 &scope.integration_id,
                 scope.now,
             )
-            .await
-            .map_err(scim_err)?;
+            .await?;
             id
         }
     };
@@ -434,16 +496,11 @@ pub async fn create(
         external_id,
         scope.now,
     )
-    .await
-    .map_err(scim_err)?;
+    .await?;
     let assigned = resource.get("active").is_some();
-    db::access::set_active(conn, t, &user_id, active, assigned)
-        .await
-        .map_err(scim_err)?;
+    db::access::set_active(conn, t, &user_id, active, assigned).await?;
     if !active {
-        reach::after_suspension(conn, &user_id)
-            .await
-            .map_err(scim_err)?;
+        reach::after_suspension(conn, &user_id).await?;
     }
     get(conn, scope, &user_id, true).await
 }
@@ -464,10 +521,11 @@ async fn apply(
     scope: &Scope,
     row: &ScimUserRow,
     incoming: Incoming,
+    prepared: Option<&PreparedPassword>,
 ) -> Result<(), ScimError> {
     let resource = &incoming.resource;
     let t = &scope.tenant_id;
-    let target = reach::facts(conn, t, &row.id).await.map_err(scim_err)?;
+    let target = reach::facts(conn, t, &row.id).await?;
     let stored = db::scim_users::StoredProfile {
         username: row.username.clone(),
         scim_json: row.scim_json.clone(),
@@ -479,6 +537,7 @@ async fn apply(
         &stored,
         resource,
         incoming.password.as_deref(),
+        prepared,
     )
     .await?;
     let external_id = str_of(resource, "externalId");
@@ -491,25 +550,16 @@ async fn apply(
             external_id,
             scope.now,
         )
-        .await
-        .map_err(scim_err)?;
-        db::access::touch(conn, t, &row.id)
-            .await
-            .map_err(scim_err)?;
+        .await?;
+        db::access::touch(conn, t, &row.id).await?;
     }
     let active = resource
         .get("active")
         .and_then(Value::as_bool)
         .unwrap_or(true);
     let assigned = resource.get("active").is_some();
-    if db::access::set_active(conn, t, &row.id, active, assigned)
-        .await
-        .map_err(scim_err)?
-        && !active
-    {
-        reach::after_suspension(conn, &row.id)
-            .await
-            .map_err(scim_err)?;
+    if db::access::set_active(conn, t, &row.id, active, assigned).await? && !active {
+        reach::after_suspension(conn, &row.id).await?;
     }
     Ok(())
 }
@@ -537,20 +587,17 @@ async fn write_global(
     stored: &db::scim_users::StoredProfile,
     resource: &Value,
     password: Option<&str>,
+    prepared: Option<&PreparedPassword>,
 ) -> Result<bool, ScimError> {
     let actor = Actor::Integration {
         id: &scope.integration_id,
     };
     let mut changed = false;
     if let Some(p) = password {
-        reach::may_change_credentials(actor, target).map_err(scim_err)?;
-        let hash = hash_password(p).await?;
-        db::scim_users::set_password(conn, &target.id, &hash, scope.now)
-            .await
-            .map_err(scim_err)?;
-        db::scim_users::end_sessions(conn, &target.id)
-            .await
-            .map_err(scim_err)?;
+        reach::may_change_credentials(actor, target)?;
+        let hash = hash_password(p, prepared).await?;
+        db::scim_users::set_password(conn, &target.id, &hash, scope.now).await?;
+        db::scim_users::end_sessions(conn, &target.id).await?;
         changed = true;
     }
     let owner = target.created_by.as_deref() == Some(scope.integration_id.as_str());
@@ -563,7 +610,7 @@ async fn write_global(
     let old_json = stored.scim_json.clone().unwrap_or_default();
     let old_resource: Value = serde_json::from_str(&old_json).unwrap_or(Value::Null);
     if username != stored.username || email_values(resource) != email_values(&old_resource) {
-        reach::may_change_credentials(actor, target).map_err(scim_err)?;
+        reach::may_change_credentials(actor, target)?;
     }
     if username != stored.username || json_text != old_json {
         db::scim_users::update_profile(
@@ -578,8 +625,7 @@ async fn write_global(
             },
             scope.now,
         )
-        .await
-        .map_err(scim_err)?;
+        .await?;
         changed = true;
     }
     Ok(changed)
@@ -593,9 +639,21 @@ pub async fn replace(
     body: &Value,
     if_match: Option<&str>,
 ) -> Result<(Value, String), ScimError> {
+    replace_with(conn, scope, id, body, if_match, None).await
+}
+
+/// [`replace`] with the password hashed beforehand ([`prepare_password`]).
+pub async fn replace_with(
+    conn: &mut Conn,
+    scope: &Scope,
+    id: &str,
+    body: &Value,
+    if_match: Option<&str>,
+    prepared: Option<&PreparedPassword>,
+) -> Result<(Value, String), ScimError> {
     let rt = registry().user();
     let row = find(conn, scope, id).await?;
-    reach::integration_gave_access(row.from_this_integration).map_err(scim_err)?;
+    reach::integration_gave_access(row.from_this_integration)?;
     check_if_match(if_match, &user_version(&row))?;
     let existing = render(scope, &row, None);
     let incoming = split_password(resource::validate_resource(
@@ -605,7 +663,7 @@ pub async fn replace(
             existing: &existing,
         },
     )?)?;
-    apply(conn, scope, &row, incoming).await?;
+    apply(conn, scope, &row, incoming, prepared).await?;
     get(conn, scope, id, true).await
 }
 
@@ -617,10 +675,22 @@ pub async fn patch(
     body: &Value,
     if_match: Option<&str>,
 ) -> Result<(Value, String), ScimError> {
+    patch_with(conn, scope, id, body, if_match, None).await
+}
+
+/// [`patch`] with the password hashed beforehand ([`prepare_password`]).
+pub async fn patch_with(
+    conn: &mut Conn,
+    scope: &Scope,
+    id: &str,
+    body: &Value,
+    if_match: Option<&str>,
+    prepared: Option<&PreparedPassword>,
+) -> Result<(Value, String), ScimError> {
     let rt = registry().user();
     let ops = parse_patch_request(body)?;
     let row = find(conn, scope, id).await?;
-    reach::integration_gave_access(row.from_this_integration).map_err(scim_err)?;
+    reach::integration_gave_access(row.from_this_integration)?;
     check_if_match(if_match, &user_version(&row))?;
     let mut current = render(scope, &row, None);
     if let Some(o) = current.as_object_mut() {
@@ -629,7 +699,7 @@ pub async fn patch(
     }
     let outcome = crate::scim::patch::apply_patch(rt, &current, &ops)?;
     let incoming = split_password(outcome.resource)?;
-    apply(conn, scope, &row, incoming).await?;
+    apply(conn, scope, &row, incoming, prepared).await?;
     get(conn, scope, id, true).await
 }
 
@@ -641,17 +711,37 @@ pub async fn delete(
     if_match: Option<&str>,
 ) -> Result<(), ScimError> {
     let row = find(conn, scope, id).await?;
-    reach::integration_gave_access(row.from_this_integration).map_err(scim_err)?;
+    reach::integration_gave_access(row.from_this_integration)?;
     check_if_match(if_match, &user_version(&row))?;
     let t = &scope.tenant_id;
-    let left = db::access::remove_source(conn, t, id, &scope.integration_id)
-        .await
-        .map_err(scim_err)?;
+    let left = db::access::remove_source(conn, t, id, &scope.integration_id).await?;
     if left == 0 {
-        db::access::remove(conn, t, id).await.map_err(scim_err)?;
+        db::access::remove(conn, t, id).await?;
     }
-    db::scim_users::touch(conn, id, scope.now)
-        .await
-        .map_err(scim_err)?;
+    db::scim_users::touch(conn, id, scope.now).await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::password_in;
+    use serde_json::json;
+
+    #[test]
+    fn the_password_a_body_sets_is_found_for_hashing_before_the_transaction() {
+        assert_eq!(
+            password_in(&json!({"userName": "a", "password": "p1"})),
+            Some("p1")
+        );
+        let urn = json!({"urn:ietf:params:scim:schemas:core:2.0:User:Password": "p2"});
+        assert_eq!(password_in(&urn), Some("p2"));
+        let by_path = json!({"Operations": [
+            {"op": "replace", "path": "displayName", "value": "x"},
+            {"op": "replace", "path": "password", "value": "p3"}]});
+        assert_eq!(password_in(&by_path), Some("p3"));
+        let in_value = json!({"operations": [{"op": "replace", "value": {"PASSWORD": "p4"}}]});
+        assert_eq!(password_in(&in_value), Some("p4"));
+        assert_eq!(password_in(&json!({"userName": "a"})), None);
+        assert_eq!(password_in(&json!({"password": 5})), None);
+    }
 }

@@ -414,6 +414,31 @@ async fn the_request_log_keeps_only_the_newest_entries_per_integration() {
             .unwrap();
         }
     }
+    // Trimming runs in batches (every `TRIM_EVERY` entries), so between trims a few more are
+    // stored; readers see the newest 1000 at most.
+    let stored = app
+        .count(
+            "SELECT COUNT(*) FROM scim_request_log WHERE integration_id = $1",
+            &[&i.id],
+        )
+        .await;
+    assert!(
+        (1000..=1000 + roster::db::scim_log::TRIM_EVERY as i64).contains(&stored),
+        "{stored}"
+    );
+    {
+        let mut conn = app.db.acquire().await.unwrap();
+        let newest = roster::db::scim_log::list(&mut conn, &i.id, 5000)
+            .await
+            .unwrap();
+        assert_eq!(newest.len(), 1000);
+        assert_eq!(newest.last().map(|e| e.at), Some(5));
+    }
+    // The housekeeping sweep trims every integration to exactly the bound.
+    let swept = roster::auth::housekeeping::sweep(&app.db, app.now())
+        .await
+        .unwrap();
+    assert_eq!(swept.scim_log_entries as i64, stored - 1000);
     assert_eq!(
         app.count(
             "SELECT COUNT(*) FROM scim_request_log WHERE integration_id = $1",

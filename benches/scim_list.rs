@@ -1,0 +1,123 @@
+//! SCIM `GET /Users` pages at 100,000 users on SQLite, at the storage layer: the first page, a
+//! page deep into the list (offset 90,000), the page's groups in one batched query, and a
+//! `userName eq` lookup. A page must not sort or read every user of the tenant.
+//! Run with `cargo bench --features ssr --bench scim_list`.
+
+// Benchmarks may unwrap, expect and panic (Cargo.toml denies them in the crate itself).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::hint::black_box;
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use roster::db::scim_users::{self, Page};
+use roster::db::Db;
+use roster::scim::resource::SortOrder;
+use roster::scim::Filter;
+
+const USERS: usize = 100_000;
+const SOURCE: &str = "bench-integration";
+
+async fn seeded(dir: &std::path::Path) -> Db {
+    let url = format!("sqlite://{}/bench.db?mode=rwc", dir.display());
+    let db = Db::connect(&url).await.expect("connect");
+    db.migrate().await.expect("migrate");
+    let mut tx = db.begin().await.expect("begin");
+    roster::db::tenants::insert(&mut tx, "main", "Main", 0)
+        .await
+        .expect("tenant");
+    for n in 0..USERS {
+        let id = format!("id-{n:06}");
+        let name = format!("user{n:06}");
+        sqlx::query(
+            "INSERT INTO users (id, username, username_lower, email, email_lower, display_name, \
+             display_name_lower, is_superadmin, active, created_at, updated_at, scim_json, \
+             created_by, version) VALUES ($1, $2, $2, $3, $3, $4, $5, 0, 1, $6, $6, $7, $8, 1)",
+        )
+        .bind(&id)
+        .bind(&name)
+        .bind(format!("{name}@example.com"))
+        .bind(format!("Person {n}"))
+        .bind(format!("person {n}"))
+        .bind(n as i64)
+        .bind(format!(
+            r#"{{"name":{{"givenName":"Given{n}","familyName":"Family{n}"}},"displayName":"Person {n}","emails":[{{"value":"{name}@example.com","type":"work","primary":true}}],"title":"Engineer"}}"#
+        ))
+        .bind(SOURCE)
+        .execute(&mut *tx)
+        .await
+        .expect("user");
+        roster::db::access::grant(&mut tx, "main", &id, SOURCE, Some(&name), 0)
+            .await
+            .expect("access");
+    }
+    // 1,000 groups of 100 members: every user is in one.
+    for g in 0..USERS / 100 {
+        let gid = format!("group-{g:05}");
+        sqlx::query(
+            "INSERT INTO groups (id, tenant_id, display_name, display_name_lower, version, \
+             created_at, updated_at) VALUES ($1, 'main', $1, $1, 1, $2, $2)",
+        )
+        .bind(&gid)
+        .bind(g as i64)
+        .execute(&mut *tx)
+        .await
+        .expect("group");
+        let ids: Vec<String> = (g * 100..g * 100 + 100)
+            .map(|n| format!("id-{n:06}"))
+            .collect();
+        roster::db::groups::add_members(&mut tx, &gid, &ids, 0)
+            .await
+            .expect("members");
+    }
+    tx.commit().await.expect("commit");
+    db
+}
+
+fn bench(c: &mut Criterion) {
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = rt.block_on(seeded(dir.path()));
+    let mut group = c.benchmark_group("scim_users_list_100k");
+    group.sample_size(20);
+    let lookup = Filter::parse("userName eq \"user054321\"").expect("filter");
+    let cases: Vec<(&str, Option<&Filter>, i64)> = vec![
+        ("first_page", None, 0),
+        ("deep_page", None, 90_000),
+        ("username_eq", Some(&lookup), 0),
+    ];
+    for (name, filter, offset) in cases {
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                rt.block_on(async {
+                    let mut conn = db.acquire().await.expect("conn");
+                    let page = Page {
+                        filter,
+                        sort_by: None,
+                        sort_order: SortOrder::Ascending,
+                        offset,
+                        limit: 100,
+                    };
+                    let listed = scim_users::list(&mut conn, "main", SOURCE, &page).await;
+                    black_box(listed.map(|(n, rows)| (n, rows.len())).ok())
+                })
+            })
+        });
+    }
+    let page_ids: Vec<String> = (50_000..50_100).map(|n| format!("id-{n:06}")).collect();
+    group.bench_function("groups_of_page", |b| {
+        b.iter(|| {
+            rt.block_on(async {
+                let mut conn = db.acquire().await.expect("conn");
+                black_box(
+                    scim_users::groups_of_many(&mut conn, "main", &page_ids)
+                        .await
+                        .expect("groups"),
+                )
+            })
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

@@ -1,0 +1,524 @@
+#!/usr/bin/env python3
+"""Bounded SCIM provisioning benchmark (Python stdlib only); run by scripts/bench.
+
+Adapted from ../shared/bench/scim_bench.py (the harness behind issue #13's table) so the project's
+benchmark is self-contained. Additions: a compact per-phase summary (ops/s, p50/p99, server CPU
+ms/op, errors) and `--compare A.json B.json`, which prints A/B ratios of CPU ms per operation.
+
+Runs a realistic provisioning workload against ONE SCIM base URL on the
+loopback interface and reports, per phase: ops, ok, errors, ops/s and
+p50/p90/p99/max latency. Optionally samples the server's RSS (--server-pid).
+
+Phases (each bounded by count and by --phase-timeout seconds):
+  create_users   POST /Users                     N users
+  create_groups  POST /Groups                    N/10 groups
+  patch_members  PATCH /Groups/{id}              add members, --batch per PATCH
+                                                 (--members-per-group per group)
+  filter_lookup  GET /Users?filter=userName eq "..."   --lookups requests
+  list_pages     GET /Users?startIndex=&count=100      pages x --list-rounds
+  put_users      PUT /Users/{id}                 N replacements
+  delete_groups  DELETE /Groups/{id}
+  delete_users   DELETE /Users/{id}
+
+C concurrent clients = C forked worker processes, each a closed loop on its
+own persistent HTTP connection (re-opened if the server closes it).
+
+Example:
+  python3 scim_bench.py --base-url http://127.0.0.1:18080/v2 --token secret \
+      -n 2000 -c 4 --server-pid 1234 --json out.json
+"""
+import argparse
+import http.client
+import ipaddress
+import json
+import math
+import multiprocessing as mp
+import os
+import random
+import select
+import socket
+import sys
+import threading
+import time
+import urllib.parse
+
+SCHEMA_USER = "urn:ietf:params:scim:schemas:core:2.0:User"
+SCHEMA_GROUP = "urn:ietf:params:scim:schemas:core:2.0:Group"
+SCHEMA_PATCH = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
+
+
+# --------------------------------------------------------------------------- safety
+def check_loopback(url):
+    u = urllib.parse.urlsplit(url)
+    if u.scheme != "http":
+        sys.exit(f"refusing: only plain http:// loopback URLs are supported, got {url!r}")
+    host = u.hostname or ""
+    if host == "localhost":
+        return u
+    try:
+        ip = ipaddress.ip_address(host)
+    except ValueError:
+        sys.exit(f"refusing: host {host!r} is not a loopback IP literal or 'localhost'")
+    if not ip.is_loopback:
+        sys.exit(f"refusing: {host} is not a loopback address")
+    return u
+
+
+# --------------------------------------------------------------------------- RSS
+def _proc_tree(pid):
+    """pid plus all its descendants (e.g. gunicorn master + workers)."""
+    children = {}
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open(f"/proc/{d}/stat") as f:
+                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+            children.setdefault(ppid, []).append(int(d))
+        except (OSError, ValueError, IndexError):
+            pass
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        todo.extend(children.get(p, []))
+    return out
+
+
+def read_rss_kib(pid):
+    """VmRSS/VmHWM summed over pid and its descendants (KiB); 'procs' = count."""
+    vals = {"VmRSS": 0, "VmHWM": 0, "Pss": 0, "procs": 0}
+    for p in _proc_tree(pid):
+        try:
+            with open(f"/proc/{p}/status") as f:
+                for line in f:
+                    if line.startswith(("VmRSS:", "VmHWM:")):
+                        k, v = line.split(":", 1)
+                        vals[k] += int(v.split()[0])
+            vals["procs"] += 1
+            with open(f"/proc/{p}/smaps_rollup") as f:
+                for line in f:
+                    if line.startswith("Pss:"):
+                        vals["Pss"] += int(line.split()[1])
+        except OSError:
+            pass
+    return vals if vals["procs"] else {}
+
+
+def cpu_seconds(pid):
+    """utime+stime (s) summed over pid and its descendants (live ones only)."""
+    tot = 0
+    for p in _proc_tree(pid):
+        try:
+            with open(f"/proc/{p}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            tot += int(fields[11]) + int(fields[12])  # utime, stime (+ cutime/cstime not needed)
+        except (OSError, ValueError, IndexError):
+            pass
+    return tot / os.sysconf("SC_CLK_TCK")
+
+
+class RssSampler(threading.Thread):
+    def __init__(self, pid, interval=0.25):
+        super().__init__(daemon=True)
+        self.pid, self.interval = pid, interval
+        self.peak = 0
+        self.stop_ev = threading.Event()
+
+    def run(self):
+        while not self.stop_ev.is_set():
+            r = read_rss_kib(self.pid).get("VmRSS", 0)
+            self.peak = max(self.peak, r)
+            self.stop_ev.wait(self.interval)
+
+
+# --------------------------------------------------------------------------- worker
+class Client:
+    def __init__(self, u, token, timeout):
+        self.host = u.hostname
+        self.port = u.port or 80
+        self.prefix = u.path.rstrip("/")
+        self.timeout = timeout
+        self.headers = {
+            "Accept": "application/scim+json",
+            "Content-Type": "application/scim+json",
+        }
+        if token:
+            self.headers["Authorization"] = f"Bearer {token}"
+        self.conn = None
+
+    def request(self, method, path, body=None):
+        # like urllib3: drop a kept-alive connection the server has already closed
+        if self.conn is not None and self.conn.sock is not None:
+            try:
+                r, _, _ = select.select([self.conn.sock], [], [], 0)
+            except (OSError, ValueError):
+                r = [True]
+            if r:
+                self.reset()
+        if self.conn is None:
+            self.conn = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
+        data = None if body is None else (body if isinstance(body, bytes) else json.dumps(body).encode())
+        self.conn.request(method, self.prefix + path, body=data, headers=self.headers)
+        resp = self.conn.getresponse()
+        payload = resp.read()
+        if resp.will_close:
+            self.conn.close()
+            self.conn = None
+        return resp.status, payload
+
+    def reset(self):
+        try:
+            if self.conn is not None:
+                self.conn.close()
+        finally:
+            self.conn = None
+
+
+def _worker(wid, u, token, timeout, tasks, deadline_s, go, out_q):
+    """tasks: list of (idx, method, path, body, expect_statuses, check)."""
+    cli = Client(u, token, timeout)
+    lat, errs, extracted, samples = [], {}, {}, []
+    not_run = 0
+    go.wait()
+    t0 = time.monotonic()
+    deadline = t0 + deadline_s
+    for n, (idx, method, path, body, expect, check) in enumerate(tasks):
+        if time.monotonic() > deadline:
+            not_run = len(tasks) - n
+            break
+        s = time.perf_counter()
+        try:
+            status, payload = cli.request(method, path, body)
+            err = None if status in expect else f"HTTP {status}"
+        except (OSError, http.client.HTTPException) as exc:
+            status, payload, err = None, b"", f"EXC {type(exc).__name__}"
+            cli.reset()
+        dt = (time.perf_counter() - s) * 1000.0
+        lat.append(dt)
+        if err is None and check:
+            try:
+                doc = json.loads(payload) if payload else {}
+                if check == "id":
+                    extracted[idx] = doc["id"]
+                elif check == "one":
+                    if int(doc.get("totalResults", -1)) != 1:
+                        err = f"totalResults={doc.get('totalResults')}"
+                elif check == "page":
+                    if len(doc.get("Resources") or []) > 100 or "totalResults" not in doc:
+                        err = "bad page"
+            except Exception as exc:  # noqa: BLE001
+                err = f"bad body {type(exc).__name__}"
+        if err is not None:
+            errs[err] = errs.get(err, 0) + 1
+            if len(samples) < 3:
+                samples.append({"req": f"{method} {path}", "err": err,
+                                "body": payload[:300].decode("utf-8", "replace")})
+    t1 = time.monotonic()
+    cli.reset()
+    out_q.put({"wid": wid, "lat": lat, "errs": errs, "extracted": extracted,
+               "samples": samples, "t0": t0, "t1": t1, "not_run": not_run})
+
+
+def run_phase(name, u, token, args, partitions):
+    ctx = mp.get_context("fork")
+    go = ctx.Event()
+    q = ctx.Queue()
+    procs = [ctx.Process(target=_worker, args=(i, u, token, args.request_timeout, part,
+                                                args.phase_timeout, go, q))
+             for i, part in enumerate(partitions) if part]
+    for p in procs:
+        p.start()
+    time.sleep(0.05)
+    go.set()
+    results = []
+    hard = time.monotonic() + args.phase_timeout + args.request_timeout + 10
+    while len(results) < len(procs) and time.monotonic() < hard:
+        try:
+            results.append(q.get(timeout=1.0))
+        except Exception:  # queue.Empty
+            pass
+    for p in procs:
+        p.join(timeout=5)
+        if p.is_alive():
+            p.terminate()
+    lat = sorted(x for r in results for x in r["lat"])
+    errs = {}
+    for r in results:
+        for k, v in r["errs"].items():
+            errs[k] = errs.get(k, 0) + v
+    extracted = {}
+    for r in results:
+        extracted.update(r["extracted"])
+    wall = (max(r["t1"] for r in results) - min(r["t0"] for r in results)) if results else 0.0
+    nerr = sum(errs.values())
+
+    def pct(p):
+        if not lat:
+            return None
+        return round(lat[min(len(lat) - 1, max(0, math.ceil(p / 100.0 * len(lat)) - 1))], 2)
+
+    stats = {
+        "phase": name, "planned": sum(len(p) for p in partitions), "ops": len(lat),
+        "ok": len(lat) - nerr, "errors": nerr, "error_kinds": errs,
+        "not_run": sum(r["not_run"] for r in results), "workers": len(procs),
+        "workers_reported": len(results),
+        "wall_s": round(wall, 3),
+        "ops_per_s": round(len(lat) / wall, 1) if wall > 0 else None,
+        "p50_ms": pct(50), "p90_ms": pct(90), "p99_ms": pct(99),
+        "max_ms": round(lat[-1], 2) if lat else None,
+        "mean_ms": round(sum(lat) / len(lat), 2) if lat else None,
+        "error_samples": [s for r in results for s in r["samples"]][:3],
+    }
+    return stats, extracted
+
+
+def split_rr(tasks, c):
+    parts = [[] for _ in range(c)]
+    for i, t in enumerate(tasks):
+        parts[i % c].append(t)
+    return parts
+
+
+# --------------------------------------------------------------------------- payloads
+def user_doc(run, i, rev=0):
+    return {
+        "schemas": [SCHEMA_USER],
+        "userName": f"bench-{run}-{i:06d}",
+        "externalId": f"ext-{run}-{i}",
+        "name": {"givenName": f"Given{i}" + ("" if rev == 0 else f"r{rev}"),
+                 "familyName": f"Family{i}", "formatted": f"Given{i} Family{i}"},
+        "displayName": f"Bench User {i}" + ("" if rev == 0 else f" (rev {rev})"),
+        "active": True,
+        "emails": [{"value": f"bench-{run}-{i}@example.com", "type": "work", "primary": True}],
+        "title": "Engineer" if rev == 0 else "Senior Engineer",
+    }
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--compare", nargs=2, metavar=("A_JSON", "B_JSON"),
+                    help="print per-phase ratios A/B of two earlier --json results and exit")
+    ap.add_argument("--base-url", help="SCIM base URL on loopback, e.g. http://127.0.0.1:8080/scim/v2")
+    ap.add_argument("--token", default="", help="bearer token")
+    ap.add_argument("-n", "--users", type=int, default=2000)
+    ap.add_argument("-c", "--concurrency", type=int, default=4)
+    ap.add_argument("--groups", type=int, default=None, help="default N/10")
+    ap.add_argument("--members-per-group", type=int, default=100)
+    ap.add_argument("--batch", type=int, default=100, help="members per PATCH")
+    ap.add_argument("--lookups", type=int, default=None, help="filter lookups (default N)")
+    ap.add_argument("--list-rounds", type=int, default=3, help="times to page through all users")
+    ap.add_argument("--page-size", type=int, default=100)
+    ap.add_argument("--phases", default="create_users,create_groups,patch_members,filter_lookup,list_pages,put_users,delete_groups,delete_users")
+    ap.add_argument("--phase-timeout", type=float, default=120.0, help="seconds per phase before workers stop issuing")
+    ap.add_argument("--max-seconds", type=float, default=600.0, help="overall budget; later phases are skipped")
+    ap.add_argument("--request-timeout", type=float, default=30.0)
+    ap.add_argument("--server-pid", type=int, default=None, help="sample VmRSS of this pid")
+    ap.add_argument("--aux-pid", type=int, action="append", default=[],
+                    help="extra process tree (e.g. the postgres postmaster) whose CPU time is reported separately")
+    ap.add_argument("--label", default="")
+    ap.add_argument("--json", help="write results to this file")
+    ap.add_argument("--seed", type=int, default=1)
+    args = ap.parse_args()
+    if args.compare:
+        return compare(*args.compare)
+    if not args.base_url:
+        sys.exit("--base-url is required")
+
+    u = check_loopback(args.base_url)
+    if args.users < 1 or args.users > 200000 or args.concurrency < 1 or args.concurrency > 64:
+        sys.exit("refusing: --users must be 1..200000 and --concurrency 1..64")
+    N, C = args.users, args.concurrency
+    G = args.groups if args.groups is not None else max(1, N // 10)
+    L = args.lookups if args.lookups is not None else N
+    phases = [p.strip() for p in args.phases.split(",") if p.strip()]
+    run = f"{int(time.time()) % 100000000:08d}{os.getpid() % 1000:03d}"
+    rnd = random.Random(args.seed)
+    t_start = time.monotonic()
+
+    sampler = None
+    rss = {}
+    if args.server_pid:
+        rss["before"] = read_rss_kib(args.server_pid)
+        sampler = RssSampler(args.server_pid)
+        sampler.start()
+
+    report = {"label": args.label, "base_url": args.base_url, "users": N, "groups": G,
+              "concurrency": C, "run_id": run, "phases": []}
+    user_ids, group_ids = {}, {}
+
+    def budget_left():
+        return args.max_seconds - (time.monotonic() - t_start)
+
+    def do(name, tasks, partitions=None):
+        if name not in phases:
+            return {}
+        if budget_left() <= 0:
+            print(f"[skip] {name}: overall --max-seconds budget exhausted", flush=True)
+            report["phases"].append({"phase": name, "skipped": "budget"})
+            return {}
+        parts = partitions if partitions is not None else split_rr(tasks, C)
+        cpu0 = cpu_seconds(args.server_pid) if args.server_pid else None
+        aux0 = [cpu_seconds(p) for p in args.aux_pid]
+        stats, extracted = run_phase(name, u, args.token, args, parts)
+        stats["loadavg_1m_after"] = round(os.getloadavg()[0], 2)
+        if cpu0 is not None:
+            d = cpu_seconds(args.server_pid) - cpu0
+            stats["server_cpu_s"] = round(d, 2)
+            stats["server_cpu_ms_per_op"] = round(1000 * d / stats["ops"], 3) if stats["ops"] else None
+        if args.aux_pid:
+            d = sum(cpu_seconds(p) for p in args.aux_pid) - sum(aux0)
+            stats["aux_cpu_ms_per_op"] = round(1000 * d / stats["ops"], 3) if stats["ops"] else None
+        if args.server_pid:
+            stats["rss_kib_after"] = read_rss_kib(args.server_pid).get("VmRSS")
+        report["phases"].append(stats)
+        print(f"[done] {name:14s} ops={stats['ops']:6d} err={stats['errors']:5d} "
+              f"{stats['ops_per_s']} ops/s p50={stats['p50_ms']}ms p99={stats['p99_ms']}ms"
+              + (f" errs={stats['error_kinds']}" if stats['errors'] else ""), flush=True)
+        return extracted
+
+    # (i) users
+    tasks = [(i, "POST", "/Users", user_doc(run, i), (201,), "id") for i in range(N)]
+    user_ids = do("create_users", tasks)
+    uids = [user_ids[i] for i in range(N) if i in user_ids]
+
+    # (ii) groups
+    tasks = [(j, "POST", "/Groups", {"schemas": [SCHEMA_GROUP], "displayName": f"bench-grp-{run}-{j:05d}",
+                                     "externalId": f"gext-{run}-{j}"}, (201,), "id") for j in range(G)]
+    group_ids = do("create_groups", tasks)
+    gids = [(j, group_ids[j]) for j in range(G) if j in group_ids]
+
+    # (iii) PATCH add members, batches of --batch; all batches of one group on one worker
+    if uids and gids:
+        parts = [[] for _ in range(C)]
+        mpg = min(args.members_per_group, len(uids))
+        for k, (j, gid) in enumerate(gids):
+            start = (j * mpg) % len(uids)
+            members = [uids[(start + m) % len(uids)] for m in range(mpg)]
+            for b in range(0, mpg, args.batch):
+                body = {"schemas": [SCHEMA_PATCH], "Operations": [
+                    {"op": "add", "path": "members",
+                     "value": [{"value": v} for v in members[b:b + args.batch]]}]}
+                parts[k % C].append((j, "PATCH", f"/Groups/{gid}", json.dumps(body).encode(), (200, 204), None))
+        do("patch_members", None, parts)
+        # untimed sanity check: members present on one group?
+        try:
+            cli = Client(u, args.token, args.request_timeout)
+            j0, g0 = gids[0]
+            st, body = cli.request("GET", f"/Groups/{g0}")
+            doc = json.loads(body) if body else {}
+            report["verify_group_members"] = {"status": st, "expected": mpg,
+                                              "found": len(doc.get("members") or [])}
+            print(f"[check] group {g0}: {report['verify_group_members']}", flush=True)
+            cli.reset()
+        except Exception as exc:  # noqa: BLE001
+            report["verify_group_members"] = {"error": repr(exc)}
+
+    # (iv) filter lookups on userName
+    idxs = sorted(user_ids)
+    if idxs:
+        tasks = []
+        for k in range(L):
+            i = rnd.choice(idxs)
+            f = urllib.parse.quote(f'userName eq "bench-{run}-{i:06d}"', safe="")
+            tasks.append((k, "GET", f"/Users?filter={f}", None, (200,), "one"))
+        do("filter_lookup", tasks)
+
+    # (v) list pages
+    if idxs:
+        pages = max(1, math.ceil(len(idxs) / args.page_size))
+        tasks = [(k, "GET", f"/Users?startIndex={1 + (k % pages) * args.page_size}&count={args.page_size}",
+                  None, (200,), "page") for k in range(pages * args.list_rounds)]
+        do("list_pages", tasks)
+
+    # (vi) PUT
+    tasks = []
+    for i in idxs:
+        d = user_doc(run, i, rev=1)
+        d["id"] = user_ids[i]
+        tasks.append((i, "PUT", f"/Users/{user_ids[i]}", d, (200,), None))
+    do("put_users", tasks)
+
+    # (vii) DELETE
+    do("delete_groups", [(j, "DELETE", f"/Groups/{gid}", None, (204,), None) for j, gid in gids])
+    do("delete_users", [(i, "DELETE", f"/Users/{user_ids[i]}", None, (204,), None) for i in idxs])
+
+    if sampler:
+        sampler.stop_ev.set()
+        sampler.join()
+        after = read_rss_kib(args.server_pid)
+        rss.update({"after": after, "peak_sampled_kib": sampler.peak})
+        report["rss"] = rss
+    report["total_wall_s"] = round(time.monotonic() - t_start, 2)
+
+    # table
+    hdr = (f"{'phase':14s} {'ops':>6s} {'ok':>6s} {'err':>5s} {'ops/s':>8s} {'p50ms':>8s} {'p90ms':>8s} {'p99ms':>8s} {'maxms':>8s}"
+           f" {'srvCPUms/op':>11s}" + (f" {'auxCPUms/op':>11s}" if args.aux_pid else "") + f" {'load1m':>6s}")
+    print(("\n== " + args.label if args.label else "\n==") + f" {args.base_url} N={N} groups={G} C={C}")
+    print(hdr)
+    for s in report["phases"]:
+        if "skipped" in s:
+            print(f"{s['phase']:14s} skipped ({s['skipped']})")
+            continue
+        print(f"{s['phase']:14s} {s['ops']:6d} {s['ok']:6d} {s['errors']:5d} {str(s['ops_per_s']):>8s} "
+              f"{str(s['p50_ms']):>8s} {str(s['p90_ms']):>8s} {str(s['p99_ms']):>8s} {str(s['max_ms']):>8s}"
+              f" {str(s.get('server_cpu_ms_per_op')):>11s}" + (f" {str(s.get('aux_cpu_ms_per_op')):>11s}" if args.aux_pid else "")
+              + f" {str(s.get('loadavg_1m_after')):>6s}")
+        if s["errors"]:
+            print(f"{'':14s} errors: {s['error_kinds']}; e.g. {s['error_samples'][:1]}")
+        if s.get("not_run"):
+            print(f"{'':14s} not run (phase timeout): {s['not_run']}")
+    if "rss" in report:
+        r = report["rss"]
+        mib = lambda k: round(k / 1024, 1) if k else None
+        print(f"server RSS MiB (pid tree, {r['after'].get('procs')} procs): before={mib(r['before'].get('VmRSS'))} "
+              f"after={mib(r['after'].get('VmRSS'))} peak_sampled={mib(r['peak_sampled_kib'])} "
+              f"sum VmHWM={mib(r['after'].get('VmHWM'))} Pss after={mib(r['after'].get('Pss'))}")
+    print(f"total wall: {report['total_wall_s']}s; machine loadavg(1m) at end: {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
+    summary(report)
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(report, f, indent=2)
+    return 0
+
+
+def _rss_mib(report):
+    r = report.get("rss") or {}
+    peak = r.get("peak_sampled_kib")
+    return round(peak / 1024, 1) if peak else None
+
+
+def summary(report):
+    """The compact table: one line per phase."""
+    print(f"\n{'phase':14s} {'ops':>6s} {'ops/s':>8s} {'p50ms':>7s} {'p99ms':>7s} {'CPUms/op':>9s} {'errors':>6s}")
+    for s in report["phases"]:
+        if "skipped" in s:
+            continue
+        print(f"{s['phase']:14s} {s['ops']:6d} {str(s['ops_per_s']):>8s} {str(s['p50_ms']):>7s} "
+              f"{str(s['p99_ms']):>7s} {str(s.get('server_cpu_ms_per_op')):>9s} {s['errors']:6d}")
+    print(f"peak RSS (sampled): {_rss_mib(report)} MiB")
+
+
+def compare(a_path, b_path):
+    """Per phase: CPU ms/op of A and B and A/B (e.g. Roster / floor)."""
+    with open(a_path) as f:
+        a = json.load(f)
+    with open(b_path) as f:
+        b = json.load(f)
+    la, lb = a.get("label") or "A", b.get("label") or "B"
+    bp = {s["phase"]: s for s in b["phases"] if "skipped" not in s}
+    print(f"\nCPU ms/op, {la} vs {lb} (N={a.get('users')}, C={a.get('concurrency')})")
+    print(f"{'phase':14s} {la[:10]:>10s} {lb[:10]:>10s} {'ratio':>7s} {'err':>9s}")
+    for s in a["phases"]:
+        if "skipped" in s or s["phase"] not in bp:
+            continue
+        x, y = s.get("server_cpu_ms_per_op"), bp[s["phase"]].get("server_cpu_ms_per_op")
+        ratio = f"{x / y:.1f}x" if x is not None and y else "-"
+        errs = f"{s['errors']}/{bp[s['phase']]['errors']}"
+        print(f"{s['phase']:14s} {str(x):>10s} {str(y):>10s} {ratio:>7s} {errs:>9s}")
+    print(f"{'peak RSS MiB':14s} {str(_rss_mib(a)):>10s} {str(_rss_mib(b)):>10s}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
