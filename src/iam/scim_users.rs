@@ -319,74 +319,9 @@ fn stored_json(resource: &Value) -> String {
     Value::Object(obj).to_string()
 }
 
-/// A password hashed before the request's write transaction opened: argon2 takes tens of
-/// milliseconds, and on SQLite a write transaction holds the one writer's turn. It stands in only
-/// for the exact password it was made from; any other is hashed in the transaction as before.
-#[derive(Debug, Clone)]
-pub struct PreparedPassword {
-    plain: Secret,
-    hash: String,
-}
-
-/// Whether `key` names the `password` attribute (any case, or URN-qualified).
-fn is_password_key(key: &str) -> bool {
-    let k = key.to_ascii_lowercase();
-    k == "password" || k.ends_with(":password")
-}
-
-/// The password a `/Users` request body sets, if any: a POST or PUT body's `password`, or the
-/// value a PATCH operation gives it (by `path`, or inside an operation's `value` object).
-fn password_in(body: &Value) -> Option<&str> {
-    let o = body.as_object()?;
-    if let Some(p) = o.iter().find(|(k, _)| is_password_key(k)) {
-        return p.1.as_str();
-    }
-    let ops = o
-        .iter()
-        .find(|(k, _)| k.eq_ignore_ascii_case("Operations"))?
-        .1
-        .as_array()?;
-    ops.iter().find_map(|op| {
-        let op = op.as_object()?;
-        let value = op.iter().find(|(k, _)| k.eq_ignore_ascii_case("value"))?.1;
-        let path = op
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case("path"))
-            .and_then(|(_, p)| p.as_str());
-        match path {
-            Some(p) if is_password_key(p) => value.as_str(),
-            Some(_) => None,
-            None => value
-                .as_object()?
-                .iter()
-                .find(|(k, _)| is_password_key(k))?
-                .1
-                .as_str(),
-        }
-    })
-}
-
-/// Hashes the password a SCIM `/Users` request (POST, PUT or PATCH body) sets, before its write
-/// transaction opens; pass the result to [`create_with`], [`replace_with`] or [`patch_with`].
-/// `None` when the body sets no password or an invalid one (the request then fails in its
-/// transaction with the usual error) or hashing failed (it is tried again there).
-pub async fn prepare_password(body: &Value) -> Option<PreparedPassword> {
-    let text = password_in(body)?;
-    crate::model::validate_new_password(text).ok()?;
-    let plain = Secret::new(text);
-    let hash = password::hash(plain.clone()).await.ok()?;
-    Some(PreparedPassword { plain, hash })
-}
-
-async fn hash_password(
-    text: &str,
-    prepared: Option<&PreparedPassword>,
-) -> Result<String, ScimError> {
+async fn hash_password(text: &str) -> Result<String, ScimError> {
     crate::model::validate_new_password(text)
         .map_err(|m| ScimError::InvalidValue(format!("password: {m}")))?;
-    if let Some(p) = prepared.filter(|p| p.plain.expose() == text) {
-        return Ok(p.hash.clone());
-    }
     Ok(password::hash(Secret::new(text)).await?)
 }
 
@@ -405,16 +340,6 @@ pub async fn create(
     conn: &mut Conn,
     scope: &Scope,
     body: &Value,
-) -> Result<(Value, String), ScimError> {
-    create_with(conn, scope, body, None).await
-}
-
-/// [`create`] with the password hashed beforehand ([`prepare_password`]).
-pub async fn create_with(
-    conn: &mut Conn,
-    scope: &Scope,
-    body: &Value,
-    prepared: Option<&PreparedPassword>,
 ) -> Result<(Value, String), ScimError> {
     let rt = registry().user();
     let incoming = split_password(resource::validate_resource(rt, body, Intent::Create)?)?;
@@ -462,7 +387,6 @@ pub async fn create_with(
                 &stored,
                 resource,
                 incoming.password.as_deref(),
-                prepared,
             )
             .await?;
             if !changed {
@@ -472,7 +396,7 @@ pub async fn create_with(
         }
         None => {
             let hash = match &incoming.password {
-                Some(p) => Some(hash_password(p, prepared).await?),
+                Some(p) => Some(hash_password(p).await?),
                 None => None,
             };
             let id = db::new_id();
@@ -521,7 +445,6 @@ async fn apply(
     scope: &Scope,
     row: &ScimUserRow,
     incoming: Incoming,
-    prepared: Option<&PreparedPassword>,
 ) -> Result<(), ScimError> {
     let resource = &incoming.resource;
     let t = &scope.tenant_id;
@@ -537,7 +460,6 @@ async fn apply(
         &stored,
         resource,
         incoming.password.as_deref(),
-        prepared,
     )
     .await?;
     let external_id = str_of(resource, "externalId");
@@ -587,7 +509,6 @@ async fn write_global(
     stored: &db::scim_users::StoredProfile,
     resource: &Value,
     password: Option<&str>,
-    prepared: Option<&PreparedPassword>,
 ) -> Result<bool, ScimError> {
     let actor = Actor::Integration {
         id: &scope.integration_id,
@@ -595,7 +516,7 @@ async fn write_global(
     let mut changed = false;
     if let Some(p) = password {
         reach::may_change_credentials(actor, target)?;
-        let hash = hash_password(p, prepared).await?;
+        let hash = hash_password(p).await?;
         db::scim_users::set_password(conn, &target.id, &hash, scope.now).await?;
         db::scim_users::end_sessions(conn, &target.id).await?;
         changed = true;
@@ -639,18 +560,6 @@ pub async fn replace(
     body: &Value,
     if_match: Option<&str>,
 ) -> Result<(Value, String), ScimError> {
-    replace_with(conn, scope, id, body, if_match, None).await
-}
-
-/// [`replace`] with the password hashed beforehand ([`prepare_password`]).
-pub async fn replace_with(
-    conn: &mut Conn,
-    scope: &Scope,
-    id: &str,
-    body: &Value,
-    if_match: Option<&str>,
-    prepared: Option<&PreparedPassword>,
-) -> Result<(Value, String), ScimError> {
     let rt = registry().user();
     let row = find(conn, scope, id).await?;
     reach::integration_gave_access(row.from_this_integration)?;
@@ -663,7 +572,7 @@ pub async fn replace_with(
             existing: &existing,
         },
     )?)?;
-    apply(conn, scope, &row, incoming, prepared).await?;
+    apply(conn, scope, &row, incoming).await?;
     get(conn, scope, id, true).await
 }
 
@@ -674,18 +583,6 @@ pub async fn patch(
     id: &str,
     body: &Value,
     if_match: Option<&str>,
-) -> Result<(Value, String), ScimError> {
-    patch_with(conn, scope, id, body, if_match, None).await
-}
-
-/// [`patch`] with the password hashed beforehand ([`prepare_password`]).
-pub async fn patch_with(
-    conn: &mut Conn,
-    scope: &Scope,
-    id: &str,
-    body: &Value,
-    if_match: Option<&str>,
-    prepared: Option<&PreparedPassword>,
 ) -> Result<(Value, String), ScimError> {
     let rt = registry().user();
     let ops = parse_patch_request(body)?;
@@ -699,7 +596,7 @@ pub async fn patch_with(
     }
     let outcome = crate::scim::patch::apply_patch(rt, &current, &ops)?;
     let incoming = split_password(outcome.resource)?;
-    apply(conn, scope, &row, incoming, prepared).await?;
+    apply(conn, scope, &row, incoming).await?;
     get(conn, scope, id, true).await
 }
 
@@ -720,28 +617,4 @@ pub async fn delete(
     }
     db::scim_users::touch(conn, id, scope.now).await?;
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::password_in;
-    use serde_json::json;
-
-    #[test]
-    fn the_password_a_body_sets_is_found_for_hashing_before_the_transaction() {
-        assert_eq!(
-            password_in(&json!({"userName": "a", "password": "p1"})),
-            Some("p1")
-        );
-        let urn = json!({"urn:ietf:params:scim:schemas:core:2.0:User:Password": "p2"});
-        assert_eq!(password_in(&urn), Some("p2"));
-        let by_path = json!({"Operations": [
-            {"op": "replace", "path": "displayName", "value": "x"},
-            {"op": "replace", "path": "password", "value": "p3"}]});
-        assert_eq!(password_in(&by_path), Some("p3"));
-        let in_value = json!({"operations": [{"op": "replace", "value": {"PASSWORD": "p4"}}]});
-        assert_eq!(password_in(&in_value), Some("p4"));
-        assert_eq!(password_in(&json!({"userName": "a"})), None);
-        assert_eq!(password_in(&json!({"password": 5})), None);
-    }
 }
