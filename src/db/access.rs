@@ -44,13 +44,42 @@ pub async fn grant(
     external_id: Option<&str>,
     now: Millis,
 ) -> AppResult<()> {
-    sqlx::query(
-        "INSERT INTO tenant_access (tenant_id, user_id, created_at, active, version) \
-         VALUES ($1, $2, $3, 1, 1) ON CONFLICT (tenant_id, user_id) DO NOTHING",
+    grant_as(
+        conn,
+        tenant_id,
+        user_id,
+        source,
+        external_id,
+        now,
+        true,
+        true,
+    )
+    .await?;
+    Ok(())
+}
+
+/// [`grant`] with the state a new access starts in (`active`, and whether the IdP assigned it);
+/// true when the access is new (an existing one keeps its state).
+#[allow(clippy::too_many_arguments)]
+pub async fn grant_as(
+    conn: &mut Conn,
+    tenant_id: &str,
+    user_id: &str,
+    source: &str,
+    external_id: Option<&str>,
+    now: Millis,
+    active: bool,
+    assigned: bool,
+) -> AppResult<bool> {
+    let added = sqlx::query(
+        "INSERT INTO tenant_access (tenant_id, user_id, created_at, active, active_assigned, version) \
+         VALUES ($1, $2, $3, $4, $5, 1) ON CONFLICT (tenant_id, user_id) DO NOTHING",
     )
     .bind(tenant_id)
     .bind(user_id)
     .bind(now)
+    .bind(super::flag(active))
+    .bind(super::flag(assigned))
     .execute(&mut *conn)
     .await?;
     sqlx::query(
@@ -65,7 +94,7 @@ pub async fn grant(
     .bind(now)
     .execute(&mut *conn)
     .await?;
-    Ok(())
+    Ok(added.rows_affected() > 0)
 }
 
 /// Sets the per-tenant `active` flag and whether the IdP assigned it at all; true when the

@@ -71,13 +71,6 @@ pub async fn list(
         SortOrder::Descending => "DESC",
     };
     let filter_sql = &sql.text;
-    let count_q = format!("SELECT COUNT(*) AS n FROM groups g WHERE g.tenant_id = $1{filter_sql}");
-    let total: i64 = super::bind_all(sqlx::query(&count_q), &sql.args)
-        .fetch_one(&mut *conn)
-        .await
-        .map_err(AppError::from)?
-        .try_get("n")
-        .map_err(AppError::from)?;
     let mut args = sql.args.clone();
     args.push(Arg::Int(page.limit));
     args.push(Arg::Int(page.offset));
@@ -89,6 +82,16 @@ pub async fn list(
         n
     );
     let rows = super::fetch_mapped(conn, &q, &args, from_row).await?;
+    if let Some(total) = super::total_from_page(page.offset, page.limit, rows.len()) {
+        return Ok((total, rows));
+    }
+    let count_q = format!("SELECT COUNT(*) AS n FROM groups g WHERE g.tenant_id = $1{filter_sql}");
+    let total: i64 = super::bind_all(sqlx::query(&count_q), &sql.args)
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(AppError::from)?
+        .try_get("n")
+        .map_err(AppError::from)?;
     Ok((total, rows))
 }
 

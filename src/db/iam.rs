@@ -409,11 +409,14 @@ pub async fn expire_tokens(
 }
 
 pub async fn mark_token_used(conn: &mut Conn, token_id: &str, now: Millis) -> AppResult<()> {
-    sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
-        .bind(now)
-        .bind(token_id)
-        .execute(&mut *conn)
-        .await?;
+    sqlx::query(
+        "UPDATE api_tokens SET last_used_at = $1 \
+         WHERE id = $2 AND (last_used_at IS NULL OR last_used_at < $1)",
+    )
+    .bind(now)
+    .bind(token_id)
+    .execute(&mut *conn)
+    .await?;
     Ok(())
 }
 

@@ -5,6 +5,7 @@ pub mod access;
 pub mod directory;
 pub mod groups;
 pub mod iam;
+pub mod log_writer;
 pub mod oidc;
 pub mod scim_filter;
 pub mod scim_integrations;
@@ -51,6 +52,8 @@ pub struct Db {
     /// arrival order, without holding a pool connection) instead of polling SQLite's busy
     /// handler. Absent on PostgreSQL, where row locks and constraints order concurrent writers.
     writer_turn: Option<Arc<Semaphore>>,
+    /// The SCIM request log's batching writer (see [`log_writer`]).
+    log_writer: log_writer::LogWriter,
 }
 
 /// A write transaction: on SQLite it holds the writer's turn and SQLite's write lock from its
@@ -142,6 +145,7 @@ impl Db {
             pool,
             backend,
             writer_turn,
+            log_writer: log_writer::LogWriter::default(),
         })
     }
 
@@ -186,6 +190,16 @@ impl Db {
         Ok(WriteTx { tx, _turn: turn })
     }
 
+    /// Queues a SCIM request-log entry for the batching writer ([`log_writer`]).
+    pub async fn queue_log(&self, queued: log_writer::Queued) {
+        self.log_writer.append(self, queued).await;
+    }
+
+    /// Waits until every log entry this process queued before the call is written.
+    pub async fn flush_log(&self) {
+        self.log_writer.flush().await;
+    }
+
     pub async fn acquire(&self) -> AppResult<sqlx::pool::PoolConnection<sqlx::Any>> {
         Ok(self.pool.acquire().await?)
     }
@@ -196,6 +210,7 @@ impl Db {
     }
 
     pub async fn close(&self) {
+        self.flush_log().await;
         self.pool.close().await;
     }
 }
@@ -265,6 +280,13 @@ pub fn placeholders(first: usize, n: usize) -> String {
     out
 }
 
+/// The total of a listing when its page alone tells it: a page that is not full and not past the
+/// end holds the last of the results. `None` means the total must be counted.
+pub fn total_from_page(offset: i64, limit: i64, rows: usize) -> Option<i64> {
+    let rows = rows as i64;
+    (rows < limit && (rows > 0 || offset == 0)).then_some(offset + rows)
+}
+
 /// Runs `sql` with `args` bound in order and maps every row with `map`.
 pub async fn fetch_mapped<T>(
     conn: &mut Conn,
@@ -295,6 +317,18 @@ pub fn bind_all<'q>(
 #[cfg(test)]
 mod tests {
     use super::placeholders;
+
+    #[test]
+    fn a_page_that_is_not_full_tells_the_total() {
+        use super::total_from_page;
+        assert_eq!(total_from_page(0, 100, 0), Some(0));
+        assert_eq!(total_from_page(0, 100, 7), Some(7));
+        assert_eq!(total_from_page(200, 100, 30), Some(230));
+        // A full page, a page past the end and a count-only request must count.
+        assert_eq!(total_from_page(0, 100, 100), None);
+        assert_eq!(total_from_page(500, 100, 0), None);
+        assert_eq!(total_from_page(0, 0, 0), None);
+    }
 
     #[test]
     fn placeholders_number_from_the_first() {

@@ -2,6 +2,7 @@
 
 use sqlx::Row;
 
+use super::iam::TokenRow;
 use super::Conn;
 use crate::clock::Millis;
 use crate::error::AppResult;
@@ -62,6 +63,46 @@ pub async fn find(conn: &mut Conn, tenant_id: &str, id: &str) -> AppResult<Optio
     .fetch_optional(&mut *conn)
     .await?;
     Ok(row.as_ref().map(from_row).transpose()?)
+}
+
+/// An integration and its service account's tokens, in one query (what authenticating a SCIM
+/// request reads); `None` when the tenant has no such integration.
+pub async fn with_tokens(
+    conn: &mut Conn,
+    tenant_id: &str,
+    id: &str,
+) -> AppResult<Option<(IntegrationRow, Vec<TokenRow>)>> {
+    let rows = sqlx::query(
+        "SELECT i.id, i.tenant_id, i.name, i.description, i.enabled, i.service_account_id, \
+         i.created_at, i.updated_at, t.id AS token_id, t.name AS token_name, t.prefix, \
+         t.token_hash, t.created_at AS token_created_at, t.expires_at, t.last_used_at \
+         FROM scim_integrations i LEFT JOIN api_tokens t ON t.service_account_id = i.service_account_id \
+         WHERE i.tenant_id = $1 AND i.id = $2",
+    )
+    .bind(tenant_id)
+    .bind(id)
+    .fetch_all(&mut *conn)
+    .await?;
+    let Some(first) = rows.first() else {
+        return Ok(None);
+    };
+    let integration = from_row(first)?;
+    let mut tokens = Vec::with_capacity(rows.len());
+    for r in &rows {
+        let Some(token_id) = r.try_get::<Option<String>, _>("token_id")? else {
+            continue;
+        };
+        tokens.push(TokenRow {
+            id: token_id,
+            name: r.try_get("token_name")?,
+            prefix: r.try_get("prefix")?,
+            token_hash: r.try_get("token_hash")?,
+            created_at: r.try_get("token_created_at")?,
+            expires_at: r.try_get("expires_at")?,
+            last_used_at: r.try_get("last_used_at")?,
+        });
+    }
+    Ok(Some((integration, tokens)))
 }
 
 pub async fn list(conn: &mut Conn, tenant_id: &str) -> AppResult<Vec<IntegrationRow>> {

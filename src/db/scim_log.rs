@@ -1,6 +1,6 @@
 //! The per-integration SCIM request log, bounded to the newest [`KEEP_PER_INTEGRATION`] entries.
 //!
-//! Appending is one INSERT. Trimming walks the integration's newest entries, so it runs in batches:
+//! Appending is one INSERT per batch ([`super::log_writer`] gathers them off the requests). Trimming walks the integration's newest entries, so it runs in batches:
 //! on an integration's first entry after start-up and every [`TRIM_EVERY`] entries after that (per
 //! process), and for every integration in the housekeeping sweep ([`trim_all`]). Between trims an
 //! integration holds at most `KEEP_PER_INTEGRATION + TRIM_EVERY` entries per process writing it;
@@ -52,22 +52,47 @@ pub struct LogEntry {
 
 /// Records an entry; every [`TRIM_EVERY`] entries also prunes the integration's log.
 pub async fn record(conn: &mut Conn, integration_id: &str, e: &LogEntry) -> AppResult<()> {
-    sqlx::query(
-        "INSERT INTO scim_request_log (id, integration_id, at, method, path, status, duration_ms, \
-         error_detail, request_body) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-    )
-    .bind(super::new_id())
-    .bind(integration_id)
-    .bind(e.at)
-    .bind(&e.method)
-    .bind(&e.path)
-    .bind(e.status)
-    .bind(e.duration_ms)
-    .bind(e.error_detail.as_deref())
-    .bind(e.request_body.as_deref())
-    .execute(&mut *conn)
-    .await?;
-    if due_for_trim(integration_id) {
+    record_many(conn, &[(integration_id, e)]).await
+}
+
+/// Rows per INSERT statement when recording a batch.
+const ROWS_PER_INSERT: usize = 50;
+
+/// Records entries of any integrations (a multi-row INSERT per [`ROWS_PER_INSERT`]), then prunes
+/// each integration that is due ([`TRIM_EVERY`]).
+pub async fn record_many(conn: &mut Conn, entries: &[(&str, &LogEntry)]) -> AppResult<()> {
+    for chunk in entries.chunks(ROWS_PER_INSERT) {
+        let values: Vec<String> = (0..chunk.len())
+            .map(|i| format!("({})", super::placeholders(i * 9 + 1, 9)))
+            .collect();
+        let sql = format!(
+            "INSERT INTO scim_request_log (id, integration_id, at, method, path, status, \
+             duration_ms, error_detail, request_body) VALUES {}",
+            values.join(", ")
+        );
+        let mut q = sqlx::query(&sql);
+        for (integration_id, e) in chunk {
+            q = q
+                .bind(super::new_id())
+                .bind(*integration_id)
+                .bind(e.at)
+                .bind(e.method.as_str())
+                .bind(e.path.as_str())
+                .bind(e.status)
+                .bind(e.duration_ms)
+                .bind(e.error_detail.as_deref())
+                .bind(e.request_body.as_deref());
+        }
+        q.execute(&mut *conn).await?;
+    }
+    let mut due: Vec<&str> = entries
+        .iter()
+        .map(|(id, _)| *id)
+        .filter(|id| due_for_trim(id))
+        .collect();
+    due.sort_unstable();
+    due.dedup();
+    for integration_id in due {
         trim(conn, integration_id).await?;
     }
     Ok(())

@@ -141,28 +141,6 @@ pub async fn list(
         SortOrder::Ascending => "ASC",
         SortOrder::Descending => "DESC",
     };
-    // Unfiltered, the count is the tenant's access rows (an index-only count) less its
-    // superadmins (a partial index): no join over every user.
-    let (count_q, count_args) = if filter_sql.is_empty() {
-        (
-            "SELECT (SELECT COUNT(*) FROM tenant_access WHERE tenant_id = $1) - \
-             (SELECT COUNT(*) FROM users u CROSS JOIN tenant_access a \
-              WHERE u.is_superadmin = 1 AND a.user_id = u.id AND a.tenant_id = $1) AS n"
-                .to_string(),
-            &sql.args[..1],
-        )
-    } else {
-        (
-            format!("SELECT COUNT(*) AS n {FROM} {filter_sql}"),
-            &sql.args[..],
-        )
-    };
-    let total: i64 = super::bind_all(sqlx::query(&count_q), count_args)
-        .fetch_one(&mut *conn)
-        .await
-        .map_err(AppError::from)?
-        .try_get("n")
-        .map_err(AppError::from)?;
     let mut args = sql.args.clone();
     args.push(Arg::Int(page.limit));
     args.push(Arg::Int(page.offset));
@@ -185,6 +163,31 @@ pub async fn list(
         n
     );
     let rows = super::fetch_mapped(conn, &q, &args, from_row).await?;
+    if let Some(total) = super::total_from_page(page.offset, page.limit, rows.len()) {
+        return Ok((total, rows));
+    }
+    // Unfiltered, the count is the tenant's access rows (an index-only count) less its
+    // superadmins (a partial index): no join over every user.
+    let (count_q, count_args) = if filter_sql.is_empty() {
+        (
+            "SELECT (SELECT COUNT(*) FROM tenant_access WHERE tenant_id = $1) - \
+             (SELECT COUNT(*) FROM users u CROSS JOIN tenant_access a \
+              WHERE u.is_superadmin = 1 AND a.user_id = u.id AND a.tenant_id = $1) AS n"
+                .to_string(),
+            &sql.args[..1],
+        )
+    } else {
+        (
+            format!("SELECT COUNT(*) AS n {FROM} {filter_sql}"),
+            &sql.args[..],
+        )
+    };
+    let total: i64 = super::bind_all(sqlx::query(&count_q), count_args)
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(AppError::from)?
+        .try_get("n")
+        .map_err(AppError::from)?;
     Ok((total, rows))
 }
 
@@ -245,7 +248,7 @@ pub async fn insert(
     .execute(&mut *conn)
     .await;
     username_free(result, profile.username)?;
-    replace_emails(conn, id, profile.emails).await
+    add_emails(conn, id, profile.emails).await
 }
 
 pub async fn update_profile(
@@ -289,16 +292,28 @@ async fn replace_emails(conn: &mut Conn, id: &str, emails: &[(String, String)]) 
         .bind(id)
         .execute(&mut *conn)
         .await?;
-    for (value, kind) in emails {
-        sqlx::query(
-            "INSERT INTO user_emails (user_id, value_lower, kind) VALUES ($1, $2, $3) \
+    add_emails(conn, id, emails).await
+}
+
+/// Adds a user's email addresses (value, type) in one statement.
+async fn add_emails(conn: &mut Conn, id: &str, emails: &[(String, String)]) -> AppResult<()> {
+    for chunk in emails.chunks(super::IN_CHUNK / 3) {
+        let values: Vec<String> = (0..chunk.len())
+            .map(|i| format!("({})", super::placeholders(i * 3 + 1, 3)))
+            .collect();
+        let sql = format!(
+            "INSERT INTO user_emails (user_id, value_lower, kind) VALUES {} \
              ON CONFLICT (user_id, value_lower, kind) DO NOTHING",
-        )
-        .bind(id)
-        .bind(value.to_lowercase())
-        .bind(kind.to_lowercase())
-        .execute(&mut *conn)
-        .await?;
+            values.join(", ")
+        );
+        let mut q = sqlx::query(&sql);
+        for (value, kind) in chunk {
+            q = q
+                .bind(id)
+                .bind(value.to_lowercase())
+                .bind(kind.to_lowercase());
+        }
+        q.execute(&mut *conn).await?;
     }
     Ok(())
 }

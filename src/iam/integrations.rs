@@ -193,6 +193,7 @@ pub async fn summaries(
     db: &Db,
     tenant_id: &str,
 ) -> AppResult<Vec<db::scim_integrations::IntegrationSummary>> {
+    db.flush_log().await;
     let mut conn = db.acquire().await?;
     db::scim_integrations::summaries(&mut conn, tenant_id, None).await
 }
@@ -212,6 +213,7 @@ pub async fn details(
     failed_only: bool,
     limit: i64,
 ) -> AppResult<Details> {
+    db.flush_log().await;
     let mut conn = db.acquire().await?;
     let summary = db::scim_integrations::summaries(&mut conn, tenant_id, Some(id))
         .await?
@@ -240,6 +242,7 @@ pub async fn log(
     id: &str,
     limit: i64,
 ) -> AppResult<Vec<db::scim_log::LogEntry>> {
+    db.flush_log().await;
     let mut conn = db.acquire().await?;
     require(&mut conn, tenant_id, id).await?;
     db::scim_log::list(&mut conn, id, limit).await
@@ -250,6 +253,8 @@ pub async fn log(
 pub struct Caller {
     pub integration: IntegrationRow,
     pub permissions: Permissions,
+    /// The token it presented, when that token's last-use stamp is due to be rewritten.
+    pub token_used: Option<String>,
 }
 
 impl Caller {
@@ -275,7 +280,7 @@ pub async fn authenticate(
     bearer: Option<&str>,
 ) -> Result<Caller, ScimError> {
     let internal = ScimError::from;
-    let integration = db::scim_integrations::find(conn, tenant_id, integration_id)
+    let (integration, tokens) = db::scim_integrations::with_tokens(conn, tenant_id, integration_id)
         .await
         .map_err(internal)?
         .ok_or_else(|| ScimError::NotFound("there is no such SCIM integration".into()))?;
@@ -285,9 +290,6 @@ pub async fn authenticate(
         ));
     };
     let presented = hash_token(bearer);
-    let tokens = db::iam::tokens_of(conn, &integration.service_account_id)
-        .await
-        .map_err(internal)?;
     let mut found: Option<&TokenRow> = None;
     for t in &tokens {
         if bool::from(t.token_hash.as_bytes().ct_eq(presented.as_bytes())) {
@@ -309,16 +311,12 @@ pub async fn authenticate(
             "this SCIM integration is disabled; enable it in Roster to resume provisioning".into(),
         ));
     }
-    // Recorded to the minute: a fresh stamp is not rewritten, so parallel requests of one
-    // integration do not all queue on its token's row.
-    if token
+    // Recorded to the minute, by the request log's writer (the request itself writes nothing):
+    // a fresh stamp is not rewritten, so parallel requests do not all update the token's row.
+    let token_used = token
         .last_used_at
         .is_none_or(|used| now - used >= LAST_USED_RESOLUTION_MILLIS)
-    {
-        db::iam::mark_token_used(conn, &token.id, now)
-            .await
-            .map_err(internal)?;
-    }
+        .then(|| token.id.clone());
     let permissions = permissions::effective(
         conn,
         tenant_id,
@@ -331,5 +329,6 @@ pub async fn authenticate(
     Ok(Caller {
         integration,
         permissions,
+        token_used,
     })
 }

@@ -412,17 +412,12 @@ pub async fn create(
             id
         }
     };
-    db::access::grant(
-        conn,
-        t,
-        &user_id,
-        &scope.integration_id,
-        external_id,
-        scope.now,
-    )
-    .await?;
     let assigned = resource.get("active").is_some();
-    db::access::set_active(conn, t, &user_id, active, assigned).await?;
+    let source = &scope.integration_id;
+    let (now, ext) = (scope.now, external_id);
+    if !db::access::grant_as(conn, t, &user_id, source, ext, now, active, assigned).await? {
+        db::access::set_active(conn, t, &user_id, active, assigned).await?;
+    }
     if !active {
         reach::after_suspension(conn, &user_id).await?;
     }

@@ -74,6 +74,7 @@ pub async fn list(
 }
 
 pub async fn get(db: &Db, tenant_id: &str, id: &str) -> AppResult<AccountDetail> {
+    db.flush_log().await; // tokens' "last used" stamps are written with the SCIM request log
     let mut conn = db.acquire().await?;
     let account = db::iam::find_service_account(&mut conn, tenant_id, id)
         .await?

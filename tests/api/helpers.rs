@@ -520,6 +520,8 @@ impl TestApp {
     /// Runs one SQL query returning a single integer.
     pub async fn count(&self, sql: &str, args: &[&str]) -> i64 {
         use sqlx::Row;
+        // The SCIM request log is written in batches: what was queued counts.
+        self.db.flush_log().await;
         let mut conn = self.db.acquire().await.unwrap();
         let mut q = sqlx::query(sql);
         for a in args {

@@ -360,6 +360,8 @@ async fn opening_every_page_writes_nothing_to_the_database() {
     ];
     // SQLite's data_version, read on one held connection, changes when any other connection
     // commits a change.
+    // The SCIM requests above queued log entries; they are written before the watch begins.
+    app.db.flush_log().await;
     let mut watcher = app.db.acquire().await.unwrap();
     let version = |row: sqlx::any::AnyRow| -> i64 { sqlx::Row::try_get(&row, 0).unwrap() };
     let before = version(
@@ -383,6 +385,7 @@ async fn opening_every_page_writes_nothing_to_the_database() {
     assert_eq!(before, after, "a page view wrote to the database");
     // The watcher does see writes: a SCIM request (logged) changes the counter.
     app.scim(&integ, "GET", "/Users", None).await;
+    app.db.flush_log().await;
     let written = version(
         sqlx::query("PRAGMA data_version")
             .fetch_one(&mut *watcher)

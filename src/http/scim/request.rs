@@ -1,9 +1,11 @@
 //! One SCIM request, start to end. [`lifecycle`] (a middleware around every SCIM route) reads the
 //! body once and hands the handlers an empty [`Exchange`]; the [`ScimCaller`] extractor opens the
-//! request's write transaction, authenticates in it and leaves it in the exchange; the handler
-//! borrows it ([`ScimCaller::tx`]); afterwards `lifecycle` writes the log entry into it and
-//! commits, or rolls back and records the failure on its own. Unauthenticated requests leave the
-//! exchange empty, so they are never logged per integration.
+//! request's transaction (a read transaction for reads, which then need neither the writer's turn
+//! nor a write lock; a write transaction otherwise), authenticates in it and leaves it in the
+//! exchange; the handler borrows it ([`ScimCaller::tx`]); afterwards `lifecycle` commits a success
+//! or rolls back a failure, and queues the log entry for the batching writer
+//! ([`crate::db::log_writer`]). Unauthenticated requests leave the exchange empty, so they are
+//! never logged per integration.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -21,8 +23,9 @@ use super::log::{body_for_log, cut, LOG_PATH_MAX};
 use super::path::{percent_decode, NormalisedPath};
 use super::reply::{too_many, Failure, LogDetail};
 use super::ScimState;
+use crate::db::log_writer::Queued;
 use crate::db::scim_log::LogEntry;
-use crate::db::{self, WriteTx};
+use crate::db::{Tx, WriteTx};
 use crate::iam::integrations::{self, Caller};
 use crate::iam::scim::{Call, Kind, Query};
 use crate::iam::scim_users::Scope;
@@ -40,14 +43,37 @@ pub struct Exchange {
     too_large: bool,
 }
 
-/// An authenticated request's transaction and integration.
+/// An authenticated request's transaction, integration and token stamp.
 pub struct Open {
-    tx: WriteTx,
+    tx: RequestTx,
     integration_id: String,
+    token_used: Option<String>,
 }
 
-/// The request's write transaction, borrowed by a handler.
-pub type TxGuard = OwnedMappedMutexGuard<Option<Open>, WriteTx>;
+/// A read request's transaction or a write request's.
+enum RequestTx {
+    Read(Tx),
+    Write(WriteTx),
+}
+
+impl RequestTx {
+    fn tx(&mut self) -> &mut Tx {
+        match self {
+            RequestTx::Read(tx) => tx,
+            RequestTx::Write(tx) => tx,
+        }
+    }
+
+    async fn commit(self) -> crate::error::AppResult<()> {
+        match self {
+            RequestTx::Read(tx) => Ok(tx.commit().await?),
+            RequestTx::Write(tx) => tx.commit().await,
+        }
+    }
+}
+
+/// The request's transaction, borrowed by a handler.
+pub type TxGuard = OwnedMappedMutexGuard<Option<Open>, Tx>;
 
 /// The middleware around every SCIM route: see the module's description.
 pub async fn lifecycle(State(s): State<ScimState>, req: Request, next: Next) -> Response {
@@ -106,7 +132,8 @@ fn logged_path(req: &Request) -> String {
     cut(full, LOG_PATH_MAX)
 }
 
-/// A success commits with its log entry; a failure rolls back, then is recorded on its own.
+/// A success commits; a failure rolls back (and keeps its body and detail in the log entry).
+/// Either way the entry is queued for the log's writer.
 async fn settle(
     s: &ScimState,
     open: Open,
@@ -115,38 +142,31 @@ async fn settle(
     res: Response,
 ) -> Response {
     let Open {
-        mut tx,
+        tx,
         integration_id,
+        token_used,
     } = open;
-    let res = if res.status().is_client_error() || res.status().is_server_error() {
+    let res = if is_failure(&res) {
         drop(tx); // rolls back whatever the failed request wrote
         res
     } else {
-        let committed = async {
-            db::scim_log::record(&mut tx, &integration_id, &entry).await?;
-            tx.commit().await
-        };
-        match committed.await {
-            Ok(()) => return res,
+        match tx.commit().await {
+            Ok(()) => res,
             Err(e) => Failure::from(ScimError::from(e)).into_response(),
         }
     };
-    entry.status = i64::from(res.status().as_u16());
-    entry.error_detail = res.extensions().get::<LogDetail>().map(|d| d.0.clone());
-    entry.request_body = body_for_log(body);
-    record_failure(s, &integration_id, &entry).await;
-    res
-}
-
-/// Records a failed request in its own small transaction (the request's was rolled back).
-async fn record_failure(s: &ScimState, integration_id: &str, entry: &LogEntry) {
-    let result = async {
-        let mut conn = s.app.db.acquire().await?;
-        db::scim_log::record(&mut conn, integration_id, entry).await
-    };
-    if let Err(e) = result.await {
-        tracing::warn!(error = %e, "could not record a SCIM request in the log");
+    if is_failure(&res) {
+        entry.status = i64::from(res.status().as_u16());
+        entry.error_detail = res.extensions().get::<LogDetail>().map(|d| d.0.clone());
+        entry.request_body = body_for_log(body);
     }
+    let queued = Queued {
+        integration_id,
+        entry,
+        token_used,
+    };
+    s.app.db.queue_log(queued).await;
+    res
 }
 
 /// The authenticated integration, and the request's transaction it was authenticated in.
@@ -160,7 +180,7 @@ impl ScimCaller {
     /// Borrows the request's write transaction.
     pub async fn tx(&self) -> Result<TxGuard, Failure> {
         let guard: OwnedMutexGuard<Option<Open>> = self.exchange.open.clone().lock_owned().await;
-        OwnedMutexGuard::try_map(guard, |o| o.as_mut().map(|open| &mut open.tx))
+        OwnedMutexGuard::try_map(guard, |o| o.as_mut().map(|open| open.tx.tx()))
             .map_err(|_| ScimError::Internal("the request's transaction is gone".into()).into())
     }
 
@@ -190,9 +210,13 @@ impl FromRequestParts<ScimState> for ScimCaller {
             ))
         })?;
         let scope = scope(parts, s).await?;
-        let (tx, caller) = authenticate(s, &scope, bearer(&parts.headers).as_deref()).await?;
-        let integration_id = scope.integration_id.clone();
-        *exchange.open.lock().await = Some(Open { tx, integration_id });
+        let token = bearer(&parts.headers);
+        let (tx, caller) = authenticate(s, &scope, reads_only(parts), token.as_deref()).await?;
+        *exchange.open.lock().await = Some(Open {
+            tx,
+            integration_id: scope.integration_id.clone(),
+            token_used: caller.token_used.clone(),
+        });
         if let Some(limiter) = &s.limiter {
             limiter
                 .take(&scope.integration_id, Instant::now())
@@ -225,19 +249,37 @@ async fn scope(parts: &mut Parts, s: &ScimState) -> Result<Scope, Failure> {
     })
 }
 
-/// Opens the request's write transaction and checks the token in it. A busy database is 503; a
-/// refusal is counted for the server log.
+fn is_failure(res: &Response) -> bool {
+    res.status().is_client_error() || res.status().is_server_error()
+}
+
+/// Whether the request only reads: `GET`/`HEAD`, and the `.search` queries sent as `POST`.
+fn reads_only(parts: &Parts) -> bool {
+    let m = &parts.method;
+    *m == axum::http::Method::GET
+        || *m == axum::http::Method::HEAD
+        || parts.uri.path().ends_with("/.search")
+}
+
+/// Opens the request's transaction (read or write) and checks the token in it. A busy database
+/// is 503; a refusal is counted for the server log.
 async fn authenticate(
     s: &ScimState,
     scope: &Scope,
+    read: bool,
     token: Option<&str>,
-) -> Result<(WriteTx, Caller), Failure> {
-    let mut tx = s.app.db.begin_write().await.map_err(|e| {
+) -> Result<(RequestTx, Caller), Failure> {
+    let opened = if read {
+        s.app.db.begin().await.map(RequestTx::Read)
+    } else {
+        s.app.db.begin_write().await.map(RequestTx::Write)
+    };
+    let mut tx = opened.map_err(|e| {
         tracing::warn!(error = %e, "SCIM request not taken");
         Failure::from(ScimError::from(e))
     })?;
     let (t, i) = (&scope.tenant_id, &scope.integration_id);
-    match integrations::authenticate(&mut tx, scope.now, t, i, token).await {
+    match integrations::authenticate(tx.tx(), scope.now, t, i, token).await {
         Ok(caller) => Ok((tx, caller)),
         Err(e) => {
             if matches!(e.status(), 401 | 404) {
