@@ -2,7 +2,7 @@
 
 use sqlx::Row;
 
-use super::iam::TokenRow;
+use super::iam::{GrantRow, TokenRow};
 use super::Conn;
 use crate::clock::Millis;
 use crate::error::AppResult;
@@ -65,44 +65,75 @@ pub async fn find(conn: &mut Conn, tenant_id: &str, id: &str) -> AppResult<Optio
     Ok(row.as_ref().map(from_row).transpose()?)
 }
 
-/// An integration and its service account's tokens, in one query (what authenticating a SCIM
-/// request reads); `None` when the tenant has no such integration.
-pub async fn with_tokens(
+/// What authenticating a SCIM request reads, in one query: the integration, its service
+/// account's tokens and the permissions bound to that account in the tenant; `None` when the
+/// tenant has no such integration.
+pub struct Credentials {
+    pub integration: IntegrationRow,
+    pub tokens: Vec<TokenRow>,
+    pub grants: Vec<GrantRow>,
+}
+
+/// [`Credentials`]: one row per token (with the integration) and one per granted permission.
+pub async fn credentials(
     conn: &mut Conn,
     tenant_id: &str,
     id: &str,
-) -> AppResult<Option<(IntegrationRow, Vec<TokenRow>)>> {
+) -> AppResult<Option<Credentials>> {
     let rows = sqlx::query(
         "SELECT i.id, i.tenant_id, i.name, i.description, i.enabled, i.service_account_id, \
          i.created_at, i.updated_at, t.id AS token_id, t.name AS token_name, t.prefix, \
-         t.token_hash, t.created_at AS token_created_at, t.expires_at, t.last_used_at \
-         FROM scim_integrations i LEFT JOIN api_tokens t ON t.service_account_id = i.service_account_id \
+         t.token_hash, t.created_at AS token_created_at, t.expires_at, t.last_used_at, \
+         NULL AS resource, NULL AS action, NULL AS role_name \
+         FROM scim_integrations i \
+         LEFT JOIN api_tokens t ON t.service_account_id = i.service_account_id \
+         WHERE i.tenant_id = $1 AND i.id = $2 \
+         UNION ALL \
+         SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, \
+         NULL, NULL, p.resource, p.action, r.name \
+         FROM scim_integrations i \
+         JOIN bindings b ON b.tenant_id = i.tenant_id AND b.subject_type = 'service_account' \
+          AND b.subject_id = i.service_account_id \
+         JOIN roles r ON r.id = b.role_id JOIN role_permissions p ON p.role_id = r.id \
          WHERE i.tenant_id = $1 AND i.id = $2",
     )
     .bind(tenant_id)
     .bind(id)
     .fetch_all(&mut *conn)
     .await?;
-    let Some(first) = rows.first() else {
-        return Ok(None);
-    };
-    let integration = from_row(first)?;
-    let mut tokens = Vec::with_capacity(rows.len());
+    let mut integration = None;
+    let mut tokens = Vec::new();
+    let mut grants = Vec::new();
     for r in &rows {
-        let Some(token_id) = r.try_get::<Option<String>, _>("token_id")? else {
+        if let Some(resource) = r.try_get::<Option<String>, _>("resource")? {
+            grants.push(GrantRow {
+                resource,
+                action: r.try_get("action")?,
+                role_name: r.try_get("role_name")?,
+                via_group: None,
+            });
             continue;
-        };
-        tokens.push(TokenRow {
-            id: token_id,
-            name: r.try_get("token_name")?,
-            prefix: r.try_get("prefix")?,
-            token_hash: r.try_get("token_hash")?,
-            created_at: r.try_get("token_created_at")?,
-            expires_at: r.try_get("expires_at")?,
-            last_used_at: r.try_get("last_used_at")?,
-        });
+        }
+        if integration.is_none() {
+            integration = Some(from_row(r)?);
+        }
+        if let Some(token_id) = r.try_get::<Option<String>, _>("token_id")? {
+            tokens.push(TokenRow {
+                id: token_id,
+                name: r.try_get("token_name")?,
+                prefix: r.try_get("prefix")?,
+                token_hash: r.try_get("token_hash")?,
+                created_at: r.try_get("token_created_at")?,
+                expires_at: r.try_get("expires_at")?,
+                last_used_at: r.try_get("last_used_at")?,
+            });
+        }
     }
-    Ok(Some((integration, tokens)))
+    Ok(integration.map(|integration| Credentials {
+        integration,
+        tokens,
+        grants,
+    }))
 }
 
 pub async fn list(conn: &mut Conn, tenant_id: &str) -> AppResult<Vec<IntegrationRow>> {

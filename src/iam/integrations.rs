@@ -11,7 +11,7 @@ use crate::db::iam::TokenRow;
 use crate::db::scim_integrations::IntegrationRow;
 use crate::db::{self, Conn, Db};
 use crate::error::{AppError, AppResult};
-use crate::iam::permissions::{self, Permissions, Subject};
+use crate::iam::permissions::{self, Permissions};
 use crate::scim::ScimError;
 
 /// Length of an integration id (like `zIRjRAMGvkammpeLVuyJl`).
@@ -280,7 +280,11 @@ pub async fn authenticate(
     bearer: Option<&str>,
 ) -> Result<Caller, ScimError> {
     let internal = ScimError::from;
-    let (integration, tokens) = db::scim_integrations::with_tokens(conn, tenant_id, integration_id)
+    let db::scim_integrations::Credentials {
+        integration,
+        tokens,
+        grants,
+    } = db::scim_integrations::credentials(conn, tenant_id, integration_id)
         .await
         .map_err(internal)?
         .ok_or_else(|| ScimError::NotFound("there is no such SCIM integration".into()))?;
@@ -317,15 +321,7 @@ pub async fn authenticate(
         .last_used_at
         .is_none_or(|used| now - used >= LAST_USED_RESOLUTION_MILLIS)
         .then(|| token.id.clone());
-    let permissions = permissions::effective(
-        conn,
-        tenant_id,
-        Subject::ServiceAccount {
-            id: &integration.service_account_id,
-        },
-    )
-    .await
-    .map_err(internal)?;
+    let permissions = Permissions::from_rows(grants);
     Ok(Caller {
         integration,
         permissions,

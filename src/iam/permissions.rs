@@ -62,6 +62,22 @@ pub struct Permissions {
 }
 
 impl Permissions {
+    /// The permissions the stored grants give, each with its origin.
+    pub fn from_rows(rows: Vec<db::iam::GrantRow>) -> Self {
+        let grants = rows
+            .into_iter()
+            .map(|r| Grant {
+                origin: match r.via_group {
+                    Some(g) => Origin::RoleViaGroup(r.role_name, g),
+                    None => Origin::Role(r.role_name),
+                },
+                resource: r.resource,
+                action: r.action,
+            })
+            .collect();
+        Permissions { grants }
+    }
+
     pub fn allows(&self, resource: &str, action: &str) -> bool {
         self.grants
             .iter()
@@ -112,18 +128,7 @@ pub async fn effective(
             db::iam::service_account_grants(conn, tenant_id, id).await?
         }
     };
-    let grants = rows
-        .into_iter()
-        .map(|r| Grant {
-            origin: match r.via_group {
-                Some(g) => Origin::RoleViaGroup(r.role_name, g),
-                None => Origin::Role(r.role_name),
-            },
-            resource: r.resource,
-            action: r.action,
-        })
-        .collect();
-    Ok(Permissions { grants })
+    Ok(Permissions::from_rows(rows))
 }
 
 /// The permissions of a managed role.

@@ -415,11 +415,18 @@ pub async fn create(
     let assigned = resource.get("active").is_some();
     let source = &scope.integration_id;
     let (now, ext) = (scope.now, external_id);
-    if !db::access::grant_as(conn, t, &user_id, source, ext, now, active, assigned).await? {
+    let new_access =
+        db::access::grant_as(conn, t, &user_id, source, ext, now, active, assigned).await?;
+    if !new_access {
         db::access::set_active(conn, t, &user_id, active, assigned).await?;
     }
     if !active {
         reach::after_suspension(conn, &user_id).await?;
+    }
+    if new_access {
+        // Only users with access to the tenant are members of its groups: none yet.
+        let row = find(conn, scope, &user_id).await?;
+        return Ok((render(scope, &row, Some(Vec::new())), user_version(&row)));
     }
     get(conn, scope, &user_id, true).await
 }

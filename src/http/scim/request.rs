@@ -1,7 +1,7 @@
 //! One SCIM request, start to end. [`lifecycle`] (a middleware around every SCIM route) reads the
 //! body once and hands the handlers an empty [`Exchange`]; the [`ScimCaller`] extractor opens the
-//! request's transaction (a read transaction for reads, which then need neither the writer's turn
-//! nor a write lock; a write transaction otherwise), authenticates in it and leaves it in the
+//! request's write transaction (a read takes only a connection: it needs neither the writer's
+//! turn nor a write lock), authenticates in it and leaves it in the
 //! exchange; the handler borrows it ([`ScimCaller::tx`]); afterwards `lifecycle` commits a success
 //! or rolls back a failure, and queues the log entry for the batching writer
 //! ([`crate::db::log_writer`]). Unauthenticated requests leave the exchange empty, so they are
@@ -25,12 +25,14 @@ use super::reply::{too_many, Failure, LogDetail};
 use super::ScimState;
 use crate::db::log_writer::Queued;
 use crate::db::scim_log::LogEntry;
-use crate::db::{Tx, WriteTx};
+use crate::db::{Conn, WriteTx};
 use crate::iam::integrations::{self, Caller};
 use crate::iam::scim::{Call, Kind, Query};
 use crate::iam::scim_users::Scope;
 use crate::scim::urn::CONTENT_TYPE;
 use crate::scim::ScimError;
+use sqlx::pool::PoolConnection;
+use sqlx::Any;
 
 /// Largest SCIM request body (advertised as `bulk.maxPayloadSize`).
 pub const MAX_PAYLOAD: usize = 1024 * 1024;
@@ -50,30 +52,32 @@ pub struct Open {
     token_used: Option<String>,
 }
 
-/// A read request's transaction or a write request's.
+/// A write request's transaction, or the connection a read request reads on. Reads take no
+/// transaction: each statement sees committed data, as every statement does on PostgreSQL
+/// (READ COMMITTED) inside a transaction too, and SQLite saves the `BEGIN`/`COMMIT` round trips.
 enum RequestTx {
-    Read(Tx),
+    Read(PoolConnection<Any>),
     Write(WriteTx),
 }
 
 impl RequestTx {
-    fn tx(&mut self) -> &mut Tx {
+    fn conn(&mut self) -> &mut Conn {
         match self {
-            RequestTx::Read(tx) => tx,
+            RequestTx::Read(conn) => conn,
             RequestTx::Write(tx) => tx,
         }
     }
 
     async fn commit(self) -> crate::error::AppResult<()> {
         match self {
-            RequestTx::Read(tx) => Ok(tx.commit().await?),
+            RequestTx::Read(_) => Ok(()),
             RequestTx::Write(tx) => tx.commit().await,
         }
     }
 }
 
-/// The request's transaction, borrowed by a handler.
-pub type TxGuard = OwnedMappedMutexGuard<Option<Open>, Tx>;
+/// The request's connection (in its transaction when it writes), borrowed by a handler.
+pub type TxGuard = OwnedMappedMutexGuard<Option<Open>, Conn>;
 
 /// The middleware around every SCIM route: see the module's description.
 pub async fn lifecycle(State(s): State<ScimState>, req: Request, next: Next) -> Response {
@@ -180,7 +184,7 @@ impl ScimCaller {
     /// Borrows the request's write transaction.
     pub async fn tx(&self) -> Result<TxGuard, Failure> {
         let guard: OwnedMutexGuard<Option<Open>> = self.exchange.open.clone().lock_owned().await;
-        OwnedMutexGuard::try_map(guard, |o| o.as_mut().map(|open| open.tx.tx()))
+        OwnedMutexGuard::try_map(guard, |o| o.as_mut().map(|open| open.tx.conn()))
             .map_err(|_| ScimError::Internal("the request's transaction is gone".into()).into())
     }
 
@@ -261,7 +265,7 @@ fn reads_only(parts: &Parts) -> bool {
         || parts.uri.path().ends_with("/.search")
 }
 
-/// Opens the request's transaction (read or write) and checks the token in it. A busy database
+/// Opens the request's transaction (or, for a read, takes a connection) and checks the token. A busy database
 /// is 503; a refusal is counted for the server log.
 async fn authenticate(
     s: &ScimState,
@@ -270,7 +274,7 @@ async fn authenticate(
     token: Option<&str>,
 ) -> Result<(RequestTx, Caller), Failure> {
     let opened = if read {
-        s.app.db.begin().await.map(RequestTx::Read)
+        s.app.db.acquire().await.map(RequestTx::Read)
     } else {
         s.app.db.begin_write().await.map(RequestTx::Write)
     };
@@ -279,7 +283,7 @@ async fn authenticate(
         Failure::from(ScimError::from(e))
     })?;
     let (t, i) = (&scope.tenant_id, &scope.integration_id);
-    match integrations::authenticate(tx.tx(), scope.now, t, i, token).await {
+    match integrations::authenticate(tx.conn(), scope.now, t, i, token).await {
         Ok(caller) => Ok((tx, caller)),
         Err(e) => {
             if matches!(e.status(), 401 | 404) {
