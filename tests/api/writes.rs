@@ -473,3 +473,51 @@ async fn housekeeping_sweeps_expired_sessions_sign_in_states_and_old_failures() 
         0
     );
 }
+
+#[tokio::test]
+async fn scim_reads_answer_while_a_write_holds_the_database_and_are_all_logged() {
+    let app = Arc::new(TestApp::spawn().await);
+    let integ = Arc::new(app.integration("main").await);
+    let created = app
+        .scim(&integ, "POST", "/Users", Some(user("reader")))
+        .await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    let id = created.json()["id"].as_str().unwrap().to_string();
+    // A write holds this server's writer turn (on SQLite, also the write lock) throughout.
+    let mut blocker = app.db.begin_write().await.unwrap();
+    sqlx::query("UPDATE tenants SET name = name WHERE id = 'main'")
+        .execute(&mut **blocker)
+        .await
+        .unwrap();
+    let reads = at_once(&[app.clone()], &integ, 12, |i| match i % 3 {
+        0 => ("GET", format!("/Users/{id}"), None),
+        1 => (
+            "GET",
+            "/Users?filter=userName%20eq%20%22reader%22".into(),
+            None,
+        ),
+        _ => ("POST", "/Users/.search".into(), Some(json!({"count": 5}))),
+    })
+    .await;
+    for r in &reads {
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert!(r.body.contains("reader"), "{}", r.body);
+    }
+    blocker.rollback().await.unwrap();
+    // The log's writer waited for the writer's turn; every read is recorded, none twice.
+    let log = roster::iam::integrations::log(&app.db, "main", &integ.id, 100)
+        .await
+        .unwrap();
+    let reads_logged = log.iter().filter(|e| e.status == 200).count();
+    assert_eq!(reads_logged, 12, "{log:?}");
+    assert_eq!(log.iter().filter(|e| e.status == 201).count(), 1);
+    // The token's last use is stamped by the same writer.
+    assert_eq!(
+        app.count(
+            "SELECT COUNT(*) FROM api_tokens WHERE last_used_at IS NOT NULL",
+            &[]
+        )
+        .await,
+        1
+    );
+}
