@@ -3,6 +3,135 @@
 
 use serde::{Deserialize, Serialize};
 
+/// What a permission is about. Stored in the database and sent to the browser as its text
+/// (`USERS`, `SERVICE_ACCOUNTS`, …), so the enum changes neither.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Resource {
+    #[serde(rename = "USERS")]
+    Users,
+    #[serde(rename = "GROUPS")]
+    Groups,
+    #[serde(rename = "ROLES")]
+    Roles,
+    #[serde(rename = "BINDINGS")]
+    Bindings,
+    #[serde(rename = "SERVICE_ACCOUNTS")]
+    ServiceAccounts,
+    #[serde(rename = "INTEGRATIONS")]
+    Integrations,
+    #[serde(rename = "AUDITLOG")]
+    Auditlog,
+}
+
+impl Resource {
+    /// Every resource, in the order the permission matrices list them.
+    pub const ALL: [Resource; 7] = [
+        Resource::Users,
+        Resource::Groups,
+        Resource::Roles,
+        Resource::Bindings,
+        Resource::ServiceAccounts,
+        Resource::Integrations,
+        Resource::Auditlog,
+    ];
+
+    /// The stored text: `USERS`, `SERVICE_ACCOUNTS`, ….
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Resource::Users => "USERS",
+            Resource::Groups => "GROUPS",
+            Resource::Roles => "ROLES",
+            Resource::Bindings => "BINDINGS",
+            Resource::ServiceAccounts => "SERVICE_ACCOUNTS",
+            Resource::Integrations => "INTEGRATIONS",
+            Resource::Auditlog => "AUDITLOG",
+        }
+    }
+
+    /// The resource whose stored text is exactly `text` (case counts), if any.
+    pub fn parse(text: &str) -> Option<Resource> {
+        Resource::ALL.into_iter().find(|r| r.as_str() == text)
+    }
+
+    /// How the UI names it: "Users", "Service accounts", ….
+    pub const fn label(self) -> &'static str {
+        match self {
+            Resource::Users => "Users",
+            Resource::Groups => "Groups",
+            Resource::Roles => "Roles",
+            Resource::Bindings => "Bindings",
+            Resource::ServiceAccounts => "Service accounts",
+            Resource::Integrations => "SCIM integrations",
+            Resource::Auditlog => "Audit log",
+        }
+    }
+}
+
+impl std::fmt::Display for Resource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What a permission allows on its resource. Stored and sent as `CREATE`, `READ`, `UPDATE`,
+/// `DELETE`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Action {
+    #[serde(rename = "CREATE")]
+    Create,
+    #[serde(rename = "READ")]
+    Read,
+    #[serde(rename = "UPDATE")]
+    Update,
+    #[serde(rename = "DELETE")]
+    Delete,
+}
+
+impl Action {
+    /// Every action, in the order the permission matrices list them.
+    pub const ALL: [Action; 4] = [Action::Create, Action::Read, Action::Update, Action::Delete];
+
+    /// The stored text: `CREATE`, `READ`, `UPDATE`, `DELETE`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Action::Create => "CREATE",
+            Action::Read => "READ",
+            Action::Update => "UPDATE",
+            Action::Delete => "DELETE",
+        }
+    }
+
+    /// The action whose stored text is exactly `text` (case counts), if any.
+    pub fn parse(text: &str) -> Option<Action> {
+        Action::ALL.into_iter().find(|a| a.as_str() == text)
+    }
+
+    /// How the UI names it: "Create", "Read", ….
+    pub const fn label(self) -> &'static str {
+        match self {
+            Action::Create => "Create",
+            Action::Read => "Read",
+            Action::Update => "Update",
+            Action::Delete => "Delete",
+        }
+    }
+}
+
+impl std::fmt::Display for Action {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One permission, `(resource, action)`.
+pub type Permission = (Resource, Action);
+
+/// Reads the `RESOURCE:ACTION` text the matrix form and [`TenantScope`] use.
+pub fn parse_permission(text: &str) -> Option<Permission> {
+    let (r, a) = text.split_once(':')?;
+    Some((Resource::parse(r)?, Action::parse(a)?))
+}
+
 /// The signed-in person, as the UI needs them.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CurrentUser {
@@ -40,11 +169,11 @@ pub struct TenantScope {
 }
 
 impl TenantScope {
-    /// May the user do `action` (CREATE, READ, UPDATE, DELETE) on `resource` (USERS, GROUPS, …)?
-    pub fn can(&self, resource: &str, action: &str) -> bool {
+    /// May the user do `action` on `resource`?
+    pub fn can(&self, resource: Resource, action: Action) -> bool {
         self.permissions
             .iter()
-            .any(|p| p.split_once(':') == Some((resource, action)))
+            .any(|p| parse_permission(p) == Some((resource, action)))
     }
 
     /// The path of an IAM page of this tenant, e.g. `iam_path("users")` → `/t/main/iam/users`.
@@ -168,11 +297,30 @@ mod tests {
             permissions: vec!["USERS:READ".into(), "GROUPS:UPDATE".into()],
             is_superadmin: false,
         };
-        assert!(scope.can("USERS", "READ"));
-        assert!(scope.can("GROUPS", "UPDATE"));
-        assert!(!scope.can("USERS", "UPDATE"));
-        assert!(!scope.can("USERS:READ", ""));
+        assert!(scope.can(Resource::Users, Action::Read));
+        assert!(scope.can(Resource::Groups, Action::Update));
+        assert!(!scope.can(Resource::Users, Action::Update));
         assert_eq!(scope.iam_path("users"), "/t/main/iam/users");
+    }
+
+    #[test]
+    fn resources_and_actions_are_stored_and_sent_as_their_text() {
+        for r in Resource::ALL {
+            assert_eq!(Resource::parse(r.as_str()), Some(r));
+            assert_eq!(serde_json::to_string(&r).unwrap(), format!("\"{r}\""));
+        }
+        for a in Action::ALL {
+            assert_eq!(Action::parse(a.as_str()), Some(a));
+            assert_eq!(serde_json::to_string(&a).unwrap(), format!("\"{a}\""));
+        }
+        assert_eq!(Resource::ServiceAccounts.as_str(), "SERVICE_ACCOUNTS");
+        assert_eq!(
+            parse_permission("USERS:READ"),
+            Some((Resource::Users, Action::Read))
+        );
+        assert_eq!(parse_permission("users:READ"), None);
+        assert_eq!(parse_permission("USERS"), None);
+        assert_eq!(parse_permission("USERS:READ:"), None);
     }
 
     #[test]

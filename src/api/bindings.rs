@@ -10,6 +10,7 @@ use {
     crate::clock::rfc3339,
     crate::db::{self, iam::BindingRow},
     crate::iam::bindings,
+    crate::model::{Action, Resource},
 };
 
 /// A binding as lists show it.
@@ -87,17 +88,19 @@ const OTHER_CHOICES: i64 = 1000;
 #[server(endpoint = "bindings/list")]
 pub async fn list_bindings(tenant: String) -> Result<BindingsData, ServerFnError> {
     let ctx = ctx();
-    let gate = ctx.enter_tenant_for(&tenant, "BINDINGS", "READ").await?;
+    let gate = ctx
+        .enter_tenant_for(&tenant, Resource::Bindings, Action::Read)
+        .await?;
     let t = &gate.tenant.id;
     let fail = |e| ctx.fail(e);
     let mut conn = ctx.state.db.acquire().await.map_err(fail)?;
     let list = bindings::list(&mut conn, t).await.map_err(fail)?;
     // The form lists a kind of subject only to those who may read it; a user can always be
     // named in the username/email field.
-    let choices = if gate.permissions.allows("BINDINGS", "CREATE") {
-        let may = |resource| gate.permissions.allows(resource, "READ");
+    let choices = if gate.permissions.allows(Resource::Bindings, Action::Create) {
+        let may = |resource| gate.permissions.allows(resource, Action::Read);
         let roles = db::iam::list_roles(&mut conn, t).await.map_err(fail)?;
-        let service_accounts = if may("SERVICE_ACCOUNTS") {
+        let service_accounts = if may(Resource::ServiceAccounts) {
             let accounts = db::iam::list_service_accounts(&mut conn, t)
                 .await
                 .map_err(fail)?;
@@ -105,14 +108,14 @@ pub async fn list_bindings(tenant: String) -> Result<BindingsData, ServerFnError
         } else {
             Vec::new()
         };
-        let groups = if may("GROUPS") {
+        let groups = if may(Resource::Groups) {
             db::iam::group_choices(&mut conn, t, OTHER_CHOICES)
                 .await
                 .map_err(fail)?
         } else {
             Vec::new()
         };
-        let (users, more_users) = if may("USERS") {
+        let (users, more_users) = if may(Resource::Users) {
             let mut users = db::iam::user_choices(&mut conn, t, USER_CHOICES + 1)
                 .await
                 .map_err(fail)?;
@@ -160,7 +163,9 @@ pub async fn create_binding(
     #[server(default)] back: String,
 ) -> Result<(), ServerFnError> {
     let ctx = ctx();
-    let gate = ctx.enter_tenant_for(&tenant, "BINDINGS", "CREATE").await?;
+    let gate = ctx
+        .enter_tenant_for(&tenant, Resource::Bindings, Action::Create)
+        .await?;
     let t = gate.tenant.id.clone();
     let state = &ctx.state;
     let choice = bindings::SubjectChoice {
@@ -195,7 +200,9 @@ pub async fn delete_binding(
     #[server(default)] back: String,
 ) -> Result<(), ServerFnError> {
     let ctx = ctx();
-    let gate = ctx.enter_tenant_for(&tenant, "BINDINGS", "DELETE").await?;
+    let gate = ctx
+        .enter_tenant_for(&tenant, Resource::Bindings, Action::Delete)
+        .await?;
     let t = &gate.tenant.id;
     let outcome = bindings::unbind(&ctx.state.db, t, &binding)
         .await

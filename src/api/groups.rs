@@ -13,6 +13,7 @@ use {
     crate::db,
     crate::error::AppError,
     crate::iam::{self, bindings::SubjectKind},
+    crate::model::{Action, Resource},
 };
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -73,7 +74,9 @@ pub async fn list_groups(
     before: Option<String>,
 ) -> Result<GroupList, ServerFnError> {
     let ctx = ctx();
-    let gate = ctx.enter_tenant_for(&tenant, "GROUPS", "READ").await?;
+    let gate = ctx
+        .enter_tenant_for(&tenant, Resource::Groups, Action::Read)
+        .await?;
     let fail = |e| ctx.fail(e);
     let tenant = gate.tenant.id.clone();
     let mut conn = ctx.state.db.acquire().await.map_err(fail)?;
@@ -109,7 +112,9 @@ pub async fn get_group(
     before: Option<String>,
 ) -> Result<GroupDetail, ServerFnError> {
     let ctx = ctx();
-    let gate = ctx.enter_tenant_for(&tenant, "GROUPS", "READ").await?;
+    let gate = ctx
+        .enter_tenant_for(&tenant, Resource::Groups, Action::Read)
+        .await?;
     let fail = |e| ctx.fail(e);
     let tenant = gate.tenant.id.clone();
     let mut conn = ctx.state.db.acquire().await.map_err(fail)?;
@@ -146,7 +151,7 @@ pub async fn get_group(
                 role_name: b.role_name,
             })
             .collect();
-    let attachable = if gate.permissions.allows("BINDINGS", "CREATE") {
+    let attachable = if gate.permissions.allows(Resource::Bindings, Action::Create) {
         let roles = db::iam::list_roles(&mut conn, &tenant)
             .await
             .map_err(fail)?;
@@ -175,7 +180,9 @@ pub async fn get_group(
 #[server(endpoint = "groups/create")]
 pub async fn create_group(tenant: String, name: String) -> Result<(), ServerFnError> {
     let ctx = ctx();
-    let gate = ctx.enter_tenant_for(&tenant, "GROUPS", "CREATE").await?;
+    let gate = ctx
+        .enter_tenant_for(&tenant, Resource::Groups, Action::Create)
+        .await?;
     let state = &ctx.state;
     let t = gate.tenant.id.clone();
     match iam::groups::create(&state.db, state.clock.as_ref(), &t, &name).await {
@@ -194,7 +201,9 @@ pub async fn create_group(tenant: String, name: String) -> Result<(), ServerFnEr
 #[server(endpoint = "groups/delete")]
 pub async fn delete_group(tenant: String, group: String) -> Result<(), ServerFnError> {
     let ctx = ctx();
-    let gate = ctx.enter_tenant_for(&tenant, "GROUPS", "DELETE").await?;
+    let gate = ctx
+        .enter_tenant_for(&tenant, Resource::Groups, Action::Delete)
+        .await?;
     let t = gate.tenant.id.clone();
     let outcome = iam::groups::delete(&ctx.state.db, &t, &group)
         .await
@@ -207,7 +216,9 @@ pub async fn delete_group(tenant: String, group: String) -> Result<(), ServerFnE
 #[server(endpoint = "groups/add-member")]
 pub async fn add_member(tenant: String, group: String, login: String) -> Result<(), ServerFnError> {
     let ctx = ctx();
-    let gate = ctx.enter_tenant_for(&tenant, "GROUPS", "UPDATE").await?;
+    let gate = ctx
+        .enter_tenant_for(&tenant, Resource::Groups, Action::Update)
+        .await?;
     let state = &ctx.state;
     let t = gate.tenant.id.clone();
     let outcome = iam::groups::add_member(
@@ -233,7 +244,9 @@ pub async fn remove_member(
     user: String,
 ) -> Result<(), ServerFnError> {
     let ctx = ctx();
-    let gate = ctx.enter_tenant_for(&tenant, "GROUPS", "UPDATE").await?;
+    let gate = ctx
+        .enter_tenant_for(&tenant, Resource::Groups, Action::Update)
+        .await?;
     let state = &ctx.state;
     let t = gate.tenant.id.clone();
     let outcome =
@@ -249,7 +262,9 @@ pub async fn attach_role(
     role_id: String,
 ) -> Result<(), ServerFnError> {
     let ctx = ctx();
-    let gate = ctx.enter_tenant_for(&tenant, "BINDINGS", "CREATE").await?;
+    let gate = ctx
+        .enter_tenant_for(&tenant, Resource::Bindings, Action::Create)
+        .await?;
     let state = &ctx.state;
     let t = gate.tenant.id.clone();
     let outcome = iam::bindings::bind(
@@ -276,7 +291,9 @@ pub async fn detach_role(
     binding: String,
 ) -> Result<(), ServerFnError> {
     let ctx = ctx();
-    let gate = ctx.enter_tenant_for(&tenant, "BINDINGS", "DELETE").await?;
+    let gate = ctx
+        .enter_tenant_for(&tenant, Resource::Bindings, Action::Delete)
+        .await?;
     let state = &ctx.state;
     let t = gate.tenant.id.clone();
     let outcome = iam::bindings::detach(&state.db, &t, SubjectKind::Group, &group, &binding)

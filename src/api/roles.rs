@@ -4,7 +4,11 @@ use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 #[cfg(feature = "ssr")]
-use {super::ctx::ctx, crate::iam::roles};
+use {
+    super::ctx::ctx,
+    crate::iam::roles,
+    crate::model::{Action, Resource},
+};
 
 /// A role as the Roles list shows it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -41,7 +45,9 @@ fn roles_path(tenant: &str, rest: &str) -> String {
 #[server(endpoint = "roles/list")]
 pub async fn list_roles(tenant: String) -> Result<Vec<RoleSummary>, ServerFnError> {
     let ctx = ctx();
-    let gate = ctx.enter_tenant_for(&tenant, "ROLES", "READ").await?;
+    let gate = ctx
+        .enter_tenant_for(&tenant, Resource::Roles, Action::Read)
+        .await?;
     let state = &ctx.state;
     let rows = roles::list(&state.db, &gate.tenant.id)
         .await
@@ -61,7 +67,9 @@ pub async fn list_roles(tenant: String) -> Result<Vec<RoleSummary>, ServerFnErro
 #[server(endpoint = "roles/get")]
 pub async fn get_role(tenant: String, role: String) -> Result<RoleDetail, ServerFnError> {
     let ctx = ctx();
-    let gate = ctx.enter_tenant_for(&tenant, "ROLES", "READ").await?;
+    let gate = ctx
+        .enter_tenant_for(&tenant, Resource::Roles, Action::Read)
+        .await?;
     let d = roles::get(&ctx.state.db, &gate.tenant.id, &role)
         .await
         .map_err(|e| ctx.fail(e))?;
@@ -91,7 +99,9 @@ pub async fn create_role(
     #[server(default)] perm: Vec<String>,
 ) -> Result<(), ServerFnError> {
     let ctx = ctx();
-    let gate = ctx.enter_tenant_for(&tenant, "ROLES", "CREATE").await?;
+    let gate = ctx
+        .enter_tenant_for(&tenant, Resource::Roles, Action::Create)
+        .await?;
     let state = &ctx.state;
     let t = &gate.tenant.id;
     let input = roles::RoleInput {
@@ -130,7 +140,9 @@ pub async fn update_role(
     #[server(default)] perm: Vec<String>,
 ) -> Result<(), ServerFnError> {
     let ctx = ctx();
-    let gate = ctx.enter_tenant_for(&tenant, "ROLES", "UPDATE").await?;
+    let gate = ctx
+        .enter_tenant_for(&tenant, Resource::Roles, Action::Update)
+        .await?;
     let state = &ctx.state;
     let t = &gate.tenant.id;
     let path = roles_path(t, &format!("/{role}"));
@@ -169,7 +181,9 @@ pub async fn update_role(
 #[server(endpoint = "roles/delete")]
 pub async fn delete_role(tenant: String, role: String) -> Result<(), ServerFnError> {
     let ctx = ctx();
-    let gate = ctx.enter_tenant_for(&tenant, "ROLES", "DELETE").await?;
+    let gate = ctx
+        .enter_tenant_for(&tenant, Resource::Roles, Action::Delete)
+        .await?;
     let t = &gate.tenant.id;
     let outcome =
         roles::delete(&ctx.state.db, t, &role)

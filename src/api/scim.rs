@@ -16,6 +16,7 @@ use {
     crate::db::{scim_integrations::IntegrationSummary, scim_log::LogEntry},
     crate::error::AppError,
     crate::iam::integrations,
+    crate::model::{Action, Resource},
 };
 
 /// The only provisioning type there is (the form still names it, for clarity).
@@ -201,7 +202,7 @@ mod reveal {
 #[server(endpoint = "scim/list")]
 pub async fn list_integrations(tenant: String) -> Result<Vec<IntegrationView>, ServerFnError> {
     let ctx = ctx();
-    ctx.enter_tenant_for(&tenant, "INTEGRATIONS", "READ")
+    ctx.enter_tenant_for(&tenant, Resource::Integrations, Action::Read)
         .await?;
     let rows = integrations::summaries(&ctx.state.db, &tenant)
         .await
@@ -218,7 +219,7 @@ pub async fn get_integration(
     failed: bool,
 ) -> Result<IntegrationDetail, ServerFnError> {
     let ctx = ctx();
-    ctx.enter_tenant_for(&tenant, "INTEGRATIONS", "READ")
+    ctx.enter_tenant_for(&tenant, Resource::Integrations, Action::Read)
         .await?;
     let d = integrations::details(&ctx.state.db, &tenant, &id, failed, LOG_LIMIT)
         .await
@@ -246,7 +247,7 @@ pub async fn reveal_token(
     let Some(cookie) = cookie else {
         return Ok(None);
     };
-    ctx.enter_tenant_for(&tenant, "INTEGRATIONS", "READ")
+    ctx.enter_tenant_for(&tenant, Resource::Integrations, Action::Read)
         .await?;
     for c in reveal::clear(&tenant, &id, ctx.state.settings.secure_cookies()) {
         ctx.set_cookie(&c);
@@ -309,7 +310,7 @@ pub async fn create_integration(
     provisioning_type: String,
 ) -> Result<(), ServerFnError> {
     let ctx = ctx();
-    ctx.enter_tenant_for(&tenant, "INTEGRATIONS", "CREATE")
+    ctx.enter_tenant_for(&tenant, Resource::Integrations, Action::Create)
         .await?;
     let state = &ctx.state;
     let outcome = if provisioning_type != SCIM_2_0 {
@@ -357,7 +358,7 @@ pub async fn set_integration_enabled(
     enabled: String,
 ) -> Result<(), ServerFnError> {
     let ctx = ctx();
-    ctx.enter_tenant_for(&tenant, "INTEGRATIONS", "UPDATE")
+    ctx.enter_tenant_for(&tenant, Resource::Integrations, Action::Update)
         .await?;
     let state = &ctx.state;
     let enabled = enabled == "true";
@@ -382,7 +383,7 @@ pub async fn set_integration_enabled(
 #[server(endpoint = "scim/rotate")]
 pub async fn rotate_integration_token(tenant: String, id: String) -> Result<(), ServerFnError> {
     let ctx = ctx();
-    ctx.enter_tenant_for(&tenant, "INTEGRATIONS", "UPDATE")
+    ctx.enter_tenant_for(&tenant, Resource::Integrations, Action::Update)
         .await?;
     let state = &ctx.state;
     let outcome = integrations::rotate(&state.db, state.clock.as_ref(), &tenant, &id, None)
@@ -399,7 +400,7 @@ pub async fn rotate_integration_token(tenant: String, id: String) -> Result<(), 
 #[server(endpoint = "scim/delete")]
 pub async fn delete_integration(tenant: String, id: String) -> Result<(), ServerFnError> {
     let ctx = ctx();
-    ctx.enter_tenant_for(&tenant, "INTEGRATIONS", "DELETE")
+    ctx.enter_tenant_for(&tenant, Resource::Integrations, Action::Delete)
         .await?;
     let outcome = integrations::delete(&ctx.state.db, &tenant, &id)
         .await

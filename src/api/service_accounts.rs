@@ -19,6 +19,7 @@ use {
     crate::clock::rfc3339,
     crate::db::iam::{ServiceAccountRow, TokenRow},
     crate::iam::service_accounts,
+    crate::model::{Action, Resource},
     axum::http::header,
 };
 
@@ -102,7 +103,7 @@ fn token_view(t: TokenRow, now: i64) -> TokenView {
 pub async fn list_service_accounts(tenant: String) -> Result<Vec<AccountSummary>, ServerFnError> {
     let ctx = ctx();
     let gate = ctx
-        .enter_tenant_for(&tenant, "SERVICE_ACCOUNTS", "READ")
+        .enter_tenant_for(&tenant, Resource::ServiceAccounts, Action::Read)
         .await?;
     let rows = service_accounts::list(&ctx.state.db, &gate.tenant.id)
         .await
@@ -121,7 +122,7 @@ pub async fn get_service_account(
     let ctx = ctx();
     let headers = use_context::<http::request::Parts>().map(|p| p.headers);
     let gate = ctx
-        .enter_tenant_for(&tenant, "SERVICE_ACCOUNTS", "READ")
+        .enter_tenant_for(&tenant, Resource::ServiceAccounts, Action::Read)
         .await?;
     let state = &ctx.state;
     let fail = |e| ctx.fail(e);
@@ -149,7 +150,7 @@ pub async fn get_service_account(
             state.settings.secure_cookies(),
         ));
     }
-    let role_choices = if gate.permissions.allows("BINDINGS", "CREATE") {
+    let role_choices = if gate.permissions.allows(Resource::Bindings, Action::Create) {
         let mut conn = state.db.acquire().await.map_err(fail)?;
         let roles = crate::db::iam::list_roles(&mut conn, &gate.tenant.id)
             .await
@@ -186,7 +187,7 @@ pub async fn create_service_account(
 ) -> Result<(), ServerFnError> {
     let ctx = ctx();
     let gate = ctx
-        .enter_tenant_for(&tenant, "SERVICE_ACCOUNTS", "CREATE")
+        .enter_tenant_for(&tenant, Resource::ServiceAccounts, Action::Create)
         .await?;
     let state = &ctx.state;
     let t = &gate.tenant.id;
@@ -211,7 +212,7 @@ pub async fn create_service_account(
 pub async fn delete_service_account(tenant: String, account: String) -> Result<(), ServerFnError> {
     let ctx = ctx();
     let gate = ctx
-        .enter_tenant_for(&tenant, "SERVICE_ACCOUNTS", "DELETE")
+        .enter_tenant_for(&tenant, Resource::ServiceAccounts, Action::Delete)
         .await?;
     let t = &gate.tenant.id;
     match service_accounts::delete(&ctx.state.db, t, &account).await {
@@ -245,7 +246,7 @@ pub async fn create_token(
         })
         .unwrap_or(false);
     let gate = ctx
-        .enter_tenant_for(&tenant, "SERVICE_ACCOUNTS", "UPDATE")
+        .enter_tenant_for(&tenant, Resource::ServiceAccounts, Action::Update)
         .await?;
     let state = &ctx.state;
     let t = &gate.tenant.id;
@@ -297,7 +298,7 @@ pub async fn revoke_token(
 ) -> Result<(), ServerFnError> {
     let ctx = ctx();
     let gate = ctx
-        .enter_tenant_for(&tenant, "SERVICE_ACCOUNTS", "UPDATE")
+        .enter_tenant_for(&tenant, Resource::ServiceAccounts, Action::Update)
         .await?;
     let t = &gate.tenant.id;
     let outcome = service_accounts::revoke_token(&ctx.state.db, t, &account, &token)

@@ -12,6 +12,7 @@ use {
     crate::db::{self, directory::Cursor},
     crate::error::AppError,
     crate::iam::{self, bindings::SubjectKind, permissions},
+    crate::model::{Action, Resource},
     crate::secret::Secret,
 };
 
@@ -153,7 +154,7 @@ pub async fn list_users(
 ) -> Result<UserList, ServerFnError> {
     let ctx = ctx();
     let gate = ctx.enter_tenant(&tenant).await?;
-    if !gate.permissions.allows("USERS", "READ") {
+    if !gate.permissions.allows(Resource::Users, Action::Read) {
         return Ok(UserList {
             scope: gate.scope(),
             readable: false,
@@ -196,7 +197,9 @@ pub async fn list_users(
 #[server(endpoint = "users/get")]
 pub async fn get_user(tenant: String, user: String) -> Result<UserDetail, ServerFnError> {
     let ctx = ctx();
-    let gate = ctx.enter_tenant_for(&tenant, "USERS", "READ").await?;
+    let gate = ctx
+        .enter_tenant_for(&tenant, Resource::Users, Action::Read)
+        .await?;
     let fail = |e| ctx.fail(e);
     let tenant = gate.tenant.id.clone();
     let mut conn = ctx.state.db.acquire().await.map_err(fail)?;
@@ -261,13 +264,13 @@ pub async fn get_user(tenant: String, user: String) -> Result<UserDetail, Server
     )
     .await
     .map_err(fail)?;
-    let permissions = permissions::RESOURCES
+    let permissions = Resource::ALL
         .iter()
-        .map(|r| PermissionRow {
-            resource: (*r).to_string(),
-            cells: permissions::ACTIONS
+        .map(|&r| PermissionRow {
+            resource: r.to_string(),
+            cells: Action::ALL
                 .iter()
-                .map(|a| {
+                .map(|&a| {
                     let mut origins: Vec<String> = effective
                         .origins(r, a)
                         .into_iter()
@@ -308,7 +311,7 @@ pub async fn get_user(tenant: String, user: String) -> Result<UserDetail, Server
         sources,
         groups,
         bindings,
-        actions: permissions::ACTIONS.iter().map(|a| a.to_string()).collect(),
+        actions: Action::ALL.iter().map(|a| a.to_string()).collect(),
         permissions,
     })
 }
@@ -317,7 +320,9 @@ pub async fn get_user(tenant: String, user: String) -> Result<UserDetail, Server
 #[server(endpoint = "users/grant")]
 pub async fn grant_access(tenant: String, login: String) -> Result<(), ServerFnError> {
     let ctx = ctx();
-    let gate = ctx.enter_tenant_for(&tenant, "USERS", "UPDATE").await?;
+    let gate = ctx
+        .enter_tenant_for(&tenant, Resource::Users, Action::Update)
+        .await?;
     let state = &ctx.state;
     let outcome = iam::users::grant_access(
         &state.db,
@@ -338,7 +343,9 @@ pub async fn grant_access(tenant: String, login: String) -> Result<(), ServerFnE
 #[server(endpoint = "users/remove")]
 pub async fn remove_access(tenant: String, user: String) -> Result<(), ServerFnError> {
     let ctx = ctx();
-    let gate = ctx.enter_tenant_for(&tenant, "USERS", "UPDATE").await?;
+    let gate = ctx
+        .enter_tenant_for(&tenant, Resource::Users, Action::Update)
+        .await?;
     let state = &ctx.state;
     let t = gate.tenant.id.clone();
     let outcome =
@@ -370,7 +377,9 @@ pub async fn set_password(
     password: String,
 ) -> Result<(), ServerFnError> {
     let ctx = ctx();
-    let gate = ctx.enter_tenant_for(&tenant, "USERS", "UPDATE").await?;
+    let gate = ctx
+        .enter_tenant_for(&tenant, Resource::Users, Action::Update)
+        .await?;
     let state = &ctx.state;
     let t = gate.tenant.id.clone();
     let outcome = iam::users::set_password(

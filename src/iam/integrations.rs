@@ -11,7 +11,7 @@ use crate::db::iam::TokenRow;
 use crate::db::scim_integrations::IntegrationRow;
 use crate::db::{self, Conn, Db};
 use crate::error::{AppError, AppResult};
-use crate::iam::permissions::{self, Permissions, Subject};
+use crate::iam::permissions::{self, Action, Permissions, Resource, Subject};
 use crate::scim::ScimError;
 
 /// Length of an integration id (like `zIRjRAMGvkammpeLVuyJl`).
@@ -254,7 +254,7 @@ pub struct Caller {
 
 impl Caller {
     /// 403 unless the integration's roles allow `action` on `resource`.
-    pub fn require(&self, resource: &str, action: &str) -> Result<(), ScimError> {
+    pub fn require(&self, resource: Resource, action: Action) -> Result<(), ScimError> {
         if self.permissions.allows(resource, action) {
             Ok(())
         } else {

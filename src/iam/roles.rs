@@ -4,7 +4,7 @@
 use crate::clock::Clock;
 use crate::db::{self, iam::RoleRow, Db};
 use crate::error::{AppError, AppResult};
-use crate::iam::permissions::{self, Permissions, ACTIONS, RESOURCES};
+use crate::iam::permissions::{self, Permission, Permissions};
 use crate::iam::reach;
 
 pub const NAME_MAX: usize = 100;
@@ -14,7 +14,7 @@ pub const DESCRIPTION_MAX: usize = 500;
 #[derive(Debug, Clone)]
 pub struct RoleDetail {
     pub role: RoleRow,
-    pub permissions: Vec<(String, String)>,
+    pub permissions: Vec<Permission>,
     pub bindings: i64,
 }
 
@@ -44,15 +44,10 @@ pub async fn get(db: &Db, tenant_id: &str, role_id: &str) -> AppResult<RoleDetai
 }
 
 /// Checks `RESOURCE:ACTION` values from the matrix form; duplicates are dropped.
-pub fn parse_permissions(values: &[String]) -> AppResult<Vec<(&'static str, &'static str)>> {
+pub fn parse_permissions(values: &[String]) -> AppResult<Vec<Permission>> {
     let mut out = Vec::new();
     for v in values {
-        let parsed = v.split_once(':').and_then(|(r, a)| {
-            let r = RESOURCES.iter().find(|x| **x == r)?;
-            let a = ACTIONS.iter().find(|x| **x == a)?;
-            Some((*r, *a))
-        });
-        match parsed {
+        match crate::model::parse_permission(v) {
             Some(p) if !out.contains(&p) => out.push(p),
             Some(_) => {}
             None => {
@@ -159,13 +154,7 @@ pub async fn update(
     check_fields(name, description)?;
     let perms = parse_permissions(perms)?;
     let before = db::iam::role_permissions(&mut tx, &role.id).await?;
-    reach::may_grant(
-        held,
-        perms
-            .iter()
-            .copied()
-            .filter(|(r, a)| !before.iter().any(|(br, ba)| br == r && ba == a)),
-    )?;
+    reach::may_grant(held, perms.iter().copied().filter(|p| !before.contains(p)))?;
     db::iam::update_role(&mut tx, &role.id, name, description, now).await?;
     db::iam::set_role_permissions(&mut tx, &role.id, &perms).await?;
     tx.commit().await?;
@@ -204,7 +193,14 @@ mod tests {
             "USERS:READ".into(),
         ])
         .unwrap();
-        assert_eq!(ok, vec![("USERS", "READ"), ("GROUPS", "DELETE")]);
+        use permissions::{Action, Resource};
+        assert_eq!(
+            ok,
+            vec![
+                (Resource::Users, Action::Read),
+                (Resource::Groups, Action::Delete)
+            ]
+        );
         assert!(parse_permissions(&["USERS:FLY".into()]).is_err());
         assert!(parse_permissions(&["users:READ".into()]).is_err());
         assert!(parse_permissions(&["USERS".into()]).is_err());

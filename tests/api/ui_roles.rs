@@ -13,6 +13,9 @@ async fn permissions_of(app: &TestApp, role_id: &str) -> Vec<(String, String)> {
     roster::db::iam::role_permissions(&mut conn, role_id)
         .await
         .unwrap()
+        .into_iter()
+        .map(|(r, a)| (r.to_string(), a.to_string()))
+        .collect()
 }
 
 async fn role_id(app: &TestApp, name: &str) -> Option<String> {
