@@ -195,25 +195,59 @@ pub const USERNAME_MAX: usize = 255;
 pub const PASSWORD_MIN: usize = 8;
 pub const PASSWORD_MAX: usize = 1024;
 
-/// A tenant id is a DNS-style slug: it appears in every URL and in SCIM endpoints.
-pub fn validate_tenant_id(id: &str) -> Result<(), String> {
-    if id.is_empty() {
-        return Err("Enter an ID.".into());
+/// A tenant id: a DNS-style slug (2 to 63 lowercase letters, digits and hyphens, starting with a
+/// letter, not ending with a hyphen), because it appears in every URL and in SCIM endpoints.
+/// Made only by [`TenantId::parse`], so holding one means it is valid: the create form checks
+/// what is typed with it (in the browser) and `iam::tenants::create` with the same code.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct TenantId(String);
+
+impl TenantId {
+    /// The id `id`, or what is wrong with it, in words for the form.
+    pub fn parse(id: impl Into<String>) -> Result<Self, String> {
+        let id = id.into();
+        if id.is_empty() {
+            return Err("Enter an ID.".into());
+        }
+        if id.len() < 2 || id.len() > TENANT_ID_MAX {
+            return Err(format!("Use 2 to {TENANT_ID_MAX} characters."));
+        }
+        let allowed = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-';
+        if !id.chars().all(allowed) {
+            return Err("Use lowercase letters, digits and hyphens only.".into());
+        }
+        if !id.starts_with(|c: char| c.is_ascii_lowercase()) {
+            return Err("Start with a lowercase letter.".into());
+        }
+        if id.ends_with('-') {
+            return Err("Do not end with a hyphen.".into());
+        }
+        Ok(TenantId(id))
     }
-    if id.len() < 2 || id.len() > TENANT_ID_MAX {
-        return Err(format!("Use 2 to {TENANT_ID_MAX} characters."));
+
+    pub fn as_str(&self) -> &str {
+        &self.0
     }
-    let allowed = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-';
-    if !id.chars().all(allowed) {
-        return Err("Use lowercase letters, digits and hyphens only.".into());
+}
+
+impl TryFrom<String> for TenantId {
+    type Error = String;
+    fn try_from(id: String) -> Result<Self, String> {
+        TenantId::parse(id)
     }
-    if !id.starts_with(|c: char| c.is_ascii_lowercase()) {
-        return Err("Start with a lowercase letter.".into());
+}
+
+impl From<TenantId> for String {
+    fn from(id: TenantId) -> String {
+        id.0
     }
-    if id.ends_with('-') {
-        return Err("Do not end with a hyphen.".into());
+}
+
+impl std::fmt::Display for TenantId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
     }
-    Ok(())
 }
 
 pub fn validate_tenant_name(name: &str) -> Result<(), String> {
@@ -275,14 +309,20 @@ mod tests {
 
     #[test]
     fn tenant_ids_are_lowercase_slugs() {
-        assert!(validate_tenant_id("main").is_ok());
-        assert!(validate_tenant_id("dev-2").is_ok());
-        assert!(validate_tenant_id("Dev").is_err());
-        assert!(validate_tenant_id("2dev").is_err());
-        assert!(validate_tenant_id("dev-").is_err());
-        assert!(validate_tenant_id("a").is_err());
-        assert!(validate_tenant_id("with space").is_err());
-        assert!(validate_tenant_id(&"a".repeat(64)).is_err());
+        assert!(TenantId::parse("main").is_ok());
+        assert!(TenantId::parse("dev-2").is_ok());
+        assert!(TenantId::parse("Dev").is_err());
+        assert!(TenantId::parse("2dev").is_err());
+        assert!(TenantId::parse("dev-").is_err());
+        assert!(TenantId::parse("a").is_err());
+        assert!(TenantId::parse("with space").is_err());
+        assert!(TenantId::parse("a".repeat(64)).is_err());
+        assert_eq!(TenantId::parse("main").unwrap().as_str(), "main");
+        assert!(serde_json::from_str::<TenantId>("\"Main\"").is_err());
+        assert_eq!(
+            serde_json::to_string(&TenantId::parse("dev").unwrap()).unwrap(),
+            "\"dev\""
+        );
     }
 
     #[test]

@@ -450,7 +450,8 @@ impl TestResponse {
 impl TestApp {
     pub async fn create_tenant(&self, id: &str) {
         let mut tx = self.db.begin_write().await.unwrap();
-        roster::iam::tenants::found(&mut tx, id, id, self.now())
+        let tenant = roster::model::TenantId::parse(id).unwrap();
+        roster::iam::tenants::found(&mut tx, &tenant, id, self.now())
             .await
             .expect("tenant");
         tx.commit().await.unwrap();
