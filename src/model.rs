@@ -189,6 +189,9 @@ pub struct ShellInfo {
     pub tenants: Vec<TenantSummary>,
 }
 
+/// The only provisioning type an integration can have (the form still names it, for clarity).
+pub const SCIM_2_0: &str = "scim2";
+
 pub const TENANT_ID_MAX: usize = 63;
 pub const TENANT_NAME_MAX: usize = 100;
 pub const USERNAME_MAX: usize = 255;

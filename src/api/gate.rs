@@ -29,17 +29,11 @@ impl Ctx {
                 "There is no tenant `{tenant_id}` you can enter."
             )))
         };
-        if !tenants::can_enter(db, &user, tenant_id)
-            .await
-            .map_err(fail)?
-        {
-            return Err(not_found());
-        }
-        let mut conn = db.acquire().await.map_err(fail)?;
-        let tenant = crate::db::tenants::find(&mut conn, tenant_id)
+        let tenant = tenants::enter(db, &user, tenant_id)
             .await
             .map_err(fail)?
             .ok_or_else(not_found)?;
+        let mut conn = db.acquire().await.map_err(fail)?;
         let subject = Subject::User {
             id: &user.id,
             superadmin: user.is_superadmin,

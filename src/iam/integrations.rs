@@ -60,6 +60,24 @@ pub fn endpoint(public_base: &str, tenant_id: &str, id: &str) -> String {
     )
 }
 
+/// Creates an enabled integration from the admin UI's form: `(name, description, provisioning
+/// type)`; the type must be SCIM 2.0, the only one there is.
+pub async fn create_from_form(
+    db: &Db,
+    clock: &dyn Clock,
+    public_base: &str,
+    tenant_id: &str,
+    (name, description, provisioning_type): (&str, &str, &str),
+) -> AppResult<Created> {
+    if provisioning_type != crate::model::SCIM_2_0 {
+        return Err(AppError::invalid(
+            "provisioning_type",
+            "Choose SCIM 2.0, the only provisioning type there is.",
+        ));
+    }
+    create(db, clock, public_base, tenant_id, name, description, true).await
+}
+
 pub async fn create(
     db: &Db,
     clock: &dyn Clock,

@@ -36,6 +36,16 @@ pub enum Actor<'a> {
     Operator,
 }
 
+impl<'a> Actor<'a> {
+    /// The signed-in person `user` (the admin UI's actor).
+    pub fn of(user: &'a crate::db::users::UserRow) -> Self {
+        Actor::User {
+            id: &user.id,
+            superadmin: user.is_superadmin,
+        }
+    }
+}
+
 impl Actor<'_> {
     /// Superadmins and the operator act above tenants.
     fn above_tenants(self) -> bool {

@@ -2,9 +2,9 @@
 //! them (names unique per tenant and never a managed role's name, managed roles untouchable).
 
 use crate::clock::Clock;
-use crate::db::{self, iam::RoleRow, Db};
+use crate::db::{self, iam::RoleRow, Conn, Db};
 use crate::error::{AppError, AppResult};
-use crate::iam::permissions::{self, Permission, Permissions};
+use crate::iam::permissions::{self, Action, Permission, Permissions, Resource};
 use crate::iam::reach;
 
 pub const NAME_MAX: usize = 100;
@@ -23,6 +23,20 @@ pub struct RoleDetail {
 pub async fn list(db: &Db, tenant_id: &str) -> AppResult<Vec<(RoleRow, i64)>> {
     let mut conn = db.acquire().await?;
     db::iam::list_roles_with_binding_counts(&mut conn, tenant_id).await
+}
+
+/// The roles a form may offer to bind: every role of the tenant when `held` allows
+/// BINDINGS:CREATE, else `None` (the form is not shown). The one answer for the Bindings,
+/// group and service account pages.
+pub async fn choices(
+    conn: &mut Conn,
+    held: &Permissions,
+    tenant_id: &str,
+) -> AppResult<Option<Vec<RoleRow>>> {
+    if !held.allows(Resource::Bindings, Action::Create) {
+        return Ok(None);
+    }
+    Ok(Some(db::iam::list_roles(conn, tenant_id).await?))
 }
 
 fn not_found() -> AppError {
@@ -102,6 +116,16 @@ pub struct RoleInput<'a> {
     pub name: &'a str,
     pub description: &'a str,
     pub perms: &'a [String],
+}
+
+impl<'a> RoleInput<'a> {
+    pub fn new(name: &'a str, description: &'a str, perms: &'a [String]) -> Self {
+        RoleInput {
+            name,
+            description,
+            perms,
+        }
+    }
 }
 
 /// Creates a custom role with its permissions, in one transaction. The actor (`held`) must hold

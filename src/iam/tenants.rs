@@ -88,13 +88,16 @@ pub async fn visible_to(db: &Db, user: &UserRow) -> AppResult<Vec<TenantRow>> {
     }
 }
 
-pub async fn can_enter(db: &Db, user: &UserRow, tenant_id: &str) -> AppResult<bool> {
+/// The tenant `tenant_id` when `user` may enter it (a superadmin: any; others: where they have
+/// access, suspended or not), else `None`, whether or not it exists.
+pub async fn enter(db: &Db, user: &UserRow, tenant_id: &str) -> AppResult<Option<TenantRow>> {
     let mut conn = db.acquire().await?;
-    if db::tenants::find(&mut conn, tenant_id).await?.is_none() {
-        return Ok(false);
+    let Some(tenant) = db::tenants::find(&mut conn, tenant_id).await? else {
+        return Ok(None);
+    };
+    if user.is_superadmin || db::tenants::has_access(&mut conn, tenant_id, &user.id).await? {
+        Ok(Some(tenant))
+    } else {
+        Ok(None)
     }
-    if user.is_superadmin {
-        return Ok(true);
-    }
-    db::tenants::has_access(&mut conn, tenant_id, &user.id).await
 }
