@@ -371,6 +371,24 @@ impl TestApp {
     }
 
     /// Signs in through the login form and returns the session cookie.
+    /// Posts each of `writes` (`(path, form)`) with `cookie` and asserts that every one is
+    /// answered `status` (403: not allowed here, 404: not a tenant they may enter). Answers the
+    /// responses, in order, for further checks.
+    pub async fn assert_writes_refused(
+        &self,
+        cookie: &str,
+        status: u16,
+        writes: &[(&str, Vec<(&str, &str)>)],
+    ) -> Vec<TestResponse> {
+        let mut answers = Vec::new();
+        for (path, form) in writes {
+            let res = self.post_form(path, form, Some(cookie)).await;
+            assert_eq!(res.status, status, "{path}: {}", res.body);
+            answers.push(res);
+        }
+        answers
+    }
+
     pub async fn sign_in(&self, username: &str, password: &str) -> String {
         let res = self
             .post_form(
