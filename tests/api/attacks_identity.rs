@@ -144,11 +144,8 @@ async fn c1_an_integration_cannot_plant_an_external_id_to_sign_in_as_the_superad
     let app = oidc::app().await; // superadmin `root`, with a password
     let root = user_id(&app, "root").await;
     let attacker = t2_integration(&app).await;
-    let provider = oidc::add_provider(&app, &oidc::provider().issuer, UserClaim::Sub, false).await;
     // The worst case: the provider is even tied to the attacker's integration.
-    roster::auth::oidc::trust_integrations(&app.db, &provider, std::slice::from_ref(&attacker.id))
-        .await
-        .unwrap();
+    let provider = oidc::sub_provider_trusting(&app, &attacker.id).await;
 
     for name in ["root", "ROOT"] {
         let res = app

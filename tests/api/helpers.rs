@@ -496,6 +496,15 @@ impl TestApp {
     }
 
     /// A SCIM request with the integration's token.
+    /// Creates a user through integration `i` (POST /Users with the core schema added to `body`),
+    /// asserting 201; answers the user's id.
+    pub async fn scim_user(&self, i: &Integration, mut body: serde_json::Value) -> String {
+        body["schemas"] = serde_json::json!(["urn:ietf:params:scim:schemas:core:2.0:User"]);
+        let res = self.scim(i, "POST", "/Users", Some(body)).await;
+        assert_eq!(res.status, 201, "{}", res.body);
+        res.json()["id"].as_str().unwrap().to_string()
+    }
+
     pub async fn scim(
         &self,
         integ: &Integration,
