@@ -182,6 +182,17 @@ impl TenantScope {
     }
 }
 
+/// `(id, name)` choices for the Bindings page's create form (built by `iam::bindings::page`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BindingChoices {
+    pub roles: Vec<(String, String)>,
+    pub groups: Vec<(String, String)>,
+    pub service_accounts: Vec<(String, String)>,
+    pub users: Vec<(String, String)>,
+    /// True when the tenant has more users than listed: pick the others by username or email.
+    pub more_users: bool,
+}
+
 /// What the application shell shows: who is signed in and which tenants they can enter.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ShellInfo {

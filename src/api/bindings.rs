@@ -61,33 +61,13 @@ pub fn binding_view(b: BindingRow) -> BindingView {
     }
 }
 
-/// `(id, name)` choices for the create form.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct BindingChoices {
-    pub roles: Vec<(String, String)>,
-    pub groups: Vec<(String, String)>,
-    pub service_accounts: Vec<(String, String)>,
-    pub users: Vec<(String, String)>,
-    /// True when the tenant has more users than listed: pick the others by username or email.
-    pub more_users: bool,
-}
+pub use crate::model::BindingChoices;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BindingsData {
     pub bindings: Vec<BindingView>,
     /// Present when the user may create bindings.
     pub choices: Option<BindingChoices>,
-}
-
-#[cfg(feature = "ssr")]
-fn choices_view(c: bindings::Choices) -> BindingChoices {
-    BindingChoices {
-        roles: c.roles,
-        groups: c.groups,
-        service_accounts: c.service_accounts,
-        users: c.users,
-        more_users: c.more_users,
-    }
 }
 
 #[server(endpoint = "bindings/list")]
@@ -101,7 +81,7 @@ pub async fn list_bindings(tenant: String) -> Result<BindingsData, ServerFnError
         .map_err(|e| ctx.fail(e))?;
     Ok(BindingsData {
         bindings: list.into_iter().map(binding_view).collect(),
-        choices: choices.map(choices_view),
+        choices,
     })
 }
 

@@ -7,6 +7,7 @@ use crate::db::{self, iam::BindingRow, Conn, Db};
 use crate::error::{AppError, AppResult};
 use crate::iam::permissions::{Action, Permissions, Resource};
 use crate::iam::{reach, roles};
+use crate::model::BindingChoices;
 
 /// Who a binding is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,17 +58,6 @@ pub async fn list(conn: &mut Conn, tenant_id: &str) -> AppResult<Vec<BindingRow>
 const USER_CHOICES: i64 = 200;
 const OTHER_CHOICES: i64 = 1000;
 
-/// `(id, name)` choices for the Bindings page's create form.
-#[derive(Debug, Clone, Default)]
-pub struct Choices {
-    pub roles: Vec<(String, String)>,
-    pub groups: Vec<(String, String)>,
-    pub service_accounts: Vec<(String, String)>,
-    pub users: Vec<(String, String)>,
-    /// True when the tenant has more users than listed: pick the others by username or email.
-    pub more_users: bool,
-}
-
 /// The Bindings page: every binding of the tenant and, when `held` allows BINDINGS:CREATE, the
 /// form's choices. The form lists a kind of subject only to those who may read it; a user can
 /// always be named in the username/email field.
@@ -75,7 +65,7 @@ pub async fn page(
     db: &Db,
     held: &Permissions,
     tenant_id: &str,
-) -> AppResult<(Vec<BindingRow>, Option<Choices>)> {
+) -> AppResult<(Vec<BindingRow>, Option<BindingChoices>)> {
     let mut conn = db.acquire().await?;
     let list = list(&mut conn, tenant_id).await?;
     let Some(roles) = roles::choices(&mut conn, held, tenant_id).await? else {
@@ -83,10 +73,10 @@ pub async fn page(
     };
     let may = |resource| held.allows(resource, Action::Read);
     let c = &mut conn;
-    let mut choices = Choices {
+    let mut choices = BindingChoices {
         roles: roles.into_iter().map(|r| (r.id, r.name)).collect(),
         more_users: true,
-        ..Choices::default()
+        ..BindingChoices::default()
     };
     if may(Resource::ServiceAccounts) {
         let accounts = db::iam::list_service_accounts(c, tenant_id).await?;
