@@ -209,6 +209,37 @@ pub const USERNAME_MAX: usize = 255;
 pub const PASSWORD_MIN: usize = 8;
 pub const PASSWORD_MAX: usize = 1024;
 
+/// What every parsed-text type (made only by its `parse`) shares: `as_str`, `Display`, and
+/// (de)serializing as the plain text, refusing text that does not parse.
+macro_rules! parsed_text {
+    ($t:ident) => {
+        impl $t {
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl TryFrom<String> for $t {
+            type Error = String;
+            fn try_from(text: String) -> Result<Self, String> {
+                $t::parse(text)
+            }
+        }
+
+        impl From<$t> for String {
+            fn from(value: $t) -> String {
+                value.0
+            }
+        }
+
+        impl std::fmt::Display for $t {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+    };
+}
+
 /// A tenant id: a DNS-style slug (2 to 63 lowercase letters, digits and hyphens, starting with a
 /// letter, not ending with a hyphen), because it appears in every URL and in SCIM endpoints.
 /// Made only by [`TenantId::parse`], so holding one means it is valid: the create form checks
@@ -239,30 +270,58 @@ impl TenantId {
         }
         Ok(TenantId(id))
     }
+}
 
-    pub fn as_str(&self) -> &str {
-        &self.0
+parsed_text!(TenantId);
+
+/// A custom role's name: 1 to 100 characters once trimmed. (That it is no managed role's name
+/// is a rule of `iam::roles`, which knows the managed roles.)
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct RoleName(String);
+
+pub const ROLE_NAME_MAX: usize = 100;
+
+impl RoleName {
+    /// The trimmed `name`, or what is wrong with it, in words for the form.
+    pub fn parse(name: impl Into<String>) -> Result<Self, String> {
+        let name = name.into().trim().to_string();
+        if name.is_empty() {
+            return Err("Enter a name for the role.".into());
+        }
+        if name.chars().count() > ROLE_NAME_MAX {
+            return Err(format!(
+                "Use at most {ROLE_NAME_MAX} characters for the name."
+            ));
+        }
+        Ok(RoleName(name))
     }
 }
 
-impl TryFrom<String> for TenantId {
-    type Error = String;
-    fn try_from(id: String) -> Result<Self, String> {
-        TenantId::parse(id)
+parsed_text!(RoleName);
+
+/// A SCIM integration's name: 1 to 100 characters once trimmed (the admin UI's form and
+/// `roster scim create` both go through it).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct IntegrationName(String);
+
+pub const INTEGRATION_NAME_MAX: usize = 100;
+
+impl IntegrationName {
+    /// The trimmed `name`, or what is wrong with it, in words for the form.
+    pub fn parse(name: impl Into<String>) -> Result<Self, String> {
+        let name = name.into().trim().to_string();
+        if name.is_empty() || name.chars().count() > INTEGRATION_NAME_MAX {
+            return Err(format!(
+                "Give the integration a name of 1 to {INTEGRATION_NAME_MAX} characters."
+            ));
+        }
+        Ok(IntegrationName(name))
     }
 }
 
-impl From<TenantId> for String {
-    fn from(id: TenantId) -> String {
-        id.0
-    }
-}
-
-impl std::fmt::Display for TenantId {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
+parsed_text!(IntegrationName);
 
 pub fn validate_tenant_name(name: &str) -> Result<(), String> {
     let name = name.trim();
@@ -375,6 +434,20 @@ mod tests {
         assert_eq!(parse_permission("users:READ"), None);
         assert_eq!(parse_permission("USERS"), None);
         assert_eq!(parse_permission("USERS:READ:"), None);
+    }
+
+    #[test]
+    fn role_and_integration_names_are_trimmed_and_bounded() {
+        assert_eq!(RoleName::parse("  Ops ").unwrap().as_str(), "Ops");
+        assert!(RoleName::parse("   ").is_err());
+        assert!(RoleName::parse("r".repeat(100)).is_ok());
+        assert!(RoleName::parse("r".repeat(101)).is_err());
+        assert_eq!(
+            IntegrationName::parse(" authentik ").unwrap().to_string(),
+            "authentik"
+        );
+        assert!(IntegrationName::parse("").is_err());
+        assert!(IntegrationName::parse("i".repeat(101)).is_err());
     }
 
     #[test]

@@ -12,6 +12,7 @@ use crate::db::scim_integrations::IntegrationRow;
 use crate::db::{self, Conn, Db};
 use crate::error::{AppError, AppResult};
 use crate::iam::permissions::{self, Action, Permissions, Resource, Subject};
+use crate::model::IntegrationName;
 use crate::scim::ScimError;
 
 /// Length of an integration id (like `zIRjRAMGvkammpeLVuyJl`).
@@ -87,13 +88,7 @@ pub async fn create(
     description: &str,
     enabled: bool,
 ) -> AppResult<Created> {
-    let name = name.trim();
-    if name.is_empty() || name.chars().count() > 100 {
-        return Err(AppError::invalid(
-            "name",
-            "Give the integration a name of 1 to 100 characters.",
-        ));
-    }
+    let name = IntegrationName::parse(name).map_err(|m| AppError::invalid("name", m))?;
     let now = clock.now_millis();
     let mut tx = db.begin_write().await?;
     if db::tenants::find(&mut tx, tenant_id).await?.is_none() {

@@ -6,8 +6,8 @@ use crate::db::{self, iam::RoleRow, Conn, Db};
 use crate::error::{AppError, AppResult};
 use crate::iam::permissions::{self, Action, Permission, Permissions, Resource};
 use crate::iam::reach;
+use crate::model::RoleName;
 
-pub const NAME_MAX: usize = 100;
 pub const DESCRIPTION_MAX: usize = 500;
 
 /// A role with its permissions (`(resource, action)`) and how many bindings give it.
@@ -75,17 +75,11 @@ pub fn parse_permissions(values: &[String]) -> AppResult<Vec<Permission>> {
     Ok(out)
 }
 
-fn check_fields(name: &str, description: &str) -> AppResult<()> {
-    if name.is_empty() {
-        return Err(AppError::invalid("name", "Enter a name for the role."));
-    }
-    if name.chars().count() > NAME_MAX {
-        return Err(AppError::invalid(
-            "name",
-            format!("Use at most {NAME_MAX} characters for the name."),
-        ));
-    }
-    if permissions::is_managed_name(name) {
+/// The role form's name and description, checked: a [`RoleName`] that is no managed role's name,
+/// and a description of at most [`DESCRIPTION_MAX`] characters.
+fn check_fields(name: &str, description: &str) -> AppResult<RoleName> {
+    let name = RoleName::parse(name).map_err(|m| AppError::invalid("name", m))?;
+    if permissions::is_managed_name(name.as_str()) {
         return Err(AppError::invalid(
             "name",
             format!(
@@ -100,7 +94,7 @@ fn check_fields(name: &str, description: &str) -> AppResult<()> {
             format!("Use at most {DESCRIPTION_MAX} characters for the description."),
         ));
     }
-    Ok(())
+    Ok(name)
 }
 
 fn managed_refused(role: &RoleRow, verb: &str) -> AppError {
@@ -137,8 +131,8 @@ pub async fn create(
     tenant_id: &str,
     input: RoleInput<'_>,
 ) -> AppResult<RoleRow> {
-    let (name, description, perms) = (input.name.trim(), input.description.trim(), input.perms);
-    check_fields(name, description)?;
+    let (name, description, perms) = (input.name, input.description.trim(), input.perms);
+    let name = check_fields(name, description)?;
     let perms = parse_permissions(perms)?;
     reach::may_grant(held, perms.iter().copied())?;
     let now = clock.now_millis();
@@ -166,7 +160,7 @@ pub async fn update(
     role_id: &str,
     input: RoleInput<'_>,
 ) -> AppResult<RoleRow> {
-    let (name, description, perms) = (input.name.trim(), input.description.trim(), input.perms);
+    let (name, description, perms) = (input.name, input.description.trim(), input.perms);
     let now = clock.now_millis();
     let mut tx = db.begin_write().await?;
     let role = db::iam::find_role(&mut tx, tenant_id, role_id)
@@ -175,11 +169,11 @@ pub async fn update(
     if role.managed {
         return Err(managed_refused(&role, "edited"));
     }
-    check_fields(name, description)?;
+    let name = check_fields(name, description)?;
     let perms = parse_permissions(perms)?;
     let before = db::iam::role_permissions(&mut tx, &role.id).await?;
     reach::may_grant(held, perms.iter().copied().filter(|p| !before.contains(p)))?;
-    db::iam::update_role(&mut tx, &role.id, name, description, now).await?;
+    db::iam::update_role(&mut tx, &role.id, name.as_str(), description, now).await?;
     db::iam::set_role_permissions(&mut tx, &role.id, &perms).await?;
     tx.commit().await?;
     Ok(RoleRow {
