@@ -6,9 +6,10 @@ use crate::model::ShellInfo;
 
 #[cfg(feature = "ssr")]
 use {
-    super::ctx::ctx,
+    super::ctx::{ctx, Ctx},
     crate::auth::{login, session},
     crate::clock::rfc3339,
+    crate::db::{tenants::TenantRow, users::UserRow},
     crate::error::AppError,
     crate::iam::{instance, tenants},
     crate::model::{CurrentUser, TenantSummary},
@@ -16,17 +17,9 @@ use {
     crate::url::{safe_next, url_with_query},
 };
 
-/// Who is signed in and which tenants they may enter; `None` when nobody is.
-#[server(endpoint = "shell")]
-pub async fn get_shell() -> Result<Option<ShellInfo>, ServerFnError> {
-    let ctx = ctx();
-    let Some(user) = ctx.current_user().await? else {
-        return Ok(None);
-    };
-    let tenants = tenants::visible_to(&ctx.state.db, &user)
-        .await
-        .map_err(|e| ctx.fail(e))?;
-    Ok(Some(ShellInfo {
+#[cfg(feature = "ssr")]
+fn shell_info(user: UserRow, tenants: Vec<TenantRow>) -> ShellInfo {
+    ShellInfo {
         user: CurrentUser {
             id: user.id,
             username: user.username,
@@ -42,7 +35,59 @@ pub async fn get_shell() -> Result<Option<ShellInfo>, ServerFnError> {
                 link_foreign_users: t.link_foreign_users,
             })
             .collect(),
-    }))
+    }
+}
+
+/// Who is signed in and which tenants they may enter; `None` when nobody is.
+#[server(endpoint = "shell")]
+pub async fn get_shell() -> Result<Option<ShellInfo>, ServerFnError> {
+    let ctx = ctx();
+    let Some(user) = ctx.current_user().await? else {
+        return Ok(None);
+    };
+    let tenants = tenants::visible_to(&ctx.state.db, &user)
+        .await
+        .map_err(|e| ctx.fail(e))?;
+    Ok(Some(shell_info(user, tenants)))
+}
+
+/// Sets the cookie of the session just started.
+#[cfg(feature = "ssr")]
+fn start_session(ctx: &Ctx, token: &str) {
+    let secure = ctx.state.settings.secure_cookies();
+    ctx.set_cookie(&session::set_cookie(token, secure));
+}
+
+/// Sends a refused sign-in back to the login form with the reason, the name (unless too long
+/// to be anyone's: it is not echoed into the form or the URL) and `next`; other errors are
+/// answered with their status.
+#[cfg(feature = "ssr")]
+fn back_to_login(
+    ctx: &Ctx,
+    e: AppError,
+    username: &str,
+    next: Option<String>,
+) -> Result<(), ServerFnError> {
+    match e {
+        AppError::Invalid { .. }
+        | AppError::LockedOut { .. }
+        | AppError::Overloaded(_)
+        | AppError::Forbidden(_) => {
+            ctx.retry_after(&e);
+            let message = e.to_string();
+            let next = next.unwrap_or_default();
+            let long = username.len() > login::MAX_LOGIN_BYTES;
+            let username = if long { "" } else { username };
+            let params = [
+                ("error", message.as_str()),
+                ("username", username),
+                ("next", &next),
+            ];
+            leptos_axum::redirect(&url_with_query("/login", &params));
+            Ok(())
+        }
+        e => Err(ctx.fail(e)),
+    }
 }
 
 #[server(endpoint = "auth/login")]
@@ -53,50 +98,15 @@ pub async fn login(
 ) -> Result<(), ServerFnError> {
     let ctx = ctx();
     let state = &ctx.state;
-    let result = login::sign_in(
-        &state.db,
-        state.clock.as_ref(),
-        &username,
-        Secret::new(password),
-        &ctx.client,
-        ctx.token.as_deref(),
-    )
-    .await;
-    match result {
+    let (clock, client, old) = (state.clock.as_ref(), &ctx.client, ctx.token.as_deref());
+    let password = Secret::new(password);
+    match login::sign_in(&state.db, clock, &username, password, client, old).await {
         Ok(signed_in) => {
-            ctx.set_cookie(&session::set_cookie(
-                &signed_in.token,
-                state.settings.secure_cookies(),
-            ));
+            start_session(&ctx, &signed_in.token);
             leptos_axum::redirect(&safe_next(next.as_deref()));
             Ok(())
         }
-        Err(
-            e @ (AppError::Invalid { .. }
-            | AppError::LockedOut { .. }
-            | AppError::Overloaded(_)
-            | AppError::Forbidden(_)),
-        ) => {
-            ctx.retry_after(&e);
-            let message = e.to_string();
-            let next = next.unwrap_or_default();
-            // A name too long to be anyone's is not echoed back into the form (or the URL).
-            let username = if username.len() > login::MAX_LOGIN_BYTES {
-                String::new()
-            } else {
-                username
-            };
-            leptos_axum::redirect(&url_with_query(
-                "/login",
-                &[
-                    ("error", &message),
-                    ("username", &username),
-                    ("next", &next),
-                ],
-            ));
-            Ok(())
-        }
-        Err(e) => Err(ctx.fail(e)),
+        Err(e) => back_to_login(&ctx, e, &username, next),
     }
 }
 
@@ -127,26 +137,29 @@ pub async fn sso_options(next: Option<String>) -> Result<Vec<SsoButton>, ServerF
         .collect())
 }
 
+/// Ends the session `token`; answers where the provider ends it too, for a session that began
+/// at a provider that allows it.
+#[cfg(feature = "ssr")]
+async fn end_session(ctx: &Ctx, token: &str) -> Result<Option<String>, ServerFnError> {
+    let state = &ctx.state;
+    let (clock, settings) = (state.clock.as_ref(), &state.settings);
+    let provider_logout =
+        crate::auth::oidc::flow::end_session_url(&state.db, clock, settings, &state.oidc, token)
+            .await;
+    login::sign_out(&state.db, token)
+        .await
+        .map_err(|e| ctx.fail(e))?;
+    Ok(provider_logout)
+}
+
 #[server(endpoint = "auth/logout")]
 pub async fn logout() -> Result<(), ServerFnError> {
     let ctx = ctx();
-    let state = &ctx.state;
-    let mut provider_logout = None;
-    if let Some(token) = &ctx.token {
-        // A session that began at a provider also ends there, when the provider allows it.
-        provider_logout = crate::auth::oidc::flow::end_session_url(
-            &state.db,
-            state.clock.as_ref(),
-            &state.settings,
-            &state.oidc,
-            token,
-        )
-        .await;
-        login::sign_out(&state.db, token)
-            .await
-            .map_err(|e| ctx.fail(e))?;
-    }
-    ctx.set_cookie(&session::clear_cookie(state.settings.secure_cookies()));
+    let provider_logout = match &ctx.token {
+        Some(token) => end_session(&ctx, token).await?,
+        None => None,
+    };
+    ctx.set_cookie(&session::clear_cookie(ctx.state.settings.secure_cookies()));
     leptos_axum::redirect(
         provider_logout
             .as_deref()
@@ -172,54 +185,36 @@ pub async fn setup(
     password_confirm: String,
 ) -> Result<(), ServerFnError> {
     let ctx = ctx();
-    let state = &ctx.state;
+    let (db, clock) = (&ctx.state.db, ctx.state.clock.as_ref());
     let email = email.filter(|e| !e.trim().is_empty());
-    let back_with = |field: &str, message: &str| {
-        leptos_axum::redirect(&url_with_query(
-            "/setup",
-            &[
-                ("error", message),
-                ("field", field),
-                ("username", &username),
-                ("email", email.as_deref().unwrap_or_default()),
-            ],
-        ));
-    };
-    if password != password_confirm {
-        back_with("password_confirm", "The two passwords differ.");
-        return Ok(());
-    }
+    let (password, confirm) = (Secret::new(password), Secret::new(password_confirm));
     let admin = instance::NewAdmin {
         username: username.clone(),
         email: email.clone(),
-        password: Secret::new(password.clone()),
+        password: password.clone(),
     };
-    match instance::create_superadmin(&state.db, state.clock.as_ref(), admin, true).await {
-        Ok(_) => {}
-        Err(AppError::Invalid { field, message }) => {
-            back_with(field, &message);
-            return Ok(());
-        }
-        Err(AppError::Conflict(message)) => {
-            leptos_axum::redirect(&url_with_query("/login", &[("error", &message)]));
-            return Ok(());
-        }
-        Err(e) => return Err(ctx.fail(e)),
+    if let Err(e) = instance::set_up(db, clock, admin, &confirm).await {
+        return back_to_setup(&ctx, e, &username, email.as_deref());
     }
-    let signed_in = login::sign_in(
-        &state.db,
-        state.clock.as_ref(),
-        &username,
-        Secret::new(password),
-        &ctx.client,
-        None,
-    )
-    .await
-    .map_err(|e| ctx.fail(e))?;
-    ctx.set_cookie(&session::set_cookie(
-        &signed_in.token,
-        state.settings.secure_cookies(),
-    ));
+    let signed_in = login::sign_in(db, clock, &username, password, &ctx.client, None).await;
+    start_session(&ctx, &signed_in.map_err(|e| ctx.fail(e))?.token);
     leptos_axum::redirect("/?notice=Welcome%20to%20Roster.");
     Ok(())
+}
+
+/// A refused setup: a field error goes back to the form with what was typed (never the
+/// passwords); "setup is already done" goes to the login page.
+#[cfg(feature = "ssr")]
+fn back_to_setup(
+    ctx: &Ctx,
+    e: AppError,
+    username: &str,
+    email: Option<&str>,
+) -> Result<(), ServerFnError> {
+    if let AppError::Conflict(message) = &e {
+        leptos_axum::redirect(&url_with_query("/login", &[("error", message)]));
+        return Ok(());
+    }
+    let keep = [("username", username), ("email", email.unwrap_or_default())];
+    ctx.answer_form("/setup", Err(e), &keep)
 }

@@ -8,8 +8,9 @@ use serde::{Deserialize, Serialize};
 use {
     super::ctx::ctx,
     crate::clock::rfc3339,
-    crate::db::{self, iam::BindingRow},
+    crate::db::iam::BindingRow,
     crate::iam::bindings,
+    crate::model::{Action, Resource},
 };
 
 /// A binding as lists show it.
@@ -60,16 +61,7 @@ pub fn binding_view(b: BindingRow) -> BindingView {
     }
 }
 
-/// `(id, name)` choices for the create form.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct BindingChoices {
-    pub roles: Vec<(String, String)>,
-    pub groups: Vec<(String, String)>,
-    pub service_accounts: Vec<(String, String)>,
-    pub users: Vec<(String, String)>,
-    /// True when the tenant has more users than listed: pick the others by username or email.
-    pub more_users: bool,
-}
+pub use crate::model::BindingChoices;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BindingsData {
@@ -78,60 +70,15 @@ pub struct BindingsData {
     pub choices: Option<BindingChoices>,
 }
 
-/// Users listed in the subject choice; beyond that, the username/email field.
-#[cfg(feature = "ssr")]
-const USER_CHOICES: i64 = 200;
-#[cfg(feature = "ssr")]
-const OTHER_CHOICES: i64 = 1000;
-
 #[server(endpoint = "bindings/list")]
 pub async fn list_bindings(tenant: String) -> Result<BindingsData, ServerFnError> {
     let ctx = ctx();
-    let gate = ctx.enter_tenant_for(&tenant, "BINDINGS", "READ").await?;
-    let t = &gate.tenant.id;
-    let fail = |e| ctx.fail(e);
-    let mut conn = ctx.state.db.acquire().await.map_err(fail)?;
-    let list = bindings::list(&mut conn, t).await.map_err(fail)?;
-    // The form lists a kind of subject only to those who may read it; a user can always be
-    // named in the username/email field.
-    let choices = if gate.permissions.allows("BINDINGS", "CREATE") {
-        let may = |resource| gate.permissions.allows(resource, "READ");
-        let roles = db::iam::list_roles(&mut conn, t).await.map_err(fail)?;
-        let service_accounts = if may("SERVICE_ACCOUNTS") {
-            let accounts = db::iam::list_service_accounts(&mut conn, t)
-                .await
-                .map_err(fail)?;
-            accounts.into_iter().map(|a| (a.id, a.name)).collect()
-        } else {
-            Vec::new()
-        };
-        let groups = if may("GROUPS") {
-            db::iam::group_choices(&mut conn, t, OTHER_CHOICES)
-                .await
-                .map_err(fail)?
-        } else {
-            Vec::new()
-        };
-        let (users, more_users) = if may("USERS") {
-            let mut users = db::iam::user_choices(&mut conn, t, USER_CHOICES + 1)
-                .await
-                .map_err(fail)?;
-            let more = users.len() as i64 > USER_CHOICES;
-            users.truncate(USER_CHOICES as usize);
-            (users, more)
-        } else {
-            (Vec::new(), true)
-        };
-        Some(BindingChoices {
-            roles: roles.into_iter().map(|r| (r.id, r.name)).collect(),
-            groups,
-            service_accounts,
-            users,
-            more_users,
-        })
-    } else {
-        None
-    };
+    let gate = ctx
+        .enter_tenant_for(&tenant, Resource::Bindings, Action::Read)
+        .await?;
+    let (list, choices) = bindings::page(&ctx.state.db, &gate.permissions, &gate.tenant.id)
+        .await
+        .map_err(|e| ctx.fail(e))?;
     Ok(BindingsData {
         bindings: list.into_iter().map(binding_view).collect(),
         choices,
@@ -160,32 +107,20 @@ pub async fn create_binding(
     #[server(default)] back: String,
 ) -> Result<(), ServerFnError> {
     let ctx = ctx();
-    let gate = ctx.enter_tenant_for(&tenant, "BINDINGS", "CREATE").await?;
-    let t = gate.tenant.id.clone();
-    let state = &ctx.state;
-    let choice = bindings::SubjectChoice {
-        user_login: &user_login,
-        picked: &subject,
-    };
-    let outcome = bindings::bind_chosen(
-        &state.db,
-        state.clock.now_millis(),
-        &gate.permissions,
-        &t,
-        &role_id,
-        choice,
-    )
-    .await
-    .map(|(role, kind)| format!("Role {role} bound to the {}.", kind.label()));
-    ctx.answer_form(
-        &back_path(&t, &back),
-        outcome,
-        &[
-            ("role_id", &role_id),
-            ("subject", &subject),
-            ("user_login", &user_login),
-        ],
-    )
+    let gate = ctx
+        .enter_tenant_for(&tenant, Resource::Bindings, Action::Create)
+        .await?;
+    let (state, t) = (&ctx.state, &gate.tenant.id);
+    let (now, held) = (state.clock.now_millis(), &gate.permissions);
+    let choice = bindings::SubjectChoice::new(&user_login, &subject);
+    let bound = bindings::bind_chosen(&state.db, now, held, t, &role_id, choice).await;
+    let outcome = bound.map(|(role, kind)| format!("Role {role} bound to the {}.", kind.label()));
+    let keep: [(&str, &str); 3] = [
+        ("role_id", &role_id),
+        ("subject", &subject),
+        ("user_login", &user_login),
+    ];
+    ctx.answer_form(&back_path(t, &back), outcome, &keep)
 }
 
 #[server(endpoint = "bindings/delete")]
@@ -195,7 +130,9 @@ pub async fn delete_binding(
     #[server(default)] back: String,
 ) -> Result<(), ServerFnError> {
     let ctx = ctx();
-    let gate = ctx.enter_tenant_for(&tenant, "BINDINGS", "DELETE").await?;
+    let gate = ctx
+        .enter_tenant_for(&tenant, Resource::Bindings, Action::Delete)
+        .await?;
     let t = &gate.tenant.id;
     let outcome = bindings::unbind(&ctx.state.db, t, &binding)
         .await

@@ -5,7 +5,7 @@
 //! inside a resource during server rendering), so each server function starts with [`ctx()`],
 //! which captures everything it needs up front.
 
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use leptos::prelude::*;
 use leptos_axum::ResponseOptions;
 
@@ -20,6 +20,8 @@ pub struct Ctx {
     pub token: Option<String>,
     /// The client's address (`auth::client`), for per-client limits.
     pub client: String,
+    /// The request's headers (empty outside a request).
+    headers: HeaderMap,
     response: Option<ResponseOptions>,
 }
 
@@ -44,6 +46,7 @@ pub fn ctx() -> Ctx {
         state,
         token,
         client,
+        headers: parts.map(|p| p.headers).unwrap_or_default(),
         response: use_context::<ResponseOptions>(),
     }
 }
@@ -63,6 +66,27 @@ impl Ctx {
         self.current_user()
             .await?
             .ok_or_else(|| self.fail(AppError::Unauthenticated))
+    }
+
+    /// The value of the request's cookie `name`, if it carries a non-empty one.
+    pub fn cookie(&self, name: &str) -> Option<String> {
+        crate::auth::cookies::value(&self.headers, name)
+    }
+
+    /// Whether the request is a plain form post (a browser without JavaScript asks for HTML);
+    /// server functions called from code ask for JSON.
+    pub fn wants_html(&self) -> bool {
+        self.headers
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.contains("text/html"))
+    }
+
+    /// Marks the answer as not to be kept by any cache (it holds a secret).
+    pub fn no_store(&self) {
+        if let Some(res) = &self.response {
+            res.insert_header(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        }
     }
 
     pub fn set_cookie(&self, value: &str) {

@@ -9,7 +9,7 @@ use crate::db::{tenants::TenantRow, users::UserRow};
 use crate::error::AppError;
 use crate::iam::permissions::{self, Permissions, Subject};
 use crate::iam::tenants;
-use crate::model::TenantScope;
+use crate::model::{Action, Resource, TenantScope};
 
 /// A signed-in user inside a tenant they may enter, with their effective permissions there.
 pub struct TenantGate {
@@ -29,17 +29,11 @@ impl Ctx {
                 "There is no tenant `{tenant_id}` you can enter."
             )))
         };
-        if !tenants::can_enter(db, &user, tenant_id)
-            .await
-            .map_err(fail)?
-        {
-            return Err(not_found());
-        }
-        let mut conn = db.acquire().await.map_err(fail)?;
-        let tenant = crate::db::tenants::find(&mut conn, tenant_id)
+        let tenant = tenants::enter(db, &user, tenant_id)
             .await
             .map_err(fail)?
             .ok_or_else(not_found)?;
+        let mut conn = db.acquire().await.map_err(fail)?;
         let subject = Subject::User {
             id: &user.id,
             superadmin: user.is_superadmin,
@@ -58,8 +52,8 @@ impl Ctx {
     pub async fn enter_tenant_for(
         &self,
         tenant_id: &str,
-        resource: &str,
-        action: &str,
+        resource: Resource,
+        action: Action,
     ) -> Result<TenantGate, ServerFnError> {
         let gate = self.enter_tenant(tenant_id).await?;
         gate.require(self, resource, action)?;
@@ -69,14 +63,19 @@ impl Ctx {
 
 impl TenantGate {
     /// 403 unless the user may do `action` on `resource` in this tenant.
-    pub fn require(&self, ctx: &Ctx, resource: &str, action: &str) -> Result<(), ServerFnError> {
+    pub fn require(
+        &self,
+        ctx: &Ctx,
+        resource: Resource,
+        action: Action,
+    ) -> Result<(), ServerFnError> {
         if self.permissions.allows(resource, action) {
             Ok(())
         } else {
             Err(ctx.fail(AppError::Forbidden(format!(
                 "You may not do that here: it needs the {action} permission on {} in tenant {}. \
                  Ask an administrator of this tenant for a role that grants it.",
-                resource.to_lowercase().replace('_', " "),
+                resource.as_str().to_lowercase().replace('_', " "),
                 self.tenant.id
             ))))
         }

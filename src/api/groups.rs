@@ -9,10 +9,11 @@ use crate::model::TenantScope;
 #[cfg(feature = "ssr")]
 use {
     super::ctx::ctx,
-    super::users::{cursor, user_items, PAGE_SIZE},
+    super::users::{bound_role, user_item},
     crate::db,
-    crate::error::AppError,
+    crate::iam::directory::{self, GroupFacts, Listing},
     crate::iam::{self, bindings::SubjectKind},
+    crate::model::{Action, Resource},
 };
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -64,6 +65,37 @@ fn item(g: db::directory::GroupListRow) -> GroupItem {
     }
 }
 
+#[cfg(feature = "ssr")]
+fn group_list(scope: TenantScope, l: Listing<db::directory::GroupListRow>) -> GroupList {
+    GroupList {
+        scope,
+        groups: l.rows.into_iter().map(item).collect(),
+        total: l.total,
+        prev: l.prev,
+        next: l.next,
+    }
+}
+
+#[cfg(feature = "ssr")]
+fn group_detail(scope: TenantScope, d: GroupFacts) -> GroupDetail {
+    GroupDetail {
+        scope,
+        group: item(d.group),
+        members: d.members.rows.into_iter().map(user_item).collect(),
+        prev: d.members.prev,
+        next: d.members.next,
+        bindings: d.bindings.into_iter().map(bound_role).collect(),
+        attachable: d
+            .attachable
+            .into_iter()
+            .map(|r| RoleOption {
+                id: r.id,
+                name: r.name,
+            })
+            .collect(),
+    }
+}
+
 /// One page of the tenant's groups by name; `q` searches names.
 #[server(endpoint = "groups/list")]
 pub async fn list_groups(
@@ -73,30 +105,12 @@ pub async fn list_groups(
     before: Option<String>,
 ) -> Result<GroupList, ServerFnError> {
     let ctx = ctx();
-    let gate = ctx.enter_tenant_for(&tenant, "GROUPS", "READ").await?;
-    let fail = |e| ctx.fail(e);
-    let tenant = gate.tenant.id.clone();
-    let mut conn = ctx.state.db.acquire().await.map_err(fail)?;
-    let page = db::directory::groups_page(
-        &mut conn,
-        &tenant,
-        q.as_deref(),
-        &cursor(after, before),
-        PAGE_SIZE,
-    )
-    .await
-    .map_err(fail)?;
-    let (prev, next) = page.cursors(|r| &r.display_name_lower);
-    let total = db::directory::count_groups(&mut conn, &tenant)
-        .await
-        .map_err(fail)?;
-    Ok(GroupList {
-        scope: gate.scope(),
-        groups: page.rows.into_iter().map(item).collect(),
-        total,
-        prev,
-        next,
-    })
+    let gate = ctx
+        .enter_tenant_for(&tenant, Resource::Groups, Action::Read)
+        .await?;
+    let search = directory::Search::new(q, after, before);
+    let listing = directory::groups(&ctx.state.db, &gate.tenant.id, &search).await;
+    Ok(group_list(gate.scope(), listing.map_err(|e| ctx.fail(e))?))
 }
 
 /// One group with a page of its members (`q` searches them) and its roles.
@@ -109,73 +123,21 @@ pub async fn get_group(
     before: Option<String>,
 ) -> Result<GroupDetail, ServerFnError> {
     let ctx = ctx();
-    let gate = ctx.enter_tenant_for(&tenant, "GROUPS", "READ").await?;
-    let fail = |e| ctx.fail(e);
-    let tenant = gate.tenant.id.clone();
-    let mut conn = ctx.state.db.acquire().await.map_err(fail)?;
-    let row = db::directory::group(&mut conn, &tenant, &group)
-        .await
-        .map_err(fail)?
-        .ok_or_else(|| {
-            fail(AppError::NotFound(
-                "There is no such group in this tenant.".into(),
-            ))
-        })?;
-    let page = db::directory::members_page(
-        &mut conn,
-        &tenant,
-        &row.id,
-        q.as_deref(),
-        &cursor(after, before),
-        PAGE_SIZE,
-    )
-    .await
-    .map_err(fail)?;
-    let (prev, next) = page.cursors(|r| &r.username_lower);
-    let members = user_items(&mut conn, &tenant, page.rows)
-        .await
-        .map_err(fail)?;
-    let bindings: Vec<BoundRole> =
-        iam::bindings::of_subject(&mut conn, &tenant, SubjectKind::Group, &row.id)
-            .await
-            .map_err(fail)?
-            .into_iter()
-            .map(|b| BoundRole {
-                binding_id: b.id,
-                role_id: b.role_id,
-                role_name: b.role_name,
-            })
-            .collect();
-    let attachable = if gate.permissions.allows("BINDINGS", "CREATE") {
-        let roles = db::iam::list_roles(&mut conn, &tenant)
-            .await
-            .map_err(fail)?;
-        roles
-            .into_iter()
-            .filter(|r| !bindings.iter().any(|b| b.role_id == r.id))
-            .map(|r| RoleOption {
-                id: r.id,
-                name: r.name,
-            })
-            .collect()
-    } else {
-        Vec::new()
-    };
-    Ok(GroupDetail {
-        scope: gate.scope(),
-        group: item(row),
-        members,
-        prev,
-        next,
-        bindings,
-        attachable,
-    })
+    let gate = ctx
+        .enter_tenant_for(&tenant, Resource::Groups, Action::Read)
+        .await?;
+    let (db, held, t) = (&ctx.state.db, &gate.permissions, &gate.tenant.id);
+    let search = directory::Search::new(q, after, before);
+    let facts = directory::group(db, held, t, &group, &search).await;
+    Ok(group_detail(gate.scope(), facts.map_err(|e| ctx.fail(e))?))
 }
 
 #[server(endpoint = "groups/create")]
 pub async fn create_group(tenant: String, name: String) -> Result<(), ServerFnError> {
     let ctx = ctx();
-    let gate = ctx.enter_tenant_for(&tenant, "GROUPS", "CREATE").await?;
+    let gate = ctx
+        .enter_tenant_for(&tenant, Resource::Groups, Action::Create)
+        .await?;
     let state = &ctx.state;
     let t = gate.tenant.id.clone();
     match iam::groups::create(&state.db, state.clock.as_ref(), &t, &name).await {
@@ -194,7 +156,9 @@ pub async fn create_group(tenant: String, name: String) -> Result<(), ServerFnEr
 #[server(endpoint = "groups/delete")]
 pub async fn delete_group(tenant: String, group: String) -> Result<(), ServerFnError> {
     let ctx = ctx();
-    let gate = ctx.enter_tenant_for(&tenant, "GROUPS", "DELETE").await?;
+    let gate = ctx
+        .enter_tenant_for(&tenant, Resource::Groups, Action::Delete)
+        .await?;
     let t = gate.tenant.id.clone();
     let outcome = iam::groups::delete(&ctx.state.db, &t, &group)
         .await
@@ -207,23 +171,14 @@ pub async fn delete_group(tenant: String, group: String) -> Result<(), ServerFnE
 #[server(endpoint = "groups/add-member")]
 pub async fn add_member(tenant: String, group: String, login: String) -> Result<(), ServerFnError> {
     let ctx = ctx();
-    let gate = ctx.enter_tenant_for(&tenant, "GROUPS", "UPDATE").await?;
-    let state = &ctx.state;
-    let t = gate.tenant.id.clone();
-    let outcome = iam::groups::add_member(
-        &state.db,
-        state.clock.as_ref(),
-        &gate.permissions,
-        &t,
-        &group,
-        &login,
-    )
-    .await;
-    ctx.answer_form(
-        &format!("/t/{t}/iam/groups/{group}"),
-        outcome,
-        &[("login", &login)],
-    )
+    let gate = ctx
+        .enter_tenant_for(&tenant, Resource::Groups, Action::Update)
+        .await?;
+    let (state, t) = (&ctx.state, &gate.tenant.id);
+    let (clock, held) = (state.clock.as_ref(), &gate.permissions);
+    let outcome = iam::groups::add_member(&state.db, clock, held, t, &group, &login).await;
+    let path = format!("/t/{t}/iam/groups/{group}");
+    ctx.answer_form(&path, outcome, &[("login", &login)])
 }
 
 #[server(endpoint = "groups/remove-member")]
@@ -233,7 +188,9 @@ pub async fn remove_member(
     user: String,
 ) -> Result<(), ServerFnError> {
     let ctx = ctx();
-    let gate = ctx.enter_tenant_for(&tenant, "GROUPS", "UPDATE").await?;
+    let gate = ctx
+        .enter_tenant_for(&tenant, Resource::Groups, Action::Update)
+        .await?;
     let state = &ctx.state;
     let t = gate.tenant.id.clone();
     let outcome =
@@ -249,20 +206,17 @@ pub async fn attach_role(
     role_id: String,
 ) -> Result<(), ServerFnError> {
     let ctx = ctx();
-    let gate = ctx.enter_tenant_for(&tenant, "BINDINGS", "CREATE").await?;
-    let state = &ctx.state;
-    let t = gate.tenant.id.clone();
-    let outcome = iam::bindings::bind(
-        &state.db,
+    let gate = ctx
+        .enter_tenant_for(&tenant, Resource::Bindings, Action::Create)
+        .await?;
+    let (state, t) = (&ctx.state, &gate.tenant.id);
+    let (now, held, kind) = (
         state.clock.now_millis(),
         &gate.permissions,
-        &t,
-        &role_id,
         SubjectKind::Group,
-        &group,
-    )
-    .await
-    .map(|role| {
+    );
+    let bound = iam::bindings::bind(&state.db, now, held, t, &role_id, kind, &group).await;
+    let outcome = bound.map(|role| {
         format!("Role {role} attached: every member of this group now has its permissions here.")
     });
     ctx.answer_form(&format!("/t/{t}/iam/groups/{group}"), outcome, &[])
@@ -276,7 +230,9 @@ pub async fn detach_role(
     binding: String,
 ) -> Result<(), ServerFnError> {
     let ctx = ctx();
-    let gate = ctx.enter_tenant_for(&tenant, "BINDINGS", "DELETE").await?;
+    let gate = ctx
+        .enter_tenant_for(&tenant, Resource::Bindings, Action::Delete)
+        .await?;
     let state = &ctx.state;
     let t = gate.tenant.id.clone();
     let outcome = iam::bindings::detach(&state.db, &t, SubjectKind::Group, &group, &binding)

@@ -16,3 +16,5 @@ pub mod users;
 pub mod ctx;
 #[cfg(feature = "ssr")]
 pub mod gate;
+#[cfg(feature = "ssr")]
+pub mod reveal;

@@ -52,14 +52,11 @@ async fn require_superadmin(ctx: &Ctx) -> Result<UserRow, ServerFnError> {
     }
 }
 
-#[server(endpoint = "oidc/list")]
-pub async fn list_providers() -> Result<ProvidersPage, ServerFnError> {
-    let ctx = ctx();
-    require_superadmin(&ctx).await?;
-    let settings = &ctx.state.settings;
-    let rows = oidc::list_providers(&ctx.state.db)
-        .await
-        .map_err(|e| ctx.fail(e))?;
+#[cfg(feature = "ssr")]
+fn providers_page(
+    settings: &crate::config::Settings,
+    rows: &[crate::db::oidc::ProviderRow],
+) -> ProvidersPage {
     let providers = rows
         .iter()
         .map(|row| {
@@ -77,11 +74,68 @@ pub async fn list_providers() -> Result<ProvidersPage, ServerFnError> {
             }
         })
         .collect();
-    Ok(ProvidersPage {
+    ProvidersPage {
         providers,
         redirect_uri_pattern: oidc::redirect_uri(settings, "<id>"),
         can_store_secrets: settings.secret_key.is_some(),
-    })
+    }
+}
+
+#[server(endpoint = "oidc/list")]
+pub async fn list_providers() -> Result<ProvidersPage, ServerFnError> {
+    let ctx = ctx();
+    require_superadmin(&ctx).await?;
+    let rows = oidc::list_providers(&ctx.state.db)
+        .await
+        .map_err(|e| ctx.fail(e))?;
+    Ok(providers_page(&ctx.state.settings, &rows))
+}
+
+/// What the Add provider form sends (the secret as typed, once).
+#[cfg(feature = "ssr")]
+struct ProviderForm {
+    name: String,
+    issuer: String,
+    client_id: String,
+    client_secret: Secret,
+    scopes: String,
+    claim: String,
+    create_users: bool,
+}
+
+#[cfg(feature = "ssr")]
+impl ProviderForm {
+    /// What goes back into the form after an error (never the secret).
+    fn keep(&self) -> [(&str, &str); 5] {
+        [
+            ("name", &self.name),
+            ("issuer", &self.issuer),
+            ("client_id", &self.client_id),
+            ("scopes", &self.scopes),
+            ("claim", &self.claim),
+        ]
+    }
+
+    /// Adds the provider; the notice names the redirect URI to register at the provider.
+    async fn add(&self, state: &crate::state::AppState) -> super::ctx::FormOutcome {
+        let user_claim =
+            oidc::UserClaim::parse(&self.claim).map_err(|m| AppError::invalid("claim", m))?;
+        let new = oidc::NewProvider {
+            name: self.name.clone(),
+            issuer: self.issuer.clone(),
+            client_id: self.client_id.clone(),
+            client_secret: self.client_secret.clone(),
+            scopes: Some(self.scopes.clone()),
+            user_claim,
+            create_users: self.create_users,
+        };
+        let row = oidc::add_provider(&state.db, state.clock.as_ref(), &state.settings, new).await?;
+        Ok(format!(
+            "Provider {} added. Register its redirect URI at the provider: {}",
+            row.name,
+            oidc::redirect_uri(&state.settings, &row.id)
+        ))
+    }
 }
 
 #[server(endpoint = "oidc/add")]
@@ -96,40 +150,18 @@ pub async fn add_provider(
 ) -> Result<(), ServerFnError> {
     let ctx = ctx();
     require_superadmin(&ctx).await?;
-    let state = &ctx.state;
-    let keep = [
-        ("name", name.as_str()),
-        ("issuer", issuer.as_str()),
-        ("client_id", client_id.as_str()),
-        ("scopes", scopes.as_str()),
-        ("claim", claim.as_str()),
-    ];
-    let outcome = async {
-        let user_claim =
-            oidc::UserClaim::parse(&claim).map_err(|m| AppError::invalid("claim", m))?;
-        let row = oidc::add_provider(
-            &state.db,
-            state.clock.as_ref(),
-            &state.settings,
-            oidc::NewProvider {
-                name: name.clone(),
-                issuer: issuer.clone(),
-                client_id: client_id.clone(),
-                client_secret: Secret::new(client_secret),
-                scopes: Some(scopes.clone()),
-                user_claim,
-                create_users: create_users.is_some(),
-            },
-        )
-        .await?;
-        Ok(format!(
-            "Provider {} added. Register its redirect URI at the provider: {}",
-            row.name,
-            oidc::redirect_uri(&state.settings, &row.id)
-        ))
-    }
-    .await;
-    ctx.answer_form(PAGE, outcome, &keep)
+    let client_secret = Secret::new(client_secret);
+    let create_users = create_users.is_some();
+    let form = ProviderForm {
+        name,
+        issuer,
+        client_id,
+        client_secret,
+        scopes,
+        claim,
+        create_users,
+    };
+    ctx.answer_form(PAGE, form.add(&ctx.state).await, &form.keep())
 }
 
 #[server(endpoint = "oidc/delete")]

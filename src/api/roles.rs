@@ -4,7 +4,11 @@ use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 #[cfg(feature = "ssr")]
-use {super::ctx::ctx, crate::iam::roles};
+use {
+    super::ctx::{ctx, Ctx, FormOutcome},
+    crate::iam::roles,
+    crate::model::{Action, Resource},
+};
 
 /// A role as the Roles list shows it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -41,7 +45,9 @@ fn roles_path(tenant: &str, rest: &str) -> String {
 #[server(endpoint = "roles/list")]
 pub async fn list_roles(tenant: String) -> Result<Vec<RoleSummary>, ServerFnError> {
     let ctx = ctx();
-    let gate = ctx.enter_tenant_for(&tenant, "ROLES", "READ").await?;
+    let gate = ctx
+        .enter_tenant_for(&tenant, Resource::Roles, Action::Read)
+        .await?;
     let state = &ctx.state;
     let rows = roles::list(&state.db, &gate.tenant.id)
         .await
@@ -58,14 +64,9 @@ pub async fn list_roles(tenant: String) -> Result<Vec<RoleSummary>, ServerFnErro
         .collect())
 }
 
-#[server(endpoint = "roles/get")]
-pub async fn get_role(tenant: String, role: String) -> Result<RoleDetail, ServerFnError> {
-    let ctx = ctx();
-    let gate = ctx.enter_tenant_for(&tenant, "ROLES", "READ").await?;
-    let d = roles::get(&ctx.state.db, &gate.tenant.id, &role)
-        .await
-        .map_err(|e| ctx.fail(e))?;
-    Ok(RoleDetail {
+#[cfg(feature = "ssr")]
+fn role_detail(d: roles::RoleDetail) -> RoleDetail {
+    RoleDetail {
         role: RoleSummary {
             id: d.role.id,
             name: d.role.name,
@@ -78,7 +79,37 @@ pub async fn get_role(tenant: String, role: String) -> Result<RoleDetail, Server
             .into_iter()
             .map(|(r, a)| format!("{r}:{a}"))
             .collect(),
-    })
+    }
+}
+
+#[server(endpoint = "roles/get")]
+pub async fn get_role(tenant: String, role: String) -> Result<RoleDetail, ServerFnError> {
+    let ctx = ctx();
+    let gate = ctx
+        .enter_tenant_for(&tenant, Resource::Roles, Action::Read)
+        .await?;
+    let d = roles::get(&ctx.state.db, &gate.tenant.id, &role)
+        .await
+        .map_err(|e| ctx.fail(e))?;
+    Ok(role_detail(d))
+}
+
+/// Ends a role form at `path`: the notice, or the error with what was typed put back (the
+/// ticked permissions as one comma-separated `perms` value).
+#[cfg(feature = "ssr")]
+fn answer_role_form(
+    ctx: &Ctx,
+    path: &str,
+    outcome: FormOutcome,
+    input: roles::RoleInput,
+) -> Result<(), ServerFnError> {
+    let perms = input.perms.join(",");
+    let keep = [
+        ("name", input.name),
+        ("description", input.description),
+        ("perms", &perms),
+    ];
+    ctx.answer_form(path, outcome, &keep)
 }
 
 /// Creates a custom role. The matrix's checkboxes are named `perm[]` (serde_qs reads repeated
@@ -91,33 +122,18 @@ pub async fn create_role(
     #[server(default)] perm: Vec<String>,
 ) -> Result<(), ServerFnError> {
     let ctx = ctx();
-    let gate = ctx.enter_tenant_for(&tenant, "ROLES", "CREATE").await?;
-    let state = &ctx.state;
-    let t = &gate.tenant.id;
-    let input = roles::RoleInput {
-        name: &name,
-        description: &description,
-        perms: &perm,
+    let gate = ctx
+        .enter_tenant_for(&tenant, Resource::Roles, Action::Create)
+        .await?;
+    let (state, t) = (&ctx.state, &gate.tenant.id);
+    let input = roles::RoleInput::new(&name, &description, &perm);
+    let made = roles::create(&state.db, state.clock.as_ref(), &gate.permissions, t, input).await;
+    let path = match &made {
+        Ok(role) => roles_path(t, &format!("/{}", role.id)),
+        Err(_) => roles_path(t, "/new"),
     };
-    match roles::create(&state.db, state.clock.as_ref(), &gate.permissions, t, input).await {
-        Ok(role) => ctx.answer_form(
-            &roles_path(t, &format!("/{}", role.id)),
-            Ok(format!("Role {} created.", role.name)),
-            &[],
-        ),
-        Err(e) => {
-            let perms = perm.join(",");
-            ctx.answer_form(
-                &roles_path(t, "/new"),
-                Err(e),
-                &[
-                    ("name", &name),
-                    ("description", &description),
-                    ("perms", &perms),
-                ],
-            )
-        }
-    }
+    let outcome = made.map(|role| format!("Role {} created.", role.name));
+    answer_role_form(&ctx, &path, outcome, input)
 }
 
 /// Saves a custom role's name, description and whole matrix at once.
@@ -130,46 +146,24 @@ pub async fn update_role(
     #[server(default)] perm: Vec<String>,
 ) -> Result<(), ServerFnError> {
     let ctx = ctx();
-    let gate = ctx.enter_tenant_for(&tenant, "ROLES", "UPDATE").await?;
-    let state = &ctx.state;
-    let t = &gate.tenant.id;
-    let path = roles_path(t, &format!("/{role}"));
-    let input = roles::RoleInput {
-        name: &name,
-        description: &description,
-        perms: &perm,
-    };
-    match roles::update(
-        &state.db,
-        state.clock.as_ref(),
-        &gate.permissions,
-        t,
-        &role,
-        input,
-    )
-    .await
-    {
-        Ok(r) => ctx.answer_form(&path, Ok(format!("Role {} saved.", r.name)), &[]),
-        Err(e) => {
-            let perms = perm.join(",");
-            ctx.answer_form(
-                &path,
-                Err(e),
-                &[
-                    ("name", &name),
-                    ("description", &description),
-                    ("perms", &perms),
-                ],
-            )
-        }
-    }
+    let gate = ctx
+        .enter_tenant_for(&tenant, Resource::Roles, Action::Update)
+        .await?;
+    let (state, t) = (&ctx.state, &gate.tenant.id);
+    let (clock, held) = (state.clock.as_ref(), &gate.permissions);
+    let input = roles::RoleInput::new(&name, &description, &perm);
+    let saved = roles::update(&state.db, clock, held, t, &role, input).await;
+    let outcome = saved.map(|r| format!("Role {} saved.", r.name));
+    answer_role_form(&ctx, &roles_path(t, &format!("/{role}")), outcome, input)
 }
 
 /// Deletes a custom role and the bindings that give it.
 #[server(endpoint = "roles/delete")]
 pub async fn delete_role(tenant: String, role: String) -> Result<(), ServerFnError> {
     let ctx = ctx();
-    let gate = ctx.enter_tenant_for(&tenant, "ROLES", "DELETE").await?;
+    let gate = ctx
+        .enter_tenant_for(&tenant, Resource::Roles, Action::Delete)
+        .await?;
     let t = &gate.tenant.id;
     let outcome =
         roles::delete(&ctx.state.db, t, &role)

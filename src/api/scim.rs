@@ -16,10 +16,10 @@ use {
     crate::db::{scim_integrations::IntegrationSummary, scim_log::LogEntry},
     crate::error::AppError,
     crate::iam::integrations,
+    crate::model::{Action, Resource},
 };
 
-/// The only provisioning type there is (the form still names it, for clarity).
-pub const SCIM_2_0: &str = "scim2";
+pub use crate::model::SCIM_2_0;
 /// How many log entries the integration page shows.
 pub const LOG_LIMIT: i64 = 100;
 
@@ -109,46 +109,32 @@ fn page_path(tenant: &str, id: &str) -> String {
     format!("/t/{tenant}/iam/scim/{id}")
 }
 
-/// The one-time cookie that carries a new Secret Token from the server function that made it
-/// to the integration page. HttpOnly (no script reads it), SameSite=Strict, scoped to the two
-/// paths that read it (the page, for server rendering, and [`reveal_token`]'s endpoint, for
-/// client-side navigation), expiring after 10 minutes, and cleared by the first read. The token
-/// never appears in a URL, a log or the database (which keeps only its hash).
+/// The one-time cookie (`api::reveal`) that carries a new Secret Token from the server function
+/// that made it to the integration page: scoped to the two paths that read it (the page, for
+/// server rendering, and [`reveal_token`]'s endpoint, for client-side navigation), expiring
+/// after 10 minutes, and cleared by the first read. The token never appears in a URL, a log or
+/// the database (which keeps only its hash).
 #[cfg(feature = "ssr")]
 mod reveal {
     use super::page_path;
-    use http::header::HeaderMap;
+    use crate::api::reveal::OneTime;
 
-    pub const COOKIE_NAME: &str = "roster_scim_reveal";
+    pub const COOKIE: OneTime = OneTime {
+        name: "roster_scim_reveal",
+        max_age_secs: 600,
+    };
     /// The path of [`super::reveal_token`]'s endpoint.
     pub const ENDPOINT_PATH: &str = "/api/scim/reveal";
-    const MAX_AGE_SECONDS: i64 = 600;
 
-    fn cookie(value: &str, path: &str, max_age: i64, secure: bool) -> String {
-        crate::auth::cookies::one_time(COOKIE_NAME, value, path, max_age, secure)
+    /// The paths that read the cookie of integration `id`.
+    pub fn paths(tenant: &str, id: &str) -> [String; 2] {
+        [page_path(tenant, id), ENDPOINT_PATH.to_string()]
     }
 
-    /// `Set-Cookie` values that hand `token` of integration `id` to its page.
-    pub fn set(tenant: &str, id: &str, token: &str, rotated: bool, secure: bool) -> [String; 2] {
+    /// The cookie's value: the token of integration `id`, and whether it was rotated.
+    pub fn value(id: &str, token: &str, rotated: bool) -> String {
         let kind = if rotated { "rotated" } else { "created" };
-        let value = format!("{kind}.{id}.{token}");
-        [
-            cookie(&value, &page_path(tenant, id), MAX_AGE_SECONDS, secure),
-            cookie(&value, ENDPOINT_PATH, MAX_AGE_SECONDS, secure),
-        ]
-    }
-
-    /// `Set-Cookie` values that remove the cookie from both paths.
-    pub fn clear(tenant: &str, id: &str, secure: bool) -> [String; 2] {
-        [
-            cookie("", &page_path(tenant, id), 0, secure),
-            cookie("", ENDPOINT_PATH, 0, secure),
-        ]
-    }
-
-    /// The raw cookie value a request carries, if any.
-    pub fn from_headers(headers: &HeaderMap) -> Option<String> {
-        crate::auth::cookies::value(headers, COOKIE_NAME)
+        format!("{kind}.{id}.{token}")
     }
 
     /// The token in `value` when it is for integration `id`: `(token, rotated)`.
@@ -171,15 +157,21 @@ mod reveal {
 
         #[test]
         fn the_cookie_is_httponly_strict_scoped_and_short_lived() {
-            let [page, api] = set("main", "abc", "tok-en_1", false, true);
+            let set = COOKIE.set_cookies(
+                &value("abc", "tok-en_1", false),
+                &paths("main", "abc"),
+                true,
+            );
+            let [page, api] = [&set[0], &set[1]];
             assert!(page.starts_with("roster_scim_reveal=created.abc.tok-en_1;"));
             assert!(page.contains("Path=/t/main/iam/scim/abc;"));
             assert!(api.contains("Path=/api/scim/reveal;"));
-            for c in [&page, &api] {
+            for c in [page, api] {
                 assert!(c.contains("HttpOnly") && c.contains("SameSite=Strict"));
                 assert!(c.contains("Max-Age=600") && c.ends_with("; Secure"));
             }
-            assert!(clear("main", "abc", false)
+            assert!(COOKIE
+                .clear_cookies(&paths("main", "abc"), false)
                 .iter()
                 .all(|c| c.contains("Max-Age=0") && c.starts_with("roster_scim_reveal=;")));
         }
@@ -201,7 +193,7 @@ mod reveal {
 #[server(endpoint = "scim/list")]
 pub async fn list_integrations(tenant: String) -> Result<Vec<IntegrationView>, ServerFnError> {
     let ctx = ctx();
-    ctx.enter_tenant_for(&tenant, "INTEGRATIONS", "READ")
+    ctx.enter_tenant_for(&tenant, Resource::Integrations, Action::Read)
         .await?;
     let rows = integrations::summaries(&ctx.state.db, &tenant)
         .await
@@ -218,7 +210,7 @@ pub async fn get_integration(
     failed: bool,
 ) -> Result<IntegrationDetail, ServerFnError> {
     let ctx = ctx();
-    ctx.enter_tenant_for(&tenant, "INTEGRATIONS", "READ")
+    ctx.enter_tenant_for(&tenant, Resource::Integrations, Action::Read)
         .await?;
     let d = integrations::details(&ctx.state.db, &tenant, &id, failed, LOG_LIMIT)
         .await
@@ -240,27 +232,16 @@ pub async fn reveal_token(
     id: String,
 ) -> Result<Option<RevealedToken>, ServerFnError> {
     let ctx = ctx();
-    let cookie = use_context::<http::request::Parts>()
-        .and_then(|parts| reveal::from_headers(&parts.headers));
-    let response = use_context::<leptos_axum::ResponseOptions>();
-    let Some(cookie) = cookie else {
+    if ctx.cookie(reveal::COOKIE.name).is_none() {
         return Ok(None);
-    };
-    ctx.enter_tenant_for(&tenant, "INTEGRATIONS", "READ")
+    }
+    ctx.enter_tenant_for(&tenant, Resource::Integrations, Action::Read)
         .await?;
-    for c in reveal::clear(&tenant, &id, ctx.state.settings.secure_cookies()) {
-        ctx.set_cookie(&c);
-    }
-    let Some((token, rotated)) = reveal::parse(&cookie, &id) else {
+    let cookie = reveal::COOKIE.take(&ctx, &reveal::paths(&tenant, &id));
+    let Some((token, rotated)) = cookie.and_then(|c| reveal::parse(&c, &id)) else {
         return Ok(None);
     };
-    // The page (or answer) holding the token must not be kept by a cache.
-    if let Some(res) = response {
-        res.insert_header(
-            http::header::CACHE_CONTROL,
-            http::HeaderValue::from_static("no-store"),
-        );
-    }
+    ctx.no_store(); // the page (or answer) holding the token must not be kept by a cache
     Ok(Some(RevealedToken { token, rotated }))
 }
 
@@ -288,19 +269,32 @@ fn answer_integration_form(
 
 #[cfg(feature = "ssr")]
 fn hand_over_token(ctx: &super::ctx::Ctx, tenant: &str, id: &str, token: &str, rotated: bool) {
-    for c in reveal::set(
-        tenant,
-        id,
-        token,
-        rotated,
-        ctx.state.settings.secure_cookies(),
-    ) {
-        ctx.set_cookie(&c);
-    }
+    let value = reveal::value(id, token, rotated);
+    reveal::COOKIE.hand_over(ctx, &value, &reveal::paths(tenant, id));
 }
 
 /// Creates an integration (with its service account, `SCIMProvisioner` binding and Secret
 /// Token) and opens its page, where the token is shown once. Needs INTEGRATIONS:CREATE.
+/// Ends the create form: the new integration's page, where its token is shown once; or the list
+/// with the error and what was typed (`keep`).
+#[cfg(feature = "ssr")]
+fn integration_made(
+    ctx: &super::ctx::Ctx,
+    tenant: &str,
+    made: Result<integrations::Created, AppError>,
+    keep: [(&str, &str); 3],
+) -> Result<(), ServerFnError> {
+    match made {
+        Ok(created) => {
+            let id = created.integration.id;
+            hand_over_token(ctx, tenant, &id, &created.token, false);
+            let notice = format!("Integration {} created.", created.integration.name);
+            ctx.answer_form(&page_path(tenant, &id), Ok(notice), &[])
+        }
+        Err(e) => ctx.answer_form(&list_path(tenant), Err(e), &keep),
+    }
+}
+
 #[server(endpoint = "scim/create")]
 pub async fn create_integration(
     tenant: String,
@@ -309,42 +303,29 @@ pub async fn create_integration(
     provisioning_type: String,
 ) -> Result<(), ServerFnError> {
     let ctx = ctx();
-    ctx.enter_tenant_for(&tenant, "INTEGRATIONS", "CREATE")
+    ctx.enter_tenant_for(&tenant, Resource::Integrations, Action::Create)
         .await?;
     let state = &ctx.state;
-    let outcome = if provisioning_type != SCIM_2_0 {
-        Err(AppError::invalid(
-            "provisioning_type",
-            "Choose SCIM 2.0, the only provisioning type there is.",
-        ))
+    let (clock, base) = (state.clock.as_ref(), state.settings.public_base());
+    let form = (
+        name.as_str(),
+        description.as_str(),
+        provisioning_type.as_str(),
+    );
+    let made = integrations::create_from_form(&state.db, clock, base, &tenant, form).await;
+    let keep = [("create", "1"), ("name", form.0), ("description", form.1)];
+    integration_made(&ctx, &tenant, made, keep)
+}
+
+/// What the integration page says after it was enabled or disabled.
+#[cfg(feature = "ssr")]
+fn enabled_notice(name: &str, enabled: bool) -> String {
+    if enabled {
+        format!("Integration {name} enabled: its endpoint accepts requests again.")
     } else {
-        integrations::create(
-            &state.db,
-            state.clock.as_ref(),
-            state.settings.public_base(),
-            &tenant,
-            &name,
-            &description,
-            true,
+        format!(
+            "Integration {name} disabled: its endpoint refuses every request until you enable it."
         )
-        .await
-    };
-    match outcome {
-        Ok(created) => {
-            let id = created.integration.id;
-            hand_over_token(&ctx, &tenant, &id, &created.token, false);
-            let notice = format!("Integration {} created.", created.integration.name);
-            ctx.answer_form(&page_path(&tenant, &id), Ok(notice), &[])
-        }
-        Err(e) => ctx.answer_form(
-            &list_path(&tenant),
-            Err(e),
-            &[
-                ("create", "1"),
-                ("name", &name),
-                ("description", &description),
-            ],
-        ),
     }
 }
 
@@ -357,23 +338,11 @@ pub async fn set_integration_enabled(
     enabled: String,
 ) -> Result<(), ServerFnError> {
     let ctx = ctx();
-    ctx.enter_tenant_for(&tenant, "INTEGRATIONS", "UPDATE")
+    ctx.enter_tenant_for(&tenant, Resource::Integrations, Action::Update)
         .await?;
-    let state = &ctx.state;
-    let enabled = enabled == "true";
-    let outcome =
-        integrations::set_enabled(&state.db, state.clock.as_ref(), &tenant, &id, enabled)
-            .await
-            .map(|row| {
-                if enabled {
-                    format!("Integration {} enabled: its endpoint accepts requests again.", row.name)
-                } else {
-                    format!(
-                        "Integration {} disabled: its endpoint refuses every request until you enable it.",
-                        row.name
-                    )
-                }
-            });
+    let (state, enabled) = (&ctx.state, enabled == "true");
+    let set = integrations::set_enabled(&state.db, state.clock.as_ref(), &tenant, &id, enabled);
+    let outcome = set.await.map(|row| enabled_notice(&row.name, enabled));
     answer_integration_form(&ctx, &tenant, &id, outcome)
 }
 
@@ -382,7 +351,7 @@ pub async fn set_integration_enabled(
 #[server(endpoint = "scim/rotate")]
 pub async fn rotate_integration_token(tenant: String, id: String) -> Result<(), ServerFnError> {
     let ctx = ctx();
-    ctx.enter_tenant_for(&tenant, "INTEGRATIONS", "UPDATE")
+    ctx.enter_tenant_for(&tenant, Resource::Integrations, Action::Update)
         .await?;
     let state = &ctx.state;
     let outcome = integrations::rotate(&state.db, state.clock.as_ref(), &tenant, &id, None)
@@ -399,7 +368,7 @@ pub async fn rotate_integration_token(tenant: String, id: String) -> Result<(), 
 #[server(endpoint = "scim/delete")]
 pub async fn delete_integration(tenant: String, id: String) -> Result<(), ServerFnError> {
     let ctx = ctx();
-    ctx.enter_tenant_for(&tenant, "INTEGRATIONS", "DELETE")
+    ctx.enter_tenant_for(&tenant, Resource::Integrations, Action::Delete)
         .await?;
     let outcome = integrations::delete(&ctx.state.db, &tenant, &id)
         .await

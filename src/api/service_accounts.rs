@@ -1,10 +1,8 @@
 //! Service accounts of a tenant and their API tokens.
 //!
-//! A new token's plain text is shown exactly once. With JavaScript the create call simply returns
-//! it. A plain form post cannot carry it in its redirect (URLs end up in logs and history), so the
-//! server puts it in a one-time cookie: `HttpOnly`, `SameSite=Strict`, scoped to the account's
-//! page path, five minutes at most. Rendering that page reads it and clears it at once; the
-//! database only ever holds the token's hash.
+//! A new token's plain text is shown exactly once (`api::reveal`): with JavaScript the create
+//! call returns it; a plain form post hands it to the account's page in a one-time cookie
+//! scoped to that page, five minutes at most, shown only if it is a token of that account.
 
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -14,12 +12,14 @@ use super::bindings::BindingView;
 #[cfg(feature = "ssr")]
 use {
     super::bindings::binding_view,
-    super::ctx::ctx,
+    super::ctx::{ctx, Ctx},
+    super::reveal::OneTime,
     crate::auth::session::hash_token,
     crate::clock::rfc3339,
-    crate::db::iam::{ServiceAccountRow, TokenRow},
+    crate::db::iam::{RoleRow, ServiceAccountRow, TokenRow},
+    crate::error::AppError,
     crate::iam::service_accounts,
-    axum::http::header,
+    crate::model::{Action, Resource},
 };
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -64,8 +64,12 @@ pub struct AccountDetail {
     pub role_choices: Option<Vec<(String, String)>>,
 }
 
+/// The one-time cookie of the no-JavaScript token form.
 #[cfg(feature = "ssr")]
-const NEW_TOKEN_COOKIE: &str = "roster_new_token";
+const NEW_TOKEN: OneTime = OneTime {
+    name: "roster_new_token",
+    max_age_secs: 300,
+};
 
 #[cfg(feature = "ssr")]
 fn accounts_path(tenant: &str, rest: &str) -> String {
@@ -102,7 +106,7 @@ fn token_view(t: TokenRow, now: i64) -> TokenView {
 pub async fn list_service_accounts(tenant: String) -> Result<Vec<AccountSummary>, ServerFnError> {
     let ctx = ctx();
     let gate = ctx
-        .enter_tenant_for(&tenant, "SERVICE_ACCOUNTS", "READ")
+        .enter_tenant_for(&tenant, Resource::ServiceAccounts, Action::Read)
         .await?;
     let rows = service_accounts::list(&ctx.state.db, &gate.tenant.id)
         .await
@@ -113,69 +117,58 @@ pub async fn list_service_accounts(tenant: String) -> Result<Vec<AccountSummary>
         .collect())
 }
 
+/// The account page: the account, its bindings and tokens, the token the no-JavaScript form just
+/// made (once), and the roles a binding may give when the user may bind.
 #[server(endpoint = "service-accounts/get")]
 pub async fn get_service_account(
     tenant: String,
     account: String,
 ) -> Result<AccountDetail, ServerFnError> {
     let ctx = ctx();
-    let headers = use_context::<http::request::Parts>().map(|p| p.headers);
     let gate = ctx
-        .enter_tenant_for(&tenant, "SERVICE_ACCOUNTS", "READ")
+        .enter_tenant_for(&tenant, Resource::ServiceAccounts, Action::Read)
         .await?;
-    let state = &ctx.state;
-    let fail = |e| ctx.fail(e);
-    let d = service_accounts::get(&state.db, &gate.tenant.id, &account)
-        .await
-        .map_err(fail)?;
-    // The one-time cookie of the no-JavaScript token form: shown if it is a token of this
-    // account, and cleared either way.
-    let mut new_token = None;
-    if let Some(plain) = headers
-        .as_ref()
-        .and_then(|h| crate::auth::cookies::value(h, NEW_TOKEN_COOKIE))
-    {
+    let (db, held, t) = (&ctx.state.db, &gate.permissions, &gate.tenant.id);
+    let page = service_accounts::page(db, held, t, &account).await;
+    let (d, roles) = page.map_err(|e| ctx.fail(e))?;
+    let new_token = NEW_TOKEN.take(&ctx, &[accounts_path(t, &format!("/{}", d.account.id))]);
+    Ok(account_detail(
+        d,
+        roles,
+        new_token,
+        ctx.state.clock.now_millis(),
+    ))
+}
+
+/// The account page's data; `plain` (from the one-time cookie) is shown only if it is one of the
+/// account's tokens.
+#[cfg(feature = "ssr")]
+fn account_detail(
+    d: service_accounts::AccountDetail,
+    roles: Option<Vec<RoleRow>>,
+    plain: Option<String>,
+    now: i64,
+) -> AccountDetail {
+    let new_token = plain.and_then(|plain| {
         let hash = hash_token(&plain);
-        if let Some(t) = d.tokens.iter().find(|t| t.token_hash == hash) {
-            new_token = Some(NewToken {
-                name: t.name.clone(),
-                token: plain,
-            });
-        }
-        ctx.set_cookie(&token_cookie(
-            &accounts_path(&gate.tenant.id, &format!("/{}", d.account.id)),
-            "",
-            0,
-            state.settings.secure_cookies(),
-        ));
-    }
-    let role_choices = if gate.permissions.allows("BINDINGS", "CREATE") {
-        let mut conn = state.db.acquire().await.map_err(fail)?;
-        let roles = crate::db::iam::list_roles(&mut conn, &gate.tenant.id)
-            .await
-            .map_err(fail)?;
-        Some(roles.into_iter().map(|r| (r.id, r.name)).collect())
-    } else {
-        None
-    };
-    let now = state.clock.now_millis();
-    let roles = d
+        let t = d.tokens.iter().find(|t| t.token_hash == hash)?;
+        Some(NewToken {
+            name: t.name.clone(),
+            token: plain,
+        })
+    });
+    let bound = d
         .bindings
         .iter()
         .map(|b| (b.role_id.clone(), b.role_name.clone()))
         .collect();
-    Ok(AccountDetail {
-        account: summary(d.account, roles),
+    AccountDetail {
+        account: summary(d.account, bound),
         bindings: d.bindings.into_iter().map(binding_view).collect(),
         tokens: d.tokens.into_iter().map(|t| token_view(t, now)).collect(),
         new_token,
-        role_choices,
-    })
-}
-
-#[cfg(feature = "ssr")]
-fn token_cookie(path: &str, value: &str, max_age: i64, secure: bool) -> String {
-    crate::auth::cookies::one_time(NEW_TOKEN_COOKIE, value, path, max_age, secure)
+        role_choices: roles.map(|r| r.into_iter().map(|r| (r.id, r.name)).collect()),
+    }
 }
 
 #[server(endpoint = "service-accounts/create")]
@@ -186,32 +179,30 @@ pub async fn create_service_account(
 ) -> Result<(), ServerFnError> {
     let ctx = ctx();
     let gate = ctx
-        .enter_tenant_for(&tenant, "SERVICE_ACCOUNTS", "CREATE")
+        .enter_tenant_for(&tenant, Resource::ServiceAccounts, Action::Create)
         .await?;
-    let state = &ctx.state;
-    let t = &gate.tenant.id;
-    match service_accounts::create(&state.db, state.clock.as_ref(), t, &name, &description).await {
-        Ok(a) => ctx.answer_form(
-            &accounts_path(t, &format!("/{}", a.id)),
-            Ok(format!(
-                "Service account {} created. Give it a role and a token below.",
-                a.name
-            )),
-            &[],
+    let (db, clock, t) = (&ctx.state.db, ctx.state.clock.as_ref(), &gate.tenant.id);
+    let (path, outcome) = match service_accounts::create(db, clock, t, &name, &description).await {
+        Ok(a) => (
+            accounts_path(t, &format!("/{}", a.id)),
+            Ok(created_notice(&a.name)),
         ),
-        Err(e) => ctx.answer_form(
-            &accounts_path(t, ""),
-            Err(e),
-            &[("name", &name), ("description", &description)],
-        ),
-    }
+        Err(e) => (accounts_path(t, ""), Err(e)),
+    };
+    let keep = [("name", name.as_str()), ("description", &description)];
+    ctx.answer_form(&path, outcome, &keep)
+}
+
+#[cfg(feature = "ssr")]
+fn created_notice(name: &str) -> String {
+    format!("Service account {name} created. Give it a role and a token below.")
 }
 
 #[server(endpoint = "service-accounts/delete")]
 pub async fn delete_service_account(tenant: String, account: String) -> Result<(), ServerFnError> {
     let ctx = ctx();
     let gate = ctx
-        .enter_tenant_for(&tenant, "SERVICE_ACCOUNTS", "DELETE")
+        .enter_tenant_for(&tenant, Resource::ServiceAccounts, Action::Delete)
         .await?;
     let t = &gate.tenant.id;
     match service_accounts::delete(&ctx.state.db, t, &account).await {
@@ -226,6 +217,29 @@ pub async fn delete_service_account(tenant: String, account: String) -> Result<(
     }
 }
 
+/// Ends the token form: with JavaScript the new token is the answer; a plain form post gets it
+/// through the one-time cookie and a redirect to the account page at `path`.
+#[cfg(feature = "ssr")]
+fn token_made(
+    ctx: &Ctx,
+    path: &str,
+    made: Result<(String, TokenRow), AppError>,
+    keep: [(&str, &str); 2],
+) -> Result<Option<NewToken>, ServerFnError> {
+    match made {
+        Ok((plain, row)) if ctx.wants_html() => {
+            NEW_TOKEN.hand_over(ctx, &plain, &[path.to_string()]);
+            let notice = format!("Token {} created. Copy it now.", row.name);
+            ctx.answer_form(path, Ok(notice), &[]).map(|()| None)
+        }
+        Ok((token, row)) => Ok(Some(NewToken {
+            name: row.name,
+            token,
+        })),
+        Err(e) => ctx.answer_form(path, Err(e), &keep).map(|()| None),
+    }
+}
+
 /// Issues a token. With JavaScript the plain token is the return value; a plain form post gets
 /// it through the one-time cookie (see the module comment) and a redirect.
 #[server(endpoint = "service-accounts/tokens/create")]
@@ -236,57 +250,14 @@ pub async fn create_token(
     #[server(default)] expires_days: String,
 ) -> Result<Option<NewToken>, ServerFnError> {
     let ctx = ctx();
-    let plain_form = use_context::<http::request::Parts>()
-        .and_then(|p| {
-            p.headers
-                .get(header::ACCEPT)
-                .and_then(|v| v.to_str().ok())
-                .map(|v| v.contains("text/html"))
-        })
-        .unwrap_or(false);
     let gate = ctx
-        .enter_tenant_for(&tenant, "SERVICE_ACCOUNTS", "UPDATE")
+        .enter_tenant_for(&tenant, Resource::ServiceAccounts, Action::Update)
         .await?;
-    let state = &ctx.state;
-    let t = &gate.tenant.id;
-    let path = accounts_path(t, &format!("/{account}"));
-    match service_accounts::create_token(
-        &state.db,
-        state.clock.as_ref(),
-        t,
-        &account,
-        &token_name,
-        &expires_days,
-    )
-    .await
-    {
-        Ok((plain, row)) if plain_form => {
-            ctx.set_cookie(&token_cookie(
-                &path,
-                &plain,
-                300,
-                state.settings.secure_cookies(),
-            ));
-            ctx.answer_form(
-                &path,
-                Ok(format!("Token {} created. Copy it now.", row.name)),
-                &[],
-            )?;
-            Ok(None)
-        }
-        Ok((plain, row)) => Ok(Some(NewToken {
-            name: row.name,
-            token: plain,
-        })),
-        Err(e) => {
-            ctx.answer_form(
-                &path,
-                Err(e),
-                &[("token_name", &token_name), ("expires_days", &expires_days)],
-            )?;
-            Ok(None)
-        }
-    }
+    let (state, t) = (&ctx.state, &gate.tenant.id);
+    let (clock, name, days) = (state.clock.as_ref(), &token_name, &expires_days);
+    let made = service_accounts::create_token(&state.db, clock, t, &account, name, days).await;
+    let keep = [("token_name", name.as_str()), ("expires_days", days)];
+    token_made(&ctx, &accounts_path(t, &format!("/{account}")), made, keep)
 }
 
 #[server(endpoint = "service-accounts/tokens/revoke")]
@@ -297,7 +268,7 @@ pub async fn revoke_token(
 ) -> Result<(), ServerFnError> {
     let ctx = ctx();
     let gate = ctx
-        .enter_tenant_for(&tenant, "SERVICE_ACCOUNTS", "UPDATE")
+        .enter_tenant_for(&tenant, Resource::ServiceAccounts, Action::Update)
         .await?;
     let t = &gate.tenant.id;
     let outcome = service_accounts::revoke_token(&ctx.state.db, t, &account, &token)

@@ -42,24 +42,14 @@ pub async fn list_tenants() -> Result<Vec<TenantSummary>, ServerFnError> {
 pub async fn get_tenant(tenant: String) -> Result<TenantSummary, ServerFnError> {
     let ctx = ctx();
     let user = ctx.require_user().await?;
-    let state = &ctx.state;
-    let fail = |e| ctx.fail(e);
-    let not_found = || {
-        fail(AppError::NotFound(format!(
+    let row = tenants::enter(&ctx.state.db, &user, &tenant)
+        .await
+        .map_err(|e| ctx.fail(e))?;
+    row.map(summary).ok_or_else(|| {
+        ctx.fail(AppError::NotFound(format!(
             "There is no tenant `{tenant}` you can enter."
         )))
-    };
-    if !tenants::can_enter(&state.db, &user, &tenant)
-        .await
-        .map_err(fail)?
-    {
-        return Err(not_found());
-    }
-    let mut conn = state.db.acquire().await.map_err(fail)?;
-    let row = crate::db::tenants::find(&mut conn, &tenant)
-        .await
-        .map_err(fail)?;
-    row.map(summary).ok_or_else(not_found)
+    })
 }
 
 /// The tenant a page is about and what the signed-in user may do there (404 when they may not
@@ -70,29 +60,30 @@ pub async fn get_tenant_scope(tenant: String) -> Result<TenantScope, ServerFnErr
     Ok(ctx.enter_tenant(&tenant).await?.scope())
 }
 
+/// The Instance → Tenants page.
+#[cfg(feature = "ssr")]
+const TENANTS: &str = "/instance/tenants";
+
+/// Back to the Tenants page with `params` (a notice, or an error and what was typed).
+#[cfg(feature = "ssr")]
+fn back_to_tenants(params: &[(&str, &str)]) -> Result<(), ServerFnError> {
+    leptos_axum::redirect(&url_with_query(TENANTS, params));
+    Ok(())
+}
+
 #[server(endpoint = "tenants/create")]
 pub async fn create_tenant(id: String, name: String) -> Result<(), ServerFnError> {
     let ctx = ctx();
     let user = ctx.require_user().await?;
     let state = &ctx.state;
     match tenants::create(&state.db, state.clock.as_ref(), &user, &id, &name).await {
-        Ok(t) => {
-            let notice = format!("Tenant {} created.", t.id);
-            leptos_axum::redirect(&url_with_query("/instance/tenants", &[("notice", &notice)]));
-            Ok(())
-        }
-        Err(AppError::Invalid { field, message }) => {
-            leptos_axum::redirect(&url_with_query(
-                "/instance/tenants",
-                &[
-                    ("error", &message),
-                    ("field", field),
-                    ("id", &id),
-                    ("name", &name),
-                ],
-            ));
-            Ok(())
-        }
+        Ok(t) => back_to_tenants(&[("notice", &format!("Tenant {} created.", t.id))]),
+        Err(AppError::Invalid { field, message }) => back_to_tenants(&[
+            ("error", &message),
+            ("field", field),
+            ("id", &id),
+            ("name", &name),
+        ]),
         Err(e) => Err(ctx.fail(e)),
     }
 }
@@ -103,22 +94,12 @@ pub async fn rename_tenant(id: String, name: String) -> Result<(), ServerFnError
     let user = ctx.require_user().await?;
     let state = &ctx.state;
     match tenants::rename(&state.db, state.clock.as_ref(), &user, &id, &name).await {
-        Ok(()) => {
-            let notice = format!("Tenant {id} renamed.");
-            leptos_axum::redirect(&url_with_query("/instance/tenants", &[("notice", &notice)]));
-            Ok(())
-        }
-        Err(AppError::Invalid { message, .. }) => {
-            leptos_axum::redirect(&url_with_query(
-                "/instance/tenants",
-                &[
-                    ("rename_error", &message),
-                    ("rename", &id),
-                    ("rename_name", &name),
-                ],
-            ));
-            Ok(())
-        }
+        Ok(()) => back_to_tenants(&[("notice", &format!("Tenant {id} renamed."))]),
+        Err(AppError::Invalid { message, .. }) => back_to_tenants(&[
+            ("rename_error", &message),
+            ("rename", &id),
+            ("rename_name", &name),
+        ]),
         Err(e) => Err(ctx.fail(e)),
     }
 }
@@ -132,18 +113,15 @@ pub async fn set_link_foreign_users(
 ) -> Result<(), ServerFnError> {
     let ctx = ctx();
     let user = ctx.require_user().await?;
-    let state = &ctx.state;
+    let (db, clock) = (&ctx.state.db, ctx.state.clock.as_ref());
     let on = !link.is_empty() && link != "off";
-    match tenants::set_link_foreign_users(&state.db, state.clock.as_ref(), &user, &id, on).await {
-        Ok(()) => {
-            let notice = if on {
-                format!("Tenant {id} may now link users of other tenants.")
-            } else {
-                format!("Tenant {id} no longer links users of other tenants.")
-            };
-            leptos_axum::redirect(&url_with_query("/instance/tenants", &[("notice", &notice)]));
-            Ok(())
-        }
-        Err(e) => Err(ctx.fail(e)),
-    }
+    tenants::set_link_foreign_users(db, clock, &user, &id, on)
+        .await
+        .map_err(|e| ctx.fail(e))?;
+    let notice = if on {
+        format!("Tenant {id} may now link users of other tenants.")
+    } else {
+        format!("Tenant {id} no longer links users of other tenants.")
+    };
+    back_to_tenants(&[("notice", &notice)])
 }

@@ -9,14 +9,12 @@ use crate::model::TenantScope;
 use {
     super::ctx::ctx,
     crate::clock::rfc3339,
-    crate::db::{self, directory::Cursor},
-    crate::error::AppError,
-    crate::iam::{self, bindings::SubjectKind, permissions},
+    crate::db,
+    crate::iam::directory::{self, Listing, UserEntry, UserFacts},
+    crate::iam::{self, permissions::Permissions},
+    crate::model::{Action, Resource},
     crate::secret::Secret,
 };
-
-/// Rows per page of the Users list and a group's members.
-pub const PAGE_SIZE: i64 = 50;
 
 /// A user as lists show them.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -46,6 +44,20 @@ pub struct UserList {
     pub total: i64,
     pub prev: Option<String>,
     pub next: Option<String>,
+}
+
+impl UserList {
+    /// The answer for someone who may enter the tenant but not read its users.
+    pub fn unreadable(scope: TenantScope) -> Self {
+        UserList {
+            scope,
+            readable: false,
+            users: Vec::new(),
+            total: 0,
+            prev: None,
+            next: None,
+        }
+    }
 }
 
 /// A source of the user's access to the tenant.
@@ -100,174 +112,62 @@ pub struct UserDetail {
     pub permissions: Vec<PermissionRow>,
 }
 
+/// A user of a list as the list shows it, with the badges of their access sources.
 #[cfg(feature = "ssr")]
-pub(crate) fn cursor(after: Option<String>, before: Option<String>) -> Cursor {
-    match (
-        after.filter(|s| !s.is_empty()),
-        before.filter(|s| !s.is_empty()),
-    ) {
-        (Some(a), _) => Cursor::After(a),
-        (None, Some(b)) => Cursor::Before(b),
-        _ => Cursor::First,
+pub(crate) fn user_item(e: UserEntry) -> UserItem {
+    let manual = e.sources.iter().any(|s| s.source == db::access::MANUAL);
+    let provisioned_by = e
+        .sources
+        .into_iter()
+        .filter(|s| s.source != db::access::MANUAL)
+        .map(|s| s.integration.unwrap_or(s.source))
+        .collect();
+    let r = e.row;
+    UserItem {
+        id: r.id,
+        username: r.username,
+        display_name: r.display_name,
+        email: r.email,
+        suspended: !r.user_active || !r.access_active,
+        provisioned_by,
+        manual,
     }
 }
 
-/// Turns a page of user rows into list items with their badges (one query for the sources).
 #[cfg(feature = "ssr")]
-pub(crate) async fn user_items(
-    conn: &mut db::Conn,
-    tenant: &str,
-    rows: Vec<db::directory::UserListRow>,
-) -> Result<Vec<UserItem>, AppError> {
-    let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
-    let sources = db::directory::access_sources(conn, tenant, &ids).await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| {
-            let mine = sources.iter().filter(|s| s.user_id == r.id);
-            let manual = mine.clone().any(|s| s.source == db::access::MANUAL);
-            let provisioned_by = mine
-                .filter(|s| s.source != db::access::MANUAL)
-                .map(|s| s.integration.clone().unwrap_or_else(|| s.source.clone()))
-                .collect();
-            UserItem {
-                id: r.id,
-                username: r.username,
-                display_name: r.display_name,
-                email: r.email,
-                suspended: !r.user_active || !r.access_active,
-                provisioned_by,
-                manual,
-            }
-        })
-        .collect())
+pub(crate) fn bound_role(b: db::iam::BindingRow) -> BoundRole {
+    BoundRole {
+        binding_id: b.id,
+        role_id: b.role_id,
+        role_name: b.role_name,
+    }
 }
 
-/// One page of the tenant's users, by username; `q` searches username, name and email.
-#[server(endpoint = "users/list")]
-pub async fn list_users(
-    tenant: String,
-    q: Option<String>,
-    after: Option<String>,
-    before: Option<String>,
-) -> Result<UserList, ServerFnError> {
-    let ctx = ctx();
-    let gate = ctx.enter_tenant(&tenant).await?;
-    if !gate.permissions.allows("USERS", "READ") {
-        return Ok(UserList {
-            scope: gate.scope(),
-            readable: false,
-            users: Vec::new(),
-            total: 0,
-            prev: None,
-            next: None,
-        });
-    }
-    let fail = |e| ctx.fail(e);
-    let tenant = gate.tenant.id.clone();
-    let mut conn = ctx.state.db.acquire().await.map_err(fail)?;
-    let page = db::directory::users_page(
-        &mut conn,
-        &tenant,
-        q.as_deref(),
-        &cursor(after, before),
-        PAGE_SIZE,
-    )
-    .await
-    .map_err(fail)?;
-    let (prev, next) = page.cursors(|r| &r.username_lower);
-    let total = db::directory::count_users(&mut conn, &tenant)
-        .await
-        .map_err(fail)?;
-    let users = user_items(&mut conn, &tenant, page.rows)
-        .await
-        .map_err(fail)?;
-    Ok(UserList {
-        scope: gate.scope(),
-        readable: true,
-        users,
-        total,
-        prev,
-        next,
-    })
-}
-
-/// One user of the tenant with everything the user page shows.
-#[server(endpoint = "users/get")]
-pub async fn get_user(tenant: String, user: String) -> Result<UserDetail, ServerFnError> {
-    let ctx = ctx();
-    let gate = ctx.enter_tenant_for(&tenant, "USERS", "READ").await?;
-    let fail = |e| ctx.fail(e);
-    let tenant = gate.tenant.id.clone();
-    let mut conn = ctx.state.db.acquire().await.map_err(fail)?;
-    let row = db::directory::user_in_tenant(&mut conn, &tenant, &user)
-        .await
-        .map_err(fail)?
-        .ok_or_else(|| {
-            fail(AppError::NotFound(
-                "There is no such user with access to this tenant.".into(),
-            ))
-        })?;
-    let mut emails: Vec<(String, String)> = Vec::new();
-    if let Some(primary) = &row.email {
-        emails.push((primary.clone(), "primary".into()));
-    }
-    for (value, kind) in db::directory::emails_of(&mut conn, &row.id)
-        .await
-        .map_err(fail)?
-    {
-        if !emails.iter().any(|(v, _)| v.eq_ignore_ascii_case(&value)) {
-            emails.push((value, kind));
-        }
-    }
-    let sources = db::directory::access_sources(&mut conn, &tenant, std::slice::from_ref(&row.id))
-        .await
-        .map_err(fail)?
-        .into_iter()
-        .map(|s| {
-            let manual = s.source == db::access::MANUAL;
-            AccessSource {
-                label: if manual {
-                    "Granted by hand".into()
-                } else {
-                    format!("SCIM · {}", s.integration.unwrap_or(s.source))
-                },
-                manual,
-                external_id: s.external_id,
-                since: rfc3339(s.created_at),
-            }
-        })
-        .collect();
-    let groups = db::scim_users::groups_of(&mut conn, &tenant, &row.id)
-        .await
-        .map_err(fail)?;
-    let bindings = iam::bindings::of_subject(&mut conn, &tenant, SubjectKind::User, &row.id)
-        .await
-        .map_err(fail)?
-        .into_iter()
-        .map(|b| BoundRole {
-            binding_id: b.id,
-            role_id: b.role_id,
-            role_name: b.role_name,
-        })
-        .collect();
-    let effective = permissions::effective(
-        &mut conn,
-        &tenant,
-        permissions::Subject::User {
-            id: &row.id,
-            superadmin: row.is_superadmin,
+#[cfg(feature = "ssr")]
+fn source_view(s: db::directory::SourceRow) -> AccessSource {
+    let manual = s.source == db::access::MANUAL;
+    AccessSource {
+        label: if manual {
+            "Granted by hand".into()
+        } else {
+            format!("SCIM · {}", s.integration.unwrap_or(s.source))
         },
-    )
-    .await
-    .map_err(fail)?;
-    let permissions = permissions::RESOURCES
+        manual,
+        external_id: s.external_id,
+        since: rfc3339(s.created_at),
+    }
+}
+
+/// The effective-permissions table: a row per resource, a cell per action with its origins.
+#[cfg(feature = "ssr")]
+fn permission_rows(effective: &Permissions) -> Vec<PermissionRow> {
+    Resource::ALL
         .iter()
-        .map(|r| PermissionRow {
-            resource: (*r).to_string(),
-            cells: permissions::ACTIONS
+        .map(|&r| PermissionRow {
+            resource: r.to_string(),
+            cells: Action::ALL
                 .iter()
-                .map(|a| {
+                .map(|&a| {
                     let mut origins: Vec<String> = effective
                         .origins(r, a)
                         .into_iter()
@@ -279,25 +179,19 @@ pub async fn get_user(tenant: String, user: String) -> Result<UserDetail, Server
                 })
                 .collect(),
         })
-        .collect();
-    let target = iam::reach::facts(&mut conn, &tenant, &row.id)
-        .await
-        .map_err(fail)?;
-    let password_settable = iam::reach::may_change_credentials(
-        iam::reach::Actor::User {
-            id: &gate.user.id,
-            superadmin: gate.user.is_superadmin,
-        },
-        &target,
-    )
-    .is_ok();
-    Ok(UserDetail {
-        scope: gate.scope(),
-        password_settable,
+        .collect()
+}
+
+#[cfg(feature = "ssr")]
+fn user_detail(scope: TenantScope, d: UserFacts) -> UserDetail {
+    let row = d.row;
+    UserDetail {
+        scope,
+        password_settable: d.password_settable,
         id: row.id,
         username: row.username,
         display_name: row.display_name,
-        emails,
+        emails: d.emails,
         is_superadmin: row.is_superadmin,
         suspended_here: !row.access_active,
         suspended_everywhere: !row.user_active,
@@ -305,19 +199,65 @@ pub async fn get_user(tenant: String, user: String) -> Result<UserDetail, Server
         created_at: rfc3339(row.created_at),
         updated_at: rfc3339(row.updated_at),
         access_since: rfc3339(row.access_since),
-        sources,
-        groups,
-        bindings,
-        actions: permissions::ACTIONS.iter().map(|a| a.to_string()).collect(),
-        permissions,
-    })
+        sources: d.sources.into_iter().map(source_view).collect(),
+        groups: d.groups,
+        bindings: d.bindings.into_iter().map(bound_role).collect(),
+        actions: Action::ALL.iter().map(|a| a.to_string()).collect(),
+        permissions: permission_rows(&d.effective),
+    }
+}
+
+#[cfg(feature = "ssr")]
+fn user_list(scope: TenantScope, l: Listing<UserEntry>) -> UserList {
+    UserList {
+        scope,
+        readable: true,
+        users: l.rows.into_iter().map(user_item).collect(),
+        total: l.total,
+        prev: l.prev,
+        next: l.next,
+    }
+}
+
+/// One page of the tenant's users, by username; `q` searches username, name and email. Without
+/// USERS:READ the page says so (`readable: false`) instead of answering 403.
+#[server(endpoint = "users/list")]
+pub async fn list_users(
+    tenant: String,
+    q: Option<String>,
+    after: Option<String>,
+    before: Option<String>,
+) -> Result<UserList, ServerFnError> {
+    let ctx = ctx();
+    let gate = ctx.enter_tenant(&tenant).await?;
+    if !gate.permissions.allows(Resource::Users, Action::Read) {
+        return Ok(UserList::unreadable(gate.scope()));
+    }
+    let search = directory::Search::new(q, after, before);
+    let listing = directory::users(&ctx.state.db, &gate.tenant.id, &search).await;
+    Ok(user_list(gate.scope(), listing.map_err(|e| ctx.fail(e))?))
+}
+
+/// One user of the tenant with everything the user page shows.
+#[server(endpoint = "users/get")]
+pub async fn get_user(tenant: String, user: String) -> Result<UserDetail, ServerFnError> {
+    let ctx = ctx();
+    let gate = ctx
+        .enter_tenant_for(&tenant, Resource::Users, Action::Read)
+        .await?;
+    let facts = directory::user(&ctx.state.db, &gate.user, &gate.tenant.id, &user)
+        .await
+        .map_err(|e| ctx.fail(e))?;
+    Ok(user_detail(gate.scope(), facts))
 }
 
 /// Grants access to an existing user, named by username or email (Users list form).
 #[server(endpoint = "users/grant")]
 pub async fn grant_access(tenant: String, login: String) -> Result<(), ServerFnError> {
     let ctx = ctx();
-    let gate = ctx.enter_tenant_for(&tenant, "USERS", "UPDATE").await?;
+    let gate = ctx
+        .enter_tenant_for(&tenant, Resource::Users, Action::Update)
+        .await?;
     let state = &ctx.state;
     let outcome = iam::users::grant_access(
         &state.db,
@@ -334,30 +274,39 @@ pub async fn grant_access(tenant: String, login: String) -> Result<(), ServerFnE
     )
 }
 
+/// Where the user page goes after the access granted by hand was removed, and what it says.
+#[cfg(feature = "ssr")]
+fn after_removal(tenant: &str, user: &str, removed: iam::users::Removed) -> (String, String) {
+    match removed {
+        iam::users::Removed::AccessEnded => (
+            format!("/t/{tenant}/iam/users"),
+            "Access removed: the user can no longer enter this tenant.".into(),
+        ),
+        iam::users::Removed::StillProvisioned(by) => (
+            format!("/t/{tenant}/iam/users/{user}"),
+            format!(
+                "Access granted by hand removed. The user keeps access through SCIM ({}); \
+                 unassign them in the identity provider to end it.",
+                by.join(", ")
+            ),
+        ),
+    }
+}
+
 /// Removes the access granted by hand (user page, behind a confirmation).
 #[server(endpoint = "users/remove")]
 pub async fn remove_access(tenant: String, user: String) -> Result<(), ServerFnError> {
     let ctx = ctx();
-    let gate = ctx.enter_tenant_for(&tenant, "USERS", "UPDATE").await?;
-    let state = &ctx.state;
-    let t = gate.tenant.id.clone();
-    let outcome =
-        iam::users::remove_access(&state.db, state.clock.as_ref(), &gate.user, &t, &user).await;
-    match outcome {
-        Ok(iam::users::Removed::AccessEnded) => ctx.answer_form(
-            &format!("/t/{t}/iam/users"),
-            Ok("Access removed: the user can no longer enter this tenant.".into()),
-            &[],
-        ),
-        Ok(iam::users::Removed::StillProvisioned(by)) => ctx.answer_form(
-            &format!("/t/{t}/iam/users/{user}"),
-            Ok(format!(
-                "Access granted by hand removed. The user keeps access through SCIM ({}); \
-                 unassign them in the identity provider to end it.",
-                by.join(", ")
-            )),
-            &[],
-        ),
+    let gate = ctx
+        .enter_tenant_for(&tenant, Resource::Users, Action::Update)
+        .await?;
+    let (state, t) = (&ctx.state, &gate.tenant.id);
+    let (clock, actor) = (state.clock.as_ref(), &gate.user);
+    match iam::users::remove_access(&state.db, clock, actor, t, &user).await {
+        Ok(removed) => {
+            let (path, notice) = after_removal(t, &user, removed);
+            ctx.answer_form(&path, Ok(notice), &[])
+        }
         Err(e) => ctx.answer_form(&format!("/t/{t}/iam/users/{user}"), Err(e), &[]),
     }
 }
@@ -370,17 +319,11 @@ pub async fn set_password(
     password: String,
 ) -> Result<(), ServerFnError> {
     let ctx = ctx();
-    let gate = ctx.enter_tenant_for(&tenant, "USERS", "UPDATE").await?;
-    let state = &ctx.state;
-    let t = gate.tenant.id.clone();
-    let outcome = iam::users::set_password(
-        &state.db,
-        state.clock.as_ref(),
-        &gate.user,
-        &t,
-        &user,
-        Secret::new(password),
-    )
-    .await;
+    let gate = ctx
+        .enter_tenant_for(&tenant, Resource::Users, Action::Update)
+        .await?;
+    let (state, t) = (&ctx.state, &gate.tenant.id);
+    let (clock, password) = (state.clock.as_ref(), Secret::new(password));
+    let outcome = iam::users::set_password(&state.db, clock, &gate.user, t, &user, password).await;
     ctx.answer_form(&format!("/t/{t}/iam/users/{user}"), outcome, &[])
 }

@@ -5,6 +5,24 @@ use sqlx::Row;
 use super::Conn;
 use crate::clock::Millis;
 use crate::error::{AppError, AppResult, UniqueOr};
+use crate::model::{Action, Permission, Resource};
+
+/// The permission a row's `resource` and `action` columns name. Text that names none (only a
+/// hand-edited database has it) grants nothing, so it is skipped.
+pub(super) fn permission_from(r: &sqlx::any::AnyRow) -> Result<Option<Permission>, sqlx::Error> {
+    let resource: String = r.try_get("resource")?;
+    let action: String = r.try_get("action")?;
+    Ok(Resource::parse(&resource).zip(Action::parse(&action)))
+}
+
+/// The permissions of `rows`, skipping text that names none.
+fn permissions_from(rows: &[sqlx::any::AnyRow]) -> AppResult<Vec<Permission>> {
+    let mut out = Vec::new();
+    for r in rows {
+        out.extend(permission_from(r)?);
+    }
+    Ok(out)
+}
 
 /// The form error for a role name the tenant already has (the unique index decides).
 pub fn role_name_taken(name: &str) -> AppError {
@@ -118,7 +136,7 @@ pub async fn list_roles(conn: &mut Conn, tenant_id: &str) -> AppResult<Vec<RoleR
 pub async fn insert_role(
     conn: &mut Conn,
     role: &RoleRow,
-    permissions: &[(&str, &str)],
+    permissions: &[Permission],
     now: Millis,
 ) -> AppResult<()> {
     let inserted = sqlx::query(
@@ -142,29 +160,27 @@ pub async fn insert_role(
 pub async fn add_role_permissions(
     conn: &mut Conn,
     role_id: &str,
-    permissions: &[(&str, &str)],
+    permissions: &[Permission],
 ) -> AppResult<()> {
     for (resource, action) in permissions {
         sqlx::query("INSERT INTO role_permissions (role_id, resource, action) VALUES ($1, $2, $3)")
             .bind(role_id)
-            .bind(*resource)
-            .bind(*action)
+            .bind(resource.as_str())
+            .bind(action.as_str())
             .execute(&mut *conn)
             .await?;
     }
     Ok(())
 }
 
-pub async fn role_permissions(conn: &mut Conn, role_id: &str) -> AppResult<Vec<(String, String)>> {
+pub async fn role_permissions(conn: &mut Conn, role_id: &str) -> AppResult<Vec<Permission>> {
     let rows = sqlx::query(
         "SELECT resource, action FROM role_permissions WHERE role_id = $1 ORDER BY resource, action",
     )
     .bind(role_id)
     .fetch_all(&mut *conn)
     .await?;
-    rows.iter()
-        .map(|r| Ok((r.try_get("resource")?, r.try_get("action")?)))
-        .collect()
+    permissions_from(&rows)
 }
 
 pub async fn delete_role(conn: &mut Conn, role_id: &str) -> AppResult<()> {
@@ -231,20 +247,24 @@ pub async fn delete_bindings_of(
 /// One permission a subject holds and where it comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GrantRow {
-    pub resource: String,
-    pub action: String,
+    pub permission: Permission,
     pub role_name: String,
     /// `None` when bound directly; the group's display name when through a group.
     pub via_group: Option<String>,
 }
 
-fn grant_from(r: &sqlx::any::AnyRow) -> Result<GrantRow, sqlx::Error> {
-    Ok(GrantRow {
-        resource: r.try_get("resource")?,
-        action: r.try_get("action")?,
-        role_name: r.try_get("role_name")?,
-        via_group: r.try_get("via_group")?,
-    })
+fn grants_from(rows: &[sqlx::any::AnyRow]) -> AppResult<Vec<GrantRow>> {
+    let mut out = Vec::new();
+    for r in rows {
+        if let Some(permission) = permission_from(r)? {
+            out.push(GrantRow {
+                permission,
+                role_name: r.try_get("role_name")?,
+                via_group: r.try_get("via_group")?,
+            });
+        }
+    }
+    Ok(out)
 }
 
 /// Permissions bound to a user directly and through the tenant's groups they belong to.
@@ -268,7 +288,7 @@ pub async fn user_grants(
     .bind(user_id)
     .fetch_all(&mut *conn)
     .await?;
-    Ok(rows.iter().map(grant_from).collect::<Result<_, _>>()?)
+    grants_from(&rows)
 }
 
 /// Permissions bound to a service account.
@@ -286,7 +306,7 @@ pub async fn service_account_grants(
     .bind(service_account_id)
     .fetch_all(&mut *conn)
     .await?;
-    Ok(rows.iter().map(grant_from).collect::<Result<_, _>>()?)
+    grants_from(&rows)
 }
 
 /// Inserts a service account; a name the tenant has already is a field error on `name`.
@@ -543,7 +563,7 @@ pub async fn update_role(
 pub async fn set_role_permissions(
     conn: &mut Conn,
     role_id: &str,
-    permissions: &[(&str, &str)],
+    permissions: &[Permission],
 ) -> AppResult<()> {
     sqlx::query("DELETE FROM role_permissions WHERE role_id = $1")
         .bind(role_id)
@@ -552,8 +572,8 @@ pub async fn set_role_permissions(
     for (resource, action) in permissions {
         sqlx::query("INSERT INTO role_permissions (role_id, resource, action) VALUES ($1, $2, $3)")
             .bind(role_id)
-            .bind(*resource)
-            .bind(*action)
+            .bind(resource.as_str())
+            .bind(action.as_str())
             .execute(&mut *conn)
             .await?;
     }
@@ -692,7 +712,7 @@ pub async fn group_role_permissions(
     conn: &mut Conn,
     tenant_id: &str,
     group_id: &str,
-) -> AppResult<Vec<(String, String)>> {
+) -> AppResult<Vec<Permission>> {
     let rows = sqlx::query(
         "SELECT DISTINCT p.resource, p.action FROM bindings b \
          JOIN role_permissions p ON p.role_id = b.role_id \
@@ -702,7 +722,5 @@ pub async fn group_role_permissions(
     .bind(group_id)
     .fetch_all(&mut *conn)
     .await?;
-    rows.iter()
-        .map(|r| Ok((r.try_get("resource")?, r.try_get("action")?)))
-        .collect()
+    permissions_from(&rows)
 }

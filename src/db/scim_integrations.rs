@@ -105,13 +105,15 @@ pub async fn credentials(
     let mut tokens = Vec::new();
     let mut grants = Vec::new();
     for r in &rows {
-        if let Some(resource) = r.try_get::<Option<String>, _>("resource")? {
-            grants.push(GrantRow {
-                resource,
-                action: r.try_get("action")?,
-                role_name: r.try_get("role_name")?,
-                via_group: None,
-            });
+        if r.try_get::<Option<String>, _>("resource")?.is_some() {
+            // Text that names no permission grants nothing (as everywhere grants are read).
+            if let Some(permission) = super::iam::permission_from(r)? {
+                grants.push(GrantRow {
+                    permission,
+                    role_name: r.try_get("role_name")?,
+                    via_group: None,
+                });
+            }
             continue;
         }
         if integration.is_none() {

@@ -5,8 +5,9 @@
 use crate::clock::Millis;
 use crate::db::{self, iam::BindingRow, Conn, Db};
 use crate::error::{AppError, AppResult};
-use crate::iam::permissions::Permissions;
-use crate::iam::reach;
+use crate::iam::permissions::{Action, Permissions, Resource};
+use crate::iam::{reach, roles};
+use crate::model::BindingChoices;
 
 /// Who a binding is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -51,6 +52,46 @@ impl SubjectKind {
 /// All bindings of a tenant.
 pub async fn list(conn: &mut Conn, tenant_id: &str) -> AppResult<Vec<BindingRow>> {
     db::iam::list_bindings(conn, tenant_id, None).await
+}
+
+/// Users listed in the subject choice; beyond that, the username/email field.
+const USER_CHOICES: i64 = 200;
+const OTHER_CHOICES: i64 = 1000;
+
+/// The Bindings page: every binding of the tenant and, when `held` allows BINDINGS:CREATE, the
+/// form's choices. The form lists a kind of subject only to those who may read it; a user can
+/// always be named in the username/email field.
+pub async fn page(
+    db: &Db,
+    held: &Permissions,
+    tenant_id: &str,
+) -> AppResult<(Vec<BindingRow>, Option<BindingChoices>)> {
+    let mut conn = db.acquire().await?;
+    let list = list(&mut conn, tenant_id).await?;
+    let Some(roles) = roles::choices(&mut conn, held, tenant_id).await? else {
+        return Ok((list, None));
+    };
+    let may = |resource| held.allows(resource, Action::Read);
+    let c = &mut conn;
+    let mut choices = BindingChoices {
+        roles: roles.into_iter().map(|r| (r.id, r.name)).collect(),
+        more_users: true,
+        ..BindingChoices::default()
+    };
+    if may(Resource::ServiceAccounts) {
+        let accounts = db::iam::list_service_accounts(c, tenant_id).await?;
+        choices.service_accounts = accounts.into_iter().map(|a| (a.id, a.name)).collect();
+    }
+    if may(Resource::Groups) {
+        choices.groups = db::iam::group_choices(c, tenant_id, OTHER_CHOICES).await?;
+    }
+    if may(Resource::Users) {
+        let mut users = db::iam::user_choices(c, tenant_id, USER_CHOICES + 1).await?;
+        choices.more_users = users.len() as i64 > USER_CHOICES;
+        users.truncate(USER_CHOICES as usize);
+        choices.users = users;
+    }
+    Ok((list, Some(choices)))
 }
 
 /// The bindings of one subject.
@@ -114,6 +155,12 @@ pub async fn create(
 pub struct SubjectChoice<'a> {
     pub user_login: &'a str,
     pub picked: &'a str,
+}
+
+impl<'a> SubjectChoice<'a> {
+    pub fn new(user_login: &'a str, picked: &'a str) -> Self {
+        SubjectChoice { user_login, picked }
+    }
 }
 
 /// Binds `role_id` to the subject a form chose, in one write transaction; answers the role's

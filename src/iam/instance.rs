@@ -43,6 +43,23 @@ fn check_new_admin(admin: &NewAdmin) -> AppResult<()> {
     Ok(())
 }
 
+/// The first-run setup page: creates the first superadmin when `confirm` repeats the password
+/// (else a field error on `password_confirm`); a conflict once any superadmin exists.
+pub async fn set_up(
+    db: &Db,
+    clock: &dyn Clock,
+    admin: NewAdmin,
+    confirm: &Secret,
+) -> AppResult<UserRow> {
+    if admin.password.expose() != confirm.expose() {
+        return Err(AppError::invalid(
+            "password_confirm",
+            "The two passwords differ.",
+        ));
+    }
+    create_superadmin(db, clock, admin, true).await
+}
+
 /// Creates a superadmin. With `only_if_first`, refuses once any superadmin exists (the
 /// first-run setup page and `ROSTER_ADMIN_*` settings); the CLI may add more.
 pub async fn create_superadmin(

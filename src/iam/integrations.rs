@@ -11,7 +11,8 @@ use crate::db::iam::TokenRow;
 use crate::db::scim_integrations::IntegrationRow;
 use crate::db::{self, Conn, Db};
 use crate::error::{AppError, AppResult};
-use crate::iam::permissions::{self, Permissions};
+use crate::iam::permissions::{self, Action, Permissions, Resource};
+use crate::model::IntegrationName;
 use crate::scim::ScimError;
 
 /// Length of an integration id (like `zIRjRAMGvkammpeLVuyJl`).
@@ -60,6 +61,24 @@ pub fn endpoint(public_base: &str, tenant_id: &str, id: &str) -> String {
     )
 }
 
+/// Creates an enabled integration from the admin UI's form: `(name, description, provisioning
+/// type)`; the type must be SCIM 2.0, the only one there is.
+pub async fn create_from_form(
+    db: &Db,
+    clock: &dyn Clock,
+    public_base: &str,
+    tenant_id: &str,
+    (name, description, provisioning_type): (&str, &str, &str),
+) -> AppResult<Created> {
+    if provisioning_type != crate::model::SCIM_2_0 {
+        return Err(AppError::invalid(
+            "provisioning_type",
+            "Choose SCIM 2.0, the only provisioning type there is.",
+        ));
+    }
+    create(db, clock, public_base, tenant_id, name, description, true).await
+}
+
 pub async fn create(
     db: &Db,
     clock: &dyn Clock,
@@ -69,13 +88,7 @@ pub async fn create(
     description: &str,
     enabled: bool,
 ) -> AppResult<Created> {
-    let name = name.trim();
-    if name.is_empty() || name.chars().count() > 100 {
-        return Err(AppError::invalid(
-            "name",
-            "Give the integration a name of 1 to 100 characters.",
-        ));
-    }
+    let name = IntegrationName::parse(name).map_err(|m| AppError::invalid("name", m))?;
     let now = clock.now_millis();
     let mut tx = db.begin_write().await?;
     if db::tenants::find(&mut tx, tenant_id).await?.is_none() {
@@ -259,7 +272,7 @@ pub struct Caller {
 
 impl Caller {
     /// 403 unless the integration's roles allow `action` on `resource`.
-    pub fn require(&self, resource: &str, action: &str) -> Result<(), ScimError> {
+    pub fn require(&self, resource: Resource, action: Action) -> Result<(), ScimError> {
         if self.permissions.allows(resource, action) {
             Ok(())
         } else {

@@ -2,6 +2,7 @@
 //! Storage is in `db`; HTTP and UI layers call these functions and only map their results.
 
 pub mod bindings;
+pub mod directory;
 pub mod groups;
 pub mod instance;
 pub mod integrations;

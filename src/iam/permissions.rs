@@ -4,17 +4,7 @@
 use crate::clock::Millis;
 use crate::db::{self, iam::RoleRow, Conn};
 use crate::error::{AppError, AppResult};
-
-pub const RESOURCES: [&str; 7] = [
-    "USERS",
-    "GROUPS",
-    "ROLES",
-    "BINDINGS",
-    "SERVICE_ACCOUNTS",
-    "INTEGRATIONS",
-    "AUDITLOG",
-];
-pub const ACTIONS: [&str; 4] = ["CREATE", "READ", "UPDATE", "DELETE"];
+pub use crate::model::{Action, Permission, Resource};
 
 pub const ADMIN: &str = "Admin";
 pub const VIEWER: &str = "Viewer";
@@ -50,8 +40,8 @@ impl std::fmt::Display for Origin {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Grant {
-    pub resource: String,
-    pub action: String,
+    pub resource: Resource,
+    pub action: Action,
     pub origin: Origin,
 }
 
@@ -71,21 +61,21 @@ impl Permissions {
                     Some(g) => Origin::RoleViaGroup(r.role_name, g),
                     None => Origin::Role(r.role_name),
                 },
-                resource: r.resource,
-                action: r.action,
+                resource: r.permission.0,
+                action: r.permission.1,
             })
             .collect();
         Permissions { grants }
     }
 
-    pub fn allows(&self, resource: &str, action: &str) -> bool {
+    pub fn allows(&self, resource: Resource, action: Action) -> bool {
         self.grants
             .iter()
             .any(|g| g.resource == resource && g.action == action)
     }
 
     /// The origins of one permission ("Viewer, via group Engineering").
-    pub fn origins(&self, resource: &str, action: &str) -> Vec<&Origin> {
+    pub fn origins(&self, resource: Resource, action: Action) -> Vec<&Origin> {
         self.grants
             .iter()
             .filter(|g| g.resource == resource && g.action == action)
@@ -105,14 +95,11 @@ pub async fn effective(
         Subject::User {
             superadmin: true, ..
         } => {
-            let grants = RESOURCES
-                .iter()
-                .flat_map(|r| {
-                    ACTIONS.iter().map(move |a| Grant {
-                        resource: (*r).into(),
-                        action: (*a).into(),
-                        origin: Origin::Superadmin,
-                    })
+            let grants = all()
+                .map(|(resource, action)| Grant {
+                    resource,
+                    action,
+                    origin: Origin::Superadmin,
                 })
                 .collect();
             return Ok(Permissions { grants });
@@ -131,22 +118,26 @@ pub async fn effective(
     Ok(Permissions::from_rows(rows))
 }
 
+/// Every permission there is, resource by resource (what Admin and superadmins hold).
+pub fn all() -> impl Iterator<Item = Permission> {
+    Resource::ALL
+        .into_iter()
+        .flat_map(|r| Action::ALL.into_iter().map(move |a| (r, a)))
+}
+
 /// The permissions of a managed role.
-pub fn managed_permissions(name: &str) -> Vec<(&'static str, &'static str)> {
+pub fn managed_permissions(name: &str) -> Vec<Permission> {
     match name {
-        ADMIN => RESOURCES
-            .iter()
-            .flat_map(|r| ACTIONS.iter().map(move |a| (*r, *a)))
-            .collect(),
-        VIEWER => RESOURCES.iter().map(|r| (*r, "READ")).collect(),
+        ADMIN => all().collect(),
+        VIEWER => Resource::ALL.map(|r| (r, Action::Read)).to_vec(),
         SCIM_PROVISIONER => {
             let mut p = Vec::new();
-            for a in ACTIONS {
-                p.push(("GROUPS", a));
-                p.push(("BINDINGS", a));
+            for a in Action::ALL {
+                p.push((Resource::Groups, a));
+                p.push((Resource::Bindings, a));
             }
-            for a in ["CREATE", "READ", "UPDATE"] {
-                p.push(("USERS", a));
+            for a in [Action::Create, Action::Read, Action::Update] {
+                p.push((Resource::Users, a));
             }
             p
         }
@@ -216,7 +207,7 @@ pub async fn create_custom_role(
     conn: &mut Conn,
     tenant_id: &str,
     name: &str,
-    permissions: &[(&str, &str)],
+    permissions: &[Permission],
     now: Millis,
 ) -> AppResult<RoleRow> {
     let role = RoleRow {

@@ -23,7 +23,7 @@
 
 use crate::db::{self, users::ReachFacts, Conn};
 use crate::error::{AppError, AppResult};
-use crate::iam::permissions::Permissions;
+use crate::iam::permissions::{Permission, Permissions};
 
 /// Who acts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,6 +34,16 @@ pub enum Actor<'a> {
     Integration { id: &'a str },
     /// The machine's operator (the CLI): a superadmin's authority.
     Operator,
+}
+
+impl<'a> Actor<'a> {
+    /// The signed-in person `user` (the admin UI's actor).
+    pub fn of(user: &'a crate::db::users::UserRow) -> Self {
+        Actor::User {
+            id: &user.id,
+            superadmin: user.is_superadmin,
+        }
+    }
 }
 
 impl Actor<'_> {
@@ -147,13 +157,13 @@ pub async fn after_suspension(conn: &mut Conn, user_id: &str) -> AppResult<()> {
 
 /// Rule 5: whoever grants `granted` must hold each of those permissions (a tenant Admin and a
 /// superadmin hold all). Kubernetes RBAC calls this escalation prevention.
-pub fn may_grant<'p>(
+pub fn may_grant(
     held: &Permissions,
-    granted: impl IntoIterator<Item = (&'p str, &'p str)>,
+    granted: impl IntoIterator<Item = Permission>,
 ) -> AppResult<()> {
     let mut missing: Vec<String> = granted
         .into_iter()
-        .filter(|(r, a)| !held.allows(r, a))
+        .filter(|(r, a)| !held.allows(*r, *a))
         .map(|(r, a)| format!("{r}:{a}"))
         .collect();
     if missing.is_empty() {
@@ -183,7 +193,7 @@ pub async fn may_bind_role(
         return Ok(());
     }
     let perms = db::iam::role_permissions(conn, role_id).await?;
-    may_grant(held, perms.iter().map(|(r, a)| (r.as_str(), a.as_str())))
+    may_grant(held, perms)
 }
 
 /// Rule 5 for a membership: adding someone to a group gives them the roles bound to the group,
@@ -195,7 +205,7 @@ pub async fn may_add_to_group(
     group_id: &str,
 ) -> AppResult<()> {
     let perms = db::iam::group_role_permissions(conn, tenant_id, group_id).await?;
-    may_grant(held, perms.iter().map(|(r, a)| (r.as_str(), a.as_str())))
+    may_grant(held, perms)
 }
 
 /// Rule 5 for groups: an integration changes only the groups it manages.
@@ -227,7 +237,7 @@ pub fn integration_gave_access(gave_access: bool) -> AppResult<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::iam::permissions::{Grant, Origin};
+    use crate::iam::permissions::{Action, Grant, Origin, Resource};
 
     fn facts(superadmin: bool, created_by: Option<&str>, others: i64) -> ReachFacts {
         ReachFacts {
@@ -270,13 +280,20 @@ mod tests {
     fn grants_need_held_permissions() {
         let held = Permissions {
             grants: vec![Grant {
-                resource: "BINDINGS".into(),
-                action: "CREATE".into(),
+                resource: Resource::Bindings,
+                action: Action::Create,
                 origin: Origin::Role("x".into()),
             }],
         };
-        assert!(may_grant(&held, [("BINDINGS", "CREATE")]).is_ok());
-        let err = may_grant(&held, [("USERS", "DELETE"), ("BINDINGS", "CREATE")]).unwrap_err();
+        assert!(may_grant(&held, [(Resource::Bindings, Action::Create)]).is_ok());
+        let err = may_grant(
+            &held,
+            [
+                (Resource::Users, Action::Delete),
+                (Resource::Bindings, Action::Create),
+            ],
+        )
+        .unwrap_err();
         assert!(err.to_string().contains("USERS:DELETE"), "{err}");
     }
 }

@@ -2,19 +2,19 @@
 //! them (names unique per tenant and never a managed role's name, managed roles untouchable).
 
 use crate::clock::Clock;
-use crate::db::{self, iam::RoleRow, Db};
+use crate::db::{self, iam::RoleRow, Conn, Db};
 use crate::error::{AppError, AppResult};
-use crate::iam::permissions::{self, Permissions, ACTIONS, RESOURCES};
+use crate::iam::permissions::{self, Action, Permission, Permissions, Resource};
 use crate::iam::reach;
+use crate::model::RoleName;
 
-pub const NAME_MAX: usize = 100;
 pub const DESCRIPTION_MAX: usize = 500;
 
 /// A role with its permissions (`(resource, action)`) and how many bindings give it.
 #[derive(Debug, Clone)]
 pub struct RoleDetail {
     pub role: RoleRow,
-    pub permissions: Vec<(String, String)>,
+    pub permissions: Vec<Permission>,
     pub bindings: i64,
 }
 
@@ -23,6 +23,20 @@ pub struct RoleDetail {
 pub async fn list(db: &Db, tenant_id: &str) -> AppResult<Vec<(RoleRow, i64)>> {
     let mut conn = db.acquire().await?;
     db::iam::list_roles_with_binding_counts(&mut conn, tenant_id).await
+}
+
+/// The roles a form may offer to bind: every role of the tenant when `held` allows
+/// BINDINGS:CREATE, else `None` (the form is not shown). The one answer for the Bindings,
+/// group and service account pages.
+pub async fn choices(
+    conn: &mut Conn,
+    held: &Permissions,
+    tenant_id: &str,
+) -> AppResult<Option<Vec<RoleRow>>> {
+    if !held.allows(Resource::Bindings, Action::Create) {
+        return Ok(None);
+    }
+    Ok(Some(db::iam::list_roles(conn, tenant_id).await?))
 }
 
 fn not_found() -> AppError {
@@ -44,15 +58,10 @@ pub async fn get(db: &Db, tenant_id: &str, role_id: &str) -> AppResult<RoleDetai
 }
 
 /// Checks `RESOURCE:ACTION` values from the matrix form; duplicates are dropped.
-pub fn parse_permissions(values: &[String]) -> AppResult<Vec<(&'static str, &'static str)>> {
+pub fn parse_permissions(values: &[String]) -> AppResult<Vec<Permission>> {
     let mut out = Vec::new();
     for v in values {
-        let parsed = v.split_once(':').and_then(|(r, a)| {
-            let r = RESOURCES.iter().find(|x| **x == r)?;
-            let a = ACTIONS.iter().find(|x| **x == a)?;
-            Some((*r, *a))
-        });
-        match parsed {
+        match crate::model::parse_permission(v) {
             Some(p) if !out.contains(&p) => out.push(p),
             Some(_) => {}
             None => {
@@ -66,17 +75,11 @@ pub fn parse_permissions(values: &[String]) -> AppResult<Vec<(&'static str, &'st
     Ok(out)
 }
 
-fn check_fields(name: &str, description: &str) -> AppResult<()> {
-    if name.is_empty() {
-        return Err(AppError::invalid("name", "Enter a name for the role."));
-    }
-    if name.chars().count() > NAME_MAX {
-        return Err(AppError::invalid(
-            "name",
-            format!("Use at most {NAME_MAX} characters for the name."),
-        ));
-    }
-    if permissions::is_managed_name(name) {
+/// The role form's name and description, checked: a [`RoleName`] that is no managed role's name,
+/// and a description of at most [`DESCRIPTION_MAX`] characters.
+fn check_fields(name: &str, description: &str) -> AppResult<RoleName> {
+    let name = RoleName::parse(name).map_err(|m| AppError::invalid("name", m))?;
+    if permissions::is_managed_name(name.as_str()) {
         return Err(AppError::invalid(
             "name",
             format!(
@@ -91,7 +94,7 @@ fn check_fields(name: &str, description: &str) -> AppResult<()> {
             format!("Use at most {DESCRIPTION_MAX} characters for the description."),
         ));
     }
-    Ok(())
+    Ok(name)
 }
 
 fn managed_refused(role: &RoleRow, verb: &str) -> AppError {
@@ -109,6 +112,16 @@ pub struct RoleInput<'a> {
     pub perms: &'a [String],
 }
 
+impl<'a> RoleInput<'a> {
+    pub fn new(name: &'a str, description: &'a str, perms: &'a [String]) -> Self {
+        RoleInput {
+            name,
+            description,
+            perms,
+        }
+    }
+}
+
 /// Creates a custom role with its permissions, in one transaction. The actor (`held`) must hold
 /// every permission the role gets (`reach::may_grant`).
 pub async fn create(
@@ -118,8 +131,8 @@ pub async fn create(
     tenant_id: &str,
     input: RoleInput<'_>,
 ) -> AppResult<RoleRow> {
-    let (name, description, perms) = (input.name.trim(), input.description.trim(), input.perms);
-    check_fields(name, description)?;
+    let (name, description, perms) = (input.name, input.description.trim(), input.perms);
+    let name = check_fields(name, description)?;
     let perms = parse_permissions(perms)?;
     reach::may_grant(held, perms.iter().copied())?;
     let now = clock.now_millis();
@@ -147,7 +160,7 @@ pub async fn update(
     role_id: &str,
     input: RoleInput<'_>,
 ) -> AppResult<RoleRow> {
-    let (name, description, perms) = (input.name.trim(), input.description.trim(), input.perms);
+    let (name, description, perms) = (input.name, input.description.trim(), input.perms);
     let now = clock.now_millis();
     let mut tx = db.begin_write().await?;
     let role = db::iam::find_role(&mut tx, tenant_id, role_id)
@@ -156,17 +169,11 @@ pub async fn update(
     if role.managed {
         return Err(managed_refused(&role, "edited"));
     }
-    check_fields(name, description)?;
+    let name = check_fields(name, description)?;
     let perms = parse_permissions(perms)?;
     let before = db::iam::role_permissions(&mut tx, &role.id).await?;
-    reach::may_grant(
-        held,
-        perms
-            .iter()
-            .copied()
-            .filter(|(r, a)| !before.iter().any(|(br, ba)| br == r && ba == a)),
-    )?;
-    db::iam::update_role(&mut tx, &role.id, name, description, now).await?;
+    reach::may_grant(held, perms.iter().copied().filter(|p| !before.contains(p)))?;
+    db::iam::update_role(&mut tx, &role.id, name.as_str(), description, now).await?;
     db::iam::set_role_permissions(&mut tx, &role.id, &perms).await?;
     tx.commit().await?;
     Ok(RoleRow {
@@ -204,7 +211,14 @@ mod tests {
             "USERS:READ".into(),
         ])
         .unwrap();
-        assert_eq!(ok, vec![("USERS", "READ"), ("GROUPS", "DELETE")]);
+        use permissions::{Action, Resource};
+        assert_eq!(
+            ok,
+            vec![
+                (Resource::Users, Action::Read),
+                (Resource::Groups, Action::Delete)
+            ]
+        );
         assert!(parse_permissions(&["USERS:FLY".into()]).is_err());
         assert!(parse_permissions(&["users:READ".into()]).is_err());
         assert!(parse_permissions(&["USERS".into()]).is_err());

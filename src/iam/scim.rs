@@ -6,6 +6,7 @@ use serde_json::Value;
 
 use crate::db::Conn;
 use crate::iam::integrations::Caller;
+use crate::iam::permissions::{Action, Resource};
 use crate::iam::scim_groups;
 use crate::iam::scim_users::{self, etag_matches, Scope, MAX_RESULTS};
 use crate::scim::filter;
@@ -46,14 +47,14 @@ impl Kind {
 /// tenant's access, so it is an update.
 pub fn check_permission(caller: &Caller, kind: Kind, op: Op) -> Result<(), ScimError> {
     let resource = match kind {
-        Kind::Users => "USERS",
-        Kind::Groups => "GROUPS",
+        Kind::Users => Resource::Users,
+        Kind::Groups => Resource::Groups,
     };
     let action = match (kind, op) {
-        (_, Op::List | Op::Search | Op::Get) => "READ",
-        (_, Op::Create) => "CREATE",
-        (_, Op::Replace | Op::Patch) | (Kind::Users, Op::Delete) => "UPDATE",
-        (Kind::Groups, Op::Delete) => "DELETE",
+        (_, Op::List | Op::Search | Op::Get) => Action::Read,
+        (_, Op::Create) => Action::Create,
+        (_, Op::Replace | Op::Patch) | (Kind::Users, Op::Delete) => Action::Update,
+        (Kind::Groups, Op::Delete) => Action::Delete,
     };
     caller.require(resource, action)
 }

@@ -3,11 +3,13 @@
 //! one token generator, stored hashed and shown once.
 
 use crate::clock::{Clock, Millis};
-use crate::db::iam::{BindingRow, ServiceAccountRow, TokenRow};
+use crate::db::iam::{BindingRow, RoleRow, ServiceAccountRow, TokenRow};
 use crate::db::{self, Db};
 use crate::error::{AppError, AppResult};
 use crate::iam::bindings::{self, SubjectKind};
 use crate::iam::integrations;
+use crate::iam::permissions::Permissions;
+use crate::iam::roles;
 
 pub const NAME_MAX: usize = 63;
 pub const DESCRIPTION_MAX: usize = 500;
@@ -71,6 +73,20 @@ pub async fn list(
             (a, mine)
         })
         .collect())
+}
+
+/// The account page: [`get`], and the roles a binding may give when `held` allows binding
+/// (`roles::choices`).
+pub async fn page(
+    db: &Db,
+    held: &Permissions,
+    tenant_id: &str,
+    id: &str,
+) -> AppResult<(AccountDetail, Option<Vec<RoleRow>>)> {
+    let detail = get(db, tenant_id, id).await?;
+    let mut conn = db.acquire().await?;
+    let roles = roles::choices(&mut conn, held, tenant_id).await?;
+    Ok((detail, roles))
 }
 
 pub async fn get(db: &Db, tenant_id: &str, id: &str) -> AppResult<AccountDetail> {

@@ -5,7 +5,7 @@ use crate::clock::{Clock, Millis};
 use crate::db::{self, tenants::TenantRow, users::UserRow, Conn, Db};
 use crate::error::{AppError, AppResult};
 use crate::iam::permissions;
-use crate::model;
+use crate::model::{self, TenantId};
 
 fn require_superadmin(actor: &UserRow) -> AppResult<()> {
     if actor.is_superadmin {
@@ -25,13 +25,12 @@ pub async fn create(
     name: &str,
 ) -> AppResult<TenantRow> {
     require_superadmin(actor)?;
-    let id = id.trim();
-    model::validate_tenant_id(id).map_err(|m| AppError::invalid("id", m))?;
+    let id = TenantId::parse(id.trim()).map_err(|m| AppError::invalid("id", m))?;
     model::validate_tenant_name(name).map_err(|m| AppError::invalid("name", m))?;
     let now = clock.now_millis();
     let mut tx = db.begin_write().await?;
-    found(&mut tx, id, name.trim(), now).await?;
-    let row = db::tenants::find(&mut tx, id)
+    found(&mut tx, &id, name.trim(), now).await?;
+    let row = db::tenants::find(&mut tx, id.as_str())
         .await?
         .ok_or_else(|| AppError::Internal("new tenant vanished".into()))?;
     tx.commit().await?;
@@ -39,9 +38,9 @@ pub async fn create(
 }
 
 /// Inserts a tenant with the managed roles it is born with, inside the caller's transaction.
-pub async fn found(conn: &mut Conn, id: &str, name: &str, now: Millis) -> AppResult<()> {
-    db::tenants::insert(conn, id, name, now).await?;
-    permissions::create_birth_roles(conn, id, now).await
+pub async fn found(conn: &mut Conn, id: &TenantId, name: &str, now: Millis) -> AppResult<()> {
+    db::tenants::insert(conn, id.as_str(), name, now).await?;
+    permissions::create_birth_roles(conn, id.as_str(), now).await
 }
 
 pub async fn rename(
@@ -89,13 +88,16 @@ pub async fn visible_to(db: &Db, user: &UserRow) -> AppResult<Vec<TenantRow>> {
     }
 }
 
-pub async fn can_enter(db: &Db, user: &UserRow, tenant_id: &str) -> AppResult<bool> {
+/// The tenant `tenant_id` when `user` may enter it (a superadmin: any; others: where they have
+/// access, suspended or not), else `None`, whether or not it exists.
+pub async fn enter(db: &Db, user: &UserRow, tenant_id: &str) -> AppResult<Option<TenantRow>> {
     let mut conn = db.acquire().await?;
-    if db::tenants::find(&mut conn, tenant_id).await?.is_none() {
-        return Ok(false);
+    let Some(tenant) = db::tenants::find(&mut conn, tenant_id).await? else {
+        return Ok(None);
+    };
+    if user.is_superadmin || db::tenants::has_access(&mut conn, tenant_id, &user.id).await? {
+        Ok(Some(tenant))
+    } else {
+        Ok(None)
     }
-    if user.is_superadmin {
-        return Ok(true);
-    }
-    db::tenants::has_access(&mut conn, tenant_id, &user.id).await
 }

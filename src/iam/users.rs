@@ -44,10 +44,7 @@ pub async fn grant_access(
         .await?
         .ok_or_else(unknown)?;
     let target = reach::facts(&mut tx, tenant_id, &user.id).await?;
-    let by = Actor::User {
-        id: &actor.id,
-        superadmin: actor.is_superadmin,
-    };
+    let by = Actor::of(actor);
     reach::may_take_in(&mut tx, tenant_id, by, &user.username, &target)
         .await
         .map_err(|_| unknown())?;
@@ -143,13 +140,7 @@ pub async fn set_password(
         .await?
         .ok_or_else(|| AppError::NotFound("That user has no access to this tenant.".into()))?;
     let target = reach::facts(&mut tx, tenant_id, user_id).await?;
-    reach::may_change_credentials(
-        Actor::User {
-            id: &actor.id,
-            superadmin: actor.is_superadmin,
-        },
-        &target,
-    )?;
+    reach::may_change_credentials(Actor::of(actor), &target)?;
     db::scim_users::set_password(&mut tx, user_id, &hash, clock.now_millis()).await?;
     if actor.id != user_id {
         db::scim_users::end_sessions(&mut tx, user_id).await?;

@@ -4,6 +4,7 @@
 
 use roster::auth::oidc::UserClaim;
 use roster::iam::bindings::SubjectKind;
+use roster::iam::permissions::{Action, Permission, Resource};
 use serde_json::{json, Value};
 
 use crate::helpers::{query_value, Integration, TestApp, ADMIN, ADMIN_PASSWORD};
@@ -70,7 +71,7 @@ async fn access(app: &TestApp, tenant: &str, user_id: &str) -> i64 {
 async fn custom_member(
     app: &TestApp,
     username: &str,
-    perms: &[(&str, &str)],
+    perms: &[Permission],
 ) -> (String, String, String) {
     let id = app
         .plain_user(username, "member password", Some("main"))
@@ -143,11 +144,8 @@ async fn c1_an_integration_cannot_plant_an_external_id_to_sign_in_as_the_superad
     let app = oidc::app().await; // superadmin `root`, with a password
     let root = user_id(&app, "root").await;
     let attacker = t2_integration(&app).await;
-    let provider = oidc::add_provider(&app, &oidc::provider().issuer, UserClaim::Sub, false).await;
     // The worst case: the provider is even tied to the attacker's integration.
-    roster::auth::oidc::trust_integrations(&app.db, &provider, std::slice::from_ref(&attacker.id))
-        .await
-        .unwrap();
+    let provider = oidc::sub_provider_trusting(&app, &attacker.id).await;
 
     for name in ["root", "ROOT"] {
         let res = app
@@ -551,7 +549,10 @@ async fn h3_service_account_rights_do_not_mint_integration_tokens() {
     let (_, _, sam) = custom_member(
         &app,
         "sam",
-        &[("SERVICE_ACCOUNTS", "READ"), ("SERVICE_ACCOUNTS", "UPDATE")],
+        &[
+            (Resource::ServiceAccounts, Action::Read),
+            (Resource::ServiceAccounts, Action::Update),
+        ],
     )
     .await;
     let res = app
@@ -789,9 +790,9 @@ async fn m8_binding_role_and_group_rights_do_not_become_admin() {
         &app,
         "bea",
         &[
-            ("BINDINGS", "CREATE"),
-            ("BINDINGS", "READ"),
-            ("ROLES", "READ"),
+            (Resource::Bindings, Action::Create),
+            (Resource::Bindings, Action::Read),
+            (Resource::Roles, Action::Read),
         ],
     )
     .await;
@@ -817,8 +818,15 @@ async fn m8_binding_role_and_group_rights_do_not_become_admin() {
         1
     );
 
-    let (_, rex_role, rex) =
-        custom_member(&app, "rex", &[("ROLES", "READ"), ("ROLES", "UPDATE")]).await;
+    let (_, rex_role, rex) = custom_member(
+        &app,
+        "rex",
+        &[
+            (Resource::Roles, Action::Read),
+            (Resource::Roles, Action::Update),
+        ],
+    )
+    .await;
     let res = app
         .post_form(
             "/api/roles/update",
@@ -859,8 +867,15 @@ async fn m8_binding_role_and_group_rights_do_not_become_admin() {
         .await;
     assert_eq!(res.status, 302, "{}", res.body);
 
-    let (gus, _, gus_cookie) =
-        custom_member(&app, "gus", &[("GROUPS", "READ"), ("GROUPS", "UPDATE")]).await;
+    let (gus, _, gus_cookie) = custom_member(
+        &app,
+        "gus",
+        &[
+            (Resource::Groups, Action::Read),
+            (Resource::Groups, Action::Update),
+        ],
+    )
+    .await;
     let admins = roster::iam::groups::create(&app.db, &app.clock, "main", "Admins")
         .await
         .unwrap();

@@ -4,6 +4,7 @@
 //! `#[server(endpoint = "…")]` attributes in `src/api/*.rs` at test time, and a function without
 //! a row fails the test; the SCIM rows are the product of the resource types and operations.
 
+use roster::iam::permissions::{Action, Resource};
 use std::collections::BTreeSet;
 
 use axum::body::Body;
@@ -233,7 +234,7 @@ async fn every_server_function_refuses_who_it_must() {
             &mut conn,
             "main",
             "Custom",
-            &[("USERS", "READ")],
+            &[(Resource::Users, Action::Read)],
             app.now(),
         )
         .await
@@ -484,7 +485,7 @@ async fn every_scim_route_refuses_who_it_must() {
             &mut conn,
             "main",
             "AuditOnly",
-            &[("AUDITLOG", "READ")],
+            &[(Resource::Auditlog, Action::Read)],
             app.now(),
         )
         .await

@@ -371,6 +371,24 @@ impl TestApp {
     }
 
     /// Signs in through the login form and returns the session cookie.
+    /// Posts each of `writes` (`(path, form)`) with `cookie` and asserts that every one is
+    /// answered `status` (403: not allowed here, 404: not a tenant they may enter). Answers the
+    /// responses, in order, for further checks.
+    pub async fn assert_writes_refused(
+        &self,
+        cookie: &str,
+        status: u16,
+        writes: &[(&str, Vec<(&str, &str)>)],
+    ) -> Vec<TestResponse> {
+        let mut answers = Vec::new();
+        for (path, form) in writes {
+            let res = self.post_form(path, form, Some(cookie)).await;
+            assert_eq!(res.status, status, "{path}: {}", res.body);
+            answers.push(res);
+        }
+        answers
+    }
+
     pub async fn sign_in(&self, username: &str, password: &str) -> String {
         let res = self
             .post_form(
@@ -450,7 +468,8 @@ impl TestResponse {
 impl TestApp {
     pub async fn create_tenant(&self, id: &str) {
         let mut tx = self.db.begin_write().await.unwrap();
-        roster::iam::tenants::found(&mut tx, id, id, self.now())
+        let tenant = roster::model::TenantId::parse(id).unwrap();
+        roster::iam::tenants::found(&mut tx, &tenant, id, self.now())
             .await
             .expect("tenant");
         tx.commit().await.unwrap();
@@ -477,6 +496,15 @@ impl TestApp {
     }
 
     /// A SCIM request with the integration's token.
+    /// Creates a user through integration `i` (POST /Users with the core schema added to `body`),
+    /// asserting 201; answers the user's id.
+    pub async fn scim_user(&self, i: &Integration, mut body: serde_json::Value) -> String {
+        body["schemas"] = serde_json::json!(["urn:ietf:params:scim:schemas:core:2.0:User"]);
+        let res = self.scim(i, "POST", "/Users", Some(body)).await;
+        assert_eq!(res.status, 201, "{}", res.body);
+        res.json()["id"].as_str().unwrap().to_string()
+    }
+
     pub async fn scim(
         &self,
         integ: &Integration,

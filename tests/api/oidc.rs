@@ -108,6 +108,25 @@ pub(crate) async fn add_provider(
     .id
 }
 
+/// [`app`] with a user without a password, `username` with `email`, and a provider that matches
+/// emails: what most sign-in tests start from. Answers the provider's id.
+async fn app_with_user(username: &str, email: &str) -> (TestApp, String) {
+    let app = app().await;
+    create_user(&app, username, email).await;
+    let id = add_provider(&app, &provider().issuer, UserClaim::Email, false).await;
+    (app, id)
+}
+
+/// A provider that matches `sub` against the `externalId`s of `integration` (it trusts that
+/// integration only, issue 10). Answers its id.
+pub(crate) async fn sub_provider_trusting(app: &TestApp, integration: &str) -> String {
+    let id = add_provider(app, &provider().issuer, UserClaim::Sub, false).await;
+    oidc::trust_integrations(&app.db, &id, &[integration.to_string()])
+        .await
+        .unwrap();
+    id
+}
+
 pub(crate) async fn create_user(app: &TestApp, username: &str, email: &str) -> String {
     let id = roster::db::new_id();
     let mut conn = app.db.acquire().await.unwrap();
@@ -343,9 +362,7 @@ async fn session_count(app: &TestApp) -> i64 {
 
 #[tokio::test]
 async fn a_provisioned_user_signs_in_through_the_provider_and_lands_where_they_asked() {
-    let app = app().await;
-    create_user(&app, "alice", "Alice@Example.com").await;
-    let id = add_provider(&app, &provider().issuer, UserClaim::Email, false).await;
+    let (app, id) = app_with_user("alice", "Alice@Example.com").await;
 
     // The ID token of the code flow carries no email here: Roster must ask userinfo.
     let (callback, binding) = to_callback(&app, &id, "alice", Some("/instance/tenants")).await;
@@ -368,9 +385,7 @@ async fn a_provisioned_user_signs_in_through_the_provider_and_lands_where_they_a
 
 #[tokio::test]
 async fn signing_in_again_follows_the_link_and_replaces_the_previous_session() {
-    let app = app().await;
-    create_user(&app, "bob", "bob@example.com").await;
-    let id = add_provider(&app, &provider().issuer, UserClaim::Email, false).await;
+    let (app, id) = app_with_user("bob", "bob@example.com").await;
     let first = cookie(&sign_in_via(&app, &id, "bob").await, "roster_session").unwrap();
 
     let (callback, binding) = to_callback(&app, &id, "bob", None).await;
@@ -401,9 +416,7 @@ async fn the_login_page_offers_each_provider_as_a_plain_link() {
 
 #[tokio::test]
 async fn a_tampered_state_is_refused_and_nobody_is_signed_in() {
-    let app = app().await;
-    create_user(&app, "carol", "carol@example.com").await;
-    let id = add_provider(&app, &provider().issuer, UserClaim::Email, false).await;
+    let (app, id) = app_with_user("carol", "carol@example.com").await;
     let (callback, binding) = to_callback(&app, &id, "carol", None).await;
     let state = query_value(&callback, "state").unwrap();
     let tampered = callback.replace(&format!("state={state}"), &format!("state=x{state}"));
@@ -414,9 +427,7 @@ async fn a_tampered_state_is_refused_and_nobody_is_signed_in() {
 
 #[tokio::test]
 async fn a_callback_opened_in_another_browser_is_refused() {
-    let app = app().await;
-    create_user(&app, "dave", "dave@example.com").await;
-    let id = add_provider(&app, &provider().issuer, UserClaim::Email, false).await;
+    let (app, id) = app_with_user("dave", "dave@example.com").await;
     let (callback, _binding) = to_callback(&app, &id, "dave", None).await;
     assert_refused(&app.get(&callback, None).await, "this browser");
     assert_eq!(session_count(&app).await, 0);
@@ -448,9 +459,7 @@ async fn keys_are_fetched_again_when_a_token_names_a_key_roster_has_not_seen() {
 
 #[tokio::test]
 async fn an_expired_id_token_is_refused() {
-    let app = app().await;
-    create_user(&app, "frank", "frank@example.com").await;
-    let id = add_provider(&app, &provider().issuer, UserClaim::Email, false).await;
+    let (app, id) = app_with_user("frank", "frank@example.com").await;
     // Roster's clock is two hours ahead of the provider's: the token (valid one hour, plus
     // two minutes of tolerated skew) has expired by Roster's time; the sign-in itself is fresh.
     app.clock.set(real_now() + 2 * 60 * 60 * 1000);
@@ -460,9 +469,7 @@ async fn an_expired_id_token_is_refused() {
 
 #[tokio::test]
 async fn a_sign_in_that_took_too_long_is_refused() {
-    let app = app().await;
-    create_user(&app, "gina", "gina@example.com").await;
-    let id = add_provider(&app, &provider().issuer, UserClaim::Email, false).await;
+    let (app, id) = app_with_user("gina", "gina@example.com").await;
     let (callback, binding) = to_callback(&app, &id, "gina", None).await;
     app.clock.advance_minutes(11);
     assert_refused(&app.get(&callback, Some(&binding)).await, "try again");
@@ -571,25 +578,17 @@ async fn with_the_sub_claim_a_user_is_found_by_the_external_id_scim_gave_them() 
     // `externalId`, while the SCIM userName is an email address.
     let app = app().await;
     let scim = app.integration("main").await;
-    let res = app
-        .scim(
-            &scim,
-            "POST",
-            "/Users",
-            Some(serde_json::json!({
-                "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
-                "userName": "okta.person@example.com",
-                "externalId": "00u1okta",
-                "emails": [{"value": "okta.person@example.com", "primary": true}],
-            })),
-        )
-        .await;
-    assert_eq!(res.status, 201, "{}", res.body);
-    let id = add_provider(&app, &provider().issuer, UserClaim::Sub, false).await;
+    app.scim_user(
+        &scim,
+        serde_json::json!({
+            "userName": "okta.person@example.com",
+            "externalId": "00u1okta",
+            "emails": [{"value": "okta.person@example.com", "primary": true}],
+        }),
+    )
+    .await;
     // The provider trusts the externalIds of this integration only (issue 10).
-    oidc::trust_integrations(&app.db, &id, std::slice::from_ref(&scim.id))
-        .await
-        .unwrap();
+    let id = sub_provider_trusting(&app, &scim.id).await;
     let res = sign_in_via(&app, &id, "00u1okta").await;
     let session = cookie(&res, "roster_session").expect("signed in via the externalId");
     let home = app.get("/", Some(&session)).await;
@@ -612,9 +611,7 @@ async fn a_provider_that_cannot_be_reached_ends_on_the_login_page() {
 
 #[tokio::test]
 async fn signing_out_ends_the_session_at_roster_and_at_the_provider() {
-    let app = app().await;
-    create_user(&app, "liz", "liz@example.com").await;
-    let id = add_provider(&app, &provider().issuer, UserClaim::Email, false).await;
+    let (app, id) = app_with_user("liz", "liz@example.com").await;
     let session = cookie(&sign_in_via(&app, &id, "liz").await, "roster_session").unwrap();
     let res = app.post_form("/api/auth/logout", &[], Some(&session)).await;
     let location = res.location().unwrap();
@@ -680,9 +677,7 @@ async fn a_user_signed_in_through_the_provider_enters_only_the_tenants_they_have
 
 #[tokio::test]
 async fn a_sign_in_the_person_cancelled_at_the_provider_says_so_on_the_login_page() {
-    let app = app().await;
-    create_user(&app, "olga", "olga@example.com").await;
-    let id = add_provider(&app, &provider().issuer, UserClaim::Email, false).await;
+    let (app, id) = app_with_user("olga", "olga@example.com").await;
     let (callback, binding) = to_callback(&app, &id, "olga", None).await;
     let state = query_value(&callback, "state").unwrap();
     // What a provider sends when the person cancels (RFC 6749 §4.1.2.1).
@@ -701,24 +696,16 @@ async fn a_sign_in_the_person_cancelled_at_the_provider_says_so_on_the_login_pag
 async fn l1_a_user_suspended_in_every_tenant_cannot_sign_in_through_the_provider() {
     let app = app().await;
     let scim = app.integration("main").await;
-    let res = app
-        .scim(
+    let user_id = app
+        .scim_user(
             &scim,
-            "POST",
-            "/Users",
-            Some(serde_json::json!({
-                "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+            serde_json::json!({
                 "userName": "suspended.person@example.com",
                 "externalId": "00u9suspended",
-            })),
+            }),
         )
         .await;
-    assert_eq!(res.status, 201, "{}", res.body);
-    let user_id = res.json()["id"].as_str().unwrap().to_string();
-    let id = add_provider(&app, &provider().issuer, UserClaim::Sub, false).await;
-    oidc::trust_integrations(&app.db, &id, std::slice::from_ref(&scim.id))
-        .await
-        .unwrap();
+    let id = sub_provider_trusting(&app, &scim.id).await;
     let res = sign_in_via(&app, &id, "00u9suspended").await;
     assert!(
         cookie(&res, "roster_session").is_some(),

@@ -1,5 +1,6 @@
 //! SCIM authentication, authorisation, routing and protocol negatives.
 
+use roster::iam::permissions::{Action, Resource};
 use serde_json::json;
 
 use crate::helpers::TestApp;
@@ -147,7 +148,11 @@ async fn a_custom_role_without_groups_delete_gets_403() {
             &mut conn,
             "main",
             "GroupsNoDelete",
-            &[("GROUPS", "READ"), ("GROUPS", "UPDATE"), ("USERS", "READ")],
+            &[
+                (Resource::Groups, Action::Read),
+                (Resource::Groups, Action::Update),
+                (Resource::Users, Action::Read),
+            ],
             app.now(),
         )
         .await

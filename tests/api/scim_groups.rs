@@ -1,5 +1,6 @@
 //! SCIM Groups: uniqueness, members, PATCH forms, large-group paths.
 
+use roster::iam::permissions::{Action, Resource};
 use serde_json::{json, Value};
 
 use crate::helpers::{Integration, TestApp};
@@ -349,10 +350,10 @@ async fn a_role_bound_to_a_group_survives_a_rename_and_shows_its_origin() {
     )
     .await
     .unwrap();
-    assert!(perms.allows("USERS", "READ"));
-    assert!(!perms.allows("USERS", "UPDATE"));
+    assert!(perms.allows(Resource::Users, Action::Read));
+    assert!(!perms.allows(Resource::Users, Action::Update));
     assert_eq!(
-        perms.origins("GROUPS", "READ")[0].to_string(),
+        perms.origins(Resource::Groups, Action::Read)[0].to_string(),
         "Viewer, via group Eng"
     );
 }

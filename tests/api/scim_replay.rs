@@ -36,6 +36,44 @@ async fn expect(
     }
 }
 
+/// One identity provider's requests, replayed through one integration: each sends a payload
+/// of the provider's fixtures, its placeholder ids swapped for real ones.
+struct Replay<'a> {
+    app: &'a TestApp,
+    i: &'a Integration,
+    fixtures: &'static str,
+}
+
+/// One request of a replay table: method, path, fixture name, `(placeholder, id)` swaps and
+/// the status expected.
+type Step<'a> = (&'a str, &'a str, &'a str, &'a [(&'a str, &'a str)], u16);
+
+impl<'a> Replay<'a> {
+    fn new(app: &'a TestApp, i: &'a Integration, fixtures: &'static str) -> Self {
+        Replay { app, i, fixtures }
+    }
+
+    /// Sends fixture `name` and asserts the status; answers the JSON answer (`Null` if empty).
+    async fn send(
+        &self,
+        method: &str,
+        rest: &str,
+        name: &str,
+        ids: &[(&str, &str)],
+        status: u16,
+    ) -> Value {
+        let body = payload(self.fixtures, name, ids);
+        expect(self.app, self.i, method, rest, Some(body), status).await
+    }
+
+    /// Sends each step of a table in order, asserting each status.
+    async fn run(&self, steps: &[Step<'_>]) {
+        for (method, rest, name, ids, status) in steps {
+            self.send(method, rest, name, ids, *status).await;
+        }
+    }
+}
+
 const AK_USER: &str = "7d3e7f1c-0000-4000-8000-000000000001";
 const AK_JDOE_EXT: &str = "3f1b6c0e9a8d7f6e5d4c3b2a1f0e9d8c7b6a5f4e3d2c1b0a9f8e7d6c5b4a3f2e";
 
@@ -43,124 +81,55 @@ const AK_JDOE_EXT: &str = "3f1b6c0e9a8d7f6e5d4c3b2a1f0e9d8c7b6a5f4e3d2c1b0a9f8e7
 async fn a_full_authentik_sync_ends_in_exactly_the_expected_state() {
     let app = TestApp::spawn().await;
     let i = app.integration("main").await;
+    let authentik = Replay::new(&app, &i, AUTHENTIK);
     expect(&app, &i, "GET", "/ServiceProviderConfig", None, 200).await;
     let remote = expect(&app, &i, "GET", "/Users?startIndex=1", None, 200).await;
     assert_eq!(remote["totalResults"], 0);
     assert_eq!(remote["Resources"], json!([]));
 
     // Users, then groups.
-    let jdoe = expect(
-        &app,
-        &i,
-        "POST",
-        "/Users",
-        Some(payload(AUTHENTIK, "user_create", &[])),
-        201,
-    )
-    .await;
+    let jdoe = authentik
+        .send("POST", "/Users", "user_create", &[], 201)
+        .await;
     let jdoe_id = jdoe["id"].as_str().unwrap().to_string();
-    let ak = expect(
-        &app,
-        &i,
-        "POST",
-        "/Users",
-        Some(payload(
-            AUTHENTIK,
+    let ak = authentik
+        .send(
+            "POST",
+            "/Users",
             "user_create_one_word_name_no_email",
             &[],
-        )),
-        201,
-    )
-    .await;
+            201,
+        )
+        .await;
     let ak_id = ak["id"].as_str().unwrap().to_string();
     assert_eq!(ak["emails"], json!([]));
     assert_eq!(ak["name"]["familyName"], " ");
-    let group = expect(
-        &app,
-        &i,
-        "POST",
-        "/Groups",
-        Some(payload(AUTHENTIK, "group_create", &[])),
-        201,
-    )
-    .await;
+    let group = authentik
+        .send("POST", "/Groups", "group_create", &[], 201)
+        .await;
     let gid = group["id"].as_str().unwrap().to_string();
     assert_eq!(group["members"], json!([]));
     let gpath = format!("/Groups/{gid}");
 
     // Membership PATCHes, one op per user; both removal forms.
     for who in [&jdoe_id, &ak_id] {
-        let res = expect(
-            &app,
-            &i,
-            "PATCH",
-            &gpath,
-            Some(payload(AUTHENTIK, "member_add", &[(AK_USER, who)])),
-            204,
-        )
-        .await;
+        let res = authentik
+            .send("PATCH", &gpath, "member_add", &[(AK_USER, who)], 204)
+            .await;
         assert_eq!(res, Value::Null);
     }
-    expect(
-        &app,
-        &i,
-        "PATCH",
-        &gpath,
-        Some(payload(
-            AUTHENTIK,
-            "member_remove_old",
-            &[(AK_USER, &ak_id)],
-        )),
-        204,
-    )
-    .await;
-    expect(
-        &app,
-        &i,
-        "PATCH",
-        &gpath,
-        Some(payload(AUTHENTIK, "member_add", &[(AK_USER, &ak_id)])),
-        204,
-    )
-    .await;
-    expect(
-        &app,
-        &i,
-        "PATCH",
-        &gpath,
-        Some(payload(
-            AUTHENTIK,
-            "member_remove_new",
-            &[(AK_USER, &ak_id)],
-        )),
-        204,
-    )
-    .await;
-    // authentik re-sends removals: a no-op.
-    expect(
-        &app,
-        &i,
-        "PATCH",
-        &gpath,
-        Some(payload(
-            AUTHENTIK,
-            "member_remove_new",
-            &[(AK_USER, &ak_id)],
-        )),
-        204,
-    )
-    .await;
-
-    // Rename (path-less replace, schemas missing) and read back.
-    expect(
-        &app,
-        &i,
-        "PATCH",
-        &gpath,
-        Some(payload(AUTHENTIK, "group_rename", &[("group-1", &gid)])),
-        204,
-    )
-    .await;
+    let ak = [(AK_USER, ak_id.as_str())];
+    authentik
+        .run(&[
+            ("PATCH", &gpath, "member_remove_old", &ak, 204),
+            ("PATCH", &gpath, "member_add", &ak, 204),
+            ("PATCH", &gpath, "member_remove_new", &ak, 204),
+            // authentik re-sends removals: a no-op.
+            ("PATCH", &gpath, "member_remove_new", &ak, 204),
+            // Rename (path-less replace, schemas missing), then read back.
+            ("PATCH", &gpath, "group_rename", &[("group-1", &gid)], 204),
+        ])
+        .await;
     let g = expect(&app, &i, "GET", &gpath, None, 200).await;
     assert_eq!(g["displayName"], "authentik Superusers");
     assert_eq!(g["members"].as_array().unwrap().len(), 1);
@@ -185,15 +154,9 @@ async fn a_full_authentik_sync_ends_in_exactly_the_expected_state() {
     expect(&app, &i, "DELETE", &format!("/Users/{ak_id}"), None, 404).await;
 
     // Re-sync after authentik lost its links: 409, then adoption through an eq filter (`+` as space).
-    let res = expect(
-        &app,
-        &i,
-        "POST",
-        "/Users",
-        Some(payload(AUTHENTIK, "user_create", &[])),
-        409,
-    )
-    .await;
+    let res = authentik
+        .send("POST", "/Users", "user_create", &[], 409)
+        .await;
     assert_eq!(res["scimType"], "uniqueness");
     let found = expect(
         &app,
@@ -286,29 +249,20 @@ async fn a_full_authentik_sync_ends_in_exactly_the_expected_state() {
 async fn an_authentik_group_without_patch_support_is_created_with_its_members() {
     let app = TestApp::spawn().await;
     let i = app.integration("main").await;
-    let u = expect(
-        &app,
-        &i,
-        "POST",
-        "/Users",
-        Some(payload(AUTHENTIK, "user_create", &[])),
-        201,
-    )
-    .await;
+    let authentik = Replay::new(&app, &i, AUTHENTIK);
+    let u = authentik
+        .send("POST", "/Users", "user_create", &[], 201)
+        .await;
     let uid = u["id"].as_str().unwrap();
-    let g = expect(
-        &app,
-        &i,
-        "POST",
-        "/Groups",
-        Some(payload(
-            AUTHENTIK,
+    let g = authentik
+        .send(
+            "POST",
+            "/Groups",
             "group_create_without_patch",
             &[(AK_USER, uid)],
-        )),
-        201,
-    )
-    .await;
+            201,
+        )
+        .await;
     assert_eq!(g["members"][0]["value"], uid);
     // PUT with members: [] empties the group (authentik interop failure #4).
     let mut put = payload(AUTHENTIK, "group_create", &[]);
@@ -329,6 +283,7 @@ async fn an_authentik_group_without_patch_support_is_created_with_its_members() 
 async fn an_okta_push_creates_updates_deactivates_and_manages_group_membership() {
     let app = TestApp::spawn().await;
     let i = app.integration("main").await;
+    let okta = Replay::new(&app, &i, OKTA);
     let test = expect(&app, &i, "GET", "/Users?startIndex=1&count=2", None, 200).await;
     assert_eq!(test["totalResults"], 0);
     let lookup = expect(
@@ -341,42 +296,26 @@ async fn an_okta_push_creates_updates_deactivates_and_manages_group_membership()
     )
     .await;
     assert_eq!(lookup["totalResults"], 0);
-    let user = expect(
-        &app,
-        &i,
-        "POST",
-        "/Users",
-        Some(payload(OKTA, "user_create", &[])),
-        201,
-    )
-    .await;
+    let user = okta.send("POST", "/Users", "user_create", &[], 201).await;
     let uid = user["id"].as_str().unwrap().to_string();
     assert_eq!(user["locale"], "en-US");
     assert_eq!(user["groups"], json!([]));
     assert!(user.get("password").is_none());
-    expect(
-        &app,
-        &i,
-        "POST",
-        "/Users",
-        Some(payload(OKTA, "user_create", &[])),
-        409,
-    )
-    .await;
+    okta.send("POST", "/Users", "user_create", &[], 409).await;
     // Update: GET, then PUT the merged resource.
     let mut merged = expect(&app, &i, "GET", &format!("/Users/{uid}"), None, 200).await;
     merged["displayName"] = json!("Test User Renamed");
     let put = expect(&app, &i, "PUT", &format!("/Users/{uid}"), Some(merged), 200).await;
     assert_eq!(put["displayName"], "Test User Renamed");
-    let off = expect(
-        &app,
-        &i,
-        "PATCH",
-        &format!("/Users/{uid}"),
-        Some(payload(OKTA, "user_deactivate", &[])),
-        200,
-    )
-    .await;
+    let off = okta
+        .send(
+            "PATCH",
+            &format!("/Users/{uid}"),
+            "user_deactivate",
+            &[],
+            200,
+        )
+        .await;
     assert_eq!(off["active"], false);
 
     let mut ids = Vec::new();
@@ -392,52 +331,34 @@ async fn an_okta_push_creates_updates_deactivates_and_manages_group_membership()
         .await;
         ids.push(u["id"].as_str().unwrap().to_string());
     }
-    let g = expect(
-        &app,
-        &i,
-        "POST",
-        "/Groups",
-        Some(payload(OKTA, "group_create", &[])),
-        201,
-    )
-    .await;
+    let g = okta.send("POST", "/Groups", "group_create", &[], 201).await;
     let gid = g["id"].as_str().unwrap().to_string();
     let gpath = format!("/Groups/{gid}");
-    expect(
-        &app,
-        &i,
-        "PATCH",
-        &gpath,
-        Some(payload(OKTA, "group_replace_name", &[("group-1", &gid)])),
-        204,
-    )
-    .await;
-    expect(
-        &app,
-        &i,
-        "PATCH",
-        &gpath,
-        Some(payload(
-            OKTA,
+    okta.run(&[
+        (
+            "PATCH",
+            &gpath,
+            "group_replace_name",
+            &[("group-1", &gid)],
+            204,
+        ),
+        (
+            "PATCH",
+            &gpath,
             "group_membership",
             &[("u-old", &uid), ("u-new", &ids[2])],
-        )),
-        204,
-    )
+            204,
+        ),
+    ])
     .await;
     let members = expect(&app, &i, "GET", &gpath, None, 200).await["members"].clone();
     assert_eq!(members.as_array().unwrap().len(), 1);
     assert_eq!(members[0]["value"], ids[2]);
-    expect(
-        &app,
-        &i,
+    okta.send(
         "PATCH",
         &gpath,
-        Some(payload(
-            OKTA,
-            "group_push_all",
-            &[("u-a", &ids[0]), ("u-b", &ids[1])],
-        )),
+        "group_push_all",
+        &[("u-a", &ids[0]), ("u-b", &ids[1])],
         204,
     )
     .await;
@@ -473,6 +394,7 @@ async fn an_okta_push_creates_updates_deactivates_and_manages_group_membership()
 async fn an_entra_provisioning_cycle_with_both_patch_dialects_ends_in_the_expected_state() {
     let app = TestApp::spawn().await;
     let i = app.integration("main").await;
+    let entra = Replay::new(&app, &i, ENTRA);
     let probe = expect(
         &app,
         &i,
@@ -483,15 +405,7 @@ async fn an_entra_provisioning_cycle_with_both_patch_dialects_ends_in_the_expect
     )
     .await;
     assert_eq!(probe["totalResults"], 0);
-    let user = expect(
-        &app,
-        &i,
-        "POST",
-        "/Users",
-        Some(payload(ENTRA, "user_create", &[])),
-        201,
-    )
-    .await;
+    let user = entra.send("POST", "/Users", "user_create", &[], 201).await;
     let uid = user["id"].as_str().unwrap().to_string();
     let ent = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
     assert_eq!(user[ent]["employeeNumber"], "123");
@@ -507,15 +421,15 @@ async fn an_entra_provisioning_cycle_with_both_patch_dialects_ends_in_the_expect
     .await;
     assert_eq!(by_ext["Resources"][0]["id"], uid);
 
-    let p = expect(
-        &app,
-        &i,
-        "PATCH",
-        &format!("/Users/{uid}"),
-        Some(payload(ENTRA, "user_patch_default", &[])),
-        200,
-    )
-    .await;
+    let p = entra
+        .send(
+            "PATCH",
+            &format!("/Users/{uid}"),
+            "user_patch_default",
+            &[],
+            200,
+        )
+        .await;
     assert_eq!(p["emails"][0]["value"], "updatedEmail@microsoft.com");
     assert_eq!(p["name"]["familyName"], "updatedFamilyName");
     assert_eq!(p[ent]["employeeNumber"], "456");
@@ -533,27 +447,21 @@ async fn an_entra_provisioning_cycle_with_both_patch_dialects_ends_in_the_expect
     .await;
     assert_eq!(by_mail["totalResults"], 1);
 
-    let q = expect(
-        &app,
-        &i,
-        "PATCH",
-        &format!("/Users/{uid}"),
-        Some(payload(ENTRA, "user_patch_aadoptscim062020", &[])),
-        200,
-    )
-    .await;
+    let q = entra
+        .send(
+            "PATCH",
+            &format!("/Users/{uid}"),
+            "user_patch_aadoptscim062020",
+            &[],
+            200,
+        )
+        .await;
     assert_eq!(q["name"]["givenName"], "updatedGivenName");
     assert_eq!(q[ent]["employeeNumber"], "789");
 
-    let g = expect(
-        &app,
-        &i,
-        "POST",
-        "/Groups",
-        Some(payload(ENTRA, "group_create", &[])),
-        201,
-    )
-    .await;
+    let g = entra
+        .send("POST", "/Groups", "group_create", &[], 201)
+        .await;
     let gid = g["id"].as_str().unwrap().to_string();
     assert_eq!(g["members"], json!([]));
     let read = expect(
@@ -569,67 +477,35 @@ async fn an_entra_provisioning_cycle_with_both_patch_dialects_ends_in_the_expect
     assert!(read["Resources"][0].get("members").is_none());
     let gpath = format!("/Groups/{gid}");
     let member = "f648f8d5ea4e4cd38e9c";
-    expect(
-        &app,
-        &i,
-        "PATCH",
-        &gpath,
-        Some(payload(ENTRA, "group_member_add", &[(member, &uid)])),
-        204,
-    )
-    .await;
-    expect(
-        &app,
-        &i,
-        "PATCH",
-        &gpath,
-        Some(payload(
-            ENTRA,
-            "group_member_remove_default",
-            &[(member, &uid)],
-        )),
-        204,
-    )
-    .await;
+    // Both removal dialects, each after an add; the group ends empty each time.
+    let m = [(member, uid.as_str())];
+    entra
+        .run(&[
+            ("PATCH", &gpath, "group_member_add", &m, 204),
+            ("PATCH", &gpath, "group_member_remove_default", &m, 204),
+        ])
+        .await;
     assert_eq!(
         app.count("SELECT COUNT(*) FROM group_members", &[]).await,
         0
     );
-    expect(
-        &app,
-        &i,
-        "PATCH",
-        &gpath,
-        Some(payload(ENTRA, "group_member_add", &[(member, &uid)])),
-        204,
-    )
-    .await;
-    expect(
-        &app,
-        &i,
-        "PATCH",
-        &gpath,
-        Some(payload(
-            ENTRA,
-            "group_member_remove_aadoptscim062020",
-            &[(member, &uid)],
-        )),
-        204,
-    )
-    .await;
+    entra
+        .run(&[
+            ("PATCH", &gpath, "group_member_add", &m, 204),
+            (
+                "PATCH",
+                &gpath,
+                "group_member_remove_aadoptscim062020",
+                &m,
+                204,
+            ),
+        ])
+        .await;
     assert_eq!(
         app.count("SELECT COUNT(*) FROM group_members", &[]).await,
         0
     );
-    expect(
-        &app,
-        &i,
-        "PATCH",
-        &gpath,
-        Some(payload(ENTRA, "group_rename", &[])),
-        204,
-    )
-    .await;
+    entra.send("PATCH", &gpath, "group_rename", &[], 204).await;
     let g = expect(&app, &i, "GET", &gpath, None, 200).await;
     assert_eq!(
         g["displayName"],

@@ -61,6 +61,24 @@ async fn versions(app: &TestApp, group: &str, user: &str) -> (i64, i64) {
     )
 }
 
+/// Writes of the Groups pages on group `g`: create a group, delete `g`, add `login` to it.
+fn group_writes<'a>(
+    g: &'a str,
+    login: &'a str,
+) -> Vec<(&'static str, Vec<(&'static str, &'a str)>)> {
+    vec![
+        (
+            "/api/groups/create",
+            vec![("tenant", "main"), ("name", "Nope")],
+        ),
+        ("/api/groups/delete", vec![("tenant", "main"), ("group", g)]),
+        (
+            "/api/groups/add-member",
+            vec![("tenant", "main"), ("group", g), ("login", login)],
+        ),
+    ]
+}
+
 #[tokio::test]
 async fn groups_are_listed_with_member_counts_and_the_managing_integration() {
     let (app, cookie) = TestApp::with_admin().await;
@@ -428,23 +446,8 @@ async fn a_viewer_gets_403_on_every_group_write_and_sees_no_write_controls() {
 
     let d = detail(&app, &cookie, &g, &[]).await;
     assert_eq!(d["attachable"], json!([]), "no role choices for a viewer");
-    for (path, form) in [
-        (
-            "/api/groups/create",
-            vec![("tenant", "main"), ("name", "Nope")],
-        ),
-        (
-            "/api/groups/delete",
-            vec![("tenant", "main"), ("group", g.as_str())],
-        ),
-        (
-            "/api/groups/add-member",
-            vec![
-                ("tenant", "main"),
-                ("group", g.as_str()),
-                ("login", "viewer"),
-            ],
-        ),
+    let mut writes = group_writes(&g, "viewer");
+    writes.extend([
         (
             "/api/groups/remove-member",
             vec![
@@ -469,10 +472,8 @@ async fn a_viewer_gets_403_on_every_group_write_and_sees_no_write_controls() {
                 ("binding", binding.as_str()),
             ],
         ),
-    ] {
-        let res = app.post_form(path, &form, Some(&cookie)).await;
-        assert_eq!(res.status, 403, "{path}");
-    }
+    ]);
+    app.assert_writes_refused(&cookie, 403, &writes).await;
     assert_eq!(
         app.count(
             "SELECT COUNT(*) FROM group_members WHERE group_id = $1",
@@ -520,31 +521,12 @@ async fn an_outsider_gets_404_on_every_group_function() {
             "{path}"
         );
     }
-    for (path, form) in [
-        (
-            "/api/groups/create",
-            vec![("tenant", "main"), ("name", "Nope")],
-        ),
-        (
-            "/api/groups/delete",
-            vec![("tenant", "main"), ("group", g.as_str())],
-        ),
-        (
-            "/api/groups/add-member",
-            vec![
-                ("tenant", "main"),
-                ("group", g.as_str()),
-                ("login", "outsider"),
-            ],
-        ),
-        (
-            "/api/groups/attach-role",
-            vec![("tenant", "main"), ("group", g.as_str()), ("role_id", "x")],
-        ),
-    ] {
-        let res = app.post_form(path, &form, Some(&cookie)).await;
-        assert_eq!(res.status, 404, "{path}");
-    }
+    let mut writes = group_writes(&g, "outsider");
+    writes.extend([(
+        "/api/groups/attach-role",
+        vec![("tenant", "main"), ("group", g.as_str()), ("role_id", "x")],
+    )]);
+    app.assert_writes_refused(&cookie, 404, &writes).await;
     assert_eq!(
         app.get(&format!("/t/main/iam/groups/{g}"), Some(&cookie))
             .await

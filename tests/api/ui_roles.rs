@@ -13,6 +13,9 @@ async fn permissions_of(app: &TestApp, role_id: &str) -> Vec<(String, String)> {
     roster::db::iam::role_permissions(&mut conn, role_id)
         .await
         .unwrap()
+        .into_iter()
+        .map(|(r, a)| (r.to_string(), a.to_string()))
+        .collect()
 }
 
 async fn role_id(app: &TestApp, name: &str) -> Option<String> {
@@ -413,10 +416,7 @@ async fn a_viewer_sees_no_write_controls_and_every_write_is_refused_with_403() {
             vec![("tenant", "main"), ("binding", &binding)],
         ),
     ];
-    for (path, form) in &writes {
-        let res = app.post_form(path, form, Some(&cookie)).await;
-        assert_eq!(res.status, 403, "{path}: {}", res.body);
-    }
+    app.assert_writes_refused(&cookie, 403, &writes).await;
     assert_eq!(
         app.count("SELECT COUNT(*) FROM roles WHERE name = 'Mine'", &[])
             .await,
@@ -439,25 +439,27 @@ async fn a_user_without_access_to_the_tenant_gets_404() {
         app.get("/t/main/iam/bindings", Some(&cookie)).await.status,
         404
     );
-    for (path, form) in [
-        ("/api/roles/list", vec![("tenant", "main")]),
-        ("/api/roles/create", vec![("tenant", "main"), ("name", "X")]),
-        (
-            "/api/roles/delete",
-            vec![("tenant", "main"), ("role", admin_role.as_str())],
-        ),
-        ("/api/bindings/list", vec![("tenant", "main")]),
-        (
-            "/api/bindings/create",
-            vec![
-                ("tenant", "main"),
-                ("role_id", admin_role.as_str()),
-                ("user_login", "outsider"),
-            ],
-        ),
-    ] {
-        let res = app.post_form(path, &form, Some(&cookie)).await;
-        assert_eq!(res.status, 404, "{path}");
-    }
+    app.assert_writes_refused(
+        &cookie,
+        404,
+        &[
+            ("/api/roles/list", vec![("tenant", "main")]),
+            ("/api/roles/create", vec![("tenant", "main"), ("name", "X")]),
+            (
+                "/api/roles/delete",
+                vec![("tenant", "main"), ("role", admin_role.as_str())],
+            ),
+            ("/api/bindings/list", vec![("tenant", "main")]),
+            (
+                "/api/bindings/create",
+                vec![
+                    ("tenant", "main"),
+                    ("role_id", admin_role.as_str()),
+                    ("user_login", "outsider"),
+                ],
+            ),
+        ],
+    )
+    .await;
     assert_eq!(app.count("SELECT COUNT(*) FROM bindings", &[]).await, 0);
 }

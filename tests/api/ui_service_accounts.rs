@@ -295,10 +295,7 @@ async fn a_viewer_cannot_change_service_accounts_and_an_outsider_cannot_see_them
             vec![("tenant", "main"), ("account", &id), ("token", &token)],
         ),
     ];
-    for (path, form) in &writes {
-        let res = app.post_form(path, form, Some(&cookie)).await;
-        assert_eq!(res.status, 403, "{path}: {}", res.body);
-    }
+    app.assert_writes_refused(&cookie, 403, &writes).await;
     assert_eq!(tokens(&app, &id).await.len(), 1);
     assert!(account_id(&app, "mine").await.is_none());
 
@@ -309,25 +306,24 @@ async fn a_viewer_cannot_change_service_accounts_and_an_outsider_cannot_see_them
             .status,
         404
     );
-    for (path, form) in [
-        ("/api/service-accounts/list", vec![("tenant", "main")]),
-        (
-            "/api/service-accounts/get",
-            vec![("tenant", "main"), ("account", id.as_str())],
-        ),
-        (
-            "/api/service-accounts/tokens/create",
-            vec![
-                ("tenant", "main"),
-                ("account", id.as_str()),
-                ("token_name", "x"),
-            ],
-        ),
-    ] {
-        assert_eq!(
-            app.post_form(path, &form, Some(&cookie)).await.status,
-            404,
-            "{path}"
-        );
-    }
+    app.assert_writes_refused(
+        &cookie,
+        404,
+        &[
+            ("/api/service-accounts/list", vec![("tenant", "main")]),
+            (
+                "/api/service-accounts/get",
+                vec![("tenant", "main"), ("account", id.as_str())],
+            ),
+            (
+                "/api/service-accounts/tokens/create",
+                vec![
+                    ("tenant", "main"),
+                    ("account", id.as_str()),
+                    ("token_name", "x"),
+                ],
+            ),
+        ],
+    )
+    .await;
 }

@@ -61,6 +61,29 @@ async fn list(app: &TestApp, cookie: &str, form: &[(&str, &str)]) -> Value {
     data(app, "/api/users/list", &f, cookie).await
 }
 
+/// The writes of the Users pages on user `target` (a user of `main` named "target"): grant,
+/// remove access, set the password.
+fn user_writes(target: &str) -> Vec<(&'static str, Vec<(&'static str, &str)>)> {
+    vec![
+        (
+            "/api/users/grant",
+            vec![("tenant", "main"), ("login", "target")],
+        ),
+        (
+            "/api/users/remove",
+            vec![("tenant", "main"), ("user", target)],
+        ),
+        (
+            "/api/users/password",
+            vec![
+                ("tenant", "main"),
+                ("user", target),
+                ("password", "a new password"),
+            ],
+        ),
+    ]
+}
+
 fn usernames(list: &Value) -> Vec<String> {
     list["users"]
         .as_array()
@@ -498,35 +521,16 @@ async fn a_viewer_reads_but_every_write_is_refused_with_403() {
         &cookie,
     )
     .await;
-    for (path, form) in [
-        (
-            "/api/users/grant",
-            vec![("tenant", "main"), ("login", "target")],
-        ),
-        (
-            "/api/users/remove",
-            vec![("tenant", "main"), ("user", target.as_str())],
-        ),
-        (
-            "/api/users/password",
-            vec![
-                ("tenant", "main"),
-                ("user", target.as_str()),
-                ("password", "a new password"),
-            ],
-        ),
-        (
-            "/api/users/password",
-            vec![
-                ("tenant", "main"),
-                ("user", viewer_id.as_str()),
-                ("password", "a new password"),
-            ],
-        ),
-    ] {
-        let res = app.post_form(path, &form, Some(&cookie)).await;
-        assert_eq!(res.status, 403, "{path}");
-    }
+    let mut writes = user_writes(&target);
+    writes.push((
+        "/api/users/password",
+        vec![
+            ("tenant", "main"),
+            ("user", viewer_id.as_str()),
+            ("password", "a new password"),
+        ],
+    ));
+    app.assert_writes_refused(&cookie, 403, &writes).await;
     // No write controls on the pages.
     let page = app.get("/t/main/iam/users", Some(&cookie)).await;
     assert_eq!(page.status, 200);
@@ -562,27 +566,8 @@ async fn an_outsider_gets_404_everywhere() {
         .plain_user("target", "target password", Some("main"))
         .await;
     let cookie = outsider(&app).await;
-    for (path, form) in [
-        (
-            "/api/users/grant",
-            vec![("tenant", "main"), ("login", "target")],
-        ),
-        (
-            "/api/users/remove",
-            vec![("tenant", "main"), ("user", target.as_str())],
-        ),
-        (
-            "/api/users/password",
-            vec![
-                ("tenant", "main"),
-                ("user", target.as_str()),
-                ("password", "a new password"),
-            ],
-        ),
-    ] {
-        let res = app.post_form(path, &form, Some(&cookie)).await;
-        assert_eq!(res.status, 404, "{path}");
-    }
+    app.assert_writes_refused(&cookie, 404, &user_writes(&target))
+        .await;
     for (path, form) in [
         ("/api/users/list", vec![("tenant", "main")]),
         (

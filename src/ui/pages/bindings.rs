@@ -7,7 +7,7 @@ use leptos::prelude::*;
 use crate::api::bindings::{
     list_bindings, BindingChoices, BindingView, BindingsData, CreateBinding, DeleteBinding,
 };
-use crate::model::TenantScope;
+use crate::model::{Action, Resource as Res, TenantScope};
 use crate::ui::components::{
     error_text, field_error, query_param, Banners, Card, EmptyState, ErrorPanel, Loading,
     PageHeader, INPUT_CLASS, PRIMARY_BUTTON,
@@ -50,7 +50,7 @@ fn BindingsBody(
                 Suspend::new(async move {
                     match data.await {
                         Ok(d) => {
-                            let can_delete = scope.can("BINDINGS", "DELETE");
+                            let can_delete = scope.can(Res::Bindings, Action::Delete);
                             view! {
                                 {d.choices.map(|c| view! { <CreateBindingForm scope=scope.clone() choices=c create/> })}
                                 <Card class="mt-6 overflow-hidden">

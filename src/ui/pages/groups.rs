@@ -7,7 +7,7 @@ use crate::api::groups::{
     get_group, list_groups, AddMember, AttachRole, CreateGroup, DeleteGroup, DetachRole,
     GroupDetail, GroupItem, GroupList, RemoveMember,
 };
-use crate::model::TenantScope;
+use crate::model::{Action, Resource as Res, TenantScope};
 use crate::ui::components::{
     field_error, query_param, Banners, Card, EmptyState, Field, Loading, PageHeader, INPUT_CLASS,
     PRIMARY_BUTTON, SECONDARY_BUTTON,
@@ -118,7 +118,7 @@ fn GroupListView(
 ) -> impl IntoView {
     let tenant = scope.tenant.id.clone();
     let q = query_param("q");
-    let can_create = scope.can("GROUPS", "CREATE");
+    let can_create = scope.can(Res::Groups, Action::Create);
     let subtitle = format!(
         "Groups of tenant {}. Groups pushed by your identity provider appear here; attach a role to a group to give its members permissions.",
         scope.tenant.name
@@ -208,10 +208,10 @@ fn GroupDetails(
 ) -> impl IntoView {
     let tenant = scope.tenant.id.clone();
     let g = d.group.clone();
-    let can_update = scope.can("GROUPS", "UPDATE");
-    let can_delete = scope.can("GROUPS", "DELETE");
-    let can_attach = scope.can("BINDINGS", "CREATE");
-    let can_detach = scope.can("BINDINGS", "DELETE");
+    let can_update = scope.can(Res::Groups, Action::Update);
+    let can_delete = scope.can(Res::Groups, Action::Delete);
+    let can_attach = scope.can(Res::Bindings, Action::Create);
+    let can_detach = scope.can(Res::Bindings, Action::Delete);
     let subtitle = format!(
         "{} {} · group in tenant {}",
         count(g.members),

@@ -8,7 +8,7 @@ use leptos::prelude::*;
 use crate::api::roles::{
     get_role, list_roles, CreateRole, DeleteRole, RoleDetail, RoleSummary, UpdateRole,
 };
-use crate::model::TenantScope;
+use crate::model::{Action, Resource as Res, TenantScope};
 use crate::ui::components::{
     error_text, field_error, query_param, Banners, Card, EmptyState, ErrorPanel, Field, Loading,
     PageHeader, INPUT_CLASS, PRIMARY_BUTTON, SECONDARY_BUTTON,
@@ -18,22 +18,6 @@ use crate::ui::tenant_page::{route_param, tenant_param, TenantPage};
 use crate::ui::widgets::{
     Badge, ConfirmAction, Table, Tone, DANGER_BUTTON, LINK_CLASS, TD, TD_ACTIONS,
 };
-
-const RESOURCES: [(&str, &str); 7] = [
-    ("USERS", "Users"),
-    ("GROUPS", "Groups"),
-    ("ROLES", "Roles"),
-    ("BINDINGS", "Bindings"),
-    ("SERVICE_ACCOUNTS", "Service accounts"),
-    ("INTEGRATIONS", "SCIM integrations"),
-    ("AUDITLOG", "Audit log"),
-];
-const ACTIONS: [(&str, &str); 4] = [
-    ("CREATE", "Create"),
-    ("READ", "Read"),
-    ("UPDATE", "Update"),
-    ("DELETE", "Delete"),
-];
 
 // Each page creates its actions and resources before anything is awaited, so the server and the
 // hydrating browser create them in the same order (their ids must match).
@@ -53,7 +37,7 @@ fn RolesList(
     roles: Resource<Result<Vec<RoleSummary>, ServerFnError>>,
 ) -> impl IntoView {
     let new_path = scope.iam_path("roles/new");
-    let can_create = scope.can("ROLES", "CREATE");
+    let can_create = scope.can(Res::Roles, Action::Create);
     let scope2 = scope.clone();
     view! {
         <PageHeader title="Roles" subtitle="What each role allows in this tenant. Give roles to users, groups and service accounts under Bindings.">
@@ -141,7 +125,11 @@ pub fn RolePage() -> impl IntoView {
 /// The resource × action matrix: checkboxes named `perm[]` when `editable`, ✓ marks otherwise.
 #[component]
 fn Matrix(granted: Vec<String>, editable: bool) -> impl IntoView {
-    let has = move |r: &str, a: &str| granted.iter().any(|p| p.split_once(':') == Some((r, a)));
+    let has = move |r: Res, a: Action| {
+        granted
+            .iter()
+            .any(|p| crate::model::parse_permission(p) == Some((r, a)))
+    };
     view! {
         <div class="overflow-x-auto">
             <table class="min-w-full text-sm" data-testid="permission-matrix">
@@ -149,16 +137,17 @@ fn Matrix(granted: Vec<String>, editable: bool) -> impl IntoView {
                 <thead>
                     <tr class="border-b border-slate-200">
                         <th scope="col" class="px-4 py-2 text-left font-medium text-slate-500">"Resource"</th>
-                        {ACTIONS.iter().map(|(_, label)| view! {
-                            <th scope="col" class="px-4 py-2 text-center font-medium text-slate-500">{*label}</th>
+                        {Action::ALL.iter().map(|a| view! {
+                            <th scope="col" class="px-4 py-2 text-center font-medium text-slate-500">{a.label()}</th>
                         }).collect_view()}
                     </tr>
                 </thead>
                 <tbody class="divide-y divide-slate-100">
-                    {RESOURCES.iter().map(|(r, r_label)| view! {
+                    {Res::ALL.iter().map(|&r| view! {
                         <tr>
-                            <th scope="row" class="px-4 py-2 text-left font-medium text-slate-800">{*r_label}</th>
-                            {ACTIONS.iter().map(|(a, a_label)| {
+                            <th scope="row" class="px-4 py-2 text-left font-medium text-slate-800">{r.label()}</th>
+                            {Action::ALL.iter().map(|&a| {
+                                let (r_label, a_label) = (r.label(), a.label());
                                 let on = has(r, a);
                                 let label = format!("{r_label}: {}", a_label.to_lowercase());
                                 if editable {
@@ -249,7 +238,7 @@ fn NewRole(scope: TenantScope, create: ServerAction<CreateRole>) -> impl IntoVie
         </PageHeader>
         <Banners hide_field_errors=true/>
         <ActionErrors errors=Signal::derive(move || last_error(create))/>
-        {if scope.can("ROLES", "CREATE") {
+        {if scope.can(Res::Roles, Action::Create) {
             view! {
                 <Card class="p-6">
                     <ActionForm action=create>
@@ -301,8 +290,8 @@ fn RoleBody(
     delete: ServerAction<DeleteRole>,
 ) -> impl IntoView {
     let r = d.role.clone();
-    let editable = !r.managed && scope.can("ROLES", "UPDATE");
-    let deletable = !r.managed && scope.can("ROLES", "DELETE");
+    let editable = !r.managed && scope.can(Res::Roles, Action::Update);
+    let deletable = !r.managed && scope.can(Res::Roles, Action::Delete);
     let bindings_text = match r.bindings {
         0 => "No binding gives this role yet.".to_string(),
         1 => "1 binding gives this role.".to_string(),

@@ -8,7 +8,7 @@ use crate::api::scim::{
     IntegrationDetail, IntegrationView, LogView, RevealedToken, RotateIntegrationToken,
     SetIntegrationEnabled, SCIM_2_0,
 };
-use crate::model::TenantScope;
+use crate::model::{Action, Resource as Res, TenantScope};
 use crate::ui::components::{
     error_text, field_error, query_param, Banners, Card, EmptyState, ErrorPanel, Field, Loading,
     PageHeader, INPUT_CLASS, PRIMARY_BUTTON, SECONDARY_BUTTON,
@@ -102,7 +102,7 @@ fn IntegrationList(
     list: ListResource,
 ) -> impl IntoView {
     let tenant = scope.tenant.id.clone();
-    let can_create = scope.can("INTEGRATIONS", "CREATE");
+    let can_create = scope.can(Res::Integrations, Action::Create);
     let creating = query_param("create");
     let list_path = scope.iam_path("scim");
     let create_href = format!("{list_path}?create=1");
@@ -263,8 +263,8 @@ fn IntegrationBody(
 ) -> impl IntoView {
     let i = d.integration.clone();
     let tenant = scope.tenant.id.clone();
-    let can_update = scope.can("INTEGRATIONS", "UPDATE");
-    let can_delete = scope.can("INTEGRATIONS", "DELETE");
+    let can_update = scope.can(Res::Integrations, Action::Update);
+    let can_delete = scope.can(Res::Integrations, Action::Delete);
     let subtitle = if i.description.is_empty() {
         format!("SCIM 2.0 integration of tenant {}", scope.tenant.name)
     } else {

@@ -10,7 +10,7 @@ use crate::api::service_accounts::{
     get_service_account, list_service_accounts, AccountDetail, AccountSummary,
     CreateServiceAccount, CreateToken, DeleteServiceAccount, NewToken, RevokeToken,
 };
-use crate::model::TenantScope;
+use crate::model::{Action, Resource as Res, TenantScope};
 use crate::ui::components::{
     error_text, field_error, query_param, Banners, Card, EmptyState, ErrorPanel, Field, Loading,
     PageHeader, INPUT_CLASS, PRIMARY_BUTTON, SECONDARY_BUTTON,
@@ -50,7 +50,7 @@ fn AccountsBody(
     accounts: Resource<Result<Vec<AccountSummary>, ServerFnError>>,
     create: ServerAction<CreateServiceAccount>,
 ) -> impl IntoView {
-    let can_create = scope.can("SERVICE_ACCOUNTS", "CREATE");
+    let can_create = scope.can(Res::ServiceAccounts, Action::Create);
     let tenant_id = scope.tenant.id.clone();
     view! {
         <PageHeader title="Service Accounts" subtitle="Identities for scripts, CI jobs and IdPs. They cannot sign in to this UI: they use API tokens, and get permissions from the roles bound to them."/>
@@ -185,12 +185,12 @@ fn AccountBody(scope: TenantScope, d: AccountDetail, actions: Actions) -> impl I
     let a = d.account.clone();
     let tenant = scope.tenant.id.clone();
     let here = scope.iam_path(&format!("service-accounts/{}", a.id));
-    let can_update = scope.can("SERVICE_ACCOUNTS", "UPDATE");
+    let can_update = scope.can(Res::ServiceAccounts, Action::Update);
     let delete_view = if a.integration.is_some() {
         None
     } else {
         let (tenant, id) = (tenant.clone(), a.id.clone());
-        scope.can("SERVICE_ACCOUNTS", "DELETE").then(|| {
+        scope.can(Res::ServiceAccounts, Action::Delete).then(|| {
             let message = format!(
                 "Delete {}? Its {} token{} stop working at once and its role bindings are removed.",
                 a.name,
@@ -232,7 +232,9 @@ fn AccountBody(scope: TenantScope, d: AccountDetail, actions: Actions) -> impl I
             _ => from_cookie.clone(),
         }
     };
-    let unbind = scope.can("BINDINGS", "DELETE").then_some(actions.unbind);
+    let unbind = scope
+        .can(Res::Bindings, Action::Delete)
+        .then_some(actions.unbind);
     let bind_form = d.role_choices.clone().map(|roles| {
         let (tenant, subject, back) = (tenant.clone(), format!("service_account:{}", a.id), here.clone());
         view! {

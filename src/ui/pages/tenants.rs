@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::api::tenants::{list_tenants, CreateTenant, RenameTenant, SetLinkForeignUsers};
-use crate::model::{validate_tenant_id, TenantSummary};
+use crate::model::{TenantId, TenantSummary};
 use crate::ui::components::{
     error_text, field_error, query_param, Banners, Card, EmptyState, ErrorPanel, Field, Loading,
     PageHeader, INPUT_CLASS, PRIMARY_BUTTON, SECONDARY_BUTTON,
@@ -66,8 +66,8 @@ fn CreateTenantForm(create: ServerAction<CreateTenant>) -> impl IntoView {
         typed_id
             .get()
             .filter(|v| !v.is_empty())
-            .map(|v| match validate_tenant_id(&v) {
-                Ok(()) => (true, format!("✓ Available as /t/{v}")),
+            .map(|v| match TenantId::parse(v) {
+                Ok(id) => (true, format!("✓ Available as /t/{id}")),
                 Err(e) => (false, e),
             })
     };

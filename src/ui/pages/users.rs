@@ -7,7 +7,7 @@ use leptos_meta::Title;
 use crate::api::users::{
     get_user, list_users, GrantAccess, RemoveAccess, SetPassword, UserDetail, UserItem, UserList,
 };
-use crate::model::TenantScope;
+use crate::model::{Action, Resource as Res, TenantScope};
 use crate::ui::components::{
     error_text, query_param, Banners, Card, EmptyState, ErrorPanel, Field, Loading, PageHeader,
     INPUT_CLASS, PRIMARY_BUTTON, SECONDARY_BUTTON,
@@ -177,7 +177,7 @@ fn UserListView(
 ) -> impl IntoView {
     let tenant = scope.tenant.id.clone();
     let q = query_param("q");
-    let can_update = scope.can("USERS", "UPDATE");
+    let can_update = scope.can(Res::Users, Action::Update);
     let subtitle = format!(
         "People with access to tenant {}. They arrive from your identity provider through SCIM, or are granted access by hand.",
         scope.tenant.name
@@ -272,7 +272,7 @@ fn UserDetails(
     password: ServerAction<SetPassword>,
 ) -> impl IntoView {
     let tenant = scope.tenant.id.clone();
-    let can_update = scope.can("USERS", "UPDATE");
+    let can_update = scope.can(Res::Users, Action::Update);
     let title = d.display_name.clone().unwrap_or_else(|| d.username.clone());
     let subtitle = format!("{} · user in tenant {}", d.username, scope.tenant.name);
     let manual = d.sources.iter().any(|s| s.manual);
