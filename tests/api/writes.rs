@@ -489,7 +489,7 @@ async fn scim_reads_answer_while_a_write_holds_the_database_and_are_all_logged()
         .execute(&mut **blocker)
         .await
         .unwrap();
-    let reads = at_once(&[app.clone()], &integ, 12, |i| match i % 3 {
+    let reads = at_once(std::slice::from_ref(&app), &integ, 12, |i| match i % 3 {
         0 => ("GET", format!("/Users/{id}"), None),
         1 => (
             "GET",
