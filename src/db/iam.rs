@@ -379,26 +379,31 @@ pub async fn insert_token(
 
 /// The tokens of a service account (live or not), newest first.
 pub async fn tokens_of(conn: &mut Conn, service_account_id: &str) -> AppResult<Vec<TokenRow>> {
-    let rows = sqlx::query(
-        "SELECT id, name, prefix, token_hash, created_at, expires_at, last_used_at FROM api_tokens \
-         WHERE service_account_id = $1 ORDER BY created_at DESC",
-    )
+    let rows = sqlx::query(&format!(
+        "SELECT {TOKEN_COLUMNS} FROM api_tokens t \
+         WHERE t.service_account_id = $1 ORDER BY t.created_at DESC"
+    ))
     .bind(service_account_id)
     .fetch_all(&mut *conn)
     .await?;
-    rows.iter()
-        .map(|r| {
-            Ok(TokenRow {
-                id: r.try_get("id")?,
-                name: r.try_get("name")?,
-                prefix: r.try_get("prefix")?,
-                token_hash: r.try_get("token_hash")?,
-                created_at: r.try_get("created_at")?,
-                expires_at: r.try_get("expires_at")?,
-                last_used_at: r.try_get("last_used_at")?,
-            })
-        })
-        .collect()
+    Ok(rows.iter().map(token_from).collect::<Result<_, _>>()?)
+}
+
+/// A token's columns (table alias `t`), named so they can sit beside another table's.
+pub(super) const TOKEN_COLUMNS: &str = "t.id AS token_id, t.name AS token_name, t.prefix, \
+     t.token_hash, t.created_at AS token_created_at, t.expires_at, t.last_used_at";
+
+/// A token from [`TOKEN_COLUMNS`].
+pub(super) fn token_from(r: &sqlx::any::AnyRow) -> Result<TokenRow, sqlx::Error> {
+    Ok(TokenRow {
+        id: r.try_get("token_id")?,
+        name: r.try_get("token_name")?,
+        prefix: r.try_get("prefix")?,
+        token_hash: r.try_get("token_hash")?,
+        created_at: r.try_get("token_created_at")?,
+        expires_at: r.try_get("expires_at")?,
+        last_used_at: r.try_get("last_used_at")?,
+    })
 }
 
 /// Ends the service account's current tokens: deleted now, or expiring at `until`.

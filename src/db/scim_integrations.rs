@@ -2,7 +2,7 @@
 
 use sqlx::Row;
 
-use super::iam::{GrantRow, TokenRow};
+use super::iam::{token_from, GrantRow, TokenRow, TOKEN_COLUMNS};
 use super::Conn;
 use crate::clock::Millis;
 use crate::error::AppResult;
@@ -80,11 +80,9 @@ pub async fn credentials(
     tenant_id: &str,
     id: &str,
 ) -> AppResult<Option<Credentials>> {
-    let rows = sqlx::query(
+    let rows = sqlx::query(&format!(
         "SELECT i.id, i.tenant_id, i.name, i.description, i.enabled, i.service_account_id, \
-         i.created_at, i.updated_at, t.id AS token_id, t.name AS token_name, t.prefix, \
-         t.token_hash, t.created_at AS token_created_at, t.expires_at, t.last_used_at, \
-         NULL AS resource, NULL AS action, NULL AS role_name \
+         i.created_at, i.updated_at, {TOKEN_COLUMNS}, NULL AS resource, NULL AS action, NULL AS role_name \
          FROM scim_integrations i \
          LEFT JOIN api_tokens t ON t.service_account_id = i.service_account_id \
          WHERE i.tenant_id = $1 AND i.id = $2 \
@@ -95,8 +93,8 @@ pub async fn credentials(
          JOIN bindings b ON b.tenant_id = i.tenant_id AND b.subject_type = 'service_account' \
           AND b.subject_id = i.service_account_id \
          JOIN roles r ON r.id = b.role_id JOIN role_permissions p ON p.role_id = r.id \
-         WHERE i.tenant_id = $1 AND i.id = $2",
-    )
+         WHERE i.tenant_id = $1 AND i.id = $2"
+    ))
     .bind(tenant_id)
     .bind(id)
     .fetch_all(&mut *conn)
@@ -119,16 +117,8 @@ pub async fn credentials(
         if integration.is_none() {
             integration = Some(from_row(r)?);
         }
-        if let Some(token_id) = r.try_get::<Option<String>, _>("token_id")? {
-            tokens.push(TokenRow {
-                id: token_id,
-                name: r.try_get("token_name")?,
-                prefix: r.try_get("prefix")?,
-                token_hash: r.try_get("token_hash")?,
-                created_at: r.try_get("token_created_at")?,
-                expires_at: r.try_get("expires_at")?,
-                last_used_at: r.try_get("last_used_at")?,
-            });
+        if r.try_get::<Option<String>, _>("token_id")?.is_some() {
+            tokens.push(token_from(r)?);
         }
     }
     Ok(integration.map(|integration| Credentials {
