@@ -167,7 +167,7 @@ impl Settings {
         let initial_admin = match (get("ROSTER_ADMIN_USERNAME"), get("ROSTER_ADMIN_PASSWORD")) {
             (None, None) => None,
             (Some(username), Some(password)) => {
-                if let Err(problem) = crate::model::validate_username(&username) {
+                if let Err(problem) = crate::model::Username::parse(username.as_str()) {
                     return Err(SettingError::new(
                         "ROSTER_ADMIN_USERNAME",
                         problem,

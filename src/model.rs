@@ -334,21 +334,34 @@ pub fn validate_tenant_name(name: &str) -> Result<(), String> {
     Ok(())
 }
 
-pub fn validate_username(username: &str) -> Result<(), String> {
-    if username.trim().is_empty() {
-        return Err("Enter a username.".into());
+/// A username: not blank, no spaces around it, at most [`USERNAME_MAX`] characters, no control
+/// characters. Made only by [`Username::parse`]: the first-run form, `ROSTER_ADMIN_USERNAME`, SCIM
+/// and OpenID sign-in all go through it.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Username(String);
+
+impl Username {
+    /// The username `username`, or what is wrong with it, in words for the form.
+    pub fn parse(username: impl Into<String>) -> Result<Self, String> {
+        let username = username.into();
+        if username.trim().is_empty() {
+            return Err("Enter a username.".into());
+        }
+        if username.trim() != username {
+            return Err("Remove the spaces around the username.".into());
+        }
+        if username.chars().count() > USERNAME_MAX {
+            return Err(format!("Use at most {USERNAME_MAX} characters."));
+        }
+        if username.chars().any(char::is_control) {
+            return Err("Remove control characters from the username.".into());
+        }
+        Ok(Username(username))
     }
-    if username.trim() != username {
-        return Err("Remove the spaces around the username.".into());
-    }
-    if username.chars().count() > USERNAME_MAX {
-        return Err(format!("Use at most {USERNAME_MAX} characters."));
-    }
-    if username.chars().any(char::is_control) {
-        return Err("Remove control characters from the username.".into());
-    }
-    Ok(())
 }
+
+parsed_text!(Username);
 
 pub fn validate_new_password(password: &str) -> Result<(), String> {
     let len = password.chars().count();
@@ -472,8 +485,11 @@ mod tests {
 
     #[test]
     fn usernames_keep_their_case_but_not_surrounding_spaces() {
-        assert!(validate_username("Ada.Lovelace").is_ok());
-        assert!(validate_username(" ada").is_err());
-        assert!(validate_username("").is_err());
+        assert_eq!(
+            Username::parse("Ada.Lovelace").unwrap().as_str(),
+            "Ada.Lovelace"
+        );
+        assert!(Username::parse(" ada").is_err());
+        assert!(Username::parse("").is_err());
     }
 }

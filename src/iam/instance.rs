@@ -34,7 +34,8 @@ pub struct NewAdmin {
 }
 
 fn check_new_admin(admin: &NewAdmin) -> AppResult<()> {
-    model::validate_username(&admin.username).map_err(|m| AppError::invalid("username", m))?;
+    model::Username::parse(admin.username.as_str())
+        .map_err(|m| AppError::invalid("username", m))?;
     if let Some(email) = &admin.email {
         model::validate_optional_email(email).map_err(|m| AppError::invalid("email", m))?;
     }

@@ -330,9 +330,9 @@ fn username_of(resource: &Value) -> Result<String, ScimError> {
         .unwrap_or("")
         .trim()
         .to_string();
-    crate::model::validate_username(&name)
-        .map_err(|m| ScimError::InvalidValue(format!("userName: {m}")))?;
-    Ok(name)
+    crate::model::Username::parse(name)
+        .map(String::from)
+        .map_err(|m| ScimError::InvalidValue(format!("userName: {m}")))
 }
 
 /// `POST /Users`.

@@ -738,7 +738,7 @@ async fn create_user(
     }
     .unwrap_or(&person.subject)
     .to_string();
-    if let Err(problem) = crate::model::validate_username(&username) {
+    if let Err(problem) = crate::model::Username::parse(username.as_str()) {
         return Err(fail(
             "Roster cannot create an account for you. Ask an administrator.",
             format!(
