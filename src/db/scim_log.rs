@@ -50,11 +50,6 @@ pub struct LogEntry {
     pub request_body: Option<String>,
 }
 
-/// Records an entry; every [`TRIM_EVERY`] entries also prunes the integration's log.
-pub async fn record(conn: &mut Conn, integration_id: &str, e: &LogEntry) -> AppResult<()> {
-    record_many(conn, &[(integration_id, e)]).await
-}
-
 /// Rows per INSERT statement when recording a batch.
 const ROWS_PER_INSERT: usize = 50;
 

@@ -402,21 +402,18 @@ async fn the_request_log_keeps_only_the_newest_entries_per_integration() {
     {
         let mut conn = app.db.acquire().await.unwrap();
         for n in 0..1005 {
-            roster::db::scim_log::record(
-                &mut conn,
-                &i.id,
-                &roster::db::scim_log::LogEntry {
-                    at: n,
-                    method: "GET".into(),
-                    path: format!("/n{n}"),
-                    status: 200,
-                    duration_ms: 1,
-                    error_detail: None,
-                    request_body: None,
-                },
-            )
-            .await
-            .unwrap();
+            let entry = roster::db::scim_log::LogEntry {
+                at: n,
+                method: "GET".into(),
+                path: format!("/n{n}"),
+                status: 200,
+                duration_ms: 1,
+                error_detail: None,
+                request_body: None,
+            };
+            roster::db::scim_log::record_many(&mut conn, &[(i.id.as_str(), &entry)])
+                .await
+                .unwrap();
         }
     }
     // Trimming runs in batches (every `TRIM_EVERY` entries), so between trims a few more are
