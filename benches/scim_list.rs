@@ -1,5 +1,6 @@
 //! SCIM `GET /Users` pages at 100,000 users on SQLite, at the storage layer: the first page, a
-//! page deep into the list (offset 90,000), the page's groups in one batched query, and a
+//! page deep into the list (offset 90,000), the same page as a paging walk's continuation (a
+//! seek after the previous page's last row, its total already known), the page's groups in one batched query, and a
 //! `userName eq` lookup. A page must not sort or read every user of the tenant.
 //! Run with `cargo bench --features ssr --bench scim_list`.
 
@@ -80,12 +81,17 @@ fn bench(c: &mut Criterion) {
     let mut group = c.benchmark_group("scim_users_list_100k");
     group.sample_size(20);
     let lookup = Filter::parse("userName eq \"user054321\"").expect("filter");
-    let cases: Vec<(&str, Option<&Filter>, i64)> = vec![
-        ("first_page", None, 0),
-        ("deep_page", None, 90_000),
-        ("username_eq", Some(&lookup), 0),
+    let previous = scim_users::After {
+        created_at: 89_999,
+        id: "id-089999".into(),
+    };
+    let cases: Vec<(&str, Option<&Filter>, i64, Option<(&scim_users::After, i64)>)> = vec![
+        ("first_page", None, 0, None),
+        ("deep_page", None, 90_000, None),
+        ("deep_page_continued", None, 90_000, Some((&previous, 0))),
+        ("username_eq", Some(&lookup), 0, None),
     ];
-    for (name, filter, offset) in cases {
+    for (name, filter, offset, after) in cases {
         group.bench_function(name, |b| {
             b.iter(|| {
                 rt.block_on(async {
@@ -96,6 +102,8 @@ fn bench(c: &mut Criterion) {
                         sort_order: SortOrder::Ascending,
                         offset,
                         limit: 100,
+                        after,
+                        known_total: after.map(|_| USERS as i64),
                     };
                     let listed = scim_users::list(&mut conn, "main", SOURCE, &page).await;
                     black_box(listed.map(|(n, rows)| (n, rows.len())).ok())

@@ -7,6 +7,7 @@ pub mod groups;
 pub mod iam;
 pub mod log_writer;
 pub mod oidc;
+pub mod page_cursors;
 pub mod scim_filter;
 pub mod scim_integrations;
 pub mod scim_log;
@@ -54,6 +55,10 @@ pub struct Db {
     writer_turn: Option<Arc<Semaphore>>,
     /// The SCIM request log's batching writer (see [`log_writer`]).
     log_writer: log_writer::LogWriter,
+    /// Write transactions begun and ended here: tells a remembered list total still exact.
+    writes: Arc<page_cursors::WriteCount>,
+    /// Where paging clients' last pages ended ([`page_cursors`]).
+    pages: page_cursors::PageCursors,
 }
 
 /// A write transaction: on SQLite it holds the writer's turn and SQLite's write lock from its
@@ -63,6 +68,8 @@ pub struct Db {
 pub struct WriteTx {
     tx: Tx,
     _turn: Option<OwnedSemaphorePermit>,
+    /// Counts the write as finished when the transaction ends (`None` for bookkeeping).
+    _end: Option<page_cursors::WriteEnd>,
 }
 
 impl WriteTx {
@@ -141,11 +148,14 @@ impl Db {
         };
         let pool = options.connect(url).await?;
         let writer_turn = (backend == Backend::Sqlite).then(|| Arc::new(Semaphore::new(1)));
+        let writes: Arc<page_cursors::WriteCount> = Arc::default();
         Ok(Self {
             pool,
             backend,
             writer_turn,
             log_writer: log_writer::LogWriter::default(),
+            pages: page_cursors::PageCursors::new(writes.clone()),
+            writes,
         })
     }
 
@@ -173,6 +183,17 @@ impl Db {
     /// (at most [`WRITE_WAIT`]) and starts with `BEGIN IMMEDIATE`; on PostgreSQL it is a plain
     /// `BEGIN` and constraints decide between concurrent writers.
     pub async fn begin_write(&self) -> AppResult<WriteTx> {
+        let end = self.writes.start();
+        self.begin_write_counted(Some(end)).await
+    }
+
+    /// [`Db::begin_write`] for bookkeeping that changes no user, group or access (the request
+    /// log, token stamps): it leaves remembered list totals ([`page_cursors`]) exact.
+    pub async fn begin_bookkeeping_write(&self) -> AppResult<WriteTx> {
+        self.begin_write_counted(None).await
+    }
+
+    async fn begin_write_counted(&self, end: Option<page_cursors::WriteEnd>) -> AppResult<WriteTx> {
         let turn = match &self.writer_turn {
             Some(sem) => {
                 let permit = tokio::time::timeout(WRITE_WAIT, sem.clone().acquire_owned())
@@ -187,7 +208,16 @@ impl Db {
             Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
             Backend::Postgres => self.pool.begin().await?,
         };
-        Ok(WriteTx { tx, _turn: turn })
+        Ok(WriteTx {
+            tx,
+            _turn: turn,
+            _end: end,
+        })
+    }
+
+    /// Where paging clients' last pages of users ended.
+    pub fn page_cursors(&self) -> &page_cursors::PageCursors {
+        &self.pages
     }
 
     /// Queues a SCIM request-log entry for the batching writer ([`log_writer`]).

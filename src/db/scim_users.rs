@@ -5,6 +5,7 @@ use std::collections::{HashMap, HashSet};
 
 use sqlx::Row;
 
+pub use super::page_cursors::After;
 use super::scim_filter::{self, Kind, Sql};
 use super::{Arg, Conn};
 use crate::clock::Millis;
@@ -115,6 +116,12 @@ pub struct Page<'a> {
     /// 0-based.
     pub offset: i64,
     pub limit: i64,
+    /// Users only, unfiltered, in the default order: start after this row (a seek on
+    /// `users_created_idx`), skipping this many rows more, instead of skipping `offset` rows
+    /// from the start (`db::page_cursors`). `offset` still tells the page's position.
+    pub after: Option<(&'a After, i64)>,
+    /// The total, when an earlier page of the walk counted it and it is still exact.
+    pub known_total: Option<i64>,
 }
 
 /// Runs a list query: the total and one page of rows. Errors are SCIM errors for bad filters.
@@ -142,19 +149,38 @@ pub async fn list(
         SortOrder::Descending => "DESC",
     };
     let mut args = sql.args.clone();
+    let mut inner_from = if filter_sql.is_empty() {
+        UNFILTERED_FROM.to_string()
+    } else {
+        format!("{FROM} {filter_sql}")
+    };
+    let mut offset = page.offset;
+    if let Some((after, skip)) = page
+        .after
+        .filter(|_| filter_sql.is_empty() && page.sort_by.is_none())
+    {
+        let cmp = match page.sort_order {
+            SortOrder::Ascending => ">",
+            SortOrder::Descending => "<",
+        };
+        args.push(Arg::Int(after.created_at));
+        args.push(Arg::Text(after.id.clone()));
+        let n = args.len();
+        inner_from.push_str(&format!(
+            " AND (u.created_at, u.id) {cmp} (${}, ${})",
+            n - 1,
+            n
+        ));
+        offset = skip;
+    }
     args.push(Arg::Int(page.limit));
-    args.push(Arg::Int(page.offset));
+    args.push(Arg::Int(offset));
     let n = args.len();
     // A deferred join: the page's ids are found on the indexes (`users_created_idx` for the
     // default order) without carrying the rows' JSON through the skipped rows or a sort; only
     // the page's rows are then read in full.
     // Unfiltered, `CROSS JOIN` keeps SQLite walking the users in index order and probing the
     // tenant-access key (PostgreSQL plans it freely); a filter picks its own index.
-    let inner_from = if filter_sql.is_empty() {
-        UNFILTERED_FROM.to_string()
-    } else {
-        format!("{FROM} {filter_sql}")
-    };
     let q = format!(
         "SELECT {COLUMNS} FROM (SELECT u.id AS kid {inner_from} \
          ORDER BY {order} {dir}, u.id {dir} LIMIT ${} OFFSET ${}) k \
@@ -164,6 +190,9 @@ pub async fn list(
     );
     let rows = super::fetch_mapped(conn, &q, &args, from_row).await?;
     if let Some(total) = super::total_from_page(page.offset, page.limit, rows.len()) {
+        return Ok((total, rows));
+    }
+    if let Some(total) = page.known_total {
         return Ok((total, rows));
     }
     // Unfiltered, the count is the tenant's access rows (an index-only count) less its

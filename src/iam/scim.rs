@@ -149,7 +149,7 @@ pub async fn get(
         return Ok(Fetched::NotModified(version));
     }
     Ok(Fetched::Resource(Versioned {
-        body: p.apply(&body),
+        body: p.apply(body),
         version,
     }))
 }
@@ -241,7 +241,7 @@ pub async fn delete(
 
 fn projected(p: &Projection, body: Value, version: String) -> Versioned {
     Versioned {
-        body: p.apply(&body),
+        body: p.apply(body),
         version,
     }
 }

@@ -49,8 +49,7 @@ fn render_with(
     let mut obj: Map<String, Value> = row
         .scim_json
         .as_deref()
-        .and_then(|s| serde_json::from_str::<Value>(s).ok())
-        .and_then(|v| v.as_object().cloned())
+        .and_then(|s| serde_json::from_str::<Map<String, Value>>(s).ok())
         .unwrap_or_default();
     obj.insert("id".into(), json!(row.id));
     obj.insert("displayName".into(), json!(row.display_name));
@@ -84,7 +83,7 @@ fn render_with(
             Some(&version(row)),
         ),
     );
-    resource::render(registry().group(), &Value::Object(obj))
+    resource::render(registry().group(), Value::Object(obj))
 }
 
 async fn find(conn: &mut Conn, scope: &Scope, id: &str) -> Result<GroupRow, ScimError> {
@@ -127,6 +126,8 @@ pub async fn list(conn: &mut Conn, scope: &Scope, q: &ListQuery) -> Result<Value
         sort_order: q.sort_order,
         offset: q.start_index.saturating_sub(1) as i64,
         limit: q.count.unwrap_or(MAX_RESULTS).min(MAX_RESULTS) as i64,
+        after: None,
+        known_total: None,
     };
     let (total, rows) = db::groups::list(conn, &scope.tenant_id, &page).await?;
     // Members of the whole page in one query, not one per group.
@@ -141,7 +142,7 @@ pub async fn list(conn: &mut Conn, scope: &Scope, q: &ListQuery) -> Result<Value
         let m = members
             .as_mut()
             .map(|all| all.remove(&row.id).unwrap_or_default());
-        items.push(projection.apply(&render(scope, row, m)));
+        items.push(projection.apply(render(scope, row, m)));
     }
     Ok(resource::list_response(
         items,

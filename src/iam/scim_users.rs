@@ -27,12 +27,13 @@ use serde_json::{json, Map, Value};
 use crate::auth::password;
 use crate::clock::Millis;
 use crate::db::scim_filter::Kind;
-use crate::db::scim_users::{ListError, Page, Profile, ScimUserRow};
+use crate::db::page_cursors::{PageCursors, WalkKey};
+use crate::db::scim_users::{After, ListError, Page, Profile, ScimUserRow};
 use crate::db::{self, Conn};
 use crate::iam::reach::{self, Actor};
 use crate::scim::patch::parse_patch_request;
 use crate::scim::projection::Projection;
-use crate::scim::resource::{self, Intent, ListQuery};
+use crate::scim::resource::{self, Intent, ListQuery, SortOrder};
 use crate::scim::{registry, ScimError};
 use crate::secret::Secret;
 
@@ -46,6 +47,8 @@ pub struct Scope {
     pub integration_id: String,
     pub base: String,
     pub now: Millis,
+    /// Where this server's paging clients' last pages ended (`db::page_cursors`).
+    pub pages: PageCursors,
 }
 
 impl From<ListError> for ScimError {
@@ -89,8 +92,7 @@ pub fn render(scope: &Scope, row: &ScimUserRow, groups: Option<Vec<(String, Stri
         .scim_json
         .as_deref()
         .filter(|_| owner)
-        .and_then(|s| serde_json::from_str::<Value>(s).ok())
-        .and_then(|v| v.as_object().cloned())
+        .and_then(|s| serde_json::from_str::<Map<String, Value>>(s).ok())
         .unwrap_or_default();
     obj.insert("id".into(), json!(row.id));
     obj.insert("userName".into(), json!(row.username));
@@ -123,7 +125,7 @@ pub fn render(scope: &Scope, row: &ScimUserRow, groups: Option<Vec<(String, Stri
             Some(&user_version(row)),
         ),
     );
-    resource::render(rt, &Value::Object(obj))
+    resource::render(rt, Value::Object(obj))
 }
 
 async fn find(conn: &mut Conn, scope: &Scope, id: &str) -> Result<ScimUserRow, ScimError> {
@@ -163,15 +165,42 @@ pub async fn list(conn: &mut Conn, scope: &Scope, q: &ListQuery) -> Result<Value
     {
         return list_in_memory(conn, scope, q, f, &projection, limit).await;
     }
+    // A paging walk in the default order continues where its last page ended.
+    let walk = |start_index: i64| {
+        (q.filter.is_none() && q.sort_by.is_none()).then(|| WalkKey {
+            tenant_id: scope.tenant_id.clone(),
+            integration_id: scope.integration_id.clone(),
+            descending: q.sort_order == SortOrder::Descending,
+            start_index,
+        })
+    };
+    let start_index = q.start_index.max(1) as i64;
+    let continued = walk(start_index).and_then(|k| scope.pages.find(&k));
+    let count_start = scope.pages.count_begins();
     let page = Page {
         filter: q.filter.as_ref(),
         sort_by: q.sort_by.as_ref(),
         sort_order: q.sort_order,
-        offset: q.start_index.saturating_sub(1) as i64,
+        offset: start_index - 1,
         limit,
+        after: continued.as_ref().map(|c| (&c.after, c.skip)),
+        known_total: continued.as_ref().and_then(|c| c.total.map(|t| t.value)),
     };
     let (total, rows) =
         db::scim_users::list(conn, &scope.tenant_id, &scope.integration_id, &page).await?;
+    if let (Some(next), Some(last)) = (walk(start_index + rows.len() as i64), rows.last()) {
+        if rows.len() as i64 == limit {
+            let total = match continued.and_then(|c| c.total) {
+                Some(known) => known,
+                None => count_start.counted(total),
+            };
+            let after = After {
+                created_at: last.created_at,
+                id: last.id.clone(),
+            };
+            scope.pages.save(next, after, total);
+        }
+    }
     // Groups of the whole page in one query, not one per user.
     let mut groups = if projection.includes("groups") {
         Some(groups_of_page(conn, scope, &rows).await?)
@@ -183,7 +212,7 @@ pub async fn list(conn: &mut Conn, scope: &Scope, q: &ListQuery) -> Result<Value
         let g = groups
             .as_mut()
             .map(|all| all.remove(&row.id).unwrap_or_default());
-        items.push(projection.apply(&render(scope, row, g)));
+        items.push(projection.apply(render(scope, row, g)));
     }
     Ok(resource::list_response(
         items,
@@ -223,6 +252,8 @@ async fn list_in_memory(
         sort_order: q.sort_order,
         offset: 0,
         limit: MAX_SCAN + 1,
+        after: None,
+        known_total: None,
     };
     let (_, rows) =
         db::scim_users::list(conn, &scope.tenant_id, &scope.integration_id, &page).await?;
@@ -247,7 +278,7 @@ async fn list_in_memory(
         .into_iter()
         .skip(q.start_index.saturating_sub(1) as usize)
         .take(limit.max(0) as usize)
-        .map(|v| projection.apply(&v))
+        .map(|v| projection.apply(v))
         .collect();
     Ok(resource::list_response(items, total, q.start_index))
 }

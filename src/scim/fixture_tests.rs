@@ -65,7 +65,7 @@ fn the_rfc_7643_examples_validate_and_render() {
         let body = load(text);
         let v = validate_resource(registry().user(), &body, Intent::Create).expect("valid");
         assert!(v.get("id").is_none() && v.get("meta").is_none() && v.get("groups").is_none());
-        let out = render(registry().user(), &body);
+        let out = render(registry().user(), body.clone());
         assert!(out.get("password").is_none());
         assert_eq!(out["userName"], "bjensen@example.com");
     }
@@ -161,7 +161,7 @@ fn authentik_users_round_trip_as_sent() {
     let a = authentik();
     let body = &a["user_create"];
     let stored = create_user(body);
-    let out = render(registry().user(), &stored);
+    let out = render(registry().user(), stored.clone());
     for key in [
         "userName",
         "name",
@@ -174,7 +174,7 @@ fn authentik_users_round_trip_as_sent() {
     }
     let one_word = render(
         registry().user(),
-        &create_user(&a["user_create_one_word_name_no_email"]),
+        create_user(&a["user_create_one_word_name_no_email"]),
     );
     assert_eq!(one_word["name"]["familyName"], " ");
     assert_eq!(one_word["emails"], json!([]));
@@ -192,7 +192,7 @@ fn authentik_users_round_trip_as_sent() {
 fn authentik_group_and_member_patches_apply_and_plan() {
     let a = authentik();
     let group = create_group(&a["group_create"]);
-    assert_eq!(render(registry().group(), &group)["members"], json!([]));
+    assert_eq!(render(registry().group(), group.clone())["members"], json!([]));
     let with_members = create_group(&a["group_create_without_patch"]);
     assert_eq!(
         member_ids(&with_members),
@@ -243,7 +243,7 @@ fn okta_payloads_apply() {
         user["password"], "1mz050nq",
         "password is kept for storage to hash"
     );
-    assert!(render(registry().user(), &user).get("password").is_none());
+    assert!(render(registry().user(), user.clone()).get("password").is_none());
     let off =
         apply_patch_body(registry().user(), &user, &o["user_deactivate"]).expect("deactivate");
     assert_eq!(off.resource["active"], false);
@@ -334,7 +334,7 @@ fn entra_reads_groups_without_members() {
     let group = create_group(&rfc_group());
     let p = Projection::from_query(registry().group(), None, Some("members")).expect("projection");
     assert!(!p.includes("members"));
-    let out = p.apply(&render(registry().group(), &group));
+    let out = p.apply(render(registry().group(), group.clone()));
     assert!(out.get("members").is_none());
     assert_eq!(out["displayName"], "Tour Guides");
 }

@@ -161,50 +161,51 @@ impl Projection {
         Some(None)
     }
 
-    /// Applies the projection to a rendered resource.
-    pub fn apply(&self, resource: &Value) -> Value {
+    /// Applies the projection to a rendered resource, in place: kept values are moved, not copied
+    /// (a list page projects a hundred resources).
+    pub fn apply(&self, resource: Value) -> Value {
         let reg = registry();
-        let Some(obj) = resource.as_object() else {
-            return resource.clone();
+        let Value::Object(obj) = resource else {
+            return resource;
         };
         let mut out = Map::new();
         for (key, value) in obj {
             if key.eq_ignore_ascii_case("schemas") {
-                out.insert(key.clone(), value.clone());
+                out.insert(key, value);
                 continue;
             }
-            if let Some(ext) = reg.extension_of(self.rt, key) {
-                let Some(fields) = value.as_object() else {
+            if let Some(ext) = reg.extension_of(self.rt, &key) {
+                let Value::Object(fields) = value else {
                     continue;
                 };
                 let mut kept = Map::new();
                 for (k, v) in fields {
-                    if let Some(def) = ext.attr(k) {
+                    if let Some(def) = ext.attr(&k) {
                         if let Some(how) = self.keep(Some(ext.id), def) {
-                            kept.insert(k.clone(), trim_subs(def, v, how));
+                            kept.insert(k, trim_subs(def, v, how));
                         }
                     }
                 }
                 if !kept.is_empty() {
-                    out.insert(key.clone(), Value::Object(kept));
+                    out.insert(key, Value::Object(kept));
                 }
                 continue;
             }
-            match reg.top_level(self.rt, key).filter(|r| !r.extension) {
+            match reg.top_level(self.rt, &key).filter(|r| !r.extension) {
                 Some(r) => {
                     if let Some(how) = self.keep(None, r.attr) {
-                        out.insert(key.clone(), trim_subs(r.attr, value, how));
+                        out.insert(key, trim_subs(r.attr, value, how));
                     }
                 }
                 None => {
                     if !self.restrictive {
-                        out.insert(key.clone(), value.clone());
+                        out.insert(key, value);
                     }
                 }
             }
         }
         // Drop `schemas` entries for extensions that were projected away.
-        if let Some(Value::Array(schemas)) = out.get("schemas").cloned() {
+        if let Some(Value::Array(schemas)) = out.remove("schemas") {
             let kept: Vec<Value> = schemas
                 .into_iter()
                 .filter(|s| match s.as_str() {
@@ -218,15 +219,21 @@ impl Projection {
     }
 }
 
-fn trim_subs(def: &AttributeDef, value: &Value, how: Option<(Vec<&'static str>, bool)>) -> Value {
-    let never: Vec<&str> = def
+/// What is kept of one attribute's value: `how` as [`Projection::keep`] returns it; sub-attributes
+/// that are never returned are dropped in any case. Values are moved, not copied.
+fn trim_subs(def: &AttributeDef, value: Value, how: Option<(Vec<&'static str>, bool)>) -> Value {
+    let has_never = def
         .sub_attributes
         .iter()
-        .filter(|s| s.returned == Returned::Never)
-        .map(|s| s.name)
-        .collect();
+        .any(|s| s.returned == Returned::Never);
+    if how.is_none() && !has_never {
+        return value;
+    }
     let keep_sub = |k: &str| -> bool {
-        if never.iter().any(|n| n.eq_ignore_ascii_case(k)) {
+        if def
+            .sub(k)
+            .is_some_and(|s| s.returned == Returned::Never)
+        {
             return false;
         }
         let always = def.sub(k).is_some_and(|s| s.returned == Returned::Always);
@@ -236,19 +243,17 @@ fn trim_subs(def: &AttributeDef, value: &Value, how: Option<(Vec<&'static str>, 
             Some((subs, true)) => always || !subs.iter().any(|s| s.eq_ignore_ascii_case(k)),
         }
     };
-    let trim = |v: &Value| -> Value {
+    let trim = |v: Value| -> Value {
         match v {
-            Value::Object(o) => Value::Object(
-                o.iter()
-                    .filter(|(k, _)| keep_sub(k))
-                    .map(|(k, v)| (k.clone(), v.clone()))
-                    .collect(),
-            ),
-            other => other.clone(),
+            Value::Object(mut o) => {
+                o.retain(|k, _| keep_sub(k));
+                Value::Object(o)
+            }
+            other => other,
         }
     };
     match value {
-        Value::Array(items) => Value::Array(items.iter().map(trim).collect()),
+        Value::Array(items) => Value::Array(items.into_iter().map(trim).collect()),
         other => trim(other),
     }
 }
@@ -277,7 +282,7 @@ mod tests {
         let rt = registry().user();
         Projection::from_query(rt, attrs, excluded)
             .expect("projection")
-            .apply(&user())
+            .apply(user())
     }
 
     #[test]

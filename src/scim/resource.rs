@@ -16,14 +16,15 @@ use super::urn::LIST_RESPONSE_URN;
 
 /// An RFC 7644 §3.4.2 ListResponse: integer `totalResults`, `startIndex`, `itemsPerPage` and exactly
 /// `Resources` (authentik and others read that spelling only).
+/// The resources are moved in, not copied (`json!` would serialize them into a new tree).
 pub fn list_response(resources: Vec<Value>, total_results: u64, start_index: u64) -> Value {
-    json!({
-        "schemas": [LIST_RESPONSE_URN],
-        "totalResults": total_results,
-        "startIndex": start_index.max(1),
-        "itemsPerPage": resources.len(),
-        "Resources": resources,
-    })
+    let mut out = Map::new();
+    out.insert("schemas".into(), json!([LIST_RESPONSE_URN]));
+    out.insert("totalResults".into(), json!(total_results));
+    out.insert("startIndex".into(), json!(start_index.max(1)));
+    out.insert("itemsPerPage".into(), json!(resources.len()));
+    out.insert("Resources".into(), Value::Array(resources));
+    Value::Object(out)
 }
 
 /// `meta` for a resource: timestamps as RFC 3339, `version` as a weak ETag when given.
@@ -541,10 +542,10 @@ pub(crate) fn merge_element(items: &mut Vec<Value>, def: &AttributeDef, item: Va
 /// Renders a stored resource for a response: `returned: never` attributes (password) removed, nulls dropped,
 /// every multi-valued attribute of the core schema present (as `[]` when empty — authentik and Okta need
 /// `members: []`, `emails: []`), `schemas` rebuilt. Apply [`crate::scim::projection`] afterwards.
-pub fn render(rt: &ResourceTypeDef, stored: &Value) -> Value {
+pub fn render(rt: &ResourceTypeDef, stored: Value) -> Value {
     let reg = registry();
     let mut out = match stored {
-        Value::Object(o) => o.clone(),
+        Value::Object(o) => o,
         _ => Map::new(),
     };
     out.retain(|_, v| !v.is_null());

@@ -488,6 +488,69 @@ async fn lists_page_with_start_index_and_count_and_sort_both_ways() {
     assert!(r.get("id").is_some());
 }
 
+/// The userNames of a list response, in order.
+fn names_of(page: &Value) -> Vec<String> {
+    page["Resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["userName"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[tokio::test]
+async fn paging_in_the_default_order_continues_where_the_last_page_ended() {
+    let app = TestApp::spawn().await;
+    let i = app.integration("main").await;
+    let mut ids = std::collections::HashMap::new();
+    for n in ["p1", "p2", "p3", "p4", "p5", "p6"] {
+        ids.insert(n.to_string(), create(&app, &i, n).await);
+    }
+    let all = names_of(&app.scim(&i, "GET", "/Users?count=100", None).await.json());
+    assert_eq!(all.len(), 6);
+    let page = |start: usize| {
+        let (app, i) = (&app, &i);
+        async move {
+            let res = app
+                .scim(i, "GET", &format!("/Users?startIndex={start}&count=2"), None)
+                .await;
+            assert_eq!(res.status, 200, "{}", res.body);
+            res.json()
+        }
+    };
+    let first = page(1).await;
+    assert_eq!(names_of(&first), all[0..2]);
+    assert_eq!(first["totalResults"], 6);
+    let second = page(3).await;
+    assert_eq!(names_of(&second), all[2..4]);
+    assert_eq!(second["totalResults"], 6);
+    // A user the client already saw is deleted: the next page still starts after the last user
+    // it was given (paging by offset would now skip all[4]), and the total is counted again.
+    let gone = app
+        .scim(&i, "DELETE", &format!("/Users/{}", ids[&all[0]]), None)
+        .await;
+    assert_eq!(gone.status, 204, "{}", gone.body);
+    let third = page(5).await;
+    assert_eq!(names_of(&third), all[4..6]);
+    assert_eq!(third["totalResults"], 5);
+    assert_eq!(third["startIndex"], 5);
+    // Another integration's walk is its own: it pages by position.
+    let other = app.integration("main").await;
+    let res = app
+        .scim(&other, "GET", "/Users?startIndex=5&count=2", None)
+        .await
+        .json();
+    assert_eq!(names_of(&res), all[5..6]);
+    assert_eq!(res["totalResults"], 5);
+    // A user created during a walk is counted on the next page.
+    let again = page(1).await;
+    assert_eq!(names_of(&again), all[1..3]);
+    create(&app, &i, "p7").await;
+    let next = page(3).await;
+    assert_eq!(names_of(&next), all[3..5]);
+    assert_eq!(next["totalResults"], 6);
+}
+
 #[tokio::test]
 async fn attributes_and_excluded_attributes_shape_the_response() {
     let app = TestApp::spawn().await;

@@ -250,6 +250,7 @@ async fn scope(parts: &mut Parts, s: &ScimState) -> Result<Scope, Failure> {
         integration_id: p.integration_id,
         base,
         now: s.app.clock.now_millis(),
+        pages: s.app.db.page_cursors().clone(),
     })
 }
 

@@ -194,7 +194,7 @@ fn replace_keeps_immutable_rules() {
 fn rendering_never_returns_password_and_renders_empty_lists_as_arrays() {
     let out = render(
         rt_user(),
-        &json!({"id": "1", "userName": "x", "password": "p", "nickName": null}),
+        json!({"id": "1", "userName": "x", "password": "p", "nickName": null}),
     );
     assert!(out.get("password").is_none());
     assert!(out.get("nickName").is_none());
@@ -211,7 +211,7 @@ fn rendering_never_returns_password_and_renders_empty_lists_as_arrays() {
     ] {
         assert_eq!(out[list], json!([]), "{list}");
     }
-    let g = render(registry().group(), &json!({"id": "g", "displayName": "G"}));
+    let g = render(registry().group(), json!({"id": "g", "displayName": "G"}));
     assert_eq!(g["members"], json!([]));
     assert_eq!(
         g["schemas"],
