@@ -85,7 +85,14 @@ fn bench(c: &mut Criterion) {
         created_at: 89_999,
         id: "id-089999".into(),
     };
-    let cases: Vec<(&str, Option<&Filter>, i64, Option<(&scim_users::After, i64)>)> = vec![
+    // (name, filter, offset, continued after a previous page's last row)
+    type Case<'a> = (
+        &'a str,
+        Option<&'a Filter>,
+        i64,
+        Option<(&'a scim_users::After, i64)>,
+    );
+    let cases: Vec<Case> = vec![
         ("first_page", None, 0, None),
         ("deep_page", None, 90_000, None),
         ("deep_page_continued", None, 90_000, Some((&previous, 0))),

@@ -184,7 +184,10 @@ impl PageCursors {
         let now = Instant::now();
         let id = next.walk();
         if walks.len() >= WALKS && !walks.contains_key(&id) {
-            walks.retain(|_, w| w.saved_at.is_some_and(|t| now.duration_since(t) <= CURSOR_TTL));
+            walks.retain(|_, w| {
+                w.saved_at
+                    .is_some_and(|t| now.duration_since(t) <= CURSOR_TTL)
+            });
             if walks.len() >= WALKS {
                 walks.clear();
             }
@@ -306,7 +309,9 @@ mod tests {
         for i in 0..(PER_WALK as i64 + 10) {
             pages.save(key(i), after("u"), pages.count_begins().counted(1));
         }
-        let per_walk = pages.walks.lock().expect("lock")[&key(1).walk()].cursors.len();
+        let per_walk = pages.walks.lock().expect("lock")[&key(1).walk()]
+            .cursors
+            .len();
         assert_eq!(per_walk, PER_WALK);
         for w in 0..(WALKS + 10) {
             let k = WalkKey {

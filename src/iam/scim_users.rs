@@ -26,8 +26,8 @@ use serde_json::{json, Map, Value};
 
 use crate::auth::password;
 use crate::clock::Millis;
-use crate::db::scim_filter::Kind;
 use crate::db::page_cursors::{PageCursors, WalkKey};
+use crate::db::scim_filter::Kind;
 use crate::db::scim_users::{After, ListError, Page, Profile, ScimUserRow};
 use crate::db::{self, Conn};
 use crate::iam::reach::{self, Actor};

@@ -192,7 +192,10 @@ fn authentik_users_round_trip_as_sent() {
 fn authentik_group_and_member_patches_apply_and_plan() {
     let a = authentik();
     let group = create_group(&a["group_create"]);
-    assert_eq!(render(registry().group(), group.clone())["members"], json!([]));
+    assert_eq!(
+        render(registry().group(), group.clone())["members"],
+        json!([])
+    );
     let with_members = create_group(&a["group_create_without_patch"]);
     assert_eq!(
         member_ids(&with_members),
@@ -243,7 +246,9 @@ fn okta_payloads_apply() {
         user["password"], "1mz050nq",
         "password is kept for storage to hash"
     );
-    assert!(render(registry().user(), user.clone()).get("password").is_none());
+    assert!(render(registry().user(), user.clone())
+        .get("password")
+        .is_none());
     let off =
         apply_patch_body(registry().user(), &user, &o["user_deactivate"]).expect("deactivate");
     assert_eq!(off.resource["active"], false);

@@ -230,10 +230,7 @@ fn trim_subs(def: &AttributeDef, value: Value, how: Option<(Vec<&'static str>, b
         return value;
     }
     let keep_sub = |k: &str| -> bool {
-        if def
-            .sub(k)
-            .is_some_and(|s| s.returned == Returned::Never)
-        {
+        if def.sub(k).is_some_and(|s| s.returned == Returned::Never) {
             return false;
         }
         let always = def.sub(k).is_some_and(|s| s.returned == Returned::Always);
