@@ -123,7 +123,7 @@ pub struct Page<'a> {
     /// `users_created_idx`), skipping this many rows more, instead of skipping `offset` rows
     /// from the start (`db::page_cursors`). `offset` still tells the page's position.
     pub after: Option<(&'a After, i64)>,
-    /// The total, when an earlier page of the walk counted it and it is still exact.
+    /// The total, when an earlier page of the walk counted it and it is still exact: no count.
     pub known_total: Option<i64>,
 }
 
@@ -213,11 +213,15 @@ pub async fn list(
     let (q, args) = (&query.sql, &query.args);
     let rows = super::fetch_mapped(conn, q, args, from_row).await?;
     let (sql, filter_sql) = (query.filter, query.filter_sql);
-    if let Some(total) = super::total_from_page(page.offset, page.limit, rows.len()) {
-        return Ok((total, rows));
-    }
     if let Some(total) = page.known_total {
         return Ok((total, rows));
+    }
+    // A page that is not full tells the total from its position, unless it continued a walk
+    // whose total is stale: rows deleted before its cursor no longer count.
+    if page.after.is_none() {
+        if let Some(total) = super::total_from_page(page.offset, page.limit, rows.len()) {
+            return Ok((total, rows));
+        }
     }
     // Unfiltered, the count is the tenant's access rows (an index-only count) less its
     // superadmins (a partial index): no join over every user.
