@@ -87,12 +87,8 @@ struct Cursor {
     saved_at: Instant,
 }
 
-#[derive(Debug, Default)]
-struct Walk {
-    /// By the `startIndex` of the page that follows the cursor's row.
-    cursors: BTreeMap<i64, Cursor>,
-    saved_at: Option<Instant>,
-}
+/// A walk's page ends, by the `startIndex` of the page that follows each cursor's row.
+type Walk = BTreeMap<i64, Cursor>;
 
 /// Writes that started and finished on this server: a total counted while no write was in
 /// flight stays exact until the next write starts.
@@ -160,7 +156,6 @@ impl PageCursors {
         let walks = self.walks.lock().ok()?;
         let (start, c) = walks
             .get(&key.walk())?
-            .cursors
             .range(..=key.start_index)
             .next_back()?;
         if now.duration_since(c.saved_at) > CURSOR_TTL {
@@ -185,16 +180,15 @@ impl PageCursors {
         let id = next.walk();
         if walks.len() >= WALKS && !walks.contains_key(&id) {
             walks.retain(|_, w| {
-                w.saved_at
-                    .is_some_and(|t| now.duration_since(t) <= CURSOR_TTL)
+                w.values()
+                    .any(|c| now.duration_since(c.saved_at) <= CURSOR_TTL)
             });
             if walks.len() >= WALKS {
                 walks.clear();
             }
         }
         let walk = walks.entry(id).or_default();
-        walk.saved_at = Some(now);
-        walk.cursors.insert(
+        walk.insert(
             next.start_index,
             Cursor {
                 after,
@@ -202,8 +196,8 @@ impl PageCursors {
                 saved_at: now,
             },
         );
-        while walk.cursors.len() > PER_WALK {
-            walk.cursors.pop_first();
+        while walk.len() > PER_WALK {
+            walk.pop_first();
         }
     }
 }
@@ -309,9 +303,7 @@ mod tests {
         for i in 0..(PER_WALK as i64 + 10) {
             pages.save(key(i), after("u"), pages.count_begins().counted(1));
         }
-        let per_walk = pages.walks.lock().expect("lock")[&key(1).walk()]
-            .cursors
-            .len();
+        let per_walk = pages.walks.lock().expect("lock")[&key(1).walk()].len();
         assert_eq!(per_walk, PER_WALK);
         for w in 0..(WALKS + 10) {
             let k = WalkKey {
@@ -322,6 +314,6 @@ mod tests {
         }
         let walks = pages.walks.lock().expect("lock");
         assert!(walks.len() <= WALKS, "{} walks", walks.len());
-        assert!(walks.values().all(|w| w.cursors.len() <= PER_WALK));
+        assert!(walks.values().all(|w| w.len() <= PER_WALK));
     }
 }

@@ -132,6 +132,9 @@ pub struct Page<'a> {
 struct PageQuery {
     sql: String,
     args: Vec<Arg>,
+    /// Whether the page seeks after [`Page::after`] (unfiltered, default order) rather than
+    /// skipping `offset` rows.
+    continued: bool,
     filter: Sql,
     filter_sql: String,
 }
@@ -163,10 +166,10 @@ fn page_query(tenant_id: &str, source: &str, page: &Page<'_>) -> Result<PageQuer
         format!("{FROM} {filter_sql}")
     };
     let mut offset = page.offset;
-    if let Some((after, skip)) = page
+    let continued = page
         .after
-        .filter(|_| filter_sql.is_empty() && page.sort_by.is_none())
-    {
+        .filter(|_| filter_sql.is_empty() && page.sort_by.is_none());
+    if let Some((after, skip)) = continued {
         let cmp = match page.sort_order {
             SortOrder::Ascending => ">",
             SortOrder::Descending => "<",
@@ -197,6 +200,7 @@ fn page_query(tenant_id: &str, source: &str, page: &Page<'_>) -> Result<PageQuer
     Ok(PageQuery {
         sql: q,
         args,
+        continued: continued.is_some(),
         filter: sql,
         filter_sql,
     })
@@ -218,7 +222,7 @@ pub async fn list(
     }
     // A page that is not full tells the total from its position, unless it continued a walk
     // whose total is stale: rows deleted before its cursor no longer count.
-    if page.after.is_none() {
+    if !query.continued {
         if let Some(total) = super::total_from_page(page.offset, page.limit, rows.len()) {
             return Ok((total, rows));
         }

@@ -230,10 +230,11 @@ fn trim_subs(def: &AttributeDef, value: Value, how: Option<(Vec<&'static str>, b
         return value;
     }
     let keep_sub = |k: &str| -> bool {
-        if def.sub(k).is_some_and(|s| s.returned == Returned::Never) {
+        let returned = def.sub(k).map(|s| s.returned);
+        if returned == Some(Returned::Never) {
             return false;
         }
-        let always = def.sub(k).is_some_and(|s| s.returned == Returned::Always);
+        let always = returned == Some(Returned::Always);
         match &how {
             None => true,
             Some((subs, false)) => always || subs.iter().any(|s| s.eq_ignore_ascii_case(k)),

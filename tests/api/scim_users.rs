@@ -421,13 +421,7 @@ async fn filters_on_indexed_attributes_find_the_right_users() {
             )
             .await;
         assert_eq!(res.status, 200, "{filter}: {}", res.body);
-        let names: Vec<String> = res.json()["Resources"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|r| r["userName"].as_str().unwrap().to_string())
-            .collect();
-        assert_eq!(names, expected, "{filter}");
+        assert_eq!(names_of(&res.json()), expected, "{filter}");
     }
 }
 
