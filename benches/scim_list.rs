@@ -1,6 +1,6 @@
 //! SCIM `GET /Users` pages at 100,000 users on SQLite, at the storage layer: the first page, a
 //! page deep into the list (offset 90,000), the same page as a paging walk's continuation (a
-//! seek after the previous page's last row, its total already known), the page's groups in one batched query, and a
+//! seek after the previous page's last row, its total already known), the page's group references as JSON text in one batched query, and a
 //! `userName eq` lookup. A page must not sort or read every user of the tenant.
 //! Run with `cargo bench --features ssr --bench scim_list`.
 
@@ -17,6 +17,7 @@ use roster::scim::Filter;
 
 const USERS: usize = 100_000;
 const SOURCE: &str = "bench-integration";
+const BASE: &str = "https://roster.example/api/v1/main/integrations/bench-integration/scim/v2";
 
 async fn seeded(dir: &std::path::Path) -> Db {
     let url = format!("sqlite://{}/bench.db?mode=rwc", dir.display());
@@ -124,7 +125,7 @@ fn bench(c: &mut Criterion) {
             rt.block_on(async {
                 let mut conn = db.acquire().await.expect("conn");
                 black_box(
-                    scim_users::groups_of_many(&mut conn, "main", &page_ids)
+                    scim_users::group_refs_json(&mut conn, "main", BASE, &page_ids)
                         .await
                         .expect("groups"),
                 )

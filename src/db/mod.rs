@@ -44,6 +44,14 @@ pub enum Backend {
     Postgres,
 }
 
+/// Which database a connection talks to, for the few statements whose SQL differs.
+pub fn backend_of(conn: &Conn) -> Backend {
+    match conn.backend_name() {
+        "PostgreSQL" => Backend::Postgres,
+        _ => Backend::Sqlite,
+    }
+}
+
 /// The database handle every part of Roster shares.
 #[derive(Clone, Debug)]
 pub struct Db {

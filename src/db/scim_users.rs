@@ -423,33 +423,46 @@ pub async fn groups_of(
         .collect()
 }
 
-/// [`groups_of`] for a page of users in one query per [`super::IN_CHUNK`] users: user id →
-/// `(group id, display name)` by group name. Users without groups are absent. (`CROSS JOIN`: as
-/// in [`groups_of`].)
-pub async fn groups_of_many(
+/// Each user's group references as SCIM JSON text, written by the database: user id →
+/// `[{"value", "$ref", "display", "type": "direct"}, …]` by group name, `$ref` under `base` (the
+/// endpoint's URL). Users without groups are absent. One query per [`super::IN_CHUNK`] users, one
+/// row per user: a page of users in ten groups each reads 100 rows, not 1,000, and the text is
+/// spliced into the answer as it is (`iam::scim_users::list`). (`CROSS JOIN`: as in
+/// [`groups_of`].)
+pub async fn group_refs_json(
     conn: &mut Conn,
     tenant_id: &str,
+    base: &str,
     user_ids: &[String],
-) -> AppResult<HashMap<String, Vec<(String, String)>>> {
-    let mut out: HashMap<String, Vec<(String, String)>> = HashMap::new();
+) -> AppResult<HashMap<String, String>> {
+    let mut out = HashMap::with_capacity(user_ids.len());
     for chunk in user_ids.chunks(super::IN_CHUNK) {
-        let sql = format!(
-            "SELECT m.user_id, g.id, g.display_name FROM group_members m CROSS JOIN groups g \
-             WHERE g.id = m.group_id AND g.tenant_id = $1 AND m.user_id IN ({}) \
-             ORDER BY g.display_name_lower, g.id",
-            super::placeholders(2, chunk.len())
-        );
-        let mut q = sqlx::query(&sql).bind(tenant_id);
+        let sql = group_refs_sql(super::backend_of(conn), chunk.len());
+        let mut q = sqlx::query(&sql).bind(tenant_id).bind(base);
         for id in chunk {
             q = q.bind(id.as_str());
         }
         for r in q.fetch_all(&mut *conn).await? {
-            out.entry(r.try_get("user_id")?)
-                .or_default()
-                .push((r.try_get("id")?, r.try_get("display_name")?));
+            out.insert(r.try_get("user_id")?, r.try_get("refs")?);
         }
     }
     Ok(out)
+}
+
+/// [`group_refs_json`]'s statement for `n` users: the same shape in each database's JSON
+/// functions (both keep the keys in the order given and sort inside the aggregate).
+fn group_refs_sql(backend: super::Backend, n: usize) -> String {
+    let (array, object, as_text) = match backend {
+        super::Backend::Sqlite => ("json_group_array", "json_object", ""),
+        super::Backend::Postgres => ("json_agg", "json_build_object", "::text"),
+    };
+    format!(
+        "SELECT m.user_id, {array}({object}('value', g.id, '$ref', $2 || '/Groups/' || g.id, \
+         'display', g.display_name, 'type', 'direct') ORDER BY g.display_name_lower, g.id){as_text} \
+         AS refs FROM group_members m CROSS JOIN groups g \
+         WHERE g.id = m.group_id AND g.tenant_id = $1 AND m.user_id IN ({}) GROUP BY m.user_id",
+        super::placeholders(3, n)
+    )
 }
 
 /// Which of `user_ids` an integration of `tenant_id` can see (users with access to the tenant,

@@ -11,7 +11,7 @@ use crate::iam::scim_groups;
 use crate::iam::scim_users::{self, etag_matches, Scope, MAX_RESULTS};
 use crate::scim::filter;
 use crate::scim::projection::Projection;
-use crate::scim::resource::{list_response, ListQuery};
+use crate::scim::resource::{ListPage, ListQuery};
 use crate::scim::schema::ResourceTypeDef;
 use crate::scim::{registry, ScimError};
 
@@ -115,19 +115,21 @@ pub enum Fetched {
     NotModified(String),
 }
 
-/// `GET /{kind}`.
-pub async fn list(conn: &mut Conn, call: Call<'_>, query: &Query) -> Result<Value, ScimError> {
+/// `GET /{kind}`: the ListResponse, as JSON text.
+pub async fn list(conn: &mut Conn, call: Call<'_>, query: &Query) -> Result<String, ScimError> {
     call.may(Op::List)?;
-    list_of(conn, call, &query.list_query()?).await
+    let q = query.list_query()?;
+    Ok(list_of(conn, call, &q).await?.into_response(q.start_index))
 }
 
-/// `POST /{kind}/.search`.
-pub async fn search(conn: &mut Conn, call: Call<'_>, body: &Value) -> Result<Value, ScimError> {
+/// `POST /{kind}/.search`: the ListResponse, as JSON text.
+pub async fn search(conn: &mut Conn, call: Call<'_>, body: &Value) -> Result<String, ScimError> {
     call.may(Op::Search)?;
-    list_of(conn, call, &ListQuery::from_search_body(body)?).await
+    let q = ListQuery::from_search_body(body)?;
+    Ok(list_of(conn, call, &q).await?.into_response(q.start_index))
 }
 
-async fn list_of(conn: &mut Conn, call: Call<'_>, q: &ListQuery) -> Result<Value, ScimError> {
+async fn list_of(conn: &mut Conn, call: Call<'_>, q: &ListQuery) -> Result<ListPage, ScimError> {
     match call.kind {
         Kind::Users => scim_users::list(conn, call.scope, q).await,
         Kind::Groups => scim_groups::list(conn, call.scope, q).await,
@@ -252,7 +254,7 @@ pub async fn root_search(
     scope: &Scope,
     caller: &Caller,
     body: &Value,
-) -> Result<Value, ScimError> {
+) -> Result<String, ScimError> {
     check_permission(caller, Kind::Users, Op::Search)?;
     check_permission(caller, Kind::Groups, Op::Search)?;
     let q = ListQuery::from_search_body(body)?;
@@ -269,15 +271,14 @@ pub async fn root_search(
         )
         .await?;
     }
-    Ok(list_response(page.resources, page.total, q.start_index))
+    Ok(page.page.into_response(q.start_index))
 }
 
 /// The root search's page as it fills: the offset left to skip and the room left.
 struct RootPage {
     offset: u64,
     remaining: u64,
-    total: u64,
-    resources: Vec<Value>,
+    page: ListPage,
 }
 
 impl RootPage {
@@ -285,8 +286,7 @@ impl RootPage {
         Self {
             offset: q.start_index.saturating_sub(1),
             remaining: q.count.unwrap_or(MAX_RESULTS).min(MAX_RESULTS),
-            total: 0,
-            resources: Vec::new(),
+            page: ListPage::default(),
         }
     }
 
@@ -308,13 +308,11 @@ impl RootPage {
         let mut part = q.clone();
         part.start_index = self.offset + 1;
         part.count = Some(self.remaining);
-        let list = list_of(conn, call, &part).await?;
-        let t = list["totalResults"].as_u64().unwrap_or(0);
-        let items = list["Resources"].as_array().cloned().unwrap_or_default();
-        self.total += t;
-        self.remaining = self.remaining.saturating_sub(items.len() as u64);
-        self.resources.extend(items);
-        self.offset = self.offset.saturating_sub(t);
+        let part = list_of(conn, call, &part).await?;
+        self.page.total += part.total;
+        self.remaining = self.remaining.saturating_sub(part.resources.len() as u64);
+        self.page.resources.extend(part.resources);
+        self.offset = self.offset.saturating_sub(part.total);
         Ok(())
     }
 }

@@ -21,7 +21,7 @@ use crate::scim::patch::{
     apply_patch, parse_patch_request, plan_member_ops, MemberDelta, MemberPlan,
 };
 use crate::scim::projection::Projection;
-use crate::scim::resource::{self, Intent, ListQuery};
+use crate::scim::resource::{self, Intent, ListPage, ListQuery};
 use crate::scim::{registry, ScimError};
 
 fn meta_time(millis: Millis) -> time::OffsetDateTime {
@@ -114,7 +114,7 @@ pub async fn get(
     Ok((render(scope, &row, members), version(&row)))
 }
 
-pub async fn list(conn: &mut Conn, scope: &Scope, q: &ListQuery) -> Result<Value, ScimError> {
+pub async fn list(conn: &mut Conn, scope: &Scope, q: &ListQuery) -> Result<ListPage, ScimError> {
     let rt = registry().group();
     let projection = Projection::new(rt, &q.attributes, &q.excluded_attributes)?;
     if let Some(f) = &q.filter {
@@ -144,11 +144,7 @@ pub async fn list(conn: &mut Conn, scope: &Scope, q: &ListQuery) -> Result<Value
             .map(|all| all.remove(&row.id).unwrap_or_default());
         items.push(projection.apply(render(scope, row, m)));
     }
-    Ok(resource::list_response(
-        items,
-        total.max(0) as u64,
-        q.start_index,
-    ))
+    Ok(ListPage::of_values(items, total.max(0) as u64))
 }
 
 fn member_ids(resource: &Value) -> Option<Vec<String>> {

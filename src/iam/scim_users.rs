@@ -33,7 +33,7 @@ use crate::db::{self, Conn};
 use crate::iam::reach::{self, Actor};
 use crate::scim::patch::parse_patch_request;
 use crate::scim::projection::Projection;
-use crate::scim::resource::{self, Intent, ListQuery, SortOrder};
+use crate::scim::resource::{self, Intent, ListPage, ListQuery, SortOrder};
 use crate::scim::{registry, ScimError};
 use crate::secret::Secret;
 
@@ -83,8 +83,9 @@ pub fn etag_matches(header: &str, version: &str) -> bool {
         .any(|t| t == "*" || t.trim_start_matches("W/").trim_matches('"') == version)
 }
 
-/// The user as SCIM JSON, before projection. `groups` is `None` when not loaded.
-pub fn render(scope: &Scope, row: &ScimUserRow, groups: Option<Vec<(String, String)>>) -> Value {
+/// The user as SCIM JSON, before projection. `groups` (the JSON array of group references, as
+/// [`db::scim_users::group_refs_json`] writes it) is `None` when not loaded.
+pub fn render(scope: &Scope, row: &ScimUserRow, groups: Option<Value>) -> Value {
     let rt = registry().user();
     // The global profile (name, emails, …) is shown only to the integration that wrote it.
     let owner = row.created_by.as_deref() == Some(scope.integration_id.as_str());
@@ -106,13 +107,7 @@ pub fn render(scope: &Scope, row: &ScimUserRow, groups: Option<Vec<(String, Stri
         obj.remove("active");
     }
     if let Some(groups) = groups {
-        let items: Vec<Value> = groups
-            .into_iter()
-            .map(|(id, name)| {
-                json!({"value": id, "display": name, "$ref": format!("{}/Groups/{id}", scope.base), "type": "direct"})
-            })
-            .collect();
-        obj.insert("groups".into(), Value::Array(items));
+        obj.insert("groups".into(), groups);
     }
     let location = format!("{}/Users/{}", scope.base, row.id);
     obj.insert(
@@ -143,7 +138,8 @@ pub async fn get(
 ) -> Result<(Value, String), ScimError> {
     let row = find(conn, scope, id).await?;
     let groups = if with_groups {
-        Some(db::scim_users::groups_of(conn, &scope.tenant_id, &row.id).await?)
+        let mut refs = group_refs(conn, scope, std::slice::from_ref(&row)).await?;
+        Some(parse_refs(refs.remove(&row.id)))
     } else {
         None
     };
@@ -151,7 +147,7 @@ pub async fn get(
 }
 
 /// `GET /Users` and `POST /Users/.search`.
-pub async fn list(conn: &mut Conn, scope: &Scope, q: &ListQuery) -> Result<Value, ScimError> {
+pub async fn list(conn: &mut Conn, scope: &Scope, q: &ListQuery) -> Result<ListPage, ScimError> {
     let rt = registry().user();
     let projection = Projection::new(rt, &q.attributes, &q.excluded_attributes)?;
     if let Some(f) = &q.filter {
@@ -201,34 +197,51 @@ pub async fn list(conn: &mut Conn, scope: &Scope, q: &ListQuery) -> Result<Value
             scope.pages.save(next, after, total);
         }
     }
-    // Groups of the whole page in one query, not one per user.
-    let mut groups = if projection.includes("groups") {
-        Some(groups_of_page(conn, scope, &rows).await?)
+    // Group references of the whole page in one query, not one per user.
+    let mut refs = if projection.includes("groups") {
+        Some(group_refs(conn, scope, &rows).await?)
     } else {
         None
     };
+    let as_stored = projection.keeps_whole("groups");
     let mut items = Vec::with_capacity(rows.len());
     for row in &rows {
-        let g = groups
-            .as_mut()
-            .map(|all| all.remove(&row.id).unwrap_or_default());
-        items.push(projection.apply(render(scope, row, g)));
+        let user_refs = refs.as_mut().map(|all| all.remove(&row.id));
+        items.push(match user_refs {
+            // The references go into the answer as the database wrote them.
+            Some(user_refs) if as_stored => {
+                let mut user = projection.apply(render(scope, row, None));
+                if let Some(obj) = user.as_object_mut() {
+                    obj.remove("groups");
+                }
+                resource::to_text_with(&user, "groups", user_refs.as_deref().unwrap_or("[]"))
+            }
+            user_refs => projection
+                .apply(render(scope, row, user_refs.map(parse_refs)))
+                .to_string(),
+        });
     }
-    Ok(resource::list_response(
-        items,
-        total.max(0) as u64,
-        q.start_index,
-    ))
+    Ok(ListPage {
+        total: total.max(0) as u64,
+        resources: items,
+    })
 }
 
-/// The tenant's groups of each user of a page (batched: one query per `db::IN_CHUNK` users).
-async fn groups_of_page(
+/// The group references of each user of `rows` as JSON text (one query per `db::IN_CHUNK`
+/// users); users without groups are absent.
+async fn group_refs(
     conn: &mut Conn,
     scope: &Scope,
     rows: &[ScimUserRow],
-) -> Result<HashMap<String, Vec<(String, String)>>, ScimError> {
+) -> Result<HashMap<String, String>, ScimError> {
     let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
-    Ok(db::scim_users::groups_of_many(conn, &scope.tenant_id, &ids).await?)
+    Ok(db::scim_users::group_refs_json(conn, &scope.tenant_id, &scope.base, &ids).await?)
+}
+
+/// One user's group references as JSON (`[]` when the user has none).
+fn parse_refs(refs: Option<String>) -> Value {
+    refs.and_then(|text| serde_json::from_str(&text).ok())
+        .unwrap_or_else(|| Value::Array(Vec::new()))
 }
 
 /// Most users of a tenant a filter on unindexed attributes may scan; beyond it the filter is
@@ -244,7 +257,7 @@ async fn list_in_memory(
     filter: &crate::scim::Filter,
     projection: &Projection,
     limit: i64,
-) -> Result<Value, ScimError> {
+) -> Result<ListPage, ScimError> {
     let rt = registry().user();
     let page = Page {
         filter: None,
@@ -264,11 +277,10 @@ async fn list_in_memory(
              meta.lastModified"
         )));
     }
-    let mut groups = groups_of_page(conn, scope, &rows).await?;
+    let mut refs = group_refs(conn, scope, &rows).await?;
     let mut matched = Vec::new();
     for row in &rows {
-        let g = groups.remove(&row.id).unwrap_or_default();
-        let v = render(scope, row, Some(g));
+        let v = render(scope, row, Some(parse_refs(refs.remove(&row.id))));
         if crate::scim::filter::matches(filter, &v, rt) {
             matched.push(v);
         }
@@ -280,7 +292,7 @@ async fn list_in_memory(
         .take(limit.max(0) as usize)
         .map(|v| projection.apply(v))
         .collect();
-    Ok(resource::list_response(items, total, q.start_index))
+    Ok(ListPage::of_values(items, total))
 }
 
 struct Incoming {
@@ -457,7 +469,10 @@ pub async fn create(
     if new_access {
         // Only users with access to the tenant are members of its groups: none yet.
         let row = find(conn, scope, &user_id).await?;
-        return Ok((render(scope, &row, Some(Vec::new())), user_version(&row)));
+        return Ok((
+            render(scope, &row, Some(Value::Array(Vec::new()))),
+            user_version(&row),
+        ));
     }
     get(conn, scope, &user_id, true).await
 }

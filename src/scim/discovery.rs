@@ -6,7 +6,7 @@ use serde_json::{json, Value};
 
 use super::error::ScimError;
 use super::patch::MAX_OPERATIONS;
-use super::resource::list_response;
+use super::resource::ListPage;
 use super::schema::{registry, ResourceTypeDef, SchemaDef};
 use super::urn::{RESOURCE_TYPE_URN, SCHEMA_URN, SERVICE_PROVIDER_CONFIG_URN};
 
@@ -104,7 +104,7 @@ fn schema_json(base: &str, s: &SchemaDef) -> Value {
 }
 
 /// `GET /ResourceTypes` as a ListResponse.
-pub fn resource_types(base: &str) -> Value {
+pub fn resource_types(base: &str) -> String {
     let base = base_url(base);
     let items: Vec<Value> = registry()
         .resource_types
@@ -112,7 +112,7 @@ pub fn resource_types(base: &str) -> Value {
         .map(|rt| resource_type_json(base, rt))
         .collect();
     let n = items.len() as u64;
-    list_response(items, n, 1)
+    ListPage::of_values(items, n).into_response(1)
 }
 
 /// `GET /ResourceTypes/{id}` (case-insensitive id).
@@ -128,7 +128,7 @@ pub fn resource_type(base: &str, id: &str) -> Result<Value, ScimError> {
 }
 
 /// `GET /Schemas` as a ListResponse.
-pub fn schemas(base: &str) -> Value {
+pub fn schemas(base: &str) -> String {
     let base = base_url(base);
     let items: Vec<Value> = registry()
         .schemas
@@ -136,7 +136,7 @@ pub fn schemas(base: &str) -> Value {
         .map(|s| schema_json(base, s))
         .collect();
     let n = items.len() as u64;
-    list_response(items, n, 1)
+    ListPage::of_values(items, n).into_response(1)
 }
 
 /// `GET /Schemas/{urn}` (case-insensitive URN).
@@ -187,7 +187,7 @@ mod tests {
 
     #[test]
     fn resource_types_list_user_with_the_enterprise_extension_and_group() {
-        let list = resource_types(BASE);
+        let list: Value = serde_json::from_str(&resource_types(BASE)).expect("JSON");
         assert_eq!(list["totalResults"], 2);
         assert_eq!(list["Resources"][0]["endpoint"], "/Users");
         assert_eq!(
@@ -207,7 +207,7 @@ mod tests {
 
     #[test]
     fn schemas_are_served_from_the_registry_with_rfc_attribute_keys() {
-        let list = schemas(BASE);
+        let list: Value = serde_json::from_str(&schemas(BASE)).expect("JSON");
         assert_eq!(list["totalResults"], 3);
         let user = schema(BASE, "urn:ietf:params:scim:schemas:core:2.0:user").expect("user schema");
         let user_name = &user["attributes"][0];

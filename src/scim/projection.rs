@@ -106,6 +106,24 @@ impl Projection {
         }
     }
 
+    /// Whether top-level attribute `name` is answered whole, as stored: kept, with no
+    /// sub-attribute selected, excluded or never returned (a list page then writes a user's
+    /// `groups` as the database wrote them).
+    pub fn keeps_whole(&self, name: &str) -> bool {
+        let reg = registry();
+        match reg.top_level(self.rt, name) {
+            Some(r) => {
+                self.keep(r.extension.then_some(r.schema), r.attr) == Some(None)
+                    && !r
+                        .attr
+                        .sub_attributes
+                        .iter()
+                        .any(|s| s.returned == Returned::Never)
+            }
+            None => !self.restrictive,
+        }
+    }
+
     /// What to keep of attribute `def`: `None` drops it, `Some(None)` keeps it whole, `Some(Some(subs))` keeps only
     /// those sub-attributes (or all but those, when `exclude` is true) — returned as `(subs, exclude)`.
     fn keep(
@@ -303,6 +321,25 @@ mod tests {
         assert!(p
             .get("urn:ietf:params:scim:schemas:extension:enterprise:2.0:User")
             .is_none());
+    }
+
+    #[test]
+    fn groups_are_kept_whole_only_without_a_sub_attribute_selected_or_excluded() {
+        let rt = registry().user();
+        let whole = |a: Option<&str>, x: Option<&str>| {
+            Projection::from_query(rt, a, x)
+                .expect("projection")
+                .keeps_whole("groups")
+        };
+        assert!(whole(None, None));
+        assert!(whole(Some("userName,groups"), None));
+        assert!(whole(None, Some("emails.type")));
+        assert!(!whole(Some("groups.value"), None));
+        assert!(!whole(None, Some("groups.display")));
+        assert!(!whole(None, Some("groups")));
+        assert!(!whole(Some("userName"), None));
+        assert!(whole(None, Some("password")));
+        assert!(!Projection::all(rt).keeps_whole("password"));
     }
 
     #[test]

@@ -14,17 +14,66 @@ use super::json::{get_ci, is_unassigned};
 use super::schema::{registry, AttrType, AttributeDef, Mutability, ResourceTypeDef, Returned};
 use super::urn::LIST_RESPONSE_URN;
 
-/// An RFC 7644 §3.4.2 ListResponse: integer `totalResults`, `startIndex`, `itemsPerPage` and exactly
-/// `Resources` (authentik and others read that spelling only).
-/// The resources are moved in, not copied (`json!` would serialize them into a new tree).
-pub fn list_response(resources: Vec<Value>, total_results: u64, start_index: u64) -> Value {
-    let mut out = Map::new();
-    out.insert("schemas".into(), json!([LIST_RESPONSE_URN]));
-    out.insert("totalResults".into(), json!(total_results));
-    out.insert("startIndex".into(), json!(start_index.max(1)));
-    out.insert("itemsPerPage".into(), json!(resources.len()));
-    out.insert("Resources".into(), Value::Array(resources));
-    Value::Object(out)
+/// One page of a list or search: the total and the page's resources, each already written as
+/// JSON text. Pages are written as text, not built as one `Value` tree: a page of users splices
+/// each user's group references in as the database wrote them (see `iam::scim_users::list`).
+#[derive(Debug, Default)]
+pub struct ListPage {
+    pub total: u64,
+    pub resources: Vec<String>,
+}
+
+impl ListPage {
+    /// A page of rendered resources.
+    pub fn of_values(resources: Vec<Value>, total: u64) -> ListPage {
+        ListPage {
+            total,
+            resources: resources.iter().map(Value::to_string).collect(),
+        }
+    }
+
+    /// The RFC 7644 §3.4.2 ListResponse: integer `totalResults`, `startIndex`, `itemsPerPage`
+    /// and exactly `Resources` (authentik and others read that spelling only).
+    pub fn into_response(self, start_index: u64) -> String {
+        let size: usize = self.resources.iter().map(|r| r.len() + 1).sum();
+        let mut out = String::with_capacity(size + 160);
+        out.push_str("{\"schemas\":[\"");
+        out.push_str(LIST_RESPONSE_URN);
+        out.push_str("\"],\"totalResults\":");
+        out.push_str(&self.total.to_string());
+        out.push_str(",\"startIndex\":");
+        out.push_str(&start_index.max(1).to_string());
+        out.push_str(",\"itemsPerPage\":");
+        out.push_str(&self.resources.len().to_string());
+        out.push_str(",\"Resources\":[");
+        for (i, r) in self.resources.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            out.push_str(r);
+        }
+        out.push_str("]}");
+        out
+    }
+}
+
+/// A resource object written as JSON text with one more member whose value is JSON text already
+/// (a user's group references as the database wrote them): spliced in, not parsed. `resource`
+/// must not carry `key`; `value_json` must be valid JSON.
+pub fn to_text_with(resource: &Value, key: &str, value_json: &str) -> String {
+    let mut text = resource.to_string();
+    if !text.ends_with('}') {
+        return text;
+    }
+    text.pop();
+    if text.len() > 1 {
+        text.push(',');
+    }
+    text.push_str(&Value::from(key).to_string());
+    text.push(':');
+    text.push_str(value_json);
+    text.push('}');
+    text
 }
 
 /// `meta` for a resource: timestamps as RFC 3339, `version` as a weak ETag when given.

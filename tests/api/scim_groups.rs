@@ -385,3 +385,128 @@ async fn a_root_search_finds_users_and_groups_as_one_list() {
     assert_eq!(res.json()["totalResults"], 1);
     assert_eq!(app.scim(&i, "GET", "/.search", None).await.status, 405);
 }
+
+/// A user's `groups` in a list page and in a single GET: every reference whole (value, display,
+/// `$ref` under the endpoint, type direct), in name order, names with quotes and non-ASCII
+/// characters escaped; `[]` for a user without groups; trimmed or left out as `attributes` and
+/// `excludedAttributes` ask; another tenant's groups never appear.
+#[tokio::test]
+async fn users_list_their_group_references_whole_in_name_order_and_projected() {
+    let app = TestApp::spawn().await;
+    app.create_tenant("other").await;
+    let i = app.integration("main").await;
+    let o = app.integration("other").await;
+    let ann = new_user(&app, &i, "ann").await;
+    let bob = new_user(&app, &i, "bob").await;
+    let zeta = new_group(
+        &app,
+        &i,
+        json!({"displayName": "zeta", "members": [{"value": ann}]}),
+    )
+    .await;
+    let odd = new_group(
+        &app,
+        &i,
+        json!({"displayName": "Ops \"on call\" — Zürich", "members": [{"value": ann}]}),
+    )
+    .await;
+    let alpha = new_group(
+        &app,
+        &i,
+        json!({"displayName": "Alpha", "members": [{"value": ann}]}),
+    )
+    .await;
+    // The other tenant sees ann too (users are global) and puts her in its own group.
+    let other_ann = app
+        .scim(&o, "POST", "/Users", Some(json!({"userName": "ann"})))
+        .await;
+    assert!(
+        other_ann.status == 201 || other_ann.status == 409,
+        "{}",
+        other_ann.body
+    );
+    let found = app
+        .scim(&o, "GET", "/Users?filter=userName%20eq%20%22ann%22", None)
+        .await
+        .json();
+    if let Some(seen) = found["Resources"][0]["id"].as_str() {
+        new_group(
+            &app,
+            &o,
+            json!({"displayName": "Elsewhere", "members": [{"value": seen}]}),
+        )
+        .await;
+    }
+
+    let alpha_location = app
+        .scim(&i, "GET", &format!("/Groups/{alpha}"), None)
+        .await
+        .json()["meta"]["location"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let base = alpha_location
+        .strip_suffix(&format!("/Groups/{alpha}"))
+        .unwrap()
+        .to_string();
+    let reference = |id: &str, name: &str| json!({"value": id, "display": name, "$ref": format!("{base}/Groups/{id}"), "type": "direct"});
+    let expected = json!([
+        reference(&alpha, "Alpha"),
+        reference(&odd, "Ops \"on call\" — Zürich"),
+        reference(&zeta, "zeta"),
+    ]);
+    let by_name = |list: &Value, name: &str| -> Value {
+        list["Resources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|u| u["userName"] == name)
+            .cloned()
+            .unwrap_or_else(|| panic!("{name} not listed: {list}"))
+    };
+    let list = app.scim(&i, "GET", "/Users?count=10", None).await.json();
+    assert_eq!(by_name(&list, "ann")["groups"], expected);
+    assert_eq!(by_name(&list, "bob")["groups"], json!([]));
+    let one = app
+        .scim(&i, "GET", &format!("/Users/{ann}"), None)
+        .await
+        .json();
+    assert_eq!(one["groups"], expected);
+    assert_eq!(one["id"], ann.as_str());
+    let searched = app
+        .scim(
+            &i,
+            "POST",
+            "/Users/.search",
+            Some(json!({"filter": "userName eq \"ann\""})),
+        )
+        .await
+        .json();
+    assert_eq!(searched["Resources"][0]["groups"], expected);
+
+    let values = app
+        .scim(&i, "GET", "/Users?attributes=userName,groups.value", None)
+        .await
+        .json();
+    assert_eq!(
+        by_name(&values, "ann")["groups"],
+        json!([{"value": alpha}, {"value": odd}, {"value": zeta}])
+    );
+    assert!(by_name(&values, "ann").get("emails").is_none());
+    let without = app
+        .scim(&i, "GET", "/Users?excludedAttributes=groups", None)
+        .await
+        .json();
+    assert!(by_name(&without, "ann").get("groups").is_none());
+    assert_eq!(by_name(&without, "ann")["id"], ann.as_str());
+    let named = app
+        .scim(&i, "GET", "/Users?attributes=userName,groups", None)
+        .await
+        .json();
+    assert_eq!(by_name(&named, "ann")["groups"], expected);
+    let bob_alone = app
+        .scim(&i, "GET", &format!("/Users/{bob}"), None)
+        .await
+        .json();
+    assert_eq!(bob_alone["groups"], json!([]));
+}

@@ -34,12 +34,12 @@ pub struct Item {
 
 pub async fn list<R: Resource>(c: ScimCaller, ScimQuery(q): ScimQuery) -> Answer {
     let mut tx = c.tx().await?;
-    Ok(Reply::Json(scim::list(&mut tx, c.on(R::KIND), &q).await?))
+    Ok(Reply::Text(scim::list(&mut tx, c.on(R::KIND), &q).await?))
 }
 
 pub async fn search<R: Resource>(c: ScimCaller, ScimJson(body): ScimJson) -> Answer {
     let mut tx = c.tx().await?;
-    Ok(Reply::Json(
+    Ok(Reply::Text(
         scim::search(&mut tx, c.on(R::KIND), &body).await?,
     ))
 }
@@ -103,7 +103,7 @@ pub async fn delete<R: Resource>(
 /// `POST /.search`: Users and Groups in one list.
 pub async fn root_search(c: ScimCaller, ScimJson(body): ScimJson) -> Answer {
     let mut tx = c.tx().await?;
-    Ok(Reply::Json(
+    Ok(Reply::Text(
         scim::root_search(&mut tx, &c.scope, &c.caller, &body).await?,
     ))
 }
@@ -124,7 +124,7 @@ pub async fn service_provider_config(c: ScimCaller) -> Answer {
 }
 
 pub async fn resource_types(c: ScimCaller) -> Answer {
-    Ok(Reply::Json(discovery::resource_types(&c.scope.base)))
+    Ok(Reply::Text(discovery::resource_types(&c.scope.base)))
 }
 
 pub async fn resource_type(c: ScimCaller, Path(item): Path<Item>) -> Answer {
@@ -135,7 +135,7 @@ pub async fn resource_type(c: ScimCaller, Path(item): Path<Item>) -> Answer {
 }
 
 pub async fn schemas(c: ScimCaller) -> Answer {
-    Ok(Reply::Json(discovery::schemas(&c.scope.base)))
+    Ok(Reply::Text(discovery::schemas(&c.scope.base)))
 }
 
 pub async fn schema(c: ScimCaller, Path(item): Path<Item>) -> Answer {

@@ -20,6 +20,8 @@ pub type Answer = Result<Reply, Failure>;
 /// A successful answer.
 pub enum Reply {
     Json(Value),
+    /// A body already written as JSON text (a ListResponse page).
+    Text(String),
     Resource {
         status: StatusCode,
         body: Value,
@@ -58,6 +60,7 @@ impl IntoResponse for Reply {
     fn into_response(self) -> Response {
         match self {
             Reply::Json(body) => json_response(StatusCode::OK, &body),
+            Reply::Text(body) => text_response(StatusCode::OK, body),
             Reply::Resource {
                 status,
                 body,
@@ -163,7 +166,14 @@ pub fn too_many(retry_after_secs: u64) -> Failure {
 }
 
 fn json_response(status: StatusCode, body: &Value) -> Response {
-    let res = (status, Body::from(body.to_string())).into_response();
+    // `to_vec` writes straight into the buffer; `to_string` goes through `fmt::Display`.
+    let bytes = serde_json::to_vec(body).unwrap_or_default();
+    let res = (status, Body::from(bytes)).into_response();
+    with_header(res, header::CONTENT_TYPE, CONTENT_TYPE)
+}
+
+fn text_response(status: StatusCode, body: String) -> Response {
+    let res = (status, Body::from(body)).into_response();
     with_header(res, header::CONTENT_TYPE, CONTENT_TYPE)
 }
 

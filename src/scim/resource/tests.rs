@@ -11,17 +11,33 @@ fn rt_user() -> &'static ResourceTypeDef {
 
 #[test]
 fn list_response_uses_integer_counts_and_exactly_resources() {
-    let body = list_response(vec![json!({"id": "1"})], 7, 0);
+    let text =
+        ListPage::of_values(vec![json!({"id": "1"}), json!({"id": "2"})], 7).into_response(0);
+    let body: Value = serde_json::from_str(&text).expect("a ListResponse is JSON");
     assert_eq!(
         body,
         json!({
             "schemas": ["urn:ietf:params:scim:api:messages:2.0:ListResponse"],
             "totalResults": 7,
             "startIndex": 1,
-            "itemsPerPage": 1,
-            "Resources": [{"id": "1"}],
+            "itemsPerPage": 2,
+            "Resources": [{"id": "1"}, {"id": "2"}],
         })
     );
+}
+
+#[test]
+fn a_member_written_as_text_is_spliced_into_the_object() {
+    let refs = r#"[{"value":"g1","display":"Ops \"A\""}]"#;
+    let text = to_text_with(&json!({"id": "1", "userName": "a"}), "groups", refs);
+    let back: Value = serde_json::from_str(&text).expect("valid JSON");
+    assert_eq!(
+        back,
+        json!({"id": "1", "userName": "a", "groups": [{"value": "g1", "display": "Ops \"A\""}]})
+    );
+    let lone: Value =
+        serde_json::from_str(&to_text_with(&json!({}), "groups", "[]")).expect("JSON");
+    assert_eq!(lone, json!({"groups": []}));
 }
 
 #[test]
