@@ -281,6 +281,38 @@ pub struct Profile<'a> {
     pub emails: &'a [(String, String)],
 }
 
+/// A user [`insert`] has just written, with the access `access::grant_as` gave them, as
+/// [`find`] would read it back in the same transaction (a create answers without reading the row
+/// again).
+pub struct Inserted<'a> {
+    pub id: &'a str,
+    pub profile: &'a Profile<'a>,
+    pub created_by: &'a str,
+    pub now: Millis,
+    pub active: bool,
+    pub active_assigned: bool,
+    pub external_id: Option<&'a str>,
+}
+
+impl Inserted<'_> {
+    pub fn row(&self) -> ScimUserRow {
+        ScimUserRow {
+            id: self.id.to_string(),
+            username: self.profile.username.to_string(),
+            scim_json: Some(self.profile.scim_json.to_string()),
+            created_by: Some(self.created_by.to_string()),
+            created_at: self.now,
+            updated_at: self.now,
+            version: 1,
+            access_active: self.active,
+            access_active_assigned: self.active_assigned,
+            access_version: 1,
+            external_id: self.external_id.map(str::to_string),
+            from_this_integration: true,
+        }
+    }
+}
+
 pub async fn insert(
     conn: &mut Conn,
     id: &str,

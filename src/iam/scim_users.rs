@@ -403,7 +403,7 @@ pub async fn create(
         emails: &emails,
     };
     let t = &scope.tenant_id;
-    let user_id = match db::scim_users::find_global(conn, &username).await? {
+    let (user_id, created) = match db::scim_users::find_global(conn, &username).await? {
         Some((id, _)) => {
             let target = reach::facts(conn, t, &id).await?;
             if target.is_superadmin {
@@ -435,7 +435,7 @@ pub async fn create(
             if !changed {
                 db::scim_users::touch(conn, &id, scope.now).await?;
             }
-            id
+            (id, false)
         }
         None => {
             let hash = match &incoming.password {
@@ -452,7 +452,7 @@ pub async fn create(
                 scope.now,
             )
             .await?;
-            id
+            (id, true)
         }
     };
     let assigned = resource.get("active").is_some();
@@ -467,8 +467,22 @@ pub async fn create(
         reach::after_suspension(conn, &user_id).await?;
     }
     if new_access {
-        // Only users with access to the tenant are members of its groups: none yet.
-        let row = find(conn, scope, &user_id).await?;
+        // Only users with access to the tenant are members of its groups: none yet. A user
+        // this request wrote is answered as written, without reading it back.
+        let row = if created {
+            db::scim_users::Inserted {
+                id: &user_id,
+                profile: &profile,
+                created_by: &scope.integration_id,
+                now,
+                active,
+                active_assigned: assigned,
+                external_id: ext,
+            }
+            .row()
+        } else {
+            find(conn, scope, &user_id).await?
+        };
         return Ok((
             render(scope, &row, Some(Value::Array(Vec::new()))),
             user_version(&row),

@@ -55,6 +55,19 @@ async fn creating_a_user_answers_201_with_location_etag_and_the_full_resource() 
     let got = app.scim(&i, "GET", &format!("/Users/{id}"), None).await;
     assert_eq!(got.status, 200);
     assert_eq!(got.json()["emails"][0]["value"], "Jane.Doe@example.com");
+    // The create answers the user as it was stored (it is not read back): the same body and
+    // version as a GET, an inactive one included.
+    assert_eq!(got.json(), body);
+    assert_eq!(got.header("etag"), res.header("etag"));
+    let mut off = user("Off.User");
+    off["active"] = json!(false);
+    let made = app.scim(&i, "POST", "/Users", Some(off)).await;
+    assert_eq!(made.status, 201, "{}", made.body);
+    let off_id = made.json()["id"].as_str().unwrap().to_string();
+    let read = app.scim(&i, "GET", &format!("/Users/{off_id}"), None).await;
+    assert_eq!(read.json(), made.json());
+    assert_eq!(made.json()["active"], false);
+    assert_eq!(read.header("etag"), made.header("etag"));
 }
 
 #[tokio::test]
