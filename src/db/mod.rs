@@ -317,9 +317,13 @@ pub fn flag_of(stored: i64) -> bool {
     stored != 0
 }
 
-/// A fresh random id for rows that are not named by people.
+/// A fresh id for rows that are not named by people: a UUIDv7 (time-ordered, 74 random bits).
+/// Rows created one after another get neighbouring ids, so a directory's id indexes (users,
+/// tenant access, memberships) grow at their right edge instead of at a random page each:
+/// random ids made a create or a 100-member PATCH touch ever more scattered pages as the
+/// directory grew. Ids are not secrets; no rule depends on their order.
 pub fn new_id() -> String {
-    uuid::Uuid::new_v4().to_string()
+    uuid::Uuid::now_v7().to_string()
 }
 
 /// A query argument of a statement built at run time (filters, paging): `$n` binds in order.
@@ -394,6 +398,19 @@ mod tests {
         assert_eq!(total_from_page(0, 100, 100), None);
         assert_eq!(total_from_page(500, 100, 0), None);
         assert_eq!(total_from_page(0, 0, 0), None);
+    }
+
+    #[test]
+    fn ids_created_one_after_another_sort_in_that_order_and_differ() {
+        let ids: Vec<String> = (0..2000).map(|_| super::new_id()).collect();
+        let mut sorted = ids.clone();
+        sorted.sort();
+        assert_eq!(sorted, ids, "ids sort in creation order");
+        sorted.dedup();
+        assert_eq!(sorted.len(), ids.len(), "no id repeats");
+        assert!(ids
+            .iter()
+            .all(|id| id.len() == 36 && id.as_bytes()[14] == b'7'));
     }
 
     #[test]
