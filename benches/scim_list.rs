@@ -1,7 +1,8 @@
 //! SCIM `GET /Users` pages at 100,000 users on SQLite, at the storage layer: the first page, a
 //! page deep into the list (offset 90,000), the same page as a paging walk's continuation (a
-//! seek after the previous page's last row, its total already known), the page's group references as JSON text in one batched query, and a
-//! `userName eq` lookup. A page must not sort or read every user of the tenant.
+//! seek after the previous page's last row, its total already known) with and without each user's
+//! group references (written as JSON text in the page's own statement), and a `userName eq`
+//! lookup. A page must not sort or read every user of the tenant.
 //! Run with `cargo bench --features ssr --bench scim_list`.
 
 // Benchmarks may unwrap, expect and panic (Cargo.toml denies them in the crate itself).
@@ -86,20 +87,34 @@ fn bench(c: &mut Criterion) {
         created_at: 89_999,
         id: "id-089999".into(),
     };
-    // (name, filter, offset, continued after a previous page's last row)
+    // (name, filter, offset, continued after a previous page's last row, with group references)
     type Case<'a> = (
         &'a str,
         Option<&'a Filter>,
         i64,
         Option<(&'a scim_users::After, i64)>,
+        bool,
     );
     let cases: Vec<Case> = vec![
-        ("first_page", None, 0, None),
-        ("deep_page", None, 90_000, None),
-        ("deep_page_continued", None, 90_000, Some((&previous, 0))),
-        ("username_eq", Some(&lookup), 0, None),
+        ("first_page", None, 0, None, true),
+        ("deep_page", None, 90_000, None, true),
+        (
+            "deep_page_continued",
+            None,
+            90_000,
+            Some((&previous, 0)),
+            true,
+        ),
+        (
+            "deep_page_continued_without_groups",
+            None,
+            90_000,
+            Some((&previous, 0)),
+            false,
+        ),
+        ("username_eq", Some(&lookup), 0, None, true),
     ];
-    for (name, filter, offset, after) in cases {
+    for (name, filter, offset, after, with_groups) in cases {
         group.bench_function(name, |b| {
             b.iter(|| {
                 rt.block_on(async {
@@ -112,6 +127,7 @@ fn bench(c: &mut Criterion) {
                         limit: 100,
                         after,
                         known_total: after.map(|_| USERS as i64),
+                        group_refs_base: with_groups.then_some(BASE),
                     };
                     let listed = scim_users::list(&mut conn, "main", SOURCE, &page).await;
                     black_box(listed.map(|(n, rows)| (n, rows.len())).ok())
@@ -119,19 +135,6 @@ fn bench(c: &mut Criterion) {
             })
         });
     }
-    let page_ids: Vec<String> = (50_000..50_100).map(|n| format!("id-{n:06}")).collect();
-    group.bench_function("groups_of_page", |b| {
-        b.iter(|| {
-            rt.block_on(async {
-                let mut conn = db.acquire().await.expect("conn");
-                black_box(
-                    scim_users::group_refs_json(&mut conn, "main", BASE, &page_ids)
-                        .await
-                        .expect("groups"),
-                )
-            })
-        })
-    });
     group.finish();
 }
 

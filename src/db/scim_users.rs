@@ -1,7 +1,7 @@
 //! Users as one SCIM integration sees them in one tenant: the global user, its tenant access
 //! (`active`) and the integration's `externalId` for it. Filters and paging run in SQL.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 use sqlx::Row;
 
@@ -28,6 +28,9 @@ pub struct ScimUserRow {
     pub external_id: Option<String>,
     /// Whether the integration that asks gave this user access to the tenant.
     pub from_this_integration: bool,
+    /// The user's group references in the tenant as the SCIM JSON array the answer carries
+    /// ([`group_refs_column`]), when the read asked for them.
+    pub group_refs: Option<String>,
 }
 
 /// `$1` = tenant, `$2` = the integration (source) whose externalId is shown. Superadmins are out
@@ -48,6 +51,35 @@ const PAGE_ROWS: &str = "CROSS JOIN users u CROSS JOIN tenant_access a \
 const COLUMNS: &str = "u.id, u.username, u.scim_json, u.created_by, u.created_at, u.updated_at, \
      u.version, a.active AS access_active, a.active_assigned, a.version AS access_version, s.external_id, \
      s.source AS own_source";
+/// The `group_refs` column when a read does not ask for it.
+const NO_GROUP_REFS: &str = "CAST(NULL AS TEXT) AS group_refs";
+
+/// The `group_refs` column of a user `u` of tenant `$1`: their group references as the SCIM JSON
+/// array, `[{"value", "$ref", "display", "type": "direct"}, …]` in group-name order (`[]` without
+/// groups), written by the database in the same statement that reads the user: no second query
+/// and no row per membership (a page of users in ten groups each reads 100 rows, not 1,000).
+/// `$ref_param` is the `$ref` prefix, [`group_refs_prefix`]. The JSON is joined as text (cheaper
+/// than the JSON functions in both databases): ids are UUIDs, the prefix is escaped once, the
+/// group's name is quoted by the database. (`CROSS JOIN`: as in [`groups_of`].)
+fn group_refs_column(backend: super::Backend, ref_param: usize) -> String {
+    let quoted_name = match backend {
+        super::Backend::Sqlite => "json_quote(g.display_name)",
+        super::Backend::Postgres => "to_json(g.display_name)::text",
+    };
+    format!(
+        "COALESCE((SELECT '[' || string_agg('{{\"value\":\"' || g.id || '\",\"$ref\":\"' || \
+         ${ref_param} || g.id || '\",\"display\":' || {quoted_name} || ',\"type\":\"direct\"}}', ',' \
+         ORDER BY g.display_name_lower, g.id) || ']' \
+         FROM group_members m CROSS JOIN groups g \
+         WHERE m.user_id = u.id AND g.id = m.group_id AND g.tenant_id = $1), '[]') AS group_refs"
+    )
+}
+
+/// The `$ref` prefix [`group_refs_column`] binds: `{base}/Groups/` as the inside of a JSON string.
+fn group_refs_prefix(base: &str) -> String {
+    let quoted = serde_json::Value::from(format!("{base}/Groups/")).to_string();
+    quoted[1..quoted.len() - 1].to_string()
+}
 
 fn from_row(r: &sqlx::any::AnyRow) -> Result<ScimUserRow, sqlx::Error> {
     Ok(ScimUserRow {
@@ -63,21 +95,31 @@ fn from_row(r: &sqlx::any::AnyRow) -> Result<ScimUserRow, sqlx::Error> {
         access_version: r.try_get("access_version")?,
         external_id: r.try_get("external_id")?,
         from_this_integration: r.try_get::<Option<String>, _>("own_source")?.is_some(),
+        group_refs: r.try_get("group_refs")?,
     })
 }
 
+/// One user as `source` sees them in `tenant_id`; with `group_refs_base` (the endpoint's URL),
+/// with their group references.
 pub async fn find(
     conn: &mut Conn,
     tenant_id: &str,
     source: &str,
     user_id: &str,
+    group_refs_base: Option<&str>,
 ) -> AppResult<Option<ScimUserRow>> {
-    let row = sqlx::query(&format!("SELECT {COLUMNS} {FROM} WHERE u.id = $3"))
-        .bind(tenant_id)
-        .bind(source)
-        .bind(user_id)
-        .fetch_optional(&mut *conn)
-        .await?;
+    let refs = match group_refs_base {
+        Some(_) => group_refs_column(super::backend_of(conn), 4),
+        None => NO_GROUP_REFS.to_string(),
+    };
+    let sql = format!("SELECT {COLUMNS}, {refs} {FROM} WHERE u.id = $3");
+    let row = sqlx::query(&sql).bind(tenant_id).bind(source).bind(user_id);
+    let row = match group_refs_base {
+        Some(base) => row.bind(group_refs_prefix(base)),
+        None => row,
+    }
+    .fetch_optional(&mut *conn)
+    .await?;
     Ok(row.as_ref().map(from_row).transpose()?)
 }
 
@@ -125,6 +167,9 @@ pub struct Page<'a> {
     pub after: Option<(&'a After, i64)>,
     /// The total, when an earlier page of the walk counted it and it is still exact: no count.
     pub known_total: Option<i64>,
+    /// The endpoint's URL, when the rows should carry their group references
+    /// ([`ScimUserRow::group_refs`]).
+    pub group_refs_base: Option<&'a str>,
 }
 
 /// The SQL of one page of [`list`], with its arguments, and the filter's translation (which the
@@ -139,7 +184,12 @@ struct PageQuery {
     filter_sql: String,
 }
 
-fn page_query(tenant_id: &str, source: &str, page: &Page<'_>) -> Result<PageQuery, ListError> {
+fn page_query(
+    backend: super::Backend,
+    tenant_id: &str,
+    source: &str,
+    page: &Page<'_>,
+) -> Result<PageQuery, ListError> {
     let mut sql = Sql::new(vec![Arg::Text(tenant_id.into()), Arg::Text(source.into())]);
     if let Some(f) = page.filter {
         scim_filter::translate(Kind::User, f, &mut sql)?;
@@ -184,6 +234,13 @@ fn page_query(tenant_id: &str, source: &str, page: &Page<'_>) -> Result<PageQuer
         ));
         offset = skip;
     }
+    let refs = match page.group_refs_base {
+        Some(base) => {
+            args.push(Arg::Text(group_refs_prefix(base)));
+            group_refs_column(backend, args.len())
+        }
+        None => NO_GROUP_REFS.to_string(),
+    };
     args.push(Arg::Int(page.limit));
     args.push(Arg::Int(offset));
     let n = args.len();
@@ -191,7 +248,7 @@ fn page_query(tenant_id: &str, source: &str, page: &Page<'_>) -> Result<PageQuer
     // default order) without carrying the rows' JSON through the skipped rows or a sort; only
     // the page's rows are then read in full.
     let q = format!(
-        "SELECT {COLUMNS} FROM (SELECT u.id AS kid {inner_from} \
+        "SELECT {COLUMNS}, {refs} FROM (SELECT u.id AS kid {inner_from} \
          ORDER BY {order} {dir}, u.id {dir} LIMIT ${} OFFSET ${}) k \
          {PAGE_ROWS} ORDER BY {order} {dir}, u.id {dir}",
         n - 1,
@@ -213,7 +270,7 @@ pub async fn list(
     source: &str,
     page: &Page<'_>,
 ) -> Result<(i64, Vec<ScimUserRow>), ListError> {
-    let query = page_query(tenant_id, source, page)?;
+    let query = page_query(super::backend_of(conn), tenant_id, source, page)?;
     let (q, args) = (&query.sql, &query.args);
     let rows = super::fetch_mapped(conn, q, args, from_row).await?;
     let (sql, filter_sql) = (query.filter, query.filter_sql);
@@ -309,6 +366,7 @@ impl Inserted<'_> {
             access_version: 1,
             external_id: self.external_id.map(str::to_string),
             from_this_integration: true,
+            group_refs: Some("[]".into()),
         }
     }
 }
@@ -455,48 +513,6 @@ pub async fn groups_of(
         .collect()
 }
 
-/// Each user's group references as SCIM JSON text, written by the database: user id →
-/// `[{"value", "$ref", "display", "type": "direct"}, …]` by group name, `$ref` under `base` (the
-/// endpoint's URL). Users without groups are absent. One query per [`super::IN_CHUNK`] users, one
-/// row per user: a page of users in ten groups each reads 100 rows, not 1,000, and the text is
-/// spliced into the answer as it is (`iam::scim_users::list`). (`CROSS JOIN`: as in
-/// [`groups_of`].)
-pub async fn group_refs_json(
-    conn: &mut Conn,
-    tenant_id: &str,
-    base: &str,
-    user_ids: &[String],
-) -> AppResult<HashMap<String, String>> {
-    let mut out = HashMap::with_capacity(user_ids.len());
-    for chunk in user_ids.chunks(super::IN_CHUNK) {
-        let sql = group_refs_sql(super::backend_of(conn), chunk.len());
-        let mut q = sqlx::query(&sql).bind(tenant_id).bind(base);
-        for id in chunk {
-            q = q.bind(id.as_str());
-        }
-        for r in q.fetch_all(&mut *conn).await? {
-            out.insert(r.try_get("user_id")?, r.try_get("refs")?);
-        }
-    }
-    Ok(out)
-}
-
-/// [`group_refs_json`]'s statement for `n` users: the same shape in each database's JSON
-/// functions (both keep the keys in the order given and sort inside the aggregate).
-fn group_refs_sql(backend: super::Backend, n: usize) -> String {
-    let (array, object, as_text) = match backend {
-        super::Backend::Sqlite => ("json_group_array", "json_object", ""),
-        super::Backend::Postgres => ("json_agg", "json_build_object", "::text"),
-    };
-    format!(
-        "SELECT m.user_id, {array}({object}('value', g.id, '$ref', $2 || '/Groups/' || g.id, \
-         'display', g.display_name, 'type', 'direct') ORDER BY g.display_name_lower, g.id){as_text} \
-         AS refs FROM group_members m CROSS JOIN groups g \
-         WHERE g.id = m.group_id AND g.tenant_id = $1 AND m.user_id IN ({}) GROUP BY m.user_id",
-        super::placeholders(3, n)
-    )
-}
-
 /// Which of `user_ids` an integration of `tenant_id` can see (users with access to the tenant,
 /// never a superadmin), in one query per [`super::IN_CHUNK`] ids.
 pub async fn visible_of(
@@ -540,7 +556,8 @@ mod tests {
 
     /// The plan SQLite picks for a page with its parameters bound, one line per step.
     async fn plan(db: &Db, page: &Page<'_>) -> Vec<String> {
-        let query = page_query("main", "integration", page).expect("query");
+        let query =
+            page_query(crate::db::Backend::Sqlite, "main", "integration", page).expect("query");
         let explain = format!("EXPLAIN QUERY PLAN {}", query.sql);
         let mut conn = db.acquire().await.expect("connection");
         crate::db::bind_all(sqlx::query(&explain), &query.args)
@@ -553,7 +570,8 @@ mod tests {
     }
 
     /// A page finds its rows on indexes, from the page's own ids: no step walks the tenant's
-    /// access rows (a search keyed by `tenant_id` alone), scans a table, or builds an index.
+    /// access rows (a search keyed by `tenant_id` alone), scans a table, or builds an index; each
+    /// user's group references start from that user's memberships.
     #[tokio::test]
     async fn a_page_of_users_never_walks_the_tenant() {
         let dir = tempfile::tempdir().expect("temp dir");
@@ -574,6 +592,7 @@ mod tests {
             limit: 100,
             after: None,
             known_total: None,
+            group_refs_base: Some("http://localhost/scim/v2"),
         };
         let pages = [
             ("by offset", Page { ..base }),
@@ -612,6 +631,12 @@ mod tests {
                     "{name}: `{step}` in {steps:#?}"
                 );
             }
+            assert!(
+                steps
+                    .iter()
+                    .any(|s| s.contains("group_members_user_idx (user_id=?)")),
+                "{name}: group references must start from the user's memberships: {steps:#?}"
+            );
             if page.after.is_some() {
                 assert!(
                     steps

@@ -20,8 +20,6 @@
 //!   and the user's memberships in this tenant's groups go, and the user is 404 here.
 //! - Setting a password ends the user's sessions.
 
-use std::collections::HashMap;
-
 use serde_json::{json, Map, Value};
 
 use crate::auth::password;
@@ -84,7 +82,7 @@ pub fn etag_matches(header: &str, version: &str) -> bool {
 }
 
 /// The user as SCIM JSON, before projection. `groups` (the JSON array of group references, as
-/// [`db::scim_users::group_refs_json`] writes it) is `None` when not loaded.
+/// the database writes them: `ScimUserRow::group_refs`) is `None` when not loaded.
 pub fn render(scope: &Scope, row: &ScimUserRow, groups: Option<Value>) -> Value {
     let rt = registry().user();
     // The global profile (name, emails, …) is shown only to the integration that wrote it.
@@ -123,8 +121,15 @@ pub fn render(scope: &Scope, row: &ScimUserRow, groups: Option<Value>) -> Value 
     resource::render(rt, Value::Object(obj))
 }
 
-async fn find(conn: &mut Conn, scope: &Scope, id: &str) -> Result<ScimUserRow, ScimError> {
-    db::scim_users::find(conn, &scope.tenant_id, &scope.integration_id, id)
+/// One user of the scope; `with_groups` loads their group references too (same statement).
+async fn find(
+    conn: &mut Conn,
+    scope: &Scope,
+    id: &str,
+    with_groups: bool,
+) -> Result<ScimUserRow, ScimError> {
+    let base = with_groups.then_some(scope.base.as_str());
+    db::scim_users::find(conn, &scope.tenant_id, &scope.integration_id, id, base)
         .await?
         .ok_or_else(|| ScimError::NotFound(format!("no user `{id}` in this tenant")))
 }
@@ -136,13 +141,8 @@ pub async fn get(
     id: &str,
     with_groups: bool,
 ) -> Result<(Value, String), ScimError> {
-    let row = find(conn, scope, id).await?;
-    let groups = if with_groups {
-        let mut refs = group_refs(conn, scope, std::slice::from_ref(&row)).await?;
-        Some(parse_refs(refs.remove(&row.id)))
-    } else {
-        None
-    };
+    let row = find(conn, scope, id, with_groups).await?;
+    let groups = row.group_refs.as_deref().map(parse_refs);
     Ok((render(scope, &row, groups), user_version(&row)))
 }
 
@@ -181,6 +181,8 @@ pub async fn list(conn: &mut Conn, scope: &Scope, q: &ListQuery) -> Result<ListP
         limit,
         after: continued.as_ref().map(|c| (&c.after, c.skip)),
         known_total: continued.as_ref().and_then(|c| c.total.map(|t| t.value)),
+        // Each user's group references come in the page's own statement.
+        group_refs_base: projection.includes("groups").then_some(scope.base.as_str()),
     };
     let (total, rows) =
         db::scim_users::list(conn, &scope.tenant_id, &scope.integration_id, &page).await?;
@@ -197,27 +199,20 @@ pub async fn list(conn: &mut Conn, scope: &Scope, q: &ListQuery) -> Result<ListP
             scope.pages.save(next, after, total);
         }
     }
-    // Group references of the whole page in one query, not one per user.
-    let mut refs = if projection.includes("groups") {
-        Some(group_refs(conn, scope, &rows).await?)
-    } else {
-        None
-    };
     let as_stored = projection.keeps_whole("groups");
     let mut items = Vec::with_capacity(rows.len());
     for row in &rows {
-        let user_refs = refs.as_mut().map(|all| all.remove(&row.id));
-        items.push(match user_refs {
+        items.push(match row.group_refs.as_deref() {
             // The references go into the answer as the database wrote them.
-            Some(user_refs) if as_stored => {
+            Some(refs) if as_stored => {
                 let mut user = projection.apply(render(scope, row, None));
                 if let Some(obj) = user.as_object_mut() {
                     obj.remove("groups");
                 }
-                resource::to_text_with(&user, "groups", user_refs.as_deref().unwrap_or("[]"))
+                resource::to_text_with(&user, "groups", refs)
             }
-            user_refs => projection
-                .apply(render(scope, row, user_refs.map(parse_refs)))
+            refs => projection
+                .apply(render(scope, row, refs.map(parse_refs)))
                 .to_string(),
         });
     }
@@ -227,21 +222,9 @@ pub async fn list(conn: &mut Conn, scope: &Scope, q: &ListQuery) -> Result<ListP
     })
 }
 
-/// The group references of each user of `rows` as JSON text (one query per `db::IN_CHUNK`
-/// users); users without groups are absent.
-async fn group_refs(
-    conn: &mut Conn,
-    scope: &Scope,
-    rows: &[ScimUserRow],
-) -> Result<HashMap<String, String>, ScimError> {
-    let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
-    Ok(db::scim_users::group_refs_json(conn, &scope.tenant_id, &scope.base, &ids).await?)
-}
-
-/// One user's group references as JSON (`[]` when the user has none).
-fn parse_refs(refs: Option<String>) -> Value {
-    refs.and_then(|text| serde_json::from_str(&text).ok())
-        .unwrap_or_else(|| Value::Array(Vec::new()))
+/// One user's group references, parsed (`[]` should the text not be JSON).
+fn parse_refs(refs: &str) -> Value {
+    serde_json::from_str(refs).unwrap_or_else(|_| Value::Array(Vec::new()))
 }
 
 /// Most users of a tenant a filter on unindexed attributes may scan; beyond it the filter is
@@ -267,6 +250,7 @@ async fn list_in_memory(
         limit: MAX_SCAN + 1,
         after: None,
         known_total: None,
+        group_refs_base: Some(&scope.base),
     };
     let (_, rows) =
         db::scim_users::list(conn, &scope.tenant_id, &scope.integration_id, &page).await?;
@@ -277,10 +261,9 @@ async fn list_in_memory(
              meta.lastModified"
         )));
     }
-    let mut refs = group_refs(conn, scope, &rows).await?;
     let mut matched = Vec::new();
     for row in &rows {
-        let v = render(scope, row, Some(parse_refs(refs.remove(&row.id))));
+        let v = render(scope, row, row.group_refs.as_deref().map(parse_refs));
         if crate::scim::filter::matches(filter, &v, rt) {
             matched.push(v);
         }
@@ -481,7 +464,7 @@ pub async fn create(
             }
             .row()
         } else {
-            find(conn, scope, &user_id).await?
+            find(conn, scope, &user_id, false).await?
         };
         return Ok((
             render(scope, &row, Some(Value::Array(Vec::new()))),
@@ -623,7 +606,7 @@ pub async fn replace(
     if_match: Option<&str>,
 ) -> Result<(Value, String), ScimError> {
     let rt = registry().user();
-    let row = find(conn, scope, id).await?;
+    let row = find(conn, scope, id, false).await?;
     reach::integration_gave_access(row.from_this_integration)?;
     check_if_match(if_match, &user_version(&row))?;
     let existing = render(scope, &row, None);
@@ -648,7 +631,7 @@ pub async fn patch(
 ) -> Result<(Value, String), ScimError> {
     let rt = registry().user();
     let ops = parse_patch_request(body)?;
-    let row = find(conn, scope, id).await?;
+    let row = find(conn, scope, id, false).await?;
     reach::integration_gave_access(row.from_this_integration)?;
     check_if_match(if_match, &user_version(&row))?;
     let mut current = render(scope, &row, None);
@@ -669,7 +652,7 @@ pub async fn delete(
     id: &str,
     if_match: Option<&str>,
 ) -> Result<(), ScimError> {
-    let row = find(conn, scope, id).await?;
+    let row = find(conn, scope, id, false).await?;
     reach::integration_gave_access(row.from_this_integration)?;
     check_if_match(if_match, &user_version(&row))?;
     let t = &scope.tenant_id;
