@@ -70,7 +70,8 @@ async fn seeded(dir: &std::path::Path) -> Db {
             .collect();
         roster::db::groups::add_members(&mut tx, &gid, &ids, 0)
             .await
-            .expect("members");
+            .expect("members")
+            .expect("every user can be a member");
     }
     tx.commit().await.expect("commit");
     db

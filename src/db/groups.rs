@@ -1,6 +1,6 @@
 //! Groups of a tenant and their members. Member changes touch one row per added or removed member.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use sqlx::Row;
 
@@ -139,14 +139,16 @@ pub async fn update(conn: &mut Conn, g: &GroupRow, now: Millis) -> AppResult<()>
     result.map(|_| ()).unique_or(|| taken(&g.display_name))
 }
 
-/// Marks a membership change (lastModified and ETag).
-pub async fn touch(conn: &mut Conn, id: &str, now: Millis) -> AppResult<()> {
-    sqlx::query("UPDATE groups SET updated_at = $1, version = version + 1 WHERE id = $2")
-        .bind(now)
-        .bind(id)
-        .execute(&mut *conn)
-        .await?;
-    Ok(())
+/// Marks a membership change (lastModified and ETag); answers the group's new version.
+pub async fn touch(conn: &mut Conn, id: &str, now: Millis) -> AppResult<i64> {
+    let row = sqlx::query(
+        "UPDATE groups SET updated_at = $1, version = version + 1 WHERE id = $2 RETURNING version",
+    )
+    .bind(now)
+    .bind(id)
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(row.try_get("version")?)
 }
 
 pub async fn delete(conn: &mut Conn, tenant_id: &str, id: &str) -> AppResult<bool> {
@@ -244,16 +246,24 @@ pub async fn remove_member(conn: &mut Conn, group_id: &str, user_id: &str) -> Ap
     Ok(())
 }
 
-/// [`add_member`] for many users: one INSERT and one version bump per [`super::IN_CHUNK`] users.
-/// Answers how many memberships are new.
+/// [`add_member`] for many users, per [`super::IN_CHUNK`] users: one version bump that also
+/// tells which of them can be members (`UPDATE … RETURNING`: users with access to the group's
+/// tenant, never a superadmin, who is out of every integration's reach), then one INSERT.
+/// Answers how many memberships are new, or `Err` with the first user (in the order given) who
+/// cannot be a member; some of the others may be added and bumped by then, so the caller rolls
+/// its transaction back.
 pub async fn add_members(
     conn: &mut Conn,
     group_id: &str,
     user_ids: &[String],
     now: Millis,
-) -> AppResult<u64> {
+) -> AppResult<Result<u64, String>> {
     let mut added = 0;
     for chunk in user_ids.chunks(super::IN_CHUNK) {
+        let eligible = touch_eligible(conn, group_id, chunk).await?;
+        if let Some(refused) = chunk.iter().find(|id| !eligible.contains(*id)) {
+            return Ok(Err(refused.clone()));
+        }
         let values: Vec<String> = (0..chunk.len())
             .map(|i| format!("($1, ${}, $2)", i + 3))
             .collect();
@@ -267,16 +277,40 @@ pub async fn add_members(
             q = q.bind(id.as_str());
         }
         added += q.execute(&mut *conn).await?.rows_affected();
-        touch_many(conn, group_id, chunk, false).await?;
     }
-    Ok(added)
+    Ok(Ok(added))
+}
+
+/// The version bump of [`touch_member`] for those of `user_ids` (at most [`super::IN_CHUNK`])
+/// who can be members of the group, answering which they are: one statement checks and bumps.
+async fn touch_eligible(
+    conn: &mut Conn,
+    group_id: &str,
+    user_ids: &[String],
+) -> AppResult<HashSet<String>> {
+    let sql = format!(
+        "UPDATE tenant_access SET version = version + 1 \
+         WHERE tenant_id = (SELECT tenant_id FROM groups WHERE id = $1) AND user_id IN ({}) \
+         AND NOT EXISTS (SELECT 1 FROM users u WHERE u.id = tenant_access.user_id \
+         AND u.is_superadmin = 1) RETURNING user_id",
+        super::placeholders(2, user_ids.len())
+    );
+    let mut q = sqlx::query(&sql).bind(group_id);
+    for id in user_ids {
+        q = q.bind(id.as_str());
+    }
+    q.fetch_all(&mut *conn)
+        .await?
+        .iter()
+        .map(|r| Ok(r.try_get("user_id")?))
+        .collect()
 }
 
 /// [`remove_member`] for many users: one version bump and one DELETE per [`super::IN_CHUNK`]
 /// users.
 pub async fn remove_members(conn: &mut Conn, group_id: &str, user_ids: &[String]) -> AppResult<()> {
     for chunk in user_ids.chunks(super::IN_CHUNK) {
-        touch_many(conn, group_id, chunk, true).await?;
+        touch_leaving(conn, group_id, chunk).await?;
         let sql = format!(
             "DELETE FROM group_members WHERE group_id = $1 AND user_id IN ({})",
             super::placeholders(2, chunk.len())
@@ -290,22 +324,13 @@ pub async fn remove_members(conn: &mut Conn, group_id: &str, user_ids: &[String]
     Ok(())
 }
 
-/// [`touch_member`] for several users (at most [`super::IN_CHUNK`]); with `members_only`, only
-/// those who are members of the group (before they are removed).
-async fn touch_many(
-    conn: &mut Conn,
-    group_id: &str,
-    user_ids: &[String],
-    members_only: bool,
-) -> AppResult<()> {
-    let members = if members_only {
-        " AND user_id IN (SELECT user_id FROM group_members WHERE group_id = $1)"
-    } else {
-        ""
-    };
+/// [`touch_member`] for those of `user_ids` (at most [`super::IN_CHUNK`]) who are members of
+/// the group (before they are removed).
+async fn touch_leaving(conn: &mut Conn, group_id: &str, user_ids: &[String]) -> AppResult<()> {
     let sql = format!(
         "UPDATE tenant_access SET version = version + 1 \
-         WHERE tenant_id = (SELECT tenant_id FROM groups WHERE id = $1) AND user_id IN ({}){members}",
+         WHERE tenant_id = (SELECT tenant_id FROM groups WHERE id = $1) AND user_id IN ({}) \
+         AND user_id IN (SELECT user_id FROM group_members WHERE group_id = $1)",
         super::placeholders(2, user_ids.len())
     );
     let mut q = sqlx::query(&sql).bind(group_id);

@@ -1,8 +1,6 @@
 //! Users as one SCIM integration sees them in one tenant: the global user, its tenant access
 //! (`active`) and the integration's `externalId` for it. Filters and paging run in SQL.
 
-use std::collections::HashSet;
-
 use sqlx::Row;
 
 pub use super::page_cursors::After;
@@ -511,31 +509,6 @@ pub async fn groups_of(
     rows.iter()
         .map(|r| Ok((r.try_get("id")?, r.try_get("display_name")?)))
         .collect()
-}
-
-/// Which of `user_ids` an integration of `tenant_id` can see (users with access to the tenant,
-/// never a superadmin), in one query per [`super::IN_CHUNK`] ids.
-pub async fn visible_of(
-    conn: &mut Conn,
-    tenant_id: &str,
-    user_ids: &[String],
-) -> AppResult<HashSet<String>> {
-    let mut out = HashSet::new();
-    for chunk in user_ids.chunks(super::IN_CHUNK) {
-        let sql = format!(
-            "SELECT a.user_id FROM tenant_access a JOIN users u ON u.id = a.user_id \
-             WHERE a.tenant_id = $1 AND u.is_superadmin = 0 AND a.user_id IN ({})",
-            super::placeholders(2, chunk.len())
-        );
-        let mut q = sqlx::query(&sql).bind(tenant_id);
-        for id in chunk {
-            q = q.bind(id.as_str());
-        }
-        for r in q.fetch_all(&mut *conn).await? {
-            out.insert(r.try_get("user_id")?);
-        }
-    }
-    Ok(out)
 }
 
 /// Ends every session of a user.

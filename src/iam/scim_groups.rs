@@ -30,7 +30,12 @@ fn meta_time(millis: Millis) -> time::OffsetDateTime {
 }
 
 pub fn version(row: &GroupRow) -> String {
-    row.version.to_string()
+    version_of(row.version)
+}
+
+/// The ETag value of a group's version number.
+fn version_of(n: i64) -> String {
+    n.to_string()
 }
 
 /// The group as SCIM JSON before projection; `members` is `None` when not loaded.
@@ -185,19 +190,20 @@ fn display_name_of(resource: &Value) -> Result<String, ScimError> {
     Ok(name)
 }
 
-/// Members must be users this integration can see: with access to the tenant, and no
-/// superadmin (out of every integration's reach, `iam::reach`). One query per
-/// [`db::IN_CHUNK`] ids; the first id (in the order given) that is not such a user is named.
-async fn check_members(conn: &mut Conn, scope: &Scope, ids: &[String]) -> Result<(), ScimError> {
-    if ids.is_empty() {
-        return Ok(());
-    }
-    let visible = db::scim_users::visible_of(conn, &scope.tenant_id, ids).await?;
-    match ids.iter().find(|id| !visible.contains(*id)) {
-        Some(id) => Err(ScimError::InvalidValue(format!(
+/// Adds members: users this integration can see (with access to the tenant, and no
+/// superadmin, who is out of every integration's reach: `iam::reach`). The first id (in the
+/// order given) that is not such a user is named, and the request's transaction rolls back.
+async fn add_members(
+    conn: &mut Conn,
+    scope: &Scope,
+    group_id: &str,
+    ids: &[String],
+) -> Result<(), ScimError> {
+    match db::groups::add_members(conn, group_id, ids, scope.now).await? {
+        Ok(_) => Ok(()),
+        Err(id) => Err(ScimError::InvalidValue(format!(
             "member `{id}` is not a user with access to this tenant"
         ))),
-        None => Ok(()),
     }
 }
 
@@ -211,15 +217,13 @@ async fn apply_delta(
 ) -> Result<bool, ScimError> {
     match delta {
         MemberDelta::Changes { added, removed } => {
-            check_members(conn, scope, added).await?;
-            db::groups::add_members(conn, group_id, added, scope.now).await?;
+            add_members(conn, scope, group_id, added).await?;
             db::groups::remove_members(conn, group_id, removed).await?;
             Ok(!added.is_empty() || !removed.is_empty())
         }
         MemberDelta::ReplaceAll(ids) => {
-            check_members(conn, scope, ids).await?;
             db::groups::remove_all_members(conn, group_id).await?;
-            db::groups::add_members(conn, group_id, ids, scope.now).await?;
+            add_members(conn, scope, group_id, ids).await?;
             Ok(true)
         }
     }
@@ -364,7 +368,8 @@ pub async fn patch(
         None => false,
     };
     if members_changed && !changed {
-        db::groups::touch(conn, id, scope.now).await?;
+        // The touch answers the new version: no read back.
+        return Ok(version_of(db::groups::touch(conn, id, scope.now).await?));
     }
     let row = find(conn, scope, id).await?;
     Ok(version(&row))

@@ -142,6 +142,47 @@ async fn members_must_have_access_to_the_tenant() {
         .unwrap()
         .contains("no-such-user"));
     assert_eq!(app.count("SELECT COUNT(*) FROM groups", &[]).await, 1);
+    // A valid member before the refused one: the whole request is undone, the valid user is
+    // not a member and neither their ETag nor the group's moved.
+    let insider = new_user(&app, &i, "insider").await;
+    let user_before = app
+        .scim(&i, "GET", &format!("/Users/{insider}"), None)
+        .await
+        .json();
+    let group_before = app
+        .scim(&i, "GET", &format!("/Groups/{g}"), None)
+        .await
+        .json();
+    let add_both = json!({"Operations": [{"op": "add", "path": "members",
+        "value": [{"value": insider}, {"value": outsider}]}]});
+    let res = app
+        .scim(&i, "PATCH", &format!("/Groups/{g}"), Some(add_both))
+        .await;
+    assert_eq!(res.status, 400);
+    assert_eq!(res.json()["scimType"], "invalidValue");
+    let detail = res.json()["detail"].as_str().unwrap().to_string();
+    assert!(
+        detail.contains(&outsider) && !detail.contains(&insider),
+        "{detail}"
+    );
+    let user_after = app
+        .scim(&i, "GET", &format!("/Users/{insider}"), None)
+        .await
+        .json();
+    assert_eq!(
+        user_after["meta"]["version"],
+        user_before["meta"]["version"]
+    );
+    assert_eq!(user_after["groups"], json!([]));
+    let group_after = app
+        .scim(&i, "GET", &format!("/Groups/{g}"), None)
+        .await
+        .json();
+    assert_eq!(group_after, group_before);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM group_members", &[]).await,
+        0
+    );
 }
 
 #[tokio::test]
