@@ -25,6 +25,9 @@ pub fn parse_filter(text: &str) -> Result<Filter, ScimError> {
     check_len(input, "filter").map_err(ScimError::InvalidFilter)?;
     let norm =
         normalize(input).map_err(|(pos, msg)| ScimError::InvalidFilter(at(input, pos, &msg)))?;
+    if let Some(filter) = simple_comparison(&norm.text) {
+        return Ok(filter);
+    }
     let parsed: sv::Filter = norm
         .text
         .parse()
@@ -37,6 +40,56 @@ pub fn parse_filter(text: &str) -> Result<Filter, ScimError> {
         )));
     }
     Ok(filter)
+}
+
+/// The shape of nearly every IdP lookup, `attribute op "value"` (`userName eq "jane"`,
+/// `emails.value eq "j@x"`): one plain attribute name with at most one sub-attribute, a comparison
+/// operator and one string literal without escapes, read without `scim_v2`'s parser, whose lexer
+/// builds its tables on every parse (5 % of a lookup's CPU). Anything else (URN paths, brackets,
+/// logic, escapes, other literals) answers `None` and goes the general way, which gives the same
+/// [`Filter`] for this shape (`unit::simple_comparisons_parse_as_the_general_parser_does`).
+fn simple_comparison(norm: &str) -> Option<Filter> {
+    let (attr, rest) = norm.split_once(char::is_whitespace)?;
+    let (op, literal) = rest.trim_start().split_once(char::is_whitespace)?;
+    let literal = literal.trim_start();
+    let op = match op.to_ascii_lowercase().as_str() {
+        "eq" => CompareOp::Eq,
+        "ne" => CompareOp::Ne,
+        "co" => CompareOp::Co,
+        "sw" => CompareOp::Sw,
+        "ew" => CompareOp::Ew,
+        "gt" => CompareOp::Gt,
+        "ge" => CompareOp::Ge,
+        "lt" => CompareOp::Lt,
+        "le" => CompareOp::Le,
+        _ => return None,
+    };
+    let inner = literal.strip_prefix('"')?.strip_suffix('"')?;
+    if inner.contains(['"', '\\']) || inner.chars().any(char::is_control) {
+        return None;
+    }
+    let (name, sub_attr) = match attr.split_once('.') {
+        Some((name, sub)) => (name, Some(sub)),
+        None => (attr, None),
+    };
+    let plain = |word: &str| {
+        word.starts_with(|c: char| c.is_ascii_alphabetic())
+            && word
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    };
+    if !plain(name) || !sub_attr.is_none_or(plain) {
+        return None;
+    }
+    Some(Filter::Compare {
+        path: AttrPath {
+            urn: None,
+            name: unplaceholder(name.to_string()),
+            sub_attr: sub_attr.map(|s| unplaceholder(s.to_string())),
+        },
+        op,
+        value: CompareValue::Str(inner.to_string()),
+    })
 }
 
 pub(crate) fn check_len(input: &str, what: &str) -> Result<(), String> {
@@ -469,6 +522,58 @@ mod unit {
         }
         for bad in ["01", "1.", ".5", "1e", "abc", "-", "2819c223"] {
             assert!(!is_json_number(bad), "{bad}");
+        }
+    }
+
+    /// The general parser, without the shortcut.
+    fn general(text: &str) -> Result<Filter, String> {
+        let norm = normalize(text.trim()).map_err(|(_, m)| m)?;
+        let parsed: sv::Filter = norm.text.parse().map_err(|e| format!("{e:?}"))?;
+        convert_filter(parsed)
+    }
+
+    #[test]
+    fn simple_comparisons_parse_as_the_general_parser_does() {
+        let shortcut = [
+            r#"userName eq "bjensen""#,
+            r#"userName EQ "Barbara Jensen""#,
+            r#"  externalId   eq   "0a1b-2c"  "#,
+            r#"emails.value eq "bjensen@example.com""#,
+            r#"members.$ref sw "https://x/""#,
+            r#"displayName co "ops team ünï""#,
+            r#"meta.lastModified gt "2011-05-13T04:42:34Z""#,
+            r#"title pr_x eq "x""#,
+            r#"userName eq """#,
+            "userName eq akadmin",
+            r#"name.givenName ne "a b c""#,
+            r#"x_y-z le "1""#,
+        ];
+        for text in shortcut {
+            let norm = normalize(text.trim()).expect("normalizes");
+            let fast = simple_comparison(&norm.text);
+            let slow = general(text);
+            match (&fast, &slow) {
+                (Some(f), Ok(s)) => assert_eq!(f, s, "{text}"),
+                (None, _) => assert!(text.contains("pr_x"), "{text}: no shortcut"),
+                (Some(f), Err(e)) => panic!("{text}: shortcut {f:?}, general parser {e}"),
+            }
+        }
+        let general_only = [
+            r#"userName eq "a\"b""#,
+            r#"userName eq "a\\b""#,
+            r#"urn:ietf:params:scim:schemas:core:2.0:User:userName eq "x""#,
+            r#"emails[value eq "x"]"#,
+            r#"userName eq "a" and active eq true"#,
+            r#"active eq true"#,
+            r#"userName pr"#,
+            r#"not (userName eq "x")"#,
+            r#"a.b.c eq "x""#,
+            r#"1abc eq "x""#,
+            r#"userName eq "x" "y""#,
+        ];
+        for text in general_only {
+            let norm = normalize(text.trim()).expect("normalizes");
+            assert_eq!(simple_comparison(&norm.text), None, "{text}");
         }
     }
 
