@@ -97,34 +97,26 @@ pub async fn grant_as(
     Ok(added.rows_affected() > 0)
 }
 
-/// Sets the per-tenant `active` flag and whether the IdP assigned it at all; true when the
-/// `active` flag changed.
+/// Sets a user's `active` in a tenant and whether the IdP assigned it, in one statement; the
+/// version (ETag) moves only when one of them changes.
 pub async fn set_active(
     conn: &mut Conn,
     tenant_id: &str,
     user_id: &str,
     active: bool,
     assigned: bool,
-) -> AppResult<bool> {
+) -> AppResult<()> {
     sqlx::query(
-        "UPDATE tenant_access SET active_assigned = $1, version = version + 1 \
-         WHERE tenant_id = $2 AND user_id = $3 AND active_assigned <> $1",
+        "UPDATE tenant_access SET active = $1, active_assigned = $2, version = version + 1 \
+         WHERE tenant_id = $3 AND user_id = $4 AND (active <> $1 OR active_assigned <> $2)",
     )
+    .bind(super::flag(active))
     .bind(super::flag(assigned))
     .bind(tenant_id)
     .bind(user_id)
     .execute(&mut *conn)
     .await?;
-    let done = sqlx::query(
-        "UPDATE tenant_access SET active = $1, version = version + 1 \
-         WHERE tenant_id = $2 AND user_id = $3 AND active <> $1",
-    )
-    .bind(super::flag(active))
-    .bind(tenant_id)
-    .bind(user_id)
-    .execute(&mut *conn)
-    .await?;
-    Ok(done.rows_affected() > 0)
+    Ok(())
 }
 
 /// Marks a tenant-scoped change of the user (ETag).

@@ -400,10 +400,12 @@ pub async fn insert(
     add_emails(conn, id, profile.emails).await
 }
 
+/// Writes a user's global profile; their email rows too when `emails_changed`.
 pub async fn update_profile(
     conn: &mut Conn,
     id: &str,
     profile: &Profile<'_>,
+    emails_changed: bool,
     now: Millis,
 ) -> AppResult<()> {
     let result = sqlx::query(
@@ -423,6 +425,9 @@ pub async fn update_profile(
     .execute(&mut *conn)
     .await;
     username_free(result, profile.username)?;
+    if !emails_changed {
+        return Ok(());
+    }
     replace_emails(conn, id, profile.emails).await
 }
 
@@ -544,7 +549,8 @@ mod tests {
 
     /// A page finds its rows on indexes, from the page's own ids: no step walks the tenant's
     /// access rows (a search keyed by `tenant_id` alone), scans a table, or builds an index; each
-    /// user's group references start from that user's memberships.
+    /// user's group references start from that user's memberships and read memberships and groups
+    /// from covering indexes.
     #[tokio::test]
     async fn a_page_of_users_never_walks_the_tenant() {
         let dir = tempfile::tempdir().expect("temp dir");
@@ -607,8 +613,15 @@ mod tests {
             assert!(
                 steps
                     .iter()
-                    .any(|s| s.contains("group_members_user_idx (user_id=?)")),
+                    .any(|s| s.contains("COVERING INDEX group_members_user_group_idx (user_id=?)")),
                 "{name}: group references must start from the user's memberships: {steps:#?}"
+            );
+            assert!(
+                steps
+                    .iter()
+                    .any(|s| s
+                        .contains("COVERING INDEX groups_reference_idx (id=? AND tenant_id=?)")),
+                "{name}: each group must be read from its index alone: {steps:#?}"
             );
             if page.after.is_some() {
                 assert!(

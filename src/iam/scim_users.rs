@@ -211,9 +211,9 @@ pub async fn list(conn: &mut Conn, scope: &Scope, q: &ListQuery) -> Result<ListP
                 }
                 resource::to_text_with(&user, "groups", refs)
             }
-            refs => projection
-                .apply(render(scope, row, refs.map(parse_refs)))
-                .to_string(),
+            refs => {
+                resource::json_text(&projection.apply(render(scope, row, refs.map(parse_refs))))
+            }
         });
     }
     Ok(ListPage {
@@ -525,7 +525,9 @@ async fn apply(
         .and_then(Value::as_bool)
         .unwrap_or(true);
     let assigned = resource.get("active").is_some();
-    if db::access::set_active(conn, t, &row.id, active, assigned).await? && !active {
+    db::access::set_active(conn, t, &row.id, active, assigned).await?;
+    // `row` was read in this request's transaction: this write is what suspends the user.
+    if row.access_active && !active {
         reach::after_suspension(conn, &row.id).await?;
     }
     Ok(())
@@ -579,6 +581,8 @@ async fn write_global(
         reach::may_change_credentials(actor, target)?;
     }
     if username != stored.username || json_text != old_json {
+        // The email rows are rewritten only when the emails (values, types, order) change.
+        let emails_changed = emails != emails_of(&old_resource).0;
         db::scim_users::update_profile(
             conn,
             &target.id,
@@ -589,6 +593,7 @@ async fn write_global(
                 scim_json: &json_text,
                 emails: &emails,
             },
+            emails_changed,
             scope.now,
         )
         .await?;

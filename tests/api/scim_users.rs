@@ -686,6 +686,56 @@ async fn put_replaces_the_user_and_a_failed_request_changes_nothing() {
     assert_eq!(before, after);
 }
 
+/// The users a filter finds, by userName.
+async fn found(app: &TestApp, i: &Integration, filter: &str) -> Vec<String> {
+    let path = format!("/Users?filter={}&sortBy=userName", urlencode(filter));
+    let res = app.scim(i, "GET", &path, None).await;
+    assert_eq!(res.status, 200, "{filter}: {}", res.body);
+    names_of(&res.json())
+}
+
+#[tokio::test]
+async fn email_filters_follow_every_write_of_the_emails_and_only_those() {
+    let app = TestApp::spawn().await;
+    let i = app.integration("main").await;
+    let id = create(&app, &i, "mailer").await;
+    let work = "emails[type eq \"work\" and value eq \"mailer@example.com\"]";
+    assert_eq!(found(&app, &i, work).await, vec!["mailer"]);
+    // A PUT that changes the name and keeps the emails keeps them findable.
+    let mut body = user("mailer");
+    body["name"] = json!({"givenName": "Renamed"});
+    let res = app
+        .scim(&i, "PUT", &format!("/Users/{id}"), Some(body.clone()))
+        .await;
+    assert_eq!(res.status, 200, "{}", res.body);
+    assert_eq!(res.json()["name"]["givenName"], "Renamed");
+    assert_eq!(found(&app, &i, work).await, vec!["mailer"]);
+    // Only the type changes: the old pair is gone, the new one found.
+    body["emails"] = json!([{"value": "mailer@example.com", "type": "home", "primary": true}]);
+    let res = app
+        .scim(&i, "PUT", &format!("/Users/{id}"), Some(body))
+        .await;
+    assert_eq!(res.status, 200, "{}", res.body);
+    assert!(found(&app, &i, work).await.is_empty());
+    let home = "emails[type eq \"home\" and value eq \"mailer@example.com\"]";
+    assert_eq!(found(&app, &i, home).await, vec!["mailer"]);
+    // A PATCH of the value moves the lookup to the new address.
+    let patch = json!({"Operations": [
+        {"op": "replace", "path": "emails[type eq \"home\"].value", "value": "new@example.com"}
+    ]});
+    let res = app
+        .scim(&i, "PATCH", &format!("/Users/{id}"), Some(patch))
+        .await;
+    assert_eq!(res.status, 200, "{}", res.body);
+    assert_eq!(
+        found(&app, &i, "emails.value eq \"new@example.com\"").await,
+        vec!["mailer"]
+    );
+    assert!(found(&app, &i, "emails.value eq \"mailer@example.com\"")
+        .await
+        .is_empty());
+}
+
 #[tokio::test]
 async fn a_conflicting_patch_is_rejected_whole() {
     let app = TestApp::spawn().await;
