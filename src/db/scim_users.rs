@@ -369,6 +369,9 @@ impl Inserted<'_> {
     }
 }
 
+/// Inserts a new global user with their emails, unless a user has the userName already
+/// (case-insensitively): true when inserted. The insert decides, so a create needs no look-up
+/// first.
 pub async fn insert(
     conn: &mut Conn,
     id: &str,
@@ -376,12 +379,13 @@ pub async fn insert(
     password_hash: Option<&str>,
     created_by: &str,
     now: Millis,
-) -> AppResult<()> {
+) -> AppResult<bool> {
     let result = sqlx::query(
         "INSERT INTO users (id, username, username_lower, email, email_lower, display_name, \
          display_name_lower, password_hash, is_superadmin, active, created_at, updated_at, \
          scim_json, created_by, version) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, 1, $9, $9, $10, $11, 1)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, 1, $9, $9, $10, $11, 1) \
+         ON CONFLICT (username_lower) DO NOTHING",
     )
     .bind(id)
     .bind(profile.username)
@@ -395,9 +399,12 @@ pub async fn insert(
     .bind(profile.scim_json)
     .bind(created_by)
     .execute(&mut *conn)
-    .await;
-    username_free(result, profile.username)?;
-    add_emails(conn, id, profile.emails).await
+    .await?;
+    if result.rows_affected() == 0 {
+        return Ok(false);
+    }
+    add_emails(conn, id, profile.emails).await?;
+    Ok(true)
 }
 
 /// Writes a user's global profile; their email rows too when `emails_changed`.

@@ -386,57 +386,63 @@ pub async fn create(
         emails: &emails,
     };
     let t = &scope.tenant_id;
-    let (user_id, created) = match db::scim_users::find_global(conn, &username).await? {
-        Some((id, _)) => {
-            let target = reach::facts(conn, t, &id).await?;
-            if target.is_superadmin {
-                return Err(reach::reserved(&username).into());
-            }
-            if db::access::find(conn, t, &id).await?.is_some() {
-                return Err(ScimError::Uniqueness(format!(
-                    "this tenant already has a user with userName `{username}`; find it with \
-                     filter=userName eq \"{username}\""
-                )));
-            }
-            // Link the existing global user, where the tenant may take them in. Only the
-            // integration that created it changes its global attributes, and its credentials
-            // only as far as `reach` allows.
-            let actor = Actor::Integration {
-                id: &scope.integration_id,
-            };
-            reach::may_take_in(conn, t, actor, &username, &target).await?;
-            let stored = db::scim_users::find_stored(conn, &id).await?;
-            let changed = write_global(
-                conn,
-                scope,
-                &target,
-                &stored,
-                resource,
-                incoming.password.as_deref(),
-            )
-            .await?;
-            if !changed {
-                db::scim_users::touch(conn, &id, scope.now).await?;
-            }
-            (id, false)
+    // A new userName is inserted straight away: the insert itself tells whether the name is
+    // taken (one statement, where a look-up first was two). A taken name links the existing
+    // global user, where the tenant may take them in.
+    let hash = match &incoming.password {
+        Some(p) => Some(hash_password(p).await?),
+        None => None,
+    };
+    let new_id = db::new_id();
+    let inserted = db::scim_users::insert(
+        conn,
+        &new_id,
+        &profile,
+        hash.as_deref(),
+        &scope.integration_id,
+        scope.now,
+    )
+    .await?;
+    let (user_id, created) = if inserted {
+        (new_id, true)
+    } else {
+        let Some((id, _)) = db::scim_users::find_global(conn, &username).await? else {
+            return Err(ScimError::Uniqueness(format!(
+                "the userName `{username}` was taken and released while this request ran; \
+                 send it again"
+            )));
+        };
+        let target = reach::facts(conn, t, &id).await?;
+        if target.is_superadmin {
+            return Err(reach::reserved(&username).into());
         }
-        None => {
-            let hash = match &incoming.password {
-                Some(p) => Some(hash_password(p).await?),
-                None => None,
-            };
-            let id = db::new_id();
-            db::scim_users::insert(
-                conn,
-                &id,
-                &profile,
-                hash.as_deref(),
-                &scope.integration_id,
-                scope.now,
-            )
-            .await?;
-            (id, true)
+        if db::access::find(conn, t, &id).await?.is_some() {
+            return Err(ScimError::Uniqueness(format!(
+                "this tenant already has a user with userName `{username}`; find it with \
+                 filter=userName eq \"{username}\""
+            )));
         }
+        // Only the integration that created the user changes its global attributes, and its
+        // credentials only as far as `reach` allows (`write_global` checks before it writes a
+        // password, and hashes it again: the hash above was for a new user).
+        let actor = Actor::Integration {
+            id: &scope.integration_id,
+        };
+        reach::may_take_in(conn, t, actor, &username, &target).await?;
+        let stored = db::scim_users::find_stored(conn, &id).await?;
+        let changed = write_global(
+            conn,
+            scope,
+            &target,
+            &stored,
+            resource,
+            incoming.password.as_deref(),
+        )
+        .await?;
+        if !changed {
+            db::scim_users::touch(conn, &id, scope.now).await?;
+        }
+        (id, false)
     };
     let assigned = resource.get("active").is_some();
     let source = &scope.integration_id;
