@@ -9,6 +9,8 @@ import { notice } from './support/roles-pages';
 let provider: TestProvider;
 
 test.beforeAll(async ({}, testInfo) => {
+  // The provider gets 60 s to start on a loaded machine (startProvider); the hook outlasts it.
+  testInfo.setTimeout(90_000);
   provider = await startProvider(testInfo.project.use.baseURL!);
 });
 

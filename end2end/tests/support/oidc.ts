@@ -17,13 +17,31 @@ export async function startProvider(rosterBaseUrl: string): Promise<TestProvider
   const child: ChildProcess = spawn(process.execPath, ['provider.mjs'], {
     cwd: dir,
     env: { ...process.env, ROSTER_PUBLIC_URL: rosterBaseUrl },
-    stdio: ['pipe', 'pipe', 'ignore'],
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  // The provider's last words, for a failure that would otherwise say nothing (kept short;
+  // reading the stream also keeps a chatty provider from blocking on a full pipe).
+  let stderr = '';
+  child.stderr!.on('data', (chunk: Buffer) => {
+    stderr = (stderr + chunk.toString()).slice(-2000);
   });
   const lines = readline.createInterface({ input: child.stdout! });
+  let timer: NodeJS.Timeout | undefined;
   const first = await Promise.race([
     new Promise<string>((resolve) => lines.once('line', resolve)),
-    new Promise<string>((_, reject) => setTimeout(() => reject(new Error('the OpenID provider did not start within 20 s')), 20_000)),
-  ]);
+    new Promise<string>((_, reject) => {
+      child.once('exit', (code, signal) =>
+        reject(new Error(`the OpenID provider exited (${signal ?? code}) before it started: ${stderr}`)),
+      );
+      child.once('error', (e) => reject(new Error(`the OpenID provider could not be started: ${e.message}`)));
+    }),
+    new Promise<string>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`the OpenID provider did not start within 60 s: ${stderr}`)),
+        60_000,
+      );
+    }),
+  ]).finally(() => clearTimeout(timer));
   const { issuer } = JSON.parse(first);
   return {
     issuer,
