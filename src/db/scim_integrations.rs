@@ -6,6 +6,7 @@ use super::iam::{token_from, GrantRow, TokenRow, TOKEN_COLUMNS};
 use super::Conn;
 use crate::clock::Millis;
 use crate::error::AppResult;
+use crate::model::{Action, Resource};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IntegrationRow {
@@ -74,55 +75,62 @@ pub struct Credentials {
     pub grants: Vec<GrantRow>,
 }
 
-/// [`Credentials`]: one row per token (with the integration) and one per granted permission.
+/// [`Credentials`] in one statement: one row per token (one with no token columns when the
+/// integration has none), each carrying the integration and, as one JSON text, the permissions
+/// bound to its service account (`[[resource, action, role name], …]`). One row instead of one
+/// per permission: a request's authentication converts a handful of values, not a dozen rows.
 pub async fn credentials(
     conn: &mut Conn,
     tenant_id: &str,
     id: &str,
 ) -> AppResult<Option<Credentials>> {
+    let grants = match super::backend_of(conn) {
+        super::Backend::Sqlite => "json_group_array(json_array(p.resource, p.action, r.name))",
+        super::Backend::Postgres => {
+            "COALESCE(json_agg(json_build_array(p.resource, p.action, r.name))::text, '[]')"
+        }
+    };
     let rows = sqlx::query(&format!(
         "SELECT i.id, i.tenant_id, i.name, i.description, i.enabled, i.service_account_id, \
-         i.created_at, i.updated_at, {TOKEN_COLUMNS}, NULL AS resource, NULL AS action, NULL AS role_name \
+         i.created_at, i.updated_at, {TOKEN_COLUMNS}, \
+         (SELECT {grants} FROM bindings b JOIN roles r ON r.id = b.role_id \
+          JOIN role_permissions p ON p.role_id = r.id \
+          WHERE b.tenant_id = i.tenant_id AND b.subject_type = 'service_account' \
+          AND b.subject_id = i.service_account_id) AS grants \
          FROM scim_integrations i \
          LEFT JOIN api_tokens t ON t.service_account_id = i.service_account_id \
-         WHERE i.tenant_id = $1 AND i.id = $2 \
-         UNION ALL \
-         SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, \
-         NULL, NULL, p.resource, p.action, r.name \
-         FROM scim_integrations i \
-         JOIN bindings b ON b.tenant_id = i.tenant_id AND b.subject_type = 'service_account' \
-          AND b.subject_id = i.service_account_id \
-         JOIN roles r ON r.id = b.role_id JOIN role_permissions p ON p.role_id = r.id \
          WHERE i.tenant_id = $1 AND i.id = $2"
     ))
     .bind(tenant_id)
     .bind(id)
     .fetch_all(&mut *conn)
     .await?;
-    let mut integration = None;
-    let mut tokens = Vec::new();
-    let mut grants = Vec::new();
+    let Some(first) = rows.first() else {
+        return Ok(None);
+    };
+    let granted: String = first.try_get("grants")?;
+    let granted: Vec<(String, String, String)> = serde_json::from_str(&granted)
+        .map_err(|e| sqlx::Error::Decode(format!("the integration's permissions: {e}").into()))?;
+    let grants = granted
+        .into_iter()
+        // Text that names no permission grants nothing (as everywhere grants are read).
+        .filter_map(|(resource, action, role_name)| {
+            let permission = Resource::parse(&resource).zip(Action::parse(&action))?;
+            Some(GrantRow {
+                permission,
+                role_name,
+                via_group: None,
+            })
+        })
+        .collect();
+    let mut tokens = Vec::with_capacity(rows.len());
     for r in &rows {
-        if r.try_get::<Option<String>, _>("resource")?.is_some() {
-            // Text that names no permission grants nothing (as everywhere grants are read).
-            if let Some(permission) = super::iam::permission_from(r)? {
-                grants.push(GrantRow {
-                    permission,
-                    role_name: r.try_get("role_name")?,
-                    via_group: None,
-                });
-            }
-            continue;
-        }
-        if integration.is_none() {
-            integration = Some(from_row(r)?);
-        }
         if r.try_get::<Option<String>, _>("token_id")?.is_some() {
             tokens.push(token_from(r)?);
         }
     }
-    Ok(integration.map(|integration| Credentials {
-        integration,
+    Ok(Some(Credentials {
+        integration: from_row(first)?,
         tokens,
         grants,
     }))

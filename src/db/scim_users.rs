@@ -87,6 +87,18 @@ fn group_refs_column(backend: super::Backend, ref_param: usize) -> String {
     )
 }
 
+/// The `group_refs` column of a user query: with `base` (the endpoint's URL) the references
+/// ([`group_refs_column`], its `$ref` prefix pushed onto `args`), without it a NULL.
+fn group_refs_select(backend: super::Backend, base: Option<&str>, args: &mut Vec<Arg>) -> String {
+    match base {
+        Some(base) => {
+            args.push(Arg::Text(group_refs_prefix(base)));
+            group_refs_column(backend, args.len())
+        }
+        None => NO_GROUP_REFS.to_string(),
+    }
+}
+
 /// The `$ref` prefix [`group_refs_column`] binds: `{base}/Groups/` as the inside of a JSON string.
 fn group_refs_prefix(base: &str) -> String {
     let quoted = serde_json::Value::from(format!("{base}/Groups/")).to_string();
@@ -120,18 +132,16 @@ pub async fn find(
     user_id: &str,
     group_refs_base: Option<&str>,
 ) -> AppResult<Option<ScimUserRow>> {
-    let refs = match group_refs_base {
-        Some(_) => group_refs_column(super::backend_of(conn), 4),
-        None => NO_GROUP_REFS.to_string(),
-    };
+    let mut args = vec![
+        Arg::Text(tenant_id.into()),
+        Arg::Text(source.into()),
+        Arg::Text(user_id.into()),
+    ];
+    let refs = group_refs_select(super::backend_of(conn), group_refs_base, &mut args);
     let sql = format!("SELECT {COLUMNS}, {refs} {FROM} WHERE u.id = $3");
-    let row = sqlx::query(&sql).bind(tenant_id).bind(source).bind(user_id);
-    let row = match group_refs_base {
-        Some(base) => row.bind(group_refs_prefix(base)),
-        None => row,
-    }
-    .fetch_optional(&mut *conn)
-    .await?;
+    let row = super::bind_all(sqlx::query(&sql), &args)
+        .fetch_optional(&mut *conn)
+        .await?;
     Ok(row.as_ref().map(from_row).transpose()?)
 }
 
@@ -246,13 +256,7 @@ fn page_query(
         ));
         offset = skip;
     }
-    let refs = match page.group_refs_base {
-        Some(base) => {
-            args.push(Arg::Text(group_refs_prefix(base)));
-            group_refs_column(backend, args.len())
-        }
-        None => NO_GROUP_REFS.to_string(),
-    };
+    let refs = group_refs_select(backend, page.group_refs_base, &mut args);
     args.push(Arg::Int(page.limit));
     args.push(Arg::Int(offset));
     let n = args.len();

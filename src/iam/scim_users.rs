@@ -433,7 +433,7 @@ pub async fn create(
         let changed = write_global(
             conn,
             scope,
-            &target,
+            &mut Target::read(target),
             &stored,
             resource,
             incoming.password.as_deref(),
@@ -499,7 +499,7 @@ async fn apply(
 ) -> Result<(), ScimError> {
     let resource = &incoming.resource;
     let t = &scope.tenant_id;
-    let target = reach::facts(conn, t, &row.id).await?;
+    let mut target = Target::unread(t, &row.id, row.created_by.as_deref());
     let stored = db::scim_users::StoredProfile {
         username: row.username.clone(),
         scim_json: row.scim_json.clone(),
@@ -507,7 +507,7 @@ async fn apply(
     write_global(
         conn,
         scope,
-        &target,
+        &mut target,
         &stored,
         resource,
         incoming.password.as_deref(),
@@ -551,6 +551,62 @@ fn email_values(resource: &Value) -> Vec<String> {
     v
 }
 
+/// The user a write changes, and the facts `reach` judges credential changes by: read only when
+/// the write changes credentials (most PUTs and PATCHes change neither password, userName nor
+/// emails, and so cost no read of them).
+struct Target<'a> {
+    tenant_id: &'a str,
+    id: &'a str,
+    created_by: Option<&'a str>,
+    facts: Option<db::users::ReachFacts>,
+}
+
+impl<'a> Target<'a> {
+    fn unread(tenant_id: &'a str, id: &'a str, created_by: Option<&'a str>) -> Self {
+        Target {
+            tenant_id,
+            id,
+            created_by,
+            facts: None,
+        }
+    }
+
+    fn read(facts: db::users::ReachFacts) -> Target<'static> {
+        Target {
+            tenant_id: "",
+            id: "",
+            created_by: None,
+            facts: Some(facts),
+        }
+    }
+
+    fn id(&self) -> &str {
+        self.facts.as_ref().map_or(self.id, |f| f.id.as_str())
+    }
+
+    fn created_by(&self) -> Option<&str> {
+        match &self.facts {
+            Some(f) => f.created_by.as_deref(),
+            None => self.created_by,
+        }
+    }
+
+    /// `reach::may_change_credentials` for this user, reading the facts on first use.
+    async fn may_change_credentials(
+        &mut self,
+        conn: &mut Conn,
+        actor: Actor<'_>,
+    ) -> Result<(), ScimError> {
+        let facts = match self.facts.take() {
+            Some(facts) => facts,
+            None => reach::facts(conn, self.tenant_id, self.id).await?,
+        };
+        let allowed = reach::may_change_credentials(actor, &facts);
+        self.facts = Some(facts);
+        Ok(allowed?)
+    }
+}
+
 /// Writes what an integration may write of a user's global record: the password (refused unless
 /// `reach::may_change_credentials` allows it; the user's sessions end), and for the owning
 /// integration the profile, whose userName and emails are credentials too. Other integrations'
@@ -558,7 +614,7 @@ fn email_values(resource: &Value) -> Vec<String> {
 async fn write_global(
     conn: &mut Conn,
     scope: &Scope,
-    target: &db::users::ReachFacts,
+    target: &mut Target<'_>,
     stored: &db::scim_users::StoredProfile,
     resource: &Value,
     password: Option<&str>,
@@ -568,13 +624,13 @@ async fn write_global(
     };
     let mut changed = false;
     if let Some(p) = password {
-        reach::may_change_credentials(actor, target)?;
+        target.may_change_credentials(conn, actor).await?;
         let hash = hash_password(p).await?;
-        db::scim_users::set_password(conn, &target.id, &hash, scope.now).await?;
-        db::scim_users::end_sessions(conn, &target.id).await?;
+        db::scim_users::set_password(conn, target.id(), &hash, scope.now).await?;
+        db::scim_users::end_sessions(conn, target.id()).await?;
         changed = true;
     }
-    let owner = target.created_by.as_deref() == Some(scope.integration_id.as_str());
+    let owner = target.created_by() == Some(scope.integration_id.as_str());
     if !owner {
         return Ok(changed);
     }
@@ -584,14 +640,14 @@ async fn write_global(
     let old_json = stored.scim_json.clone().unwrap_or_default();
     let old_resource: Value = serde_json::from_str(&old_json).unwrap_or(Value::Null);
     if username != stored.username || email_values(resource) != email_values(&old_resource) {
-        reach::may_change_credentials(actor, target)?;
+        target.may_change_credentials(conn, actor).await?;
     }
     if username != stored.username || json_text != old_json {
         // The email rows are rewritten only when the emails (values, types, order) change.
         let emails_changed = emails != emails_of(&old_resource).0;
         db::scim_users::update_profile(
             conn,
-            &target.id,
+            target.id(),
             &Profile {
                 username: &username,
                 display_name: str_of(resource, "displayName"),
