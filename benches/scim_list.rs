@@ -1,8 +1,9 @@
 //! SCIM `GET /Users` pages at 100,000 users on SQLite, at the storage layer: the first page, a
 //! page deep into the list (offset 90,000), the same page as a paging walk's continuation (a
 //! seek after the previous page's last row, its total already known) with and without each user's
-//! group references (written as JSON text in the page's own statement), and a `userName eq`
-//! lookup. A page must not sort or read every user of the tenant.
+//! group references (listed compactly in the page's own statement), and a `userName eq`
+//! lookup. A page must not sort or read every user of the tenant. `group_refs/ten_into_json`:
+//! one user's ten references from that listing into the answer's JSON.
 //! Run with `cargo bench --features ssr --bench scim_list`.
 
 // Benchmarks may unwrap, expect and panic (Cargo.toml denies them in the crate itself).
@@ -11,6 +12,7 @@
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion};
+use roster::db::group_refs::{GroupRefs, RefPrefix};
 use roster::db::scim_users::{self, Page};
 use roster::db::Db;
 use roster::scim::resource::SortOrder;
@@ -128,7 +130,7 @@ fn bench(c: &mut Criterion) {
                         limit: 100,
                         after,
                         known_total: after.map(|_| USERS as i64),
-                        group_refs_base: with_groups.then_some(BASE),
+                        with_group_refs: with_groups,
                     };
                     let listed = scim_users::list(&mut conn, "main", SOURCE, &page).await;
                     black_box(listed.map(|(n, rows)| (n, rows.len())).ok())
@@ -139,5 +141,27 @@ fn bench(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench);
+/// A user's ten group references as the page's statement lists them, into the answer's JSON.
+fn group_refs(c: &mut Criterion) {
+    let listed: Vec<String> = (0..10)
+        .map(|i| {
+            format!(
+                "\"0193a2c4-7d1e-7000-8000-{i:012}\"\"Engineering team {}\"",
+                10 - i
+            )
+        })
+        .collect();
+    let listed = listed.join(",");
+    let prefix = RefPrefix::new(BASE);
+    let mut out = String::new();
+    c.bench_function("group_refs/ten_into_json", |b| {
+        b.iter(|| {
+            out.clear();
+            GroupRefs::parse(black_box(&listed)).write_json(&prefix, &mut out);
+            black_box(out.len())
+        })
+    });
+}
+
+criterion_group!(benches, bench, group_refs);
 criterion_main!(benches);

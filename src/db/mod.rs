@@ -3,6 +3,7 @@
 
 pub mod access;
 pub mod directory;
+pub mod group_refs;
 pub mod groups;
 pub mod iam;
 pub mod log_writer;

@@ -5,7 +5,7 @@ use sqlx::Row;
 
 pub use super::page_cursors::After;
 use super::scim_filter::{self, Kind, Sql};
-use super::{Arg, Conn};
+use super::{group_refs, Arg, Conn};
 use crate::clock::Millis;
 use crate::error::{AppError, AppResult, UniqueOr};
 use crate::scim::resource::SortOrder;
@@ -26,8 +26,8 @@ pub struct ScimUserRow {
     pub external_id: Option<String>,
     /// Whether the integration that asks gave this user access to the tenant.
     pub from_this_integration: bool,
-    /// The user's group references in the tenant as the SCIM JSON array the answer carries
-    /// ([`group_refs_column`]), when the read asked for them.
+    /// The user's group references in the tenant as [`group_refs::column`] lists them (read
+    /// with [`group_refs::GroupRefs`]), when the read asked for them.
     pub group_refs: Option<String>,
 }
 
@@ -49,60 +49,13 @@ const PAGE_ROWS: &str = "CROSS JOIN users u CROSS JOIN tenant_access a \
 const COLUMNS: &str = "u.id, u.username, u.scim_json, u.created_by, u.created_at, u.updated_at, \
      u.version, a.active AS access_active, a.active_assigned, a.version AS access_version, s.external_id, \
      s.source AS own_source";
-/// The `group_refs` column when a read does not ask for it.
-const NO_GROUP_REFS: &str = "CAST(NULL AS TEXT) AS group_refs";
-
-/// The `group_refs` column of a user `u` of tenant `$1`: their group references as the SCIM JSON
-/// array, `[{"value", "$ref", "display", "type": "direct"}, …]` in group-name order (`[]` without
-/// groups), written by the database in the same statement that reads the user: no second query
-/// and no row per membership (a page of users in ten groups each reads 100 rows, not 1,000).
-/// `$ref_param` is the `$ref` prefix, [`group_refs_prefix`]. The JSON is joined as text (cheaper
-/// than the JSON functions in both databases): ids are UUIDs, the prefix is escaped once, the
-/// group's name is quoted by the database.
-///
-/// Both databases must start from the user's memberships and probe each group by id; started
-/// from the tenant's groups, the work grows with the number of groups, for every user shown.
-/// SQLite keeps the written order of a `CROSS JOIN` (as in [`groups_of`]). PostgreSQL reorders
-/// joins by its statistics, and on tables not yet analyzed (a directory just provisioned) it
-/// walked the tenant's groups for each user (60 ms a page against 6): there the group is a
-/// `LATERAL` subquery with `LIMIT 1`, which it must run per membership, by id, and the tenant
-/// test stays outside it.
-fn group_refs_column(backend: super::Backend, ref_param: usize) -> String {
-    let (quoted_name, groups) = match backend {
-        super::Backend::Sqlite => (
-            "json_quote(g.display_name)",
-            "CROSS JOIN groups g WHERE g.id = m.group_id AND",
-        ),
-        super::Backend::Postgres => (
-            "to_json(g.display_name)::text",
-            "CROSS JOIN LATERAL (SELECT g.id, g.tenant_id, g.display_name, g.display_name_lower \
-             FROM groups g WHERE g.id = m.group_id LIMIT 1) g WHERE",
-        ),
-    };
-    format!(
-        "COALESCE((SELECT '[' || string_agg('{{\"value\":\"' || g.id || '\",\"$ref\":\"' || \
-         ${ref_param} || g.id || '\",\"display\":' || {quoted_name} || ',\"type\":\"direct\"}}', ',' \
-         ORDER BY g.display_name_lower, g.id) || ']' \
-         FROM group_members m {groups} m.user_id = u.id AND g.tenant_id = $1), '[]') AS group_refs"
-    )
-}
-
-/// The `group_refs` column of a user query: with `base` (the endpoint's URL) the references
-/// ([`group_refs_column`], its `$ref` prefix pushed onto `args`), without it a NULL.
-fn group_refs_select(backend: super::Backend, base: Option<&str>, args: &mut Vec<Arg>) -> String {
-    match base {
-        Some(base) => {
-            args.push(Arg::Text(group_refs_prefix(base)));
-            group_refs_column(backend, args.len())
-        }
-        None => NO_GROUP_REFS.to_string(),
+/// The `group_refs` column: the references ([`group_refs::column`]) when `with`, else NULL.
+fn group_refs_select(backend: super::Backend, with: bool) -> &'static str {
+    if with {
+        group_refs::column(backend)
+    } else {
+        group_refs::NONE
     }
-}
-
-/// The `$ref` prefix [`group_refs_column`] binds: `{base}/Groups/` as the inside of a JSON string.
-fn group_refs_prefix(base: &str) -> String {
-    let quoted = serde_json::Value::from(format!("{base}/Groups/")).to_string();
-    quoted[1..quoted.len() - 1].to_string()
 }
 
 fn from_row(r: &sqlx::any::AnyRow) -> Result<ScimUserRow, sqlx::Error> {
@@ -123,23 +76,21 @@ fn from_row(r: &sqlx::any::AnyRow) -> Result<ScimUserRow, sqlx::Error> {
     })
 }
 
-/// One user as `source` sees them in `tenant_id`; with `group_refs_base` (the endpoint's URL),
-/// with their group references.
+/// One user as `source` sees them in `tenant_id`; `with_group_refs`, with their group
+/// references.
 pub async fn find(
     conn: &mut Conn,
     tenant_id: &str,
     source: &str,
     user_id: &str,
-    group_refs_base: Option<&str>,
+    with_group_refs: bool,
 ) -> AppResult<Option<ScimUserRow>> {
-    let mut args = vec![
-        Arg::Text(tenant_id.into()),
-        Arg::Text(source.into()),
-        Arg::Text(user_id.into()),
-    ];
-    let refs = group_refs_select(super::backend_of(conn), group_refs_base, &mut args);
+    let refs = group_refs_select(super::backend_of(conn), with_group_refs);
     let sql = format!("SELECT {COLUMNS}, {refs} {FROM} WHERE u.id = $3");
-    let row = super::bind_all(sqlx::query(&sql), &args)
+    let row = sqlx::query(&sql)
+        .bind(tenant_id)
+        .bind(source)
+        .bind(user_id)
         .fetch_optional(&mut *conn)
         .await?;
     Ok(row.as_ref().map(from_row).transpose()?)
@@ -189,9 +140,8 @@ pub struct Page<'a> {
     pub after: Option<(&'a After, i64)>,
     /// The total, when an earlier page of the walk counted it and it is still exact: no count.
     pub known_total: Option<i64>,
-    /// The endpoint's URL, when the rows should carry their group references
-    /// ([`ScimUserRow::group_refs`]).
-    pub group_refs_base: Option<&'a str>,
+    /// Whether the rows carry their group references ([`ScimUserRow::group_refs`]).
+    pub with_group_refs: bool,
 }
 
 /// The SQL of one page of [`list`], with its arguments, and the filter's translation (which the
@@ -256,7 +206,7 @@ fn page_query(
         ));
         offset = skip;
     }
-    let refs = group_refs_select(backend, page.group_refs_base, &mut args);
+    let refs = group_refs_select(backend, page.with_group_refs);
     args.push(Arg::Int(page.limit));
     args.push(Arg::Int(offset));
     let n = args.len();
@@ -382,7 +332,7 @@ impl Inserted<'_> {
             access_version: 1,
             external_id: self.external_id.map(str::to_string),
             from_this_integration: true,
-            group_refs: Some("[]".into()),
+            group_refs: Some(String::new()),
         }
     }
 }
@@ -596,7 +546,7 @@ mod tests {
             limit: 100,
             after: None,
             known_total: None,
-            group_refs_base: Some("http://localhost/scim/v2"),
+            with_group_refs: true,
         };
         let pages = [
             ("by offset", Page { ..base }),

@@ -133,7 +133,7 @@ pub async fn list(conn: &mut Conn, scope: &Scope, q: &ListQuery) -> Result<ListP
         limit: q.count.unwrap_or(MAX_RESULTS).min(MAX_RESULTS) as i64,
         after: None,
         known_total: None,
-        group_refs_base: None,
+        with_group_refs: false,
     };
     let (total, rows) = db::groups::list(conn, &scope.tenant_id, &page).await?;
     // Members of the whole page in one query, not one per group.

@@ -24,6 +24,7 @@ use serde_json::{json, Map, Value};
 
 use crate::auth::password;
 use crate::clock::Millis;
+use crate::db::group_refs::{GroupRefs, RefPrefix};
 use crate::db::page_cursors::{PageCursors, WalkKey};
 use crate::db::scim_filter::Kind;
 use crate::db::scim_users::{After, ListError, Page, Profile, ScimUserRow};
@@ -81,8 +82,8 @@ pub fn etag_matches(header: &str, version: &str) -> bool {
         .any(|t| t == "*" || t.trim_start_matches("W/").trim_matches('"') == version)
 }
 
-/// The user as SCIM JSON, before projection. `groups` (the JSON array of group references, as
-/// the database writes them: `ScimUserRow::group_refs`) is `None` when not loaded.
+/// The user as SCIM JSON, before projection. `groups` (the JSON array of group references:
+/// [`groups_of`]) is `None` when not loaded.
 pub fn render(scope: &Scope, row: &ScimUserRow, groups: Option<Value>) -> Value {
     let rt = registry().user();
     // The global profile (name, emails, …) is shown only to the integration that wrote it.
@@ -128,10 +129,15 @@ async fn find(
     id: &str,
     with_groups: bool,
 ) -> Result<ScimUserRow, ScimError> {
-    let base = with_groups.then_some(scope.base.as_str());
-    db::scim_users::find(conn, &scope.tenant_id, &scope.integration_id, id, base)
-        .await?
-        .ok_or_else(|| ScimError::NotFound(format!("no user `{id}` in this tenant")))
+    db::scim_users::find(
+        conn,
+        &scope.tenant_id,
+        &scope.integration_id,
+        id,
+        with_groups,
+    )
+    .await?
+    .ok_or_else(|| ScimError::NotFound(format!("no user `{id}` in this tenant")))
 }
 
 /// Loads and renders one user; `with_groups` loads memberships.
@@ -142,7 +148,7 @@ pub async fn get(
     with_groups: bool,
 ) -> Result<(Value, String), ScimError> {
     let row = find(conn, scope, id, with_groups).await?;
-    let groups = row.group_refs.as_deref().map(parse_refs);
+    let groups = groups_of(scope, &row);
     Ok((render(scope, &row, groups), user_version(&row)))
 }
 
@@ -182,7 +188,7 @@ pub async fn list(conn: &mut Conn, scope: &Scope, q: &ListQuery) -> Result<ListP
         after: continued.as_ref().map(|c| (&c.after, c.skip)),
         known_total: continued.as_ref().and_then(|c| c.total.map(|t| t.value)),
         // Each user's group references come in the page's own statement.
-        group_refs_base: projection.includes("groups").then_some(scope.base.as_str()),
+        with_group_refs: projection.includes("groups"),
     };
     let (total, rows) =
         db::scim_users::list(conn, &scope.tenant_id, &scope.integration_id, &page).await?;
@@ -199,21 +205,23 @@ pub async fn list(conn: &mut Conn, scope: &Scope, q: &ListQuery) -> Result<ListP
             scope.pages.save(next, after, total);
         }
     }
-    let as_stored = projection.keeps_whole("groups");
+    let as_written = projection.keeps_whole("groups");
+    let prefix = RefPrefix::new(&scope.base);
     let mut items = Vec::with_capacity(rows.len());
+    let mut refs_json = String::new();
     for row in &rows {
         items.push(match row.group_refs.as_deref() {
-            // The references go into the answer as the database wrote them.
-            Some(refs) if as_stored => {
+            // The references are written into the answer's text, not built as a JSON tree.
+            Some(refs) if as_written => {
                 let mut user = projection.apply(render(scope, row, None));
                 if let Some(obj) = user.as_object_mut() {
                     obj.remove("groups");
                 }
-                resource::to_text_with(&user, "groups", refs)
+                refs_json.clear();
+                GroupRefs::parse(refs).write_json(&prefix, &mut refs_json);
+                resource::to_text_with(&user, "groups", &refs_json)
             }
-            refs => {
-                resource::json_text(&projection.apply(render(scope, row, refs.map(parse_refs))))
-            }
+            _ => resource::json_text(&projection.apply(render(scope, row, groups_of(scope, row)))),
         });
     }
     Ok(ListPage {
@@ -222,9 +230,10 @@ pub async fn list(conn: &mut Conn, scope: &Scope, q: &ListQuery) -> Result<ListP
     })
 }
 
-/// One user's group references, parsed (`[]` should the text not be JSON).
-fn parse_refs(refs: &str) -> Value {
-    serde_json::from_str(refs).unwrap_or_else(|_| Value::Array(Vec::new()))
+/// A user's group references as a JSON value, when the read loaded them.
+fn groups_of(scope: &Scope, row: &ScimUserRow) -> Option<Value> {
+    let refs = row.group_refs.as_deref()?;
+    Some(GroupRefs::parse(refs).to_value(&scope.base))
 }
 
 /// Most users of a tenant a filter on unindexed attributes may scan; beyond it the filter is
@@ -250,7 +259,7 @@ async fn list_in_memory(
         limit: MAX_SCAN + 1,
         after: None,
         known_total: None,
-        group_refs_base: Some(&scope.base),
+        with_group_refs: true,
     };
     let (_, rows) =
         db::scim_users::list(conn, &scope.tenant_id, &scope.integration_id, &page).await?;
@@ -263,7 +272,7 @@ async fn list_in_memory(
     }
     let mut matched = Vec::new();
     for row in &rows {
-        let v = render(scope, row, row.group_refs.as_deref().map(parse_refs));
+        let v = render(scope, row, groups_of(scope, row));
         if crate::scim::filter::matches(filter, &v, rt) {
             matched.push(v);
         }
