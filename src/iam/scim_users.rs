@@ -33,6 +33,7 @@ use crate::iam::reach::{self, Actor};
 use crate::scim::patch::parse_patch_request;
 use crate::scim::projection::Projection;
 use crate::scim::resource::{self, Intent, ListPage, ListQuery, SortOrder};
+use crate::scim::stored_text;
 use crate::scim::{registry, ScimError};
 use crate::secret::Secret;
 
@@ -108,18 +109,46 @@ pub fn render(scope: &Scope, row: &ScimUserRow, groups: Option<Value>) -> Value 
     if let Some(groups) = groups {
         obj.insert("groups".into(), groups);
     }
-    let location = format!("{}/Users/{}", scope.base, row.id);
-    obj.insert(
-        "meta".into(),
-        resource::meta(
-            "User",
-            meta_time(row.created_at),
-            meta_time(row.updated_at),
-            &location,
-            Some(&user_version(row)),
-        ),
-    );
+    obj.insert("meta".into(), user_meta(scope, row));
     resource::render(rt, Value::Object(obj))
+}
+
+/// A user's `meta`.
+fn user_meta(scope: &Scope, row: &ScimUserRow) -> Value {
+    let location = format!("{}/Users/{}", scope.base, row.id);
+    resource::meta(
+        "User",
+        meta_time(row.created_at),
+        meta_time(row.updated_at),
+        &location,
+        Some(&user_version(row)),
+    )
+}
+
+/// The user as the default projection shows them, written from the stored profile's text
+/// ([`stored_text::default_view`]) with `groups_json` as their groups; `None` when the profile
+/// needs [`render`]'s JSON tree.
+fn default_text(scope: &Scope, row: &ScimUserRow, groups_json: &str) -> Option<String> {
+    let owner = row.created_by.as_deref() == Some(scope.integration_id.as_str());
+    let quoted = |s: &str| Value::from(s).to_string();
+    let id = quoted(&row.id);
+    let username = quoted(&row.username);
+    let external_id = row.external_id.as_deref().map(quoted);
+    let shows_active = row.access_active_assigned || !row.access_active;
+    let active = shows_active.then(|| row.access_active.to_string());
+    let meta = resource::json_text(&user_meta(scope, row));
+    stored_text::default_view(
+        registry().user(),
+        row.scim_json.as_deref().filter(|_| owner),
+        &[
+            ("id", Some(&id)),
+            ("userName", Some(&username)),
+            ("externalId", external_id.as_deref()),
+            ("active", active.as_deref()),
+            ("groups", Some(groups_json)),
+            ("meta", Some(&meta)),
+        ],
+    )
 }
 
 /// One user of the scope; `with_groups` loads their group references too (same statement).
@@ -206,10 +235,19 @@ pub async fn list(conn: &mut Conn, scope: &Scope, q: &ListQuery) -> Result<ListP
         }
     }
     let as_written = projection.keeps_whole("groups");
+    let default_view = projection.is_default();
     let prefix = RefPrefix::new(&scope.base);
     let mut items = Vec::with_capacity(rows.len());
     let mut refs_json = String::new();
     for row in &rows {
+        if let (Some(refs), true) = (row.group_refs.as_deref(), default_view) {
+            refs_json.clear();
+            GroupRefs::parse(refs).write_json(&prefix, &mut refs_json);
+            if let Some(text) = default_text(scope, row, &refs_json) {
+                items.push(text);
+                continue;
+            }
+        }
         items.push(match row.group_refs.as_deref() {
             // The references are written into the answer's text, not built as a JSON tree.
             Some(refs) if as_written => {
@@ -738,4 +776,186 @@ pub async fn delete(
     }
     db::scim_users::touch(conn, id, scope.now).await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use serde_json::json;
+
+    use super::*;
+    use crate::db::page_cursors::WriteCount;
+
+    const INTEGRATION: &str = "i-own";
+
+    fn scope() -> Scope {
+        Scope {
+            tenant_id: "acme".into(),
+            integration_id: INTEGRATION.into(),
+            base: "https://roster.example/api/v1/acme/integrations/i-own/scim/v2".into(),
+            now: 1_700_000_000_000,
+            pages: PageCursors::new(Arc::new(WriteCount::default())),
+        }
+    }
+
+    /// What a create of `body` stores as the user's profile.
+    fn stored(body: &Value) -> String {
+        let rt = registry().user();
+        let incoming = resource::validate_resource(rt, body, Intent::Create)
+            .and_then(split_password)
+            .expect("valid payload");
+        stored_json(&incoming.resource)
+    }
+
+    fn row(scim_json: Option<String>, created_by: &str) -> ScimUserRow {
+        ScimUserRow {
+            id: "0193a2c4-7d1e-7000-8000-000000000001".into(),
+            username: "bjensen@example.com".into(),
+            scim_json,
+            created_by: Some(created_by.into()),
+            created_at: 1_700_000_000_000,
+            updated_at: 1_700_000_123_456,
+            version: 3,
+            access_active: true,
+            access_active_assigned: false,
+            access_version: 2,
+            external_id: None,
+            from_this_integration: true,
+            group_refs: None,
+        }
+    }
+
+    fn fixture(text: &str, key: &str) -> Value {
+        let all: Value = serde_json::from_str(text).expect("fixture");
+        all[key]
+            .get("body")
+            .cloned()
+            .unwrap_or_else(|| all[key].clone())
+    }
+
+    /// The default view from text, where it answers, is the tree path's answer; and it answers
+    /// for the profiles IdPs send without extensions.
+    #[test]
+    fn a_user_written_from_stored_text_is_the_user_the_tree_path_renders() {
+        let s = scope();
+        let rt = registry().user();
+        let groups_text = format!(
+            "{}{},{}{}",
+            Value::from("g-2"),
+            Value::from("Zeta \"night\""),
+            Value::from("g-1"),
+            Value::from("alpha")
+        );
+        let mut groups_json = String::new();
+        GroupRefs::parse(&groups_text).write_json(&RefPrefix::new(&s.base), &mut groups_json);
+        let groups = GroupRefs::parse(&groups_text).to_value(&s.base);
+        let sent = [
+            (
+                fixture(
+                    include_str!("../scim/fixtures/idp_authentik.json"),
+                    "user_create",
+                ),
+                true,
+            ),
+            (
+                fixture(
+                    include_str!("../scim/fixtures/idp_okta.json"),
+                    "user_create",
+                ),
+                true,
+            ),
+            (
+                serde_json::from_str(include_str!("../scim/fixtures/rfc7643_user_minimal.json"))
+                    .expect("fixture"),
+                true,
+            ),
+            (
+                serde_json::from_str(include_str!("../scim/fixtures/rfc7643_user_full.json"))
+                    .expect("fixture"),
+                true,
+            ),
+            (
+                fixture(
+                    include_str!("../scim/fixtures/idp_entra.json"),
+                    "user_create",
+                ),
+                false,
+            ),
+            (
+                serde_json::from_str(include_str!(
+                    "../scim/fixtures/rfc7643_enterprise_user.json"
+                ))
+                .expect("fixture"),
+                false,
+            ),
+        ];
+        let mut profiles: Vec<(Option<String>, bool)> = Vec::new();
+        for (body, plain) in &sent {
+            if body.is_object() {
+                profiles.push((Some(stored(body)), *plain));
+            }
+        }
+        // Stored text no create writes, but that an older Roster or a hand edit might hold.
+        for (text, answers) in [
+            (
+                r#"{"displayName":null,"title":"x","password":"p","nickName":"n"}"#,
+                true,
+            ),
+            (r#"{"unknownThing":{"a":[1,2]},"emails":[]}"#, true),
+            (r#"{"Emails":[{"value":"a@b.c"}]}"#, false),
+            (r#"{"emails":{"value":"a@b.c"}}"#, false),
+            (r#"{"ID":"forged"}"#, false),
+            (
+                r#"{"schemas":["urn:x"],"id":"forged","meta":{"x":1},"groups":[1]}"#,
+                true,
+            ),
+            ("not json", false),
+        ] {
+            profiles.push((Some(text.to_string()), answers));
+        }
+        profiles.push((None, true));
+        let mut answered = 0;
+        for (profile, should_answer) in &profiles {
+            for owner in [INTEGRATION, "someone-else"] {
+                for (active, assigned, external) in [
+                    (true, false, None),
+                    (true, true, Some("ext-1")),
+                    (false, true, Some("ext \"2\"")),
+                    (false, false, None),
+                ] {
+                    let mut r = row(profile.clone(), owner);
+                    r.access_active = active;
+                    r.access_active_assigned = assigned;
+                    r.external_id = external.map(str::to_string);
+                    let tree = Projection::all(rt).apply(render(&s, &r, Some(groups.clone())));
+                    match default_text(&s, &r, &groups_json) {
+                        Some(text) => {
+                            let written: Value = serde_json::from_str(&text).expect("valid JSON");
+                            assert_eq!(written, tree, "profile {profile:?}, owner {owner}");
+                            answered += 1;
+                        }
+                        None => assert!(
+                            !should_answer || owner != INTEGRATION,
+                            "declined {profile:?} for its owner"
+                        ),
+                    }
+                    if owner == INTEGRATION && !should_answer {
+                        assert!(
+                            default_text(&s, &r, &groups_json).is_none(),
+                            "answered {profile:?}, which needs the tree path"
+                        );
+                    }
+                }
+            }
+        }
+        assert!(
+            answered >= 60,
+            "the text path answered only {answered} cases"
+        );
+        assert_eq!(
+            Projection::all(rt).apply(render(&s, &row(None, "x"), Some(json!([]))))["emails"],
+            json!([])
+        );
+    }
 }

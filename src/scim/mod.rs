@@ -12,6 +12,7 @@
 //!   elements of multi-valued attributes.
 //! - [`patch`]: the PATCH application engine and the Group member delta.
 //! - [`projection`]: `attributes` / `excludedAttributes`.
+//! - [`stored_text`]: a resource's default view written from its stored JSON text.
 //! - [`discovery`]: ServiceProviderConfig, ResourceTypes and Schemas documents.
 
 pub mod attr_path;
@@ -24,6 +25,7 @@ pub mod path;
 pub mod projection;
 pub mod resource;
 pub mod schema;
+pub mod stored_text;
 pub mod urn;
 
 #[cfg(test)]

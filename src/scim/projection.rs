@@ -106,9 +106,14 @@ impl Projection {
         }
     }
 
+    /// No `attributes` and no `excludedAttributes`: every attribute returned by default.
+    pub fn is_default(&self) -> bool {
+        !self.restrictive && self.excluded.is_empty()
+    }
+
     /// Whether top-level attribute `name` is answered whole, as stored: kept, with no
     /// sub-attribute selected, excluded or never returned (a list page then writes a user's
-    /// `groups` as the database wrote them).
+    /// `groups` as written from the database's listing).
     pub fn keeps_whole(&self, name: &str) -> bool {
         let reg = registry();
         match reg.top_level(self.rt, name) {
