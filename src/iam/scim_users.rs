@@ -240,26 +240,29 @@ pub async fn list(conn: &mut Conn, scope: &Scope, q: &ListQuery) -> Result<ListP
     let mut items = Vec::with_capacity(rows.len());
     let mut refs_json = String::new();
     for row in &rows {
-        if let (Some(refs), true) = (row.group_refs.as_deref(), default_view) {
-            refs_json.clear();
-            GroupRefs::parse(refs).write_json(&prefix, &mut refs_json);
+        // The references are written into the answer's text, not built as a JSON tree.
+        let refs_written = match row.group_refs.as_deref() {
+            Some(refs) if default_view || as_written => {
+                refs_json.clear();
+                GroupRefs::parse(refs).write_json(&prefix, &mut refs_json);
+                true
+            }
+            _ => false,
+        };
+        if refs_written && default_view {
             if let Some(text) = default_text(scope, row, &refs_json) {
                 items.push(text);
                 continue;
             }
         }
-        items.push(match row.group_refs.as_deref() {
-            // The references are written into the answer's text, not built as a JSON tree.
-            Some(refs) if as_written => {
-                let mut user = projection.apply(render(scope, row, None));
-                if let Some(obj) = user.as_object_mut() {
-                    obj.remove("groups");
-                }
-                refs_json.clear();
-                GroupRefs::parse(refs).write_json(&prefix, &mut refs_json);
-                resource::to_text_with(&user, "groups", &refs_json)
+        items.push(if refs_written && as_written {
+            let mut user = projection.apply(render(scope, row, None));
+            if let Some(obj) = user.as_object_mut() {
+                obj.remove("groups");
             }
-            _ => resource::json_text(&projection.apply(render(scope, row, groups_of(scope, row)))),
+            resource::to_text_with(&user, "groups", &refs_json)
+        } else {
+            resource::json_text(&projection.apply(render(scope, row, groups_of(scope, row))))
         });
     }
     Ok(ListPage {
@@ -480,7 +483,7 @@ pub async fn create(
         let changed = write_global(
             conn,
             scope,
-            &mut Target::read(target),
+            &mut Target::read(t, &target),
             &stored,
             resource,
             incoming.password.as_deref(),
@@ -618,23 +621,13 @@ impl<'a> Target<'a> {
         }
     }
 
-    fn read(facts: db::users::ReachFacts) -> Target<'static> {
+    /// A user whose facts the caller has read already.
+    fn read(tenant_id: &'a str, facts: &'a db::users::ReachFacts) -> Self {
         Target {
-            tenant_id: "",
-            id: "",
-            created_by: None,
-            facts: Some(facts),
-        }
-    }
-
-    fn id(&self) -> &str {
-        self.facts.as_ref().map_or(self.id, |f| f.id.as_str())
-    }
-
-    fn created_by(&self) -> Option<&str> {
-        match &self.facts {
-            Some(f) => f.created_by.as_deref(),
-            None => self.created_by,
+            tenant_id,
+            id: &facts.id,
+            created_by: facts.created_by.as_deref(),
+            facts: Some(facts.clone()),
         }
     }
 
@@ -673,11 +666,11 @@ async fn write_global(
     if let Some(p) = password {
         target.may_change_credentials(conn, actor).await?;
         let hash = hash_password(p).await?;
-        db::scim_users::set_password(conn, target.id(), &hash, scope.now).await?;
-        db::scim_users::end_sessions(conn, target.id()).await?;
+        db::scim_users::set_password(conn, target.id, &hash, scope.now).await?;
+        db::scim_users::end_sessions(conn, target.id).await?;
         changed = true;
     }
-    let owner = target.created_by() == Some(scope.integration_id.as_str());
+    let owner = target.created_by == Some(scope.integration_id.as_str());
     if !owner {
         return Ok(changed);
     }
@@ -694,7 +687,7 @@ async fn write_global(
         let emails_changed = emails != emails_of(&old_resource).0;
         db::scim_users::update_profile(
             conn,
-            target.id(),
+            target.id,
             &Profile {
                 username: &username,
                 display_name: str_of(resource, "displayName"),
