@@ -16,7 +16,16 @@ use serde_json::{json, Value};
 use super::Backend;
 
 /// The `group_refs` column when a read does not ask for the references.
-pub const NONE: &str = "CAST(NULL AS TEXT) AS group_refs";
+const NONE: &str = "CAST(NULL AS TEXT) AS group_refs";
+
+/// The `group_refs` column of a user query: the references ([`column`]) when `with`, else NULL.
+pub fn select(backend: Backend, with: bool) -> &'static str {
+    if with {
+        column(backend)
+    } else {
+        NONE
+    }
+}
 
 /// The `group_refs` column of a user `u` of tenant `$1`: `"id""name","id""name",…` (each a JSON
 /// string literal; empty without groups), in no particular order ([`GroupRefs::parse`] sorts).
@@ -133,24 +142,14 @@ impl<'a> GroupRefs<'a> {
     }
 }
 
-/// Name order without case, then id: the order groups are listed everywhere.
+/// Name order without case (lowercased code points), then id: the order groups are listed
+/// everywhere.
 fn by_name(a: &Ref<'_>, b: &Ref<'_>) -> Ordering {
-    let lower = |s: &str| {
-        s.chars()
-            .flat_map(char::to_lowercase)
-            .collect::<Vec<char>>()
-    };
-    if a.name.is_ascii() && b.name.is_ascii() {
-        let (x, y) = (a.name.as_bytes(), b.name.as_bytes());
-        x.iter()
-            .map(u8::to_ascii_lowercase)
-            .cmp(y.iter().map(u8::to_ascii_lowercase))
-            .then_with(|| a.id.cmp(&b.id))
-    } else {
-        lower(&a.name)
-            .cmp(&lower(&b.name))
-            .then_with(|| a.id.cmp(&b.id))
-    }
+    a.name
+        .chars()
+        .flat_map(char::to_lowercase)
+        .cmp(b.name.chars().flat_map(char::to_lowercase))
+        .then_with(|| a.id.cmp(&b.id))
 }
 
 /// The JSON string literal `text` starts with, and what follows it.

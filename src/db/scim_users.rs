@@ -49,15 +49,6 @@ const PAGE_ROWS: &str = "CROSS JOIN users u CROSS JOIN tenant_access a \
 const COLUMNS: &str = "u.id, u.username, u.scim_json, u.created_by, u.created_at, u.updated_at, \
      u.version, a.active AS access_active, a.active_assigned, a.version AS access_version, s.external_id, \
      s.source AS own_source";
-/// The `group_refs` column: the references ([`group_refs::column`]) when `with`, else NULL.
-fn group_refs_select(backend: super::Backend, with: bool) -> &'static str {
-    if with {
-        group_refs::column(backend)
-    } else {
-        group_refs::NONE
-    }
-}
-
 fn from_row(r: &sqlx::any::AnyRow) -> Result<ScimUserRow, sqlx::Error> {
     Ok(ScimUserRow {
         id: r.try_get("id")?,
@@ -85,7 +76,7 @@ pub async fn find(
     user_id: &str,
     with_group_refs: bool,
 ) -> AppResult<Option<ScimUserRow>> {
-    let refs = group_refs_select(super::backend_of(conn), with_group_refs);
+    let refs = group_refs::select(super::backend_of(conn), with_group_refs);
     let sql = format!("SELECT {COLUMNS}, {refs} {FROM} WHERE u.id = $3");
     let row = sqlx::query(&sql)
         .bind(tenant_id)
@@ -206,7 +197,7 @@ fn page_query(
         ));
         offset = skip;
     }
-    let refs = group_refs_select(backend, page.with_group_refs);
+    let refs = group_refs::select(backend, page.with_group_refs);
     args.push(Arg::Int(page.limit));
     args.push(Arg::Int(offset));
     let n = args.len();
