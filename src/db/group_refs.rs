@@ -145,11 +145,25 @@ impl<'a> GroupRefs<'a> {
 /// Name order without case (lowercased code points), then id: the order groups are listed
 /// everywhere.
 fn by_name(a: &Ref<'_>, b: &Ref<'_>) -> Ordering {
-    a.name
+    without_case(&a.name, &b.name).then_with(|| a.id.cmp(&b.id))
+}
+
+/// Compares lowercased code points. While both sides are ASCII a byte is its own code point, so
+/// the common prefix is compared bytewise; only from the first non-ASCII byte on (a character
+/// boundary on both sides, where everything before compared equal) are characters lowercased.
+fn without_case(a: &str, b: &str) -> Ordering {
+    let (x, y) = (a.as_bytes(), b.as_bytes());
+    let mut i = 0;
+    while i < x.len() && i < y.len() && x[i].is_ascii() && y[i].is_ascii() {
+        match x[i].to_ascii_lowercase().cmp(&y[i].to_ascii_lowercase()) {
+            Ordering::Equal => i += 1,
+            unequal => return unequal,
+        }
+    }
+    a[i..]
         .chars()
         .flat_map(char::to_lowercase)
-        .cmp(b.name.chars().flat_map(char::to_lowercase))
-        .then_with(|| a.id.cmp(&b.id))
+        .cmp(b[i..].chars().flat_map(char::to_lowercase))
 }
 
 /// The JSON string literal `text` starts with, and what follows it.
@@ -223,6 +237,60 @@ mod tests {
         assert_eq!(ops["$ref"], format!("{BASE}/Groups/g3"));
         assert_eq!(ops["type"], "direct");
         assert_eq!(written[6]["display"], "Émile\u{1}tab\t");
+    }
+
+    #[test]
+    fn the_ascii_shortcut_orders_as_lowercased_code_points_do() {
+        let names = [
+            "",
+            "a",
+            "A",
+            "ab",
+            "aB",
+            "a b",
+            "a-b",
+            "a_b",
+            "a[",
+            "a{",
+            "Z",
+            "z",
+            "zz",
+            "@",
+            "`",
+            "ä",
+            "Ä",
+            "aä",
+            "aÄ",
+            "AÄb",
+            "aİ",
+            "ai",
+            "ai\u{307}",
+            "İ",
+            "i",
+            "Σ",
+            "σς",
+            "ß",
+            "ss",
+            "Émile",
+            "emile",
+            "é",
+            "e\u{301}",
+            "日本",
+            "a日",
+            "A日b",
+            "\u{1}",
+            "\u{7f}x",
+            "\u{80}",
+        ];
+        for a in names {
+            for b in names {
+                let reference = a
+                    .chars()
+                    .flat_map(char::to_lowercase)
+                    .cmp(b.chars().flat_map(char::to_lowercase));
+                assert_eq!(without_case(a, b), reference, "{a:?} against {b:?}");
+            }
+        }
     }
 
     #[test]

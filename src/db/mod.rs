@@ -2,6 +2,7 @@
 //! PostgreSQL with the same queries (portable SQL, `$n` parameters), chosen by the URL at run time.
 
 pub mod access;
+pub mod credential_cache;
 pub mod directory;
 pub mod group_refs;
 pub mod groups;
@@ -17,6 +18,7 @@ pub mod sessions;
 pub mod tenants;
 pub mod throttle;
 pub mod users;
+pub mod write_count;
 
 use std::ops::{Deref, DerefMut};
 use std::path::Path;
@@ -71,9 +73,12 @@ pub struct Db {
     /// The SCIM request log's batching writer (see [`log_writer`]).
     log_writer: log_writer::LogWriter,
     /// Write transactions begun and ended here: tells a remembered list total still exact.
-    writes: Arc<page_cursors::WriteCount>,
+    writes: Arc<write_count::WriteCount>,
     /// Where paging clients' last pages ended ([`page_cursors`]).
     pages: page_cursors::PageCursors,
+    /// Recently read integration credentials ([`credential_cache`]), exact while no write that
+    /// can change them has started here (every write but directory and bookkeeping writes).
+    credentials: credential_cache::CredentialCache,
 }
 
 /// A write transaction: on SQLite it holds the writer's turn and SQLite's write lock from its
@@ -83,8 +88,9 @@ pub struct Db {
 pub struct WriteTx {
     tx: Tx,
     _turn: Option<OwnedSemaphorePermit>,
-    /// Counts the write as finished when the transaction ends (`None` for bookkeeping).
-    _end: Option<page_cursors::WriteEnd>,
+    /// Count the write as finished when the transaction ends: as a directory write and as an
+    /// access write, each when it is one.
+    _ends: [Option<write_count::WriteEnd>; 2],
 }
 
 impl WriteTx {
@@ -161,7 +167,8 @@ impl Db {
             None
         };
         let writer_turn = (backend == Backend::Sqlite).then(|| Arc::new(Semaphore::new(1)));
-        let writes: Arc<page_cursors::WriteCount> = Arc::default();
+        let writes: Arc<write_count::WriteCount> = Arc::default();
+        let access_writes: Arc<write_count::WriteCount> = Arc::default();
         Ok(Self {
             pool,
             writer,
@@ -170,6 +177,7 @@ impl Db {
             log_writer: log_writer::LogWriter::default(),
             pages: page_cursors::PageCursors::new(writes.clone()),
             writes,
+            credentials: credential_cache::CredentialCache::new(access_writes),
         })
     }
 
@@ -196,18 +204,33 @@ impl Db {
     /// The one way to start a transaction that writes. On SQLite it waits for the writer's turn
     /// (at most [`WRITE_WAIT`]) and starts with `BEGIN IMMEDIATE`; on PostgreSQL it is a plain
     /// `BEGIN` and constraints decide between concurrent writers.
+    /// Counted as a write that may change anything: users and groups (remembered list totals,
+    /// [`page_cursors`]) and access (cached credentials, [`credential_cache`]).
     pub async fn begin_write(&self) -> AppResult<WriteTx> {
-        let end = self.writes.start();
-        self.begin_write_counted(Some(end)).await
+        let ends = [
+            Some(self.writes.start()),
+            Some(self.credentials.access_writes().start()),
+        ];
+        self.begin_write_counted(ends).await
+    }
+
+    /// [`Db::begin_write`] for a SCIM request: it changes users, groups and memberships only,
+    /// never an integration, token, role or binding, so cached credentials stay exact.
+    pub async fn begin_directory_write(&self) -> AppResult<WriteTx> {
+        self.begin_write_counted([Some(self.writes.start()), None])
+            .await
     }
 
     /// [`Db::begin_write`] for bookkeeping that changes no user, group or access (the request
-    /// log, token stamps): it leaves remembered list totals ([`page_cursors`]) exact.
+    /// log, token stamps): it leaves remembered list totals and cached credentials exact.
     pub async fn begin_bookkeeping_write(&self) -> AppResult<WriteTx> {
-        self.begin_write_counted(None).await
+        self.begin_write_counted([None, None]).await
     }
 
-    async fn begin_write_counted(&self, end: Option<page_cursors::WriteEnd>) -> AppResult<WriteTx> {
+    async fn begin_write_counted(
+        &self,
+        ends: [Option<write_count::WriteEnd>; 2],
+    ) -> AppResult<WriteTx> {
         let turn = match &self.writer_turn {
             Some(sem) => {
                 let permit = tokio::time::timeout(WRITE_WAIT, sem.clone().acquire_owned())
@@ -226,8 +249,13 @@ impl Db {
         Ok(WriteTx {
             tx,
             _turn: turn,
-            _end: end,
+            _ends: ends,
         })
+    }
+
+    /// Integration credentials read recently.
+    pub fn credential_cache(&self) -> &credential_cache::CredentialCache {
+        &self.credentials
     }
 
     /// Where paging clients' last pages of users ended.

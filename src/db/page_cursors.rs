@@ -13,9 +13,10 @@
 //! falls back to `OFFSET` and a count: slower, never wrong.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+
+use super::write_count::WriteCount;
 
 /// How long a cursor is remembered after its page was answered.
 pub const CURSOR_TTL: Duration = Duration::from_secs(600);
@@ -89,42 +90,6 @@ struct Cursor {
 
 /// A walk's page ends, by the `startIndex` of the page that follows each cursor's row.
 type Walk = BTreeMap<i64, Cursor>;
-
-/// Writes that started and finished on this server: a total counted while no write was in
-/// flight stays exact until the next write starts.
-#[derive(Debug, Default)]
-pub struct WriteCount {
-    started: AtomicU64,
-    finished: AtomicU64,
-}
-
-impl WriteCount {
-    pub fn start(self: &Arc<Self>) -> WriteEnd {
-        self.started.fetch_add(1, Ordering::SeqCst);
-        WriteEnd(self.clone())
-    }
-
-    /// The stamp of a count that begins now: `None` if a write is in flight.
-    fn stamp(&self) -> Option<u64> {
-        let finished = self.finished.load(Ordering::SeqCst);
-        let started = self.started.load(Ordering::SeqCst);
-        (started == finished).then_some(started)
-    }
-
-    fn unchanged_since(&self, stamp: Option<u64>) -> bool {
-        stamp == Some(self.started.load(Ordering::SeqCst))
-    }
-}
-
-/// Held by a write transaction; its drop (commit or rollback) counts the write as finished.
-#[derive(Debug)]
-pub struct WriteEnd(Arc<WriteCount>);
-
-impl Drop for WriteEnd {
-    fn drop(&mut self) {
-        self.0.finished.fetch_add(1, Ordering::SeqCst);
-    }
-}
 
 /// The remembered cursors of one server (shared by its requests).
 #[derive(Debug, Clone)]

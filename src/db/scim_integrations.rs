@@ -69,6 +69,7 @@ pub async fn find(conn: &mut Conn, tenant_id: &str, id: &str) -> AppResult<Optio
 /// What authenticating a SCIM request reads, in one query: the integration, its service
 /// account's tokens and the permissions bound to that account in the tenant; `None` when the
 /// tenant has no such integration.
+#[derive(Debug)]
 pub struct Credentials {
     pub integration: IntegrationRow,
     pub tokens: Vec<TokenRow>,

@@ -7,6 +7,7 @@ use subtle::ConstantTimeEq;
 use crate::auth::random;
 use crate::auth::session::hash_token;
 use crate::clock::{Clock, Millis};
+use crate::db::credential_cache::CredentialCache;
 use crate::db::iam::TokenRow;
 use crate::db::scim_integrations::IntegrationRow;
 use crate::db::{self, Conn, Db};
@@ -284,23 +285,27 @@ impl Caller {
 }
 
 /// Bearer token → service account → integration. The token must belong to the integration named
-/// in the URL; hashes are compared in constant time.
+/// in the URL; hashes are compared in constant time. The credentials come from `cache` while
+/// they are exact there ([`CredentialCache`]).
 pub async fn authenticate(
     conn: &mut Conn,
+    cache: &CredentialCache,
     now: Millis,
     tenant_id: &str,
     integration_id: &str,
     bearer: Option<&str>,
 ) -> Result<Caller, ScimError> {
     let internal = ScimError::from;
+    let credentials = cache
+        .credentials(conn, tenant_id, integration_id)
+        .await
+        .map_err(internal)?
+        .ok_or_else(|| ScimError::NotFound("there is no such SCIM integration".into()))?;
     let db::scim_integrations::Credentials {
         integration,
         tokens,
         grants,
-    } = db::scim_integrations::credentials(conn, tenant_id, integration_id)
-        .await
-        .map_err(internal)?
-        .ok_or_else(|| ScimError::NotFound("there is no such SCIM integration".into()))?;
+    } = &*credentials;
     let Some(bearer) = bearer.filter(|b| !b.is_empty()) else {
         return Err(ScimError::Unauthorized(
             "send the integration's Secret Token as `Authorization: Bearer <token>`".into(),
@@ -308,7 +313,7 @@ pub async fn authenticate(
     };
     let presented = hash_token(bearer);
     let mut found: Option<&TokenRow> = None;
-    for t in &tokens {
+    for t in tokens {
         if bool::from(t.token_hash.as_bytes().ct_eq(presented.as_bytes())) {
             found = Some(t);
         }
@@ -334,9 +339,9 @@ pub async fn authenticate(
         .last_used_at
         .is_none_or(|used| now - used >= LAST_USED_RESOLUTION_MILLIS)
         .then(|| token.id.clone());
-    let permissions = Permissions::from_rows(grants);
+    let permissions = Permissions::from_rows(grants.clone());
     Ok(Caller {
-        integration,
+        integration: integration.clone(),
         permissions,
         token_used,
     })

@@ -778,7 +778,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::db::page_cursors::WriteCount;
+    use crate::db::write_count::WriteCount;
 
     const INTEGRATION: &str = "i-own";
 

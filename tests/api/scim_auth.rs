@@ -128,6 +128,104 @@ async fn rotating_the_token_stops_the_old_one_at_once_by_default_or_after_a_grac
     assert_ne!(old, i.token);
 }
 
+/// The binding that gives integration `i`'s service account its role.
+async fn provisioner_binding(app: &TestApp, i: &crate::helpers::Integration) -> String {
+    let mut conn = app.db.acquire().await.unwrap();
+    sqlx::query_scalar(
+        "SELECT b.id FROM bindings b JOIN scim_integrations i \
+         ON b.subject_type = 'service_account' AND b.subject_id = i.service_account_id \
+         WHERE i.id = $1",
+    )
+    .bind(&i.id)
+    .fetch_one(&mut *conn)
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn a_token_in_use_is_refused_at_once_when_its_integration_is_disabled_unbound_rotated_or_deleted(
+) {
+    let app = TestApp::spawn().await;
+    let mut i = app.integration("main").await;
+    // Each refusal follows a request that succeeded with the same token just before it, so the
+    // integration's credentials were fresh in this server's memory when access changed.
+    assert_eq!(app.scim(&i, "GET", "/Users", None).await.status, 200);
+    roster::iam::integrations::set_enabled(&app.db, &app.clock, "main", &i.id, false)
+        .await
+        .unwrap();
+    let res = app.scim(&i, "GET", "/Users", None).await;
+    assert_eq!(res.status, 401, "{}", res.body);
+    assert!(res.json()["detail"].as_str().unwrap().contains("disabled"));
+    roster::iam::integrations::set_enabled(&app.db, &app.clock, "main", &i.id, true)
+        .await
+        .unwrap();
+    assert_eq!(app.scim(&i, "GET", "/Users", None).await.status, 200);
+
+    let binding = provisioner_binding(&app, &i).await;
+    roster::iam::bindings::unbind(&app.db, "main", &binding)
+        .await
+        .unwrap();
+    let res = app.scim(&i, "GET", "/Users", None).await;
+    assert_eq!(res.status, 403, "{}", res.body);
+    assert!(res.json()["detail"]
+        .as_str()
+        .unwrap()
+        .contains("USERS:READ"));
+
+    let other = app.integration("main").await;
+    assert_eq!(app.scim(&other, "GET", "/Users", None).await.status, 200);
+    let new = roster::iam::integrations::rotate(&app.db, &app.clock, "main", &other.id, None)
+        .await
+        .unwrap();
+    let mut rotated = crate::helpers::Integration {
+        token: other.token.clone(),
+        ..other
+    };
+    assert_eq!(
+        app.scim(&rotated, "GET", "/Users", None).await.status,
+        401,
+        "the old token"
+    );
+    rotated.token = new;
+    assert_eq!(app.scim(&rotated, "GET", "/Users", None).await.status, 200);
+    roster::iam::integrations::delete(&app.db, "main", &rotated.id)
+        .await
+        .unwrap();
+    assert_eq!(app.scim(&rotated, "GET", "/Users", None).await.status, 404);
+    i.token = rotated.token.clone();
+    assert_eq!(
+        app.scim(&i, "GET", "/Users", None).await.status,
+        401,
+        "a token of another integration"
+    );
+}
+
+#[tokio::test]
+async fn a_change_made_through_another_replica_applies_here_within_a_second() {
+    let app = TestApp::spawn().await;
+    let replica = app.replica().await;
+    let i = app.integration("main").await;
+    assert_eq!(replica.scim(&i, "GET", "/Users", None).await.status, 200);
+    roster::iam::integrations::set_enabled(&app.db, &app.clock, "main", &i.id, false)
+        .await
+        .unwrap();
+    assert_eq!(app.scim(&i, "GET", "/Users", None).await.status, 401);
+    tokio::time::sleep(roster::db::credential_cache::FRESH_FOR).await;
+    let res = replica.scim(&i, "GET", "/Users", None).await;
+    assert_eq!(res.status, 401, "{}", res.body);
+    // Writes through the other replica's SCIM API do not change access: still refused, never
+    // half-accepted.
+    let res = replica
+        .scim(&i, "POST", "/Users", Some(json!({"userName": "late"})))
+        .await;
+    assert_eq!(res.status, 401);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM users WHERE username = $1", &["late"])
+            .await,
+        0
+    );
+}
+
 #[tokio::test]
 async fn a_custom_role_without_groups_delete_gets_403() {
     let app = TestApp::spawn().await;
@@ -137,11 +235,12 @@ async fn a_custom_role_without_groups_delete_gets_403() {
         .await
         .json();
     let gid = g["id"].as_str().unwrap().to_string();
-    // Replace the integration's role with a custom one that lacks GROUPS:DELETE.
+    // Replace the integration's role with a custom one that lacks GROUPS:DELETE (a write, as
+    // every change to access is, so the credentials this token's requests read are re-read).
     {
-        let mut conn = app.db.acquire().await.unwrap();
+        let mut conn = app.db.begin_write().await.unwrap();
         sqlx::query("DELETE FROM bindings WHERE subject_type = 'service_account'")
-            .execute(&mut *conn)
+            .execute(&mut **conn)
             .await
             .unwrap();
         let role = roster::iam::permissions::create_custom_role(
@@ -160,7 +259,7 @@ async fn a_custom_role_without_groups_delete_gets_403() {
         let sa: String =
             sqlx::query_scalar("SELECT service_account_id FROM scim_integrations WHERE id = $1")
                 .bind(&i.id)
-                .fetch_one(&mut *conn)
+                .fetch_one(&mut **conn)
                 .await
                 .unwrap();
         roster::db::iam::insert_binding(
@@ -173,6 +272,7 @@ async fn a_custom_role_without_groups_delete_gets_403() {
         )
         .await
         .unwrap();
+        conn.commit().await.unwrap();
     }
     let res = app
         .scim(&i, "DELETE", &format!("/Groups/{gid}"), None)

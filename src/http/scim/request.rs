@@ -277,14 +277,15 @@ async fn authenticate(
     let opened = if read {
         s.app.db.acquire().await.map(RequestTx::Read)
     } else {
-        s.app.db.begin_write().await.map(RequestTx::Write)
+        s.app.db.begin_directory_write().await.map(RequestTx::Write)
     };
     let mut tx = opened.map_err(|e| {
         tracing::warn!(error = %e, "SCIM request not taken");
         Failure::from(ScimError::from(e))
     })?;
     let (t, i) = (&scope.tenant_id, &scope.integration_id);
-    match integrations::authenticate(tx.conn(), scope.now, t, i, token).await {
+    let cache = s.app.db.credential_cache();
+    match integrations::authenticate(tx.conn(), cache, scope.now, t, i, token).await {
         Ok(caller) => Ok((tx, caller)),
         Err(e) => {
             if matches!(e.status(), 401 | 404) {
