@@ -15,6 +15,7 @@ pub mod scim_integrations;
 pub mod scim_log;
 pub mod scim_users;
 pub mod sessions;
+pub mod sqlite_writer;
 pub mod tenants;
 pub mod throttle;
 pub mod users;
@@ -62,13 +63,15 @@ pub struct Db {
     /// SQLite: the one connection every write transaction runs on. Writers take turns anyway,
     /// and one connection keeps its page cache across writes: a connection whose cache another
     /// connection's commit made stale reads every page it touches again (`pread` was a seventh
-    /// of a create's CPU when writes ran on whichever pool connection was free). Reads use
-    /// `pool`. `None` on PostgreSQL.
-    writer: Option<AnyPool>,
+    /// of a create's CPU when writes ran on whichever pool connection was free). Held outside
+    /// the pool ([`sqlite_writer`]); its lock is the writers' turn. Reads use `pool`. `None` on
+    /// PostgreSQL and for an in-memory database.
+    writer: Option<sqlite_writer::SqliteWriter>,
     backend: Backend,
-    /// SQLite allows one writer at a time: writers of this process take turns here (fairly, in
+    /// SQLite allows one writer at a time: writers of this process take turns (fairly, in
     /// arrival order, without holding a pool connection) instead of polling SQLite's busy
-    /// handler. Absent on PostgreSQL, where row locks and constraints order concurrent writers.
+    /// handler — on the writer's lock, or here for an in-memory database, whose writes share the
+    /// pool. Absent on PostgreSQL, where row locks and constraints order concurrent writers.
     writer_turn: Option<Arc<Semaphore>>,
     /// The SCIM request log's batching writer (see [`log_writer`]).
     log_writer: log_writer::LogWriter,
@@ -83,38 +86,53 @@ pub struct Db {
 
 /// A write transaction: on SQLite it holds the writer's turn and SQLite's write lock from its
 /// first statement (`BEGIN IMMEDIATE`), so reading then writing can never fail to upgrade.
-/// Dereferences to the connection, like [`Tx`]. Dropped without [`WriteTx::commit`], it rolls
-/// back.
+/// Dereferences to the connection. Dropped without [`WriteTx::commit`], it rolls back.
 pub struct WriteTx {
-    tx: Tx,
+    tx: WriteOn,
     _turn: Option<OwnedSemaphorePermit>,
     /// Count the write as finished when the transaction ends: as a directory write and as an
     /// access write, each when it is one.
     _ends: [Option<write_count::WriteEnd>; 2],
 }
 
+/// Where a write transaction runs: SQLite's writing connection, or a pool connection.
+enum WriteOn {
+    Writer(sqlite_writer::WriterTx),
+    Pool(Tx),
+}
+
 impl WriteTx {
     pub async fn commit(self) -> AppResult<()> {
-        self.tx.commit().await?;
-        Ok(())
+        match self.tx {
+            WriteOn::Writer(tx) => tx.commit().await,
+            WriteOn::Pool(tx) => Ok(tx.commit().await?),
+        }
     }
 
     pub async fn rollback(self) -> AppResult<()> {
-        self.tx.rollback().await?;
-        Ok(())
+        match self.tx {
+            WriteOn::Writer(tx) => tx.rollback().await,
+            WriteOn::Pool(tx) => Ok(tx.rollback().await?),
+        }
     }
 }
 
 impl Deref for WriteTx {
-    type Target = Tx;
-    fn deref(&self) -> &Tx {
-        &self.tx
+    type Target = Conn;
+    fn deref(&self) -> &Conn {
+        match &self.tx {
+            WriteOn::Writer(tx) => tx,
+            WriteOn::Pool(tx) => tx,
+        }
     }
 }
 
 impl DerefMut for WriteTx {
-    fn deref_mut(&mut self) -> &mut Tx {
-        &mut self.tx
+    fn deref_mut(&mut self) -> &mut Conn {
+        match &mut self.tx {
+            WriteOn::Writer(tx) => tx,
+            WriteOn::Pool(tx) => tx,
+        }
     }
 }
 
@@ -158,15 +176,13 @@ impl Db {
         // One connection for every write: see `Db::writer`. (An in-memory database is one per
         // connection, so there the writes share the pool.)
         let writer = if backend == Backend::Sqlite && !url.contains(":memory:") {
-            let one = AnyPoolOptions::new()
-                .acquire_timeout(WRITE_WAIT)
-                .max_connections(1)
-                .min_connections(1);
-            Some(sqlite_options(one).connect(url).await?)
+            let options = sqlite_options(AnyPoolOptions::new().acquire_timeout(WRITE_WAIT));
+            Some(sqlite_writer::SqliteWriter::connect(options, url).await?)
         } else {
             None
         };
-        let writer_turn = (backend == Backend::Sqlite).then(|| Arc::new(Semaphore::new(1)));
+        let writer_turn =
+            (backend == Backend::Sqlite && writer.is_none()).then(|| Arc::new(Semaphore::new(1)));
         let writes: Arc<write_count::WriteCount> = Arc::default();
         let access_writes: Arc<write_count::WriteCount> = Arc::default();
         Ok(Self {
@@ -242,9 +258,11 @@ impl Db {
             None => None,
         };
         let tx = match (self.backend, &self.writer) {
-            (Backend::Sqlite, Some(writer)) => writer.begin_with("BEGIN IMMEDIATE").await?,
-            (Backend::Sqlite, None) => self.pool.begin_with("BEGIN IMMEDIATE").await?,
-            (Backend::Postgres, _) => self.pool.begin().await?,
+            (_, Some(writer)) => WriteOn::Writer(writer.begin().await?),
+            (Backend::Sqlite, None) => {
+                WriteOn::Pool(self.pool.begin_with("BEGIN IMMEDIATE").await?)
+            }
+            (Backend::Postgres, None) => WriteOn::Pool(self.pool.begin().await?),
         };
         Ok(WriteTx {
             tx,

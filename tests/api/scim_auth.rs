@@ -240,7 +240,7 @@ async fn a_custom_role_without_groups_delete_gets_403() {
     {
         let mut conn = app.db.begin_write().await.unwrap();
         sqlx::query("DELETE FROM bindings WHERE subject_type = 'service_account'")
-            .execute(&mut **conn)
+            .execute(&mut *conn)
             .await
             .unwrap();
         let role = roster::iam::permissions::create_custom_role(
@@ -259,7 +259,7 @@ async fn a_custom_role_without_groups_delete_gets_403() {
         let sa: String =
             sqlx::query_scalar("SELECT service_account_id FROM scim_integrations WHERE id = $1")
                 .bind(&i.id)
-                .fetch_one(&mut **conn)
+                .fetch_one(&mut *conn)
                 .await
                 .unwrap();
         roster::db::iam::insert_binding(

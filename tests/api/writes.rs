@@ -406,7 +406,7 @@ async fn a_scim_write_that_cannot_get_the_database_in_time_answers_503_with_retr
     let other = app.replica().await;
     let mut blocker = other.db.begin_write().await.unwrap();
     sqlx::query("UPDATE tenants SET name = name WHERE id = 'main'")
-        .execute(&mut **blocker)
+        .execute(&mut *blocker)
         .await
         .unwrap();
     let res = app
@@ -486,7 +486,7 @@ async fn scim_reads_answer_while_a_write_holds_the_database_and_are_all_logged()
     // A write holds this server's writer turn (on SQLite, also the write lock) throughout.
     let mut blocker = app.db.begin_write().await.unwrap();
     sqlx::query("UPDATE tenants SET name = name WHERE id = 'main'")
-        .execute(&mut **blocker)
+        .execute(&mut *blocker)
         .await
         .unwrap();
     let reads = at_once(std::slice::from_ref(&app), &integ, 12, |i| match i % 3 {
