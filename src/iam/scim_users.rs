@@ -34,7 +34,7 @@ use crate::scim::patch::parse_patch_request;
 use crate::scim::projection::Projection;
 use crate::scim::resource::{self, Intent, ListPage, ListQuery, SortOrder};
 use crate::scim::stored_text;
-use crate::scim::{registry, ScimError};
+use crate::scim::{push_json_str, registry, ScimError};
 use crate::secret::Secret;
 
 /// Most resources one list or search answers (advertised as `filter.maxResults`).
@@ -109,14 +109,16 @@ pub fn render(scope: &Scope, row: &ScimUserRow, groups: Option<Value>) -> Value 
     if let Some(groups) = groups {
         obj.insert("groups".into(), groups);
     }
-    obj.insert("meta".into(), user_meta(scope, row));
+    obj.insert("meta".into(), user_meta(scope, row, resource::meta));
     resource::render(rt, Value::Object(obj))
 }
 
 /// A user's `meta`.
-fn user_meta(scope: &Scope, row: &ScimUserRow) -> Value {
+/// A user's `meta`, written by `write`: [`resource::meta`] (a value) or
+/// [`resource::meta_text`] (text).
+fn user_meta<T>(scope: &Scope, row: &ScimUserRow, write: resource::MetaWriter<T>) -> T {
     let location = format!("{}/Users/{}", scope.base, row.id);
-    resource::meta(
+    write(
         "User",
         meta_time(row.created_at),
         meta_time(row.updated_at),
@@ -130,13 +132,17 @@ fn user_meta(scope: &Scope, row: &ScimUserRow) -> Value {
 /// needs [`render`]'s JSON tree.
 fn default_text(scope: &Scope, row: &ScimUserRow, groups_json: &str) -> Option<String> {
     let owner = row.created_by.as_deref() == Some(scope.integration_id.as_str());
-    let quoted = |s: &str| Value::from(s).to_string();
+    let quoted = |s: &str| {
+        let mut text = String::with_capacity(s.len() + 2);
+        push_json_str(&mut text, s);
+        text
+    };
     let id = quoted(&row.id);
     let username = quoted(&row.username);
     let external_id = row.external_id.as_deref().map(quoted);
     let shows_active = row.access_active_assigned || !row.access_active;
     let active = shows_active.then(|| row.access_active.to_string());
-    let meta = resource::json_text(&user_meta(scope, row));
+    let meta = user_meta(scope, row, resource::meta_text);
     stored_text::default_view(
         registry().user(),
         row.scim_json.as_deref().filter(|_| owner),

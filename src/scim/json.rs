@@ -3,6 +3,17 @@
 
 use serde_json::{Map, Value};
 
+/// Appends `s` as a JSON string literal (escaped only when it has to be).
+pub fn push_json_str(text: &mut String, s: &str) {
+    if s.bytes().any(|b| b == b'"' || b == b'\\' || b < 0x20) {
+        text.push_str(&Value::from(s).to_string());
+    } else {
+        text.push('"');
+        text.push_str(s);
+        text.push('"');
+    }
+}
+
 /// The stored key that equals `key` ignoring ASCII case (an exact match wins).
 pub(crate) fn key_ci(obj: &Map<String, Value>, key: &str) -> Option<String> {
     if obj.contains_key(key) {

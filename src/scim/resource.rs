@@ -10,7 +10,7 @@ use super::attr_path::AttrPath;
 use super::error::ScimError;
 use super::filter::eval::{parse_bool, parse_datetime};
 use super::filter::Filter;
-use super::json::{get_ci, is_unassigned};
+use super::json::{get_ci, is_unassigned, push_json_str};
 use super::schema::{registry, AttrType, AttributeDef, Mutability, ResourceTypeDef, Returned};
 use super::urn::LIST_RESPONSE_URN;
 
@@ -101,6 +101,37 @@ pub fn meta(
         obj.insert("version".into(), Value::String(format!("W/\"{v}\"")));
     }
     m
+}
+
+/// [`meta`] or [`meta_text`]: a resource's `meta` from its type, created and last-modified
+/// times, location and version.
+pub type MetaWriter<T> = fn(&str, OffsetDateTime, OffsetDateTime, &str, Option<&str>) -> T;
+
+/// [`meta`] written as JSON text (the same members, in the order `serde_json` writes them), for
+/// answers written as text.
+pub fn meta_text(
+    resource_type: &str,
+    created: OffsetDateTime,
+    last_modified: OffsetDateTime,
+    location: &str,
+    version: Option<&str>,
+) -> String {
+    let fmt = |t: OffsetDateTime| t.format(&Rfc3339).unwrap_or_default();
+    let mut text = String::with_capacity(128 + location.len());
+    text.push_str("{\"created\":");
+    push_json_str(&mut text, &fmt(created));
+    text.push_str(",\"lastModified\":");
+    push_json_str(&mut text, &fmt(last_modified));
+    text.push_str(",\"location\":");
+    push_json_str(&mut text, location);
+    text.push_str(",\"resourceType\":");
+    push_json_str(&mut text, resource_type);
+    if let Some(v) = version {
+        text.push_str(",\"version\":");
+        push_json_str(&mut text, &format!("W/\"{v}\""));
+    }
+    text.push('}');
+    text
 }
 
 /// Sort direction of a list request.

@@ -10,8 +10,8 @@
 use std::collections::BTreeMap;
 
 use serde_json::value::RawValue;
-use serde_json::Value;
 
+use super::json::push_json_str;
 use super::schema::{registry, ResourceTypeDef, Returned};
 
 /// The resource's JSON text: the stored attributes (`stored`, a JSON object; `None` = none)
@@ -24,14 +24,18 @@ pub fn default_view(
 ) -> Option<String> {
     let reg = registry();
     let core = reg.schema(rt.schema)?;
-    let parsed: BTreeMap<String, &RawValue> = match stored {
+    // Names are borrowed from the text: one with an escape in it fails to parse here, and the
+    // user takes the tree path.
+    let parsed: BTreeMap<&str, &RawValue> = match stored {
         Some(text) => serde_json::from_str(text).ok()?,
         None => BTreeMap::new(),
     };
-    let schemas = Value::Array(vec![Value::from(rt.schema)]).to_string();
+    let mut schemas = String::with_capacity(rt.schema.len() + 4);
+    schemas.push('[');
+    push_json_str(&mut schemas, rt.schema);
+    schemas.push(']');
     let mut out: BTreeMap<&str, &str> = BTreeMap::new();
-    for (key, raw) in &parsed {
-        let key = key.as_str();
+    for (&key, raw) in &parsed {
         if let Some((name, _)) = set.iter().find(|(n, _)| n.eq_ignore_ascii_case(key)) {
             if *name == key {
                 continue; // the server's value replaces it
@@ -90,21 +94,10 @@ pub fn default_view(
         if i > 0 {
             text.push(',');
         }
-        push_key(&mut text, key);
+        push_json_str(&mut text, key);
         text.push(':');
         text.push_str(value);
     }
     text.push('}');
     Some(text)
-}
-
-/// `"key"`, escaped when it must be.
-fn push_key(text: &mut String, key: &str) {
-    if key.bytes().any(|b| b == b'"' || b == b'\\' || b < 0x20) {
-        text.push_str(&Value::from(key).to_string());
-    } else {
-        text.push('"');
-        text.push_str(key);
-        text.push('"');
-    }
 }

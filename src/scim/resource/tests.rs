@@ -242,3 +242,30 @@ fn meta_formats_rfc_3339_times_and_a_weak_etag() {
     assert_eq!(m["created"], "2011-05-13T04:42:34Z");
     assert_eq!(m["version"], "W/\"3\"");
 }
+
+#[test]
+fn meta_written_as_text_is_the_meta_value() {
+    let at = |s| time::OffsetDateTime::from_unix_timestamp(s).unwrap();
+    for (location, version) in [
+        ("https://h/scim/v2/Users/u1", Some("3-7")),
+        ("https://h/p\"q\\r\u{1}/Users/ü", None),
+    ] {
+        let text = meta_text(
+            "User",
+            at(1_700_000_000),
+            at(1_700_000_123),
+            location,
+            version,
+        );
+        let parsed: Value = serde_json::from_str(&text).expect("valid JSON");
+        let value = meta(
+            "User",
+            at(1_700_000_000),
+            at(1_700_000_123),
+            location,
+            version,
+        );
+        assert_eq!(parsed, value);
+        assert_eq!(text, json_text(&value), "the same text, member for member");
+    }
+}
