@@ -15,6 +15,7 @@ pub mod scim_integrations;
 pub mod scim_log;
 pub mod scim_users;
 pub mod sessions;
+pub mod sqlite_readers;
 pub mod sqlite_writer;
 pub mod tenants;
 pub mod throttle;
@@ -67,6 +68,9 @@ pub struct Db {
     /// the pool ([`sqlite_writer`]); its lock is the writers' turn. Reads use `pool`. `None` on
     /// PostgreSQL and for an in-memory database.
     writer: Option<sqlite_writer::SqliteWriter>,
+    /// SQLite: the connections reads take ([`Db::acquire`]), held outside the pool
+    /// ([`sqlite_readers`]). `None` on PostgreSQL and for an in-memory database.
+    readers: Option<sqlite_readers::SqliteReaders>,
     backend: Backend,
     /// SQLite allows one writer at a time: writers of this process take turns (fairly, in
     /// arrival order, without holding a pool connection) instead of polling SQLite's busy
@@ -93,6 +97,31 @@ pub struct WriteTx {
     /// Count the write as finished when the transaction ends: as a directory write and as an
     /// access write, each when it is one.
     _ends: [Option<write_count::WriteEnd>; 2],
+}
+
+/// A connection to read on, from [`Db::acquire`]; dereferences to the connection.
+pub enum ReadConn {
+    Reader(sqlite_readers::ReaderConn),
+    Pooled(sqlx::pool::PoolConnection<sqlx::Any>),
+}
+
+impl Deref for ReadConn {
+    type Target = Conn;
+    fn deref(&self) -> &Conn {
+        match self {
+            ReadConn::Reader(conn) => conn,
+            ReadConn::Pooled(conn) => conn,
+        }
+    }
+}
+
+impl DerefMut for ReadConn {
+    fn deref_mut(&mut self) -> &mut Conn {
+        match self {
+            ReadConn::Reader(conn) => conn,
+            ReadConn::Pooled(conn) => conn,
+        }
+    }
 }
 
 /// Where a write transaction runs: SQLite's writing connection, or a pool connection.
@@ -175,11 +204,15 @@ impl Db {
         let pool = options.connect(url).await?;
         // One connection for every write: see `Db::writer`. (An in-memory database is one per
         // connection, so there the writes share the pool.)
-        let writer = if backend == Backend::Sqlite && !url.contains(":memory:") {
-            let options = sqlite_options(AnyPoolOptions::new().acquire_timeout(WRITE_WAIT));
-            Some(sqlite_writer::SqliteWriter::connect(options, url).await?)
+        let (writer, readers) = if backend == Backend::Sqlite && !url.contains(":memory:") {
+            let options = || sqlite_options(AnyPoolOptions::new().acquire_timeout(WRITE_WAIT));
+            let count = (cores * 2).clamp(2, 8);
+            (
+                Some(sqlite_writer::SqliteWriter::connect(options(), url).await?),
+                Some(sqlite_readers::SqliteReaders::connect(options(), url, count).await?),
+            )
         } else {
-            None
+            (None, None)
         };
         let writer_turn =
             (backend == Backend::Sqlite && writer.is_none()).then(|| Arc::new(Semaphore::new(1)));
@@ -188,6 +221,7 @@ impl Db {
         Ok(Self {
             pool,
             writer,
+            readers,
             backend,
             writer_turn,
             log_writer: log_writer::LogWriter::default(),
@@ -291,8 +325,12 @@ impl Db {
         self.log_writer.flush().await;
     }
 
-    pub async fn acquire(&self) -> AppResult<sqlx::pool::PoolConnection<sqlx::Any>> {
-        Ok(self.pool.acquire().await?)
+    /// A connection to read on (SQLite: one of [`sqlite_readers`]; else from the pool).
+    pub async fn acquire(&self) -> AppResult<ReadConn> {
+        Ok(match &self.readers {
+            Some(readers) => ReadConn::Reader(readers.acquire().await?),
+            None => ReadConn::Pooled(self.pool.acquire().await?),
+        })
     }
 
     /// True when the database answers a trivial query.
@@ -302,6 +340,9 @@ impl Db {
 
     pub async fn close(&self) {
         self.flush_log().await;
+        if let Some(readers) = &self.readers {
+            readers.close();
+        }
         if let Some(writer) = &self.writer {
             writer.close().await;
         }

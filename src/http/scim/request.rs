@@ -25,14 +25,12 @@ use super::reply::{too_many, Failure, LogDetail};
 use super::ScimState;
 use crate::db::log_writer::Queued;
 use crate::db::scim_log::LogEntry;
-use crate::db::{Conn, WriteTx};
+use crate::db::{Conn, ReadConn, WriteTx};
 use crate::iam::integrations::{self, Caller};
 use crate::iam::scim::{Call, Kind, Query};
 use crate::iam::scim_users::Scope;
 use crate::scim::urn::CONTENT_TYPE;
 use crate::scim::ScimError;
-use sqlx::pool::PoolConnection;
-use sqlx::Any;
 
 /// Largest SCIM request body (advertised as `bulk.maxPayloadSize`).
 pub const MAX_PAYLOAD: usize = 1024 * 1024;
@@ -56,7 +54,7 @@ pub struct Open {
 /// transaction: each statement sees committed data, as every statement does on PostgreSQL
 /// (READ COMMITTED) inside a transaction too, and SQLite saves the `BEGIN`/`COMMIT` round trips.
 enum RequestTx {
-    Read(PoolConnection<Any>),
+    Read(ReadConn),
     Write(WriteTx),
 }
 
