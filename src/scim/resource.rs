@@ -90,17 +90,21 @@ pub fn meta(
     location: &str,
     version: Option<&str>,
 ) -> Value {
-    let fmt = |t: OffsetDateTime| t.format(&Rfc3339).unwrap_or_default();
     let mut m = json!({
         "resourceType": resource_type,
-        "created": fmt(created),
-        "lastModified": fmt(last_modified),
+        "created": rfc3339(created),
+        "lastModified": rfc3339(last_modified),
         "location": location,
     });
     if let (Some(v), Some(obj)) = (version, m.as_object_mut()) {
         obj.insert("version".into(), Value::String(format!("W/\"{v}\"")));
     }
     m
+}
+
+/// A `meta` timestamp: RFC 3339.
+fn rfc3339(t: OffsetDateTime) -> String {
+    t.format(&Rfc3339).unwrap_or_default()
 }
 
 /// [`meta`] or [`meta_text`]: a resource's `meta` from its type, created and last-modified
@@ -116,12 +120,11 @@ pub fn meta_text(
     location: &str,
     version: Option<&str>,
 ) -> String {
-    let fmt = |t: OffsetDateTime| t.format(&Rfc3339).unwrap_or_default();
     let mut text = String::with_capacity(128 + location.len());
     text.push_str("{\"created\":");
-    push_json_str(&mut text, &fmt(created));
+    push_json_str(&mut text, &rfc3339(created));
     text.push_str(",\"lastModified\":");
-    push_json_str(&mut text, &fmt(last_modified));
+    push_json_str(&mut text, &rfc3339(last_modified));
     text.push_str(",\"location\":");
     push_json_str(&mut text, location);
     text.push_str(",\"resourceType\":");
