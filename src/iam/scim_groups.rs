@@ -252,10 +252,16 @@ pub async fn create(
         updated_at: scope.now,
     };
     db::groups::insert(conn, &row).await?;
-    if let Some(ids) = member_ids(&resource) {
-        apply_delta(conn, scope, &row.id, &MemberDelta::ReplaceAll(ids)).await?;
-    }
-    get(conn, scope, &row.id, true).await
+    // The new group is answered as written: only its members (with the order and the names the
+    // database gives them) are read back, and only when it has some.
+    let members = match member_ids(&resource) {
+        Some(ids) if !ids.is_empty() => {
+            add_members(conn, scope, &row.id, &ids).await?;
+            db::groups::members(conn, &row.id).await?
+        }
+        _ => Vec::new(),
+    };
+    Ok((render(scope, &row, Some(members)), version(&row)))
 }
 
 fn check_if_match(if_match: Option<&str>, v: &str) -> Result<(), ScimError> {

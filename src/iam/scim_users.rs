@@ -587,7 +587,10 @@ async fn apply(
         .and_then(Value::as_bool)
         .unwrap_or(true);
     let assigned = resource.get("active").is_some();
-    db::access::set_active(conn, t, &row.id, active, assigned).await?;
+    // `row` was read in this request's transaction: an unchanged state needs no statement.
+    if (row.access_active, row.access_active_assigned) != (active, assigned) {
+        db::access::set_active(conn, t, &row.id, active, assigned).await?;
+    }
     // `row` was read in this request's transaction: this write is what suspends the user.
     if row.access_active && !active {
         reach::after_suspension(conn, &row.id).await?;

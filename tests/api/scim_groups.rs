@@ -61,6 +61,36 @@ async fn a_group_is_created_with_members_and_empty_groups_show_members_as_an_emp
     assert_eq!(user["groups"][0]["display"], "Eng");
 }
 
+/// A created group is answered as written, without reading it back: the answer (body and
+/// ETag) is what a GET of it answers, with members (in the server's order) and without.
+#[tokio::test]
+async fn a_created_group_answers_what_a_get_of_it_answers() {
+    let app = TestApp::spawn().await;
+    let i = app.integration("main").await;
+    let zed = new_user(&app, &i, "zed").await;
+    let ann = new_user(&app, &i, "ann").await;
+    let bodies = [
+        json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
+               "displayName": "  Ops \"night\" ünï ", "externalId": "e-9",
+               "members": [{"value": zed}, {"value": ann}, {"value": zed}]}),
+        json!({"displayName": "Empty", "members": []}),
+        json!({"displayName": "Bare"}),
+    ];
+    for body in bodies {
+        let created = app.scim(&i, "POST", "/Groups", Some(body.clone())).await;
+        assert_eq!(created.status, 201, "{}", created.body);
+        let id = created.json()["id"].as_str().unwrap().to_string();
+        let fetched = app.scim(&i, "GET", &format!("/Groups/{id}"), None).await;
+        assert_eq!(fetched.status, 200, "{}", fetched.body);
+        assert_eq!(created.json(), fetched.json(), "{body}");
+        assert_eq!(created.header("etag"), fetched.header("etag"), "{body}");
+        assert_eq!(
+            created.location().as_deref(),
+            fetched.json()["meta"]["location"].as_str()
+        );
+    }
+}
+
 #[tokio::test]
 async fn display_name_is_unique_per_tenant_case_insensitively_and_findable_after_409() {
     let app = TestApp::spawn().await;
