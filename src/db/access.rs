@@ -131,33 +131,42 @@ pub async fn touch(conn: &mut Conn, tenant_id: &str, user_id: &str) -> AppResult
     Ok(())
 }
 
-/// Removes one source; answers how many sources the access still has.
+/// Removes one source; answers how many sources the access still has. One statement: the
+/// count of the others comes back with the deleted row (it is the same before and after the
+/// delete, so it does not matter which state the database's `RETURNING` sees).
 pub async fn remove_source(
     conn: &mut Conn,
     tenant_id: &str,
     user_id: &str,
     source: &str,
 ) -> AppResult<i64> {
-    sqlx::query(
-        "DELETE FROM tenant_access_sources WHERE tenant_id = $1 AND user_id = $2 AND source = $3",
-    )
+    let others = "(SELECT COUNT(*) FROM tenant_access_sources o \
+         WHERE o.tenant_id = $1 AND o.user_id = $2 AND o.source <> $3)";
+    let deleted = sqlx::query(&format!(
+        "DELETE FROM tenant_access_sources WHERE tenant_id = $1 AND user_id = $2 AND source = $3 \
+         RETURNING {others} AS n"
+    ))
     .bind(tenant_id)
     .bind(user_id)
     .bind(source)
-    .execute(&mut *conn)
+    .fetch_optional(&mut *conn)
     .await?;
-    let row = sqlx::query(
-        "SELECT COUNT(*) AS n FROM tenant_access_sources WHERE tenant_id = $1 AND user_id = $2",
-    )
-    .bind(tenant_id)
-    .bind(user_id)
-    .fetch_one(&mut *conn)
-    .await?;
+    if let Some(row) = deleted {
+        return Ok(row.try_get("n")?);
+    }
+    // Not a source: nothing was deleted, and the sources are counted as they are.
+    let row = sqlx::query(&format!("SELECT {others} AS n"))
+        .bind(tenant_id)
+        .bind(user_id)
+        .bind(source)
+        .fetch_one(&mut *conn)
+        .await?;
     Ok(row.try_get("n")?)
 }
 
-/// Ends the user's access to the tenant: their memberships in its groups, then the access itself
-/// (with its sources).
+/// Ends the user's access to the tenant, and with it what the access carried: their memberships
+/// in its groups and the roles bound to them there (a user given access again starts with
+/// neither), then the access itself (with its sources).
 pub async fn remove(conn: &mut Conn, tenant_id: &str, user_id: &str) -> AppResult<()> {
     sqlx::query(
         "DELETE FROM group_members WHERE user_id = $1 \
@@ -167,6 +176,7 @@ pub async fn remove(conn: &mut Conn, tenant_id: &str, user_id: &str) -> AppResul
     .bind(tenant_id)
     .execute(&mut *conn)
     .await?;
+    super::iam::delete_bindings_of(conn, tenant_id, "user", user_id).await?;
     sqlx::query("DELETE FROM tenant_access WHERE tenant_id = $1 AND user_id = $2")
         .bind(tenant_id)
         .bind(user_id)

@@ -103,7 +103,6 @@ pub async fn remove_access(
     let left = db::access::remove_source(&mut tx, tenant_id, user_id, MANUAL).await?;
     let outcome = if left == 0 {
         db::access::remove(&mut tx, tenant_id, user_id).await?;
-        db::iam::delete_bindings_of(&mut tx, tenant_id, "user", user_id).await?;
         Removed::AccessEnded
     } else {
         db::access::touch(&mut tx, tenant_id, user_id).await?;

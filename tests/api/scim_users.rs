@@ -322,8 +322,15 @@ async fn delete_removes_tenant_access_and_memberships_keeps_the_global_user_and_
         .await
         .json();
     assert_eq!(g["members"].as_array().unwrap().len(), 1);
+    app.bind_managed_role("main", "Viewer", &id).await;
+    app.bind_managed_role("other", "Viewer", &id).await;
+    let bindings = "SELECT COUNT(*) FROM bindings WHERE subject_id = $1 AND tenant_id = $2";
     let res = app.scim(&a, "DELETE", &format!("/Users/{id}"), None).await;
     assert_eq!(res.status, 204);
+    // The access ended, and the roles bound to the user in this tenant with it (given access
+    // again, they start without them); the other tenant's binding stays.
+    assert_eq!(app.count(bindings, &[&id, "main"]).await, 0);
+    assert_eq!(app.count(bindings, &[&id, "other"]).await, 1);
     assert_eq!(
         app.scim(&a, "GET", &format!("/Users/{id}"), None)
             .await
