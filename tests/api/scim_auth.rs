@@ -495,6 +495,73 @@ async fn the_scim_provisioner_role_is_created_once_with_exactly_its_permissions(
     );
 }
 
+/// A batch of log entries (as the log's writer gathers them, from several integrations) is
+/// written in one statement and read back as it was sent: text with quotes, backslashes,
+/// non-ASCII and JSON in it, absent fields, large numbers. A NUL character, which PostgreSQL's
+/// text cannot hold (it would fail the whole batch there), is read back as U+FFFD on both.
+#[tokio::test]
+async fn a_batch_of_log_entries_is_read_back_as_it_was_written() {
+    use roster::db::scim_log::{list, record_many, LogEntry};
+    let app = TestApp::spawn().await;
+    let a = app.integration("main").await;
+    let b = app.integration("main").await;
+    let entry = |at: i64, path: &str, error: Option<&str>, body: Option<&str>| LogEntry {
+        at,
+        method: if error.is_some() { "PATCH" } else { "GET" }.into(),
+        path: path.into(),
+        status: if error.is_some() { 400 } else { 200 },
+        duration_ms: at % 1000,
+        error_detail: error.map(str::to_string),
+        request_body: body.map(str::to_string),
+    };
+    let sent = [
+        entry(
+            1_900_000_000_001,
+            "/Users?filter=userName eq \"a\\b\"",
+            None,
+            None,
+        ),
+        entry(
+            1_900_000_000_002,
+            "/Groups/ünï",
+            Some("member `x\0y` is not a user"),
+            Some(r#"{"Operations":[{"op":"add","value":"\u00e9"}]}"#),
+        ),
+        entry(
+            1_900_000_000_003,
+            "/Users/%00",
+            Some("no user `\0`"),
+            Some(""),
+        ),
+    ];
+    let batch: Vec<(&str, &LogEntry)> = vec![
+        (a.id.as_str(), &sent[0]),
+        (b.id.as_str(), &sent[1]),
+        (a.id.as_str(), &sent[2]),
+    ];
+    {
+        let mut conn = app.db.acquire().await.unwrap();
+        record_many(&mut conn, &batch).await.unwrap();
+    }
+    let mut conn = app.db.acquire().await.unwrap();
+    let read_a = list(&mut conn, &a.id, 10).await.unwrap();
+    let read_b = list(&mut conn, &b.id, 10).await.unwrap();
+    let without_nul = |mut e: LogEntry| {
+        e.error_detail = e.error_detail.map(|d| d.replace('\0', "\u{fffd}"));
+        e
+    };
+    assert_eq!(
+        read_a,
+        vec![without_nul(sent[2].clone()), sent[0].clone()],
+        "newest first"
+    );
+    assert_eq!(read_b, vec![without_nul(sent[1].clone())]);
+    assert_eq!(
+        read_a[0].error_detail.as_deref(),
+        Some("no user `\u{fffd}`")
+    );
+}
+
 #[tokio::test]
 async fn the_request_log_keeps_only_the_newest_entries_per_integration() {
     let app = TestApp::spawn().await;
