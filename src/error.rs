@@ -69,6 +69,12 @@ impl AppError {
 
 impl From<sqlx::Error> for AppError {
     fn from(e: sqlx::Error) -> Self {
+        if holds_nul(&e) {
+            return Self::invalid(
+                "",
+                "text may not contain the NUL character (U+0000); remove it and send again",
+            );
+        }
         if is_transient(&e) {
             tracing::warn!(error = %e, "database busy; the request may be retried");
             return Self::Busy(e.to_string());
@@ -85,14 +91,28 @@ pub fn is_transient(e: &sqlx::Error) -> bool {
     match e {
         sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed => true,
         sqlx::Error::Database(db) => match db.code().as_deref() {
-            // SQLite extended result codes: the primary code is the low byte.
-            Some(code) if code.bytes().all(|b| b.is_ascii_digit()) => {
+            // SQLite extended result codes: the primary code is the low byte. (A PostgreSQL
+            // SQLSTATE can be all digits too: 22021 would read as SQLITE_BUSY.)
+            Some(code) if db.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some() => {
                 let primary = code.parse::<u32>().unwrap_or(0) & 0xff;
                 primary == 5 /* SQLITE_BUSY */ || primary == 6 /* SQLITE_LOCKED */
             }
             Some("40001" | "40P01" | "55P03" | "57P03") => true,
             _ => false,
         },
+        _ => false,
+    }
+}
+
+/// PostgreSQL refusing a NUL character in text (SQLSTATE 22021, `character_not_in_repertoire`:
+/// its text cannot hold one). The input is wrong, not the server busy or broken.
+fn holds_nul(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Database(db) => {
+            db.try_downcast_ref::<sqlx::postgres::PgDatabaseError>()
+                .is_some()
+                && db.code().as_deref() == Some("22021")
+        }
         _ => false,
     }
 }

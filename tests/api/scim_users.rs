@@ -891,3 +891,35 @@ async fn a_users_etag_changes_when_their_group_memberships_change() {
         .await;
     assert_eq!(res.status, 200, "leaving a group is a change too");
 }
+
+/// A NUL character is refused as invalid input on both databases, and nothing is written.
+/// PostgreSQL's text cannot hold one: it used to answer 503 "busy" with `Retry-After` (its
+/// SQLSTATE 22021 read as SQLite's BUSY code), which an IdP retries forever.
+#[tokio::test]
+async fn a_nul_character_is_refused_as_invalid_input_never_as_busy() {
+    let app = TestApp::spawn().await;
+    let i = app.integration("main").await;
+    let body = json!({"userName": "nul", "name": {"givenName": "x\u{0}y"}});
+    let res = app.scim(&i, "POST", "/Users", Some(body)).await;
+    assert_eq!(res.status, 400, "{}", res.body);
+    assert_eq!(res.json()["scimType"], "invalidValue");
+    let detail = res.json()["detail"].as_str().unwrap().to_string();
+    assert!(detail.contains("`name.givenName`"), "{detail}");
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM users WHERE username = $1", &["nul"])
+            .await,
+        0
+    );
+    // A NUL in an id or a filter names nobody (SQLite) or is invalid (PostgreSQL): never busy.
+    let filter = format!("/Users?filter={}", urlencode("userName eq \"a\u{0}\""));
+    for path in ["/Users/a%00b", filter.as_str()] {
+        let res = app.scim(&i, "GET", path, None).await;
+        assert!(
+            matches!(res.status.as_u16(), 400 | 404) || res.json()["totalResults"] == 0,
+            "{path}: {} {}",
+            res.status,
+            res.body
+        );
+        assert!(res.header("retry-after").is_none(), "{path}");
+    }
+}

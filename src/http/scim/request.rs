@@ -331,9 +331,45 @@ impl<S: Send + Sync> FromRequest<S> for ScimJson {
         let bytes = Bytes::from_request(req, s)
             .await
             .map_err(|e| ScimError::InvalidSyntax(format!("the body could not be read: {e}")))?;
-        serde_json::from_slice(&bytes).map(ScimJson).map_err(|e| {
-            ScimError::InvalidSyntax(format!("the body is not valid JSON: {e}")).into()
-        })
+        let body: Value = serde_json::from_slice(&bytes).map_err(|e| {
+            Failure::from(ScimError::InvalidSyntax(format!(
+                "the body is not valid JSON: {e}"
+            )))
+        })?;
+        // In JSON a NUL can only be written as an escape: most bodies are never walked.
+        if bytes.windows(6).any(|w| w.eq_ignore_ascii_case(b"\\u0000")) {
+            if let Some(at) = nul_at(&body, String::new()) {
+                return Err(ScimError::InvalidValue(format!(
+                    "`{at}` holds a NUL character (\\u0000); remove it and send again"
+                ))
+                .into());
+            }
+        }
+        Ok(ScimJson(body))
+    }
+}
+
+/// Where a string of `v` (a name or a value) holds a NUL character, as a dotted path; identity
+/// data never does, and PostgreSQL's text cannot store one.
+fn nul_at(v: &Value, at: String) -> Option<String> {
+    let join = |key: &str| {
+        if at.is_empty() {
+            key.to_string()
+        } else {
+            format!("{at}.{key}")
+        }
+    };
+    match v {
+        Value::String(s) if s.contains('\0') => Some(at),
+        Value::Array(items) => items.iter().find_map(|item| nul_at(item, at.clone())),
+        Value::Object(map) => map.iter().find_map(|(key, value)| {
+            if key.contains('\0') {
+                Some(join(key))
+            } else {
+                nul_at(value, join(key))
+            }
+        }),
+        _ => None,
     }
 }
 
