@@ -166,3 +166,28 @@ pub fn is_unique_violation(e: &sqlx::Error) -> bool {
         _ => false,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use sqlx::{Connection, Executor};
+
+    use super::*;
+
+    /// SQLite's BUSY, as the `Any` driver hands it over, is transient: the request is answered
+    /// 503 with `Retry-After`, not 500.
+    #[tokio::test]
+    async fn a_sqlite_busy_through_the_any_driver_is_transient() {
+        sqlx::any::install_default_drivers();
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}/b.db?mode=rwc", dir.path().display());
+        let mut holder = sqlx::AnyConnection::connect(&url).await.unwrap();
+        holder.execute("PRAGMA journal_mode = WAL").await.unwrap();
+        holder.execute("BEGIN IMMEDIATE").await.unwrap();
+        let mut other = sqlx::AnyConnection::connect(&url).await.unwrap();
+        other.execute("PRAGMA busy_timeout = 0").await.unwrap();
+        let err = other.execute("BEGIN IMMEDIATE").await.unwrap_err();
+        assert!(is_transient(&err), "{err:?}");
+        assert_eq!(AppError::from(err).status(), 503);
+        holder.execute("ROLLBACK").await.unwrap();
+    }
+}
