@@ -369,6 +369,28 @@ fn sqlite_options(options: AnyPoolOptions) -> AnyPoolOptions {
         })
 }
 
+/// `count` SQLite connections with `options` (see [`sqlite_options`]), opened through a pool that
+/// is closed again: [`sqlite_writer`] and [`sqlite_readers`] hold them outside any pool.
+async fn sqlite_connections(
+    options: AnyPoolOptions,
+    url: &str,
+    count: u32,
+) -> AppResult<Vec<sqlx::AnyConnection>> {
+    let pool = options
+        .max_connections(count)
+        .min_connections(0)
+        .connect(url)
+        .await?;
+    // All are taken before any is detached, so that each is a connection of its own.
+    let mut taken = Vec::with_capacity(count as usize);
+    for _ in 0..count {
+        taken.push(pool.acquire().await?);
+    }
+    let connections = taken.into_iter().map(|c| c.detach()).collect();
+    pool.close().await;
+    Ok(connections)
+}
+
 /// A SQLite URL without `mode=` opens an existing file only ("unable to open database file"
 /// otherwise); Roster's promise is that the file is created, so `mode=rwc` is added.
 fn sqlite_creating_file(url: &str) -> String {

@@ -26,17 +26,7 @@ pub struct SqliteReaders {
 impl SqliteReaders {
     /// Opens `count` connections with `options` (the options every SQLite connection gets).
     pub async fn connect(options: AnyPoolOptions, url: &str, count: u32) -> AppResult<Self> {
-        let pool = options
-            .max_connections(count)
-            .min_connections(0)
-            .connect(url)
-            .await?;
-        let mut held = Vec::with_capacity(count as usize);
-        for _ in 0..count {
-            held.push(pool.acquire().await?);
-        }
-        let idle = held.into_iter().map(|c| c.detach()).collect::<Vec<_>>();
-        pool.close().await;
+        let idle = super::sqlite_connections(options, url, count).await?;
         Ok(SqliteReaders {
             free: Arc::new(Semaphore::new(idle.len())),
             idle: Arc::new(Mutex::new(idle)),

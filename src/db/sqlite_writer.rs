@@ -24,15 +24,25 @@ struct Held {
     closed: bool,
 }
 
+impl Held {
+    /// Rolls back a transaction left open (one dropped without committing), if there is one.
+    async fn roll_back_left_open(&mut self) {
+        if self.in_transaction && self.conn.execute("ROLLBACK").await.is_ok() {
+            self.in_transaction = false;
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct SqliteWriter(Arc<Mutex<Held>>);
 
 impl SqliteWriter {
     /// Opens the connection with `options` (the pool options every SQLite connection gets).
     pub async fn connect(options: AnyPoolOptions, url: &str) -> AppResult<Self> {
-        let pool = options.max_connections(1).connect(url).await?;
-        let conn = pool.acquire().await?.detach();
-        pool.close().await;
+        let conn = super::sqlite_connections(options, url, 1)
+            .await?
+            .pop()
+            .ok_or_else(|| AppError::Internal("no SQLite connection was opened".into()))?;
         Ok(SqliteWriter(Arc::new(Mutex::new(Held {
             conn,
             in_transaction: false,
@@ -48,10 +58,8 @@ impl SqliteWriter {
         if held.closed {
             return Err(AppError::busy("the database is shutting down"));
         }
-        if held.in_transaction {
-            // A transaction whose rollback could not run when it was dropped.
-            let _ = held.conn.execute("ROLLBACK").await;
-        }
+        // A transaction whose rollback could not run yet when it was dropped.
+        held.roll_back_left_open().await;
         held.in_transaction = true;
         held.conn.execute("BEGIN IMMEDIATE").await?;
         Ok(WriterTx(held))
@@ -60,9 +68,7 @@ impl SqliteWriter {
     /// Waits for the transaction in progress, then refuses new ones.
     pub async fn close(&self) {
         let mut held = self.0.lock().await;
-        if held.in_transaction && held.conn.execute("ROLLBACK").await.is_ok() {
-            held.in_transaction = false;
-        }
+        held.roll_back_left_open().await;
         held.closed = true;
     }
 }
@@ -107,12 +113,7 @@ impl Drop for WriterTx {
         }
         let writer = OwnedMutexGuard::mutex(&self.0).clone();
         if let Ok(runtime) = tokio::runtime::Handle::try_current() {
-            runtime.spawn(async move {
-                let mut held = writer.lock().await;
-                if held.in_transaction && held.conn.execute("ROLLBACK").await.is_ok() {
-                    held.in_transaction = false;
-                }
-            });
+            runtime.spawn(async move { writer.lock().await.roll_back_left_open().await });
         }
     }
 }

@@ -113,7 +113,6 @@ pub fn render(scope: &Scope, row: &ScimUserRow, groups: Option<Value>) -> Value 
     resource::render(rt, Value::Object(obj))
 }
 
-/// A user's `meta`.
 /// A user's `meta`, written by `write`: [`resource::meta`] (a value) or
 /// [`resource::meta_text`] (text).
 fn user_meta<T>(scope: &Scope, row: &ScimUserRow, write: resource::MetaWriter<T>) -> T {
