@@ -7,15 +7,15 @@
 //! readers ask for the newest `limit <= KEEP_PER_INTEGRATION`.
 
 use std::collections::HashMap;
+use std::fmt::Write;
 use std::sync::{LazyLock, Mutex};
 
 use sqlx::Row;
 
-use serde_json::{json, Value};
-
 use super::{Backend, Conn};
 use crate::clock::Millis;
 use crate::error::AppResult;
+use crate::scim::push_json_str;
 
 /// How many entries each integration keeps; older ones are deleted in batches as new ones arrive.
 pub const KEEP_PER_INTEGRATION: i64 = 1000;
@@ -77,25 +77,47 @@ fn insert_batch_sql(backend: Backend) -> &'static str {
 /// The batch as [`insert_batch_sql`] reads it. A NUL character (which PostgreSQL's text cannot
 /// hold, so one request's entry would fail its whole batch) is logged as U+FFFD.
 fn batch_json(entries: &[(&str, &LogEntry)]) -> String {
-    let text = |s: &str| Value::from(s.replace('\0', "\u{fffd}"));
-    let optional = |s: Option<&str>| s.map_or(Value::Null, text);
-    let rows: Vec<Value> = entries
+    let text = |out: &mut String, s: &str| {
+        if s.contains('\0') {
+            push_json_str(out, &s.replace('\0', "\u{fffd}"));
+        } else {
+            push_json_str(out, s);
+        }
+    };
+    let optional = |out: &mut String, s: Option<&str>| match s {
+        Some(s) => text(out, s),
+        None => out.push_str("null"),
+    };
+    let size: usize = entries
         .iter()
-        .map(|(integration_id, e)| {
-            json!([
-                super::new_id(),
-                integration_id,
-                e.at,
-                text(&e.method),
-                text(&e.path),
-                e.status,
-                e.duration_ms,
-                optional(e.error_detail.as_deref()),
-                optional(e.request_body.as_deref()),
-            ])
+        .map(|(id, e)| {
+            let bodies = e.error_detail.as_ref().map_or(0, String::len)
+                + e.request_body.as_ref().map_or(0, String::len);
+            96 + id.len() + e.path.len() + bodies + bodies / 8
         })
-        .collect();
-    Value::Array(rows).to_string()
+        .sum();
+    let mut out = String::with_capacity(size);
+    out.push('[');
+    for (i, (integration_id, e)) in entries.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push('[');
+        text(&mut out, &super::new_id());
+        out.push(',');
+        text(&mut out, integration_id);
+        let _ = write!(out, ",{},", e.at);
+        text(&mut out, &e.method);
+        out.push(',');
+        text(&mut out, &e.path);
+        let _ = write!(out, ",{},{},", e.status, e.duration_ms);
+        optional(&mut out, e.error_detail.as_deref());
+        out.push(',');
+        optional(&mut out, e.request_body.as_deref());
+        out.push(']');
+    }
+    out.push(']');
+    out
 }
 
 /// Records entries of any integrations (one INSERT for them all), then prunes each integration
@@ -190,4 +212,68 @@ pub async fn list_where(
             })
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{json, Value};
+
+    use super::{batch_json, LogEntry};
+
+    #[test]
+    fn the_batch_is_a_json_array_of_each_entry_in_insert_order() {
+        let tricky = "q\"uote \\ back\nline\ttab \u{1} é \u{1F600}";
+        let entries = [
+            LogEntry {
+                at: 1_764_000_000_123,
+                method: "POST".into(),
+                path: "/Users/a b".into(),
+                status: 201,
+                duration_ms: 7,
+                error_detail: None,
+                request_body: Some(format!("{{\"userName\":\"{tricky}\"}}")),
+            },
+            LogEntry {
+                at: -1,
+                method: "PATCH".into(),
+                path: tricky.into(),
+                status: 400,
+                duration_ms: i64::MAX,
+                error_detail: Some("nul\0here".into()),
+                request_body: None,
+            },
+        ];
+        let batch: Vec<(&str, &LogEntry)> = vec![("i-1", &entries[0]), ("i\"2", &entries[1])];
+        let parsed: Value = serde_json::from_str(&batch_json(&batch)).unwrap();
+        let rows = parsed.as_array().unwrap();
+        assert_eq!(rows.len(), 2);
+        let without_id = |row: &Value| Value::from(row.as_array().unwrap()[1..].to_vec());
+        assert!(rows[0][0].as_str().unwrap() != rows[1][0].as_str().unwrap());
+        assert_eq!(
+            without_id(&rows[0]),
+            json!([
+                "i-1",
+                1_764_000_000_123_i64,
+                "POST",
+                "/Users/a b",
+                201,
+                7,
+                null,
+                format!("{{\"userName\":\"{tricky}\"}}")
+            ])
+        );
+        assert_eq!(
+            without_id(&rows[1]),
+            json!([
+                "i\"2",
+                -1,
+                "PATCH",
+                tricky,
+                400,
+                i64::MAX,
+                "nul\u{fffd}here",
+                null
+            ])
+        );
+    }
 }

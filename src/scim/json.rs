@@ -3,15 +3,38 @@
 
 use serde_json::{Map, Value};
 
-/// Appends `s` as a JSON string literal (escaped only when it has to be).
+/// Appends `s` as a JSON string literal, escaped as serde_json escapes it: runs of plain text
+/// are copied whole (every byte that needs escaping is ASCII, so a run ends on a character
+/// boundary).
 pub fn push_json_str(text: &mut String, s: &str) {
-    if s.bytes().any(|b| b == b'"' || b == b'\\' || b < 0x20) {
-        text.push_str(&Value::from(s).to_string());
-    } else {
-        text.push('"');
-        text.push_str(s);
-        text.push('"');
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    text.reserve(s.len() + 2);
+    text.push('"');
+    let mut plain_from = 0;
+    for (i, b) in s.bytes().enumerate() {
+        let escaped = match b {
+            b'"' => "\\\"",
+            b'\\' => "\\\\",
+            b'\n' => "\\n",
+            b'\r' => "\\r",
+            b'\t' => "\\t",
+            0x08 => "\\b",
+            0x0c => "\\f",
+            0..=0x1f => "",
+            _ => continue,
+        };
+        text.push_str(&s[plain_from..i]);
+        plain_from = i + 1;
+        if escaped.is_empty() {
+            text.push_str("\\u00");
+            text.push(char::from(HEX[usize::from(b >> 4)]));
+            text.push(char::from(HEX[usize::from(b & 0xf)]));
+        } else {
+            text.push_str(escaped);
+        }
     }
+    text.push_str(&s[plain_from..]);
+    text.push('"');
 }
 
 /// The stored key that equals `key` ignoring ASCII case (an exact match wins).
@@ -58,5 +81,39 @@ pub(crate) fn is_unassigned(v: &Value) -> bool {
         Value::Array(a) => a.is_empty(),
         Value::Object(o) => o.values().all(is_unassigned),
         _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::push_json_str;
+
+    fn literal(s: &str) -> String {
+        let mut out = String::from("x");
+        push_json_str(&mut out, s);
+        out.split_off(1)
+    }
+
+    #[test]
+    fn every_character_that_must_be_escaped_is_escaped_as_serde_json_does() {
+        for s in [
+            "",
+            "plain",
+            "a\"b\\c",
+            "\n\r\t\u{8}\u{c}",
+            "\u{0}\u{1f}\u{7f}",
+            "é\"ü\u{1F600}\n",
+        ] {
+            assert_eq!(literal(s), serde_json::to_string(s).unwrap(), "{s:?}");
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn any_text_is_written_as_serde_json_writes_it(s in any::<String>()) {
+            prop_assert_eq!(literal(&s), serde_json::to_string(&s).unwrap());
+        }
     }
 }
