@@ -28,6 +28,7 @@ Example:
       -n 2000 -c 4 --server-pid 1234 --json out.json
 """
 import argparse
+import glob
 import http.client
 import ipaddress
 import json
@@ -37,6 +38,7 @@ import os
 import random
 import select
 import socket
+import subprocess
 import sys
 import threading
 import time
@@ -316,6 +318,9 @@ def main():
     ap.add_argument("--server-pid", type=int, default=None, help="sample VmRSS of this pid")
     ap.add_argument("--aux-pid", type=int, action="append", default=[],
                     help="extra process tree (e.g. the postgres postmaster) whose CPU time is reported separately")
+    ap.add_argument("--callgrind-out", metavar="PREFIX",
+                    help="the server runs under valgrind's callgrind with --callgrind-out-file=PREFIX.%%p: "
+                         "count its instructions per phase (callgrind_control zeroes before, dumps after)")
     ap.add_argument("--label", default="")
     ap.add_argument("--json", help="write results to this file")
     ap.add_argument("--seed", type=int, default=1)
@@ -358,6 +363,8 @@ def main():
             report["phases"].append({"phase": name, "skipped": "budget"})
             return {}
         parts = partitions if partitions is not None else split_rr(tasks, C)
+        if args.callgrind_out:
+            callgrind_control("--zero", args.server_pid)
         cpu0 = cpu_seconds(args.server_pid) if args.server_pid else None
         aux0 = [cpu_seconds(p) for p in args.aux_pid]
         stats, extracted = run_phase(name, u, args.token, args, parts)
@@ -366,6 +373,9 @@ def main():
             d = cpu_seconds(args.server_pid) - cpu0
             stats["server_cpu_s"] = round(d, 2)
             stats["server_cpu_ms_per_op"] = round(1000 * d / stats["ops"], 3) if stats["ops"] else None
+        if args.callgrind_out:
+            ir = callgrind_phase_instructions(args.callgrind_out, args.server_pid, name)
+            stats["server_instr_k_per_op"] = round(ir / 1000 / stats["ops"], 1) if stats["ops"] and ir else None
         if args.aux_pid:
             d = sum(cpu_seconds(p) for p in args.aux_pid) - sum(aux0)
             stats["aux_cpu_ms_per_op"] = round(1000 * d / stats["ops"], 3) if stats["ops"] else None
@@ -482,6 +492,26 @@ def main():
     return 0
 
 
+def callgrind_control(flag, pid):
+    subprocess.run(["callgrind_control", flag, str(pid)], check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=120)
+
+
+def callgrind_phase_instructions(prefix, pid, phase):
+    """Dumps the server's counts since the last zeroing and returns the instructions (Ir) the
+    dump holds: every thread's (the dump's `totals:` lines, one file per thread or one in all)."""
+    before = set(glob.glob(f"{prefix}.{pid}*"))
+    callgrind_control("--dump=" + phase, pid)
+    total = 0
+    for path in sorted(set(glob.glob(f"{prefix}.{pid}*")) - before):
+        with open(path) as f:
+            for line in f:
+                if line.startswith("totals:") or line.startswith("summary:"):
+                    total += int(line.split()[1])
+                    break
+    return total
+
+
 def _rss_mib(report):
     r = report.get("rss") or {}
     peak = r.get("peak_sampled_kib")
@@ -490,12 +520,15 @@ def _rss_mib(report):
 
 def summary(report):
     """The compact table: one line per phase."""
-    print(f"\n{'phase':14s} {'ops':>6s} {'ops/s':>8s} {'p50ms':>7s} {'p99ms':>7s} {'CPUms/op':>9s} {'errors':>6s}")
+    counted = any(s.get("server_instr_k_per_op") for s in report["phases"] if "skipped" not in s)
+    print(f"\n{'phase':14s} {'ops':>6s} {'ops/s':>8s} {'p50ms':>7s} {'p99ms':>7s} {'CPUms/op':>9s} {'errors':>6s}"
+          + (f" {'kInstr/op':>10s}" if counted else ""))
     for s in report["phases"]:
         if "skipped" in s:
             continue
         print(f"{s['phase']:14s} {s['ops']:6d} {str(s['ops_per_s']):>8s} {str(s['p50_ms']):>7s} "
-              f"{str(s['p99_ms']):>7s} {str(s.get('server_cpu_ms_per_op')):>9s} {s['errors']:6d}")
+              f"{str(s['p99_ms']):>7s} {str(s.get('server_cpu_ms_per_op')):>9s} {s['errors']:6d}"
+              + (f" {str(s.get('server_instr_k_per_op')):>10s}" if counted else ""))
     print(f"peak RSS (sampled): {_rss_mib(report)} MiB")
 
 
@@ -517,6 +550,15 @@ def compare(a_path, b_path):
         errs = f"{s['errors']}/{bp[s['phase']]['errors']}"
         print(f"{s['phase']:14s} {str(x):>10s} {str(y):>10s} {ratio:>7s} {errs:>9s}")
     print(f"{'peak RSS MiB':14s} {str(_rss_mib(a)):>10s} {str(_rss_mib(b)):>10s}")
+    if any(s.get("server_instr_k_per_op") for s in a["phases"] if "skipped" not in s):
+        print(f"\nthousands of instructions per op (callgrind), {la} vs {lb}")
+        print(f"{'phase':14s} {la[:10]:>10s} {lb[:10]:>10s} {'ratio':>7s}")
+        for s in a["phases"]:
+            if "skipped" in s or s["phase"] not in bp:
+                continue
+            x, y = s.get("server_instr_k_per_op"), bp[s["phase"]].get("server_instr_k_per_op")
+            ratio = f"{x / y:.1f}x" if x is not None and y else "-"
+            print(f"{s['phase']:14s} {str(x):>10s} {str(y):>10s} {ratio:>7s}")
     return 0
 
 
