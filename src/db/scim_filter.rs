@@ -270,6 +270,23 @@ pub fn is_indexed(kind: Kind, filter: &Filter) -> bool {
     }
 }
 
+/// Whether `filter` matches at most one user: `userName eq` or `id eq` a string, columns under a
+/// unique index. A page of such a filter needs no order and no deferred join.
+pub fn matches_one_user_at_most(filter: &Filter) -> bool {
+    let Filter::Compare {
+        path,
+        op: CompareOp::Eq,
+        value: CompareValue::Str(_),
+    } = filter
+    else {
+        return false;
+    };
+    matches!(
+        column(Kind::User, path),
+        Ok(Col::Lower("u.username_lower") | Col::Exact("u.id"))
+    )
+}
+
 /// The ORDER BY column for `sortBy`, or `invalidValue` for an attribute without one.
 pub fn sort_column(kind: Kind, path: &AttrPath) -> Result<&'static str, ScimError> {
     match column(kind, path) {
@@ -296,6 +313,30 @@ mod tests {
         let (text, args) = sql(Kind::User, "userName eq \"JDoe\"").unwrap();
         assert_eq!(text, "u.username_lower = $2");
         assert_eq!(args[1], Arg::Text("jdoe".into()));
+    }
+
+    #[test]
+    fn only_username_or_id_equality_matches_one_user_at_most() {
+        let one = |f: &str| matches_one_user_at_most(&Filter::parse(f).unwrap());
+        assert!(one("userName eq \"JDoe\""));
+        assert!(one("USERNAME eq \"JDoe\""));
+        assert!(one(
+            "urn:ietf:params:scim:schemas:core:2.0:User:userName eq \"x\""
+        ));
+        assert!(one("id eq \"0190\""));
+        for many in [
+            "userName ne \"x\"",
+            "userName sw \"x\"",
+            "userName eq \"x\" or userName eq \"y\"",
+            "userName eq \"x\" and active eq true",
+            "externalId eq \"x\"",
+            "displayName eq \"x\"",
+            "emails[value eq \"a@b.c\"]",
+            "not (userName eq \"x\")",
+            "name.familyName eq \"x\"",
+        ] {
+            assert!(!one(many), "{many}");
+        }
     }
 
     #[test]

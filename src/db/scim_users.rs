@@ -201,6 +201,25 @@ fn page_query(
     args.push(Arg::Int(page.limit));
     args.push(Arg::Int(offset));
     let n = args.len();
+    // `userName eq` (every IdP's look-up before a create) finds one user at most: read it
+    // straight, without the deferred join's two passes and sorts.
+    if page
+        .filter
+        .is_some_and(scim_filter::matches_one_user_at_most)
+    {
+        let q = format!(
+            "SELECT {COLUMNS}, {refs} {FROM} {filter_sql} LIMIT ${} OFFSET ${}",
+            n - 1,
+            n
+        );
+        return Ok(PageQuery {
+            sql: q,
+            args,
+            continued: false,
+            filter: sql,
+            filter_sql,
+        });
+    }
     // A deferred join: the page's ids are found on the indexes (`users_created_idx` for the
     // default order) without carrying the rows' JSON through the skipped rows or a sort; only
     // the page's rows are then read in full.
@@ -595,6 +614,16 @@ mod tests {
                         .iter()
                         .any(|s| s.contains("users_created_idx ((created_at,id)")),
                     "{name}: the continuation must seek on users_created_idx: {steps:#?}"
+                );
+            }
+            if name == "filtered" {
+                assert!(
+                    steps.iter().any(|s| s.ends_with("(username_lower=?)"))
+                        && !steps
+                            .iter()
+                            .any(|s| s.contains("TEMP B-TREE") || s.contains("CO-ROUTINE")),
+                    "a userName look-up reads the one user on its index, without sorting or a \
+                     second pass: {steps:#?}"
                 );
             }
         }
