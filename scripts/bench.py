@@ -533,32 +533,30 @@ def summary(report):
 
 
 def compare(a_path, b_path):
-    """Per phase: CPU ms/op of A and B and A/B (e.g. Roster / floor)."""
+    """Per phase: CPU ms/op of A and B and A/B (e.g. Roster / floor); the same for instructions
+    when the runs counted them (--callgrind-out)."""
     with open(a_path) as f:
         a = json.load(f)
     with open(b_path) as f:
         b = json.load(f)
     la, lb = a.get("label") or "A", b.get("label") or "B"
     bp = {s["phase"]: s for s in b["phases"] if "skipped" not in s}
-    print(f"\nCPU ms/op, {la} vs {lb} (N={a.get('users')}, C={a.get('concurrency')})")
-    print(f"{'phase':14s} {la[:10]:>10s} {lb[:10]:>10s} {'ratio':>7s} {'err':>9s}")
-    for s in a["phases"]:
-        if "skipped" in s or s["phase"] not in bp:
-            continue
-        x, y = s.get("server_cpu_ms_per_op"), bp[s["phase"]].get("server_cpu_ms_per_op")
-        ratio = f"{x / y:.1f}x" if x is not None and y else "-"
-        errs = f"{s['errors']}/{bp[s['phase']]['errors']}"
-        print(f"{s['phase']:14s} {str(x):>10s} {str(y):>10s} {ratio:>7s} {errs:>9s}")
-    print(f"{'peak RSS MiB':14s} {str(_rss_mib(a)):>10s} {str(_rss_mib(b)):>10s}")
-    if any(s.get("server_instr_k_per_op") for s in a["phases"] if "skipped" not in s):
-        print(f"\nthousands of instructions per op (callgrind), {la} vs {lb}")
-        print(f"{'phase':14s} {la[:10]:>10s} {lb[:10]:>10s} {'ratio':>7s}")
+
+    def table(title, key, with_errors):
+        print(f"\n{title}, {la} vs {lb} (N={a.get('users')}, C={a.get('concurrency')})")
+        print(f"{'phase':14s} {la[:10]:>10s} {lb[:10]:>10s} {'ratio':>7s}" + (f" {'err':>9s}" if with_errors else ""))
         for s in a["phases"]:
             if "skipped" in s or s["phase"] not in bp:
                 continue
-            x, y = s.get("server_instr_k_per_op"), bp[s["phase"]].get("server_instr_k_per_op")
+            x, y = s.get(key), bp[s["phase"]].get(key)
             ratio = f"{x / y:.1f}x" if x is not None and y else "-"
-            print(f"{s['phase']:14s} {str(x):>10s} {str(y):>10s} {ratio:>7s}")
+            errs = f" {str(s['errors']) + '/' + str(bp[s['phase']]['errors']):>9s}" if with_errors else ""
+            print(f"{s['phase']:14s} {str(x):>10s} {str(y):>10s} {ratio:>7s}{errs}")
+
+    table("CPU ms/op", "server_cpu_ms_per_op", True)
+    print(f"{'peak RSS MiB':14s} {str(_rss_mib(a)):>10s} {str(_rss_mib(b)):>10s}")
+    if any(s.get("server_instr_k_per_op") for s in a["phases"] if "skipped" not in s):
+        table("thousands of instructions per op (callgrind)", "server_instr_k_per_op", False)
     return 0
 
 

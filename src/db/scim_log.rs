@@ -59,7 +59,7 @@ pub struct LogEntry {
 /// the batch (3 % of a lookup's CPU under load, in the log's writer). On SQLite each entry is
 /// turned into binary JSON once (a materialised row) and its fields read from that: read from
 /// `json_each`'s `value`, every `->>` wrote the entry out as text and parsed it again (nine
-/// times an entry, two thirds of the log's instructions).
+/// times an entry: 60 % of the log writer's instructions).
 fn insert_batch_sql(backend: Backend) -> &'static str {
     match backend {
         Backend::Sqlite => {
