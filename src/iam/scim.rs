@@ -103,8 +103,16 @@ impl Call<'_> {
 /// A resource as answered, with its version (the ETag value).
 #[derive(Debug, Clone)]
 pub struct Versioned {
-    pub body: Value,
+    pub body: Answered,
     pub version: String,
+}
+
+/// A resource's body: a JSON value, or JSON text already written in the default view (a new
+/// user: no tree is built, rendered and serialized), with its `meta.location`.
+#[derive(Debug, Clone)]
+pub enum Answered {
+    Value(Value),
+    Text { json: String, location: String },
 }
 
 /// What a `GET` of one resource answers.
@@ -150,10 +158,7 @@ pub async fn get(
     if if_none_match.is_some_and(|h| etag_matches(h, &version)) {
         return Ok(Fetched::NotModified(version));
     }
-    Ok(Fetched::Resource(Versioned {
-        body: p.apply(body),
-        version,
-    }))
+    Ok(Fetched::Resource(projected(&p, body, version)))
 }
 
 async fn load(
@@ -178,7 +183,15 @@ pub async fn create(
     call.may(Op::Create)?;
     let p = query.projection(call.kind)?;
     let (v, version) = match call.kind {
-        Kind::Users => scim_users::create(conn, call.scope, body).await?,
+        Kind::Users => match scim_users::create(conn, call.scope, body, p.is_default()).await? {
+            (scim_users::Created::Text { json, location }, version) => {
+                return Ok(Versioned {
+                    body: Answered::Text { json, location },
+                    version,
+                })
+            }
+            (scim_users::Created::Value(v), version) => (v, version),
+        },
         Kind::Groups => scim_groups::create(conn, call.scope, body).await?,
     };
     Ok(projected(&p, v, version))
@@ -243,7 +256,7 @@ pub async fn delete(
 
 fn projected(p: &Projection, body: Value, version: String) -> Versioned {
     Versioned {
-        body: p.apply(body),
+        body: Answered::Value(p.apply(body)),
         version,
     }
 }

@@ -116,14 +116,18 @@ pub fn render(scope: &Scope, row: &ScimUserRow, groups: Option<Value>) -> Value 
 /// A user's `meta`, written by `write`: [`resource::meta`] (a value) or
 /// [`resource::meta_text`] (text).
 fn user_meta<T>(scope: &Scope, row: &ScimUserRow, write: resource::MetaWriter<T>) -> T {
-    let location = format!("{}/Users/{}", scope.base, row.id);
     write(
         "User",
         meta_time(row.created_at),
         meta_time(row.updated_at),
-        &location,
+        &user_location(scope, row),
         Some(&user_version(row)),
     )
+}
+
+/// The user's `meta.location` (and a created user's `Location`).
+fn user_location(scope: &Scope, row: &ScimUserRow) -> String {
+    format!("{}/Users/{}", scope.base, row.id)
 }
 
 /// The user as the default projection shows them, written from the stored profile's text
@@ -417,11 +421,19 @@ fn username_of(resource: &Value) -> Result<String, ScimError> {
 }
 
 /// `POST /Users`.
+/// A created user's answer: JSON text in the default view when the caller asked for it and the
+/// profile allows it ([`default_text`]), else the rendered value.
+pub enum Created {
+    Value(Value),
+    Text { json: String, location: String },
+}
+
 pub async fn create(
     conn: &mut Conn,
     scope: &Scope,
     body: &Value,
-) -> Result<(Value, String), ScimError> {
+    as_text: bool,
+) -> Result<(Created, String), ScimError> {
     let rt = registry().user();
     let incoming = split_password(resource::validate_resource(rt, body, Intent::Create)?)?;
     let resource = &incoming.resource;
@@ -527,12 +539,18 @@ pub async fn create(
         } else {
             find(conn, scope, &user_id, false).await?
         };
-        return Ok((
-            render(scope, &row, Some(Value::Array(Vec::new()))),
-            user_version(&row),
-        ));
+        let version = user_version(&row);
+        if as_text {
+            if let Some(json) = default_text(scope, &row, "[]") {
+                let location = user_location(scope, &row);
+                return Ok((Created::Text { json, location }, version));
+            }
+        }
+        let value = render(scope, &row, Some(Value::Array(Vec::new())));
+        return Ok((Created::Value(value), version));
     }
-    get(conn, scope, &user_id, true).await
+    let (value, version) = get(conn, scope, &user_id, true).await?;
+    Ok((Created::Value(value), version))
 }
 
 fn check_if_match(if_match: Option<&str>, version: &str) -> Result<(), ScimError> {

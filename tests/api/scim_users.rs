@@ -31,6 +31,76 @@ async fn create(app: &TestApp, i: &Integration, name: &str) -> String {
     res.json()["id"].as_str().unwrap().to_string()
 }
 
+/// A created user is answered as a GET of it answers (the create writes its answer as text from
+/// the stored profile; the GET renders a JSON tree): body, ETag and Location, for profiles the
+/// text path writes (RFC 7643's full user, a suspended user, quotes and non-ASCII, a password
+/// that is never shown) and ones it leaves to the tree (an extension, an attribute in another
+/// case), and for a user another tenant's integration created and this one links.
+#[tokio::test]
+async fn a_created_user_answers_what_a_get_of_it_answers() {
+    let app = TestApp::spawn().await;
+    app.create_tenant("other").await;
+    allow_linking(&app, "main").await;
+    let i = app.integration("main").await;
+    let o = app.integration("other").await;
+    let full = json!({
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+        "externalId": "701984", "userName": "bjensen@example.com",
+        "name": {"formatted": "Ms. Barbara J Jensen, III", "familyName": "Jensen",
+                 "givenName": "Barbara", "middleName": "Jane", "honorificPrefix": "Ms.",
+                 "honorificSuffix": "III"},
+        "displayName": "Babs Jensen", "nickName": "Babs",
+        "profileUrl": "https://login.example.com/bjensen",
+        "emails": [{"value": "bjensen@example.com", "type": "work", "primary": true},
+                   {"value": "babs@jensen.org", "type": "home"}],
+        "addresses": [{"type": "work", "streetAddress": "100 Universal City Plaza",
+                       "locality": "Hollywood", "region": "CA", "postalCode": "91608",
+                       "country": "USA", "primary": true}],
+        "phoneNumbers": [{"value": "555-555-5555", "type": "work"}],
+        "userType": "Employee", "title": "Tour Guide", "preferredLanguage": "en-US",
+        "locale": "en-US", "timezone": "America/Los_Angeles", "active": true,
+        "password": "t1meMa$heen"
+    });
+    let bodies = [
+        full,
+        json!({"userName": "suspended", "active": false}),
+        json!({"userName": "q\"uote ünï", "displayName": "A \"quoted\" \\ name\n"}),
+        json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User",
+                           "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"],
+               "userName": "entra@example.com",
+               "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User":
+                   {"employeeNumber": "42", "department": "Ops"}}),
+        json!({"userName": "cased", "DisplayName": "Other case"}),
+    ];
+    for body in bodies {
+        let created = app.scim(&i, "POST", "/Users", Some(body.clone())).await;
+        assert_eq!(created.status, 201, "{}", created.body);
+        assert!(!created.body.contains("t1meMa"), "{}", created.body);
+        let id = created.json()["id"].as_str().unwrap().to_string();
+        let fetched = app.scim(&i, "GET", &format!("/Users/{id}"), None).await;
+        assert_eq!(fetched.status, 200, "{}", fetched.body);
+        assert_eq!(created.json(), fetched.json(), "{body}");
+        assert_eq!(created.header("etag"), fetched.header("etag"), "{body}");
+        assert_eq!(
+            created.location().as_deref(),
+            fetched.json()["meta"]["location"].as_str(),
+            "{body}"
+        );
+    }
+    // Created in the other tenant, then linked here: answered from the stored row.
+    create(&app, &o, "shared").await;
+    let linked = app.scim(&i, "POST", "/Users", Some(user("shared"))).await;
+    assert_eq!(linked.status, 201, "{}", linked.body);
+    let id = linked.json()["id"].as_str().unwrap().to_string();
+    let fetched = app.scim(&i, "GET", &format!("/Users/{id}"), None).await;
+    assert_eq!(linked.json(), fetched.json());
+    assert_eq!(linked.header("etag"), fetched.header("etag"));
+    assert_eq!(
+        linked.location().as_deref(),
+        fetched.json()["meta"]["location"].as_str()
+    );
+}
+
 #[tokio::test]
 async fn creating_a_user_answers_201_with_location_etag_and_the_full_resource() {
     let app = TestApp::spawn().await;

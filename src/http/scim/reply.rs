@@ -6,7 +6,7 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 
-use crate::iam::scim::{Fetched, Versioned};
+use crate::iam::scim::{Answered, Fetched, Versioned};
 use crate::iam::scim_users::etag;
 use crate::scim::urn::CONTENT_TYPE;
 use crate::scim::ScimError;
@@ -24,7 +24,7 @@ pub enum Reply {
     Text(String),
     Resource {
         status: StatusCode,
-        body: Value,
+        body: Answered,
         version: String,
     },
     NoContent,
@@ -66,10 +66,16 @@ impl IntoResponse for Reply {
                 body,
                 version,
             } => {
-                let location = (status == StatusCode::CREATED)
-                    .then(|| body["meta"]["location"].as_str().map(str::to_string))
-                    .flatten();
-                let res = json_response(status, &body);
+                let (res, location) = match body {
+                    Answered::Value(body) => {
+                        let location = body["meta"]["location"].as_str().map(str::to_string);
+                        (json_response(status, &body), location)
+                    }
+                    Answered::Text { json, location } => {
+                        (text_response(status, json), Some(location))
+                    }
+                };
+                let location = location.filter(|_| status == StatusCode::CREATED);
                 with_header(
                     with_header(res, header::ETAG, &etag(&version)),
                     header::LOCATION,
