@@ -59,7 +59,8 @@ pub struct RefPrefix(String);
 
 impl RefPrefix {
     pub fn new(base: &str) -> Self {
-        let quoted = Value::from(format!("{base}/Groups/")).to_string();
+        let mut quoted = String::with_capacity(base.len() + 10);
+        crate::scim::push_json_str(&mut quoted, &format!("{base}/Groups/"));
         RefPrefix(quoted[1..quoted.len() - 1].to_string())
     }
 }

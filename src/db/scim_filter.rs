@@ -263,6 +263,9 @@ fn compare(
 
 /// Whether `filter` runs entirely as SQL (every attribute it names has a column).
 pub fn is_indexed(kind: Kind, filter: &Filter) -> bool {
+    if matches!(kind, Kind::User) && matches_one_user_at_most(filter) {
+        return true; // a lookup: no need to translate it a second time to know
+    }
     match translate(kind, filter, &mut Sql::new(Vec::new())) {
         Ok(()) => true,
         Err(ScimError::InvalidFilter(d)) => !d.starts_with(UNSUPPORTED),
@@ -318,12 +321,18 @@ mod tests {
     #[test]
     fn only_username_or_id_equality_matches_one_user_at_most() {
         let one = |f: &str| matches_one_user_at_most(&Filter::parse(f).unwrap());
-        assert!(one("userName eq \"JDoe\""));
-        assert!(one("USERNAME eq \"JDoe\""));
-        assert!(one(
-            "urn:ietf:params:scim:schemas:core:2.0:User:userName eq \"x\""
-        ));
-        assert!(one("id eq \"0190\""));
+        for lookup in [
+            "userName eq \"JDoe\"",
+            "USERNAME eq \"JDoe\"",
+            "urn:ietf:params:scim:schemas:core:2.0:User:userName eq \"x\"",
+            "id eq \"0190\"",
+        ] {
+            assert!(one(lookup), "{lookup}");
+            // What `is_indexed` answers for it without translating, translating answers too.
+            let f = Filter::parse(lookup).unwrap();
+            assert!(translate(Kind::User, &f, &mut Sql::new(Vec::new())).is_ok());
+            assert!(is_indexed(Kind::User, &f));
+        }
         for many in [
             "userName ne \"x\"",
             "userName sw \"x\"",
