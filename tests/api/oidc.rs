@@ -22,6 +22,9 @@ pub(crate) struct Provider {
     rotating_issuer: String,
 }
 
+/// How long the provider may take to print its issuers (it starts in about a second).
+const PROVIDER_START: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// The provider process, kept with its standard input open: it exits when the test binary
 /// does (and the pipe closes).
 static PROVIDER_PROCESS: Mutex<Option<Child>> = Mutex::new(None);
@@ -50,10 +53,24 @@ pub(crate) fn provider() -> &'static Provider {
             })
             .spawn()
             .expect("start node tests/oidc/provider.mjs");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().expect("stdout"))
-            .read_line(&mut line)
-            .expect("the provider prints its issuers");
+        // Bounded: a provider that never starts fails the test instead of hanging the suite.
+        let stdout = child.stdout.take().expect("stdout");
+        let (sent, first_line) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut line = String::new();
+            let read = BufReader::new(stdout).read_line(&mut line);
+            let _ = sent.send(read.map(|_| line));
+        });
+        let line = match first_line.recv_timeout(PROVIDER_START) {
+            Ok(read) => read.expect("the provider prints its issuers"),
+            Err(_) => {
+                let _ = child.kill();
+                panic!(
+                    "tests/oidc/provider.mjs printed no issuers within {PROVIDER_START:?}; \
+                     run again with ROSTER_TEST_OIDC_LOG=1 to see its output"
+                );
+            }
+        };
         let json: serde_json::Value =
             serde_json::from_str(&line).unwrap_or_else(|e| panic!("provider said {line:?}: {e}"));
         *PROVIDER_PROCESS.lock().unwrap() = Some(child);
