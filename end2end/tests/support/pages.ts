@@ -4,6 +4,9 @@ import { expect, Page } from '@playwright/test';
 export class SetupPage {
   constructor(private page: Page) {}
   async createSuperadmin(username: string, password: string, confirm = password) {
+    // Let the page hydrate first: fields filled before it may be reset by hydration (seen once
+    // in CI: username and email empty, the passwords kept).
+    await this.page.waitForLoadState('networkidle');
     await this.page.getByLabel('Username').fill(username);
     await this.page.getByLabel('Email (optional)').fill(`${username}@example.com`);
     await this.page.getByLabel('Password', { exact: true }).fill(password);
