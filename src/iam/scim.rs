@@ -184,13 +184,9 @@ pub async fn create(
     let p = query.projection(call.kind)?;
     let (v, version) = match call.kind {
         Kind::Users => match scim_users::create(conn, call.scope, body, p.is_default()).await? {
-            (scim_users::Created::Text { json, location }, version) => {
-                return Ok(Versioned {
-                    body: Answered::Text { json, location },
-                    version,
-                })
-            }
-            (scim_users::Created::Value(v), version) => (v, version),
+            // Text is written in the default view already: nothing to project.
+            (body @ Answered::Text { .. }, version) => return Ok(Versioned { body, version }),
+            (Answered::Value(v), version) => (v, version),
         },
         Kind::Groups => scim_groups::create(conn, call.scope, body).await?,
     };

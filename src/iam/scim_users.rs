@@ -30,6 +30,7 @@ use crate::db::scim_filter::Kind;
 use crate::db::scim_users::{After, ListError, Page, Profile, ScimUserRow};
 use crate::db::{self, Conn};
 use crate::iam::reach::{self, Actor};
+use crate::iam::scim::Answered;
 use crate::scim::patch::parse_patch_request;
 use crate::scim::projection::Projection;
 use crate::scim::resource::{self, Intent, ListPage, ListQuery, SortOrder};
@@ -420,20 +421,14 @@ fn username_of(resource: &Value) -> Result<String, ScimError> {
         .map_err(|m| ScimError::InvalidValue(format!("userName: {m}")))
 }
 
-/// `POST /Users`.
-/// A created user's answer: JSON text in the default view when the caller asked for it and the
-/// profile allows it ([`default_text`]), else the rendered value.
-pub enum Created {
-    Value(Value),
-    Text { json: String, location: String },
-}
-
+/// `POST /Users`. The new user is answered as JSON text in the default view when `as_text` and
+/// the profile allows it ([`default_text`]), else as the rendered value.
 pub async fn create(
     conn: &mut Conn,
     scope: &Scope,
     body: &Value,
     as_text: bool,
-) -> Result<(Created, String), ScimError> {
+) -> Result<(Answered, String), ScimError> {
     let rt = registry().user();
     let incoming = split_password(resource::validate_resource(rt, body, Intent::Create)?)?;
     let resource = &incoming.resource;
@@ -543,14 +538,14 @@ pub async fn create(
         if as_text {
             if let Some(json) = default_text(scope, &row, "[]") {
                 let location = user_location(scope, &row);
-                return Ok((Created::Text { json, location }, version));
+                return Ok((Answered::Text { json, location }, version));
             }
         }
         let value = render(scope, &row, Some(Value::Array(Vec::new())));
-        return Ok((Created::Value(value), version));
+        return Ok((Answered::Value(value), version));
     }
     let (value, version) = get(conn, scope, &user_id, true).await?;
-    Ok((Created::Value(value), version))
+    Ok((Answered::Value(value), version))
 }
 
 fn check_if_match(if_match: Option<&str>, version: &str) -> Result<(), ScimError> {
