@@ -145,13 +145,12 @@ fn bench(c: &mut Criterion) {
 fn group_refs(c: &mut Criterion) {
     let listed: Vec<String> = (0..10)
         .map(|i| {
-            format!(
-                "\"0193a2c4-7d1e-7000-8000-{i:012}\"\"Engineering team {}\"",
-                10 - i
-            )
+            let id = format!("0193a2c4-7d1e-7000-8000-{i:012}");
+            let name = format!("Engineering team {}", 10 - i);
+            format!("{}:{}:{id}{name}", id.len(), name.len())
         })
         .collect();
-    let listed = listed.join(",");
+    let listed = listed.concat();
     let prefix = RefPrefix::new(BASE);
     let mut out = String::new();
     c.bench_function("group_refs/ten_into_json", |b| {

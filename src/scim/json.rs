@@ -7,9 +7,16 @@ use serde_json::{Map, Value};
 /// are copied whole (every byte that needs escaping is ASCII, so a run ends on a character
 /// boundary).
 pub fn push_json_str(text: &mut String, s: &str) {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
     text.reserve(s.len() + 2);
     text.push('"');
+    push_json_escaped(text, s);
+    text.push('"');
+}
+
+/// Appends `s` escaped for the inside of a JSON string literal (no quotes around it), as
+/// [`push_json_str`] escapes it.
+pub fn push_json_escaped(text: &mut String, s: &str) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     let mut plain_from = 0;
     for (i, b) in s.bytes().enumerate() {
         let escaped = match b {
@@ -34,7 +41,6 @@ pub fn push_json_str(text: &mut String, s: &str) {
         }
     }
     text.push_str(&s[plain_from..]);
-    text.push('"');
 }
 
 /// The stored key that equals `key` ignoring ASCII case (an exact match wins).

@@ -34,5 +34,5 @@ mod fixture_tests;
 pub use attr_path::AttrPath;
 pub use error::ScimError;
 pub use filter::{CompareOp, CompareValue, Filter};
-pub use json::push_json_str;
+pub use json::{push_json_escaped, push_json_str};
 pub use schema::{registry, Registry};

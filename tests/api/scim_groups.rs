@@ -61,6 +61,72 @@ async fn a_group_is_created_with_members_and_empty_groups_show_members_as_an_emp
     assert_eq!(user["groups"][0]["display"], "Eng");
 }
 
+/// A user's groups carry each group's name exactly as written, whatever characters it holds
+/// (quotes, backslashes, control characters, digits and colons, non-ASCII), in name order
+/// without case, alike in a GET, a `userName eq` lookup and a page of users; `$ref` names the
+/// group.
+#[tokio::test]
+async fn a_users_groups_show_every_name_exactly_in_name_order_in_every_read() {
+    let app = TestApp::spawn().await;
+    let i = app.integration("main").await;
+    let ann = new_user(&app, &i, "ann").await;
+    let names = [
+        "Ops \"night\" ünï",
+        "back\\slash",
+        "launch 🚀",
+        "日本",
+        "12:34:",
+        "3:4:abcdefg",
+        "tab\there\u{1}",
+        "Zeta",
+        "äpfel",
+        "alpha",
+    ];
+    let mut expected = Vec::new();
+    for name in names {
+        let id = new_group(
+            &app,
+            &i,
+            json!({"displayName": name, "members": [{"value": ann}]}),
+        )
+        .await;
+        expected.push((name.to_string(), id));
+    }
+    expected.sort_by_key(|(name, _)| name.to_lowercase());
+    let shown = |groups: &Value| -> Vec<(String, String)> {
+        groups
+            .as_array()
+            .unwrap_or_else(|| panic!("groups is an array: {groups}"))
+            .iter()
+            .map(|g| {
+                let id = g["value"].as_str().unwrap().to_string();
+                assert!(
+                    g["$ref"]
+                        .as_str()
+                        .unwrap()
+                        .ends_with(&format!("/Groups/{id}")),
+                    "{g}"
+                );
+                assert_eq!(g["type"], "direct");
+                (g["display"].as_str().unwrap().to_string(), id)
+            })
+            .collect()
+    };
+    let got = app.scim(&i, "GET", &format!("/Users/{ann}"), None).await;
+    assert_eq!(got.status, 200, "{}", got.body);
+    assert_eq!(shown(&got.json()["groups"]), expected);
+    let lookup = format!("/Users?filter={}", urlencode("userName eq \"ANN\""));
+    let found = app.scim(&i, "GET", &lookup, None).await.json();
+    assert_eq!(shown(&found["Resources"][0]["groups"]), expected);
+    let page = app.scim(&i, "GET", "/Users?count=10", None).await.json();
+    assert_eq!(shown(&page["Resources"][0]["groups"]), expected);
+    let chosen = app
+        .scim(&i, "GET", "/Users?attributes=groups", None)
+        .await
+        .json();
+    assert_eq!(shown(&chosen["Resources"][0]["groups"]), expected);
+}
+
 /// A created group is answered as written, without reading it back: the answer (body and
 /// ETag) is what a GET of it answers, with members (in the server's order) and without.
 #[tokio::test]
