@@ -4,6 +4,8 @@
 //! group references (listed compactly in the page's own statement), and a `userName eq`
 //! lookup. A page must not sort or read every user of the tenant. `group_refs/ten_into_json`:
 //! one user's ten references from that listing into the answer's JSON.
+//! `stored_text/default_view`: one user's answer in the default view, written from a stored
+//! profile as authentik sends it (the text every page, lookup and create writes per user).
 //! Run with `cargo bench --features ssr --bench scim_list`.
 
 // Benchmarks may unwrap, expect and panic (Cargo.toml denies them in the crate itself).
@@ -162,5 +164,34 @@ fn group_refs(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, bench, group_refs);
+/// A user's default view written from their stored profile (authentik's user as stored).
+fn default_view(c: &mut Criterion) {
+    let stored = serde_json::json!({
+        "name": {"givenName": "Ann", "familyName": "O'Neil", "formatted": "Ann O'Neil"},
+        "displayName": "Ann O'Neil",
+        "emails": [{"value": "ann@example.com", "type": "work", "primary": true}],
+        "title": "Staff engineer",
+        "locale": "en-US",
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+    })
+    .to_string();
+    let rt = roster::scim::registry().user();
+    let meta = r#"{"created":"2026-11-30T10:00:00Z","lastModified":"2026-11-30T10:00:00Z","location":"https://roster.example/Users/u","resourceType":"User","version":"W/\"1-1\""}"#;
+    let set = [
+        ("id", Some(r#""0193a2c4-7d1e-7000-8000-000000000001""#)),
+        ("userName", Some(r#""ann@example.com""#)),
+        ("externalId", Some(r#""ak-1""#)),
+        ("active", None),
+        ("groups", Some("[]")),
+        ("meta", Some(meta)),
+    ];
+    c.bench_function("stored_text/default_view", |b| {
+        b.iter(|| {
+            let text = roster::scim::stored_text::default_view(rt, Some(black_box(&stored)), &set);
+            black_box(text.map(|t| t.len()))
+        })
+    });
+}
+
+criterion_group!(benches, bench, group_refs, default_view);
 criterion_main!(benches);

@@ -7,16 +7,12 @@
 //! extension, an attribute name in another case, a multi-valued attribute that is not an array,
 //! a sub-attribute never returned), it declines and the caller takes the tree path.
 
-use std::collections::BTreeMap;
-
-use serde_json::value::RawValue;
-
-use super::json::push_json_str;
 use super::schema::{registry, ResourceTypeDef, Returned};
 
 /// The resource's JSON text: the stored attributes (`stored`, a JSON object; `None` = none)
 /// with `set` laid over them — `(name, Some(json))` writes the attribute, `(name, None)` removes
-/// it — and `schemas`. `None` when the stored text needs the tree path (see the module).
+/// it — and `schemas`, keys in byte order (as serde_json writes a map). `None` when the stored
+/// text needs the tree path (see the module).
 pub fn default_view(
     rt: &ResourceTypeDef,
     stored: Option<&str>,
@@ -24,18 +20,17 @@ pub fn default_view(
 ) -> Option<String> {
     let reg = registry();
     let core = reg.schema(rt.schema)?;
-    // Names are borrowed from the text: one with an escape in it fails to parse here, and the
-    // user takes the tree path.
-    let parsed: BTreeMap<&str, &RawValue> = match stored {
-        Some(text) => serde_json::from_str(text).ok()?,
-        None => BTreeMap::new(),
+    let parsed = match stored {
+        Some(text) => members(text)?,
+        None => Vec::new(),
     };
     let mut schemas = String::with_capacity(rt.schema.len() + 4);
     schemas.push('[');
-    push_json_str(&mut schemas, rt.schema);
+    super::json::push_json_str(&mut schemas, rt.schema);
     schemas.push(']');
-    let mut out: BTreeMap<&str, &str> = BTreeMap::new();
-    for (&key, raw) in &parsed {
+    // A dozen attributes at most: a vector searched in place is cheaper than a map.
+    let mut out: Vec<(&str, &str)> = Vec::with_capacity(parsed.len() + set.len() + 4);
+    for (key, raw) in parsed {
         if let Some((name, _)) = set.iter().find(|(n, _)| n.eq_ignore_ascii_case(key)) {
             if *name == key {
                 continue; // the server's value replaces it
@@ -48,7 +43,7 @@ pub fn default_view(
             }
             return None;
         }
-        if raw.get() == "null" {
+        if raw == "null" {
             continue;
         }
         if reg.extension_of(rt, key).is_some() {
@@ -61,7 +56,7 @@ pub fn default_view(
                     .sub_attributes
                     .iter()
                     .any(|s| s.returned == Returned::Never)
-                || (def.multi_valued && !raw.get().starts_with('['))
+                || (def.multi_valued && !raw.starts_with('['))
             {
                 return None;
             }
@@ -69,35 +64,294 @@ pub fn default_view(
                 continue;
             }
         }
-        out.insert(key, raw.get());
+        out.push((key, raw));
     }
     // Multi-valued attributes are always written, empty when unassigned.
     for def in &core.attributes {
-        if def.multi_valued && matches!(def.returned, Returned::Default | Returned::Always) {
-            out.entry(def.name).or_insert("[]");
+        if def.multi_valued
+            && matches!(def.returned, Returned::Default | Returned::Always)
+            && !out.iter().any(|(k, _)| *k == def.name)
+        {
+            out.push((def.name, "[]"));
         }
     }
     for &(name, value) in set {
-        match value {
-            Some(json) => {
-                out.insert(name, json);
-            }
-            None => {
-                out.remove(name);
-            }
+        out.retain(|(k, _)| *k != name);
+        if let Some(json) = value {
+            out.push((name, json));
         }
     }
-    out.insert("schemas", &schemas);
+    out.push(("schemas", &schemas));
+    out.sort_unstable_by(|a, b| a.0.cmp(b.0));
+    // A name twice in the stored text: the tree path decides which one counts.
+    if out.windows(2).any(|w| w[0].0 == w[1].0) {
+        return None;
+    }
     let mut text = String::with_capacity(out.iter().map(|(k, v)| k.len() + v.len() + 4).sum());
     text.push('{');
     for (i, (key, value)) in out.iter().enumerate() {
         if i > 0 {
             text.push(',');
         }
-        push_json_str(&mut text, key);
-        text.push(':');
+        // A name holds no escape and no control character (`members` declined those).
+        text.push('"');
+        text.push_str(key);
+        text.push_str("\":");
         text.push_str(value);
     }
     text.push('}');
     Some(text)
+}
+
+/// Deepest nesting [`members`] reads; deeper text takes the tree path.
+const MAX_DEPTH: usize = 64;
+
+/// The members of the JSON object `text`, in written order: each name (the text inside its
+/// quotes) and its value's text, without reading the values into a tree. `None` when `text` is
+/// not one JSON object, or a name holds an escape (the tree path compares names decoded).
+fn members(text: &str) -> Option<Vec<(&str, &str)>> {
+    let b = text.as_bytes();
+    let mut i = skip_ws(b, 0);
+    if b.get(i) != Some(&b'{') {
+        return None;
+    }
+    i = skip_ws(b, i + 1);
+    let mut found = Vec::with_capacity(16);
+    if b.get(i) == Some(&b'}') {
+        return (skip_ws(b, i + 1) == b.len()).then_some(found);
+    }
+    loop {
+        let key_end = skip_string(b, i)?;
+        let key = &text[i + 1..key_end - 1];
+        if key.contains('\\') {
+            return None;
+        }
+        i = skip_ws(b, key_end);
+        if b.get(i) != Some(&b':') {
+            return None;
+        }
+        let value_start = skip_ws(b, i + 1);
+        let value_end = skip_value(b, value_start, 1)?;
+        found.push((key, &text[value_start..value_end]));
+        i = skip_ws(b, value_end);
+        match b.get(i) {
+            Some(b',') => i = skip_ws(b, i + 1),
+            Some(b'}') => return (skip_ws(b, i + 1) == b.len()).then_some(found),
+            _ => return None,
+        }
+    }
+}
+
+fn skip_ws(b: &[u8], mut i: usize) -> usize {
+    while matches!(b.get(i), Some(b' ' | b'\t' | b'\n' | b'\r')) {
+        i += 1;
+    }
+    i
+}
+
+/// The end (one past the closing quote) of the JSON string starting at `i`.
+fn skip_string(b: &[u8], i: usize) -> Option<usize> {
+    if b.get(i) != Some(&b'"') {
+        return None;
+    }
+    let mut i = i + 1;
+    loop {
+        match *b.get(i)? {
+            b'"' => return Some(i + 1),
+            b'\\' => match *b.get(i + 1)? {
+                b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => i += 2,
+                b'u' => {
+                    let hex = b.get(i + 2..i + 6)?;
+                    if !hex.iter().all(u8::is_ascii_hexdigit) {
+                        return None;
+                    }
+                    i += 6;
+                }
+                _ => return None,
+            },
+            0..=0x1f => return None,
+            _ => i += 1,
+        }
+    }
+}
+
+/// The end of the JSON value starting at `i` (`depth` = the containers it is inside).
+fn skip_value(b: &[u8], i: usize, depth: usize) -> Option<usize> {
+    match *b.get(i)? {
+        b'"' => skip_string(b, i),
+        open @ (b'{' | b'[') => {
+            if depth >= MAX_DEPTH {
+                return None;
+            }
+            let close = if open == b'{' { b'}' } else { b']' };
+            let mut i = skip_ws(b, i + 1);
+            if b.get(i) == Some(&close) {
+                return Some(i + 1);
+            }
+            loop {
+                if open == b'{' {
+                    i = skip_ws(b, skip_string(b, i)?);
+                    if b.get(i) != Some(&b':') {
+                        return None;
+                    }
+                    i = skip_ws(b, i + 1);
+                }
+                i = skip_ws(b, skip_value(b, i, depth + 1)?);
+                match *b.get(i)? {
+                    b',' => i = skip_ws(b, i + 1),
+                    c if c == close => return Some(i + 1),
+                    _ => return None,
+                }
+            }
+        }
+        b't' => b[i..].starts_with(b"true").then_some(i + 4),
+        b'f' => b[i..].starts_with(b"false").then_some(i + 5),
+        b'n' => b[i..].starts_with(b"null").then_some(i + 4),
+        b'-' | b'0'..=b'9' => {
+            let end = i + b[i..]
+                .iter()
+                .position(|c| !matches!(c, b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E'))
+                .unwrap_or(b.len() - i);
+            // The number's text must be one serde_json reads as a number.
+            std::str::from_utf8(&b[i..end])
+                .ok()
+                .filter(|n| serde_json::from_str::<serde_json::Number>(n).is_ok())
+                .map(|_| end)
+        }
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use proptest::prelude::*;
+    use serde_json::{json, value::RawValue, Value};
+
+    use super::*;
+
+    /// What serde_json reads as the object's members (names borrowed: none with an escape).
+    fn serde_members(text: &str) -> Option<BTreeMap<&str, &str>> {
+        let parsed: BTreeMap<&str, &RawValue> = serde_json::from_str(text).ok()?;
+        Some(parsed.into_iter().map(|(k, v)| (k, v.get())).collect())
+    }
+
+    fn ours(text: &str) -> Option<BTreeMap<&str, &str>> {
+        members(text).map(|m| m.into_iter().collect())
+    }
+
+    #[test]
+    fn members_are_read_as_serde_json_reads_them() {
+        let texts = [
+            r#"{}"#,
+            r#" { } "#,
+            r#"{"a":1}"#,
+            r#"{"name":{"givenName":"Ann","familyName":"O\"Neil"},"emails":[{"value":"a@x","primary":true}],"n":-1.5e3,"z":null,"f":false}"#,
+            r#"{ "a" : [ 1 , { "b" : [ ] } , "x\u00e9\\" ] , "c" : "}" }"#,
+            r#"{"title":"Staff \ud83d\ude80 \/ ok","k":"日本"}"#,
+        ];
+        for text in texts {
+            assert_eq!(ours(text), serde_members(text), "{text}");
+            assert!(ours(text).is_some(), "{text}");
+        }
+    }
+
+    #[test]
+    fn text_that_is_not_one_object_or_names_an_escape_is_declined() {
+        let texts = [
+            "",
+            "[]",
+            "null",
+            r#"{"a":1"#,
+            r#"{"a":1,}"#,
+            r#"{"a" 1}"#,
+            r#"{"a":1} x"#,
+            r#"{"a":[1,]}"#,
+            r#"{"a":{"b"}}"#,
+            r#"{"a":tru}"#,
+            r#"{"a":01}"#,
+            r#"{"a":1.}"#,
+            r#"{"a":"x\q"}"#,
+            r#"{"a":"\u12"}"#,
+            "{\"a\":\"tab\there\"}",
+            r#"{"a\"b":1}"#,
+            r#"{"a":}"#,
+        ];
+        for text in texts {
+            assert_eq!(members(text), None, "{text:?}");
+        }
+        let deep = format!("{{\"a\":{}{}}}", "[".repeat(70), "]".repeat(70));
+        assert_eq!(members(&deep), None);
+    }
+
+    fn any_json() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::from),
+            any::<i64>().prop_map(Value::from),
+            any::<f64>()
+                .prop_filter("finite", |f| f.is_finite())
+                .prop_map(Value::from),
+            any::<String>().prop_map(Value::from),
+        ];
+        leaf.prop_recursive(4, 32, 6, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+                prop::collection::btree_map("[a-zA-Z\"\\\\é ]{0,6}", inner, 0..6)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn any_object_serde_json_writes_is_read_alike(
+            object in prop::collection::btree_map("[a-zA-Z\"é]{0,6}", any_json(), 0..8),
+            pretty in any::<bool>(),
+        ) {
+            let value = Value::Object(object.into_iter().collect());
+            let text = if pretty {
+                serde_json::to_string_pretty(&value).unwrap()
+            } else {
+                value.to_string()
+            };
+            prop_assert_eq!(ours(&text), serde_members(&text));
+        }
+    }
+
+    #[test]
+    fn the_view_lists_names_in_byte_order_with_the_servers_values() {
+        let rt = registry().user();
+        let stored =
+            json!({"title": "Dr", "name": {"givenName": "Ann"}, "nickName": null}).to_string();
+        let text = default_view(
+            rt,
+            Some(&stored),
+            &[
+                ("id", Some("\"u1\"")),
+                ("userName", Some("\"ann\"")),
+                ("active", None),
+            ],
+        )
+        .expect("written from text");
+        let keys: Vec<String> = serde_json::from_str::<serde_json::Map<String, Value>>(&text)
+            .unwrap()
+            .keys()
+            .cloned()
+            .collect();
+        let mut sorted = keys.clone();
+        sorted.sort();
+        assert_eq!(keys, sorted);
+        let v: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(v["id"], "u1");
+        assert_eq!(v["title"], "Dr");
+        assert_eq!(v["emails"], json!([]));
+        assert!(v.get("nickName").is_none() && v.get("active").is_none());
+        // A name twice is left to the tree path.
+        assert_eq!(
+            default_view(rt, Some(r#"{"title":"a","title":"b"}"#), &[]),
+            None
+        );
+    }
 }
