@@ -147,12 +147,13 @@ fn bench(c: &mut Criterion) {
 fn group_refs(c: &mut Criterion) {
     let listed: Vec<String> = (0..10)
         .map(|i| {
-            let id = format!("0193a2c4-7d1e-7000-8000-{i:012}");
-            let name = format!("Engineering team {}", 10 - i);
-            format!("{}:{}:{id}{name}", id.len(), name.len())
+            format!(
+                "\"0193a2c4-7d1e-7000-8000-{i:012}\"\"Engineering team {}\"",
+                10 - i
+            )
         })
         .collect();
-    let listed = listed.concat();
+    let listed = listed.join(",");
     let prefix = RefPrefix::new(BASE);
     let mut out = String::new();
     c.bench_function("group_refs/ten_into_json", |b| {

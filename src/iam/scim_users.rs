@@ -854,9 +854,13 @@ mod tests {
     fn a_user_written_from_stored_text_is_the_user_the_tree_path_renders() {
         let s = scope();
         let rt = registry().user();
-        // As `db::group_refs::column` lists them: `{id bytes}:{name bytes}:{id}{name}` each.
-        let listed = |id: &str, name: &str| format!("{}:{}:{id}{name}", id.len(), name.len());
-        let groups_text = listed("g-2", "Zeta \"night\"") + &listed("g-1", "alpha");
+        let groups_text = format!(
+            "{}{},{}{}",
+            Value::from("g-2"),
+            Value::from("Zeta \"night\""),
+            Value::from("g-1"),
+            Value::from("alpha")
+        );
         let mut groups_json = String::new();
         GroupRefs::parse(&groups_text).write_json(&RefPrefix::new(&s.base), &mut groups_json);
         let groups = GroupRefs::parse(&groups_text).to_value(&s.base);
