@@ -17,8 +17,12 @@ pub fn push_json_str(text: &mut String, s: &str) {
 /// [`push_json_str`] escapes it.
 pub fn push_json_escaped(text: &mut String, s: &str) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
+    let bytes = s.as_bytes();
     let mut plain_from = 0;
-    for (i, b) in s.bytes().enumerate() {
+    while let Some(at) = next_to_escape(bytes, plain_from) {
+        text.push_str(&s[plain_from..at]);
+        plain_from = at + 1;
+        let b = bytes[at];
         let escaped = match b {
             b'"' => "\\\"",
             b'\\' => "\\\\",
@@ -27,11 +31,8 @@ pub fn push_json_escaped(text: &mut String, s: &str) {
             b'\t' => "\\t",
             0x08 => "\\b",
             0x0c => "\\f",
-            0..=0x1f => "",
-            _ => continue,
+            _ => "",
         };
-        text.push_str(&s[plain_from..i]);
-        plain_from = i + 1;
         if escaped.is_empty() {
             text.push_str("\\u00");
             text.push(char::from(HEX[usize::from(b >> 4)]));
@@ -41,6 +42,35 @@ pub fn push_json_escaped(text: &mut String, s: &str) {
         }
     }
     text.push_str(&s[plain_from..]);
+}
+
+/// The first byte at or after `from` that a JSON string must escape (`"`, `\`, a control
+/// character), eight bytes at a time. Each test flags a byte whose top bit it clears by
+/// borrowing; a borrow only reaches the bytes above a true match, so the lowest flag (the first
+/// byte, read little-endian) is a true one. Bytes from 0x80 up (UTF-8 beyond ASCII) are never
+/// flagged: every byte to escape is ASCII, so a match is a character boundary.
+fn next_to_escape(bytes: &[u8], from: usize) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const TOPS: u64 = 0x8080_8080_8080_8080;
+    let zero_byte = |x: u64| x.wrapping_sub(ONES) & !x & TOPS;
+    let mut i = from;
+    while let Some(chunk) = bytes.get(i..i + 8) {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let x = u64::from_le_bytes(word);
+        let flags = (x.wrapping_sub(ONES * 0x20) & !x & TOPS)
+            | zero_byte(x ^ (ONES * u64::from(b'"')))
+            | zero_byte(x ^ (ONES * u64::from(b'\\')));
+        if flags != 0 {
+            return Some(i + (flags.trailing_zeros() / 8) as usize);
+        }
+        i += 8;
+    }
+    bytes
+        .get(i..)?
+        .iter()
+        .position(|&b| b < 0x20 || b == b'"' || b == b'\\')
+        .map(|p| i + p)
 }
 
 /// The stored key that equals `key` ignoring ASCII case (an exact match wins).
@@ -113,6 +143,24 @@ mod tests {
             "é\"ü\u{1F600}\n",
         ] {
             assert_eq!(literal(s), serde_json::to_string(s).unwrap(), "{s:?}");
+        }
+    }
+
+    #[test]
+    fn a_character_to_escape_is_found_at_every_position_of_a_word() {
+        for len in 0..40 {
+            for at in 0..len {
+                for special in ['"', '\\', '\n', '\u{1}', '\u{1f}'] {
+                    for filler in ['a', 'é', '\u{7f}', ' '] {
+                        let s: String = (0..len)
+                            .map(|i| if i == at { special } else { filler })
+                            .collect();
+                        let mut ours = String::new();
+                        push_json_str(&mut ours, &s);
+                        assert_eq!(ours, serde_json::to_string(&s).unwrap(), "{s:?}");
+                    }
+                }
+            }
         }
     }
 
