@@ -1,11 +1,25 @@
-//! SQLite's one writing connection, held outside any pool. Writes take turns on one connection
-//! anyway (SQLite admits one writer; see [`super::Db`]), and a pooled connection is pinged — a
-//! round trip to its worker thread — every time it goes back to its pool, which was every write.
-//! Here the turn is the connection's lock (fair, in arrival order) and a transaction is
-//! `BEGIN IMMEDIATE` … `COMMIT` on it; one dropped without committing is rolled back by whoever
-//! takes the turn next: a task spawned for that, or the next transaction before it begins.
+//! SQLite's one writing connection, held outside any pool, and group commit on it. Writes take
+//! turns on one connection anyway (SQLite admits one writer; see [`super::Db`]), and a pooled
+//! connection is pinged — a round trip to its worker thread — every time it goes back to its
+//! pool, which was every write. Here the turn is the connection's lock (fair, in arrival order).
+//!
+//! Each write transaction is a savepoint inside a batch: the first opens the batch with
+//! `BEGIN IMMEDIATE`, each takes its turn as `SAVEPOINT member` … `RELEASE member`, and one
+//! `COMMIT` ends the batch. A transaction that ends while others wait for the turn does not
+//! commit alone: it leaves the batch open, lets the next one in, and waits behind them for the
+//! batch's `COMMIT` (the last of a run commits, or the first back in turn). Its `commit` still
+//! returns only once its writes are committed, or with the error that kept the batch from
+//! committing — one `COMMIT` (one pass writing the WAL's pages) for the whole run, where under
+//! parallel syncs each wrote the same hot pages again. A transaction that fails or is dropped is
+//! rolled back to its savepoint: the batch's others keep their writes.
+//!
+//! Whoever holds the turn last with a batch open and nobody waiting commits it; a writer that
+//! gives up waiting, or a transaction dropped in the middle, leaves a task that takes the turn
+//! and does so. A batch holds at most [`MAX_BATCH`] transactions.
 
+use std::collections::VecDeque;
 use std::ops::{Deref, DerefMut};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use sqlx::any::AnyPoolOptions;
@@ -15,26 +29,109 @@ use tokio::sync::{Mutex, OwnedMutexGuard};
 use super::WRITE_WAIT;
 use crate::error::{AppError, AppResult};
 
-/// The writing connection and whether a transaction may be open on it.
+/// Most transactions one `COMMIT` carries.
+pub const MAX_BATCH: usize = 16;
+
+/// Batches remembered as failed, for members that learn their outcome late.
+const FAILED_KEPT: usize = 64;
+
+/// The writing connection and the state of its batch.
 #[derive(Debug)]
 struct Held {
     conn: AnyConnection,
-    /// Set from `BEGIN` until `COMMIT` or `ROLLBACK` succeeded.
-    in_transaction: bool,
+    /// `BEGIN IMMEDIATE` ran, and neither `COMMIT` nor `ROLLBACK` since.
+    batch_open: bool,
+    /// A transaction's savepoint is open: from its `SAVEPOINT` until its `RELEASE` or rollback.
+    member_open: bool,
+    /// Transactions of the open batch that released their savepoint and wait for its `COMMIT`.
+    deferred: usize,
+    /// Batches ended so far: the open batch's number.
+    batch: u64,
+    /// The numbers of recent batches that ended without committing.
+    failed: VecDeque<u64>,
     closed: bool,
 }
 
 impl Held {
-    /// Rolls back a transaction left open (one dropped without committing), if there is one.
-    async fn roll_back_left_open(&mut self) {
-        if self.in_transaction && self.conn.execute("ROLLBACK").await.is_ok() {
-            self.in_transaction = false;
+    /// Rolls back a savepoint left open (a transaction dropped without ending). If that cannot
+    /// be done, the batch cannot be trusted and is rolled back whole.
+    async fn settle_member(&mut self) {
+        if !self.member_open {
+            return;
         }
+        let undone = self.conn.execute("ROLLBACK TO member").await.is_ok()
+            && self.conn.execute("RELEASE member").await.is_ok();
+        self.member_open = false;
+        if !undone {
+            self.abandon_batch().await;
+        }
+    }
+
+    /// Ends the open batch without committing it: every transaction in it fails.
+    async fn abandon_batch(&mut self) {
+        if self.batch_open {
+            let _ = self.conn.execute("ROLLBACK").await;
+            self.end_batch(false);
+        }
+    }
+
+    fn end_batch(&mut self, committed: bool) {
+        if !committed {
+            if self.failed.len() == FAILED_KEPT {
+                self.failed.pop_front();
+            }
+            self.failed.push_back(self.batch);
+        }
+        self.batch_open = false;
+        self.member_open = false;
+        self.deferred = 0;
+        self.batch += 1;
+    }
+
+    /// Commits the open batch (the transaction whose turn it is has ended).
+    async fn commit_batch(&mut self) -> AppResult<()> {
+        if !self.batch_open {
+            return self.outcome(self.batch.wrapping_sub(1));
+        }
+        match self.conn.execute("COMMIT").await {
+            Ok(_) => {
+                self.end_batch(true);
+                Ok(())
+            }
+            Err(e) => {
+                let _ = self.conn.execute("ROLLBACK").await;
+                self.end_batch(false);
+                Err(e.into())
+            }
+        }
+    }
+
+    /// Commits the open batch unless a writer waits for the turn (it will carry the batch on).
+    async fn finish_unless_awaited(&mut self, waiting: usize) {
+        self.settle_member().await;
+        if self.batch_open && waiting == 0 {
+            // A failure is remembered for the batch's transactions.
+            let _ = self.commit_batch().await;
+        }
+    }
+
+    /// How batch `n`, ended, ended.
+    fn outcome(&self, n: u64) -> AppResult<()> {
+        if self.failed.contains(&n) {
+            return Err(AppError::Internal(
+                "the database did not commit this write (its batch failed)".into(),
+            ));
+        }
+        Ok(())
     }
 }
 
 #[derive(Debug, Clone)]
-pub struct SqliteWriter(Arc<Mutex<Held>>);
+pub struct SqliteWriter {
+    held: Arc<Mutex<Held>>,
+    /// Writers waiting in [`SqliteWriter::begin`] for the turn.
+    waiting: Arc<AtomicUsize>,
+}
 
 impl SqliteWriter {
     /// Opens the connection with `options` (the pool options every SQLite connection gets).
@@ -43,50 +140,170 @@ impl SqliteWriter {
             .await?
             .pop()
             .ok_or_else(|| AppError::Internal("no SQLite connection was opened".into()))?;
-        Ok(SqliteWriter(Arc::new(Mutex::new(Held {
-            conn,
-            in_transaction: false,
-            closed: false,
-        }))))
+        Ok(SqliteWriter {
+            held: Arc::new(Mutex::new(Held {
+                conn,
+                batch_open: false,
+                member_open: false,
+                deferred: 0,
+                batch: 0,
+                failed: VecDeque::new(),
+                closed: false,
+            })),
+            waiting: Arc::default(),
+        })
+    }
+
+    fn waiting(&self) -> usize {
+        self.waiting.load(Ordering::SeqCst)
     }
 
     /// Waits for the turn (at most [`WRITE_WAIT`]) and begins a write transaction.
     pub async fn begin(&self) -> AppResult<WriterTx> {
-        let mut held = tokio::time::timeout(WRITE_WAIT, self.0.clone().lock_owned())
-            .await
-            .map_err(|_| AppError::busy("waited too long for the database's writer"))?;
+        let waiter = Waiter::new(self);
+        let locked = tokio::time::timeout(WRITE_WAIT, self.held.clone().lock_owned()).await;
+        let mut held =
+            locked.map_err(|_| AppError::busy("waited too long for the database's writer"))?;
+        waiter.served();
         if held.closed {
             return Err(AppError::busy("the database is shutting down"));
         }
-        // A transaction whose rollback could not run yet when it was dropped.
-        held.roll_back_left_open().await;
-        held.in_transaction = true;
-        held.conn.execute("BEGIN IMMEDIATE").await?;
-        Ok(WriterTx(held))
+        // A transaction dropped without ending, whose rollback could not run yet.
+        held.settle_member().await;
+        let mut tx = WriterTx {
+            held,
+            writer: self.clone(),
+            ended: false,
+        };
+        tx.open().await?;
+        Ok(tx)
     }
 
-    /// Waits for the transaction in progress, then refuses new ones.
+    /// A task that takes the turn and commits an open batch nobody else will.
+    fn finish_later(&self) {
+        let writer = self.clone();
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(async move {
+                let mut held = writer.held.lock().await;
+                held.finish_unless_awaited(writer.waiting()).await;
+            });
+        }
+    }
+
+    /// Waits for the transaction in progress, commits the open batch, then refuses new ones.
     pub async fn close(&self) {
-        let mut held = self.0.lock().await;
-        held.roll_back_left_open().await;
+        let mut held = self.held.lock().await;
+        held.settle_member().await;
+        if held.batch_open {
+            let _ = held.commit_batch().await;
+        }
         held.closed = true;
     }
 }
 
-/// A write transaction on the writing connection; holds the turn until it ends.
+/// Counts a writer waiting for the turn; one that leaves unserved (timed out, dropped) may
+/// have been counted on to carry a batch on, so it leaves a task to finish it.
+struct Waiter<'a> {
+    writer: &'a SqliteWriter,
+    served: bool,
+}
+
+impl<'a> Waiter<'a> {
+    fn new(writer: &'a SqliteWriter) -> Self {
+        writer.waiting.fetch_add(1, Ordering::SeqCst);
+        Waiter {
+            writer,
+            served: false,
+        }
+    }
+
+    fn served(mut self) {
+        self.served = true;
+    }
+}
+
+impl Drop for Waiter<'_> {
+    fn drop(&mut self) {
+        self.writer.waiting.fetch_sub(1, Ordering::SeqCst);
+        if !self.served {
+            self.writer.finish_later();
+        }
+    }
+}
+
+/// A write transaction on the writing connection (a savepoint of the open batch); holds the
+/// turn until it ends.
 #[derive(Debug)]
-pub struct WriterTx(OwnedMutexGuard<Held>);
+pub struct WriterTx {
+    held: OwnedMutexGuard<Held>,
+    writer: SqliteWriter,
+    /// Committed or rolled back: nothing is left for [`Drop`] to do.
+    ended: bool,
+}
 
 impl WriterTx {
-    pub async fn commit(mut self) -> AppResult<()> {
-        self.0.conn.execute("COMMIT").await?;
-        self.0.in_transaction = false;
+    /// Opens the batch if none is, and this transaction's savepoint in it.
+    async fn open(&mut self) -> AppResult<()> {
+        let waiting = self.writer.waiting();
+        if !self.held.batch_open {
+            self.held.conn.execute("BEGIN IMMEDIATE").await?;
+            self.held.batch_open = true;
+        }
+        if let Err(e) = self.held.conn.execute("SAVEPOINT member").await {
+            self.held.finish_unless_awaited(waiting).await;
+            self.ended = true;
+            return Err(e.into());
+        }
+        self.held.member_open = true;
         Ok(())
     }
 
+    /// Commits: returns once the batch holding this transaction has committed (with the error
+    /// if it did not).
+    pub async fn commit(mut self) -> AppResult<()> {
+        let writer = self.writer.clone();
+        if let Err(e) = self.held.conn.execute("RELEASE member").await {
+            self.held.finish_unless_awaited(writer.waiting()).await;
+            self.ended = true;
+            return Err(e.into());
+        }
+        self.held.member_open = false;
+        if writer.waiting() == 0 || self.held.deferred + 1 >= MAX_BATCH {
+            let committed = self.held.commit_batch().await;
+            self.ended = true;
+            return committed;
+        }
+        // Others wait: they go first, in this batch; its COMMIT is theirs or, back in turn, ours.
+        self.held.deferred += 1;
+        let batch = self.held.batch;
+        self.ended = true;
+        drop(self);
+        let requeued = Requeued {
+            writer: &writer,
+            back: false,
+        };
+        let mut back = writer.held.clone().lock_owned().await;
+        requeued.back();
+        if back.batch != batch {
+            return back.outcome(batch);
+        }
+        back.settle_member().await;
+        back.commit_batch().await
+    }
+
+    /// Rolls back this transaction's writes (the batch's others keep theirs).
     pub async fn rollback(mut self) -> AppResult<()> {
-        self.0.conn.execute("ROLLBACK").await?;
-        self.0.in_transaction = false;
+        let waiting = self.writer.waiting();
+        let undone = self.held.conn.execute("ROLLBACK TO member").await;
+        let released = self.held.conn.execute("RELEASE member").await;
+        self.held.member_open = false;
+        if undone.is_err() || released.is_err() {
+            self.held.abandon_batch().await;
+        }
+        self.held.finish_unless_awaited(waiting).await;
+        self.ended = true;
+        undone?;
+        released?;
         Ok(())
     }
 }
@@ -94,26 +311,44 @@ impl WriterTx {
 impl Deref for WriterTx {
     type Target = AnyConnection;
     fn deref(&self) -> &AnyConnection {
-        &self.0.conn
+        &self.held.conn
     }
 }
 
 impl DerefMut for WriterTx {
     fn deref_mut(&mut self) -> &mut AnyConnection {
-        &mut self.0.conn
+        &mut self.held.conn
     }
 }
 
-/// Dropped without committing: a task takes the turn next and rolls back (unless a writer
-/// waiting already took it, and rolled back first in [`SqliteWriter::begin`]).
+/// Dropped before it ended: a task takes the turn next, rolls its savepoint back and commits
+/// what the batch's others wrote, unless a writer waiting took the turn first and did (in
+/// [`SqliteWriter::begin`]).
 impl Drop for WriterTx {
     fn drop(&mut self) {
-        if !self.0.in_transaction {
-            return;
+        if !self.ended {
+            self.writer.finish_later();
         }
-        let writer = OwnedMutexGuard::mutex(&self.0).clone();
-        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
-            runtime.spawn(async move { writer.lock().await.roll_back_left_open().await });
+    }
+}
+
+/// A committed transaction waiting for the turn back; dropped on the way (its request gone), it
+/// leaves a task to commit the batch in its place.
+struct Requeued<'a> {
+    writer: &'a SqliteWriter,
+    back: bool,
+}
+
+impl Requeued<'_> {
+    fn back(mut self) {
+        self.back = true;
+    }
+}
+
+impl Drop for Requeued<'_> {
+    fn drop(&mut self) {
+        if !self.back {
+            self.writer.finish_later();
         }
     }
 }
@@ -129,6 +364,137 @@ mod tests {
             .await
             .unwrap()
             .get::<i64, _>("n")
+    }
+
+    /// A writer on a fresh database with table `t`, and a second connection to read what is
+    /// committed (as another process would).
+    async fn fresh() -> (tempfile::TempDir, SqliteWriter, SqliteWriter) {
+        sqlx::any::install_default_drivers();
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}/w.db?mode=rwc", dir.path().display());
+        let options = || super::super::sqlite_options(AnyPoolOptions::new());
+        let writer = SqliteWriter::connect(options(), &url).await.unwrap();
+        let mut tx = writer.begin().await.unwrap();
+        tx.execute("CREATE TABLE t (x INTEGER)").await.unwrap();
+        tx.commit().await.unwrap();
+        let reader = SqliteWriter::connect(options(), &url).await.unwrap();
+        (dir, writer, reader)
+    }
+
+    /// What the other connection sees committed: `t`'s values in order.
+    async fn committed(reader: &SqliteWriter) -> Vec<i64> {
+        let mut held = reader.held.lock().await;
+        sqlx::query("SELECT x FROM t ORDER BY x")
+            .fetch_all(&mut held.conn)
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.get::<i64, _>("x"))
+            .collect()
+    }
+
+    /// Waits (at most 5 s) until `n` writers wait for the turn.
+    async fn until_waiting(writer: &SqliteWriter, n: usize) {
+        for _ in 0..500 {
+            if writer.waiting() == n {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        panic!("{} writers wait, not {n}", writer.waiting());
+    }
+
+    /// Two transactions that overlap share one COMMIT, and the first one's `commit` returns only
+    /// once that COMMIT ran: never before its writes can be read.
+    #[tokio::test]
+    async fn overlapping_transactions_commit_together_and_each_returns_once_committed() {
+        let (_dir, writer, reader) = fresh().await;
+        let batches_before = writer.held.lock().await.batch;
+        let mut first = writer.begin().await.unwrap();
+        first.execute("INSERT INTO t VALUES (1)").await.unwrap();
+        let second_writer = writer.clone();
+        let (go, ready) = tokio::sync::oneshot::channel::<()>();
+        let second = tokio::spawn(async move {
+            let mut tx = second_writer.begin().await.unwrap();
+            tx.execute("INSERT INTO t VALUES (2)").await.unwrap();
+            ready.await.unwrap();
+            tx.commit().await
+        });
+        until_waiting(&writer, 1).await;
+        let first = tokio::spawn(first.commit());
+        // The second holds the turn now; the first waits for the batch's COMMIT.
+        until_waiting(&writer, 0).await;
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        assert!(
+            !first.is_finished(),
+            "the first returned before its batch committed"
+        );
+        assert_eq!(committed(&reader).await, Vec::<i64>::new());
+        go.send(()).unwrap();
+        second.await.unwrap().unwrap();
+        first.await.unwrap().unwrap();
+        assert_eq!(committed(&reader).await, vec![1, 2]);
+        assert_eq!(
+            writer.held.lock().await.batch,
+            batches_before + 1,
+            "one COMMIT"
+        );
+    }
+
+    /// In a batch, a transaction rolled back or dropped loses only its own writes.
+    #[tokio::test]
+    async fn a_transaction_undone_in_a_batch_leaves_the_others_writes() {
+        for drop_it in [false, true] {
+            let (_dir, writer, reader) = fresh().await;
+            let mut first = writer.begin().await.unwrap();
+            first.execute("INSERT INTO t VALUES (1)").await.unwrap();
+            let second_writer = writer.clone();
+            let second = tokio::spawn(async move {
+                let mut tx = second_writer.begin().await.unwrap();
+                tx.execute("INSERT INTO t VALUES (2)").await.unwrap();
+                if drop_it {
+                    drop(tx);
+                } else {
+                    tx.rollback().await.unwrap();
+                }
+            });
+            until_waiting(&writer, 1).await;
+            first.commit().await.unwrap();
+            second.await.unwrap();
+            assert_eq!(committed(&reader).await, vec![1], "dropped: {drop_it}");
+            // The writer goes on: the next transaction commits alone.
+            let mut third = writer.begin().await.unwrap();
+            third.execute("INSERT INTO t VALUES (3)").await.unwrap();
+            third.commit().await.unwrap();
+            assert_eq!(committed(&reader).await, vec![1, 3], "dropped: {drop_it}");
+        }
+    }
+
+    /// A batch carries at most MAX_BATCH transactions, and every one of them is committed.
+    #[tokio::test]
+    async fn many_parallel_writers_are_all_committed_in_few_batches() {
+        let (_dir, writer, reader) = fresh().await;
+        let batches_before = writer.held.lock().await.batch;
+        let writers = (1..=40).map(|x| {
+            let w = writer.clone();
+            tokio::spawn(async move {
+                let mut tx = w.begin().await.unwrap();
+                tx.execute(format!("INSERT INTO t VALUES ({x})").as_str())
+                    .await
+                    .unwrap();
+                tokio::task::yield_now().await;
+                tx.commit().await
+            })
+        });
+        for w in writers.collect::<Vec<_>>() {
+            w.await.unwrap().unwrap();
+        }
+        assert_eq!(committed(&reader).await, (1..=40).collect::<Vec<i64>>());
+        let batches = writer.held.lock().await.batch - batches_before;
+        assert!(
+            (40 / MAX_BATCH as u64..40).contains(&batches),
+            "{batches} COMMITs for 40 parallel transactions"
+        );
     }
 
     #[tokio::test]
