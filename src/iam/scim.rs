@@ -166,10 +166,14 @@ async fn load(
     call: Call<'_>,
     id: &str,
     p: &Projection,
-) -> Result<(Value, String), ScimError> {
+) -> Result<(Answered, String), ScimError> {
     match call.kind {
-        Kind::Users => scim_users::get(conn, call.scope, id, p.includes("groups")).await,
-        Kind::Groups => scim_groups::get(conn, call.scope, id, p.includes("members")).await,
+        Kind::Users => {
+            scim_users::get(conn, call.scope, id, p.includes("groups"), p.is_default()).await
+        }
+        Kind::Groups => scim_groups::get(conn, call.scope, id, p.includes("members"))
+            .await
+            .map(|(v, version)| (Answered::Value(v), version)),
     }
 }
 
@@ -182,15 +186,11 @@ pub async fn create(
 ) -> Result<Versioned, ScimError> {
     call.may(Op::Create)?;
     let p = query.projection(call.kind)?;
-    let (v, version) = match call.kind {
-        Kind::Users => match scim_users::create(conn, call.scope, body, p.is_default()).await? {
-            // Text is written in the default view already: nothing to project.
-            (body @ Answered::Text { .. }, version) => return Ok(Versioned { body, version }),
-            (Answered::Value(v), version) => (v, version),
-        },
-        Kind::Groups => scim_groups::create(conn, call.scope, body).await?,
+    let (body, version) = match call.kind {
+        Kind::Users => scim_users::create(conn, call.scope, body, p.is_default()).await?,
+        Kind::Groups => value(scim_groups::create(conn, call.scope, body).await?),
     };
-    Ok(projected(&p, v, version))
+    Ok(projected(&p, body, version))
 }
 
 /// `PUT /{kind}/{id}`.
@@ -204,11 +204,14 @@ pub async fn replace(
 ) -> Result<Versioned, ScimError> {
     call.may(Op::Replace)?;
     let p = query.projection(call.kind)?;
-    let (v, version) = match call.kind {
-        Kind::Users => scim_users::replace(conn, call.scope, id, body, if_match).await?,
-        Kind::Groups => scim_groups::replace(conn, call.scope, id, body, if_match).await?,
+    let (body, version) = match call.kind {
+        Kind::Users => {
+            let as_text = p.is_default();
+            scim_users::replace(conn, call.scope, id, body, if_match, as_text).await?
+        }
+        Kind::Groups => value(scim_groups::replace(conn, call.scope, id, body, if_match).await?),
     };
-    Ok(projected(&p, v, version))
+    Ok(projected(&p, body, version))
 }
 
 /// `PATCH /{kind}/{id}`. A Users PATCH answers the user; a Groups PATCH answers nothing (204)
@@ -225,8 +228,10 @@ pub async fn patch(
     call.may(Op::Patch)?;
     let p = query.projection(call.kind)?;
     if call.kind == Kind::Users {
-        let (v, version) = scim_users::patch(conn, call.scope, id, body, if_match).await?;
-        return Ok(Some(projected(&p, v, version)));
+        let as_text = p.is_default();
+        let (body, version) =
+            scim_users::patch(conn, call.scope, id, body, if_match, as_text).await?;
+        return Ok(Some(projected(&p, body, version)));
     }
     scim_groups::patch(conn, call.scope, id, body, if_match).await?;
     if !query.asks_attributes() {
@@ -250,11 +255,19 @@ pub async fn delete(
     }
 }
 
-fn projected(p: &Projection, body: Value, version: String) -> Versioned {
-    Versioned {
-        body: Answered::Value(p.apply(body)),
-        version,
-    }
+/// The answer under projection `p`; text is written in the default view already (only a
+/// default projection asks for it), so there is nothing to project.
+fn projected(p: &Projection, body: Answered, version: String) -> Versioned {
+    let body = match body {
+        Answered::Value(v) => Answered::Value(p.apply(v)),
+        text @ Answered::Text { .. } => text,
+    };
+    Versioned { body, version }
+}
+
+/// A resource answered as a JSON value, with its version.
+fn value((body, version): (Value, String)) -> (Answered, String) {
+    (Answered::Value(body), version)
 }
 
 /// `POST /.search` (RFC 7644 §3.4.3): Users, then Groups, paged as one list. Needs read on both.

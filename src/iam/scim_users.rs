@@ -179,16 +179,30 @@ async fn find(
     .ok_or_else(|| ScimError::NotFound(format!("no user `{id}` in this tenant")))
 }
 
-/// Loads and renders one user; `with_groups` loads memberships.
+/// Loads and answers one user ([`answer`]); `with_groups` loads memberships.
 pub async fn get(
     conn: &mut Conn,
     scope: &Scope,
     id: &str,
     with_groups: bool,
-) -> Result<(Value, String), ScimError> {
+    as_text: bool,
+) -> Result<(Answered, String), ScimError> {
     let row = find(conn, scope, id, with_groups).await?;
-    let groups = groups_of(scope, &row);
-    Ok((render(scope, &row, groups), user_version(&row)))
+    Ok((answer(scope, &row, as_text), user_version(&row)))
+}
+
+/// A user as answered: JSON text in the default view when `as_text`, their group references
+/// were read and the profile allows it ([`default_text`]), else the rendered value.
+fn answer(scope: &Scope, row: &ScimUserRow, as_text: bool) -> Answered {
+    if let Some(refs) = row.group_refs.as_deref().filter(|_| as_text) {
+        let mut groups = String::new();
+        GroupRefs::parse(refs).write_json(&RefPrefix::new(&scope.base), &mut groups);
+        if let Some(json) = default_text(scope, row, &groups) {
+            let location = user_location(scope, row);
+            return Answered::Text { json, location };
+        }
+    }
+    Answered::Value(render(scope, row, groups_of(scope, row)))
 }
 
 /// `GET /Users` and `POST /Users/.search`.
@@ -544,8 +558,7 @@ pub async fn create(
         let value = render(scope, &row, Some(Value::Array(Vec::new())));
         return Ok((Answered::Value(value), version));
     }
-    let (value, version) = get(conn, scope, &user_id, true).await?;
-    Ok((Answered::Value(value), version))
+    get(conn, scope, &user_id, true, as_text).await
 }
 
 fn check_if_match(if_match: Option<&str>, version: &str) -> Result<(), ScimError> {
@@ -725,14 +738,15 @@ async fn write_global(
     Ok(changed)
 }
 
-/// `PUT /Users/{id}`.
+/// `PUT /Users/{id}`; answered as [`get`] answers.
 pub async fn replace(
     conn: &mut Conn,
     scope: &Scope,
     id: &str,
     body: &Value,
     if_match: Option<&str>,
-) -> Result<(Value, String), ScimError> {
+    as_text: bool,
+) -> Result<(Answered, String), ScimError> {
     let rt = registry().user();
     let row = find(conn, scope, id, false).await?;
     reach::integration_gave_access(row.from_this_integration)?;
@@ -746,17 +760,18 @@ pub async fn replace(
         },
     )?)?;
     apply(conn, scope, &row, incoming).await?;
-    get(conn, scope, id, true).await
+    get(conn, scope, id, true, as_text).await
 }
 
-/// `PATCH /Users/{id}`.
+/// `PATCH /Users/{id}`; answered as [`get`] answers.
 pub async fn patch(
     conn: &mut Conn,
     scope: &Scope,
     id: &str,
     body: &Value,
     if_match: Option<&str>,
-) -> Result<(Value, String), ScimError> {
+    as_text: bool,
+) -> Result<(Answered, String), ScimError> {
     let rt = registry().user();
     let ops = parse_patch_request(body)?;
     let row = find(conn, scope, id, false).await?;
@@ -770,7 +785,7 @@ pub async fn patch(
     let outcome = crate::scim::patch::apply_patch(rt, &current, &ops)?;
     let incoming = split_password(outcome.resource)?;
     apply(conn, scope, &row, incoming).await?;
-    get(conn, scope, id, true).await
+    get(conn, scope, id, true, as_text).await
 }
 
 /// `DELETE /Users/{id}`.

@@ -31,13 +31,23 @@ async fn create(app: &TestApp, i: &Integration, name: &str) -> String {
     res.json()["id"].as_str().unwrap().to_string()
 }
 
-/// A created user is answered as a GET of it answers (the create writes its answer as text from
-/// the stored profile; the GET renders a JSON tree): body, ETag and Location, for profiles the
-/// text path writes (RFC 7643's full user, a suspended user, quotes and non-ASCII, a password
+/// The user as the rendered JSON tree answers them: a GET with `excludedAttributes=password`
+/// (never returned, so it changes nothing but takes the tree path, not the default view's text).
+async fn as_rendered(app: &TestApp, i: &Integration, id: &str) -> Value {
+    let path = format!("/Users/{id}?excludedAttributes=password");
+    let got = app.scim(i, "GET", &path, None).await;
+    assert_eq!(got.status, 200, "{}", got.body);
+    got.json()
+}
+
+/// A created user is answered as a GET of it answers — body, ETag and Location — and so are a
+/// PUT and a PATCH of it; each of these is written as text from the stored profile in the default
+/// view, and each is held equal to the rendered JSON tree (a GET with `excludedAttributes`), for
+/// profiles the text path writes (RFC 7643's full user, a suspended user, quotes and non-ASCII, a password
 /// that is never shown) and ones it leaves to the tree (an extension, an attribute in another
 /// case), and for a user another tenant's integration created and this one links.
 #[tokio::test]
-async fn a_created_user_answers_what_a_get_of_it_answers() {
+async fn a_created_put_or_patched_user_answers_what_a_get_of_it_answers() {
     let app = TestApp::spawn().await;
     app.create_tenant("other").await;
     allow_linking(&app, "main").await;
@@ -86,6 +96,28 @@ async fn a_created_user_answers_what_a_get_of_it_answers() {
             fetched.json()["meta"]["location"].as_str(),
             "{body}"
         );
+        // A GET, a PUT and a PATCH in the default view answer what the rendered tree does
+        // (excluding `password`, never returned, changes nothing but takes the tree path).
+        assert_eq!(fetched.json(), as_rendered(&app, &i, &id).await, "{body}");
+        let mut replaced = body.clone();
+        replaced["nickName"] = json!("Replaced \"nick\"");
+        let put = app
+            .scim(&i, "PUT", &format!("/Users/{id}"), Some(replaced))
+            .await;
+        assert_eq!(put.status, 200, "{}", put.body);
+        assert_eq!(put.json()["nickName"], "Replaced \"nick\"", "{body}");
+        assert_eq!(put.json(), as_rendered(&app, &i, &id).await, "{body}");
+        let patch = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+            "Operations": [{"op": "replace", "path": "title", "value": "Patched"}]});
+        let patched = app
+            .scim(&i, "PATCH", &format!("/Users/{id}"), Some(patch))
+            .await;
+        assert_eq!(patched.status, 200, "{}", patched.body);
+        assert_eq!(patched.json()["title"], "Patched", "{body}");
+        assert_eq!(patched.json(), as_rendered(&app, &i, &id).await, "{body}");
+        let again = app.scim(&i, "GET", &format!("/Users/{id}"), None).await;
+        assert_eq!(patched.header("etag"), again.header("etag"), "{body}");
+        assert_eq!(patched.json(), again.json(), "{body}");
     }
     // Created in the other tenant, then linked here: answered from the stored row.
     create(&app, &o, "shared").await;
