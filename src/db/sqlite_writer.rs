@@ -3,9 +3,9 @@
 //! connection is pinged — a round trip to its worker thread — every time it goes back to its
 //! pool, which was every write. Here the turn is the connection's lock (fair, in arrival order).
 //!
-//! Each write transaction is a savepoint inside a batch: the first opens the batch with
-//! `BEGIN IMMEDIATE`, each takes its turn as `SAVEPOINT member` … `RELEASE member`, and one
-//! `COMMIT` ends the batch. A transaction that ends while others wait for the turn does not
+//! Write transactions run in batches: the first opens the batch with `BEGIN IMMEDIATE` (alone in
+//! it, it needs nothing more), each one after it takes its turn as `SAVEPOINT member` …
+//! `RELEASE member`, and one `COMMIT` ends the batch. A transaction that ends while others wait for the turn does not
 //! commit alone: it leaves the batch open, lets the next one in, and waits behind them for the
 //! batch's `COMMIT` (the last of a run commits, or the first back in turn). Its `commit` still
 //! returns only once its writes are committed, or with the error that kept the batch from
@@ -35,14 +35,23 @@ pub const MAX_BATCH: usize = 16;
 /// Batches remembered as failed, for members that learn their outcome late.
 const FAILED_KEPT: usize = 64;
 
+/// The transaction whose turn it is, and how it is undone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Member {
+    /// The batch's first: rolling back the batch undoes it alone.
+    First,
+    /// One after others that wait for the batch's `COMMIT`: a savepoint.
+    Savepoint,
+}
+
 /// The writing connection and the state of its batch.
 #[derive(Debug)]
 struct Held {
     conn: AnyConnection,
     /// `BEGIN IMMEDIATE` ran, and neither `COMMIT` nor `ROLLBACK` since.
     batch_open: bool,
-    /// A transaction's savepoint is open: from its `SAVEPOINT` until its `RELEASE` or rollback.
-    member_open: bool,
+    /// The transaction in progress, from its begin until its commit or rollback.
+    member: Option<Member>,
     /// Transactions of the open batch that released their savepoint and wait for its `COMMIT`.
     deferred: usize,
     /// Batches ended so far: the open batch's number.
@@ -53,17 +62,28 @@ struct Held {
 }
 
 impl Held {
-    /// Rolls back a savepoint left open (a transaction dropped without ending). If that cannot
-    /// be done, the batch cannot be trusted and is rolled back whole.
+    /// Rolls back the transaction in progress (one dropped without ending, or rolled back), if
+    /// any: the batch if it is the first, else its savepoint. A savepoint that cannot be rolled
+    /// back leaves a batch that cannot be trusted: it is rolled back whole.
     async fn settle_member(&mut self) {
-        if !self.member_open {
-            return;
-        }
-        let undone = self.conn.execute("ROLLBACK TO member").await.is_ok()
-            && self.conn.execute("RELEASE member").await.is_ok();
-        self.member_open = false;
-        if !undone {
-            self.abandon_batch().await;
+        match self.member.take() {
+            None => {}
+            Some(Member::First) => {
+                if self.conn.execute("ROLLBACK").await.is_ok() {
+                    self.batch_open = false;
+                    self.batch += 1;
+                } else {
+                    // Tried again by whoever takes the turn next.
+                    self.member = Some(Member::First);
+                }
+            }
+            Some(Member::Savepoint) => {
+                let undone = self.conn.execute("ROLLBACK TO member").await.is_ok()
+                    && self.conn.execute("RELEASE member").await.is_ok();
+                if !undone {
+                    self.abandon_batch().await;
+                }
+            }
         }
     }
 
@@ -83,7 +103,7 @@ impl Held {
             self.failed.push_back(self.batch);
         }
         self.batch_open = false;
-        self.member_open = false;
+        self.member = None;
         self.deferred = 0;
         self.batch += 1;
     }
@@ -109,7 +129,8 @@ impl Held {
     /// Commits the open batch unless a writer waits for the turn (it will carry the batch on).
     async fn finish_unless_awaited(&mut self, waiting: usize) {
         self.settle_member().await;
-        if self.batch_open && waiting == 0 {
+        // A first transaction whose rollback failed is still in the batch: never committed.
+        if self.batch_open && self.member.is_none() && waiting == 0 {
             // A failure is remembered for the batch's transactions.
             let _ = self.commit_batch().await;
         }
@@ -144,7 +165,7 @@ impl SqliteWriter {
             held: Arc::new(Mutex::new(Held {
                 conn,
                 batch_open: false,
-                member_open: false,
+                member: None,
                 deferred: 0,
                 batch: 0,
                 failed: VecDeque::new(),
@@ -242,19 +263,24 @@ pub struct WriterTx {
 }
 
 impl WriterTx {
-    /// Opens the batch if none is, and this transaction's savepoint in it.
+    /// Opens a batch with this transaction, or its savepoint in the open batch.
     async fn open(&mut self) -> AppResult<()> {
-        let waiting = self.writer.waiting();
         if !self.held.batch_open {
-            self.held.conn.execute("BEGIN IMMEDIATE").await?;
+            if let Err(e) = self.held.conn.execute("BEGIN IMMEDIATE").await {
+                self.ended = true;
+                return Err(e.into());
+            }
             self.held.batch_open = true;
+            self.held.member = Some(Member::First);
+            return Ok(());
         }
         if let Err(e) = self.held.conn.execute("SAVEPOINT member").await {
+            let waiting = self.writer.waiting();
             self.held.finish_unless_awaited(waiting).await;
             self.ended = true;
             return Err(e.into());
         }
-        self.held.member_open = true;
+        self.held.member = Some(Member::Savepoint);
         Ok(())
     }
 
@@ -262,12 +288,14 @@ impl WriterTx {
     /// if it did not).
     pub async fn commit(mut self) -> AppResult<()> {
         let writer = self.writer.clone();
-        if let Err(e) = self.held.conn.execute("RELEASE member").await {
-            self.held.finish_unless_awaited(writer.waiting()).await;
-            self.ended = true;
-            return Err(e.into());
+        if self.held.member == Some(Member::Savepoint) {
+            if let Err(e) = self.held.conn.execute("RELEASE member").await {
+                self.held.finish_unless_awaited(writer.waiting()).await;
+                self.ended = true;
+                return Err(e.into());
+            }
         }
-        self.held.member_open = false;
+        self.held.member = None;
         if writer.waiting() == 0 || self.held.deferred + 1 >= MAX_BATCH {
             let committed = self.held.commit_batch().await;
             self.ended = true;
@@ -294,16 +322,13 @@ impl WriterTx {
     /// Rolls back this transaction's writes (the batch's others keep theirs).
     pub async fn rollback(mut self) -> AppResult<()> {
         let waiting = self.writer.waiting();
-        let undone = self.held.conn.execute("ROLLBACK TO member").await;
-        let released = self.held.conn.execute("RELEASE member").await;
-        self.held.member_open = false;
-        if undone.is_err() || released.is_err() {
-            self.held.abandon_batch().await;
-        }
+        // `settle_member` rolls it back; the batch's others are then committed unless a writer
+        // waiting carries them on.
         self.held.finish_unless_awaited(waiting).await;
         self.ended = true;
-        undone?;
-        released?;
+        if self.held.member.is_some() {
+            return Err(AppError::Internal("the rollback did not run".into()));
+        }
         Ok(())
     }
 }
@@ -528,7 +553,15 @@ mod tests {
             .expect("the write lock was released")
             .unwrap();
         assert_eq!(count(&mut theirs).await, 1);
+        theirs.execute("INSERT INTO t VALUES (4)").await.unwrap();
         theirs.rollback().await.unwrap();
+        let mut next = other.begin().await.unwrap();
+        assert_eq!(
+            count(&mut next).await,
+            1,
+            "a rolled-back first transaction left nothing"
+        );
+        next.rollback().await.unwrap();
 
         // Closed: waits for nothing in flight, then refuses.
         writer.close().await;
