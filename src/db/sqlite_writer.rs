@@ -524,14 +524,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_dropped_transaction_is_rolled_back_and_releases_the_write_lock() {
-        sqlx::any::install_default_drivers();
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}/w.db?mode=rwc", dir.path().display());
-        let options = || super::super::sqlite_options(AnyPoolOptions::new());
-        let writer = SqliteWriter::connect(options(), &url).await.unwrap();
-        let mut tx = writer.begin().await.unwrap();
-        tx.execute("CREATE TABLE t (x INTEGER)").await.unwrap();
-        tx.commit().await.unwrap();
+        let (_dir, writer, other) = fresh().await;
 
         // Dropped, then the next transaction begins at once: it sees none of the dropped writes.
         let mut tx = writer.begin().await.unwrap();
@@ -547,7 +540,6 @@ mod tests {
         let mut tx = writer.begin().await.unwrap();
         tx.execute("INSERT INTO t VALUES (3)").await.unwrap();
         drop(tx);
-        let other = SqliteWriter::connect(options(), &url).await.unwrap();
         let mut theirs = tokio::time::timeout(std::time::Duration::from_secs(3), other.begin())
             .await
             .expect("the write lock was released")
