@@ -87,15 +87,15 @@ impl<'a> GroupRefs<'a> {
     pub fn parse(text: &'a str) -> Self {
         let mut refs = Vec::new();
         let mut rest = text;
-        while let Some((id_literal, after_id)) = literal(rest) {
-            let Some((name_literal, after_name)) = literal(after_id) else {
+        while let Some((id, after_id)) = literal(rest) {
+            let Some((name, after_name)) = literal(after_id) else {
                 break;
             };
             refs.push(Ref {
-                id_literal,
-                name_literal,
-                id: unquote(id_literal),
-                name: unquote(name_literal),
+                id_literal: id.text,
+                name_literal: name.text,
+                id: id.unquoted(),
+                name: name.unquoted(),
             });
             match after_name.strip_prefix(',') {
                 Some(next) => rest = next,
@@ -168,30 +168,51 @@ fn without_case(a: &str, b: &str) -> Ordering {
         .cmp(b[i..].chars().flat_map(char::to_lowercase))
 }
 
-/// The JSON string literal `text` starts with, and what follows it.
-fn literal(text: &str) -> Option<(&str, &str)> {
+/// A JSON string literal as the column lists it.
+struct Literal<'a> {
+    /// With its quotes.
+    text: &'a str,
+    /// Whether it holds an escape.
+    escaped: bool,
+}
+
+impl<'a> Literal<'a> {
+    /// Its text: the inside when it holds no escape (the common case), else decoded.
+    fn unquoted(&self) -> Cow<'a, str> {
+        if self.escaped {
+            Cow::Owned(serde_json::from_str::<String>(self.text).unwrap_or_default())
+        } else {
+            Cow::Borrowed(&self.text[1..self.text.len() - 1])
+        }
+    }
+}
+
+/// The JSON string literal `text` starts with, and what follows it. Its closing quote is found
+/// eight bytes at a time (the search for a byte to escape); a control character, which a
+/// quoted literal cannot hold, ends the list.
+fn literal(text: &str) -> Option<(Literal<'_>, &str)> {
     let bytes = text.as_bytes();
     if bytes.first() != Some(&b'"') {
         return None;
     }
-    let mut i = 1;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'\\' => i += 2,
-            b'"' => return Some((&text[..=i], &text[i + 1..])),
-            _ => i += 1,
+    let mut from = 1;
+    let mut escaped = false;
+    loop {
+        let at = crate::scim::next_to_escape(bytes, from)?;
+        match bytes[at] {
+            b'"' => {
+                let literal = Literal {
+                    text: &text[..=at],
+                    escaped,
+                };
+                return Some((literal, &text[at + 1..]));
+            }
+            b'\\' => {
+                escaped = true;
+                from = at + 2;
+            }
+            _ => return None,
         }
-    }
-    None
-}
-
-/// A literal's text: its inside when it holds no escape (the common case), else decoded.
-fn unquote(literal: &str) -> Cow<'_, str> {
-    let inside = &literal[1..literal.len() - 1];
-    if inside.contains('\\') {
-        Cow::Owned(serde_json::from_str::<String>(literal).unwrap_or_default())
-    } else {
-        Cow::Borrowed(inside)
     }
 }
 
@@ -314,5 +335,19 @@ mod tests {
         let refs = GroupRefs::parse("\"g1\"\"one\",\"g2\"");
         assert_eq!(refs.to_value(BASE).as_array().map(Vec::len), Some(1));
         assert_eq!(GroupRefs::parse("\"unterminated").refs.len(), 0);
+        for broken in [
+            "\"g1\\",
+            "\"g1\\\"\"one\"",
+            "\"g\u{1}1\"\"one\"",
+            "g1\"\"one\"",
+        ] {
+            assert_eq!(GroupRefs::parse(broken).refs.len(), 0, "{broken:?}");
+        }
+        // Escapes anywhere in a long literal: the closing quote is the unescaped one.
+        let escaped = listed(&[("0123456789\\\"abcdef\"", "\\\\\"x\"\\")]);
+        let refs = GroupRefs::parse(&escaped);
+        assert_eq!(refs.refs.len(), 1);
+        assert_eq!(refs.refs[0].id, "0123456789\\\"abcdef\"");
+        assert_eq!(refs.refs[0].name, "\\\\\"x\"\\");
     }
 }

@@ -49,7 +49,7 @@ pub fn push_json_escaped(text: &mut String, s: &str) {
 /// borrowing; a borrow only reaches the bytes above a true match, so the lowest flag (the first
 /// byte, read little-endian) is a true one. Bytes from 0x80 up (UTF-8 beyond ASCII) are never
 /// flagged: every byte to escape is ASCII, so a match is a character boundary.
-fn next_to_escape(bytes: &[u8], from: usize) -> Option<usize> {
+pub(crate) fn next_to_escape(bytes: &[u8], from: usize) -> Option<usize> {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const TOPS: u64 = 0x8080_8080_8080_8080;
     let zero_byte = |x: u64| x.wrapping_sub(ONES) & !x & TOPS;

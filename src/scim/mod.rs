@@ -34,5 +34,6 @@ mod fixture_tests;
 pub use attr_path::AttrPath;
 pub use error::ScimError;
 pub use filter::{CompareOp, CompareValue, Filter};
+pub(crate) use json::next_to_escape;
 pub use json::{push_json_escaped, push_json_str};
 pub use schema::{registry, Registry};
