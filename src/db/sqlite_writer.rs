@@ -495,6 +495,43 @@ mod tests {
         }
     }
 
+    /// A committed transaction whose request goes away while it waits for its batch's COMMIT
+    /// (its task aborted) still has its writes committed with the batch, and the writer goes on.
+    #[tokio::test]
+    async fn a_deferred_transaction_whose_request_is_gone_is_still_committed() {
+        let (_dir, writer, reader) = fresh().await;
+        let mut first = writer.begin().await.unwrap();
+        first.execute("INSERT INTO t VALUES (1)").await.unwrap();
+        let second_writer = writer.clone();
+        let (go, ready) = tokio::sync::oneshot::channel::<()>();
+        let second = tokio::spawn(async move {
+            let mut tx = second_writer.begin().await.unwrap();
+            tx.execute("INSERT INTO t VALUES (2)").await.unwrap();
+            ready.await.unwrap();
+            tx.rollback().await
+        });
+        until_waiting(&writer, 1).await;
+        let first = tokio::spawn(first.commit());
+        until_waiting(&writer, 0).await;
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        first.abort();
+        assert!(first.await.unwrap_err().is_cancelled());
+        go.send(()).unwrap();
+        second.await.unwrap().unwrap();
+        // The first's row, committed by whoever finished the batch; the second's rolled back.
+        for _ in 0..100 {
+            if committed(&reader).await == vec![1] {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        assert_eq!(committed(&reader).await, vec![1]);
+        let mut third = writer.begin().await.unwrap();
+        third.execute("INSERT INTO t VALUES (3)").await.unwrap();
+        third.commit().await.unwrap();
+        assert_eq!(committed(&reader).await, vec![1, 3]);
+    }
+
     /// A batch carries at most MAX_BATCH transactions, and every one of them is committed.
     #[tokio::test]
     async fn many_parallel_writers_are_all_committed_in_few_batches() {
