@@ -418,6 +418,15 @@ mod tests {
             .collect()
     }
 
+    /// A transaction begun on `writer` that has inserted `x` into `t`.
+    async fn inserting(writer: &SqliteWriter, x: i64) -> WriterTx {
+        let mut tx = writer.begin().await.unwrap();
+        tx.execute(format!("INSERT INTO t VALUES ({x})").as_str())
+            .await
+            .unwrap();
+        tx
+    }
+
     /// Waits (at most 5 s) until `n` writers wait for the turn.
     async fn until_waiting(writer: &SqliteWriter, n: usize) {
         for _ in 0..500 {
@@ -435,13 +444,11 @@ mod tests {
     async fn overlapping_transactions_commit_together_and_each_returns_once_committed() {
         let (_dir, writer, reader) = fresh().await;
         let batches_before = writer.held.lock().await.batch;
-        let mut first = writer.begin().await.unwrap();
-        first.execute("INSERT INTO t VALUES (1)").await.unwrap();
+        let first = inserting(&writer, 1).await;
         let second_writer = writer.clone();
         let (go, ready) = tokio::sync::oneshot::channel::<()>();
         let second = tokio::spawn(async move {
-            let mut tx = second_writer.begin().await.unwrap();
-            tx.execute("INSERT INTO t VALUES (2)").await.unwrap();
+            let tx = inserting(&second_writer, 2).await;
             ready.await.unwrap();
             tx.commit().await
         });
@@ -471,12 +478,10 @@ mod tests {
     async fn a_transaction_undone_in_a_batch_leaves_the_others_writes() {
         for drop_it in [false, true] {
             let (_dir, writer, reader) = fresh().await;
-            let mut first = writer.begin().await.unwrap();
-            first.execute("INSERT INTO t VALUES (1)").await.unwrap();
+            let first = inserting(&writer, 1).await;
             let second_writer = writer.clone();
             let second = tokio::spawn(async move {
-                let mut tx = second_writer.begin().await.unwrap();
-                tx.execute("INSERT INTO t VALUES (2)").await.unwrap();
+                let tx = inserting(&second_writer, 2).await;
                 if drop_it {
                     drop(tx);
                 } else {
@@ -488,9 +493,7 @@ mod tests {
             second.await.unwrap();
             assert_eq!(committed(&reader).await, vec![1], "dropped: {drop_it}");
             // The writer goes on: the next transaction commits alone.
-            let mut third = writer.begin().await.unwrap();
-            third.execute("INSERT INTO t VALUES (3)").await.unwrap();
-            third.commit().await.unwrap();
+            inserting(&writer, 3).await.commit().await.unwrap();
             assert_eq!(committed(&reader).await, vec![1, 3], "dropped: {drop_it}");
         }
     }
@@ -500,13 +503,11 @@ mod tests {
     #[tokio::test]
     async fn a_deferred_transaction_whose_request_is_gone_is_still_committed() {
         let (_dir, writer, reader) = fresh().await;
-        let mut first = writer.begin().await.unwrap();
-        first.execute("INSERT INTO t VALUES (1)").await.unwrap();
+        let first = inserting(&writer, 1).await;
         let second_writer = writer.clone();
         let (go, ready) = tokio::sync::oneshot::channel::<()>();
         let second = tokio::spawn(async move {
-            let mut tx = second_writer.begin().await.unwrap();
-            tx.execute("INSERT INTO t VALUES (2)").await.unwrap();
+            let tx = inserting(&second_writer, 2).await;
             ready.await.unwrap();
             tx.rollback().await
         });
@@ -526,9 +527,7 @@ mod tests {
             tokio::time::sleep(std::time::Duration::from_millis(10)).await;
         }
         assert_eq!(committed(&reader).await, vec![1]);
-        let mut third = writer.begin().await.unwrap();
-        third.execute("INSERT INTO t VALUES (3)").await.unwrap();
-        third.commit().await.unwrap();
+        inserting(&writer, 3).await.commit().await.unwrap();
         assert_eq!(committed(&reader).await, vec![1, 3]);
     }
 
@@ -540,10 +539,7 @@ mod tests {
         let writers = (1..=40).map(|x| {
             let w = writer.clone();
             tokio::spawn(async move {
-                let mut tx = w.begin().await.unwrap();
-                tx.execute(format!("INSERT INTO t VALUES ({x})").as_str())
-                    .await
-                    .unwrap();
+                let tx = inserting(&w, x).await;
                 tokio::task::yield_now().await;
                 tx.commit().await
             })

@@ -534,7 +534,7 @@ pub async fn create(
     if new_access {
         // Only users with access to the tenant are members of its groups: none yet. A user
         // this request wrote is answered as written, without reading it back.
-        let row = if created {
+        let mut row = if created {
             db::scim_users::Inserted {
                 id: &user_id,
                 profile: &profile,
@@ -548,15 +548,8 @@ pub async fn create(
         } else {
             find(conn, scope, &user_id, false).await?
         };
-        let version = user_version(&row);
-        if as_text {
-            if let Some(json) = default_text(scope, &row, "[]") {
-                let location = user_location(scope, &row);
-                return Ok((Answered::Text { json, location }, version));
-            }
-        }
-        let value = render(scope, &row, Some(Value::Array(Vec::new())));
-        return Ok((Answered::Value(value), version));
+        row.group_refs = Some(String::new()); // an empty listing: no groups
+        return Ok((answer(scope, &row, as_text), user_version(&row)));
     }
     get(conn, scope, &user_id, true, as_text).await
 }
