@@ -168,14 +168,11 @@ pub async fn remove_source(
 /// in its groups and the roles bound to them there (a user given access again starts with
 /// neither), then the access itself (with its sources).
 pub async fn remove(conn: &mut Conn, tenant_id: &str, user_id: &str) -> AppResult<()> {
-    sqlx::query(
-        "DELETE FROM group_members WHERE user_id = $1 \
-         AND group_id IN (SELECT id FROM groups WHERE tenant_id = $2)",
-    )
-    .bind(user_id)
-    .bind(tenant_id)
-    .execute(&mut *conn)
-    .await?;
+    sqlx::query("DELETE FROM group_members WHERE user_id = $1 AND tenant_id = $2")
+        .bind(user_id)
+        .bind(tenant_id)
+        .execute(&mut *conn)
+        .await?;
     super::iam::delete_bindings_of(conn, tenant_id, "user", user_id).await?;
     sqlx::query("DELETE FROM tenant_access WHERE tenant_id = $1 AND user_id = $2")
         .bind(tenant_id)

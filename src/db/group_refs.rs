@@ -1,6 +1,7 @@
 //! A user's group references, read in the statement that reads the user: the SQL column that
 //! lists them compactly (each group's id and name as JSON string literals, quoted by the
-//! database), and what turns that text into the SCIM `groups` value — in name order, written
+//! database when the membership is written and kept on it), how they are written and rewritten,
+//! and what turns that text into the SCIM `groups` value — in name order, written
 //! straight into the answer's JSON without building a JSON tree.
 //!
 //! Why so compact: a page of 100 users in ten groups each carries 1,000 references. Written whole
@@ -13,15 +14,16 @@ use std::cmp::Ordering;
 
 use serde_json::{json, Value};
 
-use super::Backend;
+use super::{Backend, Conn};
+use crate::error::AppResult;
 
 /// The `group_refs` column when a read does not ask for the references.
 const NONE: &str = "CAST(NULL AS TEXT) AS group_refs";
 
-/// The `group_refs` column of a user query: the references ([`column`]) when `with`, else NULL.
-pub fn select(backend: Backend, with: bool) -> &'static str {
+/// The `group_refs` column of a user query: the references ([`COLUMN`]) when `with`, else NULL.
+pub fn select(with: bool) -> &'static str {
     if with {
-        column(backend)
+        COLUMN
     } else {
         NONE
     }
@@ -29,28 +31,41 @@ pub fn select(backend: Backend, with: bool) -> &'static str {
 
 /// The `group_refs` column of a user `u` of tenant `$1`: `"id""name","id""name",…` (each a JSON
 /// string literal; empty without groups), in no particular order ([`GroupRefs::parse`] sorts).
-///
-/// Both databases must start from the user's memberships and probe each group by id; started
-/// from the tenant's groups, the work grows with the number of groups, for every user shown.
-/// SQLite keeps the written order of a `CROSS JOIN`. PostgreSQL reorders joins by its
-/// statistics, and on tables not yet analyzed (a directory just provisioned) it walked the
-/// tenant's groups for each user (60 ms a page against 6): there the group is a `LATERAL`
-/// subquery with `LIMIT 1`, which it must run per membership, by id, and the tenant test stays
-/// outside it.
-pub fn column(backend: Backend) -> &'static str {
+/// Each membership carries its group's reference ([`reference_of_group`]), so this is one range
+/// of `group_members_user_refs_idx` on both databases, with no visit to the groups.
+pub const COLUMN: &str = "COALESCE((SELECT string_agg(m.group_ref, ',') FROM group_members m \
+     WHERE m.user_id = u.id AND m.tenant_id = $1), '') AS group_refs";
+
+/// A group `g`'s reference as its memberships carry it: the JSON string literals of its id and
+/// display name, one after the other, quoted by the database.
+pub fn reference_of_group(backend: Backend) -> &'static str {
     match backend {
-        Backend::Sqlite => {
-            "COALESCE((SELECT string_agg(json_quote(g.id) || json_quote(g.display_name), ',') \
-             FROM group_members m CROSS JOIN groups g \
-             WHERE g.id = m.group_id AND m.user_id = u.id AND g.tenant_id = $1), '') AS group_refs"
-        }
-        Backend::Postgres => {
-            "COALESCE((SELECT string_agg(to_json(g.id)::text || to_json(g.display_name)::text, ',') \
-             FROM group_members m CROSS JOIN LATERAL (SELECT g.id, g.tenant_id, g.display_name \
-             FROM groups g WHERE g.id = m.group_id LIMIT 1) g \
-             WHERE m.user_id = u.id AND g.tenant_id = $1), '') AS group_refs"
-        }
+        Backend::Sqlite => "json_quote(g.id) || json_quote(g.display_name)",
+        Backend::Postgres => "to_json(g.id)::text || to_json(g.display_name)::text",
     }
+}
+
+/// Writes the reference of every membership of `group_id` again, from the group as it now is
+/// (after a rename).
+pub async fn rewrite(conn: &mut Conn, group_id: &str) -> AppResult<()> {
+    let sql = format!(
+        "UPDATE group_members SET group_ref = (SELECT {} FROM groups g WHERE g.id = $1) \
+         WHERE group_id = $1",
+        reference_of_group(super::backend_of(conn))
+    );
+    sqlx::query(&sql).bind(group_id).execute(&mut *conn).await?;
+    Ok(())
+}
+
+/// Gives the memberships that migration 0009 found their references (it cannot quote them: the
+/// two databases quote differently); a no-op once done, on the partial index of those rows.
+pub async fn fill_missing(conn: &mut Conn) -> AppResult<u64> {
+    let sql = format!(
+        "UPDATE group_members SET group_ref = (SELECT {} FROM groups g \
+         WHERE g.id = group_members.group_id) WHERE group_ref IS NULL",
+        reference_of_group(super::backend_of(conn))
+    );
+    Ok(sqlx::query(&sql).execute(&mut *conn).await?.rows_affected())
 }
 
 /// `{base}/Groups/` as the inside of a JSON string: what a reference's `$ref` starts with.
@@ -75,7 +90,7 @@ struct Ref<'a> {
     name: Cow<'a, str>,
 }
 
-/// A user's references, parsed from the [`column`]'s text and sorted by name (case-insensitive),
+/// A user's references, parsed from the [`COLUMN`]'s text and sorted by name (case-insensitive),
 /// then id.
 pub struct GroupRefs<'a> {
     refs: Vec<Ref<'a>>,

@@ -1,9 +1,11 @@
-//! Groups of a tenant and their members. Member changes touch one row per added or removed member.
+//! Groups of a tenant and their members. Member changes touch one row per added or removed member;
+//! each membership carries its group's tenant and reference (`group_refs`), which a rename rewrites.
 
 use std::collections::{HashMap, HashSet};
 
 use sqlx::Row;
 
+use super::group_refs;
 use super::scim_filter::{self, Kind, Sql};
 use super::scim_users::{ListError, Page};
 use super::{Arg, Conn};
@@ -121,8 +123,15 @@ pub async fn insert(conn: &mut Conn, g: &GroupRow) -> AppResult<()> {
     result.map(|_| ()).unique_or(|| taken(&g.display_name))
 }
 
-/// Updates name, externalId and stored attributes; bumps the version.
-pub async fn update(conn: &mut Conn, g: &GroupRow, now: Millis) -> AppResult<()> {
+/// Updates name, externalId and stored attributes; bumps the version. A rename is also a new
+/// version of every member (their `groups` show the name) and rewrites the reference each of
+/// their memberships carries: O(members), the one write that is.
+pub async fn update(
+    conn: &mut Conn,
+    g: &GroupRow,
+    previous_name: &str,
+    now: Millis,
+) -> AppResult<()> {
     let result = sqlx::query(
         "UPDATE groups SET display_name = $1, display_name_lower = $2, external_id = $3, \
          scim_json = $4, updated_at = $5, version = version + 1 WHERE tenant_id = $6 AND id = $7",
@@ -136,7 +145,12 @@ pub async fn update(conn: &mut Conn, g: &GroupRow, now: Millis) -> AppResult<()>
     .bind(&g.id)
     .execute(&mut *conn)
     .await;
-    result.map(|_| ()).unique_or(|| taken(&g.display_name))
+    result.map(|_| ()).unique_or(|| taken(&g.display_name))?;
+    if g.display_name != previous_name {
+        touch_members(conn, &g.id).await?;
+        super::group_refs::rewrite(conn, &g.id).await?;
+    }
+    Ok(())
 }
 
 /// Marks a membership change (lastModified and ETag); answers the group's new version.
@@ -221,15 +235,18 @@ pub async fn add_member(
     user_id: &str,
     now: Millis,
 ) -> AppResult<bool> {
-    let done = sqlx::query(
-        "INSERT INTO group_members (group_id, user_id, created_at) VALUES ($1, $2, $3) \
+    let sql = format!(
+        "INSERT INTO group_members (group_id, user_id, created_at, tenant_id, group_ref) \
+         SELECT g.id, $2, $3, g.tenant_id, {} FROM groups g WHERE g.id = $1 \
          ON CONFLICT (group_id, user_id) DO NOTHING",
-    )
-    .bind(group_id)
-    .bind(user_id)
-    .bind(now)
-    .execute(&mut *conn)
-    .await?;
+        group_refs::reference_of_group(super::backend_of(conn))
+    );
+    let done = sqlx::query(&sql)
+        .bind(group_id)
+        .bind(user_id)
+        .bind(now)
+        .execute(&mut *conn)
+        .await?;
     touch_member(conn, group_id, user_id).await?;
     Ok(done.rows_affected() == 1)
 }
@@ -248,7 +265,8 @@ pub async fn remove_member(conn: &mut Conn, group_id: &str, user_id: &str) -> Ap
 
 /// [`add_member`] for many users, per [`super::IN_CHUNK`] users: one version bump that also
 /// tells which of them can be members (`UPDATE … RETURNING`: users with access to the group's
-/// tenant, never a superadmin, who is out of every integration's reach), then one INSERT.
+/// tenant, never a superadmin, who is out of every integration's reach), then one INSERT (the
+/// group's reference quoted once for all the rows).
 /// Answers how many memberships are new, or `Err` with the first user (in the order given) who
 /// cannot be a member; some of the others may be added and bumped by then, so the caller rolls
 /// its transaction back.
@@ -264,12 +282,14 @@ pub async fn add_members(
         if let Some(refused) = chunk.iter().find(|id| !eligible.contains(*id)) {
             return Ok(Err(refused.clone()));
         }
-        let values: Vec<String> = (0..chunk.len())
-            .map(|i| format!("($1, ${}, $2)", i + 3))
-            .collect();
+        let values: Vec<String> = (0..chunk.len()).map(|i| format!("(${})", i + 3)).collect();
         let sql = format!(
-            "INSERT INTO group_members (group_id, user_id, created_at) VALUES {} \
-             ON CONFLICT (group_id, user_id) DO NOTHING",
+            "WITH r AS MATERIALIZED (SELECT g.id, g.tenant_id, {} AS reference FROM groups g \
+             WHERE g.id = $1) \
+             INSERT INTO group_members (group_id, user_id, created_at, tenant_id, group_ref) \
+             SELECT r.id, v.column1, $2, r.tenant_id, r.reference FROM (VALUES {}) v \
+             CROSS JOIN r WHERE true ON CONFLICT (group_id, user_id) DO NOTHING",
+            group_refs::reference_of_group(super::backend_of(conn)),
             values.join(", ")
         );
         let mut q = sqlx::query(&sql).bind(group_id).bind(now);

@@ -231,10 +231,13 @@ impl Db {
         })
     }
 
-    /// Applies the migrations in `migrations/` that have not run yet.
+    /// Applies the migrations in `migrations/` that have not run yet, then writes what a
+    /// migration could not (memberships' group references, [`group_refs::fill_missing`]).
     pub async fn migrate(&self) -> AppResult<()> {
         MIGRATOR.run(&self.pool).await?;
-        Ok(())
+        let mut tx = self.begin_write().await?;
+        group_refs::fill_missing(&mut tx).await?;
+        tx.commit().await
     }
 
     pub fn pool(&self) -> &AnyPool {

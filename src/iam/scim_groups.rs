@@ -296,7 +296,7 @@ async fn save_attributes(
     {
         return Ok(false);
     }
-    db::groups::update(conn, &updated, scope.now).await?;
+    db::groups::update(conn, &updated, &row.display_name, scope.now).await?;
     Ok(true)
 }
 

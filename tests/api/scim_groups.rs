@@ -647,3 +647,163 @@ async fn users_list_their_group_references_whole_in_name_order_and_projected() {
         .json();
     assert_eq!(bob_alone["groups"], json!([]));
 }
+
+/// Each member's `groups` as every read shows them: a GET (the text path), a GET of
+/// `attributes=groups` (the tree path), a `userName eq` look-up and a page.
+async fn groups_shown(app: &TestApp, i: &Integration, id: &str, user_name: &str) -> [Value; 4] {
+    let get = |path: String| async move {
+        let res = app.scim(i, "GET", &path, None).await;
+        assert_eq!(res.status, 200, "{path}: {}", res.body);
+        res.json()
+    };
+    let lookup = format!(
+        "/Users?filter={}",
+        urlencode(&format!("userName eq \"{user_name}\""))
+    );
+    let page = get("/Users?count=100".to_string()).await;
+    let in_page = page["Resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["id"] == id)
+        .expect("the user is in the page")["groups"]
+        .clone();
+    [
+        get(format!("/Users/{id}")).await["groups"].clone(),
+        get(format!("/Users/{id}?attributes=groups")).await["groups"].clone(),
+        get(lookup).await["Resources"][0]["groups"].clone(),
+        in_page,
+    ]
+}
+
+/// A rename reaches every member: each read of each member shows the new name (in name order
+/// among their other groups), their ETag changes, and non-members are untouched. A PUT that keeps
+/// the name (and not the members) changes no member's version.
+#[tokio::test]
+async fn a_renamed_group_shows_its_new_name_in_every_members_reads_with_a_new_etag() {
+    let app = TestApp::spawn().await;
+    let i = app.integration("main").await;
+    let ann = new_user(&app, &i, "ann").await;
+    let bob = new_user(&app, &i, "bob").await;
+    let cyd = new_user(&app, &i, "cyd").await;
+    let gid = new_group(
+        &app,
+        &i,
+        json!({"displayName": "Alpha", "members": [{"value": ann}, {"value": bob}]}),
+    )
+    .await;
+    let other = new_group(
+        &app,
+        &i,
+        json!({"displayName": "Middle", "members": [{"value": ann}, {"value": cyd}]}),
+    )
+    .await;
+    let etag = |res: crate::helpers::TestResponse| res.header("etag").unwrap();
+    let tags_before = [
+        etag(app.scim(&i, "GET", &format!("/Users/{ann}"), None).await),
+        etag(app.scim(&i, "GET", &format!("/Users/{bob}"), None).await),
+        etag(app.scim(&i, "GET", &format!("/Users/{cyd}"), None).await),
+    ];
+
+    let new_name = "Zulu \"quoted\" \\ é\u{1}";
+    let rename =
+        json!({"Operations": [{"op": "replace", "path": "displayName", "value": new_name}]});
+    let res = app
+        .scim(&i, "PATCH", &format!("/Groups/{gid}"), Some(rename))
+        .await;
+    assert!(res.status.is_success(), "{}", res.body);
+
+    let renamed = |id: &str| json!({"value": id, "display": new_name});
+    let middle = json!({"value": other, "display": "Middle"});
+    for (user, name, expected) in [
+        (&ann, "ann", vec![middle.clone(), renamed(&gid)]),
+        (&bob, "bob", vec![renamed(&gid)]),
+        (&cyd, "cyd", vec![middle.clone()]),
+    ] {
+        for (read, shown) in ["GET", "attributes", "lookup", "page"]
+            .iter()
+            .zip(groups_shown(&app, &i, user, name).await)
+        {
+            let shown: Vec<Value> = shown
+                .as_array()
+                .unwrap_or_else(|| panic!("{name} {read}: {shown}"))
+                .iter()
+                .map(|g| json!({"value": g["value"], "display": g["display"]}))
+                .collect();
+            assert_eq!(shown, expected, "{name}, {read}");
+        }
+    }
+    let tags_after = [
+        etag(app.scim(&i, "GET", &format!("/Users/{ann}"), None).await),
+        etag(app.scim(&i, "GET", &format!("/Users/{bob}"), None).await),
+        etag(app.scim(&i, "GET", &format!("/Users/{cyd}"), None).await),
+    ];
+    assert_ne!(
+        tags_after[0], tags_before[0],
+        "ann's groups show the new name"
+    );
+    assert_ne!(
+        tags_after[1], tags_before[1],
+        "bob's groups show the new name"
+    );
+    assert_eq!(tags_after[2], tags_before[2], "cyd is not a member");
+
+    // A PUT that keeps the name (and leaves `members` out) leaves the members' versions alone.
+    let put = json!({"displayName": new_name, "externalId": "x-1"});
+    let res = app
+        .scim(&i, "PUT", &format!("/Groups/{gid}"), Some(put))
+        .await;
+    assert_eq!(res.status, 200, "{}", res.body);
+    assert_eq!(
+        etag(app.scim(&i, "GET", &format!("/Users/{bob}"), None).await),
+        tags_after[1]
+    );
+}
+
+/// Memberships that were there before migration 0009 carry no reference; `Db::migrate` writes
+/// them (quoted by the database it runs on), after which every read shows them as a membership
+/// written since would, and a second run finds nothing to do.
+#[tokio::test]
+async fn memberships_from_before_references_were_kept_get_them_when_migrating() {
+    let app = TestApp::spawn().await;
+    let i = app.integration("main").await;
+    let ann = new_user(&app, &i, "ann").await;
+    let names = ["Plain", "Quote \" and \\ back", "Tab\tand é 日本"];
+    let mut groups = Vec::new();
+    for name in names {
+        let gid = new_group(
+            &app,
+            &i,
+            json!({"displayName": name, "members": [{"value": ann}]}),
+        )
+        .await;
+        groups.push(gid);
+    }
+    let written = groups_shown(&app, &i, &ann, "ann").await;
+    assert_eq!(written[0].as_array().unwrap().len(), 3, "{}", written[0]);
+
+    {
+        let mut conn = app.db.acquire().await.unwrap();
+        sqlx::query("UPDATE group_members SET group_ref = NULL")
+            .execute(&mut *conn)
+            .await
+            .unwrap();
+    }
+    app.db.migrate().await.expect("migrate");
+    assert_eq!(
+        app.count(
+            "SELECT COUNT(*) FROM group_members WHERE group_ref IS NULL",
+            &[]
+        )
+        .await,
+        0
+    );
+    assert_eq!(groups_shown(&app, &i, &ann, "ann").await, written);
+    let refs_after_fill = app
+        .count(
+            "SELECT COUNT(*) FROM group_members WHERE user_id = $1",
+            &[&ann],
+        )
+        .await;
+    assert_eq!(refs_after_fill, 3);
+}
