@@ -165,12 +165,18 @@ fn by_name(a: &Ref<'_>, b: &Ref<'_>) -> Ordering {
     without_case(&a.name, &b.name).then_with(|| a.id.cmp(&b.id))
 }
 
-/// Compares lowercased code points. While both sides are ASCII a byte is its own code point, so
-/// the common prefix is compared bytewise; only from the first non-ASCII byte on (a character
-/// boundary on both sides, where everything before compared equal) are characters lowercased.
+/// Compares lowercased code points. Equal bytes are equal characters, so the bytes both share
+/// are skipped first, eight at a time (names of one directory often share a long prefix), back to
+/// the character boundary before the first difference (the same place in both: the bytes before
+/// it are the same). While both sides are ASCII a byte is its own code point, so from there the
+/// bytes are compared lowercased; only from the first non-ASCII byte on (a character boundary on
+/// both sides, where everything before compared equal) are characters lowercased.
 fn without_case(a: &str, b: &str) -> Ordering {
     let (x, y) = (a.as_bytes(), b.as_bytes());
-    let mut i = 0;
+    let mut i = common_prefix(x, y);
+    while !a.is_char_boundary(i) {
+        i -= 1;
+    }
     while i < x.len() && i < y.len() && x[i].is_ascii() && y[i].is_ascii() {
         match x[i].to_ascii_lowercase().cmp(&y[i].to_ascii_lowercase()) {
             Ordering::Equal => i += 1,
@@ -181,6 +187,29 @@ fn without_case(a: &str, b: &str) -> Ordering {
         .chars()
         .flat_map(char::to_lowercase)
         .cmp(b[i..].chars().flat_map(char::to_lowercase))
+}
+
+/// How many leading bytes `x` and `y` share: eight compared at once, the first that differ found
+/// from their XOR (read little-endian, the lowest set bit is in the first differing byte).
+fn common_prefix(x: &[u8], y: &[u8]) -> usize {
+    let n = x.len().min(y.len());
+    let mut i = 0;
+    while i + 8 <= n {
+        let word = |s: &[u8]| {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(&s[i..i + 8]);
+            u64::from_le_bytes(word)
+        };
+        let differ = word(x) ^ word(y);
+        if differ != 0 {
+            return i + (differ.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    while i < n && x[i] == y[i] {
+        i += 1;
+    }
+    i
 }
 
 /// A JSON string literal as the column lists it.
@@ -319,6 +348,25 @@ mod tests {
             "\u{1}",
             "\u{7f}x",
             "\u{80}",
+            // Long shared prefixes: differences in case, in a digit, in a character whose
+            // bytes straddle an eight-byte word (é and è share their first byte), after it.
+            "bench-grp-run1-00001",
+            "bench-grp-run1-00002",
+            "Bench-Grp-Run1-00002",
+            "bench-grp-run1-0000",
+            "1234567é",
+            "1234567è",
+            "1234567É",
+            "1234567e",
+            "12345678é-and-more",
+            "12345678É-and-more",
+            "abcdefghijklmnopİ",
+            "abcdefghijklmnopi",
+            // Words that differ early one way and late the other: the first difference decides.
+            "a-------z",
+            "b-------a",
+            "A------Zb",
+            "a------za",
         ];
         for a in names {
             for b in names {
@@ -328,6 +376,25 @@ mod tests {
                     .cmp(b.chars().flat_map(char::to_lowercase));
                 assert_eq!(without_case(a, b), reference, "{a:?} against {b:?}");
             }
+        }
+    }
+
+    proptest::proptest! {
+        /// Any two names over letters of both cases, digits and characters of two to four
+        /// bytes (whose lowercase differ in length or are several characters), often sharing
+        /// a long prefix, compare as lowercased code points do.
+        #[test]
+        fn names_compare_as_lowercased_code_points(
+            prefix in "[aA0é日]{0,12}",
+            a in "[aAbB9éÉİiΣσß日😀-]{0,10}",
+            b in "[aAbB9éÉİiΣσß日😀-]{0,10}",
+        ) {
+            let (a, b) = (format!("{prefix}{a}"), format!("{prefix}{b}"));
+            let reference = a
+                .chars()
+                .flat_map(char::to_lowercase)
+                .cmp(b.chars().flat_map(char::to_lowercase));
+            proptest::prop_assert_eq!(without_case(&a, &b), reference, "{:?} against {:?}", a, b);
         }
     }
 
