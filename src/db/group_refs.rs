@@ -60,12 +60,16 @@ pub async fn rewrite(conn: &mut Conn, group_id: &str) -> AppResult<()> {
 /// Gives the memberships that migration 0009 found their references (it cannot quote them: the
 /// two databases quote differently); a no-op once done, on the partial index of those rows.
 pub async fn fill_missing(conn: &mut Conn) -> AppResult<u64> {
-    let sql = format!(
+    let sql = fill_missing_sql(super::backend_of(conn));
+    Ok(sqlx::query(&sql).execute(&mut *conn).await?.rows_affected())
+}
+
+fn fill_missing_sql(backend: Backend) -> String {
+    format!(
         "UPDATE group_members SET group_ref = (SELECT {} FROM groups g \
          WHERE g.id = group_members.group_id) WHERE group_ref IS NULL",
-        reference_of_group(super::backend_of(conn))
-    );
-    Ok(sqlx::query(&sql).execute(&mut *conn).await?.rows_affected())
+        reference_of_group(backend)
+    )
 }
 
 /// `{base}/Groups/` as the inside of a JSON string: what a reference's `$ref` starts with.
@@ -396,6 +400,31 @@ mod tests {
                 .cmp(b.chars().flat_map(char::to_lowercase));
             proptest::prop_assert_eq!(without_case(&a, &b), reference, "{:?} against {:?}", a, b);
         }
+    }
+
+    /// The fill that follows every migration reads only the memberships without a reference
+    /// (none, once filled), on their partial index: never a scan of every membership.
+    #[tokio::test]
+    async fn the_fill_after_migrating_reads_only_unfilled_memberships() {
+        use sqlx::Row;
+        let dir = tempfile::tempdir().expect("temp dir");
+        let db = crate::db::Db::connect(&format!("sqlite://{}/fill.db", dir.path().display()))
+            .await
+            .expect("connect");
+        db.migrate().await.expect("migrate");
+        let mut conn = db.acquire().await.expect("connection");
+        let explain = format!("EXPLAIN QUERY PLAN {}", fill_missing_sql(Backend::Sqlite));
+        let steps: Vec<String> = sqlx::query(&explain)
+            .fetch_all(&mut *conn)
+            .await
+            .expect("explain")
+            .iter()
+            .map(|r| r.try_get::<String, _>("detail").expect("detail"))
+            .collect();
+        assert!(
+            steps[0].contains("group_members_unfilled_idx"),
+            "{steps:#?}"
+        );
     }
 
     #[test]
