@@ -189,6 +189,15 @@ pub async fn members(conn: &mut Conn, group_id: &str) -> AppResult<Vec<(String, 
         .collect()
 }
 
+/// The ids of a group's members (in no particular order), on the membership's primary key alone.
+pub async fn member_ids(conn: &mut Conn, group_id: &str) -> AppResult<Vec<String>> {
+    let rows = sqlx::query("SELECT user_id FROM group_members WHERE group_id = $1")
+        .bind(group_id)
+        .fetch_all(&mut *conn)
+        .await?;
+    rows.iter().map(|r| Ok(r.try_get("user_id")?)).collect()
+}
+
 /// [`members`] of a page of groups, in one query per [`super::IN_CHUNK`] groups: group id →
 /// members. Groups without members are absent.
 pub async fn members_of_many(
@@ -385,14 +394,5 @@ async fn touch_members(conn: &mut Conn, group_id: &str) -> AppResult<()> {
     .bind(group_id)
     .execute(&mut *conn)
     .await?;
-    Ok(())
-}
-
-pub async fn remove_all_members(conn: &mut Conn, group_id: &str) -> AppResult<()> {
-    touch_members(conn, group_id).await?;
-    sqlx::query("DELETE FROM group_members WHERE group_id = $1")
-        .bind(group_id)
-        .execute(&mut *conn)
-        .await?;
     Ok(())
 }

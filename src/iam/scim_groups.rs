@@ -208,23 +208,49 @@ async fn add_members(
 }
 
 /// Applies a member change with batched statements: O(changed members), never a load of the
-/// group's members.
+/// group's members but for a replacement, whose ids alone are read to write only the difference
+/// (what an IdP's PUT sends is mostly the members the group has: the others keep their
+/// memberships and their ETags, and an unchanged list writes nothing). Answers whether any
+/// membership changed.
 async fn apply_delta(
     conn: &mut Conn,
     scope: &Scope,
     group_id: &str,
     delta: &MemberDelta,
 ) -> Result<bool, ScimError> {
-    match delta {
-        MemberDelta::Changes { added, removed } => {
-            add_members(conn, scope, group_id, added).await?;
-            db::groups::remove_members(conn, group_id, removed).await?;
-            Ok(!added.is_empty() || !removed.is_empty())
-        }
+    let replaced;
+    let (added, removed) = match delta {
+        MemberDelta::Changes { added, removed } => (added, removed),
         MemberDelta::ReplaceAll(ids) => {
-            db::groups::remove_all_members(conn, group_id).await?;
-            add_members(conn, scope, group_id, ids).await?;
-            Ok(true)
+            let mut current = db::groups::member_ids(conn, group_id).await?;
+            current.sort_unstable();
+            let mut wanted = ids.clone();
+            wanted.sort_unstable();
+            wanted.dedup();
+            replaced = differences(&wanted, &current);
+            (&replaced.0, &replaced.1)
+        }
+    };
+    add_members(conn, scope, group_id, added).await?;
+    db::groups::remove_members(conn, group_id, removed).await?;
+    Ok(!added.is_empty() || !removed.is_empty())
+}
+
+/// `(in wanted but not in current, in current but not in wanted)`, both sorted; `wanted` and
+/// `current` are sorted and without repeats.
+fn differences(wanted: &[String], current: &[String]) -> (Vec<String>, Vec<String>) {
+    let (mut added, mut removed) = (Vec::new(), Vec::new());
+    let (mut w, mut c) = (wanted.iter().peekable(), current.iter().peekable());
+    loop {
+        match (w.peek(), c.peek()) {
+            (Some(a), Some(b)) if a == b => {
+                w.next();
+                c.next();
+            }
+            (Some(a), Some(b)) if a < b => added.extend(w.next().cloned()),
+            (Some(_), Some(_)) | (None, Some(_)) => removed.extend(c.next().cloned()),
+            (Some(_), None) => added.extend(w.next().cloned()),
+            (None, None) => return (added, removed),
         }
     }
 }
@@ -325,8 +351,9 @@ pub async fn replace(
     save_attributes(conn, scope, &row, &resource).await?;
     if named_members {
         let ids = member_ids(&resource).unwrap_or_default();
-        apply_delta(conn, scope, id, &MemberDelta::ReplaceAll(ids)).await?;
-        db::groups::touch(conn, id, scope.now).await?;
+        if apply_delta(conn, scope, id, &MemberDelta::ReplaceAll(ids)).await? {
+            db::groups::touch(conn, id, scope.now).await?;
+        }
     }
     get(conn, scope, id, true).await
 }
@@ -393,4 +420,35 @@ pub async fn delete(
     db::iam::delete_bindings_of(conn, &scope.tenant_id, "group", id).await?;
     db::groups::delete(conn, &scope.tenant_id, id).await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::differences;
+
+    fn ids(names: &[&str]) -> Vec<String> {
+        names.iter().map(|s| s.to_string()).collect()
+    }
+
+    /// `(wanted, current, added, removed)`.
+    type Case<'a> = (&'a [&'a str], &'a [&'a str], &'a [&'a str], &'a [&'a str]);
+
+    #[test]
+    fn a_replacement_writes_only_what_differs() {
+        let cases: [Case; 6] = [
+            (&["a", "b", "c"], &["a", "b", "c"], &[], &[]),
+            (&[], &["a", "b"], &[], &["a", "b"]),
+            (&["a", "b"], &[], &["a", "b"], &[]),
+            (&["a", "c", "e"], &["b", "c", "d"], &["a", "e"], &["b", "d"]),
+            (&["x"], &["a", "b", "x", "z"], &[], &["a", "b", "z"]),
+            (&["a", "b", "z"], &["m"], &["a", "b", "z"], &["m"]),
+        ];
+        for (wanted, current, added, removed) in cases {
+            assert_eq!(
+                differences(&ids(wanted), &ids(current)),
+                (ids(added), ids(removed)),
+                "{wanted:?} over {current:?}"
+            );
+        }
+    }
 }

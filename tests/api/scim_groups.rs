@@ -807,3 +807,84 @@ async fn memberships_from_before_references_were_kept_get_them_when_migrating() 
         .await;
     assert_eq!(refs_after_fill, 3);
 }
+
+/// A PUT of a group (what Okta sends on every push) writes only the members that differ: an
+/// unchanged list changes no ETag, the group's included; swapping one member changes the ETags
+/// of those two users alone, and the group's.
+#[tokio::test]
+async fn a_put_of_the_same_members_changes_nothing_and_a_swap_touches_only_the_two() {
+    let app = TestApp::spawn().await;
+    let i = app.integration("main").await;
+    let mut users = Vec::new();
+    for name in ["ann", "bob", "cyd", "dee"] {
+        users.push(new_user(&app, &i, name).await);
+    }
+    let body = |members: &[&String]| {
+        json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
+               "displayName": "Pushed", "externalId": "okta-1",
+               "members": members.iter().map(|m| json!({"value": m})).collect::<Vec<_>>()})
+    };
+    let gid = new_group(&app, &i, body(&[&users[0], &users[1], &users[2]])).await;
+    let etags = || async {
+        let mut tags = Vec::new();
+        for u in &users {
+            let res = app.scim(&i, "GET", &format!("/Users/{u}"), None).await;
+            tags.push(res.header("etag").unwrap());
+        }
+        let res = app.scim(&i, "GET", &format!("/Groups/{gid}"), None).await;
+        tags.push(res.header("etag").unwrap());
+        tags
+    };
+    let before = etags().await;
+
+    // The same members, in another order and with one repeated.
+    let res = app
+        .scim(
+            &i,
+            "PUT",
+            &format!("/Groups/{gid}"),
+            Some(body(&[&users[2], &users[0], &users[1], &users[0]])),
+        )
+        .await;
+    assert_eq!(res.status, 200, "{}", res.body);
+    assert_eq!(res.header("etag").unwrap(), before[4], "nothing changed");
+    assert_eq!(etags().await, before, "no member's version moves");
+
+    // cyd out, dee in.
+    let res = app
+        .scim(
+            &i,
+            "PUT",
+            &format!("/Groups/{gid}"),
+            Some(body(&[&users[0], &users[1], &users[3]])),
+        )
+        .await;
+    assert_eq!(res.status, 200, "{}", res.body);
+    let mut shown = member_ids(&res.json());
+    let mut expected = vec![users[0].clone(), users[1].clone(), users[3].clone()];
+    expected.sort();
+    shown.sort();
+    assert_eq!(shown, expected);
+    let after = etags().await;
+    assert_eq!(after[0], before[0], "ann stays");
+    assert_eq!(after[1], before[1], "bob stays");
+    assert_ne!(after[2], before[2], "cyd left");
+    assert_ne!(after[3], before[3], "dee joined");
+    assert_ne!(after[4], before[4], "the group changed");
+    assert_eq!(res.header("etag").unwrap(), after[4]);
+    assert_eq!(
+        app.count(
+            "SELECT COUNT(*) FROM group_members WHERE group_id = $1",
+            &[&gid]
+        )
+        .await,
+        3
+    );
+
+    // Emptied by `members: []`.
+    let res = app
+        .scim(&i, "PUT", &format!("/Groups/{gid}"), Some(body(&[])))
+        .await;
+    assert_eq!(res.status, 200, "{}", res.body);
+    assert_eq!(res.json()["members"], json!([]));
+}
