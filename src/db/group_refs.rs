@@ -58,7 +58,9 @@ pub async fn rewrite(conn: &mut Conn, group_id: &str) -> AppResult<()> {
 }
 
 /// Gives the memberships that migration 0009 found their references (it cannot quote them: the
-/// two databases quote differently); a no-op once done, on the partial index of those rows.
+/// two databases quote differently); a no-op once done, on the partial index of those rows. Their
+/// tenant is written again with them: a membership an older binary wrote beside this one (say,
+/// during a rolling start of replicas) has neither, and the next start mends both.
 pub async fn fill_missing(conn: &mut Conn) -> AppResult<u64> {
     let sql = fill_missing_sql(super::backend_of(conn));
     Ok(sqlx::query(&sql).execute(&mut *conn).await?.rows_affected())
@@ -66,7 +68,7 @@ pub async fn fill_missing(conn: &mut Conn) -> AppResult<u64> {
 
 fn fill_missing_sql(backend: Backend) -> String {
     format!(
-        "UPDATE group_members SET group_ref = (SELECT {} FROM groups g \
+        "UPDATE group_members SET (tenant_id, group_ref) = (SELECT g.tenant_id, {} FROM groups g \
          WHERE g.id = group_members.group_id) WHERE group_ref IS NULL",
         reference_of_group(backend)
     )
