@@ -148,7 +148,7 @@ pub async fn update(
     result.map(|_| ()).unique_or(|| taken(&g.display_name))?;
     if g.display_name != previous_name {
         touch_members(conn, &g.id).await?;
-        super::group_refs::rewrite(conn, &g.id).await?;
+        group_refs::rewrite(conn, &g.id).await?;
     }
     Ok(())
 }
