@@ -427,6 +427,30 @@ mod tests {
         tx
     }
 
+    /// A second transaction, on a task of its own, that inserts `x` (waiting for the turn while
+    /// another holds it), then keeps the turn until `go` is sent, and commits (or rolls back).
+    fn held_second(
+        writer: &SqliteWriter,
+        x: i64,
+        commit: bool,
+    ) -> (
+        tokio::sync::oneshot::Sender<()>,
+        tokio::task::JoinHandle<AppResult<()>>,
+    ) {
+        let writer = writer.clone();
+        let (go, ready) = tokio::sync::oneshot::channel::<()>();
+        let second = tokio::spawn(async move {
+            let tx = inserting(&writer, x).await;
+            ready.await.unwrap();
+            if commit {
+                tx.commit().await
+            } else {
+                tx.rollback().await
+            }
+        });
+        (go, second)
+    }
+
     /// Waits (at most 5 s) until `n` writers wait for the turn.
     async fn until_waiting(writer: &SqliteWriter, n: usize) {
         for _ in 0..500 {
@@ -445,13 +469,7 @@ mod tests {
         let (_dir, writer, reader) = fresh().await;
         let batches_before = writer.held.lock().await.batch;
         let first = inserting(&writer, 1).await;
-        let second_writer = writer.clone();
-        let (go, ready) = tokio::sync::oneshot::channel::<()>();
-        let second = tokio::spawn(async move {
-            let tx = inserting(&second_writer, 2).await;
-            ready.await.unwrap();
-            tx.commit().await
-        });
+        let (go, second) = held_second(&writer, 2, true);
         until_waiting(&writer, 1).await;
         let first = tokio::spawn(first.commit());
         // The second holds the turn now; the first waits for the batch's COMMIT.
@@ -504,13 +522,7 @@ mod tests {
     async fn a_deferred_transaction_whose_request_is_gone_is_still_committed() {
         let (_dir, writer, reader) = fresh().await;
         let first = inserting(&writer, 1).await;
-        let second_writer = writer.clone();
-        let (go, ready) = tokio::sync::oneshot::channel::<()>();
-        let second = tokio::spawn(async move {
-            let tx = inserting(&second_writer, 2).await;
-            ready.await.unwrap();
-            tx.rollback().await
-        });
+        let (go, second) = held_second(&writer, 2, false);
         until_waiting(&writer, 1).await;
         let first = tokio::spawn(first.commit());
         until_waiting(&writer, 0).await;
