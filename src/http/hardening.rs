@@ -17,13 +17,11 @@ const CROSS_SITE: &str =
 /// Refuses state-changing requests that a browser sent from another site (cross-site request
 /// forgery, login CSRF). Server functions, form posts, the OpenID start: every method but
 /// GET/HEAD/OPTIONS, plus the GET that starts an OpenID sign-in. The SCIM API (bearer tokens,
-/// no cookies) is exempt. Browsers always send `Sec-Fetch-Site` or `Origin` with such requests;
+/// no cookies) is routed beside this layer (`http::router`). Browsers always send `Sec-Fetch-Site` or `Origin` with such requests;
 /// a request with neither is not from a browser, so not a forgery.
 pub async fn same_origin_only(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let path = req.uri().path();
-    let guarded = if path.starts_with("/api/v1/") {
-        false
-    } else if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
+    let guarded = if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
         path.starts_with("/auth/oidc/") && path.ends_with("/start")
     } else {
         true
@@ -77,7 +75,18 @@ fn truncated(path: &str) -> &str {
 pub async fn security_headers(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let cacheable = is_static_asset(req.uri().path());
     let mut res = next.run(req).await;
-    let h = res.headers_mut();
+    add_security_headers(
+        res.headers_mut(),
+        state.settings.secure_cookies(),
+        cacheable,
+    );
+    res
+}
+
+/// The headers of [`security_headers`], for an answer that does not pass through it (the SCIM
+/// API, routed beside the pages' layers): `cacheable` only for static assets, `secure` (HSTS)
+/// when Roster is served over https.
+pub fn add_security_headers(h: &mut HeaderMap, secure: bool, cacheable: bool) {
     h.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
@@ -87,7 +96,7 @@ pub async fn security_headers(State(state): State<AppState>, req: Request, next:
         header::REFERRER_POLICY,
         HeaderValue::from_static("same-origin"),
     );
-    if state.settings.secure_cookies() {
+    if secure {
         h.insert(
             header::STRICT_TRANSPORT_SECURITY,
             HeaderValue::from_static("max-age=31536000"),
@@ -96,7 +105,6 @@ pub async fn security_headers(State(state): State<AppState>, req: Request, next:
     if !cacheable {
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
-    res
 }
 
 fn is_static_asset(path: &str) -> bool {

@@ -33,10 +33,6 @@ pub fn router(state: AppState) -> Router {
             guard::page_guard,
         ))
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
-        // Added after the layers above: the SCIM endpoint enforces its own advertised body
-        // limit with a SCIM error, and normalises the path itself before routing.
-        .route_service("/api/v1/{*rest}", scim::service(state.clone()))
-        // Outermost, so they cover every route, the SCIM API and the fallback included.
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             hardening::same_origin_only,
@@ -45,5 +41,11 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             hardening::security_headers,
         ))
+        // Added after the layers above, so none of them runs on it: the SCIM endpoint takes
+        // bearer tokens, not cookies (nothing to forge), enforces its own advertised body limit
+        // with a SCIM error, normalises the path itself before routing, and sets the security
+        // headers on its answers itself (`scim::request::lifecycle`). Two fewer layers per
+        // SCIM request.
+        .route_service("/api/v1/{*rest}", scim::service(state.clone()))
         .with_state(state)
 }

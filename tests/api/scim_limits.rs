@@ -180,6 +180,18 @@ async fn wrong_methods_answer_405_with_allow_and_unknown_paths_404_after_authent
         assert_eq!(res.status, 404, "{rest}: {}", res.body);
         assert_eq!(res.json()["status"], "404");
     }
+    // The detail names the path below the endpoint, as the IdP wrote it there.
+    for (rest, shown) in [("/Nope", "/Nope"), ("/Users/a/b", "/Users/a/b"), ("", "/")] {
+        let res = app.scim(&i, "GET", rest, None).await;
+        let detail = res.json()["detail"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        assert!(
+            detail.starts_with(&format!("no SCIM resource at {shown};")),
+            "{rest}: {detail}"
+        );
+    }
     // Authentication comes first, on every path and method.
     for (method, rest) in [("GET", "/Nope"), ("PUT", "/Users"), ("GET", "/Schemas")] {
         let res = app.scim_raw(method, &i.path(rest), None, None, &[]).await;
@@ -191,6 +203,58 @@ async fn wrong_methods_answer_405_with_allow_and_unknown_paths_404_after_authent
         .await;
     assert_eq!(res.status, 404);
     assert_eq!(res.json()["status"], "404");
-    // The authenticated failures above are in the log (8 + 5).
-    assert_eq!(log_len(&app, &i).await, 13);
+    // The authenticated failures above are in the log (8 + 5 + 3).
+    assert_eq!(log_len(&app, &i).await, 16);
+}
+
+#[tokio::test]
+async fn every_scim_answer_carries_the_security_headers() {
+    let app = TestApp::spawn().await;
+    let i = app.integration("main").await;
+    let answers = [
+        ("a list", app.scim(&i, "GET", "/Users", None).await, 200),
+        (
+            "a create",
+            app.scim(
+                &i,
+                "POST",
+                "/Users",
+                Some(serde_json::json!({"userName": "ann"})),
+            )
+            .await,
+            201,
+        ),
+        (
+            "an unknown resource",
+            app.scim(&i, "GET", "/Nope", None).await,
+            404,
+        ),
+        (
+            "a refusal before authentication",
+            app.scim_raw("GET", &i.path("/Users"), None, None, &[])
+                .await,
+            401,
+        ),
+        (
+            "no endpoint",
+            app.scim_raw("GET", "/api/v1/main/nothing", None, None, &[])
+                .await,
+            404,
+        ),
+    ];
+    for (what, res, status) in answers {
+        assert_eq!(res.status, status, "{what}: {}", res.body);
+        for (name, value) in [
+            ("x-content-type-options", "nosniff"),
+            ("x-frame-options", "DENY"),
+            ("referrer-policy", "same-origin"),
+            ("cache-control", "no-store"),
+        ] {
+            assert_eq!(res.header(name).as_deref(), Some(value), "{what}: {name}");
+        }
+        assert!(
+            res.header("strict-transport-security").is_none(),
+            "{what}: no HSTS over http"
+        );
+    }
 }

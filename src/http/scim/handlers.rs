@@ -151,9 +151,13 @@ pub async fn bulk(_: ScimCaller) -> Failure {
 }
 
 /// A path under the endpoint that names no resource (after authentication, like every path).
-pub async fn unknown_resource(_: ScimCaller, rest: axum::http::Uri) -> Failure {
-    let rest = rest.path();
-    ScimError::NotFound(format!("no SCIM resource at {rest}; try /Users or /Groups")).into()
+pub async fn unknown_resource(_: ScimCaller, uri: axum::http::Uri) -> Failure {
+    // The path below the endpoint: `/api/v1/{tenant}/integrations/{id}/scim/v2` is 7 segments.
+    let below = uri.path().splitn(9, '/').nth(8).unwrap_or("");
+    ScimError::NotFound(format!(
+        "no SCIM resource at /{below}; try /Users or /Groups"
+    ))
+    .into()
 }
 
 /// A path outside any SCIM endpoint (no integration to authenticate against).

@@ -49,8 +49,7 @@ pub fn service(
         refused: Arc::new(Refused::default()),
         app,
     };
-    let router = Router::new()
-        .nest(ENDPOINT, endpoint())
+    let router = endpoint()
         .fallback(h::no_endpoint)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
@@ -62,22 +61,28 @@ pub fn service(
         .service(router)
 }
 
-/// One integration's endpoint.
+/// One integration's endpoint. Each route is written out under [`ENDPOINT`] rather than
+/// nested: a nested router rewrites every request's URI to strip the prefix.
 fn endpoint() -> Router<ScimState> {
+    let at = |path: &str| format!("{ENDPOINT}{path}");
     Router::new()
         .route(
-            "/ServiceProviderConfig",
+            &at("/ServiceProviderConfig"),
             discovery(get(h::service_provider_config)),
         )
-        .route("/ResourceTypes", discovery(get(h::resource_types)))
-        .route("/ResourceTypes/{id}", discovery(get(h::resource_type)))
-        .route("/Schemas", discovery(get(h::schemas)))
-        .route("/Schemas/{id}", discovery(get(h::schema)))
-        .route("/Bulk", any(h::bulk))
-        .route("/.search", post(h::root_search).fallback(h::only("POST")))
-        .merge(resource::<Users>("/Users"))
-        .merge(resource::<Groups>("/Groups"))
-        .fallback(h::unknown_resource)
+        .route(&at("/ResourceTypes"), discovery(get(h::resource_types)))
+        .route(&at("/ResourceTypes/{id}"), discovery(get(h::resource_type)))
+        .route(&at("/Schemas"), discovery(get(h::schemas)))
+        .route(&at("/Schemas/{id}"), discovery(get(h::schema)))
+        .route(&at("/Bulk"), any(h::bulk))
+        .route(
+            &at("/.search"),
+            post(h::root_search).fallback(h::only("POST")),
+        )
+        .merge(resource::<Users>(&at("/Users")))
+        .merge(resource::<Groups>(&at("/Groups")))
+        .route(ENDPOINT, any(h::unknown_resource))
+        .route(&at("/{*rest}"), any(h::unknown_resource))
 }
 
 fn discovery(route: MethodRouter<ScimState>) -> MethodRouter<ScimState> {

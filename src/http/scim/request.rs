@@ -26,6 +26,7 @@ use super::ScimState;
 use crate::db::log_writer::Queued;
 use crate::db::scim_log::LogEntry;
 use crate::db::{Conn, ReadConn, WriteTx};
+use crate::http::hardening::add_security_headers;
 use crate::iam::integrations::{self, Caller};
 use crate::iam::scim::{Call, Kind, Query};
 use crate::iam::scim_users::Scope;
@@ -79,6 +80,13 @@ pub type TxGuard = OwnedMappedMutexGuard<Option<Open>, Conn>;
 
 /// The middleware around every SCIM route: see the module's description.
 pub async fn lifecycle(State(s): State<ScimState>, req: Request, next: Next) -> Response {
+    let mut res = exchange(&s, req, next).await;
+    // Every answer, refusals and unknown paths included (the pages' layer does not run here).
+    add_security_headers(res.headers_mut(), s.app.settings.secure_cookies(), false);
+    res
+}
+
+async fn exchange(s: &ScimState, req: Request, next: Next) -> Response {
     let started = Instant::now();
     let at = s.app.clock.now_millis();
     let (req, bytes, exchange) = buffered(req).await;
@@ -97,7 +105,7 @@ pub async fn lifecycle(State(s): State<ScimState>, req: Request, next: Next) -> 
     };
     entry.status = i64::from(res.status().as_u16());
     entry.duration_ms = started.elapsed().as_millis() as i64;
-    settle(&s, open, entry, &bytes, res).await
+    settle(s, open, entry, &bytes, res).await
 }
 
 /// Reads the body (up to [`MAX_PAYLOAD`]) and puts it back, with an [`Exchange`] beside it.
