@@ -52,42 +52,103 @@ pub struct LogEntry {
     pub request_body: Option<String>,
 }
 
-/// The batch INSERT: one row per element of `$1`, a JSON array of
-/// `[id, integration_id, at, method, path, status, duration_ms, error_detail, request_body]`.
-/// One parameter whatever the batch's size: bound one by one (nine per entry), SQLite looked each
-/// parameter's name up in a list as long as the statement's, a cost that grew with the square of
-/// the batch (3 % of a lookup's CPU under load, in the log's writer). On SQLite each entry is
-/// turned into binary JSON once (a materialised row) and its fields read from that: read from
-/// `json_each`'s `value`, every `->>` wrote the entry out as text and parsed it again (nine
-/// times an entry: 60 % of the log writer's instructions).
-fn insert_batch_sql(backend: Backend) -> &'static str {
-    match backend {
-        Backend::Sqlite => {
-            "WITH entries AS MATERIALIZED (SELECT jsonb(e.value) AS v FROM json_each($1) e) \
-             INSERT INTO scim_request_log (id, integration_id, at, method, path, status, \
-             duration_ms, error_detail, request_body) \
-             SELECT v ->> 0, v ->> 1, v ->> 2, v ->> 3, v ->> 4, v ->> 5, v ->> 6, v ->> 7, \
-             v ->> 8 FROM entries"
-        }
-        Backend::Postgres => {
-            "INSERT INTO scim_request_log (id, integration_id, at, method, path, status, \
-             duration_ms, error_detail, request_body) \
-             SELECT e ->> 0, e ->> 1, (e ->> 2)::bigint, e ->> 3, e ->> 4, (e ->> 5)::bigint, \
-             (e ->> 6)::bigint, e ->> 7, e ->> 8 FROM json_array_elements($1::json) e"
-        }
+/// Rows per INSERT on SQLite, largest first: a batch is written in chunks of these sizes
+/// ([`rows_sql`]), so a handful of statements, each prepared once per connection and then found
+/// in its statement cache. Parameters are anonymous (`?`): SQLite resolves each `$N` against a
+/// list of the names before it, a cost that grew with the square of the statement's size.
+const SQLITE_CHUNKS: [usize; 4] = [64, 16, 4, 1];
+
+/// Columns of one entry's row, in [`rows_sql`]'s order.
+const ENTRY_COLUMNS: usize = 9;
+
+/// SQLite's INSERT of `rows` entries (one of [`SQLITE_CHUNKS`]), `?` placeholders in
+/// [`bind_entry`]'s order.
+fn rows_sql(rows: usize) -> &'static str {
+    static SQL: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    let all = SQL.get_or_init(|| {
+        SQLITE_CHUNKS
+            .iter()
+            .map(|&n| {
+                let row = format!("({})", ["?"; ENTRY_COLUMNS].join(","));
+                format!(
+                    "INSERT INTO scim_request_log (id, integration_id, at, method, path, \
+                     status, duration_ms, error_detail, request_body) VALUES {}",
+                    vec![row; n].join(",")
+                )
+            })
+            .collect()
+    });
+    let at = SQLITE_CHUNKS.iter().position(|&n| n == rows).unwrap_or(0);
+    &all[at]
+}
+
+/// PostgreSQL's INSERT: one row per element of `$1`, a JSON array of
+/// `[id, integration_id, at, method, path, status, duration_ms, error_detail, request_body]`
+/// ([`batch_json`]); one parameter whatever the batch's size, and the work is the database's.
+const POSTGRES_BATCH_SQL: &str = "INSERT INTO scim_request_log (id, integration_id, at, method, \
+     path, status, duration_ms, error_detail, request_body) \
+     SELECT e ->> 0, e ->> 1, (e ->> 2)::bigint, e ->> 3, e ->> 4, (e ->> 5)::bigint, \
+     (e ->> 6)::bigint, e ->> 7, e ->> 8 FROM json_array_elements($1::json) e";
+
+/// Text as the log stores it: a NUL character (which PostgreSQL's text cannot hold, so one
+/// request's entry would fail its whole batch) becomes U+FFFD, on both databases alike.
+fn without_nul(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.contains('\0') {
+        std::borrow::Cow::Owned(s.replace('\0', "\u{fffd}"))
+    } else {
+        std::borrow::Cow::Borrowed(s)
     }
 }
 
-/// The batch as [`insert_batch_sql`] reads it. A NUL character (which PostgreSQL's text cannot
-/// hold, so one request's entry would fail its whole batch) is logged as U+FFFD.
+/// Binds one entry's [`ENTRY_COLUMNS`] values, in [`rows_sql`]'s order (text borrowed: an
+/// owned `String` is copied once more by the `Any` driver).
+fn bind_entry<'q>(
+    q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    integration_id: &'q str,
+    e: &'q LogEntry,
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    q.bind(super::new_id())
+        .bind(integration_id)
+        .bind(e.at)
+        .bind(e.method.as_str())
+        .bind(e.path.as_str())
+        .bind(e.status)
+        .bind(e.duration_ms)
+        .bind(e.error_detail.as_deref())
+        .bind(e.request_body.as_deref())
+}
+
+/// The entries with every NUL replaced ([`without_nul`]), when any holds one.
+fn cleaned(entries: &[(&str, &LogEntry)]) -> Option<Vec<(String, LogEntry)>> {
+    let nul = |s: &str| s.contains('\0');
+    let any_nul = entries.iter().any(|(id, e)| {
+        nul(id)
+            || nul(&e.method)
+            || nul(&e.path)
+            || e.error_detail.as_deref().is_some_and(nul)
+            || e.request_body.as_deref().is_some_and(nul)
+    });
+    let clean = |s: &str| without_nul(s).into_owned();
+    any_nul.then(|| {
+        entries
+            .iter()
+            .map(|(id, e)| {
+                let entry = LogEntry {
+                    method: clean(&e.method),
+                    path: clean(&e.path),
+                    error_detail: e.error_detail.as_deref().map(clean),
+                    request_body: e.request_body.as_deref().map(clean),
+                    ..(*e).clone()
+                };
+                (clean(id), entry)
+            })
+            .collect()
+    })
+}
+
+/// The batch as [`POSTGRES_BATCH_SQL`] reads it.
 fn batch_json(entries: &[(&str, &LogEntry)]) -> String {
-    let text = |out: &mut String, s: &str| {
-        if s.contains('\0') {
-            push_json_str(out, &s.replace('\0', "\u{fffd}"));
-        } else {
-            push_json_str(out, s);
-        }
-    };
+    let text = |out: &mut String, s: &str| push_json_str(out, &without_nul(s));
     let optional = |out: &mut String, s: Option<&str>| match s {
         Some(s) => text(out, s),
         None => out.push_str("null"),
@@ -124,15 +185,45 @@ fn batch_json(entries: &[(&str, &LogEntry)]) -> String {
     out
 }
 
-/// Records entries of any integrations (one INSERT for them all), then prunes each integration
-/// that is due ([`TRIM_EVERY`]).
-pub async fn record_many(conn: &mut Conn, entries: &[(&str, &LogEntry)]) -> AppResult<()> {
-    if !entries.is_empty() {
-        sqlx::query(insert_batch_sql(super::backend_of(conn)))
+/// Writes the entries: on SQLite in chunks of [`SQLITE_CHUNKS`] rows, on PostgreSQL in one
+/// statement.
+async fn insert(conn: &mut Conn, entries: &[(&str, &LogEntry)]) -> AppResult<()> {
+    if super::backend_of(conn) == Backend::Postgres {
+        sqlx::query(POSTGRES_BATCH_SQL)
             .bind(batch_json(entries))
             .execute(&mut *conn)
             .await?;
+        return Ok(());
     }
+    let cleaned = cleaned(entries);
+    let listed: Vec<(&str, &LogEntry)>;
+    let mut rest = match &cleaned {
+        Some(c) => {
+            listed = c.iter().map(|(id, e)| (id.as_str(), e)).collect();
+            &listed[..]
+        }
+        None => entries,
+    };
+    while !rest.is_empty() {
+        let rows = SQLITE_CHUNKS
+            .into_iter()
+            .find(|&n| n <= rest.len())
+            .unwrap_or(1);
+        let (chunk, after) = rest.split_at(rows);
+        let mut q = sqlx::query(rows_sql(rows));
+        for (integration_id, e) in chunk {
+            q = bind_entry(q, integration_id, e);
+        }
+        q.execute(&mut *conn).await?;
+        rest = after;
+    }
+    Ok(())
+}
+
+/// Records entries of any integrations (one INSERT for them all), then prunes each integration
+/// that is due ([`TRIM_EVERY`]).
+pub async fn record_many(conn: &mut Conn, entries: &[(&str, &LogEntry)]) -> AppResult<()> {
+    insert(conn, entries).await?;
     let mut due: Vec<&str> = entries
         .iter()
         .map(|(id, _)| *id)

@@ -562,6 +562,57 @@ async fn a_batch_of_log_entries_is_read_back_as_it_was_written() {
     );
 }
 
+/// A batch of any size is written whole, each entry once with its own fields: on SQLite a batch
+/// goes in statements of 64, 16, 4 and 1 rows, so 150 entries take six (64, 64, 16, 4, 1, 1).
+#[tokio::test]
+async fn a_batch_larger_than_one_statement_is_written_whole() {
+    use roster::db::scim_log::{list, record_many, LogEntry};
+    let app = TestApp::spawn().await;
+    let a = app.integration("main").await;
+    let b = app.integration("main").await;
+    let sent: Vec<LogEntry> = (0..150_i64)
+        .map(|n| LogEntry {
+            at: 1_900_000_000_000 + n,
+            method: if n % 2 == 0 { "GET" } else { "PATCH" }.into(),
+            path: format!("/Users/{n}?q=\"é{n}\""),
+            status: 200 + n,
+            duration_ms: n * 3,
+            error_detail: (n % 3 == 0).then(|| format!("detail {n}")),
+            request_body: (n % 5 == 0).then(|| format!("{{\"n\":{n}}}")),
+        })
+        .collect();
+    let owner = |n: usize| {
+        if n % 4 == 0 {
+            b.id.as_str()
+        } else {
+            a.id.as_str()
+        }
+    };
+    let batch: Vec<(&str, &LogEntry)> = sent
+        .iter()
+        .enumerate()
+        .map(|(n, e)| (owner(n), e))
+        .collect();
+    {
+        let mut conn = app.db.acquire().await.unwrap();
+        record_many(&mut conn, &batch).await.unwrap();
+    }
+    let mut conn = app.db.acquire().await.unwrap();
+    for id in [&a.id, &b.id] {
+        let mut expected: Vec<LogEntry> = batch
+            .iter()
+            .filter(|(owner, _)| owner == id)
+            .map(|(_, e)| (*e).clone())
+            .collect();
+        expected.reverse(); // newest first
+        assert_eq!(list(&mut conn, id, 1000).await.unwrap(), expected);
+    }
+    let stored = app
+        .count("SELECT COUNT(DISTINCT id) FROM scim_request_log", &[])
+        .await;
+    assert_eq!(stored, 150, "each entry once, with an id of its own");
+}
+
 #[tokio::test]
 async fn the_request_log_keeps_only_the_newest_entries_per_integration() {
     let app = TestApp::spawn().await;
