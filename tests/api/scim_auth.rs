@@ -582,7 +582,7 @@ async fn a_batch_larger_than_one_statement_is_written_whole() {
         })
         .collect();
     let owner = |n: usize| {
-        if n % 4 == 0 {
+        if n.is_multiple_of(4) {
             b.id.as_str()
         } else {
             a.id.as_str()
