@@ -2,6 +2,8 @@
 //! bound to it and a Secret Token shown once), enabling, disabling, deleting, rotating the token,
 //! and authenticating a request to an integration's endpoint.
 
+use std::sync::Arc;
+
 use subtle::ConstantTimeEq;
 
 use crate::auth::random;
@@ -12,7 +14,7 @@ use crate::db::iam::TokenRow;
 use crate::db::scim_integrations::IntegrationRow;
 use crate::db::{self, Conn, Db};
 use crate::error::{AppError, AppResult};
-use crate::iam::permissions::{self, Action, Permissions, Resource};
+use crate::iam::permissions::{self, Action, Resource};
 use crate::model::IntegrationName;
 use crate::scim::ScimError;
 
@@ -265,8 +267,9 @@ pub async fn log(
 /// A request that proved it may speak for an integration.
 #[derive(Debug, Clone)]
 pub struct Caller {
-    pub integration: IntegrationRow,
-    pub permissions: Permissions,
+    /// The integration, its tokens and the grants of its service account, as cached: shared,
+    /// not copied per request.
+    credentials: Arc<db::scim_integrations::Credentials>,
     /// The token it presented, when that token's last-use stamp is due to be rewritten.
     pub token_used: Option<String>,
 }
@@ -274,7 +277,13 @@ pub struct Caller {
 impl Caller {
     /// 403 unless the integration's roles allow `action` on `resource`.
     pub fn require(&self, resource: Resource, action: Action) -> Result<(), ScimError> {
-        if self.permissions.allows(resource, action) {
+        let wanted = (resource, action);
+        if self
+            .credentials
+            .grants
+            .iter()
+            .any(|g| g.permission == wanted)
+        {
             Ok(())
         } else {
             Err(ScimError::Forbidden(format!(
@@ -304,7 +313,7 @@ pub async fn authenticate(
     let db::scim_integrations::Credentials {
         integration,
         tokens,
-        grants,
+        ..
     } = &*credentials;
     let Some(bearer) = bearer.filter(|b| !b.is_empty()) else {
         return Err(ScimError::Unauthorized(
@@ -339,10 +348,8 @@ pub async fn authenticate(
         .last_used_at
         .is_none_or(|used| now - used >= LAST_USED_RESOLUTION_MILLIS)
         .then(|| token.id.clone());
-    let permissions = Permissions::from_rows(grants.clone());
     Ok(Caller {
-        integration: integration.clone(),
-        permissions,
+        credentials: Arc::clone(&credentials),
         token_used,
     })
 }
