@@ -106,7 +106,12 @@ impl<'a> GroupRefs<'a> {
     /// Reads the column's text. Text the column cannot have written ends the list where it
     /// stops making sense.
     pub fn parse(text: &'a str) -> Self {
-        let mut refs = Vec::new();
+        if text.is_empty() {
+            return GroupRefs { refs: Vec::new() };
+        }
+        // Sized once for ids of 36 characters (`"…""…",` is at least 41 bytes a reference):
+        // counting the commas first cost more than growing the vector.
+        let mut refs = Vec::with_capacity(text.len() / 32 + 1);
         let mut rest = text;
         while let Some((id, after_id)) = literal(rest) {
             let Some((name, after_name)) = literal(after_id) else {
@@ -129,6 +134,15 @@ impl<'a> GroupRefs<'a> {
 
     /// Appends the SCIM `groups` array: `[{"value","$ref","display","type":"direct"},…]`.
     pub fn write_json(&self, prefix: &RefPrefix, out: &mut String) {
+        // Sized once: the literals twice (the id's inside again in `$ref`), the prefix and the
+        // fixed text of each element.
+        const FIXED: usize = r#"{"value":,"$ref":"","display":,"type":"direct"},"#.len();
+        let size: usize = self
+            .refs
+            .iter()
+            .map(|r| 2 * r.id_literal.len() + r.name_literal.len() + prefix.0.len() + FIXED)
+            .sum();
+        out.reserve(size + 2);
         out.push('[');
         for (i, r) in self.refs.iter().enumerate() {
             if i > 0 {

@@ -1,6 +1,8 @@
 //! Users as one SCIM integration sees them in one tenant: the global user, its tenant access
 //! (`active`) and the integration's `externalId` for it. Filters and paging run in SQL.
 
+use std::fmt::Write;
+
 use sqlx::Row;
 
 pub use super::page_cursors::After;
@@ -155,7 +157,7 @@ fn page_query(tenant_id: &str, source: &str, page: &Page<'_>) -> Result<PageQuer
     let filter_sql = if sql.text.is_empty() {
         String::new()
     } else {
-        format!("WHERE {}", sql.text)
+        ["WHERE ", &sql.text].concat()
     };
     let order = match page.sort_by {
         Some(p) => scim_filter::sort_column(Kind::User, p)?,
@@ -171,7 +173,7 @@ fn page_query(tenant_id: &str, source: &str, page: &Page<'_>) -> Result<PageQuer
     let mut inner_from = if filter_sql.is_empty() {
         UNFILTERED_FROM.to_string()
     } else {
-        format!("{FROM} {filter_sql}")
+        [FROM, " ", &filter_sql].concat()
     };
     let mut offset = page.offset;
     let continued = page
@@ -202,11 +204,13 @@ fn page_query(tenant_id: &str, source: &str, page: &Page<'_>) -> Result<PageQuer
         .filter
         .is_some_and(scim_filter::matches_one_user_at_most)
     {
-        let q = format!(
-            "SELECT {COLUMNS}, {refs} {FROM} {filter_sql} LIMIT ${} OFFSET ${}",
-            n - 1,
-            n
-        );
+        // Written into one buffer of the right size (`format!` grew it several times).
+        let mut q =
+            String::with_capacity(COLUMNS.len() + refs.len() + FROM.len() + filter_sql.len() + 48);
+        for part in ["SELECT ", COLUMNS, ", ", refs, " ", FROM, " ", &filter_sql] {
+            q.push_str(part);
+        }
+        let _ = write!(q, " LIMIT ${} OFFSET ${}", n - 1, n);
         return Ok(PageQuery {
             sql: q,
             args,

@@ -156,7 +156,9 @@ fn skip_string(b: &[u8], i: usize) -> Option<usize> {
     }
     let mut i = i + 1;
     loop {
-        match *b.get(i)? {
+        // Plain text is skipped eight bytes at a time, to the next quote, backslash or control.
+        i = super::json::next_to_escape(b, i)?;
+        match b[i] {
             b'"' => return Some(i + 1),
             b'\\' => match *b.get(i + 1)? {
                 b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => i += 2,
@@ -169,8 +171,7 @@ fn skip_string(b: &[u8], i: usize) -> Option<usize> {
                 }
                 _ => return None,
             },
-            0..=0x1f => return None,
-            _ => i += 1,
+            _ => return None, // a control character
         }
     }
 }
