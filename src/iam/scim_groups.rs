@@ -168,11 +168,10 @@ fn member_ids(resource: &Value) -> Option<Vec<String>> {
 }
 
 fn stored_json(resource: &Value) -> String {
-    let mut obj = resource.as_object().cloned().unwrap_or_default();
-    for k in ["id", "meta", "displayName", "externalId", "members"] {
-        obj.remove(k);
-    }
-    Value::Object(obj).to_string()
+    resource::object_text_without(
+        resource,
+        &["id", "meta", "displayName", "externalId", "members"],
+    )
 }
 
 fn display_name_of(resource: &Value) -> Result<String, ScimError> {

@@ -404,19 +404,18 @@ fn emails_of(v: &Value) -> (Vec<(String, String)>, Option<String>) {
 /// What is stored as `scim_json`: the resource without the attributes that have their own column
 /// or are per tenant / computed.
 fn stored_json(resource: &Value) -> String {
-    let mut obj = resource.as_object().cloned().unwrap_or_default();
-    for k in [
-        "id",
-        "meta",
-        "groups",
-        "userName",
-        "externalId",
-        "active",
-        "password",
-    ] {
-        obj.remove(k);
-    }
-    Value::Object(obj).to_string()
+    resource::object_text_without(
+        resource,
+        &[
+            "id",
+            "meta",
+            "groups",
+            "userName",
+            "externalId",
+            "active",
+            "password",
+        ],
+    )
 }
 
 async fn hash_password(text: &str) -> Result<String, ScimError> {

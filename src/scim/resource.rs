@@ -63,6 +63,28 @@ pub fn json_text(value: &Value) -> String {
     serde_json::to_string(value).unwrap_or_default()
 }
 
+/// The JSON text of `value`'s members but those named in `without` (exact names), as
+/// `json_text` would write the object with them removed: written straight from the object, not
+/// from a copy of it (a stored profile is written on every create and PUT). `{}` when `value` is
+/// not an object.
+pub fn object_text_without(value: &Value, without: &[&str]) -> String {
+    let Some(obj) = value.as_object() else {
+        return "{}".into();
+    };
+    let mut text = String::with_capacity(256);
+    text.push('{');
+    for (key, member) in obj.iter().filter(|(k, _)| !without.contains(&k.as_str())) {
+        if text.len() > 1 {
+            text.push(',');
+        }
+        super::push_json_str(&mut text, key);
+        text.push(':');
+        text.push_str(&json_text(member));
+    }
+    text.push('}');
+    text
+}
+
 /// A resource object written as JSON text with one more member whose value is JSON text already
 /// (a user's group references as the database wrote them): spliced in, not parsed. `resource`
 /// must not carry `key`; `value_json` must be valid JSON.

@@ -269,3 +269,64 @@ fn meta_written_as_text_is_the_meta_value() {
         assert_eq!(text, json_text(&value), "the same text, member for member");
     }
 }
+
+/// What the stored profiles were written as before `object_text_without`: a copy of the object
+/// with the members removed, serialized.
+fn copied_and_removed(value: &Value, without: &[&str]) -> String {
+    let mut obj = value.as_object().cloned().unwrap_or_default();
+    for k in without {
+        obj.remove(*k);
+    }
+    Value::Object(obj).to_string()
+}
+
+#[test]
+fn an_object_is_written_without_the_named_members_as_a_trimmed_copy_would_be() {
+    let without = ["id", "meta", "userName", "password"];
+    let values = [
+        json!({}),
+        json!({"id": "x", "meta": {"a": 1}}),
+        json!({"userName": "ann", "Password": "kept: names are exact", "password": "gone",
+               "name": {"givenName": "Ann \"A\" \\ é \u{1}"}, "emails": [{"value": "a@x", "primary": true}],
+               "n": -1.5e3, "z": null, "quoted \"key\"": 1, "ключ": "значение"}),
+        json!("not an object"),
+        json!([1, 2]),
+    ];
+    for value in values {
+        let expected = if value.is_object() {
+            copied_and_removed(&value, &without)
+        } else {
+            "{}".to_string()
+        };
+        assert_eq!(object_text_without(&value, &without), expected, "{value}");
+    }
+}
+
+mod trimmed {
+    use proptest::prelude::*;
+    use serde_json::Value;
+
+    use super::{copied_and_removed, object_text_without};
+
+    proptest! {
+    #[test]
+    fn any_object_is_written_as_the_trimmed_copy(
+        object in proptest::collection::btree_map(
+            "(id|meta|userName|[a-zA-Z\"\\\\é\u{1} ]{0,6})",
+            prop_oneof![
+                any::<i64>().prop_map(Value::from),
+                any::<String>().prop_map(Value::from),
+                any::<bool>().prop_map(Value::from),
+            ],
+            0..10,
+        ),
+    ) {
+        let value = Value::Object(object.into_iter().collect());
+        let without = ["id", "meta", "userName"];
+        prop_assert_eq!(
+            object_text_without(&value, &without),
+            copied_and_removed(&value, &without)
+        );
+    }
+    }
+}
