@@ -1,6 +1,7 @@
 //! The per-integration SCIM request log, bounded to the newest [`KEEP_PER_INTEGRATION`] entries.
 //!
-//! Appending is one INSERT per batch ([`super::log_writer`] gathers them off the requests). Trimming walks the integration's newest entries, so it runs in batches:
+//! Appending takes a few multi-row INSERTs per batch on SQLite, one on PostgreSQL
+//! ([`super::log_writer`] gathers the entries off the requests). Trimming walks the integration's newest entries, so it runs in batches:
 //! on an integration's first entry after start-up and every [`TRIM_EVERY`] entries after that (per
 //! process), and for every integration in the housekeeping sweep ([`trim_all`]). Between trims an
 //! integration holds at most `KEEP_PER_INTEGRATION + TRIM_EVERY` entries per process writing it;
@@ -61,9 +62,8 @@ const SQLITE_CHUNKS: [usize; 4] = [64, 16, 4, 1];
 /// Columns of one entry's row, in [`rows_sql`]'s order.
 const ENTRY_COLUMNS: usize = 9;
 
-/// SQLite's INSERT of `rows` entries (one of [`SQLITE_CHUNKS`]), `?` placeholders in
-/// [`bind_entry`]'s order.
-fn rows_sql(rows: usize) -> &'static str {
+/// SQLite's INSERT of `SQLITE_CHUNKS[at]` entries, `?` placeholders in [`bind_entry`]'s order.
+fn rows_sql(at: usize) -> &'static str {
     static SQL: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
     let all = SQL.get_or_init(|| {
         SQLITE_CHUNKS
@@ -78,8 +78,7 @@ fn rows_sql(rows: usize) -> &'static str {
             })
             .collect()
     });
-    let at = SQLITE_CHUNKS.iter().position(|&n| n == rows).unwrap_or(0);
-    &all[at]
+    all.get(at).map_or("", String::as_str)
 }
 
 /// PostgreSQL's INSERT: one row per element of `$1`, a JSON array of
@@ -205,12 +204,13 @@ async fn insert(conn: &mut Conn, entries: &[(&str, &LogEntry)]) -> AppResult<()>
         None => entries,
     };
     while !rest.is_empty() {
-        let rows = SQLITE_CHUNKS
-            .into_iter()
-            .find(|&n| n <= rest.len())
-            .unwrap_or(1);
-        let (chunk, after) = rest.split_at(rows);
-        let mut q = sqlx::query(rows_sql(rows));
+        // The largest chunk that fits (the last is one row).
+        let at = SQLITE_CHUNKS
+            .iter()
+            .position(|&n| n <= rest.len())
+            .unwrap_or(SQLITE_CHUNKS.len() - 1);
+        let (chunk, after) = rest.split_at(SQLITE_CHUNKS[at].min(rest.len()));
+        let mut q = sqlx::query(rows_sql(at));
         for (integration_id, e) in chunk {
             q = bind_entry(q, integration_id, e);
         }

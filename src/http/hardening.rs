@@ -17,8 +17,9 @@ const CROSS_SITE: &str =
 /// Refuses state-changing requests that a browser sent from another site (cross-site request
 /// forgery, login CSRF). Server functions, form posts, the OpenID start: every method but
 /// GET/HEAD/OPTIONS, plus the GET that starts an OpenID sign-in. The SCIM API (bearer tokens,
-/// no cookies) is routed beside this layer (`http::router`). Browsers always send `Sec-Fetch-Site` or `Origin` with such requests;
-/// a request with neither is not from a browser, so not a forgery.
+/// no cookies) is routed beside this layer (`http::router`). Browsers always send
+/// `Sec-Fetch-Site` or `Origin` with such requests; a request with neither is not from a
+/// browser, so not a forgery.
 pub async fn same_origin_only(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let path = req.uri().path();
     let guarded = if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
