@@ -29,12 +29,29 @@ pub fn select(with: bool) -> &'static str {
     }
 }
 
+/// [`COLUMN`]'s expression, without its name: for a read that writes it into other text
+/// ([`expression`]).
+macro_rules! refs_of_user {
+    () => {
+        "COALESCE((SELECT string_agg(m.group_ref, ',') FROM group_members m \
+         WHERE m.user_id = u.id AND m.tenant_id = $1), '')"
+    };
+}
+
 /// The `group_refs` column of a user `u` of tenant `$1`: `"id""name","id""name",…` (each a JSON
 /// string literal; empty without groups), in no particular order ([`GroupRefs::parse`] sorts).
 /// Each membership carries its group's reference ([`reference_of_group`]), so this is one range
 /// of `group_members_user_refs_idx` on both databases, with no visit to the groups.
-pub const COLUMN: &str = "COALESCE((SELECT string_agg(m.group_ref, ',') FROM group_members m \
-     WHERE m.user_id = u.id AND m.tenant_id = $1), '') AS group_refs";
+pub const COLUMN: &str = concat!(refs_of_user!(), " AS group_refs");
+
+/// The references' text ([`COLUMN`] without its name) when `with`, else the empty text.
+pub fn expression(with: bool) -> &'static str {
+    if with {
+        refs_of_user!()
+    } else {
+        "''"
+    }
+}
 
 /// A group `g`'s reference as its memberships carry it: the JSON string literals of its id and
 /// display name, one after the other, quoted by the database.

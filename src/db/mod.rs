@@ -9,6 +9,7 @@ pub mod groups;
 pub mod iam;
 pub mod log_writer;
 pub mod oidc;
+pub mod packed_rows;
 pub mod page_cursors;
 pub mod scim_filter;
 pub mod scim_integrations;

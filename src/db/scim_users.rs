@@ -2,12 +2,13 @@
 //! (`active`) and the integration's `externalId` for it. Filters and paging run in SQL.
 
 use std::fmt::Write;
+use std::sync::OnceLock;
 
 use sqlx::Row;
 
 pub use super::page_cursors::After;
 use super::scim_filter::{self, Kind, Sql};
-use super::{group_refs, Arg, Conn};
+use super::{group_refs, packed_rows, Arg, Conn};
 use crate::clock::Millis;
 use crate::error::{AppError, AppResult, UniqueOr};
 use crate::scim::resource::SortOrder;
@@ -194,7 +195,6 @@ fn page_query(tenant_id: &str, source: &str, page: &Page<'_>) -> Result<PageQuer
         ));
         offset = skip;
     }
-    let refs = group_refs::select(page.with_group_refs);
     args.push(Arg::Int(page.limit));
     args.push(Arg::Int(offset));
     let n = args.len();
@@ -204,10 +204,11 @@ fn page_query(tenant_id: &str, source: &str, page: &Page<'_>) -> Result<PageQuer
         .filter
         .is_some_and(scim_filter::matches_one_user_at_most)
     {
-        // Written into one buffer of the right size (`format!` grew it several times).
-        let mut q =
-            String::with_capacity(COLUMNS.len() + refs.len() + FROM.len() + filter_sql.len() + 48);
-        for part in ["SELECT ", COLUMNS, ", ", refs, " ", FROM, " ", &filter_sql] {
+        // One row (one user at most), its columns packed as a page's are ([`unpack`]). Written
+        // into one buffer of the right size (`format!` grew it several times).
+        let row = packed_row(page.with_group_refs);
+        let mut q = String::with_capacity(row.len() + FROM.len() + filter_sql.len() + 64);
+        for part in ["SELECT ", row, " AS page ", FROM, " ", &filter_sql] {
             q.push_str(part);
         }
         let _ = write!(q, " LIMIT ${} OFFSET ${}", n - 1, n);
@@ -221,11 +222,12 @@ fn page_query(tenant_id: &str, source: &str, page: &Page<'_>) -> Result<PageQuer
     }
     // A deferred join: the page's ids are found on the indexes (`users_created_idx` for the
     // default order) without carrying the rows' JSON through the skipped rows or a sort; only
-    // the page's rows are then read in full.
+    // the page's rows are then read in full, and come as one value ([`unpack`]).
     let q = format!(
-        "SELECT {COLUMNS}, {refs} FROM (SELECT u.id AS kid {inner_from} \
-         ORDER BY {order} {dir}, u.id {dir} LIMIT ${} OFFSET ${}) k \
-         {PAGE_ROWS} ORDER BY {order} {dir}, u.id {dir}",
+        "SELECT string_agg({}, '' ORDER BY {order} {dir}, u.id {dir}) AS page \
+         FROM (SELECT u.id AS kid {inner_from} \
+         ORDER BY {order} {dir}, u.id {dir} LIMIT ${} OFFSET ${}) k {PAGE_ROWS}",
+        packed_row(page.with_group_refs),
         n - 1,
         n
     );
@@ -238,6 +240,73 @@ fn page_query(tenant_id: &str, source: &str, page: &Page<'_>) -> Result<PageQuer
     })
 }
 
+/// One user of a page as [`unpack`] reads it: [`COLUMNS`] in their order, the group
+/// references ([`group_refs::expression`]; empty when `with_group_refs` is off) last.
+fn packed_row(with_group_refs: bool) -> &'static str {
+    static WITH: OnceLock<String> = OnceLock::new();
+    static WITHOUT: OnceLock<String> = OnceLock::new();
+    let cell = if with_group_refs { &WITH } else { &WITHOUT };
+    cell.get_or_init(|| {
+        let mut columns: Vec<String> = ["u.id", "u.username", "u.scim_json", "u.created_by"]
+            .into_iter()
+            .map(packed_rows::text)
+            .collect();
+        for number in [
+            "u.created_at",
+            "u.updated_at",
+            "u.version",
+            "a.active",
+            "a.active_assigned",
+            "a.version",
+        ] {
+            columns.push(packed_rows::int(number));
+        }
+        columns.push(packed_rows::text("s.external_id"));
+        columns.push(packed_rows::int(
+            "CASE WHEN s.source IS NULL THEN 0 ELSE 1 END",
+        ));
+        columns.push(group_refs::expression(with_group_refs).to_string());
+        columns.push(packed_rows::END.to_string());
+        format!("concat({})", columns.join(", "))
+    })
+}
+
+/// Appends the users [`packed_row`] wrote to `rows`, in order; false when the text is not what
+/// it writes.
+fn unpack(text: &str, with_group_refs: bool, rows: &mut Vec<ScimUserRow>) -> bool {
+    let mut reader = packed_rows::Reader::new(text);
+    while !reader.is_done() {
+        match unpack_one(&mut reader, with_group_refs) {
+            Some(row) => rows.push(row),
+            None => return false,
+        }
+    }
+    true
+}
+
+fn unpack_one(reader: &mut packed_rows::Reader<'_>, with_group_refs: bool) -> Option<ScimUserRow> {
+    let owned = |t: Option<&str>| t.map(str::to_owned);
+    // Fields are read in the order they are written.
+    Some(ScimUserRow {
+        id: reader.text()??.to_owned(),
+        username: reader.text()??.to_owned(),
+        scim_json: owned(reader.text()?),
+        created_by: owned(reader.text()?),
+        created_at: reader.int()?,
+        updated_at: reader.int()?,
+        version: reader.int()?,
+        access_active: super::flag_of(reader.int()?),
+        access_active_assigned: super::flag_of(reader.int()?),
+        access_version: reader.int()?,
+        external_id: owned(reader.text()?),
+        from_this_integration: reader.int()? != 0,
+        group_refs: {
+            let refs = reader.last()?;
+            with_group_refs.then(|| refs.to_owned())
+        },
+    })
+}
+
 /// Runs a list query: the total and one page of rows. Errors are SCIM errors for bad filters.
 pub async fn list(
     conn: &mut Conn,
@@ -247,7 +316,21 @@ pub async fn list(
 ) -> Result<(i64, Vec<ScimUserRow>), ListError> {
     let query = page_query(tenant_id, source, page)?;
     let (q, args) = (&query.sql, &query.args);
-    let rows = super::fetch_mapped(conn, q, args, from_row).await?;
+    // The users come packed ([`unpack`]): one row for a page, one a user for a look-up.
+    let packed = super::bind_all(sqlx::query(q), args)
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(AppError::from)?;
+    let mut rows = Vec::with_capacity(usize::try_from(page.limit).unwrap_or(0).min(1000));
+    for row in &packed {
+        let text: Option<&str> = row.try_get("page").map_err(AppError::from)?;
+        if !unpack(text.unwrap_or(""), page.with_group_refs, &mut rows) {
+            return Err(AppError::Internal(
+                "a page of users came from the database in another form".into(),
+            )
+            .into());
+        }
+    }
     let (sql, filter_sql) = (query.filter, query.filter_sql);
     if let Some(total) = page.known_total {
         return Ok((total, rows));

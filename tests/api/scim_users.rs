@@ -133,6 +133,139 @@ async fn a_created_put_or_patched_user_answers_what_a_get_of_it_answers() {
     );
 }
 
+/// Every way a list reads users (a page in the default order, a continued page, a `userName eq`
+/// look-up, a sorted page, a filter the database cannot index, without `groups`) answers each
+/// user exactly as a GET of that user does: the list's rows come packed in one text value
+/// (`db::packed_rows`), so text holding the packing's own separators (`:`, `,`, a newline),
+/// quotes, backslashes and non-ASCII, NULL and empty columns, and group names alike must come
+/// back whole.
+#[tokio::test]
+async fn every_list_answers_each_user_as_a_get_of_them_does() {
+    let app = TestApp::spawn().await;
+    app.create_tenant("other").await;
+    allow_linking(&app, "main").await;
+    let i = app.integration("main").await;
+    let o = app.integration("other").await;
+    let bodies = [
+        json!({"userName": "a:b,c", "externalId": "x:1,2\n3", "displayName": "Line\nbreak, \"q\" \\ Łódź",
+               "nickName": "", "title": "12:34,"}),
+        json!({"userName": "ünï 名前", "active": false, "emails": [{"value": "u@example.com"}]}),
+        json!({"userName": "plain"}),
+        json!({"userName": "10:digits", "externalId": "", "name": {"givenName": "7:x"}}),
+    ];
+    let mut ids = Vec::new();
+    for body in bodies {
+        let created = app.scim(&i, "POST", "/Users", Some(body.clone())).await;
+        assert_eq!(created.status, 201, "{}", created.body);
+        ids.push(created.json()["id"].as_str().unwrap().to_string());
+    }
+    // Made by the other tenant's integration and linked here: no profile, no externalId here.
+    create(&app, &o, "linked:one").await;
+    let linked = app
+        .scim(
+            &i,
+            "POST",
+            "/Users",
+            Some(json!({"userName": "linked:one"})),
+        )
+        .await;
+    assert_eq!(linked.status, 201, "{}", linked.body);
+    ids.push(linked.json()["id"].as_str().unwrap().to_string());
+    for (name, members) in [
+        ("Ops, \"night\" : shift\\", &ids[..3]),
+        ("Zeta ünï", &ids[1..]),
+        ("plain group", &ids[..1]),
+    ] {
+        let members: Vec<Value> = members.iter().map(|id| json!({"value": id})).collect();
+        let g = app
+            .scim(
+                &i,
+                "POST",
+                "/Groups",
+                Some(json!({"displayName": name, "members": members})),
+            )
+            .await;
+        assert_eq!(g.status, 201, "{}", g.body);
+    }
+    let mut alone = std::collections::BTreeMap::new();
+    let mut without_groups = std::collections::BTreeMap::new();
+    for id in &ids {
+        let got = app.scim(&i, "GET", &format!("/Users/{id}"), None).await;
+        assert_eq!(got.status, 200, "{}", got.body);
+        alone.insert(id.clone(), got.json());
+        let got = app
+            .scim(
+                &i,
+                "GET",
+                &format!("/Users/{id}?excludedAttributes=groups"),
+                None,
+            )
+            .await;
+        without_groups.insert(id.clone(), got.json());
+    }
+    let check = |page: &Value, expected: &std::collections::BTreeMap<String, Value>, what: &str| {
+        let listed = page["Resources"].as_array().expect("Resources");
+        for user in listed {
+            let id = user["id"].as_str().expect("id");
+            assert_eq!(Some(user), expected.get(id), "{what}: {id}");
+        }
+        listed.len()
+    };
+    let everyone = app.scim(&i, "GET", "/Users", None).await.json();
+    assert_eq!(check(&everyone, &alone, "page"), ids.len());
+    let mut seen = 0;
+    for start in [1, 3, 5] {
+        let page = app
+            .scim(
+                &i,
+                "GET",
+                &format!("/Users?startIndex={start}&count=2"),
+                None,
+            )
+            .await
+            .json();
+        seen += check(&page, &alone, "pages of two");
+    }
+    assert_eq!(seen, ids.len());
+    let sorted = app
+        .scim(
+            &i,
+            "GET",
+            "/Users?sortBy=userName&sortOrder=descending",
+            None,
+        )
+        .await
+        .json();
+    assert_eq!(check(&sorted, &alone, "sorted"), ids.len());
+    for user in alone.values() {
+        let name = user["userName"].as_str().unwrap();
+        let filter = urlencode(&format!(
+            "userName eq \"{}\"",
+            name.replace('\\', "\\\\").replace('"', "\\\"")
+        ));
+        let found = app
+            .scim(&i, "GET", &format!("/Users?filter={filter}"), None)
+            .await
+            .json();
+        assert_eq!(check(&found, &alone, "look-up"), 1, "{name}");
+    }
+    let unindexed = app
+        .scim(
+            &i,
+            "GET",
+            &format!("/Users?filter={}", urlencode("title pr or userName pr")),
+            None,
+        )
+        .await
+        .json();
+    assert_eq!(check(&unindexed, &alone, "unindexed filter"), ids.len());
+    let bare = app
+        .scim(&i, "GET", "/Users?excludedAttributes=groups", None)
+        .await
+        .json();
+    assert_eq!(check(&bare, &without_groups, "without groups"), ids.len());
+}
+
 #[tokio::test]
 async fn creating_a_user_answers_201_with_location_etag_and_the_full_resource() {
     let app = TestApp::spawn().await;
