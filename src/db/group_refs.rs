@@ -1,4 +1,4 @@
-//! A user's group references, read in the statement that reads the user: the SQL column that
+//! A user's group references, read in the statement that reads the user: the SQL expression that
 //! lists them compactly (each group's id and name as JSON string literals, quoted by the
 //! database when the membership is written and kept on it), how they are written and rewritten,
 //! and what turns that text into the SCIM `groups` value — in name order, written
@@ -17,37 +17,16 @@ use serde_json::{json, Value};
 use super::{Backend, Conn};
 use crate::error::AppResult;
 
-/// The `group_refs` column when a read does not ask for the references.
-const NONE: &str = "CAST(NULL AS TEXT) AS group_refs";
-
-/// The `group_refs` column of a user query: the references ([`COLUMN`]) when `with`, else NULL.
-pub fn select(with: bool) -> &'static str {
-    if with {
-        COLUMN
-    } else {
-        NONE
-    }
-}
-
-/// [`COLUMN`]'s expression, without its name: for a read that writes it into other text
-/// ([`expression`]).
-macro_rules! refs_of_user {
-    () => {
-        "COALESCE((SELECT string_agg(m.group_ref, ',') FROM group_members m \
-         WHERE m.user_id = u.id AND m.tenant_id = $1), '')"
-    };
-}
-
-/// The `group_refs` column of a user `u` of tenant `$1`: `"id""name","id""name",…` (each a JSON
-/// string literal; empty without groups), in no particular order ([`GroupRefs::parse`] sorts).
-/// Each membership carries its group's reference ([`reference_of_group`]), so this is one range
-/// of `group_members_user_refs_idx` on both databases, with no visit to the groups.
-pub const COLUMN: &str = concat!(refs_of_user!(), " AS group_refs");
-
-/// The references' text ([`COLUMN`] without its name) when `with`, else the empty text.
+/// The references of a user `u` of tenant `$1`: `"id""name","id""name",…` (each a JSON string
+/// literal; empty without groups), in no particular order ([`GroupRefs::parse`] sorts), when
+/// `with`; else the empty text. Each membership carries its group's reference
+/// ([`reference_of_group`]), so this is one range of `group_members_user_refs_idx` on both
+/// databases, with no visit to the groups. The text never holds a newline (JSON string literals
+/// hold none), so a packed row may end with it (`db::packed_rows`).
 pub fn expression(with: bool) -> &'static str {
     if with {
-        refs_of_user!()
+        "COALESCE((SELECT string_agg(m.group_ref, ',') FROM group_members m \
+         WHERE m.user_id = u.id AND m.tenant_id = $1), '')"
     } else {
         "''"
     }
@@ -113,7 +92,7 @@ struct Ref<'a> {
     name: Cow<'a, str>,
 }
 
-/// A user's references, parsed from the [`COLUMN`]'s text and sorted by name (case-insensitive),
+/// A user's references, parsed from the [`expression`]'s text and sorted by name (case-insensitive),
 /// then id.
 pub struct GroupRefs<'a> {
     refs: Vec<Ref<'a>>,

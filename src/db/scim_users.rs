@@ -29,7 +29,7 @@ pub struct ScimUserRow {
     pub external_id: Option<String>,
     /// Whether the integration that asks gave this user access to the tenant.
     pub from_this_integration: bool,
-    /// The user's group references in the tenant as [`group_refs::COLUMN`] lists them (read
+    /// The user's group references in the tenant as [`group_refs::expression`] lists them (read
     /// with [`group_refs::GroupRefs`]), when the read asked for them.
     pub group_refs: Option<String>,
 }
@@ -49,27 +49,6 @@ const UNFILTERED_FROM: &str = "FROM users u CROSS JOIN tenant_access a \
 const PAGE_ROWS: &str = "CROSS JOIN users u CROSS JOIN tenant_access a \
      LEFT JOIN tenant_access_sources s ON s.tenant_id = a.tenant_id AND s.user_id = u.id AND s.source = $2 \
      WHERE u.id = k.kid AND a.user_id = u.id AND a.tenant_id = $1";
-const COLUMNS: &str = "u.id, u.username, u.scim_json, u.created_by, u.created_at, u.updated_at, \
-     u.version, a.active AS access_active, a.active_assigned, a.version AS access_version, s.external_id, \
-     s.source AS own_source";
-fn from_row(r: &sqlx::any::AnyRow) -> Result<ScimUserRow, sqlx::Error> {
-    Ok(ScimUserRow {
-        id: r.try_get("id")?,
-        username: r.try_get("username")?,
-        scim_json: r.try_get("scim_json")?,
-        created_by: r.try_get("created_by")?,
-        created_at: r.try_get("created_at")?,
-        updated_at: r.try_get("updated_at")?,
-        version: r.try_get("version")?,
-        access_active: super::flag_of(r.try_get("access_active")?),
-        access_active_assigned: super::flag_of(r.try_get("active_assigned")?),
-        access_version: r.try_get("access_version")?,
-        external_id: r.try_get("external_id")?,
-        from_this_integration: r.try_get::<Option<String>, _>("own_source")?.is_some(),
-        group_refs: r.try_get("group_refs")?,
-    })
-}
-
 /// One user as `source` sees them in `tenant_id`; `with_group_refs`, with their group
 /// references.
 pub async fn find(
@@ -79,15 +58,36 @@ pub async fn find(
     user_id: &str,
     with_group_refs: bool,
 ) -> AppResult<Option<ScimUserRow>> {
-    let refs = group_refs::select(with_group_refs);
-    let sql = format!("SELECT {COLUMNS}, {refs} {FROM} WHERE u.id = $3");
-    let row = sqlx::query(&sql)
+    static WITH: OnceLock<String> = OnceLock::new();
+    static WITHOUT: OnceLock<String> = OnceLock::new();
+    let cell = if with_group_refs { &WITH } else { &WITHOUT };
+    let sql = cell.get_or_init(|| {
+        format!(
+            "SELECT {} AS page {FROM} WHERE u.id = $3",
+            packed_row(with_group_refs)
+        )
+    });
+    let row = sqlx::query(sql)
         .bind(tenant_id)
         .bind(source)
         .bind(user_id)
         .fetch_optional(&mut *conn)
         .await?;
-    Ok(row.as_ref().map(from_row).transpose()?)
+    let Some(row) = row else {
+        return Ok(None);
+    };
+    let text: String = row.try_get("page")?;
+    let mut users = Vec::with_capacity(1);
+    if !unpack(&text, with_group_refs, &mut users) {
+        return Err(not_packed());
+    }
+    Ok(users.pop())
+}
+
+/// The error of a read whose packed users ([`unpack`]) are not in the form [`packed_row`]
+/// writes: a bug, never the client's doing.
+fn not_packed() -> AppError {
+    AppError::Internal("users came from the database in another form than asked for".into())
 }
 
 /// A global user by userName (case-insensitive): `(id, created_by)`.
@@ -240,8 +240,8 @@ fn page_query(tenant_id: &str, source: &str, page: &Page<'_>) -> Result<PageQuer
     })
 }
 
-/// One user of a page as [`unpack`] reads it: [`COLUMNS`] in their order, the group
-/// references ([`group_refs::expression`]; empty when `with_group_refs` is off) last.
+/// One user as [`unpack`] reads it: the user's, their tenant access's and the asking
+/// integration's columns, the group references ([`group_refs::expression`]; empty when `with_group_refs` is off) last.
 fn packed_row(with_group_refs: bool) -> &'static str {
     static WITH: OnceLock<String> = OnceLock::new();
     static WITHOUT: OnceLock<String> = OnceLock::new();
@@ -325,10 +325,7 @@ pub async fn list(
     for row in &packed {
         let text: Option<&str> = row.try_get("page").map_err(AppError::from)?;
         if !unpack(text.unwrap_or(""), page.with_group_refs, &mut rows) {
-            return Err(AppError::Internal(
-                "a page of users came from the database in another form".into(),
-            )
-            .into());
+            return Err(not_packed().into());
         }
     }
     let (sql, filter_sql) = (query.filter, query.filter_sql);
