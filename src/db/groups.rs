@@ -272,9 +272,9 @@ pub async fn remove_member(conn: &mut Conn, group_id: &str, user_id: &str) -> Ap
     Ok(())
 }
 
-/// [`add_member`] for many users, per [`super::IN_CHUNK`] users: one version bump that also
-/// tells which of them can be members (`UPDATE … RETURNING`: users with access to the group's
-/// tenant, never a superadmin, who is out of every integration's reach), then one INSERT (the
+/// [`add_member`] for many users, per [`super::IN_CHUNK`] users: one version bump of those who
+/// can be members (users with access to the group's tenant, never a superadmin, who is out of
+/// every integration's reach) whose count tells whether all of them can, then one INSERT (the
 /// group's reference quoted once for all the rows).
 /// Answers how many memberships are new, or `Err` with the first user (in the order given) who
 /// cannot be a member; some of the others may be added and bumped by then, so the caller rolls
@@ -287,9 +287,8 @@ pub async fn add_members(
 ) -> AppResult<Result<u64, String>> {
     let mut added = 0;
     for chunk in user_ids.chunks(super::IN_CHUNK) {
-        let eligible = touch_eligible(conn, group_id, chunk).await?;
-        if let Some(refused) = chunk.iter().find(|id| !eligible.contains(*id)) {
-            return Ok(Err(refused.clone()));
+        if let Some(refused) = touch_eligible(conn, group_id, chunk).await? {
+            return Ok(Err(refused));
         }
         let values: Vec<String> = (0..chunk.len()).map(|i| format!("(${})", i + 3)).collect();
         let sql = format!(
@@ -311,28 +310,46 @@ pub async fn add_members(
 }
 
 /// The version bump of [`touch_member`] for those of `user_ids` (at most [`super::IN_CHUNK`])
-/// who can be members of the group, answering which they are: one statement checks and bumps.
+/// who can be members of the group; `Some` with the first who cannot. The bump's count answers
+/// whether all can (one row a user: nothing comes back through the driver); only when it falls
+/// short are the eligible read, to name who is refused.
 async fn touch_eligible(
     conn: &mut Conn,
     group_id: &str,
     user_ids: &[String],
-) -> AppResult<HashSet<String>> {
-    let sql = format!(
-        "UPDATE tenant_access SET version = version + 1 \
-         WHERE tenant_id = (SELECT tenant_id FROM groups WHERE id = $1) AND user_id IN ({}) \
-         AND NOT EXISTS (SELECT 1 FROM users u WHERE u.id = tenant_access.user_id \
-         AND u.is_superadmin = 1) RETURNING user_id",
-        super::placeholders(2, user_ids.len())
-    );
-    let mut q = sqlx::query(&sql).bind(group_id);
-    for id in user_ids {
-        q = q.bind(id.as_str());
+) -> AppResult<Option<String>> {
+    const ELIGIBLE: &str = "tenant_id = (SELECT tenant_id FROM groups WHERE id = $1) \
+         AND user_id IN ({}) AND NOT EXISTS (SELECT 1 FROM users u \
+         WHERE u.id = tenant_access.user_id AND u.is_superadmin = 1)";
+    let which = ELIGIBLE.replace("{}", &super::placeholders(2, user_ids.len()));
+    fn bind<'q>(
+        sql: &'q str,
+        group_id: &'q str,
+        user_ids: &'q [String],
+    ) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+        let mut q = sqlx::query(sql).bind(group_id);
+        for id in user_ids {
+            q = q.bind(id.as_str());
+        }
+        q
     }
-    q.fetch_all(&mut *conn)
+    let bump = format!("UPDATE tenant_access SET version = version + 1 WHERE {which}");
+    let bumped = bind(&bump, group_id, user_ids)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected();
+    let distinct: HashSet<&str> = user_ids.iter().map(String::as_str).collect();
+    if bumped == distinct.len() as u64 {
+        return Ok(None);
+    }
+    let read = format!("SELECT user_id FROM tenant_access WHERE {which}");
+    let eligible: HashSet<String> = bind(&read, group_id, user_ids)
+        .fetch_all(&mut *conn)
         .await?
         .iter()
-        .map(|r| Ok(r.try_get("user_id")?))
-        .collect()
+        .map(|r| r.try_get("user_id"))
+        .collect::<Result<_, _>>()?;
+    Ok(user_ids.iter().find(|id| !eligible.contains(*id)).cloned())
 }
 
 /// [`remove_member`] for many users: one version bump and one DELETE per [`super::IN_CHUNK`]
