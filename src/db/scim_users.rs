@@ -241,7 +241,8 @@ fn page_query(tenant_id: &str, source: &str, page: &Page<'_>) -> Result<PageQuer
 }
 
 /// One user as [`unpack`] reads it: the user's, their tenant access's and the asking
-/// integration's columns, the group references ([`group_refs::expression`]; empty when `with_group_refs` is off) last.
+/// integration's columns, then the group references ([`group_refs::expression`]; empty when
+/// `with_group_refs` is off) up to the row's end.
 fn packed_row(with_group_refs: bool) -> &'static str {
     static WITH: OnceLock<String> = OnceLock::new();
     static WITHOUT: OnceLock<String> = OnceLock::new();
@@ -284,6 +285,7 @@ fn unpack(text: &str, with_group_refs: bool, rows: &mut Vec<ScimUserRow>) -> boo
     true
 }
 
+/// The next user of `reader`'s text; `None` when it is not what [`packed_row`] writes.
 fn unpack_one(reader: &mut packed_rows::Reader<'_>, with_group_refs: bool) -> Option<ScimUserRow> {
     let owned = |t: Option<&str>| t.map(str::to_owned);
     // Fields are read in the order they are written.
