@@ -77,7 +77,7 @@ pub async fn find(
         return Ok(None);
     };
     let text: String = row.try_get("page")?;
-    let mut users = Vec::with_capacity(1);
+    let mut users = Vec::new();
     if !unpack(&text, with_group_refs, &mut users) {
         return Err(not_packed());
     }
@@ -275,6 +275,8 @@ fn packed_row(with_group_refs: bool) -> &'static str {
 /// Appends the users [`packed_row`] wrote to `rows`, in order; false when the text is not what
 /// it writes.
 fn unpack(text: &str, with_group_refs: bool, rows: &mut Vec<ScimUserRow>) -> bool {
+    // One newline ends each user (a text column may hold more: then a little too much room).
+    rows.reserve(text.bytes().filter(|&b| b == b'\n').count());
     let mut reader = packed_rows::Reader::new(text);
     while !reader.is_done() {
         match unpack_one(&mut reader, with_group_refs) {
@@ -323,7 +325,7 @@ pub async fn list(
         .fetch_all(&mut *conn)
         .await
         .map_err(AppError::from)?;
-    let mut rows = Vec::with_capacity(usize::try_from(page.limit).unwrap_or(0).min(1000));
+    let mut rows = Vec::new();
     for row in &packed {
         let text: Option<&str> = row.try_get("page").map_err(AppError::from)?;
         if !unpack(text.unwrap_or(""), page.with_group_refs, &mut rows) {
