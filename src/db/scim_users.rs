@@ -8,7 +8,7 @@ use sqlx::Row;
 
 pub use super::page_cursors::After;
 use super::scim_filter::{self, Kind, Sql};
-use super::{group_refs, packed_rows, Arg, Conn};
+use super::{group_refs, packed_rows, Arg, Backend, Conn};
 use crate::clock::Millis;
 use crate::error::{AppError, AppResult, UniqueOr};
 use crate::scim::resource::SortOrder;
@@ -146,11 +146,19 @@ struct PageQuery {
     /// Whether the page seeks after [`Page::after`] (unfiltered, default order) rather than
     /// skipping `offset` rows.
     continued: bool,
+    /// Whether the page's rows come in no particular order and are put in order here, by
+    /// [`in_page_order`].
+    sorted_here: bool,
     filter: Sql,
     filter_sql: String,
 }
 
-fn page_query(tenant_id: &str, source: &str, page: &Page<'_>) -> Result<PageQuery, ListError> {
+fn page_query(
+    backend: Backend,
+    tenant_id: &str,
+    source: &str,
+    page: &Page<'_>,
+) -> Result<PageQuery, ListError> {
     let mut sql = Sql::new(vec![Arg::Text(tenant_id.into()), Arg::Text(source.into())]);
     if let Some(f) = page.filter {
         scim_filter::translate(Kind::User, f, &mut sql)?;
@@ -216,15 +224,27 @@ fn page_query(tenant_id: &str, source: &str, page: &Page<'_>) -> Result<PageQuer
             sql: q,
             args,
             continued: false,
+            sorted_here: false,
             filter: sql,
             filter_sql,
         });
     }
+    // SQLite keeps the arguments of an aggregate's `ORDER BY` in a temporary b-tree and reads
+    // them back: each user's packed text (about 1 KB) written to it and copied out again. In
+    // the creation order the rows carry their own sort key (`created_at`, then the id, which
+    // SQLite compares bytewise, as Rust does), so there they are put in order here instead.
+    // PostgreSQL's ids follow the database's collation, which Rust does not know: it sorts.
+    let sorted_here = backend == Backend::Sqlite && order == "u.created_at";
+    let aggregate_order = if sorted_here {
+        String::new()
+    } else {
+        format!(" ORDER BY {order} {dir}, u.id {dir}")
+    };
     // A deferred join: the page's ids are found on the indexes (`users_created_idx` for the
     // default order) without carrying the rows' JSON through the skipped rows or a sort; only
     // the page's rows are then read in full, and come as one value ([`unpack`]).
     let q = format!(
-        "SELECT string_agg({}, '' ORDER BY {order} {dir}, u.id {dir}) AS page \
+        "SELECT string_agg({}, ''{aggregate_order}) AS page \
          FROM (SELECT u.id AS kid {inner_from} \
          ORDER BY {order} {dir}, u.id {dir} LIMIT ${} OFFSET ${}) k {PAGE_ROWS}",
         packed_row(page.with_group_refs),
@@ -235,6 +255,7 @@ fn page_query(tenant_id: &str, source: &str, page: &Page<'_>) -> Result<PageQuer
         sql: q,
         args,
         continued: continued.is_some(),
+        sorted_here,
         filter: sql,
         filter_sql,
     })
@@ -275,8 +296,8 @@ fn packed_row(with_group_refs: bool) -> &'static str {
 /// Appends the users [`packed_row`] wrote to `rows`, in order; false when the text is not what
 /// it writes.
 fn unpack(text: &str, with_group_refs: bool, rows: &mut Vec<ScimUserRow>) -> bool {
-    // One newline ends each user (a text column may hold more: then a little too much room).
-    rows.reserve(text.bytes().filter(|&b| b == b'\n').count());
+    // No room reserved up front: counting the rows first (a scan of the page's 100 KB) cost more
+    // than the vector's few doublings.
     let mut reader = packed_rows::Reader::new(text);
     while !reader.is_done() {
         match unpack_one(&mut reader, with_group_refs) {
@@ -318,7 +339,7 @@ pub async fn list(
     source: &str,
     page: &Page<'_>,
 ) -> Result<(i64, Vec<ScimUserRow>), ListError> {
-    let query = page_query(tenant_id, source, page)?;
+    let query = page_query(super::backend_of(conn), tenant_id, source, page)?;
     let (q, args) = (&query.sql, &query.args);
     // The users come packed ([`unpack`]): one row for a page, one a user for a look-up.
     let packed = super::bind_all(sqlx::query(q), args)
@@ -331,6 +352,9 @@ pub async fn list(
         if !unpack(text.unwrap_or(""), page.with_group_refs, &mut rows) {
             return Err(not_packed().into());
         }
+    }
+    if query.sorted_here {
+        in_page_order(&mut rows, page.sort_order);
     }
     let (sql, filter_sql) = (query.filter, query.filter_sql);
     if let Some(total) = page.known_total {
@@ -366,6 +390,19 @@ pub async fn list(
         .try_get("n")
         .map_err(AppError::from)?;
     Ok((total, rows))
+}
+
+/// Puts a page read without the aggregate's `ORDER BY` ([`PageQuery::sorted_here`]) in the
+/// creation order the database chose its rows in: `created_at`, then the id bytewise. Rows
+/// that arrive in order (as SQLite's nested loop yields them) cost one comparison each.
+fn in_page_order(rows: &mut [ScimUserRow], order: SortOrder) {
+    fn key(r: &ScimUserRow) -> (i64, &[u8]) {
+        (r.created_at, r.id.as_bytes())
+    }
+    match order {
+        SortOrder::Ascending => rows.sort_by(|a, b| key(a).cmp(&key(b))),
+        SortOrder::Descending => rows.sort_by(|a, b| key(b).cmp(&key(a))),
+    }
 }
 
 /// A list failure: a SCIM error (bad filter or sort) or a storage error.
@@ -602,7 +639,7 @@ mod tests {
 
     /// The plan SQLite picks for a page with its parameters bound, one line per step.
     async fn plan(db: &Db, page: &Page<'_>) -> Vec<String> {
-        let query = page_query("main", "integration", page).expect("query");
+        let query = page_query(Backend::Sqlite, "main", "integration", page).expect("query");
         let explain = format!("EXPLAIN QUERY PLAN {}", query.sql);
         let mut conn = db.acquire().await.expect("connection");
         crate::db::bind_all(sqlx::query(&explain), &query.args)
@@ -612,6 +649,80 @@ mod tests {
             .iter()
             .map(|r| r.try_get::<String, _>("detail").expect("detail"))
             .collect()
+    }
+
+    fn row(created_at: Millis, id: &str) -> ScimUserRow {
+        ScimUserRow {
+            id: id.into(),
+            username: format!("user-{id}"),
+            scim_json: None,
+            created_by: None,
+            created_at,
+            updated_at: created_at,
+            version: 1,
+            access_active: true,
+            access_active_assigned: false,
+            access_version: 1,
+            external_id: None,
+            from_this_integration: true,
+            group_refs: None,
+        }
+    }
+
+    /// Rows read without the aggregate's `ORDER BY` are put in the order the page's ids were
+    /// chosen in: by creation time, ties by id compared bytewise (SQLite's `BINARY`: `B` before
+    /// `a`, `a` before `aa`), either way round.
+    #[test]
+    fn a_page_read_in_any_order_is_put_in_creation_order() {
+        let shuffled = || {
+            vec![
+                row(7, "b"),
+                row(3, "z"),
+                row(7, "aa"),
+                row(7, "B"),
+                row(1, "y"),
+                row(7, "a"),
+            ]
+        };
+        let ids = |rows: &[ScimUserRow]| rows.iter().map(|r| r.id.clone()).collect::<Vec<_>>();
+        let mut rows = shuffled();
+        in_page_order(&mut rows, SortOrder::Ascending);
+        assert_eq!(ids(&rows), ["y", "z", "B", "a", "aa", "b"]);
+        let mut rows = shuffled();
+        in_page_order(&mut rows, SortOrder::Descending);
+        assert_eq!(ids(&rows), ["b", "aa", "a", "B", "z", "y"]);
+    }
+
+    /// Only SQLite in the creation order leaves the aggregate unordered (its rows carry that
+    /// order's key); any other order, and PostgreSQL, keep the database's `ORDER BY`.
+    #[test]
+    fn only_the_creation_order_on_sqlite_is_sorted_here() {
+        let by_name = AttrPath::parse("userName").expect("path");
+        let base = Page {
+            filter: None,
+            sort_by: None,
+            sort_order: SortOrder::Descending,
+            offset: 0,
+            limit: 100,
+            after: None,
+            known_total: None,
+            with_group_refs: true,
+        };
+        let cases = [
+            (Backend::Sqlite, None, true),
+            (Backend::Postgres, None, false),
+            (Backend::Sqlite, Some(&by_name), false),
+        ];
+        for (backend, sort_by, sorted_here) in cases {
+            let q = page_query(backend, "t", "s", &Page { sort_by, ..base }).expect("query");
+            assert_eq!(q.sorted_here, sorted_here, "{backend:?} {sort_by:?}");
+            assert_eq!(
+                q.sql.contains("'' ORDER BY"),
+                !sorted_here,
+                "{backend:?} {sort_by:?}: {}",
+                q.sql
+            );
+        }
     }
 
     /// A page finds its rows on indexes, from the page's own ids: no step walks the tenant's
