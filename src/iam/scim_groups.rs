@@ -336,7 +336,7 @@ pub async fn replace(
     let rt = registry().group();
     let row = find_managed(conn, scope, id).await?;
     check_if_match(if_match, &version(&row))?;
-    let existing = render(scope, &row, None);
+    let existing = || render(scope, &row, None);
     let resource = resource::validate_resource(
         rt,
         body,

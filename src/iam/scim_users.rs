@@ -743,7 +743,7 @@ pub async fn replace(
     let row = find(conn, scope, id, false).await?;
     reach::integration_gave_access(row.from_this_integration)?;
     check_if_match(if_match, &user_version(&row))?;
-    let existing = render(scope, &row, None);
+    let existing = || render(scope, &row, None);
     let incoming = split_password(resource::validate_resource(
         rt,
         body,

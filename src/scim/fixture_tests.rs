@@ -181,7 +181,9 @@ fn authentik_users_round_trip_as_sent() {
     let put = validate_resource(
         registry().user(),
         &a["user_put_deactivate"],
-        Intent::Replace { existing: &stored },
+        Intent::Replace {
+            existing: &|| stored.clone(),
+        },
     )
     .expect("valid");
     assert_eq!(put["active"], false);

@@ -295,12 +295,14 @@ fn json_int(v: &Value, what: &str) -> Result<i64, ScimError> {
 // ---- Incoming bodies ---------------------------------------------------------------------------------------
 
 /// Whether a body creates a resource or replaces (PUT) an existing one.
-#[derive(Debug, Clone, Copy)]
+#[derive(Clone, Copy)]
 pub enum Intent<'a> {
     Create,
-    /// PUT: immutable attributes must keep their stored value.
+    /// PUT: immutable attributes must keep their stored value. `existing` renders the stored
+    /// resource, called only when its schemas have an immutable attribute (RFC 7643's User and
+    /// Group have none at the top level: a user's PUT rendered it for nothing).
     Replace {
-        existing: &'a Value,
+        existing: &'a dyn Fn() -> Value,
     },
 }
 
@@ -399,34 +401,42 @@ pub fn validate_resource(
 /// PUT must not change an immutable attribute that already has a value (RFC 7643 §7).
 fn check_immutable(
     rt: &ResourceTypeDef,
-    existing: &Value,
+    existing: &dyn Fn() -> Value,
     new: &Map<String, Value>,
 ) -> Result<(), ScimError> {
     let reg = registry();
-    for schema in reg.schemas_of(rt) {
-        for def in schema
-            .attributes
-            .iter()
-            .filter(|d| d.mutability == Mutability::Immutable)
-        {
-            let ext = schema.id != rt.schema;
-            let old = if ext {
-                existing.get(schema.id).and_then(|e| e.get(def.name))
-            } else {
-                existing.get(def.name)
-            };
-            let new_v = if ext {
-                new.get(schema.id).and_then(|e| e.get(def.name))
-            } else {
-                new.get(def.name)
-            };
-            if let Some(old) = old.filter(|v| !is_unassigned(v)) {
-                if new_v != Some(old) {
-                    return Err(ScimError::Mutability(format!(
-                        "`{}` is immutable and cannot be changed",
-                        def.name
-                    )));
-                }
+    let immutable: Vec<_> = reg
+        .schemas_of(rt)
+        .flat_map(|schema| {
+            schema
+                .attributes
+                .iter()
+                .filter(|d| d.mutability == Mutability::Immutable)
+                .map(move |def| (schema, def))
+        })
+        .collect();
+    if immutable.is_empty() {
+        return Ok(());
+    }
+    let existing = existing();
+    for (schema, def) in immutable {
+        let ext = schema.id != rt.schema;
+        let old = if ext {
+            existing.get(schema.id).and_then(|e| e.get(def.name))
+        } else {
+            existing.get(def.name)
+        };
+        let new_v = if ext {
+            new.get(schema.id).and_then(|e| e.get(def.name))
+        } else {
+            new.get(def.name)
+        };
+        if let Some(old) = old.filter(|v| !is_unassigned(v)) {
+            if new_v != Some(old) {
+                return Err(ScimError::Mutability(format!(
+                    "`{}` is immutable and cannot be changed",
+                    def.name
+                )));
             }
         }
     }
@@ -507,12 +517,20 @@ pub(crate) fn coerce_single(
         (_, Value::Null) => return Ok(None),
         (AttrType::Complex, Value::Object(fields)) => {
             let mut out = Map::new();
+            // `path.sub` for error messages, in one buffer per object (a `format!` per
+            // sub-attribute cost more than the checks).
+            let mut sub_path = String::with_capacity(path.len() + 24);
+            sub_path.push_str(path);
+            sub_path.push('.');
+            let sub_at = sub_path.len();
             for (k, v) in fields {
                 let Some(sub) = def.sub(k) else { continue };
                 if drop_read_only && sub.is_read_only() {
                     continue;
                 }
-                if let Some(v) = coerce(sub, v, &format!("{path}.{}", sub.name), drop_read_only)? {
+                sub_path.truncate(sub_at);
+                sub_path.push_str(sub.name);
+                if let Some(v) = coerce(sub, v, &sub_path, drop_read_only)? {
                     out.insert(sub.name.to_string(), v);
                 }
             }

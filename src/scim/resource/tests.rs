@@ -193,9 +193,21 @@ fn more_than_one_primary_keeps_the_first() {
     assert_eq!(v["emails"][1]["primary"], false);
 }
 
+/// A PUT of a User or a Group has no immutable attribute to compare at the top level: the stored
+/// resource is not rendered for it.
+#[test]
+fn replace_renders_the_stored_resource_only_for_immutable_attributes() {
+    let never = || -> Value { panic!("the stored resource was rendered") };
+    let replace = Intent::Replace { existing: &never };
+    let user = json!({"userName": "y", "name": {"givenName": "Y"}, "active": false});
+    assert!(validate_resource(rt_user(), &user, replace).is_ok());
+    let group = json!({"displayName": "G", "members": [{"value": "u1"}]});
+    assert!(validate_resource(registry().group(), &group, replace).is_ok());
+}
+
 #[test]
 fn replace_keeps_immutable_rules() {
-    let existing = json!({"userName": "x"});
+    let existing = || json!({"userName": "x"});
     assert!(validate_resource(
         rt_user(),
         &json!({"userName": "y"}),
