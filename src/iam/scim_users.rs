@@ -376,14 +376,18 @@ fn str_of<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
 
 /// The emails of a resource as `(value, type)`, and the primary one (else the first).
 fn emails_of(v: &Value) -> (Vec<(String, String)>, Option<String>) {
-    let items = v
-        .get("emails")
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default();
-    let mut out = Vec::new();
+    emails_in(
+        v.get("emails")
+            .and_then(Value::as_array)
+            .map_or(&[], Vec::as_slice),
+    )
+}
+
+/// [`emails_of`] a profile's `emails` items.
+fn emails_in(items: &[Value]) -> (Vec<(String, String)>, Option<String>) {
+    let mut out = Vec::with_capacity(items.len());
     let mut primary = None;
-    for e in &items {
+    for e in items {
         let Some(value) = str_of(e, "value").map(str::trim).filter(|s| !s.is_empty()) else {
             continue;
         };
@@ -399,6 +403,20 @@ fn emails_of(v: &Value) -> (Vec<(String, String)>, Option<String>) {
         primary = out.first().map(|(v, _)| v.clone());
     }
     (out, primary)
+}
+
+/// The `emails` items of a stored profile's text, without building the rest of it as a JSON tree
+/// (its other members are skipped as they are parsed); none when the text is not an object.
+fn stored_emails(scim_json: &str) -> Vec<Value> {
+    #[derive(serde::Deserialize)]
+    struct Emails {
+        #[serde(default)]
+        emails: Option<Vec<Value>>,
+    }
+    serde_json::from_str::<Emails>(scim_json)
+        .ok()
+        .and_then(|e| e.emails)
+        .unwrap_or_default()
 }
 
 /// What is stored as `scim_json`: the resource without the attributes that have their own column
@@ -615,11 +633,11 @@ async fn apply(
     Ok(())
 }
 
-/// The emails of a resource, lowercased and sorted, to tell whether a write changes them.
-fn email_values(resource: &Value) -> Vec<String> {
-    let mut v: Vec<String> = emails_of(resource)
-        .0
-        .into_iter()
+/// The emails of a resource ([`emails_of`]), lowercased and sorted, to tell whether a write
+/// changes them.
+fn email_values(emails: &[(String, String)]) -> Vec<String> {
+    let mut v: Vec<String> = emails
+        .iter()
         .map(|(value, _)| value.to_lowercase())
         .collect();
     v.sort();
@@ -701,33 +719,34 @@ async fn write_global(
         return Ok(changed);
     }
     let username = username_of(resource)?;
-    let (emails, primary) = emails_of(resource);
     let json_text = stored_json(resource);
-    let old_json = stored.scim_json.clone().unwrap_or_default();
-    let old_resource: Value = serde_json::from_str(&old_json).unwrap_or(Value::Null);
-    if username != stored.username || email_values(resource) != email_values(&old_resource) {
+    let old_json = stored.scim_json.as_deref().unwrap_or_default();
+    // The same userName and profile text hold the same emails: nothing to write or judge.
+    if username == stored.username && json_text == old_json {
+        return Ok(changed);
+    }
+    let (emails, primary) = emails_of(resource);
+    let (old_emails, _) = emails_in(&stored_emails(old_json));
+    if username != stored.username || email_values(&emails) != email_values(&old_emails) {
         target.may_change_credentials(conn, actor).await?;
     }
-    if username != stored.username || json_text != old_json {
-        // The email rows are rewritten only when the emails (values, types, order) change.
-        let emails_changed = emails != emails_of(&old_resource).0;
-        db::scim_users::update_profile(
-            conn,
-            target.id,
-            &Profile {
-                username: &username,
-                display_name: str_of(resource, "displayName"),
-                primary_email: primary.as_deref(),
-                scim_json: &json_text,
-                emails: &emails,
-            },
-            emails_changed,
-            scope.now,
-        )
-        .await?;
-        changed = true;
-    }
-    Ok(changed)
+    // The email rows are rewritten only when the emails (values, types, order) change.
+    let emails_changed = emails != old_emails;
+    db::scim_users::update_profile(
+        conn,
+        target.id,
+        &Profile {
+            username: &username,
+            display_name: str_of(resource, "displayName"),
+            primary_email: primary.as_deref(),
+            scim_json: &json_text,
+            emails: &emails,
+        },
+        emails_changed,
+        scope.now,
+    )
+    .await?;
+    Ok(true)
 }
 
 /// `PUT /Users/{id}`; answered as [`get`] answers.
@@ -853,6 +872,36 @@ mod tests {
             .get("body")
             .cloned()
             .unwrap_or_else(|| all[key].clone())
+    }
+
+    /// The emails a write compares with are those of the stored profile as [`emails_of`] reads
+    /// the whole tree; other members (objects, arrays, strings that look like emails) are
+    /// skipped; text that is not an object has none.
+    #[test]
+    fn stored_emails_are_the_profiles_emails_without_its_tree() {
+        for body in [
+            include_str!("../scim/fixtures/idp_authentik.json"),
+            include_str!("../scim/fixtures/idp_okta.json"),
+        ] {
+            let text = stored(&fixture(body, "user_create"));
+            let tree: Value = serde_json::from_str(&text).expect("stored text");
+            assert!(!emails_of(&tree).0.is_empty(), "{text}");
+            assert_eq!(emails_in(&stored_emails(&text)), emails_of(&tree), "{text}");
+        }
+        let text = r#"{"addresses":[{"emails":"x"}],"emails":[{"value":"A@x.org","type":"work"},{"value":" "},{"type":"home","value":"b@x.org","primary":true}],"name":{"emails":[1]}}"#;
+        assert_eq!(
+            emails_in(&stored_emails(text)),
+            (
+                vec![
+                    ("A@x.org".to_string(), "work".to_string()),
+                    ("b@x.org".to_string(), "home".to_string())
+                ],
+                Some("b@x.org".to_string())
+            )
+        );
+        for nothing in ["", "[]", "{}", "{\"emails\":null}", "not json"] {
+            assert!(stored_emails(nothing).is_empty(), "{nothing}");
+        }
     }
 
     /// The default view from text, where it answers, is the tree path's answer; and it answers
