@@ -49,6 +49,21 @@ const UNFILTERED_FROM: &str = "FROM users u CROSS JOIN tenant_access a \
 const PAGE_ROWS: &str = "CROSS JOIN users u CROSS JOIN tenant_access a \
      LEFT JOIN tenant_access_sources s ON s.tenant_id = a.tenant_id AND s.user_id = u.id AND s.source = $2 \
      WHERE u.id = k.kid AND a.user_id = u.id AND a.tenant_id = $1";
+/// [`PAGE_ROWS`] on SQLite, by the rowids of the user and the access the page chose (`k.urow`,
+/// `k.arow`): they come with the index entries the page is chosen on, and a rowid is one b-tree
+/// search where the id and the (tenant, user) key are two each (their index, then the table).
+const SQLITE_PAGE_ROWS: &str = "CROSS JOIN users u CROSS JOIN tenant_access a \
+     LEFT JOIN tenant_access_sources s ON s.tenant_id = a.tenant_id AND s.user_id = u.id AND s.source = $2 \
+     WHERE u.rowid = k.urow AND a.rowid = k.arow";
+
+/// What a page's inner query chooses (its select list) and how the outer one reads those rows.
+fn page_keys(backend: Backend) -> (&'static str, &'static str) {
+    match backend {
+        Backend::Sqlite => ("u.rowid AS urow, a.rowid AS arow", SQLITE_PAGE_ROWS),
+        Backend::Postgres => ("u.id AS kid", PAGE_ROWS),
+    }
+}
+
 /// One user as `source` sees them in `tenant_id`; `with_group_refs`, with their group
 /// references.
 pub async fn find(
@@ -243,10 +258,11 @@ fn page_query(
     // A deferred join: the page's ids are found on the indexes (`users_created_idx` for the
     // default order) without carrying the rows' JSON through the skipped rows or a sort; only
     // the page's rows are then read in full, and come as one value ([`unpack`]).
+    let (keys, rows) = page_keys(backend);
     let q = format!(
         "SELECT string_agg({}, ''{aggregate_order}) AS page \
-         FROM (SELECT u.id AS kid {inner_from} \
-         ORDER BY {order} {dir}, u.id {dir} LIMIT ${} OFFSET ${}) k {PAGE_ROWS}",
+         FROM (SELECT {keys} {inner_from} \
+         ORDER BY {order} {dir}, u.id {dir} LIMIT ${} OFFSET ${}) k {rows}",
         packed_row(page.with_group_refs),
         n - 1,
         n
@@ -801,6 +817,17 @@ mod tests {
                     .any(|s| s.starts_with("SEARCH g ") || s.starts_with("SCAN g ")),
                 "{name}: a group reference needs no visit to its group: {steps:#?}"
             );
+            if name != "filtered" {
+                for table in ["u", "a"] {
+                    assert!(
+                        steps
+                            .iter()
+                            .any(|s| s
+                                == &format!("SEARCH {table} USING INTEGER PRIMARY KEY (rowid=?)")),
+                        "{name}: the page's rows of `{table}` must be read by rowid: {steps:#?}"
+                    );
+                }
+            }
             if page.after.is_some() {
                 assert!(
                     steps
