@@ -96,6 +96,8 @@ struct Ref<'a> {
 /// then id.
 pub struct GroupRefs<'a> {
     refs: Vec<Ref<'a>>,
+    /// [`digest`] of the text, found on the same pass.
+    digest: u64,
 }
 
 impl<'a> GroupRefs<'a> {
@@ -103,16 +105,21 @@ impl<'a> GroupRefs<'a> {
     /// stops making sense.
     pub fn parse(text: &'a str) -> Self {
         if text.is_empty() {
-            return GroupRefs { refs: Vec::new() };
+            return GroupRefs {
+                refs: Vec::new(),
+                digest: 0,
+            };
         }
         // Sized once for ids of 36 characters (`"…""…",` is at least 41 bytes a reference):
         // counting the commas first cost more than growing the vector.
         let mut refs = Vec::with_capacity(text.len() / 32 + 1);
         let mut rest = text;
+        let mut digest = 0u64;
         while let Some((id, after_id)) = literal(rest) {
             let Some((name, after_name)) = literal(after_id) else {
                 break;
             };
+            digest = digest.wrapping_add(hash(reference(rest, after_name)));
             refs.push(Ref {
                 id_literal: id.text,
                 name_literal: name.text,
@@ -125,7 +132,12 @@ impl<'a> GroupRefs<'a> {
             }
         }
         refs.sort_by(by_name);
-        GroupRefs { refs }
+        GroupRefs { refs, digest }
+    }
+
+    /// [`digest`] of the text they were parsed from.
+    pub fn digest(&self) -> u64 {
+        self.digest
     }
 
     /// Appends the SCIM `groups` array: `[{"value","$ref","display","type":"direct"},…]`.
@@ -173,6 +185,52 @@ impl<'a> GroupRefs<'a> {
                 .collect(),
         )
     }
+}
+
+/// A digest of the references [`expression`] lists, whatever their order: the sum of a 64-bit
+/// hash of each reference's text (its id and name literals). 0 without groups. A user's ETag
+/// carries it (`iam::scim_users::user_version`), so joining, leaving, and a rename or deletion
+/// of one of their groups is a new version of them without a write to them: the membership's
+/// own write (or the group's) changes what this reads. Stable across processes and releases (a
+/// fixed hash, not std's): replicas answer the same ETag for the same groups.
+pub fn digest(text: &str) -> u64 {
+    let mut sum = 0u64;
+    let mut rest = text;
+    while let Some((_, after_id)) = literal(rest) {
+        let Some((_, after_name)) = literal(after_id) else {
+            break;
+        };
+        sum = sum.wrapping_add(hash(reference(rest, after_name)));
+        match after_name.strip_prefix(',') {
+            Some(next) => rest = next,
+            None => break,
+        }
+    }
+    sum
+}
+
+/// One reference's text: from the start of `rest` to where `after` (a suffix of it) begins.
+fn reference<'a>(rest: &'a str, after: &str) -> &'a [u8] {
+    &rest.as_bytes()[..rest.len() - after.len()]
+}
+
+/// A 64-bit hash of `bytes`, eight at a time (a multiply and a rotation each), then mixed by
+/// splitmix64's finaliser (a sum of poorly mixed hashes of similar texts collides too easily).
+fn hash(bytes: &[u8]) -> u64 {
+    const K: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut h = (bytes.len() as u64).wrapping_mul(K);
+    let mut words = bytes.chunks_exact(8);
+    for word in &mut words {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(word);
+        h = (h ^ u64::from_le_bytes(w)).wrapping_mul(K).rotate_left(29);
+    }
+    let mut last = [0u8; 8];
+    last[..words.remainder().len()].copy_from_slice(words.remainder());
+    h = (h ^ u64::from_le_bytes(last)).wrapping_mul(K);
+    h = (h ^ (h >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    h = (h ^ (h >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    h ^ (h >> 31)
 }
 
 /// Name order without case (lowercased code points), then id: the order groups are listed
@@ -279,6 +337,40 @@ fn literal(text: &str) -> Option<(Literal<'_>, &str)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The digest is the set's: any order of the same references gives it, and a reference
+    /// added, removed or renamed (even to a name one letter away) changes it.
+    #[test]
+    fn the_digest_is_of_the_set_of_references() {
+        let refs = [
+            r#""g-1""Admins""#,
+            r#""g-2""Ops, \"night\"""#,
+            r#""g-3""Zoë 名前""#,
+            r#""g-4""Admins""#,
+        ];
+        let joined = |order: &[usize]| order.iter().map(|&i| refs[i]).collect::<Vec<_>>().join(",");
+        let all = digest(&joined(&[0, 1, 2, 3]));
+        assert_eq!(GroupRefs::parse(&joined(&[0, 1, 2, 3])).digest(), all);
+        assert_eq!(digest(""), 0);
+        assert_eq!(GroupRefs::parse("").digest(), 0);
+        assert_ne!(all, 0);
+        for order in [[3, 2, 1, 0], [1, 3, 0, 2], [2, 0, 3, 1]] {
+            assert_eq!(digest(&joined(&order)), all, "{order:?}");
+        }
+        let mut seen = std::collections::HashSet::from([all, 0]);
+        let head = joined(&[0, 1, 2]);
+        for other in [
+            head.clone(),
+            joined(&[1, 2, 3]),
+            joined(&[0]),
+            joined(&[3]),
+            format!(r#"{head},"g-4""Admint""#),
+            format!(r#"{head},"g-5""Admins""#),
+            format!(r#"{head},"g-4""""#),
+        ] {
+            assert!(seen.insert(digest(&other)), "{other} shares a digest");
+        }
+    }
 
     const BASE: &str = "https://roster.example/api/v1/acme/integrations/i1/scim/v2";
 

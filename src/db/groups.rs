@@ -123,9 +123,9 @@ pub async fn insert(conn: &mut Conn, g: &GroupRow) -> AppResult<()> {
     result.map(|_| ()).unique_or(|| taken(&g.display_name))
 }
 
-/// Updates name, externalId and stored attributes; bumps the version. A rename is also a new
-/// version of every member (their `groups` show the name) and rewrites the reference each of
-/// their memberships carries: O(members), the one write that is.
+/// Updates name, externalId and stored attributes; bumps the version. A rename rewrites the
+/// reference each membership carries: O(members), the one write that is (and, through the
+/// references' digest, a new ETag of each member: `group_refs::digest`).
 pub async fn update(
     conn: &mut Conn,
     g: &GroupRow,
@@ -147,7 +147,6 @@ pub async fn update(
     .await;
     result.map(|_| ()).unique_or(|| taken(&g.display_name))?;
     if g.display_name != previous_name {
-        touch_members(conn, &g.id).await?;
         group_refs::rewrite(conn, &g.id).await?;
     }
     Ok(())
@@ -166,7 +165,6 @@ pub async fn touch(conn: &mut Conn, id: &str, now: Millis) -> AppResult<i64> {
 }
 
 pub async fn delete(conn: &mut Conn, tenant_id: &str, id: &str) -> AppResult<bool> {
-    touch_members(conn, id).await?;
     let done = sqlx::query("DELETE FROM groups WHERE tenant_id = $1 AND id = $2")
         .bind(tenant_id)
         .bind(id)
@@ -256,29 +254,25 @@ pub async fn add_member(
         .bind(now)
         .execute(&mut *conn)
         .await?;
-    touch_member(conn, group_id, user_id).await?;
     Ok(done.rows_affected() == 1)
 }
 
 pub async fn remove_member(conn: &mut Conn, group_id: &str, user_id: &str) -> AppResult<()> {
-    let done = sqlx::query("DELETE FROM group_members WHERE group_id = $1 AND user_id = $2")
+    sqlx::query("DELETE FROM group_members WHERE group_id = $1 AND user_id = $2")
         .bind(group_id)
         .bind(user_id)
         .execute(&mut *conn)
         .await?;
-    if done.rows_affected() > 0 {
-        touch_member(conn, group_id, user_id).await?;
-    }
     Ok(())
 }
 
-/// [`add_member`] for many users, per [`super::IN_CHUNK`] users: one version bump of those who
-/// can be members (users with access to the group's tenant, never a superadmin, who is out of
-/// every integration's reach) whose count tells whether all of them can, then one INSERT (the
-/// group's reference quoted once for all the rows).
+/// [`add_member`] for many users, per [`super::IN_CHUNK`] users: one count of those who can be
+/// members (users with access to the group's tenant, never a superadmin, who is out of every
+/// integration's reach) that tells whether all of them can, then one INSERT (the group's
+/// reference quoted once for all the rows).
 /// Answers how many memberships are new, or `Err` with the first user (in the order given) who
-/// cannot be a member; some of the others may be added and bumped by then, so the caller rolls
-/// its transaction back.
+/// cannot be a member; some of the others may be added by then, so the caller rolls its
+/// transaction back.
 pub async fn add_members(
     conn: &mut Conn,
     group_id: &str,
@@ -287,7 +281,7 @@ pub async fn add_members(
 ) -> AppResult<Result<u64, String>> {
     let mut added = 0;
     for chunk in user_ids.chunks(super::IN_CHUNK) {
-        if let Some(refused) = touch_eligible(conn, group_id, chunk).await? {
+        if let Some(refused) = first_ineligible(conn, group_id, chunk).await? {
             return Ok(Err(refused));
         }
         let values: Vec<String> = (0..chunk.len()).map(|i| format!("(${})", i + 3)).collect();
@@ -309,11 +303,12 @@ pub async fn add_members(
     Ok(Ok(added))
 }
 
-/// The version bump of [`touch_member`] for those of `user_ids` (at most [`super::IN_CHUNK`])
-/// who can be members of the group; `Some` with the first who cannot. The bump's count answers
-/// whether all can (one row a user: nothing comes back through the driver); only when it falls
-/// short are the eligible read, to name who is refused.
-async fn touch_eligible(
+/// The first of `user_ids` (at most [`super::IN_CHUNK`]) who cannot be a member of the group,
+/// if any. The count of those who can answers whether all can (one row, nothing per user through
+/// the driver); only when it falls short are they read, to name who is refused. On PostgreSQL
+/// the counted access rows are locked (`FOR SHARE`) until the transaction ends, so a removal of
+/// one of those users' access waits for the membership rather than missing it.
+async fn first_ineligible(
     conn: &mut Conn,
     group_id: &str,
     user_ids: &[String],
@@ -333,13 +328,19 @@ async fn touch_eligible(
         }
         q
     }
-    let bump = format!("UPDATE tenant_access SET version = version + 1 WHERE {which}");
-    let bumped = bind(&bump, group_id, user_ids)
-        .execute(&mut *conn)
+    let lock = match super::backend_of(conn) {
+        super::Backend::Postgres => " FOR SHARE",
+        super::Backend::Sqlite => "",
+    };
+    let count = format!(
+        "SELECT COUNT(*) AS n FROM (SELECT user_id FROM tenant_access WHERE {which}{lock}) e"
+    );
+    let eligible: i64 = bind(&count, group_id, user_ids)
+        .fetch_one(&mut *conn)
         .await?
-        .rows_affected();
+        .try_get("n")?;
     let distinct: HashSet<&str> = user_ids.iter().map(String::as_str).collect();
-    if bumped == distinct.len() as u64 {
+    if eligible == distinct.len() as i64 {
         return Ok(None);
     }
     let read = format!("SELECT user_id FROM tenant_access WHERE {which}");
@@ -352,11 +353,9 @@ async fn touch_eligible(
     Ok(user_ids.iter().find(|id| !eligible.contains(*id)).cloned())
 }
 
-/// [`remove_member`] for many users: one version bump and one DELETE per [`super::IN_CHUNK`]
-/// users.
+/// [`remove_member`] for many users: one DELETE per [`super::IN_CHUNK`] users.
 pub async fn remove_members(conn: &mut Conn, group_id: &str, user_ids: &[String]) -> AppResult<()> {
     for chunk in user_ids.chunks(super::IN_CHUNK) {
-        touch_leaving(conn, group_id, chunk).await?;
         let sql = format!(
             "DELETE FROM group_members WHERE group_id = $1 AND user_id IN ({})",
             super::placeholders(2, chunk.len())
@@ -367,49 +366,5 @@ pub async fn remove_members(conn: &mut Conn, group_id: &str, user_ids: &[String]
         }
         q.execute(&mut *conn).await?;
     }
-    Ok(())
-}
-
-/// [`touch_member`] for those of `user_ids` (at most [`super::IN_CHUNK`]) who are members of
-/// the group (before they are removed).
-async fn touch_leaving(conn: &mut Conn, group_id: &str, user_ids: &[String]) -> AppResult<()> {
-    let sql = format!(
-        "UPDATE tenant_access SET version = version + 1 \
-         WHERE tenant_id = (SELECT tenant_id FROM groups WHERE id = $1) AND user_id IN ({}) \
-         AND user_id IN (SELECT user_id FROM group_members WHERE group_id = $1)",
-        super::placeholders(2, user_ids.len())
-    );
-    let mut q = sqlx::query(&sql).bind(group_id);
-    for id in user_ids {
-        q = q.bind(id.as_str());
-    }
-    q.execute(&mut *conn).await?;
-    Ok(())
-}
-
-/// A user's `groups` attribute shows their memberships, so a membership change is a new
-/// version of the user in the group's tenant (their ETag changes).
-async fn touch_member(conn: &mut Conn, group_id: &str, user_id: &str) -> AppResult<()> {
-    sqlx::query(
-        "UPDATE tenant_access SET version = version + 1 \
-         WHERE tenant_id = (SELECT tenant_id FROM groups WHERE id = $1) AND user_id = $2",
-    )
-    .bind(group_id)
-    .bind(user_id)
-    .execute(&mut *conn)
-    .await?;
-    Ok(())
-}
-
-/// [`touch_member`] for every member, before the memberships go.
-async fn touch_members(conn: &mut Conn, group_id: &str) -> AppResult<()> {
-    sqlx::query(
-        "UPDATE tenant_access SET version = version + 1 \
-         WHERE tenant_id = (SELECT tenant_id FROM groups WHERE id = $1) \
-         AND user_id IN (SELECT user_id FROM group_members WHERE group_id = $1)",
-    )
-    .bind(group_id)
-    .execute(&mut *conn)
-    .await?;
     Ok(())
 }

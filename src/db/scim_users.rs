@@ -32,6 +32,22 @@ pub struct ScimUserRow {
     /// The user's group references in the tenant as [`group_refs::expression`] lists them (read
     /// with [`group_refs::GroupRefs`]), when the read asked for them.
     pub group_refs: Option<String>,
+    /// [`group_refs::digest`] of those references: their ETag covers their groups. `None` when
+    /// the read skipped them ([`Refs::Skipped`]: the user's version is not known), or kept them
+    /// ([`Refs::Kept`]: found when they are parsed to be shown, or from `group_refs`).
+    pub groups_digest: Option<u64>,
+}
+
+/// What a read of a user brings of their group references.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refs {
+    /// None, and so no version of the user (a write that has no `If-Match` to check).
+    Skipped,
+    /// Their digest only ([`ScimUserRow::groups_digest`]): the user's version, without showing
+    /// their groups.
+    Digested,
+    /// The references themselves too ([`ScimUserRow::group_refs`]).
+    Kept,
 }
 
 /// `$1` = tenant, `$2` = the integration (source) whose externalId is shown. Superadmins are out
@@ -64,24 +80,21 @@ fn page_keys(backend: Backend) -> (&'static str, &'static str) {
     }
 }
 
-/// One user as `source` sees them in `tenant_id`; `with_group_refs`, with their group
+/// One user as `source` sees them in `tenant_id`, with what `refs` asks of their group
 /// references.
 pub async fn find(
     conn: &mut Conn,
     tenant_id: &str,
     source: &str,
     user_id: &str,
-    with_group_refs: bool,
+    refs: Refs,
 ) -> AppResult<Option<ScimUserRow>> {
     static WITH: OnceLock<String> = OnceLock::new();
     static WITHOUT: OnceLock<String> = OnceLock::new();
-    let cell = if with_group_refs { &WITH } else { &WITHOUT };
-    let sql = cell.get_or_init(|| {
-        format!(
-            "SELECT {} AS page {FROM} WHERE u.id = $3",
-            packed_row(with_group_refs)
-        )
-    });
+    let read = refs != Refs::Skipped;
+    let cell = if read { &WITH } else { &WITHOUT };
+    let sql =
+        cell.get_or_init(|| format!("SELECT {} AS page {FROM} WHERE u.id = $3", packed_row(read)));
     let row = sqlx::query(sql)
         .bind(tenant_id)
         .bind(source)
@@ -93,7 +106,7 @@ pub async fn find(
     };
     let text: String = row.try_get("page")?;
     let mut users = Vec::new();
-    if !unpack(&text, with_group_refs, &mut users) {
+    if !unpack(&text, refs, &mut users) {
         return Err(not_packed());
     }
     Ok(users.pop())
@@ -229,7 +242,7 @@ fn page_query(
     {
         // One row (one user at most), its columns packed as a page's are ([`unpack`]). Written
         // into one buffer of the right size (`format!` grew it several times).
-        let row = packed_row(page.with_group_refs);
+        let row = packed_row(true);
         let mut q = String::with_capacity(row.len() + FROM.len() + filter_sql.len() + 64);
         for part in ["SELECT ", row, " AS page ", FROM, " ", &filter_sql] {
             q.push_str(part);
@@ -263,7 +276,7 @@ fn page_query(
         "SELECT string_agg({}, ''{aggregate_order}) AS page \
          FROM (SELECT {keys} {inner_from} \
          ORDER BY {order} {dir}, u.id {dir} LIMIT ${} OFFSET ${}) k {rows}",
-        packed_row(page.with_group_refs),
+        packed_row(true),
         n - 1,
         n
     );
@@ -279,7 +292,8 @@ fn page_query(
 
 /// One user as [`unpack`] reads it: the user's, their tenant access's and the asking
 /// integration's columns, then the group references ([`group_refs::expression`]; empty when
-/// `with_group_refs` is off) up to the row's end.
+/// not `with_group_refs`) up to the row's end. A list reads them whether or not it shows them:
+/// the user's ETag covers them ([`ScimUserRow::groups_digest`]).
 fn packed_row(with_group_refs: bool) -> &'static str {
     static WITH: OnceLock<String> = OnceLock::new();
     static WITHOUT: OnceLock<String> = OnceLock::new();
@@ -311,12 +325,12 @@ fn packed_row(with_group_refs: bool) -> &'static str {
 
 /// Appends the users [`packed_row`] wrote to `rows`, in order; false when the text is not what
 /// it writes.
-fn unpack(text: &str, with_group_refs: bool, rows: &mut Vec<ScimUserRow>) -> bool {
+fn unpack(text: &str, refs: Refs, rows: &mut Vec<ScimUserRow>) -> bool {
     // No room reserved up front: counting the rows first (a scan of the page's 100 KB) cost more
     // than the vector's few doublings.
     let mut reader = packed_rows::Reader::new(text);
     while !reader.is_done() {
-        match unpack_one(&mut reader, with_group_refs) {
+        match unpack_one(&mut reader, refs) {
             Some(row) => rows.push(row),
             None => return false,
         }
@@ -325,10 +339,10 @@ fn unpack(text: &str, with_group_refs: bool, rows: &mut Vec<ScimUserRow>) -> boo
 }
 
 /// The next user of `reader`'s text; `None` when it is not what [`packed_row`] writes.
-fn unpack_one(reader: &mut packed_rows::Reader<'_>, with_group_refs: bool) -> Option<ScimUserRow> {
+fn unpack_one(reader: &mut packed_rows::Reader<'_>, refs: Refs) -> Option<ScimUserRow> {
     let owned = |t: Option<&str>| t.map(str::to_owned);
     // Fields are read in the order they are written.
-    Some(ScimUserRow {
+    let mut row = ScimUserRow {
         id: reader.text()??.to_owned(),
         username: reader.text()??.to_owned(),
         scim_json: owned(reader.text()?),
@@ -341,11 +355,16 @@ fn unpack_one(reader: &mut packed_rows::Reader<'_>, with_group_refs: bool) -> Op
         access_version: reader.int()?,
         external_id: owned(reader.text()?),
         from_this_integration: reader.int()? != 0,
-        group_refs: {
-            let refs = reader.last()?;
-            with_group_refs.then(|| refs.to_owned())
-        },
-    })
+        group_refs: None,
+        groups_digest: None,
+    };
+    let listed = reader.last()?;
+    match refs {
+        Refs::Skipped => {}
+        Refs::Digested => row.groups_digest = Some(group_refs::digest(listed)),
+        Refs::Kept => row.group_refs = Some(listed.to_owned()),
+    }
+    Some(row)
 }
 
 /// Runs a list query: the total and one page of rows. Errors are SCIM errors for bad filters.
@@ -365,7 +384,14 @@ pub async fn list(
     let mut rows = Vec::new();
     for row in &packed {
         let text: Option<&str> = row.try_get("page").map_err(AppError::from)?;
-        if !unpack(text.unwrap_or(""), page.with_group_refs, &mut rows) {
+        // Every listed user's references are read (their version covers them); kept only
+        // when the page shows them.
+        let refs = if page.with_group_refs {
+            Refs::Kept
+        } else {
+            Refs::Digested
+        };
+        if !unpack(text.unwrap_or(""), refs, &mut rows) {
             return Err(not_packed().into());
         }
     }
@@ -479,6 +505,8 @@ impl Inserted<'_> {
             external_id: self.external_id.map(str::to_string),
             from_this_integration: true,
             group_refs: Some(String::new()),
+            // A user given access has no memberships in the tenant yet (leaving it removed them).
+            groups_digest: Some(0),
         }
     }
 }
@@ -682,6 +710,7 @@ mod tests {
             external_id: None,
             from_this_integration: true,
             group_refs: None,
+            groups_digest: None,
         }
     }
 

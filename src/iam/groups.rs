@@ -1,6 +1,7 @@
 //! Admin-side rules for a tenant's groups (the SCIM side is `scim_groups`): creating and deleting
-//! groups by hand and changing members, with the same version bumps SCIM changes make (the group's
-//! and each affected member's), so IdPs see the change in ETags.
+//! groups by hand and changing members, with the same version bump SCIM changes make (the group's;
+//! each affected member's ETag follows from their groups: `db::group_refs::digest`), so IdPs see
+//! the change in ETags.
 
 use crate::clock::Clock;
 use crate::db::{self, groups::GroupRow, Db};

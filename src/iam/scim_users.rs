@@ -27,7 +27,7 @@ use crate::clock::Millis;
 use crate::db::group_refs::{GroupRefs, RefPrefix};
 use crate::db::page_cursors::{PageCursors, WalkKey};
 use crate::db::scim_filter::Kind;
-use crate::db::scim_users::{After, ListError, Page, Profile, ScimUserRow};
+use crate::db::scim_users::{After, ListError, Page, Profile, Refs, ScimUserRow};
 use crate::db::{self, Conn};
 use crate::iam::reach::{self, Actor};
 use crate::iam::scim::Answered;
@@ -66,9 +66,23 @@ fn meta_time(millis: Millis) -> time::OffsetDateTime {
         .unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
 }
 
-/// A user's ETag value (without `W/` and quotes).
+/// A user's ETag value (without `W/` and quotes): the global profile's version, the tenant
+/// access's, and the digest of their groups in the tenant when they have any
+/// ([`db::group_refs::digest`]; a membership change writes no row of the user).
+///
+/// Only for a row read with its references (not [`Refs::Skipped`]).
 pub fn user_version(row: &ScimUserRow) -> String {
-    format!("{}-{}", row.version, row.access_version)
+    let groups = row
+        .groups_digest
+        .or_else(|| row.group_refs.as_deref().map(db::group_refs::digest));
+    debug_assert!(
+        groups.is_some(),
+        "a user's version needs their group references"
+    );
+    match groups.unwrap_or(0) {
+        0 => format!("{}-{}", row.version, row.access_version),
+        groups => format!("{}-{}-{groups:x}", row.version, row.access_version),
+    }
 }
 
 /// The weak ETag header value for a version.
@@ -85,7 +99,9 @@ pub fn etag_matches(header: &str, version: &str) -> bool {
 }
 
 /// The user as SCIM JSON, before projection. `groups` (the JSON array of group references:
-/// [`groups_of`]) is `None` when not loaded.
+/// [`groups_of`]) is `None` when not loaded. Without `meta` when the row was read without its
+/// group references ([`Refs::Skipped`]: a write's own view of the user, whose version is not
+/// known and not needed).
 pub fn render(scope: &Scope, row: &ScimUserRow, groups: Option<Value>) -> Value {
     let rt = registry().user();
     // The global profile (name, emails, …) is shown only to the integration that wrote it.
@@ -110,7 +126,9 @@ pub fn render(scope: &Scope, row: &ScimUserRow, groups: Option<Value>) -> Value 
     if let Some(groups) = groups {
         obj.insert("groups".into(), groups);
     }
-    obj.insert("meta".into(), user_meta(scope, row, resource::meta));
+    if row.groups_digest.is_some() || row.group_refs.is_some() {
+        obj.insert("meta".into(), user_meta(scope, row, resource::meta));
+    }
     resource::render(rt, Value::Object(obj))
 }
 
@@ -161,22 +179,16 @@ fn default_text(scope: &Scope, row: &ScimUserRow, groups_json: &str) -> Option<S
     )
 }
 
-/// One user of the scope; `with_groups` loads their group references too (same statement).
+/// One user of the scope, with what `refs` asks of their group references (same statement).
 async fn find(
     conn: &mut Conn,
     scope: &Scope,
     id: &str,
-    with_groups: bool,
+    refs: Refs,
 ) -> Result<ScimUserRow, ScimError> {
-    db::scim_users::find(
-        conn,
-        &scope.tenant_id,
-        &scope.integration_id,
-        id,
-        with_groups,
-    )
-    .await?
-    .ok_or_else(|| ScimError::NotFound(format!("no user `{id}` in this tenant")))
+    db::scim_users::find(conn, &scope.tenant_id, &scope.integration_id, id, refs)
+        .await?
+        .ok_or_else(|| ScimError::NotFound(format!("no user `{id}` in this tenant")))
 }
 
 /// Loads and answers one user ([`answer`]); `with_groups` loads memberships.
@@ -187,16 +199,23 @@ pub async fn get(
     with_groups: bool,
     as_text: bool,
 ) -> Result<(Answered, String), ScimError> {
-    let row = find(conn, scope, id, with_groups).await?;
-    Ok((answer(scope, &row, as_text), user_version(&row)))
+    let refs = if with_groups {
+        Refs::Kept
+    } else {
+        Refs::Digested
+    };
+    let mut row = find(conn, scope, id, refs).await?;
+    Ok((answer(scope, &mut row, as_text), user_version(&row)))
 }
 
 /// A user as answered: JSON text in the default view when `as_text`, their group references
 /// were read and the profile allows it ([`default_text`]), else the rendered value.
-fn answer(scope: &Scope, row: &ScimUserRow, as_text: bool) -> Answered {
+fn answer(scope: &Scope, row: &mut ScimUserRow, as_text: bool) -> Answered {
     if let Some(refs) = row.group_refs.as_deref().filter(|_| as_text) {
         let mut groups = String::new();
-        GroupRefs::parse(refs).write_json(&RefPrefix::new(&scope.base), &mut groups);
+        let parsed = GroupRefs::parse(refs);
+        parsed.write_json(&RefPrefix::new(&scope.base), &mut groups);
+        row.groups_digest = Some(parsed.digest());
         if let Some(json) = default_text(scope, row, &groups) {
             let location = user_location(scope, row);
             return Answered::Text { json, location };
@@ -243,7 +262,7 @@ pub async fn list(conn: &mut Conn, scope: &Scope, q: &ListQuery) -> Result<ListP
         // Each user's group references come in the page's own statement.
         with_group_refs: projection.includes("groups"),
     };
-    let (total, rows) =
+    let (total, mut rows) =
         db::scim_users::list(conn, &scope.tenant_id, &scope.integration_id, &page).await?;
     if let (Some(next), Some(last)) = (walk(start_index + rows.len() as i64), rows.last()) {
         if rows.len() as i64 == limit {
@@ -263,16 +282,20 @@ pub async fn list(conn: &mut Conn, scope: &Scope, q: &ListQuery) -> Result<ListP
     let prefix = RefPrefix::new(&scope.base);
     let mut items = Vec::with_capacity(rows.len());
     let mut refs_json = String::new();
-    for row in &rows {
-        // The references are written into the answer's text, not built as a JSON tree.
+    for row in &mut rows {
+        // The references are written into the answer's text, not built as a JSON tree; their
+        // digest (the user's version) is found on the same pass.
         let refs_written = match row.group_refs.as_deref() {
             Some(refs) if default_view || as_written => {
                 refs_json.clear();
-                GroupRefs::parse(refs).write_json(&prefix, &mut refs_json);
+                let parsed = GroupRefs::parse(refs);
+                parsed.write_json(&prefix, &mut refs_json);
+                row.groups_digest = Some(parsed.digest());
                 true
             }
             _ => false,
         };
+        let row = &*row;
         if refs_written && default_view {
             if let Some(text) = default_text(scope, row, &refs_json) {
                 items.push(text);
@@ -563,22 +586,36 @@ pub async fn create(
             }
             .row()
         } else {
-            find(conn, scope, &user_id, false).await?
+            find(conn, scope, &user_id, Refs::Digested).await?
         };
         row.group_refs = Some(String::new()); // an empty listing: no groups
-        return Ok((answer(scope, &row, as_text), user_version(&row)));
+        return Ok((answer(scope, &mut row, as_text), user_version(&row)));
     }
     get(conn, scope, &user_id, true, as_text).await
 }
 
-fn check_if_match(if_match: Option<&str>, version: &str) -> Result<(), ScimError> {
+/// What a write's first read of the user needs of their group references: their digest when
+/// an `If-Match` is to be checked against the user's version, else nothing.
+fn refs_for(if_match: Option<&str>) -> Refs {
     match if_match {
-        Some(h) if !etag_matches(h, version) => Err(ScimError::PreconditionFailed(format!(
-            "the user has changed: its version is {}",
-            etag(version)
-        ))),
-        _ => Ok(()),
+        Some(_) => Refs::Digested,
+        None => Refs::Skipped,
     }
+}
+
+/// `If-Match` against the user as read (with [`refs_for`] it).
+fn check_if_match(if_match: Option<&str>, row: &ScimUserRow) -> Result<(), ScimError> {
+    let Some(h) = if_match else {
+        return Ok(());
+    };
+    let version = user_version(row);
+    if etag_matches(h, &version) {
+        return Ok(());
+    }
+    Err(ScimError::PreconditionFailed(format!(
+        "the user has changed: its version is {}",
+        etag(&version)
+    )))
 }
 
 /// Applies a full new state of a user (from PUT or PATCH) within the integration's reach.
@@ -759,9 +796,9 @@ pub async fn replace(
     as_text: bool,
 ) -> Result<(Answered, String), ScimError> {
     let rt = registry().user();
-    let row = find(conn, scope, id, false).await?;
+    let row = find(conn, scope, id, refs_for(if_match)).await?;
     reach::integration_gave_access(row.from_this_integration)?;
-    check_if_match(if_match, &user_version(&row))?;
+    check_if_match(if_match, &row)?;
     let existing = || render(scope, &row, None);
     let incoming = split_password(resource::validate_resource(
         rt,
@@ -785,9 +822,9 @@ pub async fn patch(
 ) -> Result<(Answered, String), ScimError> {
     let rt = registry().user();
     let ops = parse_patch_request(body)?;
-    let row = find(conn, scope, id, false).await?;
+    let row = find(conn, scope, id, refs_for(if_match)).await?;
     reach::integration_gave_access(row.from_this_integration)?;
-    check_if_match(if_match, &user_version(&row))?;
+    check_if_match(if_match, &row)?;
     let mut current = render(scope, &row, None);
     if let Some(o) = current.as_object_mut() {
         o.remove("meta");
@@ -806,9 +843,9 @@ pub async fn delete(
     id: &str,
     if_match: Option<&str>,
 ) -> Result<(), ScimError> {
-    let row = find(conn, scope, id, false).await?;
+    let row = find(conn, scope, id, refs_for(if_match)).await?;
     reach::integration_gave_access(row.from_this_integration)?;
-    check_if_match(if_match, &user_version(&row))?;
+    check_if_match(if_match, &row)?;
     let t = &scope.tenant_id;
     let left = db::access::remove_source(conn, t, id, &scope.integration_id).await?;
     if left == 0 {
@@ -863,6 +900,7 @@ mod tests {
             external_id: None,
             from_this_integration: true,
             group_refs: None,
+            groups_digest: Some(0),
         }
     }
 

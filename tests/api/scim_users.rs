@@ -1125,6 +1125,52 @@ async fn a_users_etag_changes_when_their_group_memberships_change() {
         )
         .await;
     assert_eq!(res.status, 200, "leaving a group is a change too");
+    // The ETag is the content's: with the same groups as before, the same version as before.
+    assert_eq!(res.header("etag").unwrap(), tag);
+
+    // Back in the group: a rename of it, then its deletion, are changes of the user.
+    let add = json!({"Operations": [{"op": "add", "path": "members", "value": [{"value": id}]}]});
+    app.scim(&i, "PATCH", &format!("/Groups/{gid}"), Some(add))
+        .await;
+    let joined = app.scim(&i, "GET", &format!("/Users/{id}"), None).await;
+    assert_eq!(joined.header("etag").unwrap(), after);
+    let rename =
+        json!({"Operations": [{"op": "replace", "path": "displayName", "value": "Etag Keepers"}]});
+    let res = app
+        .scim(&i, "PATCH", &format!("/Groups/{gid}"), Some(rename))
+        .await;
+    assert!(res.status.is_success(), "{}", res.body);
+    let renamed = app.scim(&i, "GET", &format!("/Users/{id}"), None).await;
+    let renamed_tag = renamed.header("etag").unwrap();
+    assert_eq!(renamed.json()["groups"][0]["display"], "Etag Keepers");
+    assert!(
+        renamed_tag != after && renamed_tag != tag,
+        "a rename shows in the user's groups: {renamed_tag}"
+    );
+    // Every read of the user tells the same version, groups shown or not.
+    let filter = urlencode("userName eq \"member-etag\"");
+    for query in ["", "&excludedAttributes=groups", "&attributes=userName"] {
+        let listed = app
+            .scim(&i, "GET", &format!("/Users?filter={filter}{query}"), None)
+            .await
+            .json();
+        assert_eq!(
+            listed["Resources"][0]["meta"]["version"],
+            renamed_tag.as_str(),
+            "{query}: {listed}"
+        );
+    }
+    let res = app
+        .scim(&i, "DELETE", &format!("/Groups/{gid}"), None)
+        .await;
+    assert_eq!(res.status, 204, "{}", res.body);
+    let res = app.scim(&i, "GET", &format!("/Users/{id}"), None).await;
+    assert_eq!(res.json()["groups"], json!([]));
+    assert_eq!(
+        res.header("etag").unwrap(),
+        tag,
+        "without the group the user is as before they joined it"
+    );
 }
 
 /// A NUL character is refused as invalid input on both databases, and nothing is written.

@@ -2,7 +2,7 @@
 
 use serde_json::{json, Value};
 
-use crate::helpers::{query_value, TestApp};
+use crate::helpers::{query_value, Integration, TestApp};
 use crate::ui_users::{data, data_call, outsider, scim_user, viewer};
 
 async fn create_group(app: &TestApp, cookie: &str, name: &str) -> String {
@@ -49,15 +49,15 @@ async fn role_id(app: &TestApp, name: &str) -> String {
         .id
 }
 
-async fn versions(app: &TestApp, group: &str, user: &str) -> (i64, i64) {
+/// The group's version, and the user's ETag as a SCIM client of the tenant reads it (their
+/// `groups` are part of them, so it follows their memberships).
+async fn versions(app: &TestApp, scim: &Integration, group: &str, user: &str) -> (i64, String) {
+    let res = app.scim(scim, "GET", &format!("/Users/{user}"), None).await;
+    assert_eq!(res.status, 200, "{}", res.body);
     (
         app.count("SELECT version FROM groups WHERE id = $1", &[group])
             .await,
-        app.count(
-            "SELECT version FROM tenant_access WHERE tenant_id = 'main' AND user_id = $1",
-            &[user],
-        )
-        .await,
+        res.header("etag").expect("an ETag"),
     )
 }
 
@@ -161,7 +161,8 @@ async fn members_are_added_by_username_or_email_and_removed_bumping_versions() {
     app.create_tenant("other").await;
     app.plain_user("carol", "carol password", Some("other"))
         .await;
-    let before = versions(&app, &g, &a).await;
+    let scim = app.integration("main").await;
+    let before = versions(&app, &scim, &g, &a).await;
 
     let res = app
         .post_form(
@@ -173,10 +174,10 @@ async fn members_are_added_by_username_or_email_and_removed_bumping_versions() {
     assert!(query_value(&res.location().unwrap(), "notice")
         .unwrap()
         .contains("alice added"));
-    let after = versions(&app, &g, &a).await;
+    let after = versions(&app, &scim, &g, &a).await;
     assert!(
-        after.0 > before.0 && after.1 > before.1,
-        "group and user versions grow: {before:?} → {after:?}"
+        after.0 > before.0 && after.1 != before.1,
+        "the group's version grows and the user's ETag changes: {before:?} → {after:?}"
     );
     app.post_form(
         "/api/groups/add-member",
@@ -230,7 +231,12 @@ async fn members_are_added_by_username_or_email_and_removed_bumping_versions() {
     assert!(query_value(&res.location().unwrap(), "notice")
         .unwrap()
         .contains("alice removed"));
-    assert!(versions(&app, &g, &a).await.1 > after.1);
+    let removed = versions(&app, &scim, &g, &a).await;
+    assert!(removed.0 > after.0, "{after:?} → {removed:?}");
+    assert_eq!(
+        removed.1, before.1,
+        "back to the groups (none) and ETag she had"
+    );
     assert_eq!(member_names(&detail(&app, &cookie, &g, &[]).await), ["bob"]);
 }
 
