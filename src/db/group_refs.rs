@@ -113,23 +113,15 @@ impl<'a> GroupRefs<'a> {
         // Sized once for ids of 36 characters (`"…""…",` is at least 41 bytes a reference):
         // counting the commas first cost more than growing the vector.
         let mut refs = Vec::with_capacity(text.len() / 32 + 1);
-        let mut rest = text;
         let mut digest = 0u64;
-        while let Some((id, after_id)) = literal(rest) {
-            let Some((name, after_name)) = literal(after_id) else {
-                break;
-            };
-            digest = digest.wrapping_add(hash(reference(rest, after_name)));
+        for (id, name, reference) in references(text) {
+            digest = digest.wrapping_add(hash(reference));
             refs.push(Ref {
                 id_literal: id.text,
                 name_literal: name.text,
                 id: id.unquoted(),
                 name: name.unquoted(),
             });
-            match after_name.strip_prefix(',') {
-                Some(next) => rest = next,
-                None => break,
-            }
         }
         refs.sort_by(by_name);
         GroupRefs { refs, digest }
@@ -194,19 +186,23 @@ impl<'a> GroupRefs<'a> {
 /// own write (or the group's) changes what this reads. Stable across processes and releases (a
 /// fixed hash, not std's): replicas answer the same ETag for the same groups.
 pub fn digest(text: &str) -> u64 {
-    let mut sum = 0u64;
-    let mut rest = text;
-    while let Some((_, after_id)) = literal(rest) {
-        let Some((_, after_name)) = literal(after_id) else {
-            break;
-        };
-        sum = sum.wrapping_add(hash(reference(rest, after_name)));
-        match after_name.strip_prefix(',') {
-            Some(next) => rest = next,
-            None => break,
-        }
-    }
-    sum
+    references(text).fold(0u64, |sum, (_, _, reference)| {
+        sum.wrapping_add(hash(reference))
+    })
+}
+
+/// The references [`expression`] lists, in its order: each one's id and name literals and its
+/// whole text (what [`hash`] digests). Text the column cannot have written ends the list where
+/// it stops making sense.
+fn references(text: &str) -> impl Iterator<Item = (Literal<'_>, Literal<'_>, &[u8])> {
+    let mut rest = Some(text);
+    std::iter::from_fn(move || {
+        let start = rest?;
+        let (id, after_id) = literal(start)?;
+        let (name, after_name) = literal(after_id)?;
+        rest = after_name.strip_prefix(',');
+        Some((id, name, reference(start, after_name)))
+    })
 }
 
 /// One reference's text: from the start of `rest` to where `after` (a suffix of it) begins.

@@ -81,11 +81,26 @@ const SQLITE_PAGE_ROWS: &str = "CROSS JOIN users u CROSS JOIN tenant_access a \
      LEFT JOIN tenant_access_sources s ON s.tenant_id = a.tenant_id AND s.user_id = u.id AND s.source = $2 \
      WHERE u.rowid = k.urow AND a.rowid = k.arow";
 
-/// What a page's inner query chooses (its select list) and how the outer one reads those rows.
-fn page_keys(backend: Backend) -> (&'static str, &'static str) {
+/// How a page is read on each database: the unfiltered inner query's `FROM`, what the inner
+/// query chooses (its select list) and how the outer one reads those rows.
+struct PageShape {
+    unfiltered_from: &'static str,
+    keys: &'static str,
+    rows: &'static str,
+}
+
+fn page_shape(backend: Backend) -> PageShape {
     match backend {
-        Backend::Sqlite => ("u.rowid AS urow, a.rowid AS arow", SQLITE_PAGE_ROWS),
-        Backend::Postgres => ("u.id AS kid", PAGE_ROWS),
+        Backend::Sqlite => PageShape {
+            unfiltered_from: UNFILTERED_FROM,
+            keys: "u.rowid AS urow, a.rowid AS arow",
+            rows: SQLITE_PAGE_ROWS,
+        },
+        Backend::Postgres => PageShape {
+            unfiltered_from: POSTGRES_UNFILTERED_FROM,
+            keys: "u.id AS kid",
+            rows: PAGE_ROWS,
+        },
     }
 }
 
@@ -216,11 +231,9 @@ fn page_query(
     let mut args = sql.args.clone();
     // Unfiltered, `CROSS JOIN` keeps SQLite walking the users in index order and probing the
     // tenant-access key (PostgreSQL plans it freely); a filter picks its own index.
+    let shape = page_shape(backend);
     let mut inner_from = if filter_sql.is_empty() {
-        match backend {
-            Backend::Sqlite => UNFILTERED_FROM.to_string(),
-            Backend::Postgres => POSTGRES_UNFILTERED_FROM.to_string(),
-        }
+        shape.unfiltered_from.to_string()
     } else {
         [FROM, " ", &filter_sql].concat()
     };
@@ -283,7 +296,7 @@ fn page_query(
     // A deferred join: the page's ids are found on the indexes (`users_created_idx` for the
     // default order) without carrying the rows' JSON through the skipped rows or a sort; only
     // the page's rows are then read in full, and come as one value ([`unpack`]).
-    let (keys, rows) = page_keys(backend);
+    let PageShape { keys, rows, .. } = shape;
     let q = format!(
         "SELECT string_agg({}, ''{aggregate_order}) AS page \
          FROM (SELECT {keys} {inner_from} \
