@@ -4,6 +4,7 @@
 
 use sqlx::Row;
 
+use super::script::{self, Param};
 use super::Conn;
 use crate::clock::Millis;
 use crate::error::AppResult;
@@ -71,30 +72,24 @@ pub async fn grant_as(
     active: bool,
     assigned: bool,
 ) -> AppResult<bool> {
-    let added = sqlx::query(
+    const STATEMENTS: [&str; 2] = [
         "INSERT INTO tenant_access (tenant_id, user_id, created_at, active, active_assigned, version) \
-         VALUES ($1, $2, $3, $4, $5, 1) ON CONFLICT (tenant_id, user_id) DO NOTHING",
-    )
-    .bind(tenant_id)
-    .bind(user_id)
-    .bind(now)
-    .bind(super::flag(active))
-    .bind(super::flag(assigned))
-    .execute(&mut *conn)
-    .await?;
-    sqlx::query(
+         VALUES ($1, $2, $5, $6, $7, 1) ON CONFLICT (tenant_id, user_id) DO NOTHING",
         "INSERT INTO tenant_access_sources (tenant_id, user_id, source, external_id, created_at) \
          VALUES ($1, $2, $3, $4, $5) \
          ON CONFLICT (tenant_id, user_id, source) DO UPDATE SET external_id = excluded.external_id",
-    )
-    .bind(tenant_id)
-    .bind(user_id)
-    .bind(source)
-    .bind(external_id)
-    .bind(now)
-    .execute(&mut *conn)
-    .await?;
-    Ok(added.rows_affected() > 0)
+    ];
+    let params = [
+        Param::Text(Some(tenant_id)),
+        Param::Text(Some(user_id)),
+        Param::Text(Some(source)),
+        Param::Text(external_id),
+        Param::Int(now),
+        Param::Int(super::flag(active)),
+        Param::Int(super::flag(assigned)),
+    ];
+    let done = script::run(conn, &STATEMENTS, &params).await?;
+    Ok(done.affected.first().is_some_and(|&n| n > 0))
 }
 
 /// Sets a user's `active` in a tenant and whether the IdP assigned it, in one statement; the
@@ -131,55 +126,39 @@ pub async fn touch(conn: &mut Conn, tenant_id: &str, user_id: &str) -> AppResult
     Ok(())
 }
 
-/// Removes one source; answers how many sources the access still has. One statement: the
-/// count of the others comes back with the deleted row (it is the same before and after the
-/// delete, so it does not matter which state the database's `RETURNING` sees).
-pub async fn remove_source(
+/// Ends `source`'s grant of the user's access to the tenant, and marks the user changed (their
+/// lastModified and ETag). When no source is left, the access ends with what it carried: their
+/// memberships in the tenant's groups and the roles bound to them there (a user given access
+/// again starts with neither). True when the access ended.
+///
+/// One script ([`script::run`]): the sources left are looked up by each statement after the
+/// first, on the key's index.
+pub async fn revoke(
     conn: &mut Conn,
     tenant_id: &str,
     user_id: &str,
     source: &str,
-) -> AppResult<i64> {
-    let others = "(SELECT COUNT(*) FROM tenant_access_sources o \
-         WHERE o.tenant_id = $1 AND o.user_id = $2 AND o.source <> $3)";
-    let deleted = sqlx::query(&format!(
-        "DELETE FROM tenant_access_sources WHERE tenant_id = $1 AND user_id = $2 AND source = $3 \
-         RETURNING {others} AS n"
-    ))
-    .bind(tenant_id)
-    .bind(user_id)
-    .bind(source)
-    .fetch_optional(&mut *conn)
-    .await?;
-    if let Some(row) = deleted {
-        return Ok(row.try_get("n")?);
-    }
-    // Not a source: nothing was deleted, and the sources are counted as they are.
-    let row = sqlx::query(&format!("SELECT {others} AS n"))
-        .bind(tenant_id)
-        .bind(user_id)
-        .bind(source)
-        .fetch_one(&mut *conn)
-        .await?;
-    Ok(row.try_get("n")?)
-}
-
-/// Ends the user's access to the tenant, and with it what the access carried: their memberships
-/// in its groups and the roles bound to them there (a user given access again starts with
-/// neither), then the access itself (with its sources).
-pub async fn remove(conn: &mut Conn, tenant_id: &str, user_id: &str) -> AppResult<()> {
-    sqlx::query("DELETE FROM group_members WHERE user_id = $1 AND tenant_id = $2")
-        .bind(user_id)
-        .bind(tenant_id)
-        .execute(&mut *conn)
-        .await?;
-    super::iam::delete_bindings_of(conn, tenant_id, "user", user_id).await?;
-    sqlx::query("DELETE FROM tenant_access WHERE tenant_id = $1 AND user_id = $2")
-        .bind(tenant_id)
-        .bind(user_id)
-        .execute(&mut *conn)
-        .await?;
-    Ok(())
+    now: Millis,
+) -> AppResult<bool> {
+    const STATEMENTS: [&str; 5] = [
+        "DELETE FROM tenant_access_sources WHERE tenant_id = $1 AND user_id = $2 AND source = $3",
+        "DELETE FROM group_members WHERE user_id = $2 AND tenant_id = $1 AND NOT EXISTS \
+         (SELECT 1 FROM tenant_access_sources o WHERE o.tenant_id = $1 AND o.user_id = $2)",
+        "DELETE FROM bindings WHERE tenant_id = $1 AND subject_type = 'user' AND subject_id = $2 \
+         AND NOT EXISTS \
+         (SELECT 1 FROM tenant_access_sources o WHERE o.tenant_id = $1 AND o.user_id = $2)",
+        "DELETE FROM tenant_access WHERE tenant_id = $1 AND user_id = $2 AND NOT EXISTS \
+         (SELECT 1 FROM tenant_access_sources o WHERE o.tenant_id = $1 AND o.user_id = $2)",
+        "UPDATE users SET updated_at = $4, version = version + 1 WHERE id = $2",
+    ];
+    let params = [
+        Param::Text(Some(tenant_id)),
+        Param::Text(Some(user_id)),
+        Param::Text(Some(source)),
+        Param::Int(now),
+    ];
+    let done = script::run(conn, &STATEMENTS, &params).await?;
+    Ok(done.affected.get(3).is_some_and(|&n| n > 0))
 }
 
 /// (accesses, active accesses) of a user across all tenants.

@@ -15,6 +15,7 @@ pub mod scim_filter;
 pub mod scim_integrations;
 pub mod scim_log;
 pub mod scim_users;
+pub mod script;
 pub mod sessions;
 pub mod sqlite_readers;
 pub mod sqlite_writer;

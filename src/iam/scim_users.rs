@@ -847,11 +847,7 @@ pub async fn delete(
     reach::integration_gave_access(row.from_this_integration)?;
     check_if_match(if_match, &row)?;
     let t = &scope.tenant_id;
-    let left = db::access::remove_source(conn, t, id, &scope.integration_id).await?;
-    if left == 0 {
-        db::access::remove(conn, t, id).await?;
-    }
-    db::scim_users::touch(conn, id, scope.now).await?;
+    db::access::revoke(conn, t, id, &scope.integration_id, scope.now).await?;
     Ok(())
 }
 

@@ -100,9 +100,8 @@ pub async fn remove_access(
             "You cannot remove your own access. Ask another administrator.".into(),
         ));
     }
-    let left = db::access::remove_source(&mut tx, tenant_id, user_id, MANUAL).await?;
-    let outcome = if left == 0 {
-        db::access::remove(&mut tx, tenant_id, user_id).await?;
+    let ended = db::access::revoke(&mut tx, tenant_id, user_id, MANUAL, clock.now_millis()).await?;
+    let outcome = if ended {
         Removed::AccessEnded
     } else {
         db::access::touch(&mut tx, tenant_id, user_id).await?;
@@ -114,7 +113,6 @@ pub async fn remove_access(
                 .collect(),
         )
     };
-    db::scim_users::touch(&mut tx, user_id, clock.now_millis()).await?;
     tx.commit().await?;
     Ok(outcome)
 }

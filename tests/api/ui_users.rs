@@ -402,6 +402,82 @@ async fn removing_hand_granted_access_keeps_scim_access_and_says_so() {
     );
 }
 
+/// An access ends when its last source does, wherever that is ended from: a SCIM DELETE of a
+/// user also granted by hand leaves the access, their groups and roles (and marks the user
+/// changed); removing the hand grant then ends all three.
+#[tokio::test]
+async fn the_last_source_to_go_ends_the_access_with_its_groups_and_roles() {
+    let (app, cookie) = TestApp::with_admin().await;
+    let i = app.integration("main").await;
+    let id = scim_user(&app, &i, json!({"userName": "lee"})).await;
+    let group = app
+        .scim(
+            &i,
+            "POST",
+            "/Groups",
+            Some(json!({"displayName": "Ops", "members": [{"value": id}]})),
+        )
+        .await;
+    assert_eq!(group.status, 201, "{}", group.body);
+    app.bind_managed_role("main", "Viewer", &id).await;
+    app.post_form(
+        "/api/users/grant",
+        &[("tenant", "main"), ("login", "lee")],
+        Some(&cookie),
+    )
+    .await;
+    let count = |table: &'static str| {
+        let app = &app;
+        let id = id.clone();
+        async move {
+            let column = if table == "bindings" {
+                "subject_id"
+            } else {
+                "user_id"
+            };
+            let sql =
+                format!("SELECT COUNT(*) FROM {table} WHERE tenant_id = 'main' AND {column} = $1");
+            app.count(&sql, &[&id]).await
+        }
+    };
+    let version = "SELECT version FROM users WHERE id = $1";
+    let before = app.count(version, &[&id]).await;
+
+    let deleted = app.scim(&i, "DELETE", &format!("/Users/{id}"), None).await;
+    assert_eq!(deleted.status, 204, "{}", deleted.body);
+    assert_eq!(count("tenant_access").await, 1);
+    assert_eq!(
+        count("tenant_access_sources").await,
+        1,
+        "the hand grant is left"
+    );
+    assert_eq!(count("group_members").await, 1);
+    assert_eq!(count("bindings").await, 1);
+    assert_eq!(app.count(version, &[&id]).await, before + 1);
+    // The integration let go of the user: it no longer reaches them.
+    let again = app.scim(&i, "DELETE", &format!("/Users/{id}"), None).await;
+    assert_eq!(again.status, 403, "{}", again.body);
+
+    let removed = app
+        .post_form(
+            "/api/users/remove",
+            &[("tenant", "main"), ("user", &id)],
+            Some(&cookie),
+        )
+        .await;
+    let notice = query_value(&removed.location().unwrap(), "notice").unwrap();
+    assert!(notice.contains("Access removed"), "{notice}");
+    for table in [
+        "tenant_access",
+        "tenant_access_sources",
+        "group_members",
+        "bindings",
+    ] {
+        assert_eq!(count(table).await, 0, "{table}");
+    }
+    assert_eq!(app.count(version, &[&id]).await, before + 2);
+}
+
 #[tokio::test]
 async fn a_password_set_here_signs_a_scim_user_in_by_username_and_by_any_email() {
     let (app, cookie) = TestApp::with_admin().await;
