@@ -23,7 +23,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use sqlx::any::AnyPoolOptions;
-use sqlx::{AnyConnection, Executor};
+use sqlx::AnyConnection;
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
 use super::WRITE_WAIT;
@@ -34,6 +34,14 @@ pub const MAX_BATCH: usize = 16;
 
 /// Batches remembered as failed, for members that learn their outcome late.
 const FAILED_KEPT: usize = 64;
+
+/// Runs one of the batch's control statements (`BEGIN IMMEDIATE`, `SAVEPOINT member`, …) as a
+/// statement the connection keeps prepared: sqlx's `Any` driver caches only statements run with
+/// arguments (an empty list counts), so `conn.execute(sql)` parsed them again every time — two
+/// or three parses a write.
+async fn control(conn: &mut AnyConnection, sql: &'static str) -> Result<(), sqlx::Error> {
+    sqlx::query(sql).execute(conn).await.map(|_| ())
+}
 
 /// The transaction whose turn it is, and how it is undone.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,7 +77,7 @@ impl Held {
         match self.member.take() {
             None => {}
             Some(Member::First) => {
-                if self.conn.execute("ROLLBACK").await.is_ok() {
+                if control(&mut self.conn, "ROLLBACK").await.is_ok() {
                     self.batch_open = false;
                     self.batch += 1;
                 } else {
@@ -78,8 +86,8 @@ impl Held {
                 }
             }
             Some(Member::Savepoint) => {
-                let undone = self.conn.execute("ROLLBACK TO member").await.is_ok()
-                    && self.conn.execute("RELEASE member").await.is_ok();
+                let undone = control(&mut self.conn, "ROLLBACK TO member").await.is_ok()
+                    && control(&mut self.conn, "RELEASE member").await.is_ok();
                 if !undone {
                     self.abandon_batch().await;
                 }
@@ -90,7 +98,7 @@ impl Held {
     /// Ends the open batch without committing it: every transaction in it fails.
     async fn abandon_batch(&mut self) {
         if self.batch_open {
-            let _ = self.conn.execute("ROLLBACK").await;
+            let _ = control(&mut self.conn, "ROLLBACK").await;
             self.end_batch(false);
         }
     }
@@ -113,13 +121,13 @@ impl Held {
         if !self.batch_open {
             return self.outcome(self.batch.wrapping_sub(1));
         }
-        match self.conn.execute("COMMIT").await {
+        match control(&mut self.conn, "COMMIT").await {
             Ok(_) => {
                 self.end_batch(true);
                 Ok(())
             }
             Err(e) => {
-                let _ = self.conn.execute("ROLLBACK").await;
+                let _ = control(&mut self.conn, "ROLLBACK").await;
                 self.end_batch(false);
                 Err(e.into())
             }
@@ -266,7 +274,7 @@ impl WriterTx {
     /// Opens a batch with this transaction, or its savepoint in the open batch.
     async fn open(&mut self) -> AppResult<()> {
         if !self.held.batch_open {
-            if let Err(e) = self.held.conn.execute("BEGIN IMMEDIATE").await {
+            if let Err(e) = control(&mut self.held.conn, "BEGIN IMMEDIATE").await {
                 self.ended = true;
                 return Err(e.into());
             }
@@ -274,7 +282,7 @@ impl WriterTx {
             self.held.member = Some(Member::First);
             return Ok(());
         }
-        if let Err(e) = self.held.conn.execute("SAVEPOINT member").await {
+        if let Err(e) = control(&mut self.held.conn, "SAVEPOINT member").await {
             let waiting = self.writer.waiting();
             self.held.finish_unless_awaited(waiting).await;
             self.ended = true;
@@ -289,7 +297,7 @@ impl WriterTx {
     pub async fn commit(mut self) -> AppResult<()> {
         let writer = self.writer.clone();
         if self.held.member == Some(Member::Savepoint) {
-            if let Err(e) = self.held.conn.execute("RELEASE member").await {
+            if let Err(e) = control(&mut self.held.conn, "RELEASE member").await {
                 self.held.finish_unless_awaited(writer.waiting()).await;
                 self.ended = true;
                 return Err(e.into());
@@ -381,7 +389,7 @@ impl Drop for Requeued<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use sqlx::Row;
+    use sqlx::{Executor, Row};
 
     async fn count(conn: &mut AnyConnection) -> i64 {
         sqlx::query("SELECT COUNT(*) AS n FROM t")
