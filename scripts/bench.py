@@ -107,14 +107,16 @@ def read_rss_kib(pid):
     return vals if vals["procs"] else {}
 
 
-def cpu_seconds(pid):
-    """utime+stime (s) summed over pid and its descendants (live ones only)."""
+def cpu_seconds(pid, kernel_only=False):
+    """utime+stime (s) summed over pid and its descendants (live ones only); stime alone when
+    kernel_only."""
     tot = 0
     for p in _proc_tree(pid):
         try:
             with open(f"/proc/{p}/stat") as f:
                 fields = f.read().rsplit(")", 1)[1].split()
-            tot += int(fields[11]) + int(fields[12])  # utime, stime (+ cutime/cstime not needed)
+            # utime, stime (+ cutime/cstime not needed)
+            tot += int(fields[12]) if kernel_only else int(fields[11]) + int(fields[12])
         except (OSError, ValueError, IndexError):
             pass
     return tot / os.sysconf("SC_CLK_TCK")
@@ -366,6 +368,7 @@ def main():
         if args.callgrind_out:
             callgrind_control("--zero", args.server_pid)
         cpu0 = cpu_seconds(args.server_pid) if args.server_pid else None
+        sys0 = cpu_seconds(args.server_pid, kernel_only=True) if args.server_pid else None
         aux0 = [cpu_seconds(p) for p in args.aux_pid]
         stats, extracted = run_phase(name, u, args.token, args, parts)
         stats["loadavg_1m_after"] = round(os.getloadavg()[0], 2)
@@ -373,6 +376,8 @@ def main():
             d = cpu_seconds(args.server_pid) - cpu0
             stats["server_cpu_s"] = round(d, 2)
             stats["server_cpu_ms_per_op"] = round(1000 * d / stats["ops"], 3) if stats["ops"] else None
+            k = cpu_seconds(args.server_pid, kernel_only=True) - sys0
+            stats["server_kernel_share"] = round(k / d, 2) if d > 0 else None
         if args.callgrind_out:
             ir = callgrind_phase_instructions(args.callgrind_out, args.server_pid, name)
             stats["server_instr_k_per_op"] = round(ir / 1000 / stats["ops"], 1) if stats["ops"] and ir else None
@@ -463,7 +468,7 @@ def main():
 
     # table
     hdr = (f"{'phase':14s} {'ops':>6s} {'ok':>6s} {'err':>5s} {'ops/s':>8s} {'p50ms':>8s} {'p90ms':>8s} {'p99ms':>8s} {'maxms':>8s}"
-           f" {'srvCPUms/op':>11s}" + (f" {'auxCPUms/op':>11s}" if args.aux_pid else "") + f" {'load1m':>6s}")
+           f" {'srvCPUms/op':>11s} {'kernel':>6s}" + (f" {'auxCPUms/op':>11s}" if args.aux_pid else "") + f" {'load1m':>6s}")
     print(("\n== " + args.label if args.label else "\n==") + f" {args.base_url} N={N} groups={G} C={C}")
     print(hdr)
     for s in report["phases"]:
@@ -472,7 +477,7 @@ def main():
             continue
         print(f"{s['phase']:14s} {s['ops']:6d} {s['ok']:6d} {s['errors']:5d} {str(s['ops_per_s']):>8s} "
               f"{str(s['p50_ms']):>8s} {str(s['p90_ms']):>8s} {str(s['p99_ms']):>8s} {str(s['max_ms']):>8s}"
-              f" {str(s.get('server_cpu_ms_per_op')):>11s}" + (f" {str(s.get('aux_cpu_ms_per_op')):>11s}" if args.aux_pid else "")
+              f" {str(s.get('server_cpu_ms_per_op')):>11s} {str(s.get('server_kernel_share')):>6s}" + (f" {str(s.get('aux_cpu_ms_per_op')):>11s}" if args.aux_pid else "")
               + f" {str(s.get('loadavg_1m_after')):>6s}")
         if s["errors"]:
             print(f"{'':14s} errors: {s['error_kinds']}; e.g. {s['error_samples'][:1]}")
