@@ -1204,3 +1204,56 @@ async fn a_nul_character_is_refused_as_invalid_input_never_as_busy() {
         assert!(res.header("retry-after").is_none(), "{path}");
     }
 }
+
+/// A create writes the user, their emails (one row per address and type, whatever their case)
+/// and their access; a create whose userName is taken (in any case) writes nothing of its own.
+#[tokio::test]
+async fn a_create_writes_the_user_their_emails_and_access_or_nothing() {
+    let app = TestApp::spawn().await;
+    let i = app.integration("main").await;
+    let mut body = user("kim");
+    body["emails"] = json!([
+        {"value": "Kim@Example.com", "type": "work", "primary": true},
+        {"value": "kim@home.example", "type": "home"},
+        {"value": "KIM@example.com", "type": "WORK"},
+    ]);
+    let created = app.scim(&i, "POST", "/Users", Some(body.clone())).await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    let id = created.json()["id"].as_str().unwrap().to_string();
+    let rows = |table: &str| format!("SELECT COUNT(*) FROM {table}");
+    // The same address and type in other cases is one row.
+    assert_eq!(app.count(&rows("user_emails"), &[]).await, 2);
+    assert_eq!(
+        app.count(
+            "SELECT COUNT(*) FROM user_emails WHERE user_id = $1 AND value_lower = 'kim@example.com' AND kind = 'work'",
+            &[&id]
+        )
+        .await,
+        1
+    );
+    assert_eq!(app.count(&rows("tenant_access"), &[]).await, 1);
+    assert_eq!(app.count(&rows("tenant_access_sources"), &[]).await, 1);
+    let found = app
+        .scim(
+            &i,
+            "GET",
+            "/Users?filter=emails.value%20eq%20%22kim%40home.example%22",
+            None,
+        )
+        .await
+        .json();
+    assert_eq!(found["totalResults"], 1, "{found}");
+
+    body["userName"] = json!("KIM");
+    body["emails"] = json!([{"value": "other@example.com", "type": "work"}]);
+    let taken = app.scim(&i, "POST", "/Users", Some(body)).await;
+    assert_eq!(taken.status, 409, "{}", taken.body);
+    assert_eq!(taken.json()["scimType"], "uniqueness");
+    assert_eq!(
+        app.count(&rows("users WHERE is_superadmin = 0"), &[]).await,
+        1
+    );
+    assert_eq!(app.count(&rows("user_emails"), &[]).await, 2);
+    assert_eq!(app.count(&rows("tenant_access"), &[]).await, 1);
+    assert_eq!(app.count(&rows("tenant_access_sources"), &[]).await, 1);
+}
