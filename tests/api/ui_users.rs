@@ -84,6 +84,30 @@ fn user_writes(target: &str) -> Vec<(&'static str, Vec<(&'static str, &str)>)> {
     ]
 }
 
+/// Grants `login` access to `main` by hand; answers where the form was sent back to.
+async fn grant_in_main(app: &TestApp, cookie: &str, login: &str) -> String {
+    let res = app
+        .post_form(
+            "/api/users/grant",
+            &[("tenant", "main"), ("login", login)],
+            Some(cookie),
+        )
+        .await;
+    res.location().unwrap()
+}
+
+/// Removes the hand grant of user `id` in `main`; answers where the form was sent back to.
+async fn remove_in_main(app: &TestApp, cookie: &str, id: &str) -> String {
+    let res = app
+        .post_form(
+            "/api/users/remove",
+            &[("tenant", "main"), ("user", id)],
+            Some(cookie),
+        )
+        .await;
+    res.location().unwrap()
+}
+
 fn usernames(list: &Value) -> Vec<String> {
     list["users"]
         .as_array()
@@ -356,30 +380,10 @@ async fn removing_hand_granted_access_keeps_scim_access_and_says_so() {
     let i = app.integration("main").await;
     let id = scim_user(&app, &i, json!({"userName": "sam"})).await;
     // SCIM-only access cannot be removed here.
-    let refused = app
-        .post_form(
-            "/api/users/remove",
-            &[("tenant", "main"), ("user", &id)],
-            Some(&cookie),
-        )
-        .await;
-    assert!(query_value(&refused.location().unwrap(), "error")
-        .unwrap()
-        .contains("SCIM"));
-    app.post_form(
-        "/api/users/grant",
-        &[("tenant", "main"), ("login", "sam")],
-        Some(&cookie),
-    )
-    .await;
-    let res = app
-        .post_form(
-            "/api/users/remove",
-            &[("tenant", "main"), ("user", &id)],
-            Some(&cookie),
-        )
-        .await;
-    let notice = query_value(&res.location().unwrap(), "notice").unwrap();
+    let refused = remove_in_main(&app, &cookie, &id).await;
+    assert!(query_value(&refused, "error").unwrap().contains("SCIM"));
+    grant_in_main(&app, &cookie, "sam").await;
+    let notice = query_value(&remove_in_main(&app, &cookie, &id).await, "notice").unwrap();
     assert!(
         notice.contains("keeps access through SCIM (IdP)"),
         "{notice}"
@@ -420,12 +424,7 @@ async fn the_last_source_to_go_ends_the_access_with_its_groups_and_roles() {
         .await;
     assert_eq!(group.status, 201, "{}", group.body);
     app.bind_managed_role("main", "Viewer", &id).await;
-    app.post_form(
-        "/api/users/grant",
-        &[("tenant", "main"), ("login", "lee")],
-        Some(&cookie),
-    )
-    .await;
+    grant_in_main(&app, &cookie, "lee").await;
     let count = |table: &'static str| {
         let app = &app;
         let id = id.clone();
@@ -458,14 +457,7 @@ async fn the_last_source_to_go_ends_the_access_with_its_groups_and_roles() {
     let again = app.scim(&i, "DELETE", &format!("/Users/{id}"), None).await;
     assert_eq!(again.status, 403, "{}", again.body);
 
-    let removed = app
-        .post_form(
-            "/api/users/remove",
-            &[("tenant", "main"), ("user", &id)],
-            Some(&cookie),
-        )
-        .await;
-    let notice = query_value(&removed.location().unwrap(), "notice").unwrap();
+    let notice = query_value(&remove_in_main(&app, &cookie, &id).await, "notice").unwrap();
     assert!(notice.contains("Access removed"), "{notice}");
     for table in [
         "tenant_access",
