@@ -131,8 +131,11 @@ pub async fn touch(conn: &mut Conn, tenant_id: &str, user_id: &str) -> AppResult
 /// memberships in the tenant's groups and the roles bound to them there (a user given access
 /// again starts with neither). True when the access ended.
 ///
-/// One script ([`script::run`]): the sources left are looked up by each statement after the
-/// first, on the key's index.
+/// One script ([`script::run`]). The access goes before what it carried, which then goes only
+/// where no access is left: on PostgreSQL a PATCH adding the user to a group holds their access
+/// row (`FOR SHARE`, `db::groups`) until it commits, so the access's `DELETE` waits for it, and
+/// the memberships' `DELETE` after it (a statement of its own, which sees what committed before
+/// it began) takes the new membership too. Deleting the memberships first missed it.
 pub async fn revoke(
     conn: &mut Conn,
     tenant_id: &str,
@@ -142,13 +145,13 @@ pub async fn revoke(
 ) -> AppResult<bool> {
     const STATEMENTS: [&str; 5] = [
         "DELETE FROM tenant_access_sources WHERE tenant_id = $1 AND user_id = $2 AND source = $3",
-        "DELETE FROM group_members WHERE user_id = $2 AND tenant_id = $1 AND NOT EXISTS \
-         (SELECT 1 FROM tenant_access_sources o WHERE o.tenant_id = $1 AND o.user_id = $2)",
-        "DELETE FROM bindings WHERE tenant_id = $1 AND subject_type = 'user' AND subject_id = $2 \
-         AND NOT EXISTS \
-         (SELECT 1 FROM tenant_access_sources o WHERE o.tenant_id = $1 AND o.user_id = $2)",
         "DELETE FROM tenant_access WHERE tenant_id = $1 AND user_id = $2 AND NOT EXISTS \
          (SELECT 1 FROM tenant_access_sources o WHERE o.tenant_id = $1 AND o.user_id = $2)",
+        "DELETE FROM group_members WHERE user_id = $2 AND tenant_id = $1 AND NOT EXISTS \
+         (SELECT 1 FROM tenant_access a WHERE a.tenant_id = $1 AND a.user_id = $2)",
+        "DELETE FROM bindings WHERE tenant_id = $1 AND subject_type = 'user' AND subject_id = $2 \
+         AND NOT EXISTS \
+         (SELECT 1 FROM tenant_access a WHERE a.tenant_id = $1 AND a.user_id = $2)",
         "UPDATE users SET updated_at = $4, version = version + 1 WHERE id = $2",
     ];
     let params = [
@@ -158,7 +161,7 @@ pub async fn revoke(
         Param::Int(now),
     ];
     let done = script::run(conn, &STATEMENTS, &params).await?;
-    Ok(done.affected.get(3).is_some_and(|&n| n > 0))
+    Ok(done.affected.get(1).is_some_and(|&n| n > 0))
 }
 
 /// (accesses, active accesses) of a user across all tenants.

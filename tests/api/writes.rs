@@ -521,3 +521,62 @@ async fn scim_reads_answer_while_a_write_holds_the_database_and_are_all_logged()
         1
     );
 }
+
+/// A user's access ends while a PATCH is adding them to a group: no membership of a user without
+/// access is left. On PostgreSQL the PATCH holds the user's access row until it commits
+/// (`FOR SHARE`), the removal of the access waits for it, and the memberships are deleted after
+/// the access, so the new one goes too (deleted first, it was missed). On SQLite writes take
+/// turns: the removal runs after the PATCH.
+#[tokio::test]
+async fn an_access_ended_while_a_patch_adds_the_user_leaves_no_membership() {
+    let app = TestApp::spawn().await;
+    let integ = app.integration("main").await;
+    let created = app
+        .scim(&integ, "POST", "/Users", Some(user("leaving")))
+        .await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    let user_id = created.json()["id"].as_str().unwrap().to_string();
+    let group = app
+        .scim(
+            &integ,
+            "POST",
+            "/Groups",
+            Some(json!({"displayName": "Joining"})),
+        )
+        .await;
+    assert_eq!(group.status, 201, "{}", group.body);
+    let group_id = group.json()["id"].as_str().unwrap().to_string();
+
+    let mut adding = app.db.begin_write().await.unwrap();
+    let added = roster::db::groups::add_members(
+        &mut adding,
+        &group_id,
+        std::slice::from_ref(&user_id),
+        app.now(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(added, Ok(1));
+    let (db, user, source, now) = (app.db.clone(), user_id.clone(), integ.id.clone(), app.now());
+    let revoking = tokio::spawn(async move {
+        let mut tx = db.begin_write().await.unwrap();
+        let ended = roster::db::access::revoke(&mut tx, "main", &user, &source, now)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        ended
+    });
+    // Time for the removal to reach the access row the PATCH holds.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    adding.commit().await.unwrap();
+    assert!(revoking.await.unwrap(), "the access ended");
+
+    let of_user = |table: &str| format!("SELECT COUNT(*) FROM {table} WHERE user_id = $1");
+    assert_eq!(app.count(&of_user("tenant_access"), &[&user_id]).await, 0);
+    assert_eq!(app.count(&of_user("group_members"), &[&user_id]).await, 0);
+    let members = app
+        .scim(&integ, "GET", &format!("/Groups/{group_id}"), None)
+        .await
+        .json();
+    assert_eq!(members["members"], json!([]), "{members}");
+}
