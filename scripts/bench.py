@@ -122,6 +122,20 @@ def cpu_seconds(pid, kernel_only=False):
     return tot / os.sysconf("SC_CLK_TCK")
 
 
+def file_reads(pid):
+    """Read system calls on files (read, pread, readv: `syscr` in /proc/<pid>/io; socket receives
+    are not counted) over the process's threads: SQLite's page reads, which the instruction count
+    leaves out."""
+    try:
+        with open(f"/proc/{pid}/io") as f:
+            for line in f:
+                if line.startswith("syscr:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
 class RssSampler(threading.Thread):
     def __init__(self, pid, interval=0.25):
         super().__init__(daemon=True)
@@ -369,6 +383,7 @@ def main():
             callgrind_control("--zero", args.server_pid)
         cpu0 = cpu_seconds(args.server_pid) if args.server_pid else None
         sys0 = cpu_seconds(args.server_pid, kernel_only=True) if args.server_pid else None
+        reads0 = file_reads(args.server_pid) if args.server_pid else None
         aux0 = [cpu_seconds(p) for p in args.aux_pid]
         stats, extracted = run_phase(name, u, args.token, args, parts)
         stats["loadavg_1m_after"] = round(os.getloadavg()[0], 2)
@@ -378,6 +393,8 @@ def main():
             stats["server_cpu_ms_per_op"] = round(1000 * d / stats["ops"], 3) if stats["ops"] else None
             k = cpu_seconds(args.server_pid, kernel_only=True) - sys0
             stats["server_kernel_share"] = round(k / d, 2) if d > 0 else None
+        if reads0 is not None and stats["ops"]:
+            stats["server_file_reads_per_op"] = round((file_reads(args.server_pid) - reads0) / stats["ops"], 1)
         if args.callgrind_out:
             ir = callgrind_phase_instructions(args.callgrind_out, args.server_pid, name)
             stats["server_instr_k_per_op"] = round(ir / 1000 / stats["ops"], 1) if stats["ops"] and ir else None
@@ -468,7 +485,7 @@ def main():
 
     # table
     hdr = (f"{'phase':14s} {'ops':>6s} {'ok':>6s} {'err':>5s} {'ops/s':>8s} {'p50ms':>8s} {'p90ms':>8s} {'p99ms':>8s} {'maxms':>8s}"
-           f" {'srvCPUms/op':>11s} {'kernel':>6s}" + (f" {'auxCPUms/op':>11s}" if args.aux_pid else "") + f" {'load1m':>6s}")
+           f" {'srvCPUms/op':>11s} {'kernel':>6s} {'reads':>6s}" + (f" {'auxCPUms/op':>11s}" if args.aux_pid else "") + f" {'load1m':>6s}")
     print(("\n== " + args.label if args.label else "\n==") + f" {args.base_url} N={N} groups={G} C={C}")
     print(hdr)
     for s in report["phases"]:
@@ -477,7 +494,7 @@ def main():
             continue
         print(f"{s['phase']:14s} {s['ops']:6d} {s['ok']:6d} {s['errors']:5d} {str(s['ops_per_s']):>8s} "
               f"{str(s['p50_ms']):>8s} {str(s['p90_ms']):>8s} {str(s['p99_ms']):>8s} {str(s['max_ms']):>8s}"
-              f" {str(s.get('server_cpu_ms_per_op')):>11s} {str(s.get('server_kernel_share')):>6s}" + (f" {str(s.get('aux_cpu_ms_per_op')):>11s}" if args.aux_pid else "")
+              f" {str(s.get('server_cpu_ms_per_op')):>11s} {str(s.get('server_kernel_share')):>6s} {str(s.get('server_file_reads_per_op')):>6s}" + (f" {str(s.get('aux_cpu_ms_per_op')):>11s}" if args.aux_pid else "")
               + f" {str(s.get('loadavg_1m_after')):>6s}")
         if s["errors"]:
             print(f"{'':14s} errors: {s['error_kinds']}; e.g. {s['error_samples'][:1]}")
