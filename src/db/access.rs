@@ -1,11 +1,12 @@
 //! Tenant access and where it came from: `manual`, or a SCIM integration (with that integration's
 //! `externalId` for the user). An access lives while at least one source does; `active` is the
-//! per-tenant suspension flag (SCIM `active`).
+//! per-tenant suspension flag (SCIM `active`). The tenant's `access_count` (migration 0011)
+//! moves with its access rows, in the same transaction.
 
 use sqlx::Row;
 
 use super::script::{self, Param};
-use super::Conn;
+use super::{Backend, Conn};
 use crate::clock::Millis;
 use crate::error::AppResult;
 
@@ -72,13 +73,13 @@ pub async fn grant_as(
     active: bool,
     assigned: bool,
 ) -> AppResult<bool> {
-    const STATEMENTS: [&str; 2] = [
+    const INSERT_ACCESS: &str =
         "INSERT INTO tenant_access (tenant_id, user_id, created_at, active, active_assigned, version) \
-         VALUES ($1, $2, $5, $6, $7, 1) ON CONFLICT (tenant_id, user_id) DO NOTHING",
+         VALUES ($1, $2, $5, $6, $7, 1) ON CONFLICT (tenant_id, user_id) DO NOTHING";
+    const INSERT_SOURCE: &str =
         "INSERT INTO tenant_access_sources (tenant_id, user_id, source, external_id, created_at) \
          VALUES ($1, $2, $3, $4, $5) \
-         ON CONFLICT (tenant_id, user_id, source) DO UPDATE SET external_id = excluded.external_id",
-    ];
+         ON CONFLICT (tenant_id, user_id, source) DO UPDATE SET external_id = excluded.external_id";
     let params = [
         Param::Text(Some(tenant_id)),
         Param::Text(Some(user_id)),
@@ -88,8 +89,37 @@ pub async fn grant_as(
         Param::Int(super::flag(active)),
         Param::Int(super::flag(assigned)),
     ];
-    let done = script::run(conn, &STATEMENTS, &params).await?;
-    Ok(done.affected.first().is_some_and(|&n| n > 0))
+    let counted_in_script = super::backend_of(conn) == Backend::Sqlite;
+    let statements: &[&str] = if counted_in_script {
+        &[INSERT_ACCESS, SQLITE_COUNT_NEW, INSERT_SOURCE]
+    } else {
+        &[INSERT_ACCESS, INSERT_SOURCE]
+    };
+    let done = script::run(conn, statements, &params).await?;
+    let new = done.affected.first().is_some_and(|&n| n > 0);
+    if new && !counted_in_script {
+        count(conn, tenant_id, 1).await?;
+    }
+    Ok(new)
+}
+
+/// On SQLite, right after the statement that inserted or deleted the access, in the same script:
+/// `changes()` is that statement's count of rows (foreign-key cascades not included).
+const SQLITE_COUNT_NEW: &str =
+    "UPDATE tenants SET access_count = access_count + 1 WHERE id = $1 AND changes() > 0";
+const SQLITE_COUNT_ENDED: &str =
+    "UPDATE tenants SET access_count = access_count - 1 WHERE id = $1 AND changes() > 0";
+
+/// Moves the tenant's `access_count` by `delta` (PostgreSQL, after the script that granted or
+/// ended an access: its protocol runs a statement at a time, so the count of the one before is
+/// known here).
+async fn count(conn: &mut Conn, tenant_id: &str, delta: i64) -> AppResult<()> {
+    sqlx::query("UPDATE tenants SET access_count = access_count + $1 WHERE id = $2")
+        .bind(delta)
+        .bind(tenant_id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
 }
 
 /// Sets a user's `active` in a tenant and whether the IdP assigned it, in one statement; the
@@ -143,10 +173,12 @@ pub async fn revoke(
     source: &str,
     now: Millis,
 ) -> AppResult<bool> {
-    const STATEMENTS: [&str; 5] = [
-        "DELETE FROM tenant_access_sources WHERE tenant_id = $1 AND user_id = $2 AND source = $3",
+    const DELETE_SOURCE: &str =
+        "DELETE FROM tenant_access_sources WHERE tenant_id = $1 AND user_id = $2 AND source = $3";
+    const DELETE_ACCESS: &str =
         "DELETE FROM tenant_access WHERE tenant_id = $1 AND user_id = $2 AND NOT EXISTS \
-         (SELECT 1 FROM tenant_access_sources o WHERE o.tenant_id = $1 AND o.user_id = $2)",
+         (SELECT 1 FROM tenant_access_sources o WHERE o.tenant_id = $1 AND o.user_id = $2)";
+    const AFTER_ACCESS: [&str; 3] = [
         "DELETE FROM group_members WHERE user_id = $2 AND tenant_id = $1 AND NOT EXISTS \
          (SELECT 1 FROM tenant_access a WHERE a.tenant_id = $1 AND a.user_id = $2)",
         "DELETE FROM bindings WHERE tenant_id = $1 AND subject_type = 'user' AND subject_id = $2 \
@@ -160,8 +192,26 @@ pub async fn revoke(
         Param::Text(Some(source)),
         Param::Int(now),
     ];
-    let done = script::run(conn, &STATEMENTS, &params).await?;
-    Ok(done.affected.get(1).is_some_and(|&n| n > 0))
+    let counted_in_script = super::backend_of(conn) == Backend::Sqlite;
+    let [members, bindings, touch] = AFTER_ACCESS;
+    let statements: &[&str] = if counted_in_script {
+        &[
+            DELETE_SOURCE,
+            DELETE_ACCESS,
+            SQLITE_COUNT_ENDED,
+            members,
+            bindings,
+            touch,
+        ]
+    } else {
+        &[DELETE_SOURCE, DELETE_ACCESS, members, bindings, touch]
+    };
+    let done = script::run(conn, statements, &params).await?;
+    let ended = done.affected.get(1).is_some_and(|&n| n > 0);
+    if ended && !counted_in_script {
+        count(conn, tenant_id, -1).await?;
+    }
+    Ok(ended)
 }
 
 /// (accesses, active accesses) of a user across all tenants.

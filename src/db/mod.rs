@@ -515,6 +515,49 @@ mod tests {
         assert_eq!(total_from_page(0, 0, 0), None);
     }
 
+    /// Migration 0011 starts each tenant's kept count of access at the access rows it has.
+    #[tokio::test]
+    async fn migration_0011_counts_the_access_each_tenant_already_has() {
+        use sqlx::{Executor, Row};
+        sqlx::any::install_default_drivers();
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = format!("sqlite://{}/m.db?mode=rwc", dir.path().display());
+        let pool = sqlx::any::AnyPoolOptions::new()
+            .max_connections(1)
+            .connect(&url)
+            .await
+            .expect("connect");
+        let earlier = sqlx::migrate::Migrator {
+            migrations: super::MIGRATOR
+                .iter()
+                .filter(|m| m.version < 11)
+                .cloned()
+                .collect(),
+            ..sqlx::migrate::Migrator::DEFAULT
+        };
+        earlier.run(&pool).await.expect("migrations 1 to 10");
+        pool.execute(
+            "INSERT INTO tenants (id, name, created_at, updated_at) VALUES \
+             ('a', 'A', 0, 0), ('b', 'B', 0, 0); \
+             INSERT INTO users (id, username, username_lower, created_at, updated_at) VALUES \
+             ('u1', 'u1', 'u1', 0, 0), ('u2', 'u2', 'u2', 0, 0), ('u3', 'u3', 'u3', 0, 0); \
+             INSERT INTO tenant_access (tenant_id, user_id, created_at) VALUES \
+             ('a', 'u1', 0), ('a', 'u2', 0), ('a', 'u3', 0), ('b', 'u2', 0)",
+        )
+        .await
+        .expect("rows from before");
+        super::MIGRATOR.run(&pool).await.expect("migration 11");
+        let counts: Vec<(String, i64)> =
+            sqlx::query("SELECT id, access_count FROM tenants ORDER BY id")
+                .fetch_all(&pool)
+                .await
+                .expect("counts")
+                .iter()
+                .map(|r| (r.get("id"), r.get("access_count")))
+                .collect();
+        assert_eq!(counts, vec![("a".into(), 3), ("b".into(), 1)]);
+    }
+
     #[test]
     fn ids_created_one_after_another_sort_in_that_order_and_differ() {
         let ids: Vec<String> = (0..2000).map(|_| super::new_id()).collect();

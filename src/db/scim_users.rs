@@ -81,6 +81,15 @@ const SQLITE_PAGE_ROWS: &str = "CROSS JOIN users u CROSS JOIN tenant_access a \
      LEFT JOIN tenant_access_sources s ON s.tenant_id = a.tenant_id AND s.user_id = u.id AND s.source = $2 \
      WHERE u.rowid = k.urow AND a.rowid = k.arow";
 
+/// The total of an unfiltered list (`$1` = tenant): the tenant's access rows as it keeps count of
+/// them (`tenants.access_count`, moved by `db::access` with each grant and end of access), less
+/// its superadmins (a partial index). Counting the access rows cost a first page of 100,000
+/// users more than five times the page's own work.
+const UNFILTERED_COUNT: &str =
+    "SELECT COALESCE((SELECT access_count FROM tenants WHERE id = $1), 0) - \
+     (SELECT COUNT(*) FROM users u CROSS JOIN tenant_access a \
+      WHERE u.is_superadmin = 1 AND a.user_id = u.id AND a.tenant_id = $1) AS n";
+
 /// How a page is read on each database: the unfiltered inner query's `FROM`, what the inner
 /// query chooses (its select list) and how the outer one reads those rows.
 struct PageShape {
@@ -434,16 +443,8 @@ pub async fn list(
             return Ok((total, rows));
         }
     }
-    // Unfiltered, the count is the tenant's access rows (an index-only count) less its
-    // superadmins (a partial index): no join over every user.
     let (count_q, count_args) = if filter_sql.is_empty() {
-        (
-            "SELECT (SELECT COUNT(*) FROM tenant_access WHERE tenant_id = $1) - \
-             (SELECT COUNT(*) FROM users u CROSS JOIN tenant_access a \
-              WHERE u.is_superadmin = 1 AND a.user_id = u.id AND a.tenant_id = $1) AS n"
-                .to_string(),
-            &sql.args[..1],
-        )
+        (UNFILTERED_COUNT.to_string(), &sql.args[..1])
     } else {
         (
             format!("SELECT COUNT(*) AS n {FROM} {filter_sql}"),
@@ -718,6 +719,35 @@ mod tests {
             .iter()
             .map(|r| r.try_get::<String, _>("detail").expect("detail"))
             .collect()
+    }
+
+    /// An unfiltered total reads the tenant's row and its superadmins, never its access rows.
+    #[tokio::test]
+    async fn an_unfiltered_total_counts_no_access_rows() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let db = Db::connect(&format!("sqlite://{}/count.db", dir.path().display()))
+            .await
+            .expect("connect");
+        db.migrate().await.expect("migrate");
+        let mut conn = db.acquire().await.expect("connection");
+        let steps: Vec<String> = sqlx::query(&format!("EXPLAIN QUERY PLAN {UNFILTERED_COUNT}"))
+            .bind("main")
+            .fetch_all(&mut *conn)
+            .await
+            .expect("explain")
+            .iter()
+            .map(|r| r.try_get::<String, _>("detail").expect("detail"))
+            .collect();
+        assert!(
+            steps.iter().any(|s| s.starts_with("SEARCH tenants ")),
+            "{steps:#?}"
+        );
+        for step in &steps {
+            assert!(
+                !step.ends_with("(tenant_id=?)") && !step.starts_with("SCAN a"),
+                "`{step}` walks the tenant's access rows: {steps:#?}"
+            );
+        }
     }
 
     fn row(created_at: Millis, id: &str) -> ScimUserRow {

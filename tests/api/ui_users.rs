@@ -470,6 +470,79 @@ async fn the_last_source_to_go_ends_the_access_with_its_groups_and_roles() {
     assert_eq!(app.count(version, &[&id]).await, before + 2);
 }
 
+/// Users an integration lists in a tenant: its access rows, superadmins aside.
+const LISTED: &str = "SELECT COUNT(*) FROM tenant_access a JOIN users u ON u.id = a.user_id \
+                      WHERE a.tenant_id = $1 AND u.is_superadmin = 0";
+
+/// `integration`'s tenant has `expected` users listed, its kept count of access is its rows, and
+/// a page of users says `expected` as its total.
+async fn check_total(app: &TestApp, integration: &Integration, expected: i64) {
+    let tenant = integration.tenant.as_str();
+    assert_eq!(
+        app.count(LISTED, &[tenant]).await,
+        expected,
+        "{tenant}'s rows"
+    );
+    assert_eq!(
+        app.count("SELECT access_count FROM tenants WHERE id = $1", &[tenant])
+            .await,
+        app.count(
+            "SELECT COUNT(*) FROM tenant_access WHERE tenant_id = $1",
+            &[tenant]
+        )
+        .await,
+        "{tenant}'s kept count"
+    );
+    // One user a page: the page is full, so its total is the count, not its length.
+    let page = app.scim(integration, "GET", "/Users?count=1", None).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert_eq!(
+        page.json()["totalResults"],
+        json!(expected),
+        "{}",
+        page.body
+    );
+}
+
+/// A list's total is the tenant's kept count of access (`tenants.access_count`): it moves with
+/// each access granted or ended, by SCIM or by hand, and not with a second source of one access.
+#[tokio::test]
+async fn a_list_total_follows_every_access_granted_and_ended() {
+    let (app, cookie) = TestApp::with_admin().await;
+    let i = app.integration("main").await;
+    let before = app.count(LISTED, &["main"]).await;
+    let ids = [
+        scim_user(&app, &i, json!({"userName": "tally.a"})).await,
+        scim_user(&app, &i, json!({"userName": "tally.b"})).await,
+        scim_user(&app, &i, json!({"userName": "tally.c"})).await,
+    ];
+    check_total(&app, &i, before + 3).await;
+    // A second source of an access is not a second access.
+    grant_in_main(&app, &cookie, "tally.b").await;
+    check_total(&app, &i, before + 3).await;
+    let deleted = app
+        .scim(&i, "DELETE", &format!("/Users/{}", ids[1]), None)
+        .await;
+    assert_eq!(deleted.status, 204, "{}", deleted.body);
+    check_total(&app, &i, before + 3).await;
+    remove_in_main(&app, &cookie, &ids[1]).await;
+    check_total(&app, &i, before + 2).await;
+    let deleted = app
+        .scim(&i, "DELETE", &format!("/Users/{}", ids[0]), None)
+        .await;
+    assert_eq!(deleted.status, 204, "{}", deleted.body);
+    check_total(&app, &i, before + 1).await;
+    // The user left the tenant, not the instance: a hand grant brings them back.
+    grant_in_main(&app, &cookie, "tally.a").await;
+    check_total(&app, &i, before + 2).await;
+    // Another tenant's users are its own.
+    app.create_tenant("other").await;
+    let other = app.integration("other").await;
+    scim_user(&app, &other, json!({"userName": "tally.d"})).await;
+    check_total(&app, &other, 1).await;
+    check_total(&app, &i, before + 2).await;
+}
+
 #[tokio::test]
 async fn a_password_set_here_signs_a_scim_user_in_by_username_and_by_any_email() {
     let (app, cookie) = TestApp::with_admin().await;

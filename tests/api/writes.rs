@@ -208,6 +208,37 @@ async fn parallel_sync(apps: Vec<Arc<TestApp>>) {
             .await,
         1
     );
+
+    // 5. Every first user leaves while as many join, at once: the tenant's kept count of access
+    //    (`tenants.access_count`) is the rows it has, and a list's total says so on each replica.
+    let leaving = ids.clone();
+    let turnover = at_once(&apps, &integ, WRITERS * 2, move |i| {
+        if i % 2 == 0 {
+            ("DELETE", format!("/Users/{}", leaving[i / 2]), None)
+        } else {
+            ("POST", "/Users".into(), Some(user(&format!("t{i}"))))
+        }
+    })
+    .await;
+    assert_no_server_errors("deletes and creates", &turnover);
+    for r in &turnover {
+        assert!(r.status.is_success(), "{} {}", r.status, r.body);
+    }
+    let rows = "SELECT COUNT(*) FROM tenant_access WHERE tenant_id = 'main'";
+    let kept = "SELECT access_count FROM tenants WHERE id = 'main'";
+    assert_eq!(first.count(kept, &[]).await, first.count(rows, &[]).await);
+    let listed = first
+        .count(
+            "SELECT COUNT(*) FROM tenant_access a JOIN users u ON u.id = a.user_id \
+             WHERE a.tenant_id = 'main' AND u.is_superadmin = 0",
+            &[],
+        )
+        .await;
+    for app in &apps {
+        let page = app.scim(&integ, "GET", "/Users?count=1", None).await;
+        assert_eq!(page.status, 200, "{}", page.body);
+        assert_eq!(page.json()["totalResults"], json!(listed), "{}", page.body);
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
