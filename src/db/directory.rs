@@ -173,9 +173,10 @@ pub async fn users_page(
     .await
 }
 
-/// How many users have access to the tenant (an index-only count of its tenant-access rows).
+/// How many users have access to the tenant: the count it keeps of its access rows
+/// (`tenants.access_count`, moved by `db::access`), not a count of them.
 pub async fn count_users(conn: &mut Conn, tenant_id: &str) -> AppResult<i64> {
-    let row = sqlx::query("SELECT COUNT(*) AS n FROM tenant_access WHERE tenant_id = $1")
+    let row = sqlx::query("SELECT COALESCE(MAX(access_count), 0) AS n FROM tenants WHERE id = $1")
         .bind(tenant_id)
         .fetch_one(&mut *conn)
         .await?;

@@ -527,6 +527,8 @@ async fn a_list_total_follows_every_access_granted_and_ended() {
     check_total(&app, &i, before + 3).await;
     remove_in_main(&app, &cookie, &ids[1]).await;
     check_total(&app, &i, before + 2).await;
+    // The Users page counts the same way (superadmins with access included: here, none).
+    assert_eq!(list(&app, &cookie, &[]).await["total"], json!(before + 2));
     let deleted = app
         .scim(&i, "DELETE", &format!("/Users/{}", ids[0]), None)
         .await;
@@ -541,6 +543,7 @@ async fn a_list_total_follows_every_access_granted_and_ended() {
     scim_user(&app, &other, json!({"userName": "tally.d"})).await;
     check_total(&app, &other, 1).await;
     check_total(&app, &i, before + 2).await;
+    assert_eq!(list(&app, &cookie, &[]).await["total"], json!(before + 2));
 }
 
 #[tokio::test]
