@@ -131,7 +131,6 @@ fn bench(c: &mut Criterion) {
                         offset,
                         limit: 100,
                         after,
-                        known_total: after.map(|_| USERS as i64),
                         with_group_refs: with_groups,
                     };
                     let listed = scim_users::list(&mut conn, "main", SOURCE, &page).await;

@@ -3,7 +3,7 @@
 //!
 //! An entry is used only while no write that can change access has started on this server since
 //! it was read — every write except a SCIM request's changes to users and groups
-//! ([`super::Db::begin_directory_write`]) and the log's bookkeeping — and for at most
+//! ([`super::Db::begin_write_keeping_credentials`]) and the log's bookkeeping — and for at most
 //! [`FRESH_FOR`]: a token rotated, an integration disabled or deleted, or a role unbound through
 //! another replica, or by a `roster` command in another process, takes effect here within that.
 //! On this server it takes effect at once. A miss reads the database, as every request did

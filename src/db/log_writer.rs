@@ -139,7 +139,7 @@ async fn write_with_retries(db: &Db, batch: &[Queued]) {
 
 /// One batch in one transaction: the entries, then each token's newest stamp.
 async fn write(db: &Db, batch: &[Queued]) -> AppResult<()> {
-    let mut tx = db.begin_bookkeeping_write().await?;
+    let mut tx = db.begin_write_keeping_credentials().await?;
     let entries: Vec<(&str, &LogEntry)> = batch
         .iter()
         .map(|q| (q.integration_id.as_str(), &q.entry))

@@ -81,8 +81,6 @@ pub struct Db {
     writer_turn: Option<Arc<Semaphore>>,
     /// The SCIM request log's batching writer (see [`log_writer`]).
     log_writer: log_writer::LogWriter,
-    /// Write transactions begun and ended here: tells a remembered list total still exact.
-    writes: Arc<write_count::WriteCount>,
     /// Where paging clients' last pages ended ([`page_cursors`]).
     pages: page_cursors::PageCursors,
     /// Recently read integration credentials ([`credential_cache`]), exact while no write that
@@ -96,9 +94,9 @@ pub struct Db {
 pub struct WriteTx {
     tx: WriteOn,
     _turn: Option<OwnedSemaphorePermit>,
-    /// Count the write as finished when the transaction ends: as a directory write and as an
-    /// access write, each when it is one.
-    _ends: [Option<write_count::WriteEnd>; 2],
+    /// Counts the write as finished when the transaction ends, when it is one that can change
+    /// access (cached credentials).
+    _ends: Option<write_count::WriteEnd>,
 }
 
 /// A connection to read on, from [`Db::acquire`]; dereferences to the connection.
@@ -218,7 +216,6 @@ impl Db {
         };
         let writer_turn =
             (backend == Backend::Sqlite && writer.is_none()).then(|| Arc::new(Semaphore::new(1)));
-        let writes: Arc<write_count::WriteCount> = Arc::default();
         let access_writes: Arc<write_count::WriteCount> = Arc::default();
         Ok(Self {
             pool,
@@ -227,8 +224,7 @@ impl Db {
             backend,
             writer_turn,
             log_writer: log_writer::LogWriter::default(),
-            pages: page_cursors::PageCursors::new(writes.clone()),
-            writes,
+            pages: page_cursors::PageCursors::default(),
             credentials: credential_cache::CredentialCache::new(access_writes),
         })
     }
@@ -259,33 +255,20 @@ impl Db {
     /// The one way to start a transaction that writes. On SQLite it waits for the writer's turn
     /// (at most [`WRITE_WAIT`]) and starts with `BEGIN IMMEDIATE`; on PostgreSQL it is a plain
     /// `BEGIN` and constraints decide between concurrent writers.
-    /// Counted as a write that may change anything: users and groups (remembered list totals,
-    /// [`page_cursors`]) and access (cached credentials, [`credential_cache`]).
+    /// Counted as a write that may change access (cached credentials, [`credential_cache`]).
     pub async fn begin_write(&self) -> AppResult<WriteTx> {
-        let ends = [
-            Some(self.writes.start()),
-            Some(self.credentials.access_writes().start()),
-        ];
-        self.begin_write_counted(ends).await
-    }
-
-    /// [`Db::begin_write`] for a SCIM request: it changes users, groups and memberships only,
-    /// never an integration, token, role or binding, so cached credentials stay exact.
-    pub async fn begin_directory_write(&self) -> AppResult<WriteTx> {
-        self.begin_write_counted([Some(self.writes.start()), None])
+        self.begin_write_counted(Some(self.credentials.access_writes().start()))
             .await
     }
 
-    /// [`Db::begin_write`] for bookkeeping that changes no user, group or access (the request
-    /// log, token stamps): it leaves remembered list totals and cached credentials exact.
-    pub async fn begin_bookkeeping_write(&self) -> AppResult<WriteTx> {
-        self.begin_write_counted([None, None]).await
+    /// [`Db::begin_write`] for a write that changes no integration, token, role or binding of
+    /// one (a SCIM request's users, groups and memberships; the request log and token stamps):
+    /// cached credentials stay exact.
+    pub async fn begin_write_keeping_credentials(&self) -> AppResult<WriteTx> {
+        self.begin_write_counted(None).await
     }
 
-    async fn begin_write_counted(
-        &self,
-        ends: [Option<write_count::WriteEnd>; 2],
-    ) -> AppResult<WriteTx> {
+    async fn begin_write_counted(&self, ends: Option<write_count::WriteEnd>) -> AppResult<WriteTx> {
         let turn = match &self.writer_turn {
             Some(sem) => {
                 let permit = tokio::time::timeout(WRITE_WAIT, sem.clone().acquire_owned())

@@ -1,27 +1,21 @@
 //! Where a paging client's last pages of users ended, so that its next page starts from there
-//! (a keyset seek on `users_created_idx`) instead of skipping `startIndex - 1` rows again, and
-//! the total it was told, so the next page need not count the tenant again. With both, a page
-//! at the end of 100,000 users costs what the first page costs (issue #13). A client that asks
-//! for several pages at once starts each from the nearest page end it was already given and
-//! skips only the rows between.
+//! (a keyset seek on `users_created_idx`) instead of skipping `startIndex - 1` rows again: a
+//! page at the end of 100,000 users costs what the first page costs (issue #13; the total is
+//! the tenant's kept count, `tenants.access_count`, on every page). A client that asks for
+//! several pages at once starts each from the nearest page end it was already given and skips
+//! only the rows between.
 //!
 //! What a continuation answers when the directory changed between two pages: the rows after the
 //! last row the client saw — never one twice and none skipped because a row before it was
-//! deleted (which `OFFSET` paging does). The total is reused only while no write has started on
-//! this server since it was counted and for at most [`TOTAL_TTL`]; a write through another
-//! replica can make it lag by that long. A miss (another replica, an expired or evicted entry)
-//! falls back to `OFFSET` and a count: slower, never wrong.
+//! deleted (which `OFFSET` paging does). A miss (another replica, an expired or evicted entry)
+//! falls back to `OFFSET`: slower, never wrong.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use super::write_count::WriteCount;
-
 /// How long a cursor is remembered after its page was answered.
 pub const CURSOR_TTL: Duration = Duration::from_secs(600);
-/// How long a counted total is reused by continuation pages.
-pub const TOTAL_TTL: Duration = Duration::from_secs(60);
 /// Most walks remembered; past it expired ones are dropped, then all.
 const WALKS: usize = 1024;
 /// Most page ends remembered per walk (the lowest start indexes are dropped first).
@@ -61,8 +55,6 @@ pub struct Continuation {
     pub after: After,
     /// Rows to skip after it (0 when the page follows it directly).
     pub skip: i64,
-    /// The walk's total, if it is still exact.
-    pub total: Option<Total>,
 }
 
 /// The sort key of the last row of a page in the default order (`created_at`, then `id`).
@@ -72,19 +64,9 @@ pub struct After {
     pub id: String,
 }
 
-/// A total counted at a moment known to [`WriteCount`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Total {
-    pub value: i64,
-    /// [`WriteCount::started`] when the count began; `None` when a write was in flight then.
-    stamp: Option<u64>,
-    counted_at: Instant,
-}
-
 #[derive(Debug, Clone)]
 struct Cursor {
     after: After,
-    total: Total,
     saved_at: Instant,
 }
 
@@ -92,29 +74,12 @@ struct Cursor {
 type Walk = BTreeMap<i64, Cursor>;
 
 /// The remembered cursors of one server (shared by its requests).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct PageCursors {
     walks: Arc<Mutex<HashMap<WalkId, Walk>>>,
-    writes: Arc<WriteCount>,
 }
 
 impl PageCursors {
-    pub fn new(writes: Arc<WriteCount>) -> Self {
-        PageCursors {
-            walks: Arc::default(),
-            writes,
-        }
-    }
-
-    /// Call just before counting the tenant's users; [`CountStart::counted`] makes the total
-    /// to [`PageCursors::save`] with the page.
-    pub fn count_begins(&self) -> CountStart {
-        CountStart {
-            stamp: self.writes.stamp(),
-            at: Instant::now(),
-        }
-    }
-
     /// Where the page at `key` starts: after the nearest remembered page end at or before it.
     pub fn find(&self, key: &WalkKey) -> Option<Continuation> {
         let now = Instant::now();
@@ -126,18 +91,14 @@ impl PageCursors {
         if now.duration_since(c.saved_at) > CURSOR_TTL {
             return None;
         }
-        let total = (now.duration_since(c.total.counted_at) <= TOTAL_TTL
-            && self.writes.unchanged_since(c.total.stamp))
-        .then_some(c.total);
         Some(Continuation {
             after: c.after.clone(),
             skip: key.start_index - start,
-            total,
         })
     }
 
-    /// Remembers that the page at `next` starts after `after` and that the walk's total is `total`.
-    pub fn save(&self, next: WalkKey, after: After, total: Total) {
+    /// Remembers that the page at `next` starts after `after`.
+    pub fn save(&self, next: WalkKey, after: After) {
         let Ok(mut walks) = self.walks.lock() else {
             return;
         };
@@ -157,29 +118,11 @@ impl PageCursors {
             next.start_index,
             Cursor {
                 after,
-                total,
                 saved_at: now,
             },
         );
         while walk.len() > PER_WALK {
             walk.pop_first();
-        }
-    }
-}
-
-/// The moment a count began (see [`PageCursors::count_begins`]).
-#[derive(Debug, Clone, Copy)]
-pub struct CountStart {
-    stamp: Option<u64>,
-    at: Instant,
-}
-
-impl CountStart {
-    pub fn counted(self, value: i64) -> Total {
-        Total {
-            value,
-            stamp: self.stamp,
-            counted_at: self.at,
         }
     }
 }
@@ -206,12 +149,10 @@ mod tests {
 
     #[test]
     fn a_saved_cursor_is_found_for_its_walk_only() {
-        let pages = PageCursors::new(Arc::default());
-        let total = pages.count_begins().counted(250);
-        pages.save(key(101), after("u100"), total);
+        let pages = PageCursors::default();
+        pages.save(key(101), after("u100"));
         let c = pages.find(&key(101)).expect("cursor");
         assert_eq!((c.after, c.skip), (after("u100"), 0));
-        assert_eq!(c.total.map(|t| t.value), Some(250));
         assert!(pages.find(&key(1)).is_none(), "nothing is known before it");
         let other = WalkKey {
             integration_id: "other".into(),
@@ -227,9 +168,9 @@ mod tests {
 
     #[test]
     fn a_page_further_on_starts_from_the_nearest_page_end_before_it() {
-        let pages = PageCursors::new(Arc::default());
-        pages.save(key(101), after("u100"), pages.count_begins().counted(900));
-        pages.save(key(201), after("u200"), pages.count_begins().counted(900));
+        let pages = PageCursors::default();
+        pages.save(key(101), after("u100"));
+        pages.save(key(201), after("u200"));
         let c = pages.find(&key(401)).expect("cursor");
         assert_eq!((c.after, c.skip), (after("u200"), 200));
         let c = pages.find(&key(150)).expect("cursor");
@@ -237,36 +178,10 @@ mod tests {
     }
 
     #[test]
-    fn a_write_started_after_the_count_makes_the_total_stale_but_keeps_the_cursor() {
-        let writes: Arc<WriteCount> = Arc::default();
-        let pages = PageCursors::new(writes.clone());
-        let total = pages.count_begins().counted(10);
-        pages.save(key(101), after("u"), total);
-        let write = writes.start();
-        let c = pages.find(&key(101)).expect("cursor");
-        assert!(c.total.is_none(), "a write began after the count");
-        drop(write);
-        let c = pages.find(&key(101)).expect("cursor");
-        assert!(c.total.is_none(), "the write may have changed the count");
-    }
-
-    #[test]
-    fn a_count_taken_while_a_write_is_in_flight_is_never_reused() {
-        let writes: Arc<WriteCount> = Arc::default();
-        let pages = PageCursors::new(writes.clone());
-        let write = writes.start();
-        let total = pages.count_begins().counted(10);
-        drop(write);
-        pages.save(key(101), after("u"), total);
-        let c = pages.find(&key(101)).expect("cursor");
-        assert!(c.total.is_none());
-    }
-
-    #[test]
     fn the_cache_stays_bounded() {
-        let pages = PageCursors::new(Arc::default());
+        let pages = PageCursors::default();
         for i in 0..(PER_WALK as i64 + 10) {
-            pages.save(key(i), after("u"), pages.count_begins().counted(1));
+            pages.save(key(i), after("u"));
         }
         let per_walk = pages.walks.lock().expect("lock")[&key(1).walk()].len();
         assert_eq!(per_walk, PER_WALK);
@@ -275,7 +190,7 @@ mod tests {
                 integration_id: format!("i{w}"),
                 ..key(1)
             };
-            pages.save(k, after("u"), pages.count_begins().counted(1));
+            pages.save(k, after("u"));
         }
         let walks = pages.walks.lock().expect("lock");
         assert!(walks.len() <= WALKS, "{} walks", walks.len());

@@ -193,8 +193,6 @@ pub struct Page<'a> {
     /// `users_created_idx`), skipping this many rows more, instead of skipping `offset` rows
     /// from the start (`db::page_cursors`). `offset` still tells the page's position.
     pub after: Option<(&'a After, i64)>,
-    /// The total, when an earlier page of the walk counted it and it is still exact: no count.
-    pub known_total: Option<i64>,
     /// Whether the rows carry their group references ([`ScimUserRow::group_refs`]).
     pub with_group_refs: bool,
 }
@@ -433,9 +431,6 @@ pub async fn list(
         in_page_order(&mut rows, page.sort_order);
     }
     let (sql, filter_sql) = (query.filter, query.filter_sql);
-    if let Some(total) = page.known_total {
-        return Ok((total, rows));
-    }
     // A page that is not full tells the total from its position, unless it continued a walk
     // whose total is stale: rows deleted before its cursor no longer count.
     if !query.continued {
@@ -805,7 +800,6 @@ mod tests {
             offset: 0,
             limit: 100,
             after: None,
-            known_total: None,
             with_group_refs: true,
         };
         let cases = [
@@ -848,7 +842,6 @@ mod tests {
             offset: 200,
             limit: 100,
             after: None,
-            known_total: None,
             with_group_refs: true,
         };
         let pages = [

@@ -1,7 +1,6 @@
 //! Writes that started and finished on this server, so what was read while none was in flight
-//! can be reused, exactly, until the next one starts: remembered list totals
-//! ([`super::page_cursors`]) count every write to the directory, cached integration credentials
-//! ([`super::credential_cache`]) every write that can change access.
+//! can be reused, exactly, until the next one starts: cached integration credentials
+//! ([`super::credential_cache`]) count every write that can change access.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;

@@ -132,7 +132,6 @@ pub async fn list(conn: &mut Conn, scope: &Scope, q: &ListQuery) -> Result<ListP
         offset: q.start_index.saturating_sub(1) as i64,
         limit: q.count.unwrap_or(MAX_RESULTS).min(MAX_RESULTS) as i64,
         after: None,
-        known_total: None,
         with_group_refs: false,
     };
     let (total, rows) = db::groups::list(conn, &scope.tenant_id, &page).await?;

@@ -250,7 +250,6 @@ pub async fn list(conn: &mut Conn, scope: &Scope, q: &ListQuery) -> Result<ListP
     };
     let start_index = q.start_index.max(1) as i64;
     let continued = walk(start_index).and_then(|k| scope.pages.find(&k));
-    let count_start = scope.pages.count_begins();
     let page = Page {
         filter: q.filter.as_ref(),
         sort_by: q.sort_by.as_ref(),
@@ -258,7 +257,6 @@ pub async fn list(conn: &mut Conn, scope: &Scope, q: &ListQuery) -> Result<ListP
         offset: start_index - 1,
         limit,
         after: continued.as_ref().map(|c| (&c.after, c.skip)),
-        known_total: continued.as_ref().and_then(|c| c.total.map(|t| t.value)),
         // Each user's group references come in the page's own statement.
         with_group_refs: projection.includes("groups"),
     };
@@ -266,15 +264,11 @@ pub async fn list(conn: &mut Conn, scope: &Scope, q: &ListQuery) -> Result<ListP
         db::scim_users::list(conn, &scope.tenant_id, &scope.integration_id, &page).await?;
     if let (Some(next), Some(last)) = (walk(start_index + rows.len() as i64), rows.last()) {
         if rows.len() as i64 == limit {
-            let total = match continued.and_then(|c| c.total) {
-                Some(known) => known,
-                None => count_start.counted(total),
-            };
             let after = After {
                 created_at: last.created_at,
                 id: last.id.clone(),
             };
-            scope.pages.save(next, after, total);
+            scope.pages.save(next, after);
         }
     }
     let as_written = projection.keeps_whole("groups");
@@ -346,7 +340,6 @@ async fn list_in_memory(
         offset: 0,
         limit: MAX_SCAN + 1,
         after: None,
-        known_total: None,
         with_group_refs: true,
     };
     let (_, rows) =
@@ -853,12 +846,10 @@ pub async fn delete(
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
 
     use serde_json::json;
 
     use super::*;
-    use crate::db::write_count::WriteCount;
 
     const INTEGRATION: &str = "i-own";
 
@@ -868,7 +859,7 @@ mod tests {
             integration_id: INTEGRATION.into(),
             base: "https://roster.example/api/v1/acme/integrations/i-own/scim/v2".into(),
             now: 1_700_000_000_000,
-            pages: PageCursors::new(Arc::new(WriteCount::default())),
+            pages: PageCursors::default(),
         }
     }
 

@@ -283,7 +283,11 @@ async fn authenticate(
     let opened = if read {
         s.app.db.acquire().await.map(RequestTx::Read)
     } else {
-        s.app.db.begin_directory_write().await.map(RequestTx::Write)
+        s.app
+            .db
+            .begin_write_keeping_credentials()
+            .await
+            .map(RequestTx::Write)
     };
     let mut tx = opened.map_err(|e| {
         tracing::warn!(error = %e, "SCIM request not taken");
