@@ -516,7 +516,7 @@ def main():
 
 def callgrind_control(flag, pid):
     subprocess.run(["callgrind_control", flag, str(pid)], check=True,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=120)
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=600)
 
 
 def callgrind_phase_instructions(prefix, pid, phase):
