@@ -325,6 +325,9 @@ def main():
     ap.add_argument("--members-per-group", type=int, default=100)
     ap.add_argument("--batch", type=int, default=100, help="members per PATCH")
     ap.add_argument("--lookups", type=int, default=None, help="filter lookups (default N)")
+    ap.add_argument("--lookup-among", metavar="RUN:COUNT", default=None,
+                    help="lookups also choose among the COUNT users an earlier run RUN created "
+                         "(scripts/bench --prefill): the whole directory, not this run's users only")
     ap.add_argument("--list-rounds", type=int, default=3, help="times to page through all users")
     ap.add_argument("--page-size", type=int, default=100)
     ap.add_argument("--phases", default="create_users,create_groups,patch_members,filter_lookup,list_pages,put_users,delete_groups,delete_users")
@@ -449,10 +452,14 @@ def main():
     # (iv) filter lookups on userName
     idxs = sorted(user_ids)
     if idxs:
+        names = [(run, i) for i in idxs]
+        if args.lookup_among:
+            earlier, count = args.lookup_among.split(":")
+            names += [(earlier, i) for i in range(int(count))]
         tasks = []
         for k in range(L):
-            i = rnd.choice(idxs)
-            f = urllib.parse.quote(f'userName eq "bench-{run}-{i:06d}"', safe="")
+            r, i = rnd.choice(names)
+            f = urllib.parse.quote(f'userName eq "bench-{r}-{i:06d}"', safe="")
             tasks.append((k, "GET", f"/Users?filter={f}", None, (200,), "one"))
         do("filter_lookup", tasks)
 
