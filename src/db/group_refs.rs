@@ -506,21 +506,9 @@ mod tests {
     /// (none, once filled), on their partial index: never a scan of every membership.
     #[tokio::test]
     async fn the_fill_after_migrating_reads_only_unfilled_memberships() {
-        use sqlx::Row;
-        let dir = tempfile::tempdir().expect("temp dir");
-        let db = crate::db::Db::connect(&format!("sqlite://{}/fill.db", dir.path().display()))
-            .await
-            .expect("connect");
-        db.migrate().await.expect("migrate");
-        let mut conn = db.acquire().await.expect("connection");
-        let explain = format!("EXPLAIN QUERY PLAN {}", fill_missing_sql(Backend::Sqlite));
-        let steps: Vec<String> = sqlx::query(&explain)
-            .fetch_all(&mut *conn)
-            .await
-            .expect("explain")
-            .iter()
-            .map(|r| r.try_get::<String, _>("detail").expect("detail"))
-            .collect();
+        use crate::db::plans;
+        let (_dir, db) = plans::migrated_sqlite().await;
+        let steps = plans::steps(&db, &fill_missing_sql(Backend::Sqlite), &[]).await;
         assert!(
             steps[0].contains("group_members_unfilled_idx"),
             "{steps:#?}"

@@ -482,6 +482,37 @@ pub fn bind_all<'q>(
     query
 }
 
+/// What tests of SQL plans share: a migrated SQLite file and the plan SQLite picks.
+#[cfg(test)]
+pub(crate) mod plans {
+    use sqlx::Row;
+
+    use super::{bind_all, Arg, Db};
+
+    /// A migrated SQLite database in a temporary folder (kept while the folder is).
+    pub async fn migrated_sqlite() -> (tempfile::TempDir, Db) {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let db = Db::connect(&format!("sqlite://{}/plan.db", dir.path().display()))
+            .await
+            .expect("connect");
+        db.migrate().await.expect("migrate");
+        (dir, db)
+    }
+
+    /// The steps of SQLite's plan for `sql` with `args` bound, one line each.
+    pub async fn steps(db: &Db, sql: &str, args: &[Arg]) -> Vec<String> {
+        let explain = format!("EXPLAIN QUERY PLAN {sql}");
+        let mut conn = db.acquire().await.expect("connection");
+        bind_all(sqlx::query(&explain), args)
+            .fetch_all(&mut *conn)
+            .await
+            .expect("explain")
+            .iter()
+            .map(|r| r.try_get::<String, _>("detail").expect("detail"))
+            .collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::placeholders;

@@ -697,42 +697,20 @@ pub async fn end_sessions(conn: &mut Conn, user_id: &str) -> AppResult<()> {
 
 #[cfg(test)]
 mod tests {
-    use sqlx::Row;
-
     use super::*;
-    use crate::db::Db;
+    use crate::db::{plans, Db};
 
     /// The plan SQLite picks for a page with its parameters bound, one line per step.
     async fn plan(db: &Db, page: &Page<'_>) -> Vec<String> {
         let query = page_query(Backend::Sqlite, "main", "integration", page).expect("query");
-        let explain = format!("EXPLAIN QUERY PLAN {}", query.sql);
-        let mut conn = db.acquire().await.expect("connection");
-        crate::db::bind_all(sqlx::query(&explain), &query.args)
-            .fetch_all(&mut *conn)
-            .await
-            .expect("explain")
-            .iter()
-            .map(|r| r.try_get::<String, _>("detail").expect("detail"))
-            .collect()
+        plans::steps(db, &query.sql, &query.args).await
     }
 
     /// An unfiltered total reads the tenant's row and its superadmins, never its access rows.
     #[tokio::test]
     async fn an_unfiltered_total_counts_no_access_rows() {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let db = Db::connect(&format!("sqlite://{}/count.db", dir.path().display()))
-            .await
-            .expect("connect");
-        db.migrate().await.expect("migrate");
-        let mut conn = db.acquire().await.expect("connection");
-        let steps: Vec<String> = sqlx::query(&format!("EXPLAIN QUERY PLAN {UNFILTERED_COUNT}"))
-            .bind("main")
-            .fetch_all(&mut *conn)
-            .await
-            .expect("explain")
-            .iter()
-            .map(|r| r.try_get::<String, _>("detail").expect("detail"))
-            .collect();
+        let (_dir, db) = plans::migrated_sqlite().await;
+        let steps = plans::steps(&db, UNFILTERED_COUNT, &[Arg::Text("main".into())]).await;
         assert!(
             steps.iter().any(|s| s.starts_with("SEARCH tenants ")),
             "{steps:#?}"
@@ -825,11 +803,7 @@ mod tests {
     /// index without a visit to any group.
     #[tokio::test]
     async fn a_page_of_users_never_walks_the_tenant() {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let db = Db::connect(&format!("sqlite://{}/plan.db", dir.path().display()))
-            .await
-            .expect("connect");
-        db.migrate().await.expect("migrate");
+        let (_dir, db) = plans::migrated_sqlite().await;
         let after = After {
             created_at: 5,
             id: "u5".into(),
