@@ -39,38 +39,14 @@ pub(crate) fn provider() -> &'static Provider {
                 .exists(),
             "the test OpenID provider is not installed: run `npm ci --prefix tests/oidc`"
         );
-        let mut child = Command::new("node")
-            .arg("provider.mjs")
-            .current_dir(dir)
-            .env("ROSTER_PUBLIC_URL", ROSTER_BASE)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            // Its notices are noise; set ROSTER_TEST_OIDC_LOG=1 to see them when a test fails.
-            .stderr(if std::env::var_os("ROSTER_TEST_OIDC_LOG").is_some() {
-                Stdio::inherit()
-            } else {
-                Stdio::null()
+        // Twice at most: a provider that does not start within the bound fails the test instead
+        // of hanging the suite, with what it printed on its standard error.
+        let (child, line) = start_provider(dir)
+            .or_else(|first| {
+                eprintln!("{first}; starting it again");
+                start_provider(dir)
             })
-            .spawn()
-            .expect("start node tests/oidc/provider.mjs");
-        // Bounded: a provider that never starts fails the test instead of hanging the suite.
-        let stdout = child.stdout.take().expect("stdout");
-        let (sent, first_line) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let mut line = String::new();
-            let read = BufReader::new(stdout).read_line(&mut line);
-            let _ = sent.send(read.map(|_| line));
-        });
-        let line = match first_line.recv_timeout(PROVIDER_START) {
-            Ok(read) => read.expect("the provider prints its issuers"),
-            Err(_) => {
-                let _ = child.kill();
-                panic!(
-                    "tests/oidc/provider.mjs printed no issuers within {PROVIDER_START:?}; \
-                     run again with ROSTER_TEST_OIDC_LOG=1 to see its output"
-                );
-            }
-        };
+            .unwrap_or_else(|again| panic!("{again}"));
         let json: serde_json::Value =
             serde_json::from_str(&line).unwrap_or_else(|e| panic!("provider said {line:?}: {e}"));
         *PROVIDER_PROCESS.lock().unwrap() = Some(child);
@@ -80,6 +56,56 @@ pub(crate) fn provider() -> &'static Provider {
             rotating_issuer: json["rotating_issuer"].as_str().unwrap().to_string(),
         }
     })
+}
+
+/// Starts `node provider.mjs` in `dir` and reads its first line (its issuers), waiting at most
+/// [`PROVIDER_START`]; on failure, says so with the end of what it wrote on its standard error.
+fn start_provider(dir: &str) -> Result<(Child, String), String> {
+    let log_path =
+        std::env::temp_dir().join(format!("roster-oidc-provider-{}.log", std::process::id()));
+    let stderr = if std::env::var_os("ROSTER_TEST_OIDC_LOG").is_some() {
+        Stdio::inherit()
+    } else {
+        std::fs::File::create(&log_path)
+            .map(Stdio::from)
+            .unwrap_or_else(|_| Stdio::null())
+    };
+    let mut child = Command::new("node")
+        .arg("provider.mjs")
+        .current_dir(dir)
+        .env("ROSTER_PUBLIC_URL", ROSTER_BASE)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(stderr)
+        .spawn()
+        .expect("start node tests/oidc/provider.mjs");
+    let stdout = child.stdout.take().expect("stdout");
+    let (sent, first_line) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut line = String::new();
+        let read = BufReader::new(stdout).read_line(&mut line);
+        let _ = sent.send(read.map(|_| line));
+    });
+    match first_line.recv_timeout(PROVIDER_START) {
+        Ok(Ok(line)) if !line.trim().is_empty() => Ok((child, line)),
+        outcome => {
+            let _ = child.kill();
+            let _ = child.wait();
+            let said = std::fs::read_to_string(&log_path).unwrap_or_default();
+            let tail: Vec<&str> = said.lines().rev().take(20).collect();
+            let tail: Vec<&str> = tail.into_iter().rev().collect();
+            Err(format!(
+                "tests/oidc/provider.mjs printed no issuers within {PROVIDER_START:?} ({}); its \
+                 standard error ended with:\n{}",
+                match outcome {
+                    Err(_) => "timed out".to_string(),
+                    Ok(Err(e)) => format!("reading its output failed: {e}"),
+                    Ok(Ok(_)) => "it closed its output".to_string(),
+                },
+                tail.join("\n")
+            ))
+        }
+    }
 }
 
 /// A set-up test app (with a superadmin) whose clock shows real time: the provider's tokens
