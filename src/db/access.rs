@@ -73,13 +73,13 @@ pub async fn grant_as(
     active: bool,
     assigned: bool,
 ) -> AppResult<bool> {
-    const INSERT_ACCESS: &str =
+    const STATEMENTS: [&str; 2] = [
         "INSERT INTO tenant_access (tenant_id, user_id, created_at, active, active_assigned, version) \
-         VALUES ($1, $2, $5, $6, $7, 1) ON CONFLICT (tenant_id, user_id) DO NOTHING";
-    const INSERT_SOURCE: &str =
+         VALUES ($1, $2, $5, $6, $7, 1) ON CONFLICT (tenant_id, user_id) DO NOTHING",
         "INSERT INTO tenant_access_sources (tenant_id, user_id, source, external_id, created_at) \
          VALUES ($1, $2, $3, $4, $5) \
-         ON CONFLICT (tenant_id, user_id, source) DO UPDATE SET external_id = excluded.external_id";
+         ON CONFLICT (tenant_id, user_id, source) DO UPDATE SET external_id = excluded.external_id",
+    ];
     let params = [
         Param::Text(Some(tenant_id)),
         Param::Text(Some(user_id)),
@@ -89,37 +89,43 @@ pub async fn grant_as(
         Param::Int(super::flag(active)),
         Param::Int(super::flag(assigned)),
     ];
-    let counted_in_script = super::backend_of(conn) == Backend::Sqlite;
-    let statements: &[&str] = if counted_in_script {
-        &[INSERT_ACCESS, SQLITE_COUNT_NEW, INSERT_SOURCE]
-    } else {
-        &[INSERT_ACCESS, INSERT_SOURCE]
-    };
-    let done = script::run(conn, statements, &params).await?;
-    let new = done.affected.first().is_some_and(|&n| n > 0);
-    if new && !counted_in_script {
-        count(conn, tenant_id, 1).await?;
-    }
-    Ok(new)
+    counting_access(conn, &STATEMENTS, 0, 1, tenant_id, &params).await
 }
 
-/// On SQLite, right after the statement that inserted or deleted the access, in the same script:
-/// `changes()` is that statement's count of rows (foreign-key cascades not included).
-const SQLITE_COUNT_NEW: &str =
-    "UPDATE tenants SET access_count = access_count + 1 WHERE id = $1 AND changes() > 0";
-const SQLITE_COUNT_ENDED: &str =
-    "UPDATE tenants SET access_count = access_count - 1 WHERE id = $1 AND changes() > 0";
-
-/// Moves the tenant's `access_count` by `delta` (PostgreSQL, after the script that granted or
-/// ended an access: its protocol runs a statement at a time, so the count of the one before is
-/// known here).
-async fn count(conn: &mut Conn, tenant_id: &str, delta: i64) -> AppResult<()> {
-    sqlx::query("UPDATE tenants SET access_count = access_count + $1 WHERE id = $2")
-        .bind(delta)
-        .bind(tenant_id)
-        .execute(&mut *conn)
-        .await?;
-    Ok(())
+/// Runs a grant's or an end's `statements` with `params` (`$1` the tenant), of which the one at
+/// `access_at` inserts or deletes the access; when it changed a row, the tenant's `access_count`
+/// moves by `delta` (1 or -1) in the same transaction. On SQLite by a statement of the script
+/// right after it (`changes()` is that statement's count of rows, foreign-key cascades not
+/// included); on PostgreSQL, whose protocol runs a statement at a time, by one after the
+/// script. True when the access statement changed a row.
+async fn counting_access(
+    conn: &mut Conn,
+    statements: &[&str],
+    access_at: usize,
+    delta: i64,
+    tenant_id: &str,
+    params: &[Param<'_>],
+) -> AppResult<bool> {
+    let changed = |done: &script::Outcome| done.affected.get(access_at).is_some_and(|&n| n > 0);
+    if super::backend_of(conn) == Backend::Sqlite {
+        let count = if delta > 0 {
+            "UPDATE tenants SET access_count = access_count + 1 WHERE id = $1 AND changes() > 0"
+        } else {
+            "UPDATE tenants SET access_count = access_count - 1 WHERE id = $1 AND changes() > 0"
+        };
+        let mut counted = statements.to_vec();
+        counted.insert(access_at + 1, count);
+        return Ok(changed(&script::run(conn, &counted, params).await?));
+    }
+    let changed = changed(&script::run(conn, statements, params).await?);
+    if changed {
+        sqlx::query("UPDATE tenants SET access_count = access_count + $1 WHERE id = $2")
+            .bind(delta)
+            .bind(tenant_id)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(changed)
 }
 
 /// Sets a user's `active` in a tenant and whether the IdP assigned it, in one statement; the
@@ -173,12 +179,10 @@ pub async fn revoke(
     source: &str,
     now: Millis,
 ) -> AppResult<bool> {
-    const DELETE_SOURCE: &str =
-        "DELETE FROM tenant_access_sources WHERE tenant_id = $1 AND user_id = $2 AND source = $3";
-    const DELETE_ACCESS: &str =
+    const STATEMENTS: [&str; 5] = [
+        "DELETE FROM tenant_access_sources WHERE tenant_id = $1 AND user_id = $2 AND source = $3",
         "DELETE FROM tenant_access WHERE tenant_id = $1 AND user_id = $2 AND NOT EXISTS \
-         (SELECT 1 FROM tenant_access_sources o WHERE o.tenant_id = $1 AND o.user_id = $2)";
-    const AFTER_ACCESS: [&str; 3] = [
+         (SELECT 1 FROM tenant_access_sources o WHERE o.tenant_id = $1 AND o.user_id = $2)",
         "DELETE FROM group_members WHERE user_id = $2 AND tenant_id = $1 AND NOT EXISTS \
          (SELECT 1 FROM tenant_access a WHERE a.tenant_id = $1 AND a.user_id = $2)",
         "DELETE FROM bindings WHERE tenant_id = $1 AND subject_type = 'user' AND subject_id = $2 \
@@ -192,26 +196,7 @@ pub async fn revoke(
         Param::Text(Some(source)),
         Param::Int(now),
     ];
-    let counted_in_script = super::backend_of(conn) == Backend::Sqlite;
-    let [members, bindings, touch] = AFTER_ACCESS;
-    let statements: &[&str] = if counted_in_script {
-        &[
-            DELETE_SOURCE,
-            DELETE_ACCESS,
-            SQLITE_COUNT_ENDED,
-            members,
-            bindings,
-            touch,
-        ]
-    } else {
-        &[DELETE_SOURCE, DELETE_ACCESS, members, bindings, touch]
-    };
-    let done = script::run(conn, statements, &params).await?;
-    let ended = done.affected.get(1).is_some_and(|&n| n > 0);
-    if ended && !counted_in_script {
-        count(conn, tenant_id, -1).await?;
-    }
-    Ok(ended)
+    counting_access(conn, &STATEMENTS, 1, -1, tenant_id, &params).await
 }
 
 /// (accesses, active accesses) of a user across all tenants.
