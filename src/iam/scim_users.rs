@@ -168,13 +168,14 @@ fn default_text(scope: &Scope, row: &ScimUserRow, groups_json: &str) -> Option<S
     stored_text::default_view(
         registry().user(),
         row.scim_json.as_deref().filter(|_| owner),
+        // In byte order, as the view merges them: its sort then finds them in order.
         &[
-            ("id", Some(&id)),
-            ("userName", Some(&username)),
-            ("externalId", external_id.as_deref()),
             ("active", active.as_deref()),
+            ("externalId", external_id.as_deref()),
             ("groups", Some(groups_json)),
+            ("id", Some(&id)),
             ("meta", Some(&meta)),
+            ("userName", Some(&username)),
         ],
     )
 }
