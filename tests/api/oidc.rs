@@ -92,8 +92,8 @@ fn start_provider(dir: &str) -> Result<(Child, String), String> {
             let _ = child.kill();
             let _ = child.wait();
             let said = std::fs::read_to_string(&log_path).unwrap_or_default();
-            let tail: Vec<&str> = said.lines().rev().take(20).collect();
-            let tail: Vec<&str> = tail.into_iter().rev().collect();
+            let lines: Vec<&str> = said.lines().collect();
+            let tail = &lines[lines.len().saturating_sub(20)..];
             Err(format!(
                 "tests/oidc/provider.mjs printed no issuers within {PROVIDER_START:?} ({}); its \
                  standard error ended with:\n{}",
