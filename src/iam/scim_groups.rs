@@ -12,7 +12,6 @@ use std::collections::BTreeSet;
 use serde_json::{json, Map, Value};
 
 use super::scim_users::{etag, etag_matches, Scope, MAX_RESULTS};
-use crate::clock::Millis;
 use crate::db::groups::GroupRow;
 use crate::db::scim_users::Page;
 use crate::db::{self, Conn};
@@ -23,11 +22,6 @@ use crate::scim::patch::{
 use crate::scim::projection::Projection;
 use crate::scim::resource::{self, Intent, ListPage, ListQuery};
 use crate::scim::{registry, ScimError};
-
-fn meta_time(millis: Millis) -> time::OffsetDateTime {
-    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(millis) * 1_000_000)
-        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
-}
 
 pub fn version(row: &GroupRow) -> String {
     version_of(row.version)
@@ -82,8 +76,8 @@ fn render_with(
         "meta".into(),
         resource::meta(
             "Group",
-            meta_time(row.created_at),
-            meta_time(row.updated_at),
+            row.created_at,
+            row.updated_at,
             &location,
             Some(&version(row)),
         ),

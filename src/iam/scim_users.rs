@@ -61,17 +61,20 @@ impl From<ListError> for ScimError {
     }
 }
 
-fn meta_time(millis: Millis) -> time::OffsetDateTime {
-    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(millis) * 1_000_000)
-        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
-}
-
 /// A user's ETag value (without `W/` and quotes): the global profile's version, the tenant
 /// access's, and the digest of their groups in the tenant when they have any
 /// ([`db::group_refs::digest`]; a membership change writes no row of the user).
 ///
 /// Only for a row read with its references (not [`Refs::Skipped`]).
 pub fn user_version(row: &ScimUserRow) -> String {
+    let mut version = String::with_capacity(48);
+    push_user_version(&mut version, row);
+    version
+}
+
+/// Appends [`user_version`]: `{version}-{access version}`, then `-{digest in hex}` when the
+/// user has groups.
+fn push_user_version(out: &mut String, row: &ScimUserRow) {
     let groups = row
         .groups_digest
         .or_else(|| row.group_refs.as_deref().map(db::group_refs::digest));
@@ -79,9 +82,18 @@ pub fn user_version(row: &ScimUserRow) -> String {
         groups.is_some(),
         "a user's version needs their group references"
     );
-    match groups.unwrap_or(0) {
-        0 => format!("{}-{}", row.version, row.access_version),
-        groups => format!("{}-{}-{groups:x}", row.version, row.access_version),
+    let mut number = itoa::Buffer::new();
+    out.push_str(number.format(row.version));
+    out.push('-');
+    out.push_str(number.format(row.access_version));
+    let groups = groups.unwrap_or(0);
+    if groups != 0 {
+        out.push('-');
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        let digits = 16 - groups.leading_zeros() as usize / 4;
+        for i in (0..digits).rev() {
+            out.push(char::from(HEX[(groups >> (4 * i)) as usize & 15]));
+        }
     }
 }
 
@@ -127,18 +139,17 @@ pub fn render(scope: &Scope, row: &ScimUserRow, groups: Option<Value>) -> Value 
         obj.insert("groups".into(), groups);
     }
     if row.groups_digest.is_some() || row.group_refs.is_some() {
-        obj.insert("meta".into(), user_meta(scope, row, resource::meta));
+        obj.insert("meta".into(), user_meta(scope, row));
     }
     resource::render(rt, Value::Object(obj))
 }
 
-/// A user's `meta`, written by `write`: [`resource::meta`] (a value) or
-/// [`resource::meta_text`] (text).
-fn user_meta<T>(scope: &Scope, row: &ScimUserRow, write: resource::MetaWriter<T>) -> T {
-    write(
+/// A user's `meta` as a JSON value.
+fn user_meta(scope: &Scope, row: &ScimUserRow) -> Value {
+    resource::meta(
         "User",
-        meta_time(row.created_at),
-        meta_time(row.updated_at),
+        row.created_at,
+        row.updated_at,
         &user_location(scope, row),
         Some(&user_version(row)),
     )
@@ -151,31 +162,54 @@ fn user_location(scope: &Scope, row: &ScimUserRow) -> String {
 
 /// The user as the default projection shows them, written from the stored profile's text
 /// ([`stored_text::default_view`]) with `groups_json` as their groups; `None` when the profile
-/// needs [`render`]'s JSON tree.
+/// needs [`render`]'s JSON tree. The server's attributes are written one after the other into
+/// one text, which the view reads in pieces: one allocation for all of them.
 fn default_text(scope: &Scope, row: &ScimUserRow, groups_json: &str) -> Option<String> {
     let owner = row.created_by.as_deref() == Some(scope.integration_id.as_str());
-    let quoted = |s: &str| {
-        let mut text = String::with_capacity(s.len() + 2);
-        push_json_str(&mut text, s);
-        text
+    let mut server = String::with_capacity(
+        256 + scope.base.len()
+            + 2 * row.id.len()
+            + row.username.len()
+            + row.external_id.as_ref().map_or(0, String::len),
+    );
+    let mut piece = |write: &dyn Fn(&mut String)| {
+        let start = server.len();
+        write(&mut server);
+        start..server.len()
     };
-    let id = quoted(&row.id);
-    let username = quoted(&row.username);
-    let external_id = row.external_id.as_deref().map(quoted);
     let shows_active = row.access_active_assigned || !row.access_active;
-    let active = shows_active.then(|| row.access_active.to_string());
-    let meta = user_meta(scope, row, resource::meta_text);
+    let active = shows_active
+        .then(|| piece(&|s| s.push_str(if row.access_active { "true" } else { "false" })));
+    let external_id = row
+        .external_id
+        .as_deref()
+        .map(|e| piece(&|s| push_json_str(s, e)));
+    let id = piece(&|s| push_json_str(s, &row.id));
+    let meta = piece(&|s| {
+        let mut version = String::with_capacity(48);
+        push_user_version(&mut version, row);
+        resource::push_meta_text(
+            s,
+            "User",
+            row.created_at,
+            row.updated_at,
+            &[&scope.base, "/Users/", &row.id],
+            Some(&version),
+        )
+    });
+    let username = piece(&|s| push_json_str(s, &row.username));
+    let text = |range: std::ops::Range<usize>| &server[range];
     stored_text::default_view(
         registry().user(),
         row.scim_json.as_deref().filter(|_| owner),
         // In byte order, as the view merges them: its sort then finds them in order.
         &[
-            ("active", active.as_deref()),
-            ("externalId", external_id.as_deref()),
+            ("active", active.map(text)),
+            ("externalId", external_id.map(text)),
             ("groups", Some(groups_json)),
-            ("id", Some(&id)),
-            ("meta", Some(&meta)),
-            ("userName", Some(&username)),
+            ("id", Some(text(id))),
+            ("meta", Some(text(meta))),
+            ("userName", Some(text(username))),
         ],
     )
 }
@@ -930,6 +964,40 @@ mod tests {
         }
     }
 
+    /// A user's version: their profile's, their access's, and their groups' digest in hex
+    /// (without leading zeros) when they have groups.
+    #[test]
+    fn a_users_version_names_profile_access_and_groups() {
+        let mut r = row(None, INTEGRATION);
+        for (version, access, digest, expected) in [
+            (3, 2, 0, "3-2"),
+            (1, 1, 0xab, "1-1-ab"),
+            (12_345, 0, 0x0123_4567_89ab_cdef, "12345-0-123456789abcdef"),
+            (
+                i64::MAX,
+                -1,
+                u64::MAX,
+                "9223372036854775807--1-ffffffffffffffff",
+            ),
+        ] {
+            r.version = version;
+            r.access_version = access;
+            r.groups_digest = Some(digest);
+            assert_eq!(user_version(&r), expected);
+            assert_eq!(
+                user_version(&r),
+                format!(
+                    "{version}-{access}{}",
+                    if digest == 0 {
+                        String::new()
+                    } else {
+                        format!("-{digest:x}")
+                    }
+                )
+            );
+        }
+    }
+
     /// The default view from text, where it answers, is the tree path's answer; and it answers
     /// for the profiles IdPs send without extensions.
     #[test]
@@ -1014,16 +1082,17 @@ mod tests {
         let mut answered = 0;
         for (profile, should_answer) in &profiles {
             for owner in [INTEGRATION, "someone-else"] {
-                for (active, assigned, external) in [
-                    (true, false, None),
-                    (true, true, Some("ext-1")),
-                    (false, true, Some("ext \"2\"")),
-                    (false, false, None),
+                for (active, assigned, external, digest) in [
+                    (true, false, None, 0),
+                    (true, true, Some("ext-1"), 0xab),
+                    (false, true, Some("ext \"2\""), 0x0123_4567_89ab_cdef),
+                    (false, false, None, u64::MAX),
                 ] {
                     let mut r = row(profile.clone(), owner);
                     r.access_active = active;
                     r.access_active_assigned = assigned;
                     r.external_id = external.map(str::to_string);
+                    r.groups_digest = Some(digest);
                     let tree = Projection::all(rt).apply(render(&s, &r, Some(groups.clone())));
                     match default_text(&s, &r, &groups_json) {
                         Some(text) => {

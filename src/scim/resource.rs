@@ -2,15 +2,14 @@
 //! parameters, and the validation (on the way in) and rendering (on the way out) of User and Group bodies,
 //! all driven by the schema registry.
 
+use crate::clock::{push_rfc3339, rfc3339, Millis};
 use serde_json::{json, Map, Value};
-use time::format_description::well_known::Rfc3339;
-use time::OffsetDateTime;
 
 use super::attr_path::AttrPath;
 use super::error::ScimError;
 use super::filter::eval::{parse_bool, parse_datetime};
 use super::filter::Filter;
-use super::json::{get_ci, is_unassigned, push_json_str};
+use super::json::{get_ci, is_unassigned, push_json_escaped, push_json_str};
 use super::schema::{registry, AttrType, AttributeDef, Mutability, ResourceTypeDef, Returned};
 use super::urn::LIST_RESPONSE_URN;
 
@@ -107,8 +106,8 @@ pub fn to_text_with(resource: &Value, key: &str, value_json: &str) -> String {
 /// `meta` for a resource: timestamps as RFC 3339, `version` as a weak ETag when given.
 pub fn meta(
     resource_type: &str,
-    created: OffsetDateTime,
-    last_modified: OffsetDateTime,
+    created: Millis,
+    last_modified: Millis,
     location: &str,
     version: Option<&str>,
 ) -> Value {
@@ -124,39 +123,33 @@ pub fn meta(
     m
 }
 
-/// A `meta` timestamp: RFC 3339.
-fn rfc3339(t: OffsetDateTime) -> String {
-    t.format(&Rfc3339).unwrap_or_default()
-}
-
-/// [`meta`] or [`meta_text`]: a resource's `meta` from its type, created and last-modified
-/// times, location and version.
-pub type MetaWriter<T> = fn(&str, OffsetDateTime, OffsetDateTime, &str, Option<&str>) -> T;
-
-/// [`meta`] written as JSON text (the same members, in the order `serde_json` writes them), for
-/// answers written as text.
-pub fn meta_text(
+/// Appends [`meta`] as JSON text (the same members, in the order `serde_json` writes them), for
+/// answers written as text. The location is written from its `parts`, one after the other; no
+/// intermediate text is built.
+pub fn push_meta_text(
+    out: &mut String,
     resource_type: &str,
-    created: OffsetDateTime,
-    last_modified: OffsetDateTime,
-    location: &str,
+    created: Millis,
+    last_modified: Millis,
+    location: &[&str],
     version: Option<&str>,
-) -> String {
-    let mut text = String::with_capacity(128 + location.len());
-    text.push_str("{\"created\":");
-    push_json_str(&mut text, &rfc3339(created));
-    text.push_str(",\"lastModified\":");
-    push_json_str(&mut text, &rfc3339(last_modified));
-    text.push_str(",\"location\":");
-    push_json_str(&mut text, location);
-    text.push_str(",\"resourceType\":");
-    push_json_str(&mut text, resource_type);
-    if let Some(v) = version {
-        text.push_str(",\"version\":");
-        push_json_str(&mut text, &format!("W/\"{v}\""));
+) {
+    out.push_str("{\"created\":\"");
+    push_rfc3339(out, created);
+    out.push_str("\",\"lastModified\":\"");
+    push_rfc3339(out, last_modified);
+    out.push_str("\",\"location\":\"");
+    for part in location {
+        push_json_escaped(out, part);
     }
-    text.push('}');
-    text
+    out.push_str("\",\"resourceType\":");
+    push_json_str(out, resource_type);
+    if let Some(v) = version {
+        out.push_str(",\"version\":\"W/\\\"");
+        push_json_escaped(out, v);
+        out.push_str("\\\"\"");
+    }
+    out.push('}');
 }
 
 /// Sort direction of a list request.
