@@ -1,8 +1,9 @@
 //! What a long-running server sweeps away on a schedule: expired sessions, sign-in states
 //! (OpenID logins never completed), sign-in failure rows past the throttle's window and SCIM
-//! request-log entries beyond each integration's bound. One
+//! request-log entries beyond each integration's bound; and what it sets right: a tenant's kept
+//! count of access that a writer not keeping it left off (`db::access::miscounted`). One
 //! background task per process; several replicas sweeping the same database is harmless (the
-//! deletes are idempotent).
+//! deletes are idempotent, and a recount sets the count to what is there).
 
 use std::time::Duration;
 
@@ -19,19 +20,53 @@ pub struct Swept {
     pub failure_rows: u64,
     /// SCIM request-log entries beyond each integration's bound (`db::scim_log::trim_all`).
     pub scim_log_entries: u64,
+    /// Tenants whose kept count of access was off, and was set right ([`recount_access`]).
+    pub recounted_tenants: u64,
 }
 
-/// Deletes everything that expired by `now`, in one write transaction.
+/// Deletes everything that expired by `now`, in one write transaction, then sets right the
+/// kept counts of access that are off ([`recount_access`]).
 pub async fn sweep(db: &Db, now: crate::clock::Millis) -> AppResult<Swept> {
     let mut tx = db.begin_write().await?;
-    let swept = Swept {
+    let mut swept = Swept {
         sessions: db::sessions::delete_expired(&mut tx, now).await?,
         sign_in_states: db::oidc::delete_expired_pending(&mut tx, now).await?,
         failure_rows: db::throttle::delete_stale(&mut tx, now - WINDOW_MILLIS, now).await?,
         scim_log_entries: db::scim_log::trim_all(&mut tx).await?,
+        recounted_tenants: 0,
     };
     tx.commit().await?;
+    swept.recounted_tenants = recount_access(db).await?.len() as u64;
     Ok(swept)
+}
+
+/// Sets right each tenant's kept count of access (`tenants.access_count`, which a list's total
+/// and the Users page read) that is not its access rows' count: found by one read, each set in a
+/// write transaction of its own (`db::access::recount`, exact beside writes in flight). Nothing
+/// is written while the counts agree. Each one set right is logged, with what it was. Returns
+/// those set right.
+pub async fn recount_access(db: &Db) -> AppResult<Vec<db::access::Miscount>> {
+    let off = {
+        let mut conn = db.acquire().await?;
+        db::access::miscounted(&mut conn).await?
+    };
+    let mut set_right = Vec::new();
+    for found in off {
+        let mut tx = db.begin_write_keeping_credentials().await?;
+        let recounted = db::access::recount(&mut tx, &found.tenant_id).await?;
+        tx.commit().await?;
+        if let Some(m) = recounted.filter(|m| m.kept != m.counted) {
+            tracing::warn!(
+                tenant = %m.tenant_id,
+                kept = m.kept,
+                counted = m.counted,
+                "a tenant's kept count of access was off (written by a writer that does not keep \
+                 it, such as a replica of an earlier release); set to its access rows' count"
+            );
+            set_right.push(m);
+        }
+    }
+    Ok(set_right)
 }
 
 /// Starts the sweeper: a first sweep right away, then one every `every`. A failed sweep is
@@ -48,6 +83,7 @@ pub fn spawn(db: Db, clock: SharedClock, every: Duration) -> tokio::task::JoinHa
                     sign_in_states = s.sign_in_states,
                     failure_rows = s.failure_rows,
                     scim_log_entries = s.scim_log_entries,
+                    recounted_tenants = s.recounted_tenants,
                     "housekeeping swept expired rows"
                 ),
                 Ok(_) => {}

@@ -232,3 +232,77 @@ pub async fn external_id(
         None => None,
     })
 }
+
+/// A tenant whose kept count of access (`tenants.access_count`) was not the count of its
+/// access rows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Miscount {
+    pub tenant_id: String,
+    pub kept: i64,
+    pub counted: i64,
+}
+
+/// The tenants whose kept count is not their access rows' count, read in one statement (one
+/// snapshot on both databases). Every grant and end of access this binary makes moves the two
+/// together in one transaction, so they differ only after a writer that does not keep the count:
+/// a replica still running a binary from before migration 0011 during a rolling start, or a
+/// hand edit of the database.
+pub async fn miscounted(conn: &mut Conn) -> AppResult<Vec<Miscount>> {
+    let rows = sqlx::query(
+        "SELECT id, kept, counted FROM (SELECT t.id, t.access_count AS kept, \
+         (SELECT COUNT(*) FROM tenant_access a WHERE a.tenant_id = t.id) AS counted \
+         FROM tenants t) c WHERE kept <> counted ORDER BY id",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(Miscount {
+                tenant_id: r.try_get("id")?,
+                kept: r.try_get("kept")?,
+                counted: r.try_get("counted")?,
+            })
+        })
+        .collect()
+}
+
+/// Sets `tenant_id`'s kept count to its access rows' count, in a write transaction (`tx`);
+/// what it was and what it is now (`None`: no such tenant). Exact beside grants and ends of
+/// access in flight on other connections: the tenant's row is locked before the rows are
+/// counted. On PostgreSQL `FOR NO KEY UPDATE`, the lock a grant's count update takes (not the
+/// key-share lock its insert takes, so inserts do not wait): a grant that already moved the
+/// count has committed before the count is read (its row is counted), and one that has not
+/// moves it after this commits (on the count that left its row out). Then the rows are counted
+/// by a statement of their own, which sees what committed before it began. On SQLite the write
+/// transaction has the database to itself.
+pub async fn recount(tx: &mut Conn, tenant_id: &str) -> AppResult<Option<Miscount>> {
+    let lock = match super::backend_of(tx) {
+        Backend::Sqlite => "SELECT access_count FROM tenants WHERE id = $1",
+        Backend::Postgres => "SELECT access_count FROM tenants WHERE id = $1 FOR NO KEY UPDATE",
+    };
+    let Some(kept) = sqlx::query(lock)
+        .bind(tenant_id)
+        .fetch_optional(&mut *tx)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let kept: i64 = kept.try_get("access_count")?;
+    let counted: i64 = sqlx::query("SELECT COUNT(*) AS n FROM tenant_access WHERE tenant_id = $1")
+        .bind(tenant_id)
+        .fetch_one(&mut *tx)
+        .await?
+        .try_get("n")?;
+    if counted != kept {
+        sqlx::query("UPDATE tenants SET access_count = $1 WHERE id = $2")
+            .bind(counted)
+            .bind(tenant_id)
+            .execute(&mut *tx)
+            .await?;
+    }
+    Ok(Some(Miscount {
+        tenant_id: tenant_id.to_string(),
+        kept,
+        counted,
+    }))
+}

@@ -736,3 +736,72 @@ async fn an_outsider_gets_404_everywhere() {
         404
     );
 }
+
+/// A writer that does not keep a tenant's count of access (a replica still running a release
+/// from before migration 0011 during a rolling start, or a hand edit) leaves a list's total off;
+/// the housekeeping sweep finds the tenants whose count is off, sets each to its access rows'
+/// count and says how many; while the counts are right it writes nothing.
+#[tokio::test]
+async fn housekeeping_sets_right_a_count_an_older_writer_left_off() {
+    let (app, _cookie) = TestApp::with_admin().await;
+    let i = app.integration("main").await;
+    app.create_tenant("other").await;
+    let before = app.count(LISTED, &["main"]).await;
+    let ids = [
+        scim_user(&app, &i, json!({"userName": "drift.a"})).await,
+        scim_user(&app, &i, json!({"userName": "drift.b"})).await,
+        scim_user(&app, &i, json!({"userName": "drift.c"})).await,
+    ];
+    check_total(&app, &i, before + 3).await;
+    let swept = roster::auth::housekeeping::sweep(&app.db, app.now())
+        .await
+        .expect("sweep");
+    assert_eq!(swept.recounted_tenants, 0, "nothing to set right");
+
+    // The older writer: two users given access to main and one to other, one access in main
+    // ended, none of it counted.
+    let mut tx = app.db.begin_write().await.expect("write");
+    for statement in [
+        "INSERT INTO users (id, username, username_lower, created_at, updated_at) VALUES \
+         ('older-1', 'older.one', 'older.one', 0, 0), ('older-2', 'older.two', 'older.two', 0, 0)",
+        "INSERT INTO tenant_access (tenant_id, user_id, created_at) VALUES \
+         ('main', 'older-1', 0), ('main', 'older-2', 0), ('other', 'older-1', 0)",
+    ] {
+        sqlx::query(statement)
+            .execute(&mut *tx)
+            .await
+            .expect(statement);
+    }
+    sqlx::query("DELETE FROM tenant_access WHERE tenant_id = 'main' AND user_id = $1")
+        .bind(&ids[0])
+        .execute(&mut *tx)
+        .await
+        .expect("end of access");
+    tx.commit().await.expect("commit");
+    let page = app.scim(&i, "GET", "/Users?count=1", None).await;
+    assert_eq!(
+        page.json()["totalResults"],
+        json!(before + 3),
+        "the kept count, off by the older writer's one more user: {}",
+        page.body
+    );
+
+    let swept = roster::auth::housekeeping::sweep(&app.db, app.now())
+        .await
+        .expect("sweep");
+    assert_eq!(swept.recounted_tenants, 2, "main and other");
+    check_total(&app, &i, before + 4).await;
+    assert_eq!(
+        app.count("SELECT access_count FROM tenants WHERE id = 'other'", &[])
+            .await,
+        app.count(
+            "SELECT COUNT(*) FROM tenant_access WHERE tenant_id = 'other'",
+            &[]
+        )
+        .await
+    );
+    let swept = roster::auth::housekeeping::sweep(&app.db, app.now())
+        .await
+        .expect("sweep");
+    assert_eq!(swept.recounted_tenants, 0, "set right once");
+}

@@ -611,3 +611,157 @@ async fn an_access_ended_while_a_patch_adds_the_user_leaves_no_membership() {
         .json();
     assert_eq!(members["members"], json!([]), "{members}");
 }
+
+/// A tenant's kept count of access is set right by a recount running beside SCIM creates and
+/// deletes on two replicas: the recount locks the tenant's row before it counts, so a grant in
+/// flight is either counted or moves the count after it (an `UPDATE … SET access_count =
+/// (SELECT COUNT(*) …)` would lose the grants that commit while it waits for their row lock).
+/// Before, a writer that does not keep the count (a replica of an earlier release) left it off.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_recount_beside_parallel_grants_and_ends_leaves_the_count_exact() {
+    let app = Arc::new(TestApp::spawn().await);
+    let replica = Arc::new(app.replica().await);
+    let integ = Arc::new(app.integration("main").await);
+    let apps = vec![app.clone(), replica.clone()];
+    let rows = "SELECT COUNT(*) FROM tenant_access WHERE tenant_id = 'main'";
+    let kept = "SELECT access_count FROM tenants WHERE id = 'main'";
+    let created = at_once(&apps, &integ, WRITERS * 2, |i| {
+        ("POST", "/Users".into(), Some(user(&format!("tally{i}"))))
+    })
+    .await;
+    assert_no_server_errors("creates", &created);
+    // An older writer's rows: access granted without moving the count.
+    let mut tx = app.db.begin_write().await.expect("write");
+    for n in 0..3 {
+        sqlx::query(
+            "INSERT INTO users (id, username, username_lower, created_at, updated_at) \
+             VALUES ($1, $1, $1, 0, 0)",
+        )
+        .bind(format!("older-writer-{n}"))
+        .execute(&mut *tx)
+        .await
+        .expect("user");
+        sqlx::query(
+            "INSERT INTO tenant_access (tenant_id, user_id, created_at) VALUES ('main', $1, 0)",
+        )
+        .bind(format!("older-writer-{n}"))
+        .execute(&mut *tx)
+        .await
+        .expect("access");
+    }
+    tx.commit().await.expect("commit");
+    assert_eq!(app.count(kept, &[]).await + 3, app.count(rows, &[]).await);
+
+    // Half the users leave and as many join while both replicas recount, again and again.
+    let ids: Vec<String> = created
+        .iter()
+        .map(|r| r.json()["id"].as_str().unwrap().to_string())
+        .collect();
+    // Each recount takes the locked path, whether or not the count is off.
+    let recounts = [app.clone(), replica.clone()].map(|a| {
+        tokio::spawn(async move {
+            let mut set_right = 0;
+            for _ in 0..12 {
+                let mut tx = a.db.begin_write_keeping_credentials().await.expect("write");
+                let m = roster::db::access::recount(&mut tx, "main")
+                    .await
+                    .expect("recount")
+                    .expect("tenant main");
+                tx.commit().await.expect("commit");
+                set_right += usize::from(m.kept != m.counted);
+                tokio::task::yield_now().await;
+            }
+            set_right
+        })
+    });
+    let turnover = at_once(&apps, &integ, WRITERS * 2, move |i| {
+        if i % 2 == 0 {
+            ("DELETE", format!("/Users/{}", ids[i]), None)
+        } else {
+            ("POST", "/Users".into(), Some(user(&format!("joiner{i}"))))
+        }
+    })
+    .await;
+    assert_no_server_errors("turnover", &turnover);
+    let mut set_right = 0;
+    for r in recounts {
+        set_right += r.await.expect("recount task");
+    }
+    assert!(set_right >= 1, "the older writer's rows were never counted");
+    // A last recount after everything committed finds nothing left to set right.
+    assert!(roster::auth::housekeeping::recount_access(&app.db)
+        .await
+        .expect("recount")
+        .is_empty());
+    assert_eq!(app.count(kept, &[]).await, app.count(rows, &[]).await);
+    let page = app.scim(&integ, "GET", "/Users?count=1", None).await;
+    assert_eq!(
+        page.json()["totalResults"],
+        json!(app.count(rows, &[]).await),
+        "{}",
+        page.body
+    );
+}
+
+/// A grant in flight when a recount starts: it has inserted its access row and moved the count,
+/// and not committed. The recount waits for it (the tenant's row is locked before the rows are
+/// counted) and counts its row; counting first and writing after would overwrite its move with
+/// a count that left its row out.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_recount_waits_for_a_grant_in_flight_and_counts_it() {
+    let app = Arc::new(TestApp::spawn().await);
+    app.create_tenant("other").await;
+    let integ = app.integration("main").await;
+    let created = app
+        .scim(&integ, "POST", "/Users", Some(user("in.flight")))
+        .await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    let user_id = created.json()["id"].as_str().unwrap().to_string();
+    // An older writer's access in other, not counted: the recount has something to set right.
+    let mut older = app.db.begin_write().await.expect("write");
+    for statement in [
+        "INSERT INTO users (id, username, username_lower, created_at, updated_at) \
+         VALUES ('older-x', 'older.x', 'older.x', 0, 0)",
+        "INSERT INTO tenant_access (tenant_id, user_id, created_at) VALUES ('other', 'older-x', 0)",
+    ] {
+        sqlx::query(statement)
+            .execute(&mut *older)
+            .await
+            .expect(statement);
+    }
+    older.commit().await.expect("commit");
+
+    let mut grant = app.db.begin_write().await.expect("write");
+    roster::db::access::grant(&mut grant, "other", &user_id, "manual", None, app.now())
+        .await
+        .expect("grant");
+    let recounting = {
+        let app = app.clone();
+        tokio::spawn(async move {
+            let mut tx = app
+                .db
+                .begin_write_keeping_credentials()
+                .await
+                .expect("write");
+            let m = roster::db::access::recount(&mut tx, "other")
+                .await
+                .expect("recount");
+            tx.commit().await.expect("commit");
+            m
+        })
+    };
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert!(!recounting.is_finished(), "the recount waits for the grant");
+    grant.commit().await.expect("commit the grant");
+    let m = recounting
+        .await
+        .expect("recount task")
+        .expect("tenant other");
+    assert_eq!((m.kept, m.counted), (1, 2), "{m:?}");
+    assert_eq!(
+        app.count("SELECT access_count FROM tenants WHERE id = 'other'", &[])
+            .await,
+        2,
+        "the older writer's access and the grant's"
+    );
+}
