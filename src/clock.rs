@@ -53,63 +53,78 @@ impl Clock for ManualClock {
 pub type SharedClock = Arc<dyn Clock>;
 
 /// Formats epoch milliseconds as an RFC 3339 timestamp (UTC), as shown in the UI and SCIM `meta`:
-/// [`push_rfc3339`]'s text, empty outside the years 0000–9999.
+/// [`Rfc3339Text`]'s text, empty outside the years 0000–9999.
 pub fn rfc3339(millis: Millis) -> String {
-    let mut text = String::with_capacity(RFC3339_MAX);
-    push_rfc3339(&mut text, millis);
-    text
+    Rfc3339Text::of(millis).as_str().to_string()
 }
 
-/// The longest [`push_rfc3339`] writes: `9999-12-31T23:59:59.999Z`.
+/// The longest [`Rfc3339Text`]: `9999-12-31T23:59:59.999Z`.
 const RFC3339_MAX: usize = 24;
 
-/// Appends `millis` as `time`'s RFC 3339 formatting of it in UTC writes it
-/// (`2023-11-14T22:13:20.12Z`: the fraction without its trailing zeros, none when zero); nothing
-/// outside the years 0000–9999, which RFC 3339 cannot write. Written by hand: every user and
-/// group a SCIM answer shows carries two, and `time`'s general formatter cost a page of users
-/// a thousandth of its instructions per timestamp.
-pub fn push_rfc3339(out: &mut String, millis: Millis) {
-    let seconds = millis.div_euclid(1000);
-    let fraction = millis.rem_euclid(1000);
-    let (days, second_of_day) = (seconds.div_euclid(86_400), seconds.rem_euclid(86_400));
-    let (year, month, day) = civil_from_days(days);
-    if !(0..=9999).contains(&year) {
-        return;
-    }
-    let mut buf = [0u8; RFC3339_MAX];
-    let mut put = |at: usize, width: usize, mut n: i64| {
-        for i in (at..at + width).rev() {
-            buf[i] = b'0' + (n % 10) as u8;
-            n /= 10;
+/// Epoch milliseconds as `time`'s RFC 3339 formatting of them in UTC writes them
+/// (`2023-11-14T22:13:20.12Z`: the fraction without its trailing zeros, none when zero), held in
+/// place; empty outside the years 0000–9999, which RFC 3339 cannot write. Written by hand: every
+/// user and group a SCIM answer shows carries two, and `time`'s general formatter, with the
+/// `String` it returns, cost about a thousand instructions a timestamp.
+#[derive(Clone, Copy)]
+pub struct Rfc3339Text {
+    bytes: [u8; RFC3339_MAX],
+    len: usize,
+}
+
+impl Rfc3339Text {
+    pub fn of(millis: Millis) -> Self {
+        let mut text = Rfc3339Text {
+            bytes: [0; RFC3339_MAX],
+            len: 0,
+        };
+        let seconds = millis.div_euclid(1000);
+        let fraction = millis.rem_euclid(1000);
+        let (days, second_of_day) = (seconds.div_euclid(86_400), seconds.rem_euclid(86_400));
+        let (year, month, day) = civil_from_days(days);
+        if !(0..=9999).contains(&year) {
+            return text;
         }
-    };
-    put(0, 4, year);
-    put(5, 2, month);
-    put(8, 2, day);
-    put(11, 2, second_of_day / 3600);
-    put(14, 2, second_of_day / 60 % 60);
-    put(17, 2, second_of_day % 60);
-    put(20, 3, fraction);
-    for (at, sep) in [
-        (4, b'-'),
-        (7, b'-'),
-        (10, b'T'),
-        (13, b':'),
-        (16, b':'),
-        (19, b'.'),
-    ] {
-        buf[at] = sep;
+        let buf = &mut text.bytes;
+        let mut put = |at: usize, width: usize, mut n: i64| {
+            for i in (at..at + width).rev() {
+                buf[i] = b'0' + (n % 10) as u8;
+                n /= 10;
+            }
+        };
+        put(0, 4, year);
+        put(5, 2, month);
+        put(8, 2, day);
+        put(11, 2, second_of_day / 3600);
+        put(14, 2, second_of_day / 60 % 60);
+        put(17, 2, second_of_day % 60);
+        put(20, 3, fraction);
+        for (at, sep) in [
+            (4, b'-'),
+            (7, b'-'),
+            (10, b'T'),
+            (13, b':'),
+            (16, b':'),
+            (19, b'.'),
+        ] {
+            buf[at] = sep;
+        }
+        let mut end = 23;
+        while end > 19 && buf[end - 1] == b'0' {
+            end -= 1;
+        }
+        if end == 20 {
+            end = 19; // no fraction: no point either
+        }
+        buf[end] = b'Z';
+        text.len = end + 1;
+        text
     }
-    let mut end = 23;
-    while end > 19 && buf[end - 1] == b'0' {
-        end -= 1;
+
+    pub fn as_str(&self) -> &str {
+        // Digits and separators only: ASCII.
+        std::str::from_utf8(&self.bytes[..self.len]).unwrap_or_default()
     }
-    if end == 20 {
-        end = 19; // no fraction: no point either
-    }
-    buf[end] = b'Z';
-    // Digits and separators only: ASCII.
-    out.push_str(std::str::from_utf8(&buf[..=end]).unwrap_or_default());
 }
 
 /// The proleptic Gregorian (year, month, day) of a day counted from 1970-01-01 (Howard
@@ -154,7 +169,7 @@ mod tests {
         assert_eq!(rfc3339(951_782_400_000), "2000-02-29T00:00:00Z");
     }
 
-    /// `time`'s RFC 3339 formatting of the same instant, which [`push_rfc3339`] replaced.
+    /// `time`'s RFC 3339 formatting of the same instant, which [`Rfc3339Text`] replaced.
     fn by_time(millis: Millis) -> String {
         time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(millis) * 1_000_000)
             .ok()

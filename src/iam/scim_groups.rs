@@ -12,6 +12,7 @@ use std::collections::BTreeSet;
 use serde_json::{json, Map, Value};
 
 use super::scim_users::{etag, etag_matches, Scope, MAX_RESULTS};
+use crate::clock::Rfc3339Text;
 use crate::db::groups::GroupRow;
 use crate::db::scim_users::Page;
 use crate::db::{self, Conn};
@@ -76,8 +77,8 @@ fn render_with(
         "meta".into(),
         resource::meta(
             "Group",
-            row.created_at,
-            row.updated_at,
+            Rfc3339Text::of(row.created_at).as_str(),
+            Rfc3339Text::of(row.updated_at).as_str(),
             &location,
             Some(&version(row)),
         ),

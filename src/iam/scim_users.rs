@@ -23,7 +23,7 @@
 use serde_json::{json, Map, Value};
 
 use crate::auth::password;
-use crate::clock::Millis;
+use crate::clock::{Millis, Rfc3339Text};
 use crate::db::group_refs::{GroupRefs, RefPrefix};
 use crate::db::page_cursors::{PageCursors, WalkKey};
 use crate::db::scim_filter::Kind;
@@ -148,8 +148,8 @@ pub fn render(scope: &Scope, row: &ScimUserRow, groups: Option<Value>) -> Value 
 fn user_meta(scope: &Scope, row: &ScimUserRow) -> Value {
     resource::meta(
         "User",
-        row.created_at,
-        row.updated_at,
+        Rfc3339Text::of(row.created_at).as_str(),
+        Rfc3339Text::of(row.updated_at).as_str(),
         &user_location(scope, row),
         Some(&user_version(row)),
     )
@@ -191,8 +191,8 @@ fn default_text(scope: &Scope, row: &ScimUserRow, groups_json: &str) -> Option<S
         resource::push_meta_text(
             s,
             "User",
-            row.created_at,
-            row.updated_at,
+            Rfc3339Text::of(row.created_at).as_str(),
+            Rfc3339Text::of(row.updated_at).as_str(),
             &[&scope.base, "/Users/", &row.id],
             Some(&version),
         )

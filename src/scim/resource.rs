@@ -2,7 +2,6 @@
 //! parameters, and the validation (on the way in) and rendering (on the way out) of User and Group bodies,
 //! all driven by the schema registry.
 
-use crate::clock::{push_rfc3339, rfc3339, Millis};
 use serde_json::{json, Map, Value};
 
 use super::attr_path::AttrPath;
@@ -103,18 +102,19 @@ pub fn to_text_with(resource: &Value, key: &str, value_json: &str) -> String {
     text
 }
 
-/// `meta` for a resource: timestamps as RFC 3339, `version` as a weak ETag when given.
+/// `meta` for a resource: its times as RFC 3339 text (`created`, `last_modified`), `version` as
+/// a weak ETag when given.
 pub fn meta(
     resource_type: &str,
-    created: Millis,
-    last_modified: Millis,
+    created: &str,
+    last_modified: &str,
     location: &str,
     version: Option<&str>,
 ) -> Value {
     let mut m = json!({
         "resourceType": resource_type,
-        "created": rfc3339(created),
-        "lastModified": rfc3339(last_modified),
+        "created": created,
+        "lastModified": last_modified,
         "location": location,
     });
     if let (Some(v), Some(obj)) = (version, m.as_object_mut()) {
@@ -129,16 +129,16 @@ pub fn meta(
 pub fn push_meta_text(
     out: &mut String,
     resource_type: &str,
-    created: Millis,
-    last_modified: Millis,
+    created: &str,
+    last_modified: &str,
     location: &[&str],
     version: Option<&str>,
 ) {
-    out.push_str("{\"created\":\"");
-    push_rfc3339(out, created);
-    out.push_str("\",\"lastModified\":\"");
-    push_rfc3339(out, last_modified);
-    out.push_str("\",\"location\":\"");
+    out.push_str("{\"created\":");
+    push_json_str(out, created);
+    out.push_str(",\"lastModified\":");
+    push_json_str(out, last_modified);
+    out.push_str(",\"location\":\"");
     for part in location {
         push_json_escaped(out, part);
     }

@@ -249,7 +249,7 @@ fn rendering_never_returns_password_and_renders_empty_lists_as_arrays() {
 
 #[test]
 fn meta_formats_rfc_3339_times_and_a_weak_etag() {
-    let t = 1_305_261_754_000; // 2011-05-13T04:42:34Z
+    let t = "2011-05-13T04:42:34Z";
     let m = meta("User", t, t, "https://h/Users/1", Some("3"));
     assert_eq!(m["created"], "2011-05-13T04:42:34Z");
     assert_eq!(m["version"], "W/\"3\"");
@@ -266,8 +266,8 @@ fn meta_written_as_text_is_the_meta_value() {
         push_meta_text(
             &mut text,
             "User",
-            1_700_000_000_000,
-            1_700_000_123_450,
+            "2023-11-14T22:13:20Z",
+            "2023-11-14T22:15:23.45Z",
             location,
             version,
         );
@@ -275,8 +275,8 @@ fn meta_written_as_text_is_the_meta_value() {
         let parsed: Value = serde_json::from_str(text).expect("valid JSON");
         let value = meta(
             "User",
-            1_700_000_000_000,
-            1_700_000_123_450,
+            "2023-11-14T22:13:20Z",
+            "2023-11-14T22:15:23.45Z",
             &location.concat(),
             version,
         );
