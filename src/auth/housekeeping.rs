@@ -25,9 +25,10 @@ pub struct Swept {
 }
 
 /// Deletes everything that expired by `now`, in one write transaction, then sets right the
-/// kept counts of access that are off ([`recount_access`]).
+/// kept counts of access that are off ([`recount_access`]). None of it changes what a SCIM
+/// integration's credentials allow, so the credentials this server remembers stay.
 pub async fn sweep(db: &Db, now: crate::clock::Millis) -> AppResult<Swept> {
-    let mut tx = db.begin_write().await?;
+    let mut tx = db.begin_write_keeping_credentials().await?;
     let mut swept = Swept {
         sessions: db::sessions::delete_expired(&mut tx, now).await?,
         sign_in_states: db::oidc::delete_expired_pending(&mut tx, now).await?,
