@@ -289,6 +289,59 @@ async fn members_must_have_access_to_the_tenant() {
     );
 }
 
+/// A superadmin is out of every integration's reach, even with access to the tenant: naming
+/// them as a member refuses the request (the eligibility check finds them in the superadmins'
+/// partial index), and the member named beside them is not added either.
+#[tokio::test]
+async fn a_superadmin_with_access_to_the_tenant_cannot_be_made_a_member() {
+    use sqlx::Row;
+    let (app, _cookie) = TestApp::with_admin().await;
+    let i = app.integration("main").await;
+    let root_id: String = {
+        let mut conn = app.db.acquire().await.unwrap();
+        sqlx::query("SELECT id FROM users WHERE is_superadmin = 1")
+            .fetch_one(&mut *conn)
+            .await
+            .unwrap()
+            .get("id")
+    };
+    let mut tx = app.db.begin_write().await.unwrap();
+    sqlx::query(
+        "INSERT INTO tenant_access (tenant_id, user_id, created_at) VALUES ('main', $1, 0) \
+         ON CONFLICT (tenant_id, user_id) DO NOTHING",
+    )
+    .bind(&root_id)
+    .execute(&mut *tx)
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    let insider = new_user(&app, &i, "beside.root").await;
+    let g = new_group(&app, &i, json!({"displayName": "Admins?"})).await;
+    let add_both = json!({"Operations": [{"op": "add", "path": "members",
+        "value": [{"value": insider}, {"value": root_id}]}]});
+    let res = app
+        .scim(&i, "PATCH", &format!("/Groups/{g}"), Some(add_both))
+        .await;
+    assert_eq!(res.status, 400, "{}", res.body);
+    assert_eq!(res.json()["scimType"], "invalidValue");
+    assert!(res.json()["detail"].as_str().unwrap().contains(&root_id));
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM group_members", &[]).await,
+        0
+    );
+    // The member alone is added.
+    let add =
+        json!({"Operations": [{"op": "add", "path": "members", "value": [{"value": insider}]}]});
+    let res = app
+        .scim(&i, "PATCH", &format!("/Groups/{g}"), Some(add))
+        .await;
+    assert!(res.status.is_success(), "{}", res.body);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM group_members", &[]).await,
+        1
+    );
+}
+
 #[tokio::test]
 async fn member_patches_in_every_idp_form_add_and_remove_only_the_named_members() {
     let app = TestApp::spawn().await;
