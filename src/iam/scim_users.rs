@@ -65,16 +65,10 @@ impl From<ListError> for ScimError {
 /// access's, and the digest of their groups in the tenant when they have any
 /// ([`db::group_refs::digest`]; a membership change writes no row of the user).
 ///
-/// Only for a row read with its references (not [`Refs::Skipped`]).
+/// `{version}-{access version}`, then `-{digest in hex}` when the user has groups, written
+/// without `format!`. Only for a row read with its references (not [`Refs::Skipped`]).
 pub fn user_version(row: &ScimUserRow) -> String {
-    let mut version = String::with_capacity(48);
-    push_user_version(&mut version, row);
-    version
-}
-
-/// Appends [`user_version`]: `{version}-{access version}`, then `-{digest in hex}` when the
-/// user has groups.
-fn push_user_version(out: &mut String, row: &ScimUserRow) {
+    let mut out = String::with_capacity(48);
     let groups = row
         .groups_digest
         .or_else(|| row.group_refs.as_deref().map(db::group_refs::digest));
@@ -95,6 +89,7 @@ fn push_user_version(out: &mut String, row: &ScimUserRow) {
             out.push(char::from(HEX[(groups >> (4 * i)) as usize & 15]));
         }
     }
+    out
 }
 
 /// The weak ETag header value for a version.
@@ -186,15 +181,13 @@ fn default_text(scope: &Scope, row: &ScimUserRow, groups_json: &str) -> Option<S
         .map(|e| piece(&|s| push_json_str(s, e)));
     let id = piece(&|s| push_json_str(s, &row.id));
     let meta = piece(&|s| {
-        let mut version = String::with_capacity(48);
-        push_user_version(&mut version, row);
         resource::push_meta_text(
             s,
             "User",
             Rfc3339Text::of(row.created_at).as_str(),
             Rfc3339Text::of(row.updated_at).as_str(),
             &[&scope.base, "/Users/", &row.id],
-            Some(&version),
+            Some(&user_version(row)),
         )
     });
     let username = piece(&|s| push_json_str(s, &row.username));

@@ -545,6 +545,19 @@ impl TestApp {
         self.send(req.body(body).unwrap()).await
     }
 
+    /// Runs `statements` in one write transaction, behind the server's back (as another writer,
+    /// an older release or a hand edit would).
+    pub async fn execute(&self, statements: &[&str]) {
+        let mut tx = self.db.begin_write().await.unwrap();
+        for statement in statements {
+            sqlx::query(statement)
+                .execute(&mut *tx)
+                .await
+                .unwrap_or_else(|e| panic!("{statement}: {e}"));
+        }
+        tx.commit().await.unwrap();
+    }
+
     /// Runs one SQL query returning a single integer.
     pub async fn count(&self, sql: &str, args: &[&str]) -> i64 {
         use sqlx::Row;

@@ -305,16 +305,11 @@ async fn a_superadmin_with_access_to_the_tenant_cannot_be_made_a_member() {
             .unwrap()
             .get("id")
     };
-    let mut tx = app.db.begin_write().await.unwrap();
-    sqlx::query(
-        "INSERT INTO tenant_access (tenant_id, user_id, created_at) VALUES ('main', $1, 0) \
-         ON CONFLICT (tenant_id, user_id) DO NOTHING",
-    )
-    .bind(&root_id)
-    .execute(&mut *tx)
-    .await
-    .unwrap();
-    tx.commit().await.unwrap();
+    app.execute(&[&format!(
+        "INSERT INTO tenant_access (tenant_id, user_id, created_at) VALUES ('main', '{root_id}', 0) \
+         ON CONFLICT (tenant_id, user_id) DO NOTHING"
+    )])
+    .await;
     let insider = new_user(&app, &i, "beside.root").await;
     let g = new_group(&app, &i, json!({"displayName": "Admins?"})).await;
     let add_both = json!({"Operations": [{"op": "add", "path": "members",

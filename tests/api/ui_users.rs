@@ -760,24 +760,18 @@ async fn housekeeping_sets_right_a_count_an_older_writer_left_off() {
 
     // The older writer: two users given access to main and one to other, one access in main
     // ended, none of it counted.
-    let mut tx = app.db.begin_write().await.expect("write");
-    for statement in [
+    let ended = format!(
+        "DELETE FROM tenant_access WHERE tenant_id = 'main' AND user_id = '{}'",
+        ids[0]
+    );
+    app.execute(&[
         "INSERT INTO users (id, username, username_lower, created_at, updated_at) VALUES \
          ('older-1', 'older.one', 'older.one', 0, 0), ('older-2', 'older.two', 'older.two', 0, 0)",
         "INSERT INTO tenant_access (tenant_id, user_id, created_at) VALUES \
          ('main', 'older-1', 0), ('main', 'older-2', 0), ('other', 'older-1', 0)",
-    ] {
-        sqlx::query(statement)
-            .execute(&mut *tx)
-            .await
-            .expect(statement);
-    }
-    sqlx::query("DELETE FROM tenant_access WHERE tenant_id = 'main' AND user_id = $1")
-        .bind(&ids[0])
-        .execute(&mut *tx)
-        .await
-        .expect("end of access");
-    tx.commit().await.expect("commit");
+        &ended,
+    ])
+    .await;
     let page = app.scim(&i, "GET", "/Users?count=1", None).await;
     assert_eq!(
         page.json()["totalResults"],

@@ -631,25 +631,15 @@ async fn a_recount_beside_parallel_grants_and_ends_leaves_the_count_exact() {
     .await;
     assert_no_server_errors("creates", &created);
     // An older writer's rows: access granted without moving the count.
-    let mut tx = app.db.begin_write().await.expect("write");
-    for n in 0..3 {
-        sqlx::query(
-            "INSERT INTO users (id, username, username_lower, created_at, updated_at) \
-             VALUES ($1, $1, $1, 0, 0)",
-        )
-        .bind(format!("older-writer-{n}"))
-        .execute(&mut *tx)
-        .await
-        .expect("user");
-        sqlx::query(
-            "INSERT INTO tenant_access (tenant_id, user_id, created_at) VALUES ('main', $1, 0)",
-        )
-        .bind(format!("older-writer-{n}"))
-        .execute(&mut *tx)
-        .await
-        .expect("access");
-    }
-    tx.commit().await.expect("commit");
+    app.execute(&[
+        "INSERT INTO users (id, username, username_lower, created_at, updated_at) VALUES \
+         ('older-writer-0', 'older-writer-0', 'older-writer-0', 0, 0), \
+         ('older-writer-1', 'older-writer-1', 'older-writer-1', 0, 0), \
+         ('older-writer-2', 'older-writer-2', 'older-writer-2', 0, 0)",
+        "INSERT INTO tenant_access (tenant_id, user_id, created_at) VALUES \
+         ('main', 'older-writer-0', 0), ('main', 'older-writer-1', 0), ('main', 'older-writer-2', 0)",
+    ])
+    .await;
     assert_eq!(app.count(kept, &[]).await + 3, app.count(rows, &[]).await);
 
     // Half the users leave and as many join while both replicas recount, again and again.
@@ -718,18 +708,12 @@ async fn a_recount_waits_for_a_grant_in_flight_and_counts_it() {
     assert_eq!(created.status, 201, "{}", created.body);
     let user_id = created.json()["id"].as_str().unwrap().to_string();
     // An older writer's access in other, not counted: the recount has something to set right.
-    let mut older = app.db.begin_write().await.expect("write");
-    for statement in [
+    app.execute(&[
         "INSERT INTO users (id, username, username_lower, created_at, updated_at) \
          VALUES ('older-x', 'older.x', 'older.x', 0, 0)",
         "INSERT INTO tenant_access (tenant_id, user_id, created_at) VALUES ('other', 'older-x', 0)",
-    ] {
-        sqlx::query(statement)
-            .execute(&mut *older)
-            .await
-            .expect(statement);
-    }
-    older.commit().await.expect("commit");
+    ])
+    .await;
 
     let mut grant = app.db.begin_write().await.expect("write");
     roster::db::access::grant(&mut grant, "other", &user_id, "manual", None, app.now())
