@@ -5,7 +5,8 @@
 //! lookup. A page must not sort or read every user of the tenant. `group_refs/ten_into_json`:
 //! one user's ten references from that listing into the answer's JSON.
 //! `stored_text/default_view`: one user's answer in the default view, written from a stored
-//! profile as authentik sends it (the text every page, lookup and create writes per user).
+//! profile as authentik sends it; `stored_text/write_view`: the same answer from the view kept
+//! with that profile (what every page, lookup and PUT writes per user since views are kept).
 //! Run with `cargo bench --features ssr --bench scim_list`.
 
 // Benchmarks may unwrap, expect and panic (Cargo.toml denies them in the crate itself).
@@ -15,7 +16,7 @@ use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use roster::db::group_refs::{GroupRefs, RefPrefix};
-use roster::db::scim_users::{self, Page};
+use roster::db::scim_users::{self, Page, ProfileText};
 use roster::db::Db;
 use roster::scim::resource::SortOrder;
 use roster::scim::Filter;
@@ -132,6 +133,7 @@ fn bench(c: &mut Criterion) {
                         limit: 100,
                         after,
                         with_group_refs: with_groups,
+                        profile: ProfileText::ViewOrJson,
                     };
                     let listed = scim_users::list(&mut conn, "main", SOURCE, &page).await;
                     black_box(listed.map(|(n, rows)| (n, rows.len())).ok())
@@ -188,6 +190,17 @@ fn default_view(c: &mut Criterion) {
     c.bench_function("stored_text/default_view", |b| {
         b.iter(|| {
             let text = roster::scim::stored_text::default_view(rt, Some(black_box(&stored)), &set);
+            black_box(text.map(|t| t.len()))
+        })
+    });
+    let server = roster::db::profile_views::SERVER_ATTRIBUTES;
+    let kept = roster::scim::stored_text::view_members(rt, Some(&stored), &server).unwrap();
+    let mut sorted_set = set;
+    sorted_set.sort_by_key(|(name, _)| *name);
+    c.bench_function("stored_text/write_view", |b| {
+        b.iter(|| {
+            let text =
+                roster::scim::stored_text::write_view(rt, black_box(kept.as_str()), &sorted_set);
             black_box(text.map(|t| t.len()))
         })
     });

@@ -11,6 +11,7 @@ pub mod log_writer;
 pub mod oidc;
 pub mod packed_rows;
 pub mod page_cursors;
+pub mod profile_views;
 pub mod scim_filter;
 pub mod scim_integrations;
 pub mod scim_log;
@@ -230,11 +231,14 @@ impl Db {
     }
 
     /// Applies the migrations in `migrations/` that have not run yet, then writes what a
-    /// migration could not (memberships' group references, [`group_refs::fill_missing`]).
+    /// migration could not (memberships' group references, [`group_refs::fill_missing`]; the
+    /// views kept under another release's rules dropped and the trigger that keeps views from
+    /// going stale installed, [`profile_views::prepare`]).
     pub async fn migrate(&self) -> AppResult<()> {
         MIGRATOR.run(&self.pool).await?;
         let mut tx = self.begin_write().await?;
         group_refs::fill_missing(&mut tx).await?;
+        profile_views::prepare(&mut tx).await?;
         tx.commit().await
     }
 

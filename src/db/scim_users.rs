@@ -7,6 +7,7 @@ use std::sync::OnceLock;
 use sqlx::Row;
 
 pub use super::page_cursors::After;
+use super::profile_views::view_tag;
 use super::scim_filter::{self, Kind, Sql};
 use super::{group_refs, packed_rows, Arg, Backend, Conn};
 use crate::clock::Millis;
@@ -18,7 +19,12 @@ use crate::scim::{AttrPath, Filter, ScimError};
 pub struct ScimUserRow {
     pub id: String,
     pub username: String,
+    /// The stored profile (SCIM JSON), unless the read asked for its view and found one
+    /// ([`ProfileText::ViewOrJson`]).
     pub scim_json: Option<String>,
+    /// The default view of the stored profile, when the read asked for it and one is kept for
+    /// the profile as it is (`db::profile_views`; the view's text, after its tag).
+    pub scim_view: Option<String>,
     pub created_by: Option<String>,
     pub created_at: Millis,
     pub updated_at: Millis,
@@ -48,6 +54,16 @@ pub enum Refs {
     Digested,
     /// The references themselves too ([`ScimUserRow::group_refs`]).
     Kept,
+}
+
+/// What a read of a user brings of their stored profile.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProfileText {
+    /// The profile's JSON ([`ScimUserRow::scim_json`]): for the tree path, and for writes.
+    Json,
+    /// Its default view when one is kept for it as it is ([`ScimUserRow::scim_view`]), else its
+    /// JSON: for an answer in the default view, which then reads no JSON.
+    ViewOrJson,
 }
 
 /// `$1` = tenant, `$2` = the integration (source) whose externalId is shown. Superadmins are out
@@ -121,13 +137,17 @@ pub async fn find(
     source: &str,
     user_id: &str,
     refs: Refs,
+    profile: ProfileText,
 ) -> AppResult<Option<ScimUserRow>> {
-    static WITH: OnceLock<String> = OnceLock::new();
-    static WITHOUT: OnceLock<String> = OnceLock::new();
+    static SQL: [OnceLock<String>; 4] = [const { OnceLock::new() }; 4];
     let read = refs != Refs::Skipped;
-    let cell = if read { &WITH } else { &WITHOUT };
-    let sql =
-        cell.get_or_init(|| format!("SELECT {} AS page {FROM} WHERE u.id = $3", packed_row(read)));
+    let sql = SQL[usize::from(read) * 2 + usize::from(profile == ProfileText::ViewOrJson)]
+        .get_or_init(|| {
+            format!(
+                "SELECT {} AS page {FROM} WHERE u.id = $3",
+                packed_row(read, profile)
+            )
+        });
     let row = sqlx::query(sql)
         .bind(tenant_id)
         .bind(source)
@@ -138,10 +158,11 @@ pub async fn find(
         return Ok(None);
     };
     let text: String = row.try_get("page")?;
-    let mut users = Vec::new();
-    if !unpack(&text, refs, &mut users) {
+    let (mut users, mut stale) = (Vec::new(), Vec::new());
+    if !unpack(&text, refs, &mut users, &mut stale) {
         return Err(not_packed());
     }
+    json_of_stale_views(conn, &mut users, &stale).await?;
     Ok(users.pop())
 }
 
@@ -195,6 +216,8 @@ pub struct Page<'a> {
     pub after: Option<(&'a After, i64)>,
     /// Whether the rows carry their group references ([`ScimUserRow::group_refs`]).
     pub with_group_refs: bool,
+    /// What the rows carry of their stored profile.
+    pub profile: ProfileText,
 }
 
 /// The SQL of one page of [`list`], with its arguments, and the filter's translation (which the
@@ -274,7 +297,7 @@ fn page_query(
     {
         // One row (one user at most), its columns packed as a page's are ([`unpack`]). Written
         // into one buffer of the right size (`format!` grew it several times).
-        let row = packed_row(true);
+        let row = packed_row(true, page.profile);
         let mut q = String::with_capacity(row.len() + FROM.len() + filter_sql.len() + 64);
         for part in ["SELECT ", row, " AS page ", FROM, " ", &filter_sql] {
             q.push_str(part);
@@ -308,7 +331,7 @@ fn page_query(
         "SELECT string_agg({}, ''{aggregate_order}) AS page \
          FROM (SELECT {keys} {inner_from} \
          ORDER BY {order} {dir}, u.id {dir} LIMIT ${} OFFSET ${}) k {rows}",
-        packed_row(true),
+        packed_row(true, page.profile),
         n - 1,
         n
     );
@@ -326,12 +349,23 @@ fn page_query(
 /// integration's columns, then the group references ([`group_refs::expression`]; empty when
 /// not `with_group_refs`) up to the row's end. A list reads them whether or not it shows them:
 /// the user's ETag covers them ([`ScimUserRow::groups_digest`]).
-fn packed_row(with_group_refs: bool) -> &'static str {
-    static WITH: OnceLock<String> = OnceLock::new();
-    static WITHOUT: OnceLock<String> = OnceLock::new();
-    let cell = if with_group_refs { &WITH } else { &WITHOUT };
+fn packed_row(with_group_refs: bool, profile: ProfileText) -> &'static str {
+    static ROWS: [OnceLock<String>; 4] = [const { OnceLock::new() }; 4];
+    let cell =
+        &ROWS[usize::from(with_group_refs) * 2 + usize::from(profile == ProfileText::ViewOrJson)];
     cell.get_or_init(|| {
-        let mut columns: Vec<String> = ["u.id", "u.username", "u.scim_json", "u.created_by"]
+        // The kept view, then the JSON where there is none (each column read as it is: an
+        // expression over the view, named twice by `packed_rows::text`, read the view's text
+        // four times). A view under another tag is told apart by `unpack_one`, and its JSON
+        // read again ([`json_of_stale_views`]).
+        let (view, json) = match profile {
+            ProfileText::Json => ("NULL", "u.scim_json"),
+            ProfileText::ViewOrJson => (
+                "u.scim_view",
+                "CASE WHEN u.scim_view IS NULL THEN u.scim_json END",
+            ),
+        };
+        let mut columns: Vec<String> = ["u.id", "u.username", view, json, "u.created_by"]
             .into_iter()
             .map(packed_rows::text)
             .collect();
@@ -355,15 +389,21 @@ fn packed_row(with_group_refs: bool) -> &'static str {
     })
 }
 
-/// Appends the users [`packed_row`] wrote to `rows`, in order; false when the text is not what
-/// it writes.
-fn unpack(text: &str, refs: Refs, rows: &mut Vec<ScimUserRow>) -> bool {
+/// Appends the users [`packed_row`] wrote to `rows`, in order, and to `stale` the indexes of
+/// those whose view is another release's ([`Unpacked::stale_view`]); false when the text is not
+/// what it writes.
+fn unpack(text: &str, refs: Refs, rows: &mut Vec<ScimUserRow>, stale: &mut Vec<usize>) -> bool {
     // No room reserved up front: counting the rows first (a scan of the page's 100 KB) cost more
     // than the vector's few doublings.
     let mut reader = packed_rows::Reader::new(text);
     while !reader.is_done() {
         match unpack_one(&mut reader, refs) {
-            Some(row) => rows.push(row),
+            Some(Unpacked { row, stale_view }) => {
+                if stale_view {
+                    stale.push(rows.len());
+                }
+                rows.push(row);
+            }
             None => return false,
         }
     }
@@ -371,13 +411,20 @@ fn unpack(text: &str, refs: Refs, rows: &mut Vec<ScimUserRow>) -> bool {
 }
 
 /// The next user of `reader`'s text; `None` when it is not what [`packed_row`] writes.
-fn unpack_one(reader: &mut packed_rows::Reader<'_>, refs: Refs) -> Option<ScimUserRow> {
+fn unpack_one(reader: &mut packed_rows::Reader<'_>, refs: Refs) -> Option<Unpacked> {
     let owned = |t: Option<&str>| t.map(str::to_owned);
     // Fields are read in the order they are written.
+    let id = reader.text()??.to_owned();
+    let username = reader.text()??.to_owned();
+    let kept = reader.text()?;
+    let json = reader.text()?;
+    let view = kept.and_then(|v| v.strip_prefix(view_tag()));
+    let stale_view = kept.is_some() && view.is_none();
     let mut row = ScimUserRow {
-        id: reader.text()??.to_owned(),
-        username: reader.text()??.to_owned(),
-        scim_json: owned(reader.text()?),
+        id,
+        username,
+        scim_json: owned(json),
+        scim_view: view.map(str::to_owned),
         created_by: owned(reader.text()?),
         created_at: reader.int()?,
         updated_at: reader.int()?,
@@ -396,7 +443,30 @@ fn unpack_one(reader: &mut packed_rows::Reader<'_>, refs: Refs) -> Option<ScimUs
         Refs::Digested => row.groups_digest = Some(group_refs::digest(listed)),
         Refs::Kept => row.group_refs = Some(listed.to_owned()),
     }
-    Some(row)
+    Some(Unpacked { row, stale_view })
+}
+
+/// A user as [`unpack_one`] read them.
+struct Unpacked {
+    row: ScimUserRow,
+    /// Their profile's view is kept under another tag (chosen by another release): neither it
+    /// nor the JSON came ([`json_of_stale_views`]).
+    stale_view: bool,
+}
+
+/// Reads again the JSON of the rows (`stale`: indexes into `rows`) whose kept view is another
+/// release's: between a release that changes the schemas and the start that drops such views
+/// (`profile_views::prepare`), or while a replica of another release writes beside this one.
+async fn json_of_stale_views(
+    conn: &mut Conn,
+    rows: &mut [ScimUserRow],
+    stale: &[usize],
+) -> AppResult<()> {
+    for &i in stale {
+        let row = &mut rows[i];
+        row.scim_json = find_stored(conn, &row.id).await?.scim_json;
+    }
+    Ok(())
 }
 
 /// Runs a list query: the total and one page of rows. Errors are SCIM errors for bad filters.
@@ -413,7 +483,7 @@ pub async fn list(
         .fetch_all(&mut *conn)
         .await
         .map_err(AppError::from)?;
-    let mut rows = Vec::new();
+    let (mut rows, mut stale) = (Vec::new(), Vec::new());
     for row in &packed {
         let text: Option<&str> = row.try_get("page").map_err(AppError::from)?;
         // Every listed user's references are read (their version covers them); kept only
@@ -423,10 +493,11 @@ pub async fn list(
         } else {
             Refs::Digested
         };
-        if !unpack(text.unwrap_or(""), refs, &mut rows) {
+        if !unpack(text.unwrap_or(""), refs, &mut rows, &mut stale) {
             return Err(not_packed().into());
         }
     }
+    json_of_stale_views(conn, &mut rows, &stale).await?;
     if query.sorted_here {
         in_page_order(&mut rows, page.sort_order);
     }
@@ -493,6 +564,9 @@ pub struct Profile<'a> {
     pub display_name: Option<&'a str>,
     pub primary_email: Option<&'a str>,
     pub scim_json: &'a str,
+    /// Its kept view (`db::profile_views::kept_view`), written with it; `None` when the profile
+    /// needs the tree path.
+    pub scim_view: Option<&'a str>,
     /// `(value, type)` of every email.
     pub emails: &'a [(String, String)],
 }
@@ -516,6 +590,11 @@ impl Inserted<'_> {
             id: self.id.to_string(),
             username: self.profile.username.to_string(),
             scim_json: Some(self.profile.scim_json.to_string()),
+            scim_view: self
+                .profile
+                .scim_view
+                .and_then(|v| v.strip_prefix(view_tag()))
+                .map(str::to_string),
             created_by: Some(self.created_by.to_string()),
             created_at: self.now,
             updated_at: self.now,
@@ -546,8 +625,8 @@ pub async fn insert(
     let result = sqlx::query(
         "INSERT INTO users (id, username, username_lower, email, email_lower, display_name, \
          display_name_lower, password_hash, is_superadmin, active, created_at, updated_at, \
-         scim_json, created_by, version) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, 1, $9, $9, $10, $11, 1) \
+         scim_json, created_by, version, scim_view) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, 1, $9, $9, $10, $11, 1, $12) \
          ON CONFLICT (username_lower) DO NOTHING",
     )
     .bind(id)
@@ -561,6 +640,7 @@ pub async fn insert(
     .bind(now)
     .bind(profile.scim_json)
     .bind(created_by)
+    .bind(profile.scim_view)
     .execute(&mut *conn)
     .await?;
     if result.rows_affected() == 0 {
@@ -581,7 +661,7 @@ pub async fn update_profile(
     let result = sqlx::query(
         "UPDATE users SET username = $1, username_lower = $2, email = $3, email_lower = $4, \
          display_name = $5, display_name_lower = $6, scim_json = $7, updated_at = $8, \
-         version = version + 1 WHERE id = $9",
+         version = version + 1, scim_view = $10 WHERE id = $9",
     )
     .bind(profile.username)
     .bind(profile.username.to_lowercase())
@@ -592,6 +672,7 @@ pub async fn update_profile(
     .bind(profile.scim_json)
     .bind(now)
     .bind(id)
+    .bind(profile.scim_view)
     .execute(&mut *conn)
     .await;
     username_free(result, profile.username)?;
@@ -728,6 +809,7 @@ mod tests {
             id: id.into(),
             username: format!("user-{id}"),
             scim_json: None,
+            scim_view: None,
             created_by: None,
             created_at,
             updated_at: created_at,
@@ -779,6 +861,7 @@ mod tests {
             limit: 100,
             after: None,
             with_group_refs: true,
+            profile: ProfileText::ViewOrJson,
         };
         let cases = [
             (Backend::Sqlite, None, true),
@@ -817,6 +900,7 @@ mod tests {
             limit: 100,
             after: None,
             with_group_refs: true,
+            profile: ProfileText::ViewOrJson,
         };
         let pages = [
             ("by offset", Page { ..base }),

@@ -128,6 +128,7 @@ pub async fn list(conn: &mut Conn, scope: &Scope, q: &ListQuery) -> Result<ListP
         limit: q.count.unwrap_or(MAX_RESULTS).min(MAX_RESULTS) as i64,
         after: None,
         with_group_refs: false,
+        profile: db::scim_users::ProfileText::Json,
     };
     let (total, rows) = db::groups::list(conn, &scope.tenant_id, &page).await?;
     // Members of the whole page in one query, not one per group.

@@ -20,14 +20,17 @@
 //!   and the user's memberships in this tenant's groups go, and the user is 404 here.
 //! - Setting a password ends the user's sessions.
 
+use std::sync::OnceLock;
+
 use serde_json::{json, Map, Value};
 
 use crate::auth::password;
 use crate::clock::{Millis, Rfc3339Text};
 use crate::db::group_refs::{GroupRefs, RefPrefix};
 use crate::db::page_cursors::{PageCursors, WalkKey};
+use crate::db::profile_views::{self, SERVER_ATTRIBUTES};
 use crate::db::scim_filter::Kind;
-use crate::db::scim_users::{After, ListError, Page, Profile, Refs, ScimUserRow};
+use crate::db::scim_users::{After, ListError, Page, Profile, ProfileText, Refs, ScimUserRow};
 use crate::db::{self, Conn};
 use crate::iam::reach::{self, Actor};
 use crate::iam::scim::Answered;
@@ -113,11 +116,16 @@ pub fn render(scope: &Scope, row: &ScimUserRow, groups: Option<Value>) -> Value 
     let rt = registry().user();
     // The global profile (name, emails, …) is shown only to the integration that wrote it.
     let owner = row.created_by.as_deref() == Some(scope.integration_id.as_str());
-    let mut obj: Map<String, Value> = row
-        .scim_json
-        .as_deref()
+    // A row read for the default view may hold the profile's view instead of its JSON: the
+    // members the default view shows, which is all this tree then shows of the profile.
+    let from_view = || row.scim_view.as_deref().map(stored_text::view_object_text);
+    let profile = match row.scim_json.as_deref() {
+        Some(json) => Some(std::borrow::Cow::Borrowed(json)),
+        None => from_view().map(std::borrow::Cow::Owned),
+    };
+    let mut obj: Map<String, Value> = profile
         .filter(|_| owner)
-        .and_then(|s| serde_json::from_str::<Map<String, Value>>(s).ok())
+        .and_then(|s| serde_json::from_str::<Map<String, Value>>(&s).ok())
         .unwrap_or_default();
     obj.insert("id".into(), json!(row.id));
     obj.insert("userName".into(), json!(row.username));
@@ -155,9 +163,10 @@ fn user_location(scope: &Scope, row: &ScimUserRow) -> String {
     format!("{}/Users/{}", scope.base, row.id)
 }
 
-/// The user as the default projection shows them, written from the stored profile's text
-/// ([`stored_text::default_view`]) with `groups_json` as their groups; `None` when the profile
-/// needs [`render`]'s JSON tree. The server's attributes are written one after the other into
+/// The user as the default projection shows them, written from the stored profile's view (kept
+/// with it, `db::profile_views`, or chosen here: [`stored_text::view_members`]) with
+/// `groups_json` as their groups ([`stored_text::write_view`]); `None` when the profile needs
+/// [`render`]'s JSON tree. The server's attributes are written one after the other into
 /// one text, which the view reads in pieces: one allocation for all of them.
 fn default_text(scope: &Scope, row: &ScimUserRow, groups_json: &str) -> Option<String> {
     let owner = row.created_by.as_deref() == Some(scope.integration_id.as_str());
@@ -192,31 +201,69 @@ fn default_text(scope: &Scope, row: &ScimUserRow, groups_json: &str) -> Option<S
     });
     let username = piece(&|s| push_json_str(s, &row.username));
     let text = |range: std::ops::Range<usize>| &server[range];
-    stored_text::default_view(
-        registry().user(),
-        row.scim_json.as_deref().filter(|_| owner),
-        // In byte order, as the view merges them: its sort then finds them in order.
-        &[
-            ("active", active.map(text)),
-            ("externalId", external_id.map(text)),
-            ("groups", Some(groups_json)),
-            ("id", Some(text(id))),
-            ("meta", Some(text(meta))),
-            ("userName", Some(text(username))),
-        ],
-    )
+    let set = [
+        ("active", active.map(text)),
+        ("externalId", external_id.map(text)),
+        ("groups", Some(groups_json)),
+        ("id", Some(text(id))),
+        ("meta", Some(text(meta))),
+        ("userName", Some(text(username))),
+    ];
+    debug_assert!(set.iter().map(|(n, _)| *n).eq(SERVER_ATTRIBUTES));
+    let rt = registry().user();
+    // The profile's view: kept with it, or chosen from its JSON here (a profile written before
+    // views were kept, or one whose view was dropped); another integration's user shows none.
+    let chosen;
+    let view = match (owner, row.scim_view.as_deref()) {
+        (false, _) => no_profile_view(),
+        (true, Some(kept)) => kept,
+        (true, None) => {
+            chosen = stored_text::view_members(rt, row.scim_json.as_deref(), &SERVER_ATTRIBUTES)?;
+            chosen.as_str()
+        }
+    };
+    stored_text::write_view(rt, view, &set)
 }
 
-/// One user of the scope, with what `refs` asks of their group references (same statement).
+/// The view of a user whose profile is not shown (another integration's user): the empty arrays.
+fn no_profile_view() -> &'static str {
+    static VIEW: OnceLock<String> = OnceLock::new();
+    VIEW.get_or_init(|| {
+        stored_text::view_members(registry().user(), None, &SERVER_ATTRIBUTES)
+            .map(|v| v.as_str().to_string())
+            .unwrap_or_default()
+    })
+}
+
+/// What a read of a user brings of their profile: its kept view when the answer is the default
+/// view written as text (`as_text`), else its JSON.
+fn profile_for(as_text: bool) -> ProfileText {
+    if as_text {
+        ProfileText::ViewOrJson
+    } else {
+        ProfileText::Json
+    }
+}
+
+/// One user of the scope, with what `refs` asks of their group references (same statement) and
+/// what `profile` asks of their stored profile.
 async fn find(
     conn: &mut Conn,
     scope: &Scope,
     id: &str,
     refs: Refs,
+    profile: ProfileText,
 ) -> Result<ScimUserRow, ScimError> {
-    db::scim_users::find(conn, &scope.tenant_id, &scope.integration_id, id, refs)
-        .await?
-        .ok_or_else(|| ScimError::NotFound(format!("no user `{id}` in this tenant")))
+    db::scim_users::find(
+        conn,
+        &scope.tenant_id,
+        &scope.integration_id,
+        id,
+        refs,
+        profile,
+    )
+    .await?
+    .ok_or_else(|| ScimError::NotFound(format!("no user `{id}` in this tenant")))
 }
 
 /// Loads and answers one user ([`answer`]); `with_groups` loads memberships.
@@ -232,7 +279,7 @@ pub async fn get(
     } else {
         Refs::Digested
     };
-    let mut row = find(conn, scope, id, refs).await?;
+    let mut row = find(conn, scope, id, refs, profile_for(as_text)).await?;
     Ok((answer(scope, &mut row, as_text), user_version(&row)))
 }
 
@@ -287,6 +334,7 @@ pub async fn list(conn: &mut Conn, scope: &Scope, q: &ListQuery) -> Result<ListP
         after: continued.as_ref().map(|c| (&c.after, c.skip)),
         // Each user's group references come in the page's own statement.
         with_group_refs: projection.includes("groups"),
+        profile: profile_for(projection.is_default()),
     };
     let (total, mut rows) =
         db::scim_users::list(conn, &scope.tenant_id, &scope.integration_id, &page).await?;
@@ -369,6 +417,8 @@ async fn list_in_memory(
         limit: MAX_SCAN + 1,
         after: None,
         with_group_refs: true,
+        // The filter reads the whole profile.
+        profile: ProfileText::Json,
     };
     let (_, rows) =
         db::scim_users::list(conn, &scope.tenant_id, &scope.integration_id, &page).await?;
@@ -515,11 +565,13 @@ pub async fn create(
         .unwrap_or(true);
     let (emails, primary) = emails_of(resource);
     let json_text = stored_json(resource);
+    let view = profile_views::kept_view(&json_text);
     let profile = Profile {
         username: &username,
         display_name: str_of(resource, "displayName"),
         primary_email: primary.as_deref(),
         scim_json: &json_text,
+        scim_view: view.as_deref(),
         emails: &emails,
     };
     let t = &scope.tenant_id;
@@ -607,7 +659,7 @@ pub async fn create(
             }
             .row()
         } else {
-            find(conn, scope, &user_id, Refs::Digested).await?
+            find(conn, scope, &user_id, Refs::Digested, profile_for(as_text)).await?
         };
         row.group_refs = Some(String::new()); // an empty listing: no groups
         return Ok((answer(scope, &mut row, as_text), user_version(&row)));
@@ -798,6 +850,7 @@ async fn write_global(
             display_name: str_of(resource, "displayName"),
             primary_email: primary.as_deref(),
             scim_json: &json_text,
+            scim_view: profile_views::kept_view(&json_text).as_deref(),
             emails: &emails,
         },
         emails_changed,
@@ -817,7 +870,7 @@ pub async fn replace(
     as_text: bool,
 ) -> Result<(Answered, String), ScimError> {
     let rt = registry().user();
-    let row = find(conn, scope, id, refs_for(if_match)).await?;
+    let row = find(conn, scope, id, refs_for(if_match), ProfileText::Json).await?;
     reach::integration_gave_access(row.from_this_integration)?;
     check_if_match(if_match, &row)?;
     let existing = || render(scope, &row, None);
@@ -843,7 +896,7 @@ pub async fn patch(
 ) -> Result<(Answered, String), ScimError> {
     let rt = registry().user();
     let ops = parse_patch_request(body)?;
-    let row = find(conn, scope, id, refs_for(if_match)).await?;
+    let row = find(conn, scope, id, refs_for(if_match), ProfileText::Json).await?;
     reach::integration_gave_access(row.from_this_integration)?;
     check_if_match(if_match, &row)?;
     let mut current = render(scope, &row, None);
@@ -864,7 +917,7 @@ pub async fn delete(
     id: &str,
     if_match: Option<&str>,
 ) -> Result<(), ScimError> {
-    let row = find(conn, scope, id, refs_for(if_match)).await?;
+    let row = find(conn, scope, id, refs_for(if_match), ProfileText::Json).await?;
     reach::integration_gave_access(row.from_this_integration)?;
     check_if_match(if_match, &row)?;
     let t = &scope.tenant_id;
@@ -905,6 +958,7 @@ mod tests {
             id: "0193a2c4-7d1e-7000-8000-000000000001".into(),
             username: "bjensen@example.com".into(),
             scim_json,
+            scim_view: None,
             created_by: Some(created_by.into()),
             created_at: 1_700_000_000_000,
             updated_at: 1_700_000_123_456,
@@ -1087,10 +1141,33 @@ mod tests {
                     r.external_id = external.map(str::to_string);
                     r.groups_digest = Some(digest);
                     let tree = Projection::all(rt).apply(render(&s, &r, Some(groups.clone())));
+                    // The row as a read for the default view brings it: the view kept with the
+                    // profile in place of its JSON.
+                    let kept = profile.as_deref().and_then(profile_views::kept_view);
+                    let mut read_for_view = r.clone();
+                    if let Some(kept) = &kept {
+                        let view = kept
+                            .strip_prefix(profile_views::view_tag())
+                            .expect("tagged");
+                        read_for_view.scim_view = Some(view.to_string());
+                        read_for_view.scim_json = None;
+                        let from_view = render(&s, &read_for_view, Some(groups.clone()));
+                        assert_eq!(Projection::all(rt).apply(from_view), tree, "{profile:?}");
+                    }
                     match default_text(&s, &r, &groups_json) {
                         Some(text) => {
                             let written: Value = serde_json::from_str(&text).expect("valid JSON");
                             assert_eq!(written, tree, "profile {profile:?}, owner {owner}");
+                            // Answered for its owner: its view can be kept.
+                            assert!(
+                                kept.is_some() || profile.is_none() || owner != INTEGRATION,
+                                "{profile:?}"
+                            );
+                            assert_eq!(
+                                default_text(&s, &read_for_view, &groups_json).as_deref(),
+                                Some(text.as_str()),
+                                "from the kept view: {profile:?}, owner {owner}"
+                            );
                             answered += 1;
                         }
                         None => assert!(

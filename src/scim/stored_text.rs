@@ -6,25 +6,114 @@
 //! those would change other than by dropping or adding whole top-level attributes (an
 //! extension, an attribute name in another case, a multi-valued attribute that is not an array,
 //! a sub-attribute never returned), it declines and the caller takes the tree path.
+//!
+//! The work is in two steps so that the first can be done once, when the resource is written,
+//! and kept beside its JSON: [`view_members`] reads the stored text and chooses what the view
+//! shows of it (the [`StoredView`]); [`write_view`] lays the server's attributes over those
+//! members on every read, a merge of short lists that reads no JSON. A kept view names the
+//! rules it was chosen by ([`view_tag`]): one chosen under other schemas is not used.
 
 use std::sync::OnceLock;
 
 use super::schema::{registry, AttributeDef, ResourceTypeDef, Returned};
 
+/// Separates a [`StoredView`]'s members: a byte compact JSON never holds outside a string, nor
+/// inside one (a newline in a string is escaped).
+const MEMBER_SEPARATOR: char = '\n';
+
+/// What the default view shows of a stored JSON object: its members (`"name":value`, the name
+/// without escapes) in byte order of name, one per line ([`MEMBER_SEPARATOR`]), with the
+/// multi-valued attributes it does not assign written empty, and without the server's names.
+/// Made by [`view_members`], read by [`write_view`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredView(String);
+
+impl StoredView {
+    /// The text that is kept (after its [`view_tag`]) and that [`write_view`] reads.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// The members of a view's text ([`StoredView::as_str`]) as one JSON object's text: the stored
+/// attributes the default view shows, for the tree path.
+pub fn view_object_text(view: &str) -> String {
+    let mut text = String::with_capacity(view.len() + 2);
+    text.push('{');
+    for member in members_of_view(view) {
+        separate(&mut text);
+        text.push_str(member);
+    }
+    text.push('}');
+    text
+}
+
+/// The members of a view's text, in order (each line found by `memchr`: `str::split` took a
+/// third of the time of writing a user from their view).
+fn members_of_view(text: &str) -> impl Iterator<Item = &str> {
+    let mut rest = text;
+    std::iter::from_fn(move || loop {
+        if rest.is_empty() {
+            return None;
+        }
+        let end = memchr::memchr(MEMBER_SEPARATOR as u8, rest.as_bytes()).unwrap_or(rest.len());
+        let member = &rest[..end];
+        rest = rest.get(end + 1..).unwrap_or("");
+        if !member.is_empty() {
+            return Some(member);
+        }
+    })
+}
+
+/// A member's name: the text between its first two quotes (a view's names hold no escape, and
+/// are short: a byte loop).
+fn name_of_member(member: &str) -> &str {
+    let inner = member.get(1..).unwrap_or("");
+    let end = inner.bytes().position(|b| b == b'"').unwrap_or(inner.len());
+    &inner[..end]
+}
+
 /// The resource's JSON text: the stored attributes (`stored`, a JSON object; `None` = none)
 /// with `set` laid over them — `(name, Some(json))` writes the attribute, `(name, None)` removes
-/// it — and `schemas`, keys in byte order (as serde_json writes a map). `None` when the stored
-/// text needs the tree path (see the module).
-///
-/// One pass over the stored members, then a merge of three lists in name order: the kept stored
-/// members (in byte order already when serde_json wrote them; sorted otherwise), the server's
-/// (`set` and `schemas`) and the multi-valued attributes written empty when unassigned.
+/// it; of a name set twice, the last counts — and `schemas`, keys in byte order (as serde_json
+/// writes a map). `None` when the stored text needs the tree path (see the module).
+/// [`view_members`], then [`write_view`].
 pub fn default_view(
     rt: &ResourceTypeDef,
     stored: Option<&str>,
     set: &[(&str, Option<&str>)],
 ) -> Option<String> {
+    let mut server: Vec<(&str, Option<&str>)> = set.to_vec();
+    // Stable, then the last of each name kept.
+    server.sort_by(|a, b| a.0.cmp(b.0));
+    let mut i = server.len();
+    while i > 1 {
+        i -= 1;
+        if server[i - 1].0 == server[i].0 {
+            server.remove(i - 1);
+        }
+    }
+    let names: Vec<&str> = server.iter().map(|(name, _)| *name).collect();
+    let view = view_members(rt, stored, &names)?;
+    write_view(rt, view.as_str(), &server)
+}
+
+/// What the default view shows of `stored` (a JSON object's text; `None` = none) when the
+/// server writes the attributes named `server` itself: `None` when the text needs the tree path
+/// (see the module), or names `schemas` as the server's.
+///
+/// One pass over the stored members: each is dropped (the server's, `schemas`, `null`, not
+/// returned by default), copied, or declines the view; then the kept ones are put in name order
+/// (serde_json wrote them so: one pass checks) and the empty arrays merged in.
+pub fn view_members(
+    rt: &ResourceTypeDef,
+    stored: Option<&str>,
+    server: &[&str],
+) -> Option<StoredView> {
     let plan = ViewPlan::of(rt)?;
+    if server.contains(&"schemas") {
+        return None;
+    }
     let mut kept = match stored {
         Some(text) => members(text)?,
         None => Vec::new(),
@@ -33,7 +122,7 @@ pub fn default_view(
     let mut in_order = true;
     for read in 0..kept.len() {
         let (key, raw) = kept[read];
-        if let Some((name, _)) = set.iter().find(|(n, _)| n.eq_ignore_ascii_case(key)) {
+        if let Some(name) = server.iter().find(|n| n.eq_ignore_ascii_case(key)) {
             if *name == key {
                 continue; // the server's value replaces it
             }
@@ -41,7 +130,7 @@ pub fn default_view(
         }
         if key.eq_ignore_ascii_case("schemas") {
             if key == "schemas" {
-                continue; // written below
+                continue; // written by `write_view`
             }
             return None;
         }
@@ -58,6 +147,10 @@ pub fn default_view(
         if rule.hidden {
             continue;
         }
+        // Pretty-printed text: its value cannot sit on one line of the view.
+        if raw.contains(MEMBER_SEPARATOR) {
+            return None;
+        }
         if written > 0 && key <= kept[written - 1].0 {
             in_order = false;
         }
@@ -72,61 +165,115 @@ pub fn default_view(
     if kept.windows(2).any(|w| w[0].0 == w[1].0) {
         return None;
     }
-    if set.iter().any(|(name, _)| *name == "schemas") {
+    let arrays = plan.arrays.iter().filter(|name| !server.contains(name));
+    let size = stored.map_or(0, str::len) + plan.arrays.len() * 24;
+    let mut text = String::with_capacity(size);
+    let mut push = |name: &str, value: &str| {
+        if !text.is_empty() {
+            text.push(MEMBER_SEPARATOR);
+        }
+        // A name holds no escape and no control character (`members` declined those).
+        text.push('"');
+        text.push_str(name);
+        text.push_str("\":");
+        text.push_str(value);
+    };
+    // The kept members and the empty arrays, both in name order, merged.
+    let mut arrays = arrays.peekable();
+    for (key, raw) in kept {
+        while let Some(name) = arrays.next_if(|name| **name < key) {
+            push(name, "[]");
+        }
+        arrays.next_if(|name| **name == key);
+        push(key, raw);
+    }
+    for name in arrays {
+        push(name, "[]");
+    }
+    Some(StoredView(text))
+}
+
+/// The resource's JSON text from the text of its [`StoredView`] (`view`) with `set` laid over
+/// it — `(name, Some(json))` writes the attribute, `(name, None)` removes it — and `schemas`:
+/// keys in byte order (as serde_json writes a map). `set` is in byte order of name, each name
+/// once, without `schemas`; `None` otherwise, or when the resource type has no view.
+pub fn write_view(
+    rt: &ResourceTypeDef,
+    view: &str,
+    set: &[(&str, Option<&str>)],
+) -> Option<String> {
+    let plan = ViewPlan::of(rt)?;
+    if !set.windows(2).all(|w| w[0].0 < w[1].0) || set.iter().any(|(name, _)| *name == "schemas") {
         return None;
     }
-    let mut server: Vec<(&str, Option<&str>)> = Vec::with_capacity(set.len() + 1);
-    server.extend_from_slice(set);
-    server.push(("schemas", Some(&plan.schemas)));
-    // Stable: of one name set twice, the last counts.
-    server.sort_by(|a, b| a.0.cmp(b.0));
-
-    let size = stored.map_or(0, str::len)
-        + server
+    let schemas = [("schemas", Some(plan.schemas.as_str()))];
+    let before = set.partition_point(|(name, _)| *name < "schemas");
+    let mut server = set[..before]
+        .iter()
+        .chain(&schemas)
+        .chain(&set[before..])
+        .peekable();
+    let size = view.len()
+        + set
             .iter()
             .map(|(k, v)| k.len() + v.map_or(0, str::len) + 4)
             .sum::<usize>()
-        + plan.arrays.len() * 24
-        + 2;
+        // `"schemas":` and its comma, a comma before the first kept member, the braces.
+        + plan.schemas.len()
+        + 14;
     let mut text = String::with_capacity(size);
     text.push('{');
-    let (mut k, mut s, mut a) = (0, 0, 0);
-    loop {
-        let heads = [
-            kept.get(k).map(|e| e.0),
-            server.get(s).map(|e| e.0),
-            plan.arrays.get(a).copied(),
-        ];
-        let Some(name) = heads.into_iter().flatten().min() else {
-            break;
-        };
-        // Empty when unassigned, then the stored value, then the server's: the later counts.
-        let mut value = None;
-        if heads[2] == Some(name) {
-            value = Some("[]");
-            a += 1;
+    for member in members_of_view(view) {
+        let name = name_of_member(member);
+        let mut replaced = false;
+        while let Some(&(server_name, value)) = server.next_if(|e| e.0 <= name) {
+            replaced |= server_name == name;
+            push_server(&mut text, server_name, value);
         }
-        if heads[0] == Some(name) {
-            value = Some(kept[k].1);
-            k += 1;
-        }
-        while server.get(s).is_some_and(|e| e.0 == name) {
-            value = server[s].1;
-            s += 1;
-        }
-        if let Some(value) = value {
-            if text.len() > 1 {
-                text.push(',');
-            }
-            // A name holds no escape and no control character (`members` declined those).
-            text.push('"');
-            text.push_str(name);
-            text.push_str("\":");
-            text.push_str(value);
+        if !replaced {
+            separate(&mut text);
+            text.push_str(member);
         }
     }
+    for &(name, value) in server {
+        push_server(&mut text, name, value);
+    }
     text.push('}');
+    debug_assert!(text.len() <= size, "sized {size}, wrote {}", text.len());
     Some(text)
+}
+
+/// Writes the server's member `name` into `text`, unless its `value` is `None` (removed).
+fn push_server(text: &mut String, name: &str, value: Option<&str>) {
+    if let Some(value) = value {
+        separate(text);
+        // A name holds no escape and no control character.
+        text.push('"');
+        text.push_str(name);
+        text.push_str("\":");
+        text.push_str(value);
+    }
+}
+
+/// A comma before a member that is not the object's first.
+fn separate(text: &mut String) {
+    if text.len() > 1 {
+        text.push(',');
+    }
+}
+
+/// The tag a [`StoredView`] of `rt` is kept behind when the server writes `server` itself: `=`,
+/// sixteen hexadecimal digits, `:`. The digits are a digest (FNV-1a, the same in every build) of
+/// every schema and resource type the server knows, the resource type, `server` and the view's
+/// format: a view chosen under other rules (another release's schemas) has another tag, and is
+/// chosen again from the stored JSON. It starts with a byte no JSON text starts with.
+pub fn view_tag(rt: &ResourceTypeDef, server: &[&str]) -> String {
+    const FORMAT: &str = "view 1";
+    let described = format!("{FORMAT}|{}|{server:?}|{:?}", rt.id, registry());
+    let digest = described.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    format!("={digest:016x}:")
 }
 
 /// What the default view does with a stored top-level attribute.
@@ -596,6 +743,15 @@ mod tests {
         .prop_map(str::to_string)
     }
 
+    /// The JSON object of `members` (name, value text), in their order.
+    fn object_of(members: &[(String, String)]) -> String {
+        let written: Vec<String> = members
+            .iter()
+            .map(|(k, v)| format!("\"{k}\":{v}"))
+            .collect();
+        format!("{{{}}}", written.join(","))
+    }
+
     proptest! {
         #[test]
         fn the_merged_view_is_the_collected_and_sorted_view(
@@ -605,14 +761,7 @@ mod tests {
             shown in prop::collection::vec(any::<bool>(), 6),
         ) {
             let rt = if user { registry().user() } else { registry().group() };
-            let text = format!(
-                "{{{}}}",
-                members
-                    .iter()
-                    .map(|(k, v)| format!("\"{k}\":{v}"))
-                    .collect::<Vec<_>>()
-                    .join(",")
-            );
+            let text = object_of(&members);
             let stored = (!no_profile).then_some(text.as_str());
             let values = ["\"u1\"", "\"ann\"", "\"e-1\"", "true", "[{\"value\":\"g\"}]", "{\"x\":1}"];
             let names = ["id", "userName", "externalId", "active", "groups", "meta"];
@@ -624,6 +773,73 @@ mod tests {
                 .collect();
             prop_assert_eq!(default_view(rt, stored, &set), reference_view(rt, stored, &set));
         }
+    }
+
+    proptest! {
+        /// A kept view is what the default view shows of the profile: as an object, the
+        /// reference view without the server's names and `schemas`; one member a line.
+        #[test]
+        fn a_kept_view_holds_the_profiles_shown_members_one_a_line(
+            members in prop::collection::vec((any_stored_name(), any_stored_value()), 0..10),
+            user in any::<bool>(),
+        ) {
+            let rt = if user { registry().user() } else { registry().group() };
+            let text = object_of(&members);
+            let server = ["active", "externalId", "groups", "id", "meta", "userName"];
+            let set: Vec<(&str, Option<&str>)> = server.iter().map(|n| (*n, None)).collect();
+            let view = view_members(rt, Some(&text), &server);
+            let reference = reference_view(rt, Some(&text), &set);
+            prop_assert_eq!(view.is_some(), reference.is_some());
+            if let (Some(view), Some(reference)) = (view, reference) {
+                let mut expected: Value = serde_json::from_str(&reference).unwrap();
+                expected.as_object_mut().unwrap().remove("schemas");
+                let kept: Value = serde_json::from_str(&view_object_text(view.as_str())).unwrap();
+                prop_assert_eq!(&kept, &expected);
+                prop_assert_eq!(
+                    members_of_view(view.as_str()).count(),
+                    expected.as_object().unwrap().len()
+                );
+                prop_assert_eq!(write_view(rt, view.as_str(), &set), Some(reference));
+            }
+        }
+    }
+
+    #[test]
+    fn a_view_with_a_line_break_in_a_value_is_left_to_the_tree_path() {
+        let rt = registry().user();
+        let pretty = "{\"title\":\"Dr\",\"name\":{\n  \"givenName\": \"Ann\"\n}}";
+        assert_eq!(view_members(rt, Some(pretty), &[]), None);
+        let compact = r#"{"title":"Dr","name":{"givenName":"Ann"}}"#;
+        let view = view_members(rt, Some(compact), &[]).expect("a view");
+        let lines: Vec<&str> = view.as_str().lines().collect();
+        for member in [
+            r#""name":{"givenName":"Ann"}"#,
+            r#""title":"Dr""#,
+            r#""emails":[]"#,
+        ] {
+            assert!(lines.contains(&member), "{member} in {lines:?}");
+        }
+        assert!(lines.is_sorted(), "{lines:?}");
+    }
+
+    #[test]
+    fn a_views_tag_names_its_rules() {
+        let (user, group) = (registry().user(), registry().group());
+        let tag = view_tag(user, &["id", "meta"]);
+        assert_eq!(tag.len(), 18);
+        assert!(tag.starts_with('=') && tag.ends_with(':'));
+        assert!(tag[1..17].bytes().all(|b| b.is_ascii_hexdigit()));
+        assert_eq!(
+            tag,
+            view_tag(user, &["id", "meta"]),
+            "the same rules, the same tag"
+        );
+        assert_ne!(tag, view_tag(user, &["id"]), "other server attributes");
+        assert_ne!(
+            tag,
+            view_tag(group, &["id", "meta"]),
+            "another resource type"
+        );
     }
 
     #[test]

@@ -1257,3 +1257,84 @@ async fn a_create_writes_the_user_their_emails_and_access_or_nothing() {
     assert_eq!(app.count(&rows("tenant_access"), &[]).await, 1);
     assert_eq!(app.count(&rows("tenant_access_sources"), &[]).await, 1);
 }
+
+/// A user's profile is kept beside its JSON as the default view's text (`db::profile_views`),
+/// and what the answers show follows every write of the profile: a create and a PUT write the
+/// view with it; a write of the JSON alone (an older replica's) drops the view, by the
+/// database's trigger, and the answers show that JSON; a view kept under other rules (another
+/// release's tag) is passed over, and dropped at the next start. A GET, a page and a `userName`
+/// look-up agree each time.
+#[tokio::test]
+async fn a_profiles_kept_view_follows_every_write_of_the_profile() {
+    let app = TestApp::spawn().await;
+    let i = app.integration("main").await;
+    let mut body = user("kim");
+    body["title"] = json!("Dr");
+    let id = app.scim_user(&i, body.clone()).await;
+    let kept_views = || async {
+        app.count(
+            "SELECT COUNT(*) FROM users WHERE id = $1 AND scim_view LIKE '=%'",
+            &[&id],
+        )
+        .await
+    };
+    let shown = |title: Option<&'static str>, given: Option<&'static str>| {
+        let (app, i, id) = (&app, &i, &id);
+        async move {
+            let got = app.scim(i, "GET", &format!("/Users/{id}"), None).await;
+            let page = app.scim(i, "GET", "/Users", None).await.json();
+            let filter = format!("/Users?filter={}", urlencode("userName eq \"kim\""));
+            let found = app.scim(i, "GET", &filter, None).await.json();
+            for user in [
+                got.json(),
+                page["Resources"][0].clone(),
+                found["Resources"][0].clone(),
+            ] {
+                assert_eq!(user["id"], json!(id), "{user}");
+                assert_eq!(user["title"].as_str(), title, "{user}");
+                assert_eq!(user["name"]["givenName"].as_str(), given, "{user}");
+                assert_eq!(user["userName"], "kim", "{user}");
+            }
+            assert_eq!(as_rendered(app, i, id).await["title"].as_str(), title);
+        }
+    };
+    assert_eq!(kept_views().await, 1, "a create keeps the view");
+    shown(Some("Dr"), Some("Given")).await;
+
+    body["title"] = json!("Prof");
+    let put = app
+        .scim(&i, "PUT", &format!("/Users/{id}"), Some(body.clone()))
+        .await;
+    assert_eq!(put.status, 200, "{}", put.body);
+    assert_eq!(put.json()["title"], "Prof");
+    assert_eq!(kept_views().await, 1, "a PUT keeps the new view");
+    shown(Some("Prof"), Some("Given")).await;
+
+    // An older release writes the JSON alone.
+    let behind =
+        format!("UPDATE users SET scim_json = '{{\"title\":\"Behind\"}}' WHERE id = '{id}'");
+    app.execute(&[&behind]).await;
+    assert_eq!(kept_views().await, 0, "the stale view is dropped");
+    shown(Some("Behind"), None).await;
+
+    body["title"] = json!("Again");
+    let put = app
+        .scim(&i, "PUT", &format!("/Users/{id}"), Some(body))
+        .await;
+    assert_eq!(put.status, 200, "{}", put.body);
+    assert_eq!(kept_views().await, 1);
+    shown(Some("Again"), Some("Given")).await;
+
+    // A view under another release's rules, whatever it says, is not this release's view.
+    let foreign = format!(
+        "UPDATE users SET scim_view = '=0123456789abcdef:\"title\":\"Forged\"' WHERE id = '{id}'"
+    );
+    app.execute(&[&foreign]).await;
+    shown(Some("Again"), Some("Given")).await;
+    // The next start drops it (here a replica's, on the same database); the answers stay.
+    let foreign_views = "SELECT COUNT(*) FROM users WHERE scim_view LIKE '=0123456789abcdef:%'";
+    assert_eq!(app.count(foreign_views, &[]).await, 1);
+    let _replica = app.replica().await;
+    assert_eq!(app.count(foreign_views, &[]).await, 0);
+    shown(Some("Again"), Some("Given")).await;
+}
