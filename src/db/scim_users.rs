@@ -66,6 +66,12 @@ pub enum ProfileText {
     ViewOrJson,
 }
 
+/// The place of a statement's text among the four a read may be (with or without group
+/// references, by [`ProfileText`]), each built once.
+fn statement_slot(with_group_refs: bool, profile: ProfileText) -> usize {
+    usize::from(with_group_refs) * 2 + usize::from(profile == ProfileText::ViewOrJson)
+}
+
 /// `$1` = tenant, `$2` = the integration (source) whose externalId is shown. Superadmins are out
 /// of every integration's reach (`iam::reach`): an integration never sees one.
 const FROM: &str = "FROM users u \
@@ -130,7 +136,7 @@ fn page_shape(backend: Backend) -> PageShape {
 }
 
 /// One user as `source` sees them in `tenant_id`, with what `refs` asks of their group
-/// references.
+/// references and what `profile` asks of their stored profile.
 pub async fn find(
     conn: &mut Conn,
     tenant_id: &str,
@@ -141,13 +147,12 @@ pub async fn find(
 ) -> AppResult<Option<ScimUserRow>> {
     static SQL: [OnceLock<String>; 4] = [const { OnceLock::new() }; 4];
     let read = refs != Refs::Skipped;
-    let sql = SQL[usize::from(read) * 2 + usize::from(profile == ProfileText::ViewOrJson)]
-        .get_or_init(|| {
-            format!(
-                "SELECT {} AS page {FROM} WHERE u.id = $3",
-                packed_row(read, profile)
-            )
-        });
+    let sql = SQL[statement_slot(read, profile)].get_or_init(|| {
+        format!(
+            "SELECT {} AS page {FROM} WHERE u.id = $3",
+            packed_row(read, profile)
+        )
+    });
     let row = sqlx::query(sql)
         .bind(tenant_id)
         .bind(source)
@@ -351,9 +356,7 @@ fn page_query(
 /// the user's ETag covers them ([`ScimUserRow::groups_digest`]).
 fn packed_row(with_group_refs: bool, profile: ProfileText) -> &'static str {
     static ROWS: [OnceLock<String>; 4] = [const { OnceLock::new() }; 4];
-    let cell =
-        &ROWS[usize::from(with_group_refs) * 2 + usize::from(profile == ProfileText::ViewOrJson)];
-    cell.get_or_init(|| {
+    ROWS[statement_slot(with_group_refs, profile)].get_or_init(|| {
         // The kept view, then the JSON where there is none (each column read as it is: an
         // expression over the view, named twice by `packed_rows::text`, read the view's text
         // four times). A view under another tag is told apart by `unpack_one`, and its JSON
