@@ -172,11 +172,7 @@ pub fn view_members(
         if !text.is_empty() {
             text.push(MEMBER_SEPARATOR);
         }
-        // A name holds no escape and no control character (`members` declined those).
-        text.push('"');
-        text.push_str(name);
-        text.push_str("\":");
-        text.push_str(value);
+        push_member(&mut text, name, value);
     };
     // The kept members and the empty arrays, both in name order, merged.
     let mut arrays = arrays.peekable();
@@ -247,12 +243,17 @@ pub fn write_view(
 fn push_server(text: &mut String, name: &str, value: Option<&str>) {
     if let Some(value) = value {
         separate(text);
-        // A name holds no escape and no control character.
-        text.push('"');
-        text.push_str(name);
-        text.push_str("\":");
-        text.push_str(value);
+        push_member(text, name, value);
     }
+}
+
+/// Writes `"name":value`. A name holds no escape and no control character (`members` declined
+/// those; the server's are the schema's).
+fn push_member(text: &mut String, name: &str, value: &str) {
+    text.push('"');
+    text.push_str(name);
+    text.push_str("\":");
+    text.push_str(value);
 }
 
 /// A comma before a member that is not the object's first.
