@@ -5,6 +5,7 @@
 
 use sqlx::Row;
 
+use super::scim_users;
 use super::script::{self, Param};
 use super::{Backend, Conn};
 use crate::clock::Millis;
@@ -55,6 +56,7 @@ pub async fn grant(
         now,
         true,
         true,
+        &[],
     )
     .await?;
     Ok(())
@@ -72,6 +74,7 @@ pub async fn grant_as(
     now: Millis,
     active: bool,
     assigned: bool,
+    new_user_emails: &[(String, String)],
 ) -> AppResult<bool> {
     const STATEMENTS: [&str; 2] = [
         "INSERT INTO tenant_access (tenant_id, user_id, created_at, active, active_assigned, version) \
@@ -80,7 +83,7 @@ pub async fn grant_as(
          VALUES ($1, $2, $3, $4, $5) \
          ON CONFLICT (tenant_id, user_id, source) DO UPDATE SET external_id = excluded.external_id",
     ];
-    let params = [
+    let mut params = vec![
         Param::Text(Some(tenant_id)),
         Param::Text(Some(user_id)),
         Param::Text(Some(source)),
@@ -89,7 +92,28 @@ pub async fn grant_as(
         Param::Int(super::flag(active)),
         Param::Int(super::flag(assigned)),
     ];
-    counting_access(conn, &STATEMENTS, 0, 1, tenant_id, &params).await
+    // A new user's email rows go first, in the same script: bound after the grant's own
+    // parameters, the user at `$2`. (More than one statement holds are added on their own.)
+    let (emails, keys): (String, Vec<(String, String)>) =
+        if new_user_emails.len() > scim_users::EMAILS_AT_ONCE {
+            scim_users::add_emails(conn, user_id, new_user_emails).await?;
+            (String::new(), Vec::new())
+        } else if new_user_emails.is_empty() {
+            (String::new(), Vec::new())
+        } else {
+            let first = params.len() + 1;
+            let sql = scim_users::emails_insert(2, first, new_user_emails.len());
+            (sql, scim_users::email_keys(new_user_emails).collect())
+        };
+    for (value, kind) in &keys {
+        params.push(Param::Text(Some(value)));
+        params.push(Param::Text(Some(kind)));
+    }
+    if emails.is_empty() {
+        return counting_access(conn, &STATEMENTS, 0, 1, tenant_id, &params).await;
+    }
+    let statements = [emails.as_str(), STATEMENTS[0], STATEMENTS[1]];
+    counting_access(conn, &statements, 1, 1, tenant_id, &params).await
 }
 
 /// Runs a grant's or an end's `statements` with `params` (`$1` the tenant), of which the one at

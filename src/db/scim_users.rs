@@ -630,9 +630,10 @@ impl Inserted<'_> {
     }
 }
 
-/// Inserts a new global user with their emails, unless a user has the userName already
-/// (case-insensitively): true when inserted. The insert decides, so a create needs no look-up
-/// first.
+/// Inserts a new global user, unless a user has the userName already (case-insensitively): true
+/// when inserted. The insert decides, so a create needs no look-up first. Their email rows come
+/// with their access, in one script (`db::access::grant_as`): the trip to the database's thread
+/// a statement of their own cost.
 pub async fn insert(
     conn: &mut Conn,
     id: &str,
@@ -662,11 +663,7 @@ pub async fn insert(
     .bind(profile.scim_view)
     .execute(&mut *conn)
     .await?;
-    if result.rows_affected() == 0 {
-        return Ok(false);
-    }
-    add_emails(conn, id, profile.emails).await?;
-    Ok(true)
+    Ok(result.rows_affected() > 0)
 }
 
 /// Writes a user's global profile; their email rows too when `emails_changed`.
@@ -719,27 +716,42 @@ async fn replace_emails(conn: &mut Conn, id: &str, emails: &[(String, String)]) 
     add_emails(conn, id, emails).await
 }
 
-/// Adds a user's email addresses (value, type) in one statement.
-async fn add_emails(conn: &mut Conn, id: &str, emails: &[(String, String)]) -> AppResult<()> {
-    for chunk in emails.chunks(super::IN_CHUNK / 3) {
-        let values: Vec<String> = (0..chunk.len())
-            .map(|i| format!("({})", super::placeholders(i * 3 + 1, 3)))
-            .collect();
-        let sql = format!(
-            "INSERT INTO user_emails (user_id, value_lower, kind) VALUES {} \
-             ON CONFLICT (user_id, value_lower, kind) DO NOTHING",
-            values.join(", ")
-        );
-        let mut q = sqlx::query(&sql);
-        for (value, kind) in chunk {
-            q = q
-                .bind(id)
-                .bind(value.to_lowercase())
-                .bind(kind.to_lowercase());
+/// Most email rows one statement adds (two parameters each).
+pub const EMAILS_AT_ONCE: usize = super::IN_CHUNK / 2;
+
+/// Adds a user's email addresses (value, type), [`EMAILS_AT_ONCE`] a statement.
+pub async fn add_emails(conn: &mut Conn, id: &str, emails: &[(String, String)]) -> AppResult<()> {
+    for chunk in emails.chunks(EMAILS_AT_ONCE) {
+        let sql = emails_insert(1, 2, chunk.len());
+        let mut q = sqlx::query(&sql).bind(id);
+        for (value, kind) in email_keys(chunk) {
+            q = q.bind(value).bind(kind);
         }
         q.execute(&mut *conn).await?;
     }
     Ok(())
+}
+
+/// The statement adding `count` email rows of the user bound at `$user`, each row's value and
+/// type ([`email_keys`]) bound from `$first` on, two a row: what [`add_emails`] runs, and what a
+/// new user's script (`db::access::grant_as`) runs with their access.
+pub fn emails_insert(user: usize, first: usize, count: usize) -> String {
+    let mut sql = String::from("INSERT INTO user_emails (user_id, value_lower, kind) VALUES ");
+    for i in 0..count {
+        if i > 0 {
+            sql.push_str(", ");
+        }
+        let _ = write!(sql, "(${user}, ${}, ${})", first + 2 * i, first + 2 * i + 1);
+    }
+    sql.push_str(" ON CONFLICT (user_id, value_lower, kind) DO NOTHING");
+    sql
+}
+
+/// What an email row is keyed by: its value and type, lowercased.
+pub fn email_keys(emails: &[(String, String)]) -> impl Iterator<Item = (String, String)> + '_ {
+    emails
+        .iter()
+        .map(|(value, kind)| (value.to_lowercase(), kind.to_lowercase()))
 }
 
 pub async fn set_password(conn: &mut Conn, id: &str, hash: &str, now: Millis) -> AppResult<()> {

@@ -636,8 +636,20 @@ pub async fn create(
     let assigned = resource.get("active").is_some();
     let source = &scope.integration_id;
     let (now, ext) = (scope.now, external_id);
-    let new_access =
-        db::access::grant_as(conn, t, &user_id, source, ext, now, active, assigned).await?;
+    // A new user's email rows are written with their access, in one script.
+    let new_user_emails: &[(String, String)] = if created { profile.emails } else { &[] };
+    let new_access = db::access::grant_as(
+        conn,
+        t,
+        &user_id,
+        source,
+        ext,
+        now,
+        active,
+        assigned,
+        new_user_emails,
+    )
+    .await?;
     if !new_access {
         db::access::set_active(conn, t, &user_id, active, assigned).await?;
     }
