@@ -94,24 +94,21 @@ pub async fn grant_as(
     ];
     // A new user's email rows go first, in the same script: bound after the grant's own
     // parameters, the user at `$2`. (More than one statement holds are added on their own.)
-    let (emails, keys): (String, Vec<(String, String)>) =
-        if new_user_emails.len() > scim_users::EMAILS_AT_ONCE {
-            scim_users::add_emails(conn, user_id, new_user_emails).await?;
-            (String::new(), Vec::new())
-        } else if new_user_emails.is_empty() {
-            (String::new(), Vec::new())
-        } else {
-            let first = params.len() + 1;
-            let sql = scim_users::emails_insert(2, first, new_user_emails.len());
-            (sql, scim_users::email_keys(new_user_emails).collect())
-        };
+    let keys: Vec<(String, String)> = if new_user_emails.len() > scim_users::EMAILS_AT_ONCE {
+        scim_users::add_emails(conn, user_id, new_user_emails).await?;
+        Vec::new()
+    } else {
+        scim_users::email_keys(new_user_emails).collect()
+    };
+    let first = params.len() + 1;
     for (value, kind) in &keys {
         params.push(Param::Text(Some(value)));
         params.push(Param::Text(Some(kind)));
     }
-    if emails.is_empty() {
+    if keys.is_empty() {
         return counting_access(conn, &STATEMENTS, 0, 1, tenant_id, &params).await;
     }
+    let emails = scim_users::emails_insert(2, first, keys.len());
     let statements = [emails.as_str(), STATEMENTS[0], STATEMENTS[1]];
     counting_access(conn, &statements, 1, 1, tenant_id, &params).await
 }

@@ -231,9 +231,6 @@ pub struct Page<'a> {
 struct PageQuery {
     sql: String,
     args: Vec<Arg>,
-    /// Whether the page seeks after [`Page::after`] (unfiltered, default order) rather than
-    /// skipping `offset` rows.
-    continued: bool,
     /// Whether the page's rows come in no particular order and are put in order here, by
     /// [`in_page_order`].
     sorted_here: bool,
@@ -317,7 +314,6 @@ fn page_query(
         return Ok(PageQuery {
             sql: q,
             args,
-            continued: false,
             sorted_here: false,
             filter: sql,
             filter_sql,
@@ -356,7 +352,6 @@ fn page_query(
     Ok(PageQuery {
         sql: q,
         args,
-        continued: continued.is_some(),
         sorted_here,
         filter: sql,
         filter_sql,
@@ -525,16 +520,12 @@ pub async fn list(
         };
         return Ok((total.ok_or_else(not_packed)?, rows));
     }
+    // Filtered (a walk continues unfiltered pages only): a page that is not full tells the total
+    // from its position; else it is counted (a filter's count can cost what its page does).
     let (sql, filter_sql) = (query.filter, query.filter_sql);
-    // A page that is not full tells the total from its position, unless it continued a walk
-    // whose total is stale: rows deleted before its cursor no longer count.
-    if !query.continued {
-        if let Some(total) = super::total_from_page(page.offset, page.limit, rows.len()) {
-            return Ok((total, rows));
-        }
+    if let Some(total) = super::total_from_page(page.offset, page.limit, rows.len()) {
+        return Ok((total, rows));
     }
-    // Filtered: counted only when the page cannot tell (a filter's count can cost what its
-    // page does).
     let count_q = format!("SELECT COUNT(*) AS n {FROM} {filter_sql}");
     let total: i64 = super::bind_all(sqlx::query(&count_q), &sql.args)
         .fetch_one(&mut *conn)
