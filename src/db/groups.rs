@@ -8,6 +8,7 @@ use sqlx::Row;
 use super::group_refs;
 use super::scim_filter::{self, Kind, Sql};
 use super::scim_users::{ListError, Page};
+use super::script::{self, Param};
 use super::{Arg, Conn};
 use crate::clock::Millis;
 use crate::error::{AppError, AppResult, UniqueOr};
@@ -164,13 +165,20 @@ pub async fn touch(conn: &mut Conn, id: &str, now: Millis) -> AppResult<i64> {
     Ok(row.try_get("version")?)
 }
 
+/// Deletes a group of the tenant with the role bindings that name it (its memberships go with
+/// it, by their foreign key): one script, one trip to SQLite's writing thread where the two
+/// statements were two (issue #13: a SCIM group DELETE). True when the group was there.
 pub async fn delete(conn: &mut Conn, tenant_id: &str, id: &str) -> AppResult<bool> {
-    let done = sqlx::query("DELETE FROM groups WHERE tenant_id = $1 AND id = $2")
-        .bind(tenant_id)
-        .bind(id)
-        .execute(&mut *conn)
-        .await?;
-    Ok(done.rows_affected() > 0)
+    let done = script::run(
+        conn,
+        &[
+            "DELETE FROM bindings WHERE tenant_id = $1 AND subject_type = 'group' AND subject_id = $2",
+            "DELETE FROM groups WHERE tenant_id = $1 AND id = $2",
+        ],
+        &[Param::Text(Some(tenant_id)), Param::Text(Some(id))],
+    )
+    .await?;
+    Ok(done.affected.last().is_some_and(|&n| n > 0))
 }
 
 /// Members as `(user id, display)`: the display is the user's display name, else the userName.

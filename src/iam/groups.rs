@@ -68,7 +68,6 @@ async fn require(conn: &mut db::Conn, tenant_id: &str, group_id: &str) -> AppRes
 pub async fn delete(db: &Db, tenant_id: &str, group_id: &str) -> AppResult<String> {
     let mut tx = db.begin_write().await?;
     let group = require(&mut tx, tenant_id, group_id).await?;
-    db::iam::delete_bindings_of(&mut tx, tenant_id, "group", group_id).await?;
     db::groups::delete(&mut tx, tenant_id, group_id).await?;
     tx.commit().await?;
     Ok(group.display_name)

@@ -411,7 +411,6 @@ pub async fn delete(
 ) -> Result<(), ScimError> {
     let row = find_managed(conn, scope, id).await?;
     check_if_match(if_match, &version(&row))?;
-    db::iam::delete_bindings_of(conn, &scope.tenant_id, "group", id).await?;
     db::groups::delete(conn, &scope.tenant_id, id).await?;
     Ok(())
 }

@@ -483,12 +483,58 @@ async fn excluded_members_are_not_loaded_and_members_value_filters_use_the_index
 async fn deleting_a_group_is_204_then_404() {
     let app = TestApp::spawn().await;
     let i = app.integration("main").await;
-    let g = new_group(&app, &i, json!({"displayName": "Gone"})).await;
+    let u = new_user(&app, &i, "member").await;
+    let g = new_group(
+        &app,
+        &i,
+        json!({"displayName": "Gone", "members": [{"value": u}]}),
+    )
+    .await;
+    let kept = new_group(&app, &i, json!({"displayName": "Kept"})).await;
+    // A role bound to each group: the deleted group's binding goes with it, the other stays.
+    {
+        let mut conn = app.db.begin_write().await.unwrap();
+        let role = roster::iam::permissions::create_custom_role(
+            &mut conn,
+            "main",
+            "GroupReaders",
+            &[(Resource::Groups, Action::Read)],
+            app.now(),
+        )
+        .await
+        .unwrap();
+        for group in [&g, &kept] {
+            roster::db::iam::insert_binding(&mut conn, "main", &role.id, "group", group, app.now())
+                .await
+                .unwrap();
+        }
+        conn.commit().await.unwrap();
+    }
     assert_eq!(
         app.scim(&i, "DELETE", &format!("/Groups/{g}"), None)
             .await
             .status,
         204
+    );
+    let bound = "SELECT COUNT(*) FROM bindings WHERE subject_id = $1";
+    assert_eq!(app.count(bound, &[&g]).await, 0);
+    assert_eq!(app.count(bound, &[&kept]).await, 1);
+    assert_eq!(
+        app.count(
+            "SELECT COUNT(*) FROM group_members WHERE group_id = $1",
+            &[&g]
+        )
+        .await,
+        0
+    );
+    let user = app
+        .scim(&i, "GET", &format!("/Users/{u}"), None)
+        .await
+        .json();
+    assert!(
+        user.get("groups")
+            .map_or(true, |gs| gs.as_array().unwrap().is_empty()),
+        "{user}"
     );
     assert_eq!(
         app.scim(&i, "GET", &format!("/Groups/{g}"), None)
