@@ -533,7 +533,7 @@ async fn deleting_a_group_is_204_then_404() {
         .json();
     assert!(
         user.get("groups")
-            .map_or(true, |gs| gs.as_array().unwrap().is_empty()),
+            .is_none_or(|gs| gs.as_array().unwrap().is_empty()),
         "{user}"
     );
     assert_eq!(
