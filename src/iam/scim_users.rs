@@ -627,7 +627,8 @@ pub async fn create(
             resource,
             incoming.password.as_deref(),
         )
-        .await?;
+        .await?
+        .any();
         if !changed {
             db::scim_users::touch(conn, &id, scope.now).await?;
         }
@@ -703,13 +704,18 @@ fn check_if_match(if_match: Option<&str>, row: &ScimUserRow) -> Result<(), ScimE
     )))
 }
 
-/// Applies a full new state of a user (from PUT or PATCH) within the integration's reach.
+/// Applies a full new state of a user (from PUT or PATCH) within the integration's reach, and
+/// changes `row` (read in this request's transaction, with its profile's JSON and group
+/// references) as it changes the stored user: true when `row` is then the user as stored, to be
+/// answered without reading them back (one trip to the database fewer a PUT or PATCH); false
+/// when the write changed what the row alone does not tell (a new externalId), and the user is
+/// to be read again.
 async fn apply(
     conn: &mut Conn,
     scope: &Scope,
-    row: &ScimUserRow,
+    row: &mut ScimUserRow,
     incoming: Incoming,
-) -> Result<(), ScimError> {
+) -> Result<bool, ScimError> {
     let resource = &incoming.resource;
     let t = &scope.tenant_id;
     let mut target = Target::unread(t, &row.id, row.created_by.as_deref());
@@ -717,7 +723,7 @@ async fn apply(
         username: row.username.clone(),
         scim_json: row.scim_json.clone(),
     };
-    write_global(
+    let written = write_global(
         conn,
         scope,
         &mut target,
@@ -726,6 +732,21 @@ async fn apply(
         incoming.password.as_deref(),
     )
     .await?;
+    // As `set_password` and `update_profile` wrote them.
+    if written.password {
+        row.updated_at = scope.now;
+    }
+    if let Some(profile) = written.profile {
+        row.username = profile.username;
+        row.scim_view = profile.kept_view.and_then(|kept| {
+            kept.strip_prefix(profile_views::view_tag())
+                .map(str::to_string)
+        });
+        row.scim_json = Some(profile.json);
+        row.updated_at = scope.now;
+        row.version += 1;
+    }
+    let mut as_stored = true;
     let external_id = str_of(resource, "externalId");
     if external_id != row.external_id.as_deref() {
         db::access::grant(
@@ -738,6 +759,7 @@ async fn apply(
         )
         .await?;
         db::access::touch(conn, t, &row.id).await?;
+        as_stored = false;
     }
     let active = resource
         .get("active")
@@ -745,14 +767,18 @@ async fn apply(
         .unwrap_or(true);
     let assigned = resource.get("active").is_some();
     // `row` was read in this request's transaction: an unchanged state needs no statement.
+    // `row` was read in this request's transaction: this write is what suspends the user.
+    let suspends = row.access_active && !active;
     if (row.access_active, row.access_active_assigned) != (active, assigned) {
         db::access::set_active(conn, t, &row.id, active, assigned).await?;
+        // As `set_active` wrote them: the version moves with a change.
+        (row.access_active, row.access_active_assigned) = (active, assigned);
+        row.access_version += 1;
     }
-    // `row` was read in this request's transaction: this write is what suspends the user.
-    if row.access_active && !active {
+    if suspends {
         reach::after_suspension(conn, &row.id).await?;
     }
-    Ok(())
+    Ok(as_stored)
 }
 
 /// The emails of a resource ([`emails_of`]), lowercased and sorted, to tell whether a write
@@ -816,7 +842,7 @@ impl<'a> Target<'a> {
 /// Writes what an integration may write of a user's global record: the password (refused unless
 /// `reach::may_change_credentials` allows it; the user's sessions end), and for the owning
 /// integration the profile, whose userName and emails are credentials too. Other integrations'
-/// global attributes are ignored. True when something was written.
+/// global attributes are ignored. Answers what it wrote.
 async fn write_global(
     conn: &mut Conn,
     scope: &Scope,
@@ -824,28 +850,28 @@ async fn write_global(
     stored: &db::scim_users::StoredProfile,
     resource: &Value,
     password: Option<&str>,
-) -> Result<bool, ScimError> {
+) -> Result<GlobalWrite, ScimError> {
     let actor = Actor::Integration {
         id: &scope.integration_id,
     };
-    let mut changed = false;
+    let mut written = GlobalWrite::default();
     if let Some(p) = password {
         target.may_change_credentials(conn, actor).await?;
         let hash = hash_password(p).await?;
         db::scim_users::set_password(conn, target.id, &hash, scope.now).await?;
         db::scim_users::end_sessions(conn, target.id).await?;
-        changed = true;
+        written.password = true;
     }
     let owner = target.created_by == Some(scope.integration_id.as_str());
     if !owner {
-        return Ok(changed);
+        return Ok(written);
     }
     let username = username_of(resource)?;
     let json_text = stored_json(resource);
     let old_json = stored.scim_json.as_deref().unwrap_or_default();
     // The same userName and profile text hold the same emails: nothing to write or judge.
     if username == stored.username && json_text == old_json {
-        return Ok(changed);
+        return Ok(written);
     }
     let (emails, primary) = emails_of(resource);
     let (old_emails, _) = emails_in(&stored_emails(old_json));
@@ -854,6 +880,7 @@ async fn write_global(
     }
     // The email rows are rewritten only when the emails (values, types, order) change.
     let emails_changed = emails != old_emails;
+    let kept_view = profile_views::kept_view(&json_text);
     db::scim_users::update_profile(
         conn,
         target.id,
@@ -862,14 +889,42 @@ async fn write_global(
             display_name: str_of(resource, "displayName"),
             primary_email: primary.as_deref(),
             scim_json: &json_text,
-            scim_view: profile_views::kept_view(&json_text).as_deref(),
+            scim_view: kept_view.as_deref(),
             emails: &emails,
         },
         emails_changed,
         scope.now,
     )
     .await?;
-    Ok(true)
+    written.profile = Some(WrittenProfile {
+        username,
+        json: json_text,
+        kept_view,
+    });
+    Ok(written)
+}
+
+/// What [`write_global`] wrote of a user's global record.
+#[derive(Default)]
+struct GlobalWrite {
+    /// A new password hash (and with it `updated_at`).
+    password: bool,
+    /// A new profile (`update_profile`: with it `updated_at` and the version).
+    profile: Option<WrittenProfile>,
+}
+
+impl GlobalWrite {
+    fn any(&self) -> bool {
+        self.password || self.profile.is_some()
+    }
+}
+
+/// A profile as [`write_global`] stored it.
+struct WrittenProfile {
+    username: String,
+    json: String,
+    /// As `profile_views::kept_view` gives it: its tag, then the view.
+    kept_view: Option<String>,
 }
 
 /// `PUT /Users/{id}`; answered as [`get`] answers.
@@ -882,7 +937,7 @@ pub async fn replace(
     as_text: bool,
 ) -> Result<(Answered, String), ScimError> {
     let rt = registry().user();
-    let row = find(conn, scope, id, refs_for(if_match), ProfileText::Json).await?;
+    let mut row = find(conn, scope, id, Refs::Kept, ProfileText::Json).await?;
     reach::integration_gave_access(row.from_this_integration)?;
     check_if_match(if_match, &row)?;
     let existing = || render(scope, &row, None);
@@ -893,8 +948,23 @@ pub async fn replace(
             existing: &existing,
         },
     )?)?;
-    apply(conn, scope, &row, incoming).await?;
-    get(conn, scope, id, true, as_text).await
+    answer_applied(conn, scope, &mut row, incoming, as_text).await
+}
+
+/// Applies a PUT's or PATCH's new state to `row` (read with its group references) and answers
+/// the user as [`get`] does: from the row as written when [`apply`] tells it is the user as
+/// stored, else read again.
+async fn answer_applied(
+    conn: &mut Conn,
+    scope: &Scope,
+    row: &mut ScimUserRow,
+    incoming: Incoming,
+    as_text: bool,
+) -> Result<(Answered, String), ScimError> {
+    if apply(conn, scope, row, incoming).await? {
+        return Ok((answer(scope, row, as_text), user_version(row)));
+    }
+    get(conn, scope, &row.id, true, as_text).await
 }
 
 /// `PATCH /Users/{id}`; answered as [`get`] answers.
@@ -908,7 +978,7 @@ pub async fn patch(
 ) -> Result<(Answered, String), ScimError> {
     let rt = registry().user();
     let ops = parse_patch_request(body)?;
-    let row = find(conn, scope, id, refs_for(if_match), ProfileText::Json).await?;
+    let mut row = find(conn, scope, id, Refs::Kept, ProfileText::Json).await?;
     reach::integration_gave_access(row.from_this_integration)?;
     check_if_match(if_match, &row)?;
     let mut current = render(scope, &row, None);
@@ -918,8 +988,7 @@ pub async fn patch(
     }
     let outcome = crate::scim::patch::apply_patch(rt, &current, &ops)?;
     let incoming = split_password(outcome.resource)?;
-    apply(conn, scope, &row, incoming).await?;
-    get(conn, scope, id, true, as_text).await
+    answer_applied(conn, scope, &mut row, incoming, as_text).await
 }
 
 /// `DELETE /Users/{id}`.

@@ -133,6 +133,78 @@ async fn a_created_put_or_patched_user_answers_what_a_get_of_it_answers() {
     );
 }
 
+/// A PUT or a PATCH answers the user from what it wrote, without reading them back: its body and
+/// ETag are what a GET then answers, whatever the write changed — the profile, the userName,
+/// `active` both ways (the access's version), a password (`updated_at` only), the externalId
+/// (read back), or nothing — for a user in a group, in the default view and in the tree's.
+#[tokio::test]
+async fn a_put_or_patch_answers_what_a_get_then_answers() {
+    let app = TestApp::spawn().await;
+    let i = app.integration("main").await;
+    let u = create(&app, &i, "writer").await;
+    let g = app
+        .scim(
+            &i,
+            "POST",
+            "/Groups",
+            Some(json!({"displayName": "Writers", "members": [{"value": u}]})),
+        )
+        .await;
+    assert_eq!(g.status, 201, "{}", g.body);
+    let patch = |op: Value| json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": [op]});
+    let mut renamed = user("renamed");
+    renamed["externalId"] = json!("ext-writer");
+    let mut suspended = renamed.clone();
+    suspended["active"] = json!(false);
+    let mut with_password = renamed.clone();
+    with_password["password"] = json!("t1meMa$heen");
+    let mut new_external = renamed.clone();
+    new_external["externalId"] = json!("ext-new");
+    let steps = [
+        ("PUT", user("writer")),
+        ("PUT", renamed.clone()),
+        ("PUT", suspended),
+        (
+            "PATCH",
+            patch(json!({"op": "replace", "path": "active", "value": true})),
+        ),
+        ("PUT", with_password),
+        ("PUT", new_external),
+        (
+            "PATCH",
+            patch(json!({"op": "replace", "path": "displayName", "value": "Patched"})),
+        ),
+        (
+            "PATCH",
+            patch(json!({"op": "add", "path": "nickName", "value": "W"})),
+        ),
+    ];
+    let mut etags = Vec::new();
+    for (method, body) in steps {
+        for query in ["", "?excludedAttributes=password"] {
+            let path = format!("/Users/{u}{query}");
+            let written = app.scim(&i, method, &path, Some(body.clone())).await;
+            assert_eq!(written.status, 200, "{method} {body}: {}", written.body);
+            let read = app.scim(&i, "GET", &path, None).await;
+            assert_eq!(written.json(), read.json(), "{method}{query} {body}");
+            assert_eq!(
+                written.header("etag"),
+                read.header("etag"),
+                "{method}{query} {body}"
+            );
+            assert_eq!(
+                written.json()["groups"][0]["display"],
+                "Writers",
+                "{method}{query}"
+            );
+            etags.push(written.header("etag"));
+        }
+    }
+    // The same write twice changes nothing the second time; a change is a new version.
+    assert_eq!(etags[0], etags[1]);
+    assert_ne!(etags[1], etags[2]);
+}
+
 /// Every way a list reads users (a page in the default order, a continued page, a `userName eq`
 /// look-up, a sorted page, a filter the database cannot index, without `groups`) answers each
 /// user exactly as a GET of that user does: the list's rows come packed in one text value
