@@ -166,8 +166,8 @@ pub async fn touch(conn: &mut Conn, id: &str, now: Millis) -> AppResult<i64> {
 }
 
 /// Deletes a group of the tenant with the role bindings that name it (its memberships go with
-/// it, by their foreign key): one script, one trip to SQLite's writing thread where the two
-/// statements were two (issue #13: a SCIM group DELETE). True when the group was there.
+/// it, by their foreign key): one script, so one trip to SQLite's writing thread where a
+/// statement each took two (issue #13: a SCIM group DELETE). True when the group was there.
 pub async fn delete(conn: &mut Conn, tenant_id: &str, id: &str) -> AppResult<bool> {
     let done = script::run(
         conn,
