@@ -36,6 +36,12 @@ pub fn kept_view(scim_json: &str) -> Option<String> {
     Some([view_tag(), view.as_str()].concat())
 }
 
+/// The view's text of `kept` (a column as [`kept_view`] wrote it): after this release's tag;
+/// `None` for a view kept under another tag (another release's, to be chosen again).
+pub fn untagged(kept: &str) -> Option<&str> {
+    kept.strip_prefix(view_tag())
+}
+
 /// Makes the kept views this release's at its start: drops those kept under another tag (whose
 /// users are answered from their JSON until their next write, as before views were kept), and
 /// installs the trigger that keeps views from going stale ([`guard`]).

@@ -7,7 +7,7 @@ use std::sync::OnceLock;
 use sqlx::Row;
 
 pub use super::page_cursors::After;
-use super::profile_views::view_tag;
+use super::profile_views;
 use super::scim_filter::{self, Kind, Sql};
 use super::{group_refs, packed_rows, Arg, Backend, Conn};
 use crate::clock::Millis;
@@ -430,7 +430,7 @@ fn unpack_one(reader: &mut packed_rows::Reader<'_>, refs: Refs) -> Option<Unpack
     let username = reader.text()??.to_owned();
     let kept = reader.text()?;
     let json = reader.text()?;
-    let view = kept.and_then(|v| v.strip_prefix(view_tag()));
+    let view = kept.and_then(profile_views::untagged);
     let stale_view = kept.is_some() && view.is_none();
     let mut row = ScimUserRow {
         id,
@@ -603,7 +603,7 @@ impl Inserted<'_> {
             scim_view: self
                 .profile
                 .scim_view
-                .and_then(|v| v.strip_prefix(view_tag()))
+                .and_then(profile_views::untagged)
                 .map(str::to_string),
             created_by: Some(self.created_by.to_string()),
             created_at: self.now,

@@ -738,10 +738,11 @@ async fn apply(
     }
     if let Some(profile) = written.profile {
         row.username = profile.username;
-        row.scim_view = profile.kept_view.and_then(|kept| {
-            kept.strip_prefix(profile_views::view_tag())
-                .map(str::to_string)
-        });
+        row.scim_view = profile
+            .kept_view
+            .as_deref()
+            .and_then(profile_views::untagged)
+            .map(str::to_string);
         row.scim_json = Some(profile.json);
         row.updated_at = scope.now;
         row.version += 1;
@@ -766,8 +767,8 @@ async fn apply(
         .and_then(Value::as_bool)
         .unwrap_or(true);
     let assigned = resource.get("active").is_some();
-    // `row` was read in this request's transaction: an unchanged state needs no statement.
-    // `row` was read in this request's transaction: this write is what suspends the user.
+    // `row` was read in this request's transaction: an unchanged state needs no statement, and
+    // this write is what suspends the user.
     let suspends = row.access_active && !active;
     if (row.access_active, row.access_active_assigned) != (active, assigned) {
         db::access::set_active(conn, t, &row.id, active, assigned).await?;
