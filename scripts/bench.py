@@ -144,6 +144,27 @@ def thread_cpu_ns(pid):
     return tot, tids
 
 
+def context_switches(pid):
+    """Context switches (voluntary and not) summed over the live threads of pid and its
+    descendants (`/proc/<pid>/task/<tid>/status`): each is a thread put to sleep or taken off
+    its CPU, the price of every hand-over between the runtime's threads and the database's."""
+    tot = 0
+    for p in _proc_tree(pid):
+        try:
+            threads = os.listdir(f"/proc/{p}/task")
+        except OSError:
+            continue
+        for t in threads:
+            try:
+                with open(f"/proc/{p}/task/{t}/status") as f:
+                    for line in f:
+                        if "ctxt_switches:" in line:
+                            tot += int(line.split()[1])
+            except (OSError, ValueError, IndexError):
+                pass
+    return tot
+
+
 def file_reads(pid):
     """Read system calls on files (read, pread, readv: `syscr` in /proc/<pid>/io; socket receives
     are not counted) over the process's threads: SQLite's page reads, which the instruction count
@@ -410,6 +431,7 @@ def main():
         ns0 = thread_cpu_ns(args.server_pid) if args.server_pid else None
         sys0 = cpu_seconds(args.server_pid, kernel_only=True) if args.server_pid else None
         reads0 = file_reads(args.server_pid) if args.server_pid else None
+        switches0 = context_switches(args.server_pid) if args.server_pid else None
         aux0 = [cpu_seconds(p) for p in args.aux_pid]
         stats, extracted = run_phase(name, u, args.token, args, parts)
         stats["loadavg_1m_after"] = round(os.getloadavg()[0], 2)
@@ -427,6 +449,8 @@ def main():
             stats["server_kernel_share"] = round(k / ticks, 2) if ticks > 0 else None
         if reads0 is not None and stats["ops"]:
             stats["server_file_reads_per_op"] = round((file_reads(args.server_pid) - reads0) / stats["ops"], 1)
+            switches = context_switches(args.server_pid) - switches0
+            stats["server_switches_per_op"] = round(switches / stats["ops"], 1)
         if args.callgrind_out:
             ir = callgrind_phase_instructions(args.callgrind_out, args.server_pid, name)
             stats["server_instr_k_per_op"] = round(ir / 1000 / stats["ops"], 1) if stats["ops"] and ir else None
@@ -521,7 +545,7 @@ def main():
 
     # table
     hdr = (f"{'phase':14s} {'ops':>6s} {'ok':>6s} {'err':>5s} {'ops/s':>8s} {'p50ms':>8s} {'p90ms':>8s} {'p99ms':>8s} {'maxms':>8s}"
-           f" {'srvCPUms/op':>11s} {'kernel':>6s} {'reads':>6s}" + (f" {'auxCPUms/op':>11s}" if args.aux_pid else "") + f" {'load1m':>6s}")
+           f" {'srvCPUms/op':>11s} {'kernel':>6s} {'reads':>6s} {'switch':>6s}" + (f" {'auxCPUms/op':>11s}" if args.aux_pid else "") + f" {'load1m':>6s}")
     print(("\n== " + args.label if args.label else "\n==") + f" {args.base_url} N={N} groups={G} C={C}")
     print(hdr)
     for s in report["phases"]:
@@ -530,7 +554,7 @@ def main():
             continue
         print(f"{s['phase']:14s} {s['ops']:6d} {s['ok']:6d} {s['errors']:5d} {str(s['ops_per_s']):>8s} "
               f"{str(s['p50_ms']):>8s} {str(s['p90_ms']):>8s} {str(s['p99_ms']):>8s} {str(s['max_ms']):>8s}"
-              f" {str(s.get('server_cpu_ms_per_op')):>11s} {str(s.get('server_kernel_share')):>6s} {str(s.get('server_file_reads_per_op')):>6s}" + (f" {str(s.get('aux_cpu_ms_per_op')):>11s}" if args.aux_pid else "")
+              f" {str(s.get('server_cpu_ms_per_op')):>11s} {str(s.get('server_kernel_share')):>6s} {str(s.get('server_file_reads_per_op')):>6s} {str(s.get('server_switches_per_op')):>6s}" + (f" {str(s.get('aux_cpu_ms_per_op')):>11s}" if args.aux_pid else "")
               + f" {str(s.get('loadavg_1m_after')):>6s}")
         if s["errors"]:
             print(f"{'':14s} errors: {s['error_kinds']}; e.g. {s['error_samples'][:1]}")
