@@ -108,6 +108,21 @@ async fn a_bad_database_url_stops_with_a_message_naming_the_setting() {
     assert!(err.contains("ROSTER_DATABASE_URL"), "{err}");
 }
 
+#[tokio::test]
+async fn the_runtime_takes_its_worker_threads_from_the_setting_or_refuses_a_bad_one() {
+    let (url, _dir) = fresh_database().await;
+    let create = ["tenant", "create", "dev", "--name", "Dev"];
+    let (code, out, err) = roster_with(&url, &create, "", &[("TOKIO_WORKER_THREADS", "3")]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("\"dev\""), "{out}");
+    for bad in ["0", "lots"] {
+        let (code, out, err) = roster_with(&url, &create, "", &[("TOKIO_WORKER_THREADS", bad)]);
+        assert_eq!(code, 2, "{bad}: {out}");
+        assert!(err.contains("TOKIO_WORKER_THREADS"), "{err}");
+        assert!(err.contains("1 to 1024"), "{err}");
+    }
+}
+
 const KEY: (&str, &str) = ("ROSTER_SECRET_KEY", crate::helpers::SECRET_KEY);
 
 #[tokio::test]
