@@ -122,6 +122,17 @@ def cpu_seconds(pid, kernel_only=False):
     return tot / os.sysconf("SC_CLK_TCK")
 
 
+def _threads(pid):
+    """(pid, tid) of every live thread of pid and its descendants (`/proc/<pid>/task`)."""
+    for p in _proc_tree(pid):
+        try:
+            threads = os.listdir(f"/proc/{p}/task")
+        except OSError:
+            continue
+        for t in threads:
+            yield p, t
+
+
 def thread_cpu_ns(pid):
     """(ns, tids): the time on a CPU of each live thread of pid and its descendants, summed
     (the first field of /proc/<pid>/task/<tid>/schedstat, kept in nanoseconds), and the threads
@@ -129,18 +140,13 @@ def thread_cpu_ns(pid):
     measured ±25 % by them. A thread that ends between two readings takes its time with it, so
     a phase whose threads changed falls back to the ticks (`cpu_clock` in the report)."""
     tot, tids = 0, set()
-    for p in _proc_tree(pid):
+    for p, t in _threads(pid):
         try:
-            threads = os.listdir(f"/proc/{p}/task")
-        except OSError:
-            continue
-        for t in threads:
-            try:
-                with open(f"/proc/{p}/task/{t}/schedstat") as f:
-                    tot += int(f.read().split()[0])
-                tids.add((p, int(t)))
-            except (OSError, ValueError, IndexError):
-                pass
+            with open(f"/proc/{p}/task/{t}/schedstat") as f:
+                tot += int(f.read().split()[0])
+            tids.add((p, int(t)))
+        except (OSError, ValueError, IndexError):
+            pass
     return tot, tids
 
 
@@ -149,19 +155,14 @@ def context_switches(pid):
     descendants (`/proc/<pid>/task/<tid>/status`): each is a thread put to sleep or taken off
     its CPU, the price of every hand-over between the runtime's threads and the database's."""
     tot = 0
-    for p in _proc_tree(pid):
+    for p, t in _threads(pid):
         try:
-            threads = os.listdir(f"/proc/{p}/task")
-        except OSError:
-            continue
-        for t in threads:
-            try:
-                with open(f"/proc/{p}/task/{t}/status") as f:
-                    for line in f:
-                        if "ctxt_switches:" in line:
-                            tot += int(line.split()[1])
-            except (OSError, ValueError, IndexError):
-                pass
+            with open(f"/proc/{p}/task/{t}/status") as f:
+                for line in f:
+                    if "ctxt_switches:" in line:
+                        tot += int(line.split()[1])
+        except (OSError, ValueError, IndexError):
+            pass
     return tot
 
 
