@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 pub const CURSOR_TTL: Duration = Duration::from_secs(600);
 /// Most walks remembered; past it expired ones are dropped, then all.
 const WALKS: usize = 1024;
-/// Most page ends remembered per walk (the lowest start indexes are dropped first).
+/// Most page ends remembered per walk (those saved longest ago are dropped first).
 const PER_WALK: usize = 64;
 
 /// Which paging walk a page belongs to, and where the page starts (1-based `startIndex`).
@@ -121,8 +121,19 @@ impl PageCursors {
                 saved_at: now,
             },
         );
+        // The end saved longest ago goes, not the lowest: a walk that starts again at 1 (the
+        // next sync, or parallel clients each paging from the start) keeps the ends it is
+        // making now. Dropping the lowest dropped each new end at once while 64 higher ones of
+        // the last walk were kept, and its first 64 pages skipped rows with `OFFSET` again.
         while walk.len() > PER_WALK {
-            walk.pop_first();
+            let oldest = walk
+                .iter()
+                .min_by_key(|(_, c)| c.saved_at)
+                .map(|(&start, _)| start);
+            match oldest {
+                Some(start) => walk.remove(&start),
+                None => break,
+            };
         }
     }
 }
@@ -175,6 +186,33 @@ mod tests {
         assert_eq!((c.after, c.skip), (after("u200"), 200));
         let c = pages.find(&key(150)).expect("cursor");
         assert_eq!((c.after, c.skip), (after("u100"), 49));
+    }
+
+    #[test]
+    fn a_walk_longer_than_the_bound_continues_every_page_when_it_starts_again() {
+        let pages = PageCursors::default();
+        let pages_in_walk = PER_WALK as i64 * 3;
+        for round in 0..2 {
+            for page in 0..pages_in_walk {
+                let start = 1 + page * 100;
+                if round == 1 && page > 0 {
+                    // The second walk has just been given the page before this one.
+                    let c = pages
+                        .find(&key(start))
+                        .unwrap_or_else(|| panic!("page {page} of the second walk has no cursor"));
+                    assert_eq!(
+                        (c.after, c.skip),
+                        (after(&format!("r1 u{}", start - 1)), 0),
+                        "page {page}"
+                    );
+                }
+                // Answering the page remembers where the next one starts.
+                pages.save(
+                    key(start + 100),
+                    after(&format!("r{round} u{}", start + 99)),
+                );
+            }
+        }
     }
 
     #[test]
