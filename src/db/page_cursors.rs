@@ -125,15 +125,11 @@ impl PageCursors {
         // next sync, or parallel clients each paging from the start) keeps the ends it is
         // making now. Dropping the lowest dropped each new end at once while 64 higher ones of
         // the last walk were kept, and its first 64 pages skipped rows with `OFFSET` again.
-        while walk.len() > PER_WALK {
-            let oldest = walk
-                .iter()
-                .min_by_key(|(_, c)| c.saved_at)
-                .map(|(&start, _)| start);
-            match oldest {
-                Some(start) => walk.remove(&start),
-                None => break,
-            };
+        if walk.len() > PER_WALK {
+            let oldest = walk.iter().min_by_key(|(_, c)| c.saved_at).map(|(&s, _)| s);
+            if let Some(start) = oldest {
+                walk.remove(&start);
+            }
         }
     }
 }
