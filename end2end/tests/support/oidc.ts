@@ -36,8 +36,13 @@ export async function startProvider(rosterBaseUrl: string): Promise<TestProvider
       child.once('error', (e) => reject(new Error(`the OpenID provider could not be started: ${e.message}`)));
     }),
     new Promise<string>((_, reject) => {
+      // Refused one turn of the event loop late (`setImmediate`): timers run before I/O in a
+      // turn, so when this process was frozen past the deadline (a paused machine, a long
+      // synchronous stretch) the provider's line, already waiting in the pipe, would otherwise
+      // lose to the timer it beat — a CI run failed so, "did not start within 60 s", with the
+      // provider's start taking 1–3 s on a loaded machine.
       timer = setTimeout(
-        () => reject(new Error(`the OpenID provider did not start within 60 s: ${stderr}`)),
+        () => setImmediate(() => reject(new Error(`the OpenID provider did not start within 60 s: ${stderr}`))),
         60_000,
       );
     }),
