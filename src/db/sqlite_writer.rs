@@ -185,13 +185,13 @@ pub struct SqliteWriter {
 }
 
 impl SqliteWriter {
-    /// Opens the connection with `options` (the pool options every SQLite connection gets).
+    /// Opens the connection with `options` (the pool options every SQLite connection gets),
+    /// checkpointing every [`WAL_PAGES_BEFORE_CHECKPOINT`] pages.
     pub async fn connect(options: AnyPoolOptions, url: &str) -> AppResult<Self> {
-        let conn = super::sqlite_connections(options, url, 1)
+        let mut conn = super::sqlite_connections(options, url, 1)
             .await?
             .pop()
             .ok_or_else(|| AppError::Internal("no SQLite connection was opened".into()))?;
-        let mut conn = conn;
         conn.execute(format!("PRAGMA wal_autocheckpoint = {WAL_PAGES_BEFORE_CHECKPOINT}").as_str())
             .await?;
         Ok(SqliteWriter {
