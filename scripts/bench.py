@@ -170,10 +170,20 @@ def file_reads(pid):
     """Read system calls on files (read, pread, readv: `syscr` in /proc/<pid>/io; socket receives
     are not counted) over the process's threads: SQLite's page reads, which the instruction count
     leaves out."""
+    return proc_io(pid, "syscr:")
+
+
+def bytes_written(pid):
+    """Bytes the process sent to storage (`write_bytes` in /proc/<pid>/io): its commits' pages, and
+    the checkpoints that copy them back into the database file, in whichever phase one falls."""
+    return proc_io(pid, "write_bytes:")
+
+
+def proc_io(pid, field):
     try:
         with open(f"/proc/{pid}/io") as f:
             for line in f:
-                if line.startswith("syscr:"):
+                if line.startswith(field):
                     return int(line.split()[1])
     except OSError:
         pass
@@ -432,6 +442,7 @@ def main():
         ns0 = thread_cpu_ns(args.server_pid) if args.server_pid else None
         sys0 = cpu_seconds(args.server_pid, kernel_only=True) if args.server_pid else None
         reads0 = file_reads(args.server_pid) if args.server_pid else None
+        written0 = bytes_written(args.server_pid) if args.server_pid else None
         switches0 = context_switches(args.server_pid) if args.server_pid else None
         aux0 = [cpu_seconds(p) for p in args.aux_pid]
         stats, extracted = run_phase(name, u, args.token, args, parts)
@@ -450,6 +461,8 @@ def main():
             stats["server_kernel_share"] = round(k / ticks, 2) if ticks > 0 else None
         if reads0 is not None and stats["ops"]:
             stats["server_file_reads_per_op"] = round((file_reads(args.server_pid) - reads0) / stats["ops"], 1)
+            written = bytes_written(args.server_pid) - written0
+            stats["server_kib_written_per_op"] = round(written / 1024 / stats["ops"], 1)
             switches = context_switches(args.server_pid) - switches0
             stats["server_switches_per_op"] = round(switches / stats["ops"], 1)
         if args.callgrind_out:
@@ -546,7 +559,7 @@ def main():
 
     # table
     hdr = (f"{'phase':14s} {'ops':>6s} {'ok':>6s} {'err':>5s} {'ops/s':>8s} {'p50ms':>8s} {'p90ms':>8s} {'p99ms':>8s} {'maxms':>8s}"
-           f" {'srvCPUms/op':>11s} {'kernel':>6s} {'reads':>6s} {'switch':>6s}" + (f" {'auxCPUms/op':>11s}" if args.aux_pid else "") + f" {'load1m':>6s}")
+           f" {'srvCPUms/op':>11s} {'kernel':>6s} {'reads':>6s} {'wKiB':>6s} {'switch':>6s}" + (f" {'auxCPUms/op':>11s}" if args.aux_pid else "") + f" {'load1m':>6s}")
     print(("\n== " + args.label if args.label else "\n==") + f" {args.base_url} N={N} groups={G} C={C}")
     print(hdr)
     for s in report["phases"]:
@@ -555,7 +568,7 @@ def main():
             continue
         print(f"{s['phase']:14s} {s['ops']:6d} {s['ok']:6d} {s['errors']:5d} {str(s['ops_per_s']):>8s} "
               f"{str(s['p50_ms']):>8s} {str(s['p90_ms']):>8s} {str(s['p99_ms']):>8s} {str(s['max_ms']):>8s}"
-              f" {str(s.get('server_cpu_ms_per_op')):>11s} {str(s.get('server_kernel_share')):>6s} {str(s.get('server_file_reads_per_op')):>6s} {str(s.get('server_switches_per_op')):>6s}" + (f" {str(s.get('aux_cpu_ms_per_op')):>11s}" if args.aux_pid else "")
+              f" {str(s.get('server_cpu_ms_per_op')):>11s} {str(s.get('server_kernel_share')):>6s} {str(s.get('server_file_reads_per_op')):>6s} {str(s.get('server_kib_written_per_op')):>6s} {str(s.get('server_switches_per_op')):>6s}" + (f" {str(s.get('aux_cpu_ms_per_op')):>11s}" if args.aux_pid else "")
               + f" {str(s.get('loadavg_1m_after')):>6s}")
         if s["errors"]:
             print(f"{'':14s} errors: {s['error_kinds']}; e.g. {s['error_samples'][:1]}")
