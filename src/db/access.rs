@@ -77,8 +77,10 @@ pub async fn grant_as(
     new_user_emails: &[(String, String)],
 ) -> AppResult<bool> {
     const STATEMENTS: [&str; 2] = [
-        "INSERT INTO tenant_access (tenant_id, user_id, created_at, active, active_assigned, version) \
-         VALUES ($1, $2, $5, $6, $7, 1) ON CONFLICT (tenant_id, user_id) DO NOTHING",
+        "INSERT INTO tenant_access \
+         (tenant_id, user_id, created_at, active, active_assigned, version, user_created_at) \
+         VALUES ($1, $2, $5, $6, $7, 1, (SELECT u.created_at FROM users u WHERE u.id = $2)) \
+         ON CONFLICT (tenant_id, user_id) DO NOTHING",
         "INSERT INTO tenant_access_sources (tenant_id, user_id, source, external_id, created_at) \
          VALUES ($1, $2, $3, $4, $5) \
          ON CONFLICT (tenant_id, user_id, source) DO UPDATE SET external_id = excluded.external_id",
@@ -326,4 +328,18 @@ pub async fn recount(tx: &mut Conn, tenant_id: &str) -> AppResult<Option<Miscoun
         kept,
         counted,
     }))
+}
+
+/// Gives the access rows an older binary inserted without their user's creation time (migration
+/// 0013: during a rolling start of replicas) that time; a no-op once done, on the partial index
+/// of those rows.
+pub async fn fill_creation_order(conn: &mut Conn) -> AppResult<u64> {
+    let done = sqlx::query(
+        "UPDATE tenant_access SET user_created_at = \
+         (SELECT u.created_at FROM users u WHERE u.id = tenant_access.user_id) \
+         WHERE user_created_at IS NULL",
+    )
+    .execute(&mut *conn)
+    .await?;
+    Ok(done.rows_affected())
 }

@@ -231,13 +231,15 @@ impl Db {
     }
 
     /// Applies the migrations in `migrations/` that have not run yet, then writes what a
-    /// migration could not (memberships' group references, [`group_refs::fill_missing`]; the
-    /// views kept under another release's rules dropped and the trigger that keeps views from
-    /// going stale installed, [`profile_views::prepare`]).
+    /// migration could not (memberships' group references, [`group_refs::fill_missing`]; access
+    /// rows' creation order, [`access::fill_creation_order`]; the views kept under another
+    /// release's rules dropped and the trigger that keeps views from going stale installed,
+    /// [`profile_views::prepare`]).
     pub async fn migrate(&self) -> AppResult<()> {
         MIGRATOR.run(&self.pool).await?;
         let mut tx = self.begin_write().await?;
         group_refs::fill_missing(&mut tx).await?;
+        access::fill_creation_order(&mut tx).await?;
         profile_views::prepare(&mut tx).await?;
         tx.commit().await
     }
@@ -574,6 +576,71 @@ mod tests {
                 .map(|r| (r.get("id"), r.get("access_count")))
                 .collect();
         assert_eq!(counts, vec![("a".into(), 3), ("b".into(), 1)]);
+    }
+
+    /// Migration 0013 copies each user's creation time onto their access rows; a row an older
+    /// binary inserts without it afterwards (a rolling start) is given it at the next start.
+    #[tokio::test]
+    async fn access_rows_carry_their_users_creation_time_from_before_and_after_0013() {
+        use sqlx::{Executor, Row};
+        sqlx::any::install_default_drivers();
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = format!("sqlite://{}/m.db?mode=rwc", dir.path().display());
+        let pool = sqlx::any::AnyPoolOptions::new()
+            .max_connections(1)
+            .connect(&url)
+            .await
+            .expect("connect");
+        let earlier = sqlx::migrate::Migrator {
+            migrations: super::MIGRATOR
+                .iter()
+                .filter(|m| m.version < 13)
+                .cloned()
+                .collect(),
+            ..sqlx::migrate::Migrator::DEFAULT
+        };
+        earlier.run(&pool).await.expect("migrations 1 to 12");
+        pool.execute(
+            "INSERT INTO tenants (id, name, created_at, updated_at) VALUES ('a', 'A', 0, 0); \
+             INSERT INTO users (id, username, username_lower, created_at, updated_at) VALUES \
+             ('u1', 'u1', 'u1', 11, 11), ('u2', 'u2', 'u2', 22, 22), ('u3', 'u3', 'u3', 33, 33); \
+             INSERT INTO tenant_access (tenant_id, user_id, created_at) VALUES \
+             ('a', 'u1', 0), ('a', 'u2', 0)",
+        )
+        .await
+        .expect("rows from before");
+        super::MIGRATOR.run(&pool).await.expect("migration 13");
+        // What an older binary inserts: no creation time.
+        pool.execute(
+            "INSERT INTO tenant_access (tenant_id, user_id, created_at) VALUES ('a', 'u3', 0)",
+        )
+        .await
+        .expect("a row from an older binary");
+        let mut conn = pool.acquire().await.expect("conn");
+        assert_eq!(
+            super::access::fill_creation_order(&mut conn)
+                .await
+                .expect("fill"),
+            1
+        );
+        assert_eq!(
+            super::access::fill_creation_order(&mut conn)
+                .await
+                .expect("again"),
+            0
+        );
+        let rows: Vec<(String, i64)> =
+            sqlx::query("SELECT user_id, user_created_at FROM tenant_access ORDER BY user_id")
+                .fetch_all(&mut *conn)
+                .await
+                .expect("rows")
+                .iter()
+                .map(|r| (r.get("user_id"), r.get("user_created_at")))
+                .collect();
+        assert_eq!(
+            rows,
+            vec![("u1".into(), 11), ("u2".into(), 22), ("u3".into(), 33)]
+        );
     }
 
     #[test]

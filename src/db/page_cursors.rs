@@ -1,5 +1,5 @@
 //! Where a paging client's last pages of users ended, so that its next page starts from there
-//! (a keyset seek on `users_created_idx`) instead of skipping `startIndex - 1` rows again: a
+//! (a keyset seek on the tenant's `tenant_access_creation_idx`) instead of skipping `startIndex - 1` rows again: a
 //! page at the end of 100,000 users costs what the first page costs (issue #13; the total is
 //! the tenant's kept count, `tenants.access_count`, on every page). A client that asks for
 //! several pages at once starts each from the nearest page end it was already given and skips

@@ -77,7 +77,7 @@ fn statement_slot(with_group_refs: bool, profile: ProfileText) -> usize {
 const FROM: &str = "FROM users u \
      JOIN tenant_access a ON a.user_id = u.id AND a.tenant_id = $1 AND u.is_superadmin = 0 \
      LEFT JOIN tenant_access_sources s ON s.tenant_id = a.tenant_id AND s.user_id = u.id AND s.source = $2";
-/// [`FROM`] for an unfiltered page: users first (in the order of `users_created_idx`).
+/// [`FROM`] for an unfiltered page sorted by an attribute (`sortBy`): users first.
 const UNFILTERED_FROM: &str = "FROM users u CROSS JOIN tenant_access a \
      LEFT JOIN tenant_access_sources s ON s.tenant_id = a.tenant_id AND s.user_id = u.id AND s.source = $2 \
      WHERE a.user_id = u.id AND a.tenant_id = $1 AND u.is_superadmin = 0";
@@ -103,6 +103,22 @@ const SQLITE_PAGE_ROWS: &str = "CROSS JOIN users u CROSS JOIN tenant_access a \
      LEFT JOIN tenant_access_sources s ON s.tenant_id = a.tenant_id AND s.user_id = u.id AND s.source = $2 \
      WHERE u.rowid = k.urow AND a.rowid = k.arow";
 
+/// An unfiltered page in the default order: the tenant's access rows in their users' creation
+/// order (`tenant_access_creation_idx`), superadmins left out (read once from their partial
+/// index, not probed for each row: a correlated `NOT EXISTS` searched each user's row). Only the
+/// tenant's own rows are walked, and a skipped row costs a step along that index: walking the
+/// users of the whole instance in creation order and probing each for access in the tenant made
+/// a small tenant's first page cost as much as every user of every tenant.
+const CREATION_ORDER_FROM: &str = "FROM tenant_access a WHERE a.tenant_id = $1 \
+     AND a.user_id NOT IN (SELECT su.id FROM users su WHERE su.is_superadmin = 1)";
+/// What [`CREATION_ORDER_FROM`] chooses, by backend ([`PageShape`]'s `keys`): the user by id
+/// (the walk does not visit the users), and on SQLite the access by rowid.
+const SQLITE_CREATION_ORDER_KEYS: &str = "a.user_id AS kid, a.rowid AS arow";
+/// [`PAGE_ROWS`] for [`SQLITE_CREATION_ORDER_KEYS`]: the user by id, the access by rowid.
+const SQLITE_CREATION_ORDER_ROWS: &str = "CROSS JOIN users u CROSS JOIN tenant_access a \
+     LEFT JOIN tenant_access_sources s ON s.tenant_id = a.tenant_id AND s.user_id = u.id AND s.source = $2 \
+     WHERE u.id = k.kid AND a.rowid = k.arow";
+
 /// The total of an unfiltered list (`$1` = tenant): the tenant's access rows as it keeps count of
 /// them (`tenants.access_count`, moved by `db::access` with each grant and end of access), less
 /// its superadmins (a partial index). Counting the access rows cost a first page of 100,000
@@ -119,6 +135,9 @@ struct PageShape {
     unfiltered_from: &'static str,
     keys: &'static str,
     rows: &'static str,
+    /// `keys` and `rows` for [`CREATION_ORDER_FROM`].
+    creation_keys: &'static str,
+    creation_rows: &'static str,
 }
 
 fn page_shape(backend: Backend) -> PageShape {
@@ -127,11 +146,15 @@ fn page_shape(backend: Backend) -> PageShape {
             unfiltered_from: UNFILTERED_FROM,
             keys: "u.rowid AS urow, a.rowid AS arow",
             rows: SQLITE_PAGE_ROWS,
+            creation_keys: SQLITE_CREATION_ORDER_KEYS,
+            creation_rows: SQLITE_CREATION_ORDER_ROWS,
         },
         Backend::Postgres => PageShape {
             unfiltered_from: POSTGRES_UNFILTERED_FROM,
             keys: "u.id AS kid",
             rows: PAGE_ROWS,
+            creation_keys: "a.user_id AS kid",
+            creation_rows: PAGE_ROWS,
         },
     }
 }
@@ -217,7 +240,7 @@ pub struct Page<'a> {
     pub offset: i64,
     pub limit: i64,
     /// Users only, unfiltered, in the default order: start after this row (a seek on
-    /// `users_created_idx`), skipping this many rows more, instead of skipping `offset` rows
+    /// `tenant_access_creation_idx`), skipping this many rows more, instead of skipping `offset` rows
     /// from the start (`db::page_cursors`). `offset` still tells the page's position.
     pub after: Option<(&'a After, i64)>,
     /// Whether the rows carry their group references ([`ScimUserRow::group_refs`]).
@@ -267,18 +290,40 @@ fn page_query(
         SortOrder::Descending => "DESC",
     };
     let mut args = sql.args.clone();
-    // Unfiltered, `CROSS JOIN` keeps SQLite walking the users in index order and probing the
-    // tenant-access key (PostgreSQL plans it freely); a filter picks its own index.
+    // Unfiltered in creation order (the default, or `meta.created`), the tenant's access rows in
+    // that order; sorted by another attribute, `CROSS JOIN` keeps SQLite walking the users in index order and probing
+    // the tenant-access key (PostgreSQL plans it freely); a filter picks its own index.
     let shape = page_shape(backend);
-    let mut inner_from = if filter_sql.is_empty() {
-        shape.unfiltered_from.to_string()
+    let in_creation_order = filter_sql.is_empty() && order == "u.created_at";
+    let (mut inner_from, keys, rows, walk_order, walk_id) = if in_creation_order {
+        (
+            CREATION_ORDER_FROM.to_string(),
+            shape.creation_keys,
+            shape.creation_rows,
+            "a.user_created_at",
+            "a.user_id",
+        )
+    } else if filter_sql.is_empty() {
+        (
+            shape.unfiltered_from.to_string(),
+            shape.keys,
+            shape.rows,
+            order,
+            "u.id",
+        )
     } else {
-        [FROM, " ", &filter_sql].concat()
+        (
+            [FROM, " ", &filter_sql].concat(),
+            shape.keys,
+            shape.rows,
+            order,
+            "u.id",
+        )
     };
     let mut offset = page.offset;
     let continued = page
         .after
-        .filter(|_| filter_sql.is_empty() && page.sort_by.is_none());
+        .filter(|_| in_creation_order && page.sort_by.is_none());
     if let Some((after, skip)) = continued {
         let cmp = match page.sort_order {
             SortOrder::Ascending => ">",
@@ -288,7 +333,7 @@ fn page_query(
         args.push(Arg::Text(after.id.clone()));
         let n = args.len();
         inner_from.push_str(&format!(
-            " AND (u.created_at, u.id) {cmp} (${}, ${})",
+            " AND ({walk_order}, {walk_id}) {cmp} (${}, ${})",
             n - 1,
             n
         ));
@@ -331,10 +376,9 @@ fn page_query(
     } else {
         format!(" ORDER BY {order} {dir}, u.id {dir}")
     };
-    // A deferred join: the page's ids are found on the indexes (`users_created_idx` for the
+    // A deferred join: the page's ids are found on the indexes (`tenant_access_creation_idx` for the
     // default order) without carrying the rows' JSON through the skipped rows or a sort; only
     // the page's rows are then read in full, and come as one value ([`unpack`]).
-    let PageShape { keys, rows, .. } = shape;
     let counted = filter_sql.is_empty();
     let total = if counted {
         format!(", ({UNFILTERED_COUNT}) AS n")
@@ -344,7 +388,7 @@ fn page_query(
     let q = format!(
         "SELECT string_agg({}, ''{aggregate_order}) AS page{total} \
          FROM (SELECT {keys} {inner_from} \
-         ORDER BY {order} {dir}, u.id {dir} LIMIT ${} OFFSET ${}) k {rows}",
+         ORDER BY {walk_order} {dir}, {walk_id} {dir} LIMIT ${} OFFSET ${}) k {rows}",
         packed_row(true, page.profile),
         n - 1,
         n
@@ -809,6 +853,112 @@ mod tests {
         plans::steps(db, &query.sql, &query.args).await
     }
 
+    /// A tenant's pages are its own users in their creation order (ties by id), whatever other
+    /// tenants' users were created between them, without its superadmins; by offset, continued
+    /// from a page's last row, and backwards. (The creation order lives on each access row:
+    /// migration 0013.)
+    #[tokio::test]
+    async fn a_tenants_pages_are_its_own_users_in_creation_order() {
+        let (_dir, db) = plans::migrated_sqlite().await;
+        let mut tx = db.begin_write().await.expect("a write");
+        sqlx::raw_sql(
+            "INSERT INTO tenants (id, name, created_at, updated_at) VALUES \
+             ('big', 'Big', 0, 0), ('small', 'Small', 0, 0)",
+        )
+        .execute(&mut *tx)
+        .await
+        .expect("tenants");
+        // Ids run against the creation order; u26 and u23 (both in `small`) share a creation
+        // time, so their order is the ids'.
+        let mut small = Vec::new();
+        for i in 0..30i64 {
+            let id = format!("u{:02}", 29 - i);
+            let created = if i == 6 { 100 + 2 * 3 } else { 100 + 2 * i };
+            let superadmin = i == 7;
+            sqlx::query(
+                "INSERT INTO users (id, username, username_lower, created_at, updated_at, \
+                 is_superadmin) VALUES ($1, $1, $1, $2, $2, $3)",
+            )
+            .bind(&id)
+            .bind(created)
+            .bind(i64::from(superadmin))
+            .execute(&mut *tx)
+            .await
+            .expect("user");
+            if !superadmin {
+                super::super::access::grant(&mut tx, "big", &id, "idp", None, 1)
+                    .await
+                    .unwrap();
+            }
+            if i % 3 == 0 || superadmin {
+                super::super::access::grant(&mut tx, "small", &id, "idp", None, 1)
+                    .await
+                    .unwrap();
+                if !superadmin {
+                    small.push((created, id));
+                }
+            }
+        }
+        small.sort();
+        let expected: Vec<String> = small.iter().map(|(_, id)| id.clone()).collect();
+        assert_eq!(expected.len(), 10);
+        let base = Page {
+            filter: None,
+            sort_by: None,
+            sort_order: SortOrder::Ascending,
+            offset: 0,
+            limit: 4,
+            after: None,
+            with_group_refs: true,
+            profile: ProfileText::Json,
+        };
+        let ids = |rows: &[ScimUserRow]| rows.iter().map(|r| r.id.clone()).collect::<Vec<_>>();
+        let (total, first) = list(&mut tx, "small", "idp", &base).await.expect("page 1");
+        assert_eq!(total, 10, "the superadmin is not counted");
+        assert_eq!(ids(&first), expected[..4]);
+        let (_, second) = list(&mut tx, "small", "idp", &Page { offset: 4, ..base })
+            .await
+            .expect("page 2");
+        assert_eq!(ids(&second), expected[4..8]);
+        let last = first.last().expect("a row");
+        let after = After {
+            created_at: last.created_at,
+            id: last.id.clone(),
+        };
+        let continued = Page {
+            offset: 4,
+            after: Some((&after, 0)),
+            ..base
+        };
+        let (_, from_cursor) = list(&mut tx, "small", "idp", &continued)
+            .await
+            .expect("continued");
+        assert_eq!(ids(&from_cursor), expected[4..8]);
+        let skipping = Page {
+            offset: 8,
+            after: Some((&after, 4)),
+            ..base
+        };
+        let (_, rest) = list(&mut tx, "small", "idp", &skipping)
+            .await
+            .expect("skipping");
+        assert_eq!(ids(&rest), expected[8..]);
+        let backwards = Page {
+            sort_order: SortOrder::Descending,
+            ..base
+        };
+        let (_, newest) = list(&mut tx, "small", "idp", &backwards)
+            .await
+            .expect("backwards");
+        let mut reversed = expected.clone();
+        reversed.reverse();
+        assert_eq!(ids(&newest), reversed[..4]);
+        let (total, big) = list(&mut tx, "big", "idp", &Page { limit: 100, ..base })
+            .await
+            .expect("big");
+        assert_eq!((total, big.len()), (29, 29));
+    }
+
     /// An unfiltered total reads the tenant's row and its superadmins, never its access rows.
     #[tokio::test]
     async fn an_unfiltered_total_counts_no_access_rows() {
@@ -953,7 +1103,12 @@ mod tests {
         for (name, page) in pages {
             let steps = plan(&db, &page).await;
             for step in &steps {
-                let walks_tenant = step.ends_with("(tenant_id=?)");
+                // An unfiltered page walks the tenant's access rows in creation order, on their
+                // own index, and stops at the page's end (`LIMIT`); nothing else is keyed by the
+                // tenant alone.
+                let walks_tenant = step.ends_with("(tenant_id=?)")
+                    && step
+                        != "SEARCH a USING COVERING INDEX tenant_access_creation_idx (tenant_id=?)";
                 let scans_table = step.starts_with("SCAN")
                     && !step.contains("INDEX")
                     && step != "SCAN k"
@@ -977,15 +1132,22 @@ mod tests {
                 "{name}: a group reference needs no visit to its group: {steps:#?}"
             );
             if name != "filtered" {
-                for table in ["u", "a"] {
+                // The walk reads neither the users nor another tenant's rows: each page row's
+                // user by key, its access by rowid, and the superadmins once, from their index.
+                for expected in [
+                    "SEARCH u USING INDEX sqlite_autoindex_users_1 (id=?)",
+                    "SEARCH a USING INTEGER PRIMARY KEY (rowid=?)",
+                    "SCAN su USING COVERING INDEX users_superadmins_idx",
+                ] {
                     assert!(
-                        steps
-                            .iter()
-                            .any(|s| s
-                                == &format!("SEARCH {table} USING INTEGER PRIMARY KEY (rowid=?)")),
-                        "{name}: the page's rows of `{table}` must be read by rowid: {steps:#?}"
+                        steps.iter().any(|s| s == expected),
+                        "{name}: `{expected}` missing from {steps:#?}"
                     );
                 }
+                assert!(
+                    !steps.iter().any(|s| s.contains("users_created_idx")),
+                    "{name}: a page in creation order walks no user of other tenants: {steps:#?}"
+                );
             }
             // An unfiltered page reads its total in the same statement, from the tenant's
             // kept count; a filtered one counts (when it must) in a statement of its own.
@@ -996,10 +1158,10 @@ mod tests {
             );
             if page.after.is_some() {
                 assert!(
-                    steps
-                        .iter()
-                        .any(|s| s.contains("users_created_idx ((created_at,id)")),
-                    "{name}: the continuation must seek on users_created_idx: {steps:#?}"
+                    steps.iter().any(|s| s.contains(
+                        "tenant_access_creation_idx (tenant_id=? AND (user_created_at,user_id)"
+                    )),
+                    "{name}: the continuation must seek on the tenant's creation order: {steps:#?}"
                 );
             }
             if name == "filtered" {
