@@ -1,9 +1,9 @@
 //! Where a paging client's last pages of users ended, so that its next page starts from there
-//! (a keyset seek on the tenant's `tenant_access_creation_idx`) instead of skipping `startIndex - 1` rows again: a
-//! page at the end of 100,000 users costs what the first page costs (issue #13; the total is
-//! the tenant's kept count, `tenants.access_count`, on every page). A client that asks for
-//! several pages at once starts each from the nearest page end it was already given and skips
-//! only the rows between.
+//! (a keyset seek on the tenant's `tenant_access_creation_idx`) instead of skipping
+//! `startIndex - 1` rows again: a page at the end of 100,000 users costs what the first page
+//! costs (issue #13; the total is the tenant's kept count, `tenants.access_count`, on every
+//! page). A client that asks for several pages at once starts each from the nearest page end it
+//! was already given and skips only the rows between.
 //!
 //! What a continuation answers when the directory changed between two pages: the rows after the
 //! last row the client saw — never one twice and none skipped because a row before it was

@@ -240,8 +240,8 @@ pub struct Page<'a> {
     pub offset: i64,
     pub limit: i64,
     /// Users only, unfiltered, in the default order: start after this row (a seek on
-    /// `tenant_access_creation_idx`), skipping this many rows more, instead of skipping `offset` rows
-    /// from the start (`db::page_cursors`). `offset` still tells the page's position.
+    /// `tenant_access_creation_idx`), skipping this many rows more, instead of skipping `offset`
+    /// rows from the start (`db::page_cursors`). `offset` still tells the page's position.
     pub after: Option<(&'a After, i64)>,
     /// Whether the rows carry their group references ([`ScimUserRow::group_refs`]).
     pub with_group_refs: bool,
@@ -291,8 +291,9 @@ fn page_query(
     };
     let mut args = sql.args.clone();
     // Unfiltered in creation order (the default, or `meta.created`), the tenant's access rows in
-    // that order; sorted by another attribute, `CROSS JOIN` keeps SQLite walking the users in index order and probing
-    // the tenant-access key (PostgreSQL plans it freely); a filter picks its own index.
+    // that order; sorted by another attribute, `CROSS JOIN` keeps SQLite walking the users in
+    // index order and probing the tenant-access key (PostgreSQL plans it freely); a filter picks
+    // its own index.
     let shape = page_shape(backend);
     let in_creation_order = filter_sql.is_empty() && order == "u.created_at";
     let (mut inner_from, keys, rows, walk_order, walk_id) = if in_creation_order {
@@ -376,8 +377,8 @@ fn page_query(
     } else {
         format!(" ORDER BY {order} {dir}, u.id {dir}")
     };
-    // A deferred join: the page's ids are found on the indexes (`tenant_access_creation_idx` for the
-    // default order) without carrying the rows' JSON through the skipped rows or a sort; only
+    // A deferred join: the page's ids are found on the indexes (`tenant_access_creation_idx` for
+    // the default order) without carrying the rows' JSON through the skipped rows or a sort; only
     // the page's rows are then read in full, and come as one value ([`unpack`]).
     let counted = filter_sql.is_empty();
     let total = if counted {
