@@ -330,16 +330,63 @@ pub async fn recount(tx: &mut Conn, tenant_id: &str) -> AppResult<Option<Miscoun
     }))
 }
 
-/// Gives the access rows an older binary inserted without their user's creation time (migration
-/// 0013: during a rolling start of replicas) that time; a no-op once done, on the partial index
-/// of those rows.
-pub async fn fill_creation_order(conn: &mut Conn) -> AppResult<u64> {
-    let done = sqlx::query(
+/// Makes every access row carry its user's creation time (migration 0013), whoever inserts it:
+/// installs (once; again is a no-op) the trigger that fills it in for a row inserted without it
+/// — by an older binary during a rolling start of replicas, whose rows would otherwise sort
+/// apart and be passed over by a continued page — and fills in the rows inserted before the
+/// trigger was there, on the partial index of those rows (a no-op once done). This release's
+/// grants write it themselves ([`grant_as`]), so the trigger's condition is all they pay.
+pub async fn prepare_creation_order(conn: &mut Conn) -> AppResult<u64> {
+    match super::backend_of(conn) {
+        Backend::Sqlite => {
+            sqlx::raw_sql(
+                "CREATE TRIGGER IF NOT EXISTS tenant_access_creation_time \
+                 AFTER INSERT ON tenant_access FOR EACH ROW WHEN NEW.user_created_at IS NULL \
+                 BEGIN UPDATE tenant_access SET user_created_at = \
+                 (SELECT u.created_at FROM users u WHERE u.id = NEW.user_id) \
+                 WHERE rowid = NEW.rowid; END",
+            )
+            .execute(&mut *conn)
+            .await?;
+        }
+        Backend::Postgres => {
+            // Replicas starting together: one installs, under a lock held to the commit.
+            sqlx::raw_sql(&format!(
+                "SELECT pg_advisory_xact_lock({CREATION_TIME_LOCK})"
+            ))
+            .execute(&mut *conn)
+            .await?;
+            let installed: Option<i32> = sqlx::query_scalar(
+                "SELECT 1 FROM pg_trigger WHERE tgname = 'tenant_access_creation_time' \
+                 AND tgrelid = 'tenant_access'::regclass",
+            )
+            .fetch_optional(&mut *conn)
+            .await?;
+            if installed.is_none() {
+                sqlx::raw_sql(
+                    "CREATE OR REPLACE FUNCTION tenant_access_creation_time() RETURNS trigger \
+                     LANGUAGE plpgsql AS $$ BEGIN \
+                     IF NEW.user_created_at IS NULL THEN NEW.user_created_at := \
+                     (SELECT u.created_at FROM users u WHERE u.id = NEW.user_id); END IF; \
+                     RETURN NEW; END $$; \
+                     CREATE TRIGGER tenant_access_creation_time BEFORE INSERT ON tenant_access \
+                     FOR EACH ROW EXECUTE FUNCTION tenant_access_creation_time()",
+                )
+                .execute(&mut *conn)
+                .await?;
+            }
+        }
+    }
+    let filled = sqlx::query(
         "UPDATE tenant_access SET user_created_at = \
          (SELECT u.created_at FROM users u WHERE u.id = tenant_access.user_id) \
          WHERE user_created_at IS NULL",
     )
     .execute(&mut *conn)
     .await?;
-    Ok(done.rows_affected())
+    Ok(filled.rows_affected())
 }
+
+/// The advisory lock [`prepare_creation_order`] takes on PostgreSQL (an arbitrary constant of
+/// this use).
+const CREATION_TIME_LOCK: i64 = 0x526f_7374_6572_0013;

@@ -232,14 +232,14 @@ impl Db {
 
     /// Applies the migrations in `migrations/` that have not run yet, then writes what a
     /// migration could not (memberships' group references, [`group_refs::fill_missing`]; access
-    /// rows' creation order, [`access::fill_creation_order`]; the views kept under another
+    /// rows' creation order, [`access::prepare_creation_order`]; the views kept under another
     /// release's rules dropped and the trigger that keeps views from going stale installed,
     /// [`profile_views::prepare`]).
     pub async fn migrate(&self) -> AppResult<()> {
         MIGRATOR.run(&self.pool).await?;
         let mut tx = self.begin_write().await?;
         group_refs::fill_missing(&mut tx).await?;
-        access::fill_creation_order(&mut tx).await?;
+        access::prepare_creation_order(&mut tx).await?;
         profile_views::prepare(&mut tx).await?;
         tx.commit().await
     }
@@ -579,7 +579,8 @@ mod tests {
     }
 
     /// Migration 0013 copies each user's creation time onto their access rows; a row an older
-    /// binary inserts without it afterwards (a rolling start) is given it at the next start.
+    /// binary inserts without it afterwards (a rolling start) is given it at this release's
+    /// start, or by the trigger that start installs.
     #[tokio::test]
     async fn access_rows_carry_their_users_creation_time_from_before_and_after_0013() {
         use sqlx::{Executor, Row};
@@ -610,7 +611,8 @@ mod tests {
         .await
         .expect("rows from before");
         super::MIGRATOR.run(&pool).await.expect("migration 13");
-        // What an older binary inserts: no creation time.
+        // What an older binary inserts: no creation time. Before this release's first start
+        // (no trigger yet) the start fills it in; after it, the trigger does.
         pool.execute(
             "INSERT INTO tenant_access (tenant_id, user_id, created_at) VALUES ('a', 'u3', 0)",
         )
@@ -618,28 +620,41 @@ mod tests {
         .expect("a row from an older binary");
         let mut conn = pool.acquire().await.expect("conn");
         assert_eq!(
-            super::access::fill_creation_order(&mut conn)
+            super::access::prepare_creation_order(&mut conn)
                 .await
-                .expect("fill"),
+                .expect("first start"),
             1
         );
+        conn.execute(
+            "INSERT INTO tenants (id, name, created_at, updated_at) VALUES ('b', 'B', 0, 0); \
+             INSERT INTO tenant_access (tenant_id, user_id, created_at) VALUES ('b', 'u2', 0)",
+        )
+        .await
+        .expect("an older binary's row after the start");
         assert_eq!(
-            super::access::fill_creation_order(&mut conn)
+            super::access::prepare_creation_order(&mut conn)
                 .await
-                .expect("again"),
-            0
+                .expect("next start"),
+            0,
+            "the trigger filled it in"
         );
-        let rows: Vec<(String, i64)> =
-            sqlx::query("SELECT user_id, user_created_at FROM tenant_access ORDER BY user_id")
-                .fetch_all(&mut *conn)
-                .await
-                .expect("rows")
-                .iter()
-                .map(|r| (r.get("user_id"), r.get("user_created_at")))
-                .collect();
+        let rows: Vec<(String, i64)> = sqlx::query(
+            "SELECT user_id, user_created_at FROM tenant_access ORDER BY tenant_id, user_id",
+        )
+        .fetch_all(&mut *conn)
+        .await
+        .expect("rows")
+        .iter()
+        .map(|r| (r.get("user_id"), r.get("user_created_at")))
+        .collect();
         assert_eq!(
             rows,
-            vec![("u1".into(), 11), ("u2".into(), 22), ("u3".into(), 33)]
+            vec![
+                ("u1".into(), 11),
+                ("u2".into(), 22),
+                ("u3".into(), 33),
+                ("u2".into(), 22)
+            ]
         );
     }
 
