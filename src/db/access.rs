@@ -7,6 +7,7 @@ use sqlx::Row;
 
 use super::scim_users;
 use super::script::{self, Param};
+use super::triggers::Trigger;
 use super::{Backend, Conn};
 use crate::clock::Millis;
 use crate::error::AppResult;
@@ -337,46 +338,7 @@ pub async fn recount(tx: &mut Conn, tenant_id: &str) -> AppResult<Option<Miscoun
 /// trigger was there, on the partial index of those rows (a no-op once done). This release's
 /// grants write it themselves ([`grant_as`]), so the trigger's condition is all they pay.
 pub async fn prepare_creation_order(conn: &mut Conn) -> AppResult<u64> {
-    match super::backend_of(conn) {
-        Backend::Sqlite => {
-            sqlx::raw_sql(
-                "CREATE TRIGGER IF NOT EXISTS tenant_access_creation_time \
-                 AFTER INSERT ON tenant_access FOR EACH ROW WHEN NEW.user_created_at IS NULL \
-                 BEGIN UPDATE tenant_access SET user_created_at = \
-                 (SELECT u.created_at FROM users u WHERE u.id = NEW.user_id) \
-                 WHERE rowid = NEW.rowid; END",
-            )
-            .execute(&mut *conn)
-            .await?;
-        }
-        Backend::Postgres => {
-            // Replicas starting together: one installs, under a lock held to the commit.
-            sqlx::raw_sql(&format!(
-                "SELECT pg_advisory_xact_lock({CREATION_TIME_LOCK})"
-            ))
-            .execute(&mut *conn)
-            .await?;
-            let installed: Option<i32> = sqlx::query_scalar(
-                "SELECT 1 FROM pg_trigger WHERE tgname = 'tenant_access_creation_time' \
-                 AND tgrelid = 'tenant_access'::regclass",
-            )
-            .fetch_optional(&mut *conn)
-            .await?;
-            if installed.is_none() {
-                sqlx::raw_sql(
-                    "CREATE OR REPLACE FUNCTION tenant_access_creation_time() RETURNS trigger \
-                     LANGUAGE plpgsql AS $$ BEGIN \
-                     IF NEW.user_created_at IS NULL THEN NEW.user_created_at := \
-                     (SELECT u.created_at FROM users u WHERE u.id = NEW.user_id); END IF; \
-                     RETURN NEW; END $$; \
-                     CREATE TRIGGER tenant_access_creation_time BEFORE INSERT ON tenant_access \
-                     FOR EACH ROW EXECUTE FUNCTION tenant_access_creation_time()",
-                )
-                .execute(&mut *conn)
-                .await?;
-            }
-        }
-    }
+    super::triggers::install(conn, &CREATION_TIME).await?;
     let filled = sqlx::query(
         "UPDATE tenant_access SET user_created_at = \
          (SELECT u.created_at FROM users u WHERE u.id = tenant_access.user_id) \
@@ -387,6 +349,21 @@ pub async fn prepare_creation_order(conn: &mut Conn) -> AppResult<u64> {
     Ok(filled.rows_affected())
 }
 
-/// The advisory lock [`prepare_creation_order`] takes on PostgreSQL (an arbitrary constant of
-/// this use).
-const CREATION_TIME_LOCK: i64 = 0x526f_7374_6572_0013;
+/// Fills in an access row's user creation time when its insert left it out.
+const CREATION_TIME: Trigger = Trigger {
+    name: "tenant_access_creation_time",
+    table: "tenant_access",
+    sqlite: "CREATE TRIGGER IF NOT EXISTS tenant_access_creation_time \
+             AFTER INSERT ON tenant_access FOR EACH ROW WHEN NEW.user_created_at IS NULL \
+             BEGIN UPDATE tenant_access SET user_created_at = \
+             (SELECT u.created_at FROM users u WHERE u.id = NEW.user_id) \
+             WHERE rowid = NEW.rowid; END",
+    postgres: "CREATE OR REPLACE FUNCTION tenant_access_creation_time() RETURNS trigger \
+               LANGUAGE plpgsql AS $$ BEGIN \
+               IF NEW.user_created_at IS NULL THEN NEW.user_created_at := \
+               (SELECT u.created_at FROM users u WHERE u.id = NEW.user_id); END IF; \
+               RETURN NEW; END $$; \
+               CREATE TRIGGER tenant_access_creation_time BEFORE INSERT ON tenant_access \
+               FOR EACH ROW EXECUTE FUNCTION tenant_access_creation_time()",
+    lock: 0x526f_7374_6572_0013,
+};

@@ -22,6 +22,7 @@ pub mod sqlite_readers;
 pub mod sqlite_writer;
 pub mod tenants;
 pub mod throttle;
+pub mod triggers;
 pub mod users;
 pub mod write_count;
 
@@ -535,10 +536,9 @@ mod tests {
         assert_eq!(total_from_page(0, 0, 0), None);
     }
 
-    /// Migration 0011 starts each tenant's kept count of access at the access rows it has.
-    #[tokio::test]
-    async fn migration_0011_counts_the_access_each_tenant_already_has() {
-        use sqlx::{Executor, Row};
+    /// A SQLite file (in the returned folder) migrated up to, not including, `version`, on a pool
+    /// of one connection: rows written there are what an older release left.
+    async fn sqlite_migrated_before(version: i64) -> (tempfile::TempDir, sqlx::AnyPool) {
         sqlx::any::install_default_drivers();
         let dir = tempfile::tempdir().expect("temp dir");
         let url = format!("sqlite://{}/m.db?mode=rwc", dir.path().display());
@@ -550,12 +550,20 @@ mod tests {
         let earlier = sqlx::migrate::Migrator {
             migrations: super::MIGRATOR
                 .iter()
-                .filter(|m| m.version < 11)
+                .filter(|m| m.version < version)
                 .cloned()
                 .collect(),
             ..sqlx::migrate::Migrator::DEFAULT
         };
-        earlier.run(&pool).await.expect("migrations 1 to 10");
+        earlier.run(&pool).await.expect("the earlier migrations");
+        (dir, pool)
+    }
+
+    /// Migration 0011 starts each tenant's kept count of access at the access rows it has.
+    #[tokio::test]
+    async fn migration_0011_counts_the_access_each_tenant_already_has() {
+        use sqlx::{Executor, Row};
+        let (_dir, pool) = sqlite_migrated_before(11).await;
         pool.execute(
             "INSERT INTO tenants (id, name, created_at, updated_at) VALUES \
              ('a', 'A', 0, 0), ('b', 'B', 0, 0); \
@@ -584,23 +592,7 @@ mod tests {
     #[tokio::test]
     async fn access_rows_carry_their_users_creation_time_from_before_and_after_0013() {
         use sqlx::{Executor, Row};
-        sqlx::any::install_default_drivers();
-        let dir = tempfile::tempdir().expect("temp dir");
-        let url = format!("sqlite://{}/m.db?mode=rwc", dir.path().display());
-        let pool = sqlx::any::AnyPoolOptions::new()
-            .max_connections(1)
-            .connect(&url)
-            .await
-            .expect("connect");
-        let earlier = sqlx::migrate::Migrator {
-            migrations: super::MIGRATOR
-                .iter()
-                .filter(|m| m.version < 13)
-                .cloned()
-                .collect(),
-            ..sqlx::migrate::Migrator::DEFAULT
-        };
-        earlier.run(&pool).await.expect("migrations 1 to 12");
+        let (_dir, pool) = sqlite_migrated_before(13).await;
         pool.execute(
             "INSERT INTO tenants (id, name, created_at, updated_at) VALUES ('a', 'A', 0, 0); \
              INSERT INTO users (id, username, username_lower, created_at, updated_at) VALUES \

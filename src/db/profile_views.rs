@@ -11,7 +11,8 @@
 
 use std::sync::OnceLock;
 
-use super::{Backend, Conn};
+use super::triggers::Trigger;
+use super::Conn;
 use crate::error::AppResult;
 use crate::scim::schema::registry;
 use crate::scim::stored_text;
@@ -63,45 +64,23 @@ pub async fn prepare(conn: &mut Conn) -> AppResult<u64> {
 /// changes (an attribute the view does not show) is dropped too, and the answers take the JSON
 /// until the next write.
 async fn guard(conn: &mut Conn) -> AppResult<()> {
-    match super::backend_of(conn) {
-        Backend::Sqlite => {
-            sqlx::raw_sql(
-                "CREATE TRIGGER IF NOT EXISTS users_profile_view_follows \
-                 AFTER UPDATE OF scim_json ON users FOR EACH ROW \
-                 WHEN NEW.scim_json IS NOT OLD.scim_json AND NEW.scim_view IS OLD.scim_view \
-                 BEGIN UPDATE users SET scim_view = NULL WHERE rowid = NEW.rowid; END",
-            )
-            .execute(&mut *conn)
-            .await?;
-        }
-        Backend::Postgres => {
-            // Replicas starting together: one installs, under a lock held to the commit.
-            sqlx::raw_sql(&format!("SELECT pg_advisory_xact_lock({GUARD_LOCK})"))
-                .execute(&mut *conn)
-                .await?;
-            let installed: Option<i32> = sqlx::query_scalar(
-                "SELECT 1 FROM pg_trigger WHERE tgname = 'users_profile_view_follows' \
-                 AND tgrelid = 'users'::regclass",
-            )
-            .fetch_optional(&mut *conn)
-            .await?;
-            if installed.is_none() {
-                sqlx::raw_sql(
-                    "CREATE OR REPLACE FUNCTION users_profile_view_follows() RETURNS trigger \
-                     LANGUAGE plpgsql AS $$ BEGIN \
-                     IF NEW.scim_json IS DISTINCT FROM OLD.scim_json \
-                     AND NEW.scim_view IS NOT DISTINCT FROM OLD.scim_view THEN \
-                     NEW.scim_view := NULL; END IF; RETURN NEW; END $$; \
-                     CREATE TRIGGER users_profile_view_follows BEFORE UPDATE OF scim_json \
-                     ON users FOR EACH ROW EXECUTE FUNCTION users_profile_view_follows()",
-                )
-                .execute(&mut *conn)
-                .await?;
-            }
-        }
-    }
-    Ok(())
+    super::triggers::install(conn, &VIEW_FOLLOWS).await
 }
 
-/// The advisory lock [`guard`] takes on PostgreSQL (an arbitrary constant of this use).
-const GUARD_LOCK: i64 = 0x526f_7374_6572_0012;
+/// Drops a user's view when their profile is written without it ([`guard`]).
+const VIEW_FOLLOWS: Trigger = Trigger {
+    name: "users_profile_view_follows",
+    table: "users",
+    sqlite: "CREATE TRIGGER IF NOT EXISTS users_profile_view_follows \
+             AFTER UPDATE OF scim_json ON users FOR EACH ROW \
+             WHEN NEW.scim_json IS NOT OLD.scim_json AND NEW.scim_view IS OLD.scim_view \
+             BEGIN UPDATE users SET scim_view = NULL WHERE rowid = NEW.rowid; END",
+    postgres: "CREATE OR REPLACE FUNCTION users_profile_view_follows() RETURNS trigger \
+               LANGUAGE plpgsql AS $$ BEGIN \
+               IF NEW.scim_json IS DISTINCT FROM OLD.scim_json \
+               AND NEW.scim_view IS NOT DISTINCT FROM OLD.scim_view THEN \
+               NEW.scim_view := NULL; END IF; RETURN NEW; END $$; \
+               CREATE TRIGGER users_profile_view_follows BEFORE UPDATE OF scim_json \
+               ON users FOR EACH ROW EXECUTE FUNCTION users_profile_view_follows()",
+    lock: 0x526f_7374_6572_0012,
+};
