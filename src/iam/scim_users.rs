@@ -165,10 +165,11 @@ fn user_location(scope: &Scope, row: &ScimUserRow) -> String {
 
 /// The user as the default projection shows them, written from the stored profile's view (kept
 /// with it, `db::profile_views`, or chosen here: [`stored_text::view_members`]) with
-/// `groups_json` as their groups ([`stored_text::write_view`]); `None` when the profile needs
+/// `groups_json` as their groups, or without `groups` when `None` (`excludedAttributes=groups`)
+/// ([`stored_text::write_view`]); `None` when the profile needs
 /// [`render`]'s JSON tree. The server's attributes are written one after the other into
 /// one text, which the view reads in pieces: one allocation for all of them.
-fn default_text(scope: &Scope, row: &ScimUserRow, groups_json: &str) -> Option<String> {
+fn default_text(scope: &Scope, row: &ScimUserRow, groups_json: Option<&str>) -> Option<String> {
     let owner = row.created_by.as_deref() == Some(scope.integration_id.as_str());
     let mut server = String::with_capacity(
         256 + scope.base.len()
@@ -204,7 +205,7 @@ fn default_text(scope: &Scope, row: &ScimUserRow, groups_json: &str) -> Option<S
     let set = [
         ("active", active.map(text)),
         ("externalId", external_id.map(text)),
-        ("groups", Some(groups_json)),
+        ("groups", groups_json),
         ("id", Some(text(id))),
         ("meta", Some(text(meta))),
         ("userName", Some(text(username))),
@@ -291,7 +292,7 @@ fn answer(scope: &Scope, row: &mut ScimUserRow, as_text: bool) -> Answered {
         let parsed = GroupRefs::parse(refs);
         parsed.write_json(&RefPrefix::new(&scope.base), &mut groups);
         row.groups_digest = Some(parsed.digest());
-        if let Some(json) = default_text(scope, row, &groups) {
+        if let Some(json) = default_text(scope, row, Some(&groups)) {
             let location = user_location(scope, row);
             return Answered::Text { json, location };
         }
@@ -323,6 +324,9 @@ pub async fn list(conn: &mut Conn, scope: &Scope, q: &ListQuery) -> Result<ListP
             start_index,
         })
     };
+    // Without `groups` (their digest, the users' version, is still read), the default view's
+    // text path too: a client that asks for less is not sent through the JSON tree for it.
+    let default_but_groups = projection.is_default_but("groups");
     let start_index = q.start_index.max(1) as i64;
     let continued = walk(start_index).and_then(|k| scope.pages.find(&k));
     let page = Page {
@@ -334,7 +338,7 @@ pub async fn list(conn: &mut Conn, scope: &Scope, q: &ListQuery) -> Result<ListP
         after: continued.as_ref().map(|c| (&c.after, c.skip)),
         // Each user's group references come in the page's own statement.
         with_group_refs: projection.includes("groups"),
-        profile: profile_for(projection.is_default()),
+        profile: profile_for(projection.is_default() || default_but_groups),
     };
     let (total, mut rows) =
         db::scim_users::list(conn, &scope.tenant_id, &scope.integration_id, &page).await?;
@@ -353,6 +357,12 @@ pub async fn list(conn: &mut Conn, scope: &Scope, q: &ListQuery) -> Result<ListP
     let mut items = Vec::with_capacity(rows.len());
     let mut refs_json = String::new();
     for row in &mut rows {
+        if default_but_groups {
+            if let Some(text) = default_text(scope, row, None) {
+                items.push(text);
+                continue;
+            }
+        }
         // The references are written into the answer's text, not built as a JSON tree; their
         // digest (the user's version) is found on the same pass.
         let refs_written = match row.group_refs.as_deref() {
@@ -367,7 +377,7 @@ pub async fn list(conn: &mut Conn, scope: &Scope, q: &ListQuery) -> Result<ListP
         };
         let row = &*row;
         if refs_written && default_view {
-            if let Some(text) = default_text(scope, row, &refs_json) {
+            if let Some(text) = default_text(scope, row, Some(&refs_json)) {
                 items.push(text);
                 continue;
             }
@@ -1236,7 +1246,7 @@ mod tests {
                         let from_view = render(&s, &read_for_view, Some(groups.clone()));
                         assert_eq!(Projection::all(rt).apply(from_view), tree, "{profile:?}");
                     }
-                    match default_text(&s, &r, &groups_json) {
+                    match default_text(&s, &r, Some(&groups_json)) {
                         Some(text) => {
                             let written: Value = serde_json::from_str(&text).expect("valid JSON");
                             assert_eq!(written, tree, "profile {profile:?}, owner {owner}");
@@ -1246,7 +1256,7 @@ mod tests {
                                 "{profile:?}"
                             );
                             assert_eq!(
-                                default_text(&s, &read_for_view, &groups_json).as_deref(),
+                                default_text(&s, &read_for_view, Some(&groups_json)).as_deref(),
                                 Some(text.as_str()),
                                 "from the kept view: {profile:?}, owner {owner}"
                             );
@@ -1257,9 +1267,26 @@ mod tests {
                             "declined {profile:?} for its owner"
                         ),
                     }
+                    // Without `groups` (`excludedAttributes=groups`): answered for the same
+                    // profiles, and the tree's answer without them, the version unchanged.
+                    let bare = Projection::new(rt, &[], &["groups".to_string()]).expect("bare");
+                    assert!(bare.is_default_but("groups"));
+                    let without = default_text(&s, &r, None);
+                    assert_eq!(
+                        without.is_some(),
+                        default_text(&s, &r, Some(&groups_json)).is_some(),
+                        "{profile:?}, owner {owner}"
+                    );
+                    if let Some(text) = without {
+                        let written: Value = serde_json::from_str(&text).expect("valid JSON");
+                        let expected = bare.apply(render(&s, &r, Some(groups.clone())));
+                        assert_eq!(written, expected, "without groups: {profile:?}, {owner}");
+                        assert!(written.get("groups").is_none());
+                        assert_eq!(written["meta"]["version"], tree["meta"]["version"]);
+                    }
                     if owner == INTEGRATION && !should_answer {
                         assert!(
-                            default_text(&s, &r, &groups_json).is_none(),
+                            default_text(&s, &r, Some(&groups_json)).is_none(),
                             "answered {profile:?}, which needs the tree path"
                         );
                     }

@@ -111,6 +111,17 @@ impl Projection {
         !self.restrictive && self.excluded.is_empty()
     }
 
+    /// No `attributes`, and `excludedAttributes` names the core attribute `name` alone (say
+    /// `groups`): the default view without that one attribute.
+    pub fn is_default_but(&self, name: &str) -> bool {
+        !self.restrictive
+            && !self.excluded.is_empty()
+            && self
+                .excluded
+                .iter()
+                .all(|s| s.schema.is_none() && s.attr == Some(name) && s.sub.is_none())
+    }
+
     /// Whether top-level attribute `name` is answered whole, as stored: kept, with no
     /// sub-attribute selected, excluded or never returned (a list page then writes a user's
     /// `groups` as written from the database's listing).
@@ -326,6 +337,28 @@ mod tests {
         assert!(p
             .get("urn:ietf:params:scim:schemas:extension:enterprise:2.0:User")
             .is_none());
+    }
+
+    #[test]
+    fn the_default_but_one_attribute_is_that_attribute_excluded_alone() {
+        let rt = registry().user();
+        let but_groups = |a: Option<&str>, x: Option<&str>| {
+            Projection::from_query(rt, a, x)
+                .expect("projection")
+                .is_default_but("groups")
+        };
+        assert!(but_groups(None, Some("groups")));
+        assert!(but_groups(None, Some("GROUPS")));
+        assert!(but_groups(None, Some("groups,Groups")));
+        assert!(but_groups(
+            None,
+            Some("urn:ietf:params:scim:schemas:core:2.0:User:groups")
+        ));
+        assert!(!but_groups(None, None), "nothing excluded is the default");
+        assert!(!but_groups(None, Some("groups.display")));
+        assert!(!but_groups(None, Some("groups,title")));
+        assert!(!but_groups(None, Some("title")));
+        assert!(!but_groups(Some("userName"), Some("groups")));
     }
 
     #[test]

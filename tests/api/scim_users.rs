@@ -336,6 +336,20 @@ async fn every_list_answers_each_user_as_a_get_of_them_does() {
         .await
         .json();
     assert_eq!(check(&bare, &without_groups, "without groups"), ids.len());
+    // And each is the user a GET shows, less their groups: same version.
+    for user in bare["Resources"].as_array().expect("Resources") {
+        let mut shown = alone[user["id"].as_str().expect("id")].clone();
+        shown.as_object_mut().expect("object").remove("groups");
+        assert_eq!(user, &shown);
+    }
+    let some_in_groups = alone
+        .values()
+        .filter(|u| u["groups"][0].is_object())
+        .count();
+    assert!(
+        some_in_groups >= 3,
+        "the users are in groups: {some_in_groups}"
+    );
 }
 
 #[tokio::test]
