@@ -14,6 +14,12 @@ Phases (each bounded by count and by --phase-timeout seconds):
   create_groups  POST /Groups                    N/10 groups
   patch_members  PATCH /Groups/{id}              add members, --batch per PATCH
                                                  (--members-per-group per group)
+  member_churn   PATCH /Groups/{id}              only when named in --phases: --churn times, one
+                                                 member of the first group removed
+                                                 (members[value eq "..."]) and added back, two
+                                                 PATCHes each (its cost should not depend on the
+                                                 group's size: compare --members-per-group 10000
+                                                 with 1)
   filter_lookup  GET /Users?filter=userName eq "..."   --lookups requests
   list_pages     GET /Users?startIndex=&count=100      pages x --list-rounds
   put_users      PUT /Users/{id}                 N replacements
@@ -378,6 +384,8 @@ def main():
     ap.add_argument("--groups", type=int, default=None, help="default N/10")
     ap.add_argument("--members-per-group", type=int, default=100)
     ap.add_argument("--batch", type=int, default=100, help="members per PATCH")
+    ap.add_argument("--churn", type=int, default=200,
+                    help="member_churn: members removed and added back (2 PATCHes each)")
     ap.add_argument("--lookups", type=int, default=None, help="filter lookups (default N)")
     ap.add_argument("--lookup-among", metavar="RUN:COUNT", default=None,
                     help="lookups also choose among the COUNT users an earlier run RUN created "
@@ -506,6 +514,20 @@ def main():
                      "value": [{"value": v} for v in members[b:b + args.batch]]}]}
                 parts[k % C].append((j, "PATCH", f"/Groups/{gid}", json.dumps(body).encode(), (200, 204), None))
         do("patch_members", None, parts)
+        # (iii b) one member of the first group out and back in, each member's pair on one worker
+        j0, g0 = gids[0]
+        start = (j0 * mpg) % len(uids)
+        first = [uids[(start + m) % len(uids)] for m in range(mpg)]
+        churn = [[] for _ in range(C)]
+        for k in range(args.churn):
+            v = first[(k * 37) % len(first)]
+            out = {"schemas": [SCHEMA_PATCH], "Operations": [
+                {"op": "remove", "path": f'members[value eq "{v}"]'}]}
+            back = {"schemas": [SCHEMA_PATCH], "Operations": [
+                {"op": "add", "path": "members", "value": [{"value": v}]}]}
+            for body in (out, back):
+                churn[k % C].append((k, "PATCH", f"/Groups/{g0}", json.dumps(body).encode(), (200, 204), None))
+        do("member_churn", None, churn)
         # untimed sanity check: members present on one group?
         try:
             cli = Client(u, args.token, args.request_timeout)
