@@ -335,7 +335,7 @@ fn check_public_url(url: String) -> Result<String, SettingError> {
 /// one. The other half is left to the database's own threads (SQLite's connection threads, or a
 /// PostgreSQL server on the same machine): on 2 cores a second worker mostly woke up to steal a
 /// task from the first, 30–40 % more context switches a write and 2–15 % more CPU a request
-/// (README, Performance). Read before the runtime starts, so apart from [`Settings`].
+/// (docs/performance.md, sessions 25–26). Read before the runtime starts, so apart from [`Settings`].
 pub fn worker_threads(setting: Option<&str>, cores: usize) -> Result<usize, SettingError> {
     match setting {
         None => Ok((cores / 2).max(1)),
