@@ -44,6 +44,7 @@ import os
 import random
 import select
 import socket
+import statistics
 import subprocess
 import sys
 import threading
@@ -375,6 +376,9 @@ def user_doc(run, i, rev=0):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--spread", nargs="+", metavar="A_JSON:B_JSON",
+                    help="runs of A against B (e.g. Roster and the floor, one pair a run): per "
+                         "phase the median and range of A/B, and of each side's CPU ms/op")
     ap.add_argument("--compare", nargs=2, metavar=("A_JSON", "B_JSON"),
                     help="print per-phase ratios A/B of two earlier --json results and exit")
     ap.add_argument("--base-url", help="SCIM base URL on loopback, e.g. http://127.0.0.1:8080/scim/v2")
@@ -411,6 +415,8 @@ def main():
     args = ap.parse_args()
     if args.compare:
         return compare(*args.compare)
+    if args.spread:
+        return spread(args.spread)
     if not args.base_url:
         sys.exit("--base-url is required")
 
@@ -652,6 +658,52 @@ def summary(report):
               f"{str(s['p99_ms']):>7s} {str(s.get('server_cpu_ms_per_op')):>9s} {s['errors']:6d}"
               + (f" {str(s.get('server_instr_k_per_op')):>10s}" if counted else ""))
     print(f"peak RSS (sampled): {_rss_mib(report)} MiB")
+
+
+def spread(pairs):
+    """Several runs of A against B (`a.json:b.json` each, one pair measured in one run): per
+    phase the median and the range of the runs' A/B ratios, each side's median CPU ms/op, and
+    the errors summed. One run's ratio moves by tens of percent on a shared machine; the median
+    of several is the figure to hold a goal against."""
+    runs = []
+    for pair in pairs:
+        a_path, sep, b_path = pair.partition(":")
+        if not sep:
+            sys.exit(f"--spread takes A_JSON:B_JSON pairs, not {pair}")
+        with open(a_path) as f:
+            a = json.load(f)
+        with open(b_path) as f:
+            b = json.load(f)
+        runs.append((a, b))
+    la, lb = runs[0][0].get("label") or "A", runs[0][1].get("label") or "B"
+    a0 = runs[0][0]
+    print(f"\nCPU ms/op over {len(runs)} runs, {la} vs {lb} (N={a0.get('users')}, C={a0.get('concurrency')}): "
+          "medians, and the range of the runs' ratios")
+    print(f"{'phase':14s} {la[:10]:>10s} {lb[:10]:>10s} {'ratio':>7s} {'range':>13s} {'over 2x':>7s} {'err':>9s}")
+    for s in a0["phases"]:
+        if "skipped" in s:
+            continue
+        name = s["phase"]
+        xs, ys, ratios, ea, eb = [], [], [], 0, 0
+        for a, b in runs:
+            sa = next((t for t in a["phases"] if t["phase"] == name and "skipped" not in t), None)
+            sb = next((t for t in b["phases"] if t["phase"] == name and "skipped" not in t), None)
+            if not sa or not sb:
+                continue
+            x, y = sa.get("server_cpu_ms_per_op"), sb.get("server_cpu_ms_per_op")
+            ea, eb = ea + sa["errors"], eb + sb["errors"]
+            if x is None or not y:
+                continue
+            xs.append(x)
+            ys.append(y)
+            ratios.append(x / y)
+        if not ratios:
+            continue
+        over = sum(r > 2 for r in ratios)
+        print(f"{name:14s} {statistics.median(xs):10.3f} {statistics.median(ys):10.3f} "
+              f"{statistics.median(ratios):6.2f}x {f'{min(ratios):.2f}-{max(ratios):.2f}x':>13s} "
+              f"{f'{over}/{len(ratios)}':>7s} {f'{ea}/{eb}':>9s}")
+    return 0
 
 
 def compare(a_path, b_path):
