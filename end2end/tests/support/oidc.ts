@@ -12,6 +12,9 @@ export interface TestProvider {
 /** Client registered at the provider for Roster (see tests/oidc/provider.mjs). */
 export const CLIENT = { id: 'roster', secret: 'roster-test-secret' };
 
+/** Seconds the provider has to print its issuers (it takes about 1). */
+const PROVIDER_START_SECS = 60;
+
 export async function startProvider(rosterBaseUrl: string): Promise<TestProvider> {
   const dir = path.resolve(__dirname, '../../../tests/oidc');
   const child: ChildProcess = spawn(process.execPath, ['provider.mjs'], {
@@ -26,7 +29,7 @@ export async function startProvider(rosterBaseUrl: string): Promise<TestProvider
     stderr = (stderr + chunk.toString()).slice(-2000);
   });
   const lines = readline.createInterface({ input: child.stdout! });
-  let timer: NodeJS.Timeout | undefined;
+  let ticker: NodeJS.Timeout | undefined;
   const first = await Promise.race([
     new Promise<string>((resolve) => lines.once('line', resolve)),
     new Promise<string>((_, reject) => {
@@ -36,17 +39,28 @@ export async function startProvider(rosterBaseUrl: string): Promise<TestProvider
       child.once('error', (e) => reject(new Error(`the OpenID provider could not be started: ${e.message}`)));
     }),
     new Promise<string>((_, reject) => {
-      // Refused one turn of the event loop late (`setImmediate`): timers run before I/O in a
-      // turn, so when this process was frozen past the deadline (a paused machine, a long
-      // synchronous stretch) the provider's line, already waiting in the pipe, would otherwise
-      // lose to the timer it beat — a CI run failed so, "did not start within 60 s", with the
-      // provider's start taking 1–3 s on a loaded machine.
-      timer = setTimeout(
-        () => setImmediate(() => reject(new Error(`the OpenID provider did not start within 60 s: ${stderr}`))),
-        60_000,
-      );
+      // The deadline is counted in seconds this process was awake, one tick a second, not
+      // against the clock: when the machine is paused (a frozen VM), its clock jumps on resume
+      // and a deadline set against it has passed at once, though the provider, frozen too, had
+      // no time to start — a CI run failed so, "did not start within 60 s" with the provider's
+      // stderr at its library's first warning (it starts in about 1 s). A timer missed while
+      // frozen fires once on resume, so a pause counts as one tick. (Reproduced with both
+      // processes stopped for 5 s by SIGSTOP against a 3 s deadline: the clock's refused, the
+      // ticks' read the line.) The refusal still comes one event-loop
+      // turn late (`setImmediate`): timers run before I/O in a turn, and a line already waiting
+      // in the pipe wins.
+      let awake = 0;
+      ticker = setInterval(() => {
+        awake += 1;
+        if (awake >= PROVIDER_START_SECS) {
+          clearInterval(ticker);
+          setImmediate(() =>
+            reject(new Error(`the OpenID provider did not start within ${PROVIDER_START_SECS} s: ${stderr}`)),
+          );
+        }
+      }, 1_000);
     }),
-  ]).finally(() => clearTimeout(timer));
+  ]).finally(() => clearInterval(ticker));
   const { issuer } = JSON.parse(first);
   return {
     issuer,
