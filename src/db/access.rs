@@ -3,6 +3,8 @@
 //! per-tenant suspension flag (SCIM `active`). The tenant's `access_count` (migration 0011)
 //! moves with its access rows, in the same transaction.
 
+use std::sync::OnceLock;
+
 use sqlx::Row;
 
 use super::scim_users;
@@ -57,14 +59,27 @@ pub async fn grant(
         now,
         true,
         true,
-        &[],
+        None,
     )
     .await?;
     Ok(())
 }
 
-/// [`grant`] with the state a new access starts in (`active`, and whether the IdP assigned it);
-/// true when the access is new (an existing one keeps its state).
+/// What [`grant_as`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Granted {
+    /// The [`scim_users::NewUser`] it was given was inserted (its userName was free).
+    pub user_inserted: bool,
+    /// The access is new (an existing one keeps its state).
+    pub new_access: bool,
+}
+
+/// [`grant`] with the state a new access starts in (`active`, and whether the IdP assigned it).
+/// With a `new_user` (whose id is `user_id`), the user is inserted first, in the same script,
+/// with their email rows, unless their userName is taken: then the script changes nothing (its
+/// statements insert only for a user that exists) and the caller decides what the taken name
+/// means. One trip to SQLite's connection thread for a create, where the user's insert was a
+/// trip of its own: two thread switches of the request's and the database's.
 #[allow(clippy::too_many_arguments)]
 pub async fn grant_as(
     conn: &mut Conn,
@@ -75,15 +90,17 @@ pub async fn grant_as(
     now: Millis,
     active: bool,
     assigned: bool,
-    new_user_emails: &[(String, String)],
-) -> AppResult<bool> {
+    new_user: Option<&scim_users::NewUser<'_>>,
+) -> AppResult<Granted> {
+    // Each inserts only for a user that exists: a new user whose name was taken was not
+    // inserted, and nothing may refer to their id.
     const STATEMENTS: [&str; 2] = [
         "INSERT INTO tenant_access \
          (tenant_id, user_id, created_at, active, active_assigned, version, user_created_at) \
-         VALUES ($1, $2, $5, $6, $7, 1, (SELECT u.created_at FROM users u WHERE u.id = $2)) \
+         SELECT $1, $2, $5, $6, $7, 1, u.created_at FROM users u WHERE u.id = $2 \
          ON CONFLICT (tenant_id, user_id) DO NOTHING",
         "INSERT INTO tenant_access_sources (tenant_id, user_id, source, external_id, created_at) \
-         VALUES ($1, $2, $3, $4, $5) \
+         SELECT $1, $2, $3, $4, $5 FROM users u WHERE u.id = $2 \
          ON CONFLICT (tenant_id, user_id, source) DO UPDATE SET external_id = excluded.external_id",
     ];
     let mut params = vec![
@@ -95,25 +112,56 @@ pub async fn grant_as(
         Param::Int(super::flag(active)),
         Param::Int(super::flag(assigned)),
     ];
-    // A new user's email rows go first, in the same script: bound after the grant's own
-    // parameters, the user at `$2`. (More than one statement holds are added on their own.)
-    let keys: Vec<(String, String)> = if new_user_emails.len() > scim_users::EMAILS_AT_ONCE {
-        scim_users::add_emails(conn, user_id, new_user_emails).await?;
-        Vec::new()
-    } else {
-        scim_users::email_keys(new_user_emails).collect()
+    let Some(user) = new_user else {
+        let new_access = counting_access(conn, &STATEMENTS, 0, 1, tenant_id, &params).await?;
+        return Ok(Granted {
+            user_inserted: false,
+            new_access,
+        });
     };
-    let first = params.len() + 1;
-    for (value, kind) in &keys {
+    let emails = user.profile.emails;
+    if emails.len() > scim_users::EMAILS_AT_ONCE {
+        // More emails than one statement holds: the user first, on their own.
+        if !scim_users::insert(conn, user, now).await? {
+            return Ok(Granted {
+                user_inserted: false,
+                new_access: false,
+            });
+        }
+        scim_users::add_emails(conn, user_id, emails).await?;
+        let new_access = counting_access(conn, &STATEMENTS, 0, 1, tenant_id, &params).await?;
+        return Ok(Granted {
+            user_inserted: true,
+            new_access,
+        });
+    }
+    // The user, then their email rows, then the grant. The user's parameters follow the grant's
+    // seven (the user at `$2`, the time at `$5`): the creating integration at `$8`, the profile
+    // from `$9`; the emails' after those.
+    static INSERT: OnceLock<String> = OnceLock::new();
+    let insert = INSERT.get_or_init(|| scim_users::insert_statement(2, 5, 8, 9));
+    let keys = user.keys();
+    debug_assert_eq!(params.len(), 7);
+    params.push(Param::Text(Some(user.created_by)));
+    params.extend(user.params(&keys));
+    let email_keys: Vec<(String, String)> = scim_users::email_keys(emails).collect();
+    let emails_at = params.len() + 1;
+    for (value, kind) in &email_keys {
         params.push(Param::Text(Some(value)));
         params.push(Param::Text(Some(kind)));
     }
-    if keys.is_empty() {
-        return counting_access(conn, &STATEMENTS, 0, 1, tenant_id, &params).await;
+    let emails_sql = scim_users::emails_insert(2, emails_at, email_keys.len());
+    let mut statements = vec![insert.as_str()];
+    if !email_keys.is_empty() {
+        statements.push(emails_sql.as_str());
     }
-    let emails = scim_users::emails_insert(2, first, keys.len());
-    let statements = [emails.as_str(), STATEMENTS[0], STATEMENTS[1]];
-    counting_access(conn, &statements, 1, 1, tenant_id, &params).await
+    let access_at = statements.len();
+    statements.extend(STATEMENTS);
+    let done = counting_script(conn, &statements, access_at, 1, tenant_id, &params).await?;
+    Ok(Granted {
+        user_inserted: done.affected.first().is_some_and(|&n| n > 0),
+        new_access: done.affected.get(access_at).is_some_and(|&n| n > 0),
+    })
 }
 
 /// Runs a grant's or an end's `statements` with `params` (`$1` the tenant), of which the one at
@@ -130,6 +178,19 @@ async fn counting_access(
     tenant_id: &str,
     params: &[Param<'_>],
 ) -> AppResult<bool> {
+    let done = counting_script(conn, statements, access_at, delta, tenant_id, params).await?;
+    Ok(done.affected.get(access_at).is_some_and(|&n| n > 0))
+}
+
+/// [`counting_access`]'s script, answering what it did: `affected[i]` for `statements[i]`.
+async fn counting_script(
+    conn: &mut Conn,
+    statements: &[&str],
+    access_at: usize,
+    delta: i64,
+    tenant_id: &str,
+    params: &[Param<'_>],
+) -> AppResult<script::Outcome> {
     let changed = |done: &script::Outcome| done.affected.get(access_at).is_some_and(|&n| n > 0);
     if super::backend_of(conn) == Backend::Sqlite {
         let count = if delta > 0 {
@@ -139,17 +200,21 @@ async fn counting_access(
         };
         let mut counted = statements.to_vec();
         counted.insert(access_at + 1, count);
-        return Ok(changed(&script::run(conn, &counted, params).await?));
+        let mut done = script::run(conn, &counted, params).await?;
+        if done.affected.len() > access_at + 1 {
+            done.affected.remove(access_at + 1);
+        }
+        return Ok(done);
     }
-    let changed = changed(&script::run(conn, statements, params).await?);
-    if changed {
+    let done = script::run(conn, statements, params).await?;
+    if changed(&done) {
         sqlx::query("UPDATE tenants SET access_count = access_count + $1 WHERE id = $2")
             .bind(delta)
             .bind(tenant_id)
             .execute(&mut *conn)
             .await?;
     }
-    Ok(changed)
+    Ok(done)
 }
 
 /// Sets a user's `active` in a tenant and whether the IdP assigned it, in one statement; the

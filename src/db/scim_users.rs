@@ -9,6 +9,7 @@ use sqlx::Row;
 pub use super::page_cursors::After;
 use super::profile_views;
 use super::scim_filter::{self, Kind, Sql};
+use super::script::{self, Param};
 use super::{group_refs, packed_rows, Arg, Backend, Conn};
 use crate::clock::Millis;
 use crate::error::{AppError, AppResult, UniqueOr};
@@ -626,7 +627,8 @@ pub struct Profile<'a> {
     pub emails: &'a [(String, String)],
 }
 
-/// A user [`insert`] has just written, with the access `access::grant_as` gave them, as
+/// A user just inserted (`access::grant_as` with a [`NewUser`], or [`insert`]), with the access
+/// `access::grant_as` gave them, as
 /// [`find`] would read it back in the same transaction (a create answers without reading the row
 /// again).
 pub struct Inserted<'a> {
@@ -667,39 +669,85 @@ impl Inserted<'_> {
 }
 
 /// Inserts a new global user, unless a user has the userName already (case-insensitively): true
-/// when inserted. The insert decides, so a create needs no look-up first. Their email rows come
-/// with their access, in one script (`db::access::grant_as`): the trip to the database's thread
-/// a statement of their own cost.
-pub async fn insert(
-    conn: &mut Conn,
-    id: &str,
-    profile: &Profile<'_>,
-    password_hash: Option<&str>,
-    created_by: &str,
-    now: Millis,
-) -> AppResult<bool> {
-    let result = sqlx::query(
+/// when inserted. The insert decides, so a create needs no look-up first. A create usually
+/// inserts its user in the script of their access instead (`db::access::grant_as` with a
+/// [`NewUser`]): this is for a user with more emails than one statement holds.
+pub async fn insert(conn: &mut Conn, user: &NewUser<'_>, now: Millis) -> AppResult<bool> {
+    let keys = user.keys();
+    let mut params = vec![
+        Param::Text(Some(user.id)),
+        Param::Int(now),
+        Param::Text(Some(user.created_by)),
+    ];
+    params.extend(user.params(&keys));
+    static SQL: OnceLock<String> = OnceLock::new();
+    let sql = SQL.get_or_init(|| insert_statement(1, 2, 3, 4));
+    let done = script::run(conn, &[sql], &params).await?;
+    Ok(done.affected.first().is_some_and(|&n| n > 0))
+}
+
+/// A user to insert: their id, profile, password hash and the integration creating them.
+pub struct NewUser<'a> {
+    pub id: &'a str,
+    pub profile: &'a Profile<'a>,
+    pub password_hash: Option<&'a str>,
+    pub created_by: &'a str,
+}
+
+/// A new user's lowercased keys, kept for the statement's parameters to borrow.
+pub struct ProfileKeys {
+    username: String,
+    email: Option<String>,
+    display_name: Option<String>,
+}
+
+impl<'a> NewUser<'a> {
+    pub fn keys(&self) -> ProfileKeys {
+        ProfileKeys {
+            username: self.profile.username.to_lowercase(),
+            email: self.profile.primary_email.map(str::to_lowercase),
+            display_name: self.profile.display_name.map(str::to_lowercase),
+        }
+    }
+
+    /// The [`PROFILE_PARAMS`] parameters of [`insert_statement`], in its order.
+    pub fn params<'k>(&self, keys: &'k ProfileKeys) -> [Param<'k>; PROFILE_PARAMS]
+    where
+        'a: 'k,
+    {
+        let p = self.profile;
+        [
+            Param::Text(Some(p.username)),
+            Param::Text(Some(&keys.username)),
+            Param::Text(p.primary_email),
+            Param::Text(keys.email.as_deref()),
+            Param::Text(p.display_name),
+            Param::Text(keys.display_name.as_deref()),
+            Param::Text(self.password_hash),
+            Param::Text(Some(p.scim_json)),
+            Param::Text(p.scim_view),
+        ]
+    }
+}
+
+/// How many parameters [`NewUser::params`] gives.
+pub const PROFILE_PARAMS: usize = 9;
+
+/// The statement inserting a new user unless their userName is taken (case-insensitively; then
+/// it changes nothing): the id at `$id`, the time at `$now`, the creating integration at `$by`,
+/// and the [`NewUser::params`] from `$first` on.
+pub fn insert_statement(id: usize, now: usize, by: usize, first: usize) -> String {
+    let p: Vec<String> = (first..first + PROFILE_PARAMS)
+        .map(|n| format!("${n}"))
+        .collect();
+    format!(
         "INSERT INTO users (id, username, username_lower, email, email_lower, display_name, \
-         display_name_lower, password_hash, is_superadmin, active, created_at, updated_at, \
-         scim_json, created_by, version, scim_view) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, 1, $9, $9, $10, $11, 1, $12) \
+         display_name_lower, password_hash, scim_json, scim_view, is_superadmin, active, \
+         created_at, updated_at, created_by, version) \
+         VALUES (${id}, {}, 0, 1, ${now}, ${now}, ${by}, 1) \
          ON CONFLICT (username_lower) DO NOTHING",
+        p.join(", ")
     )
-    .bind(id)
-    .bind(profile.username)
-    .bind(profile.username.to_lowercase())
-    .bind(profile.primary_email)
-    .bind(profile.primary_email.map(str::to_lowercase))
-    .bind(profile.display_name)
-    .bind(profile.display_name.map(str::to_lowercase))
-    .bind(password_hash)
-    .bind(now)
-    .bind(profile.scim_json)
-    .bind(created_by)
-    .bind(profile.scim_view)
-    .execute(&mut *conn)
-    .await?;
-    Ok(result.rows_affected() > 0)
 }
 
 /// Writes a user's global profile; their email rows too when `emails_changed`.
@@ -770,16 +818,23 @@ pub async fn add_emails(conn: &mut Conn, id: &str, emails: &[(String, String)]) 
 
 /// The statement adding `count` email rows of the user bound at `$user`, each row's value and
 /// type ([`email_keys`]) bound from `$first` on, two a row: what [`add_emails`] runs, and what a
-/// new user's script (`db::access::grant_as`) runs with their access.
+/// new user's script (`db::access::grant_as`) runs with their access. It adds nothing when there
+/// is no such user (in that script: when the userName was taken and the user not inserted).
 pub fn emails_insert(user: usize, first: usize, count: usize) -> String {
-    let mut sql = String::from("INSERT INTO user_emails (user_id, value_lower, kind) VALUES ");
+    let mut sql = String::from(
+        "INSERT INTO user_emails (user_id, value_lower, kind) \
+         SELECT u.id, v.column1, v.column2 FROM users u, (VALUES ",
+    );
     for i in 0..count {
         if i > 0 {
             sql.push_str(", ");
         }
-        let _ = write!(sql, "(${user}, ${}, ${})", first + 2 * i, first + 2 * i + 1);
+        let _ = write!(sql, "(${}, ${})", first + 2 * i, first + 2 * i + 1);
     }
-    sql.push_str(" ON CONFLICT (user_id, value_lower, kind) DO NOTHING");
+    let _ = write!(
+        sql,
+        ") v WHERE u.id = ${user} ON CONFLICT (user_id, value_lower, kind) DO NOTHING"
+    );
     sql
 }
 

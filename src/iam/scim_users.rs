@@ -593,17 +593,31 @@ pub async fn create(
         None => None,
     };
     let new_id = db::new_id();
-    let inserted = db::scim_users::insert(
+    let assigned = resource.get("active").is_some();
+    let source = &scope.integration_id;
+    let (now, ext) = (scope.now, external_id);
+    // The new user, their email rows and their access in one script; a taken userName leaves
+    // it without effect, and the access of the user who has it is granted below.
+    let new_user = db::scim_users::NewUser {
+        id: &new_id,
+        profile: &profile,
+        password_hash: hash.as_deref(),
+        created_by: &scope.integration_id,
+    };
+    let first = db::access::grant_as(
         conn,
+        t,
         &new_id,
-        &profile,
-        hash.as_deref(),
-        &scope.integration_id,
-        scope.now,
+        source,
+        ext,
+        now,
+        active,
+        assigned,
+        Some(&new_user),
     )
     .await?;
-    let (user_id, created) = if inserted {
-        (new_id, true)
+    let (user_id, created, new_access) = if first.user_inserted {
+        (new_id, true, first.new_access)
     } else {
         let Some((id, _)) = db::scim_users::find_global(conn, &username).await? else {
             return Err(ScimError::Uniqueness(format!(
@@ -642,25 +656,10 @@ pub async fn create(
         if !changed {
             db::scim_users::touch(conn, &id, scope.now).await?;
         }
-        (id, false)
+        let granted =
+            db::access::grant_as(conn, t, &id, source, ext, now, active, assigned, None).await?;
+        (id, false, granted.new_access)
     };
-    let assigned = resource.get("active").is_some();
-    let source = &scope.integration_id;
-    let (now, ext) = (scope.now, external_id);
-    // A new user's email rows are written with their access, in one script.
-    let new_user_emails: &[(String, String)] = if created { profile.emails } else { &[] };
-    let new_access = db::access::grant_as(
-        conn,
-        t,
-        &user_id,
-        source,
-        ext,
-        now,
-        active,
-        assigned,
-        new_user_emails,
-    )
-    .await?;
     if !new_access {
         db::access::set_active(conn, t, &user_id, active, assigned).await?;
     }

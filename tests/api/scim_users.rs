@@ -1342,6 +1342,45 @@ async fn a_create_writes_the_user_their_emails_and_access_or_nothing() {
     assert_eq!(app.count(&rows("user_emails"), &[]).await, 2);
     assert_eq!(app.count(&rows("tenant_access"), &[]).await, 1);
     assert_eq!(app.count(&rows("tenant_access_sources"), &[]).await, 1);
+
+    // More addresses than one statement holds (`db::scim_users::EMAILS_AT_ONCE`): the user is
+    // inserted on their own first, then their rows; a taken name still writes nothing.
+    let addresses = |who: &str| -> Value {
+        (0..260)
+            .map(|n| json!({"value": format!("{who}{n}@example.com"), "type": "work"}))
+            .collect()
+    };
+    let mut body = user("lee");
+    body["emails"] = addresses("lee");
+    let created = app.scim(&i, "POST", "/Users", Some(body.clone())).await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    let lee = created.json()["id"].as_str().unwrap().to_string();
+    assert_eq!(created.json()["emails"].as_array().map(Vec::len), Some(260));
+    assert_eq!(
+        app.count(
+            "SELECT COUNT(*) FROM user_emails WHERE user_id = $1",
+            &[&lee]
+        )
+        .await,
+        260
+    );
+    assert_eq!(app.count(&rows("tenant_access"), &[]).await, 2);
+    assert_eq!(app.count(&rows("tenant_access_sources"), &[]).await, 2);
+    assert_eq!(
+        self::found(&app, &i, "emails.value eq \"lee259@example.com\"").await,
+        vec!["lee"]
+    );
+    body["userName"] = json!("LEE");
+    body["emails"] = addresses("other");
+    let taken = app.scim(&i, "POST", "/Users", Some(body)).await;
+    assert_eq!(taken.status, 409, "{}", taken.body);
+    assert_eq!(
+        app.count(&rows("users WHERE is_superadmin = 0"), &[]).await,
+        2
+    );
+    assert_eq!(app.count(&rows("user_emails"), &[]).await, 262);
+    assert_eq!(app.count(&rows("tenant_access"), &[]).await, 2);
+    assert_eq!(app.count(&rows("tenant_access_sources"), &[]).await, 2);
 }
 
 /// A user's profile is kept beside its JSON as the default view's text (`db::profile_views`),
