@@ -113,7 +113,8 @@ pub async fn grant_as(
         Param::Int(super::flag(assigned)),
     ];
     let Some(user) = new_user else {
-        let new_access = counting_access(conn, &STATEMENTS, 0, 1, tenant_id, &params).await?;
+        let done = counting_access(conn, &STATEMENTS, 0, 1, tenant_id, &params).await?;
+        let new_access = changed(&done, 0);
         return Ok(Granted {
             user_inserted: false,
             new_access,
@@ -129,7 +130,8 @@ pub async fn grant_as(
             });
         }
         scim_users::add_emails(conn, user_id, emails).await?;
-        let new_access = counting_access(conn, &STATEMENTS, 0, 1, tenant_id, &params).await?;
+        let done = counting_access(conn, &STATEMENTS, 0, 1, tenant_id, &params).await?;
+        let new_access = changed(&done, 0);
         return Ok(Granted {
             user_inserted: true,
             new_access,
@@ -157,10 +159,10 @@ pub async fn grant_as(
     }
     let access_at = statements.len();
     statements.extend(STATEMENTS);
-    let done = counting_script(conn, &statements, access_at, 1, tenant_id, &params).await?;
+    let done = counting_access(conn, &statements, access_at, 1, tenant_id, &params).await?;
     Ok(Granted {
-        user_inserted: done.affected.first().is_some_and(|&n| n > 0),
-        new_access: done.affected.get(access_at).is_some_and(|&n| n > 0),
+        user_inserted: changed(&done, 0),
+        new_access: changed(&done, access_at),
     })
 }
 
@@ -169,7 +171,7 @@ pub async fn grant_as(
 /// moves by `delta` (1 or -1) in the same transaction. On SQLite by a statement of the script
 /// right after it (`changes()` is that statement's count of rows, foreign-key cascades not
 /// included); on PostgreSQL, whose protocol runs a statement at a time, by one after the
-/// script. True when the access statement changed a row.
+/// script. Answers what the script did: `affected[i]` for `statements[i]` ([`changed`]).
 async fn counting_access(
     conn: &mut Conn,
     statements: &[&str],
@@ -177,21 +179,7 @@ async fn counting_access(
     delta: i64,
     tenant_id: &str,
     params: &[Param<'_>],
-) -> AppResult<bool> {
-    let done = counting_script(conn, statements, access_at, delta, tenant_id, params).await?;
-    Ok(done.affected.get(access_at).is_some_and(|&n| n > 0))
-}
-
-/// [`counting_access`]'s script, answering what it did: `affected[i]` for `statements[i]`.
-async fn counting_script(
-    conn: &mut Conn,
-    statements: &[&str],
-    access_at: usize,
-    delta: i64,
-    tenant_id: &str,
-    params: &[Param<'_>],
 ) -> AppResult<script::Outcome> {
-    let changed = |done: &script::Outcome| done.affected.get(access_at).is_some_and(|&n| n > 0);
     if super::backend_of(conn) == Backend::Sqlite {
         let count = if delta > 0 {
             "UPDATE tenants SET access_count = access_count + 1 WHERE id = $1 AND changes() > 0"
@@ -207,7 +195,7 @@ async fn counting_script(
         return Ok(done);
     }
     let done = script::run(conn, statements, params).await?;
-    if changed(&done) {
+    if changed(&done, access_at) {
         sqlx::query("UPDATE tenants SET access_count = access_count + $1 WHERE id = $2")
             .bind(delta)
             .bind(tenant_id)
@@ -215,6 +203,11 @@ async fn counting_script(
             .await?;
     }
     Ok(done)
+}
+
+/// Whether `statements[at]` of a script changed a row.
+fn changed(done: &script::Outcome, at: usize) -> bool {
+    done.affected.get(at).is_some_and(|&n| n > 0)
 }
 
 /// Sets a user's `active` in a tenant and whether the IdP assigned it, in one statement; the
@@ -285,7 +278,8 @@ pub async fn revoke(
         Param::Text(Some(source)),
         Param::Int(now),
     ];
-    counting_access(conn, &STATEMENTS, 1, -1, tenant_id, &params).await
+    let done = counting_access(conn, &STATEMENTS, 1, -1, tenant_id, &params).await?;
+    Ok(changed(&done, 1))
 }
 
 /// (accesses, active accesses) of a user across all tenants.
