@@ -3,8 +3,6 @@
 //! per-tenant suspension flag (SCIM `active`). The tenant's `access_count` (migration 0011)
 //! moves with its access rows, in the same transaction.
 
-use std::sync::OnceLock;
-
 use sqlx::Row;
 
 use super::scim_users;
@@ -114,56 +112,47 @@ pub async fn grant_as(
     ];
     let Some(user) = new_user else {
         let done = counting_access(conn, &STATEMENTS, 0, 1, tenant_id, &params).await?;
-        let new_access = changed(&done, 0);
         return Ok(Granted {
             user_inserted: false,
-            new_access,
+            new_access: changed(&done, 0),
         });
     };
-    let emails = user.profile.emails;
-    if emails.len() > scim_users::EMAILS_AT_ONCE {
-        // More emails than one statement holds: the user first, on their own.
-        if !scim_users::insert(conn, user, now).await? {
-            return Ok(Granted {
-                user_inserted: false,
-                new_access: false,
-            });
-        }
-        scim_users::add_emails(conn, user_id, emails).await?;
-        let done = counting_access(conn, &STATEMENTS, 0, 1, tenant_id, &params).await?;
-        let new_access = changed(&done, 0);
-        return Ok(Granted {
-            user_inserted: true,
-            new_access,
-        });
-    }
     // The user, then their email rows, then the grant. The user's parameters follow the grant's
     // seven (the user at `$2`, the time at `$5`): the creating integration at `$8`, the profile
-    // from `$9`; the emails' after those.
-    static INSERT: OnceLock<String> = OnceLock::new();
-    let insert = INSERT.get_or_init(|| scim_users::insert_statement(2, 5, 8, 9));
+    // from `$9` (`scim_users::INSERT_USER`); the emails' after those. More emails than one
+    // statement holds are added after the script, once the user is in.
     let keys = user.keys();
     debug_assert_eq!(params.len(), 7);
     params.push(Param::Text(Some(user.created_by)));
     params.extend(user.params(&keys));
-    let email_keys: Vec<(String, String)> = scim_users::email_keys(emails).collect();
+    let emails = user.profile.emails;
+    let in_script = emails.len() <= scim_users::EMAILS_AT_ONCE;
+    let email_keys: Vec<(String, String)> = if in_script {
+        scim_users::email_keys(emails).collect()
+    } else {
+        Vec::new()
+    };
     let emails_at = params.len() + 1;
     for (value, kind) in &email_keys {
         params.push(Param::Text(Some(value)));
         params.push(Param::Text(Some(kind)));
     }
     let emails_sql = scim_users::emails_insert(2, emails_at, email_keys.len());
-    let mut statements = vec![insert.as_str()];
+    let mut statements = vec![scim_users::INSERT_USER];
     if !email_keys.is_empty() {
         statements.push(emails_sql.as_str());
     }
     let access_at = statements.len();
     statements.extend(STATEMENTS);
     let done = counting_access(conn, &statements, access_at, 1, tenant_id, &params).await?;
-    Ok(Granted {
+    let granted = Granted {
         user_inserted: changed(&done, 0),
         new_access: changed(&done, access_at),
-    })
+    };
+    if granted.user_inserted && !in_script {
+        scim_users::add_emails(conn, user_id, emails).await?;
+    }
+    Ok(granted)
 }
 
 /// Runs a grant's or an end's `statements` with `params` (`$1` the tenant), of which the one at

@@ -9,7 +9,7 @@ use sqlx::Row;
 pub use super::page_cursors::After;
 use super::profile_views;
 use super::scim_filter::{self, Kind, Sql};
-use super::script::{self, Param};
+use super::script::Param;
 use super::{group_refs, packed_rows, Arg, Backend, Conn};
 use crate::clock::Millis;
 use crate::error::{AppError, AppResult, UniqueOr};
@@ -627,7 +627,7 @@ pub struct Profile<'a> {
     pub emails: &'a [(String, String)],
 }
 
-/// A user just inserted (`access::grant_as` with a [`NewUser`], or [`insert`]), with the access
+/// A user just inserted (`access::grant_as` with a [`NewUser`]), with the access
 /// `access::grant_as` gave them, as
 /// [`find`] would read it back in the same transaction (a create answers without reading the row
 /// again).
@@ -668,25 +668,8 @@ impl Inserted<'_> {
     }
 }
 
-/// Inserts a new global user, unless a user has the userName already (case-insensitively): true
-/// when inserted. The insert decides, so a create needs no look-up first. A create usually
-/// inserts its user in the script of their access instead (`db::access::grant_as` with a
-/// [`NewUser`]): this is for a user with more emails than one statement holds.
-pub async fn insert(conn: &mut Conn, user: &NewUser<'_>, now: Millis) -> AppResult<bool> {
-    let keys = user.keys();
-    let mut params = vec![
-        Param::Text(Some(user.id)),
-        Param::Int(now),
-        Param::Text(Some(user.created_by)),
-    ];
-    params.extend(user.params(&keys));
-    static SQL: OnceLock<String> = OnceLock::new();
-    let sql = SQL.get_or_init(|| insert_statement(1, 2, 3, 4));
-    let done = script::run(conn, &[sql], &params).await?;
-    Ok(done.affected.first().is_some_and(|&n| n > 0))
-}
-
 /// A user to insert: their id, profile, password hash and the integration creating them.
+/// `db::access::grant_as` inserts them in the script of their access, with [`INSERT_USER`].
 pub struct NewUser<'a> {
     pub id: &'a str,
     pub profile: &'a Profile<'a>,
@@ -710,8 +693,8 @@ impl<'a> NewUser<'a> {
         }
     }
 
-    /// The [`PROFILE_PARAMS`] parameters of [`insert_statement`], in its order.
-    pub fn params<'k>(&self, keys: &'k ProfileKeys) -> [Param<'k>; PROFILE_PARAMS]
+    /// The profile's parameters of [`INSERT_USER`], `$9` to `$17`.
+    pub fn params<'k>(&self, keys: &'k ProfileKeys) -> [Param<'k>; 9]
     where
         'a: 'k,
     {
@@ -730,25 +713,16 @@ impl<'a> NewUser<'a> {
     }
 }
 
-/// How many parameters [`NewUser::params`] gives.
-pub const PROFILE_PARAMS: usize = 9;
-
-/// The statement inserting a new user unless their userName is taken (case-insensitively; then
-/// it changes nothing): the id at `$id`, the time at `$now`, the creating integration at `$by`,
-/// and the [`NewUser::params`] from `$first` on.
-pub fn insert_statement(id: usize, now: usize, by: usize, first: usize) -> String {
-    let p: Vec<String> = (first..first + PROFILE_PARAMS)
-        .map(|n| format!("${n}"))
-        .collect();
-    format!(
-        "INSERT INTO users (id, username, username_lower, email, email_lower, display_name, \
-         display_name_lower, password_hash, scim_json, scim_view, is_superadmin, active, \
-         created_at, updated_at, created_by, version) \
-         VALUES (${id}, {}, 0, 1, ${now}, ${now}, ${by}, 1) \
-         ON CONFLICT (username_lower) DO NOTHING",
-        p.join(", ")
-    )
-}
+/// Inserts a new user unless their userName is taken (case-insensitively; then it changes
+/// nothing: the insert decides, so a create needs no look-up first). Bound as the script of
+/// their access binds them (`db::access::grant_as`): the user's id at `$2`, the time at `$5`,
+/// the creating integration at `$8`, and [`NewUser::params`] from `$9` on.
+pub const INSERT_USER: &str =
+    "INSERT INTO users (id, username, username_lower, email, email_lower, display_name, \
+     display_name_lower, password_hash, scim_json, scim_view, is_superadmin, active, \
+     created_at, updated_at, created_by, version) \
+     VALUES ($2, $9, $10, $11, $12, $13, $14, $15, $16, $17, 0, 1, $5, $5, $8, 1) \
+     ON CONFLICT (username_lower) DO NOTHING";
 
 /// Writes a user's global profile; their email rows too when `emails_changed`.
 pub async fn update_profile(

@@ -310,11 +310,13 @@ mod tests {
         })
     }
 
+    /// The projection of a User query's `attributes` and `excludedAttributes`.
+    fn user_projection(attrs: Option<&str>, excluded: Option<&str>) -> Projection {
+        Projection::from_query(registry().user(), attrs, excluded).expect("projection")
+    }
+
     fn project(attrs: Option<&str>, excluded: Option<&str>) -> Value {
-        let rt = registry().user();
-        Projection::from_query(rt, attrs, excluded)
-            .expect("projection")
-            .apply(user())
+        user_projection(attrs, excluded).apply(user())
     }
 
     #[test]
@@ -341,12 +343,7 @@ mod tests {
 
     #[test]
     fn the_default_but_one_attribute_is_that_attribute_excluded_alone() {
-        let rt = registry().user();
-        let but_groups = |a: Option<&str>, x: Option<&str>| {
-            Projection::from_query(rt, a, x)
-                .expect("projection")
-                .is_default_but("groups")
-        };
+        let but_groups = |a, x| user_projection(a, x).is_default_but("groups");
         assert!(but_groups(None, Some("groups")));
         assert!(but_groups(None, Some("GROUPS")));
         assert!(but_groups(None, Some("groups,Groups")));
@@ -364,11 +361,7 @@ mod tests {
     #[test]
     fn groups_are_kept_whole_only_without_a_sub_attribute_selected_or_excluded() {
         let rt = registry().user();
-        let whole = |a: Option<&str>, x: Option<&str>| {
-            Projection::from_query(rt, a, x)
-                .expect("projection")
-                .keeps_whole("groups")
-        };
+        let whole = |a, x| user_projection(a, x).keeps_whole("groups");
         assert!(whole(None, None));
         assert!(whole(Some("userName,groups"), None));
         assert!(whole(None, Some("emails.type")));
