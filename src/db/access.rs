@@ -73,7 +73,7 @@ pub struct Granted {
 }
 
 /// [`grant`] with the state a new access starts in (`active`, and whether the IdP assigned it).
-/// With a `new_user` (whose id is `user_id`), the user is inserted first, in the same script,
+/// With a `new_user`, that user is inserted first with the id `user_id`, in the same script,
 /// with their email rows, unless their userName is taken: then the script changes nothing (its
 /// statements insert only for a user that exists) and the caller decides what the taken name
 /// means. One trip to SQLite's connection thread for a create, where the user's insert was a
@@ -137,11 +137,10 @@ pub async fn grant_as(
         params.push(Param::Text(Some(value)));
         params.push(Param::Text(Some(kind)));
     }
-    let emails_sql = scim_users::emails_insert(2, emails_at, email_keys.len());
+    let emails_sql =
+        (!email_keys.is_empty()).then(|| scim_users::emails_insert(2, emails_at, email_keys.len()));
     let mut statements = vec![scim_users::INSERT_USER];
-    if !email_keys.is_empty() {
-        statements.push(emails_sql.as_str());
-    }
+    statements.extend(emails_sql.as_deref());
     let access_at = statements.len();
     statements.extend(STATEMENTS);
     let done = counting_access(conn, &statements, access_at, 1, tenant_id, &params).await?;

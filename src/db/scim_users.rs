@@ -627,10 +627,8 @@ pub struct Profile<'a> {
     pub emails: &'a [(String, String)],
 }
 
-/// A user just inserted (`access::grant_as` with a [`NewUser`]), with the access
-/// `access::grant_as` gave them, as
-/// [`find`] would read it back in the same transaction (a create answers without reading the row
-/// again).
+/// A user just inserted with their access (`access::grant_as` with a [`NewUser`]), as [`find`]
+/// would read it back in the same transaction (a create answers without reading the row again).
 pub struct Inserted<'a> {
     pub id: &'a str,
     pub profile: &'a Profile<'a>,
@@ -668,10 +666,10 @@ impl Inserted<'_> {
     }
 }
 
-/// A user to insert: their id, profile, password hash and the integration creating them.
-/// `db::access::grant_as` inserts them in the script of their access, with [`INSERT_USER`].
+/// A user to insert: their profile, password hash and the integration creating them.
+/// `db::access::grant_as` inserts them, with the id it grants access to, in the script of their
+/// access, with [`INSERT_USER`].
 pub struct NewUser<'a> {
-    pub id: &'a str,
     pub profile: &'a Profile<'a>,
     pub password_hash: Option<&'a str>,
     pub created_by: &'a str,

@@ -599,7 +599,6 @@ pub async fn create(
     // The new user, their email rows and their access in one script; a taken userName leaves
     // it without effect, and the access of the user who has it is granted below.
     let new_user = db::scim_users::NewUser {
-        id: &new_id,
         profile: &profile,
         password_hash: hash.as_deref(),
         created_by: &scope.integration_id,
