@@ -5,6 +5,7 @@
 
 use sqlx::Row;
 
+use super::last_write::LastWrite;
 use super::scim_users;
 use super::script::{self, Param};
 use super::triggers::Trigger;
@@ -58,6 +59,7 @@ pub async fn grant(
         true,
         true,
         None,
+        &LastWrite::default(),
     )
     .await?;
     Ok(())
@@ -77,7 +79,9 @@ pub struct Granted {
 /// with their email rows, unless their userName is taken: then the script changes nothing (its
 /// statements insert only for a user that exists) and the caller decides what the taken name
 /// means. One trip to SQLite's connection thread for a create, where the user's insert was a
-/// trip of its own: two thread switches of the request's and the database's.
+/// trip of its own: two thread switches of the request's and the database's. With a new user,
+/// the script is the transaction's last when the caller says so (`last`, [`LastWrite`]), unless
+/// its emails need statements after it; a caller that goes on after a taken name resumes.
 #[allow(clippy::too_many_arguments)]
 pub async fn grant_as(
     conn: &mut Conn,
@@ -89,6 +93,7 @@ pub async fn grant_as(
     active: bool,
     assigned: bool,
     new_user: Option<&scim_users::NewUser<'_>>,
+    last: &LastWrite,
 ) -> AppResult<Granted> {
     // Each inserts only for a user that exists: a new user whose name was taken was not
     // inserted, and nothing may refer to their id.
@@ -111,7 +116,7 @@ pub async fn grant_as(
         Param::Int(super::flag(assigned)),
     ];
     let Some(user) = new_user else {
-        let done = counting_access(conn, &STATEMENTS, 0, 1, tenant_id, &params).await?;
+        let done = counting_access(conn, &STATEMENTS, 0, 1, tenant_id, &params, last).await?;
         return Ok(Granted {
             user_inserted: false,
             new_access: changed(&done, 0),
@@ -143,7 +148,9 @@ pub async fn grant_as(
     statements.extend(emails_sql.as_deref());
     let access_at = statements.len();
     statements.extend(STATEMENTS);
-    let done = counting_access(conn, &statements, access_at, 1, tenant_id, &params).await?;
+    let nothing_after = LastWrite::default();
+    let last = if in_script { last } else { &nothing_after };
+    let done = counting_access(conn, &statements, access_at, 1, tenant_id, &params, last).await?;
     let granted = Granted {
         user_inserted: changed(&done, 0),
         new_access: changed(&done, access_at),
@@ -159,7 +166,8 @@ pub async fn grant_as(
 /// moves by `delta` (1 or -1) in the same transaction. On SQLite by a statement of the script
 /// right after it (`changes()` is that statement's count of rows, foreign-key cascades not
 /// included); on PostgreSQL, whose protocol runs a statement at a time, by one after the
-/// script. Answers what the script did: `affected[i]` for `statements[i]` ([`changed`]).
+/// script. Answers what the script did: `affected[i]` for `statements[i]` ([`changed`]). On
+/// SQLite the script is run as the transaction's last as `last` says ([`script::run_last`]).
 async fn counting_access(
     conn: &mut Conn,
     statements: &[&str],
@@ -167,6 +175,7 @@ async fn counting_access(
     delta: i64,
     tenant_id: &str,
     params: &[Param<'_>],
+    last: &LastWrite,
 ) -> AppResult<script::Outcome> {
     if super::backend_of(conn) == Backend::Sqlite {
         let count = if delta > 0 {
@@ -176,7 +185,7 @@ async fn counting_access(
         };
         let mut counted = statements.to_vec();
         counted.insert(access_at + 1, count);
-        let mut done = script::run(conn, &counted, params).await?;
+        let mut done = script::run_last(conn, &counted, params, last).await?;
         if done.affected.len() > access_at + 1 {
             done.affected.remove(access_at + 1);
         }
@@ -248,6 +257,7 @@ pub async fn revoke(
     user_id: &str,
     source: &str,
     now: Millis,
+    last: &LastWrite,
 ) -> AppResult<bool> {
     const STATEMENTS: [&str; 5] = [
         "DELETE FROM tenant_access_sources WHERE tenant_id = $1 AND user_id = $2 AND source = $3",
@@ -266,7 +276,7 @@ pub async fn revoke(
         Param::Text(Some(source)),
         Param::Int(now),
     ];
-    let done = counting_access(conn, &STATEMENTS, 1, -1, tenant_id, &params).await?;
+    let done = counting_access(conn, &STATEMENTS, 1, -1, tenant_id, &params, last).await?;
     Ok(changed(&done, 1))
 }
 

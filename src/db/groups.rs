@@ -6,6 +6,7 @@ use std::collections::{HashMap, HashSet};
 use sqlx::Row;
 
 use super::group_refs;
+use super::last_write::LastWrite;
 use super::scim_filter::{self, Kind, Sql};
 use super::scim_users::{ListError, Page};
 use super::script::{self, Param};
@@ -153,29 +154,41 @@ pub async fn update(
     Ok(())
 }
 
-/// Marks a membership change (lastModified and ETag); answers the group's new version.
-pub async fn touch(conn: &mut Conn, id: &str, now: Millis) -> AppResult<i64> {
-    let row = sqlx::query(
-        "UPDATE groups SET updated_at = $1, version = version + 1 WHERE id = $2 RETURNING version",
+/// Marks a membership change (lastModified and ETag); answers the group's new version. The
+/// statement is the transaction's last as `last` says ([`script::run_last`]).
+pub async fn touch(conn: &mut Conn, id: &str, now: Millis, last: &LastWrite) -> AppResult<i64> {
+    let done = script::run_last(
+        conn,
+        &["UPDATE groups SET updated_at = $1, version = version + 1 WHERE id = $2 RETURNING version"],
+        &[Param::Int(now), Param::Text(Some(id))],
+        last,
     )
-    .bind(now)
-    .bind(id)
-    .fetch_one(&mut *conn)
     .await?;
+    let row = done
+        .rows
+        .first()
+        .ok_or_else(|| AppError::NotFound(format!("no group {id}")))?;
     Ok(row.try_get("version")?)
 }
 
 /// Deletes a group of the tenant with the role bindings that name it (its memberships go with
 /// it, by their foreign key): one script, so one trip to SQLite's writing thread where a
-/// statement each took two (issue #13: a SCIM group DELETE). True when the group was there.
-pub async fn delete(conn: &mut Conn, tenant_id: &str, id: &str) -> AppResult<bool> {
-    let done = script::run(
+/// statement each took two (issue #13: a SCIM group DELETE). True when the group was there. The
+/// script is the transaction's last as `last` says ([`script::run_last`]).
+pub async fn delete(
+    conn: &mut Conn,
+    tenant_id: &str,
+    id: &str,
+    last: &LastWrite,
+) -> AppResult<bool> {
+    let done = script::run_last(
         conn,
         &[
             "DELETE FROM bindings WHERE tenant_id = $1 AND subject_type = 'group' AND subject_id = $2",
             "DELETE FROM groups WHERE tenant_id = $1 AND id = $2",
         ],
         &[Param::Text(Some(tenant_id)), Param::Text(Some(id))],
+        last,
     )
     .await?;
     Ok(done.affected.last().is_some_and(|&n| n > 0))

@@ -7,6 +7,7 @@ pub mod directory;
 pub mod group_refs;
 pub mod groups;
 pub mod iam;
+pub mod last_write;
 pub mod log_writer;
 pub mod oidc;
 pub mod packed_rows;
@@ -137,6 +138,14 @@ impl WriteTx {
         match self.tx {
             WriteOn::Writer(tx) => tx.commit().await,
             WriteOn::Pool(tx) => Ok(tx.commit().await?),
+        }
+    }
+
+    /// How the transaction ends in its last script ([`last_write`]; empty off SQLite's writer).
+    pub fn last_write(&self) -> last_write::LastWrite {
+        match &self.tx {
+            WriteOn::Writer(tx) => tx.last_write(),
+            WriteOn::Pool(_) => last_write::LastWrite::default(),
         }
     }
 

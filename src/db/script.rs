@@ -12,6 +12,7 @@ use sqlx::any::{AnyArguments, AnyRow};
 use sqlx::query::Query;
 use sqlx::{Any, Either, Executor};
 
+use super::last_write::{Folded, LastWrite};
 use super::{Backend, Conn};
 use crate::error::{AppError, AppResult};
 
@@ -62,6 +63,50 @@ pub async fn run(conn: &mut Conn, statements: &[&str], params: &[Param<'_>]) -> 
         }
     }
     Ok(outcome)
+}
+
+/// [`run`] for a transaction's last script: on SQLite's writing connection the script also ends
+/// the transaction's part, in the same trip ([`LastWrite`]); elsewhere it is [`run`]. Nothing
+/// after it may write (unless [`LastWrite::resume`] is called first) or fail: its writes are no
+/// longer the request's alone to roll back.
+pub async fn run_last(
+    conn: &mut Conn,
+    statements: &[&str],
+    params: &[Param<'_>],
+    last: &LastWrite,
+) -> AppResult<Outcome> {
+    let suffix = match super::backend_of(conn) {
+        Backend::Sqlite => last.suffix(),
+        Backend::Postgres => None,
+    };
+    let Some((suffix, folded)) = suffix else {
+        return run(conn, statements, params).await;
+    };
+    let sql = statements
+        .iter()
+        .chain(suffix)
+        .copied()
+        .collect::<Vec<_>>()
+        .join(";\n");
+    let query = bind(sqlx::query(&sql), params.iter().copied());
+    let mut outcome = Outcome::default();
+    let done = collect(conn, query, &mut outcome).await;
+    // A count comes at the end of each statement that ran: more than the caller's statements
+    // means the failure was in the ones appended.
+    let ran = outcome.affected.len();
+    match done {
+        Ok(()) => {
+            last.mark(folded);
+            outcome.affected.truncate(statements.len());
+            Ok(outcome)
+        }
+        Err(e) => {
+            if ran >= statements.len() {
+                last.mark(Folded::Broken);
+            }
+            Err(e)
+        }
+    }
 }
 
 /// Reads every result of `query` into `outcome`: one count per statement, and the rows.

@@ -19,6 +19,10 @@
 //! and begins without a trip to the connection's thread (each trip is a wake-up of that thread
 //! and of the request's; under parallel creates, thread switches were half the server's CPU).
 //!
+//! A transaction whose last script says so ([`super::last_write`]) ends in that script's trip:
+//! the script carries the `RELEASE member; SAVEPOINT member` its commit would have sent, or the
+//! `COMMIT` when nobody waits, and the commit then only settles the batch's state.
+//!
 //! Whoever holds the turn last with a batch open and nobody waiting commits it; a writer that
 //! gives up waiting, or a transaction dropped in the middle, leaves a task that takes the turn
 //! and does so. A batch holds at most [`MAX_BATCH`] transactions.
@@ -32,6 +36,7 @@ use sqlx::any::AnyPoolOptions;
 use sqlx::{AnyConnection, Executor};
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
+use super::last_write::{Fold, Folded, LastWrite};
 use super::WRITE_WAIT;
 use crate::error::{AppError, AppResult};
 
@@ -83,6 +88,11 @@ struct Held {
     /// (opened by the one before it, which ended while it waited). `COMMIT` and `ROLLBACK` end
     /// it with the batch; whoever holds the turn without beginning a transaction leaves it be.
     savepoint_ready: bool,
+    /// The transaction in progress, as its last script sees it ([`super::last_write`]).
+    fold: Option<Arc<Fold>>,
+    /// The savepoint open is the empty one the transaction's last script opened after releasing
+    /// its own (`RELEASE member; SAVEPOINT member`): its writes are in the batch already.
+    released: bool,
     /// Batches ended so far: the open batch's number.
     batch: u64,
     /// The numbers of recent batches that ended without committing.
@@ -95,6 +105,8 @@ impl Held {
     /// any: the batch if it is the first, else its savepoint. A savepoint that cannot be rolled
     /// back leaves a batch that cannot be trusted: it is rolled back whole.
     async fn settle_member(&mut self) {
+        self.absorb_fold().await;
+        self.released = false;
         match self.member.take() {
             None => {}
             Some(Member::First) => {
@@ -113,6 +125,25 @@ impl Held {
                     self.abandon_batch().await;
                 }
             }
+        }
+    }
+
+    /// Applies what the transaction's last script did ([`super::last_write`]) to the batch's
+    /// state, once.
+    async fn absorb_fold(&mut self) {
+        let Some(fold) = self.fold.take() else {
+            return;
+        };
+        match fold.take() {
+            Folded::No => {}
+            Folded::Released => self.released = true,
+            Folded::Committed => self.end_batch(true),
+            Folded::Reopened => {
+                self.end_batch(true);
+                self.batch_open = true;
+                self.member = Some(Member::First);
+            }
+            Folded::Broken => self.abandon_batch().await,
         }
     }
 
@@ -135,6 +166,8 @@ impl Held {
         self.member = None;
         self.deferred = 0;
         self.savepoint_ready = false;
+        self.released = false;
+        self.fold = None;
         self.batch += 1;
     }
 
@@ -201,6 +234,8 @@ impl SqliteWriter {
                 member: None,
                 deferred: 0,
                 savepoint_ready: false,
+                fold: None,
+                released: false,
                 batch: 0,
                 failed: VecDeque::new(),
                 closed: false,
@@ -305,11 +340,11 @@ impl WriterTx {
                 return Err(e.into());
             }
             self.held.batch_open = true;
-            self.held.member = Some(Member::First);
+            self.begun(Member::First);
             return Ok(());
         }
         if std::mem::take(&mut self.held.savepoint_ready) {
-            self.held.member = Some(Member::Savepoint);
+            self.begun(Member::Savepoint);
             return Ok(());
         }
         if let Err(e) = control(&mut self.held.conn, "SAVEPOINT member").await {
@@ -318,31 +353,56 @@ impl WriterTx {
             self.ended = true;
             return Err(e.into());
         }
-        self.held.member = Some(Member::Savepoint);
+        self.begun(Member::Savepoint);
         Ok(())
+    }
+
+    /// The transaction has begun as `member` of the batch.
+    fn begun(&mut self, member: Member) {
+        self.held.member = Some(member);
+        self.held.fold = Some(Arc::new(Fold::new(
+            member == Member::Savepoint,
+            self.held.deferred + 1 < MAX_BATCH,
+            self.writer.waiting.clone(),
+        )));
+    }
+
+    /// How this transaction's last script ends it ([`super::last_write`]).
+    pub fn last_write(&self) -> LastWrite {
+        self.held
+            .fold
+            .clone()
+            .map(LastWrite::of)
+            .unwrap_or_default()
     }
 
     /// Commits: returns once the batch holding this transaction has committed (with the error
     /// if it did not).
     pub async fn commit(mut self) -> AppResult<()> {
         let writer = self.writer.clone();
+        self.held.absorb_fold().await;
+        if self.held.member.is_none() {
+            // Its last script committed the batch (or a statement it appended failed).
+            self.ended = true;
+            return self.held.commit_batch().await;
+        }
         let defer = writer.waiting() > 0 && self.held.deferred + 1 < MAX_BATCH;
+        let released = std::mem::take(&mut self.held.released);
         if self.held.member == Some(Member::Savepoint) && defer {
-            // The next transaction's savepoint opened with this one's release, in one call.
-            if let Err(e) = control(&mut self.held.conn, "RELEASE member; SAVEPOINT member").await {
-                // Which of the two failed is unknown: the batch is not to be trusted.
-                self.held.abandon_batch().await;
-                self.ended = true;
-                return Err(e.into());
+            // The next transaction's savepoint opened with this one's release, in one call (or
+            // in its last script's).
+            if !released {
+                let handed = control(&mut self.held.conn, "RELEASE member; SAVEPOINT member").await;
+                if let Err(e) = handed {
+                    // Which of the two failed is unknown: the batch is not to be trusted.
+                    self.held.abandon_batch().await;
+                    self.ended = true;
+                    return Err(e.into());
+                }
             }
             self.held.savepoint_ready = true;
-        } else if self.held.member == Some(Member::Savepoint) {
-            if let Err(e) = control(&mut self.held.conn, "RELEASE member").await {
-                self.held.finish_unless_awaited(writer.waiting()).await;
-                self.ended = true;
-                return Err(e.into());
-            }
         }
+        // A savepoint not handed on ends with the batch: `COMMIT` commits it too.
         self.held.member = None;
         if !defer {
             let committed = self.held.commit_batch().await;
@@ -537,6 +597,117 @@ mod tests {
             batches_before + 1,
             "one COMMIT"
         );
+    }
+
+    /// `sql` run as `tx`'s last script ([`super::super::script::run_last`]).
+    async fn last_script(tx: &mut WriterTx, sql: &[&str]) -> (AppResult<()>, Folded) {
+        let last = tx.last_write();
+        let done = super::super::script::run_last(tx, sql, &[], &last).await;
+        (done.map(|_| ()), last.folded())
+    }
+
+    /// With nobody waiting for the turn, a transaction's last script commits the batch in its own
+    /// trip: its writes can be read before `commit` is called, which then returns at once.
+    #[tokio::test]
+    async fn a_last_script_with_nobody_waiting_commits_in_its_own_trip() {
+        let (_dir, writer, reader) = fresh().await;
+        let batches_before = writer.held.lock().await.batch;
+        let mut tx = writer.begin().await.unwrap();
+        let (done, folded) = last_script(&mut tx, &["INSERT INTO t VALUES (1)"]).await;
+        done.unwrap();
+        assert_eq!(folded, Folded::Committed);
+        assert_eq!(committed(&reader).await, vec![1]);
+        tx.commit().await.unwrap();
+        assert_eq!(writer.held.lock().await.batch, batches_before + 1);
+        inserting(&writer, 2).await.commit().await.unwrap();
+        assert_eq!(committed(&reader).await, vec![1, 2]);
+    }
+
+    /// A last script run while another writer waits releases its transaction's savepoint and
+    /// opens the next one's, as its commit would have: the next writer's rollback leaves its
+    /// writes, and one COMMIT carries the batch.
+    #[tokio::test]
+    async fn a_last_script_while_a_writer_waits_hands_the_batch_on() {
+        for third_commits in [true, false] {
+            let (_dir, writer, reader) = fresh().await;
+            let batches_before = writer.held.lock().await.batch;
+            let first = inserting(&writer, 1).await;
+            // The second and the third wait for the turn, in that order: the second's last
+            // script runs while the third still waits.
+            let second_writer = writer.clone();
+            let second = tokio::spawn(async move {
+                let mut tx = second_writer.begin().await.unwrap();
+                let (done, folded) = last_script(&mut tx, &["INSERT INTO t VALUES (2)"]).await;
+                done.unwrap();
+                assert_eq!(folded, Folded::Released);
+                tx.commit().await
+            });
+            until_waiting(&writer, 1).await;
+            let (go_third, third) = held_second(&writer, 3, third_commits);
+            until_waiting(&writer, 2).await;
+            go_third.send(()).unwrap();
+            first.commit().await.unwrap();
+            third.await.unwrap().unwrap();
+            second.await.unwrap().unwrap();
+            let expected = if third_commits {
+                vec![1, 2, 3]
+            } else {
+                vec![1, 2]
+            };
+            assert_eq!(
+                committed(&reader).await,
+                expected,
+                "third commits: {third_commits}"
+            );
+            assert_eq!(
+                writer.held.lock().await.batch,
+                batches_before + 1,
+                "one COMMIT"
+            );
+        }
+    }
+
+    /// A caller that goes on writing after its last script (which changed nothing) resumes: what
+    /// it writes then is one transaction again, rolled back whole when its request fails.
+    #[tokio::test]
+    async fn resuming_after_a_last_script_makes_the_rest_one_transaction() {
+        let (_dir, writer, reader) = fresh().await;
+        let mut tx = writer.begin().await.unwrap();
+        let last = tx.last_write();
+        let (done, folded) = last_script(&mut tx, &["INSERT INTO t SELECT 9 WHERE 0"]).await;
+        done.unwrap();
+        assert_eq!(folded, Folded::Committed);
+        last.resume(&mut tx).await.unwrap();
+        tx.execute("INSERT INTO t VALUES (5)").await.unwrap();
+        drop(tx);
+        inserting(&writer, 6).await.commit().await.unwrap();
+        assert_eq!(committed(&reader).await, vec![6]);
+        // Resumed and committed, its writes are.
+        let mut tx = writer.begin().await.unwrap();
+        let last = tx.last_write();
+        last_script(&mut tx, &["INSERT INTO t SELECT 9 WHERE 0"])
+            .await
+            .0
+            .unwrap();
+        last.resume(&mut tx).await.unwrap();
+        tx.execute("INSERT INTO t VALUES (7)").await.unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(committed(&reader).await, vec![6, 7]);
+    }
+
+    /// A last script whose own statement fails does not end its transaction, which is then rolled
+    /// back whole: nothing of the request is half-written.
+    #[tokio::test]
+    async fn a_last_script_that_fails_leaves_its_transaction_to_roll_back_whole() {
+        let (_dir, writer, reader) = fresh().await;
+        let mut tx = inserting(&writer, 1).await;
+        let sql = ["INSERT INTO t VALUES (2)", "INSERT INTO nowhere VALUES (3)"];
+        let (done, folded) = last_script(&mut tx, &sql).await;
+        assert!(done.is_err());
+        assert_eq!(folded, Folded::No);
+        tx.rollback().await.unwrap();
+        inserting(&writer, 4).await.commit().await.unwrap();
+        assert_eq!(committed(&reader).await, vec![4]);
     }
 
     /// In a batch, a transaction rolled back or dropped loses only its own writes.

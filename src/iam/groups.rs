@@ -68,7 +68,7 @@ async fn require(conn: &mut db::Conn, tenant_id: &str, group_id: &str) -> AppRes
 pub async fn delete(db: &Db, tenant_id: &str, group_id: &str) -> AppResult<String> {
     let mut tx = db.begin_write().await?;
     let group = require(&mut tx, tenant_id, group_id).await?;
-    db::groups::delete(&mut tx, tenant_id, group_id).await?;
+    db::groups::delete(&mut tx, tenant_id, group_id, &Default::default()).await?;
     tx.commit().await?;
     Ok(group.display_name)
 }
@@ -114,7 +114,7 @@ pub async fn add_member(
             user.username, group.display_name
         )));
     }
-    db::groups::touch(&mut tx, group_id, now).await?;
+    db::groups::touch(&mut tx, group_id, now, &Default::default()).await?;
     tx.commit().await?;
     Ok(format!(
         "{} added to {}.",
@@ -142,7 +142,7 @@ pub async fn remove_member(
         .map(|u| u.username)
         .unwrap_or_else(|| user_id.to_string());
     db::groups::remove_member(&mut tx, group_id, user_id).await?;
-    db::groups::touch(&mut tx, group_id, clock.now_millis()).await?;
+    db::groups::touch(&mut tx, group_id, clock.now_millis(), &Default::default()).await?;
     tx.commit().await?;
     Ok(format!("{name} removed from {}.", group.display_name))
 }

@@ -14,6 +14,7 @@ use serde_json::{json, Map, Value};
 use super::scim_users::{etag, etag_matches, Scope, MAX_RESULTS};
 use crate::clock::Rfc3339Text;
 use crate::db::groups::GroupRow;
+use crate::db::last_write::LastWrite;
 use crate::db::scim_users::Page;
 use crate::db::{self, Conn};
 use crate::iam::reach;
@@ -346,7 +347,7 @@ pub async fn replace(
     if named_members {
         let ids = member_ids(&resource).unwrap_or_default();
         if apply_delta(conn, scope, id, &MemberDelta::ReplaceAll(ids)).await? {
-            db::groups::touch(conn, id, scope.now).await?;
+            db::groups::touch(conn, id, scope.now, &LastWrite::default()).await?;
         }
     }
     get(conn, scope, id, true).await
@@ -395,8 +396,11 @@ pub async fn patch(
         None => false,
     };
     if members_changed && !changed {
-        // The touch answers the new version: no read back.
-        return Ok(version_of(db::groups::touch(conn, id, scope.now).await?));
+        // The touch answers the new version: no read back, and it ends the transaction.
+        let last = &scope.last_write;
+        return Ok(version_of(
+            db::groups::touch(conn, id, scope.now, last).await?,
+        ));
     }
     let row = find(conn, scope, id).await?;
     Ok(version(&row))
@@ -411,7 +415,8 @@ pub async fn delete(
 ) -> Result<(), ScimError> {
     let row = find_managed(conn, scope, id).await?;
     check_if_match(if_match, &version(&row))?;
-    db::groups::delete(conn, &scope.tenant_id, id).await?;
+    // The request's last write: it ends the transaction too.
+    db::groups::delete(conn, &scope.tenant_id, id, &scope.last_write).await?;
     Ok(())
 }
 

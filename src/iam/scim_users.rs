@@ -27,6 +27,7 @@ use serde_json::{json, Map, Value};
 use crate::auth::password;
 use crate::clock::{Millis, Rfc3339Text};
 use crate::db::group_refs::{GroupRefs, RefPrefix};
+use crate::db::last_write::LastWrite;
 use crate::db::page_cursors::{PageCursors, WalkKey};
 use crate::db::profile_views::{self, SERVER_ATTRIBUTES};
 use crate::db::scim_filter::Kind;
@@ -53,6 +54,8 @@ pub struct Scope {
     pub now: Millis,
     /// Where this server's paging clients' last pages ended (`db::page_cursors`).
     pub pages: PageCursors,
+    /// How the request's transaction ends in its last script (`db::last_write`).
+    pub last_write: LastWrite,
 }
 
 impl From<ListError> for ScimError {
@@ -603,6 +606,14 @@ pub async fn create(
         password_hash: hash.as_deref(),
         created_by: &scope.integration_id,
     };
+    // A new active user is answered from memory: the script ends the transaction (an inactive
+    // one's suspension writes after it).
+    let nothing_after = LastWrite::default();
+    let last = if active {
+        &scope.last_write
+    } else {
+        &nothing_after
+    };
     let first = db::access::grant_as(
         conn,
         t,
@@ -613,11 +624,14 @@ pub async fn create(
         active,
         assigned,
         Some(&new_user),
+        last,
     )
     .await?;
     let (user_id, created, new_access) = if first.user_inserted {
         (new_id, true, first.new_access)
     } else {
+        // The script changed nothing (the name is taken): what follows is one transaction.
+        last.resume(conn).await?;
         let Some((id, _)) = db::scim_users::find_global(conn, &username).await? else {
             return Err(ScimError::Uniqueness(format!(
                 "the userName `{username}` was taken and released while this request ran; \
@@ -655,8 +669,19 @@ pub async fn create(
         if !changed {
             db::scim_users::touch(conn, &id, scope.now).await?;
         }
-        let granted =
-            db::access::grant_as(conn, t, &id, source, ext, now, active, assigned, None).await?;
+        let granted = db::access::grant_as(
+            conn,
+            t,
+            &id,
+            source,
+            ext,
+            now,
+            active,
+            assigned,
+            None,
+            &nothing_after,
+        )
+        .await?;
         (id, false, granted.new_access)
     };
     if !new_access {
@@ -1011,7 +1036,9 @@ pub async fn delete(
     reach::integration_gave_access(row.from_this_integration)?;
     check_if_match(if_match, &row)?;
     let t = &scope.tenant_id;
-    db::access::revoke(conn, t, id, &scope.integration_id, scope.now).await?;
+    // The end of access is the request's last write: it ends the transaction too.
+    let last = &scope.last_write;
+    db::access::revoke(conn, t, id, &scope.integration_id, scope.now, last).await?;
     Ok(())
 }
 
@@ -1031,6 +1058,7 @@ mod tests {
             base: "https://roster.example/api/v1/acme/integrations/i-own/scim/v2".into(),
             now: 1_700_000_000_000,
             pages: PageCursors::default(),
+            last_write: LastWrite::default(),
         }
     }
 

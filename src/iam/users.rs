@@ -100,7 +100,16 @@ pub async fn remove_access(
             "You cannot remove your own access. Ask another administrator.".into(),
         ));
     }
-    let ended = db::access::revoke(&mut tx, tenant_id, user_id, MANUAL, clock.now_millis()).await?;
+    let now = clock.now_millis();
+    let ended = db::access::revoke(
+        &mut tx,
+        tenant_id,
+        user_id,
+        MANUAL,
+        now,
+        &Default::default(),
+    )
+    .await?;
     let outcome = if ended {
         Removed::AccessEnded
     } else {

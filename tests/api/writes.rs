@@ -591,7 +591,8 @@ async fn an_access_ended_while_a_patch_adds_the_user_leaves_no_membership() {
     let (db, user, source, now) = (app.db.clone(), user_id.clone(), integ.id.clone(), app.now());
     let revoking = tokio::spawn(async move {
         let mut tx = db.begin_write().await.unwrap();
-        let ended = roster::db::access::revoke(&mut tx, "main", &user, &source, now)
+        let last = tx.last_write();
+        let ended = roster::db::access::revoke(&mut tx, "main", &user, &source, now, &last)
             .await
             .unwrap();
         tx.commit().await.unwrap();

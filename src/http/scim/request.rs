@@ -23,6 +23,7 @@ use super::log::{body_for_log, cut, LOG_PATH_MAX};
 use super::path::{percent_decode, NormalisedPath};
 use super::reply::{too_many, Failure, LogDetail};
 use super::ScimState;
+use crate::db::last_write::LastWrite;
 use crate::db::log_writer::Queued;
 use crate::db::scim_log::LogEntry;
 use crate::db::{Conn, ReadConn, WriteTx};
@@ -64,6 +65,13 @@ impl RequestTx {
         match self {
             RequestTx::Read(conn) => conn,
             RequestTx::Write(tx) => tx,
+        }
+    }
+
+    fn last_write(&self) -> LastWrite {
+        match self {
+            RequestTx::Read(_) => LastWrite::default(),
+            RequestTx::Write(tx) => tx.last_write(),
         }
     }
 
@@ -219,9 +227,10 @@ impl FromRequestParts<ScimState> for ScimCaller {
                 "a SCIM request outside lifecycle".into(),
             ))
         })?;
-        let scope = scope(parts, s).await?;
+        let mut scope = scope(parts, s).await?;
         let token = bearer(&parts.headers);
         let (tx, caller) = authenticate(s, &scope, reads_only(parts), token.as_deref()).await?;
+        scope.last_write = tx.last_write();
         *exchange.open.lock().await = Some(Open {
             tx,
             integration_id: scope.integration_id.clone(),
@@ -257,6 +266,7 @@ async fn scope(parts: &mut Parts, s: &ScimState) -> Result<Scope, Failure> {
         base,
         now: s.app.clock.now_millis(),
         pages: s.app.db.page_cursors().clone(),
+        last_write: LastWrite::default(),
     })
 }
 

@@ -1,0 +1,149 @@
+//! A write's last script carrying its transaction's end, on SQLite's writing connection: each
+//! trip to that connection's thread is two thread switches, and a write whose last script is
+//! known ends its transaction in that script's trip instead of one of its own (issue #13: a
+//! create's CPU −11 %, its switches 7–11 → 6).
+//!
+//! [`super::sqlite_writer`] gives each transaction a [`LastWrite`]; a caller that knows a script
+//! is its transaction's last (nothing after it writes, and nothing after it fails) runs it with
+//! [`super::script::run_last`], which appends what the commit would have sent:
+//! `RELEASE member; SAVEPOINT member` when writers wait to join the batch (the transaction's
+//! writes join the batch and the next writer's savepoint is opened, as `commit` does), or
+//! `COMMIT` when none waits. A caller that goes on writing after all (its script's outcome said
+//! so) calls [`LastWrite::resume`] first. On PostgreSQL and on pool connections a `LastWrite` is
+//! empty and a last script is an ordinary one.
+
+use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use super::Conn;
+use crate::error::AppResult;
+
+/// What a transaction's last script did to it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub(super) enum Folded {
+    /// No last script ran (or its caller resumed after it).
+    No = 0,
+    /// `RELEASE member; SAVEPOINT member`: its writes are in the batch, and an empty savepoint
+    /// is open for the next writer.
+    Released = 1,
+    /// `COMMIT`: the batch, this transaction's writes with it, is committed.
+    Committed = 2,
+    /// `COMMIT`, then `BEGIN IMMEDIATE` for a caller that resumed: a new batch is open with this
+    /// transaction its first.
+    Reopened = 3,
+    /// A statement appended to the script failed: the batch is not to be trusted.
+    Broken = 4,
+}
+
+impl Folded {
+    fn from_u8(n: u8) -> Self {
+        match n {
+            1 => Folded::Released,
+            2 => Folded::Committed,
+            3 => Folded::Reopened,
+            4 => Folded::Broken,
+            _ => Folded::No,
+        }
+    }
+}
+
+/// One writer transaction's state as its last script sees it (set when it begins; the
+/// writer's turn is the transaction's until it ends, so only `waiting` moves meanwhile).
+#[derive(Debug)]
+pub(super) struct Fold {
+    folded: AtomicU8,
+    /// The transaction is a savepoint of a batch others are in (else the batch's first).
+    savepoint: bool,
+    /// The batch can take one more transaction after this one ([`super::sqlite_writer::MAX_BATCH`]).
+    room: bool,
+    /// Writers waiting for the turn.
+    waiting: Arc<AtomicUsize>,
+}
+
+impl Fold {
+    pub(super) fn new(savepoint: bool, room: bool, waiting: Arc<AtomicUsize>) -> Self {
+        Fold {
+            folded: AtomicU8::new(Folded::No as u8),
+            savepoint,
+            room,
+            waiting,
+        }
+    }
+
+    /// What the last script did, read once: the writer applies it to its state.
+    pub(super) fn take(&self) -> Folded {
+        Folded::from_u8(self.folded.swap(Folded::No as u8, Ordering::SeqCst))
+    }
+
+    fn get(&self) -> Folded {
+        Folded::from_u8(self.folded.load(Ordering::SeqCst))
+    }
+
+    fn set(&self, folded: Folded) {
+        self.folded.store(folded as u8, Ordering::SeqCst);
+    }
+
+    /// Whether the transaction's commit would hand the batch on (writers wait and the batch has
+    /// room), as `sqlite_writer`'s commit decides it.
+    pub(super) fn hands_on(&self) -> bool {
+        self.waiting.load(Ordering::SeqCst) > 0 && self.room
+    }
+}
+
+/// A transaction's way to end in its last script; empty where there is no writer's batch.
+#[derive(Debug, Clone, Default)]
+pub struct LastWrite(Option<Arc<Fold>>);
+
+impl LastWrite {
+    pub(super) fn of(fold: Arc<Fold>) -> Self {
+        LastWrite(Some(fold))
+    }
+
+    /// The statements a last script ends with now, and what they will have done; `None` when
+    /// there is nothing to save (the batch's first, handing the batch on, needs no statement)
+    /// or a last script already ran.
+    pub(super) fn suffix(&self) -> Option<(&'static [&'static str], Folded)> {
+        let fold = self.0.as_ref()?;
+        if fold.get() != Folded::No {
+            return None;
+        }
+        match (fold.hands_on(), fold.savepoint) {
+            (true, true) => Some((&["RELEASE member", "SAVEPOINT member"], Folded::Released)),
+            (true, false) => None,
+            (false, _) => Some((&["COMMIT"], Folded::Committed)),
+        }
+    }
+
+    /// What the last script did so far (for tests).
+    #[cfg(test)]
+    pub(super) fn folded(&self) -> Folded {
+        self.0.as_ref().map_or(Folded::No, |fold| fold.get())
+    }
+
+    /// Records what the last script's appended statements did.
+    pub(super) fn mark(&self, folded: Folded) {
+        if let Some(fold) = &self.0 {
+            fold.set(folded);
+        }
+    }
+
+    /// For a caller that writes again after its last script (its outcome asked for more): the
+    /// writes after this are one transaction again, rolled back together if the request fails.
+    /// Those of the last script stay: call it only where that script changed nothing.
+    pub async fn resume(&self, conn: &mut Conn) -> AppResult<()> {
+        let Some(fold) = &self.0 else {
+            return Ok(());
+        };
+        match fold.get() {
+            // The empty savepoint opened for the next writer is this transaction's again.
+            Folded::Released => fold.set(Folded::No),
+            Folded::Committed => {
+                sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await?;
+                fold.set(Folded::Reopened);
+            }
+            Folded::No | Folded::Reopened | Folded::Broken => {}
+        }
+        Ok(())
+    }
+}
