@@ -6,10 +6,11 @@ use std::sync::OnceLock;
 
 use sqlx::Row;
 
+use super::last_write::LastWrite;
 pub use super::page_cursors::After;
 use super::profile_views;
 use super::scim_filter::{self, Kind, Sql};
-use super::script::Param;
+use super::script::{self, Param};
 use super::{group_refs, packed_rows, Arg, Backend, Conn};
 use crate::clock::Millis;
 use crate::error::{AppError, AppResult, UniqueOr};
@@ -722,30 +723,45 @@ pub const INSERT_USER: &str =
      VALUES ($2, $9, $10, $11, $12, $13, $14, $15, $16, $17, 0, 1, $5, $5, $8, 1) \
      ON CONFLICT (username_lower) DO NOTHING";
 
-/// Writes a user's global profile; their email rows too when `emails_changed`.
+/// Writes a user's global profile; their email rows too when `emails_changed`. Without them the
+/// statement is the transaction's last as `last` says ([`script::run_last`]).
 pub async fn update_profile(
     conn: &mut Conn,
     id: &str,
     profile: &Profile<'_>,
     emails_changed: bool,
     now: Millis,
+    last: &LastWrite,
 ) -> AppResult<()> {
-    let result = sqlx::query(
-        "UPDATE users SET username = $1, username_lower = $2, email = $3, email_lower = $4, \
-         display_name = $5, display_name_lower = $6, scim_json = $7, updated_at = $8, \
-         version = version + 1, scim_view = $10 WHERE id = $9",
+    let (username_lower, email_lower, display_name_lower) = (
+        profile.username.to_lowercase(),
+        profile.primary_email.map(str::to_lowercase),
+        profile.display_name.map(str::to_lowercase),
+    );
+    let params = [
+        Param::Text(Some(profile.username)),
+        Param::Text(Some(&username_lower)),
+        Param::Text(profile.primary_email),
+        Param::Text(email_lower.as_deref()),
+        Param::Text(profile.display_name),
+        Param::Text(display_name_lower.as_deref()),
+        Param::Text(Some(profile.scim_json)),
+        Param::Int(now),
+        Param::Text(Some(id)),
+        Param::Text(profile.scim_view),
+    ];
+    let nothing_after = LastWrite::default();
+    let last = if emails_changed { &nothing_after } else { last };
+    let result = script::run_last(
+        conn,
+        &[
+            "UPDATE users SET username = $1, username_lower = $2, email = $3, email_lower = $4, \
+           display_name = $5, display_name_lower = $6, scim_json = $7, updated_at = $8, \
+           version = version + 1, scim_view = $10 WHERE id = $9",
+        ],
+        &params,
+        last,
     )
-    .bind(profile.username)
-    .bind(profile.username.to_lowercase())
-    .bind(profile.primary_email)
-    .bind(profile.primary_email.map(str::to_lowercase))
-    .bind(profile.display_name)
-    .bind(profile.display_name.map(str::to_lowercase))
-    .bind(profile.scim_json)
-    .bind(now)
-    .bind(id)
-    .bind(profile.scim_view)
-    .execute(&mut *conn)
     .await;
     username_free(result, profile.username)?;
     if !emails_changed {
@@ -755,10 +771,7 @@ pub async fn update_profile(
 }
 
 /// Maps a unique violation of a user write to the SCIM-facing "userName is taken" conflict.
-fn username_free(
-    result: Result<sqlx::any::AnyQueryResult, sqlx::Error>,
-    username: &str,
-) -> AppResult<()> {
+fn username_free<T>(result: Result<T, sqlx::Error>, username: &str) -> AppResult<()> {
     result
         .map(|_| ())
         .unique_or(|| AppError::Conflict(format!("the userName `{username}` is taken")))

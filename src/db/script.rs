@@ -36,6 +36,17 @@ pub struct Outcome {
 /// Runs `statements` in order with `params`. Each statement's text must hold no `;` (it would
 /// end the statement early on SQLite).
 pub async fn run(conn: &mut Conn, statements: &[&str], params: &[Param<'_>]) -> AppResult<Outcome> {
+    run_raw(conn, statements, params)
+        .await
+        .map_err(AppError::from)
+}
+
+/// [`run`], failing with the database's error.
+async fn run_raw(
+    conn: &mut Conn,
+    statements: &[&str],
+    params: &[Param<'_>],
+) -> Result<Outcome, sqlx::Error> {
     let mut outcome = Outcome::default();
     match super::backend_of(conn) {
         Backend::Sqlite => {
@@ -51,7 +62,7 @@ pub async fn run(conn: &mut Conn, statements: &[&str], params: &[Param<'_>]) -> 
                     .map(|&n| n.checked_sub(1).and_then(|i| params.get(i)).copied())
                     .collect::<Option<Vec<_>>>()
                     .ok_or_else(|| {
-                        AppError::Internal(format!("a parameter of `{statement}` is not given"))
+                        sqlx::Error::Protocol(format!("a parameter of `{statement}` is not given"))
                     })?;
                 collect(
                     conn,
@@ -68,19 +79,20 @@ pub async fn run(conn: &mut Conn, statements: &[&str], params: &[Param<'_>]) -> 
 /// [`run`] for a transaction's last script: on SQLite's writing connection the script also ends
 /// the transaction's part, in the same trip ([`LastWrite`]); elsewhere it is [`run`]. Nothing
 /// after it may write (unless [`LastWrite::resume`] is called first) or fail: its writes are no
-/// longer the request's alone to roll back.
+/// longer the request's alone to roll back. Fails with the database's error, for a caller that
+/// tells a unique violation from the rest ([`crate::error::UniqueOr`]).
 pub async fn run_last(
     conn: &mut Conn,
     statements: &[&str],
     params: &[Param<'_>],
     last: &LastWrite,
-) -> AppResult<Outcome> {
+) -> Result<Outcome, sqlx::Error> {
     let suffix = match super::backend_of(conn) {
         Backend::Sqlite => last.suffix(),
         Backend::Postgres => None,
     };
     let Some((suffix, folded)) = suffix else {
-        return run(conn, statements, params).await;
+        return run_raw(conn, statements, params).await;
     };
     let sql = statements
         .iter()
@@ -114,7 +126,7 @@ async fn collect<'q>(
     conn: &mut Conn,
     query: Query<'q, Any, AnyArguments<'q>>,
     outcome: &mut Outcome,
-) -> AppResult<()> {
+) -> Result<(), sqlx::Error> {
     // The executor's stream of results: a count at the end of each statement, the rows before.
     // (Only SQLite runs several statements in one query; sqlx keeps that for now, and the
     // tests below would notice if it stopped.)

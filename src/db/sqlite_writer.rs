@@ -603,7 +603,7 @@ mod tests {
     async fn last_script(tx: &mut WriterTx, sql: &[&str]) -> (AppResult<()>, Folded) {
         let last = tx.last_write();
         let done = super::super::script::run_last(tx, sql, &[], &last).await;
-        (done.map(|_| ()), last.folded())
+        (done.map(|_| ()).map_err(AppError::from), last.folded())
     }
 
     /// With nobody waiting for the turn, a transaction's last script commits the batch in its own

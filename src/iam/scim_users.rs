@@ -663,6 +663,7 @@ pub async fn create(
             &stored,
             resource,
             incoming.password.as_deref(),
+            &nothing_after,
         )
         .await?
         .any();
@@ -756,6 +757,22 @@ async fn apply(
         username: row.username.clone(),
         scim_json: row.scim_json.clone(),
     };
+    let external_id = str_of(resource, "externalId");
+    let active = resource
+        .get("active")
+        .and_then(Value::as_bool)
+        .unwrap_or(true);
+    let assigned = resource.get("active").is_some();
+    // With the same externalId and state, the profile's update is the request's last write and
+    // ends its transaction (`db::last_write`).
+    let writes_after = external_id != row.external_id.as_deref()
+        || (row.access_active, row.access_active_assigned) != (active, assigned);
+    let nothing_after = LastWrite::default();
+    let last = if writes_after {
+        &nothing_after
+    } else {
+        &scope.last_write
+    };
     let written = write_global(
         conn,
         scope,
@@ -763,6 +780,7 @@ async fn apply(
         &stored,
         resource,
         incoming.password.as_deref(),
+        last,
     )
     .await?;
     // As `set_password` and `update_profile` wrote them.
@@ -781,7 +799,6 @@ async fn apply(
         row.version += 1;
     }
     let mut as_stored = true;
-    let external_id = str_of(resource, "externalId");
     if external_id != row.external_id.as_deref() {
         db::access::grant(
             conn,
@@ -795,11 +812,6 @@ async fn apply(
         db::access::touch(conn, t, &row.id).await?;
         as_stored = false;
     }
-    let active = resource
-        .get("active")
-        .and_then(Value::as_bool)
-        .unwrap_or(true);
-    let assigned = resource.get("active").is_some();
     // `row` was read in this request's transaction: an unchanged state needs no statement, and
     // this write is what suspends the user.
     let suspends = row.access_active && !active;
@@ -884,6 +896,7 @@ async fn write_global(
     stored: &db::scim_users::StoredProfile,
     resource: &Value,
     password: Option<&str>,
+    last: &LastWrite,
 ) -> Result<GlobalWrite, ScimError> {
     let actor = Actor::Integration {
         id: &scope.integration_id,
@@ -928,6 +941,7 @@ async fn write_global(
         },
         emails_changed,
         scope.now,
+        last,
     )
     .await?;
     written.profile = Some(WrittenProfile {

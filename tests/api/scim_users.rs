@@ -431,6 +431,36 @@ async fn username_is_unique_case_insensitively_with_409_uniqueness_in_the_same_t
     assert_eq!(found["Resources"][0]["userName"], "jdoe");
 }
 
+/// A PUT renaming a user to a taken userName is 409 `uniqueness` and changes nothing: with the
+/// same externalId, emails and state, the profile's update is the request's last write and would
+/// end its transaction in the same trip (`db::last_write`), but it fails first and the whole
+/// request is rolled back. The next PUT commits.
+#[tokio::test]
+async fn a_put_to_a_taken_username_is_409_and_changes_nothing() {
+    let app = TestApp::spawn().await;
+    let i = app.integration("main").await;
+    create(&app, &i, "taken").await;
+    let id = create(&app, &i, "mover").await;
+    let path = format!("/Users/{id}");
+    let mut body = user("mover");
+    body["userName"] = json!("TAKEN");
+    body["displayName"] = json!("Should not stick");
+    let res = app.scim(&i, "PUT", &path, Some(body)).await;
+    assert_eq!(res.status, 409, "{}", res.body);
+    assert_eq!(res.json()["scimType"], "uniqueness");
+    let now = app.scim(&i, "GET", &path, None).await.json();
+    assert_eq!(now["userName"], "mover");
+    assert_eq!(now["displayName"], "mover display");
+    let mut body = user("mover");
+    body["displayName"] = json!("Moved");
+    let res = app.scim(&i, "PUT", &path, Some(body)).await;
+    assert_eq!(res.status, 200, "{}", res.body);
+    assert_eq!(res.json()["displayName"], "Moved");
+    let now = app.scim(&i, "GET", &path, None).await.json();
+    assert_eq!(now["displayName"], "Moved");
+    assert_eq!(now["meta"]["version"], res.json()["meta"]["version"]);
+}
+
 #[tokio::test]
 async fn a_username_known_in_another_tenant_is_linked_not_duplicated() {
     let app = TestApp::spawn().await;
