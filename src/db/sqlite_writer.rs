@@ -535,12 +535,22 @@ mod tests {
         tx
     }
 
+    /// How [`held_second`]'s transaction ends.
+    #[derive(Clone, Copy)]
+    enum Ending {
+        Commit,
+        Rollback,
+        /// Its insert is its last script, run once `go` is sent (with a writer waiting, the
+        /// script releases its savepoint and opens the next one's), then it commits.
+        LastScript,
+    }
+
     /// A second transaction, on a task of its own, that inserts `x` (waiting for the turn while
-    /// another holds it), then keeps the turn until `go` is sent, and commits (or rolls back).
+    /// another holds it), then keeps the turn until `go` is sent, and ends as `ending` says.
     fn held_second(
         writer: &SqliteWriter,
         x: i64,
-        commit: bool,
+        ending: Ending,
     ) -> (
         tokio::sync::oneshot::Sender<()>,
         tokio::task::JoinHandle<AppResult<()>>,
@@ -548,12 +558,20 @@ mod tests {
         let writer = writer.clone();
         let (go, ready) = tokio::sync::oneshot::channel::<()>();
         let second = tokio::spawn(async move {
-            let tx = inserting(&writer, x).await;
+            let insert = format!("INSERT INTO t VALUES ({x})");
+            let mut tx = writer.begin().await?;
+            if let Ending::LastScript = ending {
+                ready.await.unwrap();
+                let (done, folded) = last_script(&mut tx, &[&insert]).await;
+                done?;
+                assert_eq!(folded, Folded::Released);
+                return tx.commit().await;
+            }
+            tx.execute(insert.as_str()).await.unwrap();
             ready.await.unwrap();
-            if commit {
-                tx.commit().await
-            } else {
-                tx.rollback().await
+            match ending {
+                Ending::Rollback => tx.rollback().await,
+                _ => tx.commit().await,
             }
         });
         (go, second)
@@ -577,7 +595,7 @@ mod tests {
         let (_dir, writer, reader) = fresh().await;
         let batches_before = writer.held.lock().await.batch;
         let first = inserting(&writer, 1).await;
-        let (go, second) = held_second(&writer, 2, true);
+        let (go, second) = held_second(&writer, 2, Ending::Commit);
         until_waiting(&writer, 1).await;
         let first = tokio::spawn(first.commit());
         // The second holds the turn now; the first waits for the batch's COMMIT.
@@ -621,50 +639,6 @@ mod tests {
         assert_eq!(writer.held.lock().await.batch, batches_before + 1);
         inserting(&writer, 2).await.commit().await.unwrap();
         assert_eq!(committed(&reader).await, vec![1, 2]);
-    }
-
-    /// A last script run while another writer waits releases its transaction's savepoint and
-    /// opens the next one's, as its commit would have: the next writer's rollback leaves its
-    /// writes, and one COMMIT carries the batch.
-    #[tokio::test]
-    async fn a_last_script_while_a_writer_waits_hands_the_batch_on() {
-        for third_commits in [true, false] {
-            let (_dir, writer, reader) = fresh().await;
-            let batches_before = writer.held.lock().await.batch;
-            let first = inserting(&writer, 1).await;
-            // The second and the third wait for the turn, in that order: the second's last
-            // script runs while the third still waits.
-            let second_writer = writer.clone();
-            let second = tokio::spawn(async move {
-                let mut tx = second_writer.begin().await.unwrap();
-                let (done, folded) = last_script(&mut tx, &["INSERT INTO t VALUES (2)"]).await;
-                done.unwrap();
-                assert_eq!(folded, Folded::Released);
-                tx.commit().await
-            });
-            until_waiting(&writer, 1).await;
-            let (go_third, third) = held_second(&writer, 3, third_commits);
-            until_waiting(&writer, 2).await;
-            go_third.send(()).unwrap();
-            first.commit().await.unwrap();
-            third.await.unwrap().unwrap();
-            second.await.unwrap().unwrap();
-            let expected = if third_commits {
-                vec![1, 2, 3]
-            } else {
-                vec![1, 2]
-            };
-            assert_eq!(
-                committed(&reader).await,
-                expected,
-                "third commits: {third_commits}"
-            );
-            assert_eq!(
-                writer.held.lock().await.batch,
-                batches_before + 1,
-                "one COMMIT"
-            );
-        }
     }
 
     /// A caller that goes on writing after its last script (which changed nothing) resumes: what
@@ -741,7 +715,7 @@ mod tests {
     async fn a_deferred_transaction_whose_request_is_gone_is_still_committed() {
         let (_dir, writer, reader) = fresh().await;
         let first = inserting(&writer, 1).await;
-        let (go, second) = held_second(&writer, 2, false);
+        let (go, second) = held_second(&writer, 2, Ending::Rollback);
         until_waiting(&writer, 1).await;
         let first = tokio::spawn(first.commit());
         until_waiting(&writer, 0).await;
@@ -763,18 +737,30 @@ mod tests {
     }
 
     /// A savepoint member that ends while another writer waits opens that writer's savepoint
-    /// with its own release; the next takes it as its own: committed, it joins the batch's one
-    /// COMMIT; rolled back, it undoes its own writes only.
+    /// with its own release (in its commit's call, or in its last script's:
+    /// [`super::super::last_write`]); the next takes it as its own: committed, it joins the
+    /// batch's one COMMIT; rolled back, it undoes its own writes only.
     #[tokio::test]
     async fn the_next_transaction_takes_the_savepoint_opened_for_it() {
-        for commit_third in [true, false] {
+        let cases = [(true, false), (false, false), (true, true), (false, true)];
+        for (commit_third, last_script_second) in cases {
             let (_dir, writer, reader) = fresh().await;
             let batches_before = writer.held.lock().await.batch;
             let first = inserting(&writer, 1).await;
             // The second and the third wait for the turn, in that order, before the first ends.
-            let (go_second, second) = held_second(&writer, 2, true);
+            let second_ends = if last_script_second {
+                Ending::LastScript
+            } else {
+                Ending::Commit
+            };
+            let (go_second, second) = held_second(&writer, 2, second_ends);
             until_waiting(&writer, 1).await;
-            let (go_third, third) = held_second(&writer, 3, commit_third);
+            let third_ends = if commit_third {
+                Ending::Commit
+            } else {
+                Ending::Rollback
+            };
+            let (go_third, third) = held_second(&writer, 3, third_ends);
             until_waiting(&writer, 2).await;
             let first = tokio::spawn(first.commit());
             // The second holds the turn (a savepoint of the first's batch) until told to end.
@@ -795,7 +781,7 @@ mod tests {
             assert_eq!(
                 committed(&reader).await,
                 expected,
-                "third committed: {commit_third}"
+                "third committed: {commit_third}, second's last script: {last_script_second}"
             );
             {
                 let held = writer.held.lock().await;
