@@ -148,9 +148,8 @@ pub async fn grant_as(
     statements.extend(emails_sql.as_deref());
     let access_at = statements.len();
     statements.extend(STATEMENTS);
-    let nothing_after = LastWrite::default();
-    let last = if in_script { last } else { &nothing_after };
-    let done = counting_access(conn, &statements, access_at, 1, tenant_id, &params, last).await?;
+    let last = last.when(in_script);
+    let done = counting_access(conn, &statements, access_at, 1, tenant_id, &params, &last).await?;
     let granted = Granted {
         user_inserted: changed(&done, 0),
         new_access: changed(&done, access_at),

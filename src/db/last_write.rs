@@ -71,12 +71,9 @@ impl Fold {
         }
     }
 
-    /// What the last script did, read once: the writer applies it to its state.
-    pub(super) fn take(&self) -> Folded {
-        Folded::from_u8(self.folded.swap(Folded::No as u8, Ordering::SeqCst))
-    }
-
-    fn get(&self) -> Folded {
+    /// What the last script did (the writer applies it to its state once, when the transaction
+    /// ends; it stays, so that a `LastWrite` kept past its transaction appends nothing more).
+    pub(super) fn get(&self) -> Folded {
         Folded::from_u8(self.folded.load(Ordering::SeqCst))
     }
 
@@ -98,6 +95,15 @@ pub struct LastWrite(Option<Arc<Fold>>);
 impl LastWrite {
     pub(super) fn of(fold: Arc<Fold>) -> Self {
         LastWrite(Some(fold))
+    }
+
+    /// This one where the script is the transaction's last, an empty one where it is not.
+    pub fn when(&self, last: bool) -> LastWrite {
+        if last {
+            self.clone()
+        } else {
+            LastWrite::default()
+        }
     }
 
     /// The statements a last script ends with now, and what they will have done; `None` when

@@ -750,8 +750,7 @@ pub async fn update_profile(
         Param::Text(Some(id)),
         Param::Text(profile.scim_view),
     ];
-    let nothing_after = LastWrite::default();
-    let last = if emails_changed { &nothing_after } else { last };
+    let last = last.when(!emails_changed);
     let result = script::run_last(
         conn,
         &[
@@ -760,7 +759,7 @@ pub async fn update_profile(
            version = version + 1, scim_view = $10 WHERE id = $9",
         ],
         &params,
-        last,
+        &last,
     )
     .await;
     username_free(result, profile.username)?;

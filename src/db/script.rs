@@ -49,11 +49,7 @@ async fn run_raw(
 ) -> Result<Outcome, sqlx::Error> {
     let mut outcome = Outcome::default();
     match super::backend_of(conn) {
-        Backend::Sqlite => {
-            let sql = statements.join(";\n");
-            let query = bind(sqlx::query(&sql), params.iter().copied());
-            collect(conn, query, &mut outcome).await?;
-        }
+        Backend::Sqlite => sqlite_script(conn, statements, params, &mut outcome).await?,
         Backend::Postgres => {
             for statement in statements {
                 let (sql, used) = renumbered(statement);
@@ -94,15 +90,9 @@ pub async fn run_last(
     let Some((suffix, folded)) = suffix else {
         return run_raw(conn, statements, params).await;
     };
-    let sql = statements
-        .iter()
-        .chain(suffix)
-        .copied()
-        .collect::<Vec<_>>()
-        .join(";\n");
-    let query = bind(sqlx::query(&sql), params.iter().copied());
+    let all: Vec<&str> = statements.iter().chain(suffix).copied().collect();
     let mut outcome = Outcome::default();
-    let done = collect(conn, query, &mut outcome).await;
+    let done = sqlite_script(conn, &all, params, &mut outcome).await;
     // A count comes at the end of each statement that ran: more than the caller's statements
     // means the failure was in the ones appended.
     let ran = outcome.affected.len();
@@ -119,6 +109,23 @@ pub async fn run_last(
             Err(e)
         }
     }
+}
+
+/// Runs `statements` on SQLite in one call, their results read into `outcome` (those before a
+/// failing statement too).
+async fn sqlite_script(
+    conn: &mut Conn,
+    statements: &[&str],
+    params: &[Param<'_>],
+    outcome: &mut Outcome,
+) -> Result<(), sqlx::Error> {
+    let sql = statements.join(";\n");
+    collect(
+        conn,
+        bind(sqlx::query(&sql), params.iter().copied()),
+        outcome,
+    )
+    .await
 }
 
 /// Reads every result of `query` into `outcome`: one count per statement, and the rows.

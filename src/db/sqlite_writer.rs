@@ -134,7 +134,7 @@ impl Held {
         let Some(fold) = self.fold.take() else {
             return;
         };
-        match fold.take() {
+        match fold.get() {
             Folded::No => {}
             Folded::Released => self.released = true,
             Folded::Committed => self.end_batch(true),
@@ -187,6 +187,11 @@ impl Held {
                 Err(e.into())
             }
         }
+    }
+
+    /// The batch can take one more transaction after the one in progress ([`MAX_BATCH`]).
+    fn has_room(&self) -> bool {
+        self.deferred + 1 < MAX_BATCH
     }
 
     /// Commits the open batch unless a writer waits for the turn (it will carry the batch on).
@@ -362,7 +367,7 @@ impl WriterTx {
         self.held.member = Some(member);
         self.held.fold = Some(Arc::new(Fold::new(
             member == Member::Savepoint,
-            self.held.deferred + 1 < MAX_BATCH,
+            self.held.has_room(),
             self.writer.waiting.clone(),
         )));
     }
@@ -386,7 +391,7 @@ impl WriterTx {
             self.ended = true;
             return self.held.commit_batch().await;
         }
-        let defer = writer.waiting() > 0 && self.held.deferred + 1 < MAX_BATCH;
+        let defer = writer.waiting() > 0 && self.held.has_room();
         let released = std::mem::take(&mut self.held.released);
         if self.held.member == Some(Member::Savepoint) && defer {
             // The next transaction's savepoint opened with this one's release, in one call (or

@@ -608,12 +608,8 @@ pub async fn create(
     };
     // A new active user is answered from memory: the script ends the transaction (an inactive
     // one's suspension writes after it).
+    let last = scope.last_write.when(active);
     let nothing_after = LastWrite::default();
-    let last = if active {
-        &scope.last_write
-    } else {
-        &nothing_after
-    };
     let first = db::access::grant_as(
         conn,
         t,
@@ -624,7 +620,7 @@ pub async fn create(
         active,
         assigned,
         Some(&new_user),
-        last,
+        &last,
     )
     .await?;
     let (user_id, created, new_access) = if first.user_inserted {
@@ -767,12 +763,7 @@ async fn apply(
     // ends its transaction (`db::last_write`).
     let writes_after = external_id != row.external_id.as_deref()
         || (row.access_active, row.access_active_assigned) != (active, assigned);
-    let nothing_after = LastWrite::default();
-    let last = if writes_after {
-        &nothing_after
-    } else {
-        &scope.last_write
-    };
+    let last = scope.last_write.when(!writes_after);
     let written = write_global(
         conn,
         scope,
@@ -780,7 +771,7 @@ async fn apply(
         &stored,
         resource,
         incoming.password.as_deref(),
-        last,
+        &last,
     )
     .await?;
     // As `set_password` and `update_profile` wrote them.
