@@ -9,9 +9,12 @@
 //! `RELEASE member; SAVEPOINT member` when writers wait to join the batch (the transaction's
 //! writes join the batch and the next writer's savepoint is opened, as `commit` does), or
 //! `COMMIT` when none waits. A caller that goes on writing after all (its script's outcome said
-//! so) calls [`LastWrite::resume`] first. On PostgreSQL and on pool connections a `LastWrite` is
-//! empty and a last script is an ordinary one.
+//! so) calls [`LastWrite::resume`] first; debug builds check at the commit that nothing wrote
+//! after a last script otherwise. On PostgreSQL and on pool connections a `LastWrite` is empty
+//! and a last script is an ordinary one.
 
+#[cfg(debug_assertions)]
+use std::sync::atomic::AtomicI64;
 use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 use std::sync::Arc;
 
@@ -59,6 +62,10 @@ pub(super) struct Fold {
     room: bool,
     /// Writers waiting for the turn.
     waiting: Arc<AtomicUsize>,
+    /// The connection's `total_changes()` when the last script ended (debug builds only): the
+    /// writer's commit checks that nothing wrote after it ([`Fold::assert_nothing_after`]).
+    #[cfg(debug_assertions)]
+    changes_at_end: AtomicI64,
 }
 
 impl Fold {
@@ -68,6 +75,8 @@ impl Fold {
             savepoint,
             room,
             waiting,
+            #[cfg(debug_assertions)]
+            changes_at_end: AtomicI64::new(-1),
         }
     }
 
@@ -79,6 +88,22 @@ impl Fold {
 
     fn set(&self, folded: Folded) {
         self.folded.store(folded as u8, Ordering::SeqCst);
+    }
+
+    /// Debug builds (every test): the contract above, checked when a transaction whose last
+    /// script ended it commits — a write after that script without [`LastWrite::resume`] would have
+    /// gone into the next writer's savepoint or outside any transaction. Panics if one did.
+    #[cfg(debug_assertions)]
+    pub(super) async fn assert_nothing_after(&self, conn: &mut Conn) {
+        if !matches!(self.get(), Folded::Released | Folded::Committed) {
+            return;
+        }
+        let at_end = self.changes_at_end.load(Ordering::SeqCst);
+        let now = total_changes(conn).await;
+        assert_eq!(
+            now, at_end,
+            "a transaction wrote after its last script without calling LastWrite::resume"
+        );
     }
 
     /// Whether the transaction's commit would hand the batch on (writers wait and the batch has
@@ -134,6 +159,16 @@ impl LastWrite {
         }
     }
 
+    /// Debug builds: notes how many rows the connection has changed so far, as the last script
+    /// ends (see [`Fold::assert_nothing_after`]).
+    #[cfg(debug_assertions)]
+    pub(super) async fn note_end(&self, conn: &mut Conn) {
+        if let Some(fold) = &self.0 {
+            fold.changes_at_end
+                .store(total_changes(conn).await, Ordering::SeqCst);
+        }
+    }
+
     /// For a caller that writes again after its last script (its outcome asked for more): the
     /// writes after this are one transaction again, rolled back together if the request fails.
     /// Those of the last script stay: call it only where that script changed nothing.
@@ -152,4 +187,15 @@ impl LastWrite {
         }
         Ok(())
     }
+}
+
+/// The rows the connection has inserted, updated or deleted since it opened.
+#[cfg(debug_assertions)]
+async fn total_changes(conn: &mut Conn) -> i64 {
+    use sqlx::Row;
+    sqlx::query("SELECT total_changes() AS n")
+        .fetch_one(&mut *conn)
+        .await
+        .and_then(|row| row.try_get::<i64, _>("n"))
+        .unwrap_or(-2)
 }

@@ -99,6 +99,8 @@ pub async fn run_last(
     match done {
         Ok(()) => {
             last.mark(folded);
+            #[cfg(debug_assertions)]
+            last.note_end(conn).await;
             outcome.affected.truncate(statements.len());
             Ok(outcome)
         }

@@ -385,6 +385,10 @@ impl WriterTx {
     /// if it did not).
     pub async fn commit(mut self) -> AppResult<()> {
         let writer = self.writer.clone();
+        #[cfg(debug_assertions)]
+        if let Some(fold) = self.held.fold.clone() {
+            fold.assert_nothing_after(&mut self.held.conn).await;
+        }
         self.held.absorb_fold().await;
         if self.held.member.is_none() {
             // Its last script committed the batch (or a statement it appended failed).
@@ -672,6 +676,22 @@ mod tests {
         tx.execute("INSERT INTO t VALUES (7)").await.unwrap();
         tx.commit().await.unwrap();
         assert_eq!(committed(&reader).await, vec![6, 7]);
+    }
+
+    /// The last script's contract, checked in debug builds: a transaction that writes after its
+    /// last script without resuming (here outside any transaction, the script having committed)
+    /// fails at its commit instead of passing unnoticed.
+    #[cfg(debug_assertions)]
+    #[tokio::test]
+    #[should_panic(expected = "wrote after its last script")]
+    async fn a_write_after_the_last_script_without_resuming_is_caught_at_commit() {
+        let (_dir, writer, _reader) = fresh().await;
+        let mut tx = writer.begin().await.unwrap();
+        let (done, folded) = last_script(&mut tx, &["INSERT INTO t VALUES (1)"]).await;
+        done.unwrap();
+        assert_eq!(folded, Folded::Committed);
+        tx.execute("INSERT INTO t VALUES (2)").await.unwrap();
+        let _ = tx.commit().await;
     }
 
     /// A last script whose own statement fails does not end its transaction, which is then rolled
