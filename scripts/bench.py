@@ -186,6 +186,13 @@ def bytes_written(pid):
     return proc_io(pid, "write_bytes:")
 
 
+def write_calls(pid):
+    """Write system calls (write, pwrite, writev: `syscw` in /proc/<pid>/io), files and sockets:
+    SQLite writes each WAL frame in two (its header, its page) and each page a checkpoint copies
+    back in one, so beside the one or two a response takes this counts the pages written."""
+    return proc_io(pid, "syscw:")
+
+
 def proc_io(pid, field):
     try:
         with open(f"/proc/{pid}/io") as f:
@@ -460,6 +467,7 @@ def main():
         sys0 = cpu_seconds(args.server_pid, kernel_only=True) if args.server_pid else None
         reads0 = file_reads(args.server_pid) if args.server_pid else None
         written0 = bytes_written(args.server_pid) if args.server_pid else None
+        wcalls0 = write_calls(args.server_pid) if args.server_pid else None
         switches0 = context_switches(args.server_pid) if args.server_pid else None
         aux0 = [cpu_seconds(p) for p in args.aux_pid]
         stats, extracted = run_phase(name, u, args.token, args, parts)
@@ -480,6 +488,7 @@ def main():
             stats["server_file_reads_per_op"] = round((file_reads(args.server_pid) - reads0) / stats["ops"], 1)
             written = bytes_written(args.server_pid) - written0
             stats["server_kib_written_per_op"] = round(written / 1024 / stats["ops"], 1)
+            stats["server_write_calls_per_op"] = round((write_calls(args.server_pid) - wcalls0) / stats["ops"], 1)
             switches = context_switches(args.server_pid) - switches0
             stats["server_switches_per_op"] = round(switches / stats["ops"], 1)
         if args.callgrind_out:
@@ -591,7 +600,7 @@ def main():
 
     # table
     hdr = (f"{'phase':14s} {'ops':>6s} {'ok':>6s} {'err':>5s} {'ops/s':>8s} {'p50ms':>8s} {'p90ms':>8s} {'p99ms':>8s} {'maxms':>8s}"
-           f" {'srvCPUms/op':>11s} {'kernel':>6s} {'reads':>6s} {'wKiB':>6s} {'switch':>6s}" + (f" {'auxCPUms/op':>11s}" if args.aux_pid else "") + f" {'load1m':>6s}")
+           f" {'srvCPUms/op':>11s} {'kernel':>6s} {'reads':>6s} {'writes':>6s} {'wKiB':>6s} {'switch':>6s}" + (f" {'auxCPUms/op':>11s}" if args.aux_pid else "") + f" {'load1m':>6s}")
     print(("\n== " + args.label if args.label else "\n==") + f" {args.base_url} N={N} groups={G} C={C}")
     print(hdr)
     for s in report["phases"]:
@@ -600,7 +609,7 @@ def main():
             continue
         print(f"{s['phase']:14s} {s['ops']:6d} {s['ok']:6d} {s['errors']:5d} {str(s['ops_per_s']):>8s} "
               f"{str(s['p50_ms']):>8s} {str(s['p90_ms']):>8s} {str(s['p99_ms']):>8s} {str(s['max_ms']):>8s}"
-              f" {str(s.get('server_cpu_ms_per_op')):>11s} {str(s.get('server_kernel_share')):>6s} {str(s.get('server_file_reads_per_op')):>6s} {str(s.get('server_kib_written_per_op')):>6s} {str(s.get('server_switches_per_op')):>6s}" + (f" {str(s.get('aux_cpu_ms_per_op')):>11s}" if args.aux_pid else "")
+              f" {str(s.get('server_cpu_ms_per_op')):>11s} {str(s.get('server_kernel_share')):>6s} {str(s.get('server_file_reads_per_op')):>6s} {str(s.get('server_write_calls_per_op')):>6s} {str(s.get('server_kib_written_per_op')):>6s} {str(s.get('server_switches_per_op')):>6s}" + (f" {str(s.get('aux_cpu_ms_per_op')):>11s}" if args.aux_pid else "")
               + f" {str(s.get('loadavg_1m_after')):>6s}")
         if s["errors"]:
             print(f"{'':14s} errors: {s['error_kinds']}; e.g. {s['error_samples'][:1]}")
