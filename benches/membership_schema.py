@@ -1,18 +1,21 @@
 #!/usr/bin/env python3
-"""Memberships in SQLite alone: Roster's layout against the floor's (issue #13).
+"""Memberships in SQLite alone: Roster's layout against integer keys, the floor's (issue #13).
 
 A group DELETE and a 100-member PATCH are the SCIM writes that stay nearest to 2x the floor
-(../shared/bench/floor). This measures the part of them that is SQLite's, with no server around
-it: on a fresh database of --users users in users/10 groups of 100 (each user in about ten), a
-group's 100 memberships inserted in one transaction, then groups deleted one a transaction (their
-memberships going by ON DELETE CASCADE), with the process's CPU time (user and kernel, from
-getrusage) and its write system calls (`syscw`; SQLite writes a WAL frame in two, so about two a
-page changed) per operation.
+(../shared/bench/floor), and a page of 100 users with their groups is over it. This measures the
+part of them that is SQLite's, with no server around it: on a fresh database of --users users in
+users/10 groups of 100 (each user in about ten), a group's 100 memberships inserted in one
+transaction; every page of 100 users read with their groups' references, three times; then
+groups deleted one a transaction (their memberships going by ON DELETE CASCADE). Reported: the
+process's CPU time (user and kernel, from getrusage) and its write system calls (`syscw`; SQLite
+writes a WAL frame in two, so about two a page changed) per operation.
 
-- roster: `group_members` exactly as `migrations/` leave it (read from a database they built), text
-  ids, each membership carrying its tenant and the group's reference, indexed by user for a
-  user's `groups` (one range read, no visit to each group);
-- floor: the floor's `members`: two integer keys, WITHOUT ROWID, and an index by user.
+- roster: `group_members` exactly as `migrations/` leave it (read from a database they built): text
+  ids, each membership carrying its tenant and the group's reference, indexed by user, so a
+  user's references are one range of that index (as `db::group_refs::expression` reads them);
+- integer: the floor's `members` (two integer keys, WITHOUT ROWID, an index by user), users and
+  groups keyed by integer, the groups with their tenant and name as columns; a user's references
+  are read from each membership's group, by its key.
 
     python3 benches/membership_schema.py [--users 2000] [--runs 3]
 
@@ -29,6 +32,7 @@ import uuid
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TENANT = "main"
+PAGE_ROUNDS = 3
 
 
 def roster_membership_ddl(tmp):
@@ -56,31 +60,42 @@ def open_db(path):
 class Layout:
     """One membership layout: its tables, and its insert and delete statements."""
 
-    def __init__(self, name, ddl, insert, delete):
+    def __init__(self, name, ddl, insert, delete, page):
         self.name, self.ddl, self.insert, self.delete = name, ddl, insert, delete
+        self.page = page
 
 
 def layouts(tmp):
     roster = Layout(
         "roster",
         ["CREATE TABLE users (id TEXT PRIMARY KEY, body TEXT)",
-         "CREATE TABLE groups (id TEXT PRIMARY KEY, tenant_id TEXT NOT NULL, body TEXT)"]
+         "CREATE TABLE groups (id TEXT PRIMARY KEY, tenant_id TEXT NOT NULL, "
+         "display_name TEXT NOT NULL, body TEXT)"]
         + roster_membership_ddl(tmp),
         lambda g, u, gi, ui: ("INSERT INTO group_members (group_id, user_id, created_at, "
                               "tenant_id, group_ref) VALUES (?, ?, 1, ?, ?)",
                               (g, u, TENANT, '"%s""Group %05d"' % (g, gi))),
-        lambda g, gi: ("DELETE FROM groups WHERE tenant_id = ? AND id = ?", (TENANT, g)))
-    floor = Layout(
-        "floor",
+        lambda g, gi: ("DELETE FROM groups WHERE tenant_id = ? AND id = ?", (TENANT, g)),
+        # As `db::group_refs::expression` reads them: one range of the by-user index a user.
+        "SELECT u.id, (SELECT group_concat(m.group_ref, ',') FROM group_members m "
+        "WHERE m.user_id = u.id AND m.tenant_id = ?) FROM users u WHERE u.id > ? "
+        "ORDER BY u.id LIMIT 100")
+    integer = Layout(
+        "integer",
         ["CREATE TABLE users (n INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, body TEXT)",
-         "CREATE TABLE groups (n INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, body TEXT)",
+         "CREATE TABLE groups (n INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, "
+         "tenant_id TEXT NOT NULL, display_name TEXT NOT NULL, body TEXT)",
          "CREATE TABLE members (g INTEGER NOT NULL REFERENCES groups (n) ON DELETE CASCADE, "
          "u INTEGER NOT NULL REFERENCES users (n) ON DELETE CASCADE, PRIMARY KEY (g, u)) "
          "WITHOUT ROWID",
          "CREATE INDEX members_u ON members (u)"],
         lambda g, u, gi, ui: ("INSERT INTO members (g, u) VALUES (?, ?)", (gi + 1, ui + 1)),
-        lambda g, gi: ("DELETE FROM groups WHERE id = ?", (g,)))
-    return [roster, floor]
+        lambda g, gi: ("DELETE FROM groups WHERE id = ?", (g,)),
+        # The same references from integer keys: each membership's group read by its key.
+        "SELECT u.n, (SELECT group_concat(json_quote(g.id) || json_quote(g.display_name), ',') "
+        "FROM members m JOIN groups g ON g.n = m.g WHERE m.u = u.n AND g.tenant_id = ?) "
+        "FROM users u WHERE u.n > ? ORDER BY u.n LIMIT 100")
+    return [roster, integer]
 
 
 def write_calls():
@@ -121,16 +136,17 @@ def run(layout, tmp, users, seed):
     group_ids = [str(uuid.uuid4()) for _ in range(users // 10)]
     db.execute("BEGIN")
     for i, u in enumerate(user_ids):
-        if layout.name == "floor":
+        if layout.name == "integer":
             db.execute("INSERT INTO users (n, id, body) VALUES (?, ?, ?)", (i + 1, u, "x" * 300))
         else:
             db.execute("INSERT INTO users (id, body) VALUES (?, ?)", (u, "x" * 300))
     for j, g in enumerate(group_ids):
-        if layout.name == "floor":
-            db.execute("INSERT INTO groups (n, id, body) VALUES (?, ?, ?)", (j + 1, g, "y" * 100))
+        if layout.name == "integer":
+            db.execute("INSERT INTO groups (n, id, tenant_id, display_name, body) "
+                       "VALUES (?, ?, ?, ?, ?)", (j + 1, g, TENANT, "Group %05d" % j, "y" * 100))
         else:
-            db.execute("INSERT INTO groups (id, tenant_id, body) VALUES (?, ?, ?)",
-                       (g, TENANT, "y" * 100))
+            db.execute("INSERT INTO groups (id, tenant_id, display_name, body) VALUES (?, ?, ?, ?)",
+                       (g, TENANT, "Group %05d" % j, "y" * 100))
     db.execute("COMMIT")
     with Meter() as m:
         for j, g in enumerate(group_ids):
@@ -139,6 +155,18 @@ def run(layout, tmp, users, seed):
                 db.execute(*layout.insert(g, user_ids[i], j, i))
             db.execute("COMMIT")
         inserted = m.per_op(len(group_ids))
+    pages, refs = 0, 0
+    with Meter() as m:
+        for _ in range(PAGE_ROUNDS):
+            after = "" if layout.name == "roster" else 0
+            while True:
+                rows = db.execute(layout.page, (TENANT, after)).fetchall()
+                if not rows:
+                    break
+                pages += 1
+                refs += sum(r[1].count('""') for r in rows if r[1])
+                after = rows[-1][0]
+        paged = m.per_op(pages)
     deleted_groups = group_ids[: len(group_ids) // 2]
     with Meter() as m:
         for j, g in enumerate(deleted_groups):
@@ -148,7 +176,7 @@ def run(layout, tmp, users, seed):
         deleted = m.per_op(len(deleted_groups))
     size = os.path.getsize(path) + os.path.getsize(path + "-wal")
     db.close()
-    return inserted, deleted, size
+    return inserted, deleted, paged, refs // PAGE_ROUNDS, size
 
 
 def main():
@@ -166,12 +194,13 @@ def main():
           f"median of {args.runs} runs, per operation")
     print(f"{'layout':8s} {'op':22s} {'CPU ms':>7s} {'user':>6s} {'kernel':>7s} {'writes':>7s}")
     for name, runs in results.items():
-        for k, op in enumerate(("add 100 members", "group DELETE")):
-            rows = sorted((r[k] for r in runs), key=lambda x: x[0] + x[1])
+        for k, op in enumerate(("add 100 members", "group DELETE", "a page's references")):
+            rows = sorted(([r[0], r[1], r[2]][k] for r in runs), key=lambda x: x[0] + x[1])
             user, kernel, writes = rows[len(rows) // 2]
             print(f"{name:8s} {op:22s} {user + kernel:7.3f} {user:6.3f} {kernel:7.3f} {writes:7.1f}")
-        size = sorted(r[2] for r in runs)[len(runs) // 2]
-        print(f"{name:8s} {'database + WAL':22s} {size // 1024:>7d} KiB")
+        size = sorted(r[4] for r in runs)[len(runs) // 2]
+        print(f"{name:8s} {'database + WAL':22s} {size // 1024:>7d} KiB; "
+              f"{runs[0][3]} references read a round of pages")
 
 
 if __name__ == "__main__":
