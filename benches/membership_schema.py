@@ -195,7 +195,7 @@ def main():
     print(f"{'layout':8s} {'op':22s} {'CPU ms':>7s} {'user':>6s} {'kernel':>7s} {'writes':>7s}")
     for name, runs in results.items():
         for k, op in enumerate(("add 100 members", "group DELETE", "a page's references")):
-            rows = sorted(([r[0], r[1], r[2]][k] for r in runs), key=lambda x: x[0] + x[1])
+            rows = sorted((r[k] for r in runs), key=lambda x: x[0] + x[1])
             user, kernel, writes = rows[len(rows) // 2]
             print(f"{name:8s} {op:22s} {user + kernel:7.3f} {user:6.3f} {kernel:7.3f} {writes:7.1f}")
         size = sorted(r[4] for r in runs)[len(runs) // 2]

@@ -759,11 +759,14 @@ async fn apply(
         .and_then(Value::as_bool)
         .unwrap_or(true);
     let assigned = resource.get("active").is_some();
-    // With the same externalId and state, the profile's update is the request's last write and
-    // ends its transaction (`db::last_write`).
-    let writes_after = external_id != row.external_id.as_deref()
-        || (row.access_active, row.access_active_assigned) != (active, assigned);
-    let last = scope.last_write.when(!writes_after);
+    // `row` was read in this request's transaction: what does not change needs no statement.
+    let external_id_changes = external_id != row.external_id.as_deref();
+    let state_changes = (row.access_active, row.access_active_assigned) != (active, assigned);
+    // With neither changing, the profile's update is the request's last write and ends its
+    // transaction (`db::last_write`).
+    let last = scope
+        .last_write
+        .when(!external_id_changes && !state_changes);
     let written = write_global(
         conn,
         scope,
@@ -790,7 +793,7 @@ async fn apply(
         row.version += 1;
     }
     let mut as_stored = true;
-    if external_id != row.external_id.as_deref() {
+    if external_id_changes {
         db::access::grant(
             conn,
             t,
@@ -803,10 +806,9 @@ async fn apply(
         db::access::touch(conn, t, &row.id).await?;
         as_stored = false;
     }
-    // `row` was read in this request's transaction: an unchanged state needs no statement, and
-    // this write is what suspends the user.
+    // The state's write is what suspends the user.
     let suspends = row.access_active && !active;
-    if (row.access_active, row.access_active_assigned) != (active, assigned) {
+    if state_changes {
         db::access::set_active(conn, t, &row.id, active, assigned).await?;
         // As `set_active` wrote them: the version moves with a change.
         (row.access_active, row.access_active_assigned) = (active, assigned);
