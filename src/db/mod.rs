@@ -25,6 +25,7 @@ pub mod tenants;
 pub mod throttle;
 pub mod triggers;
 pub mod users;
+pub mod wal_vfs;
 pub mod write_count;
 
 use std::ops::{Deref, DerefMut};
@@ -186,7 +187,7 @@ impl Db {
     /// machine. Does not migrate: call [`Db::migrate`].
     pub async fn connect(url: &str) -> AppResult<Self> {
         sqlx::any::install_default_drivers();
-        let url = &sqlite_creating_file(url);
+        let url = &sqlite_file_url(url);
         let backend = if url.starts_with("sqlite:") {
             Backend::Sqlite
         } else {
@@ -395,14 +396,23 @@ async fn sqlite_connections(
     Ok(connections)
 }
 
-/// A SQLite URL without `mode=` opens an existing file only ("unable to open database file"
-/// otherwise); Roster's promise is that the file is created, so `mode=rwc` is added.
-fn sqlite_creating_file(url: &str) -> String {
-    if !url.starts_with("sqlite:") || url.contains(":memory:") || url.contains("mode=") {
+/// A SQLite file's URL as Roster opens it: created if missing (a URL without `mode=` opens an
+/// existing file only, "unable to open database file" otherwise; Roster's promise is that the
+/// file is created, so `mode=rwc` is added), through [`wal_vfs`] unless the URL names a `vfs=`.
+fn sqlite_file_url(url: &str) -> String {
+    if !url.starts_with("sqlite:") || url.contains(":memory:") {
         return url.to_string();
     }
-    let joiner = if url.contains('?') { '&' } else { '?' };
-    format!("{url}{joiner}mode=rwc")
+    let mut url = url.to_string();
+    let vfs = wal_vfs::register();
+    for (key, value) in [("mode", Some("rwc")), ("vfs", vfs)] {
+        let Some(value) = value else { continue };
+        if !url.contains(&format!("{key}=")) {
+            let joiner = if url.contains('?') { '&' } else { '?' };
+            url = format!("{url}{joiner}{key}={value}");
+        }
+    }
+    url
 }
 
 fn create_sqlite_parent_dir(url: &str) {
@@ -532,6 +542,26 @@ pub(crate) mod plans {
 #[cfg(test)]
 mod tests {
     use super::placeholders;
+
+    #[test]
+    fn a_sqlite_file_is_created_and_opened_through_the_wal_layer_unless_the_url_says_otherwise() {
+        use super::sqlite_file_url;
+        assert_eq!(
+            sqlite_file_url("sqlite:///data/roster.db"),
+            "sqlite:///data/roster.db?mode=rwc&vfs=roster-wal"
+        );
+        assert_eq!(
+            sqlite_file_url("sqlite:///data/roster.db?mode=ro"),
+            "sqlite:///data/roster.db?mode=ro&vfs=roster-wal"
+        );
+        assert_eq!(
+            sqlite_file_url("sqlite:///data/roster.db?vfs=unix"),
+            "sqlite:///data/roster.db?vfs=unix&mode=rwc"
+        );
+        for unchanged in ["sqlite::memory:", "postgres://roster@localhost/roster"] {
+            assert_eq!(sqlite_file_url(unchanged), unchanged);
+        }
+    }
 
     #[test]
     fn a_page_that_is_not_full_tells_the_total() {

@@ -1,0 +1,452 @@
+//! SQLite's own file layer with one change: a transaction's WAL frames reach the file together
+//! at its commit, in one `pwrite` per 124 KiB, not two per page (issue #13). SQLite writes each
+//! frame as its 24-byte header and then its page, a call each; a group DELETE writes about 45
+//! frames, and a call costs the kernel more than the 4 KiB it copies.
+//!
+//! Only the write-ahead log is wrapped; every other file is SQLite's `unix` file itself, opened
+//! in the memory SQLite gives this layer. Writes to the log that follow each other are gathered
+//! in memory and written when:
+//! - the page of a commit frame (a header whose "database size after commit" is not zero) has
+//!   been gathered: before the write returns, so an error reaches SQLite as the commit's error,
+//!   and before SQLite publishes the commit in the shared wal-index (it does that after the
+//!   frames are written), so no other connection can read a frame that is not in the file yet;
+//! - a write is not contiguous with what is gathered, or the gathered bytes reach [`GATHER_MAX`];
+//! - any other call on the log (read, size, sync, truncate, lock, close, file control) comes:
+//!   the frames a large transaction spills before its commit are read back by its own
+//!   connection through this file, and find them written.
+//!
+//! A crash loses only gathered frames, which belong to a transaction that had not committed:
+//! the same as a crash before SQLite wrote them.
+
+use std::ffi::{c_char, c_int, c_void, CStr};
+use std::ptr;
+use std::sync::OnceLock;
+
+use libsqlite3_sys::{
+    sqlite3_file, sqlite3_int64, sqlite3_io_methods, sqlite3_vfs, sqlite3_vfs_find,
+    sqlite3_vfs_register, SQLITE_CANTOPEN, SQLITE_IOERR, SQLITE_IOERR_WRITE, SQLITE_OK,
+    SQLITE_OPEN_WAL,
+};
+
+/// The name connections ask for (`vfs=` in the SQLite URL).
+pub const NAME: &CStr = c"roster-wal";
+
+/// The most bytes gathered before they are written anyway (a transaction of more pages than this
+/// is written in pieces of this size; its commit still ends with a write).
+const GATHER_MAX: usize = 4 << 20;
+
+/// The gathering buffer's capacity kept between transactions; a larger one (after a large
+/// transaction) is given back.
+const KEEP_CAPACITY: usize = 1 << 20;
+
+/// The most one call to SQLite's `unix` file writes: its `seekAndWrite` keeps only the low 17
+/// bits of a length (under 128 KiB), so what is gathered is written in pieces of this size.
+const WRITE_MAX: usize = 0x1_f000;
+
+/// A WAL frame's header is this long; every other write to the log is the log's 32-byte header
+/// or a page.
+const FRAME_HEADER: usize = 24;
+
+/// Registers the layer (once per process) and answers its name for the connection URL; `None`
+/// when SQLite has no default layer to build on (then connections use SQLite's own).
+pub fn register() -> Option<&'static str> {
+    static REGISTERED: OnceLock<Option<&'static str>> = OnceLock::new();
+    *REGISTERED.get_or_init(|| {
+        // SAFETY: `sqlite3_vfs_find(NULL)` answers SQLite's default layer (`unix`), a static of
+        // SQLite's that lives as long as the process. The copy made of it is leaked, so it too
+        // lives as long as the process, as `sqlite3_vfs_register` requires.
+        let registered = unsafe {
+            let base = sqlite3_vfs_find(ptr::null());
+            if base.is_null() {
+                None
+            } else {
+                let mut vfs: sqlite3_vfs = *base;
+                vfs.pNext = ptr::null_mut();
+                vfs.zName = NAME.as_ptr();
+                vfs.szOsFile = (*base).szOsFile.saturating_add(REAL_OFFSET as c_int);
+                vfs.xOpen = Some(open);
+                let _ = BASE.set(BaseVfs(base));
+                let vfs = Box::leak(Box::new(vfs));
+                (sqlite3_vfs_register(vfs, 0) == SQLITE_OK).then_some(())
+            }
+        };
+        if registered.is_none() {
+            tracing::warn!(
+                "SQLite's WAL-gathering file layer could not be registered; SQLite's own is used"
+            );
+        }
+        registered.and_then(|()| NAME.to_str().ok())
+    })
+}
+
+/// SQLite's default layer, which does the work.
+struct BaseVfs(*mut sqlite3_vfs);
+// SAFETY: a pointer to SQLite's static, thread-safe `unix` layer, never written through here.
+unsafe impl Send for BaseVfs {}
+unsafe impl Sync for BaseVfs {}
+
+static BASE: OnceLock<BaseVfs> = OnceLock::new();
+
+fn base() -> *mut sqlite3_vfs {
+    BASE.get().map_or(ptr::null_mut(), |b| b.0)
+}
+
+/// Calls method `$m` of the wrapped file `$real`; an error if it has none (SQLite's `unix` files
+/// have them all).
+macro_rules! call {
+    ($real:expr, $m:ident ( $($arg:expr),* )) => {{
+        let real = $real;
+        match (*(*real).pMethods).$m {
+            Some(method) => method(real, $($arg),*),
+            None => SQLITE_IOERR,
+        }
+    }};
+}
+
+/// A write-ahead log as this layer keeps it: SQLite's file follows at [`REAL_OFFSET`].
+#[repr(C)]
+struct WalFile {
+    /// What SQLite sees: `pMethods` is [`WAL_METHODS`].
+    file: sqlite3_file,
+    /// Owned: made in [`open`], dropped in [`close`].
+    gathered: *mut Gathered,
+}
+
+/// Where the wrapped file starts in the memory SQLite gives a file (aligned for any field).
+const REAL_OFFSET: usize = std::mem::size_of::<WalFile>().next_multiple_of(16);
+
+/// Bytes written to the log and not yet to its file.
+#[derive(Default)]
+struct Gathered {
+    bytes: Vec<u8>,
+    /// The file offset of `bytes[0]`.
+    start: i64,
+    /// The last header gathered was a commit frame's: its page ends the transaction.
+    commit_page_next: bool,
+    /// The log's path, by which the tests count its writes.
+    #[cfg(test)]
+    path: Option<String>,
+}
+
+/// The `unix` file inside `file` (a [`WalFile`]).
+unsafe fn real(file: *mut sqlite3_file) -> *mut sqlite3_file {
+    file.cast::<u8>().add(REAL_OFFSET).cast()
+}
+
+unsafe fn gathered<'a>(file: *mut sqlite3_file) -> &'a mut Gathered {
+    &mut *(*file.cast::<WalFile>()).gathered
+}
+
+/// Writes what is gathered (in as few calls as [`WRITE_MAX`] allows) and empties the buffer,
+/// whatever the outcome: after an error SQLite rolls the transaction back and writes its frames
+/// again.
+unsafe fn flush(file: *mut sqlite3_file) -> c_int {
+    let gathered = gathered(file);
+    let mut rc = SQLITE_OK;
+    let mut offset = gathered.start;
+    for piece in gathered.bytes.chunks(WRITE_MAX) {
+        // `WRITE_MAX` fits a `c_int`.
+        rc = call!(
+            real(file),
+            xWrite(piece.as_ptr().cast(), piece.len() as c_int, offset)
+        );
+        #[cfg(test)]
+        tests::count_write(gathered.path.as_deref(), tests::Side::Made);
+        if rc != SQLITE_OK {
+            break;
+        }
+        offset += piece.len() as i64;
+    }
+    gathered.bytes.clear();
+    if gathered.bytes.capacity() > KEEP_CAPACITY {
+        gathered.bytes.shrink_to(KEEP_CAPACITY);
+    }
+    rc
+}
+
+/// `xOpen`: the log is wrapped, every other file is the default layer's own.
+unsafe extern "C" fn open(
+    _vfs: *mut sqlite3_vfs,
+    name: *const c_char,
+    file: *mut sqlite3_file,
+    flags: c_int,
+    out_flags: *mut c_int,
+) -> c_int {
+    let base = base();
+    let Some(base_open) = base.as_ref().and_then(|b| b.xOpen) else {
+        return SQLITE_CANTOPEN;
+    };
+    if flags & SQLITE_OPEN_WAL == 0 {
+        return base_open(base, name, file, flags, out_flags);
+    }
+    let wal = file.cast::<WalFile>();
+    (*wal).file.pMethods = ptr::null();
+    let rc = base_open(base, name, real(file), flags, out_flags);
+    if rc != SQLITE_OK {
+        return rc;
+    }
+    let gathered = Gathered {
+        #[cfg(test)]
+        path: (!name.is_null()).then(|| CStr::from_ptr(name).to_string_lossy().into_owned()),
+        ..Gathered::default()
+    };
+    (*wal).gathered = Box::into_raw(Box::new(gathered));
+    (*wal).file.pMethods = &WAL_METHODS;
+    SQLITE_OK
+}
+
+static WAL_METHODS: sqlite3_io_methods = sqlite3_io_methods {
+    iVersion: 1,
+    xClose: Some(close),
+    xRead: Some(read),
+    xWrite: Some(write),
+    xTruncate: Some(truncate),
+    xSync: Some(sync),
+    xFileSize: Some(file_size),
+    xLock: Some(lock),
+    xUnlock: Some(unlock),
+    xCheckReservedLock: Some(check_reserved_lock),
+    xFileControl: Some(file_control),
+    xSectorSize: Some(sector_size),
+    xDeviceCharacteristics: Some(device_characteristics),
+    xShmMap: None,
+    xShmLock: None,
+    xShmBarrier: None,
+    xShmUnmap: None,
+    xFetch: None,
+    xUnfetch: None,
+};
+
+unsafe extern "C" fn write(
+    file: *mut sqlite3_file,
+    data: *const c_void,
+    amount: c_int,
+    offset: sqlite3_int64,
+) -> c_int {
+    let Ok(len) = usize::try_from(amount) else {
+        return SQLITE_IOERR_WRITE;
+    };
+    let bytes = std::slice::from_raw_parts(data.cast::<u8>(), len);
+    let gathered = gathered(file);
+    #[cfg(test)]
+    tests::count_write(gathered.path.as_deref(), tests::Side::Asked);
+    let end = gathered.start + gathered.bytes.len() as i64;
+    if !gathered.bytes.is_empty() && offset != end {
+        let rc = flush(file);
+        if rc != SQLITE_OK {
+            return rc;
+        }
+    }
+    let gathered = self::gathered(file);
+    if gathered.bytes.is_empty() {
+        gathered.start = offset;
+    }
+    gathered.bytes.extend_from_slice(bytes);
+    if len == FRAME_HEADER {
+        // Bytes 4..8 of a frame's header: the database's size in pages after a commit, else 0.
+        gathered.commit_page_next = bytes[4..8] != [0, 0, 0, 0];
+        return SQLITE_OK;
+    }
+    if std::mem::take(&mut gathered.commit_page_next) || gathered.bytes.len() >= GATHER_MAX {
+        return flush(file);
+    }
+    SQLITE_OK
+}
+
+unsafe extern "C" fn close(file: *mut sqlite3_file) -> c_int {
+    let flushed = flush(file);
+    let closed = call!(real(file), xClose());
+    let wal = file.cast::<WalFile>();
+    drop(Box::from_raw((*wal).gathered));
+    (*wal).gathered = ptr::null_mut();
+    if flushed != SQLITE_OK {
+        flushed
+    } else {
+        closed
+    }
+}
+
+/// Writes what is gathered, then passes the call to the wrapped file.
+macro_rules! after_flush {
+    ($name:ident, $method:ident ( $($arg:ident : $ty:ty),* )) => {
+        unsafe extern "C" fn $name(file: *mut sqlite3_file, $($arg: $ty),*) -> c_int {
+            let rc = flush(file);
+            if rc != SQLITE_OK {
+                return rc;
+            }
+            call!(real(file), $method($($arg),*))
+        }
+    };
+}
+
+after_flush!(read, xRead(data: *mut c_void, amount: c_int, offset: sqlite3_int64));
+after_flush!(truncate, xTruncate(size: sqlite3_int64));
+after_flush!(sync, xSync(flags: c_int));
+after_flush!(file_size, xFileSize(size: *mut sqlite3_int64));
+after_flush!(lock, xLock(level: c_int));
+after_flush!(unlock, xUnlock(level: c_int));
+after_flush!(check_reserved_lock, xCheckReservedLock(out: *mut c_int));
+after_flush!(file_control, xFileControl(op: c_int, arg: *mut c_void));
+
+unsafe extern "C" fn sector_size(file: *mut sqlite3_file) -> c_int {
+    match (*(*real(file)).pMethods).xSectorSize {
+        Some(method) => method(real(file)),
+        None => 4096,
+    }
+}
+
+unsafe extern "C" fn device_characteristics(file: *mut sqlite3_file) -> c_int {
+    match (*(*real(file)).pMethods).xDeviceCharacteristics {
+        Some(method) => method(real(file)),
+        None => 0,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+    use std::sync::Mutex;
+
+    use sqlx::{Connection, Executor, Row, SqliteConnection};
+
+    use super::*;
+
+    /// Whose write a count is: SQLite's to this layer, or this layer's to SQLite's file.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    pub(super) enum Side {
+        Asked,
+        Made,
+    }
+
+    /// Writes to each log file, by path and side.
+    static WRITES: Mutex<Option<HashMap<(String, Side), u64>>> = Mutex::new(None);
+
+    pub(super) fn count_write(path: Option<&str>, side: Side) {
+        if let Some(path) = path {
+            let mut writes = WRITES.lock().unwrap();
+            *writes
+                .get_or_insert_default()
+                .entry((path.to_string(), side))
+                .or_default() += 1;
+        }
+    }
+
+    /// `(asked, made)` so far on the log of `dir`'s `t.db`.
+    fn writes_to(dir: &std::path::Path) -> (u64, u64) {
+        let wal = format!("{}/t.db-wal", dir.display());
+        let writes = WRITES.lock().unwrap();
+        let count = |side| {
+            let key = (wal.clone(), side);
+            writes
+                .as_ref()
+                .and_then(|w| w.get(&key))
+                .copied()
+                .unwrap_or(0)
+        };
+        (count(Side::Asked), count(Side::Made))
+    }
+
+    async fn open(dir: &std::path::Path) -> SqliteConnection {
+        let vfs = register().unwrap();
+        let url = format!("sqlite://{}/t.db?mode=rwc&vfs={vfs}", dir.display());
+        let mut conn = SqliteConnection::connect(&url).await.unwrap();
+        conn.execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;")
+            .await
+            .unwrap();
+        conn
+    }
+
+    async fn count(conn: &mut SqliteConnection) -> i64 {
+        sqlx::query("SELECT COUNT(*) FROM t")
+            .fetch_one(conn)
+            .await
+            .unwrap()
+            .get(0)
+    }
+
+    async fn insert(conn: &mut SqliteConnection, ids: std::ops::Range<i64>, body_len: usize) {
+        let mut tx = conn.begin().await.unwrap();
+        for id in ids {
+            sqlx::query("INSERT INTO t (id, body) VALUES ($1, $2)")
+                .bind(id)
+                .bind("x".repeat(body_len))
+                .execute(&mut *tx)
+                .await
+                .unwrap();
+        }
+        tx.commit().await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_commit_of_many_pages_is_written_in_a_few_calls_and_another_connection_reads_it_at_once(
+    ) {
+        let dir = tempfile::tempdir().unwrap();
+        let mut writer = open(dir.path()).await;
+        let mut reader = open(dir.path()).await;
+        writer
+            .execute("CREATE TABLE t (id INTEGER PRIMARY KEY, body TEXT NOT NULL)")
+            .await
+            .unwrap();
+        assert_eq!(count(&mut reader).await, 0);
+        for round in 0..5 {
+            let (asked, made) = writes_to(dir.path());
+            // About 75 pages, 310 KB: SQLite writes each frame's header and page apart.
+            insert(&mut writer, round * 300..round * 300 + 300, 1000).await;
+            let (asked, made) = (
+                writes_to(dir.path()).0 - asked,
+                writes_to(dir.path()).1 - made,
+            );
+            assert!(asked >= 150, "round {round}: SQLite asked {asked} writes");
+            assert!(
+                made <= 3,
+                "round {round}: {made} writes made for {asked} asked"
+            );
+            assert_eq!(count(&mut reader).await, (round + 1) * 300);
+        }
+    }
+
+    #[tokio::test]
+    async fn a_transaction_larger_than_the_buffer_and_the_page_cache_commits_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut writer = open(dir.path()).await;
+        let mut reader = open(dir.path()).await;
+        // A small page cache makes SQLite spill frames before the commit and read them back.
+        writer
+            .execute(
+                "PRAGMA cache_size = 50; \
+                 CREATE TABLE t (id INTEGER PRIMARY KEY, body TEXT NOT NULL)",
+            )
+            .await
+            .unwrap();
+        insert(&mut writer, 0..3000, 2000).await; // about 6 MB: over GATHER_MAX
+        assert_eq!(count(&mut reader).await, 3000);
+        let sum: i64 = sqlx::query("SELECT SUM(length(body)) FROM t")
+            .fetch_one(&mut reader)
+            .await
+            .unwrap()
+            .get(0);
+        assert_eq!(sum, 3000 * 2000);
+        // A rolled-back transaction leaves nothing behind, and the next one commits.
+        let mut tx = writer.begin().await.unwrap();
+        tx.execute("DELETE FROM t").await.unwrap();
+        tx.rollback().await.unwrap();
+        insert(&mut writer, 3000..3010, 10).await;
+        assert_eq!(count(&mut reader).await, 3010);
+        for conn in [&mut writer, &mut reader] {
+            let check: String = sqlx::query("PRAGMA integrity_check")
+                .fetch_one(&mut *conn)
+                .await
+                .unwrap()
+                .get(0);
+            assert_eq!(check, "ok");
+        }
+        // Checkpointed into the database file and read from there by a new connection.
+        writer
+            .execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            .await
+            .unwrap();
+        drop(reader);
+        let mut fresh = open(dir.path()).await;
+        assert_eq!(count(&mut fresh).await, 3010);
+    }
+}
