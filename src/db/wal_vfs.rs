@@ -17,15 +17,21 @@
 //! - a write is not contiguous with what is gathered, or the gathered bytes reach [`GATHER_MAX`];
 //! - any other call on the log (read, size, sync, truncate, lock, close, file control) comes:
 //!   the frames a large transaction spills before its commit are read back by its own
-//!   connection through this file, and find them written.
+//!   connection through this file, and find them written;
+//! - the main database file (wrapped too, its calls passed to the `unix` file it is) locks or
+//!   unlocks part of the wal-index, or publishes a commit in it (its barrier): so a transaction
+//!   that spilled frames and rolled back has them written, past the end of the log, before its
+//!   write lock lets another writer append there. The file finds its connection's log through
+//!   the thread both are called on.
 //!
 //! A crash loses only gathered frames, which belong to a transaction that had not committed:
 //! the same as a crash before SQLite wrote them.
 
 use std::cell::Cell;
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 use std::ffi::{c_char, c_int, c_void, CStr};
 use std::ptr;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, OnceLock};
 
 use libsqlite3_sys::{
@@ -129,6 +135,8 @@ struct Gathered {
     start: i64,
     /// The last write was a commit frame's header: the next, its page, is written at once.
     commit_page_next: bool,
+    /// This log among all opened in the process (a closed log's memory may hold the next one).
+    id: u64,
     /// The log's path, by which the tests count its writes.
     #[cfg(test)]
     path: Option<String>,
@@ -168,24 +176,31 @@ unsafe fn flush(file: *mut sqlite3_file) -> c_int {
         gathered.bytes.shrink_to(KEEP_CAPACITY);
     }
     PENDING.with(|pending| {
-        if pending.get() == file {
-            pending.set(ptr::null_mut());
+        if pending.get().0 == file {
+            pending.set(NONE_PENDING);
         }
     });
     rc
 }
 
 thread_local! {
-    /// The log on this thread with bytes gathered and not written (null when none). SQLite runs
-    /// a connection's calls on the thread that called it (sqlx: the connection's own thread), so
-    /// the database file's calls below find their log here.
-    static PENDING: Cell<*mut sqlite3_file> = const { Cell::new(ptr::null_mut()) };
+    /// The log on this thread with bytes gathered and not written, and its id (null when none).
+    /// SQLite makes a connection's calls on the thread that calls it, and sqlx calls each
+    /// connection from a thread of its own for its whole life, so the database file's calls
+    /// below find their connection's log here.
+    static PENDING: Cell<(*mut sqlite3_file, u64)> = const { Cell::new(NONE_PENDING) };
 }
 
-/// The logs open now (their addresses): [`flush_pending`] writes to none that was closed.
-static OPEN_LOGS: Mutex<BTreeSet<usize>> = Mutex::new(BTreeSet::new());
+const NONE_PENDING: (*mut sqlite3_file, u64) = (ptr::null_mut(), 0);
 
-fn open_logs() -> std::sync::MutexGuard<'static, BTreeSet<usize>> {
+/// The logs open now, by address, with their ids: [`flush_pending`] writes to none that was
+/// closed, nor to another log opened since in the same memory.
+static OPEN_LOGS: Mutex<BTreeMap<usize, u64>> = Mutex::new(BTreeMap::new());
+
+/// The id the next log opened gets.
+static NEXT_LOG_ID: AtomicU64 = AtomicU64::new(1);
+
+fn open_logs() -> std::sync::MutexGuard<'static, BTreeMap<usize, u64>> {
     OPEN_LOGS
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
@@ -195,8 +210,8 @@ fn open_logs() -> std::sync::MutexGuard<'static, BTreeSet<usize>> {
 /// of the wal-index or publishes a commit in it: a transaction's frames, spilled ones too, are in
 /// the file before its end lets another writer in or lets a reader see them.
 fn flush_pending() {
-    let file = PENDING.with(|pending| pending.replace(ptr::null_mut()));
-    if file.is_null() || !open_logs().contains(&(file as usize)) {
+    let (file, id) = PENDING.with(|pending| pending.replace(NONE_PENDING));
+    if file.is_null() || open_logs().get(&(file as usize)) != Some(&id) {
         return;
     }
     // SAFETY: the log is open (in `OPEN_LOGS`, left only in `close`), and its calls are this
@@ -233,13 +248,15 @@ unsafe extern "C" fn open(
     if rc != SQLITE_OK {
         return rc;
     }
+    let id = NEXT_LOG_ID.fetch_add(1, Ordering::Relaxed);
     let gathered = Gathered {
+        id,
         #[cfg(test)]
         path: (!name.is_null()).then(|| CStr::from_ptr(name).to_string_lossy().into_owned()),
         ..Gathered::default()
     };
     (*wal).gathered = Box::into_raw(Box::new(gathered));
-    open_logs().insert(file as usize);
+    open_logs().insert(file as usize, id);
     (*wal).file.pMethods = &WAL_METHODS;
     SQLITE_OK
 }
@@ -302,12 +319,13 @@ unsafe extern "C" fn write(
     if ends_commit || gathered.bytes.len() >= GATHER_MAX {
         return flush(file);
     }
+    let this = (file, gathered.id);
     PENDING.with(|pending| {
-        let other = pending.replace(file);
-        if !other.is_null() && other != file {
+        let other = pending.replace(this);
+        if !other.0.is_null() && other != this {
             pending.set(other);
             flush_pending();
-            pending.set(file);
+            pending.set(this);
         }
     });
     SQLITE_OK
@@ -501,37 +519,63 @@ mod tests {
         conn
     }
 
+    /// The number `sql` answers on `conn`.
+    async fn number(conn: &mut SqliteConnection, sql: &str) -> i64 {
+        sqlx::query(sql).fetch_one(conn).await.unwrap().get(0)
+    }
+
     async fn count(conn: &mut SqliteConnection) -> i64 {
-        sqlx::query("SELECT COUNT(*) FROM t")
+        number(conn, "SELECT COUNT(*) FROM t").await
+    }
+
+    /// `PRAGMA integrity_check` on `conn` finds nothing wrong.
+    async fn assert_intact(conn: &mut SqliteConnection) {
+        let check: String = sqlx::query("PRAGMA integrity_check")
             .fetch_one(conn)
             .await
             .unwrap()
-            .get(0)
+            .get(0);
+        assert_eq!(check, "ok");
     }
 
-    async fn insert(conn: &mut SqliteConnection, ids: std::ops::Range<i64>, body_len: usize) {
-        let mut tx = conn.begin().await.unwrap();
+    /// Rows `ids` with bodies of `body` repeated, inserted in `conn`'s open transaction.
+    async fn insert_rows(conn: &mut SqliteConnection, ids: std::ops::Range<i64>, body: &str) {
         for id in ids {
             sqlx::query("INSERT INTO t (id, body) VALUES ($1, $2)")
                 .bind(id)
-                .bind("x".repeat(body_len))
-                .execute(&mut *tx)
+                .bind(body)
+                .execute(&mut *conn)
                 .await
                 .unwrap();
         }
+    }
+
+    /// Rows `ids` with bodies of `body_len` bytes, in a transaction of their own.
+    async fn insert(conn: &mut SqliteConnection, ids: std::ops::Range<i64>, body_len: usize) {
+        let mut tx = conn.begin().await.unwrap();
+        insert_rows(&mut tx, ids, &"x".repeat(body_len)).await;
         tx.commit().await.unwrap();
     }
 
+    /// Table `t` made on `conn`, whose page cache holds `pages`: a larger transaction spills.
+    async fn create_table(conn: &mut SqliteConnection, pages: u32) {
+        conn.execute(
+            format!(
+                "PRAGMA cache_size = {pages}; \
+                 CREATE TABLE t (id INTEGER PRIMARY KEY, body TEXT NOT NULL)"
+            )
+            .as_str(),
+        )
+        .await
+        .unwrap();
+    }
+
     #[tokio::test]
-    async fn a_commit_of_many_pages_is_written_in_a_few_calls_and_another_connection_reads_it_at_once(
-    ) {
+    async fn a_commit_of_many_pages_takes_a_few_writes_and_another_connection_reads_it() {
         let dir = tempfile::tempdir().unwrap();
         let mut writer = open(dir.path()).await;
         let mut reader = open(dir.path()).await;
-        writer
-            .execute("CREATE TABLE t (id INTEGER PRIMARY KEY, body TEXT NOT NULL)")
-            .await
-            .unwrap();
+        create_table(&mut writer, 2000).await;
         assert_eq!(count(&mut reader).await, 0);
         for round in 0..5 {
             let (asked, made) = writes_to(dir.path());
@@ -557,20 +601,10 @@ mod tests {
         let mut writer = open(dir.path()).await;
         let mut reader = open(dir.path()).await;
         // A small page cache makes SQLite spill frames before the commit and read them back.
-        writer
-            .execute(
-                "PRAGMA cache_size = 50; \
-                 CREATE TABLE t (id INTEGER PRIMARY KEY, body TEXT NOT NULL)",
-            )
-            .await
-            .unwrap();
+        create_table(&mut writer, 50).await;
         insert(&mut writer, 0..3000, 2000).await; // about 6 MB: over GATHER_MAX
         assert_eq!(count(&mut reader).await, 3000);
-        let sum: i64 = sqlx::query("SELECT SUM(length(body)) FROM t")
-            .fetch_one(&mut reader)
-            .await
-            .unwrap()
-            .get(0);
+        let sum = number(&mut reader, "SELECT SUM(length(body)) FROM t").await;
         assert_eq!(sum, 3000 * 2000);
         // A rolled-back transaction leaves nothing behind, and the next one commits.
         let mut tx = writer.begin().await.unwrap();
@@ -579,12 +613,7 @@ mod tests {
         insert(&mut writer, 3000..3010, 10).await;
         assert_eq!(count(&mut reader).await, 3010);
         for conn in [&mut writer, &mut reader] {
-            let check: String = sqlx::query("PRAGMA integrity_check")
-                .fetch_one(&mut *conn)
-                .await
-                .unwrap()
-                .get(0);
-            assert_eq!(check, "ok");
+            assert_intact(conn).await;
         }
         // Checkpointed into the database file and read from there by a new connection.
         writer
@@ -604,22 +633,9 @@ mod tests {
     async fn a_commit_whose_frames_were_rewritten_is_in_the_files_when_it_returns() {
         let dir = tempfile::tempdir().unwrap();
         let mut writer = open(dir.path()).await;
-        writer
-            .execute(
-                "PRAGMA cache_size = 20; \
-                 CREATE TABLE t (id INTEGER PRIMARY KEY, body TEXT NOT NULL)",
-            )
-            .await
-            .unwrap();
+        create_table(&mut writer, 20).await;
         let mut tx = writer.begin().await.unwrap();
-        for id in 0..1000 {
-            sqlx::query("INSERT INTO t (id, body) VALUES ($1, $2)")
-                .bind(id)
-                .bind("x".repeat(1000))
-                .execute(&mut *tx)
-                .await
-                .unwrap();
-        }
+        insert_rows(&mut tx, 0..1000, &"x".repeat(1000)).await;
         // The first rows' pages were spilled long ago: written again, in place.
         tx.execute("UPDATE t SET body = 'again' WHERE id < 20")
             .await
@@ -632,11 +648,11 @@ mod tests {
         }
         let mut recovered = open(copy.path()).await;
         assert_eq!(count(&mut recovered).await, 1000);
-        let again: i64 = sqlx::query("SELECT COUNT(*) FROM t WHERE body = 'again'")
-            .fetch_one(&mut recovered)
-            .await
-            .unwrap()
-            .get(0);
+        let again = number(
+            &mut recovered,
+            "SELECT COUNT(*) FROM t WHERE body = 'again'",
+        )
+        .await;
         assert_eq!(again, 20);
         drop(writer);
     }
@@ -648,39 +664,21 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let mut first = open(dir.path()).await;
         let mut second = open(dir.path()).await;
-        first
-            .execute(
-                "PRAGMA cache_size = 20; \
-                 CREATE TABLE t (id INTEGER PRIMARY KEY, body TEXT NOT NULL)",
-            )
-            .await
-            .unwrap();
+        create_table(&mut first, 20).await;
         let mut tx = first.begin().await.unwrap();
-        for id in 0..300 {
-            sqlx::query("INSERT INTO t (id, body) VALUES ($1, $2)")
-                .bind(id)
-                .bind("spilled".repeat(150))
-                .execute(&mut *tx)
-                .await
-                .unwrap();
-        }
+        insert_rows(&mut tx, 0..300, &"spilled".repeat(150)).await;
         tx.rollback().await.unwrap();
         insert(&mut second, 1000..1300, 1000).await;
         insert(&mut first, 2000..2001, 10).await;
 
         let mut third = open(dir.path()).await;
         assert_eq!(count(&mut third).await, 301);
-        let spilled: i64 = sqlx::query("SELECT COUNT(*) FROM t WHERE body LIKE 'spilled%'")
-            .fetch_one(&mut third)
-            .await
-            .unwrap()
-            .get(0);
+        let spilled = number(
+            &mut third,
+            "SELECT COUNT(*) FROM t WHERE body LIKE 'spilled%'",
+        )
+        .await;
         assert_eq!(spilled, 0);
-        let check: String = sqlx::query("PRAGMA integrity_check")
-            .fetch_one(&mut third)
-            .await
-            .unwrap()
-            .get(0);
-        assert_eq!(check, "ok");
+        assert_intact(&mut third).await;
     }
 }
