@@ -3,9 +3,10 @@
 //! (issue #13). SQLite writes each frame as its 24-byte header and then its page, a call each; a
 //! group DELETE writes about 45 frames, and a call costs the kernel more than the 4 KiB it copies.
 //!
-//! Only the write-ahead log is wrapped; every other file is SQLite's `unix` file itself, opened
-//! in the memory SQLite gives this layer. Writes to the log that follow each other are gathered
-//! in memory and written when:
+//! The write-ahead log is wrapped, and the main database file's calls pass through to its `unix`
+//! file (some after a flush, below); every other file is SQLite's `unix` file itself, opened in
+//! the memory SQLite gives this layer. Writes to the log that follow each other are gathered in
+//! memory and written when:
 //! - a commit frame's header comes (one whose "database size after commit" is not zero): it and
 //!   all gathered before it are written before the write returns, and so is the page that
 //!   follows it. A commit frame's header is not always followed by its page: when a transaction
@@ -103,15 +104,23 @@ fn base() -> *mut sqlite3_vfs {
     BASE.get().map_or(ptr::null_mut(), |b| b.0)
 }
 
-/// Calls method `$m` of the wrapped file `$real`; an error if it has none (SQLite's `unix` files
-/// have them all).
-macro_rules! call {
-    ($real:expr, $m:ident ( $($arg:expr),* )) => {{
-        let real = $real;
-        match (*(*real).pMethods).$m {
-            Some(method) => method(real, $($arg),*),
-            None => SQLITE_IOERR,
+/// Calls method `$m` of the `unix` methods `$methods` on `$file`; `$none` if they have none
+/// (SQLite's `unix` files have them all).
+macro_rules! forward {
+    ($methods:expr, $file:expr, $m:ident ( $($arg:expr),* ), $none:expr) => {{
+        let file = $file;
+        match (*$methods).$m {
+            Some(method) => method(file, $($arg),*),
+            None => $none,
         }
+    }};
+}
+
+/// Calls method `$m` of a log's wrapped `unix` file; an error if it has none.
+macro_rules! call {
+    ($file:expr, $m:ident ( $($arg:expr),* )) => {{
+        let real = real($file);
+        forward!((*real).pMethods, real, $m($($arg),*), SQLITE_IOERR)
     }};
 }
 
@@ -161,7 +170,7 @@ unsafe fn flush(file: *mut sqlite3_file) -> c_int {
     for piece in gathered.bytes.chunks(WRITE_MAX) {
         // `WRITE_MAX` fits a `c_int`.
         rc = call!(
-            real(file),
+            file,
             xWrite(piece.as_ptr().cast(), piece.len() as c_int, offset)
         );
         #[cfg(test)]
@@ -334,7 +343,7 @@ unsafe extern "C" fn write(
 unsafe extern "C" fn close(file: *mut sqlite3_file) -> c_int {
     let flushed = flush(file);
     open_logs().remove(&(file as usize));
-    let closed = call!(real(file), xClose());
+    let closed = call!(file, xClose());
     let wal = file.cast::<WalFile>();
     drop(Box::from_raw((*wal).gathered));
     (*wal).gathered = ptr::null_mut();
@@ -353,7 +362,7 @@ macro_rules! after_flush {
             if rc != SQLITE_OK {
                 return rc;
             }
-            call!(real(file), $method($($arg),*))
+            call!(file, $method($($arg),*))
         }
     };
 }
@@ -368,17 +377,13 @@ after_flush!(check_reserved_lock, xCheckReservedLock(out: *mut c_int));
 after_flush!(file_control, xFileControl(op: c_int, arg: *mut c_void));
 
 unsafe extern "C" fn sector_size(file: *mut sqlite3_file) -> c_int {
-    match (*(*real(file)).pMethods).xSectorSize {
-        Some(method) => method(real(file)),
-        None => 4096,
-    }
+    let real = real(file);
+    forward!((*real).pMethods, real, xSectorSize(), 4096)
 }
 
 unsafe extern "C" fn device_characteristics(file: *mut sqlite3_file) -> c_int {
-    match (*(*real(file)).pMethods).xDeviceCharacteristics {
-        Some(method) => method(real(file)),
-        None => 0,
-    }
+    let real = real(file);
+    forward!((*real).pMethods, real, xDeviceCharacteristics(), 0)
 }
 
 /// Where a main database file keeps the methods SQLite's `unix` layer gave it: the `unix` file
@@ -387,17 +392,6 @@ unsafe extern "C" fn device_characteristics(file: *mut sqlite3_file) -> c_int {
 unsafe fn unix_methods_slot(file: *mut sqlite3_file) -> *mut *const sqlite3_io_methods {
     let unix_size = usize::try_from((*base()).szOsFile).unwrap_or(0);
     file.cast::<u8>().add(unix_size.next_multiple_of(8)).cast()
-}
-
-/// Calls method `$m` of a main database file as the `unix` layer gave it; `$none` if it has none.
-macro_rules! call_unix {
-    ($file:expr, $m:ident ( $($arg:expr),* ), $none:expr) => {{
-        let file = $file;
-        match (**unix_methods_slot(file)).$m {
-            Some(method) => method(file, $($arg),*),
-            None => $none,
-        }
-    }};
 }
 
 /// A main database file's methods: the `unix` layer's, the wal-index's locks and barrier (and
@@ -431,11 +425,12 @@ macro_rules! database_method {
             if $flush {
                 flush_pending();
             }
-            call_unix!(file, $m($($arg),*), $none)
+            forward!(*unix_methods_slot(file), file, $m($($arg),*), $none)
         }
     };
 }
 
+database_method!(db_close, xClose() -> c_int, SQLITE_IOERR, true);
 database_method!(db_read, xRead(data: *mut c_void, amount: c_int, offset: sqlite3_int64) -> c_int, SQLITE_IOERR, false);
 database_method!(db_write, xWrite(data: *const c_void, amount: c_int, offset: sqlite3_int64) -> c_int, SQLITE_IOERR, false);
 database_method!(db_truncate, xTruncate(size: sqlite3_int64) -> c_int, SQLITE_IOERR, false);
@@ -458,11 +453,6 @@ unsafe extern "C" fn db_shm_barrier(file: *mut sqlite3_file) {
     if let Some(method) = (**unix_methods_slot(file)).xShmBarrier {
         method(file);
     }
-}
-
-unsafe extern "C" fn db_close(file: *mut sqlite3_file) -> c_int {
-    flush_pending();
-    call_unix!(file, xClose(), SQLITE_IOERR)
 }
 
 #[cfg(test)]
@@ -525,7 +515,12 @@ mod tests {
     }
 
     async fn count(conn: &mut SqliteConnection) -> i64 {
-        number(conn, "SELECT COUNT(*) FROM t").await
+        count_where(conn, "1").await
+    }
+
+    /// The rows of `t` that `condition` holds for.
+    async fn count_where(conn: &mut SqliteConnection, condition: &str) -> i64 {
+        number(conn, &format!("SELECT COUNT(*) FROM t WHERE {condition}")).await
     }
 
     /// `PRAGMA integrity_check` on `conn` finds nothing wrong.
@@ -648,11 +643,7 @@ mod tests {
         }
         let mut recovered = open(copy.path()).await;
         assert_eq!(count(&mut recovered).await, 1000);
-        let again = number(
-            &mut recovered,
-            "SELECT COUNT(*) FROM t WHERE body = 'again'",
-        )
-        .await;
+        let again = count_where(&mut recovered, "body = 'again'").await;
         assert_eq!(again, 20);
         drop(writer);
     }
@@ -673,11 +664,7 @@ mod tests {
 
         let mut third = open(dir.path()).await;
         assert_eq!(count(&mut third).await, 301);
-        let spilled = number(
-            &mut third,
-            "SELECT COUNT(*) FROM t WHERE body LIKE 'spilled%'",
-        )
-        .await;
+        let spilled = count_where(&mut third, "body LIKE 'spilled%'").await;
         assert_eq!(spilled, 0);
         assert_intact(&mut third).await;
     }
