@@ -346,7 +346,7 @@ impl Db {
     pub async fn close(&self) {
         self.flush_log().await;
         if let Some(readers) = &self.readers {
-            readers.close();
+            readers.close().await;
         }
         if let Some(writer) = &self.writer {
             writer.close().await;

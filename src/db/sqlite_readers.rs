@@ -52,9 +52,18 @@ impl SqliteReaders {
         })
     }
 
-    /// Refuses new reads (those in progress finish).
-    pub fn close(&self) {
+    /// Refuses new reads and closes the idle connections (a read in progress keeps its own to
+    /// the end), so that the writer's connection is the last one open on the file when it
+    /// checkpoints at shutdown ([`super::sqlite_writer::SqliteWriter::close`]).
+    pub async fn close(&self) {
         self.free.close();
+        let idle = match self.idle.lock() {
+            Ok(mut idle) => std::mem::take(&mut *idle),
+            Err(_) => Vec::new(),
+        };
+        for conn in idle {
+            let _ = sqlx::Connection::close(conn).await;
+        }
     }
 }
 
@@ -138,7 +147,11 @@ mod tests {
         c.execute("SELECT 1").await.unwrap();
         assert_eq!(readers.idle.lock().unwrap().len(), 1);
         drop(c);
-        readers.close();
+        readers.close().await;
         assert!(readers.acquire().await.is_err());
+        assert!(
+            readers.idle.lock().unwrap().is_empty(),
+            "idle connections left open"
+        );
     }
 }

@@ -285,7 +285,12 @@ impl SqliteWriter {
         }
     }
 
-    /// Waits for the transaction in progress, commits the open batch, then refuses new ones.
+    /// Waits for the transaction in progress, commits the open batch, refuses new ones, and
+    /// copies the WAL back into the database file, leaving it empty: a stopped server's file is
+    /// whole by itself, and the next start does not read up to [`WAL_PAGES_BEFORE_CHECKPOINT`]
+    /// pages of log to rebuild its index. (SQLite checkpoints when the last connection closes;
+    /// this one is never closed before the process ends.) A connection of another process
+    /// reading then makes it wait for that read, at most the busy timeout, and stop short.
     pub async fn close(&self) {
         let mut held = self.held.lock().await;
         held.settle_member().await;
@@ -293,6 +298,7 @@ impl SqliteWriter {
             let _ = held.commit_batch().await;
         }
         held.closed = true;
+        let _ = control(&mut held.conn, "PRAGMA wal_checkpoint(TRUNCATE)").await;
     }
 }
 

@@ -1,5 +1,6 @@
 //! Roster as a real process on a SQLite file: what it acknowledged survives SIGKILL, SIGTERM lets
-//! in-flight requests finish, and the database URL is accepted in both spellings.
+//! in-flight requests finish and leaves the file whole (log written, WAL emptied), and the
+//! database URL is accepted in both spellings.
 
 use std::collections::BTreeSet;
 use std::io::{Read, Write};
@@ -295,6 +296,81 @@ fn sigterm_lets_an_in_flight_request_finish_before_the_server_exits() {
         std::thread::sleep(Duration::from_millis(50));
     };
     assert!(exit.success(), "{exit}");
+}
+
+/// A SIGTERM after a sync: the server exits cleanly with every request's log entry written (the
+/// last ones were still queued for the log's next batch) and the WAL copied back into the
+/// database file and emptied, so the file alone holds everything and the next start reads no log.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_leaves_the_log_written_and_the_wal_empty() {
+    use sqlx::Connection;
+    if on_postgres() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let url = sqlite_file_url(&dir);
+    let mut server = Server::start(&url);
+    let (id, token) = integration(&url);
+    let endpoint = format!("{}/api/v1/main/integrations/{id}/scim/v2", server.base);
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .unwrap();
+    const USERS: usize = 150;
+    for i in 0..USERS {
+        let body = json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+                          "userName": format!("term-{i}"), "displayName": "x".repeat(2_000)});
+        let res = send(http.post(format!("{endpoint}/Users")), &token, body)
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 201);
+    }
+    let wal = dir.path().join("roster.db-wal");
+    let wal_bytes = || std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0);
+    assert!(
+        wal_bytes() > 1_000_000,
+        "the sync left only {} bytes of WAL: nothing for the shutdown to copy back",
+        wal_bytes()
+    );
+
+    let pid = server.child.id().to_string();
+    assert!(Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap()
+        .success());
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let exit = loop {
+        if let Some(s) = server.child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(Instant::now() < deadline, "did not exit after SIGTERM");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(exit.success(), "{exit}");
+    assert_eq!(
+        wal_bytes(),
+        0,
+        "the WAL was left for the next start to read"
+    );
+
+    let mut db = sqlx::SqliteConnection::connect(&format!("{url}?mode=ro"))
+        .await
+        .unwrap();
+    let users =
+        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM users WHERE username LIKE 'term-%'")
+            .fetch_one(&mut db)
+            .await
+            .unwrap();
+    assert_eq!(users, USERS as i64);
+    let logged = sqlx::query_scalar::<_, i64>(
+        "SELECT COUNT(*) FROM scim_request_log WHERE integration_id = $1 AND method = 'POST' AND status = 201",
+    )
+    .bind(&id)
+    .fetch_one(&mut db)
+    .await
+    .unwrap();
+    assert_eq!(logged, USERS as i64, "request log entries lost at shutdown");
 }
 
 #[test]
