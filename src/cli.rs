@@ -305,13 +305,9 @@ async fn serve(settings: Settings) -> Result<(), CliError> {
     println!("Roster is running. Open {public_url}/ in your browser.");
     tracing::info!(%addr, "listening");
     // The peer address reaches handlers (per-client sign-in limits: `auth::client`).
-    let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .map_err(|e| CliError(format!("server stopped: {e}")))?;
-    // In-flight requests have finished (graceful shutdown); stop sweeping, then close the pool
-    // so SQLite checkpoints its WAL.
+    crate::http::serve::serve(listener, app, shutdown_signal()).await;
+    // In-flight requests have finished (or had `STOP_GRACE`); stop sweeping, then close the
+    // database: the log's last entries written, the WAL copied back.
     sweeper.abort();
     db.close().await;
     Ok(())

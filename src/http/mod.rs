@@ -7,6 +7,7 @@ pub mod hardening;
 pub mod health;
 pub mod oidc;
 pub mod scim;
+pub mod serve;
 
 use axum::routing::get;
 use axum::Router;

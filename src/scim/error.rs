@@ -54,6 +54,9 @@ pub enum ScimError {
     /// 405: the endpoint does not support this method (e.g. `/Bulk`).
     #[error("method not allowed: {0}")]
     MethodNotAllowed(String),
+    /// 408: the request's body did not arrive in time (`http::serve`'s deadline).
+    #[error("request timeout: {0}")]
+    RequestTimeout(String),
     /// 413: the body is larger than the advertised `maxPayloadSize`.
     #[error("payload too large: {0}")]
     PayloadTooLarge(String),
@@ -89,6 +92,7 @@ impl ScimError {
             ScimError::NotFound(_) => 404,
             ScimError::MethodNotAllowed(_) => 405,
             ScimError::Uniqueness(_) | ScimError::Conflict(_) => 409,
+            ScimError::RequestTimeout(_) => 408,
             ScimError::PreconditionFailed(_) => 412,
             ScimError::PayloadTooLarge(_) => 413,
             ScimError::UnsupportedMediaType(_) => 415,
@@ -133,6 +137,7 @@ impl ScimError {
             | ScimError::Unauthorized(d)
             | ScimError::Forbidden(d)
             | ScimError::MethodNotAllowed(d)
+            | ScimError::RequestTimeout(d)
             | ScimError::PayloadTooLarge(d)
             | ScimError::UnsupportedMediaType(d)
             | ScimError::TooManyRequests(d)
@@ -214,6 +219,7 @@ mod tests {
             (ScimError::Unauthorized(String::new()), 401, None),
             (ScimError::Forbidden(String::new()), 403, None),
             (ScimError::MethodNotAllowed(String::new()), 405, None),
+            (ScimError::RequestTimeout(String::new()), 408, None),
             (ScimError::PayloadTooLarge(String::new()), 413, None),
             (ScimError::Unavailable(String::new()), 503, None),
             (ScimError::Internal(String::new()), 500, None),

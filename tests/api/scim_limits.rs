@@ -258,3 +258,55 @@ async fn every_scim_answer_carries_the_security_headers() {
         );
     }
 }
+
+/// A body that stops arriving (the server's deadline for bodies, `http::serve`, fails its read)
+/// is answered 408 with a SCIM error and logged as such — not 413, and nothing is written.
+#[tokio::test]
+async fn a_body_that_did_not_arrive_in_time_is_408_and_writes_nothing() {
+    use axum::body::{Body, Bytes};
+    use axum::http::Request;
+    use roster::http::serve::BodyTooSlow;
+
+    let app = TestApp::spawn().await;
+    let i = app.integration("main").await;
+    let users_before = app.count("SELECT COUNT(*) FROM users", &[]).await;
+    let pieces: [Result<Bytes, BodyTooSlow>; 2] = [
+        Ok(Bytes::from_static(
+            br#"{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"#,
+        )),
+        Err(BodyTooSlow),
+    ];
+    let req = Request::builder()
+        .method("POST")
+        .uri(i.path("/Users"))
+        .header("authorization", format!("Bearer {}", i.token))
+        .header("content-type", "application/scim+json")
+        .body(Body::from_stream(futures_util::stream::iter(pieces)))
+        .unwrap();
+    let res = app.send(req).await;
+    assert_eq!(res.status, 408, "{}", res.body);
+    assert_eq!(res.json()["status"], "408");
+    assert_eq!(
+        res.json()["schemas"][0],
+        "urn:ietf:params:scim:api:messages:2.0:Error"
+    );
+    assert!(
+        res.json()["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("did not arrive")),
+        "{}",
+        res.body
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM users", &[]).await,
+        users_before
+    );
+    let log = roster::iam::integrations::log(&app.db, "main", &i.id, 10)
+        .await
+        .unwrap();
+    assert_eq!(
+        log.first().map(|e| e.status),
+        Some(408),
+        "the log shows the timeout"
+    );
+}

@@ -28,6 +28,7 @@ use crate::db::log_writer::Queued;
 use crate::db::scim_log::LogEntry;
 use crate::db::{Conn, ReadConn, WriteTx};
 use crate::http::hardening::add_security_headers;
+use crate::http::serve::BodyTooSlow;
 use crate::iam::integrations::{self, Caller};
 use crate::iam::scim::{Call, Kind, Query};
 use crate::iam::scim_users::Scope;
@@ -38,11 +39,22 @@ use crate::scim::ScimError;
 pub const MAX_PAYLOAD: usize = 1024 * 1024;
 
 /// The request's share between [`lifecycle`] and the handler: the open transaction once the
-/// caller is authenticated, and whether the body was over [`MAX_PAYLOAD`].
+/// caller is authenticated, and how reading the body went.
 #[derive(Clone, Default)]
 pub struct Exchange {
     open: Arc<Mutex<Option<Open>>>,
-    too_large: bool,
+    body: BodyRead,
+}
+
+/// How reading a request's body went.
+#[derive(Clone, Copy, Default, PartialEq, Eq)]
+enum BodyRead {
+    #[default]
+    Whole,
+    /// Over [`MAX_PAYLOAD`] (declared or sent).
+    TooLarge,
+    /// Not whole within the server's deadline for bodies (`http::serve`).
+    TooSlow,
 }
 
 /// An authenticated request's transaction, integration and token stamp.
@@ -122,12 +134,17 @@ async fn buffered(req: Request) -> (Request, Bytes, Exchange) {
     let declared = header_str(&parts.headers, header::CONTENT_LENGTH)
         .and_then(|v| v.parse::<usize>().ok())
         .is_some_and(|n| n > MAX_PAYLOAD);
-    let (bytes, too_large) = match to_bytes(body, MAX_PAYLOAD).await {
-        Ok(b) if !declared => (b, false),
-        _ => (Bytes::new(), true),
+    let (bytes, read) = if declared {
+        (Bytes::new(), BodyRead::TooLarge)
+    } else {
+        match to_bytes(body, MAX_PAYLOAD).await {
+            Ok(b) => (b, BodyRead::Whole),
+            Err(e) if BodyTooSlow::caused(&e) => (Bytes::new(), BodyRead::TooSlow),
+            Err(_) => (Bytes::new(), BodyRead::TooLarge),
+        }
     };
     let exchange = Exchange {
-        too_large,
+        body: read,
         ..Exchange::default()
     };
     parts.extensions.insert(exchange.clone());
@@ -241,11 +258,21 @@ impl FromRequestParts<ScimState> for ScimCaller {
                 .take(&scope.integration_id, Instant::now())
                 .map_err(too_many)?;
         }
-        if exchange.too_large {
-            return Err(ScimError::PayloadTooLarge(format!(
-                "the request body is larger than {MAX_PAYLOAD} bytes (maxPayloadSize)"
-            ))
-            .into());
+        match exchange.body {
+            BodyRead::Whole => {}
+            BodyRead::TooLarge => {
+                return Err(ScimError::PayloadTooLarge(format!(
+                    "the request body is larger than {MAX_PAYLOAD} bytes (maxPayloadSize)"
+                ))
+                .into())
+            }
+            BodyRead::TooSlow => {
+                return Err(ScimError::RequestTimeout(format!(
+                    "the request body did not arrive within {} seconds",
+                    crate::http::serve::BODY_WAIT.as_secs()
+                ))
+                .into())
+            }
         }
         Ok(ScimCaller {
             caller,
