@@ -65,6 +65,25 @@ impl Server {
         panic!("roster serve did not become healthy on port {port}");
     }
 
+    /// Sends SIGTERM and waits (at most 20 s) for the process to exit.
+    fn terminate(&mut self) -> std::process::ExitStatus {
+        let pid = self.child.id().to_string();
+        let status = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+        assert!(status.success());
+        self.exit_within_20s()
+    }
+
+    fn exit_within_20s(&mut self) -> std::process::ExitStatus {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Some(s) = self.child.try_wait().unwrap() {
+                return s;
+            }
+            assert!(Instant::now() < deadline, "did not exit after SIGTERM");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
     fn port(&self) -> u16 {
         self.base
             .rsplit(':')
@@ -115,6 +134,14 @@ async fn send(
         .await
 }
 
+/// An HTTP client whose requests give up after 10 s.
+fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .unwrap()
+}
+
 fn sqlite_file_url(dir: &tempfile::TempDir) -> String {
     format!("sqlite://{}/roster.db", dir.path().display())
 }
@@ -129,10 +156,7 @@ async fn what_was_acknowledged_survives_a_sigkill_mid_sync() {
     let server = Server::start(&url);
     let (id, token) = integration(&url);
     let endpoint = format!("{}/api/v1/main/integrations/{id}/scim/v2", server.base);
-    let http = reqwest::Client::builder()
-        .timeout(Duration::from_secs(10))
-        .build()
-        .unwrap();
+    let http = client();
     let group: Value = http
         .post(format!("{endpoint}/Groups"))
         .bearer_auth(&token)
@@ -287,14 +311,7 @@ fn sigterm_lets_an_in_flight_request_finish_before_the_server_exits() {
     let answer = String::from_utf8_lossy(&answer);
     assert!(answer.starts_with("HTTP/1.1 201"), "{answer}");
     drop(conn);
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let exit = loop {
-        if let Some(s) = server.child.try_wait().unwrap() {
-            break s;
-        }
-        assert!(Instant::now() < deadline, "did not exit after SIGTERM");
-        std::thread::sleep(Duration::from_millis(50));
-    };
+    let exit = server.exit_within_20s();
     assert!(exit.success(), "{exit}");
 }
 
@@ -312,10 +329,7 @@ async fn sigterm_leaves_the_log_written_and_the_wal_empty() {
     let mut server = Server::start(&url);
     let (id, token) = integration(&url);
     let endpoint = format!("{}/api/v1/main/integrations/{id}/scim/v2", server.base);
-    let http = reqwest::Client::builder()
-        .timeout(Duration::from_secs(10))
-        .build()
-        .unwrap();
+    let http = client();
     const USERS: usize = 150;
     for i in 0..USERS {
         let body = json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
@@ -333,20 +347,7 @@ async fn sigterm_leaves_the_log_written_and_the_wal_empty() {
         wal_bytes()
     );
 
-    let pid = server.child.id().to_string();
-    assert!(Command::new("kill")
-        .args(["-TERM", &pid])
-        .status()
-        .unwrap()
-        .success());
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let exit = loop {
-        if let Some(s) = server.child.try_wait().unwrap() {
-            break s;
-        }
-        assert!(Instant::now() < deadline, "did not exit after SIGTERM");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    let exit = server.terminate();
     assert!(exit.success(), "{exit}");
     assert_eq!(
         wal_bytes(),
