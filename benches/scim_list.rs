@@ -4,6 +4,8 @@
 //! group references (listed compactly in the page's own statement), and a `userName eq`
 //! lookup. A page must not sort or read every user of the tenant. `group_refs/ten_into_json`:
 //! one user's ten references from that listing into the answer's JSON.
+//! `member_refs/100k_into_json`: a group of 100,000 members from the ids the database lists into
+//! the answer's JSON (what a `GET` of an "everyone" group writes).
 //! `stored_text/default_view`: one user's answer in the default view, written from a stored
 //! profile as authentik sends it; `stored_text/write_view`: the same answer from the view kept
 //! with that profile (what every page, lookup and PUT writes per user since views are kept).
@@ -16,6 +18,7 @@ use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use roster::db::group_refs::{GroupRefs, RefPrefix};
+use roster::db::member_refs::{self, UserRefPrefix};
 use roster::db::scim_users::{self, Page, ProfileText};
 use roster::db::Db;
 use roster::scim::resource::SortOrder;
@@ -166,6 +169,23 @@ fn group_refs(c: &mut Criterion) {
     });
 }
 
+/// A group of 100,000 members: the ids as the database lists them, into the answer's JSON.
+fn member_refs(c: &mut Criterion) {
+    let ids: Vec<String> = (0..USERS)
+        .map(|i| format!("\"0193a2c4-7d1e-7000-8000-{i:012}\""))
+        .collect();
+    let ids = ids.join(",");
+    let prefix = UserRefPrefix::new(BASE);
+    let mut out = String::new();
+    c.bench_function("member_refs/100k_into_json", |b| {
+        b.iter(|| {
+            out.clear();
+            member_refs::write_json(black_box(&ids), &prefix, &mut out);
+            black_box(out.len())
+        })
+    });
+}
+
 /// A user's default view written from their stored profile (authentik's user as stored).
 fn default_view(c: &mut Criterion) {
     let stored = serde_json::json!({
@@ -206,5 +226,5 @@ fn default_view(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, bench, group_refs, default_view);
+criterion_group!(benches, bench, group_refs, member_refs, default_view);
 criterion_main!(benches);

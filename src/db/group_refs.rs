@@ -14,6 +14,7 @@ use std::cmp::Ordering;
 
 use serde_json::{json, Value};
 
+use super::json_literals::{literal, Literal};
 use super::{Backend, Conn};
 use crate::error::AppResult;
 
@@ -280,54 +281,6 @@ fn common_prefix(x: &[u8], y: &[u8]) -> usize {
         i += 1;
     }
     i
-}
-
-/// A JSON string literal as the column lists it.
-struct Literal<'a> {
-    /// With its quotes.
-    text: &'a str,
-    /// Whether it holds an escape.
-    escaped: bool,
-}
-
-impl<'a> Literal<'a> {
-    /// Its text: the inside when it holds no escape (the common case), else decoded.
-    fn unquoted(&self) -> Cow<'a, str> {
-        if self.escaped {
-            Cow::Owned(serde_json::from_str::<String>(self.text).unwrap_or_default())
-        } else {
-            Cow::Borrowed(&self.text[1..self.text.len() - 1])
-        }
-    }
-}
-
-/// The JSON string literal `text` starts with, and what follows it. Its closing quote is found
-/// eight bytes at a time (the search for a byte to escape); a control character, which a
-/// quoted literal cannot hold, ends the list.
-fn literal(text: &str) -> Option<(Literal<'_>, &str)> {
-    let bytes = text.as_bytes();
-    if bytes.first() != Some(&b'"') {
-        return None;
-    }
-    let mut from = 1;
-    let mut escaped = false;
-    loop {
-        let at = crate::scim::next_to_escape(bytes, from)?;
-        match bytes[at] {
-            b'"' => {
-                let literal = Literal {
-                    text: &text[..=at],
-                    escaped,
-                };
-                return Some((literal, &text[at + 1..]));
-            }
-            b'\\' => {
-                escaped = true;
-                from = at + 2;
-            }
-            _ => return None,
-        }
-    }
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! Groups of a tenant and their members. Member changes touch one row per added or removed member;
 //! each membership carries its group's tenant and reference (`group_refs`), which a rename rewrites.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 use sqlx::Row;
 
@@ -215,33 +215,6 @@ pub async fn member_ids(conn: &mut Conn, group_id: &str) -> AppResult<Vec<String
         .fetch_all(&mut *conn)
         .await?;
     rows.iter().map(|r| Ok(r.try_get("user_id")?)).collect()
-}
-
-/// [`members`] of a page of groups, in one query per [`super::IN_CHUNK`] groups: group id →
-/// members. Groups without members are absent.
-pub async fn members_of_many(
-    conn: &mut Conn,
-    group_ids: &[String],
-) -> AppResult<HashMap<String, Vec<(String, String)>>> {
-    let mut out: HashMap<String, Vec<(String, String)>> = HashMap::new();
-    for chunk in group_ids.chunks(super::IN_CHUNK) {
-        let sql = format!(
-            "SELECT m.group_id, u.id, COALESCE(u.display_name, u.username) AS display \
-             FROM group_members m JOIN users u ON u.id = m.user_id \
-             WHERE m.group_id IN ({}) ORDER BY u.username_lower",
-            super::placeholders(1, chunk.len())
-        );
-        let mut q = sqlx::query(&sql);
-        for id in chunk {
-            q = q.bind(id.as_str());
-        }
-        for r in q.fetch_all(&mut *conn).await? {
-            out.entry(r.try_get("group_id")?)
-                .or_default()
-                .push((r.try_get("id")?, r.try_get("display")?));
-        }
-    }
-    Ok(out)
 }
 
 /// Whether `user_id` has access to `tenant_id` (suspended or not): only such users can be members.

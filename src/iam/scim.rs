@@ -10,6 +10,7 @@ use crate::iam::permissions::{Action, Resource};
 use crate::iam::scim_groups;
 use crate::iam::scim_users::{self, etag_matches, Scope, MAX_RESULTS};
 use crate::scim::filter;
+use crate::scim::json_text::JsonText;
 use crate::scim::projection::Projection;
 use crate::scim::resource::{ListPage, ListQuery};
 use crate::scim::schema::ResourceTypeDef;
@@ -101,22 +102,23 @@ impl Call<'_> {
 }
 
 /// A resource as answered, with its version (the ETag value).
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Versioned {
     pub body: Answered,
     pub version: String,
 }
 
-/// A resource's body: a JSON value, or JSON text already written in the default view (a new
-/// user: no tree is built, rendered and serialized), with its `meta.location`.
-#[derive(Debug, Clone)]
+/// A resource's body: a JSON value, or JSON text already written (a user in the default view:
+/// no tree is built, rendered and serialized; a group, whose members are written as text), with
+/// its `meta.location`.
+#[derive(Debug)]
 pub enum Answered {
     Value(Value),
-    Text { json: String, location: String },
+    Text { json: JsonText, location: String },
 }
 
 /// What a `GET` of one resource answers.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub enum Fetched {
     Resource(Versioned),
     /// `If-None-Match` named the current version.
@@ -124,14 +126,14 @@ pub enum Fetched {
 }
 
 /// `GET /{kind}`: the ListResponse, as JSON text.
-pub async fn list(conn: &mut Conn, call: Call<'_>, query: &Query) -> Result<String, ScimError> {
+pub async fn list(conn: &mut Conn, call: Call<'_>, query: &Query) -> Result<JsonText, ScimError> {
     call.may(Op::List)?;
     let q = query.list_query()?;
     Ok(list_of(conn, call, &q).await?.into_response(q.start_index))
 }
 
 /// `POST /{kind}/.search`: the ListResponse, as JSON text.
-pub async fn search(conn: &mut Conn, call: Call<'_>, body: &Value) -> Result<String, ScimError> {
+pub async fn search(conn: &mut Conn, call: Call<'_>, body: &Value) -> Result<JsonText, ScimError> {
     call.may(Op::Search)?;
     let q = ListQuery::from_search_body(body)?;
     Ok(list_of(conn, call, &q).await?.into_response(q.start_index))
@@ -171,9 +173,7 @@ async fn load(
         Kind::Users => {
             scim_users::get(conn, call.scope, id, p.includes("groups"), p.is_default()).await
         }
-        Kind::Groups => scim_groups::get(conn, call.scope, id, p.includes("members"))
-            .await
-            .map(|(v, version)| (Answered::Value(v), version)),
+        Kind::Groups => scim_groups::get(conn, call.scope, id, p).await,
     }
 }
 
@@ -188,7 +188,7 @@ pub async fn create(
     let p = query.projection(call.kind)?;
     let (body, version) = match call.kind {
         Kind::Users => scim_users::create(conn, call.scope, body, p.is_default()).await?,
-        Kind::Groups => value(scim_groups::create(conn, call.scope, body).await?),
+        Kind::Groups => scim_groups::create(conn, call.scope, body, &p).await?,
     };
     Ok(projected(&p, body, version))
 }
@@ -209,7 +209,7 @@ pub async fn replace(
             let as_text = p.is_default();
             scim_users::replace(conn, call.scope, id, body, if_match, as_text).await?
         }
-        Kind::Groups => value(scim_groups::replace(conn, call.scope, id, body, if_match).await?),
+        Kind::Groups => scim_groups::replace(conn, call.scope, id, body, if_match, &p).await?,
     };
     Ok(projected(&p, body, version))
 }
@@ -265,18 +265,13 @@ fn projected(p: &Projection, body: Answered, version: String) -> Versioned {
     Versioned { body, version }
 }
 
-/// A resource answered as a JSON value, with its version.
-fn value((body, version): (Value, String)) -> (Answered, String) {
-    (Answered::Value(body), version)
-}
-
 /// `POST /.search` (RFC 7644 §3.4.3): Users, then Groups, paged as one list. Needs read on both.
 pub async fn root_search(
     conn: &mut Conn,
     scope: &Scope,
     caller: &Caller,
     body: &Value,
-) -> Result<String, ScimError> {
+) -> Result<JsonText, ScimError> {
     check_permission(caller, Kind::Users, Op::Search)?;
     check_permission(caller, Kind::Groups, Op::Search)?;
     let q = ListQuery::from_search_body(body)?;
@@ -332,9 +327,9 @@ impl RootPage {
         part.count = Some(self.remaining);
         let part = list_of(conn, call, &part).await?;
         self.page.total += part.total;
-        self.remaining = self.remaining.saturating_sub(part.resources.len() as u64);
-        self.page.resources.extend(part.resources);
+        self.remaining = self.remaining.saturating_sub(part.len() as u64);
         self.offset = self.offset.saturating_sub(part.total);
+        self.page.append(part);
         Ok(())
     }
 }

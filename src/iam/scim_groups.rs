@@ -15,9 +15,12 @@ use super::scim_users::{etag, etag_matches, Scope, MAX_RESULTS};
 use crate::clock::Rfc3339Text;
 use crate::db::groups::GroupRow;
 use crate::db::last_write::LastWrite;
+use crate::db::member_refs::{self, UserRefPrefix};
 use crate::db::scim_users::Page;
 use crate::db::{self, Conn};
 use crate::iam::reach;
+use crate::iam::scim::Answered;
+use crate::scim::json_text::JsonText;
 use crate::scim::patch::{
     apply_patch, parse_patch_request, plan_member_ops, MemberDelta, MemberPlan,
 };
@@ -34,19 +37,14 @@ fn version_of(n: i64) -> String {
     n.to_string()
 }
 
-/// The group as SCIM JSON before projection; `members` is `None` when not loaded.
-pub fn render(scope: &Scope, row: &GroupRow, members: Option<Vec<(String, String)>>) -> Value {
-    render_with(scope, row, members, false)
+/// The group as SCIM JSON before projection, without its members (`members` is the empty
+/// array every multi-valued attribute gets when absent).
+pub fn render(scope: &Scope, row: &GroupRow) -> Value {
+    render_with(scope, row, None)
 }
 
-/// [`render`], optionally with each member's `display` (for PATCH filters such as
-/// `members[display eq "x"]`).
-fn render_with(
-    scope: &Scope,
-    row: &GroupRow,
-    members: Option<Vec<(String, String)>>,
-    with_display: bool,
-) -> Value {
+/// [`render`] with `members` as JSON values.
+fn render_with(scope: &Scope, row: &GroupRow, members: Option<Vec<Value>>) -> Value {
     let mut obj: Map<String, Value> = row
         .scim_json
         .as_deref()
@@ -59,32 +57,81 @@ fn render_with(
         None => obj.remove("externalId"),
     };
     if let Some(members) = members {
-        let items: Vec<Value> = members
-            .into_iter()
-            .map(|(id, display)| {
-                // `display` is not echoed: it is not a schema sub-attribute of `members`
-                // (RFC 7643 §8.7.1) and clients compare members with what they sent.
-                let mut m = json!({"value": id, "$ref": format!("{}/Users/{id}", scope.base), "type": "User"});
-                if with_display {
-                    m["display"] = json!(display);
-                }
-                m
-            })
-            .collect();
-        obj.insert("members".into(), Value::Array(items));
+        obj.insert("members".into(), Value::Array(members));
     }
-    let location = format!("{}/Groups/{}", scope.base, row.id);
     obj.insert(
         "meta".into(),
         resource::meta(
             "Group",
             Rfc3339Text::of(row.created_at).as_str(),
             Rfc3339Text::of(row.updated_at).as_str(),
-            &location,
+            &location(scope, row),
             Some(&version(row)),
         ),
     );
     resource::render(registry().group(), Value::Object(obj))
+}
+
+fn location(scope: &Scope, row: &GroupRow) -> String {
+    format!("{}/Groups/{}", scope.base, row.id)
+}
+
+/// Members as PATCH filters see them: with each one's `display` (`members[display eq "x"]`),
+/// which answers do not echo.
+fn members_with_display(scope: &Scope, members: Vec<(String, String)>) -> Vec<Value> {
+    members
+        .into_iter()
+        .map(|(id, display)| {
+            json!({
+                "value": id,
+                "$ref": format!("{}/Users/{id}", scope.base),
+                "type": "User",
+                "display": display,
+            })
+        })
+        .collect()
+}
+
+/// The group as answered under `p`: JSON text with its members (`member_ids`, as
+/// `db::member_refs` lists them; `None` when `p` does not show them) written into it, not built
+/// as a JSON tree — a long list only as the client reads it.
+fn answer(scope: &Scope, row: &GroupRow, member_ids: Option<String>, p: &Projection) -> Answered {
+    let mut json = JsonText::default();
+    write_answer(&mut json, scope, row, member_ids, p);
+    Answered::Text {
+        json,
+        location: location(scope, row),
+    }
+}
+
+/// [`answer`]'s text, appended to `out` (a list page's).
+fn write_answer(
+    out: &mut JsonText,
+    scope: &Scope,
+    row: &GroupRow,
+    member_ids: Option<String>,
+    p: &Projection,
+) {
+    match member_ids {
+        Some(ids) if p.keeps_whole("members") => {
+            let mut group = p.apply(render(scope, row));
+            if let Some(obj) = group.as_object_mut() {
+                obj.remove("members");
+            }
+            let prefix = UserRefPrefix::new(&scope.base);
+            resource::push_text_with(out, &group, "members", |o| {
+                member_refs::append_json(ids, &prefix, o)
+            });
+        }
+        // Some of the members' sub-attributes (`attributes=members.value`): a rare view, built
+        // as values to be projected.
+        Some(ids) => {
+            let members = member_refs::to_values(&ids, &scope.base);
+            let group = p.apply(render_with(scope, row, Some(members)));
+            resource::push_json_text(out.text_mut(), &group);
+        }
+        None => resource::push_json_text(out.text_mut(), &p.apply(render(scope, row))),
+    }
 }
 
 async fn find(conn: &mut Conn, scope: &Scope, id: &str) -> Result<GroupRow, ScimError> {
@@ -100,19 +147,20 @@ async fn find_managed(conn: &mut Conn, scope: &Scope, id: &str) -> Result<GroupR
     Ok(row)
 }
 
+/// `GET /Groups/{id}` under projection `p`: its members are read only when `p` shows them.
 pub async fn get(
     conn: &mut Conn,
     scope: &Scope,
     id: &str,
-    with_members: bool,
-) -> Result<(Value, String), ScimError> {
+    p: &Projection,
+) -> Result<(Answered, String), ScimError> {
     let row = find(conn, scope, id).await?;
-    let members = if with_members {
-        Some(db::groups::members(conn, &row.id).await?)
+    let member_ids = if p.includes("members") {
+        Some(member_refs::of_group(conn, &row.id).await?)
     } else {
         None
     };
-    Ok((render(scope, &row, members), version(&row)))
+    Ok((answer(scope, &row, member_ids, p), version(&row)))
 }
 
 pub async fn list(conn: &mut Conn, scope: &Scope, q: &ListQuery) -> Result<ListPage, ScimError> {
@@ -135,18 +183,18 @@ pub async fn list(conn: &mut Conn, scope: &Scope, q: &ListQuery) -> Result<ListP
     // Members of the whole page in one query, not one per group.
     let mut members = if projection.includes("members") {
         let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
-        Some(db::groups::members_of_many(conn, &ids).await?)
+        Some(member_refs::of_groups(conn, &ids).await?)
     } else {
         None
     };
-    let mut items = Vec::with_capacity(rows.len());
+    let mut items = ListPage::new(total.max(0) as u64);
     for row in &rows {
-        let m = members
+        let ids = members
             .as_mut()
             .map(|all| all.remove(&row.id).unwrap_or_default());
-        items.push(projection.apply(render(scope, row, m)));
+        items.push_with(|out| write_answer(out, scope, row, ids, &projection));
     }
-    Ok(ListPage::of_values(items, total.max(0) as u64))
+    Ok(items)
 }
 
 fn member_ids(resource: &Value) -> Option<Vec<String>> {
@@ -250,12 +298,13 @@ fn differences(wanted: &[String], current: &[String]) -> (Vec<String>, Vec<Strin
     }
 }
 
-/// `POST /Groups`.
+/// `POST /Groups`, answered under projection `p`.
 pub async fn create(
     conn: &mut Conn,
     scope: &Scope,
     body: &Value,
-) -> Result<(Value, String), ScimError> {
+    p: &Projection,
+) -> Result<(Answered, String), ScimError> {
     let rt = registry().group();
     let resource = resource::validate_resource(rt, body, Intent::Create)?;
     let row = GroupRow {
@@ -273,16 +322,17 @@ pub async fn create(
         updated_at: scope.now,
     };
     db::groups::insert(conn, &row).await?;
-    // The new group is answered as written: only its members (with the order and the names the
-    // database gives them) are read back, and only when it has some.
+    // The new group is answered as written: only its members (in the order the database lists
+    // them) are read back, and only when it has some.
     let members = match member_ids(&resource) {
         Some(ids) if !ids.is_empty() => {
             add_members(conn, scope, &row.id, &ids).await?;
-            db::groups::members(conn, &row.id).await?
+            member_refs::of_group(conn, &row.id).await?
         }
-        _ => Vec::new(),
+        _ => String::new(),
     };
-    Ok((render(scope, &row, Some(members)), version(&row)))
+    let shown = p.includes("members").then_some(members);
+    Ok((answer(scope, &row, shown, p), version(&row)))
 }
 
 fn check_if_match(if_match: Option<&str>, v: &str) -> Result<(), ScimError> {
@@ -322,17 +372,19 @@ async fn save_attributes(
 }
 
 /// `PUT /Groups/{id}`: `members` replaced when present (even `[]`), untouched when absent.
+/// Answered under projection `p`.
 pub async fn replace(
     conn: &mut Conn,
     scope: &Scope,
     id: &str,
     body: &Value,
     if_match: Option<&str>,
-) -> Result<(Value, String), ScimError> {
+    p: &Projection,
+) -> Result<(Answered, String), ScimError> {
     let rt = registry().group();
     let row = find_managed(conn, scope, id).await?;
     check_if_match(if_match, &version(&row))?;
-    let existing = || render(scope, &row, None);
+    let existing = || render(scope, &row);
     let resource = resource::validate_resource(
         rt,
         body,
@@ -350,7 +402,7 @@ pub async fn replace(
             db::groups::touch(conn, id, scope.now, &LastWrite::default()).await?;
         }
     }
-    get(conn, scope, id, true).await
+    get(conn, scope, id, p).await
 }
 
 /// `PATCH /Groups/{id}`. Answers the new version; the caller renders the group only when the
@@ -371,7 +423,7 @@ pub async fn patch(
             let changed = if rest.is_empty() {
                 false
             } else {
-                let mut current = render(scope, &row, None);
+                let mut current = render(scope, &row);
                 if let Some(o) = current.as_object_mut() {
                     o.remove("meta");
                 }
@@ -382,7 +434,7 @@ pub async fn patch(
         }
         MemberPlan::NeedsMembers => {
             let members = db::groups::members(conn, id).await?;
-            let mut current = render_with(scope, &row, Some(members), true);
+            let mut current = render_with(scope, &row, Some(members_with_display(scope, members)));
             if let Some(o) = current.as_object_mut() {
                 o.remove("meta");
             }

@@ -112,7 +112,7 @@ pub fn resource_types(base: &str) -> String {
         .map(|rt| resource_type_json(base, rt))
         .collect();
     let n = items.len() as u64;
-    ListPage::of_values(items, n).into_response(1)
+    ListPage::of_values(items, n).into_response(1).into_string()
 }
 
 /// `GET /ResourceTypes/{id}` (case-insensitive id).
@@ -136,7 +136,7 @@ pub fn schemas(base: &str) -> String {
         .map(|s| schema_json(base, s))
         .collect();
     let n = items.len() as u64;
-    ListPage::of_values(items, n).into_response(1)
+    ListPage::of_values(items, n).into_response(1).into_string()
 }
 
 /// `GET /Schemas/{urn}` (case-insensitive URN).

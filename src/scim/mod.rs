@@ -20,6 +20,7 @@ pub mod discovery;
 pub mod error;
 pub mod filter;
 mod json;
+pub mod json_text;
 pub mod patch;
 pub mod path;
 pub mod projection;

@@ -9,48 +9,94 @@ use super::error::ScimError;
 use super::filter::eval::{parse_bool, parse_datetime};
 use super::filter::Filter;
 use super::json::{get_ci, is_unassigned, push_json_escaped, push_json_str};
+use super::json_text::JsonText;
 use super::schema::{registry, AttrType, AttributeDef, Mutability, ResourceTypeDef, Returned};
 use super::urn::LIST_RESPONSE_URN;
 
 /// One page of a list or search: the total and the page's resources, each already written as
 /// JSON text. Pages are written as text, not built as one `Value` tree: a page of users splices
-/// each user's group references in as the database wrote them (see `iam::scim_users::list`).
+/// each user's group references in as the database wrote them (see `iam::scim_users::list`), a
+/// page of groups their members (`iam::scim_groups`), a large group's written only as the client
+/// reads them ([`JsonText`]).
 #[derive(Debug, Default)]
 pub struct ListPage {
     pub total: u64,
-    pub resources: Vec<String>,
+    /// The resources' texts, separated by commas.
+    resources: JsonText,
+    count: usize,
 }
 
 impl ListPage {
-    /// A page of rendered resources.
-    pub fn of_values(resources: Vec<Value>, total: u64) -> ListPage {
+    /// An empty page of a list of `total` resources.
+    pub fn new(total: u64) -> ListPage {
         ListPage {
             total,
-            resources: resources.iter().map(json_text).collect(),
+            ..ListPage::default()
+        }
+    }
+
+    /// [`ListPage::new`], with room for `bytes` of resources' text.
+    pub fn with_capacity(total: u64, bytes: usize) -> ListPage {
+        ListPage {
+            total,
+            resources: JsonText::with_capacity(bytes),
+            count: 0,
+        }
+    }
+
+    /// A page of rendered resources.
+    pub fn of_values(resources: Vec<Value>, total: u64) -> ListPage {
+        let mut page = ListPage::new(total);
+        for r in &resources {
+            page.push_with(|out| push_json_text(out.text_mut(), r));
+        }
+        page
+    }
+
+    /// Adds a resource written as JSON text.
+    pub fn push(&mut self, resource: &str) {
+        self.push_with(|out| out.push_str(resource));
+    }
+
+    /// Adds a resource that `write` appends.
+    pub fn push_with(&mut self, write: impl FnOnce(&mut JsonText)) {
+        if self.count > 0 {
+            self.resources.push_str(",");
+        }
+        write(&mut self.resources);
+        self.count += 1;
+    }
+
+    /// How many resources the page holds.
+    pub fn len(&self) -> usize {
+        self.count
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.count == 0
+    }
+
+    /// Adds the resources of `other` after these (the total is the caller's to add).
+    pub fn append(&mut self, other: ListPage) {
+        if other.count > 0 {
+            self.push_with(|out| out.append(other.resources));
+            self.count += other.count - 1;
         }
     }
 
     /// The RFC 7644 §3.4.2 ListResponse: integer `totalResults`, `startIndex`, `itemsPerPage`
     /// and exactly `Resources` (authentik and others read that spelling only).
-    pub fn into_response(self, start_index: u64) -> String {
-        let size: usize = self.resources.iter().map(|r| r.len() + 1).sum();
-        let mut out = String::with_capacity(size + 160);
-        out.push_str("{\"schemas\":[\"");
-        out.push_str(LIST_RESPONSE_URN);
-        out.push_str("\"],\"totalResults\":");
-        out.push_str(&self.total.to_string());
-        out.push_str(",\"startIndex\":");
-        out.push_str(&start_index.max(1).to_string());
-        out.push_str(",\"itemsPerPage\":");
-        out.push_str(&self.resources.len().to_string());
-        out.push_str(",\"Resources\":[");
-        for (i, r) in self.resources.iter().enumerate() {
-            if i > 0 {
-                out.push(',');
-            }
-            out.push_str(r);
-        }
-        out.push_str("]}");
+    pub fn into_response(self, start_index: u64) -> JsonText {
+        let head = format!(
+            "{{\"schemas\":[\"{LIST_RESPONSE_URN}\"],\"totalResults\":{},\"startIndex\":{},\
+             \"itemsPerPage\":{},\"Resources\":[",
+            self.total,
+            start_index.max(1),
+            self.count
+        );
+        let mut out = self.resources;
+        out.prepend(&head);
+        out.end_with("]}");
         out
     }
 }
@@ -59,6 +105,11 @@ impl ListPage {
 /// `Display` goes through a formatter adapter, measurably slower on a page of resources.)
 pub fn json_text(value: &Value) -> String {
     serde_json::to_string(value).unwrap_or_default()
+}
+
+/// [`json_text`] appended to `out`.
+pub fn push_json_text(out: &mut String, value: &Value) {
+    out.push_str(&json_text(value));
 }
 
 /// The JSON text of `value`'s members but those named in `without` (exact names), as
@@ -83,23 +134,30 @@ pub fn object_text_without(value: &Value, without: &[&str]) -> String {
     text
 }
 
-/// A resource object written as JSON text with one more member whose value is JSON text already
-/// (a user's group references as the database wrote them): spliced in, not parsed. `resource`
-/// must not carry `key`; `value_json` must be valid JSON.
-pub fn to_text_with(resource: &Value, key: &str, value_json: &str) -> String {
-    let mut text = json_text(resource);
-    if !text.ends_with('}') {
-        return text;
-    }
-    text.pop();
-    if text.len() > 1 {
+/// Appends a resource object as JSON text with one more member whose value `write_value`
+/// appends as JSON text already (a user's group references as the database wrote them, a
+/// group's members): spliced in, not parsed, and for a large group written as the client reads
+/// it. `resource` must not carry `key`; `write_value` must write valid JSON.
+pub fn push_text_with(
+    out: &mut JsonText,
+    resource: &Value,
+    key: &str,
+    write_value: impl FnOnce(&mut JsonText),
+) {
+    let text = json_text(resource);
+    let Some(inside) = text.strip_suffix('}') else {
+        out.push_str(&text);
+        return;
+    };
+    out.push_str(inside);
+    let text = out.text_mut();
+    if inside.len() > 1 {
         text.push(',');
     }
-    text.push_str(&Value::from(key).to_string());
+    push_json_str(text, key);
     text.push(':');
-    text.push_str(value_json);
-    text.push('}');
-    text
+    write_value(out);
+    out.push_str("}");
 }
 
 /// `meta` for a resource: its times as RFC 3339 text (`created`, `last_modified`), `version` as

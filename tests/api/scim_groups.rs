@@ -479,6 +479,160 @@ async fn excluded_members_are_not_loaded_and_members_value_filters_use_the_index
     }
 }
 
+/// A group of 900 members (its id list past `member_refs::DEFERRED_FROM`, so written as the
+/// client reads it) reads the same whole in every answer that shows it (GET, a page of groups, a
+/// `displayName eq` look-up, a root search, the answer to a PUT and to a PATCH that asks for it),
+/// its length declared up front: every member once, each as `value`, `$ref` under the endpoint
+/// and `type`, in one order; `[]` for a group without members; trimmed as `attributes` and
+/// `excludedAttributes` ask.
+#[tokio::test]
+async fn a_large_group_reads_whole_and_alike_in_every_answer_and_projection() {
+    // Hundreds of creates in a row: past the default rate of one integration.
+    let app = TestApp::spawn_with(&[("ROSTER_SCIM_RATE", "0")]).await;
+    let i = app.integration("main").await;
+    let mut all = Vec::new();
+    for n in 0..900 {
+        all.push(new_user(&app, &i, &format!("member-{n:03}")).await);
+    }
+    let everyone = new_group(&app, &i, json!({"displayName": "Everyone"})).await;
+    let path = format!("/Groups/{everyone}");
+    for chunk in all.chunks(400) {
+        let value: Vec<Value> = chunk.iter().map(|id| json!({"value": id})).collect();
+        let ops = json!({"Operations": [{"op": "add", "path": "members", "value": value}]});
+        let res = app.scim(&i, "PATCH", &path, Some(ops)).await;
+        assert_eq!(res.status, 204, "{}", res.body);
+    }
+    new_group(&app, &i, json!({"displayName": "Nobody"})).await;
+    let pair = json!({"displayName": "Pair", "members": [{"value": all[7]}, {"value": all[3]}]});
+    new_group(&app, &i, pair).await;
+
+    let got = app.scim(&i, "GET", &path, None).await;
+    assert_eq!(got.status, 200, "{}", got.body);
+    // 900 quoted ids of 36 characters and their commas.
+    const { assert!(900 * 39 > roster::db::member_refs::DEFERRED_FROM) };
+    assert_eq!(
+        got.header("content-length"),
+        Some(got.body.len().to_string())
+    );
+    let group = got.json();
+    let base = group["meta"]["location"]
+        .as_str()
+        .unwrap()
+        .strip_suffix(&path)
+        .unwrap()
+        .to_string();
+    let members = group["members"].as_array().unwrap().clone();
+    let mut expected = all.clone();
+    expected.sort();
+    assert_eq!(member_ids(&group), expected, "every member once");
+    for m in &members {
+        let id = m["value"].as_str().unwrap();
+        assert_eq!(
+            m,
+            &json!({"value": id, "$ref": format!("{base}/Users/{id}"), "type": "User"})
+        );
+    }
+
+    // A page of groups, a look-up by name and a root search show the same members in the same
+    // order; an empty group shows `[]`.
+    let page = app.scim(&i, "GET", "/Groups?count=10", None).await;
+    assert_eq!(
+        page.header("content-length"),
+        Some(page.body.len().to_string())
+    );
+    let page = page.json();
+    let listed = page["Resources"].as_array().unwrap();
+    assert_eq!((page["totalResults"].clone(), listed.len()), (json!(3), 3));
+    let named = |name: &str| {
+        listed
+            .iter()
+            .find(|g| g["displayName"] == name)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(named("Everyone"), group);
+    assert_eq!(named("Nobody")["members"], json!([]));
+    let mut pair_ids = vec![all[3].clone(), all[7].clone()];
+    pair_ids.sort();
+    assert_eq!(member_ids(&named("Pair")), pair_ids);
+    let filter = urlencode("displayName eq \"Everyone\"");
+    let found = app
+        .scim(&i, "GET", &format!("/Groups?filter={filter}"), None)
+        .await
+        .json();
+    assert_eq!(found["Resources"], json!([group.clone()]));
+    let search = json!({"filter": "displayName eq \"Everyone\""});
+    let searched = app.scim(&i, "POST", "/.search", Some(search)).await.json();
+    assert_eq!(searched["Resources"], json!([group.clone()]));
+
+    // Projections: only the members' values; the members' values and types; no members.
+    let only_values = app
+        .scim(&i, "GET", &format!("{path}?attributes=members.value"), None)
+        .await
+        .json();
+    let values: Vec<Value> = members
+        .iter()
+        .map(|m| json!({"value": m["value"]}))
+        .collect();
+    assert_eq!(only_values["members"], Value::Array(values));
+    assert!(only_values.get("displayName").is_none());
+    let without_ref = app
+        .scim(
+            &i,
+            "GET",
+            &format!("{path}?excludedAttributes=members.$ref"),
+            None,
+        )
+        .await
+        .json();
+    assert_eq!(member_ids(&without_ref), expected);
+    assert!(without_ref["members"][0].get("$ref").is_none());
+    assert_eq!(without_ref["members"][0]["type"], "User");
+    let named_only = app
+        .scim(&i, "GET", &format!("{path}?attributes=displayName"), None)
+        .await
+        .json();
+    assert!(named_only.get("members").is_none());
+    assert_eq!(named_only["displayName"], "Everyone");
+    let members_only = app
+        .scim(
+            &i,
+            "GET",
+            &format!("/Groups?attributes=members&filter={filter}"),
+            None,
+        )
+        .await
+        .json();
+    assert_eq!(members_only["Resources"][0]["members"], group["members"]);
+    assert!(members_only["Resources"][0].get("displayName").is_none());
+
+    // A PUT that drops one member and a PATCH that asks for the group answer what a GET then
+    // reads.
+    let kept: Vec<Value> = all[1..].iter().map(|id| json!({"value": id})).collect();
+    let put = json!({"displayName": "Everyone", "members": kept});
+    let replaced = app.scim(&i, "PUT", &path, Some(put)).await;
+    assert_eq!(replaced.status, 200, "{}", replaced.body);
+    assert_eq!(member_ids(&replaced.json()).len(), 899);
+    assert!(!member_ids(&replaced.json()).contains(&all[0]));
+    assert_eq!(
+        replaced.json(),
+        app.scim(&i, "GET", &path, None).await.json()
+    );
+    let add =
+        json!({"Operations": [{"op": "add", "path": "members", "value": [{"value": all[0]}]}]});
+    let patched = app
+        .scim(
+            &i,
+            "PATCH",
+            &format!("{path}?excludedAttributes=displayName"),
+            Some(add),
+        )
+        .await;
+    assert_eq!(patched.status, 200, "{}", patched.body);
+    assert_eq!(member_ids(&patched.json()), expected);
+    assert!(patched.json().get("displayName").is_none());
+}
+
 #[tokio::test]
 async fn deleting_a_group_is_204_then_404() {
     let app = TestApp::spawn().await;

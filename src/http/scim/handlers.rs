@@ -124,7 +124,7 @@ pub async fn service_provider_config(c: ScimCaller) -> Answer {
 }
 
 pub async fn resource_types(c: ScimCaller) -> Answer {
-    Ok(Reply::Text(discovery::resource_types(&c.scope.base)))
+    Ok(Reply::Text(discovery::resource_types(&c.scope.base).into()))
 }
 
 pub async fn resource_type(c: ScimCaller, Path(item): Path<Item>) -> Answer {
@@ -135,7 +135,7 @@ pub async fn resource_type(c: ScimCaller, Path(item): Path<Item>) -> Answer {
 }
 
 pub async fn schemas(c: ScimCaller) -> Answer {
-    Ok(Reply::Text(discovery::schemas(&c.scope.base)))
+    Ok(Reply::Text(discovery::schemas(&c.scope.base).into()))
 }
 
 pub async fn schema(c: ScimCaller, Path(item): Path<Item>) -> Answer {

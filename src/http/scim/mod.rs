@@ -10,6 +10,7 @@ pub mod log;
 pub mod path;
 pub mod reply;
 pub mod request;
+pub mod text_body;
 
 use std::sync::Arc;
 

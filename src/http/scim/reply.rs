@@ -6,8 +6,10 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 
+use super::text_body;
 use crate::iam::scim::{Answered, Fetched, Versioned};
 use crate::iam::scim_users::etag;
+use crate::scim::json_text::JsonText;
 use crate::scim::urn::CONTENT_TYPE;
 use crate::scim::ScimError;
 
@@ -21,7 +23,7 @@ pub type Answer = Result<Reply, Failure>;
 pub enum Reply {
     Json(Value),
     /// A body already written as JSON text (a ListResponse page).
-    Text(String),
+    Text(JsonText),
     Resource {
         status: StatusCode,
         body: Answered,
@@ -178,8 +180,8 @@ fn json_response(status: StatusCode, body: &Value) -> Response {
     with_header(res, header::CONTENT_TYPE, CONTENT_TYPE)
 }
 
-fn text_response(status: StatusCode, body: String) -> Response {
-    let res = (status, Body::from(body)).into_response();
+fn text_response(status: StatusCode, body: JsonText) -> Response {
+    let res = (status, text_body::body_of(body)).into_response();
     with_header(res, header::CONTENT_TYPE, CONTENT_TYPE)
 }
 

@@ -11,8 +11,9 @@ fn rt_user() -> &'static ResourceTypeDef {
 
 #[test]
 fn list_response_uses_integer_counts_and_exactly_resources() {
-    let text =
-        ListPage::of_values(vec![json!({"id": "1"}), json!({"id": "2"})], 7).into_response(0);
+    let text = ListPage::of_values(vec![json!({"id": "1"}), json!({"id": "2"})], 7)
+        .into_response(0)
+        .into_string();
     let body: Value = serde_json::from_str(&text).expect("a ListResponse is JSON");
     assert_eq!(
         body,
@@ -24,6 +25,12 @@ fn list_response_uses_integer_counts_and_exactly_resources() {
             "Resources": [{"id": "1"}, {"id": "2"}],
         })
     );
+}
+
+fn to_text_with(resource: &Value, key: &str, value_json: &str) -> String {
+    let mut text = JsonText::default();
+    push_text_with(&mut text, resource, key, |out| out.push_str(value_json));
+    text.into_string()
 }
 
 #[test]
