@@ -18,7 +18,7 @@ use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use roster::db::group_refs::{GroupRefs, RefPrefix};
-use roster::db::member_refs::{self, UserRefPrefix};
+use roster::db::member_refs;
 use roster::db::scim_users::{self, Page, ProfileText};
 use roster::db::Db;
 use roster::scim::resource::SortOrder;
@@ -175,7 +175,7 @@ fn member_refs(c: &mut Criterion) {
         .map(|i| format!("\"0193a2c4-7d1e-7000-8000-{i:012}\""))
         .collect();
     let ids = ids.join(",");
-    let prefix = UserRefPrefix::new(BASE);
+    let prefix = RefPrefix::of_users(BASE);
     let mut out = String::new();
     c.bench_function("member_refs/100k_into_json", |b| {
         b.iter(|| {

@@ -71,15 +71,25 @@ fn fill_missing_sql(backend: Backend) -> String {
     )
 }
 
-/// `{base}/Groups/` as the inside of a JSON string: what a reference's `$ref` starts with.
+/// `{base}/Groups/` (or `{base}/Users/`, [`RefPrefix::of_users`]) as the inside of a JSON
+/// string: what a reference's `$ref` starts with.
 #[derive(Debug, Clone)]
-pub struct RefPrefix(String);
+pub struct RefPrefix(pub(super) String);
 
 impl RefPrefix {
     pub fn new(base: &str) -> Self {
-        let mut escaped = String::with_capacity(base.len() + 8);
+        Self::under(base, "/Groups/")
+    }
+
+    /// For a group's members (`db::member_refs`).
+    pub fn of_users(base: &str) -> Self {
+        Self::under(base, "/Users/")
+    }
+
+    fn under(base: &str, resources: &str) -> Self {
+        let mut escaped = String::with_capacity(base.len() + resources.len());
         crate::scim::push_json_escaped(&mut escaped, base);
-        escaped.push_str("/Groups/");
+        escaped.push_str(resources);
         RefPrefix(escaped)
     }
 }

@@ -13,6 +13,7 @@ use std::collections::HashMap;
 use serde_json::{json, Value};
 use sqlx::Row;
 
+use super::group_refs::RefPrefix;
 use super::json_literals::{self, Literal};
 use super::{Backend, Conn};
 use crate::error::AppResult;
@@ -80,19 +81,6 @@ pub async fn of_groups(
     Ok(out)
 }
 
-/// `{base}/Users/` as the inside of a JSON string: what a member's `$ref` starts with.
-#[derive(Debug, Clone)]
-pub struct UserRefPrefix(String);
-
-impl UserRefPrefix {
-    pub fn new(base: &str) -> Self {
-        let mut escaped = String::with_capacity(base.len() + 8);
-        crate::scim::push_json_escaped(&mut escaped, base);
-        escaped.push_str("/Users/");
-        UserRefPrefix(escaped)
-    }
-}
-
 /// The text of one member, but for its id written twice.
 const MEMBER_TEXT: &str = r#"{"value":,"$ref":"","type":"User"}"#;
 
@@ -104,7 +92,7 @@ pub const DEFERRED_FROM: usize = 32 * 1024;
 /// `[{"value","$ref","type":"User"},…]`, in their order — written now, or for a long list as
 /// the client reads it. (`display` is not echoed: it is not a schema sub-attribute of
 /// `members`, RFC 7643 §8.7.1, and clients compare members with what they sent.)
-pub fn append_json(ids: String, prefix: &UserRefPrefix, out: &mut JsonText) {
+pub fn append_json(ids: String, prefix: &RefPrefix, out: &mut JsonText) {
     let mut list = MemberList::new(ids, prefix);
     if list.ids.len() < DEFERRED_FROM {
         let text = out.text_mut();
@@ -116,7 +104,7 @@ pub fn append_json(ids: String, prefix: &UserRefPrefix, out: &mut JsonText) {
 }
 
 /// [`append_json`] into a string, all of it now.
-pub fn write_json(ids: &str, prefix: &UserRefPrefix, out: &mut String) {
+pub fn write_json(ids: &str, prefix: &RefPrefix, out: &mut String) {
     let mut list = MemberList::new(ids, prefix);
     out.reserve(list.len);
     list.write_piece(out, usize::MAX);
@@ -135,7 +123,7 @@ pub struct MemberList<S> {
 }
 
 impl<S: AsRef<str>> MemberList<S> {
-    fn new(ids: S, prefix: &UserRefPrefix) -> Self {
+    fn new(ids: S, prefix: &RefPrefix) -> Self {
         // Each literal twice (its inside again in `$ref`, without its quotes), the prefix and
         // the fixed text of each member, a comma between members, the brackets.
         let (mut count, mut literals) = (0, 0);
@@ -236,7 +224,7 @@ mod tests {
     fn members_are_written_as_the_values_would_be_in_the_database_order() {
         let ids = quoted(&["u-2", "u-1", "a \"quoted\", \\ id", "Zoë"]);
         let mut json = String::new();
-        write_json(&ids, &UserRefPrefix::new(BASE), &mut json);
+        write_json(&ids, &RefPrefix::of_users(BASE), &mut json);
         let written: Value = serde_json::from_str(&json).expect("valid JSON");
         assert_eq!(written, Value::Array(to_values(&ids, BASE)));
         assert_eq!(
@@ -259,7 +247,7 @@ mod tests {
         let mut names: Vec<&str> = ids.iter().map(String::as_str).collect();
         names.insert(250, "an \"escaped\", id");
         for listed in [quoted(&names), quoted(&names[..1]), String::new()] {
-            let prefix = UserRefPrefix::new(BASE);
+            let prefix = RefPrefix::of_users(BASE);
             let mut whole = String::new();
             write_json(&listed, &prefix, &mut whole);
             for budget in [1, 97, 4096, usize::MAX] {
@@ -295,7 +283,7 @@ mod tests {
         let names: Vec<&str> = ids.iter().map(String::as_str).collect();
         let listed = quoted(&names);
         assert!(listed.len() >= DEFERRED_FROM);
-        let prefix = UserRefPrefix::new(BASE);
+        let prefix = RefPrefix::of_users(BASE);
         let mut whole = String::new();
         write_json(&listed, &prefix, &mut whole);
         let mut text = JsonText::from(String::from("{\"members\":"));
@@ -313,12 +301,12 @@ mod tests {
     #[test]
     fn no_members_is_an_empty_array_and_a_base_that_needs_escaping_stays_valid() {
         let mut json = String::new();
-        write_json("", &UserRefPrefix::new(BASE), &mut json);
+        write_json("", &RefPrefix::of_users(BASE), &mut json);
         assert_eq!(json, "[]");
         json.clear();
         write_json(
             &quoted(&["u1"]),
-            &UserRefPrefix::new("https://h/p\"q"),
+            &RefPrefix::of_users("https://h/p\"q"),
             &mut json,
         );
         let written: Value = serde_json::from_str(&json).expect("valid JSON");

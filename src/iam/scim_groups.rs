@@ -13,9 +13,10 @@ use serde_json::{json, Map, Value};
 
 use super::scim_users::{etag, etag_matches, Scope, MAX_RESULTS};
 use crate::clock::Rfc3339Text;
+use crate::db::group_refs::RefPrefix;
 use crate::db::groups::GroupRow;
 use crate::db::last_write::LastWrite;
-use crate::db::member_refs::{self, UserRefPrefix};
+use crate::db::member_refs;
 use crate::db::scim_users::Page;
 use crate::db::{self, Conn};
 use crate::iam::reach;
@@ -118,7 +119,7 @@ fn write_answer(
             if let Some(obj) = group.as_object_mut() {
                 obj.remove("members");
             }
-            let prefix = UserRefPrefix::new(&scope.base);
+            let prefix = RefPrefix::of_users(&scope.base);
             resource::push_text_with(out, &group, "members", |o| {
                 member_refs::append_json(ids, &prefix, o)
             });

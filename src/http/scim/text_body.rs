@@ -66,7 +66,8 @@ mod tests {
     use http_body_util::BodyExt;
 
     use super::*;
-    use crate::db::member_refs::{self, UserRefPrefix};
+    use crate::db::group_refs::RefPrefix;
+    use crate::db::member_refs;
 
     /// A group's long member list goes out in pieces whose sum is the length declared first.
     #[tokio::test]
@@ -75,7 +76,7 @@ mod tests {
             .map(|i| format!("\"0193a2c4-7d1e-7000-8000-{i:012}\""))
             .collect();
         let mut text = JsonText::from(String::from("{\"members\":"));
-        let prefix = UserRefPrefix::new("https://roster.example/scim/v2");
+        let prefix = RefPrefix::of_users("https://roster.example/scim/v2");
         member_refs::append_json(ids.join(","), &prefix, &mut text);
         text.push_str("}");
         let declared = text.len() as u64;
