@@ -20,6 +20,15 @@ Phases (each bounded by count and by --phase-timeout seconds):
                                                  PATCHes each (its cost should not depend on the
                                                  group's size: compare --members-per-group 10000
                                                  with 1)
+  everyone_fill  PATCH /Groups/{id}              only when named in --phases: one more group,
+                                                 every user added to it, 1,000 a PATCH (an IdP's
+                                                 "everyone" group)
+  everyone_reads GET /Groups/{id}                only with everyone_fill: --everyone-reads GETs
+                                                 of that group whole (authentik reads a group
+                                                 back after every change), each checked to carry
+                                                 every member.
+                                                 Their CPU and the peak RSS are the cost of
+                                                 answering a group of the whole directory
   filter_lookup  GET /Users?filter=userName eq "..."   --lookups requests
   list_pages     GET /Users?startIndex=&count=100      pages x --list-rounds
   put_users      PUT /Users/{id}                 N replacements
@@ -290,6 +299,10 @@ def _worker(wid, u, token, timeout, tasks, deadline_s, go, out_q):
                 elif check == "one":
                     if int(doc.get("totalResults", -1)) != 1:
                         err = f"totalResults={doc.get('totalResults')}"
+                elif isinstance(check, tuple) and check[0] == "members":
+                    found = len(doc.get("members") or [])
+                    if found != check[1]:
+                        err = f"members={found}"
                 elif check == "page":
                     if len(doc.get("Resources") or []) > 100 or "totalResults" not in doc:
                         err = "bad page"
@@ -397,6 +410,8 @@ def main():
     ap.add_argument("--batch", type=int, default=100, help="members per PATCH")
     ap.add_argument("--churn", type=int, default=200,
                     help="member_churn: members removed and added back (2 PATCHes each)")
+    ap.add_argument("--everyone-reads", type=int, default=20,
+                    help="GETs of the everyone group (everyone_reads)")
     ap.add_argument("--lookups", type=int, default=None, help="filter lookups (default N)")
     ap.add_argument("--lookup-among", metavar="RUN:COUNT", default=None,
                     help="lookups also choose among the COUNT users an earlier run RUN created "
@@ -555,6 +570,26 @@ def main():
             cli.reset()
         except Exception as exc:  # noqa: BLE001
             report["verify_group_members"] = {"error": repr(exc)}
+
+    # (iii c) a group of every user, then reads of it whole
+    if uids and "everyone_fill" in phases:
+        cli = Client(u, args.token, args.request_timeout)
+        st, body = cli.request("POST", "/Groups", {"schemas": [SCHEMA_GROUP],
+                                                   "displayName": f"bench-everyone-{run}"})
+        cli.reset()
+        everyone = json.loads(body)["id"] if st == 201 else None
+        if everyone is None:
+            print(f"[skip] everyone_fill: creating the group answered {st}", flush=True)
+        else:
+            fill = [(b, "PATCH", f"/Groups/{everyone}", json.dumps({"schemas": [SCHEMA_PATCH], "Operations": [
+                {"op": "add", "path": "members", "value": [{"value": v} for v in uids[b:b + 1000]]}]}).encode(),
+                (200, 204), None) for b in range(0, len(uids), 1000)]
+            # one worker: the PATCHes of one group are serialised anyway
+            do("everyone_fill", None, [fill])
+            expect = ("members", len(uids))
+            reads = [(k, "GET", f"/Groups/{everyone}", None, (200,), expect)
+                     for k in range(args.everyone_reads)]
+            do("everyone_reads", reads)
 
     # (iv) filter lookups on userName
     idxs = sorted(user_ids)
