@@ -98,7 +98,8 @@ fn members_with_display(scope: &Scope, members: Vec<(String, String)>) -> Vec<Va
 /// as a JSON tree — a long list only as the client reads it.
 fn answer(scope: &Scope, row: &GroupRow, member_ids: Option<String>, p: &Projection) -> Answered {
     let mut json = JsonText::default();
-    write_answer(&mut json, scope, row, member_ids, p);
+    let prefix = RefPrefix::of_users(&scope.base);
+    write_answer(&mut json, scope, &prefix, row, member_ids, p);
     Answered::Text {
         json,
         location: location(scope, row),
@@ -109,6 +110,7 @@ fn answer(scope: &Scope, row: &GroupRow, member_ids: Option<String>, p: &Project
 fn write_answer(
     out: &mut JsonText,
     scope: &Scope,
+    prefix: &RefPrefix,
     row: &GroupRow,
     member_ids: Option<String>,
     p: &Projection,
@@ -119,9 +121,8 @@ fn write_answer(
             if let Some(obj) = group.as_object_mut() {
                 obj.remove("members");
             }
-            let prefix = RefPrefix::of_users(&scope.base);
             resource::push_text_with(out, &group, "members", |o| {
-                member_refs::append_json(ids, &prefix, o)
+                member_refs::append_json(ids, prefix, o)
             });
         }
         // Some of the members' sub-attributes (`attributes=members.value`): a rare view, built
@@ -189,11 +190,12 @@ pub async fn list(conn: &mut Conn, scope: &Scope, q: &ListQuery) -> Result<ListP
         None
     };
     let mut items = ListPage::new(total.max(0) as u64);
+    let prefix = RefPrefix::of_users(&scope.base);
     for row in &rows {
         let ids = members
             .as_mut()
             .map(|all| all.remove(&row.id).unwrap_or_default());
-        items.push_with(|out| write_answer(out, scope, row, ids, &projection));
+        items.push_with(|out| write_answer(out, scope, &prefix, row, ids, &projection));
     }
     Ok(items)
 }

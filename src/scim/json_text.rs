@@ -142,22 +142,9 @@ impl JsonText {
         }
     }
 
-    /// The text as one string when it has no deferred part (nothing to write later).
-    pub fn into_text(self) -> Result<String, JsonText> {
-        if self.parts.is_empty() {
-            return Ok(self.tail);
-        }
-        if self.parts.iter().any(|p| matches!(p, Part::Deferred(_))) {
-            return Err(self);
-        }
-        let mut out = String::with_capacity(self.len());
-        for part in &self.parts {
-            if let Part::Text(text) = part {
-                out.push_str(text);
-            }
-        }
-        out.push_str(&self.tail);
-        Ok(out)
+    /// Whether a part of it is written only when sent.
+    pub fn has_deferred(&self) -> bool {
+        self.parts.iter().any(|p| matches!(p, Part::Deferred(_)))
     }
 
     /// The next piece to send, of about `budget` bytes for a deferred part; `None` at the end.
@@ -267,7 +254,9 @@ mod tests {
         other.push_str(" ");
         text.append(other);
         assert_eq!(
-            text.into_text().ok().as_deref(),
+            (!text.has_deferred())
+                .then(|| text.into_string())
+                .as_deref(),
             Some("{\"Resources\":[]} ")
         );
         // Long text without room gets its head and its end as parts of their own, unmoved.
@@ -278,10 +267,11 @@ mod tests {
         text.end_with("]");
         assert_eq!(text.parts.len(), 2);
         assert!(matches!(&text.parts[1], Part::Text(t) if t.as_ptr() == at));
-        assert_eq!(text.into_text().ok(), Some(format!("[{long}]")));
+        assert!(!text.has_deferred());
+        assert_eq!(text.into_string(), format!("[{long}]"));
         let mut deferred = JsonText::default();
         deferred.push_deferred(numbers(3));
-        let back = deferred.into_text().expect_err("a deferred part");
-        assert_eq!(back.into_string(), "[0,1,2]");
+        assert!(deferred.has_deferred());
+        assert_eq!(deferred.into_string(), "[0,1,2]");
     }
 }
