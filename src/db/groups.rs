@@ -7,6 +7,7 @@ use sqlx::Row;
 
 use super::group_refs;
 use super::last_write::LastWrite;
+use super::member_refs;
 use super::scim_filter::{self, Kind, Sql};
 use super::scim_users::{ListError, Page};
 use super::script::{self, Param};
@@ -56,11 +57,36 @@ pub async fn find(conn: &mut Conn, tenant_id: &str, id: &str) -> AppResult<Optio
     Ok(row.as_ref().map(from_row).transpose()?)
 }
 
+/// [`find`] with the group's member ids as [`member_refs`] lists them, read by the same
+/// statement: the members of the version the row is.
+pub async fn find_with_members(
+    conn: &mut Conn,
+    tenant_id: &str,
+    id: &str,
+) -> AppResult<Option<(GroupRow, String)>> {
+    let members = member_refs::column(super::backend_of(conn));
+    let row = sqlx::query(&format!(
+        "SELECT {COLUMNS}, {members} FROM groups g WHERE g.tenant_id = $1 AND g.id = $2"
+    ))
+    .bind(tenant_id)
+    .bind(id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    Ok(row.as_ref().map(with_members).transpose()?)
+}
+
+fn with_members(r: &sqlx::any::AnyRow) -> Result<(GroupRow, String), sqlx::Error> {
+    Ok((from_row(r)?, member_refs::from_row(r)?))
+}
+
+/// A page of groups, each with its member ids when `members` asks for them (read by the
+/// page's statement, as [`find_with_members`] does).
 pub async fn list(
     conn: &mut Conn,
     tenant_id: &str,
     page: &Page<'_>,
-) -> Result<(i64, Vec<GroupRow>), ListError> {
+    members: bool,
+) -> Result<(i64, Vec<(GroupRow, Option<String>)>), ListError> {
     let mut sql = Sql::new(vec![Arg::Text(tenant_id.into())]);
     if let Some(f) = page.filter {
         sql.text.push_str(" AND ");
@@ -79,13 +105,21 @@ pub async fn list(
     args.push(Arg::Int(page.limit));
     args.push(Arg::Int(page.offset));
     let n = args.len();
+    let (members_column, map): (_, fn(&_) -> _) = if members {
+        let column = member_refs::column(super::backend_of(conn));
+        (format!(", {column}"), |r| {
+            with_members(r).map(|(g, ids)| (g, Some(ids)))
+        })
+    } else {
+        (String::new(), |r| Ok((from_row(r)?, None)))
+    };
     let q = format!(
-        "SELECT {COLUMNS} FROM groups g WHERE g.tenant_id = $1{filter_sql} \
+        "SELECT {COLUMNS}{members_column} FROM groups g WHERE g.tenant_id = $1{filter_sql} \
          ORDER BY {order} {dir}, g.id {dir} LIMIT ${} OFFSET ${}",
         n - 1,
         n
     );
-    let rows = super::fetch_mapped(conn, &q, &args, from_row).await?;
+    let rows = super::fetch_mapped(conn, &q, &args, map).await?;
     if let Some(total) = super::total_from_page(page.offset, page.limit, rows.len()) {
         return Ok((total, rows));
     }
@@ -362,8 +396,14 @@ fn eligible_where(backend: super::Backend, count: usize) -> String {
     )
 }
 
-/// [`remove_member`] for many users: one DELETE per [`super::IN_CHUNK`] users.
-pub async fn remove_members(conn: &mut Conn, group_id: &str, user_ids: &[String]) -> AppResult<()> {
+/// [`remove_member`] for many users: one DELETE per [`super::IN_CHUNK`] users. Answers how
+/// many of them were members.
+pub async fn remove_members(
+    conn: &mut Conn,
+    group_id: &str,
+    user_ids: &[String],
+) -> AppResult<u64> {
+    let mut removed = 0;
     for chunk in user_ids.chunks(super::IN_CHUNK) {
         let sql = format!(
             "DELETE FROM group_members WHERE group_id = $1 AND user_id IN ({})",
@@ -373,9 +413,9 @@ pub async fn remove_members(conn: &mut Conn, group_id: &str, user_ids: &[String]
         for id in chunk {
             q = q.bind(id.as_str());
         }
-        q.execute(&mut *conn).await?;
+        removed += q.execute(&mut *conn).await?.rows_affected();
     }
-    Ok(())
+    Ok(removed)
 }
 
 #[cfg(test)]

@@ -214,9 +214,18 @@ pub async fn replace(
     Ok(projected(&p, body, version))
 }
 
-/// `PATCH /{kind}/{id}`. A Users PATCH answers the user; a Groups PATCH answers nothing (204)
-/// unless `attributes` or `excludedAttributes` ask for the group (a large group's member list
-/// is not sent back on every change).
+/// What a PATCH answers.
+#[derive(Debug)]
+pub enum Patched {
+    Resource(Versioned),
+    /// Only the new version (a Groups PATCH that asked for no attributes: 204 with its ETag,
+    /// as RFC 5789 §2.1's example answers, so the next `If-Match` needs no read).
+    Version(String),
+}
+
+/// `PATCH /{kind}/{id}`. A Users PATCH answers the user; a Groups PATCH answers its new version
+/// alone unless `attributes` or `excludedAttributes` ask for the group (a large group's member
+/// list is not sent back on every change).
 pub async fn patch(
     conn: &mut Conn,
     call: Call<'_>,
@@ -224,21 +233,21 @@ pub async fn patch(
     body: &Value,
     query: &Query,
     if_match: Option<&str>,
-) -> Result<Option<Versioned>, ScimError> {
+) -> Result<Patched, ScimError> {
     call.may(Op::Patch)?;
     let p = query.projection(call.kind)?;
     if call.kind == Kind::Users {
         let as_text = p.is_default();
         let (body, version) =
             scim_users::patch(conn, call.scope, id, body, if_match, as_text).await?;
-        return Ok(Some(projected(&p, body, version)));
+        return Ok(Patched::Resource(projected(&p, body, version)));
     }
-    scim_groups::patch(conn, call.scope, id, body, if_match).await?;
+    let version = scim_groups::patch(conn, call.scope, id, body, if_match).await?;
     if !query.asks_attributes() {
-        return Ok(None);
+        return Ok(Patched::Version(version));
     }
     let (v, version) = load(conn, call, id, &p).await?;
-    Ok(Some(projected(&p, v, version)))
+    Ok(Patched::Resource(projected(&p, v, version)))
 }
 
 /// `DELETE /{kind}/{id}`.

@@ -139,7 +139,11 @@ fn write_answer(
 async fn find(conn: &mut Conn, scope: &Scope, id: &str) -> Result<GroupRow, ScimError> {
     db::groups::find(conn, &scope.tenant_id, id)
         .await?
-        .ok_or_else(|| ScimError::NotFound(format!("no group `{id}` in this tenant")))
+        .ok_or_else(|| not_found(id))
+}
+
+fn not_found(id: &str) -> ScimError {
+    ScimError::NotFound(format!("no group `{id}` in this tenant"))
 }
 
 /// A group this integration may change: one it manages.
@@ -156,13 +160,14 @@ pub async fn get(
     id: &str,
     p: &Projection,
 ) -> Result<(Answered, String), ScimError> {
-    let row = find(conn, scope, id).await?;
-    let member_ids = if p.includes("members") {
-        Some(member_refs::of_group(conn, &row.id).await?)
-    } else {
-        None
-    };
-    Ok((answer(scope, &row, member_ids, p), version(&row)))
+    if !p.includes("members") {
+        let row = find(conn, scope, id).await?;
+        return Ok((answer(scope, &row, None, p), version(&row)));
+    }
+    let (row, member_ids) = db::groups::find_with_members(conn, &scope.tenant_id, id)
+        .await?
+        .ok_or_else(|| not_found(id))?;
+    Ok((answer(scope, &row, Some(member_ids), p), version(&row)))
 }
 
 pub async fn list(conn: &mut Conn, scope: &Scope, q: &ListQuery) -> Result<ListPage, ScimError> {
@@ -181,21 +186,13 @@ pub async fn list(conn: &mut Conn, scope: &Scope, q: &ListQuery) -> Result<ListP
         with_group_refs: false,
         profile: db::scim_users::ProfileText::Json,
     };
-    let (total, rows) = db::groups::list(conn, &scope.tenant_id, &page).await?;
-    // Members of the whole page in one query, not one per group.
-    let mut members = if projection.includes("members") {
-        let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
-        Some(member_refs::of_groups(conn, &ids).await?)
-    } else {
-        None
-    };
+    // Members of the whole page in its one statement, not one query per group.
+    let with_members = projection.includes("members");
+    let (total, rows) = db::groups::list(conn, &scope.tenant_id, &page, with_members).await?;
     let mut items = ListPage::new(total.max(0) as u64);
     let prefix = RefPrefix::of_users(&scope.base);
-    for row in &rows {
-        let ids = members
-            .as_mut()
-            .map(|all| all.remove(&row.id).unwrap_or_default());
-        items.push_with(|out| write_answer(out, scope, &prefix, row, ids, &projection));
+    for (row, ids) in rows {
+        items.push_with(|out| write_answer(out, scope, &prefix, &row, ids, &projection));
     }
     Ok(items)
 }
@@ -239,14 +236,15 @@ fn display_name_of(resource: &Value) -> Result<String, ScimError> {
 /// Adds members: users this integration can see (with access to the tenant, and no
 /// superadmin, who is out of every integration's reach: `iam::reach`). The first id (in the
 /// order given) that is not such a user is named, and the request's transaction rolls back.
+/// Answers how many were not members yet.
 async fn add_members(
     conn: &mut Conn,
     scope: &Scope,
     group_id: &str,
     ids: &[String],
-) -> Result<(), ScimError> {
+) -> Result<u64, ScimError> {
     match db::groups::add_members(conn, group_id, ids, scope.now).await? {
-        Ok(_) => Ok(()),
+        Ok(added) => Ok(added),
         Err(id) => Err(ScimError::InvalidValue(format!(
             "member `{id}` is not a user with access to this tenant"
         ))),
@@ -257,7 +255,8 @@ async fn add_members(
 /// group's members but for a replacement, whose ids alone are read to write only the difference
 /// (what an IdP's PUT sends is mostly the members the group has: the others keep their
 /// memberships and their ETags, and an unchanged list writes nothing). Answers whether any
-/// membership changed.
+/// membership changed: adding a member or removing a non-member (IdPs resend what they sent)
+/// leaves the group's version as it was.
 async fn apply_delta(
     conn: &mut Conn,
     scope: &Scope,
@@ -277,9 +276,9 @@ async fn apply_delta(
             (&replaced.0, &replaced.1)
         }
     };
-    add_members(conn, scope, group_id, added).await?;
-    db::groups::remove_members(conn, group_id, removed).await?;
-    Ok(!added.is_empty() || !removed.is_empty())
+    let added = add_members(conn, scope, group_id, added).await?;
+    let removed = db::groups::remove_members(conn, group_id, removed).await?;
+    Ok(added + removed > 0)
 }
 
 /// `(in wanted but not in current, in current but not in wanted)`, both sorted; `wanted` and

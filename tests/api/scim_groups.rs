@@ -396,6 +396,72 @@ async fn member_patches_in_every_idp_form_add_and_remove_only_the_named_members(
     assert_eq!(got["members"], json!([]));
 }
 
+/// A PATCH answered 204 names the version it made in its ETag (RFC 5789 §2.1), so an IdP can
+/// send the next change with `If-Match` and no read: that ETag is what a GET then shows, it
+/// passes `If-Match`, the one before it no longer does, and a PATCH that changes nothing names
+/// the version unchanged.
+#[tokio::test]
+async fn a_patch_answered_204_names_its_new_version_for_the_next_if_match() {
+    let app = TestApp::spawn().await;
+    let i = app.integration("main").await;
+    let a = new_user(&app, &i, "a").await;
+    let b = new_user(&app, &i, "b").await;
+    let c = new_user(&app, &i, "c").await;
+    let created = app
+        .scim(&i, "POST", "/Groups", Some(json!({"displayName": "E"})))
+        .await;
+    let g = created.json()["id"].as_str().unwrap().to_string();
+    let path = format!("/Groups/{g}");
+    let add = |id: &str| {
+        json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+               "Operations": [{"op": "add", "path": "members", "value": [{"value": id}]}]})
+    };
+    let patch = |body: Value, tag: String| {
+        let (app, path, token) = (&app, i.path(&path), i.token.clone());
+        async move {
+            app.scim_raw(
+                "PATCH",
+                &path,
+                Some(&token),
+                Some(body),
+                &[("if-match", &tag)],
+            )
+            .await
+        }
+    };
+    let first = created.header("etag").unwrap();
+    let res = patch(add(&a), first.clone()).await;
+    assert_eq!(res.status, 204, "{}", res.body);
+    assert!(res.body.is_empty());
+    let second = res.header("etag").expect("the new version's ETag");
+    assert_ne!(second, first);
+    let got = app.scim(&i, "GET", &path, None).await;
+    assert_eq!(got.header("etag").as_deref(), Some(second.as_str()));
+    assert_eq!(member_ids(&got.json()), vec![a.clone()]);
+
+    let stale = patch(add(&b), first).await;
+    assert_eq!(stale.status, 412, "{}", stale.body);
+    let res = patch(add(&b), second.clone()).await;
+    assert_eq!(res.status, 204, "{}", res.body);
+    let third = res.header("etag").unwrap();
+    assert_ne!(third, second);
+    // `a` is a member already, `c` never was: nothing changes, and the answers say which
+    // version that is.
+    let res = patch(add(&a), third.clone()).await;
+    assert_eq!(res.status, 204, "{}", res.body);
+    assert_eq!(res.header("etag"), Some(third.clone()));
+    let remove_c = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+        "Operations": [{"op": "remove", "path": format!("members[value eq \"{c}\"]")}]});
+    let res = patch(remove_c, third.clone()).await;
+    assert_eq!(res.status, 204, "{}", res.body);
+    assert_eq!(res.header("etag"), Some(third.clone()));
+    let got = app.scim(&i, "GET", &path, None).await;
+    assert_eq!(got.header("etag"), Some(third));
+    let mut both = vec![a, b];
+    both.sort();
+    assert_eq!(member_ids(&got.json()), both);
+}
+
 #[tokio::test]
 async fn put_replaces_members_when_named_and_keeps_them_when_not() {
     let app = TestApp::spawn().await;

@@ -750,3 +750,119 @@ async fn a_recount_waits_for_a_grant_in_flight_and_counts_it() {
         "the older writer's access and the grant's"
     );
 }
+
+/// Whether a group read while one writer adds its members, one a PATCH, shows one version
+/// whole: each answer's ETag is the version whose members it lists. A read of the group's row
+/// and of its members in two statements pairs one version's ETag with the next one's members
+/// when a PATCH commits between them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_group_read_while_its_members_change_shows_one_version_whole() {
+    const MEMBERS: usize = 60;
+    const READERS: usize = 4;
+    let app = Arc::new(TestApp::spawn_with(&[("ROSTER_SCIM_RATE", "0")]).await);
+    let integ = Arc::new(app.integration("main").await);
+    let mut users = Vec::new();
+    for i in 0..MEMBERS {
+        let res = app
+            .scim(&integ, "POST", "/Users", Some(user(&format!("v{i}"))))
+            .await;
+        assert_eq!(res.status, 201, "{}", res.body);
+        users.push(res.json()["id"].as_str().unwrap().to_string());
+    }
+    let body = json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": "Versions"});
+    let created = app.scim(&integ, "POST", "/Groups", Some(body)).await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    let group_id = created.json()["id"].as_str().unwrap().to_string();
+    let first_etag = created.header("etag").expect("a created group's ETag");
+
+    let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let readers: Vec<_> = (0..READERS)
+        .map(|r| {
+            let (app, integ, done) = (app.clone(), integ.clone(), done.clone());
+            let by_name = format!(
+                "/Groups?filter={}",
+                crate::scim_auth::urlencode("displayName eq \"Versions\"")
+            );
+            let one = format!("/Groups/{group_id}");
+            tokio::spawn(async move {
+                // (ETag, member ids) as each answer showed them; bounded in count.
+                let mut seen = Vec::new();
+                for n in 0..2_000 {
+                    if done.load(std::sync::atomic::Ordering::Acquire) {
+                        break;
+                    }
+                    let (group, etag) = if (n + r) % 3 == 0 {
+                        let page = app.scim(&integ, "GET", &by_name, None).await;
+                        assert_eq!(page.status, 200, "{}", page.body);
+                        let group = page.json()["Resources"][0].clone();
+                        let etag = group["meta"]["version"].as_str().unwrap().to_string();
+                        (group, etag)
+                    } else {
+                        let res = app.scim(&integ, "GET", &one, None).await;
+                        assert_eq!(res.status, 200, "{}", res.body);
+                        let etag = res.header("etag").expect("a group's ETag");
+                        let group = res.json();
+                        assert_eq!(
+                            group["meta"]["version"],
+                            json!(etag),
+                            "header and meta agree"
+                        );
+                        (group, etag)
+                    };
+                    let members: BTreeSet<String> = group["members"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|m| m["value"].as_str().unwrap().to_string())
+                        .collect();
+                    seen.push((etag, members));
+                }
+                seen
+            })
+        })
+        .collect();
+
+    // The writer: each version's members, as the ETag of the PATCH that made it names it.
+    let mut versions = std::collections::HashMap::new();
+    versions.insert(first_etag, BTreeSet::new());
+    let mut members = BTreeSet::new();
+    for id in &users {
+        let res = app
+            .scim(
+                &integ,
+                "PATCH",
+                &format!("/Groups/{group_id}"),
+                Some(add_member(id)),
+            )
+            .await;
+        assert_eq!(res.status, 204, "{}", res.body);
+        members.insert(id.clone());
+        let etag = res.header("etag").expect("a PATCH's ETag (RFC 5789 §2.1)");
+        assert!(
+            versions.insert(etag.clone(), members.clone()).is_none(),
+            "{etag} twice"
+        );
+    }
+    done.store(true, std::sync::atomic::Ordering::Release);
+
+    let mut reads = 0;
+    for reader in readers {
+        for (etag, shown) in reader.await.expect("reader task") {
+            reads += 1;
+            let written = versions
+                .get(&etag)
+                .unwrap_or_else(|| panic!("{etag} was never written"));
+            assert_eq!(
+                &shown,
+                written,
+                "read {reads}: ETag {etag} with {} members, written with {}",
+                shown.len(),
+                written.len()
+            );
+        }
+    }
+    assert!(
+        reads >= 2 * READERS,
+        "the readers read while the writer wrote ({reads})"
+    );
+}

@@ -86,7 +86,7 @@ pub async fn patch<R: Resource>(
     let mut tx = c.tx().await?;
     let im = pre.if_match.as_deref();
     let v = scim::patch(&mut tx, c.on(R::KIND), &item.id, &body, &q, im).await?;
-    Ok(v.map_or(Reply::NoContent, Reply::resource))
+    Ok(Reply::patched(v))
 }
 
 pub async fn delete<R: Resource>(

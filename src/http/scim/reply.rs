@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 
 use super::text_body;
-use crate::iam::scim::{Answered, Fetched, Versioned};
+use crate::iam::scim::{Answered, Fetched, Patched, Versioned};
 use crate::iam::scim_users::etag;
 use crate::scim::json_text::JsonText;
 use crate::scim::urn::CONTENT_TYPE;
@@ -30,6 +30,8 @@ pub enum Reply {
         version: String,
     },
     NoContent,
+    /// 204 with the new version's ETag.
+    Changed(String),
     NotModified(String),
 }
 
@@ -47,6 +49,13 @@ impl Reply {
             status: StatusCode::OK,
             body: v.body,
             version: v.version,
+        }
+    }
+
+    pub fn patched(p: Patched) -> Self {
+        match p {
+            Patched::Resource(v) => Reply::resource(v),
+            Patched::Version(version) => Reply::Changed(version),
         }
     }
 
@@ -85,6 +94,11 @@ impl IntoResponse for Reply {
                 )
             }
             Reply::NoContent => StatusCode::NO_CONTENT.into_response(),
+            Reply::Changed(v) => with_header(
+                StatusCode::NO_CONTENT.into_response(),
+                header::ETAG,
+                &etag(&v),
+            ),
             Reply::NotModified(v) => with_header(
                 StatusCode::NOT_MODIFIED.into_response(),
                 header::ETAG,
