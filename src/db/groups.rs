@@ -108,29 +108,37 @@ pub async fn list(
     let (members_column, map): (_, fn(&_) -> _) = if members {
         let column = member_refs::column(super::backend_of(conn));
         (format!(", {column}"), |r| {
-            with_members(r).map(|(g, ids)| (g, Some(ids)))
+            let (g, ids) = with_members(r)?;
+            Ok(((g, Some(ids)), r.try_get("n")?))
         })
     } else {
-        (String::new(), |r| Ok((from_row(r)?, None)))
+        (String::new(), |r| {
+            Ok(((from_row(r)?, None), r.try_get("n")?))
+        })
     };
+    // The total comes with the rows, read by their statement (their snapshot: counted by a
+    // second statement, a full page could list more groups than its total when a write
+    // committed between the two). Uncorrelated, it is computed once.
+    let count_q = format!("SELECT COUNT(*) AS n FROM groups g WHERE g.tenant_id = $1{filter_sql}");
     let q = format!(
-        "SELECT {COLUMNS}{members_column} FROM groups g WHERE g.tenant_id = $1{filter_sql} \
+        "SELECT {COLUMNS}{members_column}, ({count_q}) AS n \
+         FROM groups g WHERE g.tenant_id = $1{filter_sql} \
          ORDER BY {order} {dir}, g.id {dir} LIMIT ${} OFFSET ${}",
         n - 1,
         n
     );
-    let rows = super::fetch_mapped(conn, &q, &args, map).await?;
-    if let Some(total) = super::total_from_page(page.offset, page.limit, rows.len()) {
-        return Ok((total, rows));
+    let counted: Vec<(_, i64)> = super::fetch_mapped(conn, &q, &args, map).await?;
+    if let Some(&(_, total)) = counted.first() {
+        return Ok((total, counted.into_iter().map(|(row, _)| row).collect()));
     }
-    let count_q = format!("SELECT COUNT(*) AS n FROM groups g WHERE g.tenant_id = $1{filter_sql}");
+    // No rows (past the end, or `count=0`): nothing to disagree with.
     let total: i64 = super::bind_all(sqlx::query(&count_q), &sql.args)
         .fetch_one(&mut *conn)
         .await
         .map_err(AppError::from)?
         .try_get("n")
         .map_err(AppError::from)?;
-    Ok((total, rows))
+    Ok((total, Vec::new()))
 }
 
 fn taken(name: &str) -> AppError {

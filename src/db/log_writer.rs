@@ -137,13 +137,28 @@ async fn write_with_retries(db: &Db, batch: &[Queued]) {
     }
 }
 
-/// One batch in one transaction: the entries, then each token's newest stamp.
+/// One batch in one transaction: the entries, then each token's newest stamp. Entries of an
+/// integration deleted since its request was answered go with it (as its log did): one such
+/// entry would otherwise fail the batch on the log's foreign key, and with it the entries of
+/// every other integration. On PostgreSQL a delete that commits between the check and the
+/// insert fails the attempt; the retry checks again.
 async fn write(db: &Db, batch: &[Queued]) -> AppResult<()> {
     let mut tx = db.begin_write_keeping_credentials().await?;
+    let mut named: Vec<&str> = batch.iter().map(|q| q.integration_id.as_str()).collect();
+    named.sort_unstable();
+    named.dedup();
+    let live = scim_log::existing_integrations(&mut tx, &named).await?;
     let entries: Vec<(&str, &LogEntry)> = batch
         .iter()
+        .filter(|q| live.contains(&q.integration_id))
         .map(|q| (q.integration_id.as_str(), &q.entry))
         .collect();
+    if entries.len() < batch.len() {
+        tracing::debug!(
+            dropped = batch.len() - entries.len(),
+            "SCIM log entries of deleted integrations not recorded"
+        );
+    }
     scim_log::record_many(&mut tx, &entries).await?;
     let mut stamps: HashMap<&str, Millis> = HashMap::new();
     for q in batch {

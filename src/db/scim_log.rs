@@ -237,6 +237,29 @@ pub async fn record_many(conn: &mut Conn, entries: &[(&str, &LogEntry)]) -> AppR
     Ok(())
 }
 
+/// Which of `ids` (distinct) name integrations that exist.
+pub async fn existing_integrations(
+    conn: &mut Conn,
+    ids: &[&str],
+) -> AppResult<std::collections::HashSet<String>> {
+    let mut live = std::collections::HashSet::with_capacity(ids.len());
+    for chunk in ids.chunks(super::IN_CHUNK) {
+        let params: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "SELECT id FROM scim_integrations WHERE id IN ({})",
+            params.join(",")
+        );
+        let mut q = sqlx::query(&sql);
+        for id in chunk {
+            q = q.bind(*id);
+        }
+        for row in q.fetch_all(&mut *conn).await? {
+            live.insert(row.try_get("id")?);
+        }
+    }
+    Ok(live)
+}
+
 /// Deletes all but the newest [`KEEP_PER_INTEGRATION`] entries of an integration; answers how
 /// many went.
 pub async fn trim(conn: &mut Conn, integration_id: &str) -> AppResult<u64> {

@@ -261,10 +261,11 @@ struct PageQuery {
     sorted_here: bool,
     filter: Sql,
     filter_sql: String,
-    /// Whether the page's statement also reads the list's total, as `n` ([`UNFILTERED_COUNT`]:
-    /// unfiltered, it costs two probes, and a full page would otherwise pay a second statement,
-    /// a second trip to the connection's thread, for it). Read in the same statement, it is the
-    /// total of the same snapshot as the page's rows.
+    /// Whether the page's statement also reads the list's total, as `n`: a page of the
+    /// aggregate's shape always does (unfiltered, [`UNFILTERED_COUNT`]'s two probes; filtered,
+    /// the filter's count). Read in the same statement, it is the total of the same snapshot as
+    /// the page's rows: counted by a second statement, a full page of a filter could answer
+    /// more resources than its `totalResults` when a write committed between the two.
     counted: bool,
 }
 
@@ -382,11 +383,10 @@ fn page_query(
     // A deferred join: the page's ids are found on the indexes (`tenant_access_creation_idx` for
     // the default order) without carrying the rows' JSON through the skipped rows or a sort; only
     // the page's rows are then read in full, and come as one value ([`unpack`]).
-    let counted = filter_sql.is_empty();
-    let total = if counted {
+    let total = if filter_sql.is_empty() {
         format!(", ({UNFILTERED_COUNT}) AS n")
     } else {
-        String::new()
+        format!(", (SELECT COUNT(*) {FROM} {filter_sql}) AS n")
     };
     let q = format!(
         "SELECT string_agg({}, ''{aggregate_order}) AS page{total} \
@@ -402,7 +402,7 @@ fn page_query(
         sorted_here,
         filter: sql,
         filter_sql,
-        counted,
+        counted: true,
     })
 }
 
@@ -567,10 +567,13 @@ pub async fn list(
         };
         return Ok((total.ok_or_else(not_packed)?, rows));
     }
-    // Filtered (a walk continues unfiltered pages only): a page that is not full tells the total
-    // from its position; else it is counted (a filter's count can cost what its page does).
+    // A look-up (one user at most): a page that is not full tells the total from its position;
+    // the one user found on a page of one is the total; else (past the end, or `count=0`, with
+    // no rows to disagree with) it is counted.
     let (sql, filter_sql) = (query.filter, query.filter_sql);
-    if let Some(total) = super::total_from_page(page.offset, page.limit, rows.len()) {
+    let total = super::total_from_page(page.offset, page.limit, rows.len())
+        .or((page.offset == 0 && rows.len() == 1).then_some(1));
+    if let Some(total) = total {
         return Ok((total, rows));
     }
     let count_q = format!("SELECT COUNT(*) AS n {FROM} {filter_sql}");
@@ -1190,7 +1193,7 @@ mod tests {
                 );
             }
             // An unfiltered page reads its total in the same statement, from the tenant's
-            // kept count; a filtered one counts (when it must) in a statement of its own.
+            // kept count; a look-up (one user at most) reads none: its page tells it.
             assert_eq!(
                 steps.iter().any(|s| s.starts_with("SEARCH tenants ")),
                 name != "filtered",

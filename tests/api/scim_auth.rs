@@ -442,6 +442,54 @@ async fn every_request_is_logged_per_integration_with_redacted_failures() {
     assert!(ok.error_detail.is_none() && ok.request_body.is_none());
 }
 
+/// An integration deleted while its requests' entries wait for the log's writer: its entries go
+/// with it, and the entries of the batch's other integrations are still written (one entry of a
+/// deleted integration failed the whole batch on the log's foreign key, three times, and lost
+/// every entry in it).
+#[tokio::test]
+async fn entries_of_an_integration_deleted_before_they_are_written_do_not_lose_the_batch() {
+    use roster::db::log_writer::Queued;
+    use roster::db::scim_log::LogEntry;
+    let app = TestApp::spawn().await;
+    let kept = app.integration("main").await;
+    let gone = app.integration("main").await;
+    roster::iam::integrations::delete(&app.db, "main", &gone.id)
+        .await
+        .expect("delete the integration");
+    let entry = |at: i64| LogEntry {
+        at,
+        method: "GET".into(),
+        path: "/Users".into(),
+        status: 200,
+        duration_ms: 1,
+        error_detail: None,
+        request_body: None,
+    };
+    // One batch (queued together, written at the first flush): both integrations' entries.
+    for (n, id) in [&kept.id, &gone.id, &kept.id].into_iter().enumerate() {
+        let queued = Queued {
+            integration_id: id.clone(),
+            entry: entry(1_900_000_000_000 + n as i64),
+            token_used: None,
+        };
+        app.db.queue_log(queued).await;
+    }
+    app.db.flush_log().await;
+    let log = roster::iam::integrations::log(&app.db, "main", &kept.id, 10)
+        .await
+        .unwrap();
+    let at: Vec<i64> = log.iter().map(|e| e.at).collect();
+    assert_eq!(at, [1_900_000_000_002, 1_900_000_000_000], "newest first");
+    assert_eq!(
+        app.count(
+            "SELECT COUNT(*) FROM scim_request_log WHERE integration_id = $1",
+            &[&gone.id]
+        )
+        .await,
+        0
+    );
+}
+
 pub fn urlencode(s: &str) -> String {
     roster::url::encode_query_value(s)
 }

@@ -866,3 +866,83 @@ async fn a_group_read_while_its_members_change_shows_one_version_whole() {
         "the readers read while the writer wrote ({reads})"
     );
 }
+
+/// Whether a page of a list and its `totalResults` come from one snapshot while one writer
+/// creates and deletes the one resource the list finds: a page of one that lists a resource
+/// has a total of at least one, and the total is never more than the one that exists. A total
+/// counted by a second statement answered 0 beside the resource the page had read when the
+/// DELETE committed between the two.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_listed_page_and_its_total_are_read_at_one_moment() {
+    const CYCLES: usize = 60;
+    const READERS: usize = 4;
+    let app = Arc::new(TestApp::spawn_with(&[("ROSTER_SCIM_RATE", "0")]).await);
+    let integ = Arc::new(app.integration("main").await);
+    let enc = crate::scim_auth::urlencode;
+    let lists = [
+        format!("/Users?count=1&filter={}", enc("userName sw \"cycle-\"")),
+        format!(
+            "/Groups?count=1&filter={}",
+            enc("displayName sw \"Cycle \"")
+        ),
+        "/Groups?count=1".to_string(),
+    ];
+    let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let readers: Vec<_> = (0..READERS)
+        .map(|r| {
+            let (app, integ, done, lists) =
+                (app.clone(), integ.clone(), done.clone(), lists.clone());
+            tokio::spawn(async move {
+                // (list, resources listed, totalResults) of each answer; bounded in count.
+                let mut seen = Vec::new();
+                for n in 0..3_000 {
+                    if done.load(std::sync::atomic::Ordering::Acquire) {
+                        break;
+                    }
+                    let list = &lists[(n + r) % lists.len()];
+                    let page = app.scim(&integ, "GET", list, None).await;
+                    assert_eq!(page.status, 200, "{list}: {}", page.body);
+                    let page = page.json();
+                    let listed = page["Resources"].as_array().map_or(0, Vec::len);
+                    assert_eq!(page["itemsPerPage"], json!(listed), "{list}: {page}");
+                    seen.push((list.clone(), listed, page["totalResults"].as_u64().unwrap()));
+                }
+                seen
+            })
+        })
+        .collect();
+
+    for i in 0..CYCLES {
+        let made = app
+            .scim(&integ, "POST", "/Users", Some(user(&format!("cycle-{i}"))))
+            .await;
+        assert_eq!(made.status, 201, "{}", made.body);
+        let body = json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": format!("Cycle {i}")});
+        let group = app.scim(&integ, "POST", "/Groups", Some(body)).await;
+        assert_eq!(group.status, 201, "{}", group.body);
+        for (kind, res) in [("Users", made), ("Groups", group)] {
+            let id = res.json()["id"].as_str().unwrap().to_string();
+            let gone = app
+                .scim(&integ, "DELETE", &format!("/{kind}/{id}"), None)
+                .await;
+            assert_eq!(gone.status, 204, "{}", gone.body);
+        }
+    }
+    done.store(true, std::sync::atomic::Ordering::Release);
+
+    let (mut reads, mut listing) = (0, 0);
+    for reader in readers {
+        for (list, listed, total) in reader.await.expect("reader task") {
+            reads += 1;
+            listing += usize::from(listed > 0);
+            assert!(
+                total as usize >= listed && total <= 1,
+                "read {reads}, {list}: {listed} listed, totalResults {total}"
+            );
+        }
+    }
+    assert!(
+        listing >= READERS,
+        "the readers found the resource while it existed ({listing} of {reads} reads)"
+    );
+}
