@@ -1095,6 +1095,45 @@ mod tests {
         }
     }
 
+    /// A filtered page (not a look-up) counts its total in its own statement, once (a scalar
+    /// subquery, not one per row), over the tenant's access rows; a look-up counts nothing.
+    #[tokio::test]
+    async fn a_filtered_page_counts_its_total_once_in_its_own_statement() {
+        let (_dir, db) = plans::migrated_sqlite().await;
+        let filter = Filter::parse("userName sw \"ja\"").expect("filter");
+        let lookup = Filter::parse("userName eq \"jane\"").expect("filter");
+        let page = |filter| Page {
+            filter: Some(filter),
+            sort_by: None,
+            sort_order: SortOrder::Ascending,
+            offset: 0,
+            limit: 100,
+            after: None,
+            with_group_refs: true,
+            profile: ProfileText::ViewOrJson,
+        };
+        let filtered = page_query(Backend::Sqlite, "main", "i", &page(&filter)).expect("query");
+        assert!(filtered.counted && filtered.sql.contains("SELECT COUNT(*)"));
+        let steps = plans::steps(&db, &filtered.sql, &filtered.args).await;
+        // The count: one uncorrelated subquery; the one correlated subquery is each row's
+        // group references.
+        let count_of = |kind: &str| steps.iter().filter(|s| s.starts_with(kind)).count();
+        assert_eq!(count_of("SCALAR SUBQUERY"), 1, "{steps:#?}");
+        assert_eq!(count_of("CORRELATED SCALAR SUBQUERY"), 1, "{steps:#?}");
+        // Its steps (the plan's last) walk the tenant's access rows, without a sort.
+        let at = steps.iter().position(|s| s.starts_with("SCALAR SUBQUERY"));
+        let count_steps = &steps[at.expect("the count") + 1..];
+        assert!(
+            count_steps[0].contains("tenant_access_1 (tenant_id=?)")
+                && !count_steps
+                    .iter()
+                    .any(|s| s.starts_with("SCAN") || s.contains("TEMP B-TREE")),
+            "{steps:#?}"
+        );
+        let one = page_query(Backend::Sqlite, "main", "i", &page(&lookup)).expect("query");
+        assert!(!one.counted && !one.sql.contains("COUNT("), "{}", one.sql);
+    }
+
     /// A page finds its rows on indexes, from the page's own ids: no step walks the tenant's
     /// access rows (a search keyed by `tenant_id` alone), scans a table, or builds an index; each
     /// user's group references are that user's memberships in the tenant, read from a covering
