@@ -461,6 +461,87 @@ async fn a_put_to_a_taken_username_is_409_and_changes_nothing() {
     assert_eq!(now["meta"]["version"], res.json()["meta"]["version"]);
 }
 
+/// After each PUT that changes one of a profile's searchable values (userName's case, the primary
+/// email, displayName), all three, or none, each column and its lower-case key hold the PUT's
+/// value, every filter on it finds the user, and a GET answers the PUT's version.
+#[tokio::test]
+async fn a_put_keeps_every_searchable_column_and_its_filter_in_step() {
+    let app = TestApp::spawn().await;
+    let i = app.integration("main").await;
+    let id = create(&app, &i, "Parts").await;
+    let path = format!("/Users/{id}");
+    let mut body = user("Parts");
+    type Change = fn(&mut Value);
+    let steps: [(&str, Change); 5] = [
+        ("nothing searchable", |b| b["title"] = json!("Engineer")),
+        ("the userName's case", |b| b["userName"] = json!("PARTS")),
+        (
+            "the email",
+            |b| {
+                b["emails"] =
+                    json!([{"value": "Moved@Example.com", "type": "work", "primary": true}])
+            },
+        ),
+        ("the displayName", |b| b["displayName"] = json!("Part Two")),
+        ("all three", |b| {
+            b["userName"] = json!("parts-renamed");
+            b["emails"] = json!([{"value": "third@example.com", "primary": true}]);
+            b["displayName"] = json!("Part Three");
+        }),
+    ];
+    for (change, apply) in steps {
+        apply(&mut body);
+        let res = app.scim(&i, "PUT", &path, Some(body.clone())).await;
+        assert_eq!(res.status, 200, "{change}: {}", res.body);
+        let (name, email, display) = (
+            body["userName"].as_str().unwrap(),
+            body["emails"][0]["value"].as_str().unwrap(),
+            body["displayName"].as_str().unwrap(),
+        );
+        let stored = app
+            .count(
+                "SELECT COUNT(*) FROM users WHERE id = $1 AND username = $2 AND username_lower = $3 \
+                 AND email = $4 AND email_lower = $5 AND display_name = $6 \
+                 AND display_name_lower = $7",
+                &[
+                    &id,
+                    name,
+                    &name.to_lowercase(),
+                    email,
+                    &email.to_lowercase(),
+                    display,
+                    &display.to_lowercase(),
+                ],
+            )
+            .await;
+        assert_eq!(stored, 1, "{change}: the columns hold the PUT's values");
+        for filter in [
+            format!("userName eq \"{}\"", name.to_uppercase()),
+            format!("emails.value eq \"{}\"", email.to_lowercase()),
+            format!("displayName eq \"{display}\""),
+        ] {
+            let found = app
+                .scim(
+                    &i,
+                    "GET",
+                    &format!("/Users?filter={}", urlencode(&filter)),
+                    None,
+                )
+                .await
+                .json();
+            assert_eq!(found["totalResults"], 1, "{change}: {filter}: {found}");
+            assert_eq!(found["Resources"][0]["id"], json!(id), "{change}: {filter}");
+        }
+        let got = app.scim(&i, "GET", &path, None).await.json();
+        assert_eq!(got["userName"], json!(name), "{change}");
+        assert_eq!(
+            got["meta"]["version"],
+            res.json()["meta"]["version"],
+            "{change}"
+        );
+    }
+}
+
 #[tokio::test]
 async fn a_username_known_in_another_tenant_is_linked_not_duplicated() {
     let app = TestApp::spawn().await;
