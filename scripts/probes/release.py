@@ -5,15 +5,14 @@
 3. attacker probes: tokens across integrations and tenants, disabled/rotated/deleted, ids of
    another tenant, injections, oversized and malformed bodies.
 Every loop is bounded. Usage: scripts/probes/release.py BIN (exits 1 on any failure)"""
-import json, os, subprocess, sys, tempfile, threading, time, urllib.parse, urllib.request, urllib.error, socket
+import json, subprocess, sys, tempfile, threading, time, urllib.parse
+
+from probe_kit import check, finish, free_port, no_errors_logged, req, serve, server_env
 
 BIN = sys.argv[1]
 tmp = tempfile.mkdtemp()
-with socket.socket() as s:
-    s.bind(("127.0.0.1", 0)); PORT = s.getsockname()[1]
-env = dict(os.environ, ROSTER_DATABASE_URL=f"sqlite://{tmp}/r.db", LEPTOS_SITE_ADDR=f"127.0.0.1:{PORT}",
-           ROSTER_PUBLIC_URL=f"http://127.0.0.1:{PORT}", ROSTER_SCIM_RATE="0", RUST_LOG="warn")
-env.pop("ROSTER_ADMIN_USERNAME", None); env.pop("ROSTER_ADMIN_PASSWORD", None)
+PORT = free_port()
+env = server_env(PORT, f"sqlite://{tmp}/r.db")
 
 def cli(*args):
     out = subprocess.run([BIN, *args], env=env, capture_output=True, text=True, timeout=60)
@@ -25,29 +24,7 @@ A = json.loads(cli("scim", "create", "--tenant", "main", "--name", "a"))
 A2 = json.loads(cli("scim", "create", "--tenant", "main", "--name", "a2"))
 B = json.loads(cli("scim", "create", "--tenant", "other", "--name", "b"))
 log = open(f"{tmp}/server.log", "w")
-srv = subprocess.Popen([BIN, "serve"], env=env, stdout=log, stderr=subprocess.STDOUT)
-import atexit, shutil
-atexit.register(lambda: srv.poll() is None and srv.kill())  # an assertion that stops the probe
-for _ in range(100):
-    try:
-        urllib.request.urlopen(f"http://127.0.0.1:{PORT}/healthz", timeout=1); break
-    except Exception:
-        time.sleep(0.1)
-
-def req(method, url, token=None, body=None, headers=None, raw=None):
-    h = {"Content-Type": "application/scim+json"}
-    if token is not None: h["Authorization"] = f"Bearer {token}"
-    h.update(headers or {})
-    data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
-    r = urllib.request.Request(url, data=data, method=method, headers=h)
-    try:
-        with urllib.request.urlopen(r, timeout=30) as resp:
-            t = resp.read(); return resp.status, {k.lower(): v for k, v in resp.headers.items()}, (json.loads(t) if t else None)
-    except urllib.error.HTTPError as e:
-        t = e.read()
-        try: j = json.loads(t)
-        except Exception: j = t.decode(errors="replace")
-        return e.code, {k.lower(): v for k, v in e.headers.items()}, j
+srv = serve(BIN, env, log)
 
 def big_post(url, token, body):
     """POSTs a body the server may refuse before reading it all; returns the status it answered."""
@@ -77,10 +54,6 @@ def patch(op, uid):
             "Operations": [{"op": op, "path": "members", "value": [{"value": uid}]}]}
 q = urllib.parse.quote
 ea, ta = A["endpoint"], A["token"]
-failures = []
-def check(name, cond, detail=""):
-    print(("ok   " if cond else "FAIL ") + name + ("" if cond else f"  {detail}"))
-    if not cond: failures.append(name)
 
 # --- 1. group versions under a PATCH writer
 ids = []
@@ -175,11 +148,5 @@ cli("scim", "delete", "--tenant", "other", B["id"]); time.sleep(1.2)
 check("a deleted integration answers 404", req("GET", f"{eb}/Users", rot["token"])[0] == 404)
 
 srv.terminate(); srv.wait(timeout=30); log.close()
-errors = [l for l in open(f"{tmp}/server.log") if "ERROR" in l or "panick" in l]
-check("no ERROR or panic in the server log", not errors, errors[:3])
-print(f"{len(failures)} failures")
-if failures:
-    print(f"the server's database and log: {tmp}")
-else:
-    shutil.rmtree(tmp, ignore_errors=True)
-sys.exit(1 if failures else 0)
+no_errors_logged("the server's log", [f"{tmp}/server.log"])
+finish(tmp)

@@ -244,10 +244,9 @@ pub async fn existing_integrations(
 ) -> AppResult<std::collections::HashSet<String>> {
     let mut live = std::collections::HashSet::with_capacity(ids.len());
     for chunk in ids.chunks(super::IN_CHUNK) {
-        let params: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
         let sql = format!(
             "SELECT id FROM scim_integrations WHERE id IN ({})",
-            params.join(",")
+            super::placeholders(1, chunk.len())
         );
         let mut q = sqlx::query(&sql);
         for id in chunk {
