@@ -357,6 +357,24 @@ impl Db {
     }
 }
 
+/// A read of several statements at one moment: each statement inside sees the same snapshot,
+/// where a read outside a transaction sees what was committed when each statement began (see
+/// `http::scim::request`'s reads). SQLite: a deferred `BEGIN`, whose snapshot starts at its first
+/// read; PostgreSQL: `REPEATABLE READ, READ ONLY` (a read-only transaction there never fails to
+/// serialize). Inside a transaction already, a savepoint of it. Dropped without commit, it rolls
+/// back, which for a read ends it the same way.
+pub async fn read_at_one_moment(conn: &mut Conn) -> AppResult<sqlx::Transaction<'_, sqlx::Any>> {
+    use sqlx::Connection;
+    if conn.is_in_transaction() {
+        return Ok(conn.begin().await?);
+    }
+    let begin = match backend_of(conn) {
+        Backend::Sqlite => "BEGIN",
+        Backend::Postgres => "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY",
+    };
+    Ok(conn.begin_with(begin).await?)
+}
+
 /// Every SQLite connection's settings. A connection to a local file does not go stale: no ping
 /// (a round trip to the connection's worker thread) before each use.
 fn sqlite_options(options: AnyPoolOptions) -> AnyPoolOptions {

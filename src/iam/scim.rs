@@ -4,7 +4,7 @@
 
 use serde_json::Value;
 
-use crate::db::Conn;
+use crate::db::{self, Conn};
 use crate::iam::integrations::Caller;
 use crate::iam::permissions::{Action, Resource};
 use crate::iam::scim_groups;
@@ -285,9 +285,12 @@ pub async fn root_search(
     check_permission(caller, Kind::Groups, Op::Search)?;
     let q = ListQuery::from_search_body(body)?;
     let mut page = RootPage::new(&q);
+    // Both types at one moment: a user's `groups` and the groups' `members` agree, and the total
+    // counts one directory.
+    let mut snapshot = db::read_at_one_moment(conn).await?;
     for kind in [Kind::Users, Kind::Groups] {
         page.add(
-            conn,
+            &mut snapshot,
             Call {
                 scope,
                 caller,
@@ -297,6 +300,10 @@ pub async fn root_search(
         )
         .await?;
     }
+    snapshot
+        .commit()
+        .await
+        .map_err(crate::error::AppError::from)?;
     Ok(page.page.into_response(q.start_index))
 }
 

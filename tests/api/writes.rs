@@ -946,3 +946,118 @@ async fn a_listed_page_and_its_total_are_read_at_one_moment() {
         "the readers found the resource while it existed ({listing} of {reads} reads)"
     );
 }
+
+/// Whether a root `/.search` reads Users and Groups at one moment while one writer creates a
+/// user, adds them to a group and deletes them (the DELETE takes the membership with it, in one
+/// transaction): a user listed in a group's `groups` is among the group's listed members, and a
+/// listed group's member is a listed user. The two types read by two statements with no
+/// snapshot around them answered a user still in the group beside the group without them when
+/// the DELETE committed between the two.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_root_search_reads_users_and_groups_at_one_moment() {
+    const CYCLES: usize = 60;
+    const READERS: usize = 4;
+    let app = Arc::new(TestApp::spawn_with(&[("ROSTER_SCIM_RATE", "0")]).await);
+    let integ = Arc::new(app.integration("main").await);
+    let body = json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": "Cycle group"});
+    let group = app.scim(&integ, "POST", "/Groups", Some(body)).await;
+    assert_eq!(group.status, 201, "{}", group.body);
+    let group_id = group.json()["id"].as_str().unwrap().to_string();
+    let search = json!({
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"],
+        "filter": "displayName sw \"Cycle \"",
+        "count": 10
+    });
+
+    let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let readers: Vec<_> = (0..READERS)
+        .map(|_| {
+            let (app, integ, done, search) =
+                (app.clone(), integ.clone(), done.clone(), search.clone());
+            tokio::spawn(async move {
+                let mut answers = Vec::new();
+                for _ in 0..3_000 {
+                    if done.load(std::sync::atomic::Ordering::Acquire) {
+                        break;
+                    }
+                    let page = app
+                        .scim(&integ, "POST", "/.search", Some(search.clone()))
+                        .await;
+                    assert_eq!(page.status, 200, "{}", page.body);
+                    answers.push(page.json());
+                }
+                answers
+            })
+        })
+        .collect();
+
+    for i in 0..CYCLES {
+        let mut body = user(&format!("cycle-{i}"));
+        body["displayName"] = json!(format!("Cycle user {i}"));
+        let made = app.scim(&integ, "POST", "/Users", Some(body)).await;
+        assert_eq!(made.status, 201, "{}", made.body);
+        let id = made.json()["id"].as_str().unwrap().to_string();
+        let added = app
+            .scim(
+                &integ,
+                "PATCH",
+                &format!("/Groups/{group_id}"),
+                Some(add_member(&id)),
+            )
+            .await;
+        assert!(added.status.is_success(), "{}", added.body);
+        let gone = app
+            .scim(&integ, "DELETE", &format!("/Users/{id}"), None)
+            .await;
+        assert_eq!(gone.status, 204, "{}", gone.body);
+    }
+    done.store(true, std::sync::atomic::Ordering::Release);
+
+    let (mut reads, mut members_seen) = (0, 0);
+    for reader in readers {
+        for page in reader.await.expect("reader task") {
+            reads += 1;
+            let resources = page["Resources"].as_array().cloned().unwrap_or_default();
+            assert_eq!(
+                page["totalResults"],
+                json!(resources.len()),
+                "read {reads}: {page}"
+            );
+            let is_group = |r: &Value| r["schemas"][0].as_str().unwrap().ends_with(":Group");
+            let users: Vec<&Value> = resources.iter().filter(|r| !is_group(r)).collect();
+            let groups: Vec<&Value> = resources.iter().filter(|r| is_group(r)).collect();
+            assert_eq!(
+                groups.len(),
+                1,
+                "read {reads}: the group is always there: {page}"
+            );
+            let members: BTreeSet<&str> = groups[0]["members"]
+                .as_array()
+                .map(|m| m.iter().map(|m| m["value"].as_str().unwrap()).collect())
+                .unwrap_or_default();
+            members_seen += members.len();
+            for u in &users {
+                let id = u["id"].as_str().unwrap();
+                let in_group = u["groups"]
+                    .as_array()
+                    .is_some_and(|g| g.iter().any(|g| g["value"] == json!(group_id)));
+                assert_eq!(
+                    in_group,
+                    members.contains(id),
+                    "read {reads}: user {id} lists the group: {in_group}, the group lists them: {}",
+                    members.contains(id)
+                );
+            }
+            for member in &members {
+                assert!(
+                    users.iter().any(|u| u["id"] == json!(member)),
+                    "read {reads}: member {member} of the group is not a listed user: {page}"
+                );
+            }
+        }
+    }
+    assert!(
+        members_seen >= READERS,
+        "the readers saw the group with a member ({members_seen} in {reads} reads)"
+    );
+}
