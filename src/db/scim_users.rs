@@ -173,28 +173,33 @@ pub async fn find(
 ) -> AppResult<Option<ScimUserRow>> {
     static SQL: [OnceLock<String>; 4] = [const { OnceLock::new() }; 4];
     let read = refs != Refs::Skipped;
-    let sql = SQL[statement_slot(read, profile)].get_or_init(|| {
-        format!(
-            "SELECT {} AS page {FROM} WHERE u.id = $3",
-            packed_row(read, profile)
-        )
-    });
-    let row = sqlx::query(sql)
-        .bind(tenant_id)
-        .bind(source)
-        .bind(user_id)
-        .fetch_optional(&mut *conn)
-        .await?;
-    let Some(row) = row else {
-        return Ok(None);
-    };
-    let text: String = row.try_get("page")?;
-    let (mut users, mut stale) = (Vec::new(), Vec::new());
-    if !unpack(&text, refs, &mut users, &mut stale) {
-        return Err(not_packed());
+    let mut profile = profile;
+    loop {
+        let sql = SQL[statement_slot(read, profile)].get_or_init(|| {
+            format!(
+                "SELECT {} AS page {FROM} WHERE u.id = $3",
+                packed_row(read, profile)
+            )
+        });
+        let row = sqlx::query(sql)
+            .bind(tenant_id)
+            .bind(source)
+            .bind(user_id)
+            .fetch_optional(&mut *conn)
+            .await?;
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let text: String = row.try_get("page")?;
+        let mut users = Vec::new();
+        match unpack(&text, refs, &mut users) {
+            None => return Err(not_packed()),
+            Some(Views::Stale) if profile == ProfileText::ViewOrJson => {
+                profile = ProfileText::Json;
+            }
+            Some(_) => return Ok(users.pop()),
+        }
     }
-    json_of_stale_views(conn, &mut users, &stale).await?;
-    Ok(users.pop())
 }
 
 /// The error of a read whose packed users ([`unpack`]) are not in the form [`packed_row`]
@@ -415,8 +420,8 @@ fn packed_row(with_group_refs: bool, profile: ProfileText) -> &'static str {
     ROWS[statement_slot(with_group_refs, profile)].get_or_init(|| {
         // The kept view, then the JSON where there is none (each column read as it is: an
         // expression over the view, named twice by `packed_rows::text`, read the view's text
-        // four times). A view under another tag is told apart by `unpack_one`, and its JSON
-        // read again ([`json_of_stale_views`]).
+        // four times). A view under another tag is told apart by `unpack_one`, and the read
+        // made again with every user's JSON ([`Views::Stale`]).
         let (view, json) = match profile {
             ProfileText::Json => ("NULL", "u.scim_json"),
             ProfileText::ViewOrJson => (
@@ -448,25 +453,35 @@ fn packed_row(with_group_refs: bool, profile: ProfileText) -> &'static str {
     })
 }
 
-/// Appends the users [`packed_row`] wrote to `rows`, in order, and to `stale` the indexes of
-/// those whose view is another release's ([`Unpacked::stale_view`]); false when the text is not
-/// what it writes.
-fn unpack(text: &str, refs: Refs, rows: &mut Vec<ScimUserRow>, stale: &mut Vec<usize>) -> bool {
+/// Whether the users of a read came with their profiles.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Views {
+    /// Each with its view or its JSON.
+    Whole,
+    /// One or more with a view kept under another release's tag, and so with neither
+    /// ([`Unpacked::stale_view`]): between a release that changes the schemas and the start that
+    /// drops such views (`profile_views::prepare`), or while a replica of another release writes
+    /// beside this one. The read is made again with [`ProfileText::Json`] — its one statement
+    /// still one moment; a second statement for the stale users' JSON alone could pair a
+    /// concurrent PUT's profile with the version read before it.
+    Stale,
+}
+
+/// Appends the users [`packed_row`] wrote to `rows`, in order; `None` when the text is not what
+/// it writes.
+fn unpack(text: &str, refs: Refs, rows: &mut Vec<ScimUserRow>) -> Option<Views> {
     // No room reserved up front: counting the rows first (a scan of the page's 100 KB) cost more
     // than the vector's few doublings.
     let mut reader = packed_rows::Reader::new(text);
+    let mut views = Views::Whole;
     while !reader.is_done() {
-        match unpack_one(&mut reader, refs) {
-            Some(Unpacked { row, stale_view }) => {
-                if stale_view {
-                    stale.push(rows.len());
-                }
-                rows.push(row);
-            }
-            None => return false,
+        let Unpacked { row, stale_view } = unpack_one(&mut reader, refs)?;
+        if stale_view {
+            views = Views::Stale;
         }
+        rows.push(row);
     }
-    true
+    Some(views)
 }
 
 /// The next user of `reader`'s text; `None` when it is not what [`packed_row`] writes.
@@ -509,23 +524,8 @@ fn unpack_one(reader: &mut packed_rows::Reader<'_>, refs: Refs) -> Option<Unpack
 struct Unpacked {
     row: ScimUserRow,
     /// Their profile's view is kept under another tag (chosen by another release): neither it
-    /// nor the JSON came ([`json_of_stale_views`]).
+    /// nor the JSON came ([`Views::Stale`]).
     stale_view: bool,
-}
-
-/// Reads again the JSON of the rows (`stale`: indexes into `rows`) whose kept view is another
-/// release's: between a release that changes the schemas and the start that drops such views
-/// (`profile_views::prepare`), or while a replica of another release writes beside this one.
-async fn json_of_stale_views(
-    conn: &mut Conn,
-    rows: &mut [ScimUserRow],
-    stale: &[usize],
-) -> AppResult<()> {
-    for &i in stale {
-        let row = &mut rows[i];
-        row.scim_json = find_stored(conn, &row.id).await?.scim_json;
-    }
-    Ok(())
 }
 
 /// Runs a list query: the total and one page of rows. Errors are SCIM errors for bad filters.
@@ -535,36 +535,22 @@ pub async fn list(
     source: &str,
     page: &Page<'_>,
 ) -> Result<(i64, Vec<ScimUserRow>), ListError> {
-    let query = page_query(super::backend_of(conn), tenant_id, source, page)?;
-    let (q, args) = (&query.sql, &query.args);
-    // The users come packed ([`unpack`]): one row for a page, one a user for a look-up.
-    let packed = super::bind_all(sqlx::query(q), args)
-        .fetch_all(&mut *conn)
-        .await
-        .map_err(AppError::from)?;
-    let (mut rows, mut stale) = (Vec::new(), Vec::new());
-    for row in &packed {
-        let text: Option<&str> = row.try_get("page").map_err(AppError::from)?;
-        // Every listed user's references are read (their version covers them); kept only
-        // when the page shows them.
-        let refs = if page.with_group_refs {
-            Refs::Kept
-        } else {
-            Refs::Digested
+    let backend = super::backend_of(conn);
+    let mut query = page_query(backend, tenant_id, source, page)?;
+    let (mut rows, mut views, mut total) = read_page(conn, &query, page).await?;
+    if views == Views::Stale {
+        let page = &Page {
+            profile: ProfileText::Json,
+            ..*page
         };
-        if !unpack(text.unwrap_or(""), refs, &mut rows, &mut stale) {
-            return Err(not_packed().into());
-        }
+        query = page_query(backend, tenant_id, source, page)?;
+        (rows, views, total) = read_page(conn, &query, page).await?;
     }
-    json_of_stale_views(conn, &mut rows, &stale).await?;
+    debug_assert_eq!(views, Views::Whole);
     if query.sorted_here {
         in_page_order(&mut rows, page.sort_order);
     }
     if query.counted {
-        let total: Option<i64> = match packed.first() {
-            Some(row) => row.try_get("n").map_err(AppError::from)?,
-            None => None,
-        };
         return Ok((total.ok_or_else(not_packed)?, rows));
     }
     // A look-up (one user at most): a page that is not full tells the total from its position;
@@ -584,6 +570,38 @@ pub async fn list(
         .try_get("n")
         .map_err(AppError::from)?;
     Ok((total, rows))
+}
+
+/// Runs a page's statement: its users (packed, [`unpack`]: one row for a page, one a user for
+/// a look-up), whether they came whole, and the total the statement read when it counts
+/// ([`PageQuery::counted`]).
+async fn read_page(
+    conn: &mut Conn,
+    query: &PageQuery,
+    page: &Page<'_>,
+) -> AppResult<(Vec<ScimUserRow>, Views, Option<i64>)> {
+    let packed = super::bind_all(sqlx::query(&query.sql), &query.args)
+        .fetch_all(&mut *conn)
+        .await?;
+    // Every listed user's references are read (their version covers them); kept only when the
+    // page shows them.
+    let refs = if page.with_group_refs {
+        Refs::Kept
+    } else {
+        Refs::Digested
+    };
+    let (mut rows, mut views) = (Vec::new(), Views::Whole);
+    for row in &packed {
+        let text: Option<&str> = row.try_get("page")?;
+        if unpack(text.unwrap_or(""), refs, &mut rows).ok_or_else(not_packed)? == Views::Stale {
+            views = Views::Stale;
+        }
+    }
+    let total = match (query.counted, packed.first()) {
+        (true, Some(row)) => row.try_get("n")?,
+        _ => None,
+    };
+    Ok((rows, views, total))
 }
 
 /// Puts a page read without the aggregate's `ORDER BY` ([`PageQuery::sorted_here`]) in the
