@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Memberships in SQLite alone: Roster's layout against integer keys, the floor's (issue #13).
+"""Memberships in SQLite alone: Roster's layout against integer keys (the floor's) and against
+each user's references kept in one text (issue #13).
 
 A group DELETE and a 100-member PATCH are the SCIM writes that stay nearest to 2x the floor
 (../shared/bench/floor), and a page of 100 users with their groups is over it. This measures the
@@ -15,7 +16,11 @@ writes a WAL frame in two, so about two a page changed) per operation.
   user's references are one range of that index (as `db::group_refs::expression` reads them);
 - integer: the floor's `members` (two integer keys, WITHOUT ROWID, an index by user), users and
   groups keyed by integer, the groups with their tenant and name as columns; a user's references
-  are read from each membership's group, by its key.
+  are read from each membership's group, by its key;
+- per_user: slim memberships (the two text ids, WITHOUT ROWID) and each user's references in the
+  tenant kept as one text beside them (`user_group_refs`), appended to by each membership's insert
+  and taken out of by its group's DELETE, so a page reads one value a user instead of a range of
+  ten index entries (the layout a page of users with their groups would want; session 41).
 
     python3 benches/membership_schema.py [--users 2000] [--runs 3]
 
@@ -64,6 +69,10 @@ class Layout:
         self.name, self.ddl, self.insert, self.delete = name, ddl, insert, delete
         self.page = page
 
+    def statements(self, made):
+        """The statements a membership's insert or a group's delete runs: one or a list."""
+        return made if isinstance(made, list) else [made]
+
 
 def layouts(tmp):
     roster = Layout(
@@ -95,7 +104,34 @@ def layouts(tmp):
         "SELECT u.n, (SELECT group_concat(json_quote(g.id) || json_quote(g.display_name), ',') "
         "FROM members m JOIN groups g ON g.n = m.g WHERE m.u = u.n AND g.tenant_id = ?) "
         "FROM users u WHERE u.n > ? ORDER BY u.n LIMIT 100")
-    return [roster, integer]
+    # Each user's references (`"id""name"`, comma-separated) in one row of their own.
+    this_ref = "'\"' || g.id || '\"\"' || g.display_name || '\"'"
+    per_user = Layout(
+        "per_user",
+        ["CREATE TABLE users (id TEXT PRIMARY KEY, body TEXT)",
+         "CREATE TABLE groups (id TEXT PRIMARY KEY, tenant_id TEXT NOT NULL, "
+         "display_name TEXT NOT NULL, body TEXT)",
+         "CREATE TABLE group_members (group_id TEXT NOT NULL REFERENCES groups (id) "
+         "ON DELETE CASCADE, user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE, "
+         "created_at INTEGER NOT NULL, PRIMARY KEY (group_id, user_id)) WITHOUT ROWID",
+         "CREATE TABLE user_group_refs (user_id TEXT NOT NULL, tenant_id TEXT NOT NULL, "
+         "refs TEXT NOT NULL, PRIMARY KEY (user_id, tenant_id)) WITHOUT ROWID"],
+        lambda g, u, gi, ui: [
+            ("INSERT INTO group_members (group_id, user_id, created_at) VALUES (?, ?, 1)", (g, u)),
+            ("INSERT INTO user_group_refs (user_id, tenant_id, refs) VALUES (?, ?, ?) "
+             "ON CONFLICT (user_id, tenant_id) DO UPDATE SET refs = refs || ',' || excluded.refs",
+             (u, TENANT, '"%s""Group %05d"' % (g, gi)))],
+        lambda g, gi: [
+            # Each member's text loses this group's reference, then the group goes.
+            ("UPDATE user_group_refs SET refs = trim(replace(',' || refs || ',', ',' || "
+             f"(SELECT {this_ref} FROM groups g WHERE g.id = ?1) || ',', ','), ',') "
+             "WHERE tenant_id = ?2 AND user_id IN "
+             "(SELECT user_id FROM group_members WHERE group_id = ?1)", (g, TENANT)),
+            ("DELETE FROM groups WHERE tenant_id = ? AND id = ?", (TENANT, g))],
+        "SELECT u.id, (SELECT r.refs FROM user_group_refs r "
+        "WHERE r.user_id = u.id AND r.tenant_id = ?) FROM users u WHERE u.id > ? "
+        "ORDER BY u.id LIMIT 100")
+    return [roster, integer, per_user]
 
 
 def write_calls():
@@ -152,13 +188,14 @@ def run(layout, tmp, users, seed):
         for j, g in enumerate(group_ids):
             db.execute("BEGIN IMMEDIATE")
             for i in rng.sample(range(users), 100):
-                db.execute(*layout.insert(g, user_ids[i], j, i))
+                for statement in layout.statements(layout.insert(g, user_ids[i], j, i)):
+                    db.execute(*statement)
             db.execute("COMMIT")
         inserted = m.per_op(len(group_ids))
     pages, refs = 0, 0
     with Meter() as m:
         for _ in range(PAGE_ROUNDS):
-            after = "" if layout.name == "roster" else 0
+            after = 0 if layout.name == "integer" else ""
             while True:
                 rows = db.execute(layout.page, (TENANT, after)).fetchall()
                 if not rows:
@@ -171,7 +208,8 @@ def run(layout, tmp, users, seed):
     with Meter() as m:
         for j, g in enumerate(deleted_groups):
             db.execute("BEGIN IMMEDIATE")
-            db.execute(*layout.delete(g, j))
+            for statement in layout.statements(layout.delete(g, j)):
+                db.execute(*statement)
             db.execute("COMMIT")
         deleted = m.per_op(len(deleted_groups))
     size = os.path.getsize(path) + os.path.getsize(path + "-wal")
