@@ -2,6 +2,8 @@
 """A release binary probed as production meets it, over real HTTP on loopback:
 1. group reads under a concurrent PATCH writer: every answer's ETag names the members it lists;
 2. list totals under a create/delete writer: a page's totalResults covers the resources it lists;
+   a root /.search under a create/add/delete writer: a listed user's groups and the listed
+   group's members agree (one snapshot for both types);
 3. attacker probes: tokens across integrations and tenants, disabled/rotated/deleted, ids of
    another tenant, injections, oversized and malformed bodies.
 Every loop is bounded. Usage: scripts/probes/release.py BIN (exits 1 on any failure)"""
@@ -103,6 +105,40 @@ stop.set(); [t.join() for t in ts]
 bad = [t for t in totals if not (t[2] >= t[1] and t[2] <= 1)]
 found = sum(1 for t in totals if t[1])
 check(f"list totals under creates/deletes: {len(totals)} pages ({found} listing one), total covers the page", not bad and found > 4, bad[:3])
+
+# A root /.search reads Users and Groups at one moment: a user created, added to a group and
+# deleted (their membership with them) is in the group's members exactly when the group is in
+# their groups, and every member listed is a listed user.
+st, _, rg = req("POST", f"{ea}/Groups", ta, group("Root cycle")); assert st == 201, rg
+stop.clear(); roots = []
+search = {"schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"],
+          "filter": 'displayName sw "Root cycle"', "count": 10}
+def root_reader(r):
+    for n in range(4000):
+        if stop.is_set(): break
+        st, _, b = req("POST", f"{ea}/.search", ta, search)
+        with lock: roots.append((st, b))
+ts = [threading.Thread(target=root_reader, args=(r,)) for r in range(4)]; [t.start() for t in ts]
+for i in range(80):
+    body = dict(user(f"root-cycle-{i}"), displayName=f"Root cycle user {i}")
+    _, _, u = req("POST", f"{ea}/Users", ta, body)
+    req("PATCH", f"{ea}/Groups/{rg['id']}", ta, patch("add", u["id"]))
+    req("DELETE", f"{ea}/Users/{u['id']}", ta)
+stop.set(); [t.join() for t in ts]
+def root_disagrees(st, b):
+    if st != 200: return ("status", st)
+    res = b.get("Resources", [])
+    groups = [r for r in res if r["schemas"][0].endswith(":Group")]
+    users = {r["id"]: r for r in res if not r["schemas"][0].endswith(":Group")}
+    if len(groups) != 1 or b["totalResults"] != len(res): return ("shape", len(groups), b["totalResults"], len(res))
+    members = {m["value"] for m in groups[0].get("members", [])}
+    for uid, u in users.items():
+        if (rg["id"] in {g["value"] for g in u.get("groups", [])}) != (uid in members): return ("groups vs members", uid)
+    return None if members <= set(users) else ("member not listed", sorted(members - set(users)))
+bad = [d for d in (root_disagrees(st, b) for st, b in roots) if d]
+with_member = sum(1 for st, b in roots if st == 200 and any(r.get("members") for r in b.get("Resources", [])))
+check(f"root searches under create/add/delete: {len(roots)} answers ({with_member} with a member), users and groups of one moment",
+      not bad and with_member > 4, bad[:3])
 
 # --- 3. attacker probes
 eb, tb = B["endpoint"], B["token"]
