@@ -72,3 +72,44 @@ test('a group pushed over SCIM shows its integration, and its page warns that a 
   await expect(group.member(`sb${stamp}`)).toHaveCount(0);
   await expect(group.member(`sa${stamp}`)).toBeVisible();
 });
+
+test('at a phone\'s width a group page and the lists do not scroll sideways, and the member search is as wide as its words', async ({ page, request }) => {
+  const stamp = Date.now().toString(36);
+  const integ = createIntegration(`narrow-${stamp}`);
+  const a = await scimUser(request, integ, `na${stamp}`);
+  await scim(request, integ, 'POST', '/Groups', { displayName: `Narrow ${stamp}`, members: [{ value: a }] });
+
+  const groups = new GroupsPage(page);
+  await groups.open();
+  await groups.search(`narrow ${stamp}`);
+  await groups.row(`Narrow ${stamp}`).getByRole('link').click();
+  const group = new GroupPage(page);
+  await expect(group.member(`na${stamp}`)).toBeVisible();
+
+  // On a desktop the member search shows its whole placeholder (a fixed width lost to
+  // `w-full` and cut it to "Username, name or em").
+  const search = page.getByRole('searchbox', { name: 'Search members' });
+  const fits = await search.evaluate((e: HTMLInputElement) => {
+    const probe = document.createElement('span');
+    probe.style.font = getComputedStyle(e).font;
+    probe.style.position = 'absolute';
+    probe.style.whiteSpace = 'pre';
+    probe.textContent = e.placeholder;
+    document.body.append(probe);
+    const needed = probe.getBoundingClientRect().width;
+    probe.remove();
+    const s = getComputedStyle(e);
+    return e.clientWidth - parseFloat(s.paddingLeft) - parseFloat(s.paddingRight) >= needed;
+  });
+  expect(fits).toBe(true);
+
+  // On a phone the members table scrolls inside its card; the page itself does not (the
+  // remove buttons' screen-reader text was placed past the card and widened the page).
+  await page.setViewportSize({ width: 390, height: 844 });
+  for (const path of [page.url(), '/t/main/iam/users', '/t/main/iam/groups']) {
+    await page.goto(path);
+    await page.waitForLoadState('networkidle');
+    const [scroll, client] = await page.evaluate(() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]);
+    expect(scroll, `${path} scrolls sideways`).toBeLessThanOrEqual(client);
+  }
+});

@@ -55,7 +55,9 @@ pub fn Table(
     children: Children,
 ) -> impl IntoView {
     view! {
-        <div class="overflow-x-auto">
+        // `relative`: screen-reader-only text in a cell (absolute) is placed and clipped inside
+        // the scroller; else it widened a narrow page to where the table's hidden part ends.
+        <div class="relative overflow-x-auto">
             <table class="min-w-full divide-y divide-slate-200 text-sm">
                 <caption class="sr-only">{caption}</caption>
                 <thead class="bg-slate-50">
@@ -78,23 +80,22 @@ pub const TD: &str = "px-6 py-4 align-top text-slate-700";
 pub const TD_ACTIONS: &str = "px-6 py-4 align-top text-right whitespace-nowrap";
 
 /// A search box that submits with GET (`?q=`), so results have an address and work without JS.
+/// (No hidden fields: optional ones broke hydration where this is used.)
 #[component]
-pub fn SearchForm(
+pub fn SearchBox(
     /// What is searched, e.g. "Search users".
     #[prop(into)]
     label: String,
     #[prop(into)] placeholder: String,
-    #[prop(into)] value: Signal<Option<String>>,
-    /// Extra hidden query parameters to keep (e.g. `("filter", "failed")`).
-    #[prop(optional)]
-    keep: Vec<(&'static str, String)>,
+    value: Option<String>,
 ) -> impl IntoView {
     view! {
-        <form method="get" role="search" class="flex items-center gap-2">
-            {keep.into_iter().map(|(k, v)| view! { <input type="hidden" name=k value=v/> }).collect_view()}
-            <label for="search-q" class="sr-only">{label.clone()}</label>
-            <input id="search-q" name="q" type="search" class=format!("{INPUT_CLASS} w-72")
-                placeholder=placeholder value=move || value.get().unwrap_or_default()/>
+        // The form takes up to 28rem of its row and the field all of it but the button's room
+        // (a fixed width beside INPUT_CLASS's `w-full` lost to it, and cut the placeholder).
+        <form method="get" role="search" class="flex w-full max-w-md items-center gap-2">
+            <label for="search-q" class="sr-only">{label}</label>
+            <input id="search-q" name="q" type="search" class=format!("{INPUT_CLASS} min-w-0")
+                placeholder=placeholder value=value/>
             <button type="submit" class=SECONDARY_BUTTON>"Search"</button>
         </form>
     }

@@ -12,12 +12,11 @@ use crate::ui::components::{
     field_error, query_param, Banners, Card, EmptyState, Field, Loading, PageHeader, INPUT_CLASS,
     PRIMARY_BUTTON, SECONDARY_BUTTON,
 };
-use crate::ui::pages::users::{
-    load_error, pager_links, Loaded, SearchBox, TabTitle, UserBadges, UserCell,
-};
+use crate::ui::pages::users::{load_error, pager_links, Loaded, TabTitle, UserBadges, UserCell};
 use crate::ui::tenant_page::{route_param, tenant_param};
 use crate::ui::widgets::{
-    count, Badge, ConfirmAction, Pager, Table, Tone, DANGER_BUTTON, LINK_CLASS, TD, TD_ACTIONS,
+    count, Badge, ConfirmAction, Pager, SearchBox, Table, Tone, DANGER_BUTTON, LINK_CLASS, TD,
+    TD_ACTIONS,
 };
 
 // One resource per page, made up front, carrying the tenant scope (see users.rs).
@@ -288,7 +287,8 @@ fn GroupDetails(
         </Card>
         <Card class="overflow-hidden">
             <div class="flex flex-wrap items-end justify-between gap-4 border-b border-slate-200 px-6 py-4">
-                <div>
+                // Grows into the row's free room, so the search field is as wide as the list's.
+                <div class="min-w-64 flex-1">
                     <h2 class="text-base font-semibold text-slate-900">"Members"</h2>
                     {search}
                 </div>

@@ -131,7 +131,7 @@ fn Matrix(granted: Vec<String>, editable: bool) -> impl IntoView {
             .any(|p| crate::model::parse_permission(p) == Some((r, a)))
     };
     view! {
-        <div class="overflow-x-auto">
+        <div class="relative overflow-x-auto">
             <table class="min-w-full text-sm" data-testid="permission-matrix">
                 <caption class="sr-only">"Permissions: resources by actions"</caption>
                 <thead>

@@ -10,12 +10,12 @@ use crate::api::users::{
 use crate::model::{Action, Resource as Res, TenantScope};
 use crate::ui::components::{
     error_text, query_param, Banners, Card, EmptyState, ErrorPanel, Field, Loading, PageHeader,
-    INPUT_CLASS, PRIMARY_BUTTON, SECONDARY_BUTTON,
+    PRIMARY_BUTTON,
 };
 use crate::ui::pages::not_found::NotFound;
 use crate::ui::tenant_page::{route_param, tenant_param};
 use crate::ui::widgets::{
-    count, Badge, ConfirmAction, Pager, Table, Time, Tone, DANGER_BUTTON, LINK_CLASS, TD,
+    count, Badge, ConfirmAction, Pager, SearchBox, Table, Time, Tone, DANGER_BUTTON, LINK_CLASS, TD,
 };
 use crate::url::url_with_query;
 
@@ -134,24 +134,6 @@ pub fn UserCell(user: UserItem, href: String) -> impl IntoView {
     view! {
         <a href=href class=LINK_CLASS>{shown}</a>
         {sub.map(|s| view! { <p class="mt-0.5 font-mono text-xs text-slate-500">{s}</p> })}
-    }
-}
-
-/// A GET search box (`?q=`) for these lists. (The shared `SearchForm` widget's optional hidden
-/// fields broke hydration here; this one has none.)
-#[component]
-pub fn SearchBox(
-    #[prop(into)] label: String,
-    #[prop(into)] placeholder: String,
-    value: Option<String>,
-) -> impl IntoView {
-    view! {
-        <form method="get" role="search" class="flex items-center gap-2">
-            <label for="search-q" class="sr-only">{label}</label>
-            <input id="search-q" name="q" type="search" class=format!("{INPUT_CLASS} w-72")
-                placeholder=placeholder value=value/>
-            <button type="submit" class=SECONDARY_BUTTON>"Search"</button>
-        </form>
     }
 }
 
@@ -435,7 +417,7 @@ fn UserDetails(
 fn PermissionTable(d: UserDetail) -> impl IntoView {
     let actions = d.actions.clone();
     view! {
-        <div class="overflow-x-auto border-t border-slate-200">
+        <div class="relative overflow-x-auto border-t border-slate-200">
             <table class="min-w-full divide-y divide-slate-200 text-sm" data-testid="effective-permissions">
                 <caption class="sr-only">"Effective permissions by resource and action"</caption>
                 <thead class="bg-slate-50">
