@@ -171,35 +171,46 @@ pub async fn find(
     refs: Refs,
     profile: ProfileText,
 ) -> AppResult<Option<ScimUserRow>> {
+    let user = read_user(conn, tenant_id, source, user_id, refs, profile).await?;
+    match user {
+        Some((_, Views::Stale)) => {
+            let again = read_user(conn, tenant_id, source, user_id, refs, ProfileText::Json);
+            Ok(again.await?.map(|(user, _)| user))
+        }
+        _ => Ok(user.map(|(user, _)| user)),
+    }
+}
+
+/// Runs [`find`]'s statement: the user, and whether they came whole ([`Views`]).
+async fn read_user(
+    conn: &mut Conn,
+    tenant_id: &str,
+    source: &str,
+    user_id: &str,
+    refs: Refs,
+    profile: ProfileText,
+) -> AppResult<Option<(ScimUserRow, Views)>> {
     static SQL: [OnceLock<String>; 4] = [const { OnceLock::new() }; 4];
     let read = refs != Refs::Skipped;
-    let mut profile = profile;
-    loop {
-        let sql = SQL[statement_slot(read, profile)].get_or_init(|| {
-            format!(
-                "SELECT {} AS page {FROM} WHERE u.id = $3",
-                packed_row(read, profile)
-            )
-        });
-        let row = sqlx::query(sql)
-            .bind(tenant_id)
-            .bind(source)
-            .bind(user_id)
-            .fetch_optional(&mut *conn)
-            .await?;
-        let Some(row) = row else {
-            return Ok(None);
-        };
-        let text: String = row.try_get("page")?;
-        let mut users = Vec::new();
-        match unpack(&text, refs, &mut users) {
-            None => return Err(not_packed()),
-            Some(Views::Stale) if profile == ProfileText::ViewOrJson => {
-                profile = ProfileText::Json;
-            }
-            Some(_) => return Ok(users.pop()),
-        }
-    }
+    let sql = SQL[statement_slot(read, profile)].get_or_init(|| {
+        format!(
+            "SELECT {} AS page {FROM} WHERE u.id = $3",
+            packed_row(read, profile)
+        )
+    });
+    let row = sqlx::query(sql)
+        .bind(tenant_id)
+        .bind(source)
+        .bind(user_id)
+        .fetch_optional(&mut *conn)
+        .await?;
+    let Some(row) = row else {
+        return Ok(None);
+    };
+    let text: String = row.try_get("page")?;
+    let mut users = Vec::new();
+    let views = unpack(&text, refs, &mut users).ok_or_else(not_packed)?;
+    Ok(users.pop().map(|user| (user, views)))
 }
 
 /// The error of a read whose packed users ([`unpack`]) are not in the form [`packed_row`]
@@ -537,16 +548,15 @@ pub async fn list(
 ) -> Result<(i64, Vec<ScimUserRow>), ListError> {
     let backend = super::backend_of(conn);
     let mut query = page_query(backend, tenant_id, source, page)?;
-    let (mut rows, mut views, mut total) = read_page(conn, &query, page).await?;
+    let (mut rows, views, mut total) = read_page(conn, &query, page).await?;
     if views == Views::Stale {
         let page = &Page {
             profile: ProfileText::Json,
             ..*page
         };
         query = page_query(backend, tenant_id, source, page)?;
-        (rows, views, total) = read_page(conn, &query, page).await?;
+        (rows, _, total) = read_page(conn, &query, page).await?;
     }
-    debug_assert_eq!(views, Views::Whole);
     if query.sorted_here {
         in_page_order(&mut rows, page.sort_order);
     }
