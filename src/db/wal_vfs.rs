@@ -3,10 +3,10 @@
 //! (issue #13). SQLite writes each frame as its 24-byte header and then its page, a call each; a
 //! group DELETE writes about 45 frames, and a call costs the kernel more than the 4 KiB it copies.
 //!
-//! The write-ahead log is wrapped, and the main database file's calls pass through to its `unix`
-//! file (some after a flush, below); every other file is SQLite's `unix` file itself, opened in
-//! the memory SQLite gives this layer. Writes to the log that follow each other are gathered in
-//! memory and written when:
+//! The write-ahead log is wrapped, and every other file's calls (the main database file's, a
+//! sub-journal's, a temporary file's) pass through to its `unix` file, some after a flush (below),
+//! and a write longer than the `unix` file takes at once in pieces. Writes to the log that follow
+//! each other are gathered in memory and written when:
 //! - a commit frame's header comes (one whose "database size after commit" is not zero): it and
 //!   all gathered before it are written before the write returns, and so is the page that
 //!   follows it. A commit frame's header is not always followed by its page: when a transaction
@@ -38,7 +38,7 @@ use std::sync::{Mutex, OnceLock};
 use libsqlite3_sys::{
     sqlite3_file, sqlite3_int64, sqlite3_io_methods, sqlite3_vfs, sqlite3_vfs_find,
     sqlite3_vfs_register, SQLITE_CANTOPEN, SQLITE_IOERR, SQLITE_IOERR_WRITE, SQLITE_NOTFOUND,
-    SQLITE_OK, SQLITE_OPEN_MAIN_DB, SQLITE_OPEN_WAL,
+    SQLITE_OK, SQLITE_OPEN_WAL,
 };
 
 /// The name connections ask for (`vfs=` in the SQLite URL).
@@ -165,20 +165,11 @@ unsafe fn gathered<'a>(file: *mut sqlite3_file) -> &'a mut Gathered {
 /// again.
 unsafe fn flush(file: *mut sqlite3_file) -> c_int {
     let gathered = gathered(file);
-    let mut rc = SQLITE_OK;
-    let mut offset = gathered.start;
-    for piece in gathered.bytes.chunks(WRITE_MAX) {
-        // `WRITE_MAX` fits a `c_int`.
-        rc = call!(
-            file,
-            xWrite(piece.as_ptr().cast(), piece.len() as c_int, offset)
-        );
-        #[cfg(test)]
+    let real = real(file);
+    let rc = write_in_pieces((*real).pMethods, real, &gathered.bytes, gathered.start);
+    #[cfg(test)]
+    for _ in gathered.bytes.chunks(WRITE_MAX) {
         tests::count_write(gathered.path.as_deref(), tests::Side::Made);
-        if rc != SQLITE_OK {
-            break;
-        }
-        offset += piece.len() as i64;
     }
     gathered.bytes.clear();
     if gathered.bytes.capacity() > KEEP_CAPACITY {
@@ -190,6 +181,28 @@ unsafe fn flush(file: *mut sqlite3_file) -> c_int {
         }
     });
     rc
+}
+
+/// Writes `bytes` at `offset` of `file` with its `methods`' `xWrite`, [`WRITE_MAX`] at most a
+/// call; the first error ends it.
+unsafe fn write_in_pieces(
+    methods: *const sqlite3_io_methods,
+    file: *mut sqlite3_file,
+    bytes: &[u8],
+    mut offset: i64,
+) -> c_int {
+    let Some(write) = (*methods).xWrite else {
+        return SQLITE_IOERR_WRITE;
+    };
+    for piece in bytes.chunks(WRITE_MAX) {
+        // `WRITE_MAX` fits a `c_int`.
+        let rc = write(file, piece.as_ptr().cast(), piece.len() as c_int, offset);
+        if rc != SQLITE_OK {
+            return rc;
+        }
+        offset += piece.len() as i64;
+    }
+    SQLITE_OK
 }
 
 thread_local! {
@@ -245,9 +258,9 @@ unsafe extern "C" fn open(
     };
     if flags & SQLITE_OPEN_WAL == 0 {
         let rc = base_open(base, name, file, flags, out_flags);
-        if rc == SQLITE_OK && flags & SQLITE_OPEN_MAIN_DB != 0 && !(*file).pMethods.is_null() {
+        if rc == SQLITE_OK && !(*file).pMethods.is_null() {
             *unix_methods_slot(file) = (*file).pMethods;
-            (*file).pMethods = &DATABASE_METHODS;
+            (*file).pMethods = &PASSED_METHODS;
         }
         return rc;
     }
@@ -386,7 +399,7 @@ unsafe extern "C" fn device_characteristics(file: *mut sqlite3_file) -> c_int {
     forward!((*real).pMethods, real, xDeviceCharacteristics(), 0)
 }
 
-/// Where a main database file keeps the methods SQLite's `unix` layer gave it: the `unix` file
+/// Where a file other than a log keeps the methods SQLite's `unix` layer gave it: the `unix` file
 /// starts where SQLite's memory does, and this slot follows it (SQLite gives every file
 /// [`REAL_OFFSET`] bytes more than the `unix` layer asks).
 unsafe fn unix_methods_slot(file: *mut sqlite3_file) -> *mut *const sqlite3_io_methods {
@@ -394,32 +407,33 @@ unsafe fn unix_methods_slot(file: *mut sqlite3_file) -> *mut *const sqlite3_io_m
     file.cast::<u8>().add(unix_size.next_multiple_of(8)).cast()
 }
 
-/// A main database file's methods: the `unix` layer's, the wal-index's locks and barrier (and
-/// the file's close) after [`flush_pending`].
-static DATABASE_METHODS: sqlite3_io_methods = sqlite3_io_methods {
+/// The methods of every file but a log (the main database file, sub-journals, temporary files):
+/// the `unix` layer's; the wal-index's locks and barrier (and the file's close) after
+/// [`flush_pending`]; a write in pieces of at most [`WRITE_MAX`] ([`passed_write`]).
+static PASSED_METHODS: sqlite3_io_methods = sqlite3_io_methods {
     iVersion: 3,
-    xClose: Some(db_close),
-    xRead: Some(db_read),
-    xWrite: Some(db_write),
-    xTruncate: Some(db_truncate),
-    xSync: Some(db_sync),
-    xFileSize: Some(db_file_size),
-    xLock: Some(db_lock),
-    xUnlock: Some(db_unlock),
-    xCheckReservedLock: Some(db_check_reserved_lock),
-    xFileControl: Some(db_file_control),
-    xSectorSize: Some(db_sector_size),
-    xDeviceCharacteristics: Some(db_device_characteristics),
-    xShmMap: Some(db_shm_map),
-    xShmLock: Some(db_shm_lock),
-    xShmBarrier: Some(db_shm_barrier),
-    xShmUnmap: Some(db_shm_unmap),
-    xFetch: Some(db_fetch),
-    xUnfetch: Some(db_unfetch),
+    xClose: Some(passed_close),
+    xRead: Some(passed_read),
+    xWrite: Some(passed_write),
+    xTruncate: Some(passed_truncate),
+    xSync: Some(passed_sync),
+    xFileSize: Some(passed_file_size),
+    xLock: Some(passed_lock),
+    xUnlock: Some(passed_unlock),
+    xCheckReservedLock: Some(passed_check_reserved_lock),
+    xFileControl: Some(passed_file_control),
+    xSectorSize: Some(passed_sector_size),
+    xDeviceCharacteristics: Some(passed_device_characteristics),
+    xShmMap: Some(passed_shm_map),
+    xShmLock: Some(passed_shm_lock),
+    xShmBarrier: Some(passed_shm_barrier),
+    xShmUnmap: Some(passed_shm_unmap),
+    xFetch: Some(passed_fetch),
+    xUnfetch: Some(passed_unfetch),
 };
 
 /// Passes a main database file's call to the `unix` layer, after [`flush_pending`] when `flush`.
-macro_rules! database_method {
+macro_rules! passed_method {
     ($name:ident, $m:ident ( $($arg:ident : $ty:ty),* ) -> $ret:ty, $none:expr, $flush:expr) => {
         unsafe extern "C" fn $name(file: *mut sqlite3_file, $($arg: $ty),*) -> $ret {
             if $flush {
@@ -430,25 +444,41 @@ macro_rules! database_method {
     };
 }
 
-database_method!(db_close, xClose() -> c_int, SQLITE_IOERR, true);
-database_method!(db_read, xRead(data: *mut c_void, amount: c_int, offset: sqlite3_int64) -> c_int, SQLITE_IOERR, false);
-database_method!(db_write, xWrite(data: *const c_void, amount: c_int, offset: sqlite3_int64) -> c_int, SQLITE_IOERR, false);
-database_method!(db_truncate, xTruncate(size: sqlite3_int64) -> c_int, SQLITE_IOERR, false);
-database_method!(db_sync, xSync(flags: c_int) -> c_int, SQLITE_IOERR, false);
-database_method!(db_file_size, xFileSize(size: *mut sqlite3_int64) -> c_int, SQLITE_IOERR, false);
-database_method!(db_lock, xLock(level: c_int) -> c_int, SQLITE_IOERR, false);
-database_method!(db_unlock, xUnlock(level: c_int) -> c_int, SQLITE_IOERR, false);
-database_method!(db_check_reserved_lock, xCheckReservedLock(out: *mut c_int) -> c_int, SQLITE_IOERR, false);
-database_method!(db_file_control, xFileControl(op: c_int, arg: *mut c_void) -> c_int, SQLITE_NOTFOUND, false);
-database_method!(db_sector_size, xSectorSize() -> c_int, 4096, false);
-database_method!(db_device_characteristics, xDeviceCharacteristics() -> c_int, 0, false);
-database_method!(db_shm_map, xShmMap(region: c_int, size: c_int, extend: c_int, out: *mut *mut c_void) -> c_int, SQLITE_IOERR, false);
-database_method!(db_shm_lock, xShmLock(offset: c_int, n: c_int, flags: c_int) -> c_int, SQLITE_IOERR, true);
-database_method!(db_shm_unmap, xShmUnmap(delete: c_int) -> c_int, SQLITE_OK, true);
-database_method!(db_fetch, xFetch(offset: sqlite3_int64, amount: c_int, out: *mut *mut c_void) -> c_int, { *out = ptr::null_mut(); SQLITE_OK }, false);
-database_method!(db_unfetch, xUnfetch(offset: sqlite3_int64, page: *mut c_void) -> c_int, SQLITE_OK, false);
+passed_method!(passed_close, xClose() -> c_int, SQLITE_IOERR, true);
+passed_method!(passed_read, xRead(data: *mut c_void, amount: c_int, offset: sqlite3_int64) -> c_int, SQLITE_IOERR, false);
+passed_method!(passed_truncate, xTruncate(size: sqlite3_int64) -> c_int, SQLITE_IOERR, false);
+passed_method!(passed_sync, xSync(flags: c_int) -> c_int, SQLITE_IOERR, false);
+passed_method!(passed_file_size, xFileSize(size: *mut sqlite3_int64) -> c_int, SQLITE_IOERR, false);
+passed_method!(passed_lock, xLock(level: c_int) -> c_int, SQLITE_IOERR, false);
+passed_method!(passed_unlock, xUnlock(level: c_int) -> c_int, SQLITE_IOERR, false);
+passed_method!(passed_check_reserved_lock, xCheckReservedLock(out: *mut c_int) -> c_int, SQLITE_IOERR, false);
+passed_method!(passed_file_control, xFileControl(op: c_int, arg: *mut c_void) -> c_int, SQLITE_NOTFOUND, false);
+passed_method!(passed_sector_size, xSectorSize() -> c_int, 4096, false);
+passed_method!(passed_device_characteristics, xDeviceCharacteristics() -> c_int, 0, false);
+passed_method!(passed_shm_map, xShmMap(region: c_int, size: c_int, extend: c_int, out: *mut *mut c_void) -> c_int, SQLITE_IOERR, false);
+passed_method!(passed_shm_lock, xShmLock(offset: c_int, n: c_int, flags: c_int) -> c_int, SQLITE_IOERR, true);
+passed_method!(passed_shm_unmap, xShmUnmap(delete: c_int) -> c_int, SQLITE_OK, true);
+passed_method!(passed_fetch, xFetch(offset: sqlite3_int64, amount: c_int, out: *mut *mut c_void) -> c_int, { *out = ptr::null_mut(); SQLITE_OK }, false);
+passed_method!(passed_unfetch, xUnfetch(offset: sqlite3_int64, page: *mut c_void) -> c_int, SQLITE_OK, false);
 
-unsafe extern "C" fn db_shm_barrier(file: *mut sqlite3_file) {
+/// `xWrite` in pieces of at most [`WRITE_MAX`]. SQLite writes a sub-journal it kept in memory to
+/// a file once it outgrows `SQLITE_STMTJRNL_SPILL` (4 MiB, `.cargo/config.toml`), the first
+/// 4 MiB in one write; the `unix` file keeps the low 17 bits of its length, 0, writes nothing and
+/// answers SQLITE_FULL, "database or disk is full" (a 1,000-member PATCH among 100,000 users).
+unsafe extern "C" fn passed_write(
+    file: *mut sqlite3_file,
+    data: *const c_void,
+    amount: c_int,
+    offset: sqlite3_int64,
+) -> c_int {
+    let Ok(len) = usize::try_from(amount) else {
+        return SQLITE_IOERR_WRITE;
+    };
+    let bytes = std::slice::from_raw_parts(data.cast::<u8>(), len);
+    write_in_pieces(*unix_methods_slot(file), file, bytes, offset)
+}
+
+unsafe extern "C" fn passed_shm_barrier(file: *mut sqlite3_file) {
     flush_pending();
     if let Some(method) = (**unix_methods_slot(file)).xShmBarrier {
         method(file);
@@ -646,6 +676,38 @@ mod tests {
         let again = count_where(&mut recovered, "body = 'again'").await;
         assert_eq!(again, 20);
         drop(writer);
+    }
+
+    /// A savepoint's sub-journal is kept in memory up to `SQLITE_STMTJRNL_SPILL` (4 MiB,
+    /// `.cargo/config.toml`) and then written to a file of its own, its first 4 MiB in one write:
+    /// SQLite's `unix` file keeps only the low 17 bits of a write's length, 0 of 4 MiB, and answered
+    /// that write of nothing with SQLITE_FULL ("database or disk is full"; a 1,000-member PATCH in
+    /// a directory of 100,000 users answered 500). Such a savepoint is released and another rolled
+    /// back, the journal read back from its file.
+    #[tokio::test]
+    async fn a_sub_journal_past_the_spill_size_is_written_to_its_file_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut conn = open(dir.path()).await;
+        create_table(&mut conn, 4000).await;
+        insert(&mut conn, 0..3000, 2000).await; // about 1,500 pages, 6 MB
+        let before = number(&mut conn, "SELECT SUM(length(body)) FROM t").await;
+        // Each savepoint changes every page: a sub-journal of about 6 MB.
+        conn.execute(
+            "BEGIN; SAVEPOINT s; UPDATE t SET body = body || 'y'; \
+             ROLLBACK TO s; RELEASE s; COMMIT",
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            number(&mut conn, "SELECT SUM(length(body)) FROM t").await,
+            before
+        );
+        conn.execute("BEGIN; SAVEPOINT s; UPDATE t SET body = body || 'z'; RELEASE s; COMMIT")
+            .await
+            .unwrap();
+        let after = number(&mut conn, "SELECT SUM(length(body)) FROM t").await;
+        assert_eq!(after, before + 3000);
+        assert_intact(&mut conn).await;
     }
 
     /// Frames a transaction spilled and then rolled back are never written over the frames
