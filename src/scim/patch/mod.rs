@@ -28,7 +28,7 @@ use super::filter::{CompareOp, CompareValue, Filter};
 use super::json::{get_ci, is_unassigned, key_ci, remove_ci, set_ci};
 use super::path::PatchPath;
 use super::resource::{
-    coerce, coerce_single, element_key, enforce_single_primary, merge_element, set_schemas,
+    coerce, coerce_single, element_key, enforce_single_primary, set_schemas, Elements,
 };
 use super::schema::{
     registry, AttributeDef, Mutability, ResolveError, ResolvedAttr, ResourceTypeDef,
@@ -418,11 +418,12 @@ impl Engine<'_> {
         check_immutable(holder, def, Some(&new), &name)?;
         let current = remove_ci(holder, def.name);
         let merged = match (kind, def.multi_valued, current, new) {
-            (OpKind::Add, true, Some(Value::Array(mut items)), Value::Array(added)) => {
+            (OpKind::Add, true, Some(Value::Array(items)), Value::Array(added)) => {
                 let mut winner = None;
+                let mut elements = Elements::new(def, items);
                 for item in added {
-                    let idx = merge_element(&mut items, def, item);
-                    if items
+                    let idx = elements.merge(item);
+                    if elements
                         .get(idx)
                         .and_then(|v| v.get("primary"))
                         .and_then(Value::as_bool)
@@ -431,6 +432,7 @@ impl Engine<'_> {
                         winner = Some(idx);
                     }
                 }
+                let mut items = elements.into_items();
                 enforce_single_primary(&mut items, winner);
                 Value::Array(items)
             }

@@ -352,3 +352,51 @@ mod trimmed {
     }
     }
 }
+
+#[test]
+fn repeated_elements_merge_into_the_first_they_repeat_whatever_their_number() {
+    let user = rt_user();
+    let emails = registry()
+        .schema(user.schema)
+        .unwrap()
+        .attr("emails")
+        .unwrap();
+    let body = json!({"schemas": [user.schema], "userName": "a", "emails": [
+        {"value": "A@example.com", "type": "work"},
+        {"value": "a@example.com", "type": "home"},
+        {"value": "a@EXAMPLE.com", "primary": true},
+        {"value": "b@example.com"},
+        {"value": "b@example.com", "type": "work", "display": "B"},
+        {"value": "a@example.com", "type": "home", "display": "home"},
+    ]});
+    let v = validate_resource(user, &body, Intent::Create).unwrap();
+    assert_eq!(
+        v["emails"],
+        json!([
+            // No type matches the first element with the value; a type matches its own.
+            {"value": "a@EXAMPLE.com", "type": "work", "primary": true},
+            {"value": "a@example.com", "type": "home", "display": "home"},
+            {"value": "b@example.com", "type": "work", "display": "B"},
+        ])
+    );
+    // Elements without a `value` (addresses) merge when equal.
+    let body = json!({"schemas": [user.schema], "userName": "a", "addresses": [
+        {"locality": "X", "type": "work"}, {"locality": "Y"}, {"locality": "X", "type": "work"},
+    ]});
+    let v = validate_resource(user, &body, Intent::Create).unwrap();
+    assert_eq!(
+        v["addresses"],
+        json!([{"locality": "X", "type": "work"}, {"locality": "Y"}])
+    );
+    // Many: every distinct one kept in order, each repeat merged.
+    let many: Vec<Value> = (0..5000)
+        .map(|i| json!({"value": format!("u{}@example.com", i % 2500), "type": "work"}))
+        .collect();
+    let mut elements = Elements::new(emails, Vec::new());
+    for item in many {
+        elements.merge(item);
+    }
+    let items = elements.into_items();
+    assert_eq!(items.len(), 2500);
+    assert_eq!(items[2499]["value"], "u2499@example.com");
+}
