@@ -1201,3 +1201,62 @@ async fn a_put_of_the_same_members_changes_nothing_and_a_swap_touches_only_the_t
     assert_eq!(res.status, 200, "{}", res.body);
     assert_eq!(res.json()["members"], json!([]));
 }
+
+/// Who may be a member is read user by user through the access key on PostgreSQL too, in a tenant
+/// provisioned a moment ago (no statistics yet): asked with `user_id IN (…)`, PostgreSQL read
+/// every access row of the tenant and filtered them, a 100-member PATCH's check growing with the
+/// directory. (SQLite's plan: `db::groups`' unit test.)
+#[tokio::test]
+async fn member_eligibility_reads_each_users_access_by_its_key_in_a_fresh_large_tenant() {
+    let app = TestApp::spawn().await;
+    if app.db.backend() != roster::db::Backend::Postgres {
+        return;
+    }
+    let i = app.integration("main").await;
+    let group = new_group(&app, &i, json!({"displayName": "everyone"})).await;
+    app.execute(&[
+        "INSERT INTO users (id, username, username_lower, created_at, updated_at) \
+         SELECT 'bulk-' || g, 'bulk' || g, 'bulk' || g, 1, 1 FROM generate_series(1, 5000) g",
+        "INSERT INTO tenant_access (tenant_id, user_id, created_at, user_created_at) \
+         SELECT 'main', 'bulk-' || g, 1, 1 FROM generate_series(1, 5000) g",
+    ])
+    .await;
+    let literal = |s: &str| format!("'{s}'");
+    let mut sql = roster::db::groups::eligibility_count(roster::db::Backend::Postgres, 100);
+    // Highest placeholder first, so that `$1` does not rewrite the start of `$10`.
+    for n in (2..=101).rev() {
+        sql = sql.replace(&format!("${n}"), &literal(&format!("bulk-{}", n * 37)));
+    }
+    let sql = sql.replace("$1", &literal(&group));
+    let mut conn = app.db.acquire().await.unwrap();
+    let plan: Vec<String> = sqlx::query(&format!("EXPLAIN {sql}"))
+        .fetch_all(&mut *conn)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| sqlx::Row::get::<String, _>(r, 0))
+        .collect();
+    let on_access: Vec<&String> = plan
+        .iter()
+        .filter(|l| l.contains(" on tenant_access"))
+        .collect();
+    assert!(
+        !on_access.is_empty()
+            && on_access.iter().all(|l| l
+                .contains("Index Scan using tenant_access_pkey on tenant_access")
+                || l.contains("Index Only Scan using tenant_access_pkey on tenant_access")),
+        "{plan:#?}"
+    );
+    // And it counts right: the hundred users asked about, all with access.
+    drop(conn);
+    let mut sql_args: Vec<String> = vec![group.clone()];
+    sql_args.extend((2..=101).map(|n| format!("bulk-{}", n * 37)));
+    let args: Vec<&str> = sql_args.iter().map(String::as_str).collect();
+    let counted = app
+        .count(
+            &roster::db::groups::eligibility_count(roster::db::Backend::Postgres, 100),
+            &args,
+        )
+        .await;
+    assert_eq!(counted, 100);
+}
