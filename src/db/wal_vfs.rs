@@ -311,10 +311,9 @@ unsafe extern "C" fn write(
     amount: c_int,
     offset: sqlite3_int64,
 ) -> c_int {
-    let Ok(len) = usize::try_from(amount) else {
+    let Some(bytes) = asked(data, amount) else {
         return SQLITE_IOERR_WRITE;
     };
-    let bytes = std::slice::from_raw_parts(data.cast::<u8>(), len);
     let gathered = gathered(file);
     #[cfg(test)]
     tests::count_write(gathered.path.as_deref(), tests::Side::Asked);
@@ -330,7 +329,7 @@ unsafe extern "C" fn write(
         gathered.start = offset;
     }
     gathered.bytes.extend_from_slice(bytes);
-    let ends_commit = if len == FRAME_HEADER {
+    let ends_commit = if bytes.len() == FRAME_HEADER {
         // Bytes 4..8 of a frame's header: the database's size in pages after a commit, else 0.
         let commit = bytes[4..8] != [0, 0, 0, 0];
         gathered.commit_page_next = commit;
@@ -471,11 +470,16 @@ unsafe extern "C" fn passed_write(
     amount: c_int,
     offset: sqlite3_int64,
 ) -> c_int {
-    let Ok(len) = usize::try_from(amount) else {
-        return SQLITE_IOERR_WRITE;
-    };
-    let bytes = std::slice::from_raw_parts(data.cast::<u8>(), len);
-    write_in_pieces(*unix_methods_slot(file), file, bytes, offset)
+    match asked(data, amount) {
+        Some(bytes) => write_in_pieces(*unix_methods_slot(file), file, bytes, offset),
+        None => SQLITE_IOERR_WRITE,
+    }
+}
+
+/// The bytes an `xWrite` was asked to write; `None` for a negative length.
+unsafe fn asked<'a>(data: *const c_void, amount: c_int) -> Option<&'a [u8]> {
+    let len = usize::try_from(amount).ok()?;
+    Some(std::slice::from_raw_parts(data.cast::<u8>(), len))
 }
 
 unsafe extern "C" fn passed_shm_barrier(file: *mut sqlite3_file) {
