@@ -1,6 +1,7 @@
 //! Microbenchmarks of the SCIM protocol core: filter parse + evaluate, and a 20-operation PATCH, over the
 //! RFC 7643 §8.2 example user; a group's body validated with 1,000 and with 10,000 members (its
-//! repeated members merged: the second should cost about ten times the first, not a hundred).
+//! repeated members merged through a map: 255 µs and 4.5 ms on the machine of issue #13, the
+//! allocator's work growing a little faster than the members; compared pairwise, a hundredfold).
 //! Run with `cargo bench --features ssr --bench scim_core`.
 
 use std::hint::black_box;
