@@ -320,7 +320,6 @@ pub async fn add_members(
         if let Some(refused) = first_ineligible(conn, group_id, chunk).await? {
             return Ok(Err(refused));
         }
-        let values: Vec<String> = (0..chunk.len()).map(|i| format!("(${})", i + 3)).collect();
         let sql = format!(
             "WITH r AS MATERIALIZED (SELECT g.id, g.tenant_id, {} AS reference FROM groups g \
              WHERE g.id = $1) \
@@ -328,7 +327,7 @@ pub async fn add_members(
              SELECT r.id, v.column1, $2, r.tenant_id, r.reference FROM (VALUES {}) v \
              CROSS JOIN r WHERE true ON CONFLICT (group_id, user_id) DO NOTHING",
             group_refs::reference_of_group(super::backend_of(conn)),
-            values.join(", ")
+            super::value_rows(3, chunk.len())
         );
         let mut q = sqlx::query(&sql).bind(group_id).bind(now);
         for id in chunk {
@@ -409,8 +408,7 @@ pub fn eligibility_count(backend: super::Backend, count: usize) -> String {
 /// whole directory (a 100-member PATCH grew by a fifth from 1,000 to 100,000 users, these among
 /// the searches that grew).
 fn eligible_rows(backend: super::Backend, count: usize, lock: bool) -> String {
-    let values: Vec<String> = (0..count).map(|i| format!("(${})", i + 2)).collect();
-    let values = values.join(", ");
+    let values = super::value_rows(2, count);
     let not_superadmin = |indexed: &str| {
         format!(
             "NOT EXISTS (SELECT 1 FROM users u {indexed}WHERE u.id = ta.user_id \

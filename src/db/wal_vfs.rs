@@ -431,7 +431,8 @@ static PASSED_METHODS: sqlite3_io_methods = sqlite3_io_methods {
     xUnfetch: Some(passed_unfetch),
 };
 
-/// Passes a main database file's call to the `unix` layer, after [`flush_pending`] when `flush`.
+/// Passes a call on a file other than a log to the `unix` layer, after [`flush_pending`] when
+/// `flush`.
 macro_rules! passed_method {
     ($name:ident, $m:ident ( $($arg:ident : $ty:ty),* ) -> $ret:ty, $none:expr, $flush:expr) => {
         unsafe extern "C" fn $name(file: *mut sqlite3_file, $($arg: $ty),*) -> $ret {

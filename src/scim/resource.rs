@@ -541,7 +541,7 @@ pub(crate) fn coerce(
             Value::Array(items) => items.iter().collect(),
             single => vec![single],
         };
-        let mut elements = Elements::new(def, Vec::with_capacity(items.len()));
+        let mut elements = Elements::with_capacity(def, items.len());
         for item in items {
             if let Some(v) = coerce_single(def, item, path, drop_read_only)? {
                 // A repeated value (same `value` and `type`) is one value.
@@ -710,14 +710,19 @@ pub(crate) struct Elements<'a> {
 }
 
 impl<'a> Elements<'a> {
+    /// None yet, with room for `n`.
+    pub(crate) fn with_capacity(def: &'a AttributeDef, n: usize) -> Self {
+        Elements {
+            def,
+            items: Vec::with_capacity(n),
+            by_key: HashMap::with_capacity(n),
+            keyless: Vec::new(),
+        }
+    }
+
     /// `items` as they are (not merged with each other), ready for more.
     pub(crate) fn new(def: &'a AttributeDef, items: Vec<Value>) -> Self {
-        let mut elements = Elements {
-            def,
-            items: Vec::with_capacity(items.len()),
-            by_key: HashMap::with_capacity(items.len()),
-            keyless: Vec::new(),
-        };
+        let mut elements = Elements::with_capacity(def, items.len());
         for item in items {
             let key = element_key(def, &item);
             elements.push(key, item);
