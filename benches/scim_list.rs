@@ -5,7 +5,8 @@
 //! lookup. A page must not sort or read every user of the tenant. `group_refs/ten_into_json`:
 //! one user's ten references from that listing into the answer's JSON.
 //! `member_refs/100k_into_json`: a group of 100,000 members from the ids the database lists into
-//! the answer's JSON (what a `GET` of an "everyone" group writes).
+//! the answer's JSON (what a `GET` of an "everyone" group writes); `member_refs/100k_values_into_json`
+//! the same with only each member's `value` (`attributes=members.value`).
 //! `stored_text/default_view`: one user's answer in the default view, written from a stored
 //! profile as authentik sends it; `stored_text/write_view`: the same answer from the view kept
 //! with that profile (what every page, lookup and PUT writes per user since views are kept).
@@ -18,7 +19,7 @@ use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use roster::db::group_refs::{GroupRefs, RefPrefix};
-use roster::db::member_refs;
+use roster::db::member_refs::{self, MemberFields};
 use roster::db::scim_users::{self, Page, ProfileText};
 use roster::db::Db;
 use roster::scim::resource::SortOrder;
@@ -177,13 +178,23 @@ fn member_refs(c: &mut Criterion) {
     let ids = ids.join(",");
     let prefix = RefPrefix::of_users(BASE);
     let mut out = String::new();
-    c.bench_function("member_refs/100k_into_json", |b| {
-        b.iter(|| {
-            out.clear();
-            member_refs::write_json(black_box(&ids), &prefix, &mut out);
-            black_box(out.len())
-        })
-    });
+    let values = MemberFields {
+        value: true,
+        reference: false,
+        kind: false,
+    };
+    for (name, fields) in [
+        ("member_refs/100k_into_json", MemberFields::ALL),
+        ("member_refs/100k_values_into_json", values),
+    ] {
+        c.bench_function(name, |b| {
+            b.iter(|| {
+                out.clear();
+                member_refs::write_json(black_box(&ids), &prefix, fields, &mut out);
+                black_box(out.len())
+            })
+        });
+    }
 }
 
 /// A user's default view written from their stored profile (authentik's user as stored).

@@ -8,7 +8,6 @@
 //! members cost 300–430 ms of CPU and took the server's resident set from 21 to 160 MiB for
 //! one `GET` (issue #13). As one value it is 3.8 MB of ids, written once into the answer.
 
-use serde_json::{json, Value};
 use sqlx::Row;
 
 use super::group_refs::RefPrefix;
@@ -65,8 +64,23 @@ pub fn from_row(row: &sqlx::any::AnyRow) -> Result<String, sqlx::Error> {
     Ok(ids.unwrap_or_default())
 }
 
-/// The text of one member, but for its id written twice.
-const MEMBER_TEXT: &str = r#"{"value":,"$ref":"","type":"User"}"#;
+/// Which of a member's sub-attributes an answer writes: all three by default, some under a
+/// projection (`attributes=members.value`, `excludedAttributes=members.$ref`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MemberFields {
+    pub value: bool,
+    pub reference: bool,
+    pub kind: bool,
+}
+
+impl MemberFields {
+    /// `value`, `$ref` and `type`: a member as the default view answers it.
+    pub const ALL: MemberFields = MemberFields {
+        value: true,
+        reference: true,
+        kind: true,
+    };
+}
 
 /// Lists of more ids than this are written as the client reads the answer ([`MemberList`]);
 /// shorter ones at once (most groups: one more part would cost more than it holds).
@@ -76,8 +90,8 @@ pub const DEFERRED_FROM: usize = 32 * 1024;
 /// `[{"value","$ref","type":"User"},…]`, in their order — written now, or for a long list as
 /// the client reads it. (`display` is not echoed: it is not a schema sub-attribute of
 /// `members`, RFC 7643 §8.7.1, and clients compare members with what they sent.)
-pub fn append_json(ids: String, prefix: &RefPrefix, out: &mut JsonText) {
-    let mut list = MemberList::new(ids, prefix);
+pub fn append_json(ids: String, prefix: &RefPrefix, fields: MemberFields, out: &mut JsonText) {
+    let mut list = MemberList::new(ids, prefix, fields);
     if list.ids.len() < DEFERRED_FROM {
         let text = out.text_mut();
         text.reserve(list.len);
@@ -88,8 +102,8 @@ pub fn append_json(ids: String, prefix: &RefPrefix, out: &mut JsonText) {
 }
 
 /// [`append_json`] into a string, all of it now.
-pub fn write_json(ids: &str, prefix: &RefPrefix, out: &mut String) {
-    let mut list = MemberList::new(ids, prefix);
+pub fn write_json(ids: &str, prefix: &RefPrefix, fields: MemberFields, out: &mut String) {
+    let mut list = MemberList::new(ids, prefix, fields);
     out.reserve(list.len);
     list.write_piece(out, usize::MAX);
 }
@@ -98,29 +112,57 @@ pub fn write_json(ids: &str, prefix: &RefPrefix, out: &mut String) {
 /// listing, owned or borrowed).
 pub struct MemberList<S> {
     ids: S,
-    /// The escaped `$ref` prefix.
-    prefix: String,
     /// Where in `ids` the next literal starts; `None` before the `[`.
     next: Option<usize>,
+    /// Each member's text is `opening`, its literal when `fields.value`, then `ref_opening` (the
+    /// escaped `$ref` prefix at its end) and the literal's inside when `fields.reference`, then
+    /// `closing`: the fixed text of the sub-attributes kept, ready once for every member.
+    fields: MemberFields,
+    opening: String,
+    ref_opening: String,
+    closing: String,
     /// The bytes the whole array is.
     len: usize,
 }
 
 impl<S: AsRef<str>> MemberList<S> {
-    fn new(ids: S, prefix: &RefPrefix) -> Self {
-        // Each literal twice (its inside again in `$ref`, without its quotes), the prefix and
-        // the fixed text of each member, a comma between members, the brackets.
-        let (mut count, mut literals) = (0, 0);
+    fn new(ids: S, prefix: &RefPrefix, fields: MemberFields) -> Self {
+        let MemberFields {
+            value,
+            reference,
+            kind,
+        } = fields;
+        let opening = if value { "{\"value\":" } else { "" }.to_string();
+        let ref_opening = if reference {
+            format!("{}\"$ref\":\"{}", if value { "," } else { "{" }, prefix.0)
+        } else {
+            String::new()
+        };
+        let mut closing = String::from(if reference { "\"" } else { "" });
+        if kind {
+            closing.push_str(if value || reference { "," } else { "{" });
+            closing.push_str("\"type\":\"User\"");
+        } else if !value && !reference {
+            closing.push('{');
+        }
+        closing.push('}');
+        // Each member's text (its literal once or twice: its inside again in `$ref`, without
+        // its quotes), a comma between members, the brackets.
+        let fixed = opening.len() + ref_opening.len() + closing.len();
+        let (mut count, mut literals) = (0usize, 0);
         for id in json_literals::comma_separated(ids.as_ref()) {
             count += 1;
-            literals += id.text.len();
+            literals +=
+                usize::from(value) * id.text.len() + usize::from(reference) * (id.text.len() - 2);
         }
-        let len = 2 + count * (MEMBER_TEXT.len() + prefix.0.len()) + 2 * literals - 2 * count
-            + count.saturating_sub(1);
+        let len = 2 + count * fixed + literals + count.saturating_sub(1);
         MemberList {
             ids,
-            prefix: prefix.0.clone(),
             next: None,
+            fields,
+            opening,
+            ref_opening,
+            closing,
             len,
         }
     }
@@ -146,18 +188,37 @@ impl<S: AsRef<str>> MemberList<S> {
             if at > 0 {
                 out.push(',');
             }
-            out.push_str("{\"value\":");
-            out.push_str(id.text);
-            out.push_str(",\"$ref\":\"");
-            out.push_str(&self.prefix);
-            // The literal's inside is already escaped for a JSON string.
-            out.push_str(inside(&id));
-            out.push_str("\",\"type\":\"User\"}");
+            self.write_member(out, &id);
             // Past the literal and the comma after it.
             at = offset_in(ids, id.text) + id.text.len() + 1;
         }
         self.next = Some(at);
         true
+    }
+
+    /// One member's object: the sub-attributes [`MemberList::fields`] keeps, in the order
+    /// `value`, `$ref`, `type`.
+    fn write_member(&self, out: &mut String, id: &Literal<'_>) {
+        if self.fields == MemberFields::ALL {
+            // The default view's members (every answer but a rare projection's): their fixed
+            // text as constants, which the compiler copies without a call.
+            out.push_str("{\"value\":");
+            out.push_str(id.text);
+            out.push_str(&self.ref_opening);
+            out.push_str(inside(id));
+            out.push_str("\",\"type\":\"User\"}");
+            return;
+        }
+        out.push_str(&self.opening);
+        if self.fields.value {
+            out.push_str(id.text);
+        }
+        out.push_str(&self.ref_opening);
+        if self.fields.reference {
+            // The literal's inside is already escaped for a JSON string.
+            out.push_str(inside(id));
+        }
+        out.push_str(&self.closing);
     }
 }
 
@@ -176,16 +237,6 @@ fn offset_in(whole: &str, part: &str) -> usize {
     part.as_ptr() as usize - whole.as_ptr() as usize
 }
 
-/// The same members as JSON values (for a projection that keeps some of their sub-attributes).
-pub fn to_values(ids: &str, base: &str) -> Vec<Value> {
-    json_literals::comma_separated(ids)
-        .map(|id| {
-            let id = id.unquoted();
-            json!({"value": id, "$ref": format!("{base}/Users/{id}"), "type": "User"})
-        })
-        .collect()
-}
-
 /// A literal without its quotes, still escaped.
 fn inside<'a>(literal: &Literal<'a>) -> &'a str {
     &literal.text[1..literal.text.len() - 1]
@@ -193,9 +244,21 @@ fn inside<'a>(literal: &Literal<'a>) -> &'a str {
 
 #[cfg(test)]
 mod tests {
+    use serde_json::{json, Value};
+
     use super::*;
 
     const BASE: &str = "https://roster.example/api/v1/acme/integrations/i1/scim/v2";
+
+    /// The same members as JSON values, to compare the text with.
+    fn to_values(ids: &str, base: &str) -> Vec<Value> {
+        json_literals::comma_separated(ids)
+            .map(|id| {
+                let id = id.unquoted();
+                json!({"value": id, "$ref": format!("{base}/Users/{id}"), "type": "User"})
+            })
+            .collect()
+    }
 
     fn quoted(ids: &[&str]) -> String {
         ids.iter()
@@ -208,7 +271,12 @@ mod tests {
     fn members_are_written_as_the_values_would_be_in_the_database_order() {
         let ids = quoted(&["u-2", "u-1", "a \"quoted\", \\ id", "Zoë"]);
         let mut json = String::new();
-        write_json(&ids, &RefPrefix::of_users(BASE), &mut json);
+        write_json(
+            &ids,
+            &RefPrefix::of_users(BASE),
+            MemberFields::ALL,
+            &mut json,
+        );
         let written: Value = serde_json::from_str(&json).expect("valid JSON");
         assert_eq!(written, Value::Array(to_values(&ids, BASE)));
         assert_eq!(
@@ -233,9 +301,9 @@ mod tests {
         for listed in [quoted(&names), quoted(&names[..1]), String::new()] {
             let prefix = RefPrefix::of_users(BASE);
             let mut whole = String::new();
-            write_json(&listed, &prefix, &mut whole);
+            write_json(&listed, &prefix, MemberFields::ALL, &mut whole);
             for budget in [1, 97, 4096, usize::MAX] {
-                let mut list = MemberList::new(listed.clone(), &prefix);
+                let mut list = MemberList::new(listed.clone(), &prefix, MemberFields::ALL);
                 assert_eq!(list.len(), whole.len());
                 let mut pieces = Vec::new();
                 loop {
@@ -252,10 +320,53 @@ mod tests {
                 }
             }
             let mut text = JsonText::default();
-            append_json(listed.clone(), &prefix, &mut text);
+            append_json(listed.clone(), &prefix, MemberFields::ALL, &mut text);
             let deferred = listed.len() >= DEFERRED_FROM;
             assert_eq!(text.len(), whole.len());
             assert_eq!(text.has_deferred(), deferred);
+        }
+    }
+
+    /// Under a projection each member carries only the sub-attributes kept, in the same
+    /// order, and a list still declares its length exactly, in pieces or whole.
+    #[test]
+    fn a_projection_writes_only_the_kept_sub_attributes_of_each_member() {
+        let ids = quoted(&["u-2", "an \"escaped\", id", "u-1"]);
+        let prefix = RefPrefix::of_users(BASE);
+        let full: Vec<Value> = to_values(&ids, BASE);
+        for value in [false, true] {
+            for reference in [false, true] {
+                for kind in [false, true] {
+                    let fields = MemberFields {
+                        value,
+                        reference,
+                        kind,
+                    };
+                    let mut text = String::new();
+                    write_json(&ids, &prefix, fields, &mut text);
+                    let written: Value = serde_json::from_str(&text).expect("valid JSON");
+                    let expected: Vec<Value> = full
+                        .iter()
+                        .map(|m| {
+                            let mut m = m.as_object().unwrap().clone();
+                            m.retain(|k, _| match k.as_str() {
+                                "value" => value,
+                                "$ref" => reference,
+                                _ => kind,
+                            });
+                            Value::Object(m)
+                        })
+                        .collect();
+                    assert_eq!(written, Value::Array(expected), "{fields:?}");
+                    for budget in [1, 40, usize::MAX] {
+                        let mut list = MemberList::new(ids.clone(), &prefix, fields);
+                        assert_eq!(list.len(), text.len(), "{fields:?}");
+                        let mut pieces = String::new();
+                        while list.write_next(&mut pieces, budget) {}
+                        assert_eq!(pieces, text, "{fields:?} in pieces of {budget}");
+                    }
+                }
+            }
         }
     }
 
@@ -269,9 +380,9 @@ mod tests {
         assert!(listed.len() >= DEFERRED_FROM);
         let prefix = RefPrefix::of_users(BASE);
         let mut whole = String::new();
-        write_json(&listed, &prefix, &mut whole);
+        write_json(&listed, &prefix, MemberFields::ALL, &mut whole);
         let mut text = JsonText::from(String::from("{\"members\":"));
-        append_json(listed, &prefix, &mut text);
+        append_json(listed, &prefix, MemberFields::ALL, &mut text);
         text.push_str("}");
         assert!(text.has_deferred());
         let mut sent = String::new();
@@ -285,12 +396,13 @@ mod tests {
     #[test]
     fn no_members_is_an_empty_array_and_a_base_that_needs_escaping_stays_valid() {
         let mut json = String::new();
-        write_json("", &RefPrefix::of_users(BASE), &mut json);
+        write_json("", &RefPrefix::of_users(BASE), MemberFields::ALL, &mut json);
         assert_eq!(json, "[]");
         json.clear();
         write_json(
             &quoted(&["u1"]),
             &RefPrefix::of_users("https://h/p\"q"),
+            MemberFields::ALL,
             &mut json,
         );
         let written: Value = serde_json::from_str(&json).expect("valid JSON");

@@ -16,7 +16,7 @@ use crate::clock::Rfc3339Text;
 use crate::db::group_refs::RefPrefix;
 use crate::db::groups::GroupRow;
 use crate::db::last_write::LastWrite;
-use crate::db::member_refs;
+use crate::db::member_refs::{self, MemberFields};
 use crate::db::scim_users::Page;
 use crate::db::{self, Conn};
 use crate::iam::reach;
@@ -116,23 +116,23 @@ fn write_answer(
     p: &Projection,
 ) {
     match member_ids {
-        Some(ids) if p.keeps_whole("members") => {
+        // Written as text with the sub-attributes the projection keeps of each member (all of
+        // them, or some: `attributes=members.value`), however many members.
+        Some(ids) if p.includes("members") => {
+            let fields = MemberFields {
+                value: p.keeps_sub("members", "value"),
+                reference: p.keeps_sub("members", "$ref"),
+                kind: p.keeps_sub("members", "type"),
+            };
             let mut group = p.apply(render(scope, row));
             if let Some(obj) = group.as_object_mut() {
                 obj.remove("members");
             }
             resource::push_text_with(out, &group, "members", |o| {
-                member_refs::append_json(ids, prefix, o)
+                member_refs::append_json(ids, prefix, fields, o)
             });
         }
-        // Some of the members' sub-attributes (`attributes=members.value`): a rare view, built
-        // as values to be projected.
-        Some(ids) => {
-            let members = member_refs::to_values(&ids, &scope.base);
-            let group = p.apply(render_with(scope, row, Some(members)));
-            resource::push_json_text(out.text_mut(), &group);
-        }
-        None => resource::push_json_text(out.text_mut(), &p.apply(render(scope, row))),
+        _ => resource::push_json_text(out.text_mut(), &p.apply(render(scope, row))),
     }
 }
 

@@ -140,6 +140,18 @@ impl Projection {
         }
     }
 
+    /// Whether the response carries sub-attribute `sub` of top-level attribute `name` (a group's
+    /// members are written as text with only those kept, as [`Projection::apply`] would keep them).
+    pub fn keeps_sub(&self, name: &str, sub: &str) -> bool {
+        let reg = registry();
+        match reg.top_level(self.rt, name) {
+            Some(r) => self
+                .keep(r.extension.then_some(r.schema), r.attr)
+                .is_some_and(|how| sub_kept(r.attr, &how, sub)),
+            None => !self.restrictive,
+        }
+    }
+
     /// What to keep of attribute `def`: `None` drops it, `Some(None)` keeps it whole, `Some(Some(subs))` keeps only
     /// those sub-attributes (or all but those, when `exclude` is true) — returned as `(subs, exclude)`.
     fn keep(
@@ -253,6 +265,21 @@ impl Projection {
     }
 }
 
+/// Whether sub-attribute `k` of attribute `def` is kept, `how` as [`Projection::keep`] returns
+/// it: never a `returned: never` one, always a `returned: always` one.
+fn sub_kept(def: &AttributeDef, how: &Option<(Vec<&'static str>, bool)>, k: &str) -> bool {
+    let returned = def.sub(k).map(|s| s.returned);
+    if returned == Some(Returned::Never) {
+        return false;
+    }
+    let always = returned == Some(Returned::Always);
+    match how {
+        None => true,
+        Some((subs, false)) => always || subs.iter().any(|s| s.eq_ignore_ascii_case(k)),
+        Some((subs, true)) => always || !subs.iter().any(|s| s.eq_ignore_ascii_case(k)),
+    }
+}
+
 /// What is kept of one attribute's value: `how` as [`Projection::keep`] returns it; sub-attributes
 /// that are never returned are dropped in any case. Values are moved, not copied.
 fn trim_subs(def: &AttributeDef, value: Value, how: Option<(Vec<&'static str>, bool)>) -> Value {
@@ -263,22 +290,10 @@ fn trim_subs(def: &AttributeDef, value: Value, how: Option<(Vec<&'static str>, b
     if how.is_none() && !has_never {
         return value;
     }
-    let keep_sub = |k: &str| -> bool {
-        let returned = def.sub(k).map(|s| s.returned);
-        if returned == Some(Returned::Never) {
-            return false;
-        }
-        let always = returned == Some(Returned::Always);
-        match &how {
-            None => true,
-            Some((subs, false)) => always || subs.iter().any(|s| s.eq_ignore_ascii_case(k)),
-            Some((subs, true)) => always || !subs.iter().any(|s| s.eq_ignore_ascii_case(k)),
-        }
-    };
     let trim = |v: Value| -> Value {
         match v {
             Value::Object(mut o) => {
-                o.retain(|k, _| keep_sub(k));
+                o.retain(|k, _| sub_kept(def, &how, k));
                 Value::Object(o)
             }
             other => other,
@@ -436,6 +451,36 @@ mod tests {
         assert!(Projection::from_query(rt, Some("members.value"), None)
             .expect("p")
             .includes("MEMBERS"));
+    }
+
+    /// What `keeps_sub` says of each member sub-attribute is what `apply` keeps of a member.
+    #[test]
+    fn the_kept_sub_attributes_of_members_are_those_apply_keeps() {
+        let rt = registry().group();
+        let member = json!({"value": "u1", "$ref": "https://x/Users/u1", "type": "User"});
+        let group = json!({"schemas": [], "id": "g", "displayName": "G", "members": [member]});
+        let queries: [(Option<&str>, Option<&str>); 8] = [
+            (None, None),
+            (Some("members.value"), None),
+            (Some("members.VALUE,members.type"), None),
+            (Some("members"), None),
+            (None, Some("members.$ref")),
+            (None, Some("members.type,members.value")),
+            (Some("members.value"), Some("members.value")),
+            (Some("displayName"), None),
+        ];
+        for (attributes, excluded) in queries {
+            let p = Projection::from_query(rt, attributes, excluded).expect("p");
+            let applied = p.apply(group.clone());
+            for sub in ["value", "$ref", "type"] {
+                let kept = applied["members"][0].get(sub).is_some();
+                assert_eq!(
+                    p.keeps_sub("members", sub),
+                    kept,
+                    "{sub} under {attributes:?} / {excluded:?}: {applied}"
+                );
+            }
+        }
     }
 
     #[test]

@@ -77,7 +77,12 @@ mod tests {
             .collect();
         let mut text = JsonText::from(String::from("{\"members\":"));
         let prefix = RefPrefix::of_users("https://roster.example/scim/v2");
-        member_refs::append_json(ids.join(","), &prefix, &mut text);
+        member_refs::append_json(
+            ids.join(","),
+            &prefix,
+            member_refs::MemberFields::ALL,
+            &mut text,
+        );
         text.push_str("}");
         let declared = text.len() as u64;
         let mut body = body_of(text);
