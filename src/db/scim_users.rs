@@ -1162,6 +1162,51 @@ mod tests {
         assert!(!one.counted && !one.sql.contains("COUNT("), "{}", one.sql);
     }
 
+    /// A look-up by email (`emails.value eq`, `emails eq`, or an element filter naming the
+    /// value, as an IdP matching on email sends) finds its users on the emails' value index, not
+    /// by probing the emails of every user of the tenant; so does its total.
+    #[tokio::test]
+    async fn a_lookup_by_email_reads_the_email_index_not_every_user() {
+        let (_dir, db) = plans::migrated_sqlite().await;
+        for text in [
+            "emails.value eq \"ann@example.com\"",
+            "emails eq \"ann@example.com\"",
+            "emails[type eq \"work\" and value eq \"ann@example.com\"]",
+            "emails[value eq \"ann@example.com\"] and active eq true",
+        ] {
+            let filter = Filter::parse(text).expect("filter");
+            let page = Page {
+                filter: Some(&filter),
+                sort_by: None,
+                sort_order: SortOrder::Ascending,
+                offset: 0,
+                limit: 100,
+                after: None,
+                with_group_refs: true,
+                profile: ProfileText::ViewOrJson,
+            };
+            let steps = plan(&db, &page).await;
+            let by_value = steps
+                .iter()
+                .filter(|s| s.contains("USING INDEX user_emails_value_idx (value_lower=?)"))
+                .count();
+            // The page's ids and its total: each reads the emails by value.
+            assert_eq!(by_value, 2, "{text}: {steps:#?}");
+            for step in &steps {
+                let emails_by_owner =
+                    step.contains(" e ") && !step.contains("user_emails_value_idx");
+                let walks = step.ends_with("(tenant_id=?)")
+                    || ["SCAN u", "SCAN a", "SCAN e"]
+                        .iter()
+                        .any(|scan| step.starts_with(scan));
+                assert!(
+                    !emails_by_owner && !walks,
+                    "{text}: `{step}` walks the tenant or probes each user's emails: {steps:#?}"
+                );
+            }
+        }
+    }
+
     /// A page finds its rows on indexes, from the page's own ids: no step walks the tenant's
     /// access rows (a search keyed by `tenant_id` alone), scans a table, or builds an index; each
     /// user's group references are that user's memberships in the tenant, read from a covering
