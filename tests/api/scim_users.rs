@@ -1140,6 +1140,16 @@ async fn email_filters_follow_every_write_of_the_emails_and_only_those() {
     let id = create(&app, &i, "mailer").await;
     let work = "emails[type eq \"work\" and value eq \"mailer@example.com\"]";
     assert_eq!(found(&app, &i, work).await, vec!["mailer"]);
+    // Entra ID's look-up when it matches users on their work email: the same element filter.
+    let entra = "emails[type eq \"work\"].value eq \"MAILER@example.com\"";
+    assert_eq!(found(&app, &i, entra).await, vec!["mailer"]);
+    assert!(found(
+        &app,
+        &i,
+        "emails[type eq \"home\"].value eq \"mailer@example.com\""
+    )
+    .await
+    .is_empty());
     // A PUT that changes the name and keeps the emails keeps them findable.
     let mut body = user("mailer");
     body["name"] = json!({"givenName": "Renamed"});

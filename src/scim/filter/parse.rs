@@ -23,8 +23,8 @@ const REF_PLACEHOLDER: &str = "x-roster-dollar-ref";
 pub fn parse_filter(text: &str) -> Result<Filter, ScimError> {
     let input = text.trim();
     check_len(input, "filter").map_err(ScimError::InvalidFilter)?;
-    let norm =
-        normalize(input).map_err(|(pos, msg)| ScimError::InvalidFilter(at(input, pos, &msg)))?;
+    let norm = normalize_filter(input)
+        .map_err(|(pos, msg)| ScimError::InvalidFilter(at(input, pos, &msg)))?;
     if let Some(filter) = simple_comparison(&norm.text) {
         return Ok(filter);
     }
@@ -134,13 +134,35 @@ enum Prev {
     Not,
 }
 
-/// The tolerant pre-pass. Errors carry a byte offset into `input`.
+/// The tolerant pre-pass of a PATCH path (`emails[type eq "work"].value`). Errors carry a byte
+/// offset into `input`.
 pub(crate) fn normalize(input: &str) -> Result<Normalized, (usize, String)> {
+    normalize_with(input, false)
+}
+
+/// The tolerant pre-pass of a filter, which also reads a comparison of an element's
+/// sub-attribute, `emails[type eq "work"].value eq "x"` (Microsoft Entra ID matching users on
+/// their work email), missing from RFC 7644's filter grammar: as the element filter it means,
+/// `emails[(type eq "work") and value eq "x"]`.
+pub(crate) fn normalize_filter(input: &str) -> Result<Normalized, (usize, String)> {
+    normalize_with(input, true)
+}
+
+fn normalize_with(input: &str, element_comparisons: bool) -> Result<Normalized, (usize, String)> {
     let mut out = String::with_capacity(input.len() + 16);
-    let mut spans = Vec::new();
+    let mut spans: Vec<(usize, usize)> = Vec::new();
     let mut prev = Prev::Start;
+    // Where each open `(` or `[` is in `out`; the element filter whose `]` waits for the
+    // comparison after `].sub` (its input offset, for the error when none follows).
+    let mut opens: Vec<usize> = Vec::new();
+    let mut element_open: Option<usize> = None;
     let mut i = 0;
     while let Some(c) = input[i..].chars().next() {
+        if element_open.is_some() && prev == Prev::Value {
+            out.push(']');
+            element_open = None;
+            prev = Prev::Close;
+        }
         spans.push((out.len(), i));
         if c.is_whitespace() {
             let end = input[i..]
@@ -152,11 +174,31 @@ pub(crate) fn normalize(input: &str) -> Result<Normalized, (usize, String)> {
         }
         match c {
             '(' | '[' => {
+                opens.push(out.len());
                 out.push(c);
                 prev = Prev::Open;
                 i += 1;
             }
+            ']' if element_comparisons
+                && element_open.is_none()
+                && sub_attribute_follows(&input[i + 1..]) =>
+            {
+                // `attr[filter].sub op value`: the filter in parentheses, then `and sub op
+                // value` inside the brackets, closed after the value.
+                let open = opens
+                    .pop()
+                    .ok_or((i, "this `]` closes nothing".to_string()))?;
+                out.insert(open + 1, '(');
+                for span in spans.iter_mut().filter(|(o, _)| *o > open) {
+                    span.0 += 1;
+                }
+                out.push_str(") and ");
+                element_open = Some(i);
+                prev = Prev::Logic;
+                i += 2; // past `].`
+            }
             ')' | ']' => {
+                opens.pop();
                 out.push(c);
                 prev = Prev::Close;
                 i += 1;
@@ -207,7 +249,23 @@ pub(crate) fn normalize(input: &str) -> Result<Normalized, (usize, String)> {
             }
         }
     }
+    if let Some(at) = element_open {
+        if prev != Prev::Value {
+            return Err((
+                at,
+                "a sub-attribute after `]` needs an operator and a value (`emails[type eq \"work\"].value eq \"…\"`)".to_string(),
+            ));
+        }
+        out.push(']');
+    }
     Ok(Normalized { text: out, spans })
+}
+
+/// Whether the text after a `]` names a sub-attribute: `.value`, not a space or the end.
+fn sub_attribute_follows(rest: &str) -> bool {
+    rest.strip_prefix('.')
+        .and_then(|r| r.chars().next())
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '$')
 }
 
 /// Byte offset just past the closing quote of the string literal starting at `start`.
@@ -527,7 +585,7 @@ mod unit {
 
     /// The general parser, without the shortcut.
     fn general(text: &str) -> Result<Filter, String> {
-        let norm = normalize(text.trim()).map_err(|(_, m)| m)?;
+        let norm = normalize_filter(text.trim()).map_err(|(_, m)| m)?;
         let parsed: sv::Filter = norm.text.parse().map_err(|e| format!("{e:?}"))?;
         convert_filter(parsed)
     }
@@ -549,7 +607,7 @@ mod unit {
             r#"x_y-z le "1""#,
         ];
         for text in shortcut {
-            let norm = normalize(text.trim()).expect("normalizes");
+            let norm = normalize_filter(text.trim()).expect("normalizes");
             let fast = simple_comparison(&norm.text);
             let slow = general(text);
             match (&fast, &slow) {
@@ -572,7 +630,7 @@ mod unit {
             r#"userName eq "x" "y""#,
         ];
         for text in general_only {
-            let norm = normalize(text.trim()).expect("normalizes");
+            let norm = normalize_filter(text.trim()).expect("normalizes");
             assert_eq!(simple_comparison(&norm.text), None, "{text}");
         }
     }
@@ -589,6 +647,11 @@ mod unit {
         assert_eq!(
             n.text,
             format!(r#"members[{p} eq "x"].{p}"#, p = REF_PLACEHOLDER)
+        );
+        let n = normalize_filter(r#"members[$ref eq "x"].$ref pr"#).expect("normalizes");
+        assert_eq!(
+            n.text,
+            format!(r#"members[({p} eq "x") and {p} pr]"#, p = REF_PLACEHOLDER)
         );
     }
 }

@@ -481,3 +481,42 @@ proptest! {
         let _ = validate(&f, registry().user());
     }
 }
+
+/// Microsoft Entra ID matches users on their work email with `emails[type eq "work"].value eq
+/// "…"`: an element's sub-attribute compared after its filter, outside RFC 7644's grammar. It
+/// reads as the element filter it means, alone, with more after it, with `pr`, and nested in
+/// parentheses; without a comparison after it, it is refused with a detail that says so.
+#[test]
+fn an_element_filter_followed_by_a_sub_attribute_comparison_is_that_element_filter() {
+    let entra = r#"emails[type eq "work"].value eq "bjensen@example.com""#;
+    assert_eq!(
+        parse(entra),
+        parse(r#"emails[type eq "work" and value eq "bjensen@example.com"]"#)
+    );
+    assert!(user_matches(entra, &user()));
+    // Babs's home address is not her work one.
+    assert!(!user_matches(
+        r#"emails[type eq "work"].value eq "babs@jensen.org""#,
+        &user()
+    ));
+    assert!(user_matches(
+        r#"emails[type eq "home"].value eq "BABS@jensen.org""#,
+        &user()
+    ));
+    assert_eq!(
+        parse(r#"emails[type eq "work"].value eq "x" and userName eq "y""#),
+        parse(r#"emails[type eq "work" and value eq "x"] and userName eq "y""#)
+    );
+    assert_eq!(
+        parse(r#"(emails[type eq "work" or primary eq true].value pr)"#),
+        parse(r#"emails[(type eq "work" or primary eq true) and value pr]"#)
+    );
+    assert_eq!(
+        parse(r#"userName eq "y" or emails[type eq "work"].value sw "b""#),
+        parse(r#"userName eq "y" or emails[type eq "work" and value sw "b"]"#)
+    );
+    let d = invalid_filter_detail(r#"emails[type eq "work"].value"#);
+    assert!(d.contains("needs an operator and a value"), "{d}");
+    let d = invalid_filter_detail(r#"emails[type eq "work"].value eq"#);
+    assert!(d.contains("needs an operator and a value"), "{d}");
+}
