@@ -918,6 +918,20 @@ mod tests {
     use super::*;
     use crate::db::{plans, Db};
 
+    /// The first page of 100 users that `filter` selects, with their group references.
+    fn first_page(filter: &Filter) -> Page<'_> {
+        Page {
+            filter: Some(filter),
+            sort_by: None,
+            sort_order: SortOrder::Ascending,
+            offset: 0,
+            limit: 100,
+            after: None,
+            with_group_refs: true,
+            profile: ProfileText::ViewOrJson,
+        }
+    }
+
     /// The plan SQLite picks for a page with its parameters bound, one line per step.
     async fn plan(db: &Db, page: &Page<'_>) -> Vec<String> {
         let query = page_query(Backend::Sqlite, "main", "integration", page).expect("query");
@@ -1130,17 +1144,8 @@ mod tests {
         let (_dir, db) = plans::migrated_sqlite().await;
         let filter = Filter::parse("userName sw \"ja\"").expect("filter");
         let lookup = Filter::parse("userName eq \"jane\"").expect("filter");
-        let page = |filter| Page {
-            filter: Some(filter),
-            sort_by: None,
-            sort_order: SortOrder::Ascending,
-            offset: 0,
-            limit: 100,
-            after: None,
-            with_group_refs: true,
-            profile: ProfileText::ViewOrJson,
-        };
-        let filtered = page_query(Backend::Sqlite, "main", "i", &page(&filter)).expect("query");
+        let filtered =
+            page_query(Backend::Sqlite, "main", "i", &first_page(&filter)).expect("query");
         assert!(filtered.counted && filtered.sql.contains("SELECT COUNT(*)"));
         let steps = plans::steps(&db, &filtered.sql, &filtered.args).await;
         // The count: one uncorrelated subquery; the one correlated subquery is each row's
@@ -1158,7 +1163,7 @@ mod tests {
                     .any(|s| s.starts_with("SCAN") || s.contains("TEMP B-TREE")),
             "{steps:#?}"
         );
-        let one = page_query(Backend::Sqlite, "main", "i", &page(&lookup)).expect("query");
+        let one = page_query(Backend::Sqlite, "main", "i", &first_page(&lookup)).expect("query");
         assert!(!one.counted && !one.sql.contains("COUNT("), "{}", one.sql);
     }
 
@@ -1175,17 +1180,7 @@ mod tests {
             "emails[value eq \"ann@example.com\"] and active eq true",
         ] {
             let filter = Filter::parse(text).expect("filter");
-            let page = Page {
-                filter: Some(&filter),
-                sort_by: None,
-                sort_order: SortOrder::Ascending,
-                offset: 0,
-                limit: 100,
-                after: None,
-                with_group_refs: true,
-                profile: ProfileText::ViewOrJson,
-            };
-            let steps = plan(&db, &page).await;
+            let steps = plan(&db, &first_page(&filter)).await;
             let by_value = steps
                 .iter()
                 .filter(|s| s.contains("USING INDEX user_emails_value_idx (value_lower=?)"))
