@@ -29,7 +29,9 @@ Phases (each bounded by count and by --phase-timeout seconds):
                                                  every member.
                                                  Their CPU and the peak RSS are the cost of
                                                  answering a group of the whole directory
-  filter_lookup  GET /Users?filter=userName eq "..."   --lookups requests
+  filter_lookup  GET /Users?filter=userName eq "..."   --lookups requests (--lookup-by email:
+                                                 emails.value eq; work-email: Entra ID's
+                                                 emails[type eq "work"].value eq)
   list_pages     GET /Users?startIndex=&count=100      pages x --list-rounds
   put_users      PUT /Users/{id}                 N replacements
   delete_groups  DELETE /Groups/{id}
@@ -416,6 +418,9 @@ def main():
     ap.add_argument("--lookup-among", metavar="RUN:COUNT", default=None,
                     help="lookups also choose among the COUNT users an earlier run RUN created "
                          "(scripts/bench --prefill): the whole directory, not this run's users only")
+    ap.add_argument("--lookup-by", choices=("userName", "email", "work-email"), default="userName",
+                    help="what filter_lookup filters on: userName eq (every IdP), emails.value eq, or "
+                         "Entra ID's emails[type eq \"work\"].value eq (the floor filters on userName only)")
     ap.add_argument("--list-rounds", type=int, default=3, help="times to page through all users")
     ap.add_argument("--page-size", type=int, default=100)
     ap.add_argument("--page-query", default="",
@@ -591,7 +596,12 @@ def main():
                      for k in range(args.everyone_reads)]
             do("everyone_reads", reads)
 
-    # (iv) filter lookups on userName
+    # (iv) filter lookups on userName (or on the user's work email: --lookup-by)
+    lookup_filter = {
+        "userName": lambda r, i: f'userName eq "bench-{r}-{i:06d}"',
+        "email": lambda r, i: f'emails.value eq "bench-{r}-{i}@example.com"',
+        "work-email": lambda r, i: f'emails[type eq "work"].value eq "bench-{r}-{i}@example.com"',
+    }[args.lookup_by]
     idxs = sorted(user_ids)
     if idxs:
         names = [(run, i) for i in idxs]
@@ -601,7 +611,7 @@ def main():
         tasks = []
         for k in range(L):
             r, i = rnd.choice(names)
-            f = urllib.parse.quote(f'userName eq "bench-{r}-{i:06d}"', safe="")
+            f = urllib.parse.quote(lookup_filter(r, i), safe="")
             tasks.append((k, "GET", f"/Users?filter={f}", None, (200,), "one"))
         do("filter_lookup", tasks)
 
