@@ -481,14 +481,22 @@ pub enum Arg {
 /// (SQLite builds before 3.32 allow 999 variables per statement, later ones 32,766).
 pub const IN_CHUNK: usize = 500;
 
-/// `$first, $first+1, …` for `n` values: the inside of an `IN (…)` list.
 /// `($first), ($first+1), …`: `n` one-column rows of placeholders, for `FROM (VALUES …) v` (its
 /// column is `v.column1` in both databases).
 pub fn value_rows(first: usize, n: usize) -> String {
-    let rows: Vec<String> = (first..first + n).map(|i| format!("(${i})")).collect();
-    rows.join(", ")
+    let mut out = String::with_capacity(n * 7);
+    for i in first..first + n {
+        if i > first {
+            out.push_str(", ");
+        }
+        out.push_str("($");
+        out.push_str(&i.to_string());
+        out.push(')');
+    }
+    out
 }
 
+/// `$first, $first+1, …` for `n` values: the inside of an `IN (…)` list.
 pub fn placeholders(first: usize, n: usize) -> String {
     let mut out = String::with_capacity(n * 5);
     for i in 0..n {
