@@ -23,6 +23,12 @@ pub enum AppError {
     /// serialization conflict, no connection): nothing was changed; the caller should retry.
     #[error("Roster is busy right now and changed nothing. Try again in a moment.")]
     Busy(String),
+    /// The connection to the database broke under the request (PostgreSQL restarted, failed
+    /// over or ended the session; the network dropped it). Retrying is right, but unlike
+    /// [`AppError::Busy`] nothing can promise the work was not done: a connection lost while
+    /// the commit was on its way may have committed it.
+    #[error("Roster lost its connection to the database. Try again in a moment.")]
+    ConnectionLost(String),
     /// Too much of one kind of costly work at once (password hashing): refused before starting,
     /// answered 429 with `Retry-After`.
     #[error("Too many sign-ins are being checked right now. Try again in a few seconds.")]
@@ -47,7 +53,7 @@ impl AppError {
     pub fn retry_after_secs(&self) -> Option<i64> {
         match self {
             Self::LockedOut { minutes } => Some(minutes * 60),
-            Self::Busy(_) | Self::Overloaded(_) => Some(2),
+            Self::Busy(_) | Self::ConnectionLost(_) | Self::Overloaded(_) => Some(2),
             _ => None,
         }
     }
@@ -60,7 +66,7 @@ impl AppError {
             Self::Unauthenticated => 401,
             Self::Forbidden(_) => 403,
             Self::LockedOut { .. } => 429,
-            Self::Busy(_) => 503,
+            Self::Busy(_) | Self::ConnectionLost(_) => 503,
             Self::Overloaded(_) => 429,
             Self::Internal(_) => 500,
         }
@@ -78,6 +84,10 @@ impl From<sqlx::Error> for AppError {
         if is_transient(&e) {
             tracing::warn!(error = %e, "database busy; the request may be retried");
             return Self::Busy(e.to_string());
+        }
+        if is_connection_lost(&e) {
+            tracing::warn!(error = %e, "database connection lost; the request may be retried");
+            return Self::ConnectionLost(e.to_string());
         }
         tracing::error!(error = %e, "database error");
         Self::Internal(e.to_string())
@@ -100,6 +110,24 @@ pub fn is_transient(e: &sqlx::Error) -> bool {
             Some("40001" | "40P01" | "55P03" | "57P03") => true,
             _ => false,
         },
+        _ => false,
+    }
+}
+
+/// Errors that say the connection itself is gone: the socket failed (`Io`: reset, closed,
+/// refused while reconnecting) or PostgreSQL ended the session (SQLSTATE class 08, connection
+/// exception; 57P01 and 57P02, its shutdown). The pool replaces such a connection (it is
+/// tested before its next use), so a retry finds a working one once the database is back.
+/// SQLite reports its own file errors as database errors, never as these.
+pub fn is_connection_lost(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Io(_) => true,
+        sqlx::Error::Database(db) => db
+            .try_downcast_ref::<sqlx::postgres::PgDatabaseError>()
+            .is_some_and(|pg| {
+                let code = pg.code();
+                code.starts_with("08") || code == "57P01" || code == "57P02"
+            }),
         _ => false,
     }
 }
@@ -154,6 +182,12 @@ impl From<AppError> for crate::scim::ScimError {
             AppError::Busy(m) | AppError::Overloaded(m) => ScimError::Unavailable(format!(
                 "the server is busy and changed nothing; retry this request ({m})"
             )),
+            // The cause stays in the server log: it names the database's own state.
+            AppError::ConnectionLost(_) => ScimError::Unavailable(
+                "the server lost its connection to the database while answering; retry this \
+                 request (a create retried may find its resource already made: 409)"
+                    .into(),
+            ),
             other => ScimError::Internal(other.to_string()),
         }
     }
@@ -189,5 +223,31 @@ mod tests {
         assert!(is_transient(&err), "{err:?}");
         assert_eq!(AppError::from(err).status(), 503);
         holder.execute("ROLLBACK").await.unwrap();
+    }
+
+    /// A database that cannot be reached (here: nothing listens on the port, as while
+    /// PostgreSQL restarts) is a lost connection: 503 with `Retry-After` and a SCIM detail that
+    /// says to retry, without the driver's words; not a 500.
+    #[tokio::test]
+    async fn an_unreachable_postgresql_is_a_lost_connection_not_an_internal_error() {
+        sqlx::any::install_default_drivers();
+        let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = closed.local_addr().unwrap().port();
+        drop(closed);
+        let url = format!("postgres://roster@127.0.0.1:{port}/roster");
+        let err = sqlx::AnyConnection::connect(&url).await.unwrap_err();
+        assert!(is_connection_lost(&err), "{err:?}");
+        assert!(!is_transient(&err), "{err:?}");
+        let app = AppError::from(err);
+        assert!(matches!(app, AppError::ConnectionLost(_)), "{app:?}");
+        assert_eq!((app.status(), app.retry_after_secs()), (503, Some(2)));
+        let scim = crate::scim::ScimError::from(app);
+        assert_eq!(scim.status(), 503);
+        assert!(
+            scim.detail().contains("retry this request"),
+            "{}",
+            scim.detail()
+        );
+        assert!(!scim.detail().contains("refused"), "{}", scim.detail());
     }
 }

@@ -196,7 +196,11 @@ impl Db {
             Backend::Postgres
         };
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get()) as u32;
-        let options = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(10));
+        // A connection is tested before each use, so one that PostgreSQL ended (a restart, a
+        // failover) is replaced rather than handed to a request (`error::is_connection_lost`).
+        let options = AnyPoolOptions::new()
+            .acquire_timeout(Duration::from_secs(10))
+            .test_before_acquire(true);
         let options = match backend {
             Backend::Sqlite => {
                 create_sqlite_parent_dir(url);

@@ -14,6 +14,7 @@ mod authz_matrix;
 mod cli;
 mod health;
 mod oidc;
+mod outage;
 mod process;
 mod renders;
 mod scim_auth;

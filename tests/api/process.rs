@@ -14,9 +14,9 @@ use serde_json::{json, Value};
 use crate::cli::roster;
 
 /// A `roster serve` child on loopback.
-struct Server {
-    child: Child,
-    base: String,
+pub(crate) struct Server {
+    pub(crate) child: Child,
+    pub(crate) base: String,
 }
 
 fn free_port() -> u16 {
@@ -28,16 +28,23 @@ fn free_port() -> u16 {
 
 impl Server {
     fn start(database_url: &str) -> Self {
+        Self::start_logging_to(database_url, Stdio::inherit())
+    }
+
+    /// [`Server::start`] with the server's log (stderr) sent to `log`.
+    pub(crate) fn start_logging_to(database_url: &str, log: impl Into<Stdio>) -> Self {
         let port = free_port();
         let child = Command::new(env!("CARGO_BIN_EXE_roster"))
             .arg("serve")
             .env("ROSTER_DATABASE_URL", database_url)
             .env("ROSTER_LEPTOS_TOML", "/nonexistent")
             .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
+            // A sync at full speed, as these tests send, is past the default per-integration rate.
+            .env("ROSTER_SCIM_RATE", "0")
             .env("RUST_LOG", "warn")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
+            .stderr(log)
             .spawn()
             .expect("start roster serve");
         let server = Self {
@@ -101,7 +108,7 @@ impl Drop for Server {
 }
 
 /// A SCIM integration made with the CLI: (id, token).
-fn integration(database_url: &str) -> (String, String) {
+pub(crate) fn integration(database_url: &str) -> (String, String) {
     let (code, out, err) = roster(
         database_url,
         &["scim", "create", "--tenant", "main", "--name", "crash test"],
@@ -116,7 +123,7 @@ fn integration(database_url: &str) -> (String, String) {
 }
 
 /// These tests are about a SQLite file; the PostgreSQL stage skips them.
-fn on_postgres() -> bool {
+pub(crate) fn on_postgres() -> bool {
     std::env::var("ROSTER_TEST_POSTGRES_URL").is_ok_and(|v| !v.is_empty())
 }
 

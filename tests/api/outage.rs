@@ -1,0 +1,407 @@
+//! Roster on PostgreSQL when the database goes away under a parallel sync — its sessions ended
+//! (a failover, an operator's `pg_terminate_backend`) and then the server restarted: every
+//! request caught by it is answered 503 with `Retry-After` (never 500), what was acknowledged
+//! stays, a retried request lands once, and the sync goes on without an error once it is back.
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+use crate::process::{integration, on_postgres, Server};
+
+/// A PostgreSQL server of this test's own (`scripts/postgres start`), so that ending its
+/// sessions and restarting it touches no other test's database; stopped and deleted on drop.
+struct OwnPostgres {
+    dir: String,
+    url: String,
+}
+
+fn postgres_script() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scripts/postgres")
+}
+
+impl OwnPostgres {
+    fn start() -> Self {
+        let out = Command::new(postgres_script())
+            .arg("start")
+            .output()
+            .expect("run scripts/postgres start");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "scripts/postgres start: {stderr}");
+        let exports = String::from_utf8(out.stdout).unwrap();
+        let value = |name: &str| {
+            let prefix = format!("export {name}=");
+            exports
+                .lines()
+                .find_map(|l| l.strip_prefix(prefix.as_str()))
+                .unwrap_or_else(|| panic!("no {name} in {exports:?}"))
+                .to_string()
+        };
+        OwnPostgres {
+            dir: value("ROSTER_PG_DIR"),
+            url: value("ROSTER_TEST_POSTGRES_URL"),
+        }
+    }
+
+    /// Stops the server (fast: every session is ended), keeps it down for `down_secs`, and
+    /// starts it again on its port.
+    fn restart(&self, down_secs: u64) {
+        let out = Command::new(postgres_script())
+            .args(["restart", &self.dir, &down_secs.to_string()])
+            .output()
+            .expect("run scripts/postgres restart");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "scripts/postgres restart: {stderr}");
+    }
+
+    /// Ends every session of Roster's on the database, as a failover or an operator would.
+    async fn end_other_sessions(&self) {
+        use sqlx::{Connection, Executor};
+        sqlx::any::install_default_drivers();
+        let mut conn = sqlx::AnyConnection::connect(&self.url).await.unwrap();
+        conn.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+             WHERE datname = current_database() AND pid <> pg_backend_pid() \
+             AND backend_type = 'client backend'",
+        )
+        .await
+        .unwrap();
+    }
+}
+
+impl Drop for OwnPostgres {
+    fn drop(&mut self) {
+        let _ = Command::new(postgres_script())
+            .args(["stop", &self.dir])
+            .output();
+    }
+}
+
+/// One answer the sync got: what was asked, its status (0: no answer), `Retry-After`, body.
+#[derive(Debug)]
+struct Answer {
+    asked: String,
+    status: u16,
+    retry_after: Option<String>,
+    body: String,
+}
+
+impl Answer {
+    fn summary(&self) -> String {
+        format!("{} answered {}: {}", self.asked, self.status, self.body)
+    }
+}
+
+/// What the clients saw, shared between them.
+#[derive(Default)]
+struct Sync {
+    answers: Vec<Answer>,
+    /// Users whose create was answered 201.
+    created: Vec<String>,
+    /// Members whose add was answered with success.
+    added: BTreeSet<String>,
+    /// User names whose create was answered 503, to send again.
+    create_again: Vec<String>,
+    /// User ids whose member add was answered 503, to send again.
+    add_again: Vec<String>,
+}
+
+const USER: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
+const PATCH: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
+
+async fn send(
+    http: &reqwest::Client,
+    method: reqwest::Method,
+    url: &str,
+    token: &str,
+    body: &Value,
+) -> Answer {
+    let asked = format!("{method} {}", url.rsplit("/scim/v2").next().unwrap_or(url));
+    let sent = http
+        .request(method, url)
+        .bearer_auth(token)
+        .header("content-type", "application/scim+json")
+        .body(body.to_string())
+        .send()
+        .await;
+    let Ok(res) = sent else {
+        return Answer {
+            asked,
+            status: 0,
+            retry_after: None,
+            body: format!("{sent:?}"),
+        };
+    };
+    let status = res.status().as_u16();
+    let retry_after = res
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let body = res.text().await.unwrap_or_default();
+    Answer {
+        asked,
+        status,
+        retry_after,
+        body,
+    }
+}
+
+/// A GET answered 200, as JSON.
+async fn get_json(http: &reqwest::Client, url: &str, token: &str) -> Value {
+    let res = http.get(url).bearer_auth(token).send().await.unwrap();
+    assert_eq!(res.status(), 200, "GET {url}");
+    serde_json::from_str(&res.text().await.unwrap()).unwrap()
+}
+
+/// Creates users and adds each to `group` until `stop` (at most 500 users a client).
+async fn sync_client(
+    client: usize,
+    http: reqwest::Client,
+    endpoint: String,
+    token: String,
+    group: String,
+    stop: Arc<AtomicBool>,
+    seen: Arc<Mutex<Sync>>,
+) {
+    for i in 0..500 {
+        if stop.load(Ordering::Relaxed) {
+            return;
+        }
+        let user_name = format!("c{client}-u{i}");
+        let body = json!({"schemas": [USER], "userName": user_name});
+        let made = send(
+            &http,
+            reqwest::Method::POST,
+            &format!("{endpoint}/Users"),
+            &token,
+            &body,
+        )
+        .await;
+        let user_id = (made.status == 201)
+            .then(|| serde_json::from_str::<Value>(&made.body).ok())
+            .flatten()
+            .and_then(|v| v["id"].as_str().map(str::to_string));
+        {
+            let mut seen = seen.lock().unwrap();
+            match (&user_id, made.status) {
+                (Some(id), _) => seen.created.push(id.clone()),
+                (None, 503) => seen.create_again.push(user_name),
+                _ => {}
+            }
+            seen.answers.push(made);
+        }
+        let Some(user_id) = user_id else { continue };
+        let patch = json!({"schemas": [PATCH],
+            "Operations": [{"op": "add", "path": "members", "value": [{"value": user_id}]}]});
+        let url = format!("{endpoint}/Groups/{group}");
+        let added = send(&http, reqwest::Method::PATCH, &url, &token, &patch).await;
+        let mut seen = seen.lock().unwrap();
+        match added.status {
+            200 | 204 => {
+                seen.added.insert(user_id);
+            }
+            503 => seen.add_again.push(user_id),
+            _ => {}
+        }
+        seen.answers.push(added);
+    }
+}
+
+/// Waits (at most 60 s) until the clients have had `more` creates acknowledged past `from`.
+async fn until_created(seen: &Mutex<Sync>, from: usize, more: usize) -> usize {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let now = seen.lock().unwrap().created.len();
+        if now >= from + more || Instant::now() > deadline {
+            return now;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_parallel_sync_rides_out_ended_sessions_and_a_restart_of_postgresql() {
+    if !on_postgres() {
+        return;
+    }
+    let pg = OwnPostgres::start();
+    let (id, token) = integration(&pg.url);
+    let logs = tempfile::tempdir().unwrap();
+    let log_path = logs.path().join("server.log");
+    let server = Server::start_logging_to(&pg.url, std::fs::File::create(&log_path).unwrap());
+    let endpoint = format!("{}/api/v1/main/integrations/{id}/scim/v2", server.base);
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .unwrap();
+    let group = send(&http, reqwest::Method::POST, &format!("{endpoint}/Groups"), &token,
+        &json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": "Synced"}))
+        .await;
+    assert_eq!(group.status, 201, "{group:?}");
+    let group_id = serde_json::from_str::<Value>(&group.body).unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let seen = Arc::new(Mutex::new(Sync::default()));
+    let clients: Vec<_> = (0..4)
+        .map(|c| {
+            let task = sync_client(
+                c,
+                http.clone(),
+                endpoint.clone(),
+                token.clone(),
+                group_id.clone(),
+                stop.clone(),
+                seen.clone(),
+            );
+            tokio::spawn(task)
+        })
+        .collect();
+
+    // The database ends Roster's sessions ten times, mid-sync, then restarts with 2 s down.
+    let before = until_created(&seen, 0, 40).await;
+    for _ in 0..10 {
+        pg.end_other_sessions().await;
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let after_sessions = until_created(&seen, before, 40).await;
+    tokio::task::block_in_place(|| pg.restart(2));
+    let after_restart = until_created(&seen, after_sessions, 40).await;
+    stop.store(true, Ordering::Relaxed);
+    for c in clients {
+        tokio::time::timeout(Duration::from_secs(60), c)
+            .await
+            .unwrap()
+            .unwrap();
+    }
+    let seen = std::mem::take(&mut *seen.lock().unwrap());
+    assert!(
+        after_restart >= after_sessions + 40 && after_sessions >= before + 40,
+        "the sync did not go on: {before} creates before, {after_sessions} after the ended \
+         sessions, {after_restart} after the restart"
+    );
+
+    // Every answer is a success or a 503 that says when to retry, as a SCIM error.
+    let refused: Vec<&Answer> = seen.answers.iter().filter(|a| a.status == 503).collect();
+    let wrong: Vec<String> = seen
+        .answers
+        .iter()
+        .filter(|a| ![200, 201, 204, 503].contains(&a.status))
+        .map(Answer::summary)
+        .collect();
+    assert!(
+        wrong.is_empty(),
+        "{} of {} answers neither a success nor 503: {:?}",
+        wrong.len(),
+        seen.answers.len(),
+        &wrong[..wrong.len().min(3)]
+    );
+    assert!(
+        !refused.is_empty(),
+        "no request was caught by the outage: {} answers",
+        seen.answers.len()
+    );
+    for a in &refused {
+        let body: Value = serde_json::from_str(&a.body).unwrap_or_default();
+        assert_eq!(a.retry_after.as_deref(), Some("2"), "{a:?}");
+        assert_eq!(
+            body["schemas"],
+            json!(["urn:ietf:params:scim:api:messages:2.0:Error"]),
+            "{a:?}"
+        );
+        assert_eq!(body["status"], "503", "{a:?}");
+        assert!(
+            !a.body.contains("administrator command"),
+            "the database's words leak: {a:?}"
+        );
+    }
+
+    println!(
+        "{} answers, {} of them 503; {} creates and {} member adds to send again",
+        seen.answers.len(),
+        refused.len(),
+        seen.create_again.len(),
+        seen.add_again.len()
+    );
+
+    // Sent again, as an IdP does after 503: each create lands (201), or had landed (409).
+    let mut remade = 0;
+    for name in &seen.create_again {
+        let again = send(
+            &http,
+            reqwest::Method::POST,
+            &format!("{endpoint}/Users"),
+            &token,
+            &json!({"schemas": [USER], "userName": name}),
+        )
+        .await;
+        assert!(
+            [201, 409].contains(&again.status),
+            "{name} sent again: {again:?}"
+        );
+        remade += 1;
+    }
+    for user_id in &seen.add_again {
+        let patch = json!({"schemas": [PATCH],
+            "Operations": [{"op": "add", "path": "members", "value": [{"value": user_id}]}]});
+        let again = send(
+            &http,
+            reqwest::Method::PATCH,
+            &format!("{endpoint}/Groups/{group_id}"),
+            &token,
+            &patch,
+        )
+        .await;
+        assert!(
+            [200, 204].contains(&again.status),
+            "member {user_id} sent again: {again:?}"
+        );
+    }
+
+    // Nothing acknowledged is lost, nothing is made twice.
+    for user_id in &seen.created {
+        let got = http
+            .get(format!("{endpoint}/Users/{user_id}"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(got.status(), 200, "acknowledged user {user_id} is lost");
+    }
+    let listed = get_json(&http, &format!("{endpoint}/Users?count=1"), &token).await;
+    assert_eq!(
+        listed["totalResults"],
+        seen.created.len() + remade,
+        "users after the outage"
+    );
+    let group = get_json(&http, &format!("{endpoint}/Groups/{group_id}"), &token).await;
+    let members: BTreeSet<String> = group["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|m| m["value"].as_str().map(str::to_string))
+        .collect();
+    let expected: BTreeSet<String> = seen.added.iter().chain(&seen.add_again).cloned().collect();
+    assert_eq!(members, expected, "the group's members after the outage");
+
+    // The server counted none of it as its own fault.
+    drop(server);
+    let log = std::fs::read_to_string(&log_path).unwrap();
+    let errors: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("ERROR") || l.contains("panicked"))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "the server logged errors: {:?}",
+        &errors[..errors.len().min(5)]
+    );
+}
