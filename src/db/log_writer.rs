@@ -159,7 +159,7 @@ async fn write(db: &Db, batch: &[Queued]) -> AppResult<()> {
             "SCIM log entries of deleted integrations not recorded"
         );
     }
-    scim_log::record_many(&mut tx, &entries).await?;
+    let trims = scim_log::record_many(&mut tx, &entries).await?;
     let mut stamps: HashMap<&str, Millis> = HashMap::new();
     for q in batch {
         if let Some(token) = &q.token_used {
@@ -170,5 +170,7 @@ async fn write(db: &Db, batch: &[Queued]) -> AppResult<()> {
     for (token, at) in stamps {
         super::iam::mark_token_used(&mut tx, token, at).await?;
     }
-    tx.commit().await
+    tx.commit().await?;
+    trims.remember();
+    Ok(())
 }

@@ -589,7 +589,7 @@ async fn a_batch_of_log_entries_is_read_back_as_it_was_written() {
     ];
     {
         let mut conn = app.db.acquire().await.unwrap();
-        record_many(&mut conn, &batch).await.unwrap();
+        record_many(&mut conn, &batch).await.unwrap().remember();
     }
     let mut conn = app.db.acquire().await.unwrap();
     let read_a = list(&mut conn, &a.id, 10).await.unwrap();
@@ -643,7 +643,7 @@ async fn a_batch_larger_than_one_statement_is_written_whole() {
         .collect();
     {
         let mut conn = app.db.acquire().await.unwrap();
-        record_many(&mut conn, &batch).await.unwrap();
+        record_many(&mut conn, &batch).await.unwrap().remember();
     }
     let mut conn = app.db.acquire().await.unwrap();
     for id in [&a.id, &b.id] {
@@ -679,7 +679,8 @@ async fn the_request_log_keeps_only_the_newest_entries_per_integration() {
             };
             roster::db::scim_log::record_many(&mut conn, &[(i.id.as_str(), &entry)])
                 .await
-                .unwrap();
+                .unwrap()
+                .remember();
         }
     }
     // Trimming runs in batches (every `TRIM_EVERY` entries), so between trims a few more are
@@ -719,4 +720,71 @@ async fn the_request_log_keeps_only_the_newest_entries_per_integration() {
         app.count("SELECT MIN(at) FROM scim_request_log", &[]).await,
         5
     );
+}
+
+/// An append's trim looks only at entries from its last cutoff on (on PostgreSQL the entries it
+/// deleted before stay in the index until vacuum, and walking them grew each trim with the
+/// requests since): an entry older than that cutoff written afterwards (a batch held back,
+/// another replica's clock behind) is left to the housekeeping sweep, which removes it.
+#[tokio::test]
+async fn an_appends_trim_starts_at_its_last_cutoff_and_the_sweep_takes_what_is_older() {
+    use roster::db::scim_log::KEEP_PER_INTEGRATION;
+    let app = TestApp::spawn().await;
+    let id = app.integration("main").await.id;
+    // 1,201 appends: trims at the 1st, 101st, …, 1,201st; the last keeps 1,000 (from 201 on).
+    append_log(&app, &id, 0..1201).await;
+    assert_eq!(log_size(&app, &id).await, KEEP_PER_INTEGRATION);
+    // One entry older than that cutoff arrives late, then 99 more: the next trim leaves it.
+    append_log(&app, &id, 150..151).await;
+    append_log(&app, &id, 1201..1300).await;
+    assert_eq!(oldest_listed(&app, &id).await, Some(300));
+    assert_eq!(
+        log_size(&app, &id).await,
+        KEEP_PER_INTEGRATION + 1,
+        "the late entry stays"
+    );
+    let late = "SELECT COUNT(*) FROM scim_request_log WHERE at = 150";
+    assert_eq!(app.count(late, &[]).await, 1);
+    // The sweep looks at every entry.
+    let swept = roster::auth::housekeeping::sweep(&app.db, app.now())
+        .await
+        .unwrap();
+    assert_eq!(swept.scim_log_entries, 1);
+    assert_eq!(log_size(&app, &id).await, KEEP_PER_INTEGRATION);
+    assert_eq!(oldest_listed(&app, &id).await, Some(300));
+}
+
+/// Appends one log entry a call for each time in `ats`, as the log's writer does, remembering
+/// each committed trim.
+async fn append_log(app: &TestApp, id: &str, ats: std::ops::Range<i64>) {
+    let mut conn = app.db.acquire().await.unwrap();
+    for at in ats {
+        let entry = roster::db::scim_log::LogEntry {
+            at,
+            method: "GET".into(),
+            path: format!("/Users?n={at}"),
+            status: 200,
+            duration_ms: 1,
+            error_detail: None,
+            request_body: None,
+        };
+        roster::db::scim_log::record_many(&mut conn, &[(id, &entry)])
+            .await
+            .unwrap()
+            .remember();
+    }
+}
+
+async fn log_size(app: &TestApp, id: &str) -> i64 {
+    let sql = "SELECT COUNT(*) FROM scim_request_log WHERE integration_id = $1";
+    app.count(sql, &[id]).await
+}
+
+/// The time of the oldest of the newest [`KEEP_PER_INTEGRATION`] entries (all a reader sees).
+async fn oldest_listed(app: &TestApp, id: &str) -> Option<i64> {
+    use roster::db::scim_log::{list, KEEP_PER_INTEGRATION};
+    let mut conn = app.db.acquire().await.unwrap();
+    let newest = list(&mut conn, id, KEEP_PER_INTEGRATION).await.unwrap();
+    assert_eq!(newest.len() as i64, KEEP_PER_INTEGRATION);
+    newest.last().map(|e| e.at)
 }
