@@ -41,7 +41,7 @@ pub async fn sweep(db: &Db, now: crate::clock::Millis) -> AppResult<Swept> {
     Ok(swept)
 }
 
-/// Sets right each tenant's kept count of access (`tenants.access_count`, which a list's total
+/// Sets right each tenant's kept count of access (the sum of its slots, which a list's total
 /// and the Users page read) that is not its access rows' count: found by one read, each set in a
 /// write transaction of its own (`db::access::recount`, exact beside writes in flight). Nothing
 /// is written while the counts agree. Each one set right is logged, with what it was. Returns

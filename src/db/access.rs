@@ -1,7 +1,8 @@
 //! Tenant access and where it came from: `manual`, or a SCIM integration (with that integration's
 //! `externalId` for the user). An access lives while at least one source does; `active` is the
-//! per-tenant suspension flag (SCIM `active`). The tenant's `access_count` (migration 0011)
-//! moves with its access rows, in the same transaction.
+//! per-tenant suspension flag (SCIM `active`). The tenant's kept count of access (migrations
+//! 0011 and 0014: the sum of its `tenant_access_counts` slots) moves with its access rows, in
+//! the same transaction.
 
 use sqlx::Row;
 
@@ -12,6 +13,49 @@ use super::triggers::Trigger;
 use super::{Backend, Conn};
 use crate::clock::Millis;
 use crate::error::AppResult;
+
+/// SQL: the kept count of access of the tenant whose id is `$tenant` (a parameter or a column),
+/// the sum of its slots (0 without any); a `BIGINT` on both databases.
+macro_rules! kept_count_of {
+    ($tenant:literal) => {
+        concat!(
+            "COALESCE((SELECT CAST(SUM(c.n) AS BIGINT) FROM tenant_access_counts c \
+             WHERE c.tenant_id = ",
+            $tenant,
+            "), 0)"
+        )
+    };
+}
+pub(crate) use kept_count_of;
+
+/// Slots of a tenant's kept count on PostgreSQL, where each is a row lock held to its writer's
+/// commit: concurrent grants and ends in one tenant add to different rows (migration 0014).
+/// SQLite, with one writer at a time, uses slot 0 alone.
+const COUNT_SLOTS: u64 = 64;
+
+/// The slot of a tenant's kept count that `user_id`'s grants and ends add to on PostgreSQL.
+pub fn count_slot(user_id: &str) -> i64 {
+    // FNV-1a: the ids are time-ordered, so their last characters are what spreads them.
+    let hash = user_id.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    (hash % COUNT_SLOTS) as i64
+}
+
+/// Adds `$3` to slot `$2` of tenant `$1`'s kept count.
+const ADD_TO_COUNT: &str =
+    "INSERT INTO tenant_access_counts (tenant_id, slot, n) VALUES ($1, $2, $3) \
+     ON CONFLICT (tenant_id, slot) DO UPDATE SET n = tenant_access_counts.n + excluded.n";
+
+/// [`ADD_TO_COUNT`] in a SQLite script, right after the statement that inserted (`+1`) or
+/// deleted (`-1`) the access: slot 0 moves when that statement changed a row (`changes()`, its
+/// count, foreign-key cascades not included).
+const SQLITE_COUNT_GRANT: &str = "INSERT INTO tenant_access_counts (tenant_id, slot, n) \
+     SELECT $1, 0, 1 WHERE changes() > 0 \
+     ON CONFLICT (tenant_id, slot) DO UPDATE SET n = tenant_access_counts.n + excluded.n";
+const SQLITE_COUNT_END: &str = "INSERT INTO tenant_access_counts (tenant_id, slot, n) \
+     SELECT $1, 0, -1 WHERE changes() > 0 \
+     ON CONFLICT (tenant_id, slot) DO UPDATE SET n = tenant_access_counts.n + excluded.n";
 
 /// The source name of access granted by hand (UI or CLI).
 pub const MANUAL: &str = "manual";
@@ -116,7 +160,8 @@ pub async fn grant_as(
         Param::Int(super::flag(assigned)),
     ];
     let Some(user) = new_user else {
-        let done = counting_access(conn, &STATEMENTS, 0, 1, tenant_id, &params, last).await?;
+        let done =
+            counting_access(conn, &STATEMENTS, 0, 1, (tenant_id, user_id), &params, last).await?;
         return Ok(Granted {
             user_inserted: false,
             new_access: changed(&done, 0),
@@ -149,7 +194,16 @@ pub async fn grant_as(
     let access_at = statements.len();
     statements.extend(STATEMENTS);
     let last = last.when(in_script);
-    let done = counting_access(conn, &statements, access_at, 1, tenant_id, &params, &last).await?;
+    let done = counting_access(
+        conn,
+        &statements,
+        access_at,
+        1,
+        (tenant_id, user_id),
+        &params,
+        &last,
+    )
+    .await?;
     let granted = Granted {
         user_inserted: changed(&done, 0),
         new_access: changed(&done, access_at),
@@ -160,27 +214,26 @@ pub async fn grant_as(
     Ok(granted)
 }
 
-/// Runs a grant's or an end's `statements` with `params` (`$1` the tenant), of which the one at
-/// `access_at` inserts or deletes the access; when it changed a row, the tenant's `access_count`
-/// moves by `delta` (1 or -1) in the same transaction. On SQLite by a statement of the script
-/// right after it (`changes()` is that statement's count of rows, foreign-key cascades not
-/// included); on PostgreSQL, whose protocol runs a statement at a time, by one after the
-/// script. Answers what the script did: `affected[i]` for `statements[i]` ([`changed`]). On
+/// Runs a grant's or an end's `statements` with `params` (`$1` the tenant, `$2` the user), of
+/// which the one at `access_at` inserts or deletes the access; when it changed a row, the
+/// tenant's kept count moves by `delta` (1 or -1) in the same transaction. On SQLite by a
+/// statement of the script right after it, in slot 0; on PostgreSQL, whose protocol runs a
+/// statement at a time, by one after the script, in the user's slot ([`count_slot`]). Answers what the script did: `affected[i]` for `statements[i]` ([`changed`]). On
 /// SQLite the script is run as the transaction's last as `last` says ([`script::run_last`]).
 async fn counting_access(
     conn: &mut Conn,
     statements: &[&str],
     access_at: usize,
     delta: i64,
-    tenant_id: &str,
+    (tenant_id, user_id): (&str, &str),
     params: &[Param<'_>],
     last: &LastWrite,
 ) -> AppResult<script::Outcome> {
     if super::backend_of(conn) == Backend::Sqlite {
         let count = if delta > 0 {
-            "UPDATE tenants SET access_count = access_count + 1 WHERE id = $1 AND changes() > 0"
+            SQLITE_COUNT_GRANT
         } else {
-            "UPDATE tenants SET access_count = access_count - 1 WHERE id = $1 AND changes() > 0"
+            SQLITE_COUNT_END
         };
         let mut counted = statements.to_vec();
         counted.insert(access_at + 1, count);
@@ -192,9 +245,10 @@ async fn counting_access(
     }
     let done = script::run(conn, statements, params).await?;
     if changed(&done, access_at) {
-        sqlx::query("UPDATE tenants SET access_count = access_count + $1 WHERE id = $2")
-            .bind(delta)
+        sqlx::query(ADD_TO_COUNT)
             .bind(tenant_id)
+            .bind(count_slot(user_id))
+            .bind(delta)
             .execute(&mut *conn)
             .await?;
     }
@@ -275,7 +329,16 @@ pub async fn revoke(
         Param::Text(Some(source)),
         Param::Int(now),
     ];
-    let done = counting_access(conn, &STATEMENTS, 1, -1, tenant_id, &params, last).await?;
+    let done = counting_access(
+        conn,
+        &STATEMENTS,
+        1,
+        -1,
+        (tenant_id, user_id),
+        &params,
+        last,
+    )
+    .await?;
     Ok(changed(&done, 1))
 }
 
@@ -313,8 +376,8 @@ pub async fn external_id(
     })
 }
 
-/// A tenant whose kept count of access (`tenants.access_count`) was not the count of its
-/// access rows.
+/// A tenant whose kept count of access (the sum of its slots) was not the count of its access
+/// rows.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Miscount {
     pub tenant_id: String,
@@ -325,14 +388,15 @@ pub struct Miscount {
 /// The tenants whose kept count is not their access rows' count, read in one statement (one
 /// snapshot on both databases). Every grant and end of access this binary makes moves the two
 /// together in one transaction, so they differ only after a writer that does not keep the count:
-/// a replica still running a binary from before migration 0011 during a rolling start, or a
+/// a replica still running a binary from before migration 0014 during a rolling start, or a
 /// hand edit of the database.
 pub async fn miscounted(conn: &mut Conn) -> AppResult<Vec<Miscount>> {
-    let rows = sqlx::query(
-        "SELECT id, kept, counted FROM (SELECT t.id, t.access_count AS kept, \
-         (SELECT COUNT(*) FROM tenant_access a WHERE a.tenant_id = t.id) AS counted \
-         FROM tenants t) c WHERE kept <> counted ORDER BY id",
-    )
+    let rows = sqlx::query(concat!(
+        "SELECT id, kept, counted FROM (SELECT t.id, ",
+        kept_count_of!("t.id"),
+        " AS kept, (SELECT COUNT(*) FROM tenant_access a WHERE a.tenant_id = t.id) AS counted \
+         FROM tenants t) k WHERE kept <> counted ORDER BY id"
+    ))
     .fetch_all(&mut *conn)
     .await?;
     rows.iter()
@@ -346,37 +410,30 @@ pub async fn miscounted(conn: &mut Conn) -> AppResult<Vec<Miscount>> {
         .collect()
 }
 
-/// Sets `tenant_id`'s kept count to its access rows' count, in a write transaction (`tx`);
-/// what it was and what it is now (`None`: no such tenant). Exact beside grants and ends of
-/// access in flight on other connections: the tenant's row is locked before the rows are
-/// counted. On PostgreSQL `FOR NO KEY UPDATE`, the lock a grant's count update takes (not the
-/// key-share lock its insert takes, so inserts do not wait): a grant that already moved the
-/// count has committed before the count is read (its row is counted), and one that has not
-/// moves it after this commits (on the count that left its row out). Then the rows are counted
-/// by a statement of their own, which sees what committed before it began. On SQLite the write
-/// transaction has the database to itself.
+/// Sets `tenant_id`'s kept count right, in a write transaction (`tx`): what it was and what it
+/// is now (`None`: no such tenant). Exact beside grants and ends of access in flight on other
+/// connections, without waiting for them: one statement reads both the count and the rows (one
+/// snapshot, in which a grant has made both of its changes or neither), and the difference is
+/// added to slot 0, not set — a grant that commits after the read adds its own move on top.
 pub async fn recount(tx: &mut Conn, tenant_id: &str) -> AppResult<Option<Miscount>> {
-    let lock = match super::backend_of(tx) {
-        Backend::Sqlite => "SELECT access_count FROM tenants WHERE id = $1",
-        Backend::Postgres => "SELECT access_count FROM tenants WHERE id = $1 FOR NO KEY UPDATE",
-    };
-    let Some(kept) = sqlx::query(lock)
-        .bind(tenant_id)
-        .fetch_optional(&mut *tx)
-        .await?
+    let Some(row) = sqlx::query(concat!(
+        "SELECT ",
+        kept_count_of!("t.id"),
+        " AS kept, (SELECT COUNT(*) FROM tenant_access a WHERE a.tenant_id = t.id) AS counted \
+         FROM tenants t WHERE t.id = $1"
+    ))
+    .bind(tenant_id)
+    .fetch_optional(&mut *tx)
+    .await?
     else {
         return Ok(None);
     };
-    let kept: i64 = kept.try_get("access_count")?;
-    let counted: i64 = sqlx::query("SELECT COUNT(*) AS n FROM tenant_access WHERE tenant_id = $1")
-        .bind(tenant_id)
-        .fetch_one(&mut *tx)
-        .await?
-        .try_get("n")?;
+    let (kept, counted): (i64, i64) = (row.try_get("kept")?, row.try_get("counted")?);
     if counted != kept {
-        sqlx::query("UPDATE tenants SET access_count = $1 WHERE id = $2")
-            .bind(counted)
+        sqlx::query(ADD_TO_COUNT)
             .bind(tenant_id)
+            .bind(0_i64)
+            .bind(counted - kept)
             .execute(&mut *tx)
             .await?;
     }
@@ -423,3 +480,27 @@ const CREATION_TIME: Trigger = Trigger {
                FOR EACH ROW EXECUTE FUNCTION tenant_access_creation_time()",
     lock: 0x526f_7374_6572_0013,
 };
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Users' ids (time-ordered, as Roster makes them) spread over every slot, none holding
+    /// more than twice its share: concurrent grants in a tenant seldom share a row.
+    #[test]
+    fn user_ids_spread_over_every_slot_of_a_kept_count() {
+        let mut per_slot = [0_u32; COUNT_SLOTS as usize];
+        for n in 0..6_400_u32 {
+            let id = format!(
+                "01a2487c-{:04x}-7{:03x}-8e33-286aa1d0af23",
+                n / 16,
+                n % 4096
+            );
+            let slot = count_slot(&id);
+            assert!((0..COUNT_SLOTS as i64).contains(&slot), "{slot}");
+            per_slot[slot as usize] += 1;
+        }
+        let (least, most) = (per_slot.iter().min(), per_slot.iter().max());
+        assert!(least > Some(&0) && most <= Some(&200), "{per_slot:?}");
+    }
+}

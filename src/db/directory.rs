@@ -174,12 +174,16 @@ pub async fn users_page(
 }
 
 /// How many users have access to the tenant: the count it keeps of its access rows
-/// (`tenants.access_count`, moved by `db::access`), not a count of them.
+/// (`db::access::kept_count_of`, moved by `db::access`), not a count of them.
 pub async fn count_users(conn: &mut Conn, tenant_id: &str) -> AppResult<i64> {
-    let row = sqlx::query("SELECT COALESCE(MAX(access_count), 0) AS n FROM tenants WHERE id = $1")
-        .bind(tenant_id)
-        .fetch_one(&mut *conn)
-        .await?;
+    let row = sqlx::query(concat!(
+        "SELECT ",
+        super::access::kept_count_of!("$1"),
+        " AS n"
+    ))
+    .bind(tenant_id)
+    .fetch_one(&mut *conn)
+    .await?;
     Ok(row.try_get("n")?)
 }
 

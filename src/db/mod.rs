@@ -664,6 +664,30 @@ mod tests {
         assert_eq!(counts, vec![("a".into(), 3), ("b".into(), 1)]);
     }
 
+    /// Migration 0014 moves each tenant's kept count into its slot 0, so the sum of its slots
+    /// is the count it kept; a tenant with no access has a slot of 0.
+    #[tokio::test]
+    async fn migration_0014_moves_each_kept_count_into_slot_0() {
+        use sqlx::{Executor, Row};
+        let (_dir, pool) = sqlite_migrated_before(14).await;
+        pool.execute(
+            "INSERT INTO tenants (id, name, created_at, updated_at, access_count) VALUES \
+             ('a', 'A', 0, 0, 3), ('b', 'B', 0, 0, 0)",
+        )
+        .await
+        .expect("tenants from before");
+        super::MIGRATOR.run(&pool).await.expect("migration 14");
+        let slots: Vec<(String, i64, i64)> =
+            sqlx::query("SELECT tenant_id, slot, n FROM tenant_access_counts ORDER BY tenant_id")
+                .fetch_all(&pool)
+                .await
+                .expect("slots")
+                .iter()
+                .map(|r| (r.get("tenant_id"), r.get("slot"), r.get("n")))
+                .collect();
+        assert_eq!(slots, vec![("a".into(), 0, 3), ("b".into(), 0, 0)]);
+    }
+
     /// Migration 0013 copies each user's creation time onto their access rows; a row an older
     /// binary inserts without it afterwards (a rolling start) is given it at this release's
     /// start, or by the trigger that start installs.

@@ -1,7 +1,7 @@
 //! Where a paging client's last pages of users ended, so that its next page starts from there
 //! (a keyset seek on the tenant's `tenant_access_creation_idx`) instead of skipping
 //! `startIndex - 1` rows again: a page at the end of 100,000 users costs what the first page
-//! costs (issue #13; the total is the tenant's kept count, `tenants.access_count`, on every
+//! costs (issue #13; the total is the tenant's kept count, `access::kept_count_of`, on every
 //! page). A client that asks for several pages at once starts each from the nearest page end it
 //! was already given and skips only the rows between.
 //!

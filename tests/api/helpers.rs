@@ -16,6 +16,10 @@ use roster::state::AppState;
 use tower::ServiceExt;
 
 /// The longest any one request of a test may take (a hang fails the test instead of the run).
+/// A tenant's (`$1`) kept count of access: the sum of its slots (migration 0014).
+pub const KEPT_COUNT: &str =
+    "SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) FROM tenant_access_counts WHERE tenant_id = $1";
+
 pub const REQUEST_LIMIT: Duration = Duration::from_secs(60);
 
 pub const ADMIN: &str = "admin";

@@ -484,8 +484,7 @@ async fn check_total(app: &TestApp, integration: &Integration, expected: i64) {
         "{tenant}'s rows"
     );
     assert_eq!(
-        app.count("SELECT access_count FROM tenants WHERE id = $1", &[tenant])
-            .await,
+        app.count(crate::helpers::KEPT_COUNT, &[tenant]).await,
         app.count(
             "SELECT COUNT(*) FROM tenant_access WHERE tenant_id = $1",
             &[tenant]
@@ -504,7 +503,7 @@ async fn check_total(app: &TestApp, integration: &Integration, expected: i64) {
     );
 }
 
-/// A list's total is the tenant's kept count of access (`tenants.access_count`): it moves with
+/// A list's total is the tenant's kept count of access (the sum of its slots): it moves with
 /// each access granted or ended, by SCIM or by hand, and not with a second source of one access.
 #[tokio::test]
 async fn a_list_total_follows_every_access_granted_and_ended() {
@@ -738,7 +737,7 @@ async fn an_outsider_gets_404_everywhere() {
 }
 
 /// A writer that does not keep a tenant's count of access (a replica still running a release
-/// from before migration 0011 during a rolling start, or a hand edit) leaves a list's total off;
+/// from before migration 0014 during a rolling start, or a hand edit) leaves a list's total off;
 /// the housekeeping sweep finds the tenants whose count is off, sets each to its access rows'
 /// count and says how many; while the counts are right it writes nothing.
 #[tokio::test]
@@ -786,8 +785,7 @@ async fn housekeeping_sets_right_a_count_an_older_writer_left_off() {
     assert_eq!(swept.recounted_tenants, 2, "main and other");
     check_total(&app, &i, before + 4).await;
     assert_eq!(
-        app.count("SELECT access_count FROM tenants WHERE id = 'other'", &[])
-            .await,
+        app.count(crate::helpers::KEPT_COUNT, &["other"]).await,
         app.count(
             "SELECT COUNT(*) FROM tenant_access WHERE tenant_id = 'other'",
             &[]
