@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use crate::process::{integration, on_postgres, Server};
+use crate::process::{assert_users_found, integration, member_ids, on_postgres, Server};
 
 /// A PostgreSQL server of this test's own (`scripts/postgres start`), so that ending its
 /// sessions and restarting it touches no other test's database; stopped and deleted on drop.
@@ -152,6 +152,20 @@ async fn send(
     }
 }
 
+/// A PATCH adding `user_id` to `group`, as IdPs send one.
+async fn add_member(
+    http: &reqwest::Client,
+    endpoint: &str,
+    token: &str,
+    group: &str,
+    user_id: &str,
+) -> Answer {
+    let patch = json!({"schemas": [PATCH],
+        "Operations": [{"op": "add", "path": "members", "value": [{"value": user_id}]}]});
+    let url = format!("{endpoint}/Groups/{group}");
+    send(http, reqwest::Method::PATCH, &url, token, &patch).await
+}
+
 /// A GET answered 200, as JSON.
 async fn get_json(http: &reqwest::Client, url: &str, token: &str) -> Value {
     let res = http.get(url).bearer_auth(token).send().await.unwrap();
@@ -197,10 +211,7 @@ async fn sync_client(
             seen.answers.push(made);
         }
         let Some(user_id) = user_id else { continue };
-        let patch = json!({"schemas": [PATCH],
-            "Operations": [{"op": "add", "path": "members", "value": [{"value": user_id}]}]});
-        let url = format!("{endpoint}/Groups/{group}");
-        let added = send(&http, reqwest::Method::PATCH, &url, &token, &patch).await;
+        let added = add_member(&http, &endpoint, &token, &group, &user_id).await;
         let mut seen = seen.lock().unwrap();
         match added.status {
             200 | 204 => {
@@ -350,16 +361,7 @@ async fn a_parallel_sync_rides_out_ended_sessions_and_a_restart_of_postgresql() 
         remade += 1;
     }
     for user_id in &seen.add_again {
-        let patch = json!({"schemas": [PATCH],
-            "Operations": [{"op": "add", "path": "members", "value": [{"value": user_id}]}]});
-        let again = send(
-            &http,
-            reqwest::Method::PATCH,
-            &format!("{endpoint}/Groups/{group_id}"),
-            &token,
-            &patch,
-        )
-        .await;
+        let again = add_member(&http, &endpoint, &token, &group_id, user_id).await;
         assert!(
             [200, 204].contains(&again.status),
             "member {user_id} sent again: {again:?}"
@@ -367,15 +369,7 @@ async fn a_parallel_sync_rides_out_ended_sessions_and_a_restart_of_postgresql() 
     }
 
     // Nothing acknowledged is lost, nothing is made twice.
-    for user_id in &seen.created {
-        let got = http
-            .get(format!("{endpoint}/Users/{user_id}"))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(got.status(), 200, "acknowledged user {user_id} is lost");
-    }
+    assert_users_found(&http, &endpoint, &token, &seen.created).await;
     let listed = get_json(&http, &format!("{endpoint}/Users?count=1"), &token).await;
     assert_eq!(
         listed["totalResults"],
@@ -383,12 +377,7 @@ async fn a_parallel_sync_rides_out_ended_sessions_and_a_restart_of_postgresql() 
         "users after the outage"
     );
     let group = get_json(&http, &format!("{endpoint}/Groups/{group_id}"), &token).await;
-    let members: BTreeSet<String> = group["members"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|m| m["value"].as_str().map(str::to_string))
-        .collect();
+    let members = member_ids(&group);
     let expected: BTreeSet<String> = seen.added.iter().chain(&seen.add_again).cloned().collect();
     assert_eq!(members, expected, "the group's members after the outage");
 

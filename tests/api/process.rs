@@ -141,6 +141,34 @@ async fn send(
         .await
 }
 
+/// The ids of a SCIM group's `members`.
+pub(crate) fn member_ids(group: &Value) -> BTreeSet<String> {
+    group["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|m| m["value"].as_str().map(str::to_string))
+        .collect()
+}
+
+/// Each of `ids` answers a GET with 200: no acknowledged create was lost.
+pub(crate) async fn assert_users_found(
+    http: &reqwest::Client,
+    endpoint: &str,
+    token: &str,
+    ids: &[String],
+) {
+    for user_id in ids {
+        let res = http
+            .get(format!("{endpoint}/Users/{user_id}"))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200, "acknowledged user {user_id} is lost");
+    }
+}
+
 /// An HTTP client whose requests give up after 10 s.
 fn client() -> reqwest::Client {
     reqwest::Client::builder()
@@ -238,15 +266,7 @@ async fn what_was_acknowledged_survives_a_sigkill_mid_sync() {
     // Restarted on the same file: every acknowledged create and member add is there.
     let restarted = Server::start(&url);
     let endpoint = format!("{}/api/v1/main/integrations/{id}/scim/v2", restarted.base);
-    for user_id in &users {
-        let res = http
-            .get(format!("{endpoint}/Users/{user_id}"))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(res.status(), 200, "acknowledged user {user_id} is lost");
-    }
+    assert_users_found(&http, &endpoint, &token, &users).await;
     let group: Value = http
         .get(format!("{endpoint}/Groups/{group_id}"))
         .bearer_auth(&token)
@@ -257,12 +277,7 @@ async fn what_was_acknowledged_survives_a_sigkill_mid_sync() {
         .await
         .map(|t| serde_json::from_str(&t).expect("JSON"))
         .unwrap();
-    let stored: BTreeSet<String> = group["members"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|m| m["value"].as_str().map(str::to_string))
-        .collect();
+    let stored = member_ids(&group);
     let lost: Vec<_> = members.difference(&stored).collect();
     assert!(lost.is_empty(), "acknowledged member adds lost: {lost:?}");
     drop(restarted);

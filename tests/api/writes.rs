@@ -759,15 +759,8 @@ async fn a_recount_beside_a_grant_in_flight_leaves_the_count_exact() {
         .expect("tenant other");
     let read = if on_postgres { (0, 1) } else { (1, 2) };
     assert_eq!((m.kept, m.counted), read, "{m:?}");
-    assert_eq!(
-        app.count(crate::helpers::KEPT_COUNT, &["other"]).await,
-        2,
-        "the older writer's access and the grant's"
-    );
-    assert!(roster::auth::housekeeping::recount_access(&app.db)
-        .await
-        .expect("recount")
-        .is_empty());
+    // The older writer's access and the grant's.
+    assert_count_exact(&app, "other", 2).await;
 }
 
 /// Two grants of access in one tenant, each in flight on its own connection, do not wait for
@@ -815,14 +808,17 @@ async fn two_grants_in_one_tenant_do_not_wait_for_each_other() {
         "the second grant waited for the first one's commit"
     );
     held.commit().await.expect("commit the first grant");
-    assert_eq!(
-        app.count(crate::helpers::KEPT_COUNT, &["main"]).await,
-        before + 2
-    );
-    assert!(roster::auth::housekeeping::recount_access(&app.db)
+    assert_count_exact(&app, "main", before + 2).await;
+}
+
+/// `tenant`'s kept count of access is `expected`, and housekeeping finds no count to set right.
+async fn assert_count_exact(app: &TestApp, tenant: &str, expected: i64) {
+    let kept = app.count(crate::helpers::KEPT_COUNT, &[tenant]).await;
+    assert_eq!(kept, expected, "{tenant}'s kept count");
+    let off = roster::auth::housekeeping::recount_access(&app.db)
         .await
-        .expect("recount")
-        .is_empty());
+        .expect("recount");
+    assert!(off.is_empty(), "{off:?}");
 }
 
 /// Whether a group read while one writer adds its members, one a PATCH, shows one version
