@@ -35,7 +35,8 @@ const COUNT_SLOTS: u64 = 64;
 
 /// The slot of a tenant's kept count that `user_id`'s grants and ends add to on PostgreSQL.
 pub fn count_slot(user_id: &str) -> i64 {
-    // FNV-1a: the ids are time-ordered, so their last characters are what spreads them.
+    // FNV-1a over the whole id: users created together share a time-ordered id's first
+    // characters, and its random tail spreads them.
     let hash = user_id.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
         (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
     });
@@ -218,8 +219,9 @@ pub async fn grant_as(
 /// which the one at `access_at` inserts or deletes the access; when it changed a row, the
 /// tenant's kept count moves by `delta` (1 or -1) in the same transaction. On SQLite by a
 /// statement of the script right after it, in slot 0; on PostgreSQL, whose protocol runs a
-/// statement at a time, by one after the script, in the user's slot ([`count_slot`]). Answers what the script did: `affected[i]` for `statements[i]` ([`changed`]). On
-/// SQLite the script is run as the transaction's last as `last` says ([`script::run_last`]).
+/// statement at a time, by one after the script, in the user's slot ([`count_slot`]). Answers
+/// what the script did: `affected[i]` for `statements[i]` ([`changed`]). On SQLite the script
+/// is run as the transaction's last as `last` says ([`script::run_last`]).
 async fn counting_access(
     conn: &mut Conn,
     statements: &[&str],
