@@ -25,23 +25,28 @@
 // With the default `conformIdTokenClaims`, scope claims (email, profile) are not put in the ID
 // token of the code flow: the relying party has to ask the userinfo endpoint for them.
 import { createServer } from 'node:http';
-import { generateKeyPairSync } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import Provider from 'oidc-provider';
 
 const ROSTER_BASE = process.env.ROSTER_PUBLIC_URL || 'http://127.0.0.1:3000';
 
-function signingKey(kid) {
-  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  return { ...privateKey.export({ format: 'jwk' }), kid, alg: 'RS256', use: 'sig' };
+// Three RSA keys made once for these tests (test-keys.json: private JWKs of no use anywhere
+// else). Made at each start (generateKeyPairSync, then `export({ format: 'jwk' })`), the export
+// never returned in about one start in twenty on Node 20 here, and the start timed out after 60 s
+// (the e2e SSO spec's "did not start within 60 s", its stderr at the library's first warning).
+const TEST_KEYS = JSON.parse(readFileSync(new URL('./test-keys.json', import.meta.url), 'utf8'));
+
+function signingKey(name, kid) {
+  return { ...TEST_KEYS[name], kid, alg: 'RS256', use: 'sig' };
 }
 
 function publicPart({ kty, n, e, kid, alg, use }) {
   return { kty, n, e, kid, alg, use };
 }
 
-const keyA = signingKey('key-a');
-const keyB = signingKey('key-a'); // same kid, different key: the rogue JWKS
-const keyOld = signingKey('key-old'); // what the rotating issuer published before A
+const keyA = signingKey('a', 'key-a');
+const keyB = signingKey('b', 'key-a'); // same kid, different key: the rogue JWKS
+const keyOld = signingKey('old', 'key-old'); // what the rotating issuer published before A
 
 const changedClaims = new Map();
 

@@ -42,8 +42,9 @@ export async function startProvider(rosterBaseUrl: string): Promise<TestProvider
       // The deadline is counted in seconds this process was awake, one tick a second, not
       // against the clock: when the machine is paused (a frozen VM), its clock jumps on resume
       // and a deadline set against it has passed at once, though the provider, frozen too, had
-      // no time to start — a CI run failed so, "did not start within 60 s" with the provider's
-      // stderr at its library's first warning (it starts in about 1 s). A timer missed while
+      // no time to start. (The CI failures that read "did not start within 60 s", stderr at the
+      // library's first warning, were the provider hanging in a key's JWK export, fixed in
+      // provider.mjs with keys made once; it starts in about half a second.) A timer missed while
       // frozen fires once on resume, so a pause counts as one tick. (Reproduced with both
       // processes stopped for 5 s by SIGSTOP against a 3 s deadline: the clock's refused, the
       // ticks' read the line.) The refusal still comes one event-loop
