@@ -43,20 +43,26 @@ pub fn count_slot(user_id: &str) -> i64 {
     (hash % COUNT_SLOTS) as i64
 }
 
+/// An upsert adding to a slot of a tenant's kept count, the slot's row (tenant, slot, amount)
+/// given by `$row` (`VALUES …` or a `SELECT`).
+macro_rules! add_to_count {
+    ($row:literal) => {
+        concat!(
+            "INSERT INTO tenant_access_counts (tenant_id, slot, n) ",
+            $row,
+            " ON CONFLICT (tenant_id, slot) DO UPDATE SET n = tenant_access_counts.n + excluded.n"
+        )
+    };
+}
+
 /// Adds `$3` to slot `$2` of tenant `$1`'s kept count.
-const ADD_TO_COUNT: &str =
-    "INSERT INTO tenant_access_counts (tenant_id, slot, n) VALUES ($1, $2, $3) \
-     ON CONFLICT (tenant_id, slot) DO UPDATE SET n = tenant_access_counts.n + excluded.n";
+const ADD_TO_COUNT: &str = add_to_count!("VALUES ($1, $2, $3)");
 
 /// [`ADD_TO_COUNT`] in a SQLite script, right after the statement that inserted (`+1`) or
 /// deleted (`-1`) the access: slot 0 moves when that statement changed a row (`changes()`, its
 /// count, foreign-key cascades not included).
-const SQLITE_COUNT_GRANT: &str = "INSERT INTO tenant_access_counts (tenant_id, slot, n) \
-     SELECT $1, 0, 1 WHERE changes() > 0 \
-     ON CONFLICT (tenant_id, slot) DO UPDATE SET n = tenant_access_counts.n + excluded.n";
-const SQLITE_COUNT_END: &str = "INSERT INTO tenant_access_counts (tenant_id, slot, n) \
-     SELECT $1, 0, -1 WHERE changes() > 0 \
-     ON CONFLICT (tenant_id, slot) DO UPDATE SET n = tenant_access_counts.n + excluded.n";
+const SQLITE_COUNT_GRANT: &str = add_to_count!("SELECT $1, 0, 1 WHERE changes() > 0");
+const SQLITE_COUNT_END: &str = add_to_count!("SELECT $1, 0, -1 WHERE changes() > 0");
 
 /// The source name of access granted by hand (UI or CLI).
 pub const MANUAL: &str = "manual";
