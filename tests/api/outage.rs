@@ -1,7 +1,8 @@
 //! Roster on PostgreSQL when the database goes away under a parallel sync — its sessions ended
 //! (a failover, an operator's `pg_terminate_backend`) and then the server restarted: every
 //! request caught by it is answered 503 with `Retry-After` (never 500), what was acknowledged
-//! stays, a retried request lands once, and the sync goes on without an error once it is back.
+//! stays, a retried request lands once, and the sync goes on without an error once it is back;
+//! meanwhile `/healthz` answers 503 at once, not after the requests' wait for a connection.
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
@@ -393,4 +394,65 @@ async fn a_parallel_sync_rides_out_ended_sessions_and_a_restart_of_postgresql() 
         "the server logged errors: {:?}",
         &errors[..errors.len().min(5)]
     );
+}
+
+/// `/healthz` while PostgreSQL is down: 503 within seconds (it waited for the pool's 10 s, then
+/// answered 200 if the database was back by then — a check that outlived its checker), and 200
+/// again once PostgreSQL is back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn healthz_answers_503_at_once_while_postgresql_is_down_and_200_when_it_is_back() {
+    if !on_postgres() {
+        return;
+    }
+    let pg = Arc::new(OwnPostgres::start());
+    let server = Server::start_logging_to(&pg.url, std::process::Stdio::null());
+    let health = format!("{}/healthz", server.base);
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .unwrap();
+    let check = || async {
+        let asked = Instant::now();
+        let res = http.get(&health).send().await.unwrap();
+        let status = res.status().as_u16();
+        (status, res.text().await.unwrap(), asked.elapsed())
+    };
+    assert_eq!(check().await.0, 200);
+
+    // Down for 8 s: every check in that time answers, and the first after the stop is a 503.
+    let restarting = {
+        let pg = pg.clone();
+        std::thread::spawn(move || pg.restart(8))
+    };
+    let deadline = Instant::now() + Duration::from_secs(6);
+    let mut refused = None;
+    while Instant::now() < deadline {
+        let (status, body, took) = check().await;
+        assert!(
+            took < Duration::from_secs(4),
+            "a check took {took:?} (answered {status} {body})"
+        );
+        if status == 503 {
+            refused = Some(body);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let body = refused.expect("no check answered 503 while PostgreSQL was down");
+    assert!(body.starts_with("database unavailable"), "{body}");
+
+    tokio::task::block_in_place(|| restarting.join().unwrap());
+    let back = Instant::now() + Duration::from_secs(30);
+    loop {
+        let (status, body, _) = check().await;
+        if status == 200 {
+            assert_eq!(body, "ok");
+            break;
+        }
+        assert!(
+            Instant::now() < back,
+            "still {status} {body} 30 s after PostgreSQL came back"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
 }
