@@ -29,6 +29,15 @@ pub enum AppError {
     /// the commit was on its way may have committed it.
     #[error("Roster lost its connection to the database. Try again in a moment.")]
     ConnectionLost(String),
+    /// The database has no room to write (SQLite's "database or disk is full", PostgreSQL's
+    /// `disk_full`): the transaction was rolled back, nothing was changed, and writes go on
+    /// failing until an operator frees space — reads still work. Answered 503 with
+    /// `Retry-After`, never 500: an IdP retries later instead of marking the object failed.
+    #[error(
+        "Roster's database has no room left (its disk is full), so nothing was saved. Try again \
+         once space is freed; the server log says more."
+    )]
+    StorageFull(String),
     /// Too much of one kind of costly work at once (password hashing): refused before starting,
     /// answered 429 with `Retry-After`.
     #[error("Too many sign-ins are being checked right now. Try again in a few seconds.")]
@@ -53,7 +62,10 @@ impl AppError {
     pub fn retry_after_secs(&self) -> Option<i64> {
         match self {
             Self::LockedOut { minutes } => Some(minutes * 60),
-            Self::Busy(_) | Self::ConnectionLost(_) | Self::Overloaded(_) => Some(2),
+            Self::Busy(_)
+            | Self::ConnectionLost(_)
+            | Self::StorageFull(_)
+            | Self::Overloaded(_) => Some(2),
             _ => None,
         }
     }
@@ -66,7 +78,7 @@ impl AppError {
             Self::Unauthenticated => 401,
             Self::Forbidden(_) => 403,
             Self::LockedOut { .. } => 429,
-            Self::Busy(_) | Self::ConnectionLost(_) => 503,
+            Self::Busy(_) | Self::ConnectionLost(_) | Self::StorageFull(_) => 503,
             Self::Overloaded(_) => 429,
             Self::Internal(_) => 500,
         }
@@ -80,6 +92,14 @@ impl From<sqlx::Error> for AppError {
                 "",
                 "text may not contain the NUL character (U+0000); remove it and send again",
             );
+        }
+        if is_storage_full(&e) {
+            tracing::error!(
+                error = %e,
+                "the database has no room to write (disk full): writes are refused until space \
+                 is freed"
+            );
+            return Self::StorageFull(e.to_string());
         }
         if is_transient(&e) {
             tracing::warn!(error = %e, "database busy; the request may be retried");
@@ -130,6 +150,22 @@ pub fn is_connection_lost(e: &sqlx::Error) -> bool {
             }),
         _ => false,
     }
+}
+
+/// The database has no room to write: SQLite's `SQLITE_FULL` (primary result code 13, which its
+/// file layer answers for `ENOSPC`, and for a database at `max_page_count`), PostgreSQL's SQLSTATE
+/// 53100 (`disk_full`).
+pub fn is_storage_full(e: &sqlx::Error) -> bool {
+    let sqlx::Error::Database(db) = e else {
+        return false;
+    };
+    let Some(code) = db.code() else {
+        return false;
+    };
+    if db.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some() {
+        return code.parse::<u32>().unwrap_or(0) & 0xff == 13;
+    }
+    code == "53100"
 }
 
 /// PostgreSQL refusing a NUL character in text (SQLSTATE 22021, `character_not_in_repertoire`:
@@ -186,6 +222,11 @@ impl From<AppError> for crate::scim::ScimError {
             AppError::ConnectionLost(_) => ScimError::Unavailable(
                 "the server lost its connection to the database while answering; retry this \
                  request (a create retried may find its resource already made: 409)"
+                    .into(),
+            ),
+            AppError::StorageFull(_) => ScimError::Unavailable(
+                "the server's database has no room left (disk full) and changed nothing; retry \
+                 this request later"
                     .into(),
             ),
             other => ScimError::Internal(other.to_string()),
@@ -249,5 +290,32 @@ mod tests {
             scim.detail()
         );
         assert!(!scim.detail().contains("refused"), "{}", scim.detail());
+    }
+
+    /// SQLite's FULL (here a database held at its size by `max_page_count`, as a full disk
+    /// holds it), through the `Any` driver, is "no room": 503 with `Retry-After` and a detail
+    /// that says so without the driver's words; neither busy nor a lost connection.
+    #[tokio::test]
+    async fn a_full_sqlite_database_is_no_room_not_an_internal_error() {
+        sqlx::any::install_default_drivers();
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}/f.db?mode=rwc", dir.path().display());
+        let mut conn = sqlx::AnyConnection::connect(&url).await.unwrap();
+        conn.execute("CREATE TABLE t (v TEXT)").await.unwrap();
+        conn.execute("PRAGMA max_page_count = 2").await.unwrap();
+        let err = conn
+            .execute("INSERT INTO t VALUES (zeroblob(100000))")
+            .await
+            .unwrap_err();
+        assert!(is_storage_full(&err), "{err:?}");
+        assert!(!is_transient(&err) && !is_connection_lost(&err), "{err:?}");
+        let app = AppError::from(err);
+        assert!(matches!(app, AppError::StorageFull(_)), "{app:?}");
+        assert_eq!((app.status(), app.retry_after_secs()), (503, Some(2)));
+        assert!(app.to_string().contains("disk is full"), "{app}");
+        let scim = crate::scim::ScimError::from(app);
+        assert_eq!(scim.status(), 503);
+        assert!(scim.detail().contains("no room left"), "{}", scim.detail());
+        assert!(!scim.detail().contains("code: 13"), "{}", scim.detail());
     }
 }

@@ -106,7 +106,11 @@ pub async fn run_last(
         }
         Err(e) => {
             if ran >= statements.len() {
-                last.mark(Folded::Broken);
+                last.mark(if crate::error::is_storage_full(&e) {
+                    Folded::BrokenFull
+                } else {
+                    Folded::Broken
+                });
             }
             Err(e)
         }

@@ -95,8 +95,8 @@ struct Held {
     released: bool,
     /// Batches ended so far: the open batch's number.
     batch: u64,
-    /// The numbers of recent batches that ended without committing.
-    failed: VecDeque<u64>,
+    /// The numbers of recent batches that ended without committing, and why.
+    failed: VecDeque<(u64, BatchFailure)>,
     closed: bool,
 }
 
@@ -122,7 +122,7 @@ impl Held {
                 let undone = control(&mut self.conn, "ROLLBACK TO member").await.is_ok()
                     && control(&mut self.conn, "RELEASE member").await.is_ok();
                 if !undone {
-                    self.abandon_batch().await;
+                    self.abandon_batch(BatchFailure::Other).await;
                 }
             }
         }
@@ -137,30 +137,32 @@ impl Held {
         match fold.get() {
             Folded::No => {}
             Folded::Released => self.released = true,
-            Folded::Committed => self.end_batch(true),
+            Folded::Committed => self.end_batch(None),
             Folded::Reopened => {
-                self.end_batch(true);
+                self.end_batch(None);
                 self.batch_open = true;
                 self.member = Some(Member::First);
             }
-            Folded::Broken => self.abandon_batch().await,
+            Folded::Broken => self.abandon_batch(BatchFailure::Other).await,
+            Folded::BrokenFull => self.abandon_batch(BatchFailure::StorageFull).await,
         }
     }
 
     /// Ends the open batch without committing it: every transaction in it fails.
-    async fn abandon_batch(&mut self) {
+    async fn abandon_batch(&mut self, why: BatchFailure) {
         if self.batch_open {
             let _ = control(&mut self.conn, "ROLLBACK").await;
-            self.end_batch(false);
+            self.end_batch(Some(why));
         }
     }
 
-    fn end_batch(&mut self, committed: bool) {
-        if !committed {
+    /// Ends the open batch: committed (`None`), or failed and why.
+    fn end_batch(&mut self, failure: Option<BatchFailure>) {
+        if let Some(why) = failure {
             if self.failed.len() == FAILED_KEPT {
                 self.failed.pop_front();
             }
-            self.failed.push_back(self.batch);
+            self.failed.push_back((self.batch, why));
         }
         self.batch_open = false;
         self.member = None;
@@ -178,12 +180,12 @@ impl Held {
         }
         match control(&mut self.conn, "COMMIT").await {
             Ok(_) => {
-                self.end_batch(true);
+                self.end_batch(None);
                 Ok(())
             }
             Err(e) => {
                 let _ = control(&mut self.conn, "ROLLBACK").await;
-                self.end_batch(false);
+                self.end_batch(Some(BatchFailure::of(&e)));
                 Err(e.into())
             }
         }
@@ -206,12 +208,40 @@ impl Held {
 
     /// How batch `n`, ended, ended.
     fn outcome(&self, n: u64) -> AppResult<()> {
-        if self.failed.contains(&n) {
-            return Err(AppError::Internal(
-                "the database did not commit this write (its batch failed)".into(),
-            ));
+        match self.failed.iter().find(|(batch, _)| *batch == n) {
+            Some((_, why)) => Err(why.error()),
+            None => Ok(()),
         }
-        Ok(())
+    }
+}
+
+/// Why a batch ended without committing, told to each of its transactions that learns it late
+/// (those that wait for its `COMMIT`) as the one whose statement failed was told.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum BatchFailure {
+    /// The database had no room to write ([`crate::error::is_storage_full`]).
+    StorageFull,
+    Other,
+}
+
+impl BatchFailure {
+    fn of(e: &sqlx::Error) -> Self {
+        if crate::error::is_storage_full(e) {
+            BatchFailure::StorageFull
+        } else {
+            BatchFailure::Other
+        }
+    }
+
+    fn error(self) -> AppError {
+        match self {
+            BatchFailure::StorageFull => AppError::StorageFull(
+                "the batch holding this write could not commit: the database has no room".into(),
+            ),
+            BatchFailure::Other => AppError::Internal(
+                "the database did not commit this write (its batch failed)".into(),
+            ),
+        }
     }
 }
 
@@ -410,7 +440,7 @@ impl WriterTx {
                 let handed = control(&mut self.held.conn, "RELEASE member; SAVEPOINT member").await;
                 if let Err(e) = handed {
                     // Which of the two failed is unknown: the batch is not to be trusted.
-                    self.held.abandon_batch().await;
+                    self.held.abandon_batch(BatchFailure::of(&e)).await;
                     self.ended = true;
                     return Err(e.into());
                 }

@@ -23,6 +23,7 @@ mod scim_groups;
 mod scim_limits;
 mod scim_replay;
 mod scim_users;
+mod storage_full;
 mod tenants;
 mod ui_groups;
 mod ui_oidc;

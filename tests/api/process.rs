@@ -73,7 +73,7 @@ impl Server {
     }
 
     /// Sends SIGTERM and waits (at most 20 s) for the process to exit.
-    fn terminate(&mut self) -> std::process::ExitStatus {
+    pub(crate) fn terminate(&mut self) -> std::process::ExitStatus {
         let pid = self.child.id().to_string();
         let status = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
         assert!(status.success());
