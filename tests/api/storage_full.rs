@@ -11,6 +11,7 @@ use serde_json::{json, Value};
 
 use crate::helpers::{query_value, TestApp};
 use crate::process::{assert_users_found, integration, Server};
+use crate::ui_groups::post_create_group;
 
 fn user(name: &str) -> Value {
     json!({
@@ -94,16 +95,7 @@ async fn a_full_database_refuses_writes_with_503_keeps_reads_and_takes_writes_ag
     let (refused_group, loc) = loop {
         assert!(groups < 5_000, "a group always found room");
         let name = format!("Ops {groups}");
-        let form = app
-            .post_form(
-                "/api/groups/create",
-                &[("tenant", "main"), ("name", &name)],
-                Some(&cookie),
-            )
-            .await;
-        let loc = form
-            .location()
-            .unwrap_or_else(|| panic!("{} {}", form.status, form.body));
+        let loc = post_create_group(&app, &cookie, &name).await;
         if query_value(&loc, "notice").is_none() {
             break (name, loc);
         }
@@ -121,14 +113,7 @@ async fn a_full_database_refuses_writes_with_503_keeps_reads_and_takes_writes_ag
     assert_eq!(again.status, 201, "{}", again.body);
     let listed = app.scim(&scim, "GET", "/Users?count=1", None).await;
     assert_eq!(listed.json()["totalResults"], made.len() + 1);
-    let form = app
-        .post_form(
-            "/api/groups/create",
-            &[("tenant", "main"), ("name", &refused_group)],
-            Some(&cookie),
-        )
-        .await;
-    let loc = form.location().unwrap();
+    let loc = post_create_group(&app, &cookie, &refused_group).await;
     assert!(query_value(&loc, "notice").is_some(), "{loc}");
 }
 
@@ -177,6 +162,35 @@ struct Seen {
     made: Vec<String>,
 }
 
+/// `POST /Users` of [`user`] `name` over HTTP.
+async fn post_user(
+    http: &reqwest::Client,
+    endpoint: &str,
+    token: &str,
+    name: &str,
+) -> reqwest::Response {
+    http.post(format!("{endpoint}/Users"))
+        .bearer_auth(token)
+        .header("content-type", "application/scim+json")
+        .body(user(name).to_string())
+        .send()
+        .await
+        .unwrap()
+}
+
+/// The `totalResults` of `/Users`, read over HTTP.
+async fn total_users(http: &reqwest::Client, endpoint: &str, token: &str) -> usize {
+    let res = http
+        .get(format!("{endpoint}/Users?count=1"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let listed: Value = serde_json::from_str(&res.text().await.unwrap()).unwrap();
+    listed["totalResults"].as_u64().unwrap() as usize
+}
+
 /// Creates users until 10 in a row are refused (at most 3,000, at most 60 s).
 async fn fill(http: reqwest::Client, endpoint: String, token: String, client: usize) -> Seen {
     let mut seen = Seen::default();
@@ -187,14 +201,7 @@ async fn fill(http: reqwest::Client, endpoint: String, token: String, client: us
             break;
         }
         let name = format!("c{client}-u{i}");
-        let res = http
-            .post(format!("{endpoint}/Users"))
-            .bearer_auth(&token)
-            .header("content-type", "application/scim+json")
-            .body(user(&name).to_string())
-            .send()
-            .await
-            .unwrap();
+        let res = post_user(&http, &endpoint, &token, &name).await;
         let status = res.status().as_u16();
         let retry_after = res
             .headers()
@@ -279,29 +286,12 @@ async fn a_disk_that_fills_under_a_parallel_sync_loses_nothing_acknowledged_and_
 
     // Reads go on: every acknowledged user is there, and nothing refused is.
     assert_users_found(&http, &endpoint, &token, &seen.made).await;
-    let count = || async {
-        let res = http
-            .get(format!("{endpoint}/Users?count=1"))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(res.status(), 200);
-        serde_json::from_str::<Value>(&res.text().await.unwrap()).unwrap()["totalResults"].clone()
-    };
-    assert_eq!(count().await, seen.made.len());
+    assert_eq!(total_users(&http, &endpoint, &token).await, seen.made.len());
 
     // Space freed: each refused create sent again lands once (201, never 409), without a restart.
     std::fs::remove_file(disk.path("ballast")).unwrap();
     for name in &seen.refused {
-        let res = http
-            .post(format!("{endpoint}/Users"))
-            .bearer_auth(&token)
-            .header("content-type", "application/scim+json")
-            .body(user(name).to_string())
-            .send()
-            .await
-            .unwrap();
+        let res = post_user(&http, &endpoint, &token, name).await;
         let status = res.status().as_u16();
         assert_eq!(
             status,
@@ -311,7 +301,7 @@ async fn a_disk_that_fills_under_a_parallel_sync_loses_nothing_acknowledged_and_
         );
     }
     let total = seen.made.len() + seen.refused.len();
-    assert_eq!(count().await, total);
+    assert_eq!(total_users(&http, &endpoint, &token).await, total);
 
     // Stopped and started again on the same file: all of it is there, and the file is whole.
     assert!(server.terminate().success());
@@ -325,14 +315,7 @@ async fn a_disk_that_fills_under_a_parallel_sync_loses_nothing_acknowledged_and_
     let server = Server::start_logging_to(&url, std::process::Stdio::null());
     let endpoint = format!("{}/api/v1/main/integrations/{id}/scim/v2", server.base);
     assert_users_found(&http, &endpoint, &token, &seen.made).await;
-    let res = http
-        .get(format!("{endpoint}/Users?count=1"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap();
-    let listed: Value = serde_json::from_str(&res.text().await.unwrap()).unwrap();
-    assert_eq!(listed["totalResults"], total);
+    assert_eq!(total_users(&http, &endpoint, &token).await, total);
     drop(server);
     let checked = {
         use sqlx::Connection;

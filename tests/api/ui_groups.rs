@@ -5,7 +5,9 @@ use serde_json::{json, Value};
 use crate::helpers::{query_value, Integration, TestApp};
 use crate::ui_users::{data, data_call, outsider, scim_user, viewer};
 
-async fn create_group(app: &TestApp, cookie: &str, name: &str) -> String {
+/// Posts the Groups page's create form (as a browser without JavaScript does); answers where it
+/// was sent back to.
+pub(crate) async fn post_create_group(app: &TestApp, cookie: &str, name: &str) -> String {
     let res = app
         .post_form(
             "/api/groups/create",
@@ -13,9 +15,12 @@ async fn create_group(app: &TestApp, cookie: &str, name: &str) -> String {
             Some(cookie),
         )
         .await;
-    let loc = res
-        .location()
-        .unwrap_or_else(|| panic!("{} {}", res.status, res.body));
+    res.location()
+        .unwrap_or_else(|| panic!("{} {}", res.status, res.body))
+}
+
+async fn create_group(app: &TestApp, cookie: &str, name: &str) -> String {
+    let loc = post_create_group(app, cookie, name).await;
     assert!(query_value(&loc, "notice").is_some(), "{loc}");
     loc.split('?')
         .next()
