@@ -94,6 +94,7 @@ impl From<sqlx::Error> for AppError {
             );
         }
         if is_storage_full(&e) {
+            STORAGE_FULL_SEEN.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
             tracing::error!(
                 error = %e,
                 "the database has no room to write (disk full): writes are refused until space \
@@ -150,6 +151,17 @@ pub fn is_connection_lost(e: &sqlx::Error) -> bool {
             }),
         _ => false,
     }
+}
+
+/// How many errors of a database with no room ([`is_storage_full`]) this process has turned
+/// into [`AppError::StorageFull`].
+static STORAGE_FULL_SEEN: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// [`STORAGE_FULL_SEEN`] now: SQLite's writer compares it with its value when a batch began, to
+/// tell a batch that SQLite rolled back by itself for want of room from one that broke
+/// otherwise (see `db::sqlite_writer`).
+pub fn storage_full_seen() -> u64 {
+    STORAGE_FULL_SEEN.load(std::sync::atomic::Ordering::SeqCst)
 }
 
 /// The database has no room to write: SQLite's `SQLITE_FULL` (primary result code 13, which its

@@ -93,6 +93,8 @@ struct Held {
     /// The savepoint open is the empty one the transaction's last script opened after releasing
     /// its own (`RELEASE member; SAVEPOINT member`): its writes are in the batch already.
     released: bool,
+    /// [`crate::error::storage_full_seen`] when the open batch began.
+    full_seen_at_open: u64,
     /// Batches ended so far: the open batch's number.
     batch: u64,
     /// The numbers of recent batches that ended without committing, and why.
@@ -122,7 +124,8 @@ impl Held {
                 let undone = control(&mut self.conn, "ROLLBACK TO member").await.is_ok()
                     && control(&mut self.conn, "RELEASE member").await.is_ok();
                 if !undone {
-                    self.abandon_batch(BatchFailure::Other).await;
+                    let why = self.why_failed(None);
+                    self.abandon_batch(why).await;
                 }
             }
         }
@@ -140,11 +143,33 @@ impl Held {
             Folded::Committed => self.end_batch(None),
             Folded::Reopened => {
                 self.end_batch(None);
-                self.batch_open = true;
+                self.open_batch();
                 self.member = Some(Member::First);
             }
-            Folded::Broken => self.abandon_batch(BatchFailure::Other).await,
+            Folded::Broken => self.abandon_batch(self.why_failed(None)).await,
             Folded::BrokenFull => self.abandon_batch(BatchFailure::StorageFull).await,
+        }
+    }
+
+    /// Notes that `BEGIN IMMEDIATE` opened a batch.
+    fn open_batch(&mut self) {
+        self.batch_open = true;
+        self.full_seen_at_open = crate::error::storage_full_seen();
+    }
+
+    /// Why the open batch failed, `e` being the error that ended it when there is one. SQLite
+    /// rolls a whole transaction back by itself when a statement finds no room (a one-row
+    /// statement has no statement journal to undo alone): the batch is gone before anyone
+    /// here learns it, and what fails next (a savepoint's `ROLLBACK TO`, `RELEASE`) says only
+    /// "no such savepoint". A batch that breaks after a statement found no room since it
+    /// opened ([`crate::error::storage_full_seen`]) failed for want of room.
+    fn why_failed(&self, e: Option<&sqlx::Error>) -> BatchFailure {
+        let full = e.is_some_and(crate::error::is_storage_full)
+            || crate::error::storage_full_seen() > self.full_seen_at_open;
+        if full {
+            BatchFailure::StorageFull
+        } else {
+            BatchFailure::Other
         }
     }
 
@@ -185,7 +210,7 @@ impl Held {
             }
             Err(e) => {
                 let _ = control(&mut self.conn, "ROLLBACK").await;
-                self.end_batch(Some(BatchFailure::of(&e)));
+                self.end_batch(Some(self.why_failed(Some(&e))));
                 Err(e.into())
             }
         }
@@ -225,14 +250,6 @@ enum BatchFailure {
 }
 
 impl BatchFailure {
-    fn of(e: &sqlx::Error) -> Self {
-        if crate::error::is_storage_full(e) {
-            BatchFailure::StorageFull
-        } else {
-            BatchFailure::Other
-        }
-    }
-
     fn error(self) -> AppError {
         match self {
             BatchFailure::StorageFull => AppError::StorageFull(
@@ -271,6 +288,7 @@ impl SqliteWriter {
                 savepoint_ready: false,
                 fold: None,
                 released: false,
+                full_seen_at_open: 0,
                 batch: 0,
                 failed: VecDeque::new(),
                 closed: false,
@@ -380,7 +398,7 @@ impl WriterTx {
                 self.ended = true;
                 return Err(e.into());
             }
-            self.held.batch_open = true;
+            self.held.open_batch();
             self.begun(Member::First);
             return Ok(());
         }
@@ -440,7 +458,8 @@ impl WriterTx {
                 let handed = control(&mut self.held.conn, "RELEASE member; SAVEPOINT member").await;
                 if let Err(e) = handed {
                     // Which of the two failed is unknown: the batch is not to be trusted.
-                    self.held.abandon_batch(BatchFailure::of(&e)).await;
+                    let why = self.held.why_failed(Some(&e));
+                    self.held.abandon_batch(why).await;
                     self.ended = true;
                     return Err(e.into());
                 }
@@ -660,6 +679,79 @@ mod tests {
             batches_before + 1,
             "one COMMIT"
         );
+    }
+
+    /// A statement that finds no room makes SQLite roll the whole batch back by itself (a
+    /// one-row insert has no statement journal to undo alone), so the savepoint of the write
+    /// that failed is gone too. The batch's other transaction, waiting for its `COMMIT`, learns
+    /// that its write was lost as the same "no room" 503, not as an internal error, and the
+    /// writer goes on once there is room.
+    #[tokio::test]
+    async fn a_batch_sqlite_rolled_back_for_want_of_room_tells_its_others_so() {
+        let (_dir, writer, reader) = fresh().await;
+        let first = inserting(&writer, 1).await;
+        let second = {
+            let writer = writer.clone();
+            tokio::spawn(async move {
+                let mut tx = writer.begin().await.unwrap();
+                // No room beyond the pages the file has now.
+                tx.execute("PRAGMA max_page_count = 1").await.unwrap();
+                let err = tx
+                    .execute("INSERT INTO t VALUES (zeroblob(200000))")
+                    .await
+                    .unwrap_err();
+                // As a request's `?` does; dropped unfinished, as a request's transaction is.
+                AppError::from(err)
+            })
+        };
+        until_waiting(&writer, 1).await;
+        let first = first.commit().await;
+        let second = second.await.unwrap();
+        assert!(matches!(second, AppError::StorageFull(_)), "{second:?}");
+        assert!(
+            matches!(first, Err(AppError::StorageFull(_))),
+            "the first write's batch was lost for want of room, and it was told {first:?}"
+        );
+        assert_eq!(committed(&reader).await, Vec::<i64>::new());
+
+        let mut tx = writer.begin().await.unwrap();
+        tx.execute("PRAGMA max_page_count = 1073741823")
+            .await
+            .unwrap();
+        tx.execute("INSERT INTO t VALUES (3)").await.unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(committed(&reader).await, vec![3]);
+    }
+
+    /// A batch's first write that finds no room (SQLite rolled it back by itself, so the
+    /// `ROLLBACK` after it finds no transaction) leaves the writer able to write: the next
+    /// transactions commit, together when they overlap.
+    #[tokio::test]
+    async fn a_first_write_that_found_no_room_leaves_the_writer_writing() {
+        let (_dir, writer, reader) = fresh().await;
+        let mut tx = writer.begin().await.unwrap();
+        tx.execute("PRAGMA max_page_count = 1").await.unwrap();
+        let err = tx
+            .execute("INSERT INTO t VALUES (zeroblob(200000))")
+            .await
+            .unwrap_err();
+        assert!(crate::error::is_storage_full(&err), "{err:?}");
+        tx.rollback().await.ok();
+        let mut tx = writer.begin().await.unwrap();
+        tx.execute("PRAGMA max_page_count = 1073741823")
+            .await
+            .unwrap();
+        tx.execute("INSERT INTO t VALUES (1)").await.unwrap();
+        tx.commit().await.unwrap();
+        let first = inserting(&writer, 2).await;
+        let (go, second) = held_second(&writer, 3, Ending::Commit);
+        until_waiting(&writer, 1).await;
+        let first = tokio::spawn(first.commit());
+        until_waiting(&writer, 0).await;
+        go.send(()).unwrap();
+        second.await.unwrap().unwrap();
+        first.await.unwrap().unwrap();
+        assert_eq!(committed(&reader).await, vec![1, 2, 3]);
     }
 
     /// `sql` run as `tx`'s last script ([`super::super::script::run_last`]).
