@@ -38,6 +38,15 @@ pub enum AppError {
          once space is freed; the server log says more."
     )]
     StorageFull(String),
+    /// The database takes no writes (PostgreSQL's `read_only_sql_transaction`: a standby a
+    /// failover or a proxy put behind the URL, or `default_transaction_read_only` set for
+    /// maintenance; SQLite's `SQLITE_READONLY`, a file it may not write): nothing was changed,
+    /// reads still work. Answered 503 with `Retry-After`, never 500.
+    #[error(
+        "Roster's database takes no writes right now (it is read-only), so nothing was saved. \
+         Try again in a moment; the server log says more."
+    )]
+    ReadOnly(String),
     /// Too much of one kind of costly work at once (password hashing): refused before starting,
     /// answered 429 with `Retry-After`.
     #[error("Too many sign-ins are being checked right now. Try again in a few seconds.")]
@@ -65,6 +74,7 @@ impl AppError {
             Self::Busy(_)
             | Self::ConnectionLost(_)
             | Self::StorageFull(_)
+            | Self::ReadOnly(_)
             | Self::Overloaded(_) => Some(2),
             _ => None,
         }
@@ -78,7 +88,9 @@ impl AppError {
             Self::Unauthenticated => 401,
             Self::Forbidden(_) => 403,
             Self::LockedOut { .. } => 429,
-            Self::Busy(_) | Self::ConnectionLost(_) | Self::StorageFull(_) => 503,
+            Self::Busy(_) | Self::ConnectionLost(_) | Self::StorageFull(_) | Self::ReadOnly(_) => {
+                503
+            }
             Self::Overloaded(_) => 429,
             Self::Internal(_) => 500,
         }
@@ -101,6 +113,14 @@ impl From<sqlx::Error> for AppError {
                  is freed"
             );
             return Self::StorageFull(e.to_string());
+        }
+        if is_read_only(&e) {
+            tracing::error!(
+                error = %e,
+                "the database takes no writes (read-only: a standby, or \
+                 default_transaction_read_only); writes are refused until it does"
+            );
+            return Self::ReadOnly(e.to_string());
         }
         if is_transient(&e) {
             tracing::warn!(error = %e, "database busy; the request may be retried");
@@ -168,6 +188,19 @@ pub fn storage_full_seen() -> u64 {
 /// file layer answers for `ENOSPC`, and for a database at `max_page_count`), PostgreSQL's SQLSTATE
 /// 53100 (`disk_full`).
 pub fn is_storage_full(e: &sqlx::Error) -> bool {
+    database_error_is(e, 13, "53100")
+}
+
+/// The database takes no writes: PostgreSQL's SQLSTATE 25006 (`read_only_sql_transaction`),
+/// SQLite's `SQLITE_READONLY` (primary result code 8).
+pub fn is_read_only(e: &sqlx::Error) -> bool {
+    database_error_is(e, 8, "25006")
+}
+
+/// True when `e` is SQLite's `sqlite_primary` result code (the low byte of the extended code it
+/// reports) or PostgreSQL's SQLSTATE `pg_state`. (A SQLSTATE can be all digits too: which
+/// database said it decides how it reads.)
+fn database_error_is(e: &sqlx::Error, sqlite_primary: u32, pg_state: &str) -> bool {
     let sqlx::Error::Database(db) = e else {
         return false;
     };
@@ -175,9 +208,9 @@ pub fn is_storage_full(e: &sqlx::Error) -> bool {
         return false;
     };
     if db.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some() {
-        return code.parse::<u32>().unwrap_or(0) & 0xff == 13;
+        return code.parse::<u32>().unwrap_or(0) & 0xff == sqlite_primary;
     }
-    code == "53100"
+    code == pg_state
 }
 
 /// PostgreSQL refusing a NUL character in text (SQLSTATE 22021, `character_not_in_repertoire`:
@@ -239,6 +272,11 @@ impl From<AppError> for crate::scim::ScimError {
             AppError::StorageFull(_) => ScimError::Unavailable(
                 "the server's database has no room left (disk full) and changed nothing; retry \
                  this request later"
+                    .into(),
+            ),
+            AppError::ReadOnly(_) => ScimError::Unavailable(
+                "the server's database takes no writes right now (read-only) and changed \
+                 nothing; retry this request later"
                     .into(),
             ),
             other => ScimError::Internal(other.to_string()),
@@ -329,5 +367,37 @@ mod tests {
         assert_eq!(scim.status(), 503);
         assert!(scim.detail().contains("no room left"), "{}", scim.detail());
         assert!(!scim.detail().contains("code: 13"), "{}", scim.detail());
+    }
+
+    /// SQLite's READONLY (a file opened read-only, as one it may not write is) is "takes no
+    /// writes": 503 with `Retry-After`, a detail without the driver's words; not a 500.
+    #[tokio::test]
+    async fn a_read_only_sqlite_database_takes_no_writes_and_says_so() {
+        sqlx::any::install_default_drivers();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("r.db");
+        let url = format!("sqlite://{}?mode=rwc", path.display());
+        let mut conn = sqlx::AnyConnection::connect(&url).await.unwrap();
+        conn.execute("CREATE TABLE t (v TEXT)").await.unwrap();
+        conn.close().await.unwrap();
+        let url = format!("sqlite://{}?mode=ro", path.display());
+        let mut conn = sqlx::AnyConnection::connect(&url).await.unwrap();
+        let err = conn
+            .execute("INSERT INTO t VALUES ('x')")
+            .await
+            .unwrap_err();
+        assert!(is_read_only(&err), "{err:?}");
+        assert!(!is_storage_full(&err) && !is_transient(&err), "{err:?}");
+        let app = AppError::from(err);
+        assert!(matches!(app, AppError::ReadOnly(_)), "{app:?}");
+        assert_eq!((app.status(), app.retry_after_secs()), (503, Some(2)));
+        let scim = crate::scim::ScimError::from(app);
+        assert_eq!(scim.status(), 503);
+        assert!(
+            scim.detail().contains("takes no writes"),
+            "{}",
+            scim.detail()
+        );
+        assert!(!scim.detail().contains("readonly"), "{}", scim.detail());
     }
 }

@@ -2,7 +2,8 @@
 //! (a failover, an operator's `pg_terminate_backend`) and then the server restarted: every
 //! request caught by it is answered 503 with `Retry-After` (never 500), what was acknowledged
 //! stays, a retried request lands once, and the sync goes on without an error once it is back;
-//! meanwhile `/healthz` answers 503 at once, not after the requests' wait for a connection.
+//! meanwhile `/healthz` answers 503 at once, not after the requests' wait for a connection. A
+//! database that takes no writes (read-only) refuses them with 503 too, and reads go on.
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
@@ -58,6 +59,31 @@ impl OwnPostgres {
             .expect("run scripts/postgres restart");
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(out.status.success(), "scripts/postgres restart: {stderr}");
+    }
+
+    /// Makes the database take no writes (`default_transaction_read_only`, as for maintenance;
+    /// a standby behind the URL answers the same), or take them again, and ends Roster's
+    /// sessions so that its new ones start so.
+    async fn set_read_only(&self, on: bool) {
+        use sqlx::{Connection, Executor};
+        sqlx::any::install_default_drivers();
+        let mut conn = sqlx::AnyConnection::connect(&self.url).await.unwrap();
+        conn.execute("SET default_transaction_read_only = off")
+            .await
+            .unwrap();
+        let (database,): (String,) = sqlx::query_as("SELECT current_database()::text")
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+        let value = if on { "on" } else { "off" };
+        conn.execute(
+            format!("ALTER DATABASE \"{database}\" SET default_transaction_read_only = {value}")
+                .as_str(),
+        )
+        .await
+        .unwrap();
+        drop(conn);
+        self.end_other_sessions().await;
     }
 
     /// Ends every session of Roster's on the database, as a failover or an operator would.
@@ -455,4 +481,80 @@ async fn healthz_answers_503_at_once_while_postgresql_is_down_and_200_when_it_is
         );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
+}
+
+/// A PostgreSQL that takes no writes (`default_transaction_read_only` set for maintenance; a
+/// standby put behind the URL answers the same, SQLSTATE 25006): a write is 503 with
+/// `Retry-After` as a SCIM error that says why (it was 500), reads go on, and the same write lands
+/// once the database takes writes again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_read_only_postgresql_refuses_writes_with_503_keeps_reads_and_takes_them_again() {
+    if !on_postgres() {
+        return;
+    }
+    let pg = OwnPostgres::start();
+    let (id, token) = integration(&pg.url);
+    let server = Server::start_logging_to(&pg.url, std::process::Stdio::null());
+    let endpoint = format!("{}/api/v1/main/integrations/{id}/scim/v2", server.base);
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .unwrap();
+    let users = format!("{endpoint}/Users");
+    let create = |name: &'static str| {
+        let (http, users, token) = (&http, &users, &token);
+        async move {
+            let body = json!({"schemas": [USER], "userName": name});
+            send(http, reqwest::Method::POST, users, token, &body).await
+        }
+    };
+    let made = create("before").await;
+    assert_eq!(made.status, 201, "{made:?}");
+    let made_id = serde_json::from_str::<Value>(&made.body).unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    pg.set_read_only(true).await;
+    // The first answer after the sessions ended may be a lost connection's 503; then read-only.
+    let mut refused = None;
+    for _ in 0..5 {
+        let answer = create("during").await;
+        assert_eq!(answer.status, 503, "{answer:?}");
+        if answer.body.contains("takes no writes") {
+            refused = Some(answer);
+            break;
+        }
+    }
+    let refused = refused.expect("no write was refused as read-only");
+    assert_eq!(refused.retry_after.as_deref(), Some("2"), "{refused:?}");
+    let body: Value = serde_json::from_str(&refused.body).unwrap();
+    assert_eq!(body["status"], "503");
+    assert_eq!(
+        body["schemas"],
+        json!(["urn:ietf:params:scim:api:messages:2.0:Error"])
+    );
+    assert!(
+        !refused.body.contains("cannot execute"),
+        "the database's words leak: {refused:?}"
+    );
+    let read = get_json(&http, &format!("{users}/{made_id}"), &token).await;
+    assert_eq!(read["userName"], "before");
+
+    pg.set_read_only(false).await;
+    let mut landed = None;
+    for _ in 0..5 {
+        let answer = create("during").await;
+        if answer.status == 201 {
+            landed = Some(answer);
+            break;
+        }
+        assert_eq!(answer.status, 503, "{answer:?}");
+    }
+    assert!(
+        landed.is_some(),
+        "the write never landed once writes were back"
+    );
+    let listed = get_json(&http, &format!("{users}?count=1"), &token).await;
+    assert_eq!(listed["totalResults"], 2);
 }
