@@ -681,6 +681,27 @@ mod tests {
         );
     }
 
+    /// Leaves the database no room beyond the pages its file has (`max_page_count`, on the
+    /// writing connection), and answers the error of an insert that needs more.
+    async fn write_without_room(tx: &mut WriterTx) -> sqlx::Error {
+        tx.execute("PRAGMA max_page_count = 1").await.unwrap();
+        tx.execute("INSERT INTO t VALUES (zeroblob(200000))")
+            .await
+            .unwrap_err()
+    }
+
+    /// Gives the database room again and commits an insert of `x`.
+    async fn insert_with_room(writer: &SqliteWriter, x: i64) {
+        let mut tx = writer.begin().await.unwrap();
+        tx.execute("PRAGMA max_page_count = 1073741823")
+            .await
+            .unwrap();
+        tx.execute(format!("INSERT INTO t VALUES ({x})").as_str())
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+    }
+
     /// A statement that finds no room makes SQLite roll the whole batch back by itself (a
     /// one-row insert has no statement journal to undo alone), so the savepoint of the write
     /// that failed is gone too. The batch's other transaction, waiting for its `COMMIT`, learns
@@ -694,14 +715,8 @@ mod tests {
             let writer = writer.clone();
             tokio::spawn(async move {
                 let mut tx = writer.begin().await.unwrap();
-                // No room beyond the pages the file has now.
-                tx.execute("PRAGMA max_page_count = 1").await.unwrap();
-                let err = tx
-                    .execute("INSERT INTO t VALUES (zeroblob(200000))")
-                    .await
-                    .unwrap_err();
                 // As a request's `?` does; dropped unfinished, as a request's transaction is.
-                AppError::from(err)
+                AppError::from(write_without_room(&mut tx).await)
             })
         };
         until_waiting(&writer, 1).await;
@@ -714,12 +729,7 @@ mod tests {
         );
         assert_eq!(committed(&reader).await, Vec::<i64>::new());
 
-        let mut tx = writer.begin().await.unwrap();
-        tx.execute("PRAGMA max_page_count = 1073741823")
-            .await
-            .unwrap();
-        tx.execute("INSERT INTO t VALUES (3)").await.unwrap();
-        tx.commit().await.unwrap();
+        insert_with_room(&writer, 3).await;
         assert_eq!(committed(&reader).await, vec![3]);
     }
 
@@ -730,19 +740,10 @@ mod tests {
     async fn a_first_write_that_found_no_room_leaves_the_writer_writing() {
         let (_dir, writer, reader) = fresh().await;
         let mut tx = writer.begin().await.unwrap();
-        tx.execute("PRAGMA max_page_count = 1").await.unwrap();
-        let err = tx
-            .execute("INSERT INTO t VALUES (zeroblob(200000))")
-            .await
-            .unwrap_err();
+        let err = write_without_room(&mut tx).await;
         assert!(crate::error::is_storage_full(&err), "{err:?}");
         tx.rollback().await.ok();
-        let mut tx = writer.begin().await.unwrap();
-        tx.execute("PRAGMA max_page_count = 1073741823")
-            .await
-            .unwrap();
-        tx.execute("INSERT INTO t VALUES (1)").await.unwrap();
-        tx.commit().await.unwrap();
+        insert_with_room(&writer, 1).await;
         let first = inserting(&writer, 2).await;
         let (go, second) = held_second(&writer, 3, Ending::Commit);
         until_waiting(&writer, 1).await;
