@@ -316,6 +316,16 @@ mod tests {
         holder.execute("ROLLBACK").await.unwrap();
     }
 
+    /// `app` is answered 503 with `Retry-After: 2`, and to a SCIM client as a 503 whose detail
+    /// `says` what happened and keeps the driver's words (`hides`) to the server log.
+    fn assert_retry_later(app: AppError, says: &str, hides: &str) {
+        assert_eq!((app.status(), app.retry_after_secs()), (503, Some(2)));
+        let scim = crate::scim::ScimError::from(app);
+        assert_eq!(scim.status(), 503);
+        let detail = scim.detail();
+        assert!(detail.contains(says) && !detail.contains(hides), "{detail}");
+    }
+
     /// A database that cannot be reached (here: nothing listens on the port, as while
     /// PostgreSQL restarts) is a lost connection: 503 with `Retry-After` and a SCIM detail that
     /// says to retry, without the driver's words; not a 500.
@@ -331,15 +341,7 @@ mod tests {
         assert!(!is_transient(&err), "{err:?}");
         let app = AppError::from(err);
         assert!(matches!(app, AppError::ConnectionLost(_)), "{app:?}");
-        assert_eq!((app.status(), app.retry_after_secs()), (503, Some(2)));
-        let scim = crate::scim::ScimError::from(app);
-        assert_eq!(scim.status(), 503);
-        assert!(
-            scim.detail().contains("retry this request"),
-            "{}",
-            scim.detail()
-        );
-        assert!(!scim.detail().contains("refused"), "{}", scim.detail());
+        assert_retry_later(app, "retry this request", "refused");
     }
 
     /// SQLite's FULL (here a database held at its size by `max_page_count`, as a full disk
@@ -361,12 +363,8 @@ mod tests {
         assert!(!is_transient(&err) && !is_connection_lost(&err), "{err:?}");
         let app = AppError::from(err);
         assert!(matches!(app, AppError::StorageFull(_)), "{app:?}");
-        assert_eq!((app.status(), app.retry_after_secs()), (503, Some(2)));
         assert!(app.to_string().contains("disk is full"), "{app}");
-        let scim = crate::scim::ScimError::from(app);
-        assert_eq!(scim.status(), 503);
-        assert!(scim.detail().contains("no room left"), "{}", scim.detail());
-        assert!(!scim.detail().contains("code: 13"), "{}", scim.detail());
+        assert_retry_later(app, "no room left", "code: 13");
     }
 
     /// SQLite's READONLY (a file opened read-only, as one it may not write is) is "takes no
@@ -390,14 +388,6 @@ mod tests {
         assert!(!is_storage_full(&err) && !is_transient(&err), "{err:?}");
         let app = AppError::from(err);
         assert!(matches!(app, AppError::ReadOnly(_)), "{app:?}");
-        assert_eq!((app.status(), app.retry_after_secs()), (503, Some(2)));
-        let scim = crate::scim::ScimError::from(app);
-        assert_eq!(scim.status(), 503);
-        assert!(
-            scim.detail().contains("takes no writes"),
-            "{}",
-            scim.detail()
-        );
-        assert!(!scim.detail().contains("readonly"), "{}", scim.detail());
+        assert_retry_later(app, "takes no writes", "readonly");
     }
 }

@@ -37,9 +37,6 @@ pub(super) enum Folded {
     Reopened = 3,
     /// A statement appended to the script failed: the batch is not to be trusted.
     Broken = 4,
-    /// [`Folded::Broken`] because the database had no room to write
-    /// ([`crate::error::is_storage_full`]).
-    BrokenFull = 5,
 }
 
 impl Folded {
@@ -49,7 +46,6 @@ impl Folded {
             2 => Folded::Committed,
             3 => Folded::Reopened,
             4 => Folded::Broken,
-            5 => Folded::BrokenFull,
             _ => Folded::No,
         }
     }
@@ -187,7 +183,7 @@ impl LastWrite {
                 sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await?;
                 fold.set(Folded::Reopened);
             }
-            Folded::No | Folded::Reopened | Folded::Broken | Folded::BrokenFull => {}
+            Folded::No | Folded::Reopened | Folded::Broken => {}
         }
         Ok(())
     }

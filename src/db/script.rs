@@ -106,11 +106,7 @@ pub async fn run_last(
         }
         Err(e) => {
             if ran >= statements.len() {
-                last.mark(if crate::error::is_storage_full(&e) {
-                    Folded::BrokenFull
-                } else {
-                    Folded::Broken
-                });
+                last.mark(Folded::Broken);
             }
             Err(e)
         }

@@ -124,8 +124,7 @@ impl Held {
                 let undone = control(&mut self.conn, "ROLLBACK TO member").await.is_ok()
                     && control(&mut self.conn, "RELEASE member").await.is_ok();
                 if !undone {
-                    let why = self.why_failed(None);
-                    self.abandon_batch(why).await;
+                    self.abandon_batch(self.why_failed()).await;
                 }
             }
         }
@@ -146,8 +145,7 @@ impl Held {
                 self.open_batch();
                 self.member = Some(Member::First);
             }
-            Folded::Broken => self.abandon_batch(self.why_failed(None)).await,
-            Folded::BrokenFull => self.abandon_batch(BatchFailure::StorageFull).await,
+            Folded::Broken => self.abandon_batch(self.why_failed()).await,
         }
     }
 
@@ -157,16 +155,14 @@ impl Held {
         self.full_seen_at_open = crate::error::storage_full_seen();
     }
 
-    /// Why the open batch failed, `e` being the error that ended it when there is one. SQLite
-    /// rolls a whole transaction back by itself when a statement finds no room (a one-row
-    /// statement has no statement journal to undo alone): the batch is gone before anyone
-    /// here learns it, and what fails next (a savepoint's `ROLLBACK TO`, `RELEASE`) says only
-    /// "no such savepoint". A batch that breaks after a statement found no room since it
-    /// opened ([`crate::error::storage_full_seen`]) failed for want of room.
-    fn why_failed(&self, e: Option<&sqlx::Error>) -> BatchFailure {
-        let full = e.is_some_and(crate::error::is_storage_full)
-            || crate::error::storage_full_seen() > self.full_seen_at_open;
-        if full {
+    /// Why the open batch failed: for want of room when a statement found none since it opened
+    /// ([`crate::error::storage_full_seen`]; the error that ends a batch is turned into an
+    /// [`AppError`], and so counted, before this is asked). The failing statement need not be
+    /// the last one: SQLite rolls a whole transaction back by itself when a statement finds no
+    /// room (a one-row statement has no statement journal to undo alone), and what fails next
+    /// (a savepoint's `ROLLBACK TO`, `RELEASE`) says only "no such savepoint".
+    fn why_failed(&self) -> BatchFailure {
+        if crate::error::storage_full_seen() > self.full_seen_at_open {
             BatchFailure::StorageFull
         } else {
             BatchFailure::Other
@@ -209,9 +205,10 @@ impl Held {
                 Ok(())
             }
             Err(e) => {
+                let e = AppError::from(e);
                 let _ = control(&mut self.conn, "ROLLBACK").await;
-                self.end_batch(Some(self.why_failed(Some(&e))));
-                Err(e.into())
+                self.end_batch(Some(self.why_failed()));
+                Err(e)
             }
         }
     }
@@ -457,11 +454,12 @@ impl WriterTx {
             if !released {
                 let handed = control(&mut self.held.conn, "RELEASE member; SAVEPOINT member").await;
                 if let Err(e) = handed {
+                    let e = AppError::from(e);
                     // Which of the two failed is unknown: the batch is not to be trusted.
-                    let why = self.held.why_failed(Some(&e));
+                    let why = self.held.why_failed();
                     self.held.abandon_batch(why).await;
                     self.ended = true;
-                    return Err(e.into());
+                    return Err(e);
                 }
             }
             self.held.savepoint_ready = true;
