@@ -64,19 +64,7 @@ async fn key_page<T>(
     limit: i64,
     map: fn(&sqlx::any::AnyRow) -> Result<T, sqlx::Error>,
 ) -> AppResult<KeyPage<T>> {
-    let (cond, dir) = match cursor {
-        Cursor::First => (String::new(), "ASC"),
-        Cursor::After(k) => {
-            args.push(Arg::Text(k.clone()));
-            (format!(" AND {key} > ${}", args.len()), "ASC")
-        }
-        Cursor::Before(k) => {
-            args.push(Arg::Text(k.clone()));
-            (format!(" AND {key} < ${}", args.len()), "DESC")
-        }
-    };
-    args.push(Arg::Int(limit + 1));
-    let sql = format!("{select}{cond} ORDER BY {key} {dir} LIMIT ${}", args.len());
+    let sql = keyset_sql(select, key, &mut args, cursor, limit);
     let mut rows = super::fetch_mapped(conn, &sql, &args, map).await?;
     let more = rows.len() as i64 > limit;
     rows.truncate(limit as usize);
@@ -100,6 +88,24 @@ async fn key_page<T>(
             has_next: more,
         },
     })
+}
+
+/// [`key_page`]'s statement: `select` continued after (or before) the cursor's key, in the key's
+/// order, `limit + 1` rows (their arguments added to `args`).
+fn keyset_sql(select: &str, key: &str, args: &mut Vec<Arg>, cursor: &Cursor, limit: i64) -> String {
+    let (cond, dir) = match cursor {
+        Cursor::First => (String::new(), "ASC"),
+        Cursor::After(k) => {
+            args.push(Arg::Text(k.clone()));
+            (format!(" AND {key} > ${}", args.len()), "ASC")
+        }
+        Cursor::Before(k) => {
+            args.push(Arg::Text(k.clone()));
+            (format!(" AND {key} < ${}", args.len()), "DESC")
+        }
+    };
+    args.push(Arg::Int(limit + 1));
+    format!("{select}{cond} ORDER BY {key} {dir} LIMIT ${}", args.len())
 }
 
 /// A user as the Users list shows them.
@@ -129,13 +135,31 @@ fn user_list_row(r: &sqlx::any::AnyRow) -> Result<UserListRow, sqlx::Error> {
     })
 }
 
+/// How a search reaches users' email rows.
+#[derive(Clone, Copy)]
+enum EmailSearch {
+    /// Every email row searched once (an uncorrelated `IN`): for a walk of the whole tenant.
+    AllAtOnce,
+    /// Each walked user's own rows (`EXISTS` on `user_emails`' key): for a walk bounded by
+    /// something smaller than the tenant, a group's members. Searched all at once, a group of
+    /// 100 members read the email rows of all 100,000 users of its tenant (108 ms).
+    PerUser,
+}
+
 /// The condition matching a search `$n` (a [`contains_pattern`]) on username, display name and
-/// every email address of user `u` (the email subquery is uncorrelated, so it runs once).
-fn user_search(n: usize) -> String {
+/// every email address of user `u`.
+fn user_search(n: usize, emails: EmailSearch) -> String {
+    let in_emails = match emails {
+        EmailSearch::AllAtOnce => {
+            format!("u.id IN (SELECT e.user_id FROM user_emails e WHERE e.value_lower LIKE ${n} ESCAPE '\\')")
+        }
+        EmailSearch::PerUser => format!(
+            "EXISTS (SELECT 1 FROM user_emails e WHERE e.user_id = u.id AND e.value_lower LIKE ${n} ESCAPE '\\')"
+        ),
+    };
     format!(
         " AND (u.username_lower LIKE ${n} ESCAPE '\\' OR u.display_name_lower LIKE ${n} ESCAPE '\\' \
-         OR u.email_lower LIKE ${n} ESCAPE '\\' \
-         OR u.id IN (SELECT e.user_id FROM user_emails e WHERE e.value_lower LIKE ${n} ESCAPE '\\'))"
+         OR u.email_lower LIKE ${n} ESCAPE '\\' OR {in_emails})"
     )
 }
 
@@ -151,6 +175,15 @@ pub async fn users_page(
     cursor: &Cursor,
     limit: i64,
 ) -> AppResult<KeyPage<UserListRow>> {
+    let (select, args) = users_select(tenant_id, search);
+    key_page(conn, &select, USER_KEY, args, cursor, limit, user_list_row).await
+}
+
+/// The paging key of [`users_page`] and [`members_page`].
+const USER_KEY: &str = "u.username_lower";
+
+/// [`users_page`]'s statement before its keyset condition, and its arguments.
+fn users_select(tenant_id: &str, search: Option<&str>) -> (String, Vec<Arg>) {
     let mut args = vec![Arg::Text(tenant_id.into())];
     let mut select = String::from(
         "SELECT u.id, u.username, u.username_lower, u.display_name, u.email, u.active, \
@@ -159,18 +192,9 @@ pub async fn users_page(
     );
     if let Some(q) = search.map(str::trim).filter(|q| !q.is_empty()) {
         args.push(Arg::Text(contains_pattern(q)));
-        select.push_str(&user_search(args.len()));
+        select.push_str(&user_search(args.len(), EmailSearch::AllAtOnce));
     }
-    key_page(
-        conn,
-        &select,
-        "u.username_lower",
-        args,
-        cursor,
-        limit,
-        user_list_row,
-    )
-    .await
+    (select, args)
 }
 
 /// How many users have access to the tenant: the count it keeps of its access rows
@@ -392,7 +416,9 @@ pub async fn count_groups(conn: &mut Conn, tenant_id: &str) -> AppResult<i64> {
     Ok(row.try_get("n")?)
 }
 
-/// One page of a group's members by username, optionally searched like the Users list.
+/// One page of a group's members by username, optionally searched like the Users list. The walk
+/// starts from the group's members (`CROSS JOIN` keeps SQLite there): with a search its planner
+/// otherwise walked every user of the tenant and probed the group for each.
 pub async fn members_page(
     conn: &mut Conn,
     tenant_id: &str,
@@ -401,28 +427,24 @@ pub async fn members_page(
     cursor: &Cursor,
     limit: i64,
 ) -> AppResult<KeyPage<UserListRow>> {
+    let (select, args) = members_select(tenant_id, group_id, search);
+    key_page(conn, &select, USER_KEY, args, cursor, limit, user_list_row).await
+}
+
+/// [`members_page`]'s statement before its keyset condition, and its arguments.
+fn members_select(tenant_id: &str, group_id: &str, search: Option<&str>) -> (String, Vec<Arg>) {
     let mut args = vec![Arg::Text(tenant_id.into()), Arg::Text(group_id.into())];
     let mut select = String::from(
         "SELECT u.id, u.username, u.username_lower, u.display_name, u.email, u.active, \
          a.active AS access_active FROM group_members m \
-         JOIN users u ON u.id = m.user_id \
-         JOIN tenant_access a ON a.user_id = u.id AND a.tenant_id = $1 \
-         WHERE m.group_id = $2",
+         CROSS JOIN users u CROSS JOIN tenant_access a \
+         WHERE m.group_id = $2 AND u.id = m.user_id AND a.user_id = u.id AND a.tenant_id = $1",
     );
     if let Some(q) = search.map(str::trim).filter(|q| !q.is_empty()) {
         args.push(Arg::Text(contains_pattern(q)));
-        select.push_str(&user_search(args.len()));
+        select.push_str(&user_search(args.len(), EmailSearch::PerUser));
     }
-    key_page(
-        conn,
-        &select,
-        "u.username_lower",
-        args,
-        cursor,
-        limit,
-        user_list_row,
-    )
-    .await
+    (select, args)
 }
 
 /// Whether the user is a member of the group.
@@ -438,7 +460,152 @@ pub async fn is_member(conn: &mut Conn, group_id: &str, user_id: &str) -> AppRes
 
 #[cfg(test)]
 mod tests {
-    use super::contains_pattern;
+    use super::*;
+    use crate::db::{plans, Db};
+
+    /// Tenant `t` of 40 users (`u00`…`u39`, each with a second email `uNN@home.test`), another
+    /// tenant `o` with 20 more who share every search term, and group `g` of `t`: the 5 users
+    /// `u00`, `u08`, `u16`, `u24`, `u32`.
+    async fn directory_with_a_group(db: &Db) {
+        let mut tx = db.begin_write().await.expect("a write");
+        sqlx::raw_sql(
+            "INSERT INTO tenants (id, name, created_at, updated_at) VALUES \
+             ('t', 'T', 0, 0), ('o', 'O', 0, 0); \
+             INSERT INTO groups (id, tenant_id, display_name, display_name_lower, created_at, \
+             updated_at) VALUES ('g', 't', 'G', 'g', 0, 0)",
+        )
+        .execute(&mut *tx)
+        .await
+        .expect("tenants and group");
+        for n in 0..60 {
+            let (id, tenant) = if n < 40 {
+                (format!("u{n:02}"), "t")
+            } else {
+                (format!("x{n:02}"), "o")
+            };
+            sqlx::query(
+                "INSERT INTO users (id, username, username_lower, email, email_lower, \
+                 display_name, display_name_lower, created_at, updated_at) \
+                 VALUES ($1, $1, $1, $2, $2, $3, $3, $4, $4)",
+            )
+            .bind(&id)
+            .bind(format!("{id}@work.test"))
+            .bind(format!("person {id}"))
+            .bind(n)
+            .execute(&mut *tx)
+            .await
+            .expect("user");
+            sqlx::query(
+                "INSERT INTO user_emails (user_id, value_lower, kind) VALUES ($1, $2, 'home')",
+            )
+            .bind(&id)
+            .bind(format!("{id}@home.test"))
+            .execute(&mut *tx)
+            .await
+            .expect("email");
+            crate::db::access::grant(&mut tx, tenant, &id, "manual", None, 1)
+                .await
+                .expect("access");
+            if n < 40 && n % 8 == 0 {
+                sqlx::query(
+                    "INSERT INTO group_members (group_id, user_id, created_at, tenant_id) \
+                     VALUES ('g', $1, 0, 't')",
+                )
+                .bind(&id)
+                .execute(&mut *tx)
+                .await
+                .expect("member");
+            }
+        }
+        tx.commit().await.expect("commit");
+    }
+
+    async fn member_names(db: &Db, search: Option<&str>, cursor: &Cursor) -> KeyPage<String> {
+        let mut conn = db.acquire().await.expect("connection");
+        let page = members_page(&mut conn, "t", "g", search, cursor, 2)
+            .await
+            .expect("members");
+        KeyPage {
+            rows: page.rows.into_iter().map(|u| u.username).collect(),
+            has_prev: page.has_prev,
+            has_next: page.has_next,
+        }
+    }
+
+    /// A search of a group's members finds them by any of their emails and finds no one else,
+    /// page by page; its plan starts from the group's members and searches only their email
+    /// rows. (It walked every user of the tenant and read every email row of the instance:
+    /// 108 ms for a group of 100 in a tenant of 100,000.)
+    #[tokio::test]
+    async fn a_member_search_walks_the_group_not_the_tenant() {
+        let (_dir, db) = plans::migrated_sqlite().await;
+        directory_with_a_group(&db).await;
+        let first = member_names(&db, Some("@HOME.test"), &Cursor::First).await;
+        assert_eq!(first.rows, ["u00", "u08"]);
+        assert!(first.has_next && !first.has_prev);
+        let next = member_names(&db, Some("@home.test"), &Cursor::After("u08".into())).await;
+        assert_eq!(next.rows, ["u16", "u24"]);
+        let last = member_names(&db, Some("@home.test"), &Cursor::After("u24".into())).await;
+        assert_eq!(last.rows, ["u32"]);
+        assert!(!last.has_next);
+        let by_home = member_names(&db, Some("u16@home"), &Cursor::First).await;
+        assert_eq!(by_home.rows, ["u16"], "a second email finds its member");
+        let outsider = member_names(&db, Some("u17@home"), &Cursor::First).await;
+        assert!(
+            outsider.rows.is_empty(),
+            "{:?}: not a member",
+            outsider.rows
+        );
+        let all = member_names(&db, None, &Cursor::After("u16".into())).await;
+        assert_eq!(all.rows, ["u24", "u32"]);
+
+        let (select, mut args) = members_select("t", "g", Some("home"));
+        let sql = keyset_sql(&select, USER_KEY, &mut args, &Cursor::First, 50);
+        let steps = plans::steps(&db, &sql, &args).await;
+        assert!(
+            steps[0].starts_with("SEARCH m USING COVERING INDEX")
+                && steps[0].contains("(group_id=?)"),
+            "the walk starts from the group's members: {steps:#?}"
+        );
+        assert!(
+            steps.iter().all(|s| !s.starts_with("SCAN")),
+            "nothing is read whole: {steps:#?}"
+        );
+    }
+
+    /// The Users list (and the Bindings form's first users, its first page) walks the users in
+    /// username order and stops at the page's end: no sort of the tenant's users. (The form's
+    /// list sorted every access row of the tenant: 100 ms at 100,000 users.)
+    #[tokio::test]
+    async fn the_users_list_reads_a_page_in_username_order_without_sorting_the_tenant() {
+        let (_dir, db) = plans::migrated_sqlite().await;
+        directory_with_a_group(&db).await;
+        let mut conn = db.acquire().await.expect("connection");
+        let first = users_page(&mut conn, "t", None, &Cursor::First, 3)
+            .await
+            .expect("page");
+        let names: Vec<_> = first.rows.iter().map(|u| u.username.as_str()).collect();
+        assert_eq!(names, ["u00", "u01", "u02"]);
+        assert!(first.has_next);
+        let found = users_page(&mut conn, "t", Some("U39@home"), &Cursor::First, 3)
+            .await
+            .expect("search");
+        let names: Vec<_> = found.rows.iter().map(|u| u.username.as_str()).collect();
+        assert_eq!(names, ["u39"], "by a second email, and only in its tenant");
+        drop(conn);
+
+        let (select, mut args) = users_select("t", None);
+        let sql = keyset_sql(&select, USER_KEY, &mut args, &Cursor::First, 200);
+        let steps = plans::steps(&db, &sql, &args).await;
+        assert!(
+            steps[0].starts_with("SCAN u USING INDEX"),
+            "users walked by username: {steps:#?}"
+        );
+        assert!(
+            steps.iter().all(|s| !s.contains("TEMP B-TREE")),
+            "no sort: {steps:#?}"
+        );
+    }
 
     #[test]
     fn search_patterns_take_wildcards_literally() {

@@ -611,23 +611,6 @@ pub async fn group_choices(
     pairs(&rows)
 }
 
-/// `(id, username)` of users with access to the tenant, by username (at most `limit`).
-pub async fn user_choices(
-    conn: &mut Conn,
-    tenant_id: &str,
-    limit: i64,
-) -> AppResult<Vec<(String, String)>> {
-    let rows = sqlx::query(
-        "SELECT u.id, u.username AS name FROM tenant_access a JOIN users u ON u.id = a.user_id \
-         WHERE a.tenant_id = $1 ORDER BY u.username_lower LIMIT $2",
-    )
-    .bind(tenant_id)
-    .bind(limit)
-    .fetch_all(&mut *conn)
-    .await?;
-    pairs(&rows)
-}
-
 fn pairs(rows: &[sqlx::any::AnyRow]) -> AppResult<Vec<(String, String)>> {
     rows.iter()
         .map(|r| Ok((r.try_get("id")?, r.try_get("name")?)))

@@ -3,6 +3,7 @@
 //! user page all call it.
 
 use crate::clock::Millis;
+use crate::db::directory::Cursor;
 use crate::db::{self, iam::BindingRow, Conn, Db};
 use crate::error::{AppError, AppResult};
 use crate::iam::permissions::{Action, Permissions, Resource};
@@ -86,10 +87,12 @@ pub async fn page(
         choices.groups = db::iam::group_choices(c, tenant_id, OTHER_CHOICES).await?;
     }
     if may(Resource::Users) {
-        let mut users = db::iam::user_choices(c, tenant_id, USER_CHOICES + 1).await?;
-        choices.more_users = users.len() as i64 > USER_CHOICES;
-        users.truncate(USER_CHOICES as usize);
-        choices.users = users;
+        // The Users list's first page, walked in username order: ordering the tenant's
+        // access rows instead read all of them (100 ms at 100,000 users).
+        let first =
+            db::directory::users_page(c, tenant_id, None, &Cursor::First, USER_CHOICES).await?;
+        choices.more_users = first.has_next;
+        choices.users = first.rows.into_iter().map(|u| (u.id, u.username)).collect();
     }
     Ok((list, Some(choices)))
 }
