@@ -87,7 +87,7 @@ pub async fn list(
     page: &Page<'_>,
     members: bool,
 ) -> Result<(i64, Vec<(GroupRow, Option<String>)>), ListError> {
-    let mut sql = Sql::new(vec![Arg::Text(tenant_id.into())]);
+    let mut sql = Sql::new(super::backend_of(conn), vec![Arg::Text(tenant_id.into())]);
     if let Some(f) = page.filter {
         sql.text.push_str(" AND ");
         scim_filter::translate(Kind::Group, f, &mut sql)?;

@@ -1125,6 +1125,72 @@ async fn put_replaces_the_user_and_a_failed_request_changes_nothing() {
     assert_eq!(before, after);
 }
 
+/// `co`, `sw` and `ew` on a case-exact attribute (`externalId`) match case exactly, on SQLite as
+/// on PostgreSQL (SQLite's `LIKE` ignored ASCII case: `externalId sw "EXT-"` found "ext-…"),
+/// and on a case-insensitive one (`userName`) ignore it; wildcards in the value are literal.
+/// Filters read from the users' own indexes (`userName sw`, `displayName eq`,
+/// `meta.lastModified`) find and count only the tenant's users.
+#[tokio::test]
+async fn pattern_filters_match_case_as_the_attribute_says_and_count_only_the_tenant() {
+    let app = TestApp::spawn().await;
+    app.create_tenant("other").await;
+    let i = app.integration("main").await;
+    let other = app.integration("other").await;
+    let post = |i, name, external| post_shared_name(&app, i, name, external);
+    post(&i, "Ada", "EXT-Ada").await;
+    post(&i, "adam", "ext-adam").await;
+    post(&i, "star*ling", "ext-star").await;
+    post(&other, "adele", "EXT-Adele").await;
+    app.clock.advance_minutes(1);
+    post(&i, "bob", "ext-bob").await;
+    let since = "2027-01-15T08:00:30Z";
+    let cases: [(&str, &[&str]); 12] = [
+        ("externalId sw \"EXT-\"", &["Ada"]),
+        ("externalId sw \"ext-\"", &["adam", "bob", "star*ling"]),
+        ("externalId co \"T-A\"", &["Ada"]),
+        ("externalId ew \"-ADA\"", &[]),
+        ("externalId ew \"-Ada\"", &["Ada"]),
+        ("userName sw \"AD\"", &["Ada", "adam"]),
+        ("userName sw \"star*\"", &["star*ling"]),
+        ("userName sw \"sta?\"", &[]),
+        ("userName co \"[a\"", &[]),
+        (
+            "displayName eq \"shared name\"",
+            &["Ada", "adam", "bob", "star*ling"],
+        ),
+        (&format!("meta.lastModified gt \"{since}\""), &["bob"]),
+        (
+            &format!("meta.lastModified le \"{since}\" and userName sw \"a\""),
+            &["Ada", "adam"],
+        ),
+    ];
+    for (filter, expected) in cases {
+        let path = format!("/Users?filter={}&sortBy=userName", urlencode(filter));
+        let res = app.scim(&i, "GET", &path, None).await;
+        assert_eq!(res.status, 200, "{filter}: {}", res.body);
+        let page = res.json();
+        assert_eq!(names_of(&page), expected, "{filter}");
+        assert_eq!(page["totalResults"], expected.len(), "{filter}: {page}");
+        // A page of one still counts them all.
+        let path = format!("/Users?filter={}&count=1", urlencode(filter));
+        let page = app.scim(&i, "GET", &path, None).await.json();
+        assert_eq!(
+            page["totalResults"],
+            expected.len(),
+            "{filter}, count=1: {page}"
+        );
+    }
+}
+
+/// Creates `name` with `external` as its externalId and the display name "Shared Name".
+async fn post_shared_name(app: &TestApp, i: &Integration, name: &str, external: &str) {
+    let mut body = user(name);
+    body["externalId"] = json!(external);
+    body["displayName"] = json!("Shared Name");
+    let res = app.scim(i, "POST", "/Users", Some(body)).await;
+    assert_eq!(res.status, 201, "{}", res.body);
+}
+
 /// The users a filter finds, by userName.
 async fn found(app: &TestApp, i: &Integration, filter: &str) -> Vec<String> {
     let path = format!("/Users?filter={}&sortBy=userName", urlencode(filter));
