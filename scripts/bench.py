@@ -31,7 +31,9 @@ Phases (each bounded by count and by --phase-timeout seconds):
                                                  answering a group of the whole directory
   filter_lookup  GET /Users?filter=userName eq "..."   --lookups requests (--lookup-by email:
                                                  emails.value eq; work-email: Entra ID's
-                                                 emails[type eq "work"].value eq)
+                                                 emails[type eq "work"].value eq;
+                                                 display-name: displayName eq; username-prefix:
+                                                 userName sw the whole name)
   list_pages     GET /Users?startIndex=&count=100      pages x --list-rounds
   put_users      PUT /Users/{id}                 N replacements
   delete_groups  DELETE /Groups/{id}
@@ -301,6 +303,9 @@ def _worker(wid, u, token, timeout, tasks, deadline_s, go, out_q):
                 elif check == "one":
                     if int(doc.get("totalResults", -1)) != 1:
                         err = f"totalResults={doc.get('totalResults')}"
+                elif check == "some":
+                    if int(doc.get("totalResults", -1)) < 1 or not doc.get("Resources"):
+                        err = f"totalResults={doc.get('totalResults')}"
                 elif isinstance(check, tuple) and check[0] == "members":
                     found = len(doc.get("members") or [])
                     if found != check[1]:
@@ -418,9 +423,12 @@ def main():
     ap.add_argument("--lookup-among", metavar="RUN:COUNT", default=None,
                     help="lookups also choose among the COUNT users an earlier run RUN created "
                          "(scripts/bench --prefill): the whole directory, not this run's users only")
-    ap.add_argument("--lookup-by", choices=("userName", "email", "work-email"), default="userName",
-                    help="what filter_lookup filters on: userName eq (every IdP), emails.value eq, or "
-                         "Entra ID's emails[type eq \"work\"].value eq (the floor filters on userName only)")
+    ap.add_argument("--lookup-by", choices=("userName", "email", "work-email", "display-name", "username-prefix"),
+                    default="userName",
+                    help="what filter_lookup filters on: userName eq (every IdP), emails.value eq, "
+                         "Entra ID's emails[type eq \"work\"].value eq, displayName eq (each run's users "
+                         "repeat the names of an earlier run's: one or more found) or userName sw (the floor "
+                         "filters on userName only)")
     ap.add_argument("--list-rounds", type=int, default=3, help="times to page through all users")
     ap.add_argument("--page-size", type=int, default=100)
     ap.add_argument("--page-query", default="",
@@ -601,7 +609,10 @@ def main():
         "userName": lambda r, i: f'userName eq "bench-{r}-{i:06d}"',
         "email": lambda r, i: f'emails.value eq "bench-{r}-{i}@example.com"',
         "work-email": lambda r, i: f'emails[type eq "work"].value eq "bench-{r}-{i}@example.com"',
+        "display-name": lambda r, i: f'displayName eq "Bench User {i}"',
+        "username-prefix": lambda r, i: f'userName sw "bench-{r}-{i:06d}"',
     }[args.lookup_by]
+    found = "some" if args.lookup_by == "display-name" else "one"
     idxs = sorted(user_ids)
     if idxs:
         names = [(run, i) for i in idxs]
@@ -612,7 +623,7 @@ def main():
         for k in range(L):
             r, i = rnd.choice(names)
             f = urllib.parse.quote(lookup_filter(r, i), safe="")
-            tasks.append((k, "GET", f"/Users?filter={f}", None, (200,), "one"))
+            tasks.append((k, "GET", f"/Users?filter={f}", None, (200,), found))
         do("filter_lookup", tasks)
 
     # (v) list pages
