@@ -463,3 +463,63 @@ async fn a_user_without_access_to_the_tenant_gets_404() {
     .await;
     assert_eq!(app.count("SELECT COUNT(*) FROM bindings", &[]).await, 0);
 }
+
+/// The Bindings form offers the tenant's first 200 users by username (its list stops there: at
+/// 100,000 users it sorted them all) and says when there are more, to be named in the
+/// username/email field instead.
+#[tokio::test]
+async fn the_bind_form_offers_the_first_200_users_by_username_and_says_when_there_are_more() {
+    let (app, cookie) = TestApp::with_admin().await;
+    let user_options = |body: &str| {
+        body.match_indices("<option value=\"user:")
+            .map(|(at, _)| {
+                let value = &body[at + "<option value=\"user:".len()..];
+                value[..value.find('"').unwrap()].to_string()
+            })
+            .collect::<Vec<_>>()
+    };
+    let more = "more users than the list shows";
+    let mut tx = app.db.begin_write().await.expect("write");
+    // Written in the reverse of their usernames' order.
+    for n in (0..201).rev() {
+        let id = format!("id-{n:03}");
+        sqlx::query(
+            "INSERT INTO users (id, username, username_lower, created_at, updated_at) \
+             VALUES ($1, $2, $3, 0, 0)",
+        )
+        .bind(&id)
+        .bind(format!("Person{n:03}"))
+        .bind(format!("person{n:03}"))
+        .execute(&mut *tx)
+        .await
+        .expect("user");
+        if n > 0 {
+            roster::db::access::grant(&mut tx, "main", &id, "manual", None, app.now())
+                .await
+                .expect("grant");
+        }
+    }
+    tx.commit().await.expect("commit");
+
+    let page = app.get("/t/main/iam/bindings", Some(&cookie)).await;
+    assert_eq!(page.status, 200);
+    let offered = user_options(&page.body);
+    let expected: Vec<String> = (1..=200).map(|n| format!("id-{n:03}")).collect();
+    assert_eq!(offered, expected, "the first 200 with access, by username");
+    assert!(!page.body.contains(more), "exactly 200: none left out");
+
+    let mut tx = app.db.begin_write().await.expect("write");
+    roster::db::access::grant(&mut tx, "main", "id-000", "manual", None, app.now())
+        .await
+        .expect("grant");
+    tx.commit().await.expect("commit");
+    let page = app.get("/t/main/iam/bindings", Some(&cookie)).await;
+    let offered = user_options(&page.body);
+    assert_eq!(offered.len(), 200);
+    assert_eq!(offered[0], "id-000", "the first by username");
+    assert_eq!(offered[199], "id-199");
+    assert!(
+        page.body.contains(more),
+        "the 201st is left out, and it says so"
+    );
+}
