@@ -115,6 +115,7 @@ impl From<sqlx::Error> for AppError {
             return Self::StorageFull(e.to_string());
         }
         if is_read_only(&e) {
+            read_only_seen_now();
             tracing::error!(
                 error = %e,
                 "the database takes no writes (read-only: a standby, or \
@@ -182,6 +183,32 @@ static STORAGE_FULL_SEEN: std::sync::atomic::AtomicU64 = std::sync::atomic::Atom
 /// otherwise (see `db::sqlite_writer`).
 pub fn storage_full_seen() -> u64 {
     STORAGE_FULL_SEEN.load(std::sync::atomic::Ordering::SeqCst)
+}
+
+/// When this process last turned a read-only database's refusal ([`is_read_only`]) into
+/// [`AppError::ReadOnly`]: milliseconds after [`process_start`] plus one, 0 for never. (A
+/// monotonic clock: a wait, not a time anyone reads.)
+static READ_ONLY_SEEN_AT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+fn process_start() -> std::time::Instant {
+    static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+    *START.get_or_init(std::time::Instant::now)
+}
+
+fn millis_since_start() -> u64 {
+    process_start().elapsed().as_millis() as u64 + 1
+}
+
+fn read_only_seen_now() {
+    READ_ONLY_SEEN_AT.store(millis_since_start(), std::sync::atomic::Ordering::SeqCst);
+}
+
+/// Whether a write was refused as read-only within `window` of now: PostgreSQL's pool then
+/// checks each idle session before handing it out, and retires one that is read-only (see
+/// `db::Db::connect`).
+pub fn read_only_seen_within(window: std::time::Duration) -> bool {
+    let at = READ_ONLY_SEEN_AT.load(std::sync::atomic::Ordering::SeqCst);
+    at != 0 && millis_since_start().saturating_sub(at) <= window.as_millis() as u64
 }
 
 /// The database has no room to write: SQLite's `SQLITE_FULL` (primary result code 13, which its

@@ -37,7 +37,7 @@ use std::time::Duration;
 
 use sqlx::any::AnyPoolOptions;
 use sqlx::AnyConnection;
-use sqlx::{AnyPool, Executor};
+use sqlx::{AnyPool, Executor, Row};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::error::{AppError, AppResult};
@@ -181,6 +181,17 @@ impl DerefMut for WriteTx {
 
 /// Per-connection limits on PostgreSQL (see [`Db::connect`]): `lock_timeout` matches the
 /// SQLite writer's wait.
+/// A PostgreSQL session takes `default_transaction_read_only` when it starts: one opened while
+/// the database was read-only (maintenance: `ALTER DATABASE … SET default_transaction_read_only
+/// = on`) stays read-only after the setting is turned off, and a pool kept busy holds it for
+/// its lifetime (30 minutes), refusing writes. For this long after a write was refused as
+/// read-only, each idle session is asked before it is handed out, and one that is read-only is
+/// retired: a new one takes the database's setting of now. (Reads then pay a round trip, and
+/// while the database stays read-only a new session for each request.)
+const READ_ONLY_RECHECK: Duration = Duration::from_secs(60);
+/// Whether the session's next transaction would be read-only.
+const SESSION_READ_ONLY: &str = "SELECT current_setting('transaction_read_only') AS ro";
+
 const PG_SESSION_LIMITS: &str =
     "SET lock_timeout = '15s'; SET idle_in_transaction_session_timeout = '60s'";
 
@@ -216,6 +227,15 @@ impl Db {
                     Box::pin(async move {
                         conn.execute(PG_SESSION_LIMITS).await?;
                         Ok(())
+                    })
+                })
+                .before_acquire(|conn, _meta| {
+                    Box::pin(async move {
+                        if !crate::error::read_only_seen_within(READ_ONLY_RECHECK) {
+                            return Ok(true);
+                        }
+                        let row = sqlx::query(SESSION_READ_ONLY).fetch_one(&mut *conn).await?;
+                        Ok(row.try_get::<String, _>("ro")? != "on")
                     })
                 }),
         };
