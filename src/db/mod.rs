@@ -179,8 +179,6 @@ impl DerefMut for WriteTx {
     }
 }
 
-/// Per-connection limits on PostgreSQL (see [`Db::connect`]): `lock_timeout` matches the
-/// SQLite writer's wait.
 /// A PostgreSQL session takes `default_transaction_read_only` when it starts: one opened while
 /// the database was read-only (maintenance: `ALTER DATABASE … SET default_transaction_read_only
 /// = on`) stays read-only after the setting is turned off, and a pool kept busy holds it for
@@ -192,6 +190,8 @@ const READ_ONLY_RECHECK: Duration = Duration::from_secs(60);
 /// Whether the session's next transaction would be read-only.
 const SESSION_READ_ONLY: &str = "SELECT current_setting('transaction_read_only') AS ro";
 
+/// Per-connection limits on PostgreSQL (see [`Db::connect`]): `lock_timeout` matches the
+/// SQLite writer's wait.
 const PG_SESSION_LIMITS: &str =
     "SET lock_timeout = '15s'; SET idle_in_transaction_session_timeout = '60s'";
 
