@@ -135,19 +135,16 @@ fn glob_escape(s: &str) -> String {
 /// by the column's index. Case-insensitive attributes compare lower-cased columns with
 /// lower-cased text either way.
 fn pattern(backend: Backend, op: CompareOp, text: &str) -> (&'static str, String) {
-    let (any, escaped) = match backend {
-        Backend::Postgres => ('%', like_escape(text)),
-        Backend::Sqlite => ('*', glob_escape(text)),
+    let (operator, any, escaped) = match backend {
+        Backend::Postgres => ("LIKE", '%', like_escape(text)),
+        Backend::Sqlite => ("GLOB", '*', glob_escape(text)),
     };
     let pattern = match op {
         CompareOp::Co => format!("{any}{escaped}{any}"),
         CompareOp::Sw => format!("{escaped}{any}"),
         _ => format!("{any}{escaped}"),
     };
-    match backend {
-        Backend::Postgres => ("LIKE", pattern),
-        Backend::Sqlite => ("GLOB", pattern),
-    }
+    (operator, pattern)
 }
 
 fn text_value(v: &CompareValue) -> Option<String> {

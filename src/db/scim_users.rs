@@ -305,14 +305,6 @@ fn page_query(
     } else {
         ["WHERE ", &sql.text].concat()
     };
-    // Where a filtered page and its count start: on SQLite, from the users when the filter
-    // finds them by their own index ([`scim_filter::seeks_users`]).
-    let filtered_from =
-        if backend == Backend::Sqlite && page.filter.is_some_and(scim_filter::seeks_users) {
-            [UNFILTERED_FROM, " AND (", &sql.text, ")"].concat()
-        } else {
-            [FROM, " ", &filter_sql].concat()
-        };
     let order = match page.sort_by {
         Some(p) => scim_filter::sort_column(Kind::User, p)?,
         None => "u.created_at",
@@ -344,8 +336,13 @@ fn page_query(
             order,
             "u.id",
         )
+    } else if backend == Backend::Sqlite && page.filter.is_some_and(scim_filter::seeks_users) {
+        // On SQLite, from the users when the filter finds them by their own index.
+        let from = [UNFILTERED_FROM, " AND (", &sql.text, ")"].concat();
+        (from, shape.keys, shape.rows, order, "u.id")
     } else {
-        (filtered_from.clone(), shape.keys, shape.rows, order, "u.id")
+        let from = [FROM, " ", &filter_sql].concat();
+        (from, shape.keys, shape.rows, order, "u.id")
     };
     let mut offset = page.offset;
     let continued = page
@@ -409,7 +406,9 @@ fn page_query(
     let total = if filter_sql.is_empty() {
         format!(", ({UNFILTERED_COUNT}) AS n")
     } else {
-        format!(", (SELECT COUNT(*) {filtered_from}) AS n")
+        // Filtered, the walk is its FROM as chosen above (a page continues from a cursor only
+        // in creation order, unfiltered): counted there, as its page is read.
+        format!(", (SELECT COUNT(*) {inner_from}) AS n")
     };
     let q = format!(
         "SELECT string_agg({}, ''{aggregate_order}) AS page{total} \
