@@ -365,6 +365,60 @@ pub fn seeks_users(filter: &Filter) -> bool {
     seeks
 }
 
+/// The index through which a filter on groups finds its few groups when SQLite, pricing without
+/// statistics, would rather walk the tenant's groups in the page's order and test each one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GroupSeek {
+    /// `externalId eq`: the tenant's external-id index (`groups_tenant_external_idx`).
+    ExternalId,
+    /// `members eq`, `members.value eq` or `members[value eq …]`: the member's memberships
+    /// (`group_members_user_refs_idx`), then each group by its id.
+    Member,
+}
+
+/// Which [`GroupSeek`] one of `filter`'s terms (itself, or one of its top-level `and`s) offers;
+/// none when a term already names one group by a unique index (`id eq`, `displayName eq`),
+/// which SQLite finds by itself.
+pub fn seeks_groups(filter: &Filter) -> Option<GroupSeek> {
+    let terms = match filter {
+        Filter::And(items) => items.as_slice(),
+        one => std::slice::from_ref(one),
+    };
+    let mut seek = None;
+    for term in terms {
+        let (kind, path, value) = match term {
+            Filter::Compare {
+                path,
+                op: CompareOp::Eq,
+                value,
+            } => (Kind::Group, path, value),
+            Filter::ValuePath { attr, filter } if attr.name.eq_ignore_ascii_case("members") => {
+                match filter.as_ref() {
+                    Filter::Compare {
+                        path,
+                        op: CompareOp::Eq,
+                        value,
+                    } => (Kind::Member, path, value),
+                    _ => continue,
+                }
+            }
+            _ => continue,
+        };
+        if matches!(value, CompareValue::Null) {
+            continue;
+        }
+        match column(kind, path) {
+            Ok(Col::Exact("g.id") | Col::Lower("g.display_name_lower")) => return None,
+            Ok(Col::Exact("g.external_id")) => seek = Some(GroupSeek::ExternalId),
+            Ok(Col::Within(_) | Col::Exact("m.user_id")) if seek.is_none() => {
+                seek = Some(GroupSeek::Member)
+            }
+            _ => {}
+        }
+    }
+    seek
+}
+
 /// The ORDER BY column for `sortBy`, or `invalidValue` for an attribute without one.
 pub fn sort_column(kind: Kind, path: &AttrPath) -> Result<&'static str, ScimError> {
     match column(kind, path) {
@@ -477,6 +531,34 @@ mod tests {
             "u.id IN (SELECT e.user_id FROM user_emails e WHERE e.value_lower GLOB $2)"
         );
         assert_eq!(args[1], Arg::Text("*@example.com".into()));
+    }
+
+    #[test]
+    fn a_filter_on_groups_seeks_its_external_id_or_its_member_unless_it_names_one_group() {
+        let seeks = |f: &str| seeks_groups(&Filter::parse(f).unwrap());
+        for (text, seek) in [
+            ("externalId eq \"e1\"", Some(GroupSeek::ExternalId)),
+            ("members eq \"u1\"", Some(GroupSeek::Member)),
+            ("members.value eq \"u1\"", Some(GroupSeek::Member)),
+            ("members[value eq \"u1\"]", Some(GroupSeek::Member)),
+            (
+                "members[value eq \"u1\"] and externalId eq \"e1\"",
+                Some(GroupSeek::ExternalId),
+            ),
+            (
+                "externalId eq \"e1\" and members eq \"u1\"",
+                Some(GroupSeek::ExternalId),
+            ),
+            ("id eq \"g1\" and members[value eq \"u1\"]", None),
+            ("displayName eq \"Ops\" and externalId eq \"e1\"", None),
+            ("externalId eq null", None),
+            ("externalId ne \"e1\"", None),
+            ("members[value ne \"u1\"]", None),
+            ("externalId eq \"e1\" or displayName sw \"o\"", None),
+            ("meta.lastModified gt \"2026-01-01T00:00:00Z\"", None),
+        ] {
+            assert_eq!(seeks(text), seek, "{text}");
+        }
     }
 
     #[test]

@@ -545,6 +545,99 @@ async fn excluded_members_are_not_loaded_and_members_value_filters_use_the_index
     }
 }
 
+/// Groups found by `externalId eq` or by a member (the filters SQLite is steered to answer from
+/// their own indexes, `db::scim_filter::seeks_groups`) are this tenant's only, in the order asked
+/// (creation by default, either way, or by `sortBy`), counted whole however the page is cut.
+#[tokio::test]
+async fn groups_found_by_external_id_or_by_member_are_the_tenants_own_in_the_order_asked() {
+    let app = TestApp::spawn().await;
+    let i = app.integration("main").await;
+    app.create_tenant("other").await;
+    let other = app.integration("other").await;
+    let ada = new_user(&app, &i, "ada").await;
+    let bob = new_user(&app, &i, "bob").await;
+    let mut with_ada = Vec::new();
+    for name in ["Zeta", "Alpha", "Mid"] {
+        let body = json!({"displayName": name, "externalId": "shared",
+                          "members": [{"value": ada}, {"value": bob}]});
+        with_ada.push(new_group(&app, &i, body).await);
+    }
+    let only_bob = json!({"displayName": "Bob's", "externalId": "shared",
+                          "members": [{"value": bob}]});
+    let bobs = new_group(&app, &i, only_bob).await;
+    new_group(
+        &app,
+        &i,
+        json!({"displayName": "Else", "externalId": "other"}),
+    )
+    .await;
+    let elsewhere = json!({"displayName": "Zeta", "externalId": "shared"});
+    new_group(&app, &other, elsewhere).await;
+
+    let ids = |list: &Value| -> Vec<String> {
+        let resources = list["Resources"].as_array().cloned().unwrap_or_default();
+        resources
+            .iter()
+            .map(|g| g["id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let mut all_shared = with_ada.clone();
+    all_shared.push(bobs.clone());
+    let by_name = vec![
+        with_ada[1].clone(),
+        bobs.clone(),
+        with_ada[2].clone(),
+        with_ada[0].clone(),
+    ];
+    let reversed: Vec<String> = with_ada.iter().rev().cloned().collect();
+    for (filter, query, expected) in [
+        (
+            "externalId eq \"shared\"".to_string(),
+            "",
+            all_shared.clone(),
+        ),
+        (
+            "externalId eq \"shared\"".to_string(),
+            "&sortBy=displayName",
+            by_name,
+        ),
+        (format!("members[value eq \"{ada}\"]"), "", with_ada.clone()),
+        (
+            format!("members eq \"{ada}\""),
+            "&sortOrder=descending",
+            reversed,
+        ),
+        (
+            format!("members.value eq \"{bob}\" and externalId eq \"shared\""),
+            "",
+            all_shared,
+        ),
+        (
+            format!("members[value eq \"{ada}\"] and displayName eq \"Mid\""),
+            "",
+            vec![with_ada[2].clone()],
+        ),
+    ] {
+        let path = format!("/Groups?filter={}{query}", urlencode(&filter));
+        let whole = app.scim(&i, "GET", &path, None).await;
+        assert_eq!(whole.status, 200, "{filter}: {}", whole.body);
+        let whole = whole.json();
+        assert_eq!(ids(&whole), expected, "{filter}{query}");
+        assert_eq!(whole["totalResults"], expected.len(), "{filter}");
+        let cut = app
+            .scim(&i, "GET", &format!("{path}&count=1&startIndex=2"), None)
+            .await
+            .json();
+        let second: Vec<String> = expected.iter().skip(1).take(1).cloned().collect();
+        assert_eq!(ids(&cut), second, "{filter}{query}, the second alone");
+        assert_eq!(
+            cut["totalResults"],
+            expected.len(),
+            "{filter}, counted past the cut"
+        );
+    }
+}
+
 /// A group of 900 members (its id list past `member_refs::DEFERRED_FROM`, so written as the
 /// client reads it) reads the same whole in every answer that shows it (GET, a page of groups, a
 /// `displayName eq` look-up, a root search, the answer to a PUT and to a PATCH that asks for it),
