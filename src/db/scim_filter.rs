@@ -365,6 +365,19 @@ pub fn seeks_users(filter: &Filter) -> bool {
     seeks
 }
 
+/// Whether every term of `filter` is about the user's access in the tenant (`active`), so that
+/// the tenant's access rows alone answer it.
+pub fn only_access(filter: &Filter) -> bool {
+    match filter {
+        Filter::And(items) | Filter::Or(items) => items.iter().all(only_access),
+        Filter::Not(inner) => only_access(inner),
+        Filter::Compare { path, .. } | Filter::Present(path) => {
+            matches!(column(Kind::User, path), Ok(Col::Flag(c)) if c.starts_with("a."))
+        }
+        Filter::ValuePath { .. } => false,
+    }
+}
+
 /// The index through which a filter on groups finds its few groups when SQLite, pricing without
 /// statistics, would rather walk the tenant's groups in the page's order and test each one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -531,6 +544,25 @@ mod tests {
             "u.id IN (SELECT e.user_id FROM user_emails e WHERE e.value_lower GLOB $2)"
         );
         assert_eq!(args[1], Arg::Text("*@example.com".into()));
+    }
+
+    #[test]
+    fn a_filter_only_on_active_is_answered_by_the_access_rows() {
+        let only = |f: &str| only_access(&Filter::parse(f).unwrap());
+        for access in [
+            "active eq true",
+            "active eq false or not (active pr)",
+            "urn:ietf:params:scim:schemas:core:2.0:User:active eq true",
+        ] {
+            assert!(only(access), "{access}");
+        }
+        for users in [
+            "active eq true and userName eq \"ada\"",
+            "active eq true or emails[value eq \"a@b.c\"]",
+            "not (displayName pr)",
+        ] {
+            assert!(!only(users), "{users}");
+        }
     }
 
     #[test]

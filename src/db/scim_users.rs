@@ -336,6 +336,18 @@ fn page_query(
             order,
             "u.id",
         )
+    } else if order == "u.created_at" && page.filter.is_some_and(scim_filter::only_access) {
+        // `active eq …` alone: the tenant's access rows in creation order, each tested where it
+        // lies, and counted the same way, without a visit to any user (counted through the
+        // users, an `active eq true` took 174 ms at 100,000 users).
+        let from = [CREATION_ORDER_FROM, " AND (", &sql.text, ")"].concat();
+        (
+            from,
+            shape.creation_keys,
+            shape.creation_rows,
+            "a.user_created_at",
+            "a.user_id",
+        )
     } else if backend == Backend::Sqlite && page.filter.is_some_and(scim_filter::seeks_users) {
         // On SQLite, from the users when the filter finds them by their own index.
         let from = [UNFILTERED_FROM, " AND (", &sql.text, ")"].concat();
@@ -1263,6 +1275,28 @@ mod tests {
                 .any(|s| s.contains("tenant_access_sources_ext_idx")),
             "{steps:#?}"
         );
+    }
+
+    /// A filter on `active` alone walks the tenant's access rows for its page (in creation order)
+    /// and for its total, and visits no user but the page's own (counted through the users, an
+    /// `active eq true` took 174 ms at 100,000 users; this way 20).
+    #[tokio::test]
+    async fn a_filter_on_active_alone_walks_the_access_rows_not_the_users() {
+        let (_dir, db) = plans::migrated_sqlite().await;
+        for text in ["active eq true", "active eq false or not (active pr)"] {
+            let filter = Filter::parse(text).expect("filter");
+            let steps = plan(&db, &first_page(&filter)).await;
+            let walks = steps
+                .iter()
+                .filter(|s| s.starts_with("SEARCH a USING") && s.ends_with("(tenant_id=?)"))
+                .count();
+            assert_eq!(walks, 2, "{text}: the page's ids and its total: {steps:#?}");
+            let users: Vec<_> = steps.iter().filter(|s| s.contains(" u ")).collect();
+            assert!(
+                users.len() == 1 && users[0].ends_with("(id=?)"),
+                "{text}: only the page's own users are visited: {steps:#?}"
+            );
+        }
     }
 
     /// A page finds its rows on indexes, from the page's own ids: no step walks the tenant's

@@ -934,6 +934,78 @@ async fn lists_page_with_start_index_and_count_and_sort_both_ways() {
     assert!(r.get("id").is_some());
 }
 
+/// `active eq …` (answered from the tenant's access rows alone, `db::scim_filter::only_access`)
+/// lists this tenant's users whose access is (or is not) active, in creation order, counted
+/// whole however the page is cut, never a superadmin granted access by hand nor another
+/// tenant's users.
+#[tokio::test]
+async fn a_filter_on_active_lists_the_tenants_users_in_creation_order_without_superadmins() {
+    let (app, root) = TestApp::with_admin().await;
+    app.create_tenant("other").await;
+    let i = app.integration("main").await;
+    let o = app.integration("other").await;
+    let res = app
+        .post_form(
+            "/api/users/grant",
+            &[("tenant", "main"), ("login", crate::helpers::ADMIN)],
+            Some(&root),
+        )
+        .await;
+    assert!(
+        crate::helpers::query_value(&res.location().unwrap(), "notice").is_some(),
+        "{:?}",
+        res.location()
+    );
+    for name in ["zed", "bob", "ann", "cy", "dee"] {
+        let mut body = user(name);
+        body["active"] = json!(!matches!(name, "bob" | "dee"));
+        let res = app.scim(&i, "POST", "/Users", Some(body)).await;
+        assert_eq!(res.status, 201, "{}", res.body);
+    }
+    for name in ["olga", "otto"] {
+        let mut body = user(name);
+        body["active"] = json!(name == "otto");
+        app.scim(&o, "POST", "/Users", Some(body)).await;
+    }
+    let list = |filter: &str, query: &str| format!("/Users?filter={}{query}", urlencode(filter));
+    for (filter, expected) in [
+        ("active eq true", vec!["zed", "ann", "cy"]),
+        ("active eq false", vec!["bob", "dee"]),
+        ("not (active eq true)", vec!["bob", "dee"]),
+        (
+            "active eq true or active eq false",
+            vec!["zed", "bob", "ann", "cy", "dee"],
+        ),
+        ("active pr", vec!["zed", "bob", "ann", "cy", "dee"]),
+    ] {
+        let whole = app.scim(&i, "GET", &list(filter, ""), None).await;
+        assert_eq!(whole.status, 200, "{filter}: {}", whole.body);
+        let whole = whole.json();
+        assert_eq!(names_of(&whole), expected, "{filter}");
+        assert_eq!(whole["totalResults"], expected.len(), "{filter}");
+        let cut = app
+            .scim(&i, "GET", &list(filter, "&count=1&startIndex=2"), None)
+            .await
+            .json();
+        assert_eq!(
+            names_of(&cut),
+            expected[1..2].to_vec(),
+            "{filter}, the second"
+        );
+        assert_eq!(
+            cut["totalResults"],
+            expected.len(),
+            "{filter}, counted past the cut"
+        );
+    }
+    let theirs = app
+        .scim(&o, "GET", &list("active eq false", ""), None)
+        .await
+        .json();
+    assert_eq!(names_of(&theirs), ["olga"]);
+    assert_eq!(theirs["totalResults"], 1);
+}
+
 /// The userNames of a list response, in order.
 fn names_of(page: &Value) -> Vec<String> {
     page["Resources"]
