@@ -292,6 +292,21 @@ fn compare(
                 _ if op == CompareOp::Ne => {
                     sql.text.push_str(&format!("({c} IS NULL OR {c} <> {p})"))
                 }
+                // The integration's sources are LEFT JOINed. To SQLite a GLOB is a function,
+                // which does not tell its planner that a user without a source cannot match; a
+                // comparison does, and then it may start from the sources' index: the prefix is
+                // a lower bound of whatever starts with it (an `externalId sw` walked the tenant,
+                // 207 ms at 100,000 users).
+                _ if op == CompareOp::Sw
+                    && sql.backend == Backend::Sqlite
+                    && c.starts_with("s.") =>
+                {
+                    let prefix = text_value(value).unwrap_or_default();
+                    let prefix = if lower { prefix.to_lowercase() } else { prefix };
+                    let bound = sql.arg(Arg::Text(prefix));
+                    sql.text
+                        .push_str(&format!("({c} {o} {p} AND {c} >= {bound})"))
+                }
                 _ => sql.text.push_str(&format!("{c} {o} {p}{escape}")),
             }
         }
@@ -533,8 +548,12 @@ mod tests {
     fn sqlite_patterns_are_globs_with_their_wildcards_bracketed() {
         let glob = |f: &str| sql_for(Backend::Sqlite, Kind::User, f).unwrap();
         let (text, args) = glob("externalId sw \"AB*?[c%_\"");
-        assert_eq!(text, "s.external_id GLOB $2");
+        // A prefix of the sources' column also says its lower bound (the LEFT JOIN's row exists).
+        assert_eq!(text, "(s.external_id GLOB $2 AND s.external_id >= $3)");
         assert_eq!(args[1], Arg::Text("AB[*][?][[]c%_*".into()));
+        assert_eq!(args[2], Arg::Text("AB*?[c%_".into()));
+        let (text, _) = glob("externalId ew \"AB\"");
+        assert_eq!(text, "s.external_id GLOB $2");
         let (text, args) = glob("userName co \"JD\"");
         assert_eq!(text, "u.username_lower GLOB $2");
         assert_eq!(args[1], Arg::Text("*jd*".into()));
