@@ -153,6 +153,13 @@ fn list_statements(
         Some(GroupSeek::Member) => "+g.tenant_id",
         _ => "g.tenant_id",
     };
+    // Groups without a value for `sortBy` come last ascending, first descending (RFC 7644
+    // §3.4.2.3), where SQLite puts NULLs first ascending.
+    let missing = if scim_filter::may_be_missing(order) {
+        format!("({order} IS NULL) {dir}, ")
+    } else {
+        String::new()
+    };
     let filter_sql = &sql.text;
     let members_column = if members {
         format!(", {}", member_refs::column(backend))
@@ -170,7 +177,7 @@ fn list_statements(
     let page_sql = format!(
         "SELECT {COLUMNS}{members_column}, ({count}) AS n \
          FROM groups g WHERE {tenant} = $1{filter_sql} \
-         ORDER BY {sorted}{order} {dir}, g.id {dir} LIMIT ${} OFFSET ${}",
+         ORDER BY {missing}{sorted}{order} {dir}, g.id {dir} LIMIT ${} OFFSET ${}",
         n - 1,
         n
     );

@@ -447,6 +447,15 @@ pub fn seeks_groups(filter: &Filter) -> Option<GroupSeek> {
     seek
 }
 
+/// Whether a [`sort_column`] may hold no value (NULL): such resources sort last ascending and
+/// first descending (RFC 7644 §3.4.2.3).
+pub fn may_be_missing(column: &str) -> bool {
+    matches!(
+        column,
+        "u.display_name_lower" | "s.external_id" | "g.external_id"
+    )
+}
+
 /// The ORDER BY column for `sortBy`, or `invalidValue` for an attribute without one.
 pub fn sort_column(kind: Kind, path: &AttrPath) -> Result<&'static str, ScimError> {
     match column(kind, path) {

@@ -89,8 +89,12 @@ const UNFILTERED_FROM: &str = "FROM users u CROSS JOIN tenant_access a \
 /// first sync, until autovacuum comes by) the planner took them for a few pages each and joined
 /// every access row of the tenant against every user, filtering pairs: 170–240 ms a page at
 /// 2,000 users. This way a page costs its users' key lookups whatever the statistics say.
+/// The integration's sources are joined for `sortBy=externalId` (without them that sort was a
+/// 500: "missing FROM-clause entry for table s"); PostgreSQL removes the join where no column of
+/// theirs is read, their key being unique.
 const POSTGRES_UNFILTERED_FROM: &str = "FROM users u CROSS JOIN LATERAL \
      (SELECT 1 FROM tenant_access a WHERE a.tenant_id = $1 AND a.user_id = u.id OFFSET 0) a \
+     LEFT JOIN tenant_access_sources s ON s.tenant_id = $1 AND s.user_id = u.id AND s.source = $2 \
      WHERE u.is_superadmin = 0";
 /// Joins a page of ids (`k.kid`) back to their rows. `CROSS JOIN` keeps SQLite starting from
 /// the page: with bound parameters its planner otherwise walked every access row of the tenant
@@ -409,6 +413,9 @@ fn page_query(
     let sorted_here = backend == Backend::Sqlite && order == "u.created_at";
     let aggregate_order = if sorted_here {
         String::new()
+    } else if scim_filter::may_be_missing(order) {
+        // Missing values last ascending, first descending (RFC 7644 §3.4.2.3), on both databases.
+        format!(" ORDER BY ({order} IS NULL) {dir}, {order} {dir}, u.id {dir}")
     } else {
         format!(" ORDER BY {order} {dir}, u.id {dir}")
     };
@@ -422,13 +429,36 @@ fn page_query(
         // in creation order, unfiltered): counted there, as its page is read.
         format!(", (SELECT COUNT(*) {inner_from}) AS n")
     };
+    let walk = if backend == Backend::Sqlite && scim_filter::may_be_missing(walk_order) {
+        // RFC 7644 §3.4.2.3: resources without a value for `sortBy` come last ascending and
+        // first descending, where SQLite puts NULLs first ascending (PostgreSQL agrees with the
+        // RFC). Those with a value are walked in the index's order, then those without (or the
+        // other way round): one after the other, the walk still stops at the page's end, where
+        // a sort on `c IS NULL, c` sorted the whole tenant (164 ms at 100,000 users against 1).
+        let valued = format!(
+            "SELECT * FROM (SELECT {keys} {inner_from} AND {walk_order} IS NOT NULL \
+             ORDER BY {walk_order} {dir}, {walk_id} {dir})"
+        );
+        let missing = format!(
+            "SELECT * FROM (SELECT {keys} {inner_from} AND {walk_order} IS NULL \
+             ORDER BY {walk_id} {dir})"
+        );
+        let (first, then) = match page.sort_order {
+            SortOrder::Ascending => (valued, missing),
+            SortOrder::Descending => (missing, valued),
+        };
+        format!("{first} UNION ALL {then} LIMIT ${} OFFSET ${}", n - 1, n)
+    } else {
+        format!(
+            "SELECT {keys} {inner_from} ORDER BY {walk_order} {dir}, {walk_id} {dir} \
+             LIMIT ${} OFFSET ${}",
+            n - 1,
+            n
+        )
+    };
     let q = format!(
-        "SELECT string_agg({}, ''{aggregate_order}) AS page{total} \
-         FROM (SELECT {keys} {inner_from} \
-         ORDER BY {walk_order} {dir}, {walk_id} {dir} LIMIT ${} OFFSET ${}) k {rows}",
+        "SELECT string_agg({}, ''{aggregate_order}) AS page{total} FROM ({walk}) k {rows}",
         packed_row(true, page.profile),
-        n - 1,
-        n
     );
     Ok(PageQuery {
         sql: q,
@@ -1302,6 +1332,49 @@ mod tests {
                     "{text}: `{step}` walks the tenant: {steps:#?}"
                 );
             }
+        }
+    }
+
+    /// Sorted by `displayName`, which some users lack, a page walks the users with one in the
+    /// index's order and then those without (RFC 7644 §3.4.2.3 puts them last ascending): two
+    /// walks that stop at the page's end, no sort of the tenant (sorting on `c IS NULL, c` took
+    /// 164 ms at 100,000 users, against 1).
+    #[tokio::test]
+    async fn a_page_sorted_by_display_name_walks_its_index_then_the_users_without_one() {
+        let (_dir, db) = plans::migrated_sqlite().await;
+        let display_name = AttrPath::new("displayName");
+        for sort_order in [SortOrder::Ascending, SortOrder::Descending] {
+            let page = Page {
+                filter: None,
+                sort_by: Some(&display_name),
+                sort_order,
+                offset: 0,
+                limit: 100,
+                after: None,
+                with_group_refs: true,
+                profile: ProfileText::ViewOrJson,
+            };
+            let steps = plan(&db, &page).await;
+            for (index, walk) in [
+                (
+                    "users_display_name_lower_idx (display_name_lower>?)",
+                    "with a value",
+                ),
+                (
+                    "users_display_name_lower_idx (display_name_lower=?)",
+                    "without",
+                ),
+            ] {
+                assert!(
+                    steps.iter().any(|s| s.contains(index)),
+                    "{sort_order:?}: the users {walk}: {steps:#?}"
+                );
+            }
+            // Only the users without one are sorted, by id, once the page reaches them.
+            let sorts = steps
+                .iter()
+                .filter(|s| *s == "USE TEMP B-TREE FOR ORDER BY");
+            assert_eq!(sorts.count(), 1, "{sort_order:?}: {steps:#?}");
         }
     }
 

@@ -636,6 +636,18 @@ async fn groups_found_by_external_id_or_by_member_are_the_tenants_own_in_the_ord
             "{filter}, counted past the cut"
         );
     }
+    // A group without an externalId sorts last ascending, first descending (RFC 7644
+    // §3.4.2.3; SQLite puts NULLs first ascending).
+    let plain = new_group(&app, &i, json!({"displayName": "Plain"})).await;
+    for (order, at) in [("ascending", 5), ("descending", 0)] {
+        let path =
+            format!("/Groups?sortBy=externalId&sortOrder={order}&excludedAttributes=members");
+        let sorted = app.scim(&i, "GET", &path, None).await;
+        assert_eq!(sorted.status, 200, "{}", sorted.body);
+        let sorted = ids(&sorted.json());
+        assert_eq!(sorted.len(), 6, "{order}");
+        assert_eq!(sorted[at], plain, "{order}");
+    }
 }
 
 /// A group of 900 members (its id list past `member_refs::DEFERRED_FROM`, so written as the

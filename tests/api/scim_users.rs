@@ -1006,6 +1006,84 @@ async fn a_filter_on_active_lists_the_tenants_users_in_creation_order_without_su
     assert_eq!(theirs["totalResults"], 1);
 }
 
+/// Sorted by an attribute some users have no value for (`displayName`, `externalId`), those
+/// without come last ascending and first descending (RFC 7644 §3.4.2.3), on both databases
+/// (SQLite puts NULLs first ascending), whole, filtered, and page by page across the boundary.
+#[tokio::test]
+async fn users_without_the_sort_attribute_come_last_ascending_and_first_descending() {
+    let app = TestApp::spawn().await;
+    let i = app.integration("main").await;
+    let mut ids = std::collections::HashMap::new();
+    for (name, display, external) in [
+        ("u1", Some("Carol"), None),
+        ("u2", None, Some("x-b")),
+        ("u3", Some("alice"), Some("x-c")),
+        ("u4", None, None),
+        ("u5", Some("Bob"), Some("x-a")),
+    ] {
+        let mut body = json!({
+            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+            "userName": name,
+        });
+        if let Some(d) = display {
+            body["displayName"] = json!(d);
+        }
+        if let Some(e) = external {
+            body["externalId"] = json!(e);
+        }
+        let res = app.scim(&i, "POST", "/Users", Some(body)).await;
+        assert_eq!(res.status, 201, "{}", res.body);
+        ids.insert(name, res.json()["id"].as_str().unwrap().to_string());
+    }
+    // Ties (no value) come by id, the way the sort goes.
+    let by_id = |mut names: Vec<&'static str>| {
+        names.sort_by_key(|n| ids[n].clone());
+        names
+    };
+    let by_name = [vec!["u3", "u5", "u1"], by_id(vec!["u2", "u4"])].concat();
+    let by_external = [vec!["u5", "u2", "u3"], by_id(vec!["u1", "u4"])].concat();
+    for (sort, ascending) in [("displayName", by_name), ("externalId", by_external)] {
+        let descending: Vec<&str> = {
+            // Those without a value first, then the others: the ascending order reversed.
+            let (valued, missing) = ascending.split_at(3);
+            let mut d: Vec<&str> = missing.iter().rev().copied().collect();
+            d.extend(valued.iter().rev());
+            d
+        };
+        for (order, expected) in [
+            ("ascending", ascending.to_vec()),
+            ("descending", descending),
+        ] {
+            let path = format!("/Users?sortBy={sort}&sortOrder={order}");
+            let whole = app.scim(&i, "GET", &path, None).await;
+            assert_eq!(whole.status, 200, "{}", whole.body);
+            assert_eq!(names_of(&whole.json()), expected, "{sort} {order}");
+            let mut paged = Vec::new();
+            for start in [1, 3, 5] {
+                let page = app
+                    .scim(
+                        &i,
+                        "GET",
+                        &format!("{path}&startIndex={start}&count=2"),
+                        None,
+                    )
+                    .await
+                    .json();
+                assert_eq!(page["totalResults"], 5, "{sort} {order} from {start}");
+                paged.extend(names_of(&page));
+            }
+            assert_eq!(paged, expected, "{sort} {order}, two at a time");
+            let filter = urlencode("userName ne \"u3\"");
+            let filtered = app
+                .scim(&i, "GET", &format!("{path}&filter={filter}"), None)
+                .await
+                .json();
+            let without_u3: Vec<&str> = expected.iter().copied().filter(|n| *n != "u3").collect();
+            assert_eq!(names_of(&filtered), without_u3, "{sort} {order}, filtered");
+        }
+    }
+}
+
 /// The userNames of a list response, in order.
 fn names_of(page: &Value) -> Vec<String> {
     page["Resources"]
