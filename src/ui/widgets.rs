@@ -143,13 +143,25 @@ pub fn count(n: i64) -> String {
 }
 
 /// An RFC 3339 time as "2026-11-29 14:03 UTC" (the `datetime` attribute keeps the exact value).
+/// A narrow column breaks it between the day and the time, never inside either (kept whole, it
+/// ran past the edge of the integration page's Details card).
 #[component]
 pub fn Time(#[prop(into)] at: String) -> impl IntoView {
-    let shown = match (at.get(..10), at.get(11..16)) {
-        (Some(day), Some(hm)) => format!("{day} {hm} UTC"),
-        _ => at.clone(),
-    };
-    view! { <time datetime=at class="whitespace-nowrap">{shown}</time> }
+    let parts = at.get(..10).zip(at.get(11..16));
+    let parts = parts.map(|(day, hm)| (day.to_string(), format!("{hm} UTC")));
+    match parts {
+        Some((day, hm)) => view! {
+            <time datetime=at>
+                <span class="whitespace-nowrap">{day}</span>" "
+                <span class="whitespace-nowrap">{hm}</span>
+            </time>
+        }
+        .into_any(),
+        None => {
+            let shown = at.clone();
+            view! { <time datetime=at class="whitespace-nowrap">{shown}</time> }.into_any()
+        }
+    }
 }
 
 /// A value to paste elsewhere (endpoint URL, token) with a copy button. A `secret` value is
