@@ -153,13 +153,6 @@ fn list_statements(
         Some(GroupSeek::Member) => "+g.tenant_id",
         _ => "g.tenant_id",
     };
-    // Groups without a value for `sortBy` come last ascending, first descending (RFC 7644
-    // §3.4.2.3), where SQLite puts NULLs first ascending.
-    let missing = if scim_filter::may_be_missing(order) {
-        format!("({order} IS NULL) {dir}, ")
-    } else {
-        String::new()
-    };
     let filter_sql = &sql.text;
     let members_column = if members {
         format!(", {}", member_refs::column(backend))
@@ -177,7 +170,8 @@ fn list_statements(
     let page_sql = format!(
         "SELECT {COLUMNS}{members_column}, ({count}) AS n \
          FROM groups g WHERE {tenant} = $1{filter_sql} \
-         ORDER BY {missing}{sorted}{order} {dir}, g.id {dir} LIMIT ${} OFFSET ${}",
+         ORDER BY {sorted}{}, g.id {dir} LIMIT ${} OFFSET ${}",
+        scim_filter::sort_terms(order, dir),
         n - 1,
         n
     );

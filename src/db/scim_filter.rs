@@ -456,6 +456,17 @@ pub fn may_be_missing(column: &str) -> bool {
     )
 }
 
+/// The ORDER BY terms of a [`sort_column`] in `dir`: resources without a value last ascending
+/// and first descending (RFC 7644 §3.4.2.3), where SQLite's own order puts NULLs first
+/// ascending.
+pub fn sort_terms(column: &str, dir: &str) -> String {
+    if may_be_missing(column) {
+        format!("({column} IS NULL) {dir}, {column} {dir}")
+    } else {
+        format!("{column} {dir}")
+    }
+}
+
 /// The ORDER BY column for `sortBy`, or `invalidValue` for an attribute without one.
 pub fn sort_column(kind: Kind, path: &AttrPath) -> Result<&'static str, ScimError> {
     match column(kind, path) {

@@ -413,11 +413,11 @@ fn page_query(
     let sorted_here = backend == Backend::Sqlite && order == "u.created_at";
     let aggregate_order = if sorted_here {
         String::new()
-    } else if scim_filter::may_be_missing(order) {
-        // Missing values last ascending, first descending (RFC 7644 §3.4.2.3), on both databases.
-        format!(" ORDER BY ({order} IS NULL) {dir}, {order} {dir}, u.id {dir}")
     } else {
-        format!(" ORDER BY {order} {dir}, u.id {dir}")
+        format!(
+            " ORDER BY {}, u.id {dir}",
+            scim_filter::sort_terms(order, dir)
+        )
     };
     // A deferred join: the page's ids are found on the indexes (`tenant_access_creation_idx` for
     // the default order) without carrying the rows' JSON through the skipped rows or a sort; only
