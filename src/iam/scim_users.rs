@@ -173,6 +173,18 @@ fn user_location(scope: &Scope, row: &ScimUserRow) -> String {
 /// [`render`]'s JSON tree. The server's attributes are written one after the other into
 /// one text, which the view reads in pieces: one allocation for all of them.
 fn default_text(scope: &Scope, row: &ScimUserRow, groups_json: Option<&str>) -> Option<String> {
+    let mut text = String::new();
+    default_text_into(scope, row, groups_json, &mut text).then_some(text)
+}
+
+/// [`default_text`], appended to `out` (a page's text); `false`, with nothing written, where
+/// [`default_text`] answers `None`.
+fn default_text_into(
+    scope: &Scope,
+    row: &ScimUserRow,
+    groups_json: Option<&str>,
+    out: &mut String,
+) -> bool {
     let owner = row.created_by.as_deref() == Some(scope.integration_id.as_str());
     let mut server = String::with_capacity(
         256 + scope.base.len()
@@ -222,11 +234,16 @@ fn default_text(scope: &Scope, row: &ScimUserRow, groups_json: Option<&str>) -> 
         (false, _) => no_profile_view(),
         (true, Some(kept)) => kept,
         (true, None) => {
-            chosen = stored_text::view_members(rt, row.scim_json.as_deref(), &SERVER_ATTRIBUTES)?;
+            let Some(view) =
+                stored_text::view_members(rt, row.scim_json.as_deref(), &SERVER_ATTRIBUTES)
+            else {
+                return false;
+            };
+            chosen = view;
             chosen.as_str()
         }
     };
-    stored_text::write_view(rt, view, &set)
+    stored_text::write_view_into(rt, view, &set, out)
 }
 
 /// The view of a user whose profile is not shown (another integration's user): the empty arrays.
@@ -374,11 +391,10 @@ pub async fn list(conn: &mut Conn, scope: &Scope, q: &ListQuery) -> Result<ListP
     let mut items = ListPage::with_capacity(total.max(0) as u64, room);
     let mut refs_json = String::new();
     for row in &mut rows {
-        if default_but_groups {
-            if let Some(text) = default_text(scope, row, None) {
-                items.push(&text);
-                continue;
-            }
+        if default_but_groups
+            && items.try_push_with(|out| default_text_into(scope, row, None, out.text_mut()))
+        {
+            continue;
         }
         // The references are written into the answer's text, not built as a JSON tree; their
         // digest (the user's version) is found on the same pass.
@@ -393,11 +409,13 @@ pub async fn list(conn: &mut Conn, scope: &Scope, q: &ListQuery) -> Result<ListP
             _ => false,
         };
         let row = &*row;
-        if refs_written && default_view {
-            if let Some(text) = default_text(scope, row, Some(&refs_json)) {
-                items.push(&text);
-                continue;
-            }
+        if refs_written
+            && default_view
+            && items.try_push_with(|out| {
+                default_text_into(scope, row, Some(&refs_json), out.text_mut())
+            })
+        {
+            continue;
         }
         if refs_written && as_written {
             let mut user = projection.apply(render(scope, row, None));

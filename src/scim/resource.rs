@@ -69,6 +69,22 @@ impl ListPage {
         self.count += 1;
     }
 
+    /// Adds a resource that `write` appends, when it can: `write` answers `false` having written
+    /// nothing when it cannot, and the page is then as it was.
+    pub fn try_push_with(&mut self, write: impl FnOnce(&mut JsonText) -> bool) -> bool {
+        let before = self.resources.text_mut().len();
+        if self.count > 0 {
+            self.resources.push_str(",");
+        }
+        if write(&mut self.resources) {
+            self.count += 1;
+            true
+        } else {
+            self.resources.text_mut().truncate(before);
+            false
+        }
+    }
+
     /// How many resources the page holds.
     pub fn len(&self) -> usize {
         self.count

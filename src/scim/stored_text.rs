@@ -41,7 +41,7 @@ pub fn view_object_text(view: &str) -> String {
     let mut text = String::with_capacity(view.len() + 2);
     text.push('{');
     for member in members_of_view(view) {
-        separate(&mut text);
+        separate(&mut text, 1);
         text.push_str(member);
     }
     text.push('}');
@@ -198,9 +198,24 @@ pub fn write_view(
     view: &str,
     set: &[(&str, Option<&str>)],
 ) -> Option<String> {
-    let plan = ViewPlan::of(rt)?;
+    let mut text = String::new();
+    write_view_into(rt, view, set, &mut text).then_some(text)
+}
+
+/// [`write_view`], appended to `text` (a page's text: each resource is written where it is
+/// sent, not into a string of its own and then copied). `false`, with nothing written, where
+/// [`write_view`] answers `None`.
+pub fn write_view_into(
+    rt: &ResourceTypeDef,
+    view: &str,
+    set: &[(&str, Option<&str>)],
+    text: &mut String,
+) -> bool {
+    let Some(plan) = ViewPlan::of(rt) else {
+        return false;
+    };
     if !set.windows(2).all(|w| w[0].0 < w[1].0) || set.iter().any(|(name, _)| *name == "schemas") {
-        return None;
+        return false;
     }
     let schemas = [("schemas", Some(plan.schemas.as_str()))];
     let before = set.partition_point(|(name, _)| *name < "schemas");
@@ -217,32 +232,39 @@ pub fn write_view(
         // `"schemas":` and its comma, a comma before the first kept member, the braces.
         + plan.schemas.len()
         + 14;
-    let mut text = String::with_capacity(size);
+    text.reserve(size);
+    let start = text.len();
     text.push('{');
+    // The object's first member is the one written right after its brace.
+    let first = start + 1;
     for member in members_of_view(view) {
         let name = name_of_member(member);
         let mut replaced = false;
         while let Some(&(server_name, value)) = server.next_if(|e| e.0 <= name) {
             replaced |= server_name == name;
-            push_server(&mut text, server_name, value);
+            push_server(text, first, server_name, value);
         }
         if !replaced {
-            separate(&mut text);
+            separate(text, first);
             text.push_str(member);
         }
     }
     for &(name, value) in server {
-        push_server(&mut text, name, value);
+        push_server(text, first, name, value);
     }
     text.push('}');
-    debug_assert!(text.len() <= size, "sized {size}, wrote {}", text.len());
-    Some(text)
+    debug_assert!(
+        text.len() - start <= size,
+        "sized {size}, wrote {}",
+        text.len() - start
+    );
+    true
 }
 
 /// Writes the server's member `name` into `text`, unless its `value` is `None` (removed).
-fn push_server(text: &mut String, name: &str, value: Option<&str>) {
+fn push_server(text: &mut String, first: usize, name: &str, value: Option<&str>) {
     if let Some(value) = value {
-        separate(text);
+        separate(text, first);
         push_member(text, name, value);
     }
 }
@@ -256,9 +278,9 @@ fn push_member(text: &mut String, name: &str, value: &str) {
     text.push_str(value);
 }
 
-/// A comma before a member that is not the object's first.
-fn separate(text: &mut String) {
-    if text.len() > 1 {
+/// A comma before a member that is not the object's first (which would start at `first`).
+fn separate(text: &mut String, first: usize) {
+    if text.len() > first {
         text.push(',');
     }
 }
@@ -800,7 +822,12 @@ mod tests {
                     members_of_view(view.as_str()).count(),
                     expected.as_object().unwrap().len()
                 );
-                prop_assert_eq!(write_view(rt, view.as_str(), &set), Some(reference));
+                prop_assert_eq!(write_view(rt, view.as_str(), &set), Some(reference.clone()));
+                // Appended to a page's text, the resource is the same text after it (its first
+                // member has no comma before it, whatever the page held).
+                let mut page = String::from("[{\"id\":\"0\"},");
+                prop_assert!(write_view_into(rt, view.as_str(), &set, &mut page));
+                prop_assert_eq!(page, format!("[{{\"id\":\"0\"}},{reference}"));
             }
         }
     }

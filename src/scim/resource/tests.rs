@@ -27,6 +27,28 @@ fn list_response_uses_integer_counts_and_exactly_resources() {
     );
 }
 
+/// A resource that cannot be written as text leaves the page as it was (no comma, no count), and
+/// the resources written around it are the page's, in order.
+#[test]
+fn a_resource_not_written_leaves_the_page_as_it_was() {
+    let mut page = ListPage::new(3);
+    assert!(!page.try_push_with(|out| {
+        assert!(out.text_mut().is_empty(), "nothing before the first");
+        false
+    }));
+    assert!(page.try_push_with(|out| {
+        out.push_str(r#"{"id":"1"}"#);
+        true
+    }));
+    assert!(!page.try_push_with(|_| false));
+    page.push(r#"{"id":"3"}"#);
+    assert_eq!(page.len(), 2);
+    let text = page.into_response(0).into_string();
+    let body: Value = serde_json::from_str(&text).expect("a ListResponse is JSON");
+    assert_eq!(body["Resources"], json!([{"id": "1"}, {"id": "3"}]));
+    assert_eq!(body["itemsPerPage"], 2);
+}
+
 fn to_text_with(resource: &Value, key: &str, value_json: &str) -> String {
     let mut text = JsonText::default();
     push_text_with(&mut text, resource, key, |out| out.push_str(value_json));
