@@ -62,11 +62,10 @@ impl ListPage {
 
     /// Adds a resource that `write` appends.
     pub fn push_with(&mut self, write: impl FnOnce(&mut JsonText)) {
-        if self.count > 0 {
-            self.resources.push_str(",");
-        }
-        write(&mut self.resources);
-        self.count += 1;
+        self.try_push_with(|out| {
+            write(out);
+            true
+        });
     }
 
     /// Adds a resource that `write` appends, when it can: `write` answers `false` having written
