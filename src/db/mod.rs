@@ -2,6 +2,7 @@
 //! PostgreSQL with the same queries (portable SQL, `$n` parameters), chosen by the URL at run time.
 
 pub mod access;
+pub mod collation;
 pub mod credential_cache;
 pub mod directory;
 pub mod group_refs;
@@ -278,6 +279,7 @@ impl Db {
         group_refs::fill_missing(&mut tx).await?;
         access::prepare_creation_order(&mut tx).await?;
         profile_views::prepare(&mut tx).await?;
+        collation::make_bytewise(&mut tx).await?;
         tx.commit().await
     }
 

@@ -33,7 +33,11 @@ enum Col {
     /// elements. Not `EXISTS (… WHERE element.owner = u.id AND …)`: correlated, that is probed
     /// once for every user of the tenant (an `emails.value eq` look-up 190 ms at 100,000
     /// users); as a list of owners the element's index finds the few that match (0.3 ms).
-    Within(&'static str),
+    /// `owners` is the text up to the element's condition, `column` the element's column.
+    Within {
+        owners: &'static str,
+        column: &'static str,
+    },
 }
 
 /// A WHERE fragment under construction for `backend`; `next` is the number of the next `$n`.
@@ -90,16 +94,18 @@ fn column(kind: Kind, path: &AttrPath) -> Result<Col, ScimError> {
         (Kind::User, "externalid", None) => Col::Exact("s.external_id"),
         (Kind::User, "displayname", None) => Col::Lower("u.display_name_lower"),
         (Kind::User, "active", None) => Col::Flag("a.active"),
-        (Kind::User, "emails", None | Some("value")) => {
-            Col::Within("u.id IN (SELECT e.user_id FROM user_emails e WHERE e.value_lower")
-        }
+        (Kind::User, "emails", None | Some("value")) => Col::Within {
+            owners: "u.id IN (SELECT e.user_id FROM user_emails e WHERE",
+            column: "e.value_lower",
+        },
         (Kind::User, "meta", Some("lastmodified")) => Col::Time("u.updated_at"),
         (Kind::User, "meta", Some("created")) => Col::Time("u.created_at"),
         (Kind::Group, "displayname", None) => Col::Lower("g.display_name_lower"),
         (Kind::Group, "externalid", None) => Col::Exact("g.external_id"),
-        (Kind::Group, "members", None | Some("value")) => {
-            Col::Within("g.id IN (SELECT m.group_id FROM group_members m WHERE m.user_id")
-        }
+        (Kind::Group, "members", None | Some("value")) => Col::Within {
+            owners: "g.id IN (SELECT m.group_id FROM group_members m WHERE",
+            column: "m.user_id",
+        },
         (Kind::Group, "meta", Some("lastmodified")) => Col::Time("g.updated_at"),
         (Kind::Group, "meta", Some("created")) => Col::Time("g.created_at"),
         _ => return Err(unsupported(path)),
@@ -129,11 +135,11 @@ fn glob_escape(s: &str) -> String {
     out
 }
 
-/// The operator and pattern of `co`, `sw` or `ew` (`op`) with `text`, exact in case on both
+/// The operator and pattern of `co` or `ew` (`op`) with `text`, exact in case on both
 /// databases: PostgreSQL's `LIKE` is; SQLite's ignores ASCII case, so there it is `GLOB`, which
-/// does not (a case-exact `externalId sw "ABC"` matched "abc…"), and which finds a prefix (`sw`)
-/// by the column's index. Case-insensitive attributes compare lower-cased columns with
-/// lower-cased text either way.
+/// does not (a case-exact `externalId ew "ABC"` matched "…abc"). Case-insensitive attributes
+/// compare lower-cased columns with lower-cased text either way. (`sw` is a range,
+/// [`starts_with`].)
 fn pattern(backend: Backend, op: CompareOp, text: &str) -> (&'static str, String) {
     let (operator, any, escaped) = match backend {
         Backend::Postgres => ("LIKE", '%', like_escape(text)),
@@ -141,10 +147,52 @@ fn pattern(backend: Backend, op: CompareOp, text: &str) -> (&'static str, String
     };
     let pattern = match op {
         CompareOp::Co => format!("{any}{escaped}{any}"),
-        CompareOp::Sw => format!("{escaped}{any}"),
         _ => format!("{any}{escaped}"),
     };
     (operator, pattern)
+}
+
+/// `column` starts with `prefix`, said as a range of the column's order: from the prefix up to
+/// the first text after all those that start with it ([`after_all_starting_with`]). Both
+/// databases compare these columns bytewise (SQLite's `BINARY`; PostgreSQL's `"C"`,
+/// [`super::collation`], and said again here for the columns it does not set, the ids), an
+/// order in which the texts that start with a prefix are exactly that range. So the column's
+/// index finds them on both, also under a prepared statement's generic plan, where a `LIKE` or
+/// `GLOB` of a parameter has no prefix to seek; and to SQLite's planner a comparison, unlike a
+/// `GLOB`, says that a user without a source cannot match (an `externalId sw` of the LEFT JOINed
+/// sources walked the tenant, 207 ms at 100,000 users).
+fn starts_with(sql: &mut Sql, column: &str, prefix: String) -> String {
+    let bytewise = match sql.backend {
+        Backend::Postgres => " COLLATE \"C\"",
+        Backend::Sqlite => "",
+    };
+    let end = after_all_starting_with(&prefix);
+    let from = sql.arg(Arg::Text(prefix));
+    match end {
+        Some(end) => {
+            let to = sql.arg(Arg::Text(end));
+            format!("({column}{bytewise} >= {from} AND {column}{bytewise} < {to})")
+        }
+        None => format!("{column}{bytewise} >= {from}"),
+    }
+}
+
+/// The least text greater than every text that starts with `prefix`, in code point order (UTF-8's
+/// byte order): the prefix without its trailing `char::MAX`s, its last character the next one.
+/// None when there is no such text (every text from the prefix on starts with it).
+fn after_all_starting_with(prefix: &str) -> Option<String> {
+    let mut chars: Vec<char> = prefix.chars().collect();
+    while let Some(last) = chars.pop() {
+        let next = match last {
+            '\u{D7FF}' => Some('\u{E000}'),
+            c => char::from_u32(c as u32 + 1),
+        };
+        if let Some(next) = next {
+            chars.push(next);
+            return Some(chars.into_iter().collect());
+        }
+    }
+    None
 }
 
 fn text_value(v: &CompareValue) -> Option<String> {
@@ -185,7 +233,9 @@ pub fn translate(kind: Kind, filter: &Filter, sql: &mut Sql) -> Result<(), ScimE
                 .push_str(&format!("({c} IS NOT NULL AND {c} <> '')")),
             Col::Time(c) => sql.text.push_str(&format!("({c} IS NOT NULL)")),
             Col::Flag(_) => sql.text.push_str("(1 = 1)"),
-            Col::Within(prefix) => sql.text.push_str(&format!("{prefix} IS NOT NULL)")),
+            Col::Within { owners, column } => sql
+                .text
+                .push_str(&format!("{owners} {column} IS NOT NULL)")),
         },
         Filter::ValuePath { attr, filter } => {
             // One element must match the whole inner filter: the resource is among those of
@@ -253,16 +303,20 @@ fn compare(
             };
             sql.text.push_str(&format!("{c} {o} {p}"));
         }
-        Col::Lower(c) | Col::Exact(c) | Col::Within(c) => {
+        Col::Lower(c) | Col::Exact(c) | Col::Within { column: c, .. } => {
             let lower = !matches!(col, Col::Exact(_));
+            let within = match col {
+                Col::Within { owners, .. } => Some(owners),
+                _ => None,
+            };
             let Some(text) = text_value(value) else {
                 // `eq null` means "not present".
                 return match op {
-                    CompareOp::Eq if !matches!(col, Col::Within(_)) => {
+                    CompareOp::Eq if within.is_none() => {
                         sql.text.push_str(&format!("{c} IS NULL"));
                         Ok(())
                     }
-                    CompareOp::Ne if !matches!(col, Col::Within(_)) => {
+                    CompareOp::Ne if within.is_none() => {
                         sql.text.push_str(&format!("{c} IS NOT NULL"));
                         Ok(())
                     }
@@ -270,44 +324,41 @@ fn compare(
                 };
             };
             let text = if lower { text.to_lowercase() } else { text };
-            let (o, arg) = match op {
-                CompareOp::Eq => ("=", text),
-                CompareOp::Ne => ("<>", text),
-                CompareOp::Gt => (">", text),
-                CompareOp::Ge => (">=", text),
-                CompareOp::Lt => ("<", text),
-                CompareOp::Le => ("<=", text),
-                CompareOp::Co | CompareOp::Sw | CompareOp::Ew => pattern(sql.backend, op, &text),
+            // `ne` of an element: no element is equal.
+            let (negated, op) = match (within, op) {
+                (Some(_), CompareOp::Ne) => (true, CompareOp::Eq),
+                _ => (false, op),
             };
-            let p = sql.arg(Arg::Text(arg));
-            let escape = if o == "LIKE" { " ESCAPE '\\'" } else { "" };
-            match col {
-                Col::Within(prefix) => {
-                    if op == CompareOp::Ne {
-                        sql.text.push_str(&format!("NOT ({prefix} = {p}))"));
-                    } else {
-                        sql.text.push_str(&format!("{prefix} {o} {p}{escape})"));
-                    }
+            let condition = match op {
+                CompareOp::Sw => starts_with(sql, c, text),
+                CompareOp::Co | CompareOp::Ew => {
+                    let (o, pattern) = pattern(sql.backend, op, &text);
+                    let p = sql.arg(Arg::Text(pattern));
+                    let escape = if o == "LIKE" { " ESCAPE '\\'" } else { "" };
+                    format!("{c} {o} {p}{escape}")
                 }
-                _ if op == CompareOp::Ne => {
-                    sql.text.push_str(&format!("({c} IS NULL OR {c} <> {p})"))
+                CompareOp::Ne => {
+                    let p = sql.arg(Arg::Text(text));
+                    format!("({c} IS NULL OR {c} <> {p})")
                 }
-                // The integration's sources are LEFT JOINed. To SQLite a GLOB is a function,
-                // which does not tell its planner that a user without a source cannot match; a
-                // comparison does, and then it may start from the sources' index: the prefix is
-                // a lower bound of whatever starts with it (an `externalId sw` walked the tenant,
-                // 207 ms at 100,000 users).
-                _ if op == CompareOp::Sw
-                    && sql.backend == Backend::Sqlite
-                    && c.starts_with("s.") =>
-                {
-                    let prefix = text_value(value).unwrap_or_default();
-                    let prefix = if lower { prefix.to_lowercase() } else { prefix };
-                    let bound = sql.arg(Arg::Text(prefix));
-                    sql.text
-                        .push_str(&format!("({c} {o} {p} AND {c} >= {bound})"))
+                _ => {
+                    let o = match op {
+                        CompareOp::Gt => ">",
+                        CompareOp::Ge => ">=",
+                        CompareOp::Lt => "<",
+                        CompareOp::Le => "<=",
+                        _ => "=",
+                    };
+                    let p = sql.arg(Arg::Text(text));
+                    format!("{c} {o} {p}")
                 }
-                _ => sql.text.push_str(&format!("{c} {o} {p}{escape}")),
+            };
+            match within {
+                Some(owners) if negated => {
+                    sql.text.push_str(&format!("NOT ({owners} {condition}))"))
+                }
+                Some(owners) => sql.text.push_str(&format!("{owners} {condition})")),
+                None => sql.text.push_str(&condition),
             }
         }
     }
@@ -438,7 +489,7 @@ pub fn seeks_groups(filter: &Filter) -> Option<GroupSeek> {
         match column(kind, path) {
             Ok(Col::Exact("g.id") | Col::Lower("g.display_name_lower")) => return None,
             Ok(Col::Exact("g.external_id")) => seek = Some(GroupSeek::ExternalId),
-            Ok(Col::Within(_) | Col::Exact("m.user_id")) if seek.is_none() => {
+            Ok(Col::Within { .. } | Col::Exact("m.user_id")) if seek.is_none() => {
                 seek = Some(GroupSeek::Member)
             }
             _ => {}
@@ -556,22 +607,20 @@ mod tests {
 
     #[test]
     fn like_patterns_escape_wildcards() {
-        let (text, args) = sql(Kind::Group, "displayName sw \"a_%\"").unwrap();
+        let (text, args) = sql(Kind::Group, "displayName co \"a_%\"").unwrap();
         assert!(text.contains("LIKE $2 ESCAPE"));
-        assert_eq!(args[1], Arg::Text("a\\_\\%%".into()));
+        assert_eq!(args[1], Arg::Text("%a\\_\\%%".into()));
     }
 
-    /// On SQLite `co`, `sw` and `ew` are `GLOB`s (exact in case, as PostgreSQL's `LIKE`), with
-    /// GLOB's wildcards in the value taken literally; case-insensitive attributes still compare
-    /// the lower-cased column with the lower-cased value.
+    /// On SQLite `co` and `ew` are `GLOB`s (exact in case, as PostgreSQL's `LIKE`), with GLOB's
+    /// wildcards in the value taken literally; case-insensitive attributes still compare the
+    /// lower-cased column with the lower-cased value.
     #[test]
     fn sqlite_patterns_are_globs_with_their_wildcards_bracketed() {
         let glob = |f: &str| sql_for(Backend::Sqlite, Kind::User, f).unwrap();
-        let (text, args) = glob("externalId sw \"AB*?[c%_\"");
-        // A prefix of the sources' column also says its lower bound (the LEFT JOIN's row exists).
-        assert_eq!(text, "(s.external_id GLOB $2 AND s.external_id >= $3)");
-        assert_eq!(args[1], Arg::Text("AB[*][?][[]c%_*".into()));
-        assert_eq!(args[2], Arg::Text("AB*?[c%_".into()));
+        let (text, args) = glob("externalId co \"AB*?[c%_\"");
+        assert_eq!(text, "s.external_id GLOB $2");
+        assert_eq!(args[1], Arg::Text("*AB[*][?][[]c%_*".into()));
         let (text, _) = glob("externalId ew \"AB\"");
         assert_eq!(text, "s.external_id GLOB $2");
         let (text, args) = glob("userName co \"JD\"");
@@ -583,6 +632,64 @@ mod tests {
             "u.id IN (SELECT e.user_id FROM user_emails e WHERE e.value_lower GLOB $2)"
         );
         assert_eq!(args[1], Arg::Text("*@example.com".into()));
+    }
+
+    /// `sw` is the range of the texts that start with the prefix, wildcards and all taken as
+    /// they are, bytewise on PostgreSQL whatever the column's collation.
+    #[test]
+    fn a_prefix_is_a_range_of_the_column() {
+        let (text, args) =
+            sql_for(Backend::Sqlite, Kind::User, "externalId sw \"AB*?[c%_\"").unwrap();
+        assert_eq!(text, "(s.external_id >= $2 AND s.external_id < $3)");
+        assert_eq!(args[1], Arg::Text("AB*?[c%_".into()));
+        assert_eq!(args[2], Arg::Text("AB*?[c%`".into()));
+        let (text, args) = sql(Kind::User, "userName sw \"JD\"").unwrap();
+        assert_eq!(
+            text,
+            "(u.username_lower COLLATE \"C\" >= $2 AND u.username_lower COLLATE \"C\" < $3)"
+        );
+        assert_eq!(args[1..], [Arg::Text("jd".into()), Arg::Text("je".into())]);
+        let (text, _) = sql(Kind::User, "emails sw \"a\"").unwrap();
+        assert_eq!(
+            text,
+            "u.id IN (SELECT e.user_id FROM user_emails e WHERE \
+             (e.value_lower COLLATE \"C\" >= $2 AND e.value_lower COLLATE \"C\" < $3))"
+        );
+        // Nothing comes after every text starting with U+10FFFF: a lower bound alone.
+        let (text, args) = sql_for(
+            Backend::Sqlite,
+            Kind::Group,
+            "displayName sw \"\u{10FFFF}\"",
+        )
+        .unwrap();
+        assert_eq!(text, "g.display_name_lower >= $2");
+        assert_eq!(args.len(), 2);
+    }
+
+    #[test]
+    fn the_end_of_a_prefix_is_its_last_character_that_has_a_next_one_moved_on() {
+        let end = |p: &str| after_all_starting_with(p);
+        assert_eq!(end("ab").as_deref(), Some("ac"));
+        assert_eq!(end("a\u{10FFFF}").as_deref(), Some("b"));
+        assert_eq!(end("a\u{10FFFF}\u{10FFFF}").as_deref(), Some("b"));
+        assert_eq!(end("\u{D7FF}").as_deref(), Some("\u{E000}"));
+        assert_eq!(end("é").as_deref(), Some("ê"));
+        assert_eq!(end("\u{10FFFF}"), None);
+        assert_eq!(end(""), None);
+    }
+
+    proptest::proptest! {
+        /// In code point order, which is UTF-8's byte order and so both databases' order of these
+        /// columns, a text starts with a prefix exactly when it lies in the prefix's range.
+        #[test]
+        fn a_text_starts_with_a_prefix_exactly_when_it_lies_in_its_range(
+            prefix in "[ab\u{D7FF}\u{E000}\u{10FFFF}é]{0,4}",
+            text in "[ab\u{D7FF}\u{E000}\u{10FFFF}é]{0,6}",
+        ) {
+            let in_range = text.as_str() >= prefix.as_str()
+                && after_all_starting_with(&prefix).is_none_or(|end| text < end);
+            proptest::prop_assert_eq!(text.starts_with(&prefix), in_range, "{:?} {:?}", text, prefix);
+        }
     }
 
     #[test]

@@ -1332,6 +1332,135 @@ async fn pattern_filters_match_case_as_the_attribute_says_and_count_only_the_ten
     }
 }
 
+/// Texts compare bytewise on both databases, whatever PostgreSQL's own collation (`scripts/postgres`
+/// starts its server with ICU's `en-US`, as a server installed with a locale compares): a prefix
+/// finds only the texts that start with it (`ábc` does not start with `a`, `A1` not with `a`),
+/// `gt` and `sortBy` follow code points (capitals before small letters, `á` after `b`), and a
+/// prefix ending in the last code point still finds its texts.
+#[tokio::test]
+async fn prefixes_and_orders_compare_texts_bytewise_on_both_databases() {
+    let app = TestApp::spawn().await;
+    let i = app.integration("main").await;
+    let last = "ab\u{10FFFF}";
+    for (name, external) in [
+        ("abc", "a1"),
+        ("ábc", "á1"),
+        ("abd", "B1"),
+        ("b", "A1"),
+        ("a-c", "a-1"),
+        (last, "Z"),
+    ] {
+        post_shared_name(&app, &i, name, external).await;
+    }
+    let everyone = ["a-c", "abc", "abd", last, "b", "ábc"];
+    let cases: [(&str, &[&str]); 7] = [
+        ("userName sw \"a\"", &everyone[..4]),
+        ("userName sw \"AB\"", &everyone[1..4]),
+        (&format!("userName sw \"{last}\""), &[last]),
+        ("userName gt \"b\"", &["ábc"]),
+        ("externalId sw \"a\"", &["a-c", "abc"]),
+        ("externalId sw \"A\"", &["b"]),
+        ("externalId ge \"a\"", &["a-c", "abc", "ábc"]),
+    ];
+    for (filter, expected) in cases {
+        assert_eq!(found(&app, &i, filter).await, expected, "{filter}");
+    }
+    let sorted = |by: &'static str| {
+        let app = &app;
+        let i = &i;
+        async move {
+            let res = app
+                .scim(i, "GET", &format!("/Users?sortBy={by}"), None)
+                .await;
+            assert_eq!(res.status, 200, "{by}: {}", res.body);
+            names_of(&res.json())
+        }
+    };
+    assert_eq!(sorted("userName").await, everyone);
+    assert_eq!(
+        sorted("externalId").await,
+        ["b", "abd", last, "a-c", "abc", "ábc"]
+    );
+}
+
+/// On PostgreSQL the columns filters compare are in the `"C"` collation after `migrate`, also
+/// where an older install left them in the database's own (set back here to `"default"`, the
+/// ICU collation of `scripts/postgres`' server), and a `userName sw` then seeks the username's
+/// index, even under the generic plan PostgreSQL turns to for a statement prepared five times
+/// (sqlx prepares every statement), where a `LIKE` of a parameter read every user.
+#[tokio::test]
+async fn a_prefix_seeks_the_usernames_index_on_postgresql_whatever_its_collation() {
+    let app = TestApp::spawn().await;
+    if app.db.backend() != roster::db::Backend::Postgres {
+        return;
+    }
+    let bytewise_columns = "SELECT COUNT(*) FROM information_schema.columns \
+         WHERE table_schema = current_schema() AND collation_name = 'C'";
+    assert_eq!(app.count(bytewise_columns, &[]).await, 8);
+    app.execute(&[
+        "ALTER TABLE users ALTER COLUMN username_lower TYPE text COLLATE \"default\"",
+        "INSERT INTO users (id, username, username_lower, created_at, updated_at) \
+         SELECT 'bulk-' || g, 'bulk' || g, 'bulk' || g, 1, 1 FROM generate_series(1, 5000) g",
+        "ANALYZE users",
+    ])
+    .await;
+    assert_eq!(app.count(bytewise_columns, &[]).await, 7);
+    let mut conn = app.db.acquire().await.unwrap();
+    let changed = roster::db::collation::make_bytewise(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(changed, 1, "only the column set back");
+    assert_eq!(
+        roster::db::collation::make_bytewise(&mut conn)
+            .await
+            .unwrap(),
+        0,
+        "a no-op once done"
+    );
+    drop(conn);
+    assert_eq!(app.count(bytewise_columns, &[]).await, 8);
+
+    use roster::db::scim_filter::{translate, Kind, Sql};
+    let mut sql = Sql::new(roster::db::Backend::Postgres, Vec::new());
+    let filter = roster::scim::Filter::parse("userName sw \"bulk42\"").unwrap();
+    translate(Kind::User, &filter, &mut sql).unwrap();
+    let mut conn = app.db.acquire().await.unwrap();
+    for statement in [
+        "SET plan_cache_mode = force_generic_plan".to_string(),
+        format!(
+            "PREPARE prefix_lookup(text, text) AS SELECT u.id FROM users u WHERE {}",
+            sql.text
+        ),
+    ] {
+        sqlx::query(&statement).execute(&mut *conn).await.unwrap();
+    }
+    let plan: Vec<String> = sqlx::query("EXPLAIN EXECUTE prefix_lookup('bulk42', 'bulk43')")
+        .fetch_all(&mut *conn)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| sqlx::Row::get::<String, _>(r, 0))
+        .collect();
+    assert!(
+        plan.iter().any(|l| l.contains("users_username_lower_key"))
+            && !plan.iter().any(|l| l.contains("Seq Scan")),
+        "{plan:#?}"
+    );
+    let found: Vec<String> = sqlx::query_scalar("EXECUTE prefix_lookup('bulk42', 'bulk43')")
+        .fetch_all(&mut *conn)
+        .await
+        .unwrap();
+    let mut found = found;
+    found.sort();
+    let mut expected: Vec<String> = std::iter::once(42)
+        .chain(420..430)
+        .chain(4200..4300)
+        .map(|n| format!("bulk-{n}"))
+        .collect();
+    expected.sort();
+    assert_eq!(found, expected);
+}
+
 /// Creates `name` with `external` as its externalId and the display name "Shared Name".
 async fn post_shared_name(app: &TestApp, i: &Integration, name: &str, external: &str) {
     let mut body = user(name);

@@ -1,0 +1,55 @@
+//! The text columns SCIM filters and `sortBy` compare are compared bytewise on both databases:
+//! SQLite's `BINARY`, and on PostgreSQL the `"C"` collation, set here after the migrations
+//! whatever the database's own default (a server's `initdb` takes its locale: `en_US.UTF-8`,
+//! `C.UTF-8` or an ICU locale in most installations). Under such a collation PostgreSQL's index
+//! on a column cannot find a prefix (`userName sw` read every user of the instance), an order
+//! differs from SQLite's (`sortBy=externalId` put `a1` before `B1`), and every index entry is
+//! compared by the locale's rules, which cost more than a `memcmp`.
+
+use super::{backend_of, Backend, Conn};
+use crate::error::AppResult;
+
+/// The columns SCIM's filters and sorts compare as text ([`super::scim_filter`]), by table.
+pub const BYTEWISE: [(&str, &[&str]); 4] = [
+    (
+        "users",
+        &["username_lower", "display_name_lower", "email_lower"],
+    ),
+    ("user_emails", &["value_lower", "kind"]),
+    ("groups", &["display_name_lower", "external_id"]),
+    ("tenant_access_sources", &["external_id"]),
+];
+
+/// On PostgreSQL, puts each of [`BYTEWISE`]'s columns not yet in the `"C"` collation into it:
+/// one `ALTER TABLE` a table, which rebuilds the indexes on those columns (no table rewrite: the
+/// type stays `text`). A no-op once done, and on SQLite. Answers the number of columns changed.
+pub async fn make_bytewise(conn: &mut Conn) -> AppResult<usize> {
+    if backend_of(conn) != Backend::Postgres {
+        return Ok(0);
+    }
+    let mut changed = 0;
+    for (table, columns) in BYTEWISE {
+        let not_bytewise: Vec<String> = sqlx::query_scalar(
+            "SELECT column_name::text FROM information_schema.columns \
+             WHERE table_schema = current_schema() AND table_name = $1 \
+             AND column_name::text = ANY (string_to_array($2, ',')) \
+             AND collation_name IS DISTINCT FROM 'C' ORDER BY column_name",
+        )
+        .bind(table)
+        .bind(columns.join(","))
+        .fetch_all(&mut *conn)
+        .await?;
+        if not_bytewise.is_empty() {
+            continue;
+        }
+        let alters: Vec<String> = not_bytewise
+            .iter()
+            .map(|c| format!("ALTER COLUMN {c} TYPE text COLLATE \"C\""))
+            .collect();
+        sqlx::query(&format!("ALTER TABLE {table} {}", alters.join(", ")))
+            .execute(&mut *conn)
+            .await?;
+        changed += not_bytewise.len();
+    }
+    Ok(changed)
+}
