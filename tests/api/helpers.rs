@@ -579,3 +579,14 @@ impl TestApp {
             .expect("integer")
     }
 }
+
+/// PostgreSQL's plan of `statement` (run as `EXPLAIN statement` on `conn`), one line each.
+pub async fn postgres_plan(conn: &mut roster::db::Conn, statement: &str) -> Vec<String> {
+    sqlx::query(&format!("EXPLAIN {statement}"))
+        .fetch_all(&mut *conn)
+        .await
+        .unwrap_or_else(|e| panic!("EXPLAIN {statement}: {e}"))
+        .iter()
+        .map(|r| sqlx::Row::get::<String, _>(r, 0))
+        .collect()
+}

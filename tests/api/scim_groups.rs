@@ -1334,13 +1334,7 @@ async fn member_eligibility_reads_each_users_access_by_its_key_in_a_fresh_large_
     }
     let sql = sql.replace("$1", &literal(&group));
     let mut conn = app.db.acquire().await.unwrap();
-    let plan: Vec<String> = sqlx::query(&format!("EXPLAIN {sql}"))
-        .fetch_all(&mut *conn)
-        .await
-        .unwrap()
-        .iter()
-        .map(|r| sqlx::Row::get::<String, _>(r, 0))
-        .collect();
+    let plan = crate::helpers::postgres_plan(&mut conn, &sql).await;
     let on_access: Vec<&String> = plan
         .iter()
         .filter(|l| l.contains(" on tenant_access"))

@@ -1434,13 +1434,8 @@ async fn a_prefix_seeks_the_usernames_index_on_postgresql_whatever_its_collation
     ] {
         sqlx::query(&statement).execute(&mut *conn).await.unwrap();
     }
-    let plan: Vec<String> = sqlx::query("EXPLAIN EXECUTE prefix_lookup('bulk42', 'bulk43')")
-        .fetch_all(&mut *conn)
-        .await
-        .unwrap()
-        .iter()
-        .map(|r| sqlx::Row::get::<String, _>(r, 0))
-        .collect();
+    let plan =
+        crate::helpers::postgres_plan(&mut conn, "EXECUTE prefix_lookup('bulk42', 'bulk43')").await;
     assert!(
         plan.iter().any(|l| l.contains("users_username_lower_key"))
             && !plan.iter().any(|l| l.contains("Seq Scan")),
