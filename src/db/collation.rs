@@ -20,13 +20,25 @@ pub const BYTEWISE: [(&str, &[&str]); 4] = [
     ("tenant_access_sources", &["external_id"]),
 ];
 
+/// The advisory lock replicas starting together take turns under ([`make_bytewise`]).
+const TURN: i64 = 0x526f_7374_6572_0c01;
+
 /// On PostgreSQL, puts each of [`BYTEWISE`]'s columns not yet in the `"C"` collation into it:
 /// one `ALTER TABLE` a table, which rebuilds the indexes on those columns (no table rewrite: the
 /// type stays `text`). A no-op once done, and on SQLite. Answers the number of columns changed.
+///
+/// Run it in a transaction of its own that has taken no other lock: an `ALTER TABLE` waits for
+/// every transaction using its table, and one of those waiting for a lock this transaction held
+/// would be a deadlock (three replicas starting together deadlocked when it ran after the other
+/// steps of [`super::Db::migrate`]). Replicas starting together take turns under an advisory lock
+/// held to the commit, so the first one changes the columns and the others find them changed.
 pub async fn make_bytewise(conn: &mut Conn) -> AppResult<usize> {
     if backend_of(conn) != Backend::Postgres {
         return Ok(0);
     }
+    sqlx::raw_sql(&format!("SELECT pg_advisory_xact_lock({TURN})"))
+        .execute(&mut *conn)
+        .await?;
     let mut changed = 0;
     for (table, columns) in BYTEWISE {
         let not_bytewise: Vec<String> = sqlx::query_scalar(

@@ -275,11 +275,14 @@ impl Db {
     /// [`profile_views::prepare`]).
     pub async fn migrate(&self) -> AppResult<()> {
         MIGRATOR.run(&self.pool).await?;
+        // First and alone: its `ALTER TABLE`s wait for the tables' users (see there).
+        let mut tx = self.begin_write().await?;
+        collation::make_bytewise(&mut tx).await?;
+        tx.commit().await?;
         let mut tx = self.begin_write().await?;
         group_refs::fill_missing(&mut tx).await?;
         access::prepare_creation_order(&mut tx).await?;
         profile_views::prepare(&mut tx).await?;
-        collation::make_bytewise(&mut tx).await?;
         tx.commit().await
     }
 

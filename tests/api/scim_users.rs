@@ -1456,6 +1456,55 @@ async fn a_prefix_seeks_the_usernames_index_on_postgresql_whatever_its_collation
     assert_eq!(found, expected);
 }
 
+/// Replicas starting together on PostgreSQL while another serves SCIM writes: three fresh
+/// servers migrate a database whose filter columns an older release left in the database's
+/// collation, beside 24 creates through the running one. Every start and every create succeeds,
+/// and the columns end in `"C"`. (The collation's `ALTER`s ran at the end of the start's other
+/// steps, holding their locks: two of three starts together failed with a deadlock.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn replicas_starting_together_beside_scim_writes_set_the_collation_once_without_a_deadlock() {
+    let app = std::sync::Arc::new(TestApp::spawn().await);
+    if app.db.backend() != roster::db::Backend::Postgres {
+        return;
+    }
+    let i = std::sync::Arc::new(app.integration("main").await);
+    app.execute(&[
+        "ALTER TABLE users ALTER COLUMN username_lower TYPE text COLLATE \"default\", \
+         ALTER COLUMN email_lower TYPE text COLLATE \"default\"",
+        "ALTER TABLE groups ALTER COLUMN display_name_lower TYPE text COLLATE \"default\"",
+        "ALTER TABLE tenant_access_sources ALTER COLUMN external_id TYPE text COLLATE \"default\"",
+    ])
+    .await;
+    let mut creates = tokio::task::JoinSet::new();
+    for n in 0..24 {
+        let (app, i) = (app.clone(), i.clone());
+        creates.spawn(async move {
+            let mut body = user(&format!("beside-{n}"));
+            body["externalId"] = json!(format!("x-{n}"));
+            app.scim(&i, "POST", "/Users", Some(body)).await
+        });
+    }
+    let start = || async {
+        let db = roster::db::Db::connect(&app.database_url)
+            .await
+            .expect("connect");
+        let started = db.migrate().await;
+        db.close().await;
+        started
+    };
+    let (first, second, third) = tokio::join!(start(), start(), start());
+    for started in [first, second, third] {
+        started.expect("a replica's start");
+    }
+    for res in creates.join_all().await {
+        assert_eq!(res.status, 201, "{}", res.body);
+    }
+    let bytewise_columns = "SELECT COUNT(*) FROM information_schema.columns \
+         WHERE table_schema = current_schema() AND collation_name = 'C'";
+    assert_eq!(app.count(bytewise_columns, &[]).await, 8);
+    assert_eq!(found(&app, &i, "externalId sw \"x-1\"").await.len(), 11);
+}
+
 /// Creates `name` with `external` as its externalId and the display name "Shared Name".
 async fn post_shared_name(app: &TestApp, i: &Integration, name: &str, external: &str) {
     let mut body = user(name);
