@@ -9,7 +9,8 @@
 use super::{backend_of, Backend, Conn};
 use crate::error::AppResult;
 
-/// The columns SCIM's filters and sorts compare as text ([`super::scim_filter`]), by table.
+/// The columns SCIM's filters and sorts compare as text ([`super::scim_filter`]), by table; and
+/// `users.email_lower`, which a sign-in by email and the Users page's search compare.
 pub const BYTEWISE: [(&str, &[&str]); 4] = [
     (
         "users",
@@ -39,29 +40,31 @@ pub async fn make_bytewise(conn: &mut Conn) -> AppResult<usize> {
     sqlx::raw_sql(&format!("SELECT pg_advisory_xact_lock({TURN})"))
         .execute(&mut *conn)
         .await?;
-    let mut changed = 0;
+    // Every column of the list that is not yet bytewise, in one read: `table.column`.
+    let listed: Vec<String> = BYTEWISE
+        .iter()
+        .flat_map(|(table, columns)| columns.iter().map(move |c| format!("{table}.{c}")))
+        .collect();
+    let not_bytewise: Vec<String> = sqlx::query_scalar(
+        "SELECT table_name::text || '.' || column_name::text FROM information_schema.columns \
+         WHERE table_schema = current_schema() \
+         AND table_name::text || '.' || column_name::text = ANY (string_to_array($1, ',')) \
+         AND collation_name IS DISTINCT FROM 'C'",
+    )
+    .bind(listed.join(","))
+    .fetch_all(&mut *conn)
+    .await?;
     for (table, columns) in BYTEWISE {
-        let not_bytewise: Vec<String> = sqlx::query_scalar(
-            "SELECT column_name::text FROM information_schema.columns \
-             WHERE table_schema = current_schema() AND table_name = $1 \
-             AND column_name::text = ANY (string_to_array($2, ',')) \
-             AND collation_name IS DISTINCT FROM 'C' ORDER BY column_name",
-        )
-        .bind(table)
-        .bind(columns.join(","))
-        .fetch_all(&mut *conn)
-        .await?;
-        if not_bytewise.is_empty() {
-            continue;
-        }
-        let alters: Vec<String> = not_bytewise
+        let alters: Vec<String> = columns
             .iter()
+            .filter(|c| not_bytewise.contains(&format!("{table}.{c}")))
             .map(|c| format!("ALTER COLUMN {c} TYPE text COLLATE \"C\""))
             .collect();
-        sqlx::query(&format!("ALTER TABLE {table} {}", alters.join(", ")))
-            .execute(&mut *conn)
-            .await?;
-        changed += not_bytewise.len();
+        if !alters.is_empty() {
+            sqlx::query(&format!("ALTER TABLE {table} {}", alters.join(", ")))
+                .execute(&mut *conn)
+                .await?;
+        }
     }
-    Ok(changed)
+    Ok(not_bytewise.len())
 }

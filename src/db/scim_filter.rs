@@ -195,6 +195,19 @@ fn after_all_starting_with(prefix: &str) -> Option<String> {
     None
 }
 
+/// The SQL operator of `eq`, `ne`, `gt`, `ge`, `lt` or `le`; none for `co`, `sw` and `ew`.
+fn comparison(op: CompareOp) -> Option<&'static str> {
+    Some(match op {
+        CompareOp::Eq => "=",
+        CompareOp::Ne => "<>",
+        CompareOp::Gt => ">",
+        CompareOp::Ge => ">=",
+        CompareOp::Lt => "<",
+        CompareOp::Le => "<=",
+        CompareOp::Co | CompareOp::Sw | CompareOp::Ew => return None,
+    })
+}
+
 fn text_value(v: &CompareValue) -> Option<String> {
     match v {
         CompareValue::Str(s) => Some(s.clone()),
@@ -292,15 +305,8 @@ fn compare(
             let t = parse_datetime(s).ok_or_else(|| bad("expected an RFC 3339 dateTime"))?;
             let millis = (t.unix_timestamp_nanos() / 1_000_000) as i64;
             let p = sql.arg(Arg::Int(millis));
-            let o = match op {
-                CompareOp::Eq => "=",
-                CompareOp::Ne => "<>",
-                CompareOp::Gt => ">",
-                CompareOp::Ge => ">=",
-                CompareOp::Lt => "<",
-                CompareOp::Le => "<=",
-                _ => return Err(bad("dateTimes compare with eq, ne, gt, ge, lt and le")),
-            };
+            let o = comparison(op)
+                .ok_or_else(|| bad("dateTimes compare with eq, ne, gt, ge, lt and le"))?;
             sql.text.push_str(&format!("{c} {o} {p}"));
         }
         Col::Lower(c) | Col::Exact(c) | Col::Within { column: c, .. } => {
@@ -331,27 +337,22 @@ fn compare(
             };
             let condition = match op {
                 CompareOp::Sw => starts_with(sql, c, text),
-                CompareOp::Co | CompareOp::Ew => {
-                    let (o, pattern) = pattern(sql.backend, op, &text);
-                    let p = sql.arg(Arg::Text(pattern));
-                    let escape = if o == "LIKE" { " ESCAPE '\\'" } else { "" };
-                    format!("{c} {o} {p}{escape}")
-                }
                 CompareOp::Ne => {
                     let p = sql.arg(Arg::Text(text));
                     format!("({c} IS NULL OR {c} <> {p})")
                 }
-                _ => {
-                    let o = match op {
-                        CompareOp::Gt => ">",
-                        CompareOp::Ge => ">=",
-                        CompareOp::Lt => "<",
-                        CompareOp::Le => "<=",
-                        _ => "=",
-                    };
-                    let p = sql.arg(Arg::Text(text));
-                    format!("{c} {o} {p}")
-                }
+                _ => match comparison(op) {
+                    Some(o) => {
+                        let p = sql.arg(Arg::Text(text));
+                        format!("{c} {o} {p}")
+                    }
+                    None => {
+                        let (o, pattern) = pattern(sql.backend, op, &text);
+                        let p = sql.arg(Arg::Text(pattern));
+                        let escape = if o == "LIKE" { " ESCAPE '\\'" } else { "" };
+                        format!("{c} {o} {p}{escape}")
+                    }
+                },
             };
             match within {
                 Some(owners) if negated => {
