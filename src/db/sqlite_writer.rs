@@ -65,6 +65,12 @@ async fn control(conn: &mut AnyConnection, sql: &'static str) -> Result<(), sqlx
     sqlx::query(sql).execute(conn).await.map(|_| ())
 }
 
+/// SQLite's answer to `COMMIT` or `ROLLBACK` on a connection with no transaction open: one a
+/// statement that found no room had already rolled back ([`Held::why_failed`]).
+fn no_transaction(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(db) if db.message().contains("no transaction is active"))
+}
+
 /// The transaction whose turn it is, and how it is undone.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Member {
@@ -111,15 +117,20 @@ impl Held {
         self.released = false;
         match self.member.take() {
             None => {}
-            Some(Member::First) => {
-                if control(&mut self.conn, "ROLLBACK").await.is_ok() {
-                    self.batch_open = false;
-                    self.batch += 1;
-                } else {
+            Some(Member::First) => match control(&mut self.conn, "ROLLBACK").await {
+                // SQLite had rolled it back by itself (a statement found no room): it is gone
+                // all the same. Taken for still open, the next writer's `SAVEPOINT` would have
+                // begun a transaction of its own, which its `RELEASE` commits at once, before
+                // the batch's outcome is known (a write told "no room" that was saved).
+                Err(e) if !no_transaction(&e) => {
                     // Tried again by whoever takes the turn next.
                     self.member = Some(Member::First);
                 }
-            }
+                _ => {
+                    self.batch_open = false;
+                    self.batch += 1;
+                }
+            },
             Some(Member::Savepoint) => {
                 let undone = control(&mut self.conn, "ROLLBACK TO member").await.is_ok()
                     && control(&mut self.conn, "RELEASE member").await.is_ok();
@@ -207,8 +218,9 @@ impl Held {
             Err(e) => {
                 let e = AppError::from(e);
                 let _ = control(&mut self.conn, "ROLLBACK").await;
-                self.end_batch(Some(self.why_failed()));
-                Err(e)
+                let why = self.why_failed();
+                self.end_batch(Some(why));
+                Err(why.told_instead_of(e))
             }
         }
     }
@@ -247,6 +259,17 @@ enum BatchFailure {
 }
 
 impl BatchFailure {
+    /// What a transaction whose batch failed for this reason is told, given the error of the
+    /// statement (`COMMIT`, `RELEASE`) that found the batch gone: for want of room, the "no
+    /// room" that lets a client retry later, whatever that statement said ("cannot commit - no
+    /// transaction is active", once SQLite rolled the batch back by itself).
+    fn told_instead_of(self, e: AppError) -> AppError {
+        match self {
+            BatchFailure::StorageFull => self.error(),
+            BatchFailure::Other => e,
+        }
+    }
+
     fn error(self) -> AppError {
         match self {
             BatchFailure::StorageFull => AppError::StorageFull(
@@ -459,7 +482,7 @@ impl WriterTx {
                     let why = self.held.why_failed();
                     self.held.abandon_batch(why).await;
                     self.ended = true;
-                    return Err(e);
+                    return Err(why.told_instead_of(e));
                 }
             }
             self.held.savepoint_ready = true;
@@ -751,6 +774,131 @@ mod tests {
         second.await.unwrap().unwrap();
         first.await.unwrap().unwrap();
         assert_eq!(committed(&reader).await, vec![1, 2, 3]);
+    }
+
+    /// One write of [`parallel_writers_into_a_database_without_room_are_told_truly`]: deletes
+    /// `deleting` and inserts `inserting` (each name a row of `size` bytes, in one statement).
+    async fn write_rows(
+        writer: &SqliteWriter,
+        deleting: &[String],
+        inserting: &[String],
+        size: usize,
+    ) -> AppResult<()> {
+        let mut tx = writer.begin().await?;
+        for name in deleting {
+            sqlx::query("DELETE FROM t WHERE c = $1")
+                .bind(name)
+                .execute(&mut *tx)
+                .await?;
+        }
+        if !inserting.is_empty() {
+            // One statement for all: with several rows SQLite keeps a statement journal, and a
+            // statement that finds no room undoes itself alone; with one row it rolls back the
+            // whole batch. Both happen here.
+            let rows = vec![format!("(randomblob({size}), ?)"); inserting.len()].join(", ");
+            let sql = format!("INSERT INTO t (b, c) VALUES {rows}");
+            let mut insert = sqlx::query(&sql);
+            for name in inserting {
+                insert = insert.bind(name);
+            }
+            insert.execute(&mut *tx).await?;
+        }
+        tokio::task::yield_now().await;
+        tx.commit().await
+    }
+
+    /// Six writers at once, batched, into a database that fills up and frees room again: every
+    /// write is either committed and answered `Ok`, or not committed and answered "no room".
+    /// (A batch's first write that SQLite rolled back by itself used to be taken for still
+    /// open: the next writer's savepoint then began a transaction of its own, committed by its
+    /// `RELEASE` — writes told "no room" that were saved, and "cannot commit - no transaction
+    /// is active" answered as an internal error.)
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn parallel_writers_into_a_database_without_room_are_told_truly() {
+        use std::collections::BTreeSet;
+        use std::sync::Mutex as Shared;
+        let (_dir, writer, reader) = fresh().await;
+        let mut tx = writer.begin().await.unwrap();
+        tx.execute("DROP TABLE t; CREATE TABLE t (x INTEGER PRIMARY KEY, b BLOB, c TEXT UNIQUE)")
+            .await
+            .unwrap();
+        tx.execute("CREATE INDEX t_b ON t (b)").await.unwrap();
+        let pages: i64 = sqlx::query_scalar("PRAGMA page_count")
+            .fetch_one(&mut *tx)
+            .await
+            .unwrap();
+        tx.execute(format!("PRAGMA max_page_count = {}", pages + 30).as_str())
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+
+        let next = Arc::new(AtomicUsize::new(0));
+        // Rows whose insert was answered Ok, and not deleted by a delete answered Ok.
+        let saved: Arc<Shared<Vec<String>>> = Arc::default();
+        let writers = (0..6).map(|k| {
+            let (writer, next, saved) = (writer.clone(), next.clone(), saved.clone());
+            tokio::spawn(async move {
+                let (mut committed, mut refused, mut wrong) = (0, 0, Vec::new());
+                for _ in 0..250 {
+                    let n = next.fetch_add(1, Ordering::SeqCst);
+                    let deleting: Vec<String> = if n % 5 == 4 {
+                        let mut saved = saved.lock().unwrap();
+                        let take = saved.len().min(3);
+                        saved.drain(..take).collect()
+                    } else {
+                        Vec::new()
+                    };
+                    let inserting: Vec<String> = match (n % 5, k % 2) {
+                        (4, _) => Vec::new(),
+                        (_, 0) => vec![format!("c{n}")],
+                        _ => (1..=3).map(|v| format!("d{n}-{v}")).collect(),
+                    };
+                    let size = 100 + (n * 7919) % 3000;
+                    match write_rows(&writer, &deleting, &inserting, size).await {
+                        Ok(()) => {
+                            committed += 1;
+                            saved.lock().unwrap().extend(inserting);
+                        }
+                        Err(e) => {
+                            saved.lock().unwrap().extend(deleting);
+                            match e {
+                                AppError::StorageFull(_) => refused += 1,
+                                e => wrong.push(e.to_string()),
+                            }
+                        }
+                    }
+                }
+                (committed, refused, wrong)
+            })
+        });
+        let (mut committed, mut refused) = (0, 0);
+        for w in writers.collect::<Vec<_>>() {
+            let (c, r, wrong) = w.await.unwrap();
+            assert_eq!(
+                wrong,
+                Vec::<String>::new(),
+                "answers other than Ok and no room"
+            );
+            (committed, refused) = (committed + c, refused + r);
+        }
+        assert!(
+            committed > 100 && refused > 100,
+            "{committed} Ok, {refused} no room"
+        );
+        let expected: BTreeSet<String> = saved.lock().unwrap().iter().cloned().collect();
+        let mut held = reader.held.lock().await;
+        let found: BTreeSet<String> = sqlx::query_scalar("SELECT c FROM t")
+            .fetch_all(&mut held.conn)
+            .await
+            .unwrap()
+            .into_iter()
+            .collect();
+        let lost: Vec<_> = expected.difference(&found).collect();
+        let told_refused_but_saved: Vec<_> = found.difference(&expected).collect();
+        assert!(
+            lost.is_empty() && told_refused_but_saved.is_empty(),
+            "lost {lost:?}; told no room, yet saved: {told_refused_but_saved:?}"
+        );
     }
 
     /// `sql` run as `tx`'s last script ([`super::super::script::run_last`]).
