@@ -23,6 +23,11 @@
 //! the script carries the `RELEASE member; SAVEPOINT member` its commit would have sent, or the
 //! `COMMIT` when nobody waits, and the commit then only settles the batch's state.
 //!
+//! SQLite may roll the whole batch back by itself (a statement that finds no room, with no
+//! statement journal to undo it alone). The writer then takes the batch as ended and failed —
+//! never as still open: a `SAVEPOINT` outside a transaction begins one of its own, which its
+//! `RELEASE` would commit before the batch's outcome is known.
+//!
 //! Whoever holds the turn last with a batch open and nobody waiting commits it; a writer that
 //! gives up waiting, or a transaction dropped in the middle, leaves a task that takes the turn
 //! and does so. A batch holds at most [`MAX_BATCH`] transactions.
@@ -333,6 +338,13 @@ impl SqliteWriter {
         }
         // A transaction dropped without ending, whose rollback could not run yet.
         held.settle_member().await;
+        if held.member.is_some() {
+            // A batch's first whose `ROLLBACK` failed again: a savepoint now would join its
+            // writes, or begin a transaction outside any batch if SQLite had ended it.
+            return Err(AppError::busy(
+                "the database's last write could not be undone yet",
+            ));
+        }
         let mut tx = WriterTx {
             held,
             writer: self.clone(),
@@ -362,7 +374,8 @@ impl SqliteWriter {
     pub async fn close(&self) {
         let mut held = self.held.lock().await;
         held.settle_member().await;
-        if held.batch_open {
+        // Not a first whose rollback failed: its writes are not the batch's to commit.
+        if held.batch_open && held.member.is_none() {
             let _ = held.commit_batch().await;
         }
         held.closed = true;
