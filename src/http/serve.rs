@@ -25,9 +25,10 @@ use std::time::Duration;
 
 use axum::body::Body;
 use axum::extract::ConnectInfo;
+use axum::response::IntoResponse;
 use axum::Router;
 use http::header::{self, HeaderValue};
-use http::Request;
+use http::{Request, StatusCode};
 use hyper::body::{Body as HttpBody, Bytes, Frame, Incoming, SizeHint};
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
@@ -103,9 +104,19 @@ pub async fn serve_with(
                 ))
             });
             req.extensions_mut().insert(ConnectInfo(peer));
-            let answer = app.clone().oneshot(req);
+            // A task of its own: a client that hangs up (an IdP past its timeout) makes hyper
+            // drop this future, and with it the request's handler wherever it was — a write cut
+            // between its statements and its commit. Its task carries it out whole instead; the
+            // answer is dropped.
+            let answer = tokio::spawn(app.clone().oneshot(req));
             async move {
-                let mut res = answer.await?;
+                let mut res = match answer.await {
+                    Ok(res) => res?,
+                    Err(e) => {
+                        tracing::error!(error = %e, "a request's handler panicked");
+                        StatusCode::INTERNAL_SERVER_ERROR.into_response()
+                    }
+                };
                 // A body nobody read to its end would be drained by the connection, with no
                 // deadline: the connection closes after this answer instead.
                 if has_body && !read_whole.load(Ordering::Relaxed) {

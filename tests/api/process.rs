@@ -337,6 +337,92 @@ fn sigterm_lets_an_in_flight_request_finish_before_the_server_exits() {
     assert!(exit.success(), "{exit}");
 }
 
+/// IdPs give up on a request after a timeout of their own and close the connection; hyper then
+/// drops the request's handler wherever it is. Forty creates whose clients hang up as soon as
+/// they have sent them are each carried out whole all the same (the request runs in a task of
+/// its own), so the IdP's retry finds the user, and the writer goes on taking writes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn creates_whose_clients_hang_up_at_once_are_carried_out_whole() {
+    if on_postgres() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let url = sqlite_file_url(&dir);
+    let server = Server::start(&url);
+    let (id, token) = integration(&url);
+    let endpoint = format!("{}/api/v1/main/integrations/{id}/scim/v2", server.base);
+    let names: Vec<String> = (0..40).map(|i| format!("hung.up.{i}")).collect();
+    let sent: Vec<TcpStream> = names
+        .iter()
+        .map(|name| {
+            let body = json!({
+                "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+                "userName": name,
+                "name": {"givenName": "Hung", "familyName": "Up"},
+                "emails": [{"value": format!("{name}@example.com"), "primary": true}]
+            })
+            .to_string();
+            let mut conn = TcpStream::connect(("127.0.0.1", server.port())).unwrap();
+            write!(
+                conn,
+                "POST /api/v1/main/integrations/{id}/scim/v2/Users HTTP/1.1\r\nHost: 127.0.0.1\r\n\
+                 Authorization: Bearer {token}\r\nContent-Type: application/scim+json\r\n\
+                 Content-Length: {}\r\n\r\n{body}",
+                body.len()
+            )
+            .unwrap();
+            conn.flush().unwrap();
+            conn.shutdown(std::net::Shutdown::Both).unwrap();
+            conn
+        })
+        .collect();
+    drop(sent);
+
+    let http = client();
+    let filter = format!("{endpoint}/Users?filter=userName%20sw%20%22hung.up.%22&count=100");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let found = loop {
+        let res = http.get(&filter).bearer_auth(&token).send().await.unwrap();
+        assert_eq!(res.status(), 200);
+        let listed: Value = serde_json::from_str(&res.text().await.unwrap()).unwrap();
+        let found: BTreeSet<String> = listed["Resources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|u| u["emails"][0]["value"].as_str().is_some())
+            .map(|u| u["userName"].as_str().unwrap().to_string())
+            .collect();
+        if found.len() == names.len() || Instant::now() > deadline {
+            break found;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let missing: Vec<_> = names.iter().filter(|n| !found.contains(*n)).collect();
+    assert!(
+        missing.is_empty(),
+        "creates dropped with their client: {missing:?}"
+    );
+
+    // The writer goes on: a create sent again is a conflict, a new one is made.
+    let user = |name: &str| json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": name});
+    let again = send(
+        http.post(format!("{endpoint}/Users")),
+        &token,
+        user("hung.up.0"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(again.status(), 409);
+    let new = send(
+        http.post(format!("{endpoint}/Users")),
+        &token,
+        user("stayed.on"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(new.status(), 201);
+}
+
 /// A SIGTERM after a sync: the server exits cleanly with every request's log entry written (the
 /// last ones were still queued for the log's next batch) and the WAL copied back into the
 /// database file and emptied, so the file alone holds everything and the next start reads no log.
