@@ -181,16 +181,49 @@ fn sqlite_file_url(dir: &tempfile::TempDir) -> String {
     format!("sqlite://{}/roster.db", dir.path().display())
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn what_was_acknowledged_survives_a_sigkill_mid_sync() {
+/// A connection on which `POST /Users` of `body` is sent by hand: its head and the first `sent`
+/// bytes of the body (the rest is the caller's to send, or not).
+fn post_users_by_hand(
+    server: &Server,
+    id: &str,
+    token: &str,
+    body: &str,
+    sent: usize,
+) -> TcpStream {
+    let mut conn = TcpStream::connect(("127.0.0.1", server.port())).unwrap();
+    write!(
+        conn,
+        "POST /api/v1/main/integrations/{id}/scim/v2/Users HTTP/1.1\r\nHost: 127.0.0.1\r\n\
+         Authorization: Bearer {token}\r\nContent-Type: application/scim+json\r\n\
+         Content-Length: {}\r\n\r\n{}",
+        body.len(),
+        &body[..sent]
+    )
+    .unwrap();
+    conn.flush().unwrap();
+    conn
+}
+
+/// A server on a fresh SQLite file, with an integration: where these tests start — the file's
+/// folder (removed when dropped), its URL, the server, the integration's id and token, and its
+/// SCIM base URL. `None` on the PostgreSQL stage (these tests are about a file).
+fn on_file() -> Option<(tempfile::TempDir, String, Server, String, String, String)> {
     if on_postgres() {
-        return;
+        return None;
     }
     let dir = tempfile::tempdir().unwrap();
     let url = sqlite_file_url(&dir);
     let server = Server::start(&url);
     let (id, token) = integration(&url);
     let endpoint = format!("{}/api/v1/main/integrations/{id}/scim/v2", server.base);
+    Some((dir, url, server, id, token, endpoint))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn what_was_acknowledged_survives_a_sigkill_mid_sync() {
+    let Some((_dir, url, server, id, token, endpoint)) = on_file() else {
+        return;
+    };
     let http = client();
     let group: Value = http
         .post(format!("{endpoint}/Groups"))
@@ -285,29 +318,16 @@ async fn what_was_acknowledged_survives_a_sigkill_mid_sync() {
 
 #[test]
 fn sigterm_lets_an_in_flight_request_finish_before_the_server_exits() {
-    if on_postgres() {
+    let Some((_dir, _, mut server, id, token, _)) = on_file() else {
         return;
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let url = sqlite_file_url(&dir);
-    let mut server = Server::start(&url);
-    let (id, token) = integration(&url);
+    };
     let body =
         json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "in.flight"})
             .to_string();
-    let (first, rest) = body.split_at(body.len() / 2);
-    let mut conn = TcpStream::connect(("127.0.0.1", server.port())).unwrap();
+    let rest = &body[body.len() / 2..];
+    let mut conn = post_users_by_hand(&server, &id, &token, &body, body.len() / 2);
     conn.set_read_timeout(Some(Duration::from_secs(20)))
         .unwrap();
-    write!(
-        conn,
-        "POST /api/v1/main/integrations/{id}/scim/v2/Users HTTP/1.1\r\nHost: 127.0.0.1\r\n\
-         Authorization: Bearer {token}\r\nContent-Type: application/scim+json\r\n\
-         Content-Length: {}\r\n\r\n{first}",
-        body.len()
-    )
-    .unwrap();
-    conn.flush().unwrap();
     std::thread::sleep(Duration::from_millis(300));
     let pid = server.child.id().to_string();
     let status = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
@@ -343,14 +363,9 @@ fn sigterm_lets_an_in_flight_request_finish_before_the_server_exits() {
 /// its own), so the IdP's retry finds the user, and the writer goes on taking writes.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn creates_whose_clients_hang_up_at_once_are_carried_out_whole() {
-    if on_postgres() {
+    let Some((_dir, _, server, id, token, endpoint)) = on_file() else {
         return;
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let url = sqlite_file_url(&dir);
-    let server = Server::start(&url);
-    let (id, token) = integration(&url);
-    let endpoint = format!("{}/api/v1/main/integrations/{id}/scim/v2", server.base);
+    };
     let names: Vec<String> = (0..40).map(|i| format!("hung.up.{i}")).collect();
     let sent: Vec<TcpStream> = names
         .iter()
@@ -362,16 +377,7 @@ async fn creates_whose_clients_hang_up_at_once_are_carried_out_whole() {
                 "emails": [{"value": format!("{name}@example.com"), "primary": true}]
             })
             .to_string();
-            let mut conn = TcpStream::connect(("127.0.0.1", server.port())).unwrap();
-            write!(
-                conn,
-                "POST /api/v1/main/integrations/{id}/scim/v2/Users HTTP/1.1\r\nHost: 127.0.0.1\r\n\
-                 Authorization: Bearer {token}\r\nContent-Type: application/scim+json\r\n\
-                 Content-Length: {}\r\n\r\n{body}",
-                body.len()
-            )
-            .unwrap();
-            conn.flush().unwrap();
+            let conn = post_users_by_hand(&server, &id, &token, &body, body.len());
             conn.shutdown(std::net::Shutdown::Both).unwrap();
             conn
         })
@@ -404,23 +410,14 @@ async fn creates_whose_clients_hang_up_at_once_are_carried_out_whole() {
     );
 
     // The writer goes on: a create sent again is a conflict, a new one is made.
-    let user = |name: &str| json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": name});
-    let again = send(
-        http.post(format!("{endpoint}/Users")),
-        &token,
-        user("hung.up.0"),
-    )
-    .await
-    .unwrap();
-    assert_eq!(again.status(), 409);
-    let new = send(
-        http.post(format!("{endpoint}/Users")),
-        &token,
-        user("stayed.on"),
-    )
-    .await
-    .unwrap();
-    assert_eq!(new.status(), 201);
+    for (name, status) in [("hung.up.0", 409), ("stayed.on", 201)] {
+        let user =
+            json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": name});
+        let res = send(http.post(format!("{endpoint}/Users")), &token, user)
+            .await
+            .unwrap();
+        assert_eq!(res.status(), status, "{name}");
+    }
 }
 
 /// A SIGTERM after a sync: the server exits cleanly with every request's log entry written (the
@@ -429,14 +426,9 @@ async fn creates_whose_clients_hang_up_at_once_are_carried_out_whole() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_leaves_the_log_written_and_the_wal_empty() {
     use sqlx::Connection;
-    if on_postgres() {
+    let Some((dir, url, mut server, id, token, endpoint)) = on_file() else {
         return;
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let url = sqlite_file_url(&dir);
-    let mut server = Server::start(&url);
-    let (id, token) = integration(&url);
-    let endpoint = format!("{}/api/v1/main/integrations/{id}/scim/v2", server.base);
+    };
     let http = client();
     const USERS: usize = 150;
     for i in 0..USERS {
