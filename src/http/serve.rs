@@ -113,7 +113,11 @@ pub async fn serve_with(
                 let mut res = match answer.await {
                     Ok(res) => res?,
                     Err(e) => {
-                        tracing::error!(error = %e, "a request's handler panicked");
+                        if e.is_panic() {
+                            tracing::error!(error = %e, "a request's handler panicked");
+                        } else {
+                            tracing::warn!(error = %e, "a request's handler was stopped");
+                        }
                         StatusCode::INTERNAL_SERVER_ERROR.into_response()
                     }
                 };
@@ -270,6 +274,15 @@ mod tests {
                 )
                 .route("/ignore", post(|| async { "ignored" }))
                 .route(
+                    "/panic",
+                    get(|| async {
+                        if Instant::now().elapsed() < Duration::from_secs(1) {
+                            panic!("a handler's bug");
+                        }
+                        "unreachable"
+                    }),
+                )
+                .route(
                     "/stuck",
                     get(|| async {
                         sleep(Duration::from_secs(3600)).await;
@@ -384,6 +397,25 @@ mod tests {
         })
         .await;
         assert!(fresh.starts_with("HTTP/1.1 200"), "{fresh}");
+    }
+
+    /// A handler that panics (a bug) answers 500 on its connection, which goes on serving, as
+    /// does the server.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_handler_that_panics_answers_500_and_the_connection_goes_on() {
+        let (addr, _stop, _task) = server().await;
+        let (failed, next) = blocking(move || {
+            let mut c = connect(addr);
+            c.write_all(b"GET /panic HTTP/1.1\r\nHost: x\r\n\r\n")
+                .unwrap();
+            let failed = one_answer(&mut c);
+            c.write_all(b"GET /peer HTTP/1.1\r\nHost: x\r\n\r\n")
+                .unwrap();
+            (failed, one_answer(&mut c))
+        })
+        .await;
+        assert!(failed.starts_with("HTTP/1.1 500"), "{failed}");
+        assert!(next.starts_with("HTTP/1.1 200"), "{next}");
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
