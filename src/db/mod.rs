@@ -192,20 +192,27 @@ const READ_ONLY_RECHECK: Duration = Duration::from_secs(60);
 const SESSION_READ_ONLY: &str = "SELECT current_setting('transaction_read_only') AS ro";
 
 /// Per-connection limits on PostgreSQL (see [`Db::connect`]): `lock_timeout` matches the
-/// SQLite writer's wait.
-const PG_SESSION_LIMITS: &str =
-    "SET lock_timeout = '15s'; SET idle_in_transaction_session_timeout = '60s'";
+/// SQLite writer's wait. They travel in the connection's startup message (the URL's
+/// `options[…]`), not in a `SET` after it: a session ended while a `SET` ran was logged by the
+/// pool as an error of its own, though the pool only tried again.
+const PG_SESSION_LIMITS: [(&str, &str); 2] = [
+    ("options[lock_timeout]", "15s"),
+    ("options[idle_in_transaction_session_timeout]", "60s"),
+];
 
 impl Db {
     /// Connects (creating the SQLite file and its folder if missing) and sizes the pool for the
     /// machine. Does not migrate: call [`Db::migrate`].
     pub async fn connect(url: &str) -> AppResult<Self> {
         sqlx::any::install_default_drivers();
-        let url = &sqlite_file_url(url);
         let backend = if url.starts_with("sqlite:") {
             Backend::Sqlite
         } else {
             Backend::Postgres
+        };
+        let url = &match backend {
+            Backend::Sqlite => sqlite_file_url(url),
+            Backend::Postgres => with_default_params(url, &PG_SESSION_LIMITS),
         };
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get()) as u32;
         // A connection is tested before each use, so one that PostgreSQL ended (a restart, a
@@ -224,12 +231,6 @@ impl Db {
             // open by a stuck client is ended by the server.
             Backend::Postgres => options
                 .max_connections((cores * 4).clamp(4, 32))
-                .after_connect(|conn, _meta| {
-                    Box::pin(async move {
-                        conn.execute(PG_SESSION_LIMITS).await?;
-                        Ok(())
-                    })
-                })
                 .before_acquire(|conn, _meta| {
                     Box::pin(async move {
                         if !crate::error::read_only_seen_within(READ_ONLY_RECHECK) {
@@ -452,11 +453,22 @@ fn sqlite_file_url(url: &str) -> String {
     if !url.starts_with("sqlite:") || url.contains(":memory:") {
         return url.to_string();
     }
+    let mut params = vec![("mode", "rwc")];
+    params.extend(wal_vfs::register().map(|vfs| ("vfs", vfs)));
+    with_default_params(url, &params)
+}
+
+/// `url` with each `key=value` of `params` added to its query, unless the URL already sets that
+/// key (for PostgreSQL's `options[name]`, that setting, however written): what the operator
+/// wrote wins.
+fn with_default_params(url: &str, params: &[(&str, &str)]) -> String {
     let mut url = url.to_string();
-    let vfs = wal_vfs::register();
-    for (key, value) in [("mode", Some("rwc")), ("vfs", vfs)] {
-        let Some(value) = value else { continue };
-        if !url.contains(&format!("{key}=")) {
+    for (key, value) in params {
+        let name = key
+            .strip_prefix("options[")
+            .and_then(|k| k.strip_suffix(']'))
+            .unwrap_or(key);
+        if !url.contains(&format!("{name}=")) && !url.contains(&format!("{name}]=")) {
             let joiner = if url.contains('?') { '&' } else { '?' };
             url = format!("{url}{joiner}{key}={value}");
         }
@@ -625,6 +637,37 @@ mod tests {
         for unchanged in ["sqlite::memory:", "postgres://roster@localhost/roster"] {
             assert_eq!(sqlite_file_url(unchanged), unchanged);
         }
+    }
+
+    #[test]
+    fn postgresql_sessions_get_their_limits_at_startup_unless_the_url_sets_them() {
+        use super::{with_default_params, PG_SESSION_LIMITS};
+        let limits = "options[lock_timeout]=15s&options[idle_in_transaction_session_timeout]=60s";
+        assert_eq!(
+            with_default_params("postgres://r@db/roster", &PG_SESSION_LIMITS),
+            format!("postgres://r@db/roster?{limits}")
+        );
+        assert_eq!(
+            with_default_params("postgres://r@db/roster?sslmode=require", &PG_SESSION_LIMITS),
+            format!("postgres://r@db/roster?sslmode=require&{limits}")
+        );
+        // The operator's own setting, in either of the URL's spellings, is kept.
+        assert_eq!(
+            with_default_params(
+                "postgres://r@db/roster?options=-c lock_timeout=5s",
+                &PG_SESSION_LIMITS
+            ),
+            "postgres://r@db/roster?options=-c lock_timeout=5s\
+             &options[idle_in_transaction_session_timeout]=60s"
+        );
+        assert_eq!(
+            with_default_params(
+                "postgres://r@db/roster?options[idle_in_transaction_session_timeout]=0",
+                &PG_SESSION_LIMITS
+            ),
+            "postgres://r@db/roster?options[idle_in_transaction_session_timeout]=0\
+             &options[lock_timeout]=15s"
+        );
     }
 
     #[test]

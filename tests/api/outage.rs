@@ -421,6 +421,32 @@ async fn a_parallel_sync_rides_out_ended_sessions_and_a_restart_of_postgresql() 
     );
 }
 
+/// Each PostgreSQL session Roster opens has its limits from its first statement on (they travel
+/// in the startup message, so no session runs without them and none is lost to setting them):
+/// a row lock waits at most 15 s, a transaction left idle is ended after a minute.
+#[tokio::test]
+async fn every_postgresql_session_starts_with_its_lock_and_idle_limits() {
+    if !on_postgres() {
+        return;
+    }
+    use sqlx::Row;
+    let app = crate::helpers::TestApp::spawn().await;
+    let mut conns = Vec::new();
+    for _ in 0..3 {
+        let mut conn = app.db.acquire().await.unwrap();
+        let row = sqlx::query(
+            "SELECT current_setting('lock_timeout') AS l, \
+             current_setting('idle_in_transaction_session_timeout') AS i",
+        )
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap();
+        let limits: (String, String) = (row.get("l"), row.get("i"));
+        assert_eq!(limits, ("15s".to_string(), "1min".to_string()));
+        conns.push(conn);
+    }
+}
+
 /// `/healthz` while PostgreSQL is down: 503 within seconds (it waited for the pool's 10 s, then
 /// answered 200 if the database was back by then — a check that outlived its checker), and 200
 /// again once PostgreSQL is back.
