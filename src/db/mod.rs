@@ -22,6 +22,7 @@ pub mod scim_log;
 pub mod scim_users;
 pub mod script;
 pub mod sessions;
+pub mod sqlite_checkpointer;
 pub mod sqlite_readers;
 pub mod sqlite_writer;
 pub mod tenants;
@@ -80,6 +81,10 @@ pub struct Db {
     /// SQLite: the connections reads take ([`Db::acquire`]), held outside the pool
     /// ([`sqlite_readers`]). `None` on PostgreSQL and for an in-memory database.
     readers: Option<sqlite_readers::SqliteReaders>,
+    /// SQLite: copies the write-ahead log back into the database file beside the writes
+    /// ([`sqlite_checkpointer`]). `None` where `writer` is, and when the database is not opened
+    /// through [`wal_vfs`].
+    checkpointer: Option<Arc<sqlite_checkpointer::SqliteCheckpointer>>,
     backend: Backend,
     /// SQLite allows one writer at a time: writers of this process take turns (fairly, in
     /// arrival order, without holding a pool connection) instead of polling SQLite's busy
@@ -244,16 +249,26 @@ impl Db {
         let pool = options.connect(url).await?;
         // One connection for every write: see `Db::writer`. (An in-memory database is one per
         // connection, so there the writes share the pool.)
-        let (writer, readers) = if backend == Backend::Sqlite && !url.contains(":memory:") {
-            let options = || sqlite_options(AnyPoolOptions::new().acquire_timeout(WRITE_WAIT));
-            let count = (cores * 2).clamp(2, 8);
-            (
-                Some(sqlite_writer::SqliteWriter::connect(options(), url).await?),
-                Some(sqlite_readers::SqliteReaders::connect(options(), url, count).await?),
-            )
-        } else {
-            (None, None)
-        };
+        let (writer, readers, checkpointer) =
+            if backend == Backend::Sqlite && !url.contains(":memory:") {
+                let options = || sqlite_options(AnyPoolOptions::new().acquire_timeout(WRITE_WAIT));
+                let count = (cores * 2).clamp(2, 8);
+                let writer = sqlite_writer::SqliteWriter::connect(options(), url).await?;
+                let checkpointer = sqlite_checkpointer::SqliteCheckpointer::start(
+                    options(),
+                    url,
+                    writer.clone(),
+                    sqlite_writer::WAL_PAGES_BEFORE_CHECKPOINT,
+                )
+                .await?;
+                (
+                    Some(writer),
+                    Some(sqlite_readers::SqliteReaders::connect(options(), url, count).await?),
+                    checkpointer.map(Arc::new),
+                )
+            } else {
+                (None, None, None)
+            };
         let writer_turn =
             (backend == Backend::Sqlite && writer.is_none()).then(|| Arc::new(Semaphore::new(1)));
         let access_writes: Arc<write_count::WriteCount> = Arc::default();
@@ -261,6 +276,7 @@ impl Db {
             pool,
             writer,
             readers,
+            checkpointer,
             backend,
             writer_turn,
             log_writer: log_writer::LogWriter::default(),
@@ -379,6 +395,9 @@ impl Db {
         self.flush_log().await;
         if let Some(readers) = &self.readers {
             readers.close().await;
+        }
+        if let Some(checkpointer) = &self.checkpointer {
+            checkpointer.close().await;
         }
         if let Some(writer) = &self.writer {
             writer.close().await;

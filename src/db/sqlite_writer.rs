@@ -56,10 +56,12 @@ const FAILED_KEPT: usize = 64;
 /// every page changed since the last one once more, so the fewer checkpoints, the fewer times a
 /// page that many writes change — users' membership index, the request log — is written again
 /// (issue #13: at 2,000 users, 4 clients, a 100-member PATCH −20–30 % CPU, a group DELETE
-/// −3–10 %, their page reads 37 → 14–24 and 59 → 38). The price: the WAL file grows to about
-/// 40 MiB, and the commit that checkpoints holds the writer's turn for 10,000 pages at once
-/// (150–210 ms here, against the default's 20–45 ms every 1,000), the writes queued behind it
-/// waiting as long. Only this connection commits, so only it needs the setting.
+/// −3–10 %, their page reads 37 → 14–24 and 59 → 38). The WAL file grows to about 40 MiB. A
+/// commit that checkpointed 10,000 pages itself held the writer's turn meanwhile (60–210 ms, the
+/// writes queued behind it waiting as long), so the copy is made beside the writes by
+/// [`super::sqlite_checkpointer`], and the writer's own checkpoint waits for a log four times as
+/// long ([`SqliteWriter::set_own_checkpoint_limit`]). Only this connection commits, so only it
+/// needs the setting.
 pub const WAL_PAGES_BEFORE_CHECKPOINT: u32 = 10_000;
 
 /// Runs one of the batch's control statements (`BEGIN IMMEDIATE`, `SAVEPOINT member`, …) as a
@@ -315,7 +317,7 @@ pub struct SqliteWriter {
 
 impl SqliteWriter {
     /// Opens the connection with `options` (the pool options every SQLite connection gets),
-    /// checkpointing every [`WAL_PAGES_BEFORE_CHECKPOINT`] pages.
+    /// checkpointing every [`WAL_PAGES_BEFORE_CHECKPOINT`] pages until told otherwise.
     pub async fn connect(options: AnyPoolOptions, url: &str) -> AppResult<Self> {
         let mut conn = super::sqlite_connections(options, url, 1)
             .await?
@@ -389,6 +391,44 @@ impl SqliteWriter {
         }
     }
 
+    /// Sets the log's length, in pages, at which a commit copies it back into the database file
+    /// itself (`PRAGMA wal_autocheckpoint`), in the writer's turn.
+    pub async fn set_own_checkpoint_limit(&self, pages: u32) -> AppResult<()> {
+        let mut held = self.held.clone().lock_owned().await;
+        to_the_end(async move {
+            let sql = format!("PRAGMA wal_autocheckpoint = {pages}");
+            held.conn.execute(sql.as_str()).await?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// Copies what is left of the log back into the database file in the writer's turn (at most
+    /// [`WRITE_WAIT`] to take it), after committing the open batch: no frame is added meanwhile,
+    /// so once every reader has moved past the log's end, the next write starts it over
+    /// ([`super::sqlite_checkpointer`] copies the bulk of it beforehand, beside the writes).
+    pub async fn checkpoint_in_turn(&self) -> AppResult<Checkpointed> {
+        let locked = tokio::time::timeout(WRITE_WAIT, self.held.clone().lock_owned()).await;
+        let mut held =
+            locked.map_err(|_| AppError::busy("waited too long for the database's writer"))?;
+        to_the_end(async move {
+            held.settle_member().await;
+            if held.batch_open && held.member.is_none() {
+                // A failure is remembered for the batch's transactions.
+                let _ = held.commit_batch().await;
+            }
+            if held.batch_open || held.closed {
+                return Ok(Checkpointed {
+                    busy: true,
+                    log: -1,
+                    copied: -1,
+                });
+            }
+            Ok(super::sqlite_checkpointer::checkpoint(&mut held.conn).await?)
+        })
+        .await
+    }
+
     /// Waits for the transaction in progress, commits the open batch, refuses new ones, and
     /// copies the WAL back into the database file, leaving it empty: a stopped server's file is
     /// whole by itself, and the next start does not read up to [`WAL_PAGES_BEFORE_CHECKPOINT`]
@@ -404,6 +444,24 @@ impl SqliteWriter {
         }
         held.closed = true;
         let _ = control(&mut held.conn, "PRAGMA wal_checkpoint(TRUNCATE)").await;
+    }
+}
+
+/// What a `PRAGMA wal_checkpoint` did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Checkpointed {
+    /// It could not run (another checkpoint was running), or not to the end.
+    pub busy: bool,
+    /// Frames in the log (-1 when it did not run).
+    pub log: i64,
+    /// Frames of the log now in the database file.
+    pub copied: i64,
+}
+
+impl Checkpointed {
+    /// The whole log is in the database file: the next write can start it over.
+    pub fn whole(&self) -> bool {
+        !self.busy && self.log >= 0 && self.copied == self.log
     }
 }
 

@@ -27,13 +27,17 @@
 //!
 //! A crash loses only gathered frames, which belong to a transaction that had not committed:
 //! the same as a crash before SQLite wrote them.
+//!
+//! The layer also tells whoever watches a log ([`watch_log`]) how far into it each commit
+//! reached, so that the log is copied back into the database file when it has grown, by a
+//! connection other than the one writing (`db::sqlite_checkpointer`).
 
 use std::cell::Cell;
 use std::collections::BTreeMap;
 use std::ffi::{c_char, c_int, c_void, CStr};
 use std::ptr;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
 
 use libsqlite3_sys::{
     sqlite3_file, sqlite3_int64, sqlite3_io_methods, sqlite3_vfs, sqlite3_vfs_find,
@@ -146,9 +150,61 @@ struct Gathered {
     commit_page_next: bool,
     /// This log among all opened in the process (a closed log's memory may hold the next one).
     id: u64,
-    /// The log's path, by which the tests count its writes.
-    #[cfg(test)]
+    /// The log's path as SQLite names it: by it the tests count its writes, and its watch is
+    /// found.
     path: Option<String>,
+    /// The log's watches as last looked up, and the [`WATCHES_CHANGED`] count they were looked
+    /// up at.
+    watch: (u64, Vec<Weak<dyn LogWatch>>),
+}
+
+/// Told how long a log is after each commit written to it.
+pub trait LogWatch: Send + Sync {
+    /// A commit's last frame ends `log_bytes` into the log (the log starts over from its head
+    /// once it has all been copied back into the database file, so this can go down).
+    fn committed(&self, log_bytes: u64);
+}
+
+/// The logs watched, by path (a log can have several: two databases of one process on one file);
+/// a watch dropped is forgotten.
+static WATCHES: Mutex<Vec<(String, Weak<dyn LogWatch>)>> = Mutex::new(Vec::new());
+
+/// How many times [`WATCHES`] changed: a log looks its watch up again when this moved.
+static WATCHES_CHANGED: AtomicU64 = AtomicU64::new(1);
+
+fn watches() -> std::sync::MutexGuard<'static, Vec<(String, Weak<dyn LogWatch>)>> {
+    WATCHES
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Tells `watch` how far each commit to the log at `wal_path` (the database file's path as
+/// SQLite names it, `PRAGMA database_list`, and `-wal`) reaches, from any connection of this
+/// process, for as long as `watch` lives.
+pub fn watch_log(wal_path: &str, watch: &Arc<dyn LogWatch>) {
+    let mut watches = watches();
+    watches.retain(|(_, w)| w.strong_count() > 0);
+    watches.push((wal_path.to_string(), Arc::downgrade(watch)));
+    WATCHES_CHANGED.fetch_add(1, Ordering::AcqRel);
+}
+
+/// Tells the log's watches, if any, that a commit reached `log_bytes` into it.
+fn report_commit(gathered: &mut Gathered, log_bytes: u64) {
+    let changed = WATCHES_CHANGED.load(Ordering::Acquire);
+    if gathered.watch.0 != changed {
+        let found = match gathered.path.as_deref() {
+            Some(path) => watches()
+                .iter()
+                .filter(|(p, w)| p == path && w.strong_count() > 0)
+                .map(|(_, w)| w.clone())
+                .collect(),
+            None => Vec::new(),
+        };
+        gathered.watch = (changed, found);
+    }
+    for watch in gathered.watch.1.iter().filter_map(Weak::upgrade) {
+        watch.committed(log_bytes);
+    }
 }
 
 /// The `unix` file inside `file` (a [`WalFile`]).
@@ -273,9 +329,11 @@ unsafe extern "C" fn open(
     let id = NEXT_LOG_ID.fetch_add(1, Ordering::Relaxed);
     let gathered = Gathered {
         id,
-        #[cfg(test)]
         path: (!name.is_null()).then(|| CStr::from_ptr(name).to_string_lossy().into_owned()),
-        ..Gathered::default()
+        bytes: Vec::new(),
+        start: 0,
+        commit_page_next: false,
+        watch: (0, Vec::new()),
     };
     (*wal).gathered = Box::into_raw(Box::new(gathered));
     open_logs().insert(file as usize, id);
@@ -333,6 +391,10 @@ unsafe extern "C" fn write(
         // Bytes 4..8 of a frame's header: the database's size in pages after a commit, else 0.
         let commit = bytes[4..8] != [0, 0, 0, 0];
         gathered.commit_page_next = commit;
+        if commit {
+            let frame_start = u64::try_from(offset).unwrap_or(0);
+            report_commit(gathered, frame_start + FRAME_HEADER as u64);
+        }
         commit
     } else {
         std::mem::take(&mut gathered.commit_page_next)
