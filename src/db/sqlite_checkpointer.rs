@@ -21,7 +21,7 @@ use sqlx::{AnyConnection, Row};
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
-use super::sqlite_writer::{Checkpointed, SqliteWriter};
+use super::sqlite_writer::SqliteWriter;
 use super::wal_vfs::{self, LogWatch};
 use crate::error::AppResult;
 
@@ -58,15 +58,23 @@ struct Growth {
     whole_copies: AtomicU64,
 }
 
-impl LogWatch for Growth {
-    fn committed(&self, log_bytes: u64) {
-        self.log_bytes.store(log_bytes, Ordering::Release);
-        if log_bytes >= self.limit_bytes
+impl Growth {
+    /// Nudges the task once the last commit has reached past the limit, unless a copy was asked
+    /// for already.
+    fn nudge_if_grown(&self) {
+        if self.log_bytes.load(Ordering::Acquire) >= self.limit_bytes
             && !self.asked.load(Ordering::Acquire)
             && !self.asked.swap(true, Ordering::AcqRel)
         {
             self.nudge.notify_one();
         }
+    }
+}
+
+impl LogWatch for Growth {
+    fn committed(&self, log_bytes: u64) {
+        self.log_bytes.store(log_bytes, Ordering::Release);
+        self.nudge_if_grown();
     }
 }
 
@@ -122,7 +130,6 @@ impl SqliteCheckpointer {
         });
         let watch: Arc<dyn LogWatch> = growth.clone();
         wal_vfs::watch_log(&format!("{file}-wal"), &watch);
-        drop(watch);
         writer
             .set_own_checkpoint_limit(limit_pages.saturating_mul(WRITER_LIMIT_FACTOR))
             .await?;
@@ -172,11 +179,7 @@ async fn copy_when_grown(
         growth.asked.store(false, Ordering::Release);
         // Commits during the copy and the pause nudged nobody: one of them may have taken the
         // log past its limit again.
-        if growth.log_bytes.load(Ordering::Acquire) >= growth.limit_bytes
-            && !growth.asked.swap(true, Ordering::AcqRel)
-        {
-            growth.nudge.notify_one();
-        }
+        growth.nudge_if_grown();
     }
     use sqlx::Connection;
     let _ = conn.close().await;
@@ -211,6 +214,31 @@ async fn copy_whole(conn: &mut AnyConnection, writer: &SqliteWriter) -> bool {
             tracing::warn!(error = %e, "copying the write-ahead log's last frames failed");
             false
         }
+    }
+}
+
+/// What a `PRAGMA wal_checkpoint` did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Checkpointed {
+    /// It could not run (another checkpoint was running), or not to the end.
+    pub busy: bool,
+    /// Frames in the log (-1 when it did not run).
+    pub log: i64,
+    /// Frames of the log now in the database file.
+    pub copied: i64,
+}
+
+impl Checkpointed {
+    /// A checkpoint that did not run.
+    pub const NOT_RUN: Checkpointed = Checkpointed {
+        busy: true,
+        log: -1,
+        copied: -1,
+    };
+
+    /// The whole log is in the database file: the next write can start it over.
+    pub fn whole(&self) -> bool {
+        !self.busy && self.log >= 0 && self.copied == self.log
     }
 }
 

@@ -42,6 +42,7 @@ use sqlx::{AnyConnection, Executor};
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
 use super::last_write::{Fold, Folded, LastWrite};
+use super::sqlite_checkpointer::{checkpoint, Checkpointed};
 use super::WRITE_WAIT;
 use crate::error::{AppError, AppResult};
 
@@ -63,6 +64,12 @@ const FAILED_KEPT: usize = 64;
 /// long ([`SqliteWriter::set_own_checkpoint_limit`]). Only this connection commits, so only it
 /// needs the setting.
 pub const WAL_PAGES_BEFORE_CHECKPOINT: u32 = 10_000;
+
+/// Sets the log's length, in pages, at which a commit on `conn` checkpoints it.
+async fn set_autocheckpoint(conn: &mut AnyConnection, pages: u32) -> Result<(), sqlx::Error> {
+    let sql = format!("PRAGMA wal_autocheckpoint = {pages}");
+    conn.execute(sql.as_str()).await.map(|_| ())
+}
 
 /// Runs one of the batch's control statements (`BEGIN IMMEDIATE`, `SAVEPOINT member`, …) as a
 /// statement the connection keeps prepared: sqlx's `Any` driver caches only statements run with
@@ -258,9 +265,18 @@ impl Held {
 
     /// Commits the open batch unless a writer waits for the turn (it will carry the batch on).
     async fn finish_unless_awaited(&mut self, waiting: usize) {
+        if waiting == 0 {
+            self.finish_open_batch().await;
+        } else {
+            self.settle_member().await;
+        }
+    }
+
+    /// Settles the transaction in progress and commits the open batch, if any.
+    async fn finish_open_batch(&mut self) {
         self.settle_member().await;
         // A first transaction whose rollback failed is still in the batch: never committed.
-        if self.batch_open && self.member.is_none() && waiting == 0 {
+        if self.batch_open && self.member.is_none() {
             // A failure is remembered for the batch's transactions.
             let _ = self.commit_batch().await;
         }
@@ -323,8 +339,7 @@ impl SqliteWriter {
             .await?
             .pop()
             .ok_or_else(|| AppError::Internal("no SQLite connection was opened".into()))?;
-        conn.execute(format!("PRAGMA wal_autocheckpoint = {WAL_PAGES_BEFORE_CHECKPOINT}").as_str())
-            .await?;
+        set_autocheckpoint(&mut conn, WAL_PAGES_BEFORE_CHECKPOINT).await?;
         Ok(SqliteWriter {
             held: Arc::new(Mutex::new(Held {
                 conn,
@@ -395,12 +410,7 @@ impl SqliteWriter {
     /// itself (`PRAGMA wal_autocheckpoint`), in the writer's turn.
     pub async fn set_own_checkpoint_limit(&self, pages: u32) -> AppResult<()> {
         let mut held = self.held.clone().lock_owned().await;
-        to_the_end(async move {
-            let sql = format!("PRAGMA wal_autocheckpoint = {pages}");
-            held.conn.execute(sql.as_str()).await?;
-            Ok(())
-        })
-        .await
+        to_the_end(async move { Ok(set_autocheckpoint(&mut held.conn, pages).await?) }).await
     }
 
     /// Copies what is left of the log back into the database file in the writer's turn (at most
@@ -412,19 +422,11 @@ impl SqliteWriter {
         let mut held =
             locked.map_err(|_| AppError::busy("waited too long for the database's writer"))?;
         to_the_end(async move {
-            held.settle_member().await;
-            if held.batch_open && held.member.is_none() {
-                // A failure is remembered for the batch's transactions.
-                let _ = held.commit_batch().await;
-            }
+            held.finish_open_batch().await;
             if held.batch_open || held.closed {
-                return Ok(Checkpointed {
-                    busy: true,
-                    log: -1,
-                    copied: -1,
-                });
+                return Ok(Checkpointed::NOT_RUN);
             }
-            Ok(super::sqlite_checkpointer::checkpoint(&mut held.conn).await?)
+            Ok(checkpoint(&mut held.conn).await?)
         })
         .await
     }
@@ -437,31 +439,9 @@ impl SqliteWriter {
     /// reading then makes it wait for that read, at most the busy timeout, and stop short.
     pub async fn close(&self) {
         let mut held = self.held.lock().await;
-        held.settle_member().await;
-        // Not a first whose rollback failed: its writes are not the batch's to commit.
-        if held.batch_open && held.member.is_none() {
-            let _ = held.commit_batch().await;
-        }
+        held.finish_open_batch().await;
         held.closed = true;
         let _ = control(&mut held.conn, "PRAGMA wal_checkpoint(TRUNCATE)").await;
-    }
-}
-
-/// What a `PRAGMA wal_checkpoint` did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Checkpointed {
-    /// It could not run (another checkpoint was running), or not to the end.
-    pub busy: bool,
-    /// Frames in the log (-1 when it did not run).
-    pub log: i64,
-    /// Frames of the log now in the database file.
-    pub copied: i64,
-}
-
-impl Checkpointed {
-    /// The whole log is in the database file: the next write can start it over.
-    pub fn whole(&self) -> bool {
-        !self.busy && self.log >= 0 && self.copied == self.log
     }
 }
 

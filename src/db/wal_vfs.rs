@@ -330,10 +330,7 @@ unsafe extern "C" fn open(
     let gathered = Gathered {
         id,
         path: (!name.is_null()).then(|| CStr::from_ptr(name).to_string_lossy().into_owned()),
-        bytes: Vec::new(),
-        start: 0,
-        commit_page_next: false,
-        watch: (0, Vec::new()),
+        ..Gathered::default()
     };
     (*wal).gathered = Box::into_raw(Box::new(gathered));
     open_logs().insert(file as usize, id);
