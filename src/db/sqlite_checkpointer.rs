@@ -33,6 +33,22 @@ pub const WRITER_LIMIT_FACTOR: u32 = 4;
 /// snapshot keeps its last frames) is not copied again at every commit.
 const PAUSE: Duration = Duration::from_millis(100);
 
+/// The longest pause after copies that failed or left the log unfinished: the pause doubles
+/// after each such copy, up to this, and is [`PAUSE`] again after a whole copy. So a reader
+/// that holds an old snapshot for minutes, or a disk that refuses every write, costs the
+/// writer's turn (and the log a warning) about once in this time, not ten times a second.
+const LONGEST_PAUSE: Duration = Duration::from_millis(3_200);
+
+/// The pause after a copy: [`PAUSE`] after a whole one, otherwise twice `before`, up to
+/// [`LONGEST_PAUSE`].
+fn pause_after(whole: bool, before: Duration) -> Duration {
+    if whole {
+        PAUSE
+    } else {
+        (before * 2).min(LONGEST_PAUSE)
+    }
+}
+
 /// Frames left for the writer's turn to copy: the commits made during a copy beside the writes
 /// are copied beside them again until they are no more than this.
 const LEFT_FOR_THE_TURN: i64 = 256;
@@ -56,6 +72,8 @@ struct Growth {
     nudge: Notify,
     /// Copies that left the whole log in the database file.
     whole_copies: AtomicU64,
+    /// Copies begun, whole or not.
+    copies_begun: AtomicU64,
 }
 
 impl Growth {
@@ -127,6 +145,7 @@ impl SqliteCheckpointer {
             asked: AtomicBool::new(false),
             nudge: Notify::new(),
             whole_copies: AtomicU64::new(0),
+            copies_begun: AtomicU64::new(0),
         });
         let watch: Arc<dyn LogWatch> = growth.clone();
         wal_vfs::watch_log(&format!("{file}-wal"), &watch);
@@ -148,6 +167,11 @@ impl SqliteCheckpointer {
         self.growth.whole_copies.load(Ordering::Acquire)
     }
 
+    /// How many copies were begun so far, whole or not.
+    pub fn copies_begun(&self) -> u64 {
+        self.growth.copies_begun.load(Ordering::Acquire)
+    }
+
     /// Stops the task, after the copy in progress if any.
     pub async fn close(&self) {
         self.stop.notify_one();
@@ -164,16 +188,20 @@ async fn copy_when_grown(
     growth: Arc<Growth>,
     stop: Arc<Notify>,
 ) {
+    let mut pause = PAUSE;
     loop {
         tokio::select! {
             () = growth.nudge.notified() => {}
             () = stop.notified() => break,
         }
-        if copy_whole(&mut conn, &writer).await {
+        growth.copies_begun.fetch_add(1, Ordering::AcqRel);
+        let whole = copy_whole(&mut conn, &writer).await;
+        if whole {
             growth.whole_copies.fetch_add(1, Ordering::AcqRel);
         }
+        pause = pause_after(whole, pause);
         tokio::select! {
-            () = tokio::time::sleep(PAUSE) => {}
+            () = tokio::time::sleep(pause) => {}
             () = stop.notified() => break,
         }
         growth.asked.store(false, Ordering::Release);
@@ -377,6 +405,19 @@ mod tests {
         assert_eq!(check, "ok");
     }
 
+    #[test]
+    fn the_pause_doubles_after_each_unfinished_copy_up_to_its_longest_and_starts_over_after_a_whole_one(
+    ) {
+        let mut pause = PAUSE;
+        let mut pauses = Vec::new();
+        for _ in 0..7 {
+            pause = pause_after(false, pause);
+            pauses.push(pause.as_millis());
+        }
+        assert_eq!(pauses, [200, 400, 800, 1_600, 3_200, 3_200, 3_200]);
+        assert_eq!(pause_after(true, pause), PAUSE);
+    }
+
     /// A reader that keeps an old snapshot open keeps the log from being copied whole: the rows
     /// it reads stay as they were and the writes go on. Once it ends, the log is copied whole
     /// without waiting for another write, and started over: it grows no longer.
@@ -398,8 +439,15 @@ mod tests {
         for round in 1..21 {
             insert(&writer, round * 20..round * 20 + 20).await;
         }
-        tokio::time::sleep(Duration::from_millis(300)).await;
+        // Each copy meanwhile takes the writer's turn and leaves the log unfinished: they come
+        // further and further apart (0.2, 0.4, 0.8 s ...), where one every 0.1 s would be 16.
+        tokio::time::sleep(Duration::from_millis(1_600)).await;
         assert_eq!(checkpointer.whole_copies(), 0);
+        let begun = checkpointer.copies_begun();
+        assert!(
+            (1..=6).contains(&begun),
+            "{begun} copies begun in 1.6 s while a reader held the log"
+        );
         let still: i64 = sqlx::query(count)
             .fetch_one(&mut *snapshot)
             .await
