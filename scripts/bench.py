@@ -669,6 +669,9 @@ def main():
               + f" {str(s.get('loadavg_1m_after')):>6s}")
         if s["errors"]:
             print(f"{'':14s} errors: {s['error_kinds']}; e.g. {s['error_samples'][:1]}")
+            if "HTTP 429" in s["error_kinds"]:
+                print(f"{'':14s} 429 is the integration's rate limit: start the server with "
+                      "ROSTER_SCIM_RATE=0 to measure work per request (scripts/bench does)")
         if s.get("not_run"):
             print(f"{'':14s} not run (phase timeout): {s['not_run']}")
     if "rss" in report:
