@@ -717,13 +717,17 @@ def _rss_mib(report):
 def summary(report):
     """The compact table: one line per phase."""
     counted = any(s.get("server_instr_k_per_op") for s in report["phases"] if "skipped" not in s)
+    # --aux-pid: the database's processes (PostgreSQL), whose CPU is the other part of an op's cost.
+    database = any("aux_cpu_ms_per_op" in s for s in report["phases"] if "skipped" not in s)
     print(f"\n{'phase':14s} {'ops':>6s} {'ops/s':>8s} {'p50ms':>7s} {'p99ms':>7s} {'CPUms/op':>9s} {'errors':>6s}"
+          + (f" {'dbCPUms/op':>10s}" if database else "")
           + (f" {'kInstr/op':>10s}" if counted else ""))
     for s in report["phases"]:
         if "skipped" in s:
             continue
         print(f"{s['phase']:14s} {s['ops']:6d} {str(s['ops_per_s']):>8s} {str(s['p50_ms']):>7s} "
               f"{str(s['p99_ms']):>7s} {str(s.get('server_cpu_ms_per_op')):>9s} {s['errors']:6d}"
+              + (f" {str(s.get('aux_cpu_ms_per_op')):>10s}" if database else "")
               + (f" {str(s.get('server_instr_k_per_op')):>10s}" if counted else ""))
     print(f"peak RSS (sampled): {_rss_mib(report)} MiB")
 
