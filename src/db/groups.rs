@@ -164,16 +164,12 @@ fn list_statements(
     // committed between the two). Uncorrelated, it is computed once.
     let count = format!("SELECT COUNT(*) AS n FROM groups g WHERE {tenant} = $1{filter_sql}");
     let mut page_args = sql.args.clone();
-    page_args.push(Arg::Int(page.limit));
-    page_args.push(Arg::Int(page.offset));
-    let n = page_args.len();
+    let limit_offset = super::limit_offset(&mut page_args, page.limit, page.offset);
     let page_sql = format!(
         "SELECT {COLUMNS}{members_column}, ({count}) AS n \
          FROM groups g WHERE {tenant} = $1{filter_sql} \
-         ORDER BY {sorted}{}, g.id {dir} LIMIT ${} OFFSET ${}",
+         ORDER BY {sorted}{}, g.id {dir}{limit_offset}",
         scim_filter::sort_terms(order, dir),
-        n - 1,
-        n
     );
     Ok(ListStatements {
         page: page_sql,

@@ -537,6 +537,23 @@ pub enum Arg {
     Int(i64),
 }
 
+/// ` LIMIT $n` for `limit`, and ` OFFSET $m` only when `offset` is not 0, their values pushed
+/// on `args`. PostgreSQL plans a prepared statement afresh at each run while its generic plan
+/// (the one for any values) looks costlier than the plans made for the values given, and an
+/// `OFFSET` of unknown value makes it look twice as costly: every `userName eq` look-up (and
+/// every page) was planned again, 0.55 ms of the database's CPU for a statement that runs in
+/// 0.06. Without the `OFFSET` the generic plan is taken after five runs, as for the other
+/// statements; a page further on (an `OFFSET`) is its own statement, planned as before.
+pub fn limit_offset(args: &mut Vec<Arg>, limit: i64, offset: i64) -> String {
+    args.push(Arg::Int(limit));
+    let mut clause = format!(" LIMIT ${}", args.len());
+    if offset != 0 {
+        args.push(Arg::Int(offset));
+        clause.push_str(&format!(" OFFSET ${}", args.len()));
+    }
+    clause
+}
+
 /// Most values bound in one `IN (…)` list: batched lookups and writes go in chunks of this many
 /// (SQLite builds before 3.32 allow 999 variables per statement, later ones 32,766).
 pub const IN_CHUNK: usize = 500;
