@@ -198,6 +198,10 @@ async fn copy_when_grown(
         let whole = copy_whole(&mut conn, &writer).await;
         if whole {
             growth.whole_copies.fetch_add(1, Ordering::AcqRel);
+            // The log is empty now: its last commit's reach (from before the copy) would nudge
+            // a needless copy after the pause, running into the next write, which starts the
+            // log over. That write tells its own reach.
+            growth.log_bytes.store(0, Ordering::Release);
         }
         pause = pause_after(whole, pause);
         tokio::select! {
@@ -379,11 +383,15 @@ mod tests {
             }
             until_copied(&checkpointer, copies).await;
         }
+        // Each block's 220 pages are copied before the next: the log reaches about 1.1 times
+        // its limit, once in a while (a starved machine: a copy's locks meet the write that
+        // would start the log over, which then goes on) about 2.3 times. The writer's own
+        // checkpoint alone would let it reach 4 times.
         let limit_bytes = u64::from(LIMIT) * frame_bytes(4096);
         let longest = log_file_len(dir.path());
         assert!(
-            longest < 2 * limit_bytes,
-            "the log grew to {longest} bytes, twice its limit ({limit_bytes})"
+            longest < 3 * limit_bytes,
+            "the log grew to {longest} bytes, three times its limit ({limit_bytes})"
         );
         assert_eq!(rows(&writer).await, 15 * 11 * 20);
         checkpointer.close().await;
@@ -470,10 +478,13 @@ mod tests {
             until_copied(&checkpointer, copies).await;
         }
         assert_eq!(rows(&writer).await, 21 * 20 + 3 * 11 * 20);
-        assert_eq!(
-            log_file_len(dir.path()),
-            grown,
-            "the log grew on after the reader ended: it was not started over"
+        // Started over, the log reaches no further than before: 3 × 220 pages more if it were
+        // not (a write that meets a copy's locks may go on past it once, less than a block).
+        let block_bytes = 11 * 20 * frame_bytes(4096);
+        let now = log_file_len(dir.path());
+        assert!(
+            now < grown + block_bytes,
+            "the log grew on after the reader ended, from {grown} to {now} bytes: it was not started over"
         );
         checkpointer.close().await;
         writer.close().await;
