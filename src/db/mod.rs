@@ -545,11 +545,12 @@ pub enum Arg {
 /// 0.06. Without the `OFFSET` the generic plan is taken after five runs, as for the other
 /// statements; a page further on (an `OFFSET`) is its own statement, planned as before.
 pub fn limit_offset(args: &mut Vec<Arg>, limit: i64, offset: i64) -> String {
+    use std::fmt::Write;
     args.push(Arg::Int(limit));
     let mut clause = format!(" LIMIT ${}", args.len());
     if offset != 0 {
         args.push(Arg::Int(offset));
-        clause.push_str(&format!(" OFFSET ${}", args.len()));
+        let _ = write!(clause, " OFFSET ${}", args.len());
     }
     clause
 }

@@ -127,26 +127,34 @@ const SQLITE_CREATION_ORDER_ROWS: &str = "CROSS JOIN users u CROSS JOIN tenant_a
 
 /// The total of an unfiltered list (`$1` = tenant): the tenant's access rows as it keeps count of
 /// them (`access::kept_count_of`, moved by `db::access` with each grant and end of access), less
-/// its superadmins (a partial index). Counting the access rows cost a first page of 100,000
-/// users more than five times the page's own work. A page reads it in its own statement
-/// ([`PageQuery::counted`]).
-const UNFILTERED_COUNT: &str = concat!(
-    "SELECT ",
-    super::access::kept_count_of!("$1"),
-    " - (SELECT COUNT(*) FROM users u CROSS JOIN tenant_access a \
-      WHERE u.is_superadmin = 1 AND a.user_id = u.id AND a.tenant_id = $1) AS n"
+/// its superadmins, counted by `$superadmins` (a query of their partial index). Counting the
+/// access rows cost a first page of 100,000 users more than five times the page's own work. A
+/// page reads it in its own statement ([`PageQuery::counted`]).
+macro_rules! unfiltered_count {
+    ($superadmins:literal) => {
+        concat!(
+            "SELECT ",
+            super::access::kept_count_of!("$1"),
+            " - (",
+            $superadmins,
+            ") AS n"
+        )
+    };
+}
+/// [`unfiltered_count`] on SQLite, where `CROSS JOIN` keeps the superadmins first.
+const UNFILTERED_COUNT: &str = unfiltered_count!(
+    "SELECT COUNT(*) FROM users u CROSS JOIN tenant_access a \
+     WHERE u.is_superadmin = 1 AND a.user_id = u.id AND a.tenant_id = $1"
 );
-/// [`UNFILTERED_COUNT`] on PostgreSQL, whose planner orders a `CROSS JOIN` as it likes: before
+/// [`unfiltered_count`] on PostgreSQL, whose planner orders a `CROSS JOIN` as it likes: before
 /// the tables were first analyzed it walked every access row of the tenant and probed each for
 /// a superadmin (2.6 ms of the database's CPU a page at 2,000 users, growing with them). Here
 /// each superadmin's access is looked up by its key (`LATERAL … OFFSET 0`, as
 /// [`POSTGRES_UNFILTERED_FROM`]), from their partial index: a few rows whatever the statistics say.
-const POSTGRES_UNFILTERED_COUNT: &str = concat!(
-    "SELECT ",
-    super::access::kept_count_of!("$1"),
-    " - (SELECT COUNT(*) FROM users u CROSS JOIN LATERAL \
-      (SELECT 1 FROM tenant_access a WHERE a.tenant_id = $1 AND a.user_id = u.id OFFSET 0) a \
-      WHERE u.is_superadmin = 1) AS n"
+const POSTGRES_UNFILTERED_COUNT: &str = unfiltered_count!(
+    "SELECT COUNT(*) FROM users u CROSS JOIN LATERAL \
+     (SELECT 1 FROM tenant_access a WHERE a.tenant_id = $1 AND a.user_id = u.id OFFSET 0) a \
+     WHERE u.is_superadmin = 1"
 );
 
 /// How a page is read on each database: the unfiltered inner query's `FROM`, what the inner

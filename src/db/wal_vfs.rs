@@ -160,8 +160,9 @@ struct Gathered {
 
 /// Told how long a log is after each commit written to it.
 pub trait LogWatch: Send + Sync {
-    /// A commit's last frame ends `log_bytes` into the log (the log starts over from its head
-    /// once it has all been copied back into the database file, so this can go down).
+    /// A commit's last frame reaches `log_bytes` into the log: told as its header is written,
+    /// past the header (its page, one page more, follows). The log starts over from its head
+    /// once it has all been copied back into the database file, so this can go down.
     fn committed(&self, log_bytes: u64);
 }
 
