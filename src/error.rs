@@ -123,6 +123,15 @@ impl From<sqlx::Error> for AppError {
             );
             return Self::ReadOnly(e.to_string());
         }
+        if is_stale_statement(&e) {
+            stale_statement_seen_now();
+            tracing::warn!(
+                error = %e,
+                "a statement prepared before the schema changed (another replica's migration): \
+                 the connections opened before now are replaced; the request may be retried"
+            );
+            return Self::Busy(e.to_string());
+        }
         if is_transient(&e) {
             tracing::warn!(error = %e, "database busy; the request may be retried");
             return Self::Busy(e.to_string());
@@ -209,6 +218,38 @@ fn read_only_seen_now() {
 pub fn read_only_seen_within(window: std::time::Duration) -> bool {
     let at = READ_ONLY_SEEN_AT.load(std::sync::atomic::Ordering::SeqCst);
     at != 0 && millis_since_start().saturating_sub(at) <= window.as_millis() as u64
+}
+
+/// PostgreSQL refusing a statement this connection prepared before a column it returns changed
+/// type or collation (SQLSTATE 0A000, "cached plan must not change result type"): what a newer
+/// release's migration, run by another replica, does to this one's prepared statements. The
+/// statement would fail the same way at every use on that connection; the schema is sound.
+/// (SQLite prepares a statement again by itself when its schema changed.)
+pub fn is_stale_statement(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Database(db) => db
+            .try_downcast_ref::<sqlx::postgres::PgDatabaseError>()
+            .is_some_and(|pg| {
+                pg.code() == "0A000" && pg.message().contains("cached plan must not change")
+            }),
+        _ => false,
+    }
+}
+
+/// When this process last met a stale statement ([`is_stale_statement`]), as
+/// [`READ_ONLY_SEEN_AT`] counts.
+static STALE_STATEMENT_SEEN_AT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+fn stale_statement_seen_now() {
+    STALE_STATEMENT_SEEN_AT.store(millis_since_start(), std::sync::atomic::Ordering::SeqCst);
+}
+
+/// Whether a connection opened `age` ago was opened before the last stale statement this process
+/// met: its prepared statements may all be stale, so PostgreSQL's pool closes it instead of
+/// handing it out (see `db::Db::connect`), and a new connection prepares them again.
+pub fn opened_before_a_stale_statement(age: std::time::Duration) -> bool {
+    let at = STALE_STATEMENT_SEEN_AT.load(std::sync::atomic::Ordering::SeqCst);
+    at != 0 && age.as_millis() as u64 >= millis_since_start().saturating_sub(at)
 }
 
 /// The database has no room to write: SQLite's `SQLITE_FULL` (primary result code 13, which its

@@ -236,8 +236,12 @@ impl Db {
             // open by a stuck client is ended by the server.
             Backend::Postgres => options
                 .max_connections((cores * 4).clamp(4, 32))
-                .before_acquire(|conn, _meta| {
+                .before_acquire(|conn, meta| {
                     Box::pin(async move {
+                        // Its prepared statements may be stale: closed, and another opened.
+                        if crate::error::opened_before_a_stale_statement(meta.age) {
+                            return Ok(false);
+                        }
                         if !crate::error::read_only_seen_within(READ_ONLY_RECHECK) {
                             return Ok(true);
                         }

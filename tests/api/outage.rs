@@ -3,7 +3,9 @@
 //! request caught by it is answered 503 with `Retry-After` (never 500), what was acknowledged
 //! stays, a retried request lands once, and the sync goes on without an error once it is back;
 //! meanwhile `/healthz` answers 503 at once, not after the requests' wait for a connection. A
-//! database that takes no writes (read-only) refuses them with 503 too, and reads go on.
+//! database that takes no writes (read-only) refuses them with 503 too, and reads go on. A column
+//! changed under the prepared statements (another replica's migration) costs one 503, not a 500
+//! at every use of every connection that had prepared them.
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
@@ -445,6 +447,70 @@ async fn every_postgresql_session_starts_with_its_lock_and_idle_limits() {
         assert_eq!(limits, ("15s".to_string(), "1min".to_string()));
         conns.push(conn);
     }
+}
+
+/// Another replica, of a newer release, changes a column this one's statements return (here the
+/// tenants' names to the `"C"` collation; a type change does the same): PostgreSQL then refuses
+/// each statement a connection prepared before ("cached plan must not change result type"), at
+/// every use on that connection. The first read that meets it is answered as busy (503, retry;
+/// nothing changed), and the connections opened before it are closed instead of handed out, so
+/// every read after works, on newly opened connections. (Before, each of the four connections
+/// that had prepared the read failed it with a 500 whenever it was handed out.)
+#[tokio::test]
+async fn statements_prepared_before_another_replicas_schema_change_are_prepared_anew() {
+    if !on_postgres() {
+        return;
+    }
+    let app = crate::helpers::TestApp::spawn().await;
+    // Four connections prepare the read, held together so that they are four.
+    let mut prepared = BTreeSet::new();
+    let mut conns = Vec::new();
+    for _ in 0..4 {
+        let mut conn = app.db.acquire().await.unwrap();
+        assert_eq!(
+            roster::db::tenants::list_all(&mut conn)
+                .await
+                .unwrap()
+                .len(),
+            1
+        );
+        prepared.insert(backend_pid(&mut conn).await);
+        conns.push(conn);
+    }
+    drop(conns);
+    assert_eq!(prepared.len(), 4);
+    app.execute(&["ALTER TABLE tenants ALTER COLUMN name TYPE text COLLATE \"C\""])
+        .await;
+    let mut failed = Vec::new();
+    let mut served_by = BTreeSet::new();
+    for _ in 0..12 {
+        let mut conn = app.db.acquire().await.unwrap();
+        match roster::db::tenants::list_all(&mut conn).await {
+            Ok(tenants) => {
+                assert_eq!(tenants.len(), 1);
+                served_by.insert(backend_pid(&mut conn).await);
+            }
+            Err(e) => failed.push(e),
+        }
+    }
+    assert!(failed.len() <= 1, "{failed:?}");
+    for e in &failed {
+        assert!(matches!(e, roster::error::AppError::Busy(_)), "{e:?}");
+    }
+    assert!(
+        served_by.is_disjoint(&prepared),
+        "{served_by:?} {prepared:?}"
+    );
+}
+
+/// The PostgreSQL session behind `conn`.
+async fn backend_pid(conn: &mut sqlx::AnyConnection) -> i32 {
+    use sqlx::Row;
+    let row = sqlx::query("SELECT pg_backend_pid() AS p")
+        .fetch_one(conn)
+        .await
+        .unwrap();
+    row.get::<i32, _>("p")
 }
 
 /// `/healthz` while PostgreSQL is down: 503 within seconds (it waited for the pool's 10 s, then
