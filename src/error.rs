@@ -115,7 +115,7 @@ impl From<sqlx::Error> for AppError {
             return Self::StorageFull(e.to_string());
         }
         if is_read_only(&e) {
-            read_only_seen_now();
+            READ_ONLY_SEEN.now();
             tracing::error!(
                 error = %e,
                 "the database takes no writes (read-only: a standby, or \
@@ -124,7 +124,7 @@ impl From<sqlx::Error> for AppError {
             return Self::ReadOnly(e.to_string());
         }
         if is_stale_statement(&e) {
-            stale_statement_seen_now();
+            STALE_STATEMENT_SEEN.now();
             tracing::warn!(
                 error = %e,
                 "a statement prepared before the schema changed (another replica's migration): \
@@ -194,10 +194,27 @@ pub fn storage_full_seen() -> u64 {
     STORAGE_FULL_SEEN.load(std::sync::atomic::Ordering::SeqCst)
 }
 
-/// When this process last turned a read-only database's refusal ([`is_read_only`]) into
-/// [`AppError::ReadOnly`]: milliseconds after [`process_start`] plus one, 0 for never. (A
-/// monotonic clock: a wait, not a time anyone reads.)
-static READ_ONLY_SEEN_AT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+/// When this process last met an error of one kind: milliseconds after [`process_start`] plus
+/// one, 0 for never. (A monotonic clock: a wait, not a time anyone reads.) PostgreSQL's pool
+/// looks at it before handing out a connection (see `db::Db::connect`).
+struct LastSeen(std::sync::atomic::AtomicU64);
+
+impl LastSeen {
+    const fn never() -> Self {
+        Self(std::sync::atomic::AtomicU64::new(0))
+    }
+
+    fn now(&self) {
+        self.0
+            .store(millis_since_start(), std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// How long ago it was last met, `None` for never.
+    fn ago(&self) -> Option<std::time::Duration> {
+        let at = self.0.load(std::sync::atomic::Ordering::SeqCst);
+        (at != 0).then(|| std::time::Duration::from_millis(millis_since_start().saturating_sub(at)))
+    }
+}
 
 fn process_start() -> std::time::Instant {
     static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
@@ -208,16 +225,15 @@ fn millis_since_start() -> u64 {
     process_start().elapsed().as_millis() as u64 + 1
 }
 
-fn read_only_seen_now() {
-    READ_ONLY_SEEN_AT.store(millis_since_start(), std::sync::atomic::Ordering::SeqCst);
-}
+/// When a read-only database's refusal ([`is_read_only`]) was last turned into
+/// [`AppError::ReadOnly`].
+static READ_ONLY_SEEN: LastSeen = LastSeen::never();
 
 /// Whether a write was refused as read-only within `window` of now: PostgreSQL's pool then
 /// checks each idle session before handing it out, and retires one that is read-only (see
 /// `db::Db::connect`).
 pub fn read_only_seen_within(window: std::time::Duration) -> bool {
-    let at = READ_ONLY_SEEN_AT.load(std::sync::atomic::Ordering::SeqCst);
-    at != 0 && millis_since_start().saturating_sub(at) <= window.as_millis() as u64
+    READ_ONLY_SEEN.ago().is_some_and(|ago| ago <= window)
 }
 
 /// PostgreSQL refusing a statement this connection prepared before a column it returns changed
@@ -236,20 +252,14 @@ pub fn is_stale_statement(e: &sqlx::Error) -> bool {
     }
 }
 
-/// When this process last met a stale statement ([`is_stale_statement`]), as
-/// [`READ_ONLY_SEEN_AT`] counts.
-static STALE_STATEMENT_SEEN_AT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-
-fn stale_statement_seen_now() {
-    STALE_STATEMENT_SEEN_AT.store(millis_since_start(), std::sync::atomic::Ordering::SeqCst);
-}
+/// When a stale statement ([`is_stale_statement`]) was last met.
+static STALE_STATEMENT_SEEN: LastSeen = LastSeen::never();
 
 /// Whether a connection opened `age` ago was opened before the last stale statement this process
 /// met: its prepared statements may all be stale, so PostgreSQL's pool closes it instead of
 /// handing it out (see `db::Db::connect`), and a new connection prepares them again.
 pub fn opened_before_a_stale_statement(age: std::time::Duration) -> bool {
-    let at = STALE_STATEMENT_SEEN_AT.load(std::sync::atomic::Ordering::SeqCst);
-    at != 0 && age.as_millis() as u64 >= millis_since_start().saturating_sub(at)
+    STALE_STATEMENT_SEEN.ago().is_some_and(|ago| age >= ago)
 }
 
 /// The database has no room to write: SQLite's `SQLITE_FULL` (primary result code 13, which its
