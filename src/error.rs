@@ -130,11 +130,13 @@ impl From<sqlx::Error> for AppError {
                 "a statement prepared before the schema changed (another replica's migration): \
                  the connections opened before now are replaced; the request may be retried"
             );
-            return Self::Busy(e.to_string());
+            return Self::Busy(
+                "another replica changed the database's schema; its connections are renewed".into(),
+            );
         }
         if is_transient(&e) {
             tracing::warn!(error = %e, "database busy; the request may be retried");
-            return Self::Busy(e.to_string());
+            return Self::Busy(why_busy(&e).into());
         }
         if is_connection_lost(&e) {
             tracing::warn!(error = %e, "database connection lost; the request may be retried");
@@ -162,6 +164,24 @@ pub fn is_transient(e: &sqlx::Error) -> bool {
             _ => false,
         },
         _ => false,
+    }
+}
+
+/// What a [`is_transient`] error means, in words a client may read: the database's own text
+/// (its locks, processes and relations) stays in the server log.
+fn why_busy(e: &sqlx::Error) -> &'static str {
+    let code = match e {
+        sqlx::Error::PoolTimedOut => return "no database connection was free in time",
+        sqlx::Error::PoolClosed => return "the database is shutting down",
+        sqlx::Error::Database(db) => db.code(),
+        _ => None,
+    };
+    match code.as_deref() {
+        Some("40001") => "a concurrent change to the same data came first",
+        Some("40P01") => "it deadlocked with a concurrent change",
+        Some("55P03") => "a lock it needed was not granted in time",
+        Some("57P03") => "the database is not taking connections yet",
+        _ => "the database was locked by other work",
     }
 }
 
@@ -377,7 +397,7 @@ mod tests {
     use super::*;
 
     /// SQLite's BUSY, as the `Any` driver hands it over, is transient: the request is answered
-    /// 503 with `Retry-After`, not 500.
+    /// 503 with `Retry-After`, not 500, and its detail says why in its own words, not SQLite's.
     #[tokio::test]
     async fn a_sqlite_busy_through_the_any_driver_is_transient() {
         sqlx::any::install_default_drivers();
@@ -390,8 +410,21 @@ mod tests {
         other.execute("PRAGMA busy_timeout = 0").await.unwrap();
         let err = other.execute("BEGIN IMMEDIATE").await.unwrap_err();
         assert!(is_transient(&err), "{err:?}");
-        assert_eq!(AppError::from(err).status(), 503);
+        assert!(err.to_string().contains("database is locked"), "{err}");
+        assert_retry_later(
+            AppError::from(err),
+            "locked by other work",
+            "database is locked",
+        );
         holder.execute("ROLLBACK").await.unwrap();
+    }
+
+    /// A pool with no connection free in time is busy too, and says so plainly.
+    #[test]
+    fn a_pool_timeout_is_busy_in_plain_words() {
+        let app = AppError::from(sqlx::Error::PoolTimedOut);
+        assert!(matches!(app, AppError::Busy(_)), "{app:?}");
+        assert_retry_later(app, "no database connection was free", "timed out");
     }
 
     /// `app` is answered 503 with `Retry-After: 2`, and to a SCIM client as a 503 whose detail
