@@ -58,11 +58,7 @@ pub struct Continuation {
 }
 
 /// The sort key of the last row of a page in the default order (`created_at`, then `id`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct After {
-    pub created_at: i64,
-    pub id: String,
-}
+pub use crate::scim::resource::After;
 
 #[derive(Debug, Clone)]
 struct Cursor {

@@ -9,6 +9,7 @@ use crate::iam::integrations::Caller;
 use crate::iam::permissions::{Action, Resource};
 use crate::iam::scim_groups;
 use crate::iam::scim_users::{self, etag_matches, Scope, MAX_RESULTS};
+use crate::scim::cursor::CursorWalk;
 use crate::scim::filter;
 use crate::scim::json_text::JsonText;
 use crate::scim::projection::Projection;
@@ -128,15 +129,39 @@ pub enum Fetched {
 /// `GET /{kind}`: the ListResponse, as JSON text.
 pub async fn list(conn: &mut Conn, call: Call<'_>, query: &Query) -> Result<JsonText, ScimError> {
     call.may(Op::List)?;
-    let q = query.list_query()?;
-    Ok(list_of(conn, call, &q).await?.into_response(q.start_index))
+    answer_list(conn, call, query.list_query()?).await
 }
 
 /// `POST /{kind}/.search`: the ListResponse, as JSON text.
 pub async fn search(conn: &mut Conn, call: Call<'_>, body: &Value) -> Result<JsonText, ScimError> {
     call.may(Op::Search)?;
-    let q = ListQuery::from_search_body(body)?;
-    Ok(list_of(conn, call, &q).await?.into_response(q.start_index))
+    answer_list(conn, call, ListQuery::from_search_body(body)?).await
+}
+
+/// A page of `call`'s list, paged by `startIndex` or by cursor (RFC 9865).
+async fn answer_list(
+    conn: &mut Conn,
+    call: Call<'_>,
+    mut q: ListQuery,
+) -> Result<JsonText, ScimError> {
+    let list = match call.kind {
+        Kind::Users => "Users",
+        Kind::Groups => "Groups",
+    };
+    let walk = CursorWalk::begin(&mut q, list, &call.scope.integration_id, MAX_RESULTS)?;
+    let page = list_of(conn, call, &q).await?;
+    Ok(paged(page, &q, walk.as_ref()))
+}
+
+/// `page` as its ListResponse: with its `nextCursor` when the request paged by cursor.
+fn paged(page: ListPage, q: &ListQuery, walk: Option<&CursorWalk>) -> JsonText {
+    match walk {
+        Some(walk) => {
+            let next = walk.next_cursor(&page);
+            page.into_cursor_response(next.as_deref())
+        }
+        None => page.into_response(q.start_index),
+    }
 }
 
 async fn list_of(conn: &mut Conn, call: Call<'_>, q: &ListQuery) -> Result<ListPage, ScimError> {
@@ -283,7 +308,10 @@ pub async fn root_search(
 ) -> Result<JsonText, ScimError> {
     check_permission(caller, Kind::Users, Op::Search)?;
     check_permission(caller, Kind::Groups, Op::Search)?;
-    let q = ListQuery::from_search_body(body)?;
+    let mut q = ListQuery::from_search_body(body)?;
+    // Its cursors hold an offset alone: Users then Groups are no one walk in creation order.
+    let walk = CursorWalk::begin(&mut q, "/.search", &scope.integration_id, MAX_RESULTS)?;
+    q.after = None;
     let mut page = RootPage::new(&q);
     // Both types at one moment: a user's `groups` and the groups' `members` agree, and the total
     // counts one directory.
@@ -304,7 +332,7 @@ pub async fn root_search(
         .commit()
         .await
         .map_err(crate::error::AppError::from)?;
-    Ok(page.page.into_response(q.start_index))
+    Ok(paged(page.page, &q, walk.as_ref()))
 }
 
 /// The root search's page as it fills: the offset left to skip and the room left.

@@ -28,7 +28,7 @@ use crate::auth::password;
 use crate::clock::{Millis, Rfc3339Text};
 use crate::db::group_refs::{GroupRefs, RefPrefix};
 use crate::db::last_write::LastWrite;
-use crate::db::page_cursors::{PageCursors, WalkKey};
+use crate::db::page_cursors::{Continuation, PageCursors, WalkKey};
 use crate::db::profile_views::{self, SERVER_ATTRIBUTES};
 use crate::db::scim_filter::Kind;
 use crate::db::scim_users::{After, ListError, Page, Profile, ProfileText, Refs, ScimUserRow};
@@ -351,7 +351,14 @@ pub async fn list(conn: &mut Conn, scope: &Scope, q: &ListQuery) -> Result<ListP
     // text path too: a client that asks for less is not sent through the JSON tree for it.
     let default_but_groups = projection.is_default_but("groups");
     let start_index = q.start_index.max(1) as i64;
-    let continued = walk(start_index).and_then(|k| scope.pages.find(&k));
+    // A cursor's resume point (`scim::cursor`), else the page end this server gave the walk.
+    let continued = walk(start_index).and_then(|k| match &q.after {
+        Some(after) => Some(Continuation {
+            after: after.clone(),
+            skip: 0,
+        }),
+        None => scope.pages.find(&k),
+    });
     let page = Page {
         filter: q.filter.as_ref(),
         sort_by: q.sort_by.as_ref(),
@@ -365,15 +372,19 @@ pub async fn list(conn: &mut Conn, scope: &Scope, q: &ListQuery) -> Result<ListP
     };
     let (total, mut rows) =
         db::scim_users::list(conn, &scope.tenant_id, &scope.integration_id, &page).await?;
-    if let (Some(next), Some(last)) = (walk(start_index + rows.len() as i64), rows.last()) {
-        if rows.len() as i64 == limit {
-            let after = After {
+    let walk_end = walk(start_index + rows.len() as i64)
+        .zip(rows.last())
+        .map(|(next, last)| {
+            let end = After {
                 created_at: last.created_at,
                 id: last.id.clone(),
             };
-            scope.pages.save(next, after);
-        }
-    }
+            // A cursor-paged walk holds its own position: its offsets are no key for others.
+            if rows.len() as i64 == limit && q.cursor.is_none() {
+                scope.pages.save(next, end.clone());
+            }
+            end
+        });
     let as_written = projection.keeps_whole("groups");
     let default_view = projection.is_default();
     let prefix = RefPrefix::new(&scope.base);
@@ -389,6 +400,7 @@ pub async fn list(conn: &mut Conn, scope: &Scope, q: &ListQuery) -> Result<ListP
         })
         .sum();
     let mut items = ListPage::with_capacity(total.max(0) as u64, room);
+    items.walk_end = walk_end;
     let mut refs_json = String::new();
     for row in &mut rows {
         if default_but_groups

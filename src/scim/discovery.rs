@@ -59,6 +59,14 @@ pub fn service_provider_config(base: &str, opts: &ServiceProviderOptions) -> Val
             "maxPayloadSize": opts.max_payload_size,
         },
         "filter": {"supported": true, "maxResults": opts.max_results},
+        // RFC 9865 §4. Cursors are kept nowhere and never expire: no `cursorTimeout`.
+        "pagination": {
+            "cursor": true,
+            "index": true,
+            "defaultPaginationMethod": "index",
+            "defaultPageSize": opts.max_results,
+            "maxPageSize": opts.max_results,
+        },
         "changePassword": {"supported": opts.change_password},
         "sort": {"supported": opts.sort},
         "etag": {"supported": opts.etag},
@@ -165,6 +173,15 @@ mod tests {
         assert!(spc["bulk"]["maxOperations"].is_u64());
         assert!(spc["bulk"]["maxPayloadSize"].is_u64());
         assert!(spc["filter"]["maxResults"].is_u64());
+        assert_eq!(
+            (&spc["pagination"]["cursor"], &spc["pagination"]["index"]),
+            (&json!(true), &json!(true))
+        );
+        assert_eq!(
+            spc["pagination"]["maxPageSize"],
+            spc["filter"]["maxResults"]
+        );
+        assert!(spc["pagination"].get("cursorTimeout").is_none());
         let scheme = &spc["authenticationSchemes"][0];
         assert_eq!(scheme["type"], "oauthbearertoken");
         assert_eq!(scheme["primary"], true);

@@ -33,6 +33,13 @@ pub enum ScimError {
     /// 400 `tooMany`: the request would return or touch more resources than the server allows.
     #[error("too many: {0}")]
     TooMany(String),
+    /// 400 `invalidCursor` (RFC 9865 §2.1): the `cursor` is not one this list gave for this
+    /// query.
+    #[error("invalid cursor: {0}")]
+    InvalidCursor(String),
+    /// 400 `invalidCount` (RFC 9865 §2.1): a cursor-paged `count` below 1.
+    #[error("invalid count: {0}")]
+    InvalidCount(String),
     /// 403 `sensitive`: sensitive data was sent in the request URI.
     #[error("sensitive: {0}")]
     Sensitive(String),
@@ -86,7 +93,9 @@ impl ScimError {
             | ScimError::InvalidSyntax(_)
             | ScimError::Mutability(_)
             | ScimError::NoTarget(_)
-            | ScimError::TooMany(_) => 400,
+            | ScimError::TooMany(_)
+            | ScimError::InvalidCursor(_)
+            | ScimError::InvalidCount(_) => 400,
             ScimError::Unauthorized(_) => 401,
             ScimError::Sensitive(_) | ScimError::Forbidden(_) => 403,
             ScimError::NotFound(_) => 404,
@@ -113,6 +122,8 @@ impl ScimError {
             ScimError::Uniqueness(_) => "uniqueness",
             ScimError::NoTarget(_) => "noTarget",
             ScimError::TooMany(_) => "tooMany",
+            ScimError::InvalidCursor(_) => "invalidCursor",
+            ScimError::InvalidCount(_) => "invalidCount",
             ScimError::Sensitive(_) => "sensitive",
             _ => return None,
         })
@@ -130,6 +141,8 @@ impl ScimError {
             | ScimError::Uniqueness(d)
             | ScimError::NoTarget(d)
             | ScimError::TooMany(d)
+            | ScimError::InvalidCursor(d)
+            | ScimError::InvalidCount(d)
             | ScimError::Sensitive(d)
             | ScimError::NotFound(d)
             | ScimError::Conflict(d)
@@ -212,6 +225,16 @@ mod tests {
             ),
             (ScimError::NoTarget(String::new()), 400, Some("noTarget")),
             (ScimError::TooMany(String::new()), 400, Some("tooMany")),
+            (
+                ScimError::InvalidCursor(String::new()),
+                400,
+                Some("invalidCursor"),
+            ),
+            (
+                ScimError::InvalidCount(String::new()),
+                400,
+                Some("invalidCount"),
+            ),
             (ScimError::Sensitive(String::new()), 403, Some("sensitive")),
             (ScimError::NotFound(String::new()), 404, None),
             (ScimError::Conflict(String::new()), 409, None),

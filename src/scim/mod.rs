@@ -10,12 +10,14 @@
 //! - [`path`]: PATCH `path` parsing into [`path::PatchPath`].
 //! - [`resource`]: `ListResponse`, `.search` bodies, validation and rendering of User/Group bodies, merging
 //!   elements of multi-valued attributes.
+//! - [`cursor`]: RFC 9865 cursors, a walk's position handed to the client and kept nowhere.
 //! - [`patch`]: the PATCH application engine and the Group member delta.
 //! - [`projection`]: `attributes` / `excludedAttributes`.
 //! - [`stored_text`]: a resource's default view written from its stored JSON text.
 //! - [`discovery`]: ServiceProviderConfig, ResourceTypes and Schemas documents.
 
 pub mod attr_path;
+pub mod cursor;
 pub mod discovery;
 pub mod error;
 pub mod filter;

@@ -26,6 +26,18 @@ pub struct ListPage {
     /// The resources' texts, separated by commas.
     resources: JsonText,
     count: usize,
+    /// Where the page ended, when it is a page of a walk that can resume after its last
+    /// resource (Users in the default order): a cursor's resume point (`scim::cursor`).
+    pub walk_end: Option<After>,
+}
+
+/// The sort key of a resource in the default order (creation time, then id): where a walk of a
+/// list resumes, so that deletions before it and creations since neither skip nor repeat a
+/// resource.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct After {
+    pub created_at: i64,
+    pub id: String,
 }
 
 impl ListPage {
@@ -43,6 +55,7 @@ impl ListPage {
             total,
             resources: JsonText::with_capacity(bytes),
             count: 0,
+            walk_end: None,
         }
     }
 
@@ -104,12 +117,28 @@ impl ListPage {
     /// The RFC 7644 §3.4.2 ListResponse: integer `totalResults`, `startIndex`, `itemsPerPage`
     /// and exactly `Resources` (authentik and others read that spelling only).
     pub fn into_response(self, start_index: u64) -> JsonText {
+        let position = format!("\"startIndex\":{},", start_index.max(1));
+        self.into_list_response(&position)
+    }
+
+    /// The ListResponse of a cursor-paged walk (RFC 9865 §2): no `startIndex`, and `nextCursor`
+    /// unless this is the last page.
+    pub fn into_cursor_response(self, next_cursor: Option<&str>) -> JsonText {
+        let mut position = String::new();
+        if let Some(cursor) = next_cursor {
+            position.push_str("\"nextCursor\":");
+            push_json_str(&mut position, cursor);
+            position.push(',');
+        }
+        self.into_list_response(&position)
+    }
+
+    /// The ListResponse with `position`'s members (each followed by a comma) after the total.
+    fn into_list_response(self, position: &str) -> JsonText {
         let head = format!(
-            "{{\"schemas\":[\"{LIST_RESPONSE_URN}\"],\"totalResults\":{},\"startIndex\":{},\
+            "{{\"schemas\":[\"{LIST_RESPONSE_URN}\"],\"totalResults\":{},{position}\
              \"itemsPerPage\":{},\"Resources\":[",
-            self.total,
-            start_index.max(1),
-            self.count
+            self.total, self.count
         );
         let mut out = self.resources;
         out.prepend(&head);
@@ -247,6 +276,12 @@ pub struct ListQuery {
     pub start_index: u64,
     /// `None` when the client gave no count; negative counts are read as 0.
     pub count: Option<u64>,
+    /// RFC 9865's `cursor`: `Some("")` asks for the first page of a cursor-paged walk, any other
+    /// value is a `nextCursor` this list gave (`scim::cursor`); `None` pages by `startIndex`.
+    pub cursor: Option<String>,
+    /// Where a keyset walk resumes: the page holds the resources after this one (`start_index`
+    /// still tells its position). Set from a cursor, never by the client directly.
+    pub after: Option<After>,
 }
 
 impl ListQuery {
@@ -268,6 +303,7 @@ impl ListQuery {
                 "sortorder" => q.sort_order = parse_sort_order(v)?,
                 "startindex" => q.start_index = parse_int(v, "startIndex")?.max(1) as u64,
                 "count" => q.count = Some(parse_int(v, "count")?.max(0) as u64),
+                "cursor" => q.cursor = Some(v.to_string()),
                 _ => {}
             }
         }
@@ -294,8 +330,9 @@ impl ListQuery {
                 ("sortorder", Value::String(s)) => q.sort_order = parse_sort_order(s)?,
                 ("startindex", v) => q.start_index = json_int(v, "startIndex")?.max(1) as u64,
                 ("count", v) => q.count = Some(json_int(v, "count")?.max(0) as u64),
-                ("schemas", _) => {}
-                ("filter" | "sortby" | "sortorder", _) => {
+                ("cursor", Value::String(s)) => q.cursor = Some(s.clone()),
+                ("schemas", _) | ("cursor", Value::Null) => {}
+                ("filter" | "sortby" | "sortorder" | "cursor", _) => {
                     return Err(ScimError::InvalidSyntax(format!("`{k}` must be a string")))
                 }
                 _ => {}

@@ -19,6 +19,7 @@ mod process;
 mod renders;
 mod scim_auth;
 mod scim_cli;
+mod scim_cursors;
 mod scim_groups;
 mod scim_limits;
 mod scim_replay;

@@ -1,0 +1,330 @@
+//! RFC 9865 cursor paging of Users, Groups and the root search: whole walks, walks that go on
+//! on another replica while users are deleted and created, and the cursors refused.
+
+use serde_json::{json, Value};
+
+use crate::helpers::{Integration, TestApp};
+use crate::scim_auth::urlencode;
+
+async fn create_users(app: &TestApp, i: &Integration, names: &[String]) -> Vec<String> {
+    let mut ids = Vec::new();
+    for name in names {
+        let body = json!({"userName": name, "displayName": format!("{name} shown")});
+        let res = app.scim(i, "POST", "/Users", Some(body)).await;
+        assert_eq!(res.status, 201, "{}", res.body);
+        ids.push(res.json()["id"].as_str().unwrap().to_string());
+    }
+    ids
+}
+
+fn names(prefix: &str, n: usize) -> Vec<String> {
+    (0..n).map(|k| format!("{prefix}{k:02}")).collect()
+}
+
+/// One page: 200 with a ListResponse; its `field` values and its `nextCursor`.
+async fn page(app: &TestApp, i: &Integration, path: &str, field: &str) -> (Vec<String>, Value) {
+    let res = app.scim(i, "GET", path, None).await;
+    assert_eq!(res.status, 200, "{path}: {}", res.body);
+    let body = res.json();
+    assert!(body.get("startIndex").is_none(), "{path}: {body}");
+    let got = body["Resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r[field].as_str().unwrap().to_string())
+        .collect();
+    (got, body)
+}
+
+/// Walks `path` (its query without `cursor`) by cursor, `count` at a time: every page's values,
+/// after checking each page's size and total and that only the last lacks `nextCursor`.
+async fn walk(
+    app: &TestApp,
+    i: &Integration,
+    path: &str,
+    field: &str,
+    count: usize,
+) -> Vec<Vec<String>> {
+    let mut pages = Vec::new();
+    let mut cursor = String::new();
+    for _ in 0..100 {
+        let (got, body) = page(
+            app,
+            i,
+            &format!("{path}&count={count}&cursor={cursor}"),
+            field,
+        )
+        .await;
+        assert_eq!(body["itemsPerPage"], got.len(), "{body}");
+        let total = body["totalResults"].as_u64().unwrap() as usize;
+        pages.push(got);
+        match body.get("nextCursor") {
+            Some(next) => {
+                assert_eq!(
+                    pages.last().unwrap().len(),
+                    count,
+                    "only a full page goes on"
+                );
+                cursor = next.as_str().unwrap().to_string();
+            }
+            None => {
+                let seen: usize = pages.iter().map(Vec::len).sum();
+                assert_eq!(seen, total, "the last page ends the list: {body}");
+                return pages;
+            }
+        }
+    }
+    panic!("a walk of {path} did not end in 100 pages");
+}
+
+/// Users, Groups, a filter, a sort and `POST /.search` walked by cursor: each resource once, in
+/// the order the whole list answers them, pages of `count`, and only the last page without
+/// `nextCursor`. The ServiceProviderConfig says cursors are offered beside `startIndex`.
+#[tokio::test]
+async fn a_cursor_walk_answers_every_resource_once_in_the_lists_order() {
+    let app = TestApp::spawn().await;
+    let i = app.integration("main").await;
+    create_users(&app, &i, &names("walker", 23)).await;
+    for k in 0..11 {
+        let body = json!({"displayName": format!("team {k:02}")});
+        assert_eq!(
+            app.scim(&i, "POST", "/Groups", Some(body)).await.status,
+            201
+        );
+    }
+    let users_in_order = page(&app, &i, "/Users?count=200&cursor=", "userName")
+        .await
+        .0;
+    assert_eq!(users_in_order, names("walker", 23));
+    let sw = urlencode("userName sw \"walker1\"");
+    let cases = [
+        (
+            "/Users?x=1".to_string(),
+            "userName",
+            5,
+            users_in_order.clone(),
+        ),
+        ("/Users?sortOrder=descending".into(), "userName", 4, {
+            let mut d = users_in_order.clone();
+            d.reverse();
+            d
+        }),
+        (
+            format!("/Users?filter={sw}"),
+            "userName",
+            3,
+            names("walker", 20)[10..].to_vec(),
+        ),
+        (
+            "/Users?sortBy=userName".into(),
+            "userName",
+            7,
+            users_in_order.clone(),
+        ),
+        (
+            "/Groups?sortBy=displayName".into(),
+            "displayName",
+            4,
+            names("team ", 11),
+        ),
+        ("/Groups?x=1".into(), "displayName", 11, names("team ", 11)),
+    ];
+    for (path, field, count, expected) in cases {
+        let pages = walk(&app, &i, &path, field, count).await;
+        assert_eq!(pages.concat(), expected, "{path}");
+        let full_pages = expected.len() / count;
+        assert!(
+            pages.len() == full_pages || pages.len() == full_pages + 1,
+            "{path}"
+        );
+    }
+    // The same walk by `POST /Users/.search`, its cursor in the body.
+    let mut seen = Vec::new();
+    let mut cursor = String::new();
+    for _ in 0..10 {
+        let body = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"],
+                          "attributes": ["userName"], "cursor": cursor, "count": 10});
+        let res = app.scim(&i, "POST", "/Users/.search", Some(body)).await;
+        assert_eq!(res.status, 200, "{}", res.body);
+        let body = res.json();
+        for r in body["Resources"].as_array().unwrap() {
+            seen.push(r["userName"].as_str().unwrap().to_string());
+        }
+        match body["nextCursor"].as_str() {
+            Some(next) => cursor = next.to_string(),
+            None => break,
+        }
+    }
+    assert_eq!(seen, users_in_order);
+    // The root search: the 23 users, then the 11 groups, 10 at a time.
+    let mut root = Vec::new();
+    let mut cursor = String::new();
+    for _ in 0..10 {
+        let body = json!({"cursor": cursor, "count": 10});
+        let res = app.scim(&i, "POST", "/.search", Some(body)).await;
+        assert_eq!(res.status, 200, "{}", res.body);
+        let body = res.json();
+        assert_eq!(body["totalResults"], 34);
+        for r in body["Resources"].as_array().unwrap() {
+            let name = r.get("userName").or_else(|| r.get("displayName"));
+            root.push(name.unwrap().as_str().unwrap().to_string());
+        }
+        match body["nextCursor"].as_str() {
+            Some(next) => cursor = next.to_string(),
+            None => break,
+        }
+    }
+    assert_eq!(root, [users_in_order, names("team ", 11)].concat());
+    let spc = app
+        .scim(&i, "GET", "/ServiceProviderConfig", None)
+        .await
+        .json();
+    assert_eq!(spc["pagination"]["cursor"], true, "{spc}");
+    assert_eq!(spc["pagination"]["index"], true, "{spc}");
+    assert_eq!(spc["pagination"]["defaultPaginationMethod"], "index");
+}
+
+/// A walk begun on one replica goes on on another (which has no memory of it) while users
+/// before the cursor are deleted, one ahead of it is deleted and one is created: the next pages
+/// hold exactly the users after the last one answered, none skipped, none twice. The same
+/// deletions make a `startIndex` page on that replica skip two users (its offset counts rows
+/// that are gone), which is what a cursor holding only a count would do.
+#[tokio::test]
+async fn a_walk_goes_on_on_another_replica_past_deletions_without_skipping_anyone() {
+    let app = TestApp::spawn().await;
+    let replica = app.replica().await;
+    let i = app.integration("main").await;
+    let all = names("member", 12);
+    let ids = create_users(&app, &i, &all).await;
+    let (first, body) = page(&app, &i, "/Users?count=4&cursor=", "userName").await;
+    assert_eq!(first, all[..4]);
+    let cursor = body["nextCursor"].as_str().unwrap().to_string();
+    for id in [&ids[0], &ids[1], &ids[3], &ids[5]] {
+        let res = app.scim(&i, "DELETE", &format!("/Users/{id}"), None).await;
+        assert_eq!(res.status, 204, "{}", res.body);
+    }
+    create_users(&app, &i, &["member late".to_string()]).await;
+    let (second, body) = page(
+        &replica,
+        &i,
+        &format!("/Users?count=4&cursor={cursor}"),
+        "userName",
+    )
+    .await;
+    assert_eq!(second, ["member04", "member06", "member07", "member08"]);
+    let cursor = body["nextCursor"].as_str().unwrap().to_string();
+    let (third, body) = page(
+        &app,
+        &i,
+        &format!("/Users?count=4&cursor={cursor}"),
+        "userName",
+    )
+    .await;
+    assert_eq!(third, ["member09", "member10", "member11", "member late"]);
+    // A full page: a next cursor, whose page is empty and last.
+    let cursor = body["nextCursor"].as_str().unwrap().to_string();
+    let (fourth, body) = page(
+        &replica,
+        &i,
+        &format!("/Users?count=4&cursor={cursor}"),
+        "userName",
+    )
+    .await;
+    assert!(
+        fourth.is_empty() && body.get("nextCursor").is_none(),
+        "{body}"
+    );
+    // By index on the replica, the second page starts two users late.
+    let by_index = replica
+        .scim(&i, "GET", "/Users?startIndex=5&count=4", None)
+        .await
+        .json();
+    let by_index: Vec<&str> = by_index["Resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["userName"].as_str().unwrap())
+        .collect();
+    assert_eq!(by_index, ["member08", "member09", "member10", "member11"]);
+}
+
+/// Cursors that are not this list's for this query are `400 invalidCursor`, all with the same
+/// words (RFC 9865 §6.2): made up, changed, sent with another filter, to Groups, or by another
+/// tenant's integration. `count=0` is `400 invalidCount`; `startIndex` beside a cursor is
+/// `400 invalidValue`; a cursor in a `.search` body that is not a string is `invalidSyntax`.
+#[tokio::test]
+async fn cursors_of_another_query_list_or_tenant_are_refused_alike() {
+    let app = TestApp::spawn().await;
+    app.create_tenant("other").await;
+    let i = app.integration("main").await;
+    let o = app.integration("other").await;
+    create_users(&app, &i, &names("mine", 3)).await;
+    create_users(&app, &o, &names("theirs", 3)).await;
+    let sw = urlencode("userName sw \"mine\"");
+    let (_, body) = page(
+        &app,
+        &i,
+        &format!("/Users?filter={sw}&count=1&cursor="),
+        "userName",
+    )
+    .await;
+    let good = body["nextCursor"].as_str().unwrap().to_string();
+    let mut altered = good.clone();
+    altered.insert(3, 'A');
+    let refused = [
+        (
+            &i,
+            format!("/Users?filter={sw}&count=1&cursor=bm90IGEgY3Vyc29y"),
+        ),
+        (&i, format!("/Users?filter={sw}&count=1&cursor={altered}")),
+        (&i, format!("/Users?filter={sw}&count=1&cursor=%21%21")),
+        (&i, format!("/Users?count=1&cursor={good}")),
+        (&i, format!("/Groups?filter={sw}&count=1&cursor={good}")),
+        (&o, format!("/Users?filter={sw}&count=1&cursor={good}")),
+    ];
+    let mut details = Vec::new();
+    for (integ, path) in &refused {
+        let res = app.scim(integ, "GET", path, None).await;
+        assert_eq!(res.status, 400, "{path}: {}", res.body);
+        let body = res.json();
+        assert_eq!(body["scimType"], "invalidCursor", "{path}: {body}");
+        details.push(body["detail"].as_str().unwrap().to_string());
+    }
+    details.dedup();
+    assert_eq!(details.len(), 1, "{details:?}");
+    let zero = app.scim(&i, "GET", "/Users?count=0&cursor=", None).await;
+    assert_eq!(
+        (zero.status.as_u16(), zero.json()["scimType"].clone()),
+        (400, json!("invalidCount"))
+    );
+    let both = app
+        .scim(
+            &i,
+            "GET",
+            &format!("/Users?startIndex=2&cursor={good}"),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (both.status.as_u16(), both.json()["scimType"].clone()),
+        (400, json!("invalidValue"))
+    );
+    let body = json!({"cursor": 5});
+    let wrong = app.scim(&i, "POST", "/Users/.search", Some(body)).await;
+    assert_eq!(
+        (wrong.status.as_u16(), wrong.json()["scimType"].clone()),
+        (400, json!("invalidSyntax"))
+    );
+    // The good cursor still works, and a page by index still has `startIndex` and no cursor.
+    let (next, _) = page(
+        &app,
+        &i,
+        &format!("/Users?filter={sw}&count=1&cursor={good}"),
+        "userName",
+    )
+    .await;
+    assert_eq!(next, ["mine01"]);
+    let by_index = app.scim(&i, "GET", "/Users?count=1", None).await.json();
+    assert_eq!(by_index["startIndex"], 1);
+    assert!(by_index.get("nextCursor").is_none(), "{by_index}");
+}
