@@ -164,10 +164,28 @@ fn list_statements(
     // committed between the two). Uncorrelated, it is computed once.
     let count = format!("SELECT COUNT(*) AS n FROM groups g WHERE {tenant} = $1{filter_sql}");
     let mut page_args = sql.args.clone();
-    let limit_offset = super::limit_offset(&mut page_args, page.limit, page.offset);
+    // A walk in the default order that resumes after a group (a cursor's, `Page::after`) seeks
+    // it on `groups_tenant_created_idx` instead of skipping `offset` groups.
+    let mut resume = String::new();
+    let mut offset = page.offset;
+    if let Some((after, skip)) = page
+        .after
+        .filter(|_| page.filter.is_none() && page.sort_by.is_none())
+    {
+        let cmp = match page.sort_order {
+            SortOrder::Ascending => ">",
+            SortOrder::Descending => "<",
+        };
+        page_args.push(Arg::Int(after.created_at));
+        page_args.push(Arg::Text(after.id.clone()));
+        let n = page_args.len();
+        resume = format!(" AND (g.created_at, g.id) {cmp} (${}, ${n})", n - 1);
+        offset = skip;
+    }
+    let limit_offset = super::limit_offset(&mut page_args, page.limit, offset);
     let page_sql = format!(
         "SELECT {COLUMNS}{members_column}, ({count}) AS n \
-         FROM groups g WHERE {tenant} = $1{filter_sql} \
+         FROM groups g WHERE {tenant} = $1{filter_sql}{resume} \
          ORDER BY {sorted}{}, g.id {dir}{limit_offset}",
         scim_filter::sort_terms(order, dir),
     );

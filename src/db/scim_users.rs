@@ -287,9 +287,9 @@ pub struct Page<'a> {
     /// 0-based.
     pub offset: i64,
     pub limit: i64,
-    /// Users only, unfiltered, in the default order: start after this row (a seek on
-    /// `tenant_access_creation_idx`), skipping this many rows more, instead of skipping `offset`
-    /// rows from the start (`db::page_cursors`). `offset` still tells the page's position.
+    /// Unfiltered, in the default order: start after this row (a seek on the tenant's index in
+    /// creation order), skipping this many rows more, instead of skipping `offset` rows from
+    /// the start (`db::page_cursors`, `scim::cursor`). `offset` still tells the page's position.
     pub after: Option<(&'a After, i64)>,
     /// Whether the rows carry their group references ([`ScimUserRow::group_refs`]).
     pub with_group_refs: bool,

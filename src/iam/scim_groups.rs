@@ -26,7 +26,7 @@ use crate::scim::patch::{
     apply_patch, parse_patch_request, plan_member_ops, MemberDelta, MemberPlan,
 };
 use crate::scim::projection::Projection;
-use crate::scim::resource::{self, Intent, ListPage, ListQuery};
+use crate::scim::resource::{self, After, Intent, ListPage, ListQuery};
 use crate::scim::{registry, ScimError};
 
 pub fn version(row: &GroupRow) -> String {
@@ -182,7 +182,7 @@ pub async fn list(conn: &mut Conn, scope: &Scope, q: &ListQuery) -> Result<ListP
         sort_order: q.sort_order,
         offset: q.start_index.saturating_sub(1) as i64,
         limit: q.count.unwrap_or(MAX_RESULTS).min(MAX_RESULTS) as i64,
-        after: None,
+        after: q.after.as_ref().map(|after| (after, 0)),
         with_group_refs: false,
         profile: db::scim_users::ProfileText::Json,
     };
@@ -190,6 +190,13 @@ pub async fn list(conn: &mut Conn, scope: &Scope, q: &ListQuery) -> Result<ListP
     let with_members = projection.includes("members");
     let (total, rows) = db::groups::list(conn, &scope.tenant_id, &page, with_members).await?;
     let mut items = ListPage::new(total.max(0) as u64);
+    // A walk in the default order resumes after its last group (`scim::cursor`).
+    if q.filter.is_none() && q.sort_by.is_none() {
+        items.walk_end = rows.last().map(|(row, _)| After {
+            created_at: row.created_at,
+            id: row.id.clone(),
+        });
+    }
     let prefix = RefPrefix::of_users(&scope.base);
     for (row, ids) in rows {
         items.push_with(|out| write_answer(out, scope, &prefix, &row, ids, &projection));

@@ -3,7 +3,8 @@
 //! cursor never expires (`cursorTimeout` is not advertised), and open walks cost no memory.
 //!
 //! A token holds how many resources the walk has answered and, where the list says where its
-//! page ended ([`ListPage::walk_end`]: Users in the default order), the sort key of the last one:
+//! page ended ([`ListPage::walk_end`]: Users and Groups in the default order, unfiltered), the
+//! sort key of the last one:
 //! the next page then starts after that resource, whatever was deleted before it or created
 //! since — never one answered twice, none skipped (keyset paging). It also holds a digest of the
 //! query it belongs to (the list, the integration, `filter`, `sortBy`, `sortOrder`): a cursor

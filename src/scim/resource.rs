@@ -27,7 +27,8 @@ pub struct ListPage {
     resources: JsonText,
     count: usize,
     /// Where the page ended, when it is a page of a walk that can resume after its last
-    /// resource (Users in the default order): a cursor's resume point (`scim::cursor`).
+    /// resource (Users or Groups, unfiltered, in the default order): a cursor's resume point
+    /// (`scim::cursor`).
     pub walk_end: Option<After>,
 }
 

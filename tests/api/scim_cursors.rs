@@ -1,5 +1,5 @@
 //! RFC 9865 cursor paging of Users, Groups and the root search: whole walks, walks that go on
-//! on another replica while users are deleted and created, and the cursors refused.
+//! on another replica while users or groups are deleted and created, and the cursors refused.
 
 use serde_json::{json, Value};
 
@@ -327,4 +327,55 @@ async fn cursors_of_another_query_list_or_tenant_are_refused_alike() {
     let by_index = app.scim(&i, "GET", "/Users?count=1", None).await.json();
     assert_eq!(by_index["startIndex"], 1);
     assert!(by_index.get("nextCursor").is_none(), "{by_index}");
+}
+
+/// Groups too: a walk continued on another replica after groups before the cursor and one
+/// ahead of it were deleted and one was created answers exactly the groups after the last one
+/// answered; by `startIndex` the same page starts two groups late.
+#[tokio::test]
+async fn a_walk_of_groups_goes_on_past_deletions_without_skipping_any() {
+    let app = TestApp::spawn().await;
+    let replica = app.replica().await;
+    let i = app.integration("main").await;
+    let mut ids = Vec::new();
+    for name in names("team", 8) {
+        let res = app
+            .scim(&i, "POST", "/Groups", Some(json!({"displayName": name})))
+            .await;
+        assert_eq!(res.status, 201, "{}", res.body);
+        ids.push(res.json()["id"].as_str().unwrap().to_string());
+    }
+    let (first, body) = page(&app, &i, "/Groups?count=3&cursor=", "displayName").await;
+    assert_eq!(first, ["team00", "team01", "team02"]);
+    let cursor = body["nextCursor"].as_str().unwrap().to_string();
+    for id in [&ids[0], &ids[1], &ids[4]] {
+        let res = app.scim(&i, "DELETE", &format!("/Groups/{id}"), None).await;
+        assert_eq!(res.status, 204, "{}", res.body);
+    }
+    let late = json!({"displayName": "team late"});
+    assert_eq!(
+        app.scim(&i, "POST", "/Groups", Some(late)).await.status,
+        201
+    );
+    let path = format!("/Groups?count=3&cursor={cursor}");
+    let (second, body) = page(&replica, &i, &path, "displayName").await;
+    assert_eq!(second, ["team03", "team05", "team06"]);
+    let path = format!(
+        "/Groups?count=3&cursor={}",
+        body["nextCursor"].as_str().unwrap()
+    );
+    let (third, body) = page(&replica, &i, &path, "displayName").await;
+    assert_eq!(third, ["team07", "team late"]);
+    assert!(body.get("nextCursor").is_none(), "{body}");
+    let by_index = replica
+        .scim(&i, "GET", "/Groups?startIndex=4&count=3", None)
+        .await
+        .json();
+    let by_index: Vec<&str> = by_index["Resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["displayName"].as_str().unwrap())
+        .collect();
+    assert_eq!(by_index, ["team06", "team07", "team late"]);
 }
