@@ -172,14 +172,13 @@ fn list_statements(
         .after
         .filter(|_| page.filter.is_none() && page.sort_by.is_none())
     {
-        let cmp = match page.sort_order {
-            SortOrder::Ascending => ">",
-            SortOrder::Descending => "<",
-        };
-        page_args.push(Arg::Int(after.created_at));
-        page_args.push(Arg::Text(after.id.clone()));
-        let n = page_args.len();
-        resume = format!(" AND (g.created_at, g.id) {cmp} (${}, ${n})", n - 1);
+        resume = super::seek_after(
+            &mut page_args,
+            after,
+            page.sort_order,
+            "g.created_at",
+            "g.id",
+        );
         offset = skip;
     }
     let limit_offset = super::limit_offset(&mut page_args, page.limit, offset);

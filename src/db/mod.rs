@@ -559,6 +559,25 @@ pub fn limit_offset(args: &mut Vec<Arg>, limit: i64, offset: i64) -> String {
     clause
 }
 
+/// ` AND (created, id) > ($m, $n)` (`<` descending), with `after`'s sort key bound: a walk in
+/// creation order that resumes after a row seeks it on the index instead of skipping rows.
+pub fn seek_after(
+    args: &mut Vec<Arg>,
+    after: &page_cursors::After,
+    order: crate::scim::resource::SortOrder,
+    created: &str,
+    id: &str,
+) -> String {
+    let cmp = match order {
+        crate::scim::resource::SortOrder::Ascending => ">",
+        crate::scim::resource::SortOrder::Descending => "<",
+    };
+    args.push(Arg::Int(after.created_at));
+    args.push(Arg::Text(after.id.clone()));
+    let n = args.len();
+    format!(" AND ({created}, {id}) {cmp} (${}, ${n})", n - 1)
+}
+
 /// Most values bound in one `IN (…)` list: batched lookups and writes go in chunks of this many
 /// (SQLite builds before 3.32 allow 999 variables per statement, later ones 32,766).
 pub const IN_CHUNK: usize = 500;

@@ -389,18 +389,8 @@ fn page_query(
         .after
         .filter(|_| in_creation_order && page.sort_by.is_none());
     if let Some((after, skip)) = continued {
-        let cmp = match page.sort_order {
-            SortOrder::Ascending => ">",
-            SortOrder::Descending => "<",
-        };
-        args.push(Arg::Int(after.created_at));
-        args.push(Arg::Text(after.id.clone()));
-        let n = args.len();
-        inner_from.push_str(&format!(
-            " AND ({walk_order}, {walk_id}) {cmp} (${}, ${})",
-            n - 1,
-            n
-        ));
+        let seek = super::seek_after(&mut args, after, page.sort_order, walk_order, walk_id);
+        inner_from.push_str(&seek);
         offset = skip;
     }
     let limit_offset = super::limit_offset(&mut args, page.limit, offset);
