@@ -144,10 +144,7 @@ async fn answer_list(
     call: Call<'_>,
     mut q: ListQuery,
 ) -> Result<JsonText, ScimError> {
-    let list = match call.kind {
-        Kind::Users => "Users",
-        Kind::Groups => "Groups",
-    };
+    let list = call.kind.resource_type().endpoint;
     let walk = CursorWalk::begin(&mut q, list, &call.scope.integration_id, MAX_RESULTS)?;
     let page = list_of(conn, call, &q).await?;
     Ok(paged(page, &q, walk.as_ref()))

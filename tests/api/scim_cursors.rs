@@ -21,12 +21,19 @@ fn names(prefix: &str, n: usize) -> Vec<String> {
     (0..n).map(|k| format!("{prefix}{k:02}")).collect()
 }
 
-/// One page: 200 with a ListResponse; its `field` values and its `nextCursor`.
+/// One page of a cursor walk: 200 with a ListResponse and no `startIndex`; its `field` values
+/// and its body (with its `nextCursor`).
 async fn page(app: &TestApp, i: &Integration, path: &str, field: &str) -> (Vec<String>, Value) {
+    let (got, body) = listed(app, i, path, field).await;
+    assert!(body.get("startIndex").is_none(), "{path}: {body}");
+    (got, body)
+}
+
+/// Any page: 200 with a ListResponse; its `field` values and its body.
+async fn listed(app: &TestApp, i: &Integration, path: &str, field: &str) -> (Vec<String>, Value) {
     let res = app.scim(i, "GET", path, None).await;
     assert_eq!(res.status, 200, "{path}: {}", res.body);
     let body = res.json();
-    assert!(body.get("startIndex").is_none(), "{path}: {body}");
     let got = body["Resources"]
         .as_array()
         .unwrap()
@@ -235,16 +242,7 @@ async fn a_walk_goes_on_on_another_replica_past_deletions_without_skipping_anyon
         "{body}"
     );
     // By index on the replica, the second page starts two users late.
-    let by_index = replica
-        .scim(&i, "GET", "/Users?startIndex=5&count=4", None)
-        .await
-        .json();
-    let by_index: Vec<&str> = by_index["Resources"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["userName"].as_str().unwrap())
-        .collect();
+    let (by_index, _) = listed(&replica, &i, "/Users?startIndex=5&count=4", "userName").await;
     assert_eq!(by_index, ["member08", "member09", "member10", "member11"]);
 }
 
@@ -367,15 +365,7 @@ async fn a_walk_of_groups_goes_on_past_deletions_without_skipping_any() {
     let (third, body) = page(&replica, &i, &path, "displayName").await;
     assert_eq!(third, ["team07", "team late"]);
     assert!(body.get("nextCursor").is_none(), "{body}");
-    let by_index = replica
-        .scim(&i, "GET", "/Groups?startIndex=4&count=3", None)
-        .await
-        .json();
-    let by_index: Vec<&str> = by_index["Resources"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["displayName"].as_str().unwrap())
-        .collect();
+    let path = "/Groups?startIndex=4&count=3";
+    let (by_index, _) = listed(&replica, &i, path, "displayName").await;
     assert_eq!(by_index, ["team06", "team07", "team late"]);
 }
