@@ -164,14 +164,12 @@ fn list_statements(
     // committed between the two). Uncorrelated, it is computed once.
     let count = format!("SELECT COUNT(*) AS n FROM groups g WHERE {tenant} = $1{filter_sql}");
     let mut page_args = sql.args.clone();
-    // A walk in the default order that resumes after a group (a cursor's, `Page::after`) seeks
-    // it on `groups_tenant_created_idx` instead of skipping `offset` groups.
+    // A walk in the default order that resumes after a group (a cursor's, `Page::after`) starts
+    // after it instead of skipping `offset` groups: unfiltered, a seek on
+    // `groups_tenant_created_idx`; filtered, a test of the filter's groups.
     let mut resume = String::new();
     let mut offset = page.offset;
-    if let Some((after, skip)) = page
-        .after
-        .filter(|_| page.filter.is_none() && page.sort_by.is_none())
-    {
+    if let Some((after, skip)) = page.after.filter(|_| page.sort_by.is_none()) {
         resume = super::seek_after(
             &mut page_args,
             after,

@@ -287,9 +287,9 @@ pub struct Page<'a> {
     /// 0-based.
     pub offset: i64,
     pub limit: i64,
-    /// Unfiltered, in the default order: start after this row (a seek on the tenant's index in
-    /// creation order), skipping this many rows more, instead of skipping `offset` rows from
-    /// the start (`db::page_cursors`, `scim::cursor`). `offset` still tells the page's position.
+    /// In the default order ([`resumes_after`]): start after this row (unfiltered, a seek on the
+    /// tenant's index in creation order), skipping this many rows more, instead of skipping
+    /// `offset` rows from the start (`db::page_cursors`, `scim::cursor`).
     pub after: Option<(&'a After, i64)>,
     /// Whether the rows carry their group references ([`ScimUserRow::group_refs`]).
     pub with_group_refs: bool,
@@ -313,6 +313,16 @@ struct PageQuery {
     /// the page's rows: counted by a second statement, a full page of a filter could answer
     /// more resources than its `totalResults` when a write committed between the two.
     counted: bool,
+}
+
+/// Whether `page` starts after its [`Page::after`] row rather than at its offset: in the default
+/// order (creation), filtered or not — but not a look-up, whose one user is read straight
+/// ([`scim_filter::matches_one_user_at_most`]) and whose offset then says all.
+pub fn resumes_after(page: &Page<'_>) -> bool {
+    page.sort_by.is_none()
+        && !page
+            .filter
+            .is_some_and(scim_filter::matches_one_user_at_most)
 }
 
 fn page_query(
@@ -384,11 +394,10 @@ fn page_query(
         let from = [FROM, " ", &filter_sql].concat();
         (from, shape.keys, shape.rows, order, "u.id")
     };
+    // Filtered, the total counts the filter's users, those before a resume point included.
+    let count_from = (!filter_sql.is_empty()).then(|| inner_from.clone());
     let mut offset = page.offset;
-    let continued = page
-        .after
-        .filter(|_| in_creation_order && page.sort_by.is_none());
-    if let Some((after, skip)) = continued {
+    if let Some((after, skip)) = page.after.filter(|_| resumes_after(page)) {
         let seek = super::seek_after(&mut args, after, page.sort_order, walk_order, walk_id);
         inner_from.push_str(&seek);
         offset = skip;
@@ -441,12 +450,11 @@ fn page_query(
     // A deferred join: the page's ids are found on the indexes (`tenant_access_creation_idx` for
     // the default order) without carrying the rows' JSON through the skipped rows or a sort; only
     // the page's rows are then read in full, and come as one value ([`unpack`]).
-    let total = if filter_sql.is_empty() {
-        format!(", ({}) AS n", shape.unfiltered_count)
-    } else {
-        // Filtered, the walk is its FROM as chosen above (a page continues from a cursor only
-        // in creation order, unfiltered): counted there, as its page is read.
-        format!(", (SELECT COUNT(*) {inner_from}) AS n")
+    let total = match &count_from {
+        None => format!(", ({}) AS n", shape.unfiltered_count),
+        // Filtered, the walk is its FROM as chosen above, before any resume point: counted
+        // there, as its page is read.
+        Some(from) => format!(", (SELECT COUNT(*) {from}) AS n"),
     };
     let walk = if backend == Backend::Sqlite && scim_filter::may_be_missing(walk_order) {
         // RFC 7644 §3.4.2.3: resources without a value for `sortBy` come last ascending and
@@ -1540,5 +1548,43 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// A filtered walk by cursor starts after its last user: `active eq true` (read from the
+    /// tenant's access rows in creation order) seeks there on their index, at any depth, where
+    /// an offset skipped every row before it; a look-up, one user at most, ignores the resume
+    /// point and reads its user on the userName index.
+    #[tokio::test]
+    async fn a_filtered_page_continued_seeks_its_resume_point() {
+        let (_dir, db) = plans::migrated_sqlite().await;
+        let after = After {
+            created_at: 5,
+            id: "u5".into(),
+        };
+        let active = Filter::parse("active eq true").expect("filter");
+        let lookup = Filter::parse("userName eq \"jane\"").expect("filter");
+        let page = |filter| Page {
+            filter: Some(filter),
+            sort_by: None,
+            sort_order: SortOrder::Ascending,
+            offset: 90_000,
+            limit: 100,
+            after: Some((&after, 0)),
+            with_group_refs: true,
+            profile: ProfileText::ViewOrJson,
+        };
+        let steps = plan(&db, &page(&active)).await;
+        assert!(
+            steps.iter().any(|s| s.contains(
+                "tenant_access_creation_idx (tenant_id=? AND (user_created_at,user_id)>(?,?))"
+            )),
+            "{steps:#?}"
+        );
+        assert!(resumes_after(&page(&active)) && !resumes_after(&page(&lookup)));
+        let steps = plan(&db, &page(&lookup)).await;
+        assert!(
+            steps.iter().any(|s| s.ends_with("(username_lower=?)")),
+            "{steps:#?}"
+        );
     }
 }

@@ -190,8 +190,9 @@ pub async fn list(conn: &mut Conn, scope: &Scope, q: &ListQuery) -> Result<ListP
     let with_members = projection.includes("members");
     let (total, rows) = db::groups::list(conn, &scope.tenant_id, &page, with_members).await?;
     let mut items = ListPage::new(total.max(0) as u64);
-    // A walk in the default order resumes after its last group (`scim::cursor`).
-    if q.filter.is_none() && q.sort_by.is_none() {
+    // A walk in the default order, filtered or not, resumes after its last group
+    // (`scim::cursor`).
+    if q.sort_by.is_none() {
         items.walk_end = rows.last().map(|(row, _)| After {
             created_at: row.created_at,
             id: row.id.clone(),

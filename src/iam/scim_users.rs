@@ -338,7 +338,8 @@ pub async fn list(conn: &mut Conn, scope: &Scope, q: &ListQuery) -> Result<ListP
     {
         return list_in_memory(conn, scope, q, f, &projection, limit).await;
     }
-    // A paging walk in the default order continues where its last page ended.
+    // A `startIndex` walk of the whole list in the default order continues where this server
+    // ended its last page.
     let walk = |start_index: i64| {
         (q.filter.is_none() && q.sort_by.is_none()).then(|| WalkKey {
             tenant_id: scope.tenant_id.clone(),
@@ -352,13 +353,13 @@ pub async fn list(conn: &mut Conn, scope: &Scope, q: &ListQuery) -> Result<ListP
     let default_but_groups = projection.is_default_but("groups");
     let start_index = q.start_index.max(1) as i64;
     // A cursor's resume point (`scim::cursor`), else the page end this server gave the walk.
-    let continued = walk(start_index).and_then(|k| match &q.after {
+    let continued = match &q.after {
         Some(after) => Some(Continuation {
             after: after.clone(),
             skip: 0,
         }),
-        None => scope.pages.find(&k),
-    });
+        None => walk(start_index).and_then(|k| scope.pages.find(&k)),
+    };
     let page = Page {
         filter: q.filter.as_ref(),
         sort_by: q.sort_by.as_ref(),
@@ -372,19 +373,19 @@ pub async fn list(conn: &mut Conn, scope: &Scope, q: &ListQuery) -> Result<ListP
     };
     let (total, mut rows) =
         db::scim_users::list(conn, &scope.tenant_id, &scope.integration_id, &page).await?;
-    let walk_end = walk(start_index + rows.len() as i64)
-        .zip(rows.last())
-        .map(|(next, last)| {
-            let end = After {
-                created_at: last.created_at,
-                id: last.id.clone(),
-            };
-            // A cursor-paged walk holds its own position: its offsets are no key for others.
-            if rows.len() as i64 == limit && q.cursor.is_none() {
-                scope.pages.save(next, end.clone());
-            }
-            end
+    let walk_end = rows
+        .last()
+        .filter(|_| db::scim_users::resumes_after(&page))
+        .map(|last| After {
+            created_at: last.created_at,
+            id: last.id.clone(),
         });
+    // A cursor-paged walk holds its own position: its offsets are no key for others.
+    if let Some((next, end)) = walk(start_index + rows.len() as i64).zip(walk_end.as_ref()) {
+        if rows.len() as i64 == limit && q.cursor.is_none() {
+            scope.pages.save(next, end.clone());
+        }
+    }
     let as_written = projection.keeps_whole("groups");
     let default_view = projection.is_default();
     let prefix = RefPrefix::new(&scope.base);

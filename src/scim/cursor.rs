@@ -3,14 +3,14 @@
 //! cursor never expires (`cursorTimeout` is not advertised), and open walks cost no memory.
 //!
 //! A token holds how many resources the walk has answered and, where the list says where its
-//! page ended ([`ListPage::walk_end`]: Users and Groups in the default order, unfiltered), the
-//! sort key of the last one: the next page then starts after that resource, whatever was
-//! deleted before it or created since — never one answered twice, none skipped (keyset
-//! paging). It also holds a digest of the
-//! query it belongs to (the list, the integration, `filter`, `sortBy`, `sortOrder`): a cursor
-//! sent with another query, to another list or by another integration is refused as
-//! `invalidCursor`, with the same words whatever the reason (RFC 9865 §6.2). Holding a cursor
-//! grants nothing: each page is read with the caller's own scope and permissions.
+//! page ended ([`ListPage::walk_end`]: Users and Groups in the default order, filtered or
+//! not), the sort key of the last one: the next page then starts after that resource, whatever
+//! was deleted before it or created since — never one answered twice, none skipped (keyset
+//! paging). It also holds a digest of the query it belongs to (the list, the integration,
+//! `filter`, `sortBy`, `sortOrder`): a cursor sent with another query, to another list or by
+//! another integration is refused as `invalidCursor`, with the same words whatever the reason
+//! (RFC 9865 §6.2). Holding a cursor grants nothing: each page is read with the caller's own
+//! scope and permissions.
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;

@@ -27,7 +27,7 @@ pub struct ListPage {
     resources: JsonText,
     count: usize,
     /// Where the page ended, when it is a page of a walk that can resume after its last
-    /// resource (Users or Groups, unfiltered, in the default order): a cursor's resume point
+    /// resource (Users or Groups in the default order, filtered or not): a cursor's resume point
     /// (`scim::cursor`).
     pub walk_end: Option<After>,
 }

@@ -369,3 +369,108 @@ async fn a_walk_of_groups_goes_on_past_deletions_without_skipping_any() {
     let (by_index, _) = listed(&replica, &i, path, "displayName").await;
     assert_eq!(by_index, ["team06", "team07", "team late"]);
 }
+
+/// Filtered walks resume after their last resource too, whichever way the filter finds its
+/// users (by the users' own index, by the tenant's access rows, by a test of each user) and for
+/// groups: after users before the cursor and one ahead of it are deleted, a matching one and a
+/// non-matching one created, the next page holds exactly the matching ones after the last
+/// answered, and `totalResults` still counts every user the filter matches now, not only those
+/// after the cursor.
+#[tokio::test]
+async fn a_filtered_walk_goes_on_past_deletions_without_skipping_anyone() {
+    let app = TestApp::spawn().await;
+    let replica = app.replica().await;
+    let i = app.integration("main").await;
+    let filters = [
+        "userName sw \"fil\"",
+        "active eq true and displayName co \"fil\"",
+        "displayName co \"fil\"",
+        "userName sw \"fil\" or userName eq \"nobody\"",
+    ];
+    for (round, filter) in filters.iter().enumerate() {
+        let matching = names(&format!("fil{round}-"), 9);
+        let mut ids = create_users(&app, &i, &matching).await;
+        create_users(&app, &i, &[format!("other{round}")]).await;
+        let f = urlencode(filter);
+        let (first, body) = page(
+            &app,
+            &i,
+            &format!("/Users?filter={f}&count=3&cursor="),
+            "userName",
+        )
+        .await;
+        assert_eq!(first, matching[..3], "{filter}");
+        let cursor = body["nextCursor"].as_str().unwrap().to_string();
+        for id in [&ids[0], &ids[2], &ids[4]] {
+            let res = app.scim(&i, "DELETE", &format!("/Users/{id}"), None).await;
+            assert_eq!(res.status, 204, "{}", res.body);
+        }
+        let late = format!("fil{round}-late");
+        ids.extend(create_users(&app, &i, &[late.clone(), format!("late{round}")]).await);
+        let (second, body) = page(
+            &replica,
+            &i,
+            &format!("/Users?filter={f}&count=3&cursor={cursor}"),
+            "userName",
+        )
+        .await;
+        assert_eq!(
+            second,
+            [&matching[3], &matching[5], &matching[6]].map(String::as_str),
+            "{filter}"
+        );
+        assert_eq!(body["totalResults"], 7, "{filter}: {body}");
+        let cursor = body["nextCursor"].as_str().unwrap().to_string();
+        let (third, body) = page(
+            &app,
+            &i,
+            &format!("/Users?filter={f}&count=3&cursor={cursor}"),
+            "userName",
+        )
+        .await;
+        assert_eq!(
+            third,
+            [&matching[7], &matching[8], &late].map(String::as_str),
+            "{filter}"
+        );
+        // A full page goes on; what follows holds no other user (`late{round}` does not match).
+        let cursor = body["nextCursor"].as_str().unwrap();
+        let path = format!("/Users?filter={f}&count=3&cursor={cursor}");
+        let (rest, body) = page(&replica, &i, &path, "userName").await;
+        assert!(
+            rest.is_empty() && body.get("nextCursor").is_none(),
+            "{body}"
+        );
+        // The users of this round are deleted before the next: each round's walk is its own.
+        for id in [&ids[1], &ids[3]].into_iter().chain(&ids[5..]) {
+            let res = app.scim(&i, "DELETE", &format!("/Users/{id}"), None).await;
+            assert_eq!(res.status, 204, "{}", res.body);
+        }
+    }
+    let mut ids = Vec::new();
+    for name in names("crew", 7).into_iter().chain(["band".into()]) {
+        let res = app
+            .scim(&i, "POST", "/Groups", Some(json!({"displayName": name})))
+            .await;
+        assert_eq!(res.status, 201, "{}", res.body);
+        ids.push(res.json()["id"].as_str().unwrap().to_string());
+    }
+    let f = urlencode("displayName sw \"crew\"");
+    let (first, body) = page(
+        &app,
+        &i,
+        &format!("/Groups?filter={f}&count=3&cursor="),
+        "displayName",
+    )
+    .await;
+    assert_eq!(first, ["crew00", "crew01", "crew02"]);
+    let cursor = body["nextCursor"].as_str().unwrap().to_string();
+    for id in [&ids[0], &ids[1], &ids[3]] {
+        let res = app.scim(&i, "DELETE", &format!("/Groups/{id}"), None).await;
+        assert_eq!(res.status, 204, "{}", res.body);
+    }
+    let path = format!("/Groups?filter={f}&count=3&cursor={cursor}");
+    let (second, body) = page(&replica, &i, &path, "displayName").await;
+    assert_eq!(second, ["crew04", "crew05", "crew06"]);
+    assert_eq!(body["totalResults"], 4, "{body}");
+}
