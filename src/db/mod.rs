@@ -12,6 +12,7 @@ pub mod json_literals;
 pub mod last_write;
 pub mod log_writer;
 pub mod member_refs;
+pub mod migration;
 pub mod oidc;
 pub mod packed_rows;
 pub mod page_cursors;
@@ -290,21 +291,17 @@ impl Db {
     }
 
     /// Applies the migrations in `migrations/` that have not run yet, then writes what a
-    /// migration could not (memberships' group references, [`group_refs::fill_missing`]; access
-    /// rows' creation order, [`access::prepare_creation_order`]; the views kept under another
-    /// release's rules dropped and the trigger that keeps views from going stale installed,
-    /// [`profile_views::prepare`]).
+    /// migration could not, giving way on PostgreSQL to replicas serving beside it
+    /// ([`migration`]).
     pub async fn migrate(&self) -> AppResult<()> {
-        MIGRATOR.run(&self.pool).await?;
-        // First and alone: its `ALTER TABLE`s wait for the tables' users (see there).
-        let mut tx = self.begin_write().await?;
-        collation::make_bytewise(&mut tx).await?;
-        tx.commit().await?;
-        let mut tx = self.begin_write().await?;
-        group_refs::fill_missing(&mut tx).await?;
-        access::prepare_creation_order(&mut tx).await?;
-        profile_views::prepare(&mut tx).await?;
-        tx.commit().await
+        migration::apply(self, &MIGRATOR).await.map(|_| ())
+    }
+
+    /// [`Db::migrate`] with another set of migrations (a test's, standing for a later
+    /// release's; [`sqlx::migrate::Migrator::ignore_missing`] for those already applied).
+    /// Answers the number of attempts it took.
+    pub async fn migrate_with(&self, migrator: &sqlx::migrate::Migrator) -> AppResult<u32> {
+        migration::apply(self, migrator).await
     }
 
     pub fn pool(&self) -> &AnyPool {

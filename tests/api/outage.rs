@@ -647,3 +647,73 @@ async fn a_read_only_postgresql_refuses_writes_with_503_keeps_reads_and_takes_th
     let listed = get_json(&http, &format!("{users}?count=1"), &token).await;
     assert_eq!(listed["totalResults"], 2);
 }
+
+/// A later release's migration, run by a replica starting beside one still serving, gives way
+/// to the serving transactions instead of deadlocking them. The serving transaction has read
+/// the users; the migration alters the groups, then the users, which it must wait for; the
+/// serving transaction then reads the groups, which the migration holds. With the connections'
+/// own lock wait (15 s) that was a deadlock: PostgreSQL aborted one of the two after its
+/// `deadlock_timeout` (1 s), and the serving read waited that second. Now the migration waits
+/// at most 100 ms for a lock, gives way (its transaction rolled back) and tries again: the
+/// serving read is let through at once, and the migration is done once the serving
+/// transaction ends, in several attempts, both columns added.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_migration_gives_way_to_serving_transactions_instead_of_deadlocking_them() {
+    use sqlx::migrate::{Migration, MigrationType, Migrator};
+    if !on_postgres() {
+        return;
+    }
+    let app = crate::helpers::TestApp::spawn().await;
+    let starting = roster::db::Db::connect(&app.database_url).await.unwrap();
+    let mut serving = app.db.begin_write().await.unwrap();
+    sqlx::query("SELECT count(*) FROM users")
+        .fetch_one(&mut *serving)
+        .await
+        .unwrap();
+    let later = Migrator {
+        migrations: std::borrow::Cow::Owned(vec![Migration::new(
+            90_001,
+            "a later release's".into(),
+            MigrationType::Simple,
+            "ALTER TABLE groups ADD COLUMN later_a text; \
+             ALTER TABLE users ADD COLUMN later_b text;"
+                .into(),
+            false,
+        )]),
+        ignore_missing: true,
+        ..Migrator::DEFAULT
+    };
+    let serve = async {
+        // The migration takes the groups and waits for the users…
+        tokio::time::sleep(Duration::from_millis(40)).await;
+        let asked = Instant::now();
+        // …when the serving transaction reads the groups.
+        let read = sqlx::query("SELECT count(*) FROM groups")
+            .fetch_one(&mut *serving)
+            .await;
+        let waited = asked.elapsed();
+        // The serving transaction goes on a while: the migration keeps giving way meanwhile.
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        serving.commit().await.unwrap();
+        (read.err(), waited)
+    };
+    let migrate = tokio::time::timeout(Duration::from_secs(30), starting.migrate_with(&later));
+    let ((read_error, waited), migrated) = tokio::join!(serve, migrate);
+    assert!(read_error.is_none(), "{read_error:?}");
+    assert!(
+        waited < Duration::from_millis(600),
+        "the serving read waited {waited:?}: for a deadlock to be found"
+    );
+    let attempts = migrated
+        .expect("the migration within 30 s")
+        .expect("the migration");
+    assert!(attempts >= 2, "{attempts} attempt(s)");
+    let added = app
+        .count(
+            "SELECT count(*) FROM information_schema.columns \
+             WHERE column_name IN ('later_a', 'later_b')",
+            &[],
+        )
+        .await;
+    assert_eq!(added, 2);
+}
