@@ -3,8 +3,9 @@
 page by startIndex, the last hundred users by startIndex on a server that answered no walk to
 them (an OFFSET), and the same page by RFC 9865 cursor (a seek, on any replica). Checks the two
 deep pages hold the same users and prints the server's CPU per page (/proc/<pid>/stat) over 200
-requests of each, three rounds. Every loop is bounded.
-Usage: scripts/probes/deep_pages.py BIN [USERS, default 20000] (exits 1 on any failure)"""
+requests of each, three rounds. With FILTER, every page is of that filter's users (all of them
+must match it: `active eq true`, `userName sw "user"`). Every loop is bounded.
+Usage: scripts/probes/deep_pages.py BIN [USERS, default 20000] [FILTER] (exits 1 on any failure)"""
 import http.client, json, os, subprocess, sys, tempfile, urllib.parse
 
 from probe_kit import check, finish, free_port, serve, server_env
@@ -12,6 +13,7 @@ from probe_kit import check, finish, free_port, serve, server_env
 BIN = sys.argv[1]
 USERS = int(sys.argv[2]) if len(sys.argv) > 2 else 20000
 assert 200 < USERS <= 200_000, "USERS from 201 to 200,000"
+FILTER = "&filter=" + urllib.parse.quote(sys.argv[3]) if len(sys.argv) > 3 else ""
 tmp = tempfile.mkdtemp()
 PORT = free_port()
 env = server_env(PORT, f"sqlite://{tmp}/r.db?mode=rwc")
@@ -44,22 +46,22 @@ cursor, answered = "", 0
 for _ in range(USERS // 200 + 2):
     if answered >= USERS - 100:
         break
-    page = call("GET", f"/Users?count={min(200, USERS - 100 - answered)}&cursor={cursor}")
+    page = call("GET", f"/Users?count={min(200, USERS - 100 - answered)}&cursor={cursor}{FILTER}")
     answered += len(page["Resources"])
     cursor = page["nextCursor"]
-by_index = f"/Users?startIndex={USERS - 99}&count=100"
-by_cursor = f"/Users?count=100&cursor={cursor}"
+by_index = f"/Users?startIndex={USERS - 99}&count=100{FILTER}"
+by_cursor = f"/Users?count=100&cursor={cursor}{FILTER}"
 ids = lambda page: [u["id"] for u in page["Resources"]]
 deep_by_index, deep_by_cursor = call("GET", by_index), call("GET", by_cursor)
 check("the last page by startIndex and by cursor hold the same 100 users",
       ids(deep_by_index) == ids(deep_by_cursor) and len(ids(deep_by_cursor)) == 100)
 # A full page of a walk of Users always has a next cursor; past the last user its page is empty.
-after_last = call("GET", f"/Users?count=100&cursor={deep_by_cursor['nextCursor']}")
+after_last = call("GET", f"/Users?count=100&cursor={deep_by_cursor['nextCursor']}{FILTER}")
 check("past the last user, an empty page without nextCursor",
       after_last["Resources"] == [] and "nextCursor" not in after_last, after_last)
 rounds = {}
 for _ in range(3):
-    for name, path in [("first page by startIndex", "/Users?startIndex=1&count=100"),
+    for name, path in [("first page by startIndex", f"/Users?startIndex=1&count=100{FILTER}"),
                        (f"page at {USERS - 99} by startIndex", by_index),
                        (f"page at {USERS - 99} by cursor", by_cursor)]:
         before = cpu_seconds()

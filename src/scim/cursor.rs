@@ -32,6 +32,8 @@ const LAYOUT: &str = "1";
 pub struct CursorWalk {
     query: String,
     offset: u64,
+    /// The resume point the request's cursor held.
+    after: Option<After>,
     limit: u64,
 }
 
@@ -55,15 +57,8 @@ impl CursorWalk {
                 "send `startIndex` or `cursor`, not both: they are two ways of paging".into(),
             ));
         }
-        let limit = match q.count {
-            Some(0) => {
-                return Err(ScimError::InvalidCount(format!(
-                    "`count` must be from 1 to {max} when paging by cursor"
-                )))
-            }
-            Some(n) => n.min(max),
-            None => max,
-        };
+        // `count=0` (a negative count reads as 0) asks for the total alone (RFC 9865 §2).
+        let limit = q.count.map_or(max, |n| n.min(max));
         let query = query_digest(list, integration, q);
         let (offset, after) = if token.is_empty() {
             (0, None)
@@ -71,10 +66,11 @@ impl CursorWalk {
             decode(token, &query).ok_or_else(|| ScimError::InvalidCursor(NOT_THIS_LISTS.into()))?
         };
         q.start_index = offset.saturating_add(1);
-        q.after = after;
+        q.after = after.clone();
         Ok(Some(CursorWalk {
             query,
             offset,
+            after,
             limit,
         }))
     }
@@ -83,7 +79,15 @@ impl CursorWalk {
     /// last); after a full page, one unless the page ended the list, as far as its total tells.
     /// A keyset walk's full page always has one, since deletions before it make the count of
     /// answered resources overstate its position: its next page may then be empty.
+    ///
+    /// A `count=0` answer (the total alone) moves no further: its `nextCursor` is the position
+    /// it was asked at, while resources may lie there — always for a keyset position, else
+    /// while the offset is short of the total.
     pub fn next_cursor(&self, page: &ListPage) -> Option<String> {
+        if self.limit == 0 {
+            let more = self.after.is_some() || self.offset < page.total;
+            return more.then(|| encode(&self.query, self.offset, self.after.as_ref()));
+        }
         let answered = page.len() as u64;
         if answered < self.limit {
             return None;
@@ -270,12 +274,30 @@ mod tests {
         assert_eq!(q.start_index, 6);
     }
 
-    /// `count=0` cannot page (`invalidCount`); a count over the most is capped; `startIndex`
-    /// beside a cursor is refused; no cursor leaves the request to index paging.
+    /// `count=0` asks for the total alone: its cursor stays where it was asked, while anything
+    /// may lie there; a count over the most is capped; `startIndex` beside a cursor is refused;
+    /// no cursor leaves the request to index paging.
     #[test]
     fn count_and_start_index_beside_a_cursor() {
-        let e = begin(&mut query(None, Some(0), "")).unwrap_err();
-        assert_eq!(e.scim_type(), Some("invalidCount"));
+        let mut q = query(None, Some(0), "");
+        let walk = begin(&mut q).unwrap().unwrap();
+        assert_eq!(walk.next_cursor(&page(0, 0, None)), None, "nothing listed");
+        let here = walk.next_cursor(&page(0, 7, None)).unwrap();
+        let mut q = query(None, Some(0), &here);
+        let walk = begin(&mut q).unwrap().unwrap();
+        assert_eq!((q.start_index, q.after.as_ref()), (1, None));
+        assert_eq!(walk.next_cursor(&page(0, 7, None)), Some(here));
+        let mut q = query(None, Some(3), "");
+        let walk = begin(&mut q).unwrap().unwrap();
+        let end = After {
+            created_at: 5,
+            id: "u3".into(),
+        };
+        let keyset = walk.next_cursor(&page(3, 3, Some(end.clone()))).unwrap();
+        let mut q = query(None, Some(0), &keyset);
+        let walk = begin(&mut q).unwrap().unwrap();
+        assert_eq!((q.start_index, q.after.as_ref()), (4, Some(&end)));
+        assert_eq!(walk.next_cursor(&page(0, 3, None)), Some(keyset));
         let mut q = query(None, Some(5000), "");
         let walk = begin(&mut q).unwrap().unwrap();
         assert_eq!(walk.next_cursor(&page(199, 1000, None)), None);

@@ -37,9 +37,6 @@ pub enum ScimError {
     /// query.
     #[error("invalid cursor: {0}")]
     InvalidCursor(String),
-    /// 400 `invalidCount` (RFC 9865 §2.1): a cursor-paged `count` below 1.
-    #[error("invalid count: {0}")]
-    InvalidCount(String),
     /// 403 `sensitive`: sensitive data was sent in the request URI.
     #[error("sensitive: {0}")]
     Sensitive(String),
@@ -94,8 +91,7 @@ impl ScimError {
             | ScimError::Mutability(_)
             | ScimError::NoTarget(_)
             | ScimError::TooMany(_)
-            | ScimError::InvalidCursor(_)
-            | ScimError::InvalidCount(_) => 400,
+            | ScimError::InvalidCursor(_) => 400,
             ScimError::Unauthorized(_) => 401,
             ScimError::Sensitive(_) | ScimError::Forbidden(_) => 403,
             ScimError::NotFound(_) => 404,
@@ -123,7 +119,6 @@ impl ScimError {
             ScimError::NoTarget(_) => "noTarget",
             ScimError::TooMany(_) => "tooMany",
             ScimError::InvalidCursor(_) => "invalidCursor",
-            ScimError::InvalidCount(_) => "invalidCount",
             ScimError::Sensitive(_) => "sensitive",
             _ => return None,
         })
@@ -142,7 +137,6 @@ impl ScimError {
             | ScimError::NoTarget(d)
             | ScimError::TooMany(d)
             | ScimError::InvalidCursor(d)
-            | ScimError::InvalidCount(d)
             | ScimError::Sensitive(d)
             | ScimError::NotFound(d)
             | ScimError::Conflict(d)
@@ -229,11 +223,6 @@ mod tests {
                 ScimError::InvalidCursor(String::new()),
                 400,
                 Some("invalidCursor"),
-            ),
-            (
-                ScimError::InvalidCount(String::new()),
-                400,
-                Some("invalidCount"),
             ),
             (ScimError::Sensitive(String::new()), 403, Some("sensitive")),
             (ScimError::NotFound(String::new()), 404, None),
