@@ -10,6 +10,16 @@ use base64::Engine;
 use ring::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM, NONCE_LEN};
 use ring::rand::{SecureRandom, SystemRandom};
 
+/// 32 bytes from the operating system's generator, for a key Roster makes for itself (the
+/// instance's cursor key, `db::instance_keys`).
+pub fn random_key_bytes() -> Result<[u8; 32], String> {
+    let mut key = [0u8; 32];
+    SystemRandom::new()
+        .fill(&mut key)
+        .map_err(|_| "no randomness available".to_string())?;
+    Ok(key)
+}
+
 /// A value that must never reach a log line: `Debug` prints a placeholder.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Secret(String);

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use sqlx::migrate::{MigrateError, Migrator};
 
-use super::{access, collation, group_refs, profile_views, Backend, Db};
+use super::{access, collation, group_refs, instance_keys, profile_views, Backend, Db};
 use crate::error::{AppError, AppResult};
 
 /// The longest a migrating statement waits for a lock on PostgreSQL before the migration gives
@@ -123,7 +123,8 @@ async fn run_migrations(db: &Db, migrator: &Migrator) -> Result<(), MigrateError
 /// alone; memberships' group references ([`group_refs::fill_missing`]); access rows' creation
 /// order ([`access::prepare_creation_order`]); the views kept under another release's rules
 /// dropped and the trigger that keeps views from going stale installed
-/// ([`profile_views::prepare`]). Each is a no-op once done.
+/// ([`profile_views::prepare`]); the instance's cursor key read, or made the first time
+/// ([`instance_keys`]). Each is a no-op once done.
 async fn after_migrations(db: &Db) -> AppResult<()> {
     // First and alone: its `ALTER TABLE`s wait for the tables' users (see there).
     let mut tx = begin_giving_way(db).await?;
@@ -133,7 +134,10 @@ async fn after_migrations(db: &Db) -> AppResult<()> {
     group_refs::fill_missing(&mut tx).await?;
     access::prepare_creation_order(&mut tx).await?;
     profile_views::prepare(&mut tx).await?;
-    tx.commit().await
+    let cursor_key = instance_keys::cursor_key(&mut tx).await?;
+    tx.commit().await?;
+    db.keep_cursor_key(cursor_key);
+    Ok(())
 }
 
 async fn begin_giving_way(db: &Db) -> AppResult<super::WriteTx> {

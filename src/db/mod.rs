@@ -8,6 +8,7 @@ pub mod directory;
 pub mod group_refs;
 pub mod groups;
 pub mod iam;
+pub mod instance_keys;
 pub mod json_literals;
 pub mod last_write;
 pub mod log_writer;
@@ -99,6 +100,9 @@ pub struct Db {
     /// Recently read integration credentials ([`credential_cache`]), exact while no write that
     /// can change them has started here (every write but directory and bookkeeping writes).
     credentials: credential_cache::CredentialCache,
+    /// The key SCIM cursors are sealed with ([`instance_keys`]), read or made by
+    /// [`Db::migrate`].
+    cursor_key: Arc<std::sync::OnceLock<crate::scim::cursor::CursorKey>>,
 }
 
 /// A write transaction: on SQLite it holds the writer's turn and SQLite's write lock from its
@@ -287,6 +291,7 @@ impl Db {
             log_writer: log_writer::LogWriter::default(),
             pages: page_cursors::PageCursors::default(),
             credentials: credential_cache::CredentialCache::new(access_writes),
+            cursor_key: Arc::default(),
         })
     }
 
@@ -367,6 +372,19 @@ impl Db {
     /// Where paging clients' last pages of users ended.
     pub fn page_cursors(&self) -> &page_cursors::PageCursors {
         &self.pages
+    }
+
+    /// The key SCIM cursors are sealed with: the instance's, shared by its replicas
+    /// ([`instance_keys`]), read or made by [`Db::migrate`].
+    pub fn cursor_key(&self) -> AppResult<crate::scim::cursor::CursorKey> {
+        self.cursor_key.get().cloned().ok_or_else(|| {
+            AppError::Internal("the database was not migrated: no cursor key was read".into())
+        })
+    }
+
+    /// Keeps the cursor key [`migration`] read (the first one kept wins).
+    fn keep_cursor_key(&self, key: crate::scim::cursor::CursorKey) {
+        let _ = self.cursor_key.set(key);
     }
 
     /// Queues a SCIM request-log entry for the batching writer ([`log_writer`]).

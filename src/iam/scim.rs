@@ -145,7 +145,14 @@ async fn answer_list(
     mut q: ListQuery,
 ) -> Result<JsonText, ScimError> {
     let list = call.kind.resource_type().endpoint;
-    let walk = CursorWalk::begin(&mut q, list, &call.scope.integration_id, MAX_RESULTS)?;
+    let scope = call.scope;
+    let walk = CursorWalk::begin(
+        &mut q,
+        list,
+        &scope.integration_id,
+        MAX_RESULTS,
+        &scope.cursor_key,
+    )?;
     let page = list_of(conn, call, &q).await?;
     Ok(paged(page, &q, walk.as_ref()))
 }
@@ -307,7 +314,13 @@ pub async fn root_search(
     check_permission(caller, Kind::Groups, Op::Search)?;
     let mut q = ListQuery::from_search_body(body)?;
     // Its cursors hold an offset alone: Users then Groups are no one walk in creation order.
-    let walk = CursorWalk::begin(&mut q, "/.search", &scope.integration_id, MAX_RESULTS)?;
+    let walk = CursorWalk::begin(
+        &mut q,
+        "/.search",
+        &scope.integration_id,
+        MAX_RESULTS,
+        &scope.cursor_key,
+    )?;
     q.after = None;
     let mut page = RootPage::new(&q);
     // Both types at one moment: a user's `groups` and the groups' `members` agree, and the total

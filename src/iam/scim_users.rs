@@ -35,6 +35,7 @@ use crate::db::scim_users::{After, ListError, Page, Profile, ProfileText, Refs, 
 use crate::db::{self, Conn};
 use crate::iam::reach::{self, Actor};
 use crate::iam::scim::Answered;
+use crate::scim::cursor::CursorKey;
 use crate::scim::patch::parse_patch_request;
 use crate::scim::projection::Projection;
 use crate::scim::resource::{self, Intent, ListPage, ListQuery, SortOrder};
@@ -54,6 +55,8 @@ pub struct Scope {
     pub now: Millis,
     /// Where this server's paging clients' last pages ended (`db::page_cursors`).
     pub pages: PageCursors,
+    /// The instance's key that seals RFC 9865 cursors (`scim::cursor`).
+    pub cursor_key: CursorKey,
     /// How the request's transaction ends in its last script (`db::last_write`).
     pub last_write: LastWrite,
 }
@@ -1110,6 +1113,7 @@ mod tests {
             base: "https://roster.example/api/v1/acme/integrations/i-own/scim/v2".into(),
             now: 1_700_000_000_000,
             pages: PageCursors::default(),
+            cursor_key: CursorKey::new([3; 32]),
             last_write: LastWrite::default(),
         }
     }

@@ -9,11 +9,14 @@
 //! paging). It also holds a digest of the query it belongs to (the list, the integration,
 //! `filter`, `sortBy`, `sortOrder`): a cursor sent with another query, to another list or by
 //! another integration is refused as `invalidCursor`, with the same words whatever the reason
-//! (RFC 9865 §6.2). Holding a cursor grants nothing: each page is read with the caller's own
-//! scope and permissions.
+//! (RFC 9865 §5.2). The token is sealed with the instance's key ([`CursorKey`]): it shows
+//! nothing of what it holds, and one changed or made up is refused the same way. Holding a
+//! cursor grants nothing: each page is read with the caller's own scope and permissions.
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
+use ring::aead::{Aad, LessSafeKey, Nonce, UnboundKey, CHACHA20_POLY1305, NONCE_LEN};
+use ring::hmac;
 use sha2::{Digest, Sha256};
 
 use super::error::ScimError;
@@ -24,12 +27,88 @@ const NOT_THIS_LISTS: &str = "`cursor` is not one this list gave for this query:
      cursor for the first page, then each page's `nextCursor`, with the same filter, sortBy and \
      sortOrder";
 
-/// The version of the token's layout, its first field.
-const LAYOUT: &str = "1";
+/// What a token's seal covers beside its text: the version of its layout.
+const LAYOUT: &[u8] = b"roster cursor 1";
+
+/// The key cursors are sealed with (ChaCha20-Poly1305): the instance's own, one for all its
+/// replicas (`db::instance_keys`), so that any of them opens a cursor another gave. Sealed, a
+/// cursor tells its holder nothing of what it holds, and a cursor changed or made up is refused
+/// (RFC 9865 §5.2: opaque, forgeries detected). `Debug` hides it.
+#[derive(Clone)]
+pub struct CursorKey {
+    /// The cipher's key and the nonces' key, each drawn from the instance's key by an HMAC
+    /// under its own label: one key is never used by two algorithms.
+    cipher: [u8; 32],
+    nonces: [u8; 32],
+}
+
+impl std::fmt::Debug for CursorKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("CursorKey(***)")
+    }
+}
+
+impl CursorKey {
+    pub fn new(instance_key: [u8; 32]) -> Self {
+        let master = hmac::Key::new(hmac::HMAC_SHA256, &instance_key);
+        let derive = |label: &[u8]| {
+            let mut key = [0u8; 32];
+            key.copy_from_slice(hmac::sign(&master, &[LAYOUT, label].concat()).as_ref());
+            key
+        };
+        Self {
+            cipher: derive(b" cipher"),
+            nonces: derive(b" nonces"),
+        }
+    }
+
+    fn aead(&self) -> LessSafeKey {
+        let key = UnboundKey::new(&CHACHA20_POLY1305, &self.cipher)
+            .unwrap_or_else(|_| unreachable!("a 32-byte key is ChaCha20-Poly1305's length"));
+        LessSafeKey::new(key)
+    }
+
+    /// `text` sealed: its nonce, then the ciphertext and its tag. The nonce is drawn from the
+    /// text (an HMAC of it under a key of its own, SIV's construction), not from a generator:
+    /// a nonce repeats only with its text, and then the whole token does, which says no more
+    /// than that the two cursors stand at the same place.
+    fn seal(&self, text: &str) -> Vec<u8> {
+        let nonce_key = hmac::Key::new(hmac::HMAC_SHA256, &self.nonces);
+        let tag = hmac::sign(&nonce_key, text.as_bytes());
+        let mut nonce = [0u8; NONCE_LEN];
+        nonce.copy_from_slice(&tag.as_ref()[..NONCE_LEN]);
+        let mut sealed = text.as_bytes().to_vec();
+        self.aead()
+            .seal_in_place_append_tag(
+                Nonce::assume_unique_for_key(nonce),
+                Aad::from(LAYOUT),
+                &mut sealed,
+            )
+            .unwrap_or_else(|_| unreachable!("a cursor's text is far under the cipher's limit"));
+        [nonce.as_slice(), &sealed].concat()
+    }
+
+    /// The text [`CursorKey::seal`] sealed into `bytes`, unless they were not sealed by this key
+    /// or were changed since.
+    fn open(&self, bytes: &[u8]) -> Option<String> {
+        if bytes.len() < NONCE_LEN {
+            return None;
+        }
+        let (nonce, sealed) = bytes.split_at(NONCE_LEN);
+        let nonce = Nonce::try_assume_unique_for_key(nonce).ok()?;
+        let mut buf = sealed.to_vec();
+        let text = self
+            .aead()
+            .open_in_place(nonce, Aad::from(LAYOUT), &mut buf)
+            .ok()?;
+        String::from_utf8(text.to_vec()).ok()
+    }
+}
 
 /// A cursor-paged request, read: where its page starts, and what its answer's `nextCursor` is.
 #[derive(Debug)]
 pub struct CursorWalk {
+    key: CursorKey,
     query: String,
     offset: u64,
     /// The resume point the request's cursor held.
@@ -48,6 +127,7 @@ impl CursorWalk {
         list: &str,
         integration: &str,
         max: u64,
+        key: &CursorKey,
     ) -> Result<Option<CursorWalk>, ScimError> {
         let Some(token) = q.cursor.as_deref() else {
             return Ok(None);
@@ -63,11 +143,13 @@ impl CursorWalk {
         let (offset, after) = if token.is_empty() {
             (0, None)
         } else {
-            decode(token, &query).ok_or_else(|| ScimError::InvalidCursor(NOT_THIS_LISTS.into()))?
+            decode(key, token, &query)
+                .ok_or_else(|| ScimError::InvalidCursor(NOT_THIS_LISTS.into()))?
         };
         q.start_index = offset.saturating_add(1);
         q.after = after.clone();
         Ok(Some(CursorWalk {
+            key: key.clone(),
             query,
             offset,
             after,
@@ -86,7 +168,7 @@ impl CursorWalk {
     pub fn next_cursor(&self, page: &ListPage) -> Option<String> {
         if self.limit == 0 {
             let more = self.after.is_some() || self.offset < page.total;
-            return more.then(|| encode(&self.query, self.offset, self.after.as_ref()));
+            return more.then(|| encode(&self.key, &self.query, self.offset, self.after.as_ref()));
         }
         let answered = page.len() as u64;
         if answered < self.limit {
@@ -94,8 +176,8 @@ impl CursorWalk {
         }
         let offset = self.offset + answered;
         match &page.walk_end {
-            Some(end) => Some(encode(&self.query, offset, Some(end))),
-            None if offset < page.total => Some(encode(&self.query, offset, None)),
+            Some(end) => Some(encode(&self.key, &self.query, offset, Some(end))),
+            None if offset < page.total => Some(encode(&self.key, &self.query, offset, None)),
             None => None,
         }
     }
@@ -130,22 +212,22 @@ fn query_digest(list: &str, integration: &str, q: &ListQuery) -> String {
         .collect()
 }
 
-/// `1.<query>.<offset>[.<created_at>.<id>]`, in base64url without padding (RFC 4648 §5: only
-/// RFC 3986's unreserved characters, as RFC 9865 §2 requires).
-fn encode(query: &str, offset: u64, after: Option<&After>) -> String {
-    let mut text = format!("{LAYOUT}.{query}.{offset}");
+/// `<query>.<offset>[.<created_at>.<id>]`, sealed with `key`, in base64url without padding
+/// (RFC 4648 §5: only RFC 3986's unreserved characters, as RFC 9865 §2 requires).
+fn encode(key: &CursorKey, query: &str, offset: u64, after: Option<&After>) -> String {
+    let mut text = format!("{query}.{offset}");
     if let Some(a) = after {
         text.push_str(&format!(".{}.{}", a.created_at, a.id));
     }
-    URL_SAFE_NO_PAD.encode(text)
+    URL_SAFE_NO_PAD.encode(key.seal(&text))
 }
 
-/// The offset and resume point of `token`, when it is a cursor of the query `query`.
-fn decode(token: &str, query: &str) -> Option<(u64, Option<After>)> {
+/// The offset and resume point of `token`, when `key` sealed it for the query `query`.
+fn decode(key: &CursorKey, token: &str, query: &str) -> Option<(u64, Option<After>)> {
     let bytes = URL_SAFE_NO_PAD.decode(token.trim()).ok()?;
-    let text = String::from_utf8(bytes).ok()?;
-    let mut fields = text.splitn(5, '.');
-    if fields.next()? != LAYOUT || fields.next()? != query {
+    let text = key.open(&bytes)?;
+    let mut fields = text.splitn(4, '.');
+    if fields.next()? != query {
         return None;
     }
     let offset = fields.next()?.parse::<u64>().ok()?;
@@ -185,8 +267,12 @@ mod tests {
         page
     }
 
+    fn key() -> CursorKey {
+        CursorKey::new([7; 32])
+    }
+
     fn begin(q: &mut ListQuery) -> Result<Option<CursorWalk>, ScimError> {
-        CursorWalk::begin(q, "Users", "integration-1", 200)
+        CursorWalk::begin(q, "Users", "integration-1", 200, &key())
     }
 
     /// A walk by offset: the first page starts at 1, each full page's cursor points past it, the
@@ -233,26 +319,53 @@ mod tests {
         let next = walk.next_cursor(&page(2, 2, Some(end.clone()))).unwrap();
         let mut q = query(None, Some(2), &next);
         begin(&mut q).unwrap().unwrap();
-        assert_eq!((q.start_index, q.after), (3, Some(end)));
+        assert_eq!((q.start_index, q.after), (3, Some(end.clone())));
+        // Opaque: the token shows neither the resource it stands after nor its position; the
+        // same place sealed again reads the same, another place otherwise.
+        let bytes = URL_SAFE_NO_PAD.decode(&next).unwrap();
+        let shown = String::from_utf8_lossy(&bytes);
+        assert!(
+            !shown.contains(&end.id) && !shown.contains("1700000000123"),
+            "{shown}"
+        );
+        assert_eq!(
+            walk.next_cursor(&page(2, 2, Some(end.clone()))).unwrap(),
+            next
+        );
+        let mut elsewhere = end;
+        elsewhere.created_at += 1;
+        let other = walk.next_cursor(&page(2, 2, Some(elsewhere))).unwrap();
+        assert_ne!(other[..16], next[..16], "another place, another nonce");
     }
 
-    /// Whatever is wrong with a cursor — not base64, another layout, another query, list or
-    /// integration, fields missing — it is refused with the same `invalidCursor`.
+    /// Whatever is wrong with a cursor — not base64, not sealed (a plain text, an earlier
+    /// release's layout), sealed by another instance's key, changed by one bit, another query,
+    /// list or integration, fields missing — it is refused with the same `invalidCursor`.
     #[test]
     fn a_cursor_of_another_query_or_no_cursor_at_all_is_invalid_cursor() {
         let mut q = query(Some("userName sw \"a\""), Some(5), "");
         let walk = begin(&mut q).unwrap().unwrap();
         let good = walk.next_cursor(&page(5, 50, None)).unwrap();
         let digest = query_digest("Users", "integration-1", &query(None, None, ""));
+        let sealed = |key: &CursorKey, text: &str| URL_SAFE_NO_PAD.encode(key.seal(text));
+        let mut flipped = URL_SAFE_NO_PAD.decode(&good).unwrap();
+        flipped[NONCE_LEN + 3] ^= 1;
         let tokens = [
             "not base64!".to_string(),
             "%%%".into(),
-            URL_SAFE_NO_PAD.encode("2.0000000000000000.5"),
-            URL_SAFE_NO_PAD.encode(format!("1.{digest}")),
-            URL_SAFE_NO_PAD.encode(format!("1.{digest}.x")),
-            URL_SAFE_NO_PAD.encode(format!("1.{digest}.5.17")),
-            URL_SAFE_NO_PAD.encode(format!("1.{digest}.5.x.id")),
+            URL_SAFE_NO_PAD.encode(format!("1.{digest}.5")),
+            URL_SAFE_NO_PAD.encode(format!("{digest}.5")),
+            sealed(&CursorKey::new([8; 32]), &format!("{digest}.5")),
+            URL_SAFE_NO_PAD.encode(flipped),
+            sealed(&key(), &digest),
+            sealed(&key(), &format!("{digest}.x")),
+            sealed(&key(), &format!("{digest}.5.17")),
+            sealed(&key(), &format!("{digest}.5.x.id")),
         ];
+        // The same text sealed by this key is a cursor: the cases above fail for their reason.
+        let mut q = query(None, None, &sealed(&key(), &format!("{digest}.5")));
+        begin(&mut q).unwrap().unwrap();
+        assert_eq!(q.start_index, 6);
         let mut errors = Vec::new();
         for token in &tokens {
             errors.push(begin(&mut query(None, None, token)).unwrap_err());
@@ -262,9 +375,9 @@ mod tests {
         sorted.sort_order = SortOrder::Descending;
         errors.push(begin(&mut sorted).unwrap_err());
         let mut q = query(Some("userName sw \"a\""), Some(5), &good);
-        errors.push(CursorWalk::begin(&mut q, "Groups", "integration-1", 200).unwrap_err());
+        errors.push(CursorWalk::begin(&mut q, "Groups", "integration-1", 200, &key()).unwrap_err());
         let mut q = query(Some("userName sw \"a\""), Some(5), &good);
-        errors.push(CursorWalk::begin(&mut q, "Users", "integration-2", 200).unwrap_err());
+        errors.push(CursorWalk::begin(&mut q, "Users", "integration-2", 200, &key()).unwrap_err());
         for e in &errors {
             assert_eq!(e, &ScimError::InvalidCursor(NOT_THIS_LISTS.into()));
         }

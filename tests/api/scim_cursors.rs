@@ -247,7 +247,8 @@ async fn a_walk_goes_on_on_another_replica_past_deletions_without_skipping_anyon
 }
 
 /// Cursors that are not this list's for this query are `400 invalidCursor`, all with the same
-/// words (RFC 9865 §6.2): made up, changed, sent with another filter, to Groups, or by another
+/// words (RFC 9865 §5.2): made up, changed (a character added, one changed: cursors are
+/// sealed), sent with another filter, to Groups, or by another
 /// tenant's integration. `startIndex` beside a cursor is
 /// `400 invalidValue`; a cursor in a `.search` body that is not a string is `invalidSyntax`.
 #[tokio::test]
@@ -269,12 +270,17 @@ async fn cursors_of_another_query_list_or_tenant_are_refused_alike() {
     let good = body["nextCursor"].as_str().unwrap().to_string();
     let mut altered = good.clone();
     altered.insert(3, 'A');
+    // One character changed in the middle: the seal no longer holds.
+    let mut flipped = good.clone().into_bytes();
+    flipped[20] = if flipped[20] == b'A' { b'B' } else { b'A' };
+    let flipped = String::from_utf8(flipped).unwrap();
     let refused = [
         (
             &i,
             format!("/Users?filter={sw}&count=1&cursor=bm90IGEgY3Vyc29y"),
         ),
         (&i, format!("/Users?filter={sw}&count=1&cursor={altered}")),
+        (&i, format!("/Users?filter={sw}&count=1&cursor={flipped}")),
         (&i, format!("/Users?filter={sw}&count=1&cursor=%21%21")),
         (&i, format!("/Users?count=1&cursor={good}")),
         (&i, format!("/Groups?filter={sw}&count=1&cursor={good}")),

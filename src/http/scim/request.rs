@@ -293,6 +293,7 @@ async fn scope(parts: &mut Parts, s: &ScimState) -> Result<Scope, Failure> {
         base,
         now: s.app.clock.now_millis(),
         pages: s.app.db.page_cursors().clone(),
+        cursor_key: s.app.db.cursor_key().map_err(ScimError::from)?,
         last_write: LastWrite::default(),
     })
 }
