@@ -170,13 +170,14 @@ fn list_statements(
     let mut resume = String::new();
     let mut offset = page.offset;
     if let Some((after, skip)) = page.after.filter(|_| page.sort_by.is_none()) {
-        resume = super::seek_after(
-            &mut page_args,
-            after,
-            page.sort_order,
-            "g.created_at",
-            "g.id",
-        );
+        // Filtered, on SQLite, the resume point is a test of the filter's groups (`+`): as a
+        // range on `groups_tenant_created_idx` it drew SQLite away from the filter's own index
+        // (an `externalId eq` or `displayName sw` walked the tenant's groups after the cursor).
+        let (created, id) = match backend {
+            super::Backend::Sqlite if page.filter.is_some() => ("+g.created_at", "+g.id"),
+            _ => ("g.created_at", "g.id"),
+        };
+        resume = super::seek_after(&mut page_args, after, page.sort_order, created, id);
         offset = skip;
     }
     let limit_offset = super::limit_offset(&mut page_args, page.limit, offset);
@@ -511,17 +512,27 @@ mod tests {
     use super::super::scim_users::ProfileText;
     use super::super::{plans, Arg, Backend};
     use super::{eligibility_count, list_statements, Page};
-    use crate::scim::resource::SortOrder;
+    use crate::scim::resource::{After, SortOrder};
     use crate::scim::{AttrPath, Filter};
 
-    /// A page of groups filtered by `externalId eq` or by a member starts from that index on
-    /// SQLite and sorts the few groups it finds; it never walks the tenant's groups in the page's
-    /// order testing each (the plan SQLite chose before, without statistics).
+    /// A page of groups filtered by `externalId eq`, `displayName sw` or by a member starts
+    /// from that index on SQLite and sorts the few groups it finds; it never walks the tenant's
+    /// groups in the page's order testing each (the plan SQLite chose before, without
+    /// statistics) — nor, continued after a cursor's group, those after it.
     #[tokio::test]
     async fn a_page_of_groups_found_by_external_id_or_member_seeks_them() {
         let (_dir, db) = plans::migrated_sqlite().await;
         let by_name = AttrPath::new("displayName");
+        let resume = After {
+            created_at: 5,
+            id: "g5".into(),
+        };
         for (text, sort_by, index) in [
+            (
+                "displayName sw \"team\"",
+                None,
+                "(tenant_id=? AND display_name_lower>? AND display_name_lower<?)",
+            ),
             (
                 "externalId eq \"e1\"",
                 None,
@@ -544,17 +555,17 @@ mod tests {
             ),
         ] {
             let filter = Filter::parse(text).expect("filter");
-            let page = Page {
-                filter: Some(&filter),
-                sort_by,
-                sort_order: SortOrder::Ascending,
-                offset: 0,
-                limit: 100,
-                after: None,
-                with_group_refs: false,
-                profile: ProfileText::ViewOrJson,
-            };
-            for members in [false, true] {
+            for (after, members) in [(None, false), (None, true), (Some((&resume, 0)), false)] {
+                let page = Page {
+                    filter: Some(&filter),
+                    sort_by,
+                    sort_order: SortOrder::Ascending,
+                    offset: 0,
+                    limit: 100,
+                    after,
+                    with_group_refs: false,
+                    profile: ProfileText::ViewOrJson,
+                };
                 let statements =
                     list_statements(Backend::Sqlite, "t", &page, members).expect("statements");
                 for (sql, args) in [
@@ -568,7 +579,9 @@ mod tests {
                     );
                     for step in &steps {
                         assert!(
-                            !step.ends_with("(tenant_id=?)") && !step.starts_with("SCAN g"),
+                            !step.ends_with("(tenant_id=?)")
+                                && !step.starts_with("SCAN g")
+                                && !step.contains("groups_tenant_created_idx"),
                             "{text}: `{step}` walks the tenant's groups: {steps:#?}"
                         );
                     }

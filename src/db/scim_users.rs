@@ -1553,7 +1553,7 @@ mod tests {
     /// A filtered walk by cursor starts after its last user: `active eq true` (read from the
     /// tenant's access rows in creation order) seeks there on their index, at any depth, where
     /// an offset skipped every row before it; a look-up, one user at most, ignores the resume
-    /// point and reads its user on the userName index.
+    /// point and reads its user on the userName index; a prefix reads its users there too.
     #[tokio::test]
     async fn a_filtered_page_continued_seeks_its_resume_point() {
         let (_dir, db) = plans::migrated_sqlite().await;
@@ -1563,6 +1563,7 @@ mod tests {
         };
         let active = Filter::parse("active eq true").expect("filter");
         let lookup = Filter::parse("userName eq \"jane\"").expect("filter");
+        let prefix = Filter::parse("userName sw \"ja\"").expect("filter");
         let page = |filter| Page {
             filter: Some(filter),
             sort_by: None,
@@ -1584,6 +1585,14 @@ mod tests {
         let steps = plan(&db, &page(&lookup)).await;
         assert!(
             steps.iter().any(|s| s.ends_with("(username_lower=?)")),
+            "{steps:#?}"
+        );
+        // A prefix still finds its users on the userName index: the resume point is a test.
+        let steps = plan(&db, &page(&prefix)).await;
+        assert!(
+            steps
+                .iter()
+                .any(|s| s.ends_with("(username_lower>? AND username_lower<?)")),
             "{steps:#?}"
         );
     }
