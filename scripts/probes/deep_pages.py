@@ -6,9 +6,9 @@ deep pages hold the same users and prints the server's CPU per page (/proc/<pid>
 requests of each, three rounds. With FILTER, every page is of that filter's users (all of them
 must match it: `active eq true`, `userName sw "user"`). Every loop is bounded.
 Usage: scripts/probes/deep_pages.py BIN [USERS, default 20000] [FILTER] (exits 1 on any failure)"""
-import http.client, json, os, subprocess, sys, tempfile, urllib.parse
+import http.client, json, os, sys, tempfile, urllib.parse
 
-from probe_kit import check, finish, free_port, serve, server_env
+from probe_kit import check, finish, free_port, scim_integration, serve, server_env
 
 BIN = sys.argv[1]
 USERS = int(sys.argv[2]) if len(sys.argv) > 2 else 20000
@@ -17,9 +17,7 @@ FILTER = "&filter=" + urllib.parse.quote(sys.argv[3]) if len(sys.argv) > 3 else 
 tmp = tempfile.mkdtemp()
 PORT = free_port()
 env = server_env(PORT, f"sqlite://{tmp}/r.db?mode=rwc")
-made = subprocess.run([BIN, "scim", "create", "--tenant", "main", "--name", "pages"], env=env,
-                      capture_output=True, text=True, timeout=60, check=True)
-integration = json.loads(made.stdout)
+integration = scim_integration(BIN, env, "pages")
 srv = serve(BIN, env, open(f"{tmp}/server.log", "w"))
 base = urllib.parse.urlparse(integration["endpoint"]).path
 conn = http.client.HTTPConnection("127.0.0.1", PORT, timeout=60)

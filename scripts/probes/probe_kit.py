@@ -1,5 +1,5 @@
 """What the probes share: a release server started on loopback, SCIM requests to it, and the
-checks' tally. Imported by release.py and replicas.py (their folder is on sys.path)."""
+checks' tally. Imported by every probe (their folder is on sys.path)."""
 import atexit, json, os, shutil, socket, subprocess, sys, time, urllib.error, urllib.request
 
 failures = []
@@ -25,6 +25,24 @@ def server_env(port, database_url):
     env.pop("ROSTER_ADMIN_USERNAME", None)
     env.pop("ROSTER_ADMIN_PASSWORD", None)
     return env
+
+
+def postgres_database(prefix):
+    """A new database on the PostgreSQL of ROSTER_TEST_POSTGRES_URL (`scripts/postgres run`), dropped
+    at exit: its URL."""
+    admin = os.environ["ROSTER_TEST_POSTGRES_URL"]
+    name = f"{prefix}_{os.getpid()}"
+    subprocess.run(["psql", admin, "-qc", f"CREATE DATABASE {name}"], check=True)
+    atexit.register(lambda: subprocess.run(["psql", admin, "-qc", f"DROP DATABASE IF EXISTS {name}"]))
+    return admin.rsplit("/", 1)[0] + "/" + name
+
+
+def scim_integration(binary, env, name):
+    """A new SCIM integration of tenant `main`, made by `binary scim create` on env's database (which
+    it migrates): its `endpoint`, `token` and the rest of what the command prints."""
+    made = subprocess.run([binary, "scim", "create", "--tenant", "main", "--name", name], env=env,
+                          capture_output=True, text=True, timeout=60, check=True)
+    return json.loads(made.stdout)
 
 
 def serve(binary, env, log):

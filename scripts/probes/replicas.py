@@ -5,22 +5,18 @@ through both: 8 clients create 400 users alternating replicas; 8 clients add the
 and deleted. Checks: 0 errors, every member present, the group's version = PATCHes + 1, list
 totals covering their pages, the same answers from both replicas, no ERROR in either log.
 Bounded loops, loopback only. Usage: scripts/postgres run scripts/probes/replicas.py BIN"""
-import json, os, subprocess, sys, tempfile, threading, urllib.parse
+import sys, tempfile, threading, urllib.parse
 from concurrent.futures import ThreadPoolExecutor
 
-from probe_kit import check, finish, free_port, no_errors_logged, req, serve, server_env
+from probe_kit import (check, finish, free_port, no_errors_logged, postgres_database, req, scim_integration,
+                       serve, server_env)
 
 BIN = sys.argv[1]
 tmp = tempfile.mkdtemp()
-admin = os.environ["ROSTER_TEST_POSTGRES_URL"]
-db = "replicas_" + str(os.getpid())
-subprocess.run(["psql", admin, "-qc", f"CREATE DATABASE {db}"], check=True)
-url = admin.rsplit("/", 1)[0] + "/" + db
+url = postgres_database("replicas")
 
 ports = [free_port(), free_port()]
-made = subprocess.run([BIN, "scim", "create", "--tenant", "main", "--name", "idp"], env=server_env(ports[0], url),
-                      capture_output=True, text=True, timeout=60, check=True)
-I = json.loads(made.stdout)
+I = scim_integration(BIN, server_env(ports[0], url), "idp")
 logs = [open(f"{tmp}/r{i}.log", "w") for i in range(2)]
 srvs = [serve(BIN, server_env(p, url), logs[i]) for i, p in enumerate(ports)]
 path = urllib.parse.urlsplit(I["endpoint"]).path
@@ -74,5 +70,4 @@ for s in srvs: s.terminate()
 for s in srvs: s.wait(timeout=30)
 for l in logs: l.close()
 no_errors_logged("either replica's log", [f"{tmp}/r{i}.log" for i in range(2)])
-subprocess.run(["psql", admin, "-qc", f"DROP DATABASE {db}"])
 finish(tmp)

@@ -6,21 +6,16 @@ Db::migrate's steps, which give way to A's transactions, db::migration) is start
 four times. Checks: every start answers /healthz, every request of the sync answers 2xx, no ERROR
 in any log; prints the sync's latency (p50, p99, max) and each start's time to /healthz.
 Bounded loops, loopback only. Usage: scripts/postgres run scripts/probes/rolling_start.py BIN"""
-import json, os, subprocess, sys, tempfile, threading, time, urllib.request
+import sys, tempfile, threading, time, urllib.request
 
-from probe_kit import check, finish, free_port, no_errors_logged, req, serve, server_env
+from probe_kit import (check, finish, free_port, no_errors_logged, postgres_database, req, scim_integration,
+                       serve, server_env)
 
 BIN = sys.argv[1]
 tmp = tempfile.mkdtemp()
-admin = os.environ["ROSTER_TEST_POSTGRES_URL"]
-db = "rolling_" + str(os.getpid())
-subprocess.run(["psql", admin, "-qc", f"CREATE DATABASE {db}"], check=True)
-url = admin.rsplit("/", 1)[0] + "/" + db
-
+url = postgres_database("rolling")
 port_a = free_port()
-made = subprocess.run([BIN, "scim", "create", "--tenant", "main", "--name", "idp"], env=server_env(port_a, url),
-                      capture_output=True, text=True, timeout=60, check=True)
-I = json.loads(made.stdout)
+I = scim_integration(BIN, server_env(port_a, url), "idp")
 a = serve(BIN, server_env(port_a, url), open(f"{tmp}/a.log", "w"))
 endpoint, token = I["endpoint"], I["token"]
 PATCH = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
@@ -77,5 +72,4 @@ check("every request of the sync answered 2xx", set(statuses) <= {200, 201, 204}
 no_errors_logged("the replicas' logs", logs)
 a.terminate()
 a.wait(timeout=30)
-subprocess.run(["psql", admin, "-qc", f"DROP DATABASE {db}"], check=False)
 finish(tmp)

@@ -8,9 +8,9 @@ two seconds and is copied back into the database file beside the writes
 there, the file passes `PRAGMA integrity_check`, and the log has no ERROR or panic. Every loop is
 bounded in count and time. Usage: scripts/probes/sigkill.py BIN [SECONDS ...] (default 4 7 11;
 exits 1 on any failure)"""
-import json, os, signal, sqlite3, subprocess, sys, tempfile, threading, time
+import os, signal, sqlite3, sys, tempfile, threading, time
 
-from probe_kit import check, finish, free_port, no_errors_logged, req, serve, server_env
+from probe_kit import check, finish, free_port, no_errors_logged, req, scim_integration, serve, server_env
 
 BIN = sys.argv[1]
 MOMENTS = [float(s) for s in sys.argv[2:]] or [4.0, 7.0, 11.0]
@@ -19,9 +19,7 @@ tmp = tempfile.mkdtemp()
 PORT = free_port()
 db = f"{tmp}/r.db"
 env = server_env(PORT, f"sqlite://{db}")
-out = subprocess.run([BIN, "scim", "create", "--tenant", "main", "--name", "sync"], env=env,
-                     capture_output=True, text=True, timeout=60, check=True).stdout
-cred = json.loads(out)
+cred = scim_integration(BIN, env, "sync")
 EP, TOKEN = cred["endpoint"], cred["token"]
 logs = []
 

@@ -120,6 +120,12 @@ struct ListStatements {
     count_args: Vec<Arg>,
 }
 
+/// Whether a page of groups starts after its [`Page::after`] group rather than at its offset:
+/// in the default order (creation), filtered or not.
+pub fn resumes_after(page: &Page<'_>) -> bool {
+    page.sort_by.is_none()
+}
+
 fn list_statements(
     backend: super::Backend,
     tenant_id: &str,
@@ -169,7 +175,7 @@ fn list_statements(
     // `groups_tenant_created_idx`; filtered, a test of the filter's groups.
     let mut resume = String::new();
     let mut offset = page.offset;
-    if let Some((after, skip)) = page.after.filter(|_| page.sort_by.is_none()) {
+    if let Some((after, skip)) = page.after.filter(|_| resumes_after(page)) {
         // Filtered, on SQLite, the resume point is a test of the filter's groups (`+`): as a
         // range on `groups_tenant_created_idx` it drew SQLite away from the filter's own index
         // (an `externalId eq` or `displayName sw` walked the tenant's groups after the cursor).

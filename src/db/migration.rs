@@ -70,16 +70,14 @@ enum Failure {
 }
 
 impl Failure {
-    /// Whether the attempt gave way to other work (a lock not granted within [`LOCK_WAIT`], or
-    /// a deadlock all the same) and may be made again.
+    /// Whether the attempt gave way to other work (a lock not granted within [`LOCK_WAIT`], a
+    /// deadlock all the same: what [`crate::error::is_transient`] calls "not now", the rule a
+    /// request's 503 follows too) and may be made again.
     fn gave_way(&self) -> bool {
         match self {
             Failure::Migrations(
                 MigrateError::Execute(e) | MigrateError::ExecuteMigration(e, _),
-            ) => matches!(
-                e.as_database_error().and_then(|d| d.code()).as_deref(),
-                Some("55P03" | "40P01")
-            ),
+            ) => crate::error::is_transient(e),
             Failure::Migrations(_) => false,
             Failure::AfterMigrations(e) => matches!(e, AppError::Busy(_)),
         }

@@ -575,7 +575,8 @@ pub fn limit_offset(args: &mut Vec<Arg>, limit: i64, offset: i64) -> String {
 }
 
 /// ` AND (created, id) > ($m, $n)` (`<` descending), with `after`'s sort key bound: a walk in
-/// creation order that resumes after a row seeks it on the index instead of skipping rows.
+/// creation order that resumes after a row starts there (a seek on the creation index, or a
+/// test of a filter's rows) instead of skipping rows.
 pub fn seek_after(
     args: &mut Vec<Arg>,
     after: &page_cursors::After,

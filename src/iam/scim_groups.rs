@@ -192,7 +192,7 @@ pub async fn list(conn: &mut Conn, scope: &Scope, q: &ListQuery) -> Result<ListP
     let mut items = ListPage::new(total.max(0) as u64);
     // A walk in the default order, filtered or not, resumes after its last group
     // (`scim::cursor`).
-    if q.sort_by.is_none() {
+    if db::groups::resumes_after(&page) {
         items.walk_end = rows.last().map(|(row, _)| After {
             created_at: row.created_at,
             id: row.id.clone(),
