@@ -13,7 +13,7 @@ use crate::scim::cursor::CursorWalk;
 use crate::scim::filter;
 use crate::scim::json_text::JsonText;
 use crate::scim::projection::Projection;
-use crate::scim::resource::{ListPage, ListQuery};
+use crate::scim::resource::{After, ListPage, ListQuery};
 use crate::scim::schema::ResourceTypeDef;
 use crate::scim::{registry, ScimError};
 
@@ -153,8 +153,31 @@ async fn answer_list(
         MAX_RESULTS,
         &scope.cursor_key,
     )?;
-    let page = list_of(conn, call, &q).await?;
+    let mut page = list_of(conn, call, &q).await?;
+    if let Some(end) = walk.as_ref().and_then(|w| w.end_to_confirm(&page)) {
+        if !resumes_with_more(conn, call, &q, end.clone()).await? {
+            page.walk_end = None;
+        }
+    }
     Ok(paged(page, &q, walk.as_ref()))
+}
+
+/// Whether `q`'s list holds a resource after `end`, its resume point: the list asked again,
+/// from there, for one resource's `id`.
+async fn resumes_with_more(
+    conn: &mut Conn,
+    call: Call<'_>,
+    q: &ListQuery,
+    end: After,
+) -> Result<bool, ScimError> {
+    let past = ListQuery {
+        attributes: vec!["id".into()],
+        excluded_attributes: Vec::new(),
+        count: Some(1),
+        after: Some(end),
+        ..q.clone()
+    };
+    Ok(!list_of(conn, call, &past).await?.is_empty())
 }
 
 /// `page` as its ListResponse: with its `nextCursor` when the request paged by cursor.

@@ -157,10 +157,27 @@ impl CursorWalk {
         }))
     }
 
+    /// Where a full keyset page of this walk may have ended the list: its resume point, when the
+    /// resources answered so far reach the total. Either nothing follows it, or resources before
+    /// it were deleted (the count of those answered then overstates the page's position), so the
+    /// total cannot tell; the caller looks past the point, and drops the page's
+    /// [`ListPage::walk_end`] when nothing is there, so that [`CursorWalk::next_cursor`] ends
+    /// the walk on this page (RFC 9865 §2: `nextCursor` is omitted only on the last page, and a
+    /// client is not sent on to an empty one).
+    pub fn end_to_confirm<'p>(&self, page: &'p ListPage) -> Option<&'p After> {
+        let answered = page.len() as u64;
+        if self.limit == 0 || answered < self.limit {
+            return None;
+        }
+        let end = page.walk_end.as_ref()?;
+        (self.offset.saturating_add(answered) >= page.total).then_some(end)
+    }
+
     /// The `nextCursor` of `page`, this walk's page: none after a page with room left (the
     /// last); after a full page, one unless the page ended the list, as far as its total tells.
-    /// A keyset walk's full page always has one, since deletions before it make the count of
-    /// answered resources overstate its position: its next page may then be empty.
+    /// A keyset walk's full page has one while it keeps its resume point: deletions before it
+    /// make the count of answered resources overstate its position, so the total cannot tell
+    /// (see [`CursorWalk::end_to_confirm`]).
     ///
     /// A `count=0` answer (the total alone) moves no further: its `nextCursor` is the position
     /// it was asked at, while resources may lie there — always for a keyset position, else
@@ -306,8 +323,10 @@ mod tests {
         );
     }
 
-    /// A keyset walk's cursor carries the last resource's sort key, and a full page always has
-    /// a next cursor (its offset may overstate the position).
+    /// A keyset walk's cursor carries the last resource's sort key. A full page keeps a next
+    /// cursor while it keeps its resume point (its offset may overstate the position); one
+    /// whose answered resources reach the total asks to be confirmed, and without its resume
+    /// point (nothing past it) it is the last.
     #[test]
     fn a_keyset_walk_resumes_after_the_last_resource_answered() {
         let mut q = query(None, Some(2), "");
@@ -316,6 +335,14 @@ mod tests {
             created_at: 1_700_000_000_123,
             id: "0b7c-id.with.dots".into(),
         };
+        assert_eq!(walk.end_to_confirm(&page(2, 3, Some(end.clone()))), None);
+        assert_eq!(walk.end_to_confirm(&page(1, 1, Some(end.clone()))), None);
+        assert_eq!(walk.end_to_confirm(&page(2, 2, None)), None);
+        assert_eq!(
+            walk.end_to_confirm(&page(2, 2, Some(end.clone()))),
+            Some(&end)
+        );
+        assert_eq!(walk.next_cursor(&page(2, 2, None)), None, "confirmed last");
         let next = walk.next_cursor(&page(2, 2, Some(end.clone()))).unwrap();
         let mut q = query(None, Some(2), &next);
         begin(&mut q).unwrap().unwrap();

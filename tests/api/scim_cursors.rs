@@ -77,6 +77,10 @@ async fn walk(
             None => {
                 let seen: usize = pages.iter().map(Vec::len).sum();
                 assert_eq!(seen, total, "the last page ends the list: {body}");
+                assert!(
+                    total == 0 || !pages.last().unwrap().is_empty(),
+                    "no walk ends on an empty page: {path}"
+                );
                 return pages;
             }
         }
@@ -135,15 +139,19 @@ async fn a_cursor_walk_answers_every_resource_once_in_the_lists_order() {
             names("team ", 11),
         ),
         ("/Groups?x=1".into(), "displayName", 11, names("team ", 11)),
+        // Walks whose last page is full: it ends them (no empty page after it).
+        ("/Users?x=1".into(), "userName", 23, users_in_order.clone()),
+        (
+            format!("/Users?filter={sw}"),
+            "userName",
+            5,
+            names("walker", 20)[10..].to_vec(),
+        ),
     ];
     for (path, field, count, expected) in cases {
         let pages = walk(&app, &i, &path, field, count).await;
         assert_eq!(pages.concat(), expected, "{path}");
-        let full_pages = expected.len() / count;
-        assert!(
-            pages.len() == full_pages || pages.len() == full_pages + 1,
-            "{path}"
-        );
+        assert_eq!(pages.len(), expected.len().div_ceil(count), "{path}");
     }
     // The same walk by `POST /Users/.search`, its cursor in the body.
     let mut seen = Vec::new();
@@ -228,19 +236,8 @@ async fn a_walk_goes_on_on_another_replica_past_deletions_without_skipping_anyon
     )
     .await;
     assert_eq!(third, ["member09", "member10", "member11", "member late"]);
-    // A full page: a next cursor, whose page is empty and last.
-    let cursor = body["nextCursor"].as_str().unwrap().to_string();
-    let (fourth, body) = page(
-        &replica,
-        &i,
-        &format!("/Users?count=4&cursor={cursor}"),
-        "userName",
-    )
-    .await;
-    assert!(
-        fourth.is_empty() && body.get("nextCursor").is_none(),
-        "{body}"
-    );
+    // A full page, and the last: no next cursor (8 users answered of 9, the count cannot tell).
+    assert!(body.get("nextCursor").is_none(), "{body}");
     // By index on the replica, the second page starts two users late.
     let (by_index, _) = listed(&replica, &i, "/Users?startIndex=5&count=4", "userName").await;
     assert_eq!(by_index, ["member08", "member09", "member10", "member11"]);
@@ -371,6 +368,62 @@ async fn a_walk_of_groups_goes_on_past_deletions_without_skipping_any() {
     assert_eq!(by_index, ["team06", "team07", "team late"]);
 }
 
+/// A walk whose next page is full and the last ends there, without a `nextCursor` to an empty
+/// page (RFC 9865 §2), also when users before it were deleted (its count of answered users then
+/// reaches the total before the list's end): Users, filtered or not, and Groups. With one more
+/// resource after it, the same page goes on to it.
+#[tokio::test]
+async fn a_walk_ends_on_its_last_full_page_even_after_deletions_before_it() {
+    let app = TestApp::spawn().await;
+    let i = app.integration("main").await;
+    let sw = urlencode("userName sw \"ender\"");
+    for (list, filter, field) in [
+        ("Users", None, "userName"),
+        ("Users", Some(sw.as_str()), "userName"),
+        ("Groups", None, "displayName"),
+    ] {
+        for extra in [0, 1] {
+            let prefix = format!("ender{extra}{}", filter.is_some() as u8);
+            let mut ids = Vec::new();
+            for name in names(&prefix, 6 + extra) {
+                let body = match list {
+                    "Users" => json!({"userName": name}),
+                    _ => json!({"displayName": name}),
+                };
+                let res = app.scim(&i, "POST", &format!("/{list}"), Some(body)).await;
+                assert_eq!(res.status, 201, "{}", res.body);
+                ids.push(res.json()["id"].as_str().unwrap().to_string());
+            }
+            let query = filter.map_or(String::new(), |f| format!("filter={f}&"));
+            let first = format!("/{list}?{query}count=3&cursor=");
+            let (got, body) = page(&app, &i, &first, field).await;
+            assert_eq!(got, names(&prefix, 3), "{first}");
+            let next = body["nextCursor"].as_str().unwrap().to_string();
+            for id in &ids[..2] {
+                let res = app.scim(&i, "DELETE", &format!("/{list}/{id}"), None).await;
+                assert_eq!(res.status, 204, "{}", res.body);
+            }
+            let second = format!("/{list}?{query}count=3&cursor={next}");
+            let (got, body) = page(&app, &i, &second, field).await;
+            assert_eq!(got, names(&prefix, 6)[3..], "{second}");
+            if extra == 0 {
+                assert!(body.get("nextCursor").is_none(), "{second}: {body}");
+            } else {
+                let next = body["nextCursor"].as_str().unwrap();
+                let third = format!("/{list}?{query}count=3&cursor={next}");
+                let (got, body) = page(&app, &i, &third, field).await;
+                assert_eq!(got, [format!("{prefix}06")], "{third}");
+                assert!(body.get("nextCursor").is_none(), "{third}: {body}");
+            }
+            // Cleared for the next case: the unfiltered walks see every resource of the list.
+            for id in &ids[2..] {
+                let res = app.scim(&i, "DELETE", &format!("/{list}/{id}"), None).await;
+                assert_eq!(res.status, 204, "{}", res.body);
+            }
+        }
+    }
+}
+
 /// Filtered walks resume after their last resource too, whichever way the filter finds its
 /// users (by the users' own index, by the tenant's access rows, by a test of each user) and for
 /// groups: after users before the cursor and one ahead of it are deleted, a matching one and a
@@ -434,14 +487,8 @@ async fn a_filtered_walk_goes_on_past_deletions_without_skipping_anyone() {
             [&matching[7], &matching[8], &late].map(String::as_str),
             "{filter}"
         );
-        // A full page goes on; what follows holds no other user (`late{round}` does not match).
-        let cursor = body["nextCursor"].as_str().unwrap();
-        let path = format!("/Users?filter={f}&count=3&cursor={cursor}");
-        let (rest, body) = page(&replica, &i, &path, "userName").await;
-        assert!(
-            rest.is_empty() && body.get("nextCursor").is_none(),
-            "{body}"
-        );
+        // A full page, and the last: no user after it matches (`late{round}` does not).
+        assert!(body.get("nextCursor").is_none(), "{filter}: {body}");
         // The users of this round are deleted before the next: each round's walk is its own.
         for id in [&ids[1], &ids[3]].into_iter().chain(&ids[5..]) {
             let res = app.scim(&i, "DELETE", &format!("/Users/{id}"), None).await;
@@ -474,6 +521,7 @@ async fn a_filtered_walk_goes_on_past_deletions_without_skipping_anyone() {
     let (second, body) = page(&replica, &i, &path, "displayName").await;
     assert_eq!(second, ["crew04", "crew05", "crew06"]);
     assert_eq!(body["totalResults"], 4, "{body}");
+    assert!(body.get("nextCursor").is_none(), "the last: {body}");
 }
 
 /// `count=0` asks for the total alone (RFC 9865 §2; a negative count reads as 0): 200 with no
