@@ -8,9 +8,9 @@ use std::sync::Arc;
 use clap::{Parser, Subcommand};
 use serde_json::json;
 
-use crate::clock::{rfc3339, SharedClock, SystemClock};
+use crate::clock::{rfc3339, Clock, SharedClock, SystemClock};
 use crate::config::Settings;
-use crate::db::Db;
+use crate::db::{self, Db};
 use crate::error::AppError;
 use crate::http::router;
 use crate::iam::{instance, integrations, tenants};
@@ -56,6 +56,18 @@ enum Command {
     Scim {
         #[command(subcommand)]
         command: ScimCommand,
+    },
+    /// Copy the SQLite database, whole and checked, to a new file, while Roster runs.
+    /// (PostgreSQL: use pg_dump.)
+    Backup {
+        /// The backup to write: a file that does not exist yet.
+        file: std::path::PathBuf,
+    },
+    /// Replace the SQLite database with a backup, once it is checked. Stop Roster first: the
+    /// restore refuses while the database is open. The database replaced is kept beside it.
+    Restore {
+        /// The backup to restore (written by `roster backup`).
+        file: std::path::PathBuf,
     },
 }
 
@@ -235,6 +247,8 @@ pub async fn run() -> ExitCode {
         Command::Oidc { command } => oidc(settings, command).await,
         Command::Scim { command } => scim(settings, command).await,
         Command::User { command } => user(settings, command).await,
+        Command::Backup { file } => backup(settings, &file).await,
+        Command::Restore { file } => restore(settings, &file).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -576,6 +590,38 @@ async fn scim(settings: Settings, command: ScimCommand) -> Result<(), CliError> 
         }
     }
     Ok(())
+}
+
+async fn backup(settings: Settings, file: &std::path::Path) -> Result<(), CliError> {
+    let started = std::time::Instant::now();
+    let contents = db::backup::backup(settings.database_url.expose(), file).await?;
+    let mut out = contents_json(&contents);
+    out["backup"] = json!(file.display().to_string());
+    out["took_ms"] = json!(started.elapsed().as_millis() as u64);
+    print_json(out);
+    Ok(())
+}
+
+async fn restore(settings: Settings, file: &std::path::Path) -> Result<(), CliError> {
+    let stamp = rfc3339(SystemClock.now_millis()).replace(':', "");
+    let restored = db::backup::restore(settings.database_url.expose(), file, &stamp).await?;
+    let mut out = contents_json(&restored.contents);
+    out["restored"] = json!(file.display().to_string());
+    out["replaced_database_kept_at"] =
+        json!(restored.replaced.as_ref().map(|p| p.display().to_string()));
+    print_json(out);
+    Ok(())
+}
+
+fn contents_json(c: &db::backup::Contents) -> serde_json::Value {
+    json!({
+        "schema_version": c.schema_version,
+        "tenants": c.tenants,
+        "users": c.users,
+        "groups": c.groups,
+        "integrations": c.integrations,
+        "bytes": c.bytes,
+    })
 }
 
 fn print_json(value: serde_json::Value) {

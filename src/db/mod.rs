@@ -2,6 +2,7 @@
 //! PostgreSQL with the same queries (portable SQL, `$n` parameters), chosen by the URL at run time.
 
 pub mod access;
+pub mod backup;
 pub mod collation;
 pub mod credential_cache;
 pub mod directory;
@@ -35,7 +36,6 @@ pub mod wal_vfs;
 pub mod write_count;
 
 use std::ops::{Deref, DerefMut};
-use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -515,16 +515,10 @@ fn with_default_params(url: &str, params: &[(&str, &str)]) -> String {
 }
 
 fn create_sqlite_parent_dir(url: &str) {
-    let path = url
-        .trim_start_matches("sqlite://")
-        .trim_start_matches("sqlite:")
-        .split('?')
-        .next()
-        .unwrap_or_default();
-    if path.is_empty() || path.starts_with(":memory:") {
+    let Some(path) = backup::sqlite_path(url) else {
         return;
-    }
-    if let Some(parent) = Path::new(path).parent() {
+    };
+    if let Some(parent) = path.parent() {
         if !parent.as_os_str().is_empty() {
             let _ = std::fs::create_dir_all(parent);
         }

@@ -11,6 +11,7 @@ mod attacks_identity;
 mod attacks_web;
 mod auth;
 mod authz_matrix;
+mod backup;
 mod cli;
 mod health;
 mod oidc;
