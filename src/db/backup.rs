@@ -75,6 +75,15 @@ pub async fn backup(url: &str, target: &Path) -> AppResult<Contents> {
             target.display()
         )));
     }
+    if let Some(dir) = target
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty() && !d.is_dir())
+    {
+        return Err(invalid(format!(
+            "there is no folder {}: make it first",
+            dir.display()
+        )));
+    }
     let partial = beside(target, "partial")?;
     let written = write_backup(&live, &partial, target).await;
     if written.is_err() {
@@ -91,12 +100,14 @@ async fn write_backup(live: &Path, partial: &Path, target: &Path) -> AppResult<C
         .mode(0o600)
         .open(partial)
         .map_err(|e| io_error("cannot create", partial, e))?;
-    let mut conn = connect(live, false).await?;
-    sqlx::query("VACUUM INTO ?")
+    let mut conn = connect(live, false, WAIT_TO_READ).await?;
+    let copied = sqlx::query("VACUUM INTO ?")
         .bind(partial.to_string_lossy().into_owned())
         .execute(&mut conn)
-        .await?;
-    conn.close().await?;
+        .await;
+    let _ = conn.close().await;
+    // The error is the copy's, not the database's (a full disk is the backup's own).
+    copied.map_err(|e| AppError::Internal(format!("cannot write {}: {e}", target.display())))?;
     sync_file(partial)?;
     let contents = check(partial).await?;
     // A link fails if `target` appeared meanwhile: still never overwritten.
@@ -140,7 +151,7 @@ pub async fn restore(url: &str, source: &Path, stamp: &str) -> AppResult<Restore
 /// Moves the database at `live` aside, to `<file>.replaced-<stamp>`, with its log copied in:
 /// refused while any connection has it open.
 async fn set_aside(live: &Path, stamp: &str) -> AppResult<PathBuf> {
-    let mut conn = connect(live, false).await?;
+    let mut conn = connect(live, false, Duration::ZERO).await?;
     // Exclusive locking: the first transaction takes the file's exclusive lock, which any
     // other connection's (a WAL connection holds a shared lock while open) keeps it from.
     sqlx::query("PRAGMA locking_mode = EXCLUSIVE")
@@ -194,7 +205,9 @@ fn copy_into_place(source: &Path, partial: &Path, live: &Path) -> AppResult<()> 
 /// Checks the backup at `path`: whole (`integrity_check`), a Roster database whose every
 /// migration this Roster knows, unchanged; and counts what it holds.
 pub async fn check(path: &Path) -> AppResult<Contents> {
-    let mut conn = connect(path, true).await.map_err(|_| not_a_backup(path))?;
+    let mut conn = connect(path, true, Duration::ZERO)
+        .await
+        .map_err(|_| not_a_backup(path))?;
     let checked = check_open(&mut conn, path).await;
     let _ = conn.close().await;
     let mut contents = checked?;
@@ -261,14 +274,18 @@ async fn check_open(conn: &mut SqliteConnection, path: &Path) -> AppResult<Conte
     })
 }
 
+/// How long a backup waits to begin reading: a reader can meet a lock for a moment (the
+/// server's checkpoint resetting the log, a log being recovered).
+const WAIT_TO_READ: Duration = Duration::from_secs(5);
+
 /// A connection to the SQLite file at `path` (never created), read-only when `read_only`,
-/// that does not wait for locks.
-async fn connect(path: &Path, read_only: bool) -> AppResult<SqliteConnection> {
+/// that waits `wait` for a lock.
+async fn connect(path: &Path, read_only: bool, wait: Duration) -> AppResult<SqliteConnection> {
     let options = SqliteConnectOptions::from_str("sqlite:")?
         .filename(path)
         .create_if_missing(false)
         .read_only(read_only)
-        .busy_timeout(Duration::ZERO);
+        .busy_timeout(wait);
     Ok(SqliteConnection::connect_with(&options).await?)
 }
 

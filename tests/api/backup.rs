@@ -258,9 +258,15 @@ async fn what_is_not_a_whole_backup_of_a_closed_database_is_refused_with_nothing
     let (code, _, err) = run(&url, &["backup", backup.to_str().unwrap()]).await;
     assert_eq!(code, 0, "{err}");
 
-    // Never over a file; never into a running server's database.
+    // Never over a file, nor into a folder that is not there; never into a running server's
+    // database.
     let (code, _, err) = run(&url, &["backup", backup.to_str().unwrap()]).await;
     assert!(code != 0 && err.contains("exists"), "{err}");
+    let (code, _, err) = run(&url, &["backup", "/nonexistent/roster.db"]).await;
+    assert!(
+        code != 0 && err.contains("there is no folder /nonexistent"),
+        "{err}"
+    );
     let files = files_in(dir.path());
     let (code, _, err) = run(&url, &["restore", backup.to_str().unwrap()]).await;
     assert!(code != 0 && err.contains("is in use: stop Roster"), "{err}");
