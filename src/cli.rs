@@ -9,7 +9,7 @@ use clap::{Parser, Subcommand};
 use serde_json::json;
 
 use crate::clock::{rfc3339, Clock, SharedClock, SystemClock};
-use crate::config::Settings;
+use crate::config::{LogFormat, Settings};
 use crate::db::{self, Db};
 use crate::error::AppError;
 use crate::http::router;
@@ -232,7 +232,10 @@ impl From<AppError> for CliError {
 
 pub async fn run() -> ExitCode {
     let cli = Cli::parse();
-    init_tracing();
+    if let Err(e) = init_tracing() {
+        eprintln!("error: {e}");
+        return ExitCode::from(2);
+    }
     let settings = match Settings::from_env() {
         Ok(s) => s,
         Err(e) => {
@@ -259,13 +262,20 @@ pub async fn run() -> ExitCode {
     }
 }
 
-fn init_tracing() {
+/// Logs to stderr, filtered by `RUST_LOG`, as `ROSTER_LOG_FORMAT` says.
+fn init_tracing() -> Result<(), crate::config::SettingError> {
+    let format = crate::config::log_format(std::env::var("ROSTER_LOG_FORMAT").ok().as_deref())?;
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
-    let _ = tracing_subscriber::fmt()
+    let logs = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .try_init();
+        .with_writer(std::io::stderr);
+    // A second start in one process (the tests) keeps the first's.
+    let _ = match format {
+        LogFormat::Text => logs.try_init(),
+        LogFormat::Json => logs.json().flatten_event(true).try_init(),
+    };
+    Ok(())
 }
 
 /// Connects and migrates: every command works on a fresh database.

@@ -71,6 +71,8 @@ impl Default for SiteSettings {
 }
 
 /// How to make a `ROSTER_SECRET_KEY`, said wherever one is missing or wrong.
+/// The shortest `ROSTER_METRICS_TOKEN` taken: guessing one must stay out of reach.
+const METRICS_TOKEN_MIN: usize = 32;
 /// Default of `ROSTER_HOUSEKEEPING_SECS`.
 pub const HOUSEKEEPING_SECS_DEFAULT: u64 = 300;
 
@@ -110,6 +112,8 @@ pub struct Settings {
     pub client_address_header: Option<axum::http::HeaderName>,
     /// `ROSTER_SCIM_RATE` and `ROSTER_SCIM_BURST`; `None` when `ROSTER_SCIM_RATE=0` (no limit).
     pub scim_rate: Option<ScimRate>,
+    /// `ROSTER_METRICS_TOKEN`: the bearer token `GET /metrics` asks for; `None`: no such page.
+    pub metrics_token: Option<Secret>,
 }
 
 impl Settings {
@@ -235,6 +239,20 @@ impl Settings {
             )?),
         };
         let scim_rate = scim_rate(&get)?;
+        let metrics_token = match get("ROSTER_METRICS_TOKEN").map(|t| t.trim().to_string()) {
+            None => None,
+            Some(t) if t.is_empty() => None,
+            Some(t) if t.len() < METRICS_TOKEN_MIN || t.chars().any(|c| !c.is_ascii_graphic()) => {
+                return Err(SettingError::new(
+                    "ROSTER_METRICS_TOKEN",
+                    format!(
+                        "it must be at least {METRICS_TOKEN_MIN} printable characters without spaces"
+                    ),
+                    "Make one with `openssl rand -hex 32`, or leave it unset (no /metrics).",
+                ))
+            }
+            Some(t) => Some(Secret::new(t)),
+        };
 
         Ok(Self {
             database_url: Secret::new(database_url),
@@ -246,6 +264,7 @@ impl Settings {
             secret_key,
             client_address_header,
             scim_rate,
+            metrics_token,
         })
     }
 
@@ -258,6 +277,30 @@ impl Settings {
             .site_addr(self.site_addr)
             .env(leptos::config::Env::PROD)
             .build()
+    }
+}
+
+/// How log lines are written (`ROSTER_LOG_FORMAT`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    /// Lines of text, for a person (the default).
+    Text,
+    /// One JSON object a line, for a log collector.
+    Json,
+}
+
+/// `ROSTER_LOG_FORMAT`'s value (unset or empty: text). Read on its own, before the other
+/// settings: logging starts first.
+pub fn log_format(value: Option<&str>) -> Result<LogFormat, SettingError> {
+    let value = value.unwrap_or_default().trim();
+    match value.to_ascii_lowercase().as_str() {
+        "" | "text" => Ok(LogFormat::Text),
+        "json" => Ok(LogFormat::Json),
+        _ => Err(SettingError::new(
+            "ROSTER_LOG_FORMAT",
+            format!("`{value}` is not a log format"),
+            "Use ROSTER_LOG_FORMAT=text (the default) or ROSTER_LOG_FORMAT=json.",
+        )),
     }
 }
 
@@ -362,6 +405,34 @@ mod tests {
             .chain([("ROSTER_LEPTOS_TOML".to_string(), "/nonexistent".to_string())])
             .collect();
         Settings::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn a_metrics_token_is_long_enough_or_refused_and_unset_serves_no_metrics() {
+        assert!(settings(&[]).unwrap().metrics_token.is_none());
+        assert!(settings(&[("ROSTER_METRICS_TOKEN", " ")])
+            .unwrap()
+            .metrics_token
+            .is_none());
+        let token = "0123456789abcdef0123456789abcdef";
+        let s = settings(&[("ROSTER_METRICS_TOKEN", token)]).unwrap();
+        assert_eq!(s.metrics_token.unwrap().expose(), token);
+        for bad in ["short", "0123456789abcdef 0123456789abcdef"] {
+            let err = settings(&[("ROSTER_METRICS_TOKEN", bad)]).unwrap_err();
+            assert_eq!(err.setting, "ROSTER_METRICS_TOKEN");
+            assert!(!format!("{err}").contains(bad), "the token is not echoed");
+        }
+    }
+
+    #[test]
+    fn the_log_format_is_text_unless_json_is_asked_for() {
+        for text in [None, Some(""), Some("text"), Some(" Text ")] {
+            assert_eq!(log_format(text).unwrap(), LogFormat::Text, "{text:?}");
+        }
+        assert_eq!(log_format(Some("JSON")).unwrap(), LogFormat::Json);
+        let err = log_format(Some("logfmt")).unwrap_err();
+        assert_eq!(err.setting, "ROSTER_LOG_FORMAT");
+        assert!(err.problem.contains("`logfmt`"), "{}", err.problem);
     }
 
     #[test]

@@ -17,6 +17,7 @@ fn is_page(path: &str) -> bool {
         || path.starts_with("/auth/")
         || path.starts_with("/pkg/")
         || path == "/healthz"
+        || path == "/metrics"
         || path.contains('.'))
 }
 

@@ -271,3 +271,54 @@ async fn tenant_settings_user_passwords_and_provider_trust_go_through_the_identi
     assert_ne!(code, 0);
     assert!(err.contains("no-such-provider"), "{err}");
 }
+
+/// `ROSTER_LOG_FORMAT=json`: the server's log is one JSON object a line (its level, message and
+/// fields at the top); a format it does not know stops start-up with the setting named.
+#[tokio::test]
+async fn the_log_is_json_lines_when_asked_and_an_unknown_format_is_refused() {
+    use std::io::BufRead;
+    let (url, _dir) = fresh_database().await;
+    let (code, _, err) = roster_with(&url, &["serve"], "", &[("ROSTER_LOG_FORMAT", "xml")]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("ROSTER_LOG_FORMAT") && err.contains("ROSTER_LOG_FORMAT=json"),
+        "{err}"
+    );
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut server = Command::new(env!("CARGO_BIN_EXE_roster"))
+        .arg("serve")
+        .env("ROSTER_DATABASE_URL", &url)
+        .env("ROSTER_LEPTOS_TOML", "/nonexistent")
+        .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
+        .env("ROSTER_LOG_FORMAT", "json")
+        .env("RUST_LOG", "info")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let lines = std::io::BufReader::new(server.stderr.take().unwrap()).lines();
+    let mut listening = None;
+    for line in lines.take(50) {
+        let line = line.unwrap();
+        let event: serde_json::Value =
+            serde_json::from_str(&line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
+        assert!(
+            event["level"].is_string() && event["timestamp"].is_string(),
+            "{line}"
+        );
+        if event["message"] == "listening" {
+            listening = Some(event);
+            break;
+        }
+    }
+    let _ = server.kill();
+    let _ = server.wait();
+    let event = listening.expect("a `listening` line");
+    assert_eq!(event["level"], "INFO");
+    assert_eq!(event["addr"], format!("127.0.0.1:{port}"));
+}

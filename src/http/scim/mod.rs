@@ -24,6 +24,7 @@ use limit::RateLimiter;
 use log::Refused;
 pub use request::MAX_PAYLOAD;
 
+use crate::http::metrics::Metrics;
 use crate::state::AppState;
 
 /// The SCIM routes' state: the app's, the rate limiter and the count of refused requests.
@@ -32,6 +33,8 @@ pub struct ScimState {
     pub app: AppState,
     pub limiter: Option<Arc<RateLimiter>>,
     pub refused: Arc<Refused>,
+    /// The server's counts of answers (`/metrics`), which the endpoint's requests join.
+    pub metrics: Arc<Metrics>,
 }
 
 /// Where every endpoint lives.
@@ -41,6 +44,7 @@ const ENDPOINT: &str = "/api/v1/{tenant}/integrations/{integration_id}/scim/v2";
 /// would run after routing).
 pub fn service(
     app: AppState,
+    metrics: Arc<Metrics>,
 ) -> tower::util::MapRequest<Router, fn(axum::extract::Request) -> axum::extract::Request> {
     let state = ScimState {
         limiter: app
@@ -49,6 +53,7 @@ pub fn service(
             .map(|r| Arc::new(RateLimiter::new(r))),
         refused: Arc::new(Refused::default()),
         app,
+        metrics,
     };
     let router = endpoint()
         .fallback(h::no_endpoint)

@@ -28,6 +28,7 @@ use crate::db::log_writer::Queued;
 use crate::db::scim_log::LogEntry;
 use crate::db::{Conn, ReadConn, WriteTx};
 use crate::http::hardening::add_security_headers;
+use crate::http::metrics::Surface;
 use crate::http::serve::BodyTooSlow;
 use crate::iam::integrations::{self, Caller};
 use crate::iam::scim::{Call, Kind, Query};
@@ -100,7 +101,9 @@ pub type TxGuard = OwnedMappedMutexGuard<Option<Open>, Conn>;
 
 /// The middleware around every SCIM route: see the module's description.
 pub async fn lifecycle(State(s): State<ScimState>, req: Request, next: Next) -> Response {
+    let flight = s.metrics.begin(Surface::Scim);
     let mut res = exchange(&s, req, next).await;
+    flight.answered(res.status());
     // Every answer, refusals and unknown paths included (the pages' layer does not run here).
     add_security_headers(res.headers_mut(), s.app.settings.secure_cookies(), false);
     res
