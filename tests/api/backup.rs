@@ -8,14 +8,13 @@ use std::collections::BTreeSet;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::Stdio;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::{json, Value};
 use sqlx::Connection;
 
 use crate::cli::roster;
-use crate::process::{assert_users_found, integration, member_ids, on_postgres, Server};
+use crate::process::{assert_users_found, integration, member_ids, on_postgres, AckedSync, Server};
 
 fn file_url(dir: &Path) -> String {
     format!("sqlite://{}/roster.db", dir.display())
@@ -91,64 +90,16 @@ async fn a_backup_taken_mid_sync_holds_what_was_acknowledged_and_serves_after_a_
     let group_id = group["id"].as_str().unwrap().to_string();
 
     // Four clients create users and add each to the group (each at most 150, for 60 s).
-    let acked_users = Arc::new(Mutex::new(Vec::<String>::new()));
-    let acked_members = Arc::new(Mutex::new(BTreeSet::<String>::new()));
-    let clients: Vec<_> = (0..4)
-        .map(|c| {
-            let (http, endpoint, token, group_id) =
-                (http.clone(), endpoint.clone(), token.clone(), group_id.clone());
-            let (users, members) = (acked_users.clone(), acked_members.clone());
-            tokio::spawn(async move {
-                let deadline = Instant::now() + Duration::from_secs(60);
-                for i in 0..150 {
-                    if Instant::now() > deadline {
-                        return;
-                    }
-                    let body = json!({"userName": format!("c{c}-u{i}")});
-                    let post = reqwest::Method::POST;
-                    let Some(created) =
-                        scim_json(&http, post, format!("{endpoint}/Users"), &token, body).await
-                    else {
-                        return;
-                    };
-                    let user_id = created["id"].as_str().unwrap().to_string();
-                    users.lock().unwrap().push(user_id.clone());
-                    let patch = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
-                        "Operations": [{"op": "add", "path": "members", "value": [{"value": user_id}]}]});
-                    let res = http
-                        .patch(format!("{endpoint}/Groups/{group_id}"))
-                        .bearer_auth(&token)
-                        .header("content-type", "application/scim+json")
-                        .body(patch.to_string())
-                        .send()
-                        .await;
-                    if !res.is_ok_and(|r| r.status().is_success()) {
-                        return;
-                    }
-                    members.lock().unwrap().insert(user_id);
-                }
-            })
-        })
-        .collect();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while acked_members.lock().unwrap().len() < 60 && Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    let users_before: Vec<String> = acked_users.lock().unwrap().clone();
-    let members_before = acked_members.lock().unwrap().clone();
+    let sync = AckedSync::start(&http, &endpoint, &token, &group_id, 150);
+    sync.wait_for_members(60).await;
+    let (users_before, members_before) = sync.acknowledged();
+    let users_before: Vec<String> = users_before.into_iter().collect();
     assert!(members_before.len() >= 60, "the sync did not get going");
     let backup = backups.path().join("mid-sync.db");
     let (code, made, err) = run(&url, &["backup", backup.to_str().unwrap()]).await;
     assert_eq!(code, 0, "{err}");
-    let still_syncing = acked_users.lock().unwrap().len();
-    for c in clients {
-        tokio::time::timeout(Duration::from_secs(70), c)
-            .await
-            .expect("the clients end")
-            .unwrap();
-    }
-    let users_all: BTreeSet<String> = acked_users.lock().unwrap().iter().cloned().collect();
-    let members_all = acked_members.lock().unwrap().clone();
+    let still_syncing = sync.acknowledged().0.len();
+    let (users_all, members_all) = sync.end(Duration::from_secs(70)).await;
     assert!(
         users_all.len() > still_syncing,
         "the sync went on after the backup, {} users",

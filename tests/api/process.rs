@@ -151,6 +151,101 @@ pub(crate) fn member_ids(group: &Value) -> BTreeSet<String> {
         .collect()
 }
 
+/// Four clients syncing at once, as an IdP does: each creates users (`per_client` at most, for
+/// 60 s at most) and adds each one to a group, until the server stops answering; what the
+/// server acknowledged is kept.
+pub(crate) struct AckedSync {
+    users: Arc<Mutex<BTreeSet<String>>>,
+    members: Arc<Mutex<BTreeSet<String>>>,
+    clients: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl AckedSync {
+    pub(crate) fn start(
+        http: &reqwest::Client,
+        endpoint: &str,
+        token: &str,
+        group_id: &str,
+        per_client: usize,
+    ) -> AckedSync {
+        let users = Arc::new(Mutex::new(BTreeSet::new()));
+        let members = Arc::new(Mutex::new(BTreeSet::new()));
+        let clients = (0..4)
+            .map(|c| {
+                let (http, endpoint, token, group_id) = (
+                    http.clone(),
+                    endpoint.to_string(),
+                    token.to_string(),
+                    group_id.to_string(),
+                );
+                let (users, members) = (users.clone(), members.clone());
+                tokio::spawn(async move {
+                    let deadline = Instant::now() + Duration::from_secs(60);
+                    for i in 0..per_client {
+                        if Instant::now() > deadline {
+                            return;
+                        }
+                        let body = json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+                                          "userName": format!("c{c}-u{i}")});
+                        let post = http.post(format!("{endpoint}/Users"));
+                        let Ok(res) = send(post, &token, body).await else {
+                            return;
+                        };
+                        if res.status() != 201 {
+                            return;
+                        }
+                        let Ok(text) = res.text().await else { return };
+                        let Ok(created) = serde_json::from_str::<Value>(&text) else {
+                            return;
+                        };
+                        let user_id = created["id"].as_str().unwrap_or_default().to_string();
+                        users.lock().unwrap().insert(user_id.clone());
+                        let patch = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+                            "Operations": [{"op": "add", "path": "members", "value": [{"value": user_id}]}]});
+                        let patch_group = http.patch(format!("{endpoint}/Groups/{group_id}"));
+                        let Ok(res) = send(patch_group, &token, patch).await else {
+                            return;
+                        };
+                        if !res.status().is_success() {
+                            return;
+                        }
+                        members.lock().unwrap().insert(user_id);
+                    }
+                })
+            })
+            .collect();
+        AckedSync {
+            users,
+            members,
+            clients,
+        }
+    }
+
+    /// Waits (60 s at most) until `n` member adds were acknowledged.
+    pub(crate) async fn wait_for_members(&self, n: usize) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while self.members.lock().unwrap().len() < n && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// The users and the member adds acknowledged so far.
+    pub(crate) fn acknowledged(&self) -> (BTreeSet<String>, BTreeSet<String>) {
+        let users = self.users.lock().unwrap().clone();
+        (users, self.members.lock().unwrap().clone())
+    }
+
+    /// Waits for the clients to end (each `wait` at most), then answers what was acknowledged.
+    pub(crate) async fn end(self, wait: Duration) -> (BTreeSet<String>, BTreeSet<String>) {
+        for c in self.clients {
+            let _ = tokio::time::timeout(wait, c).await;
+        }
+        let users = self.users.lock().unwrap().clone();
+        let members = self.members.lock().unwrap().clone();
+        (users, members)
+    }
+}
+
 /// Each of `ids` answers a GET with 200: no acknowledged create was lost.
 pub(crate) async fn assert_users_found(
     http: &reqwest::Client,
@@ -240,56 +335,14 @@ async fn what_was_acknowledged_survives_a_sigkill_mid_sync() {
     let group_id = group["id"].as_str().unwrap().to_string();
 
     // Four clients sync users and memberships until the server dies (each at most 300 users).
-    let acked_users = Arc::new(Mutex::new(Vec::<String>::new()));
-    let acked_members = Arc::new(Mutex::new(BTreeSet::<String>::new()));
-    let clients: Vec<_> = (0..4)
-        .map(|c| {
-            let (http, endpoint, token, group_id) =
-                (http.clone(), endpoint.clone(), token.clone(), group_id.clone());
-            let (users, members) = (acked_users.clone(), acked_members.clone());
-            tokio::spawn(async move {
-                for i in 0..300 {
-                    let body = json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
-                                      "userName": format!("c{c}-u{i}")});
-                    let Ok(res) = send(http.post(format!("{endpoint}/Users")), &token, body).await
-                    else {
-                        return;
-                    };
-                    if res.status() != 201 {
-                        return;
-                    }
-                    let Ok(text) = res.text().await else { return };
-                    let Ok(created) = serde_json::from_str::<Value>(&text) else { return };
-                    let user_id = created["id"].as_str().unwrap_or_default().to_string();
-                    users.lock().unwrap().push(user_id.clone());
-                    let patch = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
-                        "Operations": [{"op": "add", "path": "members", "value": [{"value": user_id}]}]});
-                    let patch_group = http.patch(format!("{endpoint}/Groups/{group_id}"));
-                    let Ok(res) = send(patch_group, &token, patch).await else {
-                        return;
-                    };
-                    if !res.status().is_success() {
-                        return;
-                    }
-                    members.lock().unwrap().insert(user_id);
-                }
-            })
-        })
-        .collect();
-
+    let sync = AckedSync::start(&http, &endpoint, &token, &group_id, 300);
     // Kill it without warning once a good part of the sync was acknowledged.
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while acked_members.lock().unwrap().len() < 40 && Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    sync.wait_for_members(40).await;
     let mut server = server;
     server.child.kill().expect("SIGKILL");
     server.child.wait().unwrap();
-    for c in clients {
-        let _ = tokio::time::timeout(Duration::from_secs(20), c).await;
-    }
-    let users = acked_users.lock().unwrap().clone();
-    let members = acked_members.lock().unwrap().clone();
+    let (users, members) = sync.end(Duration::from_secs(20)).await;
+    let users: Vec<String> = users.into_iter().collect();
     assert!(
         members.len() >= 40,
         "only {} member adds were acknowledged",
