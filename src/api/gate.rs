@@ -7,7 +7,7 @@ use leptos::prelude::ServerFnError;
 use super::ctx::Ctx;
 use crate::db::{tenants::TenantRow, users::UserRow};
 use crate::error::AppError;
-use crate::iam::permissions::{self, Permissions, Subject};
+use crate::iam::permissions::Permissions;
 use crate::iam::tenants;
 use crate::model::{Action, Resource, TenantScope};
 
@@ -29,18 +29,10 @@ impl Ctx {
                 "There is no tenant `{tenant_id}` you can enter."
             )))
         };
-        let tenant = tenants::enter(db, &user, tenant_id)
+        let (tenant, permissions) = tenants::enter_with_permissions(db, &user, tenant_id)
             .await
             .map_err(fail)?
             .ok_or_else(not_found)?;
-        let mut conn = db.acquire().await.map_err(fail)?;
-        let subject = Subject::User {
-            id: &user.id,
-            superadmin: user.is_superadmin,
-        };
-        let permissions = permissions::effective(&mut conn, tenant_id, subject)
-            .await
-            .map_err(fail)?;
         Ok(TenantGate {
             user,
             tenant,

@@ -1,7 +1,8 @@
 //! The HTTP face of Roster: one axum router serving the admin UI (Leptos SSR + server
-//! functions), static assets, OpenID Connect sign-in and the health check. Tests build it with [`router`] and call it
+//! functions), static assets, OpenID Connect sign-in, the health check, metrics and the users export. Tests build it with [`router`] and call it
 //! in process.
 
+pub mod export;
 pub mod guard;
 pub mod hardening;
 pub mod health;
@@ -40,6 +41,7 @@ pub fn router(state: AppState) -> Router {
     }
     router
         .route("/healthz", get(health::healthz))
+        .route("/t/{tenant}/iam/users.csv", get(export::users_csv))
         .route("/auth/oidc/{id}/start", get(oidc::start))
         .route("/auth/oidc/{id}/callback", get(oidc::callback))
         .leptos_routes_with_context(&state, routes, || {}, move || shell(options.clone()))

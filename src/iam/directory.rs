@@ -97,6 +97,24 @@ pub async fn users(db: &Db, tenant_id: &str, s: &Search) -> AppResult<Listing<Us
     })
 }
 
+/// Users a page of an export holds: the export is read this many at a time, never whole.
+pub const EXPORT_PAGE: i64 = 500;
+
+/// The tenant's users by username after the key `after` (from the start without one),
+/// [`EXPORT_PAGE`] of them with their sources, and the key of the next page (none after the
+/// last).
+pub async fn users_after(
+    db: &Db,
+    tenant_id: &str,
+    after: Option<String>,
+) -> AppResult<(Vec<UserEntry>, Option<String>)> {
+    let mut conn = db.acquire().await?;
+    let at = after.map_or(Cursor::First, Cursor::After);
+    let page = dir::users_page(&mut conn, tenant_id, None, &at, EXPORT_PAGE).await?;
+    let (_, next) = page.cursors(|r| &r.username_lower);
+    Ok((entries(&mut conn, tenant_id, page.rows).await?, next))
+}
+
 /// One page of the tenant's groups by name; `q` searches names.
 pub async fn groups(db: &Db, tenant_id: &str, s: &Search) -> AppResult<Listing<GroupListRow>> {
     let mut conn = db.acquire().await?;

@@ -101,3 +101,22 @@ pub async fn enter(db: &Db, user: &UserRow, tenant_id: &str) -> AppResult<Option
         Ok(None)
     }
 }
+
+/// `user` inside `tenant_id` with their effective permissions there ([`enter`]): `None` when
+/// they may not enter it. Every tenant-scoped request (server functions, exports) starts here.
+pub async fn enter_with_permissions(
+    db: &Db,
+    user: &UserRow,
+    tenant_id: &str,
+) -> AppResult<Option<(TenantRow, permissions::Permissions)>> {
+    let Some(tenant) = enter(db, user, tenant_id).await? else {
+        return Ok(None);
+    };
+    let mut conn = db.acquire().await?;
+    let subject = permissions::Subject::User {
+        id: &user.id,
+        superadmin: user.is_superadmin,
+    };
+    let held = permissions::effective(&mut conn, tenant_id, subject).await?;
+    Ok(Some((tenant, held)))
+}

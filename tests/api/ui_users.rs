@@ -797,3 +797,134 @@ async fn housekeeping_sets_right_a_count_an_older_writer_left_off() {
         .expect("sweep");
     assert_eq!(swept.recounted_tenants, 0, "set right once");
 }
+
+/// RFC 4180 records: fields split on commas outside quotes, `""` an escaped quote, line breaks
+/// inside quotes kept; records end in CRLF.
+fn csv_records(text: &str) -> Vec<Vec<String>> {
+    let (mut records, mut record, mut field) = (Vec::new(), Vec::new(), String::new());
+    let (mut quoted, mut chars) = (false, text.chars().peekable());
+    while let Some(c) = chars.next() {
+        match (quoted, c) {
+            (true, '"') if chars.peek() == Some(&'"') => {
+                chars.next();
+                field.push('"');
+            }
+            (true, '"') => quoted = false,
+            (true, c) => field.push(c),
+            (false, '"') => quoted = true,
+            (false, ',') => record.push(std::mem::take(&mut field)),
+            (false, '\r') if chars.peek() == Some(&'\n') => {
+                chars.next();
+                record.push(std::mem::take(&mut field));
+                records.push(std::mem::take(&mut record));
+            }
+            (false, c) => field.push(c),
+        }
+    }
+    assert!(
+        field.is_empty() && record.is_empty(),
+        "the file ends a record"
+    );
+    records
+}
+
+/// `/t/main/iam/users.csv`: every user of the tenant once, in username order across the
+/// export's pages (1,210 users, pages of 500), written as RFC 4180 cells that survive commas,
+/// quotes and line breaks, a formula defused, the access sources named; 401 signed out, 404 to
+/// an outsider and for an unknown tenant, 403 without `USERS:READ`, 200 to a Viewer.
+#[tokio::test]
+async fn the_users_export_is_every_user_once_as_csv_to_whoever_may_read_them() {
+    let (app, admin) = TestApp::with_admin().await;
+    let i = app.integration("main").await;
+    let tricky = [
+        ("comma", "Doe, Jane"),
+        ("quote", "the \"boss\""),
+        ("newline", "two\nlines"),
+        ("formula", "=HYPERLINK(\"http://evil.example\",\"x\")"),
+    ];
+    for (name, display) in tricky {
+        scim_user(&app, &i, json!({"userName": name, "displayName": display})).await;
+    }
+    let mut conn = app.db.acquire().await.unwrap();
+    for k in 0..1_200 {
+        let id = roster::db::new_id();
+        let username = format!("bulk{k:04}");
+        roster::db::users::insert(
+            &mut conn,
+            &roster::db::users::NewUser {
+                id: &id,
+                username: &username,
+                email: Some(&format!("{username}@example.com")),
+                display_name: None,
+                password_hash: None,
+                is_superadmin: false,
+            },
+            app.now(),
+        )
+        .await
+        .unwrap();
+        roster::db::tenants::grant_access(&mut conn, "main", &id, app.now())
+            .await
+            .unwrap();
+    }
+    drop(conn);
+    let (_, viewer_cookie) = viewer(&app).await;
+    let (_, member_cookie) = app.member("member", None).await;
+    let outsider_cookie = outsider(&app).await;
+
+    let res = app.get("/t/main/iam/users.csv", Some(&viewer_cookie)).await;
+    assert_eq!(res.status, 200, "{}", res.body);
+    assert_eq!(
+        res.header("content-type").as_deref(),
+        Some("text/csv; charset=utf-8")
+    );
+    let disposition = res.header("content-disposition").unwrap();
+    assert!(
+        disposition.starts_with("attachment; filename=\"roster-main-users-"),
+        "{disposition}"
+    );
+    let records = csv_records(&res.body);
+    assert_eq!(
+        records[0],
+        [
+            "id",
+            "username",
+            "display_name",
+            "email",
+            "active",
+            "access"
+        ]
+    );
+    let rows = &records[1..];
+    let listed = list(&app, &admin, &[]).await;
+    assert_eq!(rows.len() as i64, listed["total"].as_i64().unwrap());
+    let names: Vec<&str> = rows.iter().map(|r| r[1].as_str()).collect();
+    let mut sorted = names.clone();
+    sorted.sort_by_key(|n| n.to_lowercase());
+    sorted.dedup();
+    assert_eq!(names, sorted, "each user once, in username order");
+    assert!(names.contains(&"bulk0000") && names.contains(&"bulk1199"));
+    let row = |name: &str| rows.iter().find(|r| r[1] == name).unwrap().clone();
+    assert_eq!(row("comma")[2], "Doe, Jane");
+    assert_eq!(row("quote")[2], "the \"boss\"");
+    assert_eq!(row("newline")[2], "two\nlines");
+    assert_eq!(
+        row("formula")[2],
+        "'=HYPERLINK(\"http://evil.example\",\"x\")"
+    );
+    assert_eq!(row("comma")[5], "SCIM IdP");
+    assert_eq!(row("bulk0001")[3], "bulk0001@example.com");
+    assert_eq!(row("bulk0001")[4], "true");
+    assert_eq!(row("bulk0001")[5], "manual");
+
+    for (cookie, path, status) in [
+        (None, "/t/main/iam/users.csv", 401),
+        (Some(&outsider_cookie), "/t/main/iam/users.csv", 404),
+        (Some(&admin), "/t/nowhere/iam/users.csv", 404),
+        (Some(&member_cookie), "/t/main/iam/users.csv", 403),
+    ] {
+        let res = app.get(path, cookie.map(String::as_str)).await;
+        assert_eq!(res.status, status, "{path}: {}", res.body);
+        assert!(!res.body.contains("bulk0001"), "{}", res.body);
+    }
+}

@@ -10,7 +10,7 @@ use crate::api::users::{
 use crate::model::{Action, Resource as Res, TenantScope};
 use crate::ui::components::{
     error_text, query_param, Banners, Card, EmptyState, ErrorPanel, Field, Loading, PageHeader,
-    PRIMARY_BUTTON,
+    PRIMARY_BUTTON, SECONDARY_BUTTON,
 };
 use crate::ui::pages::not_found::NotFound;
 use crate::ui::tenant_page::{route_param, tenant_param};
@@ -164,8 +164,13 @@ fn UserListView(
         "People with access to tenant {}. They arrive from your identity provider through SCIM, or are granted access by hand.",
         scope.tenant.name
     );
+    // A file download, not a page: `rel="external"` keeps the router from taking the click.
+    let export = format!("/t/{tenant}/iam/users.csv");
     view! {
-        <PageHeader title="Users" subtitle=subtitle/>
+        <PageHeader title="Users" subtitle=subtitle>
+            <a href=export rel="external" download class=SECONDARY_BUTTON
+                title="Every user of this tenant as a CSV file">"Export CSV"</a>
+        </PageHeader>
         <Banners hide_field_errors=true/>
         {can_update.then(|| view! {
             <Card class="mb-6 p-6">
