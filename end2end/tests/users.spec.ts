@@ -1,4 +1,5 @@
 // Tenant → IAM → Users: search, paging over SCIM-provisioned users, the user page, passwords.
+import { readFileSync } from 'node:fs';
 import { expect, test } from '@playwright/test';
 import { LoginPage, Shell } from './support/pages';
 import { createIntegration, scimUser, signInAsAdmin, UserPage, UsersPage } from './support/iam-pages';
@@ -37,6 +38,16 @@ test('users provisioned over SCIM are searched and paged', async ({ page, reques
   await expect(users.rows()).toHaveCount(10);
   await users.search(`nobody-${stamp}`);
   await expect(page.getByText('No matching users')).toBeVisible();
+
+  // Export CSV downloads every user of the tenant, these 60 among them, one line each.
+  const download = page.waitForEvent('download');
+  await page.getByRole('link', { name: 'Export CSV' }).click();
+  const file = await download;
+  expect(file.suggestedFilename()).toMatch(/^roster-main-users-\d{4}-\d{2}-\d{2}\.csv$/);
+  const text = readFileSync(await file.path(), 'utf8');
+  const lines = text.split('\r\n');
+  expect(lines[0]).toBe('id,username,display_name,email,active,access');
+  expect(lines.filter((l) => l.includes(`,pg${stamp}-`))).toHaveLength(60);
 });
 
 test('the user page shows access sources and effective permissions, and a password set there signs in by email', async ({ page, request, browser }) => {
