@@ -258,6 +258,30 @@ pub async fn access_sources(
     super::fetch_mapped(conn, &sql, &args, source_row).await
 }
 
+/// The names of the tenant's groups each of `user_ids` belongs to, as (user id, group name), by
+/// name: one query for a page of users.
+pub async fn group_names_of(
+    conn: &mut Conn,
+    tenant_id: &str,
+    user_ids: &[String],
+) -> AppResult<Vec<(String, String)>> {
+    if user_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut args = vec![Arg::Text(tenant_id.into())];
+    args.extend(user_ids.iter().map(|id| Arg::Text(id.clone())));
+    let sql = format!(
+        "SELECT m.user_id, g.display_name FROM group_members m \
+         JOIN groups g ON g.id = m.group_id \
+         WHERE g.tenant_id = $1 AND m.user_id IN ({}) ORDER BY g.display_name_lower, g.id",
+        super::placeholders(2, user_ids.len())
+    );
+    super::fetch_mapped(conn, &sql, &args, |r| {
+        Ok((r.try_get("user_id")?, r.try_get("display_name")?))
+    })
+    .await
+}
+
 /// What the user page shows of the global user.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UserDetailRow {

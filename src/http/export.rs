@@ -1,5 +1,5 @@
-//! `GET /t/{tenant}/iam/users.csv`: a tenant's users as a CSV file, for an administrator's
-//! spreadsheet or an audit. The same door as the Users page: signed in (401), allowed into the
+//! `GET /t/{tenant}/iam/users.csv`: a tenant's users as a CSV file, with where their access
+//! comes from and their groups, for an administrator's spreadsheet or an access review. The same door as the Users page: signed in (401), allowed into the
 //! tenant (404, as for a tenant that does not exist), `USERS:READ` there (403).
 //!
 //! The file is written as it is sent, [`EXPORT_PAGE`] users at a time in username order, so a
@@ -15,12 +15,12 @@ use axum::response::{IntoResponse, Response};
 use futures_util::stream;
 
 use crate::auth::{login, session};
-use crate::iam::directory::{self, UserEntry, EXPORT_PAGE};
+use crate::iam::directory::{self, ExportedUser, EXPORT_PAGE};
 use crate::iam::tenants;
 use crate::model::{Action, Resource};
 use crate::state::AppState;
 
-const HEADER: &str = "id,username,display_name,email,active,access\r\n";
+const HEADER: &str = "id,username,display_name,email,active,access,groups\r\n";
 
 /// The handler: see the module's description.
 pub async fn users_csv(
@@ -107,13 +107,13 @@ fn failed(e: crate::error::AppError) -> Response {
 }
 
 /// One page's rows (after the header line on the first page).
-fn page_text(first: bool, rows: &[UserEntry]) -> String {
+fn page_text(first: bool, rows: &[ExportedUser]) -> String {
     let mut out = String::with_capacity(rows.len() * 160 + HEADER.len());
     if first {
         out.push_str(HEADER);
     }
-    for entry in rows {
-        let row = &entry.row;
+    for user in rows {
+        let (entry, row) = (&user.entry, &user.entry.row);
         let access: Vec<String> = entry
             .sources
             .iter()
@@ -131,6 +131,7 @@ fn page_text(first: bool, rows: &[UserEntry]) -> String {
             row.email.as_deref().unwrap_or_default(),
             if active { "true" } else { "false" },
             &access.join("; "),
+            &user.groups.join("; "),
         ];
         for (i, cell) in cells.iter().enumerate() {
             if i > 0 {

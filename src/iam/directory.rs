@@ -100,19 +100,39 @@ pub async fn users(db: &Db, tenant_id: &str, s: &Search) -> AppResult<Listing<Us
 /// Users a page of an export holds: the export is read this many at a time, never whole.
 pub const EXPORT_PAGE: i64 = 500;
 
+/// A user of an export: their list entry and the names of their groups in the tenant.
+#[derive(Debug, Clone)]
+pub struct ExportedUser {
+    pub entry: UserEntry,
+    pub groups: Vec<String>,
+}
+
 /// The tenant's users by username after the key `after` (from the start without one),
-/// [`EXPORT_PAGE`] of them with their sources, and the key of the next page (none after the
-/// last).
+/// [`EXPORT_PAGE`] of them with their sources and groups, and the key of the next page (none
+/// after the last). Three queries a page, whatever its size.
 pub async fn users_after(
     db: &Db,
     tenant_id: &str,
     after: Option<String>,
-) -> AppResult<(Vec<UserEntry>, Option<String>)> {
+) -> AppResult<(Vec<ExportedUser>, Option<String>)> {
     let mut conn = db.acquire().await?;
     let at = after.map_or(Cursor::First, Cursor::After);
     let page = dir::users_page(&mut conn, tenant_id, None, &at, EXPORT_PAGE).await?;
     let (_, next) = page.cursors(|r| &r.username_lower);
-    Ok((entries(&mut conn, tenant_id, page.rows).await?, next))
+    let ids: Vec<String> = page.rows.iter().map(|r| r.id.clone()).collect();
+    let mut groups_of: std::collections::HashMap<String, Vec<String>> = Default::default();
+    for (user_id, name) in dir::group_names_of(&mut conn, tenant_id, &ids).await? {
+        groups_of.entry(user_id).or_default().push(name);
+    }
+    let users = entries(&mut conn, tenant_id, page.rows)
+        .await?
+        .into_iter()
+        .map(|entry| {
+            let groups = groups_of.remove(&entry.row.id).unwrap_or_default();
+            ExportedUser { entry, groups }
+        })
+        .collect();
+    Ok((users, next))
 }
 
 /// One page of the tenant's groups by name; `q` searches names.

@@ -842,8 +842,17 @@ async fn the_users_export_is_every_user_once_as_csv_to_whoever_may_read_them() {
         ("newline", "two\nlines"),
         ("formula", "=HYPERLINK(\"http://evil.example\",\"x\")"),
     ];
+    let mut ids = Vec::new();
     for (name, display) in tricky {
-        scim_user(&app, &i, json!({"userName": name, "displayName": display})).await;
+        let body = json!({"userName": name, "displayName": display});
+        ids.push(scim_user(&app, &i, body).await);
+    }
+    // Each user's groups by name in their cell.
+    for (group, members) in [("engineering", &ids[..2]), ("Auditors, Inc.", &ids[..1])] {
+        let members: Vec<Value> = members.iter().map(|id| json!({"value": id})).collect();
+        let body = json!({"displayName": group, "members": members});
+        let res = app.scim(&i, "POST", "/Groups", Some(body)).await;
+        assert_eq!(res.status, 201, "{}", res.body);
     }
     let mut conn = app.db.acquire().await.unwrap();
     for k in 0..1_200 {
@@ -892,7 +901,8 @@ async fn the_users_export_is_every_user_once_as_csv_to_whoever_may_read_them() {
             "display_name",
             "email",
             "active",
-            "access"
+            "access",
+            "groups"
         ]
     );
     let rows = &records[1..];
@@ -916,6 +926,9 @@ async fn the_users_export_is_every_user_once_as_csv_to_whoever_may_read_them() {
     assert_eq!(row("bulk0001")[3], "bulk0001@example.com");
     assert_eq!(row("bulk0001")[4], "true");
     assert_eq!(row("bulk0001")[5], "manual");
+    assert_eq!(row("bulk0001")[6], "");
+    assert_eq!(row("comma")[6], "Auditors, Inc.; engineering");
+    assert_eq!(row("quote")[6], "engineering");
 
     for (cookie, path, status) in [
         (None, "/t/main/iam/users.csv", 401),
