@@ -205,6 +205,35 @@ impl TestApp {
         id
     }
 
+    /// Users straight into the database (no password, no roles), each given access to `tenant`
+    /// by hand: `(id, username, email)` each. For tests that need many.
+    pub async fn users_with_access(
+        &self,
+        tenant: &str,
+        users: &[(String, String, Option<String>)],
+    ) {
+        let mut conn = self.db.acquire().await.unwrap();
+        for (id, username, email) in users {
+            roster::db::users::insert(
+                &mut conn,
+                &roster::db::users::NewUser {
+                    id,
+                    username,
+                    email: email.as_deref(),
+                    display_name: None,
+                    password_hash: None,
+                    is_superadmin: false,
+                },
+                self.now(),
+            )
+            .await
+            .unwrap();
+            roster::db::tenants::grant_access(&mut conn, tenant, id, self.now())
+                .await
+                .unwrap();
+        }
+    }
+
     /// Binds the managed role `role` (Admin, Viewer, SCIMProvisioner) of `tenant` to a user.
     pub async fn bind_managed_role(&self, tenant: &str, role: &str, user_id: &str) {
         let mut conn = self.db.acquire().await.unwrap();

@@ -249,32 +249,17 @@ async fn members_are_added_by_username_or_email_and_removed_bumping_versions() {
 async fn members_are_paged_by_username() {
     let (app, cookie) = TestApp::with_admin().await;
     let g = create_group(&app, &cookie, "Big").await;
-    {
-        let mut conn = app.db.acquire().await.unwrap();
-        for n in 0..55 {
-            let id = format!("m{n}");
-            roster::db::users::insert(
-                &mut conn,
-                &roster::db::users::NewUser {
-                    id: &id,
-                    username: &format!("member{n:02}"),
-                    email: None,
-                    display_name: None,
-                    password_hash: None,
-                    is_superadmin: false,
-                },
-                app.now(),
-            )
+    let users: Vec<_> = (0..55)
+        .map(|n| (format!("m{n}"), format!("member{n:02}"), None))
+        .collect();
+    app.users_with_access("main", &users).await;
+    let mut conn = app.db.acquire().await.unwrap();
+    for (id, _, _) in &users {
+        roster::db::groups::add_member(&mut conn, &g, id, app.now())
             .await
             .unwrap();
-            roster::db::tenants::grant_access(&mut conn, "main", &id, app.now())
-                .await
-                .unwrap();
-            roster::db::groups::add_member(&mut conn, &g, &id, app.now())
-                .await
-                .unwrap();
-        }
     }
+    drop(conn);
     let first = detail(&app, &cookie, &g, &[]).await;
     assert_eq!(first["members"].as_array().unwrap().len(), 50);
     assert_eq!(first["group"]["members"], 55);

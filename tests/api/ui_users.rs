@@ -169,29 +169,10 @@ async fn search_finds_users_by_username_name_and_any_email() {
 #[tokio::test]
 async fn keyset_pages_are_disjoint_ordered_and_cover_every_user_both_ways() {
     let (app, cookie) = TestApp::with_admin().await;
-    {
-        let mut conn = app.db.acquire().await.unwrap();
-        for n in 0..120 {
-            let id = format!("u{n}");
-            roster::db::users::insert(
-                &mut conn,
-                &roster::db::users::NewUser {
-                    id: &id,
-                    username: &format!("User{n:03}"),
-                    email: None,
-                    display_name: None,
-                    password_hash: None,
-                    is_superadmin: false,
-                },
-                app.now(),
-            )
-            .await
-            .unwrap();
-            roster::db::tenants::grant_access(&mut conn, "main", &id, app.now())
-                .await
-                .unwrap();
-        }
-    }
+    let users: Vec<_> = (0..120)
+        .map(|n| (format!("u{n}"), format!("User{n:03}"), None))
+        .collect();
+    app.users_with_access("main", &users).await;
     let mut seen = Vec::new();
     let mut pages = Vec::new();
     let mut after: Option<String> = None;
@@ -854,29 +835,14 @@ async fn the_users_export_is_every_user_once_as_csv_to_whoever_may_read_them() {
         let res = app.scim(&i, "POST", "/Groups", Some(body)).await;
         assert_eq!(res.status, 201, "{}", res.body);
     }
-    let mut conn = app.db.acquire().await.unwrap();
-    for k in 0..1_200 {
-        let id = roster::db::new_id();
-        let username = format!("bulk{k:04}");
-        roster::db::users::insert(
-            &mut conn,
-            &roster::db::users::NewUser {
-                id: &id,
-                username: &username,
-                email: Some(&format!("{username}@example.com")),
-                display_name: None,
-                password_hash: None,
-                is_superadmin: false,
-            },
-            app.now(),
-        )
-        .await
-        .unwrap();
-        roster::db::tenants::grant_access(&mut conn, "main", &id, app.now())
-            .await
-            .unwrap();
-    }
-    drop(conn);
+    let bulk: Vec<_> = (0..1_200)
+        .map(|k| {
+            let username = format!("bulk{k:04}");
+            let email = format!("{username}@example.com");
+            (roster::db::new_id(), username, Some(email))
+        })
+        .collect();
+    app.users_with_access("main", &bulk).await;
     let (_, viewer_cookie) = viewer(&app).await;
     let (_, member_cookie) = app.member("member", None).await;
     let outsider_cookie = outsider(&app).await;
