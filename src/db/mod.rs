@@ -232,7 +232,7 @@ impl Db {
             .test_before_acquire(true);
         let options = match backend {
             Backend::Sqlite => {
-                create_sqlite_parent_dir(url);
+                prepare_sqlite_file(url);
                 // SQLite has one writer at a time; a few readers beside it is plenty.
                 sqlite_options(options).max_connections((cores * 2).clamp(2, 8))
             }
@@ -514,7 +514,11 @@ fn with_default_params(url: &str, params: &[(&str, &str)]) -> String {
     url
 }
 
-fn create_sqlite_parent_dir(url: &str) {
+/// Makes a SQLite file's folder, and the file itself when it is missing: empty (SQLite reads an
+/// empty file as a new database) and readable by its owner alone, since it holds password and
+/// token hashes. SQLite gives the `-wal` and `-shm` files beside it the same permissions. An
+/// existing file keeps the ones its operator chose.
+fn prepare_sqlite_file(url: &str) {
     let Some(path) = backup::sqlite_path(url) else {
         return;
     };
@@ -522,6 +526,16 @@ fn create_sqlite_parent_dir(url: &str) {
         if !parent.as_os_str().is_empty() {
             let _ = std::fs::create_dir_all(parent);
         }
+    }
+    let opens_only = url.contains("mode=ro") || url.contains("mode=memory");
+    if !opens_only {
+        use std::os::unix::fs::OpenOptionsExt;
+        // Fails harmlessly when the file exists (or appeared meanwhile).
+        let _ = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&path);
     }
 }
 

@@ -543,3 +543,36 @@ fn a_sqlite_url_with_or_without_mode_creates_the_file_and_its_folders() {
         assert!(file.exists(), "{url} did not create {}", file.display());
     }
 }
+
+/// A database file Roster creates is its owner's alone (it holds password and token hashes),
+/// and so are the log and index SQLite makes beside it; one that exists keeps its permissions.
+#[test]
+fn a_new_database_file_and_its_log_are_readable_by_their_owner_alone() {
+    use std::os::unix::fs::PermissionsExt;
+    if on_postgres() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/new/roster.db", dir.path().display());
+    let server = Server::start(&url);
+    integration(&url);
+    let mode = |name: &str| {
+        let path = dir.path().join("new").join(name);
+        std::fs::metadata(&path).unwrap().permissions().mode() & 0o777
+    };
+    for name in ["roster.db", "roster.db-wal", "roster.db-shm"] {
+        assert_eq!(mode(name), 0o600, "{name}");
+    }
+    drop(server);
+    let chosen = dir.path().join("chosen.db");
+    std::fs::write(&chosen, b"").unwrap();
+    std::fs::set_permissions(&chosen, std::fs::Permissions::from_mode(0o640)).unwrap();
+    let (code, _, err) = roster(
+        &format!("sqlite://{}", chosen.display()),
+        &["tenant", "create", "dev", "--name", "Dev"],
+        "",
+    );
+    assert_eq!(code, 0, "{err}");
+    let kept = std::fs::metadata(&chosen).unwrap().permissions().mode() & 0o777;
+    assert_eq!(kept, 0o640, "an existing file keeps its permissions");
+}
