@@ -23,7 +23,7 @@ use std::time::Duration;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
 use sqlx::{Connection, Row};
 
-use super::MIGRATOR;
+use super::{sqlite_path, MIGRATOR};
 use crate::error::{AppError, AppResult};
 
 /// What a backup file holds, as checked.
@@ -48,16 +48,6 @@ pub struct Restored {
 const ON_POSTGRES: &str = "ROSTER_DATABASE_URL names PostgreSQL: back it up with `pg_dump \
      --format=custom` and restore it with `pg_restore --clean`; `roster backup` and `roster \
      restore` are for the embedded SQLite database";
-
-/// The file of a SQLite database URL (`sqlite://path?…`, `sqlite:path`); `None` for another
-/// database or one in memory.
-pub fn sqlite_path(url: &str) -> Option<PathBuf> {
-    let rest = url
-        .strip_prefix("sqlite://")
-        .or_else(|| url.strip_prefix("sqlite:"))?;
-    let path = rest.split('?').next().unwrap_or_default();
-    (!path.is_empty() && !path.starts_with(":memory:")).then(|| PathBuf::from(path))
-}
 
 /// Writes a consistent copy of the database at `url` to `target`, a file that must not exist,
 /// and answers what it holds.

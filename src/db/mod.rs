@@ -514,12 +514,22 @@ fn with_default_params(url: &str, params: &[(&str, &str)]) -> String {
     url
 }
 
+/// The file of a SQLite database URL (`sqlite://path?…`, `sqlite:path`); `None` for another
+/// database or one in memory.
+pub fn sqlite_path(url: &str) -> Option<std::path::PathBuf> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next().unwrap_or_default();
+    (!path.is_empty() && !path.starts_with(":memory:")).then(|| std::path::PathBuf::from(path))
+}
+
 /// Makes a SQLite file's folder, and the file itself when it is missing: empty (SQLite reads an
 /// empty file as a new database) and readable by its owner alone, since it holds password and
 /// token hashes. SQLite gives the `-wal` and `-shm` files beside it the same permissions. An
 /// existing file keeps the ones its operator chose.
 fn prepare_sqlite_file(url: &str) {
-    let Some(path) = backup::sqlite_path(url) else {
+    let Some(path) = sqlite_path(url) else {
         return;
     };
     if let Some(parent) = path.parent() {

@@ -92,10 +92,19 @@ pub async fn visible_to(db: &Db, user: &UserRow) -> AppResult<Vec<TenantRow>> {
 /// access, suspended or not), else `None`, whether or not it exists.
 pub async fn enter(db: &Db, user: &UserRow, tenant_id: &str) -> AppResult<Option<TenantRow>> {
     let mut conn = db.acquire().await?;
-    let Some(tenant) = db::tenants::find(&mut conn, tenant_id).await? else {
+    enter_on(&mut conn, user, tenant_id).await
+}
+
+/// [`enter`] on a connection the caller holds.
+async fn enter_on(
+    conn: &mut Conn,
+    user: &UserRow,
+    tenant_id: &str,
+) -> AppResult<Option<TenantRow>> {
+    let Some(tenant) = db::tenants::find(conn, tenant_id).await? else {
         return Ok(None);
     };
-    if user.is_superadmin || db::tenants::has_access(&mut conn, tenant_id, &user.id).await? {
+    if user.is_superadmin || db::tenants::has_access(conn, tenant_id, &user.id).await? {
         Ok(Some(tenant))
     } else {
         Ok(None)
@@ -103,16 +112,17 @@ pub async fn enter(db: &Db, user: &UserRow, tenant_id: &str) -> AppResult<Option
 }
 
 /// `user` inside `tenant_id` with their effective permissions there ([`enter`]): `None` when
-/// they may not enter it. Every tenant-scoped request (server functions, exports) starts here.
+/// they may not enter it. Every tenant-scoped request (server functions, exports) starts here,
+/// on one connection.
 pub async fn enter_with_permissions(
     db: &Db,
     user: &UserRow,
     tenant_id: &str,
 ) -> AppResult<Option<(TenantRow, permissions::Permissions)>> {
-    let Some(tenant) = enter(db, user, tenant_id).await? else {
+    let mut conn = db.acquire().await?;
+    let Some(tenant) = enter_on(&mut conn, user, tenant_id).await? else {
         return Ok(None);
     };
-    let mut conn = db.acquire().await?;
     let subject = permissions::Subject::User {
         id: &user.id,
         superadmin: user.is_superadmin,
