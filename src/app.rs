@@ -7,6 +7,7 @@ use leptos_router::{path, SsrMode};
 
 use crate::ui::layout::AppShell;
 use crate::ui::pages::{
+    audit::AuditPage,
     bindings::BindingsPage,
     groups::{GroupPage, GroupsPage},
     home::HomePage,
@@ -93,6 +94,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/t/:tenant/iam/service-accounts/:account") view=ServiceAccountPage ssr=SsrMode::Async/>
                     <Route path=path!("/t/:tenant/iam/scim") view=ScimPage ssr=SsrMode::Async/>
                     <Route path=path!("/t/:tenant/iam/scim/:integration") view=IntegrationPage ssr=SsrMode::Async/>
+                    <Route path=path!("/t/:tenant/iam/audit") view=AuditPage ssr=SsrMode::Async/>
                 </ParentRoute>
             </Routes>
         </Router>

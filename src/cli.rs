@@ -13,6 +13,7 @@ use crate::config::{LogFormat, Settings};
 use crate::db::{self, Db};
 use crate::error::AppError;
 use crate::http::router;
+use crate::iam::audit::Author;
 use crate::iam::{instance, integrations, tenants};
 use crate::secret::Secret;
 use crate::state::AppState;
@@ -539,6 +540,7 @@ async fn scim(settings: Settings, command: ScimCommand) -> Result<(), CliError> 
     let clock = SystemClock;
     instance::ensure_default_tenant(&db, &clock).await?;
     let base = settings.public_base().to_string();
+    let by = Author::operator(&clock);
     match command {
         ScimCommand::Create {
             tenant,
@@ -547,22 +549,22 @@ async fn scim(settings: Settings, command: ScimCommand) -> Result<(), CliError> 
             disabled,
         } => {
             let created =
-                integrations::create(&db, &clock, &base, &tenant, &name, &description, !disabled)
+                integrations::create(&db, &by, &base, &tenant, &name, &description, !disabled)
                     .await?;
             let mut out = integration_json(&created.integration, &base);
             out["token"] = json!(created.token);
             print_json(out);
         }
         ScimCommand::Enable { tenant, id } => {
-            let row = integrations::set_enabled(&db, &clock, &tenant, &id, true).await?;
+            let row = integrations::set_enabled(&db, &by, &tenant, &id, true).await?;
             print_json(integration_json(&row, &base));
         }
         ScimCommand::Disable { tenant, id } => {
-            let row = integrations::set_enabled(&db, &clock, &tenant, &id, false).await?;
+            let row = integrations::set_enabled(&db, &by, &tenant, &id, false).await?;
             print_json(integration_json(&row, &base));
         }
         ScimCommand::Delete { tenant, id } => {
-            integrations::delete(&db, &tenant, &id).await?;
+            integrations::delete(&db, &by, &tenant, &id).await?;
             print_json(json!({ "id": id, "deleted": true }));
         }
         ScimCommand::Rotate {
@@ -571,7 +573,7 @@ async fn scim(settings: Settings, command: ScimCommand) -> Result<(), CliError> 
             grace_seconds,
         } => {
             let token =
-                integrations::rotate(&db, &clock, &tenant, &id, Some(grace_seconds * 1000)).await?;
+                integrations::rotate(&db, &by, &tenant, &id, Some(grace_seconds * 1000)).await?;
             print_json(
                 json!({ "id": id, "token": token, "old_token_grace_seconds": grace_seconds }),
             );

@@ -203,6 +203,18 @@ pub struct ShellInfo {
 /// The only provisioning type an integration can have (the form still names it, for clarity).
 pub const SCIM_2_0: &str = "scim2";
 
+/// The kinds of change the audit log's filter offers: the area of an event's code
+/// (`group.member-add` is in `group`) and its label.
+pub const AUDIT_AREAS: [(&str, &str); 7] = [
+    ("user", "Users and access"),
+    ("group", "Groups"),
+    ("role", "Roles"),
+    ("binding", "Bindings"),
+    ("service-account", "Service accounts"),
+    ("integration", "SCIM integrations"),
+    ("tenant", "Tenant"),
+];
+
 pub const TENANT_ID_MAX: usize = 63;
 pub const TENANT_NAME_MAX: usize = 100;
 pub const USERNAME_MAX: usize = 255;

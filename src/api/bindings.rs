@@ -111,9 +111,9 @@ pub async fn create_binding(
         .enter_tenant_for(&tenant, Resource::Bindings, Action::Create)
         .await?;
     let (state, t) = (&ctx.state, &gate.tenant.id);
-    let (now, held) = (state.clock.now_millis(), &gate.permissions);
+    let (by, held) = (gate.author(&ctx), &gate.permissions);
     let choice = bindings::SubjectChoice::new(&user_login, &subject);
-    let bound = bindings::bind_chosen(&state.db, now, held, t, &role_id, choice).await;
+    let bound = bindings::bind_chosen(&state.db, &by, held, t, &role_id, choice).await;
     let outcome = bound.map(|(role, kind)| format!("Role {role} bound to the {}.", kind.label()));
     let keep: [(&str, &str); 3] = [
         ("role_id", &role_id),
@@ -134,7 +134,7 @@ pub async fn delete_binding(
         .enter_tenant_for(&tenant, Resource::Bindings, Action::Delete)
         .await?;
     let t = &gate.tenant.id;
-    let outcome = bindings::unbind(&ctx.state.db, t, &binding)
+    let outcome = bindings::unbind(&ctx.state.db, &gate.author(&ctx), t, &binding)
         .await
         .map(|()| "Binding removed.".to_string());
     ctx.answer_form(&back_path(t, &back), outcome, &[])

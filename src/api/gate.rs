@@ -7,6 +7,7 @@ use leptos::prelude::ServerFnError;
 use super::ctx::Ctx;
 use crate::db::{tenants::TenantRow, users::UserRow};
 use crate::error::AppError;
+use crate::iam::audit::Author;
 use crate::iam::permissions::Permissions;
 use crate::iam::tenants;
 use crate::model::{Action, Resource, TenantScope};
@@ -54,6 +55,11 @@ impl Ctx {
 }
 
 impl TenantGate {
+    /// The author of the changes this request makes, for the tenant's audit log.
+    pub fn author(&self, ctx: &Ctx) -> Author {
+        Author::user(&self.user, ctx.state.clock.as_ref())
+    }
+
     /// 403 unless the user may do `action` on `resource` in this tenant.
     pub fn require(
         &self,

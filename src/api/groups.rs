@@ -140,7 +140,7 @@ pub async fn create_group(tenant: String, name: String) -> Result<(), ServerFnEr
         .await?;
     let state = &ctx.state;
     let t = gate.tenant.id.clone();
-    match iam::groups::create(&state.db, state.clock.as_ref(), &t, &name).await {
+    match iam::groups::create(&state.db, &gate.author(&ctx), &t, &name).await {
         Ok(g) => ctx.answer_form(
             &format!("/t/{t}/iam/groups/{}", g.id),
             Ok(format!(
@@ -160,7 +160,7 @@ pub async fn delete_group(tenant: String, group: String) -> Result<(), ServerFnE
         .enter_tenant_for(&tenant, Resource::Groups, Action::Delete)
         .await?;
     let t = gate.tenant.id.clone();
-    let outcome = iam::groups::delete(&ctx.state.db, &t, &group)
+    let outcome = iam::groups::delete(&ctx.state.db, &gate.author(&ctx), &t, &group)
         .await
         .map(|name| {
             format!("Group {name} deleted, with its members' memberships and role bindings.")
@@ -175,8 +175,8 @@ pub async fn add_member(tenant: String, group: String, login: String) -> Result<
         .enter_tenant_for(&tenant, Resource::Groups, Action::Update)
         .await?;
     let (state, t) = (&ctx.state, &gate.tenant.id);
-    let (clock, held) = (state.clock.as_ref(), &gate.permissions);
-    let outcome = iam::groups::add_member(&state.db, clock, held, t, &group, &login).await;
+    let (by, held) = (gate.author(&ctx), &gate.permissions);
+    let outcome = iam::groups::add_member(&state.db, &by, held, t, &group, &login).await;
     let path = format!("/t/{t}/iam/groups/{group}");
     ctx.answer_form(&path, outcome, &[("login", &login)])
 }
@@ -193,8 +193,8 @@ pub async fn remove_member(
         .await?;
     let state = &ctx.state;
     let t = gate.tenant.id.clone();
-    let outcome =
-        iam::groups::remove_member(&state.db, state.clock.as_ref(), &t, &group, &user).await;
+    let by = gate.author(&ctx);
+    let outcome = iam::groups::remove_member(&state.db, &by, &t, &group, &user).await;
     ctx.answer_form(&format!("/t/{t}/iam/groups/{group}"), outcome, &[])
 }
 
@@ -210,12 +210,8 @@ pub async fn attach_role(
         .enter_tenant_for(&tenant, Resource::Bindings, Action::Create)
         .await?;
     let (state, t) = (&ctx.state, &gate.tenant.id);
-    let (now, held, kind) = (
-        state.clock.now_millis(),
-        &gate.permissions,
-        SubjectKind::Group,
-    );
-    let bound = iam::bindings::bind(&state.db, now, held, t, &role_id, kind, &group).await;
+    let (by, held, kind) = (gate.author(&ctx), &gate.permissions, SubjectKind::Group);
+    let bound = iam::bindings::bind(&state.db, &by, held, t, &role_id, kind, &group).await;
     let outcome = bound.map(|role| {
         format!("Role {role} attached: every member of this group now has its permissions here.")
     });
@@ -235,7 +231,8 @@ pub async fn detach_role(
         .await?;
     let state = &ctx.state;
     let t = gate.tenant.id.clone();
-    let outcome = iam::bindings::detach(&state.db, &t, SubjectKind::Group, &group, &binding)
+    let by = gate.author(&ctx);
+    let outcome = iam::bindings::detach(&state.db, &by, &t, SubjectKind::Group, &group, &binding)
         .await
         .map(|role| format!("Role {role} detached from this group."));
     ctx.answer_form(&format!("/t/{t}/iam/groups/{group}"), outcome, &[])

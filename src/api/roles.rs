@@ -127,7 +127,7 @@ pub async fn create_role(
         .await?;
     let (state, t) = (&ctx.state, &gate.tenant.id);
     let input = roles::RoleInput::new(&name, &description, &perm);
-    let made = roles::create(&state.db, state.clock.as_ref(), &gate.permissions, t, input).await;
+    let made = roles::create(&state.db, &gate.author(&ctx), &gate.permissions, t, input).await;
     let path = match &made {
         Ok(role) => roles_path(t, &format!("/{}", role.id)),
         Err(_) => roles_path(t, "/new"),
@@ -150,9 +150,9 @@ pub async fn update_role(
         .enter_tenant_for(&tenant, Resource::Roles, Action::Update)
         .await?;
     let (state, t) = (&ctx.state, &gate.tenant.id);
-    let (clock, held) = (state.clock.as_ref(), &gate.permissions);
+    let (by, held) = (gate.author(&ctx), &gate.permissions);
     let input = roles::RoleInput::new(&name, &description, &perm);
-    let saved = roles::update(&state.db, clock, held, t, &role, input).await;
+    let saved = roles::update(&state.db, &by, held, t, &role, input).await;
     let outcome = saved.map(|r| format!("Role {} saved.", r.name));
     answer_role_form(&ctx, &roles_path(t, &format!("/{role}")), outcome, input)
 }
@@ -165,13 +165,12 @@ pub async fn delete_role(tenant: String, role: String) -> Result<(), ServerFnErr
         .enter_tenant_for(&tenant, Resource::Roles, Action::Delete)
         .await?;
     let t = &gate.tenant.id;
-    let outcome =
-        roles::delete(&ctx.state.db, t, &role)
-            .await
-            .map(|(name, bindings)| match bindings {
-                0 => format!("Role {name} deleted."),
-                1 => format!("Role {name} deleted, with its 1 binding."),
-                n => format!("Role {name} deleted, with its {n} bindings."),
-            });
+    let outcome = roles::delete(&ctx.state.db, &gate.author(&ctx), t, &role)
+        .await
+        .map(|(name, bindings)| match bindings {
+            0 => format!("Role {name} deleted."),
+            1 => format!("Role {name} deleted, with its 1 binding."),
+            n => format!("Role {name} deleted, with its {n} bindings."),
+        });
     ctx.answer_form(&roles_path(t, ""), outcome, &[])
 }

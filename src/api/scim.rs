@@ -303,16 +303,17 @@ pub async fn create_integration(
     provisioning_type: String,
 ) -> Result<(), ServerFnError> {
     let ctx = ctx();
-    ctx.enter_tenant_for(&tenant, Resource::Integrations, Action::Create)
+    let gate = ctx
+        .enter_tenant_for(&tenant, Resource::Integrations, Action::Create)
         .await?;
     let state = &ctx.state;
-    let (clock, base) = (state.clock.as_ref(), state.settings.public_base());
+    let (by, base) = (gate.author(&ctx), state.settings.public_base());
     let form = (
         name.as_str(),
         description.as_str(),
         provisioning_type.as_str(),
     );
-    let made = integrations::create_from_form(&state.db, clock, base, &tenant, form).await;
+    let made = integrations::create_from_form(&state.db, &by, base, &tenant, form).await;
     let keep = [("create", "1"), ("name", form.0), ("description", form.1)];
     integration_made(&ctx, &tenant, made, keep)
 }
@@ -338,10 +339,11 @@ pub async fn set_integration_enabled(
     enabled: String,
 ) -> Result<(), ServerFnError> {
     let ctx = ctx();
-    ctx.enter_tenant_for(&tenant, Resource::Integrations, Action::Update)
+    let gate = ctx
+        .enter_tenant_for(&tenant, Resource::Integrations, Action::Update)
         .await?;
-    let (state, enabled) = (&ctx.state, enabled == "true");
-    let set = integrations::set_enabled(&state.db, state.clock.as_ref(), &tenant, &id, enabled);
+    let (by, enabled) = (gate.author(&ctx), enabled == "true");
+    let set = integrations::set_enabled(&ctx.state.db, &by, &tenant, &id, enabled);
     let outcome = set.await.map(|row| enabled_notice(&row.name, enabled));
     answer_integration_form(&ctx, &tenant, &id, outcome)
 }
@@ -351,10 +353,11 @@ pub async fn set_integration_enabled(
 #[server(endpoint = "scim/rotate")]
 pub async fn rotate_integration_token(tenant: String, id: String) -> Result<(), ServerFnError> {
     let ctx = ctx();
-    ctx.enter_tenant_for(&tenant, Resource::Integrations, Action::Update)
+    let gate = ctx
+        .enter_tenant_for(&tenant, Resource::Integrations, Action::Update)
         .await?;
-    let state = &ctx.state;
-    let outcome = integrations::rotate(&state.db, state.clock.as_ref(), &tenant, &id, None)
+    let by = gate.author(&ctx);
+    let outcome = integrations::rotate(&ctx.state.db, &by, &tenant, &id, None)
         .await
         .map(|token| {
             hand_over_token(&ctx, &tenant, &id, &token, true);
@@ -368,9 +371,10 @@ pub async fn rotate_integration_token(tenant: String, id: String) -> Result<(), 
 #[server(endpoint = "scim/delete")]
 pub async fn delete_integration(tenant: String, id: String) -> Result<(), ServerFnError> {
     let ctx = ctx();
-    ctx.enter_tenant_for(&tenant, Resource::Integrations, Action::Delete)
+    let gate = ctx
+        .enter_tenant_for(&tenant, Resource::Integrations, Action::Delete)
         .await?;
-    let outcome = integrations::delete(&ctx.state.db, &tenant, &id)
+    let outcome = integrations::delete(&ctx.state.db, &gate.author(&ctx), &tenant, &id)
         .await
         .map(|()| {
             "Integration deleted. The users and groups it provisioned remain; its endpoint and token no longer work."

@@ -181,8 +181,8 @@ pub async fn create_service_account(
     let gate = ctx
         .enter_tenant_for(&tenant, Resource::ServiceAccounts, Action::Create)
         .await?;
-    let (db, clock, t) = (&ctx.state.db, ctx.state.clock.as_ref(), &gate.tenant.id);
-    let (path, outcome) = match service_accounts::create(db, clock, t, &name, &description).await {
+    let (db, by, t) = (&ctx.state.db, gate.author(&ctx), &gate.tenant.id);
+    let (path, outcome) = match service_accounts::create(db, &by, t, &name, &description).await {
         Ok(a) => (
             accounts_path(t, &format!("/{}", a.id)),
             Ok(created_notice(&a.name)),
@@ -205,7 +205,7 @@ pub async fn delete_service_account(tenant: String, account: String) -> Result<(
         .enter_tenant_for(&tenant, Resource::ServiceAccounts, Action::Delete)
         .await?;
     let t = &gate.tenant.id;
-    match service_accounts::delete(&ctx.state.db, t, &account).await {
+    match service_accounts::delete(&ctx.state.db, &gate.author(&ctx), t, &account).await {
         Ok(name) => ctx.answer_form(
             &accounts_path(t, ""),
             Ok(format!(
@@ -254,8 +254,8 @@ pub async fn create_token(
         .enter_tenant_for(&tenant, Resource::ServiceAccounts, Action::Update)
         .await?;
     let (state, t) = (&ctx.state, &gate.tenant.id);
-    let (clock, name, days) = (state.clock.as_ref(), &token_name, &expires_days);
-    let made = service_accounts::create_token(&state.db, clock, t, &account, name, days).await;
+    let (by, name, days) = (gate.author(&ctx), &token_name, &expires_days);
+    let made = service_accounts::create_token(&state.db, &by, t, &account, name, days).await;
     let keep = [("token_name", name.as_str()), ("expires_days", days)];
     token_made(&ctx, &accounts_path(t, &format!("/{account}")), made, keep)
 }
@@ -271,7 +271,8 @@ pub async fn revoke_token(
         .enter_tenant_for(&tenant, Resource::ServiceAccounts, Action::Update)
         .await?;
     let t = &gate.tenant.id;
-    let outcome = service_accounts::revoke_token(&ctx.state.db, t, &account, &token)
+    let by = gate.author(&ctx);
+    let outcome = service_accounts::revoke_token(&ctx.state.db, &by, t, &account, &token)
         .await
         .map(|name| format!("Token {name} revoked: it no longer works."));
     ctx.answer_form(&accounts_path(t, &format!("/{account}")), outcome, &[])

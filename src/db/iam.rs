@@ -472,6 +472,25 @@ pub async fn list_bindings(
         ),
         None => ("", vec![tenant_id]),
     };
+    bindings_where(conn, filter, &args).await
+}
+
+/// The tenant's binding with this id, with its role's and subject's names.
+pub async fn find_binding(
+    conn: &mut Conn,
+    tenant_id: &str,
+    id: &str,
+) -> AppResult<Option<BindingRow>> {
+    let found = bindings_where(conn, " AND b.id = $2", &[tenant_id, id]).await?;
+    Ok(found.into_iter().next())
+}
+
+/// The bindings of tenant `$1` that `filter` (over `b`, binding `args[1..]`) keeps.
+async fn bindings_where(
+    conn: &mut Conn,
+    filter: &str,
+    args: &[&str],
+) -> AppResult<Vec<BindingRow>> {
     let sql = format!(
         "SELECT b.id, b.role_id, r.name AS role_name, b.subject_type, b.subject_id, b.created_at, \
            COALESCE(u.username, g.display_name, s.name, b.subject_id) AS subject_name \
@@ -484,7 +503,7 @@ pub async fn list_bindings(
     );
     let mut q = sqlx::query(&sql);
     for a in args {
-        q = q.bind(a);
+        q = q.bind(*a);
     }
     let rows = q.fetch_all(&mut *conn).await?;
     rows.iter()

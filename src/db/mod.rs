@@ -2,6 +2,7 @@
 //! PostgreSQL with the same queries (portable SQL, `$n` parameters), chosen by the URL at run time.
 
 pub mod access;
+pub mod audit;
 pub mod backup;
 pub mod collation;
 pub mod credential_cache;

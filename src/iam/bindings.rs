@@ -2,10 +2,10 @@
 //! The one place these rules live: the Bindings page, the group page's "Attach role" and the
 //! user page all call it.
 
-use crate::clock::Millis;
 use crate::db::directory::Cursor;
 use crate::db::{self, iam::BindingRow, Conn, Db};
 use crate::error::{AppError, AppResult};
+use crate::iam::audit::{self, Author, Change};
 use crate::iam::permissions::{Action, Permissions, Resource};
 use crate::iam::{reach, roles};
 use crate::model::BindingChoices;
@@ -111,11 +111,11 @@ pub async fn of_subject(
 /// has access to it, suspended or not); binding twice is a conflict with a message saying so. Returns the role's name.
 pub async fn create(
     conn: &mut Conn,
+    by: &Author,
     tenant_id: &str,
     role_id: &str,
     kind: SubjectKind,
     subject_id: &str,
-    now: Millis,
 ) -> AppResult<String> {
     let role = db::iam::find_role(conn, tenant_id, role_id)
         .await?
@@ -141,14 +141,18 @@ pub async fn create(
             },
         ));
     }
-    let inserted =
-        db::iam::insert_binding(conn, tenant_id, &role.id, kind.as_str(), subject_id, now).await?;
-    if inserted.is_none() {
+    let (subject, now) = (kind.as_str(), by.at());
+    let inserted = db::iam::insert_binding(conn, tenant_id, &role.id, subject, subject_id, now);
+    let Some(binding_id) = inserted.await? else {
         return Err(AppError::Conflict(format!(
             "The role {} is already bound to this {}.",
             role.name,
             kind.label()
         )));
+    };
+    if let Some(bound) = db::iam::find_binding(conn, tenant_id, &binding_id).await? {
+        let event = Change::RoleBound.on(&role.id, &role.name);
+        audit::record(conn, tenant_id, by, event.detail(whose(&bound, "To"))).await?;
     }
     Ok(role.name)
 }
@@ -172,7 +176,7 @@ impl<'a> SubjectChoice<'a> {
 /// `role_id`).
 pub async fn bind_chosen(
     db: &Db,
-    now: Millis,
+    by: &Author,
     held: &Permissions,
     tenant_id: &str,
     role_id: &str,
@@ -204,7 +208,7 @@ pub async fn bind_chosen(
         })?;
         (SubjectKind::parse(kind)?, id.to_string())
     };
-    let role = create(&mut tx, tenant_id, role_id, kind, &subject_id, now)
+    let role = create(&mut tx, by, tenant_id, role_id, kind, &subject_id)
         .await
         .map_err(|e| match e {
             AppError::Invalid {
@@ -225,7 +229,7 @@ pub async fn bind_chosen(
 /// must cover the role's permissions (`reach::may_bind_role`).
 pub async fn bind(
     db: &Db,
-    now: Millis,
+    by: &Author,
     held: &Permissions,
     tenant_id: &str,
     role_id: &str,
@@ -234,21 +238,22 @@ pub async fn bind(
 ) -> AppResult<String> {
     let mut tx = db.begin_write().await?;
     reach::may_bind_role(&mut tx, tenant_id, held, role_id).await?;
-    let role = create(&mut tx, tenant_id, role_id, kind, subject_id, now).await?;
+    let role = create(&mut tx, by, tenant_id, role_id, kind, subject_id).await?;
     tx.commit().await?;
     Ok(role)
 }
 
 /// Deletes a binding of the tenant in its own write transaction.
-pub async fn unbind(db: &Db, tenant_id: &str, binding_id: &str) -> AppResult<()> {
+pub async fn unbind(db: &Db, by: &Author, tenant_id: &str, binding_id: &str) -> AppResult<()> {
     let mut tx = db.begin_write().await?;
-    delete(&mut tx, tenant_id, binding_id).await?;
+    delete(&mut tx, by, tenant_id, binding_id).await?;
     tx.commit().await
 }
 
 /// Deletes one binding of one subject (the group page's "Detach"); answers the role's name.
 pub async fn detach(
     db: &Db,
+    by: &Author,
     tenant_id: &str,
     kind: SubjectKind,
     subject_id: &str,
@@ -262,18 +267,31 @@ pub async fn detach(
             kind.label()
         )));
     };
-    delete(&mut tx, tenant_id, &b.id).await?;
+    delete(&mut tx, by, tenant_id, &b.id).await?;
     tx.commit().await?;
     Ok(b.role_name)
 }
 
 /// Deletes a binding of the tenant; 404 when there is none with this id.
-pub async fn delete(conn: &mut Conn, tenant_id: &str, binding_id: &str) -> AppResult<()> {
-    if db::iam::delete_binding(conn, tenant_id, binding_id).await? {
-        Ok(())
-    } else {
-        Err(AppError::NotFound(
-            "That binding does not exist (any more).".into(),
-        ))
+pub async fn delete(
+    conn: &mut Conn,
+    by: &Author,
+    tenant_id: &str,
+    binding_id: &str,
+) -> AppResult<()> {
+    let gone = || AppError::NotFound("That binding does not exist (any more).".into());
+    let binding = db::iam::find_binding(conn, tenant_id, binding_id)
+        .await?
+        .ok_or_else(gone)?;
+    if !db::iam::delete_binding(conn, tenant_id, binding_id).await? {
+        return Err(gone());
     }
+    let event = Change::BindingRemoved.on(&binding.role_id, &binding.role_name);
+    audit::record(conn, tenant_id, by, event.detail(whose(&binding, "From"))).await
+}
+
+/// The audit log's detail of a binding: "To group engineering." / "From user alice.".
+fn whose(binding: &BindingRow, preposition: &str) -> String {
+    let kind = SubjectKind::parse(&binding.subject_type).map_or("subject", SubjectKind::label);
+    format!("{preposition} {kind} {}.", binding.subject_name)
 }

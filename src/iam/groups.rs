@@ -3,9 +3,9 @@
 //! each affected member's ETag follows from their groups: `db::group_refs::digest`), so IdPs see
 //! the change in ETags.
 
-use crate::clock::Clock;
 use crate::db::{self, groups::GroupRow, Db};
 use crate::error::{AppError, AppResult};
+use crate::iam::audit::{self, Author, Change};
 
 pub const NAME_MAX: usize = 255;
 
@@ -24,14 +24,9 @@ pub fn validate_name(name: &str) -> AppResult<String> {
 }
 
 /// Creates a group managed by hand (no integration). Answers it.
-pub async fn create(
-    db: &Db,
-    clock: &dyn Clock,
-    tenant_id: &str,
-    name: &str,
-) -> AppResult<GroupRow> {
+pub async fn create(db: &Db, by: &Author, tenant_id: &str, name: &str) -> AppResult<GroupRow> {
     let name = validate_name(name)?;
-    let now = clock.now_millis();
+    let now = by.at();
     let row = GroupRow {
         id: db::new_id(),
         tenant_id: tenant_id.into(),
@@ -54,6 +49,8 @@ pub async fn create(
         }
         Err(e) => return Err(e),
     }
+    let event = Change::GroupCreated.on(&row.id, &row.display_name);
+    audit::record(&mut tx, tenant_id, by, event).await?;
     tx.commit().await?;
     Ok(row)
 }
@@ -65,10 +62,12 @@ async fn require(conn: &mut db::Conn, tenant_id: &str, group_id: &str) -> AppRes
 }
 
 /// Deletes a group with its memberships and the bindings that named it. Answers its name.
-pub async fn delete(db: &Db, tenant_id: &str, group_id: &str) -> AppResult<String> {
+pub async fn delete(db: &Db, by: &Author, tenant_id: &str, group_id: &str) -> AppResult<String> {
     let mut tx = db.begin_write().await?;
     let group = require(&mut tx, tenant_id, group_id).await?;
     db::groups::delete(&mut tx, tenant_id, group_id, &Default::default()).await?;
+    let event = Change::GroupDeleted.on(&group.id, &group.display_name);
+    audit::record(&mut tx, tenant_id, by, event).await?;
     tx.commit().await?;
     Ok(group.display_name)
 }
@@ -78,7 +77,7 @@ pub async fn delete(db: &Db, tenant_id: &str, group_id: &str) -> AppResult<Strin
 /// (`reach::may_add_to_group`). Answers the notice.
 pub async fn add_member(
     db: &Db,
-    clock: &dyn Clock,
+    by: &Author,
     held: &crate::iam::permissions::Permissions,
     tenant_id: &str,
     group_id: &str,
@@ -107,7 +106,7 @@ pub async fn add_member(
             ))
         }
     };
-    let now = clock.now_millis();
+    let now = by.at();
     if !db::groups::add_member(&mut tx, group_id, &user.id, now).await? {
         return Err(AppError::Conflict(format!(
             "{} is already a member of {}.",
@@ -115,6 +114,8 @@ pub async fn add_member(
         )));
     }
     db::groups::touch(&mut tx, group_id, now, &Default::default()).await?;
+    let event = Change::MemberAdded.on(&group.id, &group.display_name);
+    audit::record(&mut tx, tenant_id, by, event.detail(member(&user.username))).await?;
     tx.commit().await?;
     Ok(format!(
         "{} added to {}.",
@@ -125,7 +126,7 @@ pub async fn add_member(
 /// Removes a member from the group. Answers the notice.
 pub async fn remove_member(
     db: &Db,
-    clock: &dyn Clock,
+    by: &Author,
     tenant_id: &str,
     group_id: &str,
     user_id: &str,
@@ -142,7 +143,14 @@ pub async fn remove_member(
         .map(|u| u.username)
         .unwrap_or_else(|| user_id.to_string());
     db::groups::remove_member(&mut tx, group_id, user_id).await?;
-    db::groups::touch(&mut tx, group_id, clock.now_millis(), &Default::default()).await?;
+    db::groups::touch(&mut tx, group_id, by.at(), &Default::default()).await?;
+    let event = Change::MemberRemoved.on(&group.id, &group.display_name);
+    audit::record(&mut tx, tenant_id, by, event.detail(member(&name))).await?;
     tx.commit().await?;
     Ok(format!("{name} removed from {}.", group.display_name))
+}
+
+/// The audit log's detail of a membership change.
+fn member(username: &str) -> String {
+    format!("Member {username}.")
 }

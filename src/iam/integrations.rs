@@ -8,12 +8,13 @@ use subtle::ConstantTimeEq;
 
 use crate::auth::random;
 use crate::auth::session::hash_token;
-use crate::clock::{Clock, Millis};
+use crate::clock::Millis;
 use crate::db::credential_cache::CredentialCache;
 use crate::db::iam::TokenRow;
 use crate::db::scim_integrations::IntegrationRow;
 use crate::db::{self, Conn, Db};
 use crate::error::{AppError, AppResult};
+use crate::iam::audit::{self, Author, Change};
 use crate::iam::permissions::{self, Action, Resource};
 use crate::model::IntegrationName;
 use crate::scim::ScimError;
@@ -68,7 +69,7 @@ pub fn endpoint(public_base: &str, tenant_id: &str, id: &str) -> String {
 /// type)`; the type must be SCIM 2.0, the only one there is.
 pub async fn create_from_form(
     db: &Db,
-    clock: &dyn Clock,
+    by: &Author,
     public_base: &str,
     tenant_id: &str,
     (name, description, provisioning_type): (&str, &str, &str),
@@ -79,12 +80,12 @@ pub async fn create_from_form(
             "Choose SCIM 2.0, the only provisioning type there is.",
         ));
     }
-    create(db, clock, public_base, tenant_id, name, description, true).await
+    create(db, by, public_base, tenant_id, name, description, true).await
 }
 
 pub async fn create(
     db: &Db,
-    clock: &dyn Clock,
+    by: &Author,
     public_base: &str,
     tenant_id: &str,
     name: &str,
@@ -92,7 +93,7 @@ pub async fn create(
     enabled: bool,
 ) -> AppResult<Created> {
     let name = IntegrationName::parse(name).map_err(|m| AppError::invalid("name", m))?;
-    let now = clock.now_millis();
+    let now = by.at();
     let mut tx = db.begin_write().await?;
     if db::tenants::find(&mut tx, tenant_id).await?.is_none() {
         return Err(AppError::NotFound(format!(
@@ -127,12 +128,25 @@ pub async fn create(
         updated_at: now,
     };
     db::scim_integrations::insert(&mut tx, &integration).await?;
+    let event = Change::IntegrationCreated.on(&integration.id, &integration.name);
+    let state = if enabled { "Enabled." } else { "Disabled." };
+    audit::record(&mut tx, tenant_id, by, event.detail(state)).await?;
     tx.commit().await?;
     Ok(Created {
         endpoint: endpoint(public_base, tenant_id, &id),
         integration,
         token,
     })
+}
+
+/// A grace period as people read it: "90 seconds", "15 minutes".
+fn grace_text(millis: i64) -> String {
+    match millis / 1000 {
+        1 => "1 second".into(),
+        s if s % 60 != 0 => format!("{s} seconds"),
+        60 => "1 minute".into(),
+        s => format!("{} minutes", s / 60),
+    }
 }
 
 async fn require(conn: &mut Conn, tenant_id: &str, id: &str) -> AppResult<IntegrationRow> {
@@ -147,22 +161,29 @@ async fn require(conn: &mut Conn, tenant_id: &str, id: &str) -> AppResult<Integr
 
 pub async fn set_enabled(
     db: &Db,
-    clock: &dyn Clock,
+    by: &Author,
     tenant_id: &str,
     id: &str,
     enabled: bool,
 ) -> AppResult<IntegrationRow> {
     let mut tx = db.begin_write().await?;
-    require(&mut tx, tenant_id, id).await?;
-    db::scim_integrations::set_enabled(&mut tx, tenant_id, id, enabled, clock.now_millis()).await?;
+    let was = require(&mut tx, tenant_id, id).await?;
+    db::scim_integrations::set_enabled(&mut tx, tenant_id, id, enabled, by.at()).await?;
     let row = require(&mut tx, tenant_id, id).await?;
+    if was.enabled != enabled {
+        let change = match enabled {
+            true => Change::IntegrationEnabled,
+            false => Change::IntegrationDisabled,
+        };
+        audit::record(&mut tx, tenant_id, by, change.on(&row.id, &row.name)).await?;
+    }
     tx.commit().await?;
     Ok(row)
 }
 
 /// Deletes the integration and its service account (revoking the token). The users and groups it
 /// provisioned stay.
-pub async fn delete(db: &Db, tenant_id: &str, id: &str) -> AppResult<()> {
+pub async fn delete(db: &Db, by: &Author, tenant_id: &str, id: &str) -> AppResult<()> {
     let mut tx = db.begin_write().await?;
     let row = require(&mut tx, tenant_id, id).await?;
     db::scim_integrations::delete(&mut tx, tenant_id, id).await?;
@@ -174,6 +195,9 @@ pub async fn delete(db: &Db, tenant_id: &str, id: &str) -> AppResult<()> {
     )
     .await?;
     db::iam::delete_service_account(&mut tx, &row.service_account_id).await?;
+    let event = Change::IntegrationDeleted.on(&row.id, &row.name);
+    let detail = "Its token no longer works; the users and groups it provisioned stay.";
+    audit::record(&mut tx, tenant_id, by, event.detail(detail)).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -182,18 +206,27 @@ pub async fn delete(db: &Db, tenant_id: &str, id: &str) -> AppResult<()> {
 /// or 0).
 pub async fn rotate(
     db: &Db,
-    clock: &dyn Clock,
+    by: &Author,
     tenant_id: &str,
     id: &str,
     grace_millis: Option<i64>,
 ) -> AppResult<String> {
-    let now = clock.now_millis();
+    let now = by.at();
     let mut tx = db.begin_write().await?;
     let row = require(&mut tx, tenant_id, id).await?;
     let until = grace_millis.filter(|g| *g > 0).map(|g| now + g);
     db::iam::expire_tokens(&mut tx, &row.service_account_id, until).await?;
     let (token, token_row) = new_token(now, "Secret Token");
     db::iam::insert_token(&mut tx, &row.service_account_id, &token_row).await?;
+    let detail = match until {
+        None => "The old token stopped working at once.".to_string(),
+        Some(_) => format!(
+            "The old token keeps working for {} more.",
+            grace_text(grace_millis.unwrap_or(0))
+        ),
+    };
+    let event = Change::TokenRotated.on(&row.id, &row.name);
+    audit::record(&mut tx, tenant_id, by, event.detail(detail)).await?;
     tx.commit().await?;
     Ok(token)
 }

@@ -1,9 +1,9 @@
 //! Custom roles and their resource × action matrix: the rules for creating, editing and deleting
 //! them (names unique per tenant and never a managed role's name, managed roles untouchable).
 
-use crate::clock::Clock;
 use crate::db::{self, iam::RoleRow, Conn, Db};
 use crate::error::{AppError, AppResult};
+use crate::iam::audit::{self, Author, Change};
 use crate::iam::permissions::{self, Action, Permission, Permissions, Resource};
 use crate::iam::reach;
 use crate::model::RoleName;
@@ -126,7 +126,7 @@ impl<'a> RoleInput<'a> {
 /// every permission the role gets (`reach::may_grant`).
 pub async fn create(
     db: &Db,
-    clock: &dyn Clock,
+    by: &Author,
     held: &Permissions,
     tenant_id: &str,
     input: RoleInput<'_>,
@@ -135,7 +135,7 @@ pub async fn create(
     let name = check_fields(name, description)?;
     let perms = parse_permissions(perms)?;
     reach::may_grant(held, perms.iter().copied())?;
-    let now = clock.now_millis();
+    let now = by.at();
     let mut tx = db.begin_write().await?;
     let role = RoleRow {
         id: db::new_id(),
@@ -145,6 +145,8 @@ pub async fn create(
         managed: false,
     };
     db::iam::insert_role(&mut tx, &role, &perms, now).await?;
+    let event = Change::RoleCreated.on(&role.id, &role.name);
+    audit::record(&mut tx, tenant_id, by, event.detail(listed(&perms))).await?;
     tx.commit().await?;
     Ok(role)
 }
@@ -154,14 +156,14 @@ pub async fn create(
 /// (`reach::may_grant`); those the role had already stay as they were.
 pub async fn update(
     db: &Db,
-    clock: &dyn Clock,
+    by: &Author,
     held: &Permissions,
     tenant_id: &str,
     role_id: &str,
     input: RoleInput<'_>,
 ) -> AppResult<RoleRow> {
     let (name, description, perms) = (input.name, input.description.trim(), input.perms);
-    let now = clock.now_millis();
+    let now = by.at();
     let mut tx = db.begin_write().await?;
     let role = db::iam::find_role(&mut tx, tenant_id, role_id)
         .await?
@@ -175,6 +177,9 @@ pub async fn update(
     reach::may_grant(held, perms.iter().copied().filter(|p| !before.contains(p)))?;
     db::iam::update_role(&mut tx, &role.id, name.as_str(), description, now).await?;
     db::iam::set_role_permissions(&mut tx, &role.id, &perms).await?;
+    let event = Change::RoleUpdated.on(&role.id, name.as_str());
+    let detail = role_changes(&role, (name.as_str(), description), &before, &perms);
+    audit::record(&mut tx, tenant_id, by, event.detail(detail)).await?;
     tx.commit().await?;
     Ok(RoleRow {
         name: name.into(),
@@ -185,7 +190,12 @@ pub async fn update(
 
 /// Deletes a custom role and the bindings that give it; returns its name and how many bindings
 /// went with it. Managed roles are refused (403).
-pub async fn delete(db: &Db, tenant_id: &str, role_id: &str) -> AppResult<(String, u64)> {
+pub async fn delete(
+    db: &Db,
+    by: &Author,
+    tenant_id: &str,
+    role_id: &str,
+) -> AppResult<(String, u64)> {
     let mut tx = db.begin_write().await?;
     let role = db::iam::find_role(&mut tx, tenant_id, role_id)
         .await?
@@ -195,8 +205,60 @@ pub async fn delete(db: &Db, tenant_id: &str, role_id: &str) -> AppResult<(Strin
     }
     let bindings = db::iam::delete_bindings_of_role(&mut tx, &role.id).await?;
     db::iam::delete_role(&mut tx, &role.id).await?;
+    let event = Change::RoleDeleted.on(&role.id, &role.name);
+    let detail = match bindings {
+        0 => String::new(),
+        1 => "With its 1 binding.".to_string(),
+        n => format!("With its {n} bindings."),
+    };
+    audit::record(&mut tx, tenant_id, by, event.detail(detail)).await?;
     tx.commit().await?;
     Ok((role.name, bindings))
+}
+
+/// Permissions as the audit log shows them: `USERS:READ, GROUPS:CREATE`, or "no permissions".
+fn listed(perms: &[Permission]) -> String {
+    if perms.is_empty() {
+        return "No permissions.".into();
+    }
+    let names: Vec<String> = perms.iter().map(|(r, a)| format!("{r}:{a}")).collect();
+    names.join(", ")
+}
+
+/// What an edit changed, for the audit log: the new name, and the permissions added and removed.
+fn role_changes(
+    role: &RoleRow,
+    (name, description): (&str, &str),
+    before: &[Permission],
+    after: &[Permission],
+) -> String {
+    let mut parts = Vec::new();
+    if role.name != name {
+        parts.push(format!("Renamed from {}.", role.name));
+    }
+    if role.description != description {
+        parts.push("Description changed.".into());
+    }
+    let added: Vec<Permission> = after
+        .iter()
+        .filter(|p| !before.contains(p))
+        .copied()
+        .collect();
+    let removed: Vec<Permission> = before
+        .iter()
+        .filter(|p| !after.contains(p))
+        .copied()
+        .collect();
+    if !added.is_empty() {
+        parts.push(format!("Added {}.", listed(&added)));
+    }
+    if !removed.is_empty() {
+        parts.push(format!("Removed {}.", listed(&removed)));
+    }
+    if parts.is_empty() {
+        parts.push("Saved unchanged.".into());
+    }
+    parts.join(" ")
 }
 
 #[cfg(test)]

@@ -2,10 +2,11 @@
 //! names, accounts owned by a SCIM integration protected from deletion, and tokens made by the
 //! one token generator, stored hashed and shown once.
 
-use crate::clock::{Clock, Millis};
+use crate::clock::Millis;
 use crate::db::iam::{BindingRow, RoleRow, ServiceAccountRow, TokenRow};
 use crate::db::{self, Db};
 use crate::error::{AppError, AppResult};
+use crate::iam::audit::{self, Author, Change};
 use crate::iam::bindings::{self, SubjectKind};
 use crate::iam::integrations;
 use crate::iam::permissions::Permissions;
@@ -112,7 +113,7 @@ pub async fn get(db: &Db, tenant_id: &str, id: &str) -> AppResult<AccountDetail>
 
 pub async fn create(
     db: &Db,
-    clock: &dyn Clock,
+    by: &Author,
     tenant_id: &str,
     name: &str,
     description: &str,
@@ -125,20 +126,22 @@ pub async fn create(
             format!("Use at most {DESCRIPTION_MAX} characters for the description."),
         ));
     }
-    let now = clock.now_millis();
+    let now = by.at();
     let mut tx = db.begin_write().await?;
     let id = db::new_id();
     db::iam::insert_service_account(&mut tx, &id, tenant_id, name, description, now).await?;
     let account = db::iam::find_service_account(&mut tx, tenant_id, &id)
         .await?
         .ok_or_else(not_found)?;
+    let event = Change::AccountCreated.on(&account.id, &account.name);
+    audit::record(&mut tx, tenant_id, by, event).await?;
     tx.commit().await?;
     Ok(account)
 }
 
 /// Deletes a service account with its bindings and tokens; returns its name. An account owned
 /// by a SCIM integration is refused: deleting the integration removes it.
-pub async fn delete(db: &Db, tenant_id: &str, id: &str) -> AppResult<String> {
+pub async fn delete(db: &Db, by: &Author, tenant_id: &str, id: &str) -> AppResult<String> {
     let mut tx = db.begin_write().await?;
     let account = db::iam::find_service_account(&mut tx, tenant_id, id)
         .await?
@@ -158,6 +161,14 @@ pub async fn delete(db: &Db, tenant_id: &str, id: &str) -> AppResult<String> {
     )
     .await?;
     db::iam::delete_service_account(&mut tx, &account.id).await?;
+    let event = Change::AccountDeleted.on(&account.id, &account.name);
+    audit::record(
+        &mut tx,
+        tenant_id,
+        by,
+        event.detail("With its bindings and tokens."),
+    )
+    .await?;
     tx.commit().await?;
     Ok(account.name)
 }
@@ -195,7 +206,7 @@ pub fn parse_expiry(days: &str, now: Millis) -> AppResult<Option<Millis>> {
 /// row (hash and prefix).
 pub async fn create_token(
     db: &Db,
-    clock: &dyn Clock,
+    by: &Author,
     tenant_id: &str,
     account_id: &str,
     name: &str,
@@ -208,7 +219,7 @@ pub async fn create_token(
             format!("Name the token (1 to {TOKEN_NAME_MAX} characters), e.g. where it is used."),
         ));
     }
-    let now = clock.now_millis();
+    let now = by.at();
     let expires_at = parse_expiry(expires_days, now)?;
     let mut tx = db.begin_write().await?;
     let account = db::iam::find_service_account(&mut tx, tenant_id, account_id)
@@ -218,6 +229,13 @@ pub async fn create_token(
     let (token, mut row) = integrations::new_token(now, name);
     row.expires_at = expires_at;
     db::iam::insert_token(&mut tx, &account.id, &row).await?;
+    let expiry = match expires_at {
+        Some(at) => format!("expires {}", crate::clock::rfc3339(at)),
+        None => "never expires".into(),
+    };
+    let detail = format!("Token {} ({}…), {expiry}.", row.name, row.prefix);
+    let event = Change::TokenCreated.on(&account.id, &account.name);
+    audit::record(&mut tx, tenant_id, by, event.detail(detail)).await?;
     tx.commit().await?;
     Ok((token, row))
 }
@@ -225,6 +243,7 @@ pub async fn create_token(
 /// Revokes (deletes) one token of the account; returns its name.
 pub async fn revoke_token(
     db: &Db,
+    by: &Author,
     tenant_id: &str,
     account_id: &str,
     token_id: &str,
@@ -240,6 +259,9 @@ pub async fn revoke_token(
         .find(|t| t.id == token_id)
         .ok_or_else(|| AppError::NotFound("That token does not exist (any more).".into()))?;
     db::iam::delete_token(&mut tx, &account.id, &token.id).await?;
+    let detail = format!("Token {} ({}…).", token.name, token.prefix);
+    let event = Change::TokenRevoked.on(&account.id, &account.name);
+    audit::record(&mut tx, tenant_id, by, event.detail(detail)).await?;
     tx.commit().await?;
     Ok(token.name)
 }

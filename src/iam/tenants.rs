@@ -4,6 +4,7 @@
 use crate::clock::{Clock, Millis};
 use crate::db::{self, tenants::TenantRow, users::UserRow, Conn, Db};
 use crate::error::{AppError, AppResult};
+use crate::iam::audit::{self, Author, Change};
 use crate::iam::permissions;
 use crate::model::{self, TenantId};
 
@@ -27,12 +28,14 @@ pub async fn create(
     require_superadmin(actor)?;
     let id = TenantId::parse(id.trim()).map_err(|m| AppError::invalid("id", m))?;
     model::validate_tenant_name(name).map_err(|m| AppError::invalid("name", m))?;
-    let now = clock.now_millis();
+    let by = Author::user(actor, clock);
     let mut tx = db.begin_write().await?;
-    found(&mut tx, &id, name.trim(), now).await?;
+    found(&mut tx, &id, name.trim(), by.at()).await?;
     let row = db::tenants::find(&mut tx, id.as_str())
         .await?
         .ok_or_else(|| AppError::Internal("new tenant vanished".into()))?;
+    let event = Change::TenantCreated.on(&row.id, &row.name);
+    audit::record(&mut tx, &row.id, &by, event).await?;
     tx.commit().await?;
     Ok(row)
 }
@@ -52,8 +55,16 @@ pub async fn rename(
 ) -> AppResult<()> {
     require_superadmin(actor)?;
     model::validate_tenant_name(name).map_err(|m| AppError::invalid("name", m))?;
-    let mut conn = db.acquire().await?;
-    db::tenants::rename(&mut conn, id, name.trim(), clock.now_millis()).await
+    let by = Author::user(actor, clock);
+    let mut tx = db.begin_write().await?;
+    let before = db::tenants::find(&mut tx, id)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("There is no tenant `{id}`.")))?;
+    db::tenants::rename(&mut tx, id, name.trim(), by.at()).await?;
+    let event = Change::TenantRenamed.on(id, name.trim());
+    let detail = format!("Renamed from {}.", before.name);
+    audit::record(&mut tx, id, &by, event.detail(detail)).await?;
+    tx.commit().await
 }
 
 /// Sets whether the tenant may take in users who can already enter another tenant (its SCIM
@@ -67,8 +78,20 @@ pub async fn set_link_foreign_users(
     on: bool,
 ) -> AppResult<()> {
     require_superadmin(actor)?;
+    let by = Author::user(actor, clock);
     let mut tx = db.begin_write().await?;
-    db::tenants::set_link_foreign_users(&mut tx, id, on, clock.now_millis()).await?;
+    let before = db::tenants::find(&mut tx, id)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("There is no tenant `{id}`.")))?;
+    db::tenants::set_link_foreign_users(&mut tx, id, on, by.at()).await?;
+    if before.link_foreign_users != on {
+        let detail = match on {
+            true => "Its admins and integrations may now take in users of other tenants.",
+            false => "Users of other tenants may no longer be taken in.",
+        };
+        let event = Change::TenantLinkingSet.on(id, &before.name);
+        audit::record(&mut tx, id, &by, event.detail(detail)).await?;
+    }
     tx.commit().await
 }
 

@@ -6,6 +6,7 @@ use crate::auth::password;
 use crate::clock::Clock;
 use crate::db::{self, access::MANUAL, users::UserRow, Db};
 use crate::error::{AppError, AppResult};
+use crate::iam::audit::{self, Author, Change};
 use crate::iam::reach::{self, Actor};
 use crate::model::validate_new_password;
 use crate::secret::Secret;
@@ -56,9 +57,11 @@ pub async fn grant_access(
             user.username
         )));
     }
-    let now = clock.now_millis();
-    db::access::grant(&mut tx, tenant_id, &user.id, MANUAL, None, now).await?;
+    let by = Author::user(actor, clock);
+    db::access::grant(&mut tx, tenant_id, &user.id, MANUAL, None, by.at()).await?;
     db::access::touch(&mut tx, tenant_id, &user.id).await?;
+    let event = Change::AccessGranted.on(&user.id, &user.username);
+    audit::record(&mut tx, tenant_id, &by, event.detail("Granted by hand.")).await?;
     tx.commit().await?;
     Ok(format!("{} now has access to this tenant.", user.username))
 }
@@ -100,13 +103,16 @@ pub async fn remove_access(
             "You cannot remove your own access. Ask another administrator.".into(),
         ));
     }
-    let now = clock.now_millis();
+    let by = Author::user(actor, clock);
+    let username = db::users::find_by_id(&mut tx, user_id)
+        .await?
+        .map_or_else(|| user_id.to_string(), |u| u.username);
     let ended = db::access::revoke(
         &mut tx,
         tenant_id,
         user_id,
         MANUAL,
-        now,
+        by.at(),
         &Default::default(),
     )
     .await?;
@@ -122,6 +128,17 @@ pub async fn remove_access(
                 .collect(),
         )
     };
+    let detail = match &outcome {
+        Removed::AccessEnded => {
+            "The access ended, with their memberships and bindings here.".into()
+        }
+        Removed::StillProvisioned(by) => format!(
+            "The hand-granted access went; SCIM ({}) still grants access.",
+            by.join(", ")
+        ),
+    };
+    let event = Change::AccessRemoved.on(user_id, &username);
+    audit::record(&mut tx, tenant_id, &by, event.detail(detail)).await?;
     tx.commit().await?;
     Ok(outcome)
 }
@@ -147,10 +164,18 @@ pub async fn set_password(
         .ok_or_else(|| AppError::NotFound("That user has no access to this tenant.".into()))?;
     let target = reach::facts(&mut tx, tenant_id, user_id).await?;
     reach::may_change_credentials(Actor::of(actor), &target)?;
-    db::scim_users::set_password(&mut tx, user_id, &hash, clock.now_millis()).await?;
+    let by = Author::user(actor, clock);
+    db::scim_users::set_password(&mut tx, user_id, &hash, by.at()).await?;
     if actor.id != user_id {
         db::scim_users::end_sessions(&mut tx, user_id).await?;
     }
+    let detail = match (user.has_password, actor.id == user_id) {
+        (_, true) => "Their own password.",
+        (true, false) => "Reset; their sessions ended.",
+        (false, false) => "First password set; they can now sign in with it.",
+    };
+    let event = Change::PasswordSet.on(user_id, &user.username);
+    audit::record(&mut tx, tenant_id, &by, event.detail(detail)).await?;
     tx.commit().await?;
     Ok(format!(
         "Password {} for {}. They can sign in with their username or email.",

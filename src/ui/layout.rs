@@ -11,13 +11,14 @@ use crate::model::{ShellInfo, TenantSummary};
 use crate::ui::components::{error_text, ErrorPanel, Loading};
 
 /// The sections of Tenant → IAM, in the order the side navigation lists them.
-pub const IAM_SECTIONS: [(&str, &str); 6] = [
+pub const IAM_SECTIONS: [(&str, &str); 7] = [
     ("users", "Users"),
     ("groups", "Groups"),
     ("roles", "Roles"),
     ("bindings", "Bindings"),
     ("service-accounts", "Service Accounts"),
     ("scim", "SCIM Provisioning"),
+    ("audit", "Audit log"),
 ];
 
 /// The tenant id in a `/t/{tenant}/…` path.

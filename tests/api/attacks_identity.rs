@@ -88,11 +88,11 @@ async fn custom_member(
     .unwrap();
     roster::iam::bindings::create(
         &mut conn,
+        &app.operator(),
         "main",
         &role.id,
         SubjectKind::User,
         &id,
-        app.now(),
     )
     .await
     .unwrap();
@@ -601,7 +601,7 @@ async fn h3_service_account_rights_do_not_mint_integration_tokens() {
 async fn h3_an_integration_changes_only_its_own_groups_and_users() {
     let app = TestApp::spawn().await;
     let int = app.integration("main").await;
-    let admins = roster::iam::groups::create(&app.db, &app.clock, "main", "Admins")
+    let admins = roster::iam::groups::create(&app.db, &app.operator(), "main", "Admins")
         .await
         .unwrap();
     let admin_role = text(
@@ -876,7 +876,7 @@ async fn m8_binding_role_and_group_rights_do_not_become_admin() {
         ],
     )
     .await;
-    let admins = roster::iam::groups::create(&app.db, &app.clock, "main", "Admins")
+    let admins = roster::iam::groups::create(&app.db, &app.operator(), "main", "Admins")
         .await
         .unwrap();
     {

@@ -155,6 +155,7 @@ const SERVER_FNS: &[(&str, &str, Expect)] = &[
     ),
     ("scim/rotate", "tenant=main&id={integration}", WRITE),
     ("scim/delete", "tenant=main&id={integration}", WRITE),
+    ("audit/list", "tenant=main", READ),
 ];
 
 /// The endpoints of every `#[server]` function in `src/api/*.rs`.
@@ -224,7 +225,7 @@ async fn every_server_function_refuses_who_it_must() {
         .await;
 
     // What the rows act on, in main.
-    let group = roster::iam::groups::create(&app.db, &app.clock, "main", "G")
+    let group = roster::iam::groups::create(&app.db, &app.operator(), "main", "G")
         .await
         .unwrap()
         .id;
@@ -256,14 +257,21 @@ async fn every_server_function_refuses_who_it_must() {
                 .unwrap();
         (role, admin_role, binding, group_binding)
     };
-    let account = roster::iam::service_accounts::create(&app.db, &app.clock, "main", "bot", "")
-        .await
-        .unwrap()
-        .id;
-    let (_, token) =
-        roster::iam::service_accounts::create_token(&app.db, &app.clock, "main", &account, "t", "")
+    let account =
+        roster::iam::service_accounts::create(&app.db, &app.operator(), "main", "bot", "")
             .await
-            .unwrap();
+            .unwrap()
+            .id;
+    let (_, token) = roster::iam::service_accounts::create_token(
+        &app.db,
+        &app.operator(),
+        "main",
+        &account,
+        "t",
+        "",
+    )
+    .await
+    .unwrap();
     let integration = app.integration("main").await.id;
     let provider = roster::auth::oidc::add_provider(
         &app.db,
@@ -464,7 +472,7 @@ async fn every_scim_route_refuses_who_it_must() {
         .as_str()
         .unwrap()
         .to_string();
-    roster::iam::integrations::set_enabled(&app.db, &app.clock, "main", &disabled.id, false)
+    roster::iam::integrations::set_enabled(&app.db, &app.operator(), "main", &disabled.id, false)
         .await
         .unwrap();
     // The weak integration's service account holds only a custom role without USERS or GROUPS.

@@ -234,6 +234,12 @@ impl TestApp {
         }
     }
 
+    /// The author of the changes a test makes directly (not through a server function): the
+    /// operator, now.
+    pub fn operator(&self) -> roster::iam::audit::Author {
+        roster::iam::audit::Author::operator(&self.clock)
+    }
+
     /// Binds the managed role `role` (Admin, Viewer, SCIMProvisioner) of `tenant` to a user.
     pub async fn bind_managed_role(&self, tenant: &str, role: &str, user_id: &str) {
         let mut conn = self.db.acquire().await.unwrap();
@@ -242,11 +248,11 @@ impl TestApp {
             .unwrap();
         roster::iam::bindings::create(
             &mut conn,
+            &self.operator(),
             tenant,
             &r.id,
             roster::iam::bindings::SubjectKind::User,
             user_id,
-            self.now(),
         )
         .await
         .unwrap();
@@ -512,7 +518,7 @@ impl TestApp {
     pub async fn integration(&self, tenant: &str) -> Integration {
         let created = roster::iam::integrations::create(
             &self.db,
-            &self.clock,
+            &self.operator(),
             "http://roster.test",
             tenant,
             "IdP",

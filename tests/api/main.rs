@@ -27,6 +27,7 @@ mod scim_replay;
 mod scim_users;
 mod storage_full;
 mod tenants;
+mod ui_audit;
 mod ui_groups;
 mod ui_oidc;
 mod ui_roles;

@@ -82,17 +82,17 @@ async fn a_token_only_works_at_its_own_integration() {
 async fn a_disabled_integration_answers_401_saying_it_is_disabled_and_a_deleted_one_404() {
     let app = TestApp::spawn().await;
     let i = app.integration("main").await;
-    roster::iam::integrations::set_enabled(&app.db, &app.clock, "main", &i.id, false)
+    roster::iam::integrations::set_enabled(&app.db, &app.operator(), "main", &i.id, false)
         .await
         .unwrap();
     let res = app.scim(&i, "GET", "/Users", None).await;
     assert_eq!(res.status, 401);
     assert!(res.json()["detail"].as_str().unwrap().contains("disabled"));
-    roster::iam::integrations::set_enabled(&app.db, &app.clock, "main", &i.id, true)
+    roster::iam::integrations::set_enabled(&app.db, &app.operator(), "main", &i.id, true)
         .await
         .unwrap();
     assert_eq!(app.scim(&i, "GET", "/Users", None).await.status, 200);
-    roster::iam::integrations::delete(&app.db, "main", &i.id)
+    roster::iam::integrations::delete(&app.db, &app.operator(), "main", &i.id)
         .await
         .unwrap();
     let res = app.scim(&i, "GET", "/Users", None).await;
@@ -105,7 +105,7 @@ async fn rotating_the_token_stops_the_old_one_at_once_by_default_or_after_a_grac
     let app = TestApp::spawn().await;
     let mut i = app.integration("main").await;
     let old = i.token.clone();
-    let new = roster::iam::integrations::rotate(&app.db, &app.clock, "main", &i.id, None)
+    let new = roster::iam::integrations::rotate(&app.db, &app.operator(), "main", &i.id, None)
         .await
         .unwrap();
     assert_eq!(new.len(), 200);
@@ -115,9 +115,10 @@ async fn rotating_the_token_stops_the_old_one_at_once_by_default_or_after_a_grac
     assert_eq!(app.scim(&i, "GET", "/Users", None).await.status, 401);
     i.token = new.clone();
     assert_eq!(app.scim(&i, "GET", "/Users", None).await.status, 200);
-    let newer = roster::iam::integrations::rotate(&app.db, &app.clock, "main", &i.id, Some(60_000))
-        .await
-        .unwrap();
+    let newer =
+        roster::iam::integrations::rotate(&app.db, &app.operator(), "main", &i.id, Some(60_000))
+            .await
+            .unwrap();
     assert_eq!(app.scim(&i, "GET", "/Users", None).await.status, 200);
     app.clock.advance_minutes(2);
     let res = app.scim(&i, "GET", "/Users", None).await;
@@ -150,19 +151,19 @@ async fn a_token_in_use_is_refused_at_once_when_its_integration_is_disabled_unbo
     // Each refusal follows a request that succeeded with the same token just before it, so the
     // integration's credentials were fresh in this server's memory when access changed.
     assert_eq!(app.scim(&i, "GET", "/Users", None).await.status, 200);
-    roster::iam::integrations::set_enabled(&app.db, &app.clock, "main", &i.id, false)
+    roster::iam::integrations::set_enabled(&app.db, &app.operator(), "main", &i.id, false)
         .await
         .unwrap();
     let res = app.scim(&i, "GET", "/Users", None).await;
     assert_eq!(res.status, 401, "{}", res.body);
     assert!(res.json()["detail"].as_str().unwrap().contains("disabled"));
-    roster::iam::integrations::set_enabled(&app.db, &app.clock, "main", &i.id, true)
+    roster::iam::integrations::set_enabled(&app.db, &app.operator(), "main", &i.id, true)
         .await
         .unwrap();
     assert_eq!(app.scim(&i, "GET", "/Users", None).await.status, 200);
 
     let binding = provisioner_binding(&app, &i).await;
-    roster::iam::bindings::unbind(&app.db, "main", &binding)
+    roster::iam::bindings::unbind(&app.db, &app.operator(), "main", &binding)
         .await
         .unwrap();
     let res = app.scim(&i, "GET", "/Users", None).await;
@@ -174,7 +175,7 @@ async fn a_token_in_use_is_refused_at_once_when_its_integration_is_disabled_unbo
 
     let other = app.integration("main").await;
     assert_eq!(app.scim(&other, "GET", "/Users", None).await.status, 200);
-    let new = roster::iam::integrations::rotate(&app.db, &app.clock, "main", &other.id, None)
+    let new = roster::iam::integrations::rotate(&app.db, &app.operator(), "main", &other.id, None)
         .await
         .unwrap();
     let mut rotated = crate::helpers::Integration {
@@ -188,7 +189,7 @@ async fn a_token_in_use_is_refused_at_once_when_its_integration_is_disabled_unbo
     );
     rotated.token = new;
     assert_eq!(app.scim(&rotated, "GET", "/Users", None).await.status, 200);
-    roster::iam::integrations::delete(&app.db, "main", &rotated.id)
+    roster::iam::integrations::delete(&app.db, &app.operator(), "main", &rotated.id)
         .await
         .unwrap();
     assert_eq!(app.scim(&rotated, "GET", "/Users", None).await.status, 404);
@@ -206,7 +207,7 @@ async fn a_change_made_through_another_replica_applies_here_within_a_second() {
     let replica = app.replica().await;
     let i = app.integration("main").await;
     assert_eq!(replica.scim(&i, "GET", "/Users", None).await.status, 200);
-    roster::iam::integrations::set_enabled(&app.db, &app.clock, "main", &i.id, false)
+    roster::iam::integrations::set_enabled(&app.db, &app.operator(), "main", &i.id, false)
         .await
         .unwrap();
     assert_eq!(app.scim(&i, "GET", "/Users", None).await.status, 401);
@@ -453,7 +454,7 @@ async fn entries_of_an_integration_deleted_before_they_are_written_do_not_lose_t
     let app = TestApp::spawn().await;
     let kept = app.integration("main").await;
     let gone = app.integration("main").await;
-    roster::iam::integrations::delete(&app.db, "main", &gone.id)
+    roster::iam::integrations::delete(&app.db, &app.operator(), "main", &gone.id)
         .await
         .expect("delete the integration");
     let entry = |at: i64| LogEntry {

@@ -44,7 +44,16 @@ async fn scim_create_prints_id_endpoint_and_a_200_character_token_and_sets_up_th
     assert_eq!(json_of(&out)["enabled"], false);
     let (_, out, _) = roster(&url, &["scim", "enable", "--tenant", "main", id], "");
     assert_eq!(json_of(&out)["enabled"], true);
-    let (code, out, _) = roster(&url, &["scim", "rotate", "--tenant", "main", id], "");
+    let rotate = [
+        "scim",
+        "rotate",
+        "--tenant",
+        "main",
+        "--grace-seconds",
+        "90",
+        id,
+    ];
+    let (code, out, _) = roster(&url, &rotate, "");
     assert_eq!(code, 0);
     let new_token = json_of(&out)["token"].as_str().unwrap().to_string();
     assert_ne!(new_token, token);
@@ -74,6 +83,34 @@ async fn scim_create_prints_id_endpoint_and_a_200_character_token_and_sets_up_th
     let (code, _, err) = roster(&url, &["scim", "delete", "--tenant", "main", id], "");
     assert_eq!(code, 1);
     assert!(err.starts_with("error: "), "{err}");
+
+    // Each change is in the tenant's audit log, by the operator; the refused delete is not.
+    let db = roster::db::Db::connect(&url).await.unwrap();
+    let log = roster::iam::audit::page(&db, "main", None, (None, None))
+        .await
+        .unwrap();
+    let seen: Vec<(&str, &str, &str)> = log
+        .events
+        .iter()
+        .map(|e| (e.action.as_str(), e.target_name.as_str(), e.detail.as_str()))
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            ("integration.delete", "authentik", seen[0].2),
+            ("integration.create", "okta", "Disabled."),
+            (
+                "integration.rotate",
+                "authentik",
+                "The old token keeps working for 90 seconds more."
+            ),
+            ("integration.enable", "authentik", ""),
+            ("integration.disable", "authentik", ""),
+            ("integration.create", "authentik", "Enabled."),
+        ]
+    );
+    assert!(log.events.iter().all(|e| e.actor_kind == "operator"));
+    assert!(!format!("{:?}", log.events).contains(&new_token));
 }
 
 #[tokio::test]

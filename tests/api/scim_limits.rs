@@ -75,7 +75,7 @@ async fn unauthenticated_requests_never_enter_the_integrations_log() {
         assert_eq!(res.status, 401, "{}", res.body);
     }
     // A disabled integration's own token is refused before authentication completes, too.
-    roster::iam::integrations::set_enabled(&app.db, &app.clock, "main", &i.id, false)
+    roster::iam::integrations::set_enabled(&app.db, &app.operator(), "main", &i.id, false)
         .await
         .unwrap();
     assert_eq!(app.scim(&i, "GET", "/Users", None).await.status, 401);

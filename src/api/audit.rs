@@ -1,0 +1,101 @@
+//! Tenant → IAM → Audit log: who changed what in the tenant, newest first (AUDITLOG:READ).
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+#[cfg(feature = "ssr")]
+use {
+    super::ctx::ctx,
+    crate::clock::rfc3339,
+    crate::db::audit::AuditRow,
+    crate::iam::audit::{self, Change},
+    crate::model::{Action, Resource},
+};
+
+/// One change as the log's table shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditItem {
+    pub id: String,
+    /// RFC 3339.
+    pub at: String,
+    /// The username of who acted, or "operator (command line)".
+    pub actor: String,
+    /// Whether a `roster` command made the change (not a signed-in person).
+    pub by_operator: bool,
+    /// The stored code (`group.member-add`).
+    pub action: String,
+    /// What people read ("Member added").
+    pub label: String,
+    /// The name of what was changed, as it was then.
+    pub target: String,
+    /// The target's page, relative to the tenant's IAM pages, while it may still exist.
+    pub target_path: Option<String>,
+    pub detail: String,
+}
+
+/// A page of the log, with the cursors of the pages beside it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditLog {
+    pub events: Vec<AuditItem>,
+    /// `before` of the next older page.
+    pub older: Option<String>,
+    /// `after` of the next newer page.
+    pub newer: Option<String>,
+}
+
+/// Where an event's target lives in the IAM pages; none for the tenant, and none once the
+/// event itself deleted the target.
+#[cfg(feature = "ssr")]
+fn target_path(row: &AuditRow) -> Option<String> {
+    let id = row.target_id.as_deref()?;
+    let (area, verb) = row.action.split_once('.')?;
+    let section = match area {
+        "user" => "users",
+        "group" => "groups",
+        "role" | "binding" => "roles",
+        "service-account" => "service-accounts",
+        "integration" => "scim",
+        _ => return None,
+    };
+    let deleted_it = verb == "delete" && area != "binding";
+    (!deleted_it).then(|| format!("{section}/{id}"))
+}
+
+#[cfg(feature = "ssr")]
+fn audit_item(row: AuditRow) -> AuditItem {
+    AuditItem {
+        target_path: target_path(&row),
+        label: Change::label_of(&row.action).into(),
+        id: row.id,
+        at: rfc3339(row.at),
+        actor: row.actor_name,
+        by_operator: row.actor_kind == "operator",
+        action: row.action,
+        target: row.target_name,
+        detail: row.detail,
+    }
+}
+
+/// A page of the tenant's audit log, newest first: `area` picks one kind of change
+/// (`model::AUDIT_AREAS`); `before` / `after` are a page's `older` / `newer`.
+#[server(endpoint = "audit/list")]
+pub async fn list_audit(
+    tenant: String,
+    area: Option<String>,
+    before: Option<String>,
+    after: Option<String>,
+) -> Result<AuditLog, ServerFnError> {
+    let ctx = ctx();
+    let gate = ctx
+        .enter_tenant_for(&tenant, Resource::Auditlog, Action::Read)
+        .await?;
+    let cursors = (before.as_deref(), after.as_deref());
+    let page = audit::page(&ctx.state.db, &gate.tenant.id, area.as_deref(), cursors)
+        .await
+        .map_err(|e| ctx.fail(e))?;
+    Ok(AuditLog {
+        events: page.events.into_iter().map(audit_item).collect(),
+        older: page.older,
+        newer: page.newer,
+    })
+}
