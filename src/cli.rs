@@ -426,18 +426,10 @@ async fn tenant(settings: Settings, command: TenantCommand) -> Result<(), CliErr
     let clock = SystemClock;
     instance::ensure_default_tenant(&db, &clock).await?;
     // The CLI acts with the machine's authority, as a superadmin would.
-    let operator = crate::db::users::UserRow {
-        id: String::new(),
-        username: "cli".into(),
-        email: None,
-        display_name: None,
-        password_hash: None,
-        is_superadmin: true,
-        active: true,
-    };
+    let operator = Author::operator(&clock);
     match command {
         TenantCommand::Create { id, name } => {
-            let row = tenants::create(&db, &clock, &operator, &id, &name).await?;
+            let row = tenants::create(&db, &operator, &id, &name).await?;
             print_json(
                 json!({ "id": row.id, "name": row.name, "created": rfc3339(row.created_at) }),
             );
@@ -447,7 +439,7 @@ async fn tenant(settings: Settings, command: TenantCommand) -> Result<(), CliErr
             link_foreign_users,
         } => {
             if let Some(v) = link_foreign_users {
-                tenants::set_link_foreign_users(&db, &clock, &operator, &id, v == "on").await?;
+                tenants::set_link_foreign_users(&db, &operator, &id, v == "on").await?;
             }
             let on = tenants::links_foreign_users(&db, &id).await?;
             print_json(json!({ "id": id, "link_foreign_users": on }));

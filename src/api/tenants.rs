@@ -6,8 +6,12 @@ use crate::model::{TenantScope, TenantSummary};
 
 #[cfg(feature = "ssr")]
 use {
-    super::ctx::ctx, crate::clock::rfc3339, crate::db::tenants::TenantRow, crate::error::AppError,
-    crate::iam::tenants, crate::url::url_with_query,
+    super::ctx::ctx,
+    crate::clock::rfc3339,
+    crate::db::tenants::TenantRow,
+    crate::error::AppError,
+    crate::iam::{audit::Author, tenants},
+    crate::url::url_with_query,
 };
 
 #[cfg(feature = "ssr")]
@@ -76,7 +80,8 @@ pub async fn create_tenant(id: String, name: String) -> Result<(), ServerFnError
     let ctx = ctx();
     let user = ctx.require_user().await?;
     let state = &ctx.state;
-    match tenants::create(&state.db, state.clock.as_ref(), &user, &id, &name).await {
+    let by = Author::user(&user, state.clock.as_ref());
+    match tenants::create(&state.db, &by, &id, &name).await {
         Ok(t) => back_to_tenants(&[("notice", &format!("Tenant {} created.", t.id))]),
         Err(AppError::Invalid { field, message }) => back_to_tenants(&[
             ("error", &message),
@@ -93,7 +98,8 @@ pub async fn rename_tenant(id: String, name: String) -> Result<(), ServerFnError
     let ctx = ctx();
     let user = ctx.require_user().await?;
     let state = &ctx.state;
-    match tenants::rename(&state.db, state.clock.as_ref(), &user, &id, &name).await {
+    let by = Author::user(&user, state.clock.as_ref());
+    match tenants::rename(&state.db, &by, &id, &name).await {
         Ok(()) => back_to_tenants(&[("notice", &format!("Tenant {id} renamed."))]),
         Err(AppError::Invalid { message, .. }) => back_to_tenants(&[
             ("rename_error", &message),
@@ -113,9 +119,9 @@ pub async fn set_link_foreign_users(
 ) -> Result<(), ServerFnError> {
     let ctx = ctx();
     let user = ctx.require_user().await?;
-    let (db, clock) = (&ctx.state.db, ctx.state.clock.as_ref());
+    let by = Author::user(&user, ctx.state.clock.as_ref());
     let on = !link.is_empty() && link != "off";
-    tenants::set_link_foreign_users(db, clock, &user, &id, on)
+    tenants::set_link_foreign_users(&ctx.state.db, &by, &id, on)
         .await
         .map_err(|e| ctx.fail(e))?;
     let notice = if on {

@@ -23,6 +23,7 @@ pub struct Author {
     id: Option<String>,
     name: String,
     at: Millis,
+    above_tenants: bool,
 }
 
 impl Author {
@@ -33,6 +34,7 @@ impl Author {
             id: Some(user.id.clone()),
             name: user.username.clone(),
             at: clock.now_millis(),
+            above_tenants: user.is_superadmin,
         }
     }
 
@@ -43,12 +45,18 @@ impl Author {
             id: None,
             name: "operator (command line)".into(),
             at: clock.now_millis(),
+            above_tenants: true,
         }
     }
 
     /// When the change happened.
     pub fn at(&self) -> Millis {
         self.at
+    }
+
+    /// A superadmin or the operator: who may manage tenants themselves.
+    pub fn is_above_tenants(&self) -> bool {
+        self.above_tenants
     }
 }
 

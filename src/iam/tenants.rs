@@ -1,15 +1,15 @@
 //! Tenants: only superadmins create and rename them; everyone sees the ones they can enter. A
 //! tenant is born with its managed roles (Admin, Viewer), in the transaction that creates it.
 
-use crate::clock::{Clock, Millis};
+use crate::clock::Millis;
 use crate::db::{self, tenants::TenantRow, users::UserRow, Conn, Db};
 use crate::error::{AppError, AppResult};
 use crate::iam::audit::{self, Author, Change};
 use crate::iam::permissions;
 use crate::model::{self, TenantId};
 
-fn require_superadmin(actor: &UserRow) -> AppResult<()> {
-    if actor.is_superadmin {
+fn require_superadmin(by: &Author) -> AppResult<()> {
+    if by.is_above_tenants() {
         Ok(())
     } else {
         Err(AppError::Forbidden(
@@ -18,24 +18,17 @@ fn require_superadmin(actor: &UserRow) -> AppResult<()> {
     }
 }
 
-pub async fn create(
-    db: &Db,
-    clock: &dyn Clock,
-    actor: &UserRow,
-    id: &str,
-    name: &str,
-) -> AppResult<TenantRow> {
-    require_superadmin(actor)?;
+pub async fn create(db: &Db, by: &Author, id: &str, name: &str) -> AppResult<TenantRow> {
+    require_superadmin(by)?;
     let id = TenantId::parse(id.trim()).map_err(|m| AppError::invalid("id", m))?;
     model::validate_tenant_name(name).map_err(|m| AppError::invalid("name", m))?;
-    let by = Author::user(actor, clock);
     let mut tx = db.begin_write().await?;
     found(&mut tx, &id, name.trim(), by.at()).await?;
     let row = db::tenants::find(&mut tx, id.as_str())
         .await?
         .ok_or_else(|| AppError::Internal("new tenant vanished".into()))?;
     let event = Change::TenantCreated.on(&row.id, &row.name);
-    audit::record(&mut tx, &row.id, &by, event).await?;
+    audit::record(&mut tx, &row.id, by, event).await?;
     tx.commit().await?;
     Ok(row)
 }
@@ -46,16 +39,9 @@ pub async fn found(conn: &mut Conn, id: &TenantId, name: &str, now: Millis) -> A
     permissions::create_birth_roles(conn, id.as_str(), now).await
 }
 
-pub async fn rename(
-    db: &Db,
-    clock: &dyn Clock,
-    actor: &UserRow,
-    id: &str,
-    name: &str,
-) -> AppResult<()> {
-    require_superadmin(actor)?;
+pub async fn rename(db: &Db, by: &Author, id: &str, name: &str) -> AppResult<()> {
+    require_superadmin(by)?;
     model::validate_tenant_name(name).map_err(|m| AppError::invalid("name", m))?;
-    let by = Author::user(actor, clock);
     let mut tx = db.begin_write().await?;
     let before = db::tenants::find(&mut tx, id)
         .await?
@@ -63,22 +49,15 @@ pub async fn rename(
     db::tenants::rename(&mut tx, id, name.trim(), by.at()).await?;
     let event = Change::TenantRenamed.on(id, name.trim());
     let detail = format!("Renamed from {}.", before.name);
-    audit::record(&mut tx, id, &by, event.detail(detail)).await?;
+    audit::record(&mut tx, id, by, event.detail(detail)).await?;
     tx.commit().await
 }
 
 /// Sets whether the tenant may take in users who can already enter another tenant (its SCIM
 /// integrations link them, its admins grant them access; see `iam::reach::may_take_in`).
 /// Superadmins only.
-pub async fn set_link_foreign_users(
-    db: &Db,
-    clock: &dyn Clock,
-    actor: &UserRow,
-    id: &str,
-    on: bool,
-) -> AppResult<()> {
-    require_superadmin(actor)?;
-    let by = Author::user(actor, clock);
+pub async fn set_link_foreign_users(db: &Db, by: &Author, id: &str, on: bool) -> AppResult<()> {
+    require_superadmin(by)?;
     let mut tx = db.begin_write().await?;
     let before = db::tenants::find(&mut tx, id)
         .await?
@@ -90,7 +69,7 @@ pub async fn set_link_foreign_users(
             false => "Users of other tenants may no longer be taken in.",
         };
         let event = Change::TenantLinkingSet.on(id, &before.name);
-        audit::record(&mut tx, id, &by, event.detail(detail)).await?;
+        audit::record(&mut tx, id, by, event.detail(detail)).await?;
     }
     tx.commit().await
 }

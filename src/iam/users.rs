@@ -203,8 +203,15 @@ pub async fn operator_set_password(
         })?;
     let target = reach::facts(&mut tx, "", &user.id).await?;
     reach::may_change_credentials(Actor::Operator, &target)?;
-    db::scim_users::set_password(&mut tx, &user.id, &hash, clock.now_millis()).await?;
+    let by = Author::operator(clock);
+    db::scim_users::set_password(&mut tx, &user.id, &hash, by.at()).await?;
     db::scim_users::end_sessions(&mut tx, &user.id).await?;
+    // A password opens every tenant the user can enter: each of their logs says so.
+    for tenant in db::tenants::list_for_user(&mut tx, &user.id).await? {
+        let event = Change::PasswordSet.on(&user.id, &user.username);
+        let detail = "Set with roster user password; all their sessions ended.";
+        audit::record(&mut tx, &tenant.id, &by, event.detail(detail)).await?;
+    }
     tx.commit().await?;
     Ok(user.username)
 }

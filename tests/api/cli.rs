@@ -262,6 +262,34 @@ async fn tenant_settings_user_passwords_and_provider_trust_go_through_the_identi
     );
     app.sign_in("pia", "new password 2").await;
 
+    // Both changes are in the tenant's audit log, by the operator, and no password is.
+    let log = roster::iam::audit::page(&app.db, "main", None, (None, None))
+        .await
+        .unwrap();
+    let seen: Vec<(&str, &str, &str)> = log
+        .events
+        .iter()
+        .map(|e| {
+            (
+                e.action.as_str(),
+                e.actor_name.as_str(),
+                e.target_name.as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            ("user.password-set", "operator (command line)", "pia"),
+            (
+                "tenant.link-foreign-users",
+                "operator (command line)",
+                "Main"
+            ),
+        ]
+    );
+    assert!(!format!("{:?}", log.events).contains("new password 2"));
+
     // A provider's trusted integrations must exist.
     let (code, _, err) = roster(
         &url,
