@@ -1,5 +1,6 @@
 // Tenant → IAM → Audit log: a change made in the UI is in the log, with who made it, and the
 // filter keeps to one kind of change.
+import { readFileSync } from 'node:fs';
 import { expect, test } from '@playwright/test';
 import { GroupsPage, signInAsAdmin } from './support/iam-pages';
 import { ADMIN } from './support/env';
@@ -34,6 +35,14 @@ test('a group made in the UI is in the audit log with who made it, and the filte
   await page.getByRole('button', { name: 'Show' }).click();
   await expect(page).toHaveURL(/area=group$/);
   await expect(page.getByTestId('audit-group.create').filter({ hasText: name })).toHaveCount(1);
+  const download = page.waitForEvent('download');
+  await page.getByRole('link', { name: 'Export CSV' }).click();
+  const file = await download;
+  expect(file.suggestedFilename()).toMatch(/^roster-main-audit-log-\d{4}-\d{2}-\d{2}\.csv$/);
+  const text = readFileSync(await file.path(), 'utf8');
+  expect(text.split('\r\n')[0]).toBe('time,actor,actor_type,change,action,target,target_id,detail');
+  expect(text).toContain(`Group created,group.create,${name}`);
+  expect(text).not.toContain('role.create');
   await row.getByRole('link', { name }).click();
   await expect(page.getByRole('heading', { name, level: 1 })).toBeVisible();
 });

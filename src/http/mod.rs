@@ -1,5 +1,5 @@
 //! The HTTP face of Roster: one axum router serving the admin UI (Leptos SSR + server
-//! functions), static assets, OpenID Connect sign-in, the health check, metrics and the users export. Tests build it with [`router`] and call it
+//! functions), static assets, OpenID Connect sign-in, the health check, metrics and the CSV exports. Tests build it with [`router`] and call it
 //! in process.
 
 pub mod export;
@@ -41,7 +41,8 @@ pub fn router(state: AppState) -> Router {
     }
     router
         .route("/healthz", get(health::healthz))
-        .route("/t/{tenant}/iam/users.csv", get(export::users_csv))
+        .route("/t/{tenant}/iam/users.csv", get(export::users::users_csv))
+        .route("/t/{tenant}/iam/audit.csv", get(export::audit::audit_csv))
         .route("/auth/oidc/{id}/start", get(oidc::start))
         .route("/auth/oidc/{id}/callback", get(oidc::callback))
         .leptos_routes_with_context(&state, routes, || {}, move || shell(options.clone()))

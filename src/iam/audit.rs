@@ -219,16 +219,7 @@ pub async fn page(
     area: Option<&str>,
     (before, after): (Option<&str>, Option<&str>),
 ) -> AppResult<AuditPage> {
-    let action_prefix = match area {
-        None | Some("") => None,
-        Some(a) if AUDIT_AREAS.iter().any(|(slug, _)| *slug == a) => Some(format!("{a}.")),
-        Some(_) => {
-            return Err(AppError::invalid(
-                "area",
-                "Choose one of the listed kinds of change.",
-            ))
-        }
-    };
+    let action_prefix = area_prefix(area)?;
     let given = |c: Option<&str>| c.filter(|c| !c.is_empty()).map(parse_cursor).transpose();
     let start = match (given(before)?, given(after)?) {
         (Some(place), _) => Start::OlderThan(place),
@@ -258,6 +249,47 @@ pub async fn page(
         newer: events.first().filter(|_| newer_exist).map(cursor),
         events,
     })
+}
+
+/// The code prefix of `area` (`group` → `group.`), none for all; a 400 for what is not one of
+/// `model::AUDIT_AREAS`.
+pub fn area_prefix(area: Option<&str>) -> AppResult<Option<String>> {
+    match area {
+        None | Some("") => Ok(None),
+        Some(a) if AUDIT_AREAS.iter().any(|(slug, _)| *slug == a) => Ok(Some(format!("{a}."))),
+        Some(_) => Err(AppError::invalid(
+            "area",
+            "Choose one of the listed kinds of change.",
+        )),
+    }
+}
+
+/// How many events a page of an export holds.
+pub const EXPORT_PAGE: i64 = 500;
+
+/// Up to [`EXPORT_PAGE`] events of `tenant_id` (those whose code starts with `prefix`, when
+/// given) older than `before`, newest first, and where the next page starts (none: the end).
+pub async fn export_page(
+    db: &Db,
+    tenant_id: &str,
+    action_prefix: Option<String>,
+    before: Option<Place>,
+) -> AppResult<(Vec<AuditRow>, Option<Place>)> {
+    let query = AuditQuery {
+        action_prefix,
+        start: before.map_or(Start::Newest, Start::OlderThan),
+        limit: EXPORT_PAGE,
+    };
+    let mut conn = db.acquire().await?;
+    let events = db::audit::page(&mut conn, tenant_id, &query).await?;
+    let next = match events.last() {
+        Some(e) if events.len() as i64 == EXPORT_PAGE => Some(Place {
+            at: e.at,
+            id: e.id.clone(),
+        }),
+        _ => None,
+    };
+    Ok((events, next))
 }
 
 fn parse_cursor(text: &str) -> AppResult<Place> {

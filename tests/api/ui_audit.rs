@@ -423,3 +423,105 @@ async fn the_log_pages_both_ways_with_every_event_once_even_within_one_milliseco
     assert_eq!(names(&back), names(&pages));
     assert_eq!(back[0]["newer"], Value::Null);
 }
+
+/// `/t/main/iam/audit.csv`: every event once, newest first, across the export's pages of 500,
+/// in one kind of change when asked; the same door as the page (401, 404, 403), and a 400 for a
+/// kind of change that is not one.
+#[tokio::test]
+async fn the_audit_export_is_every_event_once_newest_first_to_whoever_may_read_the_log() {
+    let (app, admin) = TestApp::with_admin().await;
+    let by = app.operator();
+    for n in 0..1003 {
+        let name = if n == 7 {
+            "=HYPERLINK(\"x\")".to_string()
+        } else {
+            format!("g{n:04}")
+        };
+        roster::iam::groups::create(&app.db, &by, "main", &name)
+            .await
+            .unwrap();
+    }
+    let account = roster::iam::service_accounts::create(&app.db, &by, "main", "bot", "")
+        .await
+        .unwrap();
+    let (_, viewer_cookie) = viewer(&app).await;
+
+    let res = app.get("/t/main/iam/audit.csv", Some(&viewer_cookie)).await;
+    assert_eq!(res.status, 200, "{}", res.body);
+    assert_eq!(
+        res.header("content-type").as_deref(),
+        Some("text/csv; charset=utf-8")
+    );
+    let disposition = res.header("content-disposition").unwrap();
+    assert!(
+        disposition.starts_with("attachment; filename=\"roster-main-audit-log-"),
+        "{disposition}"
+    );
+    let records = crate::ui_users::csv_records(&res.body);
+    assert_eq!(
+        records[0],
+        [
+            "time",
+            "actor",
+            "actor_type",
+            "change",
+            "action",
+            "target",
+            "target_id",
+            "detail"
+        ]
+    );
+    let rows = &records[1..];
+    assert_eq!(
+        rows.len(),
+        1005,
+        "1,003 groups, the account, the Viewer binding"
+    );
+    let action = |r: &Vec<String>| r[4].clone();
+    assert_eq!(action(&rows[0]), "binding.create");
+    assert_eq!(rows[1][5], "bot");
+    assert_eq!(rows[1][6], account.id);
+    let groups: Vec<&str> = rows[2..].iter().map(|r| r[5].as_str()).collect();
+    let expected: Vec<String> = (0..1003)
+        .rev()
+        .map(|n| {
+            if n == 7 {
+                "'=HYPERLINK(\"x\")".to_string()
+            } else {
+                format!("g{n:04}")
+            }
+        })
+        .collect();
+    assert_eq!(
+        groups, expected,
+        "newest first, every event once, the formula defused"
+    );
+    assert!(rows[2..]
+        .iter()
+        .all(|r| r[1] == "operator (command line)" && r[2] == "operator"));
+    assert!(
+        rows.iter().all(|r| r[0].ends_with('Z') && r[0].len() >= 20),
+        "RFC 3339 times"
+    );
+
+    let only = app
+        .get("/t/main/iam/audit.csv?area=service-account", Some(&admin))
+        .await;
+    let records = crate::ui_users::csv_records(&only.body);
+    assert_eq!(records.len(), 2, "{}", only.body);
+    assert_eq!(records[1][3], "Service account created");
+
+    let (_, nobody) = app.member("norole", None).await;
+    let stranger = outsider(&app).await;
+    for (cookie, path, status) in [
+        (None, "/t/main/iam/audit.csv", 401),
+        (Some(&stranger), "/t/main/iam/audit.csv", 404),
+        (Some(&admin), "/t/nowhere/iam/audit.csv", 404),
+        (Some(&nobody), "/t/main/iam/audit.csv", 403),
+        (Some(&admin), "/t/main/iam/audit.csv?area=secrets", 400),
+    ] {
+        let res = app.get(path, cookie.map(String::as_str)).await;
+        assert_eq!(res.status, status, "{path}: {}", res.body);
+        assert!(!res.body.contains("g0001"), "{}", res.body);
+    }
+}

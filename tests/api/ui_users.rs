@@ -781,7 +781,7 @@ async fn housekeeping_sets_right_a_count_an_older_writer_left_off() {
 
 /// RFC 4180 records: fields split on commas outside quotes, `""` an escaped quote, line breaks
 /// inside quotes kept; records end in CRLF.
-fn csv_records(text: &str) -> Vec<Vec<String>> {
+pub(crate) fn csv_records(text: &str) -> Vec<Vec<String>> {
     let (mut records, mut record, mut field) = (Vec::new(), Vec::new(), String::new());
     let (mut quoted, mut chars) = (false, text.chars().peekable());
     while let Some(c) = chars.next() {

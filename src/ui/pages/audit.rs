@@ -35,9 +35,14 @@ fn AuditBody(
     area: Signal<Option<String>>,
 ) -> impl IntoView {
     let scim_href = scope.iam_path("scim");
+    let csv = scope.iam_path("audit.csv");
+    // A file download, not a page: `rel="external"` keeps the router from taking the click.
+    let export = move || url_with_query(&csv, &[("area", &area.get().unwrap_or_default())]);
     view! {
-        <PageHeader title="Audit log" subtitle="Every change people made to this tenant's users, groups, roles, bindings, service accounts and SCIM integrations, newest first: in this UI or with a roster command.">
+        <PageHeader title="Audit log" subtitle="Every change people made to this tenant, newest first: in this UI or with a roster command.">
             <AreaFilter area=area.get_untracked()/>
+            <a href=export rel="external" download class=SECONDARY_BUTTON
+                title="These changes, all of them, as a CSV file">"Export CSV"</a>
         </PageHeader>
         <p class="-mt-3 mb-6 text-sm text-slate-500">
             "What identity providers change over SCIM is in each integration's request log, with the body they sent: see "
