@@ -4,7 +4,7 @@
 use serde_json::Value;
 
 use crate::helpers::{query_value, TestApp, ADMIN};
-use crate::ui_users::{data, data_call, outsider, viewer};
+use crate::ui_users::{csv_download, data, data_call, outsider, viewer};
 
 /// Posts a form as a browser without JavaScript does; answers the redirect's target, which must
 /// carry a notice (the change was made).
@@ -446,18 +446,7 @@ async fn the_audit_export_is_every_event_once_newest_first_to_whoever_may_read_t
         .unwrap();
     let (_, viewer_cookie) = viewer(&app).await;
 
-    let res = app.get("/t/main/iam/audit.csv", Some(&viewer_cookie)).await;
-    assert_eq!(res.status, 200, "{}", res.body);
-    assert_eq!(
-        res.header("content-type").as_deref(),
-        Some("text/csv; charset=utf-8")
-    );
-    let disposition = res.header("content-disposition").unwrap();
-    assert!(
-        disposition.starts_with("attachment; filename=\"roster-main-audit-log-"),
-        "{disposition}"
-    );
-    let records = crate::ui_users::csv_records(&res.body);
+    let records = csv_download(&app, "/t/main/iam/audit.csv", &viewer_cookie, "audit-log").await;
     assert_eq!(
         records[0],
         [
@@ -504,11 +493,9 @@ async fn the_audit_export_is_every_event_once_newest_first_to_whoever_may_read_t
         "RFC 3339 times"
     );
 
-    let only = app
-        .get("/t/main/iam/audit.csv?area=service-account", Some(&admin))
-        .await;
-    let records = crate::ui_users::csv_records(&only.body);
-    assert_eq!(records.len(), 2, "{}", only.body);
+    let path = "/t/main/iam/audit.csv?area=service-account";
+    let records = csv_download(&app, path, &admin, "audit-log").await;
+    assert_eq!(records.len(), 2, "{records:?}");
     assert_eq!(records[1][3], "Service account created");
 
     let (_, nobody) = app.member("norole", None).await;

@@ -781,7 +781,27 @@ async fn housekeeping_sets_right_a_count_an_older_writer_left_off() {
 
 /// RFC 4180 records: fields split on commas outside quotes, `""` an escaped quote, line breaks
 /// inside quotes kept; records end in CRLF.
-pub(crate) fn csv_records(text: &str) -> Vec<Vec<String>> {
+/// Downloads the CSV export at `path` as `cookie`'s user: a 200 with the CSV media type, a file
+/// called `roster-main-<slug>-<date>.csv`, and its records (the header first).
+pub(crate) async fn csv_download(
+    app: &TestApp,
+    path: &str,
+    cookie: &str,
+    slug: &str,
+) -> Vec<Vec<String>> {
+    let res = app.get(path, Some(cookie)).await;
+    assert_eq!(res.status, 200, "{path}: {}", res.body);
+    assert_eq!(
+        res.header("content-type").as_deref(),
+        Some("text/csv; charset=utf-8")
+    );
+    let disposition = res.header("content-disposition").unwrap();
+    let name = format!("attachment; filename=\"roster-main-{slug}-");
+    assert!(disposition.starts_with(&name), "{disposition}");
+    csv_records(&res.body)
+}
+
+fn csv_records(text: &str) -> Vec<Vec<String>> {
     let (mut records, mut record, mut field) = (Vec::new(), Vec::new(), String::new());
     let (mut quoted, mut chars) = (false, text.chars().peekable());
     while let Some(c) = chars.next() {
@@ -847,18 +867,7 @@ async fn the_users_export_is_every_user_once_as_csv_to_whoever_may_read_them() {
     let (_, member_cookie) = app.member("member", None).await;
     let outsider_cookie = outsider(&app).await;
 
-    let res = app.get("/t/main/iam/users.csv", Some(&viewer_cookie)).await;
-    assert_eq!(res.status, 200, "{}", res.body);
-    assert_eq!(
-        res.header("content-type").as_deref(),
-        Some("text/csv; charset=utf-8")
-    );
-    let disposition = res.header("content-disposition").unwrap();
-    assert!(
-        disposition.starts_with("attachment; filename=\"roster-main-users-"),
-        "{disposition}"
-    );
-    let records = csv_records(&res.body);
+    let records = csv_download(&app, "/t/main/iam/users.csv", &viewer_cookie, "users").await;
     assert_eq!(
         records[0],
         [
