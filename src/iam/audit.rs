@@ -60,10 +60,24 @@ impl Author {
     }
 }
 
-/// What was changed. The code (`area.verb`) is what is stored; the area before the dot is what
-/// the log's filter picks by (`model::AUDIT_AREAS`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Change {
+/// Defines [`Change`] and its [`Change::ALL`] from one list, so no change is left out of ALL.
+macro_rules! changes {
+    ($($change:ident),* $(,)?) => {
+        /// What was changed. The code (`area.verb`) is what is stored; the area before the dot
+        /// is what the log's filter picks by (`model::AUDIT_AREAS`).
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum Change {
+            $($change),*
+        }
+
+        impl Change {
+            /// Every change.
+            pub const ALL: &'static [Change] = &[$(Change::$change),*];
+        }
+    };
+}
+
+changes!(
     TenantCreated,
     TenantRenamed,
     TenantLinkingSet,
@@ -88,43 +102,12 @@ pub enum Change {
     IntegrationDisabled,
     IntegrationDeleted,
     TokenRotated,
-}
+);
 
 impl Change {
-    /// Every change, in the order of the codes' areas.
-    pub const ALL: [Change; 24] = {
-        use Change::*;
-        [
-            TenantCreated,
-            TenantRenamed,
-            TenantLinkingSet,
-            AccessGranted,
-            AccessRemoved,
-            PasswordSet,
-            GroupCreated,
-            GroupDeleted,
-            MemberAdded,
-            MemberRemoved,
-            RoleCreated,
-            RoleUpdated,
-            RoleDeleted,
-            RoleBound,
-            BindingRemoved,
-            AccountCreated,
-            AccountDeleted,
-            TokenCreated,
-            TokenRevoked,
-            IntegrationCreated,
-            IntegrationEnabled,
-            IntegrationDisabled,
-            IntegrationDeleted,
-            TokenRotated,
-        ]
-    };
-
     /// The change a stored code names.
     pub fn from_code(code: &str) -> Option<Change> {
-        Change::ALL.into_iter().find(|c| c.code() == code)
+        Change::ALL.iter().copied().find(|c| c.code() == code)
     }
 
     pub fn code(self) -> &'static str {
@@ -354,7 +337,7 @@ mod tests {
 
     #[test]
     fn every_change_has_one_code_a_label_and_an_area_the_filter_offers() {
-        for c in Change::ALL {
+        for &c in Change::ALL {
             assert_eq!(
                 Change::from_code(c.code()),
                 Some(c),

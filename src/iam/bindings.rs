@@ -150,10 +150,11 @@ pub async fn create(
             kind.label()
         )));
     };
-    if let Some(bound) = db::iam::find_binding(conn, tenant_id, &binding_id).await? {
-        let event = Change::RoleBound.on(&role.id, &role.name);
-        audit::record(conn, tenant_id, by, event.detail(whose(&bound, "To"))).await?;
-    }
+    let bound = db::iam::find_binding(conn, tenant_id, &binding_id)
+        .await?
+        .ok_or_else(|| AppError::Internal("the new binding vanished".into()))?;
+    let event = Change::RoleBound.on(&role.id, &role.name);
+    audit::record(conn, tenant_id, by, event.detail(whose(&bound, "To"))).await?;
     Ok(role.name)
 }
 
