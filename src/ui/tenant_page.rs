@@ -26,7 +26,7 @@ pub fn route_param(name: &'static str) -> Memo<String> {
 /// Renders `page` with the scope of the tenant in the URL; `title` is the page's name in the
 /// browser tab ("Users" → "Users · Main · Roster").
 #[component]
-pub fn TenantPage<F, V>(#[prop(into)] title: Signal<String>, page: F) -> impl IntoView
+pub fn TenantPage<F, V>(#[prop(into)] title: String, page: F) -> impl IntoView
 where
     F: Fn(TenantScope) -> V + Send + Sync + Clone + 'static,
     V: IntoView + 'static,
@@ -36,12 +36,15 @@ where
     view! {
         <Suspense fallback=Loading>
             {move || {
-                let page = page.clone();
+                let (page, title) = (page.clone(), title.clone());
                 Suspend::new(async move {
                     match scope.await {
                         Ok(scope) => {
-                            let name = scope.tenant.name.clone();
-                            let tab = move || format!("{} · {name} · Roster", title.get());
+                            // Plain text, not a signal: leptos_meta reads the title when it
+                            // writes the head, which under parallel renders came after a
+                            // signal made for it here had been disposed (the render panicked
+                            // and never answered; `tests/api/renders.rs`).
+                            let tab = format!("{title} · {} · Roster", scope.tenant.name);
                             view! {
                                 <Title text=tab/>
                                 {page(scope.clone())}

@@ -52,6 +52,12 @@ async fn forty_parallel_renders_of_each_page_all_answer() {
         format!("/t/main/iam/users/{user}"),
         "/t/main/iam/groups".to_string(),
         format!("/t/main/iam/groups/{group}"),
+        "/t/main/iam/audit".to_string(),
+        "/t/main/iam/bindings".to_string(),
+        "/t/main/iam/roles".to_string(),
+        "/t/main/iam/service-accounts".to_string(),
+        "/t/main/iam/scim".to_string(),
+        format!("/t/main/iam/scim/{}", integration.id),
         "/instance/tenants".to_string(),
     ] {
         let path = path.as_str();
