@@ -1,5 +1,5 @@
-// Tenant → IAM → Audit log: a change made in the UI is in the log, with who made it, and the
-// filter keeps to one kind of change.
+// Tenant → IAM → Audit log: a change made in the UI is in the log, with who made it; a page's
+// History shows its changes alone, and the filter keeps to one kind of change.
 import { readFileSync } from 'node:fs';
 import { expect, test } from '@playwright/test';
 import { GroupsPage, signInAsAdmin } from './support/iam-pages';
@@ -15,6 +15,14 @@ test('a group made in the UI is in the audit log with who made it, and the filte
   const groups = new GroupsPage(page);
   await groups.open();
   await groups.create(name);
+
+  // The group page's History: its changes alone.
+  await page.getByRole('link', { name: 'History' }).click();
+  await expect(page).toHaveURL(/\/t\/main\/iam\/audit\?target=[0-9a-f-]{36}$/);
+  await expect(page.getByTestId('audit-target')).toContainText(`Changes to ${name} only.`);
+  await expect(page.getByTestId(/^audit-/).filter({ has: page.locator('td') })).toHaveCount(1);
+  await page.getByRole('link', { name: 'Show all changes' }).click();
+  await expect(page.getByTestId('audit-target')).toHaveCount(0);
 
   await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Audit log' }).click();
   await expect(page.getByRole('heading', { name: 'Audit log', level: 1 })).toBeVisible();

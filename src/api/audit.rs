@@ -3,6 +3,8 @@
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use crate::model::TenantScope;
+
 #[cfg(feature = "ssr")]
 use {
     super::ctx::ctx,
@@ -36,11 +38,19 @@ pub struct AuditItem {
 /// A page of the log, with the cursors of the pages beside it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuditLog {
+    /// What the signed-in user may do here.
+    pub scope: TenantScope,
+    /// The kind of change the page keeps to, when it does.
+    pub area: Option<String>,
+    /// The thing whose changes the page keeps to (its id), when it does.
+    pub target: Option<String>,
     pub events: Vec<AuditItem>,
     /// `before` of the next older page.
     pub older: Option<String>,
     /// `after` of the next newer page.
     pub newer: Option<String>,
+    /// When the page holds the changes to one thing: its name in the newest of them.
+    pub target_name: Option<String>,
 }
 
 /// Where an event's target lives in the IAM pages; none for the tenant, and none once the
@@ -77,11 +87,13 @@ fn audit_item(row: AuditRow) -> AuditItem {
 }
 
 /// A page of the tenant's audit log, newest first: `area` picks one kind of change
-/// (`model::AUDIT_AREAS`); `before` / `after` are a page's `older` / `newer`.
+/// (`model::AUDIT_AREAS`), `target` the changes to one thing (its id); `before` / `after` are a
+/// page's `older` / `newer`.
 #[server(endpoint = "audit/list")]
 pub async fn list_audit(
     tenant: String,
     area: Option<String>,
+    target: Option<String>,
     before: Option<String>,
     after: Option<String>,
 ) -> Result<AuditLog, ServerFnError> {
@@ -90,10 +102,21 @@ pub async fn list_audit(
         .enter_tenant_for(&tenant, Resource::Auditlog, Action::Read)
         .await?;
     let cursors = (before.as_deref(), after.as_deref());
-    let page = audit::page(&ctx.state.db, &gate.tenant.id, area.as_deref(), cursors)
+    let filter = audit::Filter { area, target };
+    let page = audit::page(&ctx.state.db, &gate.tenant.id, &filter, cursors)
         .await
         .map_err(|e| ctx.fail(e))?;
+    let target_name = filter
+        .target
+        .is_some()
+        .then(|| page.events.first().map(|e| e.target_name.clone()))
+        .flatten();
+    let given = |v: Option<String>| v.filter(|v| !v.is_empty());
     Ok(AuditLog {
+        scope: gate.scope(),
+        area: given(filter.area),
+        target: given(filter.target),
+        target_name,
         events: page.events.into_iter().map(audit_item).collect(),
         older: page.older,
         newer: page.newer,

@@ -67,6 +67,8 @@ pub enum Start {
 pub struct AuditQuery {
     /// Only actions starting with this (`group.`), when given.
     pub action_prefix: Option<String>,
+    /// Only changes to this user, group, role, account or integration, when given.
+    pub target_id: Option<String>,
     pub start: Start,
     pub limit: i64,
 }
@@ -82,6 +84,10 @@ pub async fn page(conn: &mut Conn, tenant_id: &str, q: &AuditQuery) -> AppResult
     if q.action_prefix.is_some() {
         n += 1;
         sql.push_str(&format!(" AND action LIKE ${n}"));
+    }
+    if q.target_id.is_some() {
+        n += 1;
+        sql.push_str(&format!(" AND target_id = ${n}"));
     }
     let (seek, order) = match &q.start {
         Start::Newest => (None, "DESC"),
@@ -102,6 +108,9 @@ pub async fn page(conn: &mut Conn, tenant_id: &str, q: &AuditQuery) -> AppResult
     let mut query = sqlx::query(&sql).bind(tenant_id);
     if let Some(prefix) = &q.action_prefix {
         query = query.bind(format!("{prefix}%"));
+    }
+    if let Some(target) = &q.target_id {
+        query = query.bind(target);
     }
     if let Some((_, place)) = seek {
         query = query.bind(place.at).bind(&place.id);

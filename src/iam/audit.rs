@@ -234,16 +234,49 @@ pub struct AuditPage {
     pub newer: Option<String>,
 }
 
-/// The events of `tenant_id` in `area` (one of `model::AUDIT_AREAS`; none: all): the newest,
-/// or those older than the cursor `before`, or newer than the cursor `after`. An area or a
-/// cursor that is not one is a 400 naming it.
+/// Which events a page or an export holds: one kind of change (`area`, one of
+/// `model::AUDIT_AREAS`) and changes to one thing (`target`, its id), each when given.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Filter {
+    pub area: Option<String>,
+    pub target: Option<String>,
+}
+
+impl Filter {
+    /// The query's `(action prefix, target id)`; a 400 naming what is not an area or an id.
+    pub fn checked(&self) -> AppResult<(Option<String>, Option<String>)> {
+        let prefix = area_prefix(self.area.as_deref())?;
+        let target = match self.target.as_deref() {
+            None | Some("") => None,
+            Some(t) if is_id(t) => Some(t.to_string()),
+            Some(_) => {
+                return Err(AppError::invalid(
+                    "target",
+                    "That is not the id of anything in this tenant.",
+                ))
+            }
+        };
+        Ok((prefix, target))
+    }
+}
+
+/// Ids Roster makes: UUIDs, and integration ids (letters and digits).
+fn is_id(text: &str) -> bool {
+    !text.is_empty()
+        && text.len() <= 64
+        && text.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+}
+
+/// The events of `tenant_id` that `filter` keeps: the newest, or those older than the cursor
+/// `before`, or newer than the cursor `after`. A filter or a cursor that is not one is a 400
+/// naming it.
 pub async fn page(
     db: &Db,
     tenant_id: &str,
-    area: Option<&str>,
+    filter: &Filter,
     (before, after): (Option<&str>, Option<&str>),
 ) -> AppResult<AuditPage> {
-    let action_prefix = area_prefix(area)?;
+    let (action_prefix, target_id) = filter.checked()?;
     let given = |c: Option<&str>| c.filter(|c| !c.is_empty()).map(parse_cursor).transpose();
     let start = match (given(before)?, given(after)?) {
         (Some(place), _) => Start::OlderThan(place),
@@ -252,6 +285,7 @@ pub async fn page(
     };
     let query = AuditQuery {
         action_prefix,
+        target_id,
         start: start.clone(),
         limit: PAGE_SIZE + 1,
     };
@@ -277,7 +311,7 @@ pub async fn page(
 
 /// The code prefix of `area` (`group` → `group.`), none for all; a 400 for what is not one of
 /// `model::AUDIT_AREAS`.
-pub fn area_prefix(area: Option<&str>) -> AppResult<Option<String>> {
+fn area_prefix(area: Option<&str>) -> AppResult<Option<String>> {
     match area {
         None | Some("") => Ok(None),
         Some(a) if AUDIT_AREAS.iter().any(|(slug, _)| *slug == a) => Ok(Some(format!("{a}."))),
@@ -291,16 +325,18 @@ pub fn area_prefix(area: Option<&str>) -> AppResult<Option<String>> {
 /// How many events a page of an export holds.
 pub const EXPORT_PAGE: i64 = 500;
 
-/// Up to [`EXPORT_PAGE`] events of `tenant_id` (those whose code starts with `prefix`, when
-/// given) older than `before`, newest first, and where the next page starts (none: the end).
+/// Up to [`EXPORT_PAGE`] events of `tenant_id` that `filter` keeps, older than `before`, newest
+/// first, and where the next page starts (none: the end).
 pub async fn export_page(
     db: &Db,
     tenant_id: &str,
-    action_prefix: Option<String>,
+    filter: &Filter,
     before: Option<Place>,
 ) -> AppResult<(Vec<AuditRow>, Option<Place>)> {
+    let (action_prefix, target_id) = filter.checked()?;
     let query = AuditQuery {
         action_prefix,
+        target_id,
         start: before.map_or(Start::Newest, Start::OlderThan),
         limit: EXPORT_PAGE,
     };

@@ -263,7 +263,7 @@ async fn tenant_settings_user_passwords_and_provider_trust_go_through_the_identi
     app.sign_in("pia", "new password 2").await;
 
     // Both changes are in the tenant's audit log, by the operator, and no password is.
-    let log = roster::iam::audit::page(&app.db, "main", None, (None, None))
+    let log = roster::iam::audit::page(&app.db, "main", &Default::default(), (None, None))
         .await
         .unwrap();
     let seen: Vec<(&str, &str, &str)> = log

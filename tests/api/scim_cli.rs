@@ -86,7 +86,7 @@ async fn scim_create_prints_id_endpoint_and_a_200_character_token_and_sets_up_th
 
     // Each change is in the tenant's audit log, by the operator; the refused delete is not.
     let db = roster::db::Db::connect(&url).await.unwrap();
-    let log = roster::iam::audit::page(&db, "main", None, (None, None))
+    let log = roster::iam::audit::page(&db, "main", &Default::default(), (None, None))
         .await
         .unwrap();
     let seen: Vec<(&str, &str, &str)> = log

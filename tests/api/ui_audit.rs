@@ -260,6 +260,42 @@ async fn every_change_an_admin_makes_is_logged_with_who_what_and_when_and_no_sec
     );
     assert_eq!(path_of("binding.create"), format!("roles/{role}").as_str());
 
+    // The changes of one thing: its page's History.
+    let of = |target: String| {
+        let (app, cookie) = (&app, &cookie);
+        async move { log(app, cookie, &[("target", &target)]).await }
+    };
+    let team = of(group.clone()).await;
+    assert_eq!(
+        actions(&team),
+        [
+            "group.delete",
+            "group.member-remove",
+            "group.member-add",
+            "group.create"
+        ]
+    );
+    assert_eq!(team["target_name"], "Team");
+    assert_eq!(
+        actions(&of(role.clone()).await),
+        [
+            "role.delete",
+            "binding.delete",
+            "binding.create",
+            "role.update",
+            "role.create"
+        ]
+    );
+    assert_eq!(
+        actions(&of(bob.clone()).await),
+        [
+            "user.access-remove",
+            "user.password-set",
+            "user.access-grant"
+        ]
+    );
+    assert_eq!(page["target_name"], Value::Null, "no target asked for");
+
     // One kind of change at a time.
     let groups = log(&app, &cookie, &[("area", "group")]).await;
     assert_eq!(
@@ -356,6 +392,8 @@ async fn a_refused_change_leaves_no_event_and_each_tenant_reads_only_its_own_log
         ("area", "everything"),
         ("before", "1.x' OR 1=1 --"),
         ("after", "soon"),
+        ("target", "a b"),
+        ("target", "x' OR '1'='1"),
     ] {
         let bad = data_call(
             &app,
@@ -511,4 +549,84 @@ async fn the_audit_export_is_every_event_once_newest_first_to_whoever_may_read_t
         assert_eq!(res.status, status, "{path}: {}", res.body);
         assert!(!res.body.contains("g0001"), "{}", res.body);
     }
+}
+
+/// The History button of a user's, group's, role's, account's and integration's page leads to its
+/// changes, and only those who may read the audit log see it.
+#[tokio::test]
+async fn pages_about_one_thing_link_to_its_history_for_readers_of_the_log_alone() {
+    let (app, admin) = TestApp::with_admin().await;
+    let by = app.operator();
+    let group = roster::iam::groups::create(&app.db, &by, "main", "Team")
+        .await
+        .unwrap()
+        .id;
+    let account = roster::iam::service_accounts::create(&app.db, &by, "main", "bot", "")
+        .await
+        .unwrap()
+        .id;
+    let integration = app.integration("main").await.id;
+    let (user, viewer_cookie) = viewer(&app).await;
+    let viewer_role = {
+        let mut conn = app.db.acquire().await.unwrap();
+        roster::db::iam::find_managed_role(&mut conn, "main", "Viewer")
+            .await
+            .unwrap()
+            .unwrap()
+            .id
+    };
+    let pages = [
+        ("users", user.clone()),
+        ("groups", group.clone()),
+        ("roles", viewer_role.clone()),
+        ("service-accounts", account.clone()),
+        ("scim", integration.clone()),
+    ];
+    for cookie in [&admin, &viewer_cookie] {
+        for (section, id) in &pages {
+            let page = app
+                .get(&format!("/t/main/iam/{section}/{id}"), Some(cookie))
+                .await;
+            assert_eq!(page.status, 200, "{section}: {}", page.body);
+            let history = format!("href=\"/t/main/iam/audit?target={id}\"");
+            assert!(
+                page.body.contains(&history),
+                "{section} has no History link"
+            );
+        }
+    }
+    // A role that reads groups but not the audit log: the group page, without History.
+    let role = change(
+        &app,
+        &admin,
+        "/api/roles/create",
+        &[
+            ("tenant", "main"),
+            ("name", "Group readers"),
+            ("perm[]", "GROUPS:READ"),
+        ],
+    )
+    .await;
+    let (reader, reader_cookie) = app.member("reader", None).await;
+    let subject = format!("user:{reader}");
+    let bind = [
+        ("tenant", "main"),
+        ("role_id", &id_in(&role)),
+        ("subject", &subject),
+    ];
+    change(&app, &admin, "/api/bindings/create", &bind).await;
+    let page = app
+        .get(&format!("/t/main/iam/groups/{group}"), Some(&reader_cookie))
+        .await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("Team"));
+    assert!(
+        !page.body.contains("/t/main/iam/audit?target="),
+        "History shown"
+    );
+
+    // The history of the group, as a Viewer follows the link.
+    let theirs = log(&app, &viewer_cookie, &[("target", &group)]).await;
+    assert_eq!(actions(&theirs), ["group.create"]);
+    assert_eq!(theirs["target_name"], "Team");
 }

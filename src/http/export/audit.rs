@@ -1,5 +1,5 @@
-//! `GET /t/{tenant}/iam/audit.csv[?area=…]`: the tenant's audit log, newest first, every event
-//! of one kind of change or of all (AUDITLOG:READ); for a review kept outside Roster.
+//! `GET /t/{tenant}/iam/audit.csv[?area=…][&target=…]`: the tenant's audit log, newest first,
+//! every event the page's filter keeps (AUDITLOG:READ); for a review kept outside Roster.
 
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -24,6 +24,7 @@ const AUDIT: Export = Export {
 #[derive(Debug, Deserialize)]
 pub struct AuditCsvQuery {
     area: Option<String>,
+    target: Option<String>,
 }
 
 /// The handler: see the module's description.
@@ -36,16 +37,19 @@ pub async fn audit_csv(
     if let Some(refused) = AUDIT.refusal(&state, &headers, &tenant_id).await {
         return refused;
     }
-    let prefix = match audit::area_prefix(query.area.as_deref()) {
-        Ok(prefix) => prefix,
-        Err(e) => return (StatusCode::BAD_REQUEST, format!("{e}\n")).into_response(),
+    let filter = audit::Filter {
+        area: query.area,
+        target: query.target,
     };
+    if let Err(e) = filter.checked() {
+        return (StatusCode::BAD_REQUEST, format!("{e}\n")).into_response();
+    }
     let (db, tenant) = (state.db.clone(), tenant_id.clone());
     AUDIT.download(&state, &tenant_id, move |before: Option<Place>| {
-        let (db, tenant, prefix) = (db.clone(), tenant.clone(), prefix.clone());
+        let (db, tenant, filter) = (db.clone(), tenant.clone(), filter.clone());
         async move {
             let first = before.is_none();
-            let (rows, next) = audit::export_page(&db, &tenant, prefix, before).await?;
+            let (rows, next) = audit::export_page(&db, &tenant, &filter, before).await?;
             Ok((page_text(first, &rows), next))
         }
     })

@@ -1,64 +1,95 @@
 //! Tenant → IAM → Audit log: who changed what in the tenant, newest first, filtered by kind of
-//! change and paged both ways. Everything shown is read on the server (`api::audit`).
+//! change or to the changes of one thing (the "History" link of its page), paged both ways.
+//! Everything shown is read on the server (`api::audit`).
 
 use leptos::prelude::*;
 
 use crate::api::audit::{list_audit, AuditItem, AuditLog};
-use crate::model::{TenantScope, AUDIT_AREAS};
+use crate::model::{Action, Resource as Res, TenantScope, AUDIT_AREAS};
 use crate::ui::components::{
-    error_text, query_param, Card, EmptyState, ErrorPanel, Loading, PageHeader, INPUT_CLASS,
-    SECONDARY_BUTTON,
+    query_param, Card, EmptyState, Loading, PageHeader, INPUT_CLASS, SECONDARY_BUTTON,
 };
-use crate::ui::tenant_page::{tenant_param, TenantPage};
+use crate::ui::pages::users::{load_error, Loaded, TabTitle};
+use crate::ui::tenant_page::tenant_param;
 use crate::ui::widgets::{Badge, Pager, Table, Time, Tone, LINK_CLASS, TD};
 use crate::url::url_with_query;
 
 #[component]
 pub fn AuditPage() -> impl IntoView {
     let tenant = tenant_param();
-    let area = query_param("area");
-    let before = query_param("before");
-    let after = query_param("after");
-    let log = Resource::new(
-        move || (tenant.get(), area.get(), before.get(), after.get()),
-        |(t, area, before, after)| list_audit(t, area, before, after),
+    let (area, target) = (query_param("area"), query_param("target"));
+    let (before, after) = (query_param("before"), query_param("after"));
+    let log: Loaded<AuditLog> = Resource::new(
+        move || {
+            (
+                tenant.get(),
+                area.get(),
+                target.get(),
+                before.get(),
+                after.get(),
+            )
+        },
+        |(t, area, target, before, after)| list_audit(t, area, target, before, after),
     );
     view! {
-        <TenantPage title="Audit log" page=move |scope: TenantScope| view! { <AuditBody scope log area/> }/>
+        <Transition fallback=Loading>
+            {move || Suspend::new(async move {
+                match log.await {
+                    Ok(page) => view! {
+                        <TabTitle page="Audit log" scope=page.scope.clone()/>
+                        <AuditView page/>
+                    }.into_any(),
+                    Err(e) => load_error("Audit log", &e),
+                }
+            })}
+        </Transition>
     }
 }
 
+/// The query that keeps a page's filter (for the pager and the export).
+type FilterQuery = [(&'static str, String); 2];
+
+fn with_query(path: &str, query: &[(&'static str, String)]) -> String {
+    let pairs: Vec<(&str, &str)> = query.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    url_with_query(path, &pairs)
+}
+
+/// The "History" button of a page about one thing (a user, group, role, service account or
+/// integration): its changes in the audit log, for those who may read the log.
+pub fn history_link(scope: &TenantScope, target_id: &str) -> Option<impl IntoView> {
+    scope.can(Res::Auditlog, Action::Read).then(|| {
+        let href = url_with_query(&scope.iam_path("audit"), &[("target", target_id)]);
+        view! { <a href=href class=SECONDARY_BUTTON title="Its changes in the audit log">"History"</a> }
+    })
+}
+
+/// The page, drawn from what the server answered (the scope and the filter it applied included).
 #[component]
-fn AuditBody(
-    scope: TenantScope,
-    log: Resource<Result<AuditLog, ServerFnError>>,
-    area: Signal<Option<String>>,
-) -> impl IntoView {
-    let scim_href = scope.iam_path("scim");
-    let csv = scope.iam_path("audit.csv");
+fn AuditView(page: AuditLog) -> impl IntoView {
+    let scope = page.scope.clone();
+    let filter: FilterQuery = [
+        ("area", page.area.clone().unwrap_or_default()),
+        ("target", page.target.clone().unwrap_or_default()),
+    ];
     // A file download, not a page: `rel="external"` keeps the router from taking the click.
-    let export = move || url_with_query(&csv, &[("area", &area.get().unwrap_or_default())]);
+    let export = with_query(&scope.iam_path("audit.csv"), &filter);
+    // The changes of one thing are all of its kinds: the kind filter is left out then.
+    let area_filter = page
+        .target
+        .is_none()
+        .then(|| view! { <AreaFilter area=page.area.clone()/> });
+    let scim_href = scope.iam_path("scim");
     view! {
         <PageHeader title="Audit log" subtitle="Every change people made to this tenant, newest first: in this UI or with a roster command.">
-            <AreaFilter area=area.get_untracked()/>
-            <a href=export rel="external" download class=SECONDARY_BUTTON
+            {area_filter}
+            <a href=export rel="external" download class=format!("{SECONDARY_BUTTON} whitespace-nowrap")
                 title="These changes, all of them, as a CSV file">"Export CSV"</a>
         </PageHeader>
         <p class="-mt-3 mb-6 text-sm text-slate-500">
             "What identity providers change over SCIM is in each integration's request log, with the body they sent: see "
             <a href=scim_href class=LINK_CLASS>"SCIM Provisioning"</a>"."
         </p>
-        <Transition fallback=Loading>
-            {move || {
-                let scope = scope.clone();
-                Suspend::new(async move {
-                    match log.await {
-                        Ok(page) => view! { <AuditTable scope page area=area.get_untracked()/> }.into_any(),
-                        Err(e) => view! { <ErrorPanel message=error_text(&e)/> }.into_any(),
-                    }
-                })
-            }}
-        </Transition>
+        <AuditTable scope page filter/>
     }
 }
 
@@ -80,12 +111,30 @@ fn AreaFilter(area: Option<String>) -> impl IntoView {
     }
 }
 
+/// "Changes to alice only · Show all changes", when the page holds one thing's changes.
+fn target_banner(scope: &TenantScope, name: Option<String>) -> impl IntoView {
+    let all = scope.iam_path("audit");
+    let name = name.unwrap_or_else(|| "this".into());
+    view! {
+        <p data-testid="audit-target" class="mb-4 flex flex-wrap items-center gap-2 rounded-lg border border-indigo-100 bg-indigo-50 px-4 py-2 text-sm text-indigo-900">
+            "Changes to " <span class="font-semibold">{name}</span> " only."
+            <a href=all class=LINK_CLASS>"Show all changes"</a>
+        </p>
+    }
+}
+
 #[component]
-fn AuditTable(scope: TenantScope, page: AuditLog, area: Option<String>) -> impl IntoView {
+fn AuditTable(scope: TenantScope, page: AuditLog, filter: FilterQuery) -> impl IntoView {
     let path = scope.iam_path("audit");
-    let area = area.unwrap_or_default();
-    let link = |key: &str, cursor: Option<String>| {
-        cursor.map(|c| url_with_query(&path, &[("area", &area), (key, &c)]))
+    let query = filter;
+    let area = query[0].1.clone();
+    let banner = (!query[1].1.is_empty()).then(|| target_banner(&scope, page.target_name.clone()));
+    let link = |key: &'static str, cursor: Option<String>| {
+        cursor.map(|c| {
+            let mut q = query.to_vec();
+            q.push((key, c));
+            with_query(&path, &q)
+        })
     };
     let (newer, older) = (link("after", page.newer), link("before", page.older));
     let shown = page.events.len();
@@ -97,14 +146,17 @@ fn AuditTable(scope: TenantScope, page: AuditLog, area: Option<String>) -> impl 
         (n, true) => format!("{n} earlier changes"),
     };
     if page.events.is_empty() {
-        let body = if area.is_empty() {
+        let body = if banner.is_some() {
+            "No change to this has been recorded: changes are recorded from this release on."
+        } else if area.is_empty() {
             "Changes people make to this tenant appear here: users given access, groups, roles and bindings, service accounts and tokens, SCIM integrations."
         } else {
             "No change of this kind has been made. Choose All changes to see the others."
         };
-        return view! { <Card><EmptyState title="No changes yet" body/></Card> }.into_any();
+        return view! { {banner}<Card><EmptyState title="No changes yet" body/></Card> }.into_any();
     }
     view! {
+        {banner}
         <Card class="overflow-hidden">
             <Table headers=vec!["When", "Who", "What", "Changed", "Details"] caption="Audit log">
                 {page.events.into_iter().map(|e| view! { <AuditRowView scope=scope.clone() e/> }).collect_view()}
@@ -128,13 +180,21 @@ fn AuditRowView(scope: TenantScope, e: AuditItem) -> impl IntoView {
         Some(v) if v.contains("create") || v.contains("add") || v.contains("grant") => Tone::Good,
         _ => Tone::Neutral,
     };
+    // The operator is one actor however it is stored: "Operator" and where it acted from.
+    let actor = if e.by_operator {
+        view! {
+            <span class="inline-flex items-center gap-2 whitespace-nowrap">
+                <span class="font-medium text-slate-900">"Operator"</span><Badge text="command line"/>
+            </span>
+        }
+        .into_any()
+    } else {
+        view! { <span class="font-medium text-slate-900">{e.actor}</span> }.into_any()
+    };
     view! {
         <tr data-testid=format!("audit-{}", e.action)>
             <td class=TD><Time at=e.at/></td>
-            <td class=TD>
-                <span class="font-medium text-slate-900">{e.actor}</span>
-                {e.by_operator.then(|| view! { <span class="ml-2"><Badge text="CLI"/></span> })}
-            </td>
+            <td class=TD>{actor}</td>
             <td class=TD><Badge text=e.label tone/></td>
             <td class=TD>{target}</td>
             <td class=format!("{TD} max-w-md text-slate-600")>{e.detail}</td>

@@ -12,6 +12,7 @@ use crate::ui::components::{
     field_error, query_param, Banners, Card, EmptyState, Field, Loading, PageHeader, INPUT_CLASS,
     PRIMARY_BUTTON, SECONDARY_BUTTON,
 };
+use crate::ui::pages::audit::history_link;
 use crate::ui::pages::users::{load_error, pager_links, Loaded, TabTitle, UserBadges, UserCell};
 use crate::ui::tenant_page::{route_param, tenant_param};
 use crate::ui::widgets::{
@@ -207,6 +208,7 @@ fn GroupDetails(
 ) -> impl IntoView {
     let tenant = scope.tenant.id.clone();
     let g = d.group.clone();
+    let history = history_link(&scope, &g.id);
     let can_update = scope.can(Res::Groups, Action::Update);
     let can_delete = scope.can(Res::Groups, Action::Delete);
     let can_attach = scope.can(Res::Bindings, Action::Create);
@@ -275,6 +277,7 @@ fn GroupDetails(
     view! {
         <PageHeader title=title subtitle=subtitle>
             {header_badge}
+            {history}
             {delete_control}
         </PageHeader>
         <Banners hide_field_errors=true/>

@@ -13,6 +13,7 @@ use crate::ui::components::{
     error_text, field_error, query_param, Banners, Card, EmptyState, ErrorPanel, Field, Loading,
     PageHeader, INPUT_CLASS, PRIMARY_BUTTON, SECONDARY_BUTTON,
 };
+use crate::ui::pages::audit::history_link;
 use crate::ui::pages::bindings::{last_error, ActionErrors};
 use crate::ui::tenant_page::{route_param, tenant_param, TenantPage};
 use crate::ui::widgets::{
@@ -325,9 +326,11 @@ fn RoleBody(
     } else {
         r.description.clone()
     };
+    let history = history_link(&scope, &r.id);
     view! {
         <PageHeader title=r.name.clone() subtitle=subtitle>
             <a href=roles_href class=SECONDARY_BUTTON>"All roles"</a>
+            {history}
             {delete_view}
         </PageHeader>
         <Banners hide_field_errors=editable/>

@@ -13,6 +13,7 @@ use crate::ui::components::{
     error_text, field_error, query_param, Banners, Card, EmptyState, ErrorPanel, Field, Loading,
     PageHeader, INPUT_CLASS, PRIMARY_BUTTON, SECONDARY_BUTTON,
 };
+use crate::ui::pages::audit::history_link;
 use crate::ui::tenant_page::{route_param, tenant_param, TenantPage};
 use crate::ui::widgets::{
     count, Badge, ConfirmAction, CopyField, Table, Time, Tone, DANGER_BUTTON, LINK_CLASS, TD,
@@ -313,11 +314,13 @@ fn IntegrationBody(
     let account_href = scope.iam_path(&format!("service-accounts/{}", d.service_account_id));
     let log_path = scope.iam_path(&format!("scim/{}", i.id));
     let account_name = format!("scim-{}", i.id.to_lowercase());
+    let history = history_link(&scope, &i.id);
     view! {
         <nav aria-label="Breadcrumb" class="mb-2 text-sm">
             <a href=back class=LINK_CLASS>"← SCIM Provisioning"</a>
         </nav>
         <PageHeader title=i.name.clone() subtitle=subtitle>
+            {history}
             {toggle}
             {rotate}
             {delete}

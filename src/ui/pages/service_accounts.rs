@@ -15,6 +15,7 @@ use crate::ui::components::{
     error_text, field_error, query_param, Banners, Card, EmptyState, ErrorPanel, Field, Loading,
     PageHeader, INPUT_CLASS, PRIMARY_BUTTON, SECONDARY_BUTTON,
 };
+use crate::ui::pages::audit::history_link;
 use crate::ui::pages::bindings::{last_error, ActionErrors, BindingTable};
 use crate::ui::tenant_page::{route_param, tenant_param, TenantPage};
 use crate::ui::widgets::{
@@ -265,9 +266,11 @@ fn AccountBody(scope: TenantScope, d: AccountDetail, actions: Actions) -> impl I
         let revoke = can_update.then_some(actions.revoke);
         view! { <TokenTable d=d.clone() tenant=tenant.clone() revoke/> }.into_any()
     };
+    let history = history_link(&scope, &a.id);
     view! {
         <PageHeader title=a.name.clone() subtitle>
             <a href=back_href class=SECONDARY_BUTTON>"All service accounts"</a>
+            {history}
             {delete_view}
         </PageHeader>
         <Banners hide_field_errors=true/>

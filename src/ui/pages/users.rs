@@ -12,6 +12,7 @@ use crate::ui::components::{
     error_text, query_param, Banners, Card, EmptyState, ErrorPanel, Field, Loading, PageHeader,
     PRIMARY_BUTTON, SECONDARY_BUTTON,
 };
+use crate::ui::pages::audit::history_link;
 use crate::ui::pages::not_found::NotFound;
 use crate::ui::tenant_page::{route_param, tenant_param};
 use crate::ui::widgets::{
@@ -346,9 +347,11 @@ fn UserDetails(
         "Active"
     };
     let password_state = if d.has_password { "Set" } else { "Not set" };
+    let history = history_link(&scope, &d.id);
     view! {
         <PageHeader title=title subtitle=subtitle>
             {badges}
+            {history}
         </PageHeader>
         <Banners hide_field_errors=true/>
         <div class="grid gap-6 lg:grid-cols-2">
