@@ -240,6 +240,16 @@ impl TestApp {
         roster::iam::audit::Author::operator(&self.clock)
     }
 
+    /// The id of the managed role `role` (Admin, Viewer) of `tenant`.
+    pub async fn managed_role_id(&self, tenant: &str, role: &str) -> String {
+        let mut conn = self.db.acquire().await.unwrap();
+        roster::db::iam::find_managed_role(&mut conn, tenant, role)
+            .await
+            .unwrap()
+            .unwrap_or_else(|| panic!("{tenant} has no {role} role"))
+            .id
+    }
+
     /// Binds the managed role `role` (Admin, Viewer, SCIMProvisioner) of `tenant` to a user.
     pub async fn bind_managed_role(&self, tenant: &str, role: &str, user_id: &str) {
         let mut conn = self.db.acquire().await.unwrap();

@@ -334,14 +334,7 @@ async fn a_refused_change_leaves_no_event_and_each_tenant_reads_only_its_own_log
         )
         .await;
     assert!(query_value(&taken.location().unwrap(), "error").is_some());
-    let admin_role = {
-        let mut conn = app.db.acquire().await.unwrap();
-        roster::db::iam::find_managed_role(&mut conn, "main", "Admin")
-            .await
-            .unwrap()
-            .unwrap()
-            .id
-    };
+    let admin_role = app.managed_role_id("main", "Admin").await;
     let managed = app
         .post_form(
             "/api/roles/delete",
@@ -567,14 +560,7 @@ async fn pages_about_one_thing_link_to_its_history_for_readers_of_the_log_alone(
         .id;
     let integration = app.integration("main").await.id;
     let (user, viewer_cookie) = viewer(&app).await;
-    let viewer_role = {
-        let mut conn = app.db.acquire().await.unwrap();
-        roster::db::iam::find_managed_role(&mut conn, "main", "Viewer")
-            .await
-            .unwrap()
-            .unwrap()
-            .id
-    };
+    let viewer_role = app.managed_role_id("main", "Viewer").await;
     let pages = [
         ("users", user.clone()),
         ("groups", group.clone()),

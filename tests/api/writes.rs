@@ -358,14 +358,7 @@ async fn opening_every_page_writes_nothing_to_the_database() {
         )
         .await;
     let group_id = g.json()["id"].as_str().unwrap().to_string();
-    let role_id = {
-        let mut conn = app.db.acquire().await.unwrap();
-        roster::db::iam::find_managed_role(&mut conn, "main", "Viewer")
-            .await
-            .unwrap()
-            .unwrap()
-            .id
-    };
+    let role_id = app.managed_role_id("main", "Viewer").await;
     let sa_id = {
         let mut conn = app.db.acquire().await.unwrap();
         roster::db::iam::list_service_accounts(&mut conn, "main")
