@@ -3,7 +3,7 @@
 
 use sqlx::Row;
 
-use super::Conn;
+use super::{Arg, Conn};
 use crate::clock::Millis;
 use crate::error::AppResult;
 
@@ -73,63 +73,51 @@ pub struct AuditQuery {
     pub limit: i64,
 }
 
-/// Up to `q.limit` events of the tenant from `q.from`: newest first, but oldest first for
+/// Up to `q.limit` events of the tenant from `q.start`: newest first, but oldest first for
 /// [`Start::NewerThan`].
 pub async fn page(conn: &mut Conn, tenant_id: &str, q: &AuditQuery) -> AppResult<Vec<AuditRow>> {
     let mut sql = String::from(
         "SELECT id, tenant_id, at, actor_kind, actor_id, actor_name, action, target_id, \
          target_name, detail FROM audit_events WHERE tenant_id = $1",
     );
-    let mut n = 1;
-    if q.action_prefix.is_some() {
-        n += 1;
-        sql.push_str(&format!(" AND action LIKE ${n}"));
+    let mut args = vec![Arg::Text(tenant_id.into())];
+    if let Some(prefix) = &q.action_prefix {
+        args.push(Arg::Text(format!("{prefix}%")));
+        sql.push_str(&format!(" AND action LIKE ${}", args.len()));
     }
-    if q.target_id.is_some() {
-        n += 1;
-        sql.push_str(&format!(" AND target_id = ${n}"));
+    if let Some(target) = &q.target_id {
+        args.push(Arg::Text(target.clone()));
+        sql.push_str(&format!(" AND target_id = ${}", args.len()));
     }
     let (seek, order) = match &q.start {
         Start::Newest => (None, "DESC"),
         Start::OlderThan(place) => (Some(("<", place)), "DESC"),
         Start::NewerThan(place) => (Some((">", place)), "ASC"),
     };
-    if let Some((op, _)) = seek {
-        let (at, id) = (n + 1, n + 2);
+    if let Some((op, place)) = seek {
+        args.push(Arg::Int(place.at));
+        args.push(Arg::Text(place.id.clone()));
+        let (at, id) = (args.len() - 1, args.len());
         sql.push_str(&format!(
             " AND (at {op} ${at} OR (at = ${at} AND id {op} ${id}))"
         ));
-        n += 2;
     }
-    sql.push_str(&format!(
-        " ORDER BY at {order}, id {order} LIMIT ${}",
-        n + 1
-    ));
-    let mut query = sqlx::query(&sql).bind(tenant_id);
-    if let Some(prefix) = &q.action_prefix {
-        query = query.bind(format!("{prefix}%"));
-    }
-    if let Some(target) = &q.target_id {
-        query = query.bind(target);
-    }
-    if let Some((_, place)) = seek {
-        query = query.bind(place.at).bind(&place.id);
-    }
-    let rows = query.bind(q.limit).fetch_all(&mut *conn).await?;
-    rows.iter()
-        .map(|r| {
-            Ok(AuditRow {
-                id: r.try_get("id")?,
-                tenant_id: r.try_get("tenant_id")?,
-                at: r.try_get("at")?,
-                actor_kind: r.try_get("actor_kind")?,
-                actor_id: r.try_get("actor_id")?,
-                actor_name: r.try_get("actor_name")?,
-                action: r.try_get("action")?,
-                target_id: r.try_get("target_id")?,
-                target_name: r.try_get("target_name")?,
-                detail: r.try_get("detail")?,
-            })
-        })
-        .collect()
+    sql.push_str(&format!(" ORDER BY at {order}, id {order}"));
+    sql.push_str(&super::limit_offset(&mut args, q.limit, 0));
+    super::fetch_mapped(conn, &sql, &args, from_row).await
+}
+
+fn from_row(r: &sqlx::any::AnyRow) -> Result<AuditRow, sqlx::Error> {
+    Ok(AuditRow {
+        id: r.try_get("id")?,
+        tenant_id: r.try_get("tenant_id")?,
+        at: r.try_get("at")?,
+        actor_kind: r.try_get("actor_kind")?,
+        actor_id: r.try_get("actor_id")?,
+        actor_name: r.try_get("actor_name")?,
+        action: r.try_get("action")?,
+        target_id: r.try_get("target_id")?,
+        target_name: r.try_get("target_name")?,
+        detail: r.try_get("detail")?,
+    })
 }
