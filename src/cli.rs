@@ -318,8 +318,12 @@ async fn serve(settings: Settings) -> Result<(), CliError> {
     }
     let addr = settings.site_addr;
     let public_url = settings.public_url.clone();
-    let sweeper =
-        crate::auth::housekeeping::spawn(db.clone(), clock.clone(), settings.housekeeping_every);
+    let sweeper = crate::auth::housekeeping::spawn(
+        db.clone(),
+        clock.clone(),
+        settings.housekeeping_every,
+        settings.audit_retention_days,
+    );
     let state = AppState::new(db.clone(), settings, clock);
     let app = router(state);
     let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| {

@@ -75,6 +75,8 @@ impl Default for SiteSettings {
 const METRICS_TOKEN_MIN: usize = 32;
 /// Default of `ROSTER_HOUSEKEEPING_SECS`.
 pub const HOUSEKEEPING_SECS_DEFAULT: u64 = 300;
+/// Default of `ROSTER_AUDIT_RETENTION_DAYS`: how long audit events are kept.
+pub const AUDIT_RETENTION_DAYS_DEFAULT: u32 = 400;
 
 /// Default of `ROSTER_SCIM_RATE`: requests per second per integration.
 pub const SCIM_RATE_DEFAULT: u32 = 50;
@@ -104,6 +106,9 @@ pub struct Settings {
     /// `ROSTER_HOUSEKEEPING_SECS`: how often expired sessions, sign-in states and old sign-in
     /// failures are swept away.
     pub housekeeping_every: std::time::Duration,
+    /// `ROSTER_AUDIT_RETENTION_DAYS`: audit events older than this many days are swept away;
+    /// `None` (`0`): kept for ever.
+    pub audit_retention_days: Option<u32>,
     /// `ROSTER_SECRET_KEY`: encrypts secrets Roster must read back (OpenID client secrets).
     pub secret_key: Option<SecretKey>,
     /// `ROSTER_CLIENT_ADDRESS_HEADER`: behind a reverse proxy, the header it puts the client's
@@ -219,6 +224,22 @@ impl Settings {
                 },
             };
 
+        let audit_retention_days = match get("ROSTER_AUDIT_RETENTION_DAYS") {
+            None => Some(AUDIT_RETENTION_DAYS_DEFAULT),
+            Some(v) => match v.trim().parse::<u32>() {
+                Ok(0) => None,
+                Ok(n) if n <= 36_500 => Some(n),
+                _ => {
+                    return Err(SettingError::new(
+                        "ROSTER_AUDIT_RETENTION_DAYS",
+                        format!("`{v}` is not a number of days from 0 to 36500"),
+                        "Use e.g. ROSTER_AUDIT_RETENTION_DAYS=400 (the default), or 0 to keep \
+                         every event.",
+                    ))
+                }
+            },
+        };
+
         let secret_key = match get("ROSTER_SECRET_KEY") {
             None => None,
             Some(text) => Some(SecretKey::parse(&text).map_err(|problem| {
@@ -261,6 +282,7 @@ impl Settings {
             site,
             initial_admin,
             housekeeping_every,
+            audit_retention_days,
             secret_key,
             client_address_header,
             scim_rate,
@@ -482,6 +504,20 @@ mod tests {
         for bad in ["0", "5", "soon", "100000"] {
             let err = settings(&[("ROSTER_HOUSEKEEPING_SECS", bad)]).unwrap_err();
             assert_eq!(err.setting, "ROSTER_HOUSEKEEPING_SECS", "{bad}");
+        }
+    }
+
+    #[test]
+    fn audit_events_are_kept_400_days_unless_told_otherwise_and_0_keeps_them_all() {
+        let s = settings(&[]).unwrap();
+        assert_eq!(s.audit_retention_days, Some(AUDIT_RETENTION_DAYS_DEFAULT));
+        let s = settings(&[("ROSTER_AUDIT_RETENTION_DAYS", "30")]).unwrap();
+        assert_eq!(s.audit_retention_days, Some(30));
+        let s = settings(&[("ROSTER_AUDIT_RETENTION_DAYS", "0")]).unwrap();
+        assert_eq!(s.audit_retention_days, None);
+        for bad in ["-1", "a year", "36501", "1.5"] {
+            let err = settings(&[("ROSTER_AUDIT_RETENTION_DAYS", bad)]).unwrap_err();
+            assert_eq!(err.setting, "ROSTER_AUDIT_RETENTION_DAYS", "{bad}");
         }
     }
 

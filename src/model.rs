@@ -215,6 +215,12 @@ pub const AUDIT_AREAS: [(&str, &str); 7] = [
     ("tenant", "Tenant"),
 ];
 
+/// Who made a change, as the audit log's filter picks (`by=`): its slug and its label.
+pub const AUDIT_ACTORS: [(&str, &str); 2] = [
+    ("people", "People and roster commands"),
+    ("scim", "SCIM integrations"),
+];
+
 pub const TENANT_ID_MAX: usize = 63;
 pub const TENANT_NAME_MAX: usize = 100;
 pub const USERNAME_MAX: usize = 255;

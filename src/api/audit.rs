@@ -20,10 +20,13 @@ pub struct AuditItem {
     pub id: String,
     /// RFC 3339.
     pub at: String,
-    /// The username of who acted, or "operator (command line)".
+    /// The username of who acted, the integration's name, or "operator (command line)".
     pub actor: String,
-    /// Whether a `roster` command made the change (not a signed-in person).
-    pub by_operator: bool,
+    /// `user` (a signed-in person), `operator` (a `roster` command) or `integration` (a SCIM
+    /// integration's request).
+    pub actor_kind: String,
+    /// The acting integration's page, relative to the tenant's IAM pages.
+    pub actor_path: Option<String>,
     /// The stored code (`group.member-add`).
     pub action: String,
     /// What people read ("Member added").
@@ -44,6 +47,8 @@ pub struct AuditLog {
     pub area: Option<String>,
     /// The thing whose changes the page keeps to (its id), when it does.
     pub target: Option<String>,
+    /// Whose changes the page keeps to (`people` or `scim`), when it does.
+    pub by: Option<String>,
     pub events: Vec<AuditItem>,
     /// `before` of the next older page.
     pub older: Option<String>,
@@ -67,7 +72,8 @@ fn target_path(row: &AuditRow) -> Option<String> {
         "integration" => "scim",
         _ => return None,
     };
-    let deleted_it = verb == "delete" && area != "binding";
+    // A deprovisioned user has no page in the tenant any more.
+    let deleted_it = (verb == "delete" && area != "binding") || verb == "deprovision";
     (!deleted_it).then(|| format!("{section}/{id}"))
 }
 
@@ -79,7 +85,10 @@ fn audit_item(row: AuditRow) -> AuditItem {
         id: row.id,
         at: rfc3339(row.at),
         actor: row.actor_name,
-        by_operator: row.actor_kind == "operator",
+        actor_path: (row.actor_kind == "integration")
+            .then(|| row.actor_id.as_ref().map(|id| format!("scim/{id}")))
+            .flatten(),
+        actor_kind: row.actor_kind,
         action: row.action,
         target: row.target_name,
         detail: row.detail,
@@ -87,13 +96,15 @@ fn audit_item(row: AuditRow) -> AuditItem {
 }
 
 /// A page of the tenant's audit log, newest first: `area` picks one kind of change
-/// (`model::AUDIT_AREAS`), `target` the changes to one thing (its id); `before` / `after` are a
-/// page's `older` / `newer`.
+/// (`model::AUDIT_AREAS`), `target` the changes to one thing (its id), `by` the changes of people
+/// or of SCIM integrations (`model::AUDIT_ACTORS`); `before` / `after` are a page's `older` /
+/// `newer`.
 #[server(endpoint = "audit/list")]
 pub async fn list_audit(
     tenant: String,
     area: Option<String>,
     target: Option<String>,
+    by: Option<String>,
     before: Option<String>,
     after: Option<String>,
 ) -> Result<AuditLog, ServerFnError> {
@@ -102,7 +113,7 @@ pub async fn list_audit(
         .enter_tenant_for(&tenant, Resource::Auditlog, Action::Read)
         .await?;
     let cursors = (before.as_deref(), after.as_deref());
-    let filter = audit::Filter { area, target };
+    let filter = audit::Filter { area, target, by };
     let page = audit::page(&ctx.state.db, &gate.tenant.id, &filter, cursors)
         .await
         .map_err(|e| ctx.fail(e))?;
@@ -116,6 +127,7 @@ pub async fn list_audit(
         scope: gate.scope(),
         area: given(filter.area),
         target: given(filter.target),
+        by: given(filter.by),
         target_name,
         events: page.events.into_iter().map(audit_item).collect(),
         older: page.older,

@@ -1,6 +1,7 @@
 //! What a long-running server sweeps away on a schedule: expired sessions, sign-in states
-//! (OpenID logins never completed), sign-in failure rows past the throttle's window and SCIM
-//! request-log entries beyond each integration's bound; and what it sets right: a tenant's kept
+//! (OpenID logins never completed), sign-in failure rows past the throttle's window, SCIM
+//! request-log entries beyond each integration's bound and audit events past their retention;
+//! and what it sets right: a tenant's kept
 //! count of access that a writer not keeping it left off (`db::access::miscounted`). One
 //! background task per process; several replicas sweeping the same database is harmless (the
 //! deletes are idempotent, and a recount sets the count to what is there).
@@ -70,15 +71,62 @@ pub async fn recount_access(db: &Db) -> AppResult<Vec<db::access::Miscount>> {
     Ok(set_right)
 }
 
-/// Starts the sweeper: a first sweep right away, then one every `every`. A failed sweep is
-/// logged and tried again at the next tick.
-pub fn spawn(db: Db, clock: SharedClock, every: Duration) -> tokio::task::JoinHandle<()> {
+/// Most audit events one transaction of [`trim_audit_log`] deletes: the writer is held for a
+/// short while at a time, beside the requests.
+const AUDIT_TRIM_BATCH: i64 = 5_000;
+/// Most batches one sweep deletes per tenant; what is left goes at the next sweep.
+const AUDIT_TRIM_BATCHES: u32 = 200;
+
+/// Deletes the audit events that happened before `cutoff`, tenant by tenant, in transactions of
+/// [`AUDIT_TRIM_BATCH`] events. Answers how many went.
+pub async fn trim_audit_log(db: &Db, cutoff: crate::clock::Millis) -> AppResult<u64> {
+    let tenants = {
+        let mut conn = db.acquire().await?;
+        db::audit::tenants_with_events_before(&mut conn, cutoff).await?
+    };
+    let mut deleted = 0;
+    for tenant in &tenants {
+        for _ in 0..AUDIT_TRIM_BATCHES {
+            let mut tx = db.begin_write_keeping_credentials().await?;
+            let n = db::audit::delete_before(&mut tx, tenant, cutoff, AUDIT_TRIM_BATCH).await?;
+            tx.commit().await?;
+            deleted += n;
+            if n < AUDIT_TRIM_BATCH as u64 {
+                break;
+            }
+        }
+    }
+    Ok(deleted)
+}
+
+/// A day, in milliseconds.
+const DAY_MILLIS: i64 = 24 * 60 * 60 * 1000;
+
+/// Starts the sweeper: a first sweep right away, then one every `every`; with a retention,
+/// audit events older than that many days go too. A failed sweep is logged and tried again at
+/// the next tick.
+pub fn spawn(
+    db: Db,
+    clock: SharedClock,
+    every: Duration,
+    audit_retention_days: Option<u32>,
+) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut ticks = tokio::time::interval(every);
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             ticks.tick().await;
-            match sweep(&db, clock.now_millis()).await {
+            let now = clock.now_millis();
+            if let Some(days) = audit_retention_days {
+                match trim_audit_log(&db, now - i64::from(days) * DAY_MILLIS).await {
+                    Ok(0) => {}
+                    Ok(n) => {
+                        tracing::info!(audit_events = n, days, "audit events past retention swept")
+                    }
+                    Err(e) => tracing::warn!(error = %e, "audit log trim failed; retrying later"),
+                }
+            }
+            match sweep(&db, now).await {
                 Ok(s) if s != Swept::default() => tracing::info!(
                     sessions = s.sessions,
                     sign_in_states = s.sign_in_states,

@@ -1,8 +1,13 @@
 //! Rows of the tenant audit log (`audit_events`): appended inside the change's transaction,
-//! read newest first a page at a time by `(at, id)`.
+//! read newest first a page at a time by `(at, id)`. A SCIM write's event waits in its request's
+//! [`Pending`] until the statement that ends the transaction carries it
+//! ([`super::script::run_last`]), or the request's commit writes it.
+
+use std::sync::{Arc, Mutex};
 
 use sqlx::Row;
 
+use super::script::{self, Param};
 use super::{Arg, Conn};
 use crate::clock::Millis;
 use crate::error::AppResult;
@@ -13,7 +18,7 @@ pub struct AuditRow {
     pub id: String,
     pub tenant_id: String,
     pub at: Millis,
-    /// `user` or `operator`.
+    /// `user`, `operator` or `integration` (a SCIM integration's requests).
     pub actor_kind: String,
     pub actor_id: Option<String>,
     pub actor_name: String,
@@ -44,6 +49,95 @@ pub async fn insert(conn: &mut Conn, row: &AuditRow) -> AppResult<()> {
     Ok(())
 }
 
+/// An event a SCIM write will record, and whether it depends on the write having happened.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingEvent {
+    pub row: AuditRow,
+    /// Recorded only if the user the event names exists when it is written: a create's event,
+    /// carried by the script whose insert may have found the userName taken and done nothing.
+    pub only_if_user_exists: bool,
+}
+
+impl PendingEvent {
+    /// The `INSERT` of this event, its parameters numbered from `$first`.
+    pub fn statement(&self, first: usize) -> String {
+        let n = |k: usize| first + k;
+        let values = format!(
+            "${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}",
+            n(0),
+            n(1),
+            n(2),
+            n(3),
+            n(4),
+            n(5),
+            n(6),
+            n(7),
+            n(8),
+            n(9)
+        );
+        let guard = if self.only_if_user_exists {
+            format!(" WHERE EXISTS (SELECT 1 FROM users WHERE id = ${})", n(7))
+        } else {
+            String::new()
+        };
+        format!(
+            "INSERT INTO audit_events (id, tenant_id, at, actor_kind, actor_id, actor_name, \
+             action, target_id, target_name, detail) SELECT {values}{guard}"
+        )
+    }
+
+    /// The values of [`Self::statement`]'s parameters, in order.
+    pub fn params(&self) -> [Param<'_>; 10] {
+        let r = &self.row;
+        [
+            Param::Text(Some(&r.id)),
+            Param::Text(Some(&r.tenant_id)),
+            Param::Int(r.at),
+            Param::Text(Some(&r.actor_kind)),
+            Param::Text(r.actor_id.as_deref()),
+            Param::Text(Some(&r.actor_name)),
+            Param::Text(Some(&r.action)),
+            Param::Text(r.target_id.as_deref()),
+            Param::Text(Some(&r.target_name)),
+            Param::Text(Some(&r.detail)),
+        ]
+    }
+}
+
+/// The event a request's write will record, until a statement takes it to the database. Shared
+/// by the request's service code (which notes it), its transaction's last script (which may
+/// carry it) and the request's end (which writes what is left before the commit).
+#[derive(Debug, Clone, Default)]
+pub struct Pending(Arc<Mutex<Option<PendingEvent>>>);
+
+impl Pending {
+    /// Notes `event`, in place of any noted before.
+    pub fn set(&self, event: PendingEvent) {
+        if let Ok(mut slot) = self.0.lock() {
+            *slot = Some(event);
+        }
+    }
+
+    /// The noted event, leaving none.
+    pub fn take(&self) -> Option<PendingEvent> {
+        self.0.lock().ok().and_then(|mut slot| slot.take())
+    }
+
+    /// Whether an event waits.
+    pub fn is_set(&self) -> bool {
+        self.0.lock().is_ok_and(|slot| slot.is_some())
+    }
+
+    /// Writes the waiting event, if any, in the caller's transaction.
+    pub async fn write(&self, conn: &mut Conn) -> AppResult<()> {
+        let Some(event) = self.take() else {
+            return Ok(());
+        };
+        script::run(conn, &[&event.statement(1)], &event.params()).await?;
+        Ok(())
+    }
+}
+
 /// An event's place in the log, newest first: `(at, id)`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Place {
@@ -69,6 +163,8 @@ pub struct AuditQuery {
     pub action_prefix: Option<String>,
     /// Only changes to this user, group, role, account or integration, when given.
     pub target_id: Option<String>,
+    /// Only the changes of SCIM integrations (`true`), or only the others (`false`), when given.
+    pub by_integrations: Option<bool>,
     pub start: Start,
     pub limit: i64,
 }
@@ -89,6 +185,11 @@ pub async fn page(conn: &mut Conn, tenant_id: &str, q: &AuditQuery) -> AppResult
         args.push(Arg::Text(target.clone()));
         sql.push_str(&format!(" AND target_id = ${}", args.len()));
     }
+    match q.by_integrations {
+        Some(true) => sql.push_str(" AND actor_kind = 'integration'"),
+        Some(false) => sql.push_str(" AND actor_kind IN ('user', 'operator')"),
+        None => {}
+    }
     let (seek, order) = match &q.start {
         Start::Newest => (None, "DESC"),
         Start::OlderThan(place) => (Some(("<", place)), "DESC"),
@@ -105,6 +206,41 @@ pub async fn page(conn: &mut Conn, tenant_id: &str, q: &AuditQuery) -> AppResult
     sql.push_str(&format!(" ORDER BY at {order}, id {order}"));
     sql.push_str(&super::limit_offset(&mut args, q.limit, 0));
     super::fetch_mapped(conn, &sql, &args, from_row).await
+}
+
+/// The tenants holding events from before `cutoff`.
+pub async fn tenants_with_events_before(conn: &mut Conn, cutoff: Millis) -> AppResult<Vec<String>> {
+    let rows = sqlx::query(
+        "SELECT id FROM tenants t WHERE EXISTS \
+         (SELECT 1 FROM audit_events e WHERE e.tenant_id = t.id AND e.at < $1)",
+    )
+    .bind(cutoff)
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(rows
+        .iter()
+        .map(|r| r.try_get("id"))
+        .collect::<Result<_, _>>()?)
+}
+
+/// Deletes up to `limit` of `tenant_id`'s events from before `cutoff`, the oldest first; answers
+/// how many.
+pub async fn delete_before(
+    conn: &mut Conn,
+    tenant_id: &str,
+    cutoff: Millis,
+    limit: i64,
+) -> AppResult<u64> {
+    let done = sqlx::query(
+        "DELETE FROM audit_events WHERE id IN (SELECT id FROM audit_events \
+         WHERE tenant_id = $1 AND at < $2 ORDER BY at, id LIMIT $3)",
+    )
+    .bind(tenant_id)
+    .bind(cutoff)
+    .bind(limit)
+    .execute(&mut *conn)
+    .await?;
+    Ok(done.rows_affected())
 }
 
 fn from_row(r: &sqlx::any::AnyRow) -> Result<AuditRow, sqlx::Error> {

@@ -18,6 +18,7 @@ use std::sync::atomic::AtomicI64;
 use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 use std::sync::Arc;
 
+use super::audit::{Pending, PendingEvent};
 use super::Conn;
 use crate::error::AppResult;
 
@@ -113,13 +114,27 @@ impl Fold {
     }
 }
 
-/// A transaction's way to end in its last script; empty where there is no writer's batch.
+/// A transaction's way to end in its last script; empty where there is no writer's batch. It
+/// may carry the request's audit event ([`Pending`]): the last script writes it too, in the
+/// same trip, before the statements that end the transaction.
 #[derive(Debug, Clone, Default)]
-pub struct LastWrite(Option<Arc<Fold>>);
+pub struct LastWrite {
+    fold: Option<Arc<Fold>>,
+    event: Option<Pending>,
+}
 
 impl LastWrite {
     pub(super) fn of(fold: Arc<Fold>) -> Self {
-        LastWrite(Some(fold))
+        LastWrite {
+            fold: Some(fold),
+            event: None,
+        }
+    }
+
+    /// This one, whose last script also writes the event `pending` holds by then.
+    pub fn carrying(mut self, pending: &Pending) -> LastWrite {
+        self.event = Some(pending.clone());
+        self
     }
 
     /// This one where the script is the transaction's last, an empty one where it is not.
@@ -131,11 +146,27 @@ impl LastWrite {
         }
     }
 
+    /// The event the last script is to write along, taken from the request's [`Pending`].
+    pub(super) fn take_event(&self) -> Option<PendingEvent> {
+        self.event.as_ref().and_then(Pending::take)
+    }
+
+    /// Whether a last script ended (or handed on) the transaction already: nothing may write in
+    /// it now without [`Self::resume`].
+    pub fn has_ended(&self) -> bool {
+        self.fold.as_ref().is_some_and(|fold| {
+            matches!(
+                fold.get(),
+                Folded::Released | Folded::Committed | Folded::Broken
+            )
+        })
+    }
+
     /// The statements a last script ends with now, and what they will have done; `None` when
     /// there is nothing to save (the batch's first, handing the batch on, needs no statement)
     /// or a last script already ran.
     pub(super) fn suffix(&self) -> Option<(&'static [&'static str], Folded)> {
-        let fold = self.0.as_ref()?;
+        let fold = self.fold.as_ref()?;
         if fold.get() != Folded::No {
             return None;
         }
@@ -149,12 +180,12 @@ impl LastWrite {
     /// What the last script did so far (for tests).
     #[cfg(test)]
     pub(super) fn folded(&self) -> Folded {
-        self.0.as_ref().map_or(Folded::No, |fold| fold.get())
+        self.fold.as_ref().map_or(Folded::No, |fold| fold.get())
     }
 
     /// Records what the last script's appended statements did.
     pub(super) fn mark(&self, folded: Folded) {
-        if let Some(fold) = &self.0 {
+        if let Some(fold) = &self.fold {
             fold.set(folded);
         }
     }
@@ -163,7 +194,7 @@ impl LastWrite {
     /// ends (see [`Fold::assert_nothing_after`]).
     #[cfg(debug_assertions)]
     pub(super) async fn note_end(&self, conn: &mut Conn) {
-        if let Some(fold) = &self.0 {
+        if let Some(fold) = &self.fold {
             fold.changes_at_end
                 .store(total_changes(conn).await, Ordering::SeqCst);
         }
@@ -173,7 +204,7 @@ impl LastWrite {
     /// writes after this are one transaction again, rolled back together if the request fails.
     /// Those of the last script stay: call it only where that script changed nothing.
     pub async fn resume(&self, conn: &mut Conn) -> AppResult<()> {
-        let Some(fold) = &self.0 else {
+        let Some(fold) = &self.fold else {
             return Ok(());
         };
         match fold.get() {

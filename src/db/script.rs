@@ -73,7 +73,8 @@ async fn run_raw(
 }
 
 /// [`run`] for a transaction's last script: on SQLite's writing connection the script also ends
-/// the transaction's part, in the same trip ([`LastWrite`]); elsewhere it is [`run`]. Nothing
+/// the transaction's part, in the same trip ([`LastWrite`]), after writing the audit event the
+/// `LastWrite` carries, if any; elsewhere it is [`run`] (and the event waits for the commit). Nothing
 /// after it may write (unless [`LastWrite::resume`] is called first) or fail: its writes are no
 /// longer the request's alone to roll back. Fails with the database's error, for a caller that
 /// tells a unique violation from the rest ([`crate::error::UniqueOr`]).
@@ -90,9 +91,21 @@ pub async fn run_last(
     let Some((suffix, folded)) = suffix else {
         return run_raw(conn, statements, params).await;
     };
-    let all: Vec<&str> = statements.iter().chain(suffix).copied().collect();
+    // The request's audit event, when it has one, goes in the same trip, before the end.
+    let event = last.take_event();
+    let insert = event.as_ref().map(|e| e.statement(params.len() + 1));
+    let all: Vec<&str> = statements
+        .iter()
+        .copied()
+        .chain(insert.as_deref())
+        .chain(suffix.iter().copied())
+        .collect();
+    let all_params: Vec<Param<'_>> = match &event {
+        Some(e) => params.iter().copied().chain(e.params()).collect(),
+        None => params.to_vec(),
+    };
     let mut outcome = Outcome::default();
-    let done = sqlite_script(conn, &all, params, &mut outcome).await;
+    let done = sqlite_script(conn, &all, &all_params, &mut outcome).await;
     // A count comes at the end of each statement that ran: more than the caller's statements
     // means the failure was in the ones appended.
     let ran = outcome.affected.len();

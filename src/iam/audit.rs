@@ -1,15 +1,16 @@
-//! The tenant's audit log: who changed what, and when. Every change a person makes to a tenant's
-//! IAM — a signed-in administrator in the UI, or the machine's operator with a `roster` command —
-//! records one event inside the change's own transaction, so a change that rolls back leaves no
-//! event and no committed change lacks one. (What SCIM integrations change is in each
-//! integration's request log, with the body the identity provider sent.) Names are copied at the time: the
+//! The tenant's audit log: who changed what, and when. Every change made to a tenant's IAM — by a
+//! signed-in administrator in the UI, the machine's operator with a `roster` command, or a SCIM
+//! integration's request — records one event inside the change's own transaction, so a change
+//! that rolls back leaves no event and no committed change lacks one. Names are copied at the time: the
 //! log still reads right after the actor or the target is renamed or deleted. Reading it needs
 //! AUDITLOG:READ in the tenant.
+
+use std::sync::Arc;
 
 use crate::clock::{Clock, Millis};
 use crate::db::{
     self,
-    audit::{AuditQuery, AuditRow, Place, Start},
+    audit::{AuditQuery, AuditRow, Pending, PendingEvent, Place, Start},
     users::UserRow,
     Conn, Db,
 };
@@ -102,6 +103,10 @@ changes!(
     IntegrationDisabled,
     IntegrationDeleted,
     TokenRotated,
+    UserProvisioned,
+    UserUpdated,
+    UserDeprovisioned,
+    GroupUpdated,
 );
 
 impl Change {
@@ -137,6 +142,10 @@ impl Change {
             IntegrationDisabled => "integration.disable",
             IntegrationDeleted => "integration.delete",
             TokenRotated => "integration.rotate",
+            UserProvisioned => "user.provision",
+            UserUpdated => "user.update",
+            UserDeprovisioned => "user.deprovision",
+            GroupUpdated => "group.update",
         }
     }
 
@@ -168,6 +177,10 @@ impl Change {
             IntegrationDisabled => "Integration disabled",
             IntegrationDeleted => "Integration deleted",
             TokenRotated => "Secret Token rotated",
+            UserProvisioned => "User provisioned",
+            UserUpdated => "User updated",
+            UserDeprovisioned => "User deprovisioned",
+            GroupUpdated => "Group updated",
         }
     }
 
@@ -221,6 +234,80 @@ pub async fn record(conn: &mut Conn, tenant_id: &str, by: &Author, event: Event)
     db::audit::insert(conn, &row).await
 }
 
+/// What a SCIM request's writes record: the integration that acts, in which tenant and when,
+/// and the request's [`Pending`] event. The service notes the event before the write that ends
+/// the transaction (which then carries it, `db::script::run_last`); whatever is still noted when
+/// the request commits is written first. Empty outside a SCIM request: it notes nothing.
+#[derive(Debug, Clone, Default)]
+pub struct ScimAudit(Option<Arc<ScimActor>>);
+
+#[derive(Debug)]
+struct ScimActor {
+    tenant_id: String,
+    integration_id: String,
+    integration_name: String,
+    at: Millis,
+    pending: Pending,
+}
+
+impl ScimAudit {
+    /// The events of one request of integration `integration_id` (called `integration_name`)
+    /// in `tenant_id`, at `at`.
+    pub fn new(tenant_id: &str, integration_id: &str, integration_name: &str, at: Millis) -> Self {
+        ScimAudit(Some(Arc::new(ScimActor {
+            tenant_id: tenant_id.into(),
+            integration_id: integration_id.into(),
+            integration_name: integration_name.into(),
+            at,
+            pending: Pending::default(),
+        })))
+    }
+
+    /// Where the request's event waits.
+    pub fn pending(&self) -> Option<&Pending> {
+        self.0.as_ref().map(|a| &a.pending)
+    }
+
+    /// Notes `event` as what this request changed, in place of any noted before.
+    pub fn note(&self, event: Event) {
+        self.set(event, false);
+    }
+
+    /// Notes the provisioning of a user who may not exist after all: the event is written only
+    /// if the user `event` names exists by then (a create whose userName proved taken wrote no
+    /// user under the new id).
+    pub fn note_if_created(&self, event: Event) {
+        self.set(event, true);
+    }
+
+    /// Forgets the noted event: the request changed nothing after all.
+    pub fn withdraw(&self) {
+        if let Some(a) = &self.0 {
+            a.pending.take();
+        }
+    }
+
+    fn set(&self, event: Event, only_if_user_exists: bool) {
+        let Some(a) = &self.0 else { return };
+        let row = AuditRow {
+            id: db::new_id(),
+            tenant_id: a.tenant_id.clone(),
+            at: a.at,
+            actor_kind: "integration".into(),
+            actor_id: Some(a.integration_id.clone()),
+            actor_name: a.integration_name.clone(),
+            action: event.change.code().into(),
+            target_id: event.target_id,
+            target_name: event.target_name,
+            detail: event.detail,
+        };
+        a.pending.set(PendingEvent {
+            row,
+            only_if_user_exists,
+        });
+    }
+}
+
 /// How many events a page of the log shows.
 pub const PAGE_SIZE: i64 = 50;
 
@@ -235,17 +322,38 @@ pub struct AuditPage {
 }
 
 /// Which events a page or an export holds: one kind of change (`area`, one of
-/// `model::AUDIT_AREAS`) and changes to one thing (`target`, its id), each when given.
+/// `model::AUDIT_AREAS`), changes to one thing (`target`, its id) and changes by people or by
+/// SCIM integrations (`by`, one of `model::AUDIT_ACTORS`), each when given.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Filter {
     pub area: Option<String>,
     pub target: Option<String>,
+    pub by: Option<String>,
+}
+
+/// A [`Filter`] as the database is asked.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Checked {
+    pub action_prefix: Option<String>,
+    pub target_id: Option<String>,
+    pub by_integrations: Option<bool>,
 }
 
 impl Filter {
-    /// The query's `(action prefix, target id)`; a 400 naming what is not an area or an id.
-    pub fn checked(&self) -> AppResult<(Option<String>, Option<String>)> {
-        let prefix = area_prefix(self.area.as_deref())?;
+    /// The filter checked; a 400 naming what is not an area, an id or a kind of actor.
+    pub fn checked(&self) -> AppResult<Checked> {
+        let action_prefix = area_prefix(self.area.as_deref())?;
+        let by_integrations = match self.by.as_deref() {
+            None | Some("") => None,
+            Some("scim") => Some(true),
+            Some("people") => Some(false),
+            Some(_) => {
+                return Err(AppError::invalid(
+                    "by",
+                    "Choose people or SCIM integrations.",
+                ))
+            }
+        };
         let target = match self.target.as_deref() {
             None | Some("") => None,
             Some(t) if is_id(t) => Some(t.to_string()),
@@ -256,7 +364,11 @@ impl Filter {
                 ))
             }
         };
-        Ok((prefix, target))
+        Ok(Checked {
+            action_prefix,
+            target_id: target,
+            by_integrations,
+        })
     }
 }
 
@@ -276,7 +388,7 @@ pub async fn page(
     filter: &Filter,
     (before, after): (Option<&str>, Option<&str>),
 ) -> AppResult<AuditPage> {
-    let (action_prefix, target_id) = filter.checked()?;
+    let checked = filter.checked()?;
     let given = |c: Option<&str>| c.filter(|c| !c.is_empty()).map(parse_cursor).transpose();
     let start = match (given(before)?, given(after)?) {
         (Some(place), _) => Start::OlderThan(place),
@@ -284,8 +396,9 @@ pub async fn page(
         (None, None) => Start::Newest,
     };
     let query = AuditQuery {
-        action_prefix,
-        target_id,
+        action_prefix: checked.action_prefix,
+        target_id: checked.target_id,
+        by_integrations: checked.by_integrations,
         start: start.clone(),
         limit: PAGE_SIZE + 1,
     };
@@ -333,10 +446,11 @@ pub async fn export_page(
     filter: &Filter,
     before: Option<Place>,
 ) -> AppResult<(Vec<AuditRow>, Option<Place>)> {
-    let (action_prefix, target_id) = filter.checked()?;
+    let checked = filter.checked()?;
     let query = AuditQuery {
-        action_prefix,
-        target_id,
+        action_prefix: checked.action_prefix,
+        target_id: checked.target_id,
+        by_integrations: checked.by_integrations,
         start: before.map_or(Start::Newest, Start::OlderThan),
         limit: EXPORT_PAGE,
     };

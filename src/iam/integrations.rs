@@ -308,6 +308,11 @@ pub struct Caller {
 }
 
 impl Caller {
+    /// The integration's name (as cached with its credentials).
+    pub fn integration_name(&self) -> &str {
+        &self.credentials.integration.name
+    }
+
     /// 403 unless the integration's roles allow `action` on `resource`.
     pub fn require(&self, resource: Resource, action: Action) -> Result<(), ScimError> {
         let wanted = (resource, action);

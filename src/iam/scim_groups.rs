@@ -19,6 +19,7 @@ use crate::db::last_write::LastWrite;
 use crate::db::member_refs::{self, MemberFields};
 use crate::db::scim_users::Page;
 use crate::db::{self, Conn};
+use crate::iam::audit::Change;
 use crate::iam::reach;
 use crate::iam::scim::Answered;
 use crate::scim::json_text::JsonText;
@@ -262,15 +263,15 @@ async fn add_members(
 /// Applies a member change with batched statements: O(changed members), never a load of the
 /// group's members but for a replacement, whose ids alone are read to write only the difference
 /// (what an IdP's PUT sends is mostly the members the group has: the others keep their
-/// memberships and their ETags, and an unchanged list writes nothing). Answers whether any
-/// membership changed: adding a member or removing a non-member (IdPs resend what they sent)
-/// leaves the group's version as it was.
+/// memberships and their ETags, and an unchanged list writes nothing). Answers how many
+/// memberships it wrote: adding a member or removing a non-member (IdPs resend what they sent)
+/// writes none, and leaves the group's version as it was.
 async fn apply_delta(
     conn: &mut Conn,
     scope: &Scope,
     group_id: &str,
     delta: &MemberDelta,
-) -> Result<bool, ScimError> {
+) -> Result<Membership, ScimError> {
     let replaced;
     let (added, removed) = match delta {
         MemberDelta::Changes { added, removed } => (added, removed),
@@ -286,7 +287,49 @@ async fn apply_delta(
     };
     let added = add_members(conn, scope, group_id, added).await?;
     let removed = db::groups::remove_members(conn, group_id, removed).await?;
-    Ok(added + removed > 0)
+    Ok(Membership { added, removed })
+}
+
+/// How many memberships a change wrote.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Membership {
+    added: u64,
+    removed: u64,
+}
+
+impl Membership {
+    fn any(self) -> bool {
+        self.added + self.removed > 0
+    }
+
+    /// As the audit log tells it: `3 members added, 1 removed.`
+    fn describe(self) -> String {
+        let members = |n: u64| if n == 1 { "member" } else { "members" };
+        match (self.added, self.removed) {
+            (0, 0) => String::new(),
+            (a, 0) => format!("{a} {} added.", members(a)),
+            (0, r) => format!("{r} {} removed.", members(r)),
+            (a, r) => format!("{a} {} added, {r} removed.", members(a)),
+        }
+    }
+}
+
+/// Notes a group's change for the audit log, when anything changed: its attributes (`saved`)
+/// or its members. `name` is the group's when its attributes did not change.
+fn note_update(scope: &Scope, id: &str, name: &str, saved: Option<&Saved>, members: Membership) {
+    if saved.is_none() && !members.any() {
+        return;
+    }
+    let detail = [saved.map(|s| s.detail.clone()), Some(members.describe())]
+        .into_iter()
+        .flatten()
+        .filter(|part| !part.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ");
+    let name = saved.map_or(name, |s| s.name.as_str());
+    scope
+        .audit
+        .note(Change::GroupUpdated.on(id, name).detail(detail));
 }
 
 /// `(in wanted but not in current, in current but not in wanted)`, both sorted; `wanted` and
@@ -334,13 +377,19 @@ pub async fn create(
     db::groups::insert(conn, &row).await?;
     // The new group is answered as written: only its members (in the order the database lists
     // them) are read back, and only when it has some.
-    let members = match member_ids(&resource) {
+    let (members, added) = match member_ids(&resource) {
         Some(ids) if !ids.is_empty() => {
-            add_members(conn, scope, &row.id, &ids).await?;
-            member_refs::of_group(conn, &row.id).await?
+            let added = add_members(conn, scope, &row.id, &ids).await?;
+            (member_refs::of_group(conn, &row.id).await?, added)
         }
-        _ => String::new(),
+        _ => (String::new(), 0),
     };
+    let detail = Membership { added, removed: 0 }.describe();
+    scope.audit.note(
+        Change::GroupCreated
+            .on(&row.id, &row.display_name)
+            .detail(detail),
+    );
     let shown = p.includes("members").then_some(members);
     Ok((answer(scope, &row, shown, p), version(&row)))
 }
@@ -355,13 +404,22 @@ fn check_if_match(if_match: Option<&str>, v: &str) -> Result<(), ScimError> {
     }
 }
 
+/// Attributes of a group as [`save_attributes`] wrote them.
+#[derive(Debug, Clone)]
+struct Saved {
+    /// The group's name now.
+    name: String,
+    /// How they changed, as the audit log tells it.
+    detail: String,
+}
+
 /// Writes name, externalId and other attributes of `resource` when they changed.
 async fn save_attributes(
     conn: &mut Conn,
     scope: &Scope,
     row: &GroupRow,
     resource: &Value,
-) -> Result<bool, ScimError> {
+) -> Result<Option<Saved>, ScimError> {
     let updated = GroupRow {
         display_name: display_name_of(resource)?,
         external_id: resource
@@ -375,10 +433,18 @@ async fn save_attributes(
         && updated.external_id == row.external_id
         && updated.scim_json.as_deref().unwrap_or("{}") == row.scim_json.as_deref().unwrap_or("{}")
     {
-        return Ok(false);
+        return Ok(None);
     }
     db::groups::update(conn, &updated, &row.display_name, scope.now).await?;
-    Ok(true)
+    let detail = if updated.display_name != row.display_name {
+        format!("Renamed from {}.", row.display_name)
+    } else {
+        "Attributes changed.".into()
+    };
+    Ok(Some(Saved {
+        name: updated.display_name,
+        detail,
+    }))
 }
 
 /// `PUT /Groups/{id}`: `members` replaced when present (even `[]`), untouched when absent.
@@ -405,13 +471,16 @@ pub async fn replace(
     let named_members = body
         .as_object()
         .is_some_and(|o| o.keys().any(|k| k.eq_ignore_ascii_case("members")));
-    save_attributes(conn, scope, &row, &resource).await?;
+    let attributes = save_attributes(conn, scope, &row, &resource).await?;
+    let mut members = Membership::default();
     if named_members {
         let ids = member_ids(&resource).unwrap_or_default();
-        if apply_delta(conn, scope, id, &MemberDelta::ReplaceAll(ids)).await? {
+        members = apply_delta(conn, scope, id, &MemberDelta::ReplaceAll(ids)).await?;
+        if members.any() {
             db::groups::touch(conn, id, scope.now, &LastWrite::default()).await?;
         }
     }
+    note_update(scope, id, &row.display_name, attributes.as_ref(), members);
     get(conn, scope, id, p).await
 }
 
@@ -431,7 +500,7 @@ pub async fn patch(
     let (delta, changed) = match plan_member_ops(&ops)? {
         MemberPlan::Delta { delta, rest } => {
             let changed = if rest.is_empty() {
-                false
+                None
             } else {
                 let mut current = render(scope, &row);
                 if let Some(o) = current.as_object_mut() {
@@ -453,11 +522,13 @@ pub async fn patch(
             (outcome.members, changed)
         }
     };
-    let members_changed = match &delta {
+    let members = match &delta {
         Some(d) => apply_delta(conn, scope, id, d).await?,
-        None => false,
+        None => Membership::default(),
     };
-    if members_changed && !changed {
+    // Noted before the write that ends the transaction, which carries it.
+    note_update(scope, id, &row.display_name, changed.as_ref(), members);
+    if members.any() && changed.is_none() {
         // The touch answers the new version: no read back, and it ends the transaction.
         let last = &scope.last_write;
         return Ok(version_of(
@@ -477,7 +548,10 @@ pub async fn delete(
 ) -> Result<(), ScimError> {
     let row = find_managed(conn, scope, id).await?;
     check_if_match(if_match, &version(&row))?;
-    // The request's last write: it ends the transaction too.
+    scope
+        .audit
+        .note(Change::GroupDeleted.on(id, &row.display_name));
+    // The request's last write: it ends the transaction too, and writes the event noted.
     db::groups::delete(conn, &scope.tenant_id, id, &scope.last_write).await?;
     Ok(())
 }

@@ -33,6 +33,7 @@ use crate::db::profile_views::{self, SERVER_ATTRIBUTES};
 use crate::db::scim_filter::Kind;
 use crate::db::scim_users::{After, ListError, Page, Profile, ProfileText, Refs, ScimUserRow};
 use crate::db::{self, Conn};
+use crate::iam::audit::{Change, ScimAudit};
 use crate::iam::reach::{self, Actor};
 use crate::iam::scim::Answered;
 use crate::scim::cursor::CursorKey;
@@ -59,6 +60,8 @@ pub struct Scope {
     pub cursor_key: CursorKey,
     /// How the request's transaction ends in its last script (`db::last_write`).
     pub last_write: LastWrite,
+    /// What the request's writes record in the tenant's audit log (`iam::audit`).
+    pub audit: ScimAudit,
 }
 
 impl From<ListError> for ScimError {
@@ -658,6 +661,10 @@ pub async fn create(
     // one's suspension writes after it).
     let last = scope.last_write.when(active);
     let nothing_after = LastWrite::default();
+    // Written with the new user, and only if the insert made them.
+    let inactive = if active { "" } else { "Provisioned inactive." };
+    let provisioned = Change::UserProvisioned.on(&new_id, &username);
+    scope.audit.note_if_created(provisioned.detail(inactive));
     let first = db::access::grant_as(
         conn,
         t,
@@ -727,6 +734,12 @@ pub async fn create(
             &nothing_after,
         )
         .await?;
+        let linked = Change::UserProvisioned.on(&id, &username).detail(format!(
+            "The user existed already (in another tenant or signing in with a password): \
+             given access here.{}",
+            if active { "" } else { " Inactive." }
+        ));
+        scope.audit.note(linked);
         (id, false, granted.new_access)
     };
     if !new_access {
@@ -793,6 +806,7 @@ async fn apply(
     scope: &Scope,
     row: &mut ScimUserRow,
     incoming: Incoming,
+    how: &How,
 ) -> Result<bool, ScimError> {
     let resource = &incoming.resource;
     let t = &scope.tenant_id;
@@ -815,6 +829,19 @@ async fn apply(
     let last = scope
         .last_write
         .when(!external_id_changes && !state_changes);
+    // Noted before the write that may end the transaction (which then carries it); withdrawn
+    // below if nothing changed after all.
+    let state = match (state_changes, row.access_active, active) {
+        (true, true, false) => "Deactivated.",
+        (true, false, true) => "Reactivated.",
+        _ => "",
+    };
+    let detail = how.detail(state, external_id_changes);
+    scope.audit.note(
+        Change::UserUpdated
+            .on(&row.id, &row.username)
+            .detail(detail),
+    );
     let written = write_global(
         conn,
         scope,
@@ -825,6 +852,9 @@ async fn apply(
         &last,
     )
     .await?;
+    if !written.any() && !external_id_changes && !state_changes {
+        scope.audit.withdraw();
+    }
     // As `set_password` and `update_profile` wrote them.
     if written.password {
         row.updated_at = scope.now;
@@ -1037,7 +1067,40 @@ pub async fn replace(
             existing: &existing,
         },
     )?)?;
-    answer_applied(conn, scope, &mut row, incoming, as_text).await
+    answer_applied(conn, scope, &mut row, incoming, &How::Replaced, as_text).await
+}
+
+/// How a PUT or PATCH changed a user, for the audit log.
+enum How {
+    Replaced,
+    /// The attributes a PATCH changed (`PatchOutcome::changed`).
+    Patched(Vec<String>),
+}
+
+impl How {
+    /// The event's detail: the state's change (`Deactivated.`, …), then what else changed.
+    fn detail(&self, state: &str, external_id_changes: bool) -> String {
+        let mut parts = vec![state.to_string()];
+        match self {
+            How::Replaced => parts.push("Replaced (PUT).".into()),
+            How::Patched(changed) => {
+                // The attributes' names without their schema's URN; `active` is told above.
+                let names: Vec<&str> = changed
+                    .iter()
+                    .map(|c| c.rsplit(':').next().unwrap_or(c))
+                    .filter(|c| *c != "active" && (*c != "externalId" || !external_id_changes))
+                    .collect();
+                if !names.is_empty() {
+                    parts.push(format!("Changed {}.", names.join(", ")));
+                }
+            }
+        }
+        if external_id_changes {
+            parts.push("externalId changed.".into());
+        }
+        parts.retain(|p| !p.is_empty());
+        parts.join(" ")
+    }
 }
 
 /// Applies a PUT's or PATCH's new state to `row` (read with its group references) and answers
@@ -1048,9 +1111,10 @@ async fn answer_applied(
     scope: &Scope,
     row: &mut ScimUserRow,
     incoming: Incoming,
+    how: &How,
     as_text: bool,
 ) -> Result<(Answered, String), ScimError> {
-    if apply(conn, scope, row, incoming).await? {
+    if apply(conn, scope, row, incoming, how).await? {
         return Ok((answer(scope, row, as_text), user_version(row)));
     }
     get(conn, scope, &row.id, true, as_text).await
@@ -1077,7 +1141,8 @@ pub async fn patch(
     }
     let outcome = crate::scim::patch::apply_patch(rt, &current, &ops)?;
     let incoming = split_password(outcome.resource)?;
-    answer_applied(conn, scope, &mut row, incoming, as_text).await
+    let how = How::Patched(outcome.changed);
+    answer_applied(conn, scope, &mut row, incoming, &how, as_text).await
 }
 
 /// `DELETE /Users/{id}`.
@@ -1091,7 +1156,13 @@ pub async fn delete(
     reach::integration_gave_access(row.from_this_integration)?;
     check_if_match(if_match, &row)?;
     let t = &scope.tenant_id;
-    // The end of access is the request's last write: it ends the transaction too.
+    scope.audit.note(
+        Change::UserDeprovisioned
+            .on(id, &row.username)
+            .detail("Access to this tenant ended."),
+    );
+    // The end of access is the request's last write: it ends the transaction too, and writes
+    // the event noted.
     let last = &scope.last_write;
     db::access::revoke(conn, t, id, &scope.integration_id, scope.now, last).await?;
     Ok(())
@@ -1115,6 +1186,7 @@ mod tests {
             pages: PageCursors::default(),
             cursor_key: CursorKey::new([3; 32]),
             last_write: LastWrite::default(),
+            audit: ScimAudit::default(),
         }
     }
 

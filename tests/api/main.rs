@@ -18,6 +18,7 @@ mod oidc;
 mod outage;
 mod process;
 mod renders;
+mod scim_audit;
 mod scim_auth;
 mod scim_cli;
 mod scim_cursors;

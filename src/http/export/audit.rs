@@ -1,4 +1,4 @@
-//! `GET /t/{tenant}/iam/audit.csv[?area=…][&target=…]`: the tenant's audit log, newest first,
+//! `GET /t/{tenant}/iam/audit.csv[?area=…][&target=…][&by=…]`: the tenant's audit log, newest first,
 //! every event the page's filter keeps (AUDITLOG:READ); for a review kept outside Roster.
 
 use axum::extract::{Path, Query, State};
@@ -25,6 +25,7 @@ const AUDIT: Export = Export {
 pub struct AuditCsvQuery {
     area: Option<String>,
     target: Option<String>,
+    by: Option<String>,
 }
 
 /// The handler: see the module's description.
@@ -40,6 +41,7 @@ pub async fn audit_csv(
     let filter = audit::Filter {
         area: query.area,
         target: query.target,
+        by: query.by,
     };
     if let Err(e) = filter.checked() {
         return (StatusCode::BAD_REQUEST, format!("{e}\n")).into_response();

@@ -1,11 +1,12 @@
 //! Tenant → IAM → Audit log: who changed what in the tenant, newest first, filtered by kind of
-//! change or to the changes of one thing (the "History" link of its page), paged both ways.
+//! change and by who made it (people or SCIM integrations), or to the changes of one thing (the
+//! "History" link of its page), paged both ways.
 //! Everything shown is read on the server (`api::audit`).
 
 use leptos::prelude::*;
 
 use crate::api::audit::{list_audit, AuditItem, AuditLog};
-use crate::model::{Action, Resource as Res, TenantScope, AUDIT_AREAS};
+use crate::model::{Action, Resource as Res, TenantScope, AUDIT_ACTORS, AUDIT_AREAS};
 use crate::ui::components::{
     query_param, Card, EmptyState, Loading, PageHeader, INPUT_CLASS, SECONDARY_BUTTON,
 };
@@ -17,19 +18,22 @@ use crate::url::url_with_query;
 #[component]
 pub fn AuditPage() -> impl IntoView {
     let tenant = tenant_param();
-    let (area, target) = (query_param("area"), query_param("target"));
+    let (area, target, by) = (
+        query_param("area"),
+        query_param("target"),
+        query_param("by"),
+    );
     let (before, after) = (query_param("before"), query_param("after"));
     let log: Loaded<AuditLog> = Resource::new(
         move || {
             (
                 tenant.get(),
-                area.get(),
-                target.get(),
+                (area.get(), target.get(), by.get()),
                 before.get(),
                 after.get(),
             )
         },
-        |(t, area, target, before, after)| list_audit(t, area, target, before, after),
+        |(t, (area, target, by), before, after)| list_audit(t, area, target, by, before, after),
     );
     view! {
         <Transition fallback=Loading>
@@ -47,7 +51,7 @@ pub fn AuditPage() -> impl IntoView {
 }
 
 /// The query that keeps a page's filter (for the pager and the export).
-type FilterQuery = [(&'static str, String); 2];
+type FilterQuery = [(&'static str, String); 3];
 
 fn with_query(path: &str, query: &[(&'static str, String)]) -> String {
     let pairs: Vec<(&str, &str)> = query.iter().map(|(k, v)| (*k, v.as_str())).collect();
@@ -70,40 +74,49 @@ fn AuditView(page: AuditLog) -> impl IntoView {
     let filter: FilterQuery = [
         ("area", page.area.clone().unwrap_or_default()),
         ("target", page.target.clone().unwrap_or_default()),
+        ("by", page.by.clone().unwrap_or_default()),
     ];
     // A file download, not a page: `rel="external"` keeps the router from taking the click.
     let export = with_query(&scope.iam_path("audit.csv"), &filter);
-    // The changes of one thing are all of its kinds: the kind filter is left out then.
-    let area_filter = page
+    // The changes of one thing are all of its kinds: the filters are left out then.
+    let filters = page
         .target
         .is_none()
-        .then(|| view! { <AreaFilter area=page.area.clone()/> });
+        .then(|| view! { <Filters area=page.area.clone() by=page.by.clone()/> });
     let scim_href = scope.iam_path("scim");
     view! {
-        <PageHeader title="Audit log" subtitle="Every change people made to this tenant, newest first: in this UI or with a roster command.">
-            {area_filter}
+        <PageHeader title="Audit log" subtitle="Every change made to this tenant, newest first: by people in this UI, with a roster command, or by identity providers over SCIM.">
+            {filters}
             <a href=export rel="external" download class=format!("{SECONDARY_BUTTON} whitespace-nowrap")
                 title="These changes, all of them, as a CSV file">"Export CSV"</a>
         </PageHeader>
         <p class="-mt-3 mb-6 text-sm text-slate-500">
-            "What identity providers change over SCIM is in each integration's request log, with the body they sent: see "
+            "The requests identity providers sent, refused ones with their body, are in each integration's request log: see "
             <a href=scim_href class=LINK_CLASS>"SCIM Provisioning"</a>"."
         </p>
         <AuditTable scope page filter/>
     }
 }
 
-/// The kind-of-change filter: a GET form, so a filtered log has an address and works without JS.
+/// The filters (kind of change, who made it): a GET form, so a filtered log has an address and
+/// works without JS.
 #[component]
-fn AreaFilter(area: Option<String>) -> impl IntoView {
-    let chosen = area.unwrap_or_default();
+fn Filters(area: Option<String>, by: Option<String>) -> impl IntoView {
+    let (area, by) = (area.unwrap_or_default(), by.unwrap_or_default());
     view! {
-        <form method="get" class="flex items-center gap-2" aria-label="Filter the audit log">
+        <form method="get" class="flex flex-wrap items-center gap-2" aria-label="Filter the audit log">
             <label for="audit-area" class="sr-only">"Kind of change"</label>
-            <select id="audit-area" name="area" class=format!("{INPUT_CLASS} w-56")>
-                <option value="" selected=chosen.is_empty()>"All changes"</option>
+            <select id="audit-area" name="area" class=format!("{INPUT_CLASS} w-52")>
+                <option value="" selected=area.is_empty()>"All changes"</option>
                 {AUDIT_AREAS.iter().map(|(slug, label)| view! {
-                    <option value=*slug selected=chosen == *slug>{*label}</option>
+                    <option value=*slug selected=area == *slug>{*label}</option>
+                }).collect_view()}
+            </select>
+            <label for="audit-by" class="sr-only">"Made by"</label>
+            <select id="audit-by" name="by" class=format!("{INPUT_CLASS} w-52")>
+                <option value="" selected=by.is_empty()>"By anyone"</option>
+                {AUDIT_ACTORS.iter().map(|(slug, label)| view! {
+                    <option value=*slug selected=by == *slug>{*label}</option>
                 }).collect_view()}
             </select>
             <button type="submit" class=SECONDARY_BUTTON>"Show"</button>
@@ -127,7 +140,7 @@ fn target_banner(scope: &TenantScope, name: Option<String>) -> impl IntoView {
 fn AuditTable(scope: TenantScope, page: AuditLog, filter: FilterQuery) -> impl IntoView {
     let path = scope.iam_path("audit");
     let query = filter;
-    let area = query[0].1.clone();
+    let unfiltered = query[0].1.is_empty() && query[2].1.is_empty();
     let banner = (!query[1].1.is_empty()).then(|| target_banner(&scope, page.target_name.clone()));
     let link = |key: &'static str, cursor: Option<String>| {
         cursor.map(|c| {
@@ -148,8 +161,8 @@ fn AuditTable(scope: TenantScope, page: AuditLog, filter: FilterQuery) -> impl I
     if page.events.is_empty() {
         let body = if banner.is_some() {
             "No change to this has been recorded: changes are recorded from this release on."
-        } else if area.is_empty() {
-            "Changes people make to this tenant appear here: users given access, groups, roles and bindings, service accounts and tokens, SCIM integrations."
+        } else if unfiltered {
+            "Changes to this tenant appear here: users provisioned or given access, groups, roles and bindings, service accounts and tokens, SCIM integrations."
         } else {
             "No change of this kind has been made. Choose All changes to see the others."
         };
@@ -173,23 +186,33 @@ fn AuditRowView(scope: TenantScope, e: AuditItem) -> impl IntoView {
         Some(p) => view! { <a href=scope.iam_path(&p) class=LINK_CLASS>{e.target}</a> }.into_any(),
         None => view! { <span class="font-medium text-slate-900">{e.target}</span> }.into_any(),
     };
+    let ends = ["delete", "remove", "revoke", "deprovision"];
     let tone = match e.action.rsplit_once('.').map(|(_, verb)| verb) {
-        Some(v) if v.contains("delete") || v.contains("remove") || v.contains("revoke") => {
-            Tone::Bad
+        Some(v) if ends.iter().any(|w| v.contains(w)) => Tone::Bad,
+        Some(v)
+            if ["create", "add", "grant", "provision"]
+                .iter()
+                .any(|w| v.contains(w)) =>
+        {
+            Tone::Good
         }
-        Some(v) if v.contains("create") || v.contains("add") || v.contains("grant") => Tone::Good,
         _ => Tone::Neutral,
     };
-    // The operator is one actor however it is stored: "Operator" and where it acted from.
-    let actor = if e.by_operator {
-        view! {
+    let actor = match (e.actor_kind.as_str(), e.actor_path) {
+        // The operator is one actor however it is stored: "Operator" and where it acted from.
+        ("operator", _) => view! {
             <span class="inline-flex items-center gap-2 whitespace-nowrap">
                 <span class="font-medium text-slate-900">"Operator"</span><Badge text="command line"/>
             </span>
         }
-        .into_any()
-    } else {
-        view! { <span class="font-medium text-slate-900">{e.actor}</span> }.into_any()
+        .into_any(),
+        ("integration", Some(path)) => view! {
+            <span class="inline-flex items-center gap-2 whitespace-nowrap">
+                <a href=scope.iam_path(&path) class=LINK_CLASS>{e.actor}</a><Badge text="SCIM"/>
+            </span>
+        }
+        .into_any(),
+        _ => view! { <span class="font-medium text-slate-900">{e.actor}</span> }.into_any(),
     };
     view! {
         <tr data-testid=format!("audit-{}", e.action)>
