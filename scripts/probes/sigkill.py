@@ -6,7 +6,8 @@ started again on the same file. At these rates the write-ahead log passes 10,000
 two seconds and is copied back into the database file beside the writes
 (`db::sqlite_checkpointer`), so a kill lands after several copies and often during one. Each time, every create and member add the server acknowledged is
 there, the file passes `PRAGMA integrity_check`, and the log has no ERROR or panic. Every loop is
-bounded in count and time. Usage: scripts/probes/sigkill.py BIN [SECONDS ...] (default 4 7 11;
+bounded in count and time. The audit log holds exactly one event per user made and per member
+added: none lost, none invented. Usage: scripts/probes/sigkill.py BIN [SECONDS ...] (default 4 7 11;
 exits 1 on any failure)"""
 import os, signal, sqlite3, sys, tempfile, threading, time
 
@@ -92,8 +93,23 @@ for run, moment in enumerate(MOMENTS):
           status == 200 and not lost, (status, sorted(lost)[:3]))
     conn = sqlite3.connect(db)
     intact = conn.execute("PRAGMA integrity_check").fetchone()[0]
+    # The audit log agrees with what is stored: each user the sync made has one event, and no
+    # event names a user that is not there (each is written in its change's transaction).
+    one = lambda sql: conn.execute(sql).fetchone()[0]
+    users = one("SELECT COUNT(*) FROM users WHERE created_by IS NOT NULL")
+    events = one("SELECT COUNT(*) FROM audit_events WHERE action = 'user.provision'")
+    lost = one("SELECT COUNT(*) FROM users u WHERE u.created_by IS NOT NULL AND NOT EXISTS "
+               "(SELECT 1 FROM audit_events e WHERE e.target_id = u.id AND e.action = 'user.provision')")
+    invented = one("SELECT COUNT(*) FROM audit_events e WHERE e.action = 'user.provision' "
+                   "AND NOT EXISTS (SELECT 1 FROM users u WHERE u.id = e.target_id)")
+    member_events = one("SELECT COUNT(*) FROM audit_events WHERE action = 'group.update'")
+    member_rows = one("SELECT COUNT(*) FROM group_members")
     conn.close()
     check(f"run {run + 1}: integrity_check is ok after the kill", intact == "ok", intact)
+    check(f"run {run + 1}: one audit event per user made ({users}), none lost or invented",
+          users == events and lost == 0 and invented == 0, (users, events, lost, invented))
+    check(f"run {run + 1}: one audit event per member added ({member_rows})",
+          member_events == member_rows, (member_events, member_rows))
 
 srv.send_signal(signal.SIGTERM)
 srv.wait(30)

@@ -207,22 +207,30 @@ fn taken(name: &str) -> AppError {
     ))
 }
 
-pub async fn insert(conn: &mut Conn, g: &GroupRow) -> AppResult<()> {
-    let result = sqlx::query(
-        "INSERT INTO groups (id, tenant_id, display_name, display_name_lower, external_id, \
-         managed_by, scim_json, version, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8, $9)",
+/// The statement is the transaction's last as `last` says ([`script::run_last`]).
+pub async fn insert(conn: &mut Conn, g: &GroupRow, last: &LastWrite) -> AppResult<()> {
+    let lower = g.display_name.to_lowercase();
+    let params = [
+        Param::Text(Some(&g.id)),
+        Param::Text(Some(&g.tenant_id)),
+        Param::Text(Some(&g.display_name)),
+        Param::Text(Some(&lower)),
+        Param::Text(g.external_id.as_deref()),
+        Param::Text(g.managed_by.as_deref()),
+        Param::Text(g.scim_json.as_deref()),
+        Param::Int(g.created_at),
+        Param::Int(g.updated_at),
+    ];
+    let result = script::run_last(
+        conn,
+        &[
+            "INSERT INTO groups (id, tenant_id, display_name, display_name_lower, external_id, \
+           managed_by, scim_json, version, created_at, updated_at) \
+           VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8, $9)",
+        ],
+        &params,
+        last,
     )
-    .bind(&g.id)
-    .bind(&g.tenant_id)
-    .bind(&g.display_name)
-    .bind(g.display_name.to_lowercase())
-    .bind(g.external_id.as_deref())
-    .bind(g.managed_by.as_deref())
-    .bind(g.scim_json.as_deref())
-    .bind(g.created_at)
-    .bind(g.updated_at)
-    .execute(&mut *conn)
     .await;
     result.map(|_| ()).unique_or(|| taken(&g.display_name))
 }

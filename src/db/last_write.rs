@@ -146,6 +146,13 @@ impl LastWrite {
         }
     }
 
+    /// Whether a last script may still end the transaction (on SQLite's writer, none has yet).
+    pub(super) fn is_open(&self) -> bool {
+        self.fold
+            .as_ref()
+            .is_some_and(|fold| fold.get() == Folded::No)
+    }
+
     /// The event the last script is to write along, taken from the request's [`Pending`].
     pub(super) fn take_event(&self) -> Option<PendingEvent> {
         self.event.as_ref().and_then(Pending::take)

@@ -84,21 +84,23 @@ pub async fn run_last(
     params: &[Param<'_>],
     last: &LastWrite,
 ) -> Result<Outcome, sqlx::Error> {
-    let suffix = match super::backend_of(conn) {
-        Backend::Sqlite => last.suffix(),
-        Backend::Postgres => None,
-    };
-    let Some((suffix, folded)) = suffix else {
+    if super::backend_of(conn) != Backend::Sqlite || !last.is_open() {
         return run_raw(conn, statements, params).await;
-    };
-    // The request's audit event, when it has one, goes in the same trip, before the end.
+    }
+    // What ends the transaction's part (none for the batch's first handing the batch on), and
+    // the request's audit event: both go in the same trip, the event first.
+    let suffix = last.suffix();
     let event = last.take_event();
+    if suffix.is_none() && event.is_none() {
+        return run_raw(conn, statements, params).await;
+    }
     let insert = event.as_ref().map(|e| e.statement(params.len() + 1));
+    let ending = suffix.map_or(&[][..], |(statements, _)| statements);
     let all: Vec<&str> = statements
         .iter()
         .copied()
         .chain(insert.as_deref())
-        .chain(suffix.iter().copied())
+        .chain(ending.iter().copied())
         .collect();
     let all_params: Vec<Param<'_>> = match &event {
         Some(e) => params.iter().copied().chain(e.params()).collect(),
@@ -111,14 +113,16 @@ pub async fn run_last(
     let ran = outcome.affected.len();
     match done {
         Ok(()) => {
-            last.mark(folded);
-            #[cfg(debug_assertions)]
-            last.note_end(conn).await;
+            if let Some((_, folded)) = suffix {
+                last.mark(folded);
+                #[cfg(debug_assertions)]
+                last.note_end(conn).await;
+            }
             outcome.affected.truncate(statements.len());
             Ok(outcome)
         }
         Err(e) => {
-            if ran >= statements.len() {
+            if suffix.is_some() && ran >= statements.len() {
                 last.mark(Folded::Broken);
             }
             Err(e)

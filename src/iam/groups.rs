@@ -3,7 +3,7 @@
 //! each affected member's ETag follows from their groups: `db::group_refs::digest`), so IdPs see
 //! the change in ETags.
 
-use crate::db::{self, groups::GroupRow, Db};
+use crate::db::{self, groups::GroupRow, last_write::LastWrite, Db};
 use crate::error::{AppError, AppResult};
 use crate::iam::audit::{self, Author, Change};
 
@@ -39,7 +39,7 @@ pub async fn create(db: &Db, by: &Author, tenant_id: &str, name: &str) -> AppRes
         updated_at: now,
     };
     let mut tx = db.begin_write().await?;
-    match db::groups::insert(&mut tx, &row).await {
+    match db::groups::insert(&mut tx, &row, &LastWrite::default()).await {
         Ok(()) => {}
         Err(AppError::Conflict(_)) => {
             return Err(AppError::invalid(

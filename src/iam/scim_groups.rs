@@ -374,22 +374,24 @@ pub async fn create(
         created_at: scope.now,
         updated_at: scope.now,
     };
-    db::groups::insert(conn, &row).await?;
+    let ids = member_ids(&resource).filter(|ids| !ids.is_empty());
+    // Without members the insert is the request's last write: it ends the transaction, with
+    // the event noted. With members, the event is noted again once they are counted.
+    let created = Change::GroupCreated.on(&row.id, &row.display_name);
+    scope.audit.note(created.clone());
+    let last = scope.last_write.when(ids.is_none());
+    db::groups::insert(conn, &row, &last).await?;
     // The new group is answered as written: only its members (in the order the database lists
     // them) are read back, and only when it has some.
-    let (members, added) = match member_ids(&resource) {
-        Some(ids) if !ids.is_empty() => {
+    let members = match ids {
+        Some(ids) => {
             let added = add_members(conn, scope, &row.id, &ids).await?;
-            (member_refs::of_group(conn, &row.id).await?, added)
+            let detail = Membership { added, removed: 0 }.describe();
+            scope.audit.note(created.detail(detail));
+            member_refs::of_group(conn, &row.id).await?
         }
-        _ => (String::new(), 0),
+        None => String::new(),
     };
-    let detail = Membership { added, removed: 0 }.describe();
-    scope.audit.note(
-        Change::GroupCreated
-            .on(&row.id, &row.display_name)
-            .detail(detail),
-    );
     let shown = p.includes("members").then_some(members);
     Ok((answer(scope, &row, shown, p), version(&row)))
 }

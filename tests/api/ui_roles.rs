@@ -257,7 +257,10 @@ async fn bindings_are_created_and_removed_for_users_groups_and_service_accounts(
         created_at: app.now(),
         updated_at: app.now(),
     };
-    roster::db::groups::insert(&mut conn, &group).await.unwrap();
+    let nothing_after = roster::db::last_write::LastWrite::default();
+    roster::db::groups::insert(&mut conn, &group, &nothing_after)
+        .await
+        .unwrap();
     let sa = roster::db::new_id();
     roster::db::iam::insert_service_account(&mut conn, &sa, "main", "ci-bot", "", app.now())
         .await
