@@ -26,7 +26,8 @@ fn id_in(location: &str) -> String {
     path.rsplit('/').next().unwrap().to_string()
 }
 
-async fn log(app: &TestApp, cookie: &str, form: &[(&str, &str)]) -> Value {
+/// The log of `main` as `cookie`'s user reads it, with `form`'s filters.
+pub async fn log(app: &TestApp, cookie: &str, form: &[(&str, &str)]) -> Value {
     let mut f = vec![("tenant", "main")];
     f.extend_from_slice(form);
     data(app, "/api/audit/list", &f, cookie).await
