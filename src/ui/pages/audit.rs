@@ -85,7 +85,7 @@ fn AuditView(page: AuditLog) -> impl IntoView {
         .then(|| view! { <Filters area=page.area.clone() by=page.by.clone()/> });
     let scim_href = scope.iam_path("scim");
     view! {
-        <PageHeader title="Audit log" subtitle="Every change made to this tenant, newest first: by people in this UI, with a roster command, or by identity providers over SCIM.">
+        <PageHeader title="Audit log" subtitle="Every change made to this tenant, newest first: in this UI, with a roster command, or over SCIM.">
             {filters}
             <a href=export rel="external" download class=format!("{SECONDARY_BUTTON} whitespace-nowrap")
                 title="These changes, all of them, as a CSV file">"Export CSV"</a>
@@ -105,20 +105,25 @@ fn Filters(area: Option<String>, by: Option<String>) -> impl IntoView {
     let (area, by) = (area.unwrap_or_default(), by.unwrap_or_default());
     view! {
         <form method="get" class="flex flex-wrap items-center gap-2" aria-label="Filter the audit log">
-            <label for="audit-area" class="sr-only">"Kind of change"</label>
-            <select id="audit-area" name="area" class=format!("{INPUT_CLASS} w-52")>
-                <option value="" selected=area.is_empty()>"All changes"</option>
-                {AUDIT_AREAS.iter().map(|(slug, label)| view! {
-                    <option value=*slug selected=area == *slug>{*label}</option>
-                }).collect_view()}
-            </select>
-            <label for="audit-by" class="sr-only">"Made by"</label>
-            <select id="audit-by" name="by" class=format!("{INPUT_CLASS} w-52")>
-                <option value="" selected=by.is_empty()>"By anyone"</option>
-                {AUDIT_ACTORS.iter().map(|(slug, label)| view! {
-                    <option value=*slug selected=by == *slug>{*label}</option>
-                }).collect_view()}
-            </select>
+            // Each select fills a box of its own width (the input style is full width).
+            <div class="w-48">
+                <label for="audit-area" class="sr-only">"Kind of change"</label>
+                <select id="audit-area" name="area" class=INPUT_CLASS>
+                    <option value="" selected=area.is_empty()>"All changes"</option>
+                    {AUDIT_AREAS.iter().map(|(slug, label)| view! {
+                        <option value=*slug selected=area == *slug>{*label}</option>
+                    }).collect_view()}
+                </select>
+            </div>
+            <div class="w-56">
+                <label for="audit-by" class="sr-only">"Made by"</label>
+                <select id="audit-by" name="by" class=INPUT_CLASS>
+                    <option value="" selected=by.is_empty()>"By anyone"</option>
+                    {AUDIT_ACTORS.iter().map(|(slug, label)| view! {
+                        <option value=*slug selected=by == *slug>{*label}</option>
+                    }).collect_view()}
+                </select>
+            </div>
             <button type="submit" class=SECONDARY_BUTTON>"Show"</button>
         </form>
     }
