@@ -29,24 +29,47 @@ pub struct AuditRow {
     pub detail: String,
 }
 
+/// Appends `row`, in the caller's transaction.
 pub async fn insert(conn: &mut Conn, row: &AuditRow) -> AppResult<()> {
-    sqlx::query(
-        "INSERT INTO audit_events (id, tenant_id, at, actor_kind, actor_id, actor_name, action, \
-         target_id, target_name, detail) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-    )
-    .bind(&row.id)
-    .bind(&row.tenant_id)
-    .bind(row.at)
-    .bind(&row.actor_kind)
-    .bind(row.actor_id.as_deref())
-    .bind(&row.actor_name)
-    .bind(&row.action)
-    .bind(row.target_id.as_deref())
-    .bind(&row.target_name)
-    .bind(&row.detail)
-    .execute(&mut *conn)
-    .await?;
+    script::run(conn, &[&insert_statement(1, false)], &row.params()).await?;
     Ok(())
+}
+
+/// The `INSERT` of one event, its parameters ([`AuditRow::params`]) numbered from `$first`;
+/// `only_if_user_exists`: only if the user the event names exists ([`PendingEvent`]).
+fn insert_statement(first: usize, only_if_user_exists: bool) -> String {
+    let values: Vec<String> = (first..first + 10).map(|n| format!("${n}")).collect();
+    let guard = if only_if_user_exists {
+        format!(
+            " WHERE EXISTS (SELECT 1 FROM users WHERE id = ${})",
+            first + 7
+        )
+    } else {
+        String::new()
+    };
+    format!(
+        "INSERT INTO audit_events (id, tenant_id, at, actor_kind, actor_id, actor_name, action, \
+         target_id, target_name, detail) SELECT {}{guard}",
+        values.join(", ")
+    )
+}
+
+impl AuditRow {
+    /// Its values, in the order of [`insert_statement`]'s columns.
+    pub fn params(&self) -> [Param<'_>; 10] {
+        [
+            Param::Text(Some(&self.id)),
+            Param::Text(Some(&self.tenant_id)),
+            Param::Int(self.at),
+            Param::Text(Some(&self.actor_kind)),
+            Param::Text(self.actor_id.as_deref()),
+            Param::Text(Some(&self.actor_name)),
+            Param::Text(Some(&self.action)),
+            Param::Text(self.target_id.as_deref()),
+            Param::Text(Some(&self.target_name)),
+            Param::Text(Some(&self.detail)),
+        ]
+    }
 }
 
 /// An event a SCIM write will record, and whether it depends on the write having happened.
@@ -59,48 +82,14 @@ pub struct PendingEvent {
 }
 
 impl PendingEvent {
-    /// The `INSERT` of this event, its parameters numbered from `$first`.
+    /// The `INSERT` of this event, its parameters ([`Self::params`]) numbered from `$first`.
     pub fn statement(&self, first: usize) -> String {
-        let n = |k: usize| first + k;
-        let values = format!(
-            "${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}",
-            n(0),
-            n(1),
-            n(2),
-            n(3),
-            n(4),
-            n(5),
-            n(6),
-            n(7),
-            n(8),
-            n(9)
-        );
-        let guard = if self.only_if_user_exists {
-            format!(" WHERE EXISTS (SELECT 1 FROM users WHERE id = ${})", n(7))
-        } else {
-            String::new()
-        };
-        format!(
-            "INSERT INTO audit_events (id, tenant_id, at, actor_kind, actor_id, actor_name, \
-             action, target_id, target_name, detail) SELECT {values}{guard}"
-        )
+        insert_statement(first, self.only_if_user_exists)
     }
 
     /// The values of [`Self::statement`]'s parameters, in order.
     pub fn params(&self) -> [Param<'_>; 10] {
-        let r = &self.row;
-        [
-            Param::Text(Some(&r.id)),
-            Param::Text(Some(&r.tenant_id)),
-            Param::Int(r.at),
-            Param::Text(Some(&r.actor_kind)),
-            Param::Text(r.actor_id.as_deref()),
-            Param::Text(Some(&r.actor_name)),
-            Param::Text(Some(&r.action)),
-            Param::Text(r.target_id.as_deref()),
-            Param::Text(Some(&r.target_name)),
-            Param::Text(Some(&r.detail)),
-        ]
+        self.row.params()
     }
 }
 

@@ -50,6 +50,17 @@ impl Author {
         }
     }
 
+    /// A SCIM integration's request, at `at`.
+    fn integration(id: &str, name: &str, at: Millis) -> Self {
+        Author {
+            kind: "integration",
+            id: Some(id.into()),
+            name: name.into(),
+            at,
+            above_tenants: false,
+        }
+    }
+
     /// When the change happened.
     pub fn at(&self) -> Millis {
         self.at
@@ -215,23 +226,27 @@ impl Event {
         self.detail = detail.into();
         self
     }
+
+    /// The row that records this event in `tenant_id`'s log, made by `by`.
+    fn row(self, tenant_id: &str, by: &Author) -> AuditRow {
+        AuditRow {
+            id: db::new_id(),
+            tenant_id: tenant_id.into(),
+            at: by.at,
+            actor_kind: by.kind.into(),
+            actor_id: by.id.clone(),
+            actor_name: by.name.clone(),
+            action: self.change.code().into(),
+            target_id: self.target_id,
+            target_name: self.target_name,
+            detail: self.detail,
+        }
+    }
 }
 
 /// Records `event` in `tenant_id`'s log, inside the caller's transaction.
 pub async fn record(conn: &mut Conn, tenant_id: &str, by: &Author, event: Event) -> AppResult<()> {
-    let row = AuditRow {
-        id: db::new_id(),
-        tenant_id: tenant_id.into(),
-        at: by.at,
-        actor_kind: by.kind.into(),
-        actor_id: by.id.clone(),
-        actor_name: by.name.clone(),
-        action: event.change.code().into(),
-        target_id: event.target_id,
-        target_name: event.target_name,
-        detail: event.detail,
-    };
-    db::audit::insert(conn, &row).await
+    db::audit::insert(conn, &event.row(tenant_id, by)).await
 }
 
 /// What a SCIM request's writes record: the integration that acts, in which tenant and when,
@@ -244,9 +259,7 @@ pub struct ScimAudit(Option<Arc<ScimActor>>);
 #[derive(Debug)]
 struct ScimActor {
     tenant_id: String,
-    integration_id: String,
-    integration_name: String,
-    at: Millis,
+    by: Author,
     pending: Pending,
 }
 
@@ -256,9 +269,7 @@ impl ScimAudit {
     pub fn new(tenant_id: &str, integration_id: &str, integration_name: &str, at: Millis) -> Self {
         ScimAudit(Some(Arc::new(ScimActor {
             tenant_id: tenant_id.into(),
-            integration_id: integration_id.into(),
-            integration_name: integration_name.into(),
-            at,
+            by: Author::integration(integration_id, integration_name, at),
             pending: Pending::default(),
         })))
     }
@@ -289,20 +300,8 @@ impl ScimAudit {
 
     fn set(&self, event: Event, only_if_user_exists: bool) {
         let Some(a) = &self.0 else { return };
-        let row = AuditRow {
-            id: db::new_id(),
-            tenant_id: a.tenant_id.clone(),
-            at: a.at,
-            actor_kind: "integration".into(),
-            actor_id: Some(a.integration_id.clone()),
-            actor_name: a.integration_name.clone(),
-            action: event.change.code().into(),
-            target_id: event.target_id,
-            target_name: event.target_name,
-            detail: event.detail,
-        };
         a.pending.set(PendingEvent {
-            row,
+            row: event.row(&a.tenant_id, &a.by),
             only_if_user_exists,
         });
     }

@@ -102,30 +102,39 @@ fn AuditView(page: AuditLog) -> impl IntoView {
 /// works without JS.
 #[component]
 fn Filters(area: Option<String>, by: Option<String>) -> impl IntoView {
-    let (area, by) = (area.unwrap_or_default(), by.unwrap_or_default());
     view! {
         <form method="get" class="flex flex-wrap items-center gap-2" aria-label="Filter the audit log">
-            // Each select fills a box of its own width (the input style is full width).
-            <div class="w-48">
-                <label for="audit-area" class="sr-only">"Kind of change"</label>
-                <select id="audit-area" name="area" class=INPUT_CLASS>
-                    <option value="" selected=area.is_empty()>"All changes"</option>
-                    {AUDIT_AREAS.iter().map(|(slug, label)| view! {
-                        <option value=*slug selected=area == *slug>{*label}</option>
-                    }).collect_view()}
-                </select>
-            </div>
-            <div class="w-56">
-                <label for="audit-by" class="sr-only">"Made by"</label>
-                <select id="audit-by" name="by" class=INPUT_CLASS>
-                    <option value="" selected=by.is_empty()>"By anyone"</option>
-                    {AUDIT_ACTORS.iter().map(|(slug, label)| view! {
-                        <option value=*slug selected=by == *slug>{*label}</option>
-                    }).collect_view()}
-                </select>
-            </div>
+            <FilterSelect name="area" label="Kind of change" all="All changes" options=&AUDIT_AREAS
+                chosen=area.unwrap_or_default() width="w-48"/>
+            <FilterSelect name="by" label="Made by" all="By anyone" options=&AUDIT_ACTORS
+                chosen=by.unwrap_or_default() width="w-56"/>
             <button type="submit" class=SECONDARY_BUTTON>"Show"</button>
         </form>
+    }
+}
+
+/// One filter of [`Filters`]: `all` (no filter, the empty value) or one of `options` (slug,
+/// label), in a box `width` wide (the input style is full width).
+#[component]
+fn FilterSelect(
+    name: &'static str,
+    label: &'static str,
+    all: &'static str,
+    options: &'static [(&'static str, &'static str)],
+    chosen: String,
+    width: &'static str,
+) -> impl IntoView {
+    let id = format!("audit-{name}");
+    view! {
+        <div class=width>
+            <label for=id.clone() class="sr-only">{label}</label>
+            <select id=id name=name class=INPUT_CLASS>
+                <option value="" selected=chosen.is_empty()>{all}</option>
+                {options.iter().map(|(slug, text)| view! {
+                    <option value=*slug selected=chosen == *slug>{*text}</option>
+                }).collect_view()}
+            </select>
+        </div>
     }
 }
 
