@@ -7,6 +7,7 @@ use leptos_router::{path, SsrMode};
 
 use crate::ui::layout::AppShell;
 use crate::ui::pages::{
+    account::AccountPage,
     audit::AuditPage,
     bindings::BindingsPage,
     groups::{GroupPage, GroupsPage},
@@ -81,6 +82,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async/>
                 <ParentRoute path=path!("") view=AppShell ssr=SsrMode::Async>
                     <Route path=path!("/") view=HomePage ssr=SsrMode::Async/>
+                    <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async/>
                     <Route path=path!("/instance/tenants") view=TenantsPage ssr=SsrMode::Async/>
                     <Route path=path!("/instance/oidc") view=OidcProvidersPage ssr=SsrMode::Async/>
                     <Route path=path!("/t/:tenant/iam/users") view=UsersPage ssr=SsrMode::Async/>

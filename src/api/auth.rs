@@ -7,7 +7,7 @@ use crate::model::ShellInfo;
 #[cfg(feature = "ssr")]
 use {
     super::ctx::{ctx, Ctx},
-    crate::auth::{login, session},
+    crate::auth::{login, session, session::Browser},
     crate::clock::rfc3339,
     crate::db::{tenants::TenantRow, users::UserRow},
     crate::error::AppError,
@@ -98,9 +98,16 @@ pub async fn login(
 ) -> Result<(), ServerFnError> {
     let ctx = ctx();
     let state = &ctx.state;
-    let (clock, client, old) = (state.clock.as_ref(), &ctx.client, ctx.token.as_deref());
-    let password = Secret::new(password);
-    match login::sign_in(&state.db, clock, &username, password, client, old).await {
+    let (password, browser) = (Secret::new(password), ctx.browser());
+    match login::sign_in(
+        &state.db,
+        state.clock.as_ref(),
+        &username,
+        password,
+        &browser,
+    )
+    .await
+    {
         Ok(signed_in) => {
             start_session(&ctx, &signed_in.token);
             leptos_axum::redirect(&safe_next(next.as_deref()));
@@ -196,7 +203,11 @@ pub async fn setup(
     if let Err(e) = instance::set_up(db, clock, admin, &confirm).await {
         return back_to_setup(&ctx, e, &username, email.as_deref());
     }
-    let signed_in = login::sign_in(db, clock, &username, password, &ctx.client, None).await;
+    let browser = Browser {
+        previous_token: None,
+        ..ctx.browser()
+    };
+    let signed_in = login::sign_in(db, clock, &username, password, &browser).await;
     start_session(&ctx, &signed_in.map_err(|e| ctx.fail(e))?.token);
     leptos_axum::redirect("/?notice=Welcome%20to%20Roster.");
     Ok(())

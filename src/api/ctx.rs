@@ -9,6 +9,7 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use leptos::prelude::*;
 use leptos_axum::ResponseOptions;
 
+use crate::auth::session::Browser;
 use crate::auth::{client, login, session};
 use crate::db::users::UserRow;
 use crate::error::AppError;
@@ -33,11 +34,9 @@ pub fn ctx() -> Ctx {
         .as_ref()
         .and_then(|p| session::token_from_headers(&p.headers, secure));
     let client = match &parts {
-        Some(p) => client::address(
+        Some(p) => client::of_request(
             &p.headers,
-            p.extensions
-                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-                .map(|c| c.0.ip()),
+            &p.extensions,
             state.settings.client_address_header.as_ref(),
         ),
         None => "unknown".into(),
@@ -66,6 +65,15 @@ impl Ctx {
         self.current_user()
             .await?
             .ok_or_else(|| self.fail(AppError::Unauthenticated))
+    }
+
+    /// The browser this request comes from, as a sign-in records it.
+    pub fn browser(&self) -> Browser<'_> {
+        Browser {
+            previous_token: self.token.as_deref(),
+            address: &self.client,
+            user_agent: session::user_agent(&self.headers),
+        }
     }
 
     /// The value of the request's cookie `name`, if it carries a non-empty one.

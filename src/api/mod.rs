@@ -2,6 +2,7 @@
 //! authorises on the server, makes one domain call and maps the result. Form errors travel back
 //! as query parameters of a redirect, so every form works the same with JavaScript off.
 
+pub mod account;
 pub mod audit;
 pub mod auth;
 pub mod bindings;

@@ -2,9 +2,23 @@
 //! reverse proxy — the address the proxy puts in the header `ROSTER_CLIENT_ADDRESS_HEADER`
 //! names (the last entry of `X-Forwarded-For`: the one the proxy itself appended).
 
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 
-use axum::http::{HeaderMap, HeaderName};
+use axum::extract::ConnectInfo;
+use axum::http::{Extensions, HeaderMap, HeaderName};
+
+/// The address of the request with these `headers` and `extensions` (where the server put the
+/// connection's peer), as [`address`] reads it.
+pub fn of_request(
+    headers: &HeaderMap,
+    extensions: &Extensions,
+    header: Option<&HeaderName>,
+) -> String {
+    let peer = extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip());
+    address(headers, peer, header)
+}
 
 /// The address to key per-client limits on; "unknown" when there is none (in-process calls).
 pub fn address(headers: &HeaderMap, peer: Option<IpAddr>, header: Option<&HeaderName>) -> String {

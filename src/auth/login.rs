@@ -3,6 +3,7 @@
 //! password work itself is bounded (`password`). A successful sign-in always starts a new
 //! session (the old one, if any, is ended), so a session id planted before sign-in is useless.
 
+use crate::auth::session::Browser;
 use crate::auth::{password, session, throttle};
 use crate::clock::Clock;
 use crate::db::{self, users::UserRow, Db};
@@ -20,14 +21,13 @@ pub struct SignedIn {
 
 pub const WRONG_CREDENTIALS: &str = "Wrong username or password.";
 
-/// Someone at `client` (an address, or "unknown") tries `login` with `password_text`.
+/// Someone at `browser` (its address, or "unknown") tries `login` with `password_text`.
 pub async fn sign_in(
     db: &Db,
     clock: &dyn Clock,
     login: &str,
     password_text: Secret,
-    client: &str,
-    previous_token: Option<&str>,
+    browser: &Browser<'_>,
 ) -> AppResult<SignedIn> {
     let login_lower = login_name(login)?;
     let now = clock.now_millis();
@@ -35,8 +35,11 @@ pub async fn sign_in(
         let mut conn = db.acquire().await?;
         db::users::find_by_login(&mut conn, &login_lower).await?
     };
-    let mut attempt =
-        throttle::Attempt::new(user.as_ref().map(|u| u.id.as_str()), &login_lower, client);
+    let mut attempt = throttle::Attempt::new(
+        user.as_ref().map(|u| u.id.as_str()),
+        &login_lower,
+        browser.address,
+    );
     throttle::admit(db, &mut attempt, now).await?;
 
     let stored_hash = user.as_ref().and_then(|u| u.password_hash.clone());
@@ -60,7 +63,7 @@ pub async fn sign_in(
         tx.commit().await?;
         return Err(AppError::Forbidden(SUSPENDED.into()));
     }
-    let (token, _) = start_session(&mut tx, &user.id, now, previous_token).await?;
+    let (token, _) = start_session(&mut tx, &user.id, now, browser).await?;
     tx.commit().await?;
     Ok(SignedIn { token, user })
 }
@@ -96,20 +99,28 @@ pub async fn is_suspended(conn: &mut db::Conn, user: &UserRow) -> AppResult<bool
     Ok(!user.is_superadmin && accesses > 0 && active_accesses == 0)
 }
 
-/// Starts a session for `user_id`, ending the one `previous_token` belonged to (so a session
-/// id planted before sign-in is useless). Returns the cookie value and its stored hash. Every
-/// way of signing in (password, OpenID Connect) goes through here.
+/// Starts a session for `user_id` in `browser`, ending the one it had (so a session id planted
+/// before sign-in is useless). Returns the cookie value and its stored hash. Every way of
+/// signing in (password, OpenID Connect) and a password change go through here.
 pub async fn start_session(
     conn: &mut db::Conn,
     user_id: &str,
     now: crate::clock::Millis,
-    previous_token: Option<&str>,
+    browser: &Browser<'_>,
 ) -> AppResult<(String, String)> {
-    if let Some(old) = previous_token {
+    if let Some(old) = browser.previous_token {
         db::sessions::delete(conn, &session::hash_token(old)).await?;
     }
     let (token, hash) = session::new_token();
-    db::sessions::insert(conn, &hash, user_id, now, now + session::SESSION_TTL_MILLIS).await?;
+    let new = db::sessions::NewSession {
+        id_hash: &hash,
+        user_id,
+        created_at: now,
+        expires_at: now + session::SESSION_TTL_MILLIS,
+        client_address: browser.address,
+        user_agent: browser.stored_user_agent(),
+    };
+    db::sessions::insert(conn, &new).await?;
     Ok((token, hash))
 }
 

@@ -10,3 +10,4 @@ pub mod password;
 pub mod random;
 pub mod session;
 pub mod throttle;
+pub mod user_agent;

@@ -21,6 +21,48 @@ fn cookie_name(secure: bool) -> &'static str {
 /// A session lasts 12 hours from sign-in.
 pub const SESSION_TTL_MILLIS: i64 = 12 * 60 * 60 * 1000;
 
+/// The longest User-Agent a session keeps (the header can be kilobytes; the list shows a label).
+pub const MAX_USER_AGENT_CHARS: usize = 256;
+
+/// The browser a sign-in comes from: the session it already had (ended by the new one, so a
+/// session id planted before sign-in is useless), its address as the sign-in throttle keys it
+/// (`auth::client`), and what it calls itself (`User-Agent`), kept with the session so its owner
+/// can tell their sessions apart (Your account → Sessions).
+#[derive(Debug, Clone, Copy)]
+pub struct Browser<'a> {
+    pub previous_token: Option<&'a str>,
+    pub address: &'a str,
+    pub user_agent: Option<&'a str>,
+}
+
+impl<'a> Browser<'a> {
+    /// No browser: a sign-in made in-process (tests, first-run setup's own sign-in keeps its).
+    pub fn unknown() -> Self {
+        Browser {
+            previous_token: None,
+            address: "unknown",
+            user_agent: None,
+        }
+    }
+
+    /// The User-Agent as stored: trimmed, at most [`MAX_USER_AGENT_CHARS`], none when empty.
+    pub fn stored_user_agent(&self) -> Option<&'a str> {
+        let agent = self.user_agent?.trim();
+        let end = agent
+            .char_indices()
+            .nth(MAX_USER_AGENT_CHARS)
+            .map_or(agent.len(), |(i, _)| i);
+        (!agent.is_empty()).then(|| &agent[..end])
+    }
+}
+
+/// The name a session goes by in its owner's list (and in the form that ends it): derived from
+/// its stored hash, so neither the cookie value nor the database key leaves the server.
+pub fn handle(id_hash: &str) -> String {
+    let digest = Sha256::digest(format!("session-handle:{id_hash}").as_bytes());
+    URL_SAFE_NO_PAD.encode(&digest[..16])
+}
+
 /// A new session token (for the cookie) and its hash (for the database).
 pub fn new_token() -> (String, String) {
     let token = super::random::url_safe_token(32);
@@ -31,6 +73,13 @@ pub fn new_token() -> (String, String) {
 pub fn hash_token(token: &str) -> String {
     let digest = Sha256::digest(token.as_bytes());
     URL_SAFE_NO_PAD.encode(digest)
+}
+
+/// The `User-Agent` a request carries, if it is text.
+pub fn user_agent(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(http::header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
 }
 
 /// The session token a request carries, if any (under https only in the `__Host-` cookie).
@@ -65,6 +114,32 @@ mod tests {
         assert_ne!(a, b);
         assert_eq!(hash_token(&a), ha);
         assert!(a.len() >= 43);
+    }
+
+    #[test]
+    fn a_handle_names_one_session_and_reveals_neither_token_nor_hash() {
+        let (token, hash) = new_token();
+        let h = handle(&hash);
+        assert_eq!(h, handle(&hash));
+        assert_ne!(h, handle(&new_token().1));
+        assert_eq!(h.len(), 22);
+        assert!(!hash.contains(&h) && !token.contains(&h));
+    }
+
+    #[test]
+    fn a_user_agent_is_kept_trimmed_and_bounded() {
+        let long = "é".repeat(MAX_USER_AGENT_CHARS + 10);
+        let with = |agent| Browser {
+            user_agent: Some(agent),
+            ..Browser::unknown()
+        };
+        assert_eq!(
+            with(&long).stored_user_agent().map(|a| a.chars().count()),
+            Some(MAX_USER_AGENT_CHARS)
+        );
+        assert_eq!(with("  curl/8.5  ").stored_user_agent(), Some("curl/8.5"));
+        assert_eq!(with("   ").stored_user_agent(), None);
+        assert_eq!(Browser::unknown().stored_user_agent(), None);
     }
 
     #[test]

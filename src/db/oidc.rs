@@ -192,6 +192,22 @@ pub async fn subject_of_user(
     Ok(row.map(|r| r.try_get("subject")).transpose()?)
 }
 
+/// The names of the providers whose identities are linked to `user_id`, in name order.
+pub async fn providers_linked_to(conn: &mut Conn, user_id: &str) -> AppResult<Vec<String>> {
+    let rows = sqlx::query(
+        "SELECT DISTINCT p.name FROM oidc_identities i \
+         JOIN oidc_providers p ON p.issuer = i.issuer \
+         WHERE i.user_id = $1 ORDER BY p.name",
+    )
+    .bind(user_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(rows
+        .iter()
+        .map(|r| r.try_get("name"))
+        .collect::<Result<_, _>>()?)
+}
+
 pub async fn insert_link(
     conn: &mut Conn,
     issuer: &str,

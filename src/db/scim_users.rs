@@ -942,6 +942,27 @@ pub async fn set_password(conn: &mut Conn, id: &str, hash: &str, now: Millis) ->
     Ok(())
 }
 
+/// Sets the password of user `id` to `hash` where it is still `current` (a change made since
+/// the caller read it wins); whether it was set.
+pub async fn replace_password(
+    conn: &mut Conn,
+    id: &str,
+    current: &str,
+    hash: &str,
+    now: Millis,
+) -> AppResult<bool> {
+    let done = sqlx::query(
+        "UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3 AND password_hash = $4",
+    )
+    .bind(hash)
+    .bind(now)
+    .bind(id)
+    .bind(current)
+    .execute(&mut *conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
 /// Marks a change of the user (lastModified and ETag).
 pub async fn touch(conn: &mut Conn, id: &str, now: Millis) -> AppResult<()> {
     sqlx::query("UPDATE users SET updated_at = $1, version = version + 1 WHERE id = $2")

@@ -3,11 +3,11 @@
 //! page with a sentence for the person and a log line for the operator.
 
 use axum::extract::{Path, Query, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{header, Extensions, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 use crate::auth::oidc::flow::{self, CallbackParams, Failure, BINDING_COOKIE};
-use crate::auth::session;
+use crate::auth::{client, session};
 use crate::state::AppState;
 use crate::url::url_with_query;
 
@@ -83,10 +83,18 @@ pub async fn callback(
     Path(id): Path<String>,
     Query(params): Query<CallbackParams>,
     headers: HeaderMap,
+    extensions: Extensions,
 ) -> Response {
     let secure = state.settings.secure_cookies();
     let binding = crate::auth::cookies::value(&headers, BINDING_COOKIE);
     let previous = session::token_from_headers(&headers, secure);
+    let proxy_header = state.settings.client_address_header.as_ref();
+    let address = client::of_request(&headers, &extensions, proxy_header);
+    let browser = session::Browser {
+        previous_token: previous.as_deref(),
+        address: &address,
+        user_agent: session::user_agent(&headers),
+    };
     match flow::callback(
         &state.db,
         state.clock.as_ref(),
@@ -95,7 +103,7 @@ pub async fn callback(
         &id,
         params,
         binding.as_deref(),
-        previous.as_deref(),
+        &browser,
     )
     .await
     {

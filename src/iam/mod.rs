@@ -1,6 +1,7 @@
 //! The rules of Roster's identity model: who may create what, and what must hold afterwards.
 //! Storage is in `db`; HTTP and UI layers call these functions and only map their results.
 
+pub mod account;
 pub mod audit;
 pub mod bindings;
 pub mod directory;

@@ -173,6 +173,7 @@ fn TopBar(info: StoredValue<ShellInfo>, tenant: Memo<Option<String>>) -> impl In
                                     <span class="mt-1 inline-flex rounded-full bg-indigo-50 px-2 py-0.5 text-xs font-medium text-indigo-700">"Superadmin"</span>
                                 })}
                             </div>
+                            <a href="/account" class="block rounded-md px-3 py-2 text-sm text-slate-700 hover:bg-slate-100">"Your account"</a>
                             <ActionForm action=logout>
                                 <button type="submit" class="w-full rounded-md px-3 py-2 text-left text-sm text-slate-700 hover:bg-slate-100">"Sign out"</button>
                             </ActionForm>

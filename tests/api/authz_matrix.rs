@@ -32,6 +32,8 @@ const WRITE: Expect = [401, 403, 403, 404];
 const ENTER: Expect = [401, 200, 200, 404];
 /// Superadmins only.
 const SUPER: Expect = [401, 403, 403, 403];
+/// Any signed-in person, acting on their own account only (Your account).
+const SELF: Expect = [401, 200, 200, 200];
 /// Public by design (sign-in, first-run setup, the shell's "who am I").
 const PUBLIC: Expect = [200, 200, 200, 200];
 
@@ -56,6 +58,17 @@ const SERVER_FNS: &[(&str, &str, Expect)] = &[
     ),
     // Anyone may sign out (anonymous: a no-op). Run last: it ends the callers' sessions.
     ("auth/logout", "", PUBLIC),
+    // Your account: each acts on the caller's own account. A wrong current password and a
+    // handle of no session of theirs are refused beside the field (a redirect: 200 for
+    // JavaScript callers); ending one's other sessions ends none here (each has one).
+    ("account", "", SELF),
+    (
+        "account/password",
+        "current_password=wrong&password=a%20new%20password&password_confirm=a%20new%20password",
+        SELF,
+    ),
+    ("account/sessions/end", "handle=no-such-session", SELF),
+    ("account/sessions/end-others", "", SELF),
     ("tenants/list", "", SUPER),
     ("tenants/get", "tenant=main", ENTER),
     ("tenants/scope", "tenant=main", ENTER),

@@ -7,6 +7,7 @@
 
 mod helpers;
 
+mod account;
 mod attacks_identity;
 mod attacks_web;
 mod auth;

@@ -771,3 +771,53 @@ async fn l1_a_user_suspended_in_every_tenant_cannot_sign_in_through_the_provider
     let res = sign_in_via(&app, &id, "00u9suspended").await;
     assert_refused(&res, "suspended");
 }
+
+#[tokio::test]
+async fn an_sso_session_shows_its_provider_and_browser_and_there_is_no_password_to_change() {
+    use axum::http::{header, Request};
+    let (app, id) = app_with_user("sam", "sam@example.com").await;
+    let (callback, binding) = to_callback(&app, &id, "sam", None).await;
+    let firefox = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0";
+    let peer: std::net::SocketAddr = "10.7.7.7:50000".parse().unwrap();
+    let req = Request::get(&callback)
+        .header(header::COOKIE, &binding)
+        .header(header::USER_AGENT, firefox)
+        .extension(axum::extract::ConnectInfo(peer))
+        .body(axum::body::Body::empty())
+        .unwrap();
+    let session = cookie(&app.send(req).await, "roster_session").expect("a session");
+
+    let account = crate::ui_users::data(&app, "/api/account", &[], &session).await;
+    assert_eq!(account["has_password"], false);
+    assert_eq!(account["providers"], serde_json::json!(["Test IdP"]));
+    let sessions = account["sessions"].as_array().unwrap();
+    assert_eq!(sessions.len(), 1);
+    assert_eq!(sessions[0]["method"], "Test IdP");
+    assert_eq!(sessions[0]["browser"], "Firefox on Linux");
+    assert_eq!(sessions[0]["address"], "10.7.7.7");
+    assert_eq!(sessions[0]["current"], true);
+
+    // No password to check, so none can be set from a session alone.
+    let form = [
+        ("current_password", ""),
+        ("password", "a new password"),
+        ("password_confirm", "a new password"),
+    ];
+    let res = app
+        .post_form("/api/account/password", &form, Some(&session))
+        .await;
+    let location = res.location().unwrap();
+    assert_eq!(
+        query_value(&location, "field").as_deref(),
+        Some("current_password")
+    );
+    assert!(query_value(&location, "error")
+        .unwrap()
+        .contains("You have no password here"));
+    let mut conn = app.db.acquire().await.unwrap();
+    let user = roster::db::users::find_by_login(&mut conn, "sam")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(user.password_hash.is_none());
+}

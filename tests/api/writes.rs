@@ -369,6 +369,7 @@ async fn opening_every_page_writes_nothing_to_the_database() {
     };
     let pages = [
         "/".to_string(),
+        "/account".into(),
         "/instance/tenants".into(),
         "/instance/oidc".into(),
         "/t/main/iam/users".into(),

@@ -27,6 +27,7 @@ use sha2::{Digest, Sha256};
 
 use super::{client_secret, redirect_uri, UserClaim, PENDING_TTL_MILLIS};
 use crate::auth::login::start_session;
+use crate::auth::session::Browser;
 use crate::clock::{Clock, Millis};
 use crate::config::Settings;
 use crate::db::{self, oidc::PendingLogin, oidc::ProviderRow, users::UserRow, Db};
@@ -326,7 +327,7 @@ pub async fn callback(
     provider_id: &str,
     params: CallbackParams,
     binding: Option<&str>,
-    previous_token: Option<&str>,
+    browser: &Browser<'_>,
 ) -> Result<SignedIn, Failure> {
     let now = clock.now_millis();
 
@@ -486,7 +487,7 @@ pub async fn callback(
             ),
         ));
     }
-    let (token, session_hash) = start_session(&mut tx, &user.id, now, previous_token)
+    let (token, session_hash) = start_session(&mut tx, &user.id, now, browser)
         .await
         .map_err(internal)?;
     db::oidc::insert_session(&mut tx, &session_hash, &p.id, &id_token.to_string())
