@@ -101,6 +101,8 @@ pub struct UserDetail {
     pub has_password: bool,
     /// Whether the signed-in user may set this user's password (see `iam::users::set_password`).
     pub password_settable: bool,
+    /// The signed-in user is this user (their own password is changed under Your account).
+    pub own_account: bool,
     pub created_at: String,
     pub updated_at: String,
     pub access_since: String,
@@ -188,6 +190,7 @@ fn user_detail(scope: TenantScope, d: UserFacts) -> UserDetail {
     UserDetail {
         scope,
         password_settable: d.password_settable,
+        own_account: d.own_account,
         id: row.id,
         username: row.username,
         display_name: row.display_name,

@@ -9,6 +9,7 @@ use crate::clock::{Clock, Millis};
 use crate::db::{self, sessions::SessionRow, tenants::TenantRow, users::UserRow, Db};
 use crate::error::{AppError, AppResult};
 use crate::iam::audit::{self, Author, Change};
+use crate::iam::directory;
 use crate::iam::permissions::Permissions;
 use crate::model::validate_new_password;
 use crate::secret::Secret;
@@ -36,11 +37,7 @@ pub struct Session {
 /// `user`'s account, seen from the session `token`.
 pub async fn view(db: &Db, clock: &dyn Clock, user: &UserRow, token: &str) -> AppResult<Account> {
     let mut conn = db.acquire().await?;
-    let mut emails = db::directory::emails_of(&mut conn, &user.id).await?;
-    // A user made by a command or the setup page has their one address on the user row only.
-    if let (true, Some(email)) = (emails.is_empty(), &user.email) {
-        emails.push((email.clone(), String::new()));
-    }
+    let emails = directory::emails_of(&mut conn, &user.id, user.email.as_deref()).await?;
     let providers = db::oidc::providers_linked_to(&mut conn, &user.id).await?;
     let mut tenants = Vec::new();
     for tenant in db::tenants::list_for_user(&mut conn, &user.id).await? {

@@ -161,8 +161,29 @@ pub struct UserFacts {
     pub bindings: Vec<BindingRow>,
     pub effective: Permissions,
     /// Whether the actor may set this user's password (`reach::may_change_credentials`, the
-    /// rule `iam::users::set_password` enforces).
+    /// rule `iam::users::set_password` enforces; never their own, see `own_account`).
     pub password_settable: bool,
+    /// The actor is this user (their password is changed under Your account).
+    pub own_account: bool,
+}
+
+/// A user's addresses: `primary` (the user row's) first, then the others recorded for them,
+/// each address once (case aside), as `(address, type)`.
+pub async fn emails_of(
+    conn: &mut Conn,
+    user_id: &str,
+    primary: Option<&str>,
+) -> AppResult<Vec<(String, String)>> {
+    let mut emails: Vec<(String, String)> = Vec::new();
+    if let Some(primary) = primary {
+        emails.push((primary.to_string(), "primary".into()));
+    }
+    for (value, kind) in dir::emails_of(conn, user_id).await? {
+        if !emails.iter().any(|(v, _)| v.eq_ignore_ascii_case(&value)) {
+            emails.push((value, kind));
+        }
+    }
+    Ok(emails)
 }
 
 /// The user page of `user_id` in the tenant, as `actor` sees it; 404 without access there.
@@ -178,15 +199,7 @@ pub async fn user(
         .ok_or_else(|| {
             AppError::NotFound("There is no such user with access to this tenant.".into())
         })?;
-    let mut emails: Vec<(String, String)> = Vec::new();
-    if let Some(primary) = &row.email {
-        emails.push((primary.clone(), "primary".into()));
-    }
-    for (value, kind) in dir::emails_of(&mut conn, &row.id).await? {
-        if !emails.iter().any(|(v, _)| v.eq_ignore_ascii_case(&value)) {
-            emails.push((value, kind));
-        }
-    }
+    let emails = emails_of(&mut conn, &row.id, row.email.as_deref()).await?;
     let sources = dir::access_sources(&mut conn, tenant_id, std::slice::from_ref(&row.id)).await?;
     let groups = db::scim_users::groups_of(&mut conn, tenant_id, &row.id).await?;
     let bindings = bindings::of_subject(&mut conn, tenant_id, SubjectKind::User, &row.id).await?;
@@ -196,7 +209,9 @@ pub async fn user(
     };
     let effective = permissions::effective(&mut conn, tenant_id, subject).await?;
     let target = reach::facts(&mut conn, tenant_id, &row.id).await?;
-    let password_settable = reach::may_change_credentials(Actor::of(actor), &target).is_ok();
+    let own_account = actor.id == row.id;
+    let password_settable =
+        !own_account && reach::may_change_credentials(Actor::of(actor), &target).is_ok();
     Ok(UserFacts {
         row,
         emails,
@@ -205,6 +220,7 @@ pub async fn user(
         bindings,
         effective,
         password_settable,
+        own_account,
     })
 }
 

@@ -143,9 +143,10 @@ pub async fn remove_access(
     Ok(outcome)
 }
 
-/// Sets (or resets) the local password of a user with access to the tenant, where
+/// Sets (or resets) the local password of another user with access to the tenant, where
 /// `reach::may_change_credentials` allows it (a password opens every tenant the user can
-/// enter). The user's other sessions end.
+/// enter). All the user's sessions end. One's own password is changed under Your account
+/// (`iam::account`), which checks the current one.
 pub async fn set_password(
     db: &Db,
     clock: &dyn Clock,
@@ -154,6 +155,10 @@ pub async fn set_password(
     user_id: &str,
     new_password: Secret,
 ) -> AppResult<String> {
+    if actor.id == user_id {
+        // Not without the current password: a session left open must not be enough.
+        return Err(AppError::invalid("password", OWN_PASSWORD));
+    }
     validate_new_password(new_password.expose()).map_err(|m| AppError::invalid("password", m))?;
     // argon2 runs before the transaction, so the writer's turn is never held while hashing; the
     // rule is checked inside it, against the state the write commits on.
@@ -166,13 +171,11 @@ pub async fn set_password(
     reach::may_change_credentials(Actor::of(actor), &target)?;
     let by = Author::user(actor, clock);
     db::scim_users::set_password(&mut tx, user_id, &hash, by.at()).await?;
-    if actor.id != user_id {
-        db::scim_users::end_sessions(&mut tx, user_id).await?;
-    }
-    let detail = match (user.has_password, actor.id == user_id) {
-        (_, true) => "Their own password.",
-        (true, false) => "Reset; their sessions ended.",
-        (false, false) => "First password set; they can now sign in with it.",
+    db::scim_users::end_sessions(&mut tx, user_id).await?;
+    let detail = if user.has_password {
+        "Reset; their sessions ended."
+    } else {
+        "First password set; they can now sign in with it."
     };
     let event = Change::PasswordSet.on(user_id, &user.username);
     audit::record(&mut tx, tenant_id, &by, event.detail(detail)).await?;
@@ -183,6 +186,10 @@ pub async fn set_password(
         user.username
     ))
 }
+
+/// Why an administrator's own password is not set from the Users page.
+pub const OWN_PASSWORD: &str =
+    "To change your own password, use Your account: it asks for your current one first.";
 
 /// Sets the local password of the user whose username or email is `login`, as the machine's
 /// operator (the CLI: a superadmin's authority under `reach::may_change_credentials`). All the

@@ -434,3 +434,38 @@ async fn two_changes_at_once_leave_exactly_one_new_password() {
     assert!(!signs_in(loser).await);
     assert!(!signs_in(PASSWORD).await);
 }
+
+#[tokio::test]
+async fn the_users_page_does_not_set_your_own_password_without_the_current_one() {
+    let (app, _) = TestApp::with_admin().await;
+    let id = app.plain_user("tess", PASSWORD, Some("main")).await;
+    app.bind_managed_role("main", "Admin", &id).await;
+    let tess = app.sign_in("tess", PASSWORD).await;
+    let res = app
+        .post_form(
+            "/api/users/password",
+            &[
+                ("tenant", "main"),
+                ("user", &id),
+                ("password", "taken over!!"),
+            ],
+            Some(&tess),
+        )
+        .await;
+    assert_eq!(res.status, 302, "{}", res.body);
+    let location = res.location().unwrap();
+    assert_eq!(query_value(&location, "field").as_deref(), Some("password"));
+    assert!(query_value(&location, "error")
+        .unwrap()
+        .contains("use Your account"));
+    assert!(signed_in(&app, &tess).await, "nothing ended");
+    app.sign_in("tess", PASSWORD).await;
+
+    // Their own user page sends them there instead of offering the form.
+    let page = app
+        .get(&format!("/t/main/iam/users/{id}"), Some(&tess))
+        .await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("This is you."));
+    assert!(!page.body.contains("Save password"));
+}

@@ -330,9 +330,15 @@ fn UserDetails(
             </Card>
         }
     });
-    let password_note = (can_update && !d.password_settable).then(|| view! {
-        <p class="mt-6 text-sm text-slate-500">"Only a superadmin can set this user's password: they are a superadmin or can also enter other tenants."</p>
-    });
+    let password_note = if d.own_account {
+        Some(view! {
+            <p class="mt-6 text-sm text-slate-500">"This is you. Change your password under "<a href="/account" class=LINK_CLASS>"Your account"</a>", where your current one is asked first."</p>
+        }.into_any())
+    } else {
+        (can_update && !d.password_settable).then(|| view! {
+            <p class="mt-6 text-sm text-slate-500">"Only a superadmin can set this user's password: they are a superadmin or can also enter other tenants."</p>
+        }.into_any())
+    };
     let permission_table = view! { <PermissionTable d=d.clone()/> };
     let badges = view! {
         {d.is_superadmin.then(|| view! { <Badge text="Superadmin" tone=Tone::Brand/> })}
