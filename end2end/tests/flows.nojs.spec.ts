@@ -56,3 +56,32 @@ test('tenants are created, refused and renamed without JavaScript', async ({ pag
   await tenants.rename('ops-nojs', 'Ops');
   await expect(tenants.row('ops-nojs')).toContainText('Ops');
 });
+
+test('a person changes their password and signs out another browser without JavaScript', async ({ page, browser }) => {
+  createSuperadmin('nojs-account', 'first password 1');
+  const other = await browser.newContext({ javaScriptEnabled: false });
+  const otherPage = await other.newPage();
+  for (const p of [otherPage, page]) {
+    const login = new LoginPage(p);
+    await login.open();
+    await login.signIn('nojs-account', 'first password 1');
+    await expect(new Shell(p).signedInUser()).toHaveText('nojs-account');
+  }
+  await page.goto('/account');
+  await expect(page.getByTestId('account-session')).toHaveCount(2);
+  await page.getByLabel('Current password').fill('first password 1');
+  await page.getByLabel('New password', { exact: true }).fill('second password 2');
+  await page.getByLabel('New password, again').fill('something else 3');
+  await page.getByRole('button', { name: 'Change password' }).click();
+  await expect(page.getByText('The two new passwords differ.')).toBeVisible();
+
+  await page.getByLabel('Current password').fill('first password 1');
+  await page.getByLabel('New password', { exact: true }).fill('second password 2');
+  await page.getByLabel('New password, again').fill('second password 2');
+  await page.getByRole('button', { name: 'Change password' }).click();
+  await expect(page.getByText('Password changed. Your other sessions are signed out.')).toBeVisible();
+  await expect(page.getByTestId('account-session')).toHaveCount(1);
+  await otherPage.goto('/account');
+  await expect(otherPage).toHaveURL(/\/login\?next=/);
+  await other.close();
+});

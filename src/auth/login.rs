@@ -40,22 +40,11 @@ pub async fn sign_in(
         &login_lower,
         browser.address,
     );
-    throttle::admit(db, &mut attempt, now).await?;
-
     let stored_hash = user.as_ref().and_then(|u| u.password_hash.clone());
-    let password_ok = match password::verify(password_text, stored_hash).await {
-        Ok(ok) => ok,
-        Err(e) => {
-            throttle::withdraw(db, &attempt).await?;
-            return Err(e);
-        }
-    };
+    let right = verify_counted(db, &mut attempt, password_text, stored_hash, now).await?;
     let user = match user {
-        Some(user) if password_ok => user,
-        _ => {
-            throttle::failed(db, &attempt, now).await?;
-            return Err(AppError::invalid("password", WRONG_CREDENTIALS));
-        }
+        Some(user) if right => user,
+        _ => return Err(AppError::invalid("password", WRONG_CREDENTIALS)),
     };
     let mut tx = db.begin_write().await?;
     throttle::succeeded(&mut tx, &attempt).await?;
@@ -66,6 +55,33 @@ pub async fn sign_in(
     let (token, _) = start_session(&mut tx, &user.id, now, browser).await?;
     tx.commit().await?;
     Ok(SignedIn { token, user })
+}
+
+/// Counts `attempt` (refused while one of its keys is locked), then checks `password_text`
+/// against `stored_hash` (none: the work is done all the same, and it is wrong): whether it is
+/// right. A wrong one is a failure (a key at its limit locks); an attempt whose password work
+/// could not be done is taken back. The caller ends a right one with `throttle::succeeded` in
+/// the transaction that acts on it. Every password check a person can trigger (sign-in, a
+/// password change's current password) goes through here.
+pub async fn verify_counted(
+    db: &Db,
+    attempt: &mut throttle::Attempt,
+    password_text: Secret,
+    stored_hash: Option<String>,
+    now: crate::clock::Millis,
+) -> AppResult<bool> {
+    throttle::admit(db, attempt, now).await?;
+    let right = match password::verify(password_text, stored_hash).await {
+        Ok(right) => right,
+        Err(e) => {
+            throttle::withdraw(db, attempt).await?;
+            return Err(e);
+        }
+    };
+    if !right {
+        throttle::failed(db, attempt, now).await?;
+    }
+    Ok(right)
 }
 
 /// The login name as the throttle and the lookup use it: trimmed, lower-cased, not empty and

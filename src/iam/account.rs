@@ -160,7 +160,7 @@ pub async fn change_password(
     if change.new.expose() == change.current.expose() {
         return Err(AppError::invalid(
             "password",
-            "The new password is your current one. Choose another.",
+            "The new password must differ from the current one.",
         ));
     }
     let now = clock.now_millis();
@@ -169,17 +169,8 @@ pub async fn change_password(
         &user.username.to_lowercase(),
         browser.address,
     );
-    throttle::admit(db, &mut attempt, now).await?;
     let stored = user.password_hash.clone();
-    let right = match password::verify(change.current, stored).await {
-        Ok(right) => right,
-        Err(e) => {
-            throttle::withdraw(db, &attempt).await?;
-            return Err(e);
-        }
-    };
-    if !right {
-        throttle::failed(db, &attempt, now).await?;
+    if !login::verify_counted(db, &mut attempt, change.current, stored, now).await? {
         return Err(AppError::invalid(
             "current_password",
             "That is not your current password.",

@@ -44,6 +44,30 @@ pub fn Badge(
     }
 }
 
+/// The label and value of a fact in a card's `<dl>` (Username, Display name…).
+pub const DT: &str = "text-xs font-medium uppercase tracking-wide text-slate-500";
+pub const DD: &str = "mt-1 text-sm text-slate-900";
+
+/// A person's email addresses, each with its type ("primary", "work") as a badge; "None" when
+/// there is none.
+#[component]
+pub fn EmailList(emails: Vec<(String, String)>) -> impl IntoView {
+    if emails.is_empty() {
+        return view! { <span class="text-slate-400">"None"</span> }.into_any();
+    }
+    view! {
+        <ul class="space-y-1">
+            {emails.into_iter().map(|(address, kind)| view! {
+                <li class="flex flex-wrap items-center gap-2">
+                    <span class="break-all">{address}</span>
+                    {(!kind.is_empty()).then(|| view! { <Badge text=kind/> })}
+                </li>
+            }).collect_view()}
+        </ul>
+    }
+    .into_any()
+}
+
 /// A table with a header row; the body rows are the children.
 #[component]
 pub fn Table(

@@ -283,7 +283,7 @@ async fn changing_your_password_checks_the_current_one_and_signs_out_every_other
         (
             (PASSWORD, PASSWORD, PASSWORD),
             "password",
-            "is your current one",
+            "must differ from the current one",
         ),
     ];
     for ((current, new, again), field, words) in refusals {

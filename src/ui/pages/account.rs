@@ -13,10 +13,7 @@ use crate::ui::components::{
     error_text, Banners, Card, ErrorPanel, Field, Loading, PageHeader, PRIMARY_BUTTON,
     SECONDARY_BUTTON,
 };
-use crate::ui::widgets::{Badge, Table, Time, Tone, LINK_CLASS, TD, TD_ACTIONS};
-
-const DT: &str = "text-xs font-medium uppercase tracking-wide text-slate-500";
-const DD: &str = "mt-1 text-sm text-slate-900";
+use crate::ui::widgets::{Badge, EmailList, Table, Time, Tone, DD, DT, LINK_CLASS, TD, TD_ACTIONS};
 
 #[component]
 pub fn AccountPage() -> impl IntoView {
@@ -85,15 +82,7 @@ fn Profile(a: AccountPage) -> impl IntoView {
                 <div><dt class=DT>"Username"</dt><dd class=format!("{DD} font-mono break-all")>{a.username.clone()}</dd></div>
                 <div><dt class=DT>"Display name"</dt><dd class=DD>{a.display_name.clone().unwrap_or_else(|| "—".into())}</dd></div>
                 <div class="sm:col-span-2"><dt class=DT>"Emails"</dt>
-                    <dd class=DD>
-                        {if emails.is_empty() {
-                            view! { <span class="text-slate-400">"None"</span> }.into_any()
-                        } else {
-                            view! { <ul class="space-y-1">{emails.into_iter().map(|(v, k)| view! {
-                                <li class="flex flex-wrap items-center gap-2"><span class="break-all">{v}</span>{(!k.is_empty()).then(|| view! { <Badge text=k/> })}</li>
-                            }).collect_view()}</ul> }.into_any()
-                        }}
-                    </dd>
+                    <dd class=DD><EmailList emails/></dd>
                 </div>
                 <div class="sm:col-span-2"><dt class=DT>"Signs in with"</dt>
                     <dd class=format!("{DD} flex flex-wrap gap-2")>

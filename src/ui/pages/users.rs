@@ -16,7 +16,8 @@ use crate::ui::pages::audit::history_link;
 use crate::ui::pages::not_found::NotFound;
 use crate::ui::tenant_page::{route_param, tenant_param};
 use crate::ui::widgets::{
-    count, Badge, ConfirmAction, Pager, SearchBox, Table, Time, Tone, DANGER_BUTTON, LINK_CLASS, TD,
+    count, Badge, ConfirmAction, EmailList, Pager, SearchBox, Table, Time, Tone, DANGER_BUTTON, DD,
+    DT, LINK_CLASS, TD,
 };
 use crate::url::url_with_query;
 
@@ -249,9 +250,6 @@ fn UserTable(list: UserList, scope: TenantScope, q: Option<String>) -> impl Into
     .into_any()
 }
 
-const DT: &str = "text-xs font-medium uppercase tracking-wide text-slate-500";
-const DD: &str = "mt-1 text-sm text-slate-900";
-
 #[component]
 fn UserDetails(
     d: UserDetail,
@@ -367,15 +365,7 @@ fn UserDetails(
                     <div><dt class=DT>"Username"</dt><dd class=format!("{DD} font-mono")>{d.username.clone()}</dd></div>
                     <div><dt class=DT>"Display name"</dt><dd class=DD>{d.display_name.clone().unwrap_or_else(|| "—".into())}</dd></div>
                     <div class="sm:col-span-2"><dt class=DT>"Emails"</dt>
-                        <dd class=DD>
-                            {if emails.is_empty() {
-                                view! { <span class="text-slate-400">"None"</span> }.into_any()
-                            } else {
-                                view! { <ul class="space-y-1">{emails.into_iter().map(|(v, k)| view! {
-                                    <li class="flex items-center gap-2"><span>{v}</span>{(!k.is_empty()).then(|| view! { <Badge text=k/> })}</li>
-                                }).collect_view()}</ul> }.into_any()
-                            }}
-                        </dd>
+                        <dd class=DD><EmailList emails/></dd>
                     </div>
                     <div><dt class=DT>"Local password"</dt><dd class=DD>{password_state}</dd></div>
                     <div><dt class=DT>"Status here"</dt><dd class=DD>{status}</dd></div>
