@@ -22,12 +22,17 @@ test('a person signs out another browser and changes their password', async ({ p
   await page.getByTestId('user-menu').locator('summary').click();
   await page.getByRole('link', { name: 'Your account' }).click();
   await expect(page.getByRole('heading', { name: 'Your account', level: 1 })).toBeVisible();
+  // The menu closes behind its link, as it would on a new page.
+  await expect(page.getByTestId('user-menu')).not.toHaveAttribute('open', /.*/);
   await expect(page.getByTestId(`account-tenant-main`)).toContainText('No role');
   const sessions = page.getByTestId('account-session');
   await expect(sessions).toHaveCount(2);
   await expect(sessions.filter({ hasText: 'This session' })).toHaveCount(1);
   await expect(sessions.first()).toContainText('Headless Chrome on Linux');
   await expect(sessions.first()).toContainText('Password');
+  const signIns = page.getByTestId('account-sign-in');
+  await expect(signIns).toHaveCount(2);
+  await expect(signIns.first()).toContainText('Signed in');
   await page.screenshot({ path: 'test-results/account.png', fullPage: true });
 
   // Sign the other browser out.
@@ -46,6 +51,8 @@ test('a person signs out another browser and changes their password', async ({ p
   await form.getByRole('button', { name: 'Change password' }).click();
   await expect(page.getByText('That is not your current password.')).toBeVisible();
   await expect(page.getByLabel('Current password')).toHaveAttribute('aria-invalid', 'true');
+  await expect(signIns.filter({ hasText: 'Wrong password' })).toHaveCount(1);
+  await expect(page.getByText('1 attempt that failed')).toBeVisible();
 
   await page.getByLabel('Current password').fill('first password 1');
   await page.getByLabel('New password', { exact: true }).fill('second password 2');

@@ -8,8 +8,10 @@ use serde::{Deserialize, Serialize};
 #[cfg(feature = "ssr")]
 use {
     super::ctx::ctx,
+    crate::auth::login::{method, outcome},
     crate::auth::{session, user_agent},
     crate::clock::rfc3339,
+    crate::db::sign_ins::SignIn,
     crate::error::AppError,
     crate::iam::account::{self, PasswordChange},
     crate::secret::Secret,
@@ -39,6 +41,21 @@ pub struct SessionItem {
     pub current: bool,
 }
 
+/// One of the person's latest sign-ins, or a password check that failed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignInItem {
+    pub at: String,
+    /// "Signed in", "Wrong password", "Refused: account suspended", "Password changed".
+    pub what: String,
+    /// Whether it is one the person should look at twice (a wrong password, a refusal).
+    pub failed: bool,
+    /// "Password", "Password change", or the OpenID provider's name.
+    pub how: String,
+    pub browser: String,
+    pub user_agent: Option<String>,
+    pub address: String,
+}
+
 /// The account page.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AccountPage {
@@ -50,6 +67,7 @@ pub struct AccountPage {
     pub providers: Vec<String>,
     pub tenants: Vec<TenantRoles>,
     pub sessions: Vec<SessionItem>,
+    pub sign_ins: Vec<SignInItem>,
 }
 
 #[cfg(feature = "ssr")]
@@ -64,6 +82,30 @@ fn session_item(s: account::Session) -> SessionItem {
         user_agent: row.user_agent,
         address: row.client_address.unwrap_or_else(|| "unknown".into()),
         current: s.current,
+    }
+}
+
+#[cfg(feature = "ssr")]
+fn sign_in_item(s: SignIn) -> SignInItem {
+    let (what, failed) = match s.outcome.as_str() {
+        outcome::SIGNED_IN => ("Signed in", false),
+        outcome::PASSWORD_CHANGED => ("Password changed", false),
+        outcome::SUSPENDED => ("Refused: account suspended", true),
+        _ => ("Wrong password", true),
+    };
+    let how = match s.method.strip_prefix(method::OIDC_PREFIX) {
+        Some(provider) => provider.to_string(),
+        None if s.method == method::PASSWORD_CHANGE => "Password change".into(),
+        None => "Password".into(),
+    };
+    SignInItem {
+        at: rfc3339(s.at),
+        what: what.into(),
+        failed,
+        how,
+        browser: user_agent::label(s.user_agent.as_deref()),
+        user_agent: s.user_agent,
+        address: s.client_address,
     }
 }
 
@@ -93,6 +135,7 @@ pub async fn get_account() -> Result<AccountPage, ServerFnError> {
             })
             .collect(),
         sessions: a.sessions.into_iter().map(session_item).collect(),
+        sign_ins: a.sign_ins.into_iter().map(sign_in_item).collect(),
     })
 }
 

@@ -41,7 +41,12 @@ pub async fn sign_in(
         browser.address,
     );
     let stored_hash = user.as_ref().and_then(|u| u.password_hash.clone());
-    let right = verify_counted(db, &mut attempt, password_text, stored_hash, now).await?;
+    let checked = Checked {
+        user_id: user.as_ref().map(|u| u.id.as_str()),
+        browser,
+        method: method::PASSWORD,
+    };
+    let right = verify_counted(db, &mut attempt, password_text, stored_hash, &checked, now).await?;
     let user = match user {
         Some(user) if right => user,
         _ => return Err(AppError::invalid("password", WRONG_CREDENTIALS)),
@@ -49,12 +54,73 @@ pub async fn sign_in(
     let mut tx = db.begin_write().await?;
     throttle::succeeded(&mut tx, &attempt).await?;
     if is_suspended(&mut tx, &user).await? {
+        record(
+            &mut tx,
+            &user.id,
+            browser,
+            now,
+            outcome::SUSPENDED,
+            method::PASSWORD,
+        )
+        .await?;
         tx.commit().await?;
         return Err(AppError::Forbidden(SUSPENDED.into()));
     }
     let (token, _) = start_session(&mut tx, &user.id, now, browser).await?;
+    record(
+        &mut tx,
+        &user.id,
+        browser,
+        now,
+        outcome::SIGNED_IN,
+        method::PASSWORD,
+    )
+    .await?;
     tx.commit().await?;
     Ok(SignedIn { token, user })
+}
+
+/// What an account's sign-in activity records (`db::sign_ins`, Your account): how it ended.
+pub mod outcome {
+    pub const SIGNED_IN: &str = "signed-in";
+    pub const WRONG_PASSWORD: &str = "wrong-password";
+    pub const SUSPENDED: &str = "suspended";
+    pub const PASSWORD_CHANGED: &str = "password-changed";
+}
+
+/// What an account's sign-in activity records: how the person went about it. A sign-in through
+/// an OpenID provider is `oidc:` and the provider's name.
+pub mod method {
+    pub const PASSWORD: &str = "password";
+    pub const PASSWORD_CHANGE: &str = "password-change";
+    pub const OIDC_PREFIX: &str = "oidc:";
+}
+
+/// Records an attempt on `user_id`'s account from `browser` in its activity (`db::sign_ins`).
+pub async fn record(
+    conn: &mut db::Conn,
+    user_id: &str,
+    browser: &Browser<'_>,
+    at: crate::clock::Millis,
+    outcome: &str,
+    method: &str,
+) -> AppResult<()> {
+    let sign_in = db::sign_ins::SignIn {
+        at,
+        outcome: outcome.into(),
+        method: method.into(),
+        client_address: browser.address.into(),
+        user_agent: browser.stored_user_agent().map(str::to_string),
+    };
+    db::sign_ins::record(conn, user_id, &sign_in).await
+}
+
+/// Whose password a [`verify_counted`] checks (none: a name nobody has), from where, and for
+/// what: a wrong one is recorded in that account's activity.
+pub struct Checked<'a> {
+    pub user_id: Option<&'a str>,
+    pub browser: &'a Browser<'a>,
+    pub method: &'a str,
 }
 
 /// Counts `attempt` (refused while one of its keys is locked), then checks `password_text`
@@ -62,12 +128,14 @@ pub async fn sign_in(
 /// right. A wrong one is a failure (a key at its limit locks); an attempt whose password work
 /// could not be done is taken back. The caller ends a right one with `throttle::succeeded` in
 /// the transaction that acts on it. Every password check a person can trigger (sign-in, a
-/// password change's current password) goes through here.
+/// password change's current password) goes through here; a wrong password for an account is
+/// recorded in its activity, in the transaction that may lock it.
 pub async fn verify_counted(
     db: &Db,
     attempt: &mut throttle::Attempt,
     password_text: Secret,
     stored_hash: Option<String>,
+    checked: &Checked<'_>,
     now: crate::clock::Millis,
 ) -> AppResult<bool> {
     throttle::admit(db, attempt, now).await?;
@@ -79,7 +147,21 @@ pub async fn verify_counted(
         }
     };
     if !right {
-        throttle::failed(db, attempt, now).await?;
+        let mut tx = db.begin_write().await?;
+        throttle::failed(&mut tx, attempt, now).await?;
+        if let Some(user_id) = checked.user_id {
+            let wrong = outcome::WRONG_PASSWORD;
+            record(
+                &mut tx,
+                user_id,
+                checked.browser,
+                now,
+                wrong,
+                checked.method,
+            )
+            .await?;
+        }
+        tx.commit().await?;
     }
     Ok(right)
 }

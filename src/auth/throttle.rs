@@ -101,16 +101,15 @@ pub async fn admit(db: &Db, attempt: &mut Attempt, now: Millis) -> AppResult<()>
     refusal.map_or(Ok(()), Err)
 }
 
-/// The password was wrong: a key whose count reached its limit is locked.
-pub async fn failed(db: &Db, attempt: &Attempt, now: Millis) -> AppResult<()> {
-    let mut tx = db.begin_write().await?;
+/// The password was wrong: a key whose count reached its limit is locked. Runs in the
+/// transaction that records the failure.
+pub async fn failed(conn: &mut db::Conn, attempt: &Attempt, now: Millis) -> AppResult<()> {
     for (limit, counted) in attempt.limits.iter().zip(&attempt.counted) {
         if *counted >= limit.max {
-            db::throttle::lock(&mut tx, &limit.key, now + LOCKOUT_MILLIS).await?;
+            db::throttle::lock(conn, &limit.key, now + LOCKOUT_MILLIS).await?;
             tracing::warn!(key = %limit.key, "sign-in locked after repeated failures");
         }
     }
-    tx.commit().await?;
     Ok(())
 }
 

@@ -26,6 +26,7 @@ pub mod scim_log;
 pub mod scim_users;
 pub mod script;
 pub mod sessions;
+pub mod sign_ins;
 pub mod sqlite_checkpointer;
 pub mod sqlite_readers;
 pub mod sqlite_writer;

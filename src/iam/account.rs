@@ -6,7 +6,9 @@
 use crate::auth::session::{self, Browser};
 use crate::auth::{login, password, throttle};
 use crate::clock::{Clock, Millis};
-use crate::db::{self, sessions::SessionRow, tenants::TenantRow, users::UserRow, Db};
+use crate::db::{
+    self, sessions::SessionRow, sign_ins::SignIn, tenants::TenantRow, users::UserRow, Db,
+};
 use crate::error::{AppError, AppResult};
 use crate::iam::audit::{self, Author, Change};
 use crate::iam::directory;
@@ -23,6 +25,8 @@ pub struct Account {
     /// ("Admin", "Viewer, via group Engineering"; `permissions::Origin`), in name order.
     pub tenants: Vec<(TenantRow, Vec<String>)>,
     pub sessions: Vec<Session>,
+    /// Their latest sign-ins and failed password checks, newest first (`db::sign_ins`).
+    pub sign_ins: Vec<SignIn>,
 }
 
 /// One of the person's live sessions.
@@ -52,11 +56,13 @@ pub async fn view(db: &Db, clock: &dyn Clock, user: &UserRow, token: &str) -> Ap
         tenants.push((tenant, roles));
     }
     let sessions = sessions_of(&mut conn, user, clock.now_millis(), token).await?;
+    let sign_ins = db::sign_ins::of_user(&mut conn, &user.id).await?;
     Ok(Account {
         emails,
         providers,
         tenants,
         sessions,
+        sign_ins,
     })
 }
 
@@ -170,7 +176,12 @@ pub async fn change_password(
         browser.address,
     );
     let stored = user.password_hash.clone();
-    if !login::verify_counted(db, &mut attempt, change.current, stored, now).await? {
+    let checked = login::Checked {
+        user_id: Some(&user.id),
+        browser,
+        method: login::method::PASSWORD_CHANGE,
+    };
+    if !login::verify_counted(db, &mut attempt, change.current, stored, &checked, now).await? {
         return Err(AppError::invalid(
             "current_password",
             "That is not your current password.",
@@ -195,6 +206,9 @@ pub async fn change_password(
         ..*browser
     };
     let (token, _) = login::start_session(&mut tx, &user.id, now, &fresh).await?;
+    let changed = login::outcome::PASSWORD_CHANGED;
+    let how = login::method::PASSWORD_CHANGE;
+    login::record(&mut tx, &user.id, browser, now, changed, how).await?;
     for tenant in db::tenants::list_for_user(&mut tx, &user.id).await? {
         let event = Change::PasswordSet.on(&user.id, &user.username);
         let detail = "Changed their own password; their other sessions ended.";

@@ -108,6 +108,20 @@ fn TopBar(info: StoredValue<ShellInfo>, tenant: Memo<Option<String>>) -> impl In
             tenants.set(fresh.tenants);
         }
     });
+    // A menu's link navigates within the page, which keeps the menu open: close both menus on
+    // every navigation, as a new page would (seen: the user menu left open over Your account).
+    let location = use_location();
+    let switcher = NodeRef::<leptos::html::Details>::new();
+    let user_menu = NodeRef::<leptos::html::Details>::new();
+    Effect::new(move |_| {
+        location.pathname.track();
+        location.search.track();
+        for menu in [switcher, user_menu] {
+            if let Some(menu) = menu.get_untracked() {
+                let _ = menu.remove_attribute("open");
+            }
+        }
+    });
     let user = info.with_value(|i| i.user.clone());
     let home = move || {
         tenant
@@ -132,7 +146,7 @@ fn TopBar(info: StoredValue<ShellInfo>, tenant: Memo<Option<String>>) -> impl In
                     <span>"Roster"</span>
                 </a>
                 <span aria-hidden="true" class="text-slate-300">"/"</span>
-                <details class="relative" data-testid="tenant-switcher">
+                <details class="relative" data-testid="tenant-switcher" node_ref=switcher>
                     <summary class="flex cursor-pointer list-none items-center gap-2 rounded-md px-2 py-1 text-sm font-medium text-slate-700 hover:bg-slate-100 focus-visible:outline focus-visible:outline-2 focus-visible:outline-indigo-600" aria-label="Switch tenant">
                         <span class="text-xs uppercase tracking-wide text-slate-400">"Tenant"</span>
                         <span>{tenant_name}</span>
@@ -159,7 +173,7 @@ fn TopBar(info: StoredValue<ShellInfo>, tenant: Memo<Option<String>>) -> impl In
                     </div>
                 </details>
                 <div class="ml-auto">
-                    <details class="relative" data-testid="user-menu">
+                    <details class="relative" data-testid="user-menu" node_ref=user_menu>
                         <summary class="flex cursor-pointer list-none items-center gap-2 rounded-full py-1 pl-1 pr-3 text-sm text-slate-700 hover:bg-slate-100 focus-visible:outline focus-visible:outline-2 focus-visible:outline-indigo-600">
                             <span aria-hidden="true" class="flex h-7 w-7 items-center justify-center rounded-full bg-slate-200 text-xs font-semibold uppercase text-slate-700">
                                 {user.label().chars().next().map(String::from).unwrap_or_default()}

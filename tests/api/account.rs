@@ -313,11 +313,34 @@ async fn changing_your_password_checks_the_current_one_and_signs_out_every_other
         !signed_in(&app, &other).await,
         "every other browser is signed out"
     );
-    let listed = sessions(&account(&app, &fresh).await);
+    let mine = account(&app, &fresh).await;
+    let listed = sessions(&mine);
     assert_eq!(listed.len(), 1);
     assert_eq!(
         listed[0]["browser"], "Firefox on Linux",
         "the new session keeps its browser"
+    );
+    // Recent sign-ins: the change, the wrong current password, then the two sign-ins.
+    let activity: Vec<(String, String)> = mine["sign_ins"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["what"].as_str().unwrap().into(),
+                s["how"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    let pair = |what: &str, how: &str| (what.to_string(), how.to_string());
+    assert_eq!(
+        activity,
+        [
+            pair("Password changed", "Password change"),
+            pair("Wrong password", "Password change"),
+            pair("Signed in", "Password"),
+            pair("Signed in", "Password"),
+        ]
     );
 
     let old = sign_in_from(&app, "pat", PASSWORD, FIREFOX, "10.1.1.1").await;
@@ -468,4 +491,66 @@ async fn the_users_page_does_not_set_your_own_password_without_the_current_one()
     assert_eq!(page.status, 200);
     assert!(page.body.contains("This is you."));
     assert!(!page.body.contains("Save password"));
+}
+
+#[tokio::test]
+async fn recent_sign_ins_show_wrong_passwords_and_refusals_and_keep_the_latest_fifty() {
+    let app = TestApp::spawn().await;
+    let pat_id = pat(&app).await;
+    app.plain_user("other", "other password", Some("main"))
+        .await;
+    let wrong = sign_in_from(&app, "pat", "a wrong guess", CHROME, "10.6.6.6").await;
+    assert!(wrong.session_cookie().is_none());
+    sign_in_from(&app, "nobody", "a wrong guess", CHROME, "10.6.6.6").await;
+    sign_in_from(&app, "other", "a wrong guess", CHROME, "10.6.6.6").await;
+    let session = session_from(&app, FIREFOX, "10.1.1.1").await;
+
+    let listed = account(&app, &session).await["sign_ins"].clone();
+    let rows = listed.as_array().unwrap();
+    assert_eq!(rows.len(), 2, "pat's own only: {rows:?}");
+    assert_eq!(rows[0]["what"], "Signed in");
+    assert_eq!(rows[0]["failed"], false);
+    assert_eq!(rows[0]["how"], "Password");
+    assert_eq!(rows[0]["browser"], "Firefox on Linux");
+    assert_eq!(rows[0]["address"], "10.1.1.1");
+    assert_eq!(rows[1]["what"], "Wrong password");
+    assert_eq!(rows[1]["failed"], true);
+    assert_eq!(rows[1]["browser"], "Chrome on Windows");
+    assert_eq!(rows[1]["address"], "10.6.6.6");
+    // A name nobody has leaves nothing; another account's failure is that account's.
+    assert_eq!(app.count("SELECT COUNT(*) FROM sign_ins", &[]).await, 3);
+
+    // A suspended account's right password is refused, and recorded as such.
+    app.execute(&[&format!(
+        "UPDATE users SET active = 0 WHERE id = '{pat_id}'"
+    )])
+    .await;
+    let refused = sign_in_from(&app, "pat", PASSWORD, FIREFOX, "10.1.1.2").await;
+    assert!(refused.session_cookie().is_none());
+    app.execute(&[&format!(
+        "UPDATE users SET active = 1 WHERE id = '{pat_id}'"
+    )])
+    .await;
+    let session = session_from(&app, FIREFOX, "10.1.1.1").await;
+    let rows = account(&app, &session).await["sign_ins"].clone();
+    assert_eq!(rows[1]["what"], "Refused: account suspended");
+    assert_eq!(rows[1]["address"], "10.1.1.2");
+
+    // A guesser spread over many addresses fills no more than the latest fifty.
+    for n in 0..60 {
+        let address = format!("10.9.{}.{}", n / 200, n % 200 + 1);
+        sign_in_from(&app, "pat", "still guessing", CHROME, &address).await;
+    }
+    let kept = app
+        .count(
+            "SELECT COUNT(*) FROM sign_ins WHERE user_id = $1",
+            &[&pat_id],
+        )
+        .await;
+    assert_eq!(kept, roster::db::sign_ins::KEPT_PER_USER);
+    let rows = account(&app, &session).await["sign_ins"].clone();
+    let rows = rows.as_array().unwrap();
+    assert_eq!(rows.len(), 50);
+    assert_eq!(rows[0]["address"], "10.9.0.60", "the newest first");
+    assert!(rows.iter().all(|r| r["what"] == "Wrong password"));
 }

@@ -796,6 +796,9 @@ async fn an_sso_session_shows_its_provider_and_browser_and_there_is_no_password_
     assert_eq!(sessions[0]["browser"], "Firefox on Linux");
     assert_eq!(sessions[0]["address"], "10.7.7.7");
     assert_eq!(sessions[0]["current"], true);
+    assert_eq!(account["sign_ins"][0]["what"], "Signed in");
+    assert_eq!(account["sign_ins"][0]["how"], "Test IdP");
+    assert_eq!(account["sign_ins"][0]["address"], "10.7.7.7");
 
     // No password to check, so none can be set from a session alone.
     let form = [

@@ -493,6 +493,11 @@ pub async fn callback(
     db::oidc::insert_session(&mut tx, &session_hash, &p.id, &id_token.to_string())
         .await
         .map_err(internal)?;
+    let method = format!("{}{}", crate::auth::login::method::OIDC_PREFIX, p.name);
+    let signed_in = crate::auth::login::outcome::SIGNED_IN;
+    crate::auth::login::record(&mut tx, &user.id, browser, now, signed_in, &method)
+        .await
+        .map_err(internal)?;
     tx.commit().await.map_err(internal)?;
     tracing::info!(provider = %p.name, user = %user.username, "signed in with OpenID Connect");
     Ok(SignedIn {

@@ -7,7 +7,7 @@ use leptos_meta::Title;
 
 use crate::api::account::{
     get_account, AccountPage, ChangePassword, EndOtherSessions, EndSession, SessionItem,
-    TenantRoles,
+    SignInItem, TenantRoles,
 };
 use crate::ui::components::{
     error_text, Banners, Card, ErrorPanel, Field, Loading, PageHeader, PRIMARY_BUTTON,
@@ -60,6 +60,7 @@ fn Account(
         </div>
         <Tenants tenants=a.tenants.clone() is_superadmin=a.is_superadmin/>
         <Sessions sessions=a.sessions end end_others/>
+        <SignIns sign_ins=a.sign_ins/>
     }
 }
 
@@ -236,5 +237,42 @@ fn SessionRow(s: SessionItem, end: ServerAction<EndSession>) -> impl IntoView {
             <td class=TD><Time at=s.expires_at.clone()/></td>
             <td class=TD_ACTIONS>{action}</td>
         </tr>
+    }
+}
+
+#[component]
+fn SignIns(sign_ins: Vec<SignInItem>) -> impl IntoView {
+    let failures = sign_ins.iter().filter(|s| s.failed).count();
+    let summary = match failures {
+        0 => "Your latest sign-ins and password changes.".to_string(),
+        1 => "Your latest sign-ins, and 1 attempt that failed. If it was not you, change your password.".to_string(),
+        n => format!("Your latest sign-ins, and {n} attempts that failed. If they were not you, change your password."),
+    };
+    let body = if sign_ins.is_empty() {
+        view! { <p class="px-6 pb-6 text-sm text-slate-500">"Nothing recorded yet."</p> }.into_any()
+    } else {
+        view! {
+            <Table headers=vec!["When", "What", "How", "Browser", "Address"] caption="Your recent sign-ins">
+                {sign_ins.into_iter().map(|s| view! {
+                    <tr data-testid="account-sign-in" data-failed=s.failed.to_string()>
+                        <td class=TD><Time at=s.at.clone()/></td>
+                        <td class=TD><Badge text=s.what.clone() tone=if s.failed { Tone::Bad } else { Tone::Good }/></td>
+                        <td class=TD>{s.how.clone()}</td>
+                        <td class=TD><span title=s.user_agent.clone().unwrap_or_default()>{s.browser.clone()}</span></td>
+                        <td class=format!("{TD} font-mono text-xs")>{s.address.clone()}</td>
+                    </tr>
+                }).collect_view()}
+            </Table>
+        }
+        .into_any()
+    };
+    view! {
+        <Card class="mt-6 overflow-hidden">
+            <div class="px-6 py-4">
+                <h2 class="text-base font-semibold text-slate-900">"Recent sign-ins"</h2>
+                <p class="mt-1 text-sm text-slate-500">{summary}</p>
+            </div>
+            {body}
+        </Card>
     }
 }
