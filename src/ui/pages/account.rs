@@ -145,8 +145,12 @@ fn Tenants(tenants: Vec<TenantRoles>, is_superadmin: bool) -> impl IntoView {
         "The tenants you can enter, and the roles that give you permissions in each, bound to you or to a group you are in."
     };
     let body = if tenants.is_empty() {
-        view! { <p class="px-6 pb-6 text-sm text-slate-500">"You belong to no tenant yet."</p> }
-            .into_any()
+        let none = if is_superadmin {
+            "You hold no access of your own in any tenant: you enter them all as a superadmin."
+        } else {
+            "You belong to no tenant yet. An administrator, or your identity provider, gives you access."
+        };
+        view! { <p class="px-6 pb-6 text-sm text-slate-500">{none}</p> }.into_any()
     } else {
         view! {
             <Table headers=vec!["Tenant", "Your roles"] caption="Your tenants and roles">
@@ -207,7 +211,7 @@ fn Sessions(
                 </div>
                 {end_all}
             </div>
-            <Table headers=vec!["Browser", "Address", "Signed in with", "Signed in", "Ends", ""] caption="Your sessions">
+            <Table headers=vec!["Browser", "Address", "How", "Signed in", "Ends", ""] caption="Your sessions">
                 {sessions.into_iter().map(|s| view! { <SessionRow s end/> }).collect_view()}
             </Table>
         </Card>
@@ -231,7 +235,7 @@ fn SessionRow(s: SessionItem, end: ServerAction<EndSession>) -> impl IntoView {
     view! {
         <tr data-testid="account-session" data-current=s.current.to_string()>
             <td class=TD><span title=s.user_agent.clone().unwrap_or_default()>{s.browser.clone()}</span></td>
-            <td class=format!("{TD} font-mono text-xs")>{s.address.clone()}</td>
+            <td class=format!("{TD} font-mono")>{s.address.clone()}</td>
             <td class=TD>{s.method.clone()}</td>
             <td class=TD><Time at=s.signed_in_at.clone()/></td>
             <td class=TD><Time at=s.expires_at.clone()/></td>
@@ -259,7 +263,7 @@ fn SignIns(sign_ins: Vec<SignInItem>) -> impl IntoView {
                         <td class=TD><Badge text=s.what.clone() tone=if s.failed { Tone::Bad } else { Tone::Good }/></td>
                         <td class=TD>{s.how.clone()}</td>
                         <td class=TD><span title=s.user_agent.clone().unwrap_or_default()>{s.browser.clone()}</span></td>
-                        <td class=format!("{TD} font-mono text-xs")>{s.address.clone()}</td>
+                        <td class=format!("{TD} font-mono")>{s.address.clone()}</td>
                     </tr>
                 }).collect_view()}
             </Table>
