@@ -175,13 +175,23 @@ fn Tenants(tenants: Vec<TenantRoles>, is_superadmin: bool) -> impl IntoView {
         }
         .into_any()
     };
+    view! { <TableCard title="Your tenants" intro>{body}</TableCard> }
+}
+
+/// A card of the page holding a table: its heading and a sentence about it above.
+#[component]
+fn TableCard(
+    #[prop(into)] title: String,
+    #[prop(into)] intro: String,
+    children: Children,
+) -> impl IntoView {
     view! {
         <Card class="mt-6 overflow-hidden">
             <div class="px-6 py-4">
-                <h2 class="text-base font-semibold text-slate-900">"Your tenants"</h2>
+                <h2 class="text-base font-semibold text-slate-900">{title}</h2>
                 <p class="mt-1 text-sm text-slate-500">{intro}</p>
             </div>
-            {body}
+            {children()}
         </Card>
     }
 }
@@ -270,13 +280,5 @@ fn SignIns(sign_ins: Vec<SignInItem>) -> impl IntoView {
         }
         .into_any()
     };
-    view! {
-        <Card class="mt-6 overflow-hidden">
-            <div class="px-6 py-4">
-                <h2 class="text-base font-semibold text-slate-900">"Recent sign-ins"</h2>
-                <p class="mt-1 text-sm text-slate-500">{summary}</p>
-            </div>
-            {body}
-        </Card>
-    }
+    view! { <TableCard title="Recent sign-ins" intro=summary>{body}</TableCard> }
 }
