@@ -35,20 +35,16 @@ pub async fn sign_in(
         let mut conn = db.acquire().await?;
         db::users::find_by_login(&mut conn, &login_lower).await?
     };
-    let mut attempt = throttle::Attempt::new(
-        user.as_ref().map(|u| u.id.as_str()),
-        &login_lower,
-        browser.address,
-    );
     let stored_hash = user.as_ref().and_then(|u| u.password_hash.clone());
     let checked = Checked {
         user_id: user.as_ref().map(|u| u.id.as_str()),
+        login_lower: &login_lower,
         browser,
         method: method::PASSWORD,
     };
-    let right = verify_counted(db, &mut attempt, password_text, stored_hash, &checked, now).await?;
-    let user = match user {
-        Some(user) if right => user,
+    let passed = verify_counted(db, &checked, password_text, stored_hash, now).await?;
+    let (user, attempt) = match (user, passed) {
+        (Some(user), Some(attempt)) => (user, attempt),
         _ => return Err(AppError::invalid("password", WRONG_CREDENTIALS)),
     };
     let mut tx = db.begin_write().await?;
@@ -115,55 +111,52 @@ pub async fn record(
     db::sign_ins::record(conn, user_id, &sign_in).await
 }
 
-/// Whose password a [`verify_counted`] checks (none: a name nobody has), from where, and for
+/// Whose password a [`verify_counted`] checks (none: a name nobody has) under which login name
+/// (the throttle's keys are made of these and the browser's address), from where, and for
 /// what: a wrong one is recorded in that account's activity.
 pub struct Checked<'a> {
     pub user_id: Option<&'a str>,
+    pub login_lower: &'a str,
     pub browser: &'a Browser<'a>,
     pub method: &'a str,
 }
 
-/// Counts `attempt` (refused while one of its keys is locked), then checks `password_text`
-/// against `stored_hash` (none: the work is done all the same, and it is wrong): whether it is
-/// right. A wrong one is a failure (a key at its limit locks); an attempt whose password work
-/// could not be done is taken back. The caller ends a right one with `throttle::succeeded` in
-/// the transaction that acts on it. Every password check a person can trigger (sign-in, a
-/// password change's current password) goes through here; a wrong password for an account is
-/// recorded in its activity, in the transaction that may lock it.
+/// Counts the attempt `checked` describes (refused while one of its keys is locked), then
+/// checks `password_text` against `stored_hash` (none: the work is done all the same, and it is
+/// wrong). A wrong one is a failure (a key at its limit locks) and answers `None`; an attempt
+/// whose password work could not be done is taken back. A right one answers its attempt, which
+/// the caller ends with `throttle::succeeded` in the transaction that acts on it. Every password
+/// check a person can trigger (sign-in, a password change's current password) goes through
+/// here; a wrong password for an account is recorded in its activity, in the transaction that
+/// may lock it.
 pub async fn verify_counted(
     db: &Db,
-    attempt: &mut throttle::Attempt,
+    checked: &Checked<'_>,
     password_text: Secret,
     stored_hash: Option<String>,
-    checked: &Checked<'_>,
     now: crate::clock::Millis,
-) -> AppResult<bool> {
-    throttle::admit(db, attempt, now).await?;
+) -> AppResult<Option<throttle::Attempt>> {
+    let address = checked.browser.address;
+    let mut attempt = throttle::Attempt::new(checked.user_id, checked.login_lower, address);
+    throttle::admit(db, &mut attempt, now).await?;
     let right = match password::verify(password_text, stored_hash).await {
         Ok(right) => right,
         Err(e) => {
-            throttle::withdraw(db, attempt).await?;
+            throttle::withdraw(db, &attempt).await?;
             return Err(e);
         }
     };
-    if !right {
-        let mut tx = db.begin_write().await?;
-        throttle::failed(&mut tx, attempt, now).await?;
-        if let Some(user_id) = checked.user_id {
-            let wrong = outcome::WRONG_PASSWORD;
-            record(
-                &mut tx,
-                user_id,
-                checked.browser,
-                now,
-                wrong,
-                checked.method,
-            )
-            .await?;
-        }
-        tx.commit().await?;
+    if right {
+        return Ok(Some(attempt));
     }
-    Ok(right)
+    let mut tx = db.begin_write().await?;
+    throttle::failed(&mut tx, &attempt, now).await?;
+    if let Some(user_id) = checked.user_id {
+        let (wrong, method) = (outcome::WRONG_PASSWORD, checked.method);
+        record(&mut tx, user_id, checked.browser, now, wrong, method).await?;
+    }
+    tx.commit().await?;
+    Ok(None)
 }
 
 /// The login name as the throttle and the lookup use it: trimmed, lower-cased, not empty and

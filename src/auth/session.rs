@@ -36,15 +36,6 @@ pub struct Browser<'a> {
 }
 
 impl<'a> Browser<'a> {
-    /// No browser: a sign-in made in-process (tests, first-run setup's own sign-in keeps its).
-    pub fn unknown() -> Self {
-        Browser {
-            previous_token: None,
-            address: "unknown",
-            user_agent: None,
-        }
-    }
-
     /// The User-Agent as stored: trimmed, at most [`MAX_USER_AGENT_CHARS`], none when empty.
     pub fn stored_user_agent(&self) -> Option<&'a str> {
         let agent = self.user_agent?.trim();
@@ -129,9 +120,14 @@ mod tests {
     #[test]
     fn a_user_agent_is_kept_trimmed_and_bounded() {
         let long = "é".repeat(MAX_USER_AGENT_CHARS + 10);
+        let unknown = Browser {
+            previous_token: None,
+            address: "unknown",
+            user_agent: None,
+        };
         let with = |agent| Browser {
             user_agent: Some(agent),
-            ..Browser::unknown()
+            ..unknown
         };
         assert_eq!(
             with(&long).stored_user_agent().map(|a| a.chars().count()),
@@ -139,7 +135,7 @@ mod tests {
         );
         assert_eq!(with("  curl/8.5  ").stored_user_agent(), Some("curl/8.5"));
         assert_eq!(with("   ").stored_user_agent(), None);
-        assert_eq!(Browser::unknown().stored_user_agent(), None);
+        assert_eq!(unknown.stored_user_agent(), None);
     }
 
     #[test]

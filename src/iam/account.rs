@@ -170,23 +170,21 @@ pub async fn change_password(
         ));
     }
     let now = clock.now_millis();
-    let mut attempt = throttle::Attempt::new(
-        Some(&user.id),
-        &user.username.to_lowercase(),
-        browser.address,
-    );
-    let stored = user.password_hash.clone();
+    let login_lower = user.username.to_lowercase();
     let checked = login::Checked {
         user_id: Some(&user.id),
+        login_lower: &login_lower,
         browser,
         method: login::method::PASSWORD_CHANGE,
     };
-    if !login::verify_counted(db, &mut attempt, change.current, stored, &checked, now).await? {
+    let stored = user.password_hash.clone();
+    let Some(attempt) = login::verify_counted(db, &checked, change.current, stored, now).await?
+    else {
         return Err(AppError::invalid(
             "current_password",
             "That is not your current password.",
         ));
-    }
+    };
     // argon2 runs before the transaction, so the writer's turn is never held while hashing.
     let hash = password::hash(change.new).await?;
     let by = Author::user(user, clock);
