@@ -19,6 +19,7 @@ use crate::ui::pages::{
     scim::{IntegrationPage, ScimPage},
     service_accounts::{ServiceAccountPage, ServiceAccountsPage},
     setup::SetupPage,
+    sign_ins::InstanceSignInsPage,
     tenants::TenantsPage,
     users::{UserPage, UsersPage},
 };
@@ -85,6 +86,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async/>
                     <Route path=path!("/instance/tenants") view=TenantsPage ssr=SsrMode::Async/>
                     <Route path=path!("/instance/oidc") view=OidcProvidersPage ssr=SsrMode::Async/>
+                    <Route path=path!("/instance/sign-ins") view=InstanceSignInsPage ssr=SsrMode::Async/>
                     <Route path=path!("/t/:tenant/iam/users") view=UsersPage ssr=SsrMode::Async/>
                     <Route path=path!("/t/:tenant/iam/users/:user") view=UserPage ssr=SsrMode::Async/>
                     <Route path=path!("/t/:tenant/iam/groups") view=GroupsPage ssr=SsrMode::Async/>

@@ -5,13 +5,14 @@
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use super::sign_ins::SignInItem;
+
 #[cfg(feature = "ssr")]
 use {
     super::ctx::ctx,
-    crate::auth::login::{method, outcome},
+    super::sign_ins::sign_in_item,
     crate::auth::{session, user_agent},
     crate::clock::rfc3339,
-    crate::db::sign_ins::SignIn,
     crate::error::AppError,
     crate::iam::account::{self, PasswordChange},
     crate::secret::Secret,
@@ -41,21 +42,6 @@ pub struct SessionItem {
     pub current: bool,
 }
 
-/// One of the person's latest sign-ins, or a password check that failed.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SignInItem {
-    pub at: String,
-    /// "Signed in", "Wrong password", "Refused: account suspended", "Password changed".
-    pub what: String,
-    /// Whether it is one the person should look at twice (a wrong password, a refusal).
-    pub failed: bool,
-    /// "Password", "Password change", or the OpenID provider's name.
-    pub how: String,
-    pub browser: String,
-    pub user_agent: Option<String>,
-    pub address: String,
-}
-
 /// The account page.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AccountPage {
@@ -82,30 +68,6 @@ fn session_item(s: account::Session) -> SessionItem {
         user_agent: row.user_agent,
         address: row.client_address.unwrap_or_else(|| "unknown".into()),
         current: s.current,
-    }
-}
-
-#[cfg(feature = "ssr")]
-fn sign_in_item(s: SignIn) -> SignInItem {
-    let (what, failed) = match s.outcome.as_str() {
-        outcome::SIGNED_IN => ("Signed in", false),
-        outcome::PASSWORD_CHANGED => ("Password changed", false),
-        outcome::SUSPENDED => ("Refused: account suspended", true),
-        _ => ("Wrong password", true),
-    };
-    let how = match s.method.strip_prefix(method::OIDC_PREFIX) {
-        Some(provider) => provider.to_string(),
-        None if s.method == method::PASSWORD_CHANGE => "Password change".into(),
-        None => "Password".into(),
-    };
-    SignInItem {
-        at: rfc3339(s.at),
-        what: what.into(),
-        failed,
-        how,
-        browser: user_agent::label(s.user_agent.as_deref()),
-        user_agent: s.user_agent,
-        address: s.client_address,
     }
 }
 

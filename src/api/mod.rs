@@ -11,6 +11,7 @@ pub mod oidc;
 pub mod roles;
 pub mod scim;
 pub mod service_accounts;
+pub mod sign_ins;
 pub mod tenants;
 pub mod users;
 

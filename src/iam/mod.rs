@@ -15,5 +15,6 @@ pub mod scim;
 pub mod scim_groups;
 pub mod scim_users;
 pub mod service_accounts;
+pub mod sign_ins;
 pub mod tenants;
 pub mod users;

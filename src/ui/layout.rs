@@ -219,6 +219,7 @@ fn SideNav(info: StoredValue<ShellInfo>, tenant: Memo<Option<String>>) -> impl I
                 <ul role="list" class="mt-2 space-y-0.5">
                     <li><A href="/instance/tenants" attr:class=link_class>"Tenants"</A></li>
                     <li><A href="/instance/oidc" attr:class=link_class>"Sign-in providers"</A></li>
+                    <li><A href="/instance/sign-ins" attr:class=link_class>"Sign-ins"</A></li>
                 </ul>
             })}
         </nav>

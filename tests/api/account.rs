@@ -8,12 +8,13 @@ use serde_json::Value;
 use crate::helpers::{query_value, TestApp, TestResponse};
 use crate::ui_users::{data, data_call};
 
-const FIREFOX: &str = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0";
-const CHROME: &str = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
+pub(crate) const FIREFOX: &str =
+    "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0";
+pub(crate) const CHROME: &str = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
 const PASSWORD: &str = "pat password 1";
 
 /// Signs `username` in from a browser at `address` that calls itself `agent`.
-async fn sign_in_from(
+pub(crate) async fn sign_in_from(
     app: &TestApp,
     username: &str,
     password: &str,

@@ -82,6 +82,7 @@ const SERVER_FNS: &[(&str, &str, Expect)] = &[
         SUPER,
     ),
     ("oidc/delete", "id={provider}", SUPER),
+    ("instance/sign-ins", "", SUPER),
     // The Users page opens for every member; without USERS:READ it lists nobody (`readable:
     // false`, checked below).
     ("users/list", "tenant=main", ENTER),

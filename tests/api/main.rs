@@ -27,6 +27,7 @@ mod scim_groups;
 mod scim_limits;
 mod scim_replay;
 mod scim_users;
+mod sign_ins;
 mod storage_full;
 mod tenants;
 mod ui_audit;

@@ -533,6 +533,11 @@ async fn a_suspended_user_cannot_sign_in() {
     let id = add_provider(&app, &provider().issuer, UserClaim::Email, false).await;
     assert_refused(&sign_in_via(&app, &id, "hank").await, "suspended");
     assert_eq!(session_count(&app).await, 0);
+    // The refusal is in hank's sign-in activity (his own page, and the instance's).
+    let refused = "SELECT COUNT(*) FROM sign_ins WHERE user_id = $1 AND outcome = 'suspended' \
+                   AND method LIKE 'oidc:%'";
+    assert_eq!(app.count(refused, &[&user_id]).await, 1);
+    assert_eq!(app.count("SELECT COUNT(*) FROM sign_ins", &[]).await, 1);
 }
 
 #[tokio::test]

@@ -60,6 +60,7 @@ async fn forty_parallel_renders_of_each_page_all_answer() {
         format!("/t/main/iam/scim/{}", integration.id),
         "/instance/tenants".to_string(),
         "/account".to_string(),
+        "/instance/sign-ins".to_string(),
     ] {
         let path = path.as_str();
         let answered = parallel_renders(&app, path, &cookie, 40).await;

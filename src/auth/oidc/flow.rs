@@ -475,10 +475,24 @@ pub async fn callback(
     let mut tx = db.begin_write().await.map_err(internal)?;
     let user = resolve_user(&mut tx, &p, claim, &person, now).await?;
     // The same rule as a password sign-in (review L1): suspended, or suspended in every tenant.
+    let method = format!("{}{}", crate::auth::login::method::OIDC_PREFIX, p.name);
     if crate::auth::login::is_suspended(&mut tx, &user)
         .await
         .map_err(internal)?
     {
+        // Nothing of this sign-in is kept (a link just made included) but the refusal, in the
+        // account's activity: its owner and the superadmins see it was tried.
+        // The person hears they are suspended even if that record cannot be written.
+        drop(tx);
+        let refused = crate::auth::login::outcome::SUSPENDED;
+        let recorded = async {
+            let mut tx = db.begin_write().await?;
+            crate::auth::login::record(&mut tx, &user.id, browser, now, refused, &method).await?;
+            tx.commit().await
+        };
+        if let Err(e) = recorded.await {
+            tracing::warn!(error = %e, user = %user.id, "could not record a refused sign-in");
+        }
         return Err(fail(
             crate::auth::login::SUSPENDED,
             format!(
@@ -493,7 +507,6 @@ pub async fn callback(
     db::oidc::insert_session(&mut tx, &session_hash, &p.id, &id_token.to_string())
         .await
         .map_err(internal)?;
-    let method = format!("{}{}", crate::auth::login::method::OIDC_PREFIX, p.name);
     let signed_in = crate::auth::login::outcome::SIGNED_IN;
     crate::auth::login::record(&mut tx, &user.id, browser, now, signed_in, &method)
         .await

@@ -7,12 +7,14 @@ use leptos_meta::Title;
 
 use crate::api::account::{
     get_account, AccountPage, ChangePassword, EndOtherSessions, EndSession, SessionItem,
-    SignInItem, TenantRoles,
+    TenantRoles,
 };
+use crate::api::sign_ins::SignInItem;
 use crate::ui::components::{
     error_text, Banners, Card, ErrorPanel, Field, Loading, PageHeader, PRIMARY_BUTTON,
     SECONDARY_BUTTON,
 };
+use crate::ui::pages::sign_ins::SignInCells;
 use crate::ui::widgets::{Badge, EmailList, Table, Time, Tone, DD, DT, LINK_CLASS, TD, TD_ACTIONS};
 
 #[component]
@@ -267,14 +269,14 @@ fn SignIns(sign_ins: Vec<SignInItem>) -> impl IntoView {
     } else {
         view! {
             <Table headers=vec!["When", "What", "How", "Browser", "Address"] caption="Your recent sign-ins">
-                {sign_ins.into_iter().map(|s| view! {
-                    <tr data-testid="account-sign-in" data-failed=s.failed.to_string()>
-                        <td class=TD><Time at=s.at.clone()/></td>
-                        <td class=TD><Badge text=s.what.clone() tone=if s.failed { Tone::Bad } else { Tone::Good }/></td>
-                        <td class=TD>{s.how.clone()}</td>
-                        <td class=TD><span title=s.user_agent.clone().unwrap_or_default()>{s.browser.clone()}</span></td>
-                        <td class=format!("{TD} font-mono")>{s.address.clone()}</td>
-                    </tr>
+                {sign_ins.into_iter().map(|s| {
+                    let (failed, at) = (s.failed.to_string(), s.at.clone());
+                    view! {
+                        <tr data-testid="account-sign-in" data-failed=failed>
+                            <td class=TD><Time at/></td>
+                            <SignInCells s/>
+                        </tr>
+                    }
                 }).collect_view()}
             </Table>
         }

@@ -12,6 +12,7 @@ pub mod roles;
 pub mod scim;
 pub mod service_accounts;
 pub mod setup;
+pub mod sign_ins;
 pub mod tenants;
 pub mod users;
 

@@ -352,9 +352,15 @@ fn UserDetails(
     };
     let password_state = if d.has_password { "Set" } else { "Not set" };
     let history = history_link(&scope, &d.id);
+    // Sign-ins belong to the instance: superadmins read them there, kept to this person.
+    let sign_ins = scope.is_superadmin.then(|| {
+        let href = url_with_query(crate::api::sign_ins::PAGE, &[("user", d.id.as_str())]);
+        view! { <a href=href class=SECONDARY_BUTTON title="This person's sign-ins and failed password checks">"Sign-ins"</a> }
+    });
     view! {
         <PageHeader title=title subtitle=subtitle>
             {badges}
+            {sign_ins}
             {history}
         </PageHeader>
         <Banners hide_field_errors=true/>
