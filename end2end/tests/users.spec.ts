@@ -46,7 +46,7 @@ test('users provisioned over SCIM are searched and paged', async ({ page, reques
   expect(file.suggestedFilename()).toMatch(/^roster-main-users-\d{4}-\d{2}-\d{2}\.csv$/);
   const text = readFileSync(await file.path(), 'utf8');
   const lines = text.split('\r\n');
-  expect(lines[0]).toBe('id,username,display_name,email,active,access,groups');
+  expect(lines[0]).toBe('id,username,display_name,email,active,access,groups,roles');
   expect(lines.filter((l) => l.includes(`,pg${stamp}-`))).toHaveLength(60);
 });
 

@@ -3,12 +3,14 @@
 //! "may this actor set their password" answer, and a group's detail with the roles it may still
 //! be given. Server functions only map these to views.
 
+use std::collections::HashMap;
+
 use crate::db::directory::{self as dir, Cursor, GroupListRow, SourceRow, UserDetailRow};
 use crate::db::iam::{BindingRow, RoleRow};
 use crate::db::{self, users::UserRow, Conn, Db};
 use crate::error::{AppError, AppResult};
 use crate::iam::bindings::{self, SubjectKind};
-use crate::iam::permissions::{self, Permissions};
+use crate::iam::permissions::{self, Origin, Permissions};
 use crate::iam::reach::{self, Actor};
 use crate::iam::roles;
 
@@ -100,16 +102,18 @@ pub async fn users(db: &Db, tenant_id: &str, s: &Search) -> AppResult<Listing<Us
 /// Users a page of an export holds: the export is read this many at a time, never whole.
 pub const EXPORT_PAGE: i64 = 500;
 
-/// A user of an export: their list entry and the names of their groups in the tenant.
+/// A user of an export: their list entry, the names of their groups in the tenant, and where
+/// their roles there come from ("Admin", "Viewer, via group Engineering", "superadmin").
 #[derive(Debug, Clone)]
 pub struct ExportedUser {
     pub entry: UserEntry,
     pub groups: Vec<String>,
+    pub roles: Vec<String>,
 }
 
 /// The tenant's users by username after the key `after` (from the start without one),
-/// [`EXPORT_PAGE`] of them with their sources and groups, and the key of the next page (none
-/// after the last). Three queries a page, whatever its size.
+/// [`EXPORT_PAGE`] of them with their sources, groups and roles, and the key of the next page
+/// (none after the last). Five queries a page, whatever its size.
 pub async fn users_after(
     db: &Db,
     tenant_id: &str,
@@ -120,8 +124,23 @@ pub async fn users_after(
     let page = dir::users_page(&mut conn, tenant_id, None, &at, EXPORT_PAGE).await?;
     let (_, next) = page.cursors(|r| &r.username_lower);
     let ids: Vec<String> = page.rows.iter().map(|r| r.id.clone()).collect();
-    let mut groups_of: std::collections::HashMap<String, Vec<String>> = Default::default();
-    for (user_id, name) in dir::group_names_of(&mut conn, tenant_id, &ids).await? {
+    let mut roles_of: HashMap<String, Vec<String>> = HashMap::new();
+    for (user_id, role) in dir::user_roles_of(&mut conn, tenant_id, &ids).await? {
+        let origin = role.map_or(Origin::Superadmin, Origin::Role);
+        roles_of
+            .entry(user_id)
+            .or_default()
+            .push(origin.to_string());
+    }
+    let mut roles_of_group: HashMap<String, Vec<String>> = HashMap::new();
+    for (group_id, role) in dir::group_roles(&mut conn, tenant_id).await? {
+        roles_of_group.entry(group_id).or_default().push(role);
+    }
+    let mut groups_of: HashMap<String, Vec<String>> = HashMap::new();
+    for (user_id, group_id, name) in dir::groups_of_users(&mut conn, tenant_id, &ids).await? {
+        let via = roles_of_group.get(&group_id).into_iter().flatten();
+        let roles = roles_of.entry(user_id.clone()).or_default();
+        roles.extend(via.map(|role| Origin::RoleViaGroup(role.clone(), name.clone()).to_string()));
         groups_of.entry(user_id).or_default().push(name);
     }
     let users = entries(&mut conn, tenant_id, page.rows)
@@ -129,7 +148,12 @@ pub async fn users_after(
         .into_iter()
         .map(|entry| {
             let groups = groups_of.remove(&entry.row.id).unwrap_or_default();
-            ExportedUser { entry, groups }
+            let roles = roles_of.remove(&entry.row.id).unwrap_or_default();
+            ExportedUser {
+                entry,
+                groups,
+                roles,
+            }
         })
         .collect();
     Ok((users, next))

@@ -849,11 +849,42 @@ async fn the_users_export_is_every_user_once_as_csv_to_whoever_may_read_them() {
         ids.push(scim_user(&app, &i, body).await);
     }
     // Each user's groups by name in their cell.
+    let mut group_ids = Vec::new();
     for (group, members) in [("engineering", &ids[..2]), ("Auditors, Inc.", &ids[..1])] {
         let members: Vec<Value> = members.iter().map(|id| json!({"value": id})).collect();
         let body = json!({"displayName": group, "members": members});
         let res = app.scim(&i, "POST", "/Groups", Some(body)).await;
         assert_eq!(res.status, 201, "{}", res.body);
+        group_ids.push(res.json()["id"].as_str().unwrap().to_string());
+    }
+    // Roles: Viewer bound to "comma" itself, Admin to the group engineering.
+    app.bind_managed_role("main", "Viewer", &ids[0]).await;
+    {
+        use roster::iam::{bindings, permissions};
+        let mut conn = app.db.acquire().await.unwrap();
+        let admin_role = permissions::ensure_managed_role(&mut conn, "main", "Admin", app.now())
+            .await
+            .unwrap();
+        let group = bindings::SubjectKind::Group;
+        bindings::create(
+            &mut conn,
+            &app.operator(),
+            "main",
+            &admin_role.id,
+            group,
+            &group_ids[0],
+        )
+        .await
+        .unwrap();
+        // A superadmin with access to the tenant is named as one.
+        let admin_row = roster::db::users::find_by_login(&mut conn, "admin")
+            .await
+            .unwrap()
+            .unwrap();
+        drop(conn);
+        roster::iam::users::grant_access(&app.db, &app.clock, &admin_row, "main", "admin")
+            .await
+            .unwrap();
     }
     let bulk: Vec<_> = (0..1_200)
         .map(|k| {
@@ -877,7 +908,8 @@ async fn the_users_export_is_every_user_once_as_csv_to_whoever_may_read_them() {
             "email",
             "active",
             "access",
-            "groups"
+            "groups",
+            "roles"
         ]
     );
     let rows = &records[1..];
@@ -903,6 +935,12 @@ async fn the_users_export_is_every_user_once_as_csv_to_whoever_may_read_them() {
     assert_eq!(row("bulk0001")[5], "manual");
     assert_eq!(row("bulk0001")[6], "");
     assert_eq!(row("comma")[6], "Auditors, Inc.; engineering");
+    // Where each role comes from, as the user page words it.
+    assert_eq!(row("comma")[7], "Viewer; Admin, via group engineering");
+    assert_eq!(row("quote")[7], "Admin, via group engineering");
+    assert_eq!(row("bulk0001")[7], "");
+    assert_eq!(row("viewer")[7], "Viewer");
+    assert_eq!(row("admin")[7], "superadmin");
     assert_eq!(row("quote")[6], "engineering");
 
     for (cookie, path, status) in [

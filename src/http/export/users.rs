@@ -1,5 +1,5 @@
-//! `GET /t/{tenant}/iam/users.csv`: a tenant's users, with where their access comes from and
-//! their groups, [`directory::EXPORT_PAGE`] at a time in username order (USERS:READ).
+//! `GET /t/{tenant}/iam/users.csv`: a tenant's users, with where their access comes from, their
+//! groups and their roles, [`directory::EXPORT_PAGE`] at a time in username order (USERS:READ).
 
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
@@ -10,7 +10,9 @@ use crate::iam::directory::{self, ExportedUser};
 use crate::model::Resource;
 use crate::state::AppState;
 
-const HEADER: &str = "id,username,display_name,email,active,access,groups\r\n";
+/// The columns. `roles` is the last (it was added after `groups`): a reader of the earlier
+/// columns by position reads them as before.
+const HEADER: &str = "id,username,display_name,email,active,access,groups,roles\r\n";
 
 const USERS: Export = Export {
     resource: Resource::Users,
@@ -64,6 +66,7 @@ fn page_text(first: bool, rows: &[ExportedUser]) -> String {
             if active { "true" } else { "false" },
             &access.join("; "),
             &user.groups.join("; "),
+            &user.roles.join("; "),
         ];
         push_row(&mut out, &cells);
     }
