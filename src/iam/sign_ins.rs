@@ -68,8 +68,7 @@ pub async fn page(db: &Db, clock: &dyn Clock, actor: &UserRow, query: &Query) ->
     let mut rows = db::sign_ins::recent(&mut conn, &filter(from.clone(), PAGE_SIZE + 1)).await?;
     let more = rows.len() as i64 > PAGE_SIZE;
     rows.truncate(PAGE_SIZE as usize);
-    let backwards = matches!(from, Seek::NewerThan(_));
-    if backwards {
+    if matches!(from, Seek::NewerThan(_)) {
         rows.reverse();
     }
     // The far side of the walk is known from the page read; the near side (where the walk came

@@ -481,8 +481,8 @@ pub async fn callback(
         .map_err(internal)?
     {
         // Nothing of this sign-in is kept (a link just made included) but the refusal, in the
-        // account's activity: its owner and the superadmins see it was tried.
-        // The person hears they are suspended even if that record cannot be written.
+        // account's activity, so its owner and the superadmins see it was tried; the person is
+        // told they are suspended even if that record cannot be written.
         drop(tx);
         let refused = crate::auth::login::outcome::SUSPENDED;
         let recorded = async {
