@@ -267,27 +267,42 @@ fn grants_from(rows: &[sqlx::any::AnyRow]) -> AppResult<Vec<GrantRow>> {
     Ok(out)
 }
 
+/// Permissions bound to user `$2` in tenant `$1` directly, and through each of the tenant's
+/// groups they belong to. The groups' part starts from the user's memberships (`CROSS JOIN`
+/// fixes the order SQLite joins in): left to itself it walked all of the tenant's group
+/// bindings and probed the memberships of each.
+const USER_GRANTS: &str = "SELECT p.resource, p.action, r.name AS role_name, NULL AS via_group \
+     FROM bindings b JOIN roles r ON r.id = b.role_id JOIN role_permissions p ON p.role_id = r.id \
+     WHERE b.tenant_id = $1 AND b.subject_type = 'user' AND b.subject_id = $2 \
+     UNION ALL \
+     SELECT p.resource, p.action, r.name AS role_name, g.display_name AS via_group \
+     FROM group_members m CROSS JOIN groups g CROSS JOIN bindings b \
+     JOIN roles r ON r.id = b.role_id JOIN role_permissions p ON p.role_id = r.id \
+     WHERE m.user_id = $2 AND g.id = m.group_id AND g.tenant_id = $1 \
+     AND b.tenant_id = $1 AND b.subject_type = 'group' AND b.subject_id = g.id";
+
+/// Permissions bound to service account `$2` in tenant `$1`.
+const SERVICE_ACCOUNT_GRANTS: &str =
+    "SELECT p.resource, p.action, r.name AS role_name, NULL AS via_group \
+     FROM bindings b JOIN roles r ON r.id = b.role_id JOIN role_permissions p ON p.role_id = r.id \
+     WHERE b.tenant_id = $1 AND b.subject_type = 'service_account' AND b.subject_id = $2";
+
+/// The permissions of every role bound to group `$2` of tenant `$1`.
+const GROUP_ROLE_PERMISSIONS: &str = "SELECT DISTINCT p.resource, p.action FROM bindings b \
+     JOIN role_permissions p ON p.role_id = b.role_id \
+     WHERE b.tenant_id = $1 AND b.subject_type = 'group' AND b.subject_id = $2";
+
 /// Permissions bound to a user directly and through the tenant's groups they belong to.
 pub async fn user_grants(
     conn: &mut Conn,
     tenant_id: &str,
     user_id: &str,
 ) -> AppResult<Vec<GrantRow>> {
-    let rows = sqlx::query(
-        "SELECT p.resource, p.action, r.name AS role_name, NULL AS via_group \
-         FROM bindings b JOIN roles r ON r.id = b.role_id JOIN role_permissions p ON p.role_id = r.id \
-         WHERE b.tenant_id = $1 AND b.subject_type = 'user' AND b.subject_id = $2 \
-         UNION ALL \
-         SELECT p.resource, p.action, r.name AS role_name, g.display_name AS via_group \
-         FROM group_members m JOIN groups g ON g.id = m.group_id AND g.tenant_id = $1 \
-         JOIN bindings b ON b.tenant_id = $1 AND b.subject_type = 'group' AND b.subject_id = g.id \
-         JOIN roles r ON r.id = b.role_id JOIN role_permissions p ON p.role_id = r.id \
-         WHERE m.user_id = $2",
-    )
-    .bind(tenant_id)
-    .bind(user_id)
-    .fetch_all(&mut *conn)
-    .await?;
+    let rows = sqlx::query(USER_GRANTS)
+        .bind(tenant_id)
+        .bind(user_id)
+        .fetch_all(&mut *conn)
+        .await?;
     grants_from(&rows)
 }
 
@@ -297,15 +312,11 @@ pub async fn service_account_grants(
     tenant_id: &str,
     service_account_id: &str,
 ) -> AppResult<Vec<GrantRow>> {
-    let rows = sqlx::query(
-        "SELECT p.resource, p.action, r.name AS role_name, NULL AS via_group \
-         FROM bindings b JOIN roles r ON r.id = b.role_id JOIN role_permissions p ON p.role_id = r.id \
-         WHERE b.tenant_id = $1 AND b.subject_type = 'service_account' AND b.subject_id = $2",
-    )
-    .bind(tenant_id)
-    .bind(service_account_id)
-    .fetch_all(&mut *conn)
-    .await?;
+    let rows = sqlx::query(SERVICE_ACCOUNT_GRANTS)
+        .bind(tenant_id)
+        .bind(service_account_id)
+        .fetch_all(&mut *conn)
+        .await?;
     grants_from(&rows)
 }
 
@@ -720,14 +731,70 @@ pub async fn group_role_permissions(
     tenant_id: &str,
     group_id: &str,
 ) -> AppResult<Vec<Permission>> {
-    let rows = sqlx::query(
-        "SELECT DISTINCT p.resource, p.action FROM bindings b \
-         JOIN role_permissions p ON p.role_id = b.role_id \
-         WHERE b.tenant_id = $1 AND b.subject_type = 'group' AND b.subject_id = $2",
-    )
-    .bind(tenant_id)
-    .bind(group_id)
-    .fetch_all(&mut *conn)
-    .await?;
+    let rows = sqlx::query(GROUP_ROLE_PERMISSIONS)
+        .bind(tenant_id)
+        .bind(group_id)
+        .fetch_all(&mut *conn)
+        .await?;
     permissions_from(&rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::plans::{migrated_sqlite, steps};
+    use super::super::scim_integrations::credentials_statement;
+    use super::super::{Arg, Backend};
+    use super::{GROUP_ROLE_PERMISSIONS, SERVICE_ACCOUNT_GRANTS, USER_GRANTS};
+
+    /// The step of a plan that reads the bindings (alias `b`) seeks one subject's entries.
+    const SEEKS_THE_SUBJECT: &str =
+        "bindings_subject_idx (tenant_id=? AND subject_type=? AND subject_id=?)";
+
+    /// Every permission check reads only its subject's bindings, whatever else the tenant has
+    /// bound: a person's (directly, and through each of their groups, starting from their
+    /// memberships), a service account's, a group's, and a SCIM integration's credentials.
+    #[tokio::test]
+    async fn a_permission_check_seeks_its_subjects_bindings() {
+        let (_dir, db) = migrated_sqlite().await;
+        let text = |t: &str| Arg::Text(t.into());
+        let checks = [
+            (USER_GRANTS.to_string(), vec![text("t"), text("u")], 2),
+            (
+                SERVICE_ACCOUNT_GRANTS.to_string(),
+                vec![text("t"), text("s")],
+                1,
+            ),
+            (
+                GROUP_ROLE_PERMISSIONS.to_string(),
+                vec![text("t"), text("g")],
+                1,
+            ),
+            (
+                credentials_statement(Backend::Sqlite),
+                vec![text("t"), text("i")],
+                1,
+            ),
+        ];
+        for (sql, args, reads) in checks {
+            let plan = steps(&db, &sql, &args).await;
+            let of_bindings: Vec<&String> = plan
+                .iter()
+                .filter(|s| s.starts_with("SEARCH b ") || s.starts_with("SCAN b"))
+                .collect();
+            assert_eq!(of_bindings.len(), reads, "{plan:#?}");
+            for step in of_bindings {
+                assert!(step.contains(SEEKS_THE_SUBJECT), "{step} in {plan:#?}");
+            }
+        }
+        let plan = steps(&db, USER_GRANTS, &[text("t"), text("u")]).await;
+        let groups_part = &plan[plan
+            .iter()
+            .position(|s| s == "UNION ALL")
+            .expect("two parts")..];
+        assert!(
+            groups_part[1]
+                .starts_with("SEARCH m USING INDEX group_members_user_refs_idx (user_id=?"),
+            "the groups' part starts from the user's memberships: {plan:#?}"
+        );
+    }
 }

@@ -715,6 +715,74 @@ pub(crate) mod plans {
 mod tests {
     use super::placeholders;
 
+    /// Every reference between tables is indexed on its referring side, its columns leading an
+    /// index: deleting the row referred to (and the database's own `ON DELETE` check) then seeks
+    /// the rows that refer to it instead of walking their whole table.
+    #[tokio::test]
+    async fn every_reference_is_indexed_where_it_refers() {
+        use sqlx::Row;
+        let (_dir, db) = super::plans::migrated_sqlite().await;
+        let mut conn = db.acquire().await.expect("connection");
+        let texts = |rows: Vec<sqlx::any::AnyRow>, column: &str| -> Vec<String> {
+            rows.iter()
+                .map(|r| r.try_get(column).expect(column))
+                .collect()
+        };
+        let tables = texts(
+            sqlx::query(
+                "SELECT name FROM sqlite_master WHERE type = 'table' \
+                 AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_sqlx%'",
+            )
+            .fetch_all(&mut *conn)
+            .await
+            .expect("tables"),
+            "name",
+        );
+        let mut unindexed = Vec::new();
+        for table in &tables {
+            let mut leads: Vec<Vec<String>> = Vec::new();
+            let indexes = sqlx::query(&format!("SELECT name FROM pragma_index_list('{table}')"))
+                .fetch_all(&mut *conn)
+                .await
+                .expect("indexes");
+            for index in texts(indexes, "name") {
+                let columns = sqlx::query(&format!(
+                    "SELECT name FROM pragma_index_info('{index}') ORDER BY seqno"
+                ))
+                .fetch_all(&mut *conn)
+                .await
+                .expect("index columns");
+                leads.push(texts(columns, "name"));
+            }
+            let references = sqlx::query(&format!(
+                "SELECT id, \"from\" AS col FROM pragma_foreign_key_list('{table}') ORDER BY id, seq"
+            ))
+            .fetch_all(&mut *conn)
+            .await
+            .expect("references");
+            let mut by_id: Vec<(i64, Vec<String>)> = Vec::new();
+            for r in &references {
+                let id: i64 = r.try_get("id").expect("id");
+                let column: String = r.try_get("col").expect("col");
+                match by_id.last_mut() {
+                    Some((last, columns)) if *last == id => columns.push(column),
+                    _ => by_id.push((id, vec![column])),
+                }
+            }
+            for (_, columns) in by_id {
+                if !leads.iter().any(|lead| lead.starts_with(&columns)) {
+                    unindexed.push(format!("{table} ({})", columns.join(", ")));
+                }
+            }
+        }
+        assert!(tables.len() > 20, "{tables:?}");
+        assert_eq!(
+            unindexed,
+            Vec::<String>::new(),
+            "references with no index leading with them"
+        );
+    }
+
     #[test]
     fn a_sqlite_file_is_created_and_opened_through_the_wal_layer_unless_the_url_says_otherwise() {
         use super::sqlite_file_url;

@@ -76,22 +76,15 @@ pub struct Credentials {
     pub grants: Vec<GrantRow>,
 }
 
-/// [`Credentials`] in one statement: one row per token (one with no token columns when the
-/// integration has none), each carrying the integration and, as one JSON text, the permissions
-/// bound to its service account (`[[resource, action, role name], …]`). One row instead of one
-/// per permission: a request's authentication converts a handful of values, not a dozen rows.
-pub async fn credentials(
-    conn: &mut Conn,
-    tenant_id: &str,
-    id: &str,
-) -> AppResult<Option<Credentials>> {
-    let grants = match super::backend_of(conn) {
+/// The statement [`credentials`] runs on `backend`: integration `$2` of tenant `$1`.
+pub(super) fn credentials_statement(backend: super::Backend) -> String {
+    let grants = match backend {
         super::Backend::Sqlite => "json_group_array(json_array(p.resource, p.action, r.name))",
         super::Backend::Postgres => {
             "COALESCE(json_agg(json_build_array(p.resource, p.action, r.name))::text, '[]')"
         }
     };
-    let rows = sqlx::query(&format!(
+    format!(
         "SELECT i.id, i.tenant_id, i.name, i.description, i.enabled, i.service_account_id, \
          i.created_at, i.updated_at, {TOKEN_COLUMNS}, \
          (SELECT {grants} FROM bindings b JOIN roles r ON r.id = b.role_id \
@@ -101,11 +94,23 @@ pub async fn credentials(
          FROM scim_integrations i \
          LEFT JOIN api_tokens t ON t.service_account_id = i.service_account_id \
          WHERE i.tenant_id = $1 AND i.id = $2"
-    ))
-    .bind(tenant_id)
-    .bind(id)
-    .fetch_all(&mut *conn)
-    .await?;
+    )
+}
+
+/// [`Credentials`] in one statement: one row per token (one with no token columns when the
+/// integration has none), each carrying the integration and, as one JSON text, the permissions
+/// bound to its service account (`[[resource, action, role name], …]`). One row instead of one
+/// per permission: a request's authentication converts a handful of values, not a dozen rows.
+pub async fn credentials(
+    conn: &mut Conn,
+    tenant_id: &str,
+    id: &str,
+) -> AppResult<Option<Credentials>> {
+    let rows = sqlx::query(&credentials_statement(super::backend_of(conn)))
+        .bind(tenant_id)
+        .bind(id)
+        .fetch_all(&mut *conn)
+        .await?;
     let Some(first) = rows.first() else {
         return Ok(None);
     };

@@ -50,8 +50,9 @@ pub async fn record(conn: &mut Conn, user_id: &str, sign_in: &SignIn) -> AppResu
     Ok(())
 }
 
-/// The outcomes that are failed password checks, as the partial index `sign_ins_failed_idx`
-/// (migration 0019) spells them: a query repeats this text for SQLite to use that index.
+/// The outcomes that are failed password checks, as the partial indexes `sign_ins_failed_idx`
+/// (migration 0019) and `sign_ins_failed_at_idx` (0020) spell them: a query repeats this text
+/// for SQLite to use them.
 pub const FAILED: &str = "outcome IN ('wrong-password', 'suspended')";
 
 /// What a page of the instance's sign-ins keeps to, and where it starts.
@@ -140,11 +141,15 @@ fn recent_query(recent: &Recent) -> (String, Vec<Arg>) {
 
 /// The failed password checks recorded since `since`, across every account.
 pub async fn failed_since(conn: &mut Conn, since: Millis) -> AppResult<i64> {
-    let sql = format!("SELECT COUNT(*) FROM sign_ins WHERE {FAILED} AND at >= $1");
-    Ok(sqlx::query_scalar(&sql)
+    Ok(sqlx::query_scalar(&failed_since_statement())
         .bind(since)
         .fetch_one(&mut *conn)
         .await?)
+}
+
+/// [`failed_since`]'s count: a range of the failures' own index by time, not a walk of them all.
+fn failed_since_statement() -> String {
+    format!("SELECT COUNT(*) FROM sign_ins WHERE {FAILED} AND at >= $1")
 }
 
 fn sign_in_of(r: &sqlx::any::AnyRow) -> Result<SignIn, sqlx::Error> {
@@ -214,5 +219,17 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// The count of recent failures seeks the failures' index by time.
+    #[tokio::test]
+    async fn recent_failures_are_counted_from_a_range_of_their_own_index() {
+        let (_dir, db) = plans::migrated_sqlite().await;
+        let steps = plans::steps(&db, &failed_since_statement(), &[Arg::Int(1)]).await;
+        assert_eq!(
+            steps,
+            ["SEARCH sign_ins USING INDEX sign_ins_failed_at_idx (at>?)"],
+            "{steps:#?}"
+        );
     }
 }
