@@ -497,29 +497,86 @@ pub async fn count_groups(conn: &mut Conn, tenant_id: &str) -> AppResult<i64> {
     Ok(row.try_get("n")?)
 }
 
-/// One page of a group's members by username, optionally searched like the Users list. The walk
-/// starts from the group's members (`CROSS JOIN` keeps SQLite there): with a search its planner
-/// otherwise walked every user of the tenant and probed the group for each.
+/// One page of a group's members (`members` of them) by username, optionally searched like the
+/// Users list, read the way [`MemberWalk::for_group`] chooses.
 pub async fn members_page(
     conn: &mut Conn,
     tenant_id: &str,
     group_id: &str,
+    members: i64,
     search: Option<&str>,
     cursor: &Cursor,
     limit: i64,
 ) -> AppResult<KeyPage<UserListRow>> {
-    let (select, args) = members_select(tenant_id, group_id, search);
+    let searched = search.is_some_and(|q| !q.trim().is_empty());
+    let walk = if searched || members < MemberWalk::USERS_FROM {
+        MemberWalk::Members
+    } else {
+        MemberWalk::for_group(members, count_users(conn, tenant_id).await?)
+    };
+    members_page_by(conn, tenant_id, group_id, walk, search, cursor, limit).await
+}
+
+/// How a page of a group's members is found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum MemberWalk {
+    /// From the group's members, sorted by username: a group of a few, or a search.
+    Members,
+    /// The users in username order, each looked up in the group, stopping at the page's end: a
+    /// group of much of the tenant (an identity provider's "everyone"), whose members were all
+    /// read and sorted for each page of 50 (100,000 members: see docs/performance.md).
+    Users,
+}
+
+impl MemberWalk {
+    /// Members from which a group may be walked by its users.
+    const USERS_FROM: i64 = 1_000;
+    /// A group holding at least one user in this many of the tenant's is walked by its users:
+    /// the page then costs at most this many users looked up per member shown.
+    const USERS_SHARE: i64 = 20;
+
+    /// The walk for an unsearched page of a group of `members` in a tenant of `tenant_users`.
+    fn for_group(members: i64, tenant_users: i64) -> Self {
+        if members >= Self::USERS_FROM && members * Self::USERS_SHARE >= tenant_users {
+            MemberWalk::Users
+        } else {
+            MemberWalk::Members
+        }
+    }
+}
+
+/// [`members_page`] read the way `walk` says.
+async fn members_page_by(
+    conn: &mut Conn,
+    tenant_id: &str,
+    group_id: &str,
+    walk: MemberWalk,
+    search: Option<&str>,
+    cursor: &Cursor,
+    limit: i64,
+) -> AppResult<KeyPage<UserListRow>> {
+    let (select, args) = members_select(tenant_id, group_id, walk, search);
     key_page(conn, &select, USER_KEY, args, cursor, limit, user_list_row).await
 }
 
-/// [`members_page`]'s statement before its keyset condition, and its arguments.
-fn members_select(tenant_id: &str, group_id: &str, search: Option<&str>) -> (String, Vec<Arg>) {
+/// [`members_page`]'s statement before its keyset condition, and its arguments. `CROSS JOIN`
+/// keeps SQLite on the walk chosen: from the members, with a search its planner otherwise
+/// walked every user of the tenant and probed the group for each.
+fn members_select(
+    tenant_id: &str,
+    group_id: &str,
+    walk: MemberWalk,
+    search: Option<&str>,
+) -> (String, Vec<Arg>) {
     let mut args = vec![Arg::Text(tenant_id.into()), Arg::Text(group_id.into())];
-    let mut select = String::from(
+    let from = match walk {
+        MemberWalk::Members => "group_members m CROSS JOIN users u",
+        MemberWalk::Users => "users u CROSS JOIN group_members m",
+    };
+    let mut select = format!(
         "SELECT u.id, u.username, u.username_lower, u.display_name, u.email, u.active, \
-         a.active AS access_active FROM group_members m \
-         CROSS JOIN users u CROSS JOIN tenant_access a \
-         WHERE m.group_id = $2 AND u.id = m.user_id AND a.user_id = u.id AND a.tenant_id = $1",
+         a.active AS access_active FROM {from} CROSS JOIN tenant_access a \
+         WHERE m.group_id = $2 AND u.id = m.user_id AND a.user_id = u.id AND a.tenant_id = $1"
     );
     if let Some(q) = search.map(str::trim).filter(|q| !q.is_empty()) {
         args.push(Arg::Text(contains_pattern(q)));
@@ -629,7 +686,7 @@ mod tests {
 
     async fn member_names(db: &Db, search: Option<&str>, cursor: &Cursor) -> KeyPage<String> {
         let mut conn = db.acquire().await.expect("connection");
-        let page = members_page(&mut conn, "t", "g", search, cursor, 2)
+        let page = members_page(&mut conn, "t", "g", 5, search, cursor, 2)
             .await
             .expect("members");
         KeyPage {
@@ -666,7 +723,7 @@ mod tests {
         let all = member_names(&db, None, &Cursor::After("u16".into())).await;
         assert_eq!(all.rows, ["u24", "u32"]);
 
-        let (select, mut args) = members_select("t", "g", Some("home"));
+        let (select, mut args) = members_select("t", "g", MemberWalk::Members, Some("home"));
         let sql = keyset_sql(&select, USER_KEY, &mut args, &Cursor::First, 50);
         let steps = plans::steps(&db, &sql, &args).await;
         assert!(
@@ -678,6 +735,91 @@ mod tests {
             steps.iter().all(|s| !s.starts_with("SCAN")),
             "nothing is read whole: {steps:#?}"
         );
+    }
+
+    /// A group of much of its tenant is paged by walking the users in name order (no sort of
+    /// its members), a smaller group or a search from its members; both walks give the same
+    /// pages, forwards and back.
+    #[tokio::test]
+    async fn a_group_of_much_of_the_tenant_is_paged_by_its_users_without_sorting_its_members() {
+        use MemberWalk::{Members, Users};
+        assert_eq!(MemberWalk::for_group(999, 1_000), Members, "a small group");
+        assert_eq!(MemberWalk::for_group(1_000, 1_000), Users);
+        assert_eq!(
+            MemberWalk::for_group(5_000, 100_000),
+            Users,
+            "one user in 20"
+        );
+        assert_eq!(MemberWalk::for_group(4_999, 100_000), Members);
+
+        let (_dir, db) = plans::migrated_sqlite().await;
+        directory_with_a_group(&db).await;
+        let mut conn = db.acquire().await.expect("connection");
+        let mut walks = Vec::new();
+        for walk in [Members, Users] {
+            let mut pages = Vec::new();
+            let mut cursor = Cursor::First;
+            for _ in 0..5 {
+                let page = members_page_by(&mut conn, "t", "g", walk, None, &cursor, 2)
+                    .await
+                    .expect("page");
+                let names: Vec<String> = page.rows.iter().map(|u| u.username.clone()).collect();
+                let (_, next) = page.cursors(|u| &u.username_lower);
+                pages.push((names, page.has_prev, page.has_next));
+                match next {
+                    Some(last) => cursor = Cursor::After(last),
+                    None => break,
+                }
+            }
+            let back = members_page_by(
+                &mut conn,
+                "t",
+                "g",
+                walk,
+                None,
+                &Cursor::Before("u32".into()),
+                2,
+            )
+            .await
+            .expect("page back");
+            let names: Vec<String> = back.rows.iter().map(|u| u.username.clone()).collect();
+            pages.push((names, back.has_prev, back.has_next));
+            walks.push(pages);
+        }
+        let names = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            walks[0],
+            [
+                (names(&["u00", "u08"]), false, true),
+                (names(&["u16", "u24"]), true, true),
+                (names(&["u32"]), true, false),
+                (names(&["u16", "u24"]), true, true),
+            ]
+        );
+        assert_eq!(walks[1], walks[0], "both walks give the same pages");
+
+        for cursor in [
+            Cursor::First,
+            Cursor::After("u08".into()),
+            Cursor::Before("u32".into()),
+        ] {
+            let (select, mut args) = members_select("t", "g", Users, None);
+            let sql = keyset_sql(&select, USER_KEY, &mut args, &cursor, 50);
+            let steps = plans::steps(&db, &sql, &args).await;
+            assert!(
+                steps[0].contains("u USING INDEX sqlite_autoindex_users_2"),
+                "the walk goes along the users' names: {steps:#?}"
+            );
+            assert!(
+                steps[1].starts_with("SEARCH m USING COVERING INDEX")
+                    && steps[1].contains("(group_id=? AND user_id=?)"),
+                "each user is looked up in the group: {steps:#?}"
+            );
+            assert!(
+                steps.iter().all(|s| !s.contains("TEMP B-TREE")),
+                "nothing is sorted: {steps:#?}"
+            );
+        }
     }
 
     /// The Users list (and the Bindings form's first users, its first page) walks the users in

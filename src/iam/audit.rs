@@ -300,6 +300,13 @@ impl ScimAudit {
 
     fn set(&self, event: Event, only_if_user_exists: bool) {
         let Some(a) = &self.0 else { return };
+        debug_assert!(
+            SCIM_AREAS
+                .iter()
+                .any(|area| event.change.code().starts_with(&format!("{area}."))),
+            "{:?} is outside SCIM_AREAS: the log's area filter reads only people's events there",
+            event.change
+        );
         a.pending.set(PendingEvent {
             row: event.row(&a.tenant_id, &a.by),
             only_if_user_exists,
@@ -336,13 +343,20 @@ pub struct Checked {
     pub action_prefix: Option<String>,
     pub target_id: Option<String>,
     pub by_integrations: Option<bool>,
+    /// No event can be kept: SCIM integrations' changes in an area only people change.
+    pub keeps_nothing: bool,
 }
+
+/// The areas whose changes SCIM integrations make: their users and groups. Every other area is
+/// changed by people alone, so its pages read people's events only (an index of theirs alone,
+/// `db::audit`), not the tenant's whole log with every SCIM event in it.
+const SCIM_AREAS: [&str; 2] = ["user", "group"];
 
 impl Filter {
     /// The filter checked; a 400 naming what is not an area, an id or a kind of actor.
     pub fn checked(&self) -> AppResult<Checked> {
         let action_prefix = area_prefix(self.area.as_deref())?;
-        let by_integrations = match self.by.as_deref() {
+        let by = match self.by.as_deref() {
             None | Some("") => None,
             Some("scim") => Some(true),
             Some("people") => Some(false),
@@ -363,10 +377,21 @@ impl Filter {
                 ))
             }
         };
+        let by_scim = action_prefix.as_deref().map(|prefix| {
+            SCIM_AREAS
+                .iter()
+                .any(|a| prefix.strip_suffix('.') == Some(a))
+        });
+        let (by_integrations, keeps_nothing) = match (by, by_scim) {
+            (None, Some(false)) => (Some(false), false),
+            (Some(true), Some(false)) => (Some(true), true),
+            (by, _) => (by, false),
+        };
         Ok(Checked {
             action_prefix,
             target_id: target,
             by_integrations,
+            keeps_nothing,
         })
     }
 }
@@ -388,6 +413,13 @@ pub async fn page(
     (before, after): (Option<&str>, Option<&str>),
 ) -> AppResult<AuditPage> {
     let checked = filter.checked()?;
+    if checked.keeps_nothing {
+        return Ok(AuditPage {
+            events: Vec::new(),
+            older: None,
+            newer: None,
+        });
+    }
     let given = |c: Option<&str>| c.filter(|c| !c.is_empty()).map(parse_cursor).transpose();
     let start = match (given(before)?, given(after)?) {
         (Some(place), _) => Start::OlderThan(place),
@@ -446,6 +478,9 @@ pub async fn export_page(
     before: Option<Place>,
 ) -> AppResult<(Vec<AuditRow>, Option<Place>)> {
     let checked = filter.checked()?;
+    if checked.keeps_nothing {
+        return Ok((Vec::new(), None));
+    }
     let query = AuditQuery {
         action_prefix: checked.action_prefix,
         target_id: checked.target_id,
@@ -483,6 +518,39 @@ fn parse_cursor(text: &str) -> AppResult<Place> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// An area only people change reads people's events alone, and SCIM's changes there are
+    /// none, found without reading the log; the areas SCIM changes keep both kinds of actor.
+    #[test]
+    fn an_area_only_people_change_reads_only_peoples_events() {
+        let checked = |area: &str, by: &str| {
+            let filter = Filter {
+                area: Some(area.into()),
+                target: None,
+                by: Some(by.into()),
+            };
+            let c = filter.checked().expect("a filter");
+            (c.by_integrations, c.keeps_nothing)
+        };
+        for area in [
+            "role",
+            "binding",
+            "service-account",
+            "integration",
+            "tenant",
+        ] {
+            assert_eq!(checked(area, ""), (Some(false), false), "{area}");
+            assert_eq!(checked(area, "people"), (Some(false), false), "{area}");
+            assert_eq!(checked(area, "scim"), (Some(true), true), "{area}");
+        }
+        for area in SCIM_AREAS {
+            assert_eq!(checked(area, ""), (None, false), "{area}");
+            assert_eq!(checked(area, "scim"), (Some(true), false), "{area}");
+            assert_eq!(checked(area, "people"), (Some(false), false), "{area}");
+        }
+        assert_eq!(checked("", ""), (None, false));
+        assert_eq!(checked("", "scim"), (Some(true), false));
+    }
 
     #[test]
     fn every_change_has_one_code_a_label_and_an_area_the_filter_offers() {

@@ -274,7 +274,16 @@ pub async fn group(
         .await?
         .ok_or_else(|| AppError::NotFound("There is no such group in this tenant.".into()))?;
     let (q, at) = (s.q.as_deref(), &s.at);
-    let page = dir::members_page(&mut conn, tenant_id, &group.id, q, at, PAGE_SIZE).await?;
+    let page = dir::members_page(
+        &mut conn,
+        tenant_id,
+        &group.id,
+        group.members,
+        q,
+        at,
+        PAGE_SIZE,
+    )
+    .await?;
     let (prev, next) = page.cursors(|r| &r.username_lower);
     let rows = entries(&mut conn, tenant_id, page.rows).await?;
     let bindings =
