@@ -163,11 +163,8 @@ fn user_search(n: usize, emails: EmailSearch) -> String {
     )
 }
 
-/// One page of the users with access to `tenant_id`, by username, optionally searched.
-///
-/// The users are walked in `username_lower` order (its unique index) and each is checked against
-/// the tenant-access primary key, so a page reads about `limit` rows however far it is into the
-/// list (`CROSS JOIN` keeps SQLite's planner on that order; PostgreSQL plans it freely).
+/// One page of the users with access to `tenant_id`, by username, optionally searched, read the
+/// way [`UserWalk::for_share`] chooses for the tenant's share of the instance's users.
 pub async fn users_page(
     conn: &mut Conn,
     tenant_id: &str,
@@ -175,26 +172,96 @@ pub async fn users_page(
     cursor: &Cursor,
     limit: i64,
 ) -> AppResult<KeyPage<UserListRow>> {
-    let (select, args) = users_select(tenant_id, search);
+    let walk = UserWalk::for_share(
+        count_users(conn, tenant_id).await?,
+        access_everywhere(conn).await?,
+    );
+    users_page_by(conn, tenant_id, walk, search, cursor, limit).await
+}
+
+/// [`users_page`] read the way `walk` says.
+async fn users_page_by(
+    conn: &mut Conn,
+    tenant_id: &str,
+    walk: UserWalk,
+    search: Option<&str>,
+    cursor: &Cursor,
+    limit: i64,
+) -> AppResult<KeyPage<UserListRow>> {
+    let (select, args) = users_select(tenant_id, walk, search);
     key_page(conn, &select, USER_KEY, args, cursor, limit, user_list_row).await
+}
+
+/// How a page of users by name, of a tenant or a group, is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum UserWalk {
+    /// Along the users' name index (its unique index on `username_lower`), each user checked
+    /// against the tenant's access (and the group), stopping at the page's end: no sort, and
+    /// about `limit` rows read however far into the list, when the set holds much of the
+    /// instance's users. A group of all of them was read and sorted whole for each page of 50
+    /// before (100,000 members: docs/performance.md).
+    Names,
+    /// From the set's own rows (the tenant's access rows, the group's members), sorted by
+    /// name: a set of a few, where the walk along every name would pass mostly other users (a
+    /// tenant of 20 among 2,000 took 0.95 ms a page that way, growing with the instance).
+    Set,
+}
+
+impl UserWalk {
+    /// A set holding at least one in this many of the users walked is walked by name: a page
+    /// then looks at most about this many users per row it shows.
+    const SHARE: i64 = 20;
+    /// Sets smaller than this are read from their rows without counting anything else: their
+    /// sort is cheap whatever the instance holds.
+    const SET_BELOW: i64 = 1_000;
+
+    /// The walk for a set of `set` users among the `everywhere` the name index holds.
+    fn for_share(set: i64, everywhere: i64) -> Self {
+        if set * Self::SHARE >= everywhere {
+            UserWalk::Names
+        } else {
+            UserWalk::Set
+        }
+    }
 }
 
 /// The paging key of [`users_page`] and [`members_page`].
 const USER_KEY: &str = "u.username_lower";
 
+/// The first tables of a [`UserWalk`], `m` being the group's members when `with_members`.
+/// `CROSS JOIN` keeps SQLite on the walk chosen (PostgreSQL plans it freely).
+fn user_walk_from(walk: UserWalk, with_members: bool) -> &'static str {
+    match (walk, with_members) {
+        (UserWalk::Names, false) => "users u CROSS JOIN tenant_access a",
+        (UserWalk::Set, false) => "tenant_access a CROSS JOIN users u",
+        (UserWalk::Names, true) => "users u CROSS JOIN group_members m CROSS JOIN tenant_access a",
+        (UserWalk::Set, true) => "group_members m CROSS JOIN users u CROSS JOIN tenant_access a",
+    }
+}
+
 /// [`users_page`]'s statement before its keyset condition, and its arguments.
-fn users_select(tenant_id: &str, search: Option<&str>) -> (String, Vec<Arg>) {
+fn users_select(tenant_id: &str, walk: UserWalk, search: Option<&str>) -> (String, Vec<Arg>) {
     let mut args = vec![Arg::Text(tenant_id.into())];
-    let mut select = String::from(
+    let from = user_walk_from(walk, false);
+    let mut select = format!(
         "SELECT u.id, u.username, u.username_lower, u.display_name, u.email, u.active, \
-         a.active AS access_active FROM users u CROSS JOIN tenant_access a \
-         WHERE a.user_id = u.id AND a.tenant_id = $1",
+         a.active AS access_active FROM {from} WHERE a.user_id = u.id AND a.tenant_id = $1"
     );
     if let Some(q) = search.map(str::trim).filter(|q| !q.is_empty()) {
         args.push(Arg::Text(contains_pattern(q)));
         select.push_str(&user_search(args.len(), EmailSearch::AllAtOnce));
     }
     (select, args)
+}
+
+/// How many access rows all tenants keep counts of: the users a walk along every name passes,
+/// about (a user in two tenants counts twice; one in none, not at all).
+async fn access_everywhere(conn: &mut Conn) -> AppResult<i64> {
+    let row =
+        sqlx::query("SELECT COALESCE(CAST(SUM(n) AS BIGINT), 0) AS n FROM tenant_access_counts")
+            .fetch_one(&mut *conn)
+            .await?;
+    Ok(row.try_get("n")?)
 }
 
 /// How many users have access to the tenant: the count it keeps of its access rows
@@ -498,7 +565,8 @@ pub async fn count_groups(conn: &mut Conn, tenant_id: &str) -> AppResult<i64> {
 }
 
 /// One page of a group's members (`members` of them) by username, optionally searched like the
-/// Users list, read the way [`MemberWalk::for_group`] chooses.
+/// Users list: along the users' names when the group holds much of the instance's users (an
+/// identity provider's "everyone"), from its members otherwise and for a search.
 pub async fn members_page(
     conn: &mut Conn,
     tenant_id: &str,
@@ -509,40 +577,12 @@ pub async fn members_page(
     limit: i64,
 ) -> AppResult<KeyPage<UserListRow>> {
     let searched = search.is_some_and(|q| !q.trim().is_empty());
-    let walk = if searched || members < MemberWalk::USERS_FROM {
-        MemberWalk::Members
+    let walk = if searched || members < UserWalk::SET_BELOW {
+        UserWalk::Set
     } else {
-        MemberWalk::for_group(members, count_users(conn, tenant_id).await?)
+        UserWalk::for_share(members, access_everywhere(conn).await?)
     };
     members_page_by(conn, tenant_id, group_id, walk, search, cursor, limit).await
-}
-
-/// How a page of a group's members is found.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum MemberWalk {
-    /// From the group's members, sorted by username: a group of a few, or a search.
-    Members,
-    /// The users in username order, each looked up in the group, stopping at the page's end: a
-    /// group of much of the tenant (an identity provider's "everyone"), whose members were all
-    /// read and sorted for each page of 50 (100,000 members: see docs/performance.md).
-    Users,
-}
-
-impl MemberWalk {
-    /// Members from which a group may be walked by its users.
-    const USERS_FROM: i64 = 1_000;
-    /// A group holding at least one user in this many of the tenant's is walked by its users:
-    /// the page then costs at most this many users looked up per member shown.
-    const USERS_SHARE: i64 = 20;
-
-    /// The walk for an unsearched page of a group of `members` in a tenant of `tenant_users`.
-    fn for_group(members: i64, tenant_users: i64) -> Self {
-        if members >= Self::USERS_FROM && members * Self::USERS_SHARE >= tenant_users {
-            MemberWalk::Users
-        } else {
-            MemberWalk::Members
-        }
-    }
 }
 
 /// [`members_page`] read the way `walk` says.
@@ -550,7 +590,7 @@ async fn members_page_by(
     conn: &mut Conn,
     tenant_id: &str,
     group_id: &str,
-    walk: MemberWalk,
+    walk: UserWalk,
     search: Option<&str>,
     cursor: &Cursor,
     limit: i64,
@@ -559,23 +599,20 @@ async fn members_page_by(
     key_page(conn, &select, USER_KEY, args, cursor, limit, user_list_row).await
 }
 
-/// [`members_page`]'s statement before its keyset condition, and its arguments. `CROSS JOIN`
-/// keeps SQLite on the walk chosen: from the members, with a search its planner otherwise
-/// walked every user of the tenant and probed the group for each.
+/// [`members_page`]'s statement before its keyset condition, and its arguments. From the
+/// members, with a search SQLite's planner otherwise walked every user of the tenant and probed
+/// the group for each.
 fn members_select(
     tenant_id: &str,
     group_id: &str,
-    walk: MemberWalk,
+    walk: UserWalk,
     search: Option<&str>,
 ) -> (String, Vec<Arg>) {
     let mut args = vec![Arg::Text(tenant_id.into()), Arg::Text(group_id.into())];
-    let from = match walk {
-        MemberWalk::Members => "group_members m CROSS JOIN users u",
-        MemberWalk::Users => "users u CROSS JOIN group_members m",
-    };
+    let from = user_walk_from(walk, true);
     let mut select = format!(
         "SELECT u.id, u.username, u.username_lower, u.display_name, u.email, u.active, \
-         a.active AS access_active FROM {from} CROSS JOIN tenant_access a \
+         a.active AS access_active FROM {from} \
          WHERE m.group_id = $2 AND u.id = m.user_id AND a.user_id = u.id AND a.tenant_id = $1"
     );
     if let Some(q) = search.map(str::trim).filter(|q| !q.is_empty()) {
@@ -723,7 +760,7 @@ mod tests {
         let all = member_names(&db, None, &Cursor::After("u16".into())).await;
         assert_eq!(all.rows, ["u24", "u32"]);
 
-        let (select, mut args) = members_select("t", "g", MemberWalk::Members, Some("home"));
+        let (select, mut args) = members_select("t", "g", UserWalk::Set, Some("home"));
         let sql = keyset_sql(&select, USER_KEY, &mut args, &Cursor::First, 50);
         let steps = plans::steps(&db, &sql, &args).await;
         assert!(
@@ -737,58 +774,80 @@ mod tests {
         );
     }
 
-    /// A group of much of its tenant is paged by walking the users in name order (no sort of
-    /// its members), a smaller group or a search from its members; both walks give the same
-    /// pages, forwards and back.
-    #[tokio::test]
-    async fn a_group_of_much_of_the_tenant_is_paged_by_its_users_without_sorting_its_members() {
-        use MemberWalk::{Members, Users};
-        assert_eq!(MemberWalk::for_group(999, 1_000), Members, "a small group");
-        assert_eq!(MemberWalk::for_group(1_000, 1_000), Users);
-        assert_eq!(
-            MemberWalk::for_group(5_000, 100_000),
-            Users,
-            "one user in 20"
-        );
-        assert_eq!(MemberWalk::for_group(4_999, 100_000), Members);
+    /// The names on a page, and whether it has pages before and after.
+    type Walked = (Vec<String>, bool, bool);
 
-        let (_dir, db) = plans::migrated_sqlite().await;
-        directory_with_a_group(&db).await;
+    fn walked(page: &KeyPage<UserListRow>) -> Walked {
+        let names = page.rows.iter().map(|u| u.username.clone()).collect();
+        (names, page.has_prev, page.has_next)
+    }
+
+    /// The pages of a group's members (`group`) or of the tenant's users, walked `walk`'s way
+    /// from the first page on, then the page before `before`.
+    async fn pages_walked(db: &Db, walk: UserWalk, group: bool, before: &str) -> Vec<Walked> {
         let mut conn = db.acquire().await.expect("connection");
-        let mut walks = Vec::new();
-        for walk in [Members, Users] {
-            let mut pages = Vec::new();
-            let mut cursor = Cursor::First;
-            for _ in 0..5 {
-                let page = members_page_by(&mut conn, "t", "g", walk, None, &cursor, 2)
-                    .await
-                    .expect("page");
-                let names: Vec<String> = page.rows.iter().map(|u| u.username.clone()).collect();
-                let (_, next) = page.cursors(|u| &u.username_lower);
-                pages.push((names, page.has_prev, page.has_next));
-                match next {
-                    Some(last) => cursor = Cursor::After(last),
-                    None => break,
-                }
+        let mut pages = Vec::new();
+        let mut cursor = Cursor::First;
+        loop {
+            let page = if group {
+                members_page_by(&mut conn, "t", "g", walk, None, &cursor, 2).await
+            } else {
+                users_page_by(&mut conn, "t", walk, None, &cursor, 12).await
             }
-            let back = members_page_by(
+            .expect("page");
+            pages.push(walked(&page));
+            match page.cursors(|u| &u.username_lower).1 {
+                Some(last) if pages.len() < 10 => cursor = Cursor::After(last),
+                _ => break,
+            }
+        }
+        let back = if group {
+            members_page_by(
                 &mut conn,
                 "t",
                 "g",
                 walk,
                 None,
-                &Cursor::Before("u32".into()),
+                &Cursor::Before(before.into()),
                 2,
             )
             .await
-            .expect("page back");
-            let names: Vec<String> = back.rows.iter().map(|u| u.username.clone()).collect();
-            pages.push((names, back.has_prev, back.has_next));
-            walks.push(pages);
-        }
-        let names = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        } else {
+            users_page_by(
+                &mut conn,
+                "t",
+                walk,
+                None,
+                &Cursor::Before(before.into()),
+                12,
+            )
+            .await
+        };
+        pages.push(walked(&back.expect("page back")));
+        pages
+    }
+
+    /// A set of users (a tenant's, a group's) holding much of the instance's is paged along the
+    /// users' names (no sort); a smaller one from its own rows, sorted. Both walks give the same
+    /// pages, forwards and back, and each reads what it says.
+    #[tokio::test]
+    async fn a_set_of_users_is_walked_by_name_when_it_holds_much_of_the_instance() {
+        use UserWalk::{Names, Set};
+        assert_eq!(UserWalk::for_share(1_000, 1_000), Names);
+        assert_eq!(UserWalk::for_share(5_000, 100_000), Names, "one user in 20");
+        assert_eq!(UserWalk::for_share(4_999, 100_000), Set);
         assert_eq!(
-            walks[0],
+            UserWalk::for_share(20, 2_000),
+            Set,
+            "a small tenant among many"
+        );
+
+        let (_dir, db) = plans::migrated_sqlite().await;
+        directory_with_a_group(&db).await;
+        let names = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let members = pages_walked(&db, Set, true, "u32").await;
+        assert_eq!(
+            members,
             [
                 (names(&["u00", "u08"]), false, true),
                 (names(&["u16", "u24"]), true, true),
@@ -796,29 +855,52 @@ mod tests {
                 (names(&["u16", "u24"]), true, true),
             ]
         );
-        assert_eq!(walks[1], walks[0], "both walks give the same pages");
+        assert_eq!(pages_walked(&db, Names, true, "u32").await, members);
+        let users = pages_walked(&db, Set, false, "u30").await;
+        assert_eq!(
+            users.len(),
+            5,
+            "40 users, 12 a page, and the page back: {users:?}"
+        );
+        assert_eq!(users[3].0, names(&["u36", "u37", "u38", "u39"]));
+        assert_eq!(
+            users[4].0,
+            (18..30).map(|n| format!("u{n}")).collect::<Vec<_>>()
+        );
+        assert_eq!(pages_walked(&db, Names, false, "u30").await, users);
 
         for cursor in [
             Cursor::First,
             Cursor::After("u08".into()),
             Cursor::Before("u32".into()),
         ] {
-            let (select, mut args) = members_select("t", "g", Users, None);
-            let sql = keyset_sql(&select, USER_KEY, &mut args, &cursor, 50);
-            let steps = plans::steps(&db, &sql, &args).await;
-            assert!(
-                steps[0].contains("u USING INDEX sqlite_autoindex_users_2"),
-                "the walk goes along the users' names: {steps:#?}"
-            );
-            assert!(
-                steps[1].starts_with("SEARCH m USING COVERING INDEX")
-                    && steps[1].contains("(group_id=? AND user_id=?)"),
-                "each user is looked up in the group: {steps:#?}"
-            );
-            assert!(
-                steps.iter().all(|s| !s.contains("TEMP B-TREE")),
-                "nothing is sorted: {steps:#?}"
-            );
+            for (walk, group) in [(Names, true), (Set, true), (Names, false), (Set, false)] {
+                let (select, mut args) = if group {
+                    members_select("t", "g", walk, None)
+                } else {
+                    users_select("t", walk, None)
+                };
+                let sql = keyset_sql(&select, USER_KEY, &mut args, &cursor, 50);
+                let steps = plans::steps(&db, &sql, &args).await;
+                let sorted = steps.iter().any(|s| s.contains("TEMP B-TREE"));
+                match walk {
+                    Names => {
+                        assert!(
+                            steps[0].contains("u USING INDEX sqlite_autoindex_users_2"),
+                            "along the users' names: {steps:#?}"
+                        );
+                        assert!(!sorted, "nothing sorted: {steps:#?}");
+                    }
+                    Set => {
+                        let first = if group { "SEARCH m " } else { "SEARCH a " };
+                        assert!(steps[0].starts_with(first), "from the set: {steps:#?}");
+                        assert!(
+                            steps.iter().all(|s| !s.starts_with("SCAN")),
+                            "nothing read whole: {steps:#?}"
+                        );
+                    }
+                }
+            }
         }
     }
 
@@ -843,7 +925,7 @@ mod tests {
         assert_eq!(names, ["u39"], "by a second email, and only in its tenant");
         drop(conn);
 
-        let (select, mut args) = users_select("t", None);
+        let (select, mut args) = users_select("t", UserWalk::Names, None);
         let sql = keyset_sql(&select, USER_KEY, &mut args, &Cursor::First, 200);
         let steps = plans::steps(&db, &sql, &args).await;
         assert!(
