@@ -20,9 +20,7 @@ pub fn SignInCells(s: SignInItem) -> impl IntoView {
     view! {
         <td class=TD><Badge text=s.what tone/></td>
         <td class=TD>{s.how}</td>
-        <td class=format!("{TD} whitespace-nowrap")>
-            <span title=s.user_agent.unwrap_or_default()>{s.browser}</span>
-        </td>
+        <td class=TD><span title=s.user_agent.unwrap_or_default()>{s.browser}</span></td>
         <td class=format!("{TD} font-mono")>{s.address}</td>
     }
 }
