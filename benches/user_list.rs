@@ -72,13 +72,19 @@ fn bench(c: &mut Criterion) {
         ("search_email", Some("user04321"), Cursor::First),
         ("search_no_match", Some("nobody-has-this"), Cursor::First),
     ];
+    let users = rt.block_on(async {
+        let mut conn = db.acquire().await.expect("conn");
+        directory::count_users(&mut conn, "main")
+            .await
+            .expect("count")
+    });
     for (name, q, cursor) in cases {
         group.bench_function(name, |b| {
             b.iter(|| {
                 rt.block_on(async {
                     let mut conn = db.acquire().await.expect("conn");
                     black_box(
-                        directory::users_page(&mut conn, "main", q, &cursor, PAGE)
+                        directory::users_page(&mut conn, "main", users, q, &cursor, PAGE)
                             .await
                             .expect("page"),
                     )

@@ -163,19 +163,18 @@ fn user_search(n: usize, emails: EmailSearch) -> String {
     )
 }
 
-/// One page of the users with access to `tenant_id`, by username, optionally searched, read the
-/// way [`UserWalk::for_share`] chooses for the tenant's share of the instance's users.
+/// One page of the users with access to `tenant_id` (`tenant_users` of them, [`count_users`]),
+/// by username, optionally searched, read the way [`UserWalk::for_share`] chooses for the
+/// tenant's share of the instance's users.
 pub async fn users_page(
     conn: &mut Conn,
     tenant_id: &str,
+    tenant_users: i64,
     search: Option<&str>,
     cursor: &Cursor,
     limit: i64,
 ) -> AppResult<KeyPage<UserListRow>> {
-    let walk = UserWalk::for_share(
-        count_users(conn, tenant_id).await?,
-        access_everywhere(conn).await?,
-    );
+    let walk = UserWalk::for_share(tenant_users, access_everywhere(conn).await?);
     users_page_by(conn, tenant_id, walk, search, cursor, limit).await
 }
 
@@ -912,13 +911,13 @@ mod tests {
         let (_dir, db) = plans::migrated_sqlite().await;
         directory_with_a_group(&db).await;
         let mut conn = db.acquire().await.expect("connection");
-        let first = users_page(&mut conn, "t", None, &Cursor::First, 3)
+        let first = users_page(&mut conn, "t", 40, None, &Cursor::First, 3)
             .await
             .expect("page");
         let names: Vec<_> = first.rows.iter().map(|u| u.username.as_str()).collect();
         assert_eq!(names, ["u00", "u01", "u02"]);
         assert!(first.has_next);
-        let found = users_page(&mut conn, "t", Some("U39@home"), &Cursor::First, 3)
+        let found = users_page(&mut conn, "t", 40, Some("U39@home"), &Cursor::First, 3)
             .await
             .expect("search");
         let names: Vec<_> = found.rows.iter().map(|u| u.username.as_str()).collect();

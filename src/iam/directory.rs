@@ -87,9 +87,10 @@ async fn entries(
 /// One page of the tenant's users by username; `q` searches username, name and email.
 pub async fn users(db: &Db, tenant_id: &str, s: &Search) -> AppResult<Listing<UserEntry>> {
     let mut conn = db.acquire().await?;
-    let page = dir::users_page(&mut conn, tenant_id, s.q.as_deref(), &s.at, PAGE_SIZE).await?;
-    let (prev, next) = page.cursors(|r| &r.username_lower);
     let total = dir::count_users(&mut conn, tenant_id).await?;
+    let (q, at) = (s.q.as_deref(), &s.at);
+    let page = dir::users_page(&mut conn, tenant_id, total, q, at, PAGE_SIZE).await?;
+    let (prev, next) = page.cursors(|r| &r.username_lower);
     let rows = entries(&mut conn, tenant_id, page.rows).await?;
     Ok(Listing {
         rows,
@@ -113,7 +114,7 @@ pub struct ExportedUser {
 
 /// The tenant's users by username after the key `after` (from the start without one),
 /// [`EXPORT_PAGE`] of them with their sources, groups and roles, and the key of the next page
-/// (none after the last). Five queries a page, whatever its size.
+/// (none after the last). Seven queries a page, whatever its size.
 pub async fn users_after(
     db: &Db,
     tenant_id: &str,
@@ -121,7 +122,8 @@ pub async fn users_after(
 ) -> AppResult<(Vec<ExportedUser>, Option<String>)> {
     let mut conn = db.acquire().await?;
     let at = after.map_or(Cursor::First, Cursor::After);
-    let page = dir::users_page(&mut conn, tenant_id, None, &at, EXPORT_PAGE).await?;
+    let tenant_users = dir::count_users(&mut conn, tenant_id).await?;
+    let page = dir::users_page(&mut conn, tenant_id, tenant_users, None, &at, EXPORT_PAGE).await?;
     let (_, next) = page.cursors(|r| &r.username_lower);
     let ids: Vec<String> = page.rows.iter().map(|r| r.id.clone()).collect();
     let mut roles_of: HashMap<String, Vec<String>> = HashMap::new();
